@@ -22,6 +22,8 @@
 pub mod error;
 pub mod frame;
 pub mod hash;
+#[cfg(feature = "json")]
+pub mod json;
 pub mod msg;
 pub mod primitives;
 pub mod protocol;
