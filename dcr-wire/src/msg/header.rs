@@ -1,5 +1,362 @@
-//! Placeholder until this family is written.
+//! The 180-byte block header and the `headers` message.
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct BlockHeader;
-crate::msg::placeholder!(Headers = Headers);
+use bytes::BufMut;
+
+use super::{Command, Payload};
+use crate::error::{Error, ErrorKind};
+use crate::hash::{blake256, Hash};
+use crate::primitives::{
+    array, check_count, count, fail, hash, i32_le, i64_le, put_var_int, u16_le, u32_le, u8,
+    var_int, var_int_size, PResult,
+};
+
+/// Serialized size of a block header.
+pub const BLOCK_HEADER_SIZE: usize = 180;
+
+/// Most headers one `headers` message may carry.
+pub const MAX_BLOCK_HEADERS_PER_MSG: u64 = 2000;
+
+/// A Decred block header. Its BLAKE-256 is the block hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlockHeader {
+    /// Block version.
+    pub version: i32,
+    /// Hash of the previous block.
+    pub prev_block: Hash,
+    /// Merkle root of the regular transaction tree.
+    pub merkle_root: Hash,
+    /// Merkle root of the stake transaction tree.
+    pub stake_root: Hash,
+    /// Votes on the previous block and on agendas.
+    pub vote_bits: u16,
+    /// State of the lottery (ticket selection) after this block.
+    pub final_state: [u8; 6],
+    /// Number of votes in the block.
+    pub voters: u16,
+    /// Number of new tickets in the block.
+    pub fresh_stake: u8,
+    /// Number of revocations in the block.
+    pub revocations: u8,
+    /// Number of live tickets.
+    pub pool_size: u32,
+    /// Proof-of-work difficulty target, compact form.
+    pub bits: u32,
+    /// Stake difficulty (ticket price) in atoms.
+    pub sbits: i64,
+    /// Block height.
+    pub height: u32,
+    /// Serialized block size in bytes.
+    pub size: u32,
+    /// Block time, Unix seconds (32 bits on the wire).
+    pub timestamp: u32,
+    /// Proof-of-work nonce.
+    pub nonce: u32,
+    /// Extra nonce space and miner data.
+    pub extra_data: [u8; 32],
+    /// Stake version the miner's votes use.
+    pub stake_version: u32,
+}
+
+impl BlockHeader {
+    /// Parses the 180 header bytes. Headers carry no version-dependent
+    /// fields.
+    pub fn parse(input: &[u8]) -> PResult<'_, BlockHeader> {
+        let (i, version) = i32_le(input)?;
+        let (i, prev_block) = hash(i)?;
+        let (i, merkle_root) = hash(i)?;
+        let (i, stake_root) = hash(i)?;
+        let (i, vote_bits) = u16_le(i)?;
+        let (i, final_state) = array::<6>(i)?;
+        let (i, voters) = u16_le(i)?;
+        let (i, fresh_stake) = u8(i)?;
+        let (i, revocations) = u8(i)?;
+        let (i, pool_size) = u32_le(i)?;
+        let (i, bits) = u32_le(i)?;
+        let (i, sbits) = i64_le(i)?;
+        let (i, height) = u32_le(i)?;
+        let (i, size) = u32_le(i)?;
+        let (i, timestamp) = u32_le(i)?;
+        let (i, nonce) = u32_le(i)?;
+        let (i, extra_data) = array::<32>(i)?;
+        let (i, stake_version) = u32_le(i)?;
+        Ok((
+            i,
+            BlockHeader {
+                version,
+                prev_block,
+                merkle_root,
+                stake_root,
+                vote_bits,
+                final_state,
+                voters,
+                fresh_stake,
+                revocations,
+                pool_size,
+                bits,
+                sbits,
+                height,
+                size,
+                timestamp,
+                nonce,
+                extra_data,
+                stake_version,
+            },
+        ))
+    }
+
+    /// Writes the 180 header bytes.
+    pub fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_i32_le(self.version);
+        buf.put_slice(&self.prev_block.0);
+        buf.put_slice(&self.merkle_root.0);
+        buf.put_slice(&self.stake_root.0);
+        buf.put_u16_le(self.vote_bits);
+        buf.put_slice(&self.final_state);
+        buf.put_u16_le(self.voters);
+        buf.put_u8(self.fresh_stake);
+        buf.put_u8(self.revocations);
+        buf.put_u32_le(self.pool_size);
+        buf.put_u32_le(self.bits);
+        buf.put_i64_le(self.sbits);
+        buf.put_u32_le(self.height);
+        buf.put_u32_le(self.size);
+        buf.put_u32_le(self.timestamp);
+        buf.put_u32_le(self.nonce);
+        buf.put_slice(&self.extra_data);
+        buf.put_u32_le(self.stake_version);
+    }
+
+    /// The serialized header.
+    pub fn to_bytes(&self) -> [u8; BLOCK_HEADER_SIZE] {
+        let mut out = [0u8; BLOCK_HEADER_SIZE];
+        self.write(&mut &mut out[..]);
+        out
+    }
+
+    /// The block hash: BLAKE-256 of the serialized header.
+    pub fn block_hash(&self) -> Hash {
+        blake256(&self.to_bytes())
+    }
+
+    /// The header in the reference's JSON layout.
+    #[cfg(feature = "json")]
+    pub fn to_json(&self) -> serde_json::Value {
+        use crate::json;
+        serde_json::json!({
+            "Version": self.version,
+            "PrevBlock": json::hash(&self.prev_block),
+            "MerkleRoot": json::hash(&self.merkle_root),
+            "StakeRoot": json::hash(&self.stake_root),
+            "VoteBits": self.vote_bits,
+            "FinalState": json::bytes(&self.final_state),
+            "Voters": self.voters,
+            "FreshStake": self.fresh_stake,
+            "Revocations": self.revocations,
+            "PoolSize": self.pool_size,
+            "Bits": self.bits,
+            "SBits": self.sbits,
+            "Height": self.height,
+            "Size": self.size,
+            "Timestamp": self.timestamp,
+            "Nonce": self.nonce,
+            "ExtraData": json::bytes(&self.extra_data),
+            "StakeVersion": self.stake_version,
+        })
+    }
+}
+
+impl Default for BlockHeader {
+    fn default() -> Self {
+        BlockHeader {
+            version: 0,
+            prev_block: Hash::ZERO,
+            merkle_root: Hash::ZERO,
+            stake_root: Hash::ZERO,
+            vote_bits: 0,
+            final_state: [0; 6],
+            voters: 0,
+            fresh_stake: 0,
+            revocations: 0,
+            pool_size: 0,
+            bits: 0,
+            sbits: 0,
+            height: 0,
+            size: 0,
+            timestamp: 0,
+            nonce: 0,
+            extra_data: [0; 32],
+            stake_version: 0,
+        }
+    }
+}
+
+/// `headers`: block headers answering `getheaders`. On the wire each header
+/// is followed by a transaction count that must be zero.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Headers {
+    pub headers: Vec<BlockHeader>,
+}
+
+impl<'a> Payload<'a> for Headers {
+    const COMMAND: Command = Command::Headers;
+    type Owned = Headers;
+
+    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+        let (mut i, n) = count(
+            input,
+            MAX_BLOCK_HEADERS_PER_MSG,
+            ErrorKind::TooManyHeaders,
+            "block headers",
+        )?;
+        let mut headers = Vec::with_capacity(crate::primitives::bounded_capacity(
+            n,
+            i.len(),
+            BLOCK_HEADER_SIZE + 1,
+        ));
+        for _ in 0..n {
+            let (r, h) = BlockHeader::parse(i)?;
+            let (r, txs) = var_int(r)?;
+            if txs > 0 {
+                return fail(Error::invalid(
+                    ErrorKind::HeaderContainsTxs,
+                    "block headers may not contain transactions",
+                ));
+            }
+            headers.push(h);
+            i = r;
+        }
+        Ok((i, Headers { headers }))
+    }
+
+    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+        check_count(
+            self.headers.len() as u64,
+            MAX_BLOCK_HEADERS_PER_MSG,
+            ErrorKind::TooManyHeaders,
+            "block headers",
+        )
+        .map_err(Error::from)?;
+        put_var_int(buf, self.headers.len() as u64);
+        for h in &self.headers {
+            h.write(buf);
+            put_var_int(buf, 0);
+        }
+        Ok(())
+    }
+
+    fn serialized_size(&self, _pver: u32) -> usize {
+        var_int_size(self.headers.len() as u64) + self.headers.len() * (BLOCK_HEADER_SIZE + 1)
+    }
+
+    fn max_payload_length(_pver: u32) -> u32 {
+        (var_int_size(MAX_BLOCK_HEADERS_PER_MSG)
+            + (BLOCK_HEADER_SIZE + 1) * MAX_BLOCK_HEADERS_PER_MSG as usize) as u32
+    }
+
+    fn into_owned(self) -> Self::Owned {
+        self
+    }
+
+    #[cfg(feature = "json")]
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "Headers": self.headers.iter().map(BlockHeader::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    pub fn arb_header() -> impl Strategy<Value = BlockHeader> {
+        (
+            (
+                any::<i32>(),
+                any::<[u8; 32]>(),
+                any::<[u8; 32]>(),
+                any::<[u8; 32]>(),
+            ),
+            (
+                any::<u16>(),
+                any::<[u8; 6]>(),
+                any::<u16>(),
+                any::<u8>(),
+                any::<u8>(),
+            ),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<i64>(),
+                any::<u32>(),
+                any::<u32>(),
+            ),
+            (any::<u32>(), any::<u32>(), any::<[u8; 32]>(), any::<u32>()),
+        )
+            .prop_map(|(a, b, c, d)| BlockHeader {
+                version: a.0,
+                prev_block: Hash(a.1),
+                merkle_root: Hash(a.2),
+                stake_root: Hash(a.3),
+                vote_bits: b.0,
+                final_state: b.1,
+                voters: b.2,
+                fresh_stake: b.3,
+                revocations: b.4,
+                pool_size: c.0,
+                bits: c.1,
+                sbits: c.2,
+                height: c.3,
+                size: c.4,
+                timestamp: d.0,
+                nonce: d.1,
+                extra_data: d.2,
+                stake_version: d.3,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn headers_round_trip(headers in proptest::collection::vec(arb_header(), 0..20)) {
+            let msg = Headers { headers };
+            let mut buf = Vec::new();
+            msg.encode(&mut buf, 12).unwrap();
+            prop_assert_eq!(buf.len(), msg.serialized_size(12));
+            let (rest, back) = Headers::decode(&buf, 12).unwrap();
+            prop_assert!(rest.is_empty());
+            prop_assert_eq!(back, msg);
+        }
+    }
+
+    #[test]
+    fn header_is_180_bytes() {
+        assert_eq!(BlockHeader::default().to_bytes().len(), BLOCK_HEADER_SIZE);
+        let e = Error::from(BlockHeader::parse(&[0u8; 179]).unwrap_err());
+        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+    }
+
+    #[test]
+    fn header_with_transactions_refused() {
+        let mut buf = vec![1u8];
+        BlockHeader::default().write(&mut buf);
+        buf.push(1);
+        let e = Error::from(Headers::decode(&buf, 12).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::HeaderContainsTxs);
+    }
+
+    #[test]
+    fn too_many_headers() {
+        let e = Error::from(Headers::decode(&[0xfd, 0xd1, 0x07], 12).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::TooManyHeaders);
+        let msg = Headers {
+            headers: vec![BlockHeader::default(); 2001],
+        };
+        let mut buf = Vec::new();
+        assert_eq!(
+            msg.encode(&mut buf, 12).unwrap_err().kind(),
+            ErrorKind::TooManyHeaders
+        );
+        assert!(buf.is_empty());
+    }
+}

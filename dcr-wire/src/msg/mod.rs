@@ -26,7 +26,7 @@ pub mod tx;
 pub mod version;
 
 pub use addr::{Addr, AddrV2};
-pub use block::{Block, TxTree};
+pub use block::{Block, RawTxs, TxTree};
 pub use cfilter::{
     CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, GetCFHeaders, GetCFilter, GetCFilterV2,
     GetCFsV2,
@@ -44,7 +44,7 @@ pub use mix::{
 pub use netaddr::{NetAddress, NetAddressV2};
 pub use reject::Reject;
 pub use simple::{FeeFilter, Ping, Pong};
-pub use tx::{OutPoint, Tx, TxIn, TxOut, TxSerType};
+pub use tx::{OutPoint, RawTx, Tx, TxIn, TxOut, TxSerType};
 pub use version::Version;
 
 /// The verbs every message has. `'a` is the lifetime of the bytes a decoded

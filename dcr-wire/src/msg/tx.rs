@@ -1,11 +1,823 @@
-//! Placeholder until this family is written.
+//! Transactions: the `tx` message, its three serializations, and hashing.
+//!
+//! A Decred transaction is split into a *prefix* (inputs' outpoints and
+//! sequences, outputs, lock time, expiry) and a *witness* (inputs' values,
+//! block heights and indexes, signature scripts). The upper 16 bits of the
+//! version word say which parts a serialization holds:
+//!
+//! | ser type | holds |
+//! | --- | --- |
+//! | [`TxSerType::Full`] (0) | prefix, then witness |
+//! | [`TxSerType::NoWitness`] (1) | prefix only: what the tx hash covers |
+//! | [`TxSerType::OnlyWitness`] (2) | witness only |
+//!
+//! Because the prefix bytes sit unchanged inside a full serialization (only
+//! the version word differs), [`RawTx`] hashes a received transaction
+//! straight from its bytes, without re-serializing it.
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct OutPoint;
-crate::msg::placeholder!(borrowing Tx = Tx);
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TxIn<'a>(std::marker::PhantomData<&'a ()>);
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TxOut<'a>(std::marker::PhantomData<&'a ()>);
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TxSerType;
+use std::borrow::Cow;
+
+use bytes::BufMut;
+
+use super::{Command, Payload};
+use crate::error::{Error, ErrorKind};
+use crate::hash::{blake256, Hash, Hasher};
+use crate::primitives::{
+    count, fail, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes,
+    var_bytes_size, var_int, var_int_size, PResult,
+};
+use crate::protocol::{pver, MAX_MESSAGE_PAYLOAD};
+
+/// The largest block (and so transaction) payload up to protocol version 3.
+pub const MAX_BLOCK_PAYLOAD_V3: u32 = 1_000_000;
+/// The largest block (and so transaction) payload from protocol version 4.
+pub const MAX_BLOCK_PAYLOAD: u32 = 1_310_720;
+
+/// Smallest serialized input prefix plus witness: outpoint (32 + 4 + 1),
+/// sequence (4), value (8), height (4), index (4), empty script length (1)
+/// would be 58, but the reference bounds input counts by 11 + 32 bytes.
+const MIN_TX_IN_PAYLOAD: u32 = 11 + 32;
+/// Most inputs one message could hold: the count limit for ErrTooManyTxs.
+pub const MAX_TX_IN_PER_MESSAGE: u64 = (MAX_MESSAGE_PAYLOAD / MIN_TX_IN_PAYLOAD) as u64 + 1;
+/// Smallest output: value (8), script version (2), empty script length (1)
+/// is 11; the reference bounds output counts by 9 bytes.
+const MIN_TX_OUT_PAYLOAD: u32 = 9;
+/// Most outputs one message could hold: the count limit for ErrTooManyTxs.
+pub const MAX_TX_OUT_PER_MESSAGE: u64 = (MAX_MESSAGE_PAYLOAD / MIN_TX_OUT_PAYLOAD) as u64 + 1;
+/// Smallest serialized transaction, used to bound per-tree counts.
+pub const MIN_TX_PAYLOAD: u32 = 4 + 1 + 1 + 1 + 4 + 4;
+
+/// Smallest byte footprint of one input in a prefix (outpoint + sequence).
+const TX_IN_PREFIX_SIZE: usize = 32 + 4 + 1 + 4;
+/// Fixed part of one input's witness (value, height, index).
+const TX_IN_WITNESS_FIXED: usize = 8 + 4 + 4;
+/// Fixed part of one output (value, script version).
+const TX_OUT_FIXED: usize = 8 + 2;
+
+/// Which parts of a transaction a serialization holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TxSerType {
+    /// Prefix and witness.
+    #[default]
+    Full,
+    /// Prefix only.
+    NoWitness,
+    /// Witness only.
+    OnlyWitness,
+}
+
+impl TxSerType {
+    /// The value carried in the version word's upper 16 bits.
+    pub fn to_u16(self) -> u16 {
+        match self {
+            TxSerType::Full => 0,
+            TxSerType::NoWitness => 1,
+            TxSerType::OnlyWitness => 2,
+        }
+    }
+
+    /// The serialization type for a version word's upper 16 bits.
+    pub fn from_u16(v: u16) -> Option<TxSerType> {
+        match v {
+            0 => Some(TxSerType::Full),
+            1 => Some(TxSerType::NoWitness),
+            2 => Some(TxSerType::OnlyWitness),
+            _ => None,
+        }
+    }
+
+    fn has_prefix(self) -> bool {
+        self != TxSerType::OnlyWitness
+    }
+
+    fn has_witness(self) -> bool {
+        self != TxSerType::NoWitness
+    }
+}
+
+/// Transaction tree an outpoint refers to.
+pub mod tree {
+    /// The regular transaction tree.
+    pub const REGULAR: i8 = 0;
+    /// The stake transaction tree.
+    pub const STAKE: i8 = 1;
+}
+
+/// A reference to an output of an earlier transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct OutPoint {
+    /// Hash of the transaction holding the output.
+    pub hash: Hash,
+    /// Index of the output in that transaction.
+    pub index: u32,
+    /// Tree of that transaction (see [`tree`]).
+    pub tree: i8,
+}
+
+/// A transaction input. Prefix fields (outpoint, sequence) and witness
+/// fields (value, height, index, script) live in different parts of the
+/// serialization; a serialization without a part leaves its fields zero.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TxIn<'a> {
+    pub previous_out_point: OutPoint,
+    pub sequence: u32,
+    /// Amount of the output being spent, in atoms (-1 when unknown).
+    pub value_in: i64,
+    /// Height of the block holding the spent output.
+    pub block_height: u32,
+    /// Index of the spent transaction in its block.
+    pub block_index: u32,
+    /// Borrowed from the input when decoded.
+    pub signature_script: Cow<'a, [u8]>,
+}
+
+/// A transaction output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TxOut<'a> {
+    /// Amount in atoms.
+    pub value: i64,
+    /// Script version.
+    pub version: u16,
+    /// Borrowed from the input when decoded.
+    pub pk_script: Cow<'a, [u8]>,
+}
+
+/// A transaction (also the `tx` message).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tx<'a> {
+    /// Which parts this value was decoded from / will be encoded as.
+    pub ser_type: TxSerType,
+    /// Transaction version (lower 16 bits of the version word).
+    pub version: u16,
+    pub inputs: Vec<TxIn<'a>>,
+    pub outputs: Vec<TxOut<'a>>,
+    pub lock_time: u32,
+    /// Block height after which the transaction can no longer be mined
+    /// (0: never expires).
+    pub expiry: u32,
+}
+
+/// What [`walk`] reports while it reads a transaction, so that the
+/// structured decoder and the allocation-free scanner share one reader.
+trait TxVisitor<'a> {
+    fn ser_type(&mut self, _ser_type: TxSerType) {}
+    fn prefix_inputs(&mut self, _n: usize, _available: usize) {}
+    fn prefix_input(&mut self, _out_point: OutPoint, _sequence: u32) {}
+    fn outputs(&mut self, _n: usize, _available: usize) {}
+    fn output(&mut self, _out: TxOut<'a>) {}
+    fn lock_time_expiry(&mut self, _lock_time: u32, _expiry: u32) {}
+    fn witness_inputs(&mut self, _n: usize, _available: usize) {}
+    fn witness_input(
+        &mut self,
+        _i: usize,
+        _value: i64,
+        _height: u32,
+        _index: u32,
+        _script: &'a [u8],
+    ) {
+    }
+}
+
+/// Where the parts of a serialized transaction are, as offsets into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    ser_type: TxSerType,
+    version: u16,
+    /// Offset of the witness section (its input count) in a full
+    /// serialization; the end for the others.
+    witness_start: usize,
+    /// Total length.
+    len: usize,
+}
+
+fn out_point(i: &[u8]) -> PResult<'_, OutPoint> {
+    let (i, hash) = hash(i)?;
+    let (i, index) = u32_le(i)?;
+    let (i, tree) = u8(i)?;
+    Ok((
+        i,
+        OutPoint {
+            hash,
+            index,
+            tree: tree as i8,
+        },
+    ))
+}
+
+/// Reads one transaction, reporting its parts to `v`, and returns its
+/// layout. Checks, in the reference's order, the serialization type, the
+/// input and output count limits, script lengths, and that a full
+/// serialization's witness has one entry per input.
+fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout> {
+    let (mut i, word) = u32_le(input)?;
+    let version = word as u16;
+    let Some(ser_type) = TxSerType::from_u16((word >> 16) as u16) else {
+        return fail(Error::invalid(
+            ErrorKind::UnknownTxType,
+            "unsupported transaction serialization type",
+        ));
+    };
+    v.ser_type(ser_type);
+    let mut prefix_inputs = 0;
+    if ser_type.has_prefix() {
+        let (r, n) = count(
+            i,
+            MAX_TX_IN_PER_MESSAGE,
+            ErrorKind::TooManyTxs,
+            "transaction inputs",
+        )?;
+        v.prefix_inputs(n, r.len() / TX_IN_PREFIX_SIZE);
+        i = r;
+        for _ in 0..n {
+            let (r, op) = out_point(i)?;
+            let (r, sequence) = u32_le(r)?;
+            v.prefix_input(op, sequence);
+            i = r;
+        }
+        prefix_inputs = n;
+        let (r, n) = count(
+            i,
+            MAX_TX_OUT_PER_MESSAGE,
+            ErrorKind::TooManyTxs,
+            "transaction outputs",
+        )?;
+        v.outputs(n, r.len() / (TX_OUT_FIXED + 1));
+        i = r;
+        for _ in 0..n {
+            let (r, value) = i64_le(i)?;
+            let (r, version) = u16_le(r)?;
+            let (r, script) = var_bytes(
+                r,
+                MAX_MESSAGE_PAYLOAD.into(),
+                "transaction output public key script",
+            )?;
+            v.output(TxOut {
+                value,
+                version,
+                pk_script: Cow::Borrowed(script),
+            });
+            i = r;
+        }
+        let (r, lock_time) = u32_le(i)?;
+        let (r, expiry) = u32_le(r)?;
+        v.lock_time_expiry(lock_time, expiry);
+        i = r;
+    }
+    let witness_start = input.len() - i.len();
+    if ser_type.has_witness() {
+        let (r, n) = var_int(i)?;
+        if ser_type == TxSerType::Full && n != prefix_inputs as u64 {
+            return fail(Error::limit(
+                ErrorKind::MismatchedWitnessCount,
+                "witness inputs (must equal prefix inputs)",
+                n,
+                prefix_inputs as u64,
+            ));
+        }
+        crate::primitives::check_count(
+            n,
+            MAX_TX_IN_PER_MESSAGE,
+            ErrorKind::TooManyTxs,
+            "transaction inputs",
+        )?;
+        let n = n as usize;
+        v.witness_inputs(n, r.len() / (TX_IN_WITNESS_FIXED + 1));
+        i = r;
+        for idx in 0..n {
+            let (r, value) = i64_le(i)?;
+            let (r, height) = u32_le(r)?;
+            let (r, index) = u32_le(r)?;
+            let (r, script) = var_bytes(
+                r,
+                MAX_MESSAGE_PAYLOAD.into(),
+                "transaction input signature script",
+            )?;
+            v.witness_input(idx, value, height, index, script);
+            i = r;
+        }
+    }
+    let len = input.len() - i.len();
+    Ok((
+        i,
+        Layout {
+            ser_type,
+            version,
+            witness_start: if ser_type == TxSerType::Full {
+                witness_start
+            } else {
+                len
+            },
+            len,
+        },
+    ))
+}
+
+/// Builds a [`Tx`] from what [`walk`] reports.
+#[derive(Default)]
+struct Builder<'a> {
+    tx: Tx<'a>,
+}
+
+impl<'a> TxVisitor<'a> for Builder<'a> {
+    fn ser_type(&mut self, ser_type: TxSerType) {
+        self.tx.ser_type = ser_type;
+    }
+    fn lock_time_expiry(&mut self, lock_time: u32, expiry: u32) {
+        self.tx.lock_time = lock_time;
+        self.tx.expiry = expiry;
+    }
+    fn prefix_inputs(&mut self, n: usize, available: usize) {
+        self.tx.inputs.reserve_exact(n.min(available));
+    }
+    fn prefix_input(&mut self, previous_out_point: OutPoint, sequence: u32) {
+        self.tx.inputs.push(TxIn {
+            previous_out_point,
+            sequence,
+            ..TxIn::default()
+        });
+    }
+    fn outputs(&mut self, n: usize, available: usize) {
+        self.tx.outputs.reserve_exact(n.min(available));
+    }
+    fn output(&mut self, out: TxOut<'a>) {
+        self.tx.outputs.push(out);
+    }
+    fn witness_inputs(&mut self, n: usize, available: usize) {
+        if self.tx.ser_type == TxSerType::OnlyWitness {
+            self.tx.inputs.reserve_exact(n.min(available));
+        }
+    }
+    fn witness_input(
+        &mut self,
+        i: usize,
+        value_in: i64,
+        block_height: u32,
+        block_index: u32,
+        script: &'a [u8],
+    ) {
+        if self.tx.ser_type == TxSerType::OnlyWitness {
+            self.tx.inputs.push(TxIn::default());
+        }
+        // `walk` guarantees one witness per prefix input in a full
+        // serialization, so `i` is in range; `get_mut` keeps that a
+        // non-panicking guarantee.
+        if let Some(input) = self.tx.inputs.get_mut(i) {
+            input.value_in = value_in;
+            input.block_height = block_height;
+            input.block_index = block_index;
+            input.signature_script = Cow::Borrowed(script);
+        }
+    }
+}
+
+/// Reads nothing into memory: used to find and validate transactions.
+struct Scanner;
+impl TxVisitor<'_> for Scanner {}
+
+impl<'a> Tx<'a> {
+    /// Decodes one transaction in any serialization (transactions carry no
+    /// protocol-version-dependent fields).
+    pub fn parse(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
+        let mut b = Builder::default();
+        let (rest, layout) = walk(input, &mut b)?;
+        b.tx.version = layout.version;
+        Ok((rest, b.tx))
+    }
+
+    /// Decodes a complete serialization (trailing bytes are an error).
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Tx<'a>, Error> {
+        let (rest, tx) = Tx::parse(bytes)?;
+        crate::primitives::expect_end(rest)?;
+        Ok(tx)
+    }
+
+    /// The version word: version in the low 16 bits, serialization type in
+    /// the high 16.
+    fn version_word(&self, ser_type: TxSerType) -> u32 {
+        u32::from(self.version) | (u32::from(ser_type.to_u16()) << 16)
+    }
+
+    fn prefix_size(&self) -> usize {
+        var_int_size(self.inputs.len() as u64)
+            + self.inputs.len() * TX_IN_PREFIX_SIZE
+            + var_int_size(self.outputs.len() as u64)
+            + self
+                .outputs
+                .iter()
+                .map(|o| TX_OUT_FIXED + var_bytes_size(&o.pk_script))
+                .sum::<usize>()
+            + 8
+    }
+
+    fn witness_size(&self) -> usize {
+        var_int_size(self.inputs.len() as u64)
+            + self
+                .inputs
+                .iter()
+                .map(|i| TX_IN_WITNESS_FIXED + var_bytes_size(&i.signature_script))
+                .sum::<usize>()
+    }
+
+    /// Serialized size as `ser_type`.
+    pub fn size_as(&self, ser_type: TxSerType) -> usize {
+        4 + match ser_type {
+            TxSerType::Full => self.prefix_size() + self.witness_size(),
+            TxSerType::NoWitness => self.prefix_size(),
+            TxSerType::OnlyWitness => self.witness_size(),
+        }
+    }
+
+    fn write_prefix<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        put_var_int(buf, self.inputs.len() as u64);
+        for i in &self.inputs {
+            buf.put_slice(&i.previous_out_point.hash.0);
+            buf.put_u32_le(i.previous_out_point.index);
+            buf.put_u8(i.previous_out_point.tree as u8);
+            buf.put_u32_le(i.sequence);
+        }
+        put_var_int(buf, self.outputs.len() as u64);
+        for o in &self.outputs {
+            buf.put_i64_le(o.value);
+            buf.put_u16_le(o.version);
+            put_var_bytes(buf, &o.pk_script);
+        }
+        buf.put_u32_le(self.lock_time);
+        buf.put_u32_le(self.expiry);
+    }
+
+    fn write_witness<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        put_var_int(buf, self.inputs.len() as u64);
+        for i in &self.inputs {
+            buf.put_i64_le(i.value_in);
+            buf.put_u32_le(i.block_height);
+            buf.put_u32_le(i.block_index);
+            put_var_bytes(buf, &i.signature_script);
+        }
+    }
+
+    /// Writes the transaction as `ser_type` (whatever [`Tx::ser_type`] is).
+    pub fn write_as<B: BufMut + ?Sized>(&self, buf: &mut B, ser_type: TxSerType) {
+        buf.put_u32_le(self.version_word(ser_type));
+        if ser_type.has_prefix() {
+            self.write_prefix(buf);
+        }
+        if ser_type.has_witness() {
+            self.write_witness(buf);
+        }
+    }
+
+    /// The transaction serialized as `ser_type`.
+    pub fn to_bytes_as(&self, ser_type: TxSerType) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.size_as(ser_type));
+        self.write_as(&mut out, ser_type);
+        out
+    }
+
+    /// The transaction hash: BLAKE-256 of the prefix serialization.
+    pub fn tx_hash(&self) -> Hash {
+        blake256(&self.to_bytes_as(TxSerType::NoWitness))
+    }
+
+    /// BLAKE-256 of the witness-only serialization.
+    pub fn witness_hash(&self) -> Hash {
+        blake256(&self.to_bytes_as(TxSerType::OnlyWitness))
+    }
+
+    /// The full hash: BLAKE-256 of tx hash followed by witness hash.
+    pub fn full_hash(&self) -> Hash {
+        full_hash(&self.tx_hash(), &self.witness_hash())
+    }
+}
+
+fn full_hash(prefix: &Hash, witness: &Hash) -> Hash {
+    let mut h = Hasher::new();
+    h.update(&prefix.0).update(&witness.0);
+    h.finish()
+}
+
+/// The largest `tx` (and `block`) payload at `pver`.
+pub fn max_block_payload(pver: u32) -> u32 {
+    if pver < pver::MAX_BLOCK_SIZE {
+        MAX_BLOCK_PAYLOAD_V3
+    } else {
+        MAX_BLOCK_PAYLOAD
+    }
+}
+
+impl<'a> Payload<'a> for Tx<'a> {
+    const COMMAND: Command = Command::Tx;
+    type Owned = Tx<'static>;
+
+    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+        Tx::parse(input)
+    }
+
+    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+        self.write_as(buf, self.ser_type);
+        Ok(())
+    }
+
+    fn serialized_size(&self, _pver: u32) -> usize {
+        self.size_as(self.ser_type)
+    }
+
+    fn max_payload_length(pver: u32) -> u32 {
+        max_block_payload(pver)
+    }
+
+    fn into_owned(self) -> Tx<'static> {
+        Tx {
+            ser_type: self.ser_type,
+            version: self.version,
+            inputs: self
+                .inputs
+                .into_iter()
+                .map(|i| TxIn {
+                    previous_out_point: i.previous_out_point,
+                    sequence: i.sequence,
+                    value_in: i.value_in,
+                    block_height: i.block_height,
+                    block_index: i.block_index,
+                    signature_script: Cow::Owned(i.signature_script.into_owned()),
+                })
+                .collect(),
+            outputs: self
+                .outputs
+                .into_iter()
+                .map(|o| TxOut {
+                    value: o.value,
+                    version: o.version,
+                    pk_script: Cow::Owned(o.pk_script.into_owned()),
+                })
+                .collect(),
+            lock_time: self.lock_time,
+            expiry: self.expiry,
+        }
+    }
+
+    #[cfg(feature = "json")]
+    fn to_json(&self) -> serde_json::Value {
+        use crate::json;
+        use serde_json::json;
+        json!({
+            "SerType": self.ser_type.to_u16(),
+            "Version": self.version,
+            "TxIn": self.inputs.iter().map(|i| json!({
+                "PreviousOutPoint": {
+                    "Hash": json::hash(&i.previous_out_point.hash),
+                    "Index": i.previous_out_point.index,
+                    "Tree": i.previous_out_point.tree,
+                },
+                "Sequence": i.sequence,
+                "ValueIn": i.value_in,
+                "BlockHeight": i.block_height,
+                "BlockIndex": i.block_index,
+                "SignatureScript": json::bytes(&i.signature_script),
+            })).collect::<Vec<_>>(),
+            "TxOut": self.outputs.iter().map(|o| json!({
+                "Value": o.value,
+                "Version": o.version,
+                "PkScript": json::bytes(&o.pk_script),
+            })).collect::<Vec<_>>(),
+            "LockTime": self.lock_time,
+            "Expiry": self.expiry,
+        })
+    }
+}
+
+/// A validated serialized transaction, borrowed from a block or message:
+/// hashes and sizes come straight from its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawTx<'a> {
+    bytes: &'a [u8],
+    layout: Layout,
+}
+
+impl<'a> RawTx<'a> {
+    /// Finds and validates one transaction at the start of `input`, without
+    /// allocating. Returns it and what follows.
+    pub fn parse(input: &'a [u8]) -> PResult<'a, RawTx<'a>> {
+        let (rest, layout) = walk(input, &mut Scanner)?;
+        Ok((
+            rest,
+            RawTx {
+                bytes: &input[..layout.len],
+                layout,
+            },
+        ))
+    }
+
+    /// The serialized bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Serialization type.
+    pub fn ser_type(&self) -> TxSerType {
+        self.layout.ser_type
+    }
+
+    /// Decodes the structured transaction (scripts stay borrowed).
+    pub fn to_tx(&self) -> Tx<'a> {
+        // Already validated by `parse`; a failure here would be a bug, and
+        // still answers with an empty transaction rather than a panic.
+        Tx::parse(self.bytes).map(|(_, tx)| tx).unwrap_or_default()
+    }
+
+    fn hash_part(&self, ser_type: TxSerType, part: &[u8]) -> Hash {
+        let word = u32::from(self.layout.version) | (u32::from(ser_type.to_u16()) << 16);
+        let mut h = Hasher::new();
+        h.update(&word.to_le_bytes()).update(part);
+        h.finish()
+    }
+
+    /// The transaction hash (BLAKE-256 of the prefix serialization), read
+    /// from the received bytes: the prefix is hashed in place, behind a
+    /// rewritten version word.
+    pub fn tx_hash(&self) -> Hash {
+        match self.layout.ser_type {
+            TxSerType::NoWitness => blake256(self.bytes),
+            TxSerType::Full => self.hash_part(
+                TxSerType::NoWitness,
+                &self.bytes[4..self.layout.witness_start],
+            ),
+            TxSerType::OnlyWitness => self.to_tx().tx_hash(),
+        }
+    }
+
+    /// BLAKE-256 of the witness-only serialization, from the received bytes
+    /// where they hold the witness.
+    pub fn witness_hash(&self) -> Hash {
+        match self.layout.ser_type {
+            TxSerType::OnlyWitness => blake256(self.bytes),
+            TxSerType::Full => self.hash_part(
+                TxSerType::OnlyWitness,
+                &self.bytes[self.layout.witness_start..],
+            ),
+            TxSerType::NoWitness => self.to_tx().witness_hash(),
+        }
+    }
+
+    /// The full hash: BLAKE-256 of tx hash followed by witness hash.
+    pub fn full_hash(&self) -> Hash {
+        full_hash(&self.tx_hash(), &self.witness_hash())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_bytes() -> impl Strategy<Value = Cow<'static, [u8]>> {
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(Cow::Owned)
+    }
+
+    pub fn arb_tx_as(ser_type: TxSerType) -> impl Strategy<Value = Tx<'static>> {
+        let input = (any::<[u8; 32]>(), any::<u32>(), any::<i8>(), any::<u32>())
+            .prop_flat_map(|p| {
+                (
+                    Just(p),
+                    any::<i64>(),
+                    any::<u32>(),
+                    any::<u32>(),
+                    arb_bytes(),
+                )
+            })
+            .prop_map(move |((h, idx, tree, seq), value_in, bh, bi, script)| {
+                let mut i = TxIn {
+                    previous_out_point: OutPoint {
+                        hash: Hash(h),
+                        index: idx,
+                        tree,
+                    },
+                    sequence: seq,
+                    value_in,
+                    block_height: bh,
+                    block_index: bi,
+                    signature_script: script,
+                };
+                if !ser_type.has_prefix() {
+                    i.previous_out_point = OutPoint::default();
+                    i.sequence = 0;
+                }
+                if !ser_type.has_witness() {
+                    i = TxIn {
+                        previous_out_point: i.previous_out_point,
+                        sequence: i.sequence,
+                        ..TxIn::default()
+                    };
+                }
+                i
+            });
+        let output =
+            (any::<i64>(), any::<u16>(), arb_bytes()).prop_map(|(value, version, pk_script)| {
+                TxOut {
+                    value,
+                    version,
+                    pk_script,
+                }
+            });
+        (
+            any::<u16>(),
+            proptest::collection::vec(input, 0..5),
+            proptest::collection::vec(output, 0..5),
+            any::<u32>(),
+            any::<u32>(),
+        )
+            .prop_map(move |(version, inputs, mut outputs, lock_time, expiry)| {
+                let prefix = ser_type.has_prefix();
+                if !prefix {
+                    outputs.clear();
+                }
+                Tx {
+                    ser_type,
+                    version,
+                    inputs,
+                    outputs,
+                    lock_time: if prefix { lock_time } else { 0 },
+                    expiry: if prefix { expiry } else { 0 },
+                }
+            })
+    }
+
+    pub fn arb_tx() -> impl Strategy<Value = Tx<'static>> {
+        prop_oneof![
+            arb_tx_as(TxSerType::Full),
+            arb_tx_as(TxSerType::NoWitness),
+            arb_tx_as(TxSerType::OnlyWitness)
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn tx_round_trip(tx in arb_tx()) {
+            let mut buf = Vec::new();
+            tx.encode(&mut buf, pver::CURRENT).unwrap();
+            prop_assert_eq!(buf.len(), tx.serialized_size(pver::CURRENT));
+            let back = Tx::from_bytes(&buf).unwrap();
+            prop_assert_eq!(&back, &tx);
+            let (rest, raw) = RawTx::parse(&buf).unwrap();
+            prop_assert!(rest.is_empty());
+            prop_assert_eq!(raw.bytes(), &buf[..]);
+            prop_assert_eq!(raw.tx_hash(), tx.tx_hash());
+            prop_assert_eq!(raw.witness_hash(), tx.witness_hash());
+        }
+
+        #[test]
+        fn prefix_hash_from_full_bytes(tx in arb_tx_as(TxSerType::Full)) {
+            let full = tx.to_bytes_as(TxSerType::Full);
+            let prefix = tx.to_bytes_as(TxSerType::NoWitness);
+            let (_, raw) = RawTx::parse(&full).unwrap();
+            prop_assert_eq!(raw.tx_hash(), blake256(&prefix));
+            prop_assert_eq!(raw.witness_hash(), blake256(&tx.to_bytes_as(TxSerType::OnlyWitness)));
+        }
+    }
+
+    fn kind(bytes: &[u8]) -> ErrorKind {
+        Error::from(Tx::parse(bytes).unwrap_err()).kind()
+    }
+
+    #[test]
+    fn unknown_serialization_type() {
+        assert_eq!(kind(&[1, 0, 3, 0]), ErrorKind::UnknownTxType);
+    }
+
+    #[test]
+    fn input_and_output_count_limits() {
+        let mut b = vec![1, 0, 0, 0, 0xfe];
+        b.extend_from_slice(&((MAX_TX_IN_PER_MESSAGE + 1) as u32).to_le_bytes());
+        assert_eq!(kind(&b), ErrorKind::TooManyTxs);
+        let mut b = vec![1, 0, 1, 0, 0, 0xfe];
+        b.extend_from_slice(&((MAX_TX_OUT_PER_MESSAGE + 1) as u32).to_le_bytes());
+        assert_eq!(kind(&b), ErrorKind::TooManyTxs);
+        assert_eq!(MAX_TX_IN_PER_MESSAGE, 780_336);
+        assert_eq!(MAX_TX_OUT_PER_MESSAGE, 3_728_271);
+    }
+
+    #[test]
+    fn witness_count_must_match_prefix() {
+        // Full tx, no inputs, no outputs, lock time, expiry, then a witness
+        // claiming one input.
+        let mut b = vec![1, 0, 0, 0, 0, 0];
+        b.extend_from_slice(&[0; 8]);
+        b.push(1);
+        assert_eq!(kind(&b), ErrorKind::MismatchedWitnessCount);
+    }
+
+    #[test]
+    fn huge_script_length_refused_without_allocating() {
+        // Prefix tx with one output whose script claims 2^40 bytes.
+        let mut b = vec![1, 0, 1, 0, 0, 1];
+        b.extend_from_slice(&[0; 10]);
+        b.push(0xff);
+        b.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        assert_eq!(kind(&b), ErrorKind::VarBytesTooLong);
+    }
+
+    #[test]
+    fn block_payload_limits_by_version() {
+        assert_eq!(max_block_payload(3), 1_000_000);
+        assert_eq!(max_block_payload(4), 1_310_720);
+    }
+}
