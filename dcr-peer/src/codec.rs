@@ -1,0 +1,215 @@
+//! A `tokio_util::codec` codec for Decred frames over `dcr-wire`.
+//!
+//! [`FrameCodec`] turns a byte stream into checksummed [`RawFrame`]s whose
+//! payloads are `bytes::Bytes` cut from the read buffer (no copy), and
+//! encodes [`Message`]s into frames. It is configured with the network and
+//! the protocol version in force; after the handshake the peer sets the
+//! negotiated version with [`FrameCodec::set_protocol_version`].
+//!
+//! The read buffer is bounded: a frame header is checked (network, command,
+//! the message's own maximum length at this version) as soon as its 24
+//! bytes arrive, so an oversized or unknown message is refused before any of
+//! its payload is buffered, and the codec never asks for more room than the
+//! frame in hand needs.
+
+use bytes::{Buf, Bytes, BytesMut};
+use dcr_wire::{
+    frame::verify_checksum, encode_frame, Command, CurrencyNet, Error as WireError, FrameHeader,
+    Message, MESSAGE_HEADER_SIZE,
+};
+use tokio_util::codec::{Decoder, Encoder};
+
+/// A frame read off the wire: a validated header and its checksummed
+/// payload, shared with the read buffer's allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFrame {
+    pub header: FrameHeader,
+    pub payload: Bytes,
+}
+
+impl RawFrame {
+    /// The frame's command.
+    pub fn command(&self) -> Command {
+        self.header.command
+    }
+
+    /// Decodes the payload at `pver`; the message borrows from this frame.
+    pub fn message(&self, pver: u32) -> Result<Message<'_>, WireError> {
+        Message::decode(self.header.command, &self.payload, pver)
+    }
+
+    /// Size of the whole frame on the wire.
+    pub fn wire_len(&self) -> usize {
+        MESSAGE_HEADER_SIZE + self.payload.len()
+    }
+}
+
+/// Errors of the codec: a protocol violation by the remote (its frame is
+/// refused by a `dcr-wire` check) or an I/O failure.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("bad frame: {0}")]
+    Wire(#[from] WireError),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Frames Decred messages for one network at one protocol version.
+#[derive(Debug, Clone)]
+pub struct FrameCodec {
+    net: CurrencyNet,
+    pver: u32,
+    /// The header of the frame whose payload is still arriving.
+    pending: Option<FrameHeader>,
+}
+
+impl FrameCodec {
+    pub fn new(net: CurrencyNet, pver: u32) -> Self {
+        FrameCodec {
+            net,
+            pver,
+            pending: None,
+        }
+    }
+
+    pub fn network(&self) -> CurrencyNet {
+        self.net
+    }
+
+    pub fn protocol_version(&self) -> u32 {
+        self.pver
+    }
+
+    /// Switches to the negotiated protocol version (affects which messages
+    /// are accepted and their maximum sizes).
+    pub fn set_protocol_version(&mut self, pver: u32) {
+        self.pver = pver;
+    }
+}
+
+impl Decoder for FrameCodec {
+    type Item = RawFrame;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<RawFrame>, CodecError> {
+        let header = match self.pending {
+            Some(h) => h,
+            None => {
+                let Some(raw) = src.first_chunk::<MESSAGE_HEADER_SIZE>() else {
+                    src.reserve(MESSAGE_HEADER_SIZE - src.len());
+                    return Ok(None);
+                };
+                let h = FrameHeader::parse(raw, self.net, self.pver)?;
+                src.advance(MESSAGE_HEADER_SIZE);
+                self.pending = Some(h);
+                h
+            }
+        };
+        let len = header.length as usize;
+        if src.len() < len {
+            // Room for exactly this payload: bounded by the message's own
+            // maximum, already checked against the header.
+            src.reserve(len - src.len());
+            return Ok(None);
+        }
+        self.pending = None;
+        let payload = src.split_to(len).freeze();
+        verify_checksum(&header, &payload)?;
+        Ok(Some(RawFrame { header, payload }))
+    }
+}
+
+impl Encoder<&Message<'_>> for FrameCodec {
+    type Error = CodecError;
+
+    fn encode(&mut self, msg: &Message<'_>, dst: &mut BytesMut) -> Result<(), CodecError> {
+        dst.reserve(MESSAGE_HEADER_SIZE + msg.serialized_size(self.pver));
+        encode_frame(msg, self.net, self.pver, dst)?;
+        Ok(())
+    }
+}
+
+impl Encoder<Message<'_>> for FrameCodec {
+    type Error = CodecError;
+
+    fn encode(&mut self, msg: Message<'_>, dst: &mut BytesMut) -> Result<(), CodecError> {
+        self.encode(&msg, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dcr_wire::{frame_to_vec, pver, ErrorKind, Ping};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_util::codec::{FramedRead, FramedWrite};
+
+    const NET: CurrencyNet = CurrencyNet::SimNet;
+
+    fn ping(n: u64) -> Message<'static> {
+        Message::Ping(Ping { nonce: n })
+    }
+
+    #[tokio::test]
+    async fn stream_of_frames_in_odd_chunks() {
+        let mut wire = Vec::new();
+        for n in 0..50u64 {
+            wire.extend(frame_to_vec(&ping(n), NET, pver::CURRENT).unwrap());
+        }
+        // Deliver in 7-byte chunks through an in-memory pipe.
+        let (client, server) = tokio::io::duplex(64);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let mut client = client;
+            for chunk in wire.chunks(7) {
+                client.write_all(chunk).await.unwrap();
+            }
+        });
+        let mut frames = FramedRead::new(server, FrameCodec::new(NET, pver::CURRENT));
+        for n in 0..50u64 {
+            let f = frames.next().await.unwrap().unwrap();
+            assert_eq!(f.message(pver::CURRENT).unwrap(), ping(n));
+        }
+        writer.await.unwrap();
+        assert!(frames.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn sink_and_stream_agree() {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let mut sink = FramedWrite::new(a, FrameCodec::new(NET, pver::CURRENT));
+        let mut stream = FramedRead::new(b, FrameCodec::new(NET, pver::CURRENT));
+        sink.send(ping(7)).await.unwrap();
+        sink.send(&Message::VerAck(Default::default())).await.unwrap();
+        assert_eq!(stream.next().await.unwrap().unwrap().message(pver::CURRENT).unwrap(), ping(7));
+        assert_eq!(stream.next().await.unwrap().unwrap().command(), Command::VerAck);
+    }
+
+    #[test]
+    fn oversized_frame_refused_from_header_alone() {
+        // A ping announcing 32 MiB: refused with only the header buffered,
+        // and the buffer is not grown for the payload.
+        let mut h = frame_to_vec(&ping(1), NET, pver::CURRENT).unwrap();
+        h.truncate(MESSAGE_HEADER_SIZE);
+        h[16..20].copy_from_slice(&(32u32 << 20).to_le_bytes());
+        let mut buf = BytesMut::from(&h[..]);
+        let mut codec = FrameCodec::new(NET, pver::CURRENT);
+        let err = codec.decode(&mut buf).unwrap_err();
+        assert!(matches!(err, CodecError::Wire(e) if e.kind() == ErrorKind::PayloadTooLarge));
+        assert!(buf.capacity() < 1024);
+    }
+
+    #[test]
+    fn bad_checksum_and_wrong_network() {
+        let mut f = frame_to_vec(&ping(1), NET, pver::CURRENT).unwrap();
+        f[MESSAGE_HEADER_SIZE] ^= 1;
+        let mut codec = FrameCodec::new(NET, pver::CURRENT);
+        let err = codec.decode(&mut BytesMut::from(&f[..])).unwrap_err();
+        assert!(matches!(err, CodecError::Wire(e) if e.kind() == ErrorKind::PayloadChecksum));
+        let f = frame_to_vec(&ping(1), CurrencyNet::MainNet, pver::CURRENT).unwrap();
+        let err = FrameCodec::new(NET, pver::CURRENT)
+            .decode(&mut BytesMut::from(&f[..]))
+            .unwrap_err();
+        assert!(matches!(err, CodecError::Wire(e) if e.kind() == ErrorKind::WrongNetwork));
+    }
+}
