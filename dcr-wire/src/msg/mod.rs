@@ -41,7 +41,7 @@ pub use mix::{
     MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixPairReq, MixSecrets,
     MixSlotReserve,
 };
-pub use netaddr::{NetAddress, NetAddressV2};
+pub use netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};
 pub use reject::Reject;
 pub use simple::{FeeFilter, Ping, Pong};
 pub use tx::{OutPoint, Tx, TxIn, TxOut, TxSerType};
