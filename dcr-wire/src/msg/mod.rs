@@ -42,7 +42,7 @@ pub use mix::{
     MixSlotReserve,
 };
 pub use netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};
-pub use reject::Reject;
+pub use reject::{Reject, RejectCode};
 pub use simple::{FeeFilter, Ping, Pong};
 pub use tx::{OutPoint, Tx, TxIn, TxOut, TxSerType};
 pub use version::Version;
