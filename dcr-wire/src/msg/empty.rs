@@ -1,8 +1,143 @@
-//! Placeholder until this family is written.
+//! Messages with an empty payload: `verack`, `getaddr`, `mempool`,
+//! `sendheaders`, `getminings` and `getcftypes`. Some exist only from a
+//! given protocol version.
 
-crate::msg::placeholder!(GetAddr = GetAddr);
-crate::msg::placeholder!(GetCFTypes = GetCFTypes);
-crate::msg::placeholder!(GetMiningState = GetMiningState);
-crate::msg::placeholder!(MemPool = MemPool);
-crate::msg::placeholder!(SendHeaders = SendHeaders);
-crate::msg::placeholder!(VerAck = VerAck);
+use bytes::BufMut;
+
+use super::{Command, Payload};
+use crate::error::Error;
+use crate::primitives::{fail, PResult};
+use crate::protocol::pver;
+
+/// Declares an empty message valid from protocol version `$since` on.
+macro_rules! empty_message {
+    ($(#[$doc:meta])* $name:ident, since = $since:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct $name;
+
+        impl $name {
+            /// The first protocol version at which the message exists.
+            pub const SINCE: u32 = $since;
+
+            fn check_version(pver: u32) -> Result<(), Error> {
+                if pver < Self::SINCE {
+                    return Err(Error::InvalidForVersion {
+                        command: Command::$name.as_str(),
+                        pver,
+                    });
+                }
+                Ok(())
+            }
+        }
+
+        impl<'a> Payload<'a> for $name {
+            const COMMAND: Command = Command::$name;
+            type Owned = $name;
+
+            fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+                $name::check_version(pver).or_else(fail)?;
+                Ok((input, $name))
+            }
+
+            fn encode<B: BufMut>(&self, _buf: &mut B, pver: u32) -> Result<(), Error> {
+                $name::check_version(pver)
+            }
+
+            fn serialized_size(&self, _pver: u32) -> usize {
+                0
+            }
+
+            fn max_payload_length(_pver: u32) -> u32 {
+                0
+            }
+
+            fn into_owned(self) -> Self::Owned {
+                self
+            }
+
+            #[cfg(feature = "json")]
+            fn to_json(&self) -> serde_json::Value {
+                serde_json::json!({})
+            }
+        }
+    };
+}
+
+empty_message! {
+    /// `verack`: accepts the peer's `version`, completing one side of the
+    /// handshake.
+    VerAck, since = pver::INITIAL
+}
+
+empty_message! {
+    /// `getaddr`: asks the peer for addresses of other peers.
+    GetAddr, since = pver::INITIAL
+}
+
+empty_message! {
+    /// `mempool`: asks the peer to announce the transactions in its memory
+    /// pool.
+    MemPool, since = pver::INITIAL
+}
+
+empty_message! {
+    /// `sendheaders`: asks the peer to announce new blocks with `headers`
+    /// instead of `inv`. From protocol version 3.
+    SendHeaders, since = pver::SEND_HEADERS
+}
+
+empty_message! {
+    /// `getminings`: asks the peer for its mining state (the blocks at the
+    /// tip and their votes), answered by `miningstate`.
+    GetMiningState, since = pver::INITIAL
+}
+
+empty_message! {
+    /// `getcftypes`: asks which committed filter types the peer serves.
+    /// From protocol version 6 on: the reference's codec sets no upper
+    /// version, even though version 2 filters (protocol 7) supersede it.
+    GetCFTypes, since = pver::NODE_CF
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// Valid from `since`, refused below it both ways, nothing on the wire.
+    fn check<T: for<'a> Payload<'a> + Default>(since: u32) {
+        let m = T::default();
+        for p in pver::INITIAL..=pver::CURRENT {
+            let mut b = Vec::new();
+            let enc = m.encode(&mut b, p);
+            let dec = T::decode(&[], p).map_err(Error::from);
+            assert!(b.is_empty());
+            assert_eq!(m.serialized_size(p), 0);
+            assert_eq!(T::max_payload_length(p), 0);
+            if p < since {
+                assert_eq!(enc.unwrap_err().kind(), ErrorKind::MsgInvalidForPVer);
+                assert_eq!(dec.unwrap_err().kind(), ErrorKind::MsgInvalidForPVer);
+            } else {
+                enc.unwrap();
+                assert_eq!(dec.unwrap(), (&[][..], m.clone()));
+            }
+        }
+    }
+
+    #[test]
+    fn versions() {
+        check::<VerAck>(pver::INITIAL);
+        check::<GetAddr>(pver::INITIAL);
+        check::<MemPool>(pver::INITIAL);
+        check::<GetMiningState>(pver::INITIAL);
+        check::<SendHeaders>(3);
+        check::<GetCFTypes>(6);
+    }
+
+    #[test]
+    fn leftover_input_is_returned() {
+        let (rest, _) = VerAck::decode(&[1, 2], 1).unwrap();
+        assert_eq!(rest, [1, 2]);
+    }
+}

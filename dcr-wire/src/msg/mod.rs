@@ -41,8 +41,8 @@ pub use mix::{
     MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixPairReq, MixSecrets,
     MixSlotReserve,
 };
-pub use netaddr::{NetAddress, NetAddressV2};
-pub use reject::Reject;
+pub use netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};
+pub use reject::{Reject, RejectCode};
 pub use simple::{FeeFilter, Ping, Pong};
 pub use tx::{OutPoint, RawTx, Tx, TxIn, TxOut, TxSerType};
 pub use version::Version;
