@@ -14,7 +14,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use dcr_wire::{
-    frame::verify_checksum, encode_frame, Command, CurrencyNet, Error as WireError, FrameHeader,
+    encode_frame, frame::verify_checksum, Command, CurrencyNet, Error as WireError, FrameHeader,
     Message, MESSAGE_HEADER_SIZE,
 };
 use tokio_util::codec::{Decoder, Encoder};
@@ -180,9 +180,23 @@ mod tests {
         let mut sink = FramedWrite::new(a, FrameCodec::new(NET, pver::CURRENT));
         let mut stream = FramedRead::new(b, FrameCodec::new(NET, pver::CURRENT));
         sink.send(ping(7)).await.unwrap();
-        sink.send(&Message::VerAck(Default::default())).await.unwrap();
-        assert_eq!(stream.next().await.unwrap().unwrap().message(pver::CURRENT).unwrap(), ping(7));
-        assert_eq!(stream.next().await.unwrap().unwrap().command(), Command::VerAck);
+        sink.send(&Message::VerAck(Default::default()))
+            .await
+            .unwrap();
+        assert_eq!(
+            stream
+                .next()
+                .await
+                .unwrap()
+                .unwrap()
+                .message(pver::CURRENT)
+                .unwrap(),
+            ping(7)
+        );
+        assert_eq!(
+            stream.next().await.unwrap().unwrap().command(),
+            Command::VerAck
+        );
     }
 
     #[test]

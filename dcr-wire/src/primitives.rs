@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn var_string_limits() {
         let mut big = vec![0xfe];
-        big.extend_from_slice(&(MAX_MESSAGE_PAYLOAD as u32 + 1).to_le_bytes());
+        big.extend_from_slice(&(MAX_MESSAGE_PAYLOAD + 1).to_le_bytes());
         let e = Error::from(var_string(&big).unwrap_err());
         assert_eq!(e.kind(), ErrorKind::VarStringTooLong);
         let e = Error::from(ascii_var_string(&[3, b'a', b'b', b'c'], 2).unwrap_err());

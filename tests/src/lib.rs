@@ -1,2 +1,171 @@
 //! Shared helpers for the workspace-level tests: finding the conformance
-//! corpus and reading its JSON-lines files.
+//! corpus and reading its files.
+
+use std::path::PathBuf;
+
+/// The corpus folder (the one holding `wire/`): `$DCR_TESTDATA` when set,
+/// else `../shared/testdata` beside the workspace.
+///
+/// Returns `None` when it is missing, after printing why; with `CI=true` a
+/// missing corpus panics instead, so CI can never pass by skipping.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("DCR_TESTDATA") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata"),
+    };
+    if dir.join("wire").is_dir() {
+        return Some(dir);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        !ci,
+        "conformance corpus not found at {} (CI=true: a missing corpus is a failure)",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: conformance corpus not found at {} (set DCR_TESTDATA)",
+        dir.display()
+    );
+    None
+}
+
+/// Reads the length-prefixed block records of a `wire/blocks/*.bin` file:
+/// `[u32 little-endian length][serialized block]`, repeated.
+pub fn read_block_file(path: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
+    let data = std::fs::read(path)?;
+    let mut blocks = Vec::new();
+    let mut rest = &data[..];
+    while !rest.is_empty() {
+        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated block record");
+        let len_bytes: [u8; 4] = rest
+            .get(..4)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?;
+        let len = u32::from_le_bytes(len_bytes) as usize;
+        let block = rest.get(4..4 + len).ok_or_else(bad)?;
+        blocks.push(block.to_vec());
+        rest = &rest[4 + len..];
+    }
+    Ok(blocks)
+}
+
+/// Reads a JSON-lines file of the corpus.
+pub fn read_jsonl(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    text.lines()
+        .enumerate()
+        .map(|(n, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1))
+        })
+        .collect()
+}
+
+/// Tallies checks and keeps the first failures of each group for the
+/// report.
+#[derive(Default)]
+pub struct Tally {
+    pub checked: usize,
+    pub passed: usize,
+    failures: std::collections::BTreeMap<String, Vec<String>>,
+    failed_per_group: std::collections::BTreeMap<String, usize>,
+}
+
+impl Tally {
+    /// Records one check of `group`: `Ok` passes, `Err(why)` fails.
+    pub fn record(&mut self, group: &str, result: Result<(), String>) {
+        self.checked += 1;
+        match result {
+            Ok(()) => self.passed += 1,
+            Err(why) => {
+                *self.failed_per_group.entry(group.to_string()).or_default() += 1;
+                let list = self.failures.entry(group.to_string()).or_default();
+                if list.len() < 3 {
+                    list.push(why);
+                }
+            }
+        }
+    }
+
+    /// Prints `name: N checked, M passed` and the failures, then asserts
+    /// that everything passed.
+    pub fn finish(self, name: &str) {
+        // Written to the stderr handle directly so the counts show in the
+        // test output even when the test passes (libtest captures only the
+        // print macros).
+        use std::io::Write;
+        let mut report = format!("{name}: {} checked, {} passed\n", self.checked, self.passed);
+        for (group, n) in &self.failed_per_group {
+            report += &format!("  {group}: {n} failed\n");
+            for why in &self.failures[group] {
+                report += &format!("    {why}\n");
+            }
+        }
+        let _ = std::io::stderr().write_all(report.as_bytes());
+        assert!(self.checked > 0, "{name}: nothing checked");
+        assert_eq!(
+            self.passed,
+            self.checked,
+            "{name}: {} failed",
+            self.checked - self.passed
+        );
+    }
+}
+
+/// Describes where two JSON values first differ (for failure reports).
+pub fn json_diff(
+    path: &str,
+    ours: &serde_json::Value,
+    theirs: &serde_json::Value,
+) -> Option<String> {
+    use serde_json::Value;
+    match (ours, theirs) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, bv) in b {
+                match a.get(k) {
+                    None => return Some(format!("{path}.{k}: missing (expected {bv})")),
+                    Some(av) => {
+                        if let Some(d) = json_diff(&format!("{path}.{k}"), av, bv) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            a.keys()
+                .find(|k| !b.contains_key(*k))
+                .map(|k| format!("{path}.{k}: unexpected key"))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            if a.len() != b.len() {
+                return Some(format!("{path}: {} items, expected {}", a.len(), b.len()));
+            }
+            a.iter()
+                .zip(b)
+                .enumerate()
+                .find_map(|(i, (x, y))| json_diff(&format!("{path}[{i}]"), x, y))
+        }
+        _ if ours == theirs => None,
+        _ => {
+            let show = |v: &Value| {
+                let s = v.to_string();
+                if s.len() > 80 {
+                    format!("{}...", &s[..80])
+                } else {
+                    s
+                }
+            };
+            Some(format!(
+                "{path}: got {}, expected {}",
+                show(ours),
+                show(theirs)
+            ))
+        }
+    }
+}
+
+/// Prints a line to the test output even when the test passes.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

@@ -114,6 +114,7 @@ macro_rules! messages {
 
             /// The largest payload the message may carry at `pver`.
             pub fn max_payload_length(self, pver: u32) -> u32 {
+                #[allow(clippy::extra_unused_lifetimes)]
                 fn dispatch<'a>(c: Command, pver: u32) -> u32 {
                     match c {
                         $( Command::$variant => <$ty as Payload<'a>>::max_payload_length(pver), )*
@@ -240,21 +241,6 @@ impl fmt::Display for Command {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_fit_and_round_trip() {
-        assert_eq!(Command::ALL.len(), 41);
-        for &c in Command::ALL {
-            assert!(c.as_str().len() <= crate::protocol::COMMAND_SIZE);
-            assert_eq!(Command::from_name(c.as_str().as_bytes()), Some(c));
-        }
-        assert_eq!(Command::from_name(b"nope"), None);
-    }
-}
-
 /// Placeholder for a message family not written yet: decoding answers
 /// ErrMsgInvalidForPVer at every version. Removed once every family lands.
 macro_rules! placeholder {
@@ -323,3 +309,18 @@ macro_rules! placeholder {
     };
 }
 pub(crate) use placeholder;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_fit_and_round_trip() {
+        assert_eq!(Command::ALL.len(), 41);
+        for &c in Command::ALL {
+            assert!(c.as_str().len() <= crate::protocol::COMMAND_SIZE);
+            assert_eq!(Command::from_name(c.as_str().as_bytes()), Some(c));
+        }
+        assert_eq!(Command::from_name(b"nope"), None);
+    }
+}

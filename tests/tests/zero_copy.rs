@@ -1,0 +1,90 @@
+//! Decoding a block copies no script bytes and allocates nothing: measured
+//! with a counting global allocator on the real blocks of the corpus.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dcr_wire::{pver, Block};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwards the caller's layout unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let out = f();
+    (out, ALLOCATIONS.load(Ordering::SeqCst) - before)
+}
+
+fn within(outer: &[u8], inner: &[u8]) -> bool {
+    let o = outer.as_ptr_range();
+    let i = inner.as_ptr_range();
+    inner.is_empty() || (o.start <= i.start && i.end <= o.end)
+}
+
+#[test]
+fn block_decode_allocates_nothing_and_borrows_scripts() {
+    let Some(dir) = dcr_tests::corpus_dir() else {
+        return;
+    };
+    let mut blocks = Vec::new();
+    for f in ["chain-0-168.bin", "mainnet-432100.bin"] {
+        blocks.extend(
+            dcr_tests::read_block_file(&dir.join("wire/blocks").join(f)).expect("block file"),
+        );
+    }
+    assert_eq!(blocks.len(), 170);
+    let mut total_allocs = 0;
+    let mut scripts = 0;
+    for bytes in &blocks {
+        let (block, allocs) = allocations_during(|| Block::from_bytes(bytes, pver::CURRENT));
+        let block = block.expect("real block decodes");
+        total_allocs += allocs;
+        // Hashing from the views allocates nothing either.
+        let (_, hash_allocs) = allocations_during(|| {
+            block
+                .txs
+                .raw_txs()
+                .chain(block.stake_txs.raw_txs())
+                .map(|t| t.tx_hash().0[0] ^ t.full_hash().0[0])
+                .fold(0u8, |a, b| a ^ b)
+        });
+        assert_eq!(hash_allocs, 0, "hashing a block's transactions allocated");
+        for tx in block.txs.iter().chain(block.stake_txs.iter()) {
+            for i in &tx.inputs {
+                assert!(
+                    within(bytes, &i.signature_script),
+                    "signature script copied"
+                );
+                scripts += 1;
+            }
+            for o in &tx.outputs {
+                assert!(within(bytes, &o.pk_script), "pk script copied");
+                scripts += 1;
+            }
+        }
+    }
+    dcr_tests::report(&format!(
+        "zero-copy: {} blocks decoded with {} allocations; {} scripts borrowed",
+        blocks.len(),
+        total_allocs,
+        scripts
+    ));
+    assert_eq!(total_allocs, 0, "block decoding allocated");
+}
