@@ -1,0 +1,3 @@
+//! Support code for the `dcrpeer` tool and the examples.
+
+pub mod chain;
