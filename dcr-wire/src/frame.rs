@@ -314,4 +314,50 @@ mod tests {
             other => panic!("expected a frame, got {other:?}"),
         }
     }
+
+    mod props {
+        use super::*;
+        use crate::msg::header::tests::arb_header;
+        use crate::msg::tx::tests::arb_tx;
+        use crate::msg::{Block, Headers, Ping, Pong};
+        use proptest::prelude::*;
+
+        fn arb_message() -> impl Strategy<Value = Message<'static>> {
+            prop_oneof![
+                any::<u64>().prop_map(|nonce| Message::Ping(Ping { nonce })),
+                any::<u64>().prop_map(|nonce| Message::Pong(Pong { nonce })),
+                arb_tx().prop_map(Message::Tx),
+                proptest::collection::vec(arb_header(), 0..4).prop_map(|headers| Message::Headers(Headers { headers })),
+                (arb_header(), proptest::collection::vec(arb_tx(), 0..3))
+                    .prop_map(|(h, txs)| Message::Block(Block::new(h, &txs, &[]))),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn frames_round_trip_in_any_chunking(
+                msgs in proptest::collection::vec(arb_message(), 1..6),
+                chunk in 1usize..64,
+                net in proptest::sample::select(CurrencyNet::ALL.to_vec()),
+            ) {
+                let mut stream = Vec::new();
+                for m in &msgs {
+                    let f = frame_to_vec(m, net, pver::CURRENT).unwrap();
+                    prop_assert_eq!(f.len(), MESSAGE_HEADER_SIZE + m.serialized_size(pver::CURRENT));
+                    stream.extend(f);
+                }
+                let mut buf = Vec::new();
+                let mut got = Vec::new();
+                for piece in stream.chunks(chunk) {
+                    buf.extend_from_slice(piece);
+                    while let Split::Frame { frame, consumed } = split_frame(&buf, net, pver::CURRENT).unwrap() {
+                        got.push(frame.message(pver::CURRENT).unwrap().into_owned());
+                        buf.drain(..consumed);
+                    }
+                }
+                prop_assert!(buf.is_empty());
+                prop_assert_eq!(got, msgs);
+            }
+        }
+    }
 }
