@@ -327,7 +327,8 @@ mod tests {
                 any::<u64>().prop_map(|nonce| Message::Ping(Ping { nonce })),
                 any::<u64>().prop_map(|nonce| Message::Pong(Pong { nonce })),
                 arb_tx().prop_map(Message::Tx),
-                proptest::collection::vec(arb_header(), 0..4).prop_map(|headers| Message::Headers(Headers { headers })),
+                proptest::collection::vec(arb_header(), 0..4)
+                    .prop_map(|headers| Message::Headers(Headers { headers })),
                 (arb_header(), proptest::collection::vec(arb_tx(), 0..3))
                     .prop_map(|(h, txs)| Message::Block(Block::new(h, &txs, &[]))),
             ]

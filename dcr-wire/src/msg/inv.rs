@@ -1,9 +1,206 @@
-//! Placeholder until this family is written.
+//! Inventory vectors and the three messages made of them: `inv`
+//! (announcements), `getdata` (requests) and `notfound` (answers to
+//! requests that cannot be served).
 
-crate::msg::placeholder!(GetData = GetData);
-crate::msg::placeholder!(Inv = Inv);
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct InvType;
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct InvVect;
-crate::msg::placeholder!(NotFound = NotFound);
+use std::fmt;
+
+use bytes::BufMut;
+
+use super::{Command, Payload};
+use crate::error::{Error, ErrorKind};
+use crate::hash::{Hash, HASH_SIZE};
+use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
+
+/// Most inventory vectors one message may carry.
+pub const MAX_INV_PER_MSG: u64 = 50_000;
+/// Serialized size of one inventory vector: type and hash.
+pub const INV_VECT_SIZE: usize = 4 + HASH_SIZE;
+
+/// What an inventory vector refers to. Values the protocol does not define
+/// are kept as they are (the reference accepts any 32-bit type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct InvType(pub u32);
+
+impl InvType {
+    pub const ERROR: InvType = InvType(0);
+    pub const TX: InvType = InvType(1);
+    pub const BLOCK: InvType = InvType(2);
+    pub const FILTERED_BLOCK: InvType = InvType(3);
+    /// A mixing message.
+    pub const MIX: InvType = InvType(4);
+}
+
+impl fmt::Display for InvType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            InvType::ERROR => f.write_str("ERROR"),
+            InvType::TX => f.write_str("MSG_TX"),
+            InvType::BLOCK => f.write_str("MSG_BLOCK"),
+            InvType::FILTERED_BLOCK => f.write_str("MSG_FILTERED_BLOCK"),
+            InvType::MIX => f.write_str("MSG_MIX"),
+            InvType(n) => write!(f, "Unknown InvType ({n})"),
+        }
+    }
+}
+
+/// One inventory item: its kind and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct InvVect {
+    pub inv_type: InvType,
+    pub hash: Hash,
+}
+
+impl InvVect {
+    fn parse(i: &[u8]) -> PResult<'_, InvVect> {
+        let (i, t) = u32_le(i)?;
+        let (i, hash) = hash(i)?;
+        Ok((
+            i,
+            InvVect {
+                inv_type: InvType(t),
+                hash,
+            },
+        ))
+    }
+
+    fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u32_le(self.inv_type.0);
+        buf.put_slice(&self.hash.0);
+    }
+
+    #[cfg(feature = "json")]
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "Type": self.inv_type.0, "Hash": crate::json::hash(&self.hash) })
+    }
+}
+
+/// Declares a message that is a list of inventory vectors.
+macro_rules! inv_list_message {
+    ($(#[$doc:meta])* $name:ident = $cmd:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        pub struct $name {
+            pub inv_list: Vec<InvVect>,
+        }
+
+        impl<'a> Payload<'a> for $name {
+            const COMMAND: Command = Command::$cmd;
+            type Owned = $name;
+
+            fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+                let (i, inv_list) = list(
+                    input,
+                    MAX_INV_PER_MSG,
+                    ErrorKind::TooManyVectors,
+                    "inventory vectors",
+                    INV_VECT_SIZE,
+                    InvVect::parse,
+                )?;
+                Ok((i, $name { inv_list }))
+            }
+
+            fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+                check_count(
+                    self.inv_list.len() as u64,
+                    MAX_INV_PER_MSG,
+                    ErrorKind::TooManyVectors,
+                    "inventory vectors",
+                )?;
+                put_var_int(buf, self.inv_list.len() as u64);
+                for iv in &self.inv_list {
+                    iv.write(buf);
+                }
+                Ok(())
+            }
+
+            fn serialized_size(&self, _pver: u32) -> usize {
+                var_int_size(self.inv_list.len() as u64) + self.inv_list.len() * INV_VECT_SIZE
+            }
+
+            fn max_payload_length(_pver: u32) -> u32 {
+                (var_int_size(MAX_INV_PER_MSG) + MAX_INV_PER_MSG as usize * INV_VECT_SIZE) as u32
+            }
+
+            fn into_owned(self) -> Self::Owned {
+                self
+            }
+
+            #[cfg(feature = "json")]
+            fn to_json(&self) -> serde_json::Value {
+                serde_json::json!({
+                    "InvList": self.inv_list.iter().map(InvVect::to_json).collect::<Vec<_>>(),
+                })
+            }
+        }
+    };
+}
+
+inv_list_message!(
+    /// `inv`: announces transactions, blocks or mixing messages the sender has.
+    Inv = Inv
+);
+inv_list_message!(
+    /// `getdata`: requests the listed items.
+    GetData = GetData
+);
+inv_list_message!(
+    /// `notfound`: the listed requested items cannot be served.
+    NotFound = NotFound
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_inv() -> impl Strategy<Value = Vec<InvVect>> {
+        proptest::collection::vec(
+            (any::<u32>(), any::<[u8; 32]>()).prop_map(|(t, h)| InvVect {
+                inv_type: InvType(t),
+                hash: Hash(h),
+            }),
+            0..50,
+        )
+    }
+
+    fn round_trip<'a, M: Payload<'a> + Eq>(m: &M, buf: &'a mut Vec<u8>) -> M {
+        m.encode(buf, 12).unwrap();
+        assert_eq!(buf.len(), m.serialized_size(12));
+        let (rest, back) = M::decode(buf, 12).unwrap();
+        assert!(rest.is_empty());
+        back
+    }
+
+    proptest! {
+        #[test]
+        fn inv_messages_round_trip(inv_list in arb_inv()) {
+            let m = Inv { inv_list: inv_list.clone() };
+            prop_assert_eq!(round_trip(&m, &mut Vec::new()), m);
+            let m = GetData { inv_list: inv_list.clone() };
+            prop_assert_eq!(round_trip(&m, &mut Vec::new()), m);
+            let m = NotFound { inv_list };
+            prop_assert_eq!(round_trip(&m, &mut Vec::new()), m);
+        }
+    }
+
+    #[test]
+    fn too_many_vectors() {
+        let mut b = vec![0xfd];
+        b.extend_from_slice(&50_001u16.to_le_bytes());
+        let e = Error::from(Inv::decode(&b, 12).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::TooManyVectors);
+        let m = GetData {
+            inv_list: vec![InvVect::default(); 50_001],
+        };
+        let mut buf = Vec::new();
+        assert_eq!(
+            m.encode(&mut buf, 12).unwrap_err().kind(),
+            ErrorKind::TooManyVectors
+        );
+        assert!(buf.is_empty());
+        assert_eq!(
+            <NotFound as Payload>::max_payload_length(12),
+            3 + 50_000 * 36
+        );
+    }
+}
