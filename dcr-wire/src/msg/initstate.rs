@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -36,16 +36,6 @@ pub mod init_state_type {
     pub const TSPENDS: &str = "tspends";
 }
 
-fn check_version(command: Command, pv: u32) -> Result<(), Error> {
-    if pv < pver::INIT_STATE {
-        return Err(Error::InvalidForVersion {
-            command: command.as_str(),
-            pver: pv,
-        });
-    }
-    Ok(())
-}
-
 /// `getinitstate`: which kinds of tip state the sender wants.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GetInitState<'a> {
@@ -58,7 +48,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     type Owned = GetInitState<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        check_version(Self::COMMAND, pv).map_err(nom::Err::Error)?;
+        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
         let (i, types) = list(
             input,
             MAX_INIT_STATE_TYPES,
@@ -74,7 +64,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        check_version(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
         check_count(
             self.types.len() as u64,
             MAX_INIT_STATE_TYPES,
@@ -173,7 +163,7 @@ impl<'a> Payload<'a> for InitState {
     type Owned = InitState;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        check_version(Self::COMMAND, pv).map_err(nom::Err::Error)?;
+        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
         let mut out: [Vec<Hash>; 3] = Default::default();
         let mut i = input;
         for (slot, (max, kind, what)) in out.iter_mut().zip(LISTS) {
@@ -193,7 +183,7 @@ impl<'a> Payload<'a> for InitState {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        check_version(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
         for (l, (max, kind, what)) in self.lists().into_iter().zip(LISTS) {
             check_count(l.len() as u64, max, kind, what)?;
         }

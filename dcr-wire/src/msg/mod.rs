@@ -83,6 +83,18 @@ pub trait Payload<'a>: Sized + Clone + PartialEq + fmt::Debug {
     fn to_json(&self) -> serde_json::Value;
 }
 
+/// The one protocol-version gate: `command` exists from `since` on, and
+/// both decoding and encoding it below that answer ErrMsgInvalidForPVer.
+pub(crate) fn require_pver(command: Command, pver: u32, since: u32) -> Result<(), Error> {
+    if pver < since {
+        return Err(Error::InvalidForVersion {
+            command: command.as_str(),
+            pver,
+        });
+    }
+    Ok(())
+}
+
 /// Declares the message set once: the `Command` enum, the `Message` enum
 /// and their dispatch all come from this one list.
 macro_rules! messages {
