@@ -69,7 +69,7 @@ impl InvVect {
     }
 
     #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
+    fn to_json(self) -> serde_json::Value {
         serde_json::json!({ "Type": self.inv_type.0, "Hash": crate::json::hash(&self.hash) })
     }
 }
@@ -128,7 +128,7 @@ macro_rules! inv_list_message {
             #[cfg(feature = "json")]
             fn to_json(&self) -> serde_json::Value {
                 serde_json::json!({
-                    "InvList": self.inv_list.iter().map(InvVect::to_json).collect::<Vec<_>>(),
+                    "InvList": self.inv_list.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
                 })
             }
         }

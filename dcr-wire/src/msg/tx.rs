@@ -190,18 +190,88 @@ struct Layout {
     len: usize,
 }
 
-fn out_point(i: &[u8]) -> PResult<'_, OutPoint> {
-    let (i, hash) = hash(i)?;
-    let (i, index) = u32_le(i)?;
-    let (i, tree) = u8(i)?;
-    Ok((
-        i,
-        OutPoint {
-            hash,
-            index,
-            tree: tree as i8,
-        },
-    ))
+impl OutPoint {
+    /// Serialized size: hash, index, tree.
+    pub const SIZE: usize = 32 + 4 + 1;
+
+    pub(crate) fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
+        let (i, hash) = hash(i)?;
+        let (i, index) = u32_le(i)?;
+        let (i, tree) = u8(i)?;
+        Ok((
+            i,
+            OutPoint {
+                hash,
+                index,
+                tree: tree as i8,
+            },
+        ))
+    }
+
+    pub(crate) fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_slice(&self.hash.0);
+        buf.put_u32_le(self.index);
+        buf.put_u8(self.tree as u8);
+    }
+
+    #[cfg(feature = "json")]
+    pub(crate) fn to_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "Hash": crate::json::hash(&self.hash),
+            "Index": self.index,
+            "Tree": self.tree,
+        })
+    }
+}
+
+impl<'a> TxOut<'a> {
+    /// Reads an output; the script is borrowed.
+    pub(crate) fn parse(i: &'a [u8]) -> PResult<'a, TxOut<'a>> {
+        let (i, value) = i64_le(i)?;
+        let (i, version) = u16_le(i)?;
+        let (i, script) = var_bytes(
+            i,
+            MAX_MESSAGE_PAYLOAD.into(),
+            "transaction output public key script",
+        )?;
+        Ok((
+            i,
+            TxOut {
+                value,
+                version,
+                pk_script: Cow::Borrowed(script),
+            },
+        ))
+    }
+
+    pub(crate) fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_i64_le(self.value);
+        buf.put_u16_le(self.version);
+        put_var_bytes(buf, &self.pk_script);
+    }
+
+    /// Serialized size of the output.
+    pub fn serialized_size(&self) -> usize {
+        TX_OUT_FIXED + var_bytes_size(&self.pk_script)
+    }
+
+    /// Copies the script so the output no longer borrows.
+    pub fn into_owned(self) -> TxOut<'static> {
+        TxOut {
+            value: self.value,
+            version: self.version,
+            pk_script: Cow::Owned(self.pk_script.into_owned()),
+        }
+    }
+
+    #[cfg(feature = "json")]
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "Value": self.value,
+            "Version": self.version,
+            "PkScript": crate::json::bytes(&self.pk_script),
+        })
+    }
 }
 
 /// Reads one transaction, reporting its parts to `v`, and returns its
@@ -229,7 +299,7 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
         v.prefix_inputs(n, r.len() / TX_IN_PREFIX_SIZE);
         i = r;
         for _ in 0..n {
-            let (r, op) = out_point(i)?;
+            let (r, op) = OutPoint::parse(i)?;
             let (r, sequence) = u32_le(r)?;
             v.prefix_input(op, sequence);
             i = r;
@@ -244,18 +314,8 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
         v.outputs(n, r.len() / (TX_OUT_FIXED + 1));
         i = r;
         for _ in 0..n {
-            let (r, value) = i64_le(i)?;
-            let (r, version) = u16_le(r)?;
-            let (r, script) = var_bytes(
-                r,
-                MAX_MESSAGE_PAYLOAD.into(),
-                "transaction output public key script",
-            )?;
-            v.output(TxOut {
-                value,
-                version,
-                pk_script: Cow::Borrowed(script),
-            });
+            let (r, out) = TxOut::parse(i)?;
+            v.output(out);
             i = r;
         }
         let (r, lock_time) = u32_le(i)?;
@@ -404,7 +464,7 @@ impl<'a> Tx<'a> {
             + self
                 .outputs
                 .iter()
-                .map(|o| TX_OUT_FIXED + var_bytes_size(&o.pk_script))
+                .map(TxOut::serialized_size)
                 .sum::<usize>()
             + 8
     }
@@ -430,16 +490,12 @@ impl<'a> Tx<'a> {
     fn write_prefix<B: BufMut + ?Sized>(&self, buf: &mut B) {
         put_var_int(buf, self.inputs.len() as u64);
         for i in &self.inputs {
-            buf.put_slice(&i.previous_out_point.hash.0);
-            buf.put_u32_le(i.previous_out_point.index);
-            buf.put_u8(i.previous_out_point.tree as u8);
+            i.previous_out_point.write(buf);
             buf.put_u32_le(i.sequence);
         }
         put_var_int(buf, self.outputs.len() as u64);
         for o in &self.outputs {
-            buf.put_i64_le(o.value);
-            buf.put_u16_le(o.version);
-            put_var_bytes(buf, &o.pk_script);
+            o.write(buf);
         }
         buf.put_u32_le(self.lock_time);
         buf.put_u32_le(self.expiry);
@@ -541,15 +597,7 @@ impl<'a> Payload<'a> for Tx<'a> {
                     signature_script: Cow::Owned(i.signature_script.into_owned()),
                 })
                 .collect(),
-            outputs: self
-                .outputs
-                .into_iter()
-                .map(|o| TxOut {
-                    value: o.value,
-                    version: o.version,
-                    pk_script: Cow::Owned(o.pk_script.into_owned()),
-                })
-                .collect(),
+            outputs: self.outputs.into_iter().map(TxOut::into_owned).collect(),
             lock_time: self.lock_time,
             expiry: self.expiry,
         }
@@ -563,22 +611,14 @@ impl<'a> Payload<'a> for Tx<'a> {
             "SerType": self.ser_type.to_u16(),
             "Version": self.version,
             "TxIn": self.inputs.iter().map(|i| json!({
-                "PreviousOutPoint": {
-                    "Hash": json::hash(&i.previous_out_point.hash),
-                    "Index": i.previous_out_point.index,
-                    "Tree": i.previous_out_point.tree,
-                },
+                "PreviousOutPoint": i.previous_out_point.to_json(),
                 "Sequence": i.sequence,
                 "ValueIn": i.value_in,
                 "BlockHeight": i.block_height,
                 "BlockIndex": i.block_index,
                 "SignatureScript": json::bytes(&i.signature_script),
             })).collect::<Vec<_>>(),
-            "TxOut": self.outputs.iter().map(|o| json!({
-                "Value": o.value,
-                "Version": o.version,
-                "PkScript": json::bytes(&o.pk_script),
-            })).collect::<Vec<_>>(),
+            "TxOut": self.outputs.iter().map(TxOut::to_json).collect::<Vec<_>>(),
             "LockTime": self.lock_time,
             "Expiry": self.expiry,
         })

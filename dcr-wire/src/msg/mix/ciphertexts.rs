@@ -1,0 +1,127 @@
+//! `mixcphrtxt`: post-quantum ciphertexts, one per peer, encapsulating the
+//! shared keys of the session.
+
+use std::borrow::Cow;
+
+use bytes::BufMut;
+
+use super::{hashes_size, invalid, mix_payload, SessionHeader, MAX_MIX_PEERS, SESSION_HEADER_SIZE};
+use crate::error::{Error, ErrorKind};
+use crate::hash::{Hash, HASH_SIZE};
+use crate::primitives::{check_count, count, hash, put_var_int, take, var_int_size, PResult};
+
+/// Size of one ciphertext (Streamlined NTRU Prime 4591^761).
+pub const CIPHERTEXT_SIZE: usize = 1047;
+
+/// `mixcphrtxt`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MixCiphertexts<'a> {
+    pub header: SessionHeader<'a>,
+    /// One ciphertext of [`CIPHERTEXT_SIZE`] bytes per peer, borrowed when
+    /// decoded (a slice rather than an array so that a borrowed list costs
+    /// two words per entry, not the whole ciphertext).
+    pub ciphertexts: Vec<Cow<'a, [u8]>>,
+    /// Hashes of the key exchanges, one per ciphertext (the same count is
+    /// used for both lists on the wire).
+    pub seen_key_exchanges: Vec<Hash>,
+}
+
+impl<'a> MixCiphertexts<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, header) = SessionHeader::parse(i)?;
+        let (mut i, n) = count(
+            i,
+            MAX_MIX_PEERS,
+            ErrorKind::TooManyPrevMixMsgs,
+            "ciphertexts",
+        )?;
+        let cap = crate::primitives::bounded_capacity(n, i.len(), CIPHERTEXT_SIZE);
+        let mut ciphertexts = Vec::with_capacity(cap);
+        for _ in 0..n {
+            let (r, c) = take(i, CIPHERTEXT_SIZE)?;
+            ciphertexts.push(Cow::Borrowed(c));
+            i = r;
+        }
+        let mut seen_key_exchanges =
+            Vec::with_capacity(crate::primitives::bounded_capacity(n, i.len(), HASH_SIZE));
+        for _ in 0..n {
+            let (r, h) = hash(i)?;
+            seen_key_exchanges.push(h);
+            i = r;
+        }
+        Ok((
+            i,
+            MixCiphertexts {
+                header,
+                ciphertexts,
+                seen_key_exchanges,
+            },
+        ))
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.ciphertexts.len() != self.seen_key_exchanges.len() {
+            return Err(invalid("ciphertext and key exchange counts differ"));
+        }
+        if self.ciphertexts.iter().any(|c| c.len() != CIPHERTEXT_SIZE) {
+            return Err(invalid("ciphertext of the wrong size"));
+        }
+        check_count(
+            self.ciphertexts.len() as u64,
+            MAX_MIX_PEERS,
+            ErrorKind::TooManyPrevMixMsgs,
+            "ciphertexts",
+        )?;
+        Ok(())
+    }
+
+    fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        self.header.write(buf);
+        put_var_int(buf, self.ciphertexts.len() as u64);
+        for c in &self.ciphertexts {
+            buf.put_slice(&c[..]);
+        }
+        for h in &self.seen_key_exchanges {
+            buf.put_slice(&h.0);
+        }
+    }
+
+    fn size(&self) -> usize {
+        SESSION_HEADER_SIZE + hashes_size(&self.seen_key_exchanges)
+            - var_int_size(self.seen_key_exchanges.len() as u64)
+            + var_int_size(self.ciphertexts.len() as u64)
+            + self.ciphertexts.len() * CIPHERTEXT_SIZE
+    }
+
+    fn into_owned(self) -> MixCiphertexts<'static> {
+        MixCiphertexts {
+            header: self.header.into_owned(),
+            ciphertexts: self
+                .ciphertexts
+                .into_iter()
+                .map(|c| Cow::Owned(c.into_owned()))
+                .collect(),
+            seen_key_exchanges: self.seen_key_exchanges,
+        }
+    }
+
+    #[cfg(feature = "json")]
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        self.header.json_into(&mut m);
+        m.insert(
+            "Ciphertexts".into(),
+            self.ciphertexts
+                .iter()
+                .map(|c| crate::json::bytes(&c[..]))
+                .collect(),
+        );
+        m.insert(
+            "SeenKeyExchanges".into(),
+            crate::json::hashes(&self.seen_key_exchanges),
+        );
+        m.into()
+    }
+}
+
+mix_payload!(MixCiphertexts, MixCiphertexts, 552_584);

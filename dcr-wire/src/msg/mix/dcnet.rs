@@ -1,0 +1,75 @@
+//! `mixdcnet`: a peer's DC-net broadcast, one vector of mixed messages per
+//! slot, each message 20 bytes.
+
+use bytes::BufMut;
+
+use super::{
+    check_seen, hashes_size, mix_payload, put_hashes, seen_hashes, MixVects, SessionHeader,
+    SESSION_HEADER_SIZE,
+};
+use crate::error::Error;
+use crate::hash::Hash;
+use crate::primitives::PResult;
+
+/// `mixdcnet`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MixDCNet<'a> {
+    pub header: SessionHeader<'a>,
+    /// The DC-net vectors, borrowed when decoded.
+    pub dc_net: MixVects<'a>,
+    /// Hashes of the slot reservations this follows.
+    pub seen_slot_reserves: Vec<Hash>,
+}
+
+impl<'a> MixDCNet<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, dc_net) = MixVects::parse(i)?;
+        let (i, seen_slot_reserves) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixDCNet {
+                header,
+                dc_net,
+                seen_slot_reserves,
+            },
+        ))
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        self.dc_net.check()?;
+        check_seen(&self.seen_slot_reserves)
+    }
+
+    fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        self.header.write(buf);
+        self.dc_net.write(buf);
+        put_hashes(buf, &self.seen_slot_reserves);
+    }
+
+    fn size(&self) -> usize {
+        SESSION_HEADER_SIZE + self.dc_net.size() + hashes_size(&self.seen_slot_reserves)
+    }
+
+    fn into_owned(self) -> MixDCNet<'static> {
+        MixDCNet {
+            header: self.header.into_owned(),
+            dc_net: self.dc_net.into_owned(),
+            seen_slot_reserves: self.seen_slot_reserves,
+        }
+    }
+
+    #[cfg(feature = "json")]
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        self.header.json_into(&mut m);
+        m.insert("DCNet".into(), self.dc_net.to_json());
+        m.insert(
+            "SeenSlotReserves".into(),
+            crate::json::hashes(&self.seen_slot_reserves),
+        );
+        m.into()
+    }
+}
+
+mix_payload!(MixDCNet, MixDCNet, 20_988_047);

@@ -1,0 +1,504 @@
+//! The mixing messages (protocol version 10 and later): the messages of
+//! Decred's peer-to-peer coin mixing protocol, relayed between nodes.
+//!
+//! Every mixing message starts with a 64-byte signature and the 33-byte
+//! identity key of its author; all but the pair request then carry the
+//! session id and run number. Those shared fields, the lists of hashes of
+//! earlier messages each one references, and the limits live here; each
+//! message has its own file. Large keys, ciphertexts and signatures are
+//! borrowed from the input.
+//!
+//! The hash by which a mixing message is announced in `inv` (type MIX) is
+//! BLAKE-256 of its serialization, available as [`mix_hash`].
+
+use std::borrow::Cow;
+
+use bytes::BufMut;
+
+use super::{require_pver, Command, Message};
+use crate::error::{Error, ErrorKind};
+use crate::hash::{blake256, Hash, HASH_SIZE};
+use crate::primitives::{
+    array_ref, check_count, hash, list, put_var_int, u32_le, var_int_size, PResult,
+};
+use crate::protocol::pver;
+
+mod ciphertexts;
+mod confirm;
+mod dcnet;
+mod factoredpoly;
+mod keyexchange;
+mod pairreq;
+mod secrets;
+mod slotreserve;
+mod vect;
+
+pub use ciphertexts::{MixCiphertexts, CIPHERTEXT_SIZE};
+pub use confirm::MixConfirm;
+pub use dcnet::MixDCNet;
+pub use factoredpoly::MixFactoredPoly;
+pub use keyexchange::{MixKeyExchange, PQ_PUBLIC_KEY_SIZE};
+pub use pairreq::{
+    MixPairReq, MixPairReqUtxo, MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN, MAX_MIX_PAIR_REQ_UTXOS,
+    MAX_MIX_PAIR_REQ_UTXO_PUBKEY_LEN, MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN,
+    MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN,
+};
+pub use secrets::MixSecrets;
+pub use slotreserve::MixSlotReserve;
+pub use vect::{MixMsg, MixVect, MixVects};
+
+/// Most peers in one mix (and so most earlier messages one references).
+pub const MAX_MIX_PEERS: u64 = 512;
+/// Most mixed messages in one session.
+pub const MAX_MIX_MCOUNT: u64 = 1024;
+/// Longest field element in bytes.
+pub const MAX_MIX_FIELD_VAL_LEN: u64 = 32;
+/// Size of one mixed message in a DC-net vector.
+pub const MIX_MSG_SIZE: usize = 20;
+
+/// A fixed-size byte field, borrowed from the input when decoded.
+pub type Fixed<'a, const N: usize> = Cow<'a, [u8; N]>;
+
+/// Reads an `N`-byte field without copying it.
+pub(crate) fn fixed<const N: usize>(i: &[u8]) -> PResult<'_, Fixed<'_, N>> {
+    let (i, a) = array_ref::<N>(i)?;
+    Ok((i, Cow::Borrowed(a)))
+}
+
+/// Copies a fixed field so it no longer borrows.
+pub(crate) fn own<const N: usize>(f: Fixed<'_, N>) -> Fixed<'static, N> {
+    Cow::Owned(f.into_owned())
+}
+
+/// The fields that open every mixing message but the pair request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionHeader<'a> {
+    /// Signature by the identity key over the rest of the message.
+    pub signature: Fixed<'a, 64>,
+    /// The author's identity public key.
+    pub identity: Fixed<'a, 33>,
+    /// The mixing session.
+    pub session_id: Fixed<'a, 32>,
+    /// The run of the session (reruns after blame).
+    pub run: u32,
+}
+
+impl Default for SessionHeader<'_> {
+    fn default() -> Self {
+        SessionHeader {
+            signature: Cow::Owned([0; 64]),
+            identity: Cow::Owned([0; 33]),
+            session_id: Cow::Owned([0; 32]),
+            run: 0,
+        }
+    }
+}
+
+/// Serialized size of a [`SessionHeader`].
+pub(crate) const SESSION_HEADER_SIZE: usize = 64 + 33 + 32 + 4;
+
+impl<'a> SessionHeader<'a> {
+    pub(crate) fn parse(i: &'a [u8]) -> PResult<'a, SessionHeader<'a>> {
+        let (i, signature) = fixed::<64>(i)?;
+        let (i, identity) = fixed::<33>(i)?;
+        let (i, session_id) = fixed::<32>(i)?;
+        let (i, run) = u32_le(i)?;
+        Ok((
+            i,
+            SessionHeader {
+                signature,
+                identity,
+                session_id,
+                run,
+            },
+        ))
+    }
+
+    pub(crate) fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_slice(&self.signature[..]);
+        buf.put_slice(&self.identity[..]);
+        buf.put_slice(&self.session_id[..]);
+        buf.put_u32_le(self.run);
+    }
+
+    pub(crate) fn into_owned(self) -> SessionHeader<'static> {
+        SessionHeader {
+            signature: own(self.signature),
+            identity: own(self.identity),
+            session_id: own(self.session_id),
+            run: self.run,
+        }
+    }
+
+    #[cfg(feature = "json")]
+    pub(crate) fn json_into(&self, m: &mut serde_json::Map<String, serde_json::Value>) {
+        use crate::json::bytes;
+        m.insert("Signature".into(), bytes(&self.signature[..]));
+        m.insert("Identity".into(), bytes(&self.identity[..]));
+        m.insert("SessionID".into(), bytes(&self.session_id[..]));
+        m.insert("Run".into(), self.run.into());
+    }
+}
+
+/// Reads the hashes of earlier messages a message references (at most
+/// [`MAX_MIX_PEERS`], else ErrTooManyPrevMixMsgs).
+pub(crate) fn seen_hashes(i: &[u8]) -> PResult<'_, Vec<Hash>> {
+    list(
+        i,
+        MAX_MIX_PEERS,
+        ErrorKind::TooManyPrevMixMsgs,
+        "referenced mixing messages",
+        HASH_SIZE,
+        hash,
+    )
+}
+
+/// Checks a referenced-hash list before encoding.
+pub(crate) fn check_seen(hs: &[Hash]) -> Result<(), Error> {
+    check_count(
+        hs.len() as u64,
+        MAX_MIX_PEERS,
+        ErrorKind::TooManyPrevMixMsgs,
+        "referenced mixing messages",
+    )?;
+    Ok(())
+}
+
+pub(crate) fn put_hashes<B: BufMut + ?Sized>(buf: &mut B, hs: &[Hash]) {
+    put_var_int(buf, hs.len() as u64);
+    for h in hs {
+        buf.put_slice(&h.0);
+    }
+}
+
+pub(crate) fn hashes_size(hs: &[Hash]) -> usize {
+    var_int_size(hs.len() as u64) + hs.len() * HASH_SIZE
+}
+
+/// ErrInvalidMsg with a reason.
+pub(crate) fn invalid(reason: &'static str) -> Error {
+    Error::invalid(ErrorKind::InvalidMsg, reason)
+}
+
+/// The version gate every mixing message shares.
+pub(crate) fn gate(c: Command, pv: u32) -> Result<(), Error> {
+    require_pver(c, pv, pver::MIX)
+}
+
+/// The largest payload of a mixing message: 0 below the mixing version.
+pub(crate) fn max_len(pv: u32, max: u32) -> u32 {
+    if pv < pver::MIX {
+        0
+    } else {
+        max
+    }
+}
+
+/// The hash a mixing message is announced by: BLAKE-256 of its
+/// serialization (signature included). `None` for other messages.
+pub fn mix_hash(msg: &Message<'_>) -> Option<Hash> {
+    let is_mix = matches!(
+        msg,
+        Message::MixPairReq(_)
+            | Message::MixKeyExchange(_)
+            | Message::MixCiphertexts(_)
+            | Message::MixSlotReserve(_)
+            | Message::MixFactoredPoly(_)
+            | Message::MixDCNet(_)
+            | Message::MixConfirm(_)
+            | Message::MixSecrets(_)
+    );
+    if !is_mix {
+        return None;
+    }
+    let mut buf = Vec::with_capacity(msg.serialized_size(pver::MIX));
+    msg.encode(&mut buf, pver::MIX).ok()?;
+    Some(blake256(&buf))
+}
+
+/// Declares the `Payload` methods every mixing message shares: command,
+/// version gate around a message's own `parse`/`check`/`write`/`size`,
+/// maximum length.
+macro_rules! mix_payload {
+    ($name:ident, $cmd:ident, $max:expr) => {
+        impl<'a> crate::msg::Payload<'a> for $name<'a> {
+            const COMMAND: crate::msg::Command = crate::msg::Command::$cmd;
+            type Owned = $name<'static>;
+
+            fn decode(input: &'a [u8], pv: u32) -> crate::primitives::PResult<'a, Self> {
+                crate::msg::mix::gate(Self::COMMAND, pv).map_err(nom::Err::Error)?;
+                $name::parse(input)
+            }
+
+            fn encode<B: bytes::BufMut>(
+                &self,
+                buf: &mut B,
+                pv: u32,
+            ) -> Result<(), crate::error::Error> {
+                crate::msg::mix::gate(Self::COMMAND, pv)?;
+                self.check()?;
+                self.write(buf);
+                Ok(())
+            }
+
+            fn serialized_size(&self, _pver: u32) -> usize {
+                self.size()
+            }
+
+            fn max_payload_length(pv: u32) -> u32 {
+                crate::msg::mix::max_len(pv, $max)
+            }
+
+            fn into_owned(self) -> $name<'static> {
+                $name::into_owned(self)
+            }
+
+            #[cfg(feature = "json")]
+            fn to_json(&self) -> serde_json::Value {
+                $name::to_json(self)
+            }
+        }
+    };
+}
+pub(crate) use mix_payload;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::Payload;
+
+    #[test]
+    fn seen_limit() {
+        let e = Error::from(seen_hashes(&[0xfd, 0x01, 0x02]).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::TooManyPrevMixMsgs);
+        assert_eq!(
+            check_seen(&vec![Hash::ZERO; 513]).unwrap_err().kind(),
+            ErrorKind::TooManyPrevMixMsgs
+        );
+    }
+
+    #[test]
+    fn mix_hash_is_blake_of_the_payload() {
+        let m = Message::MixFactoredPoly(MixFactoredPoly::default());
+        let mut buf = Vec::new();
+        m.encode(&mut buf, pver::MIX).unwrap();
+        assert_eq!(mix_hash(&m), Some(blake256(&buf)));
+        assert_eq!(mix_hash(&Message::VerAck(crate::msg::VerAck)), None);
+    }
+
+    #[test]
+    fn below_mix_version_refused() {
+        let e = Error::from(MixFactoredPoly::decode(&[0; 200], 9).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
+        assert_eq!(<MixDCNet as Payload>::max_payload_length(9), 0);
+    }
+
+    mod props {
+        use std::borrow::Cow;
+
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::msg::tx::tests::arb_tx;
+        use crate::msg::{OutPoint, TxOut};
+
+        fn field() -> impl Strategy<Value = Cow<'static, [u8]>> {
+            vec(any::<u8>(), 0..=32).prop_map(Cow::Owned)
+        }
+
+        fn hashes() -> impl Strategy<Value = Vec<Hash>> {
+            vec(any::<[u8; 32]>().prop_map(Hash), 0..5)
+        }
+
+        fn header() -> impl Strategy<Value = SessionHeader<'static>> {
+            (any::<[u8; 32]>(), any::<u8>(), any::<u32>()).prop_map(|(sid, b, run)| SessionHeader {
+                signature: Cow::Owned([b; 64]),
+                identity: Cow::Owned([b.wrapping_add(1); 33]),
+                session_id: Cow::Owned(sid),
+                run,
+            })
+        }
+
+        fn msg20() -> impl Strategy<Value = MixMsg> {
+            any::<[u8; 20]>()
+        }
+
+        fn pair_req() -> impl Strategy<Value = Message<'static>> {
+            let utxo = (
+                any::<[u8; 32]>(),
+                any::<u32>(),
+                any::<i8>(),
+                field(),
+                field(),
+                field(),
+                any::<u8>(),
+            )
+                .prop_map(
+                    |(h, index, tree, script, pub_key, signature, opcode)| MixPairReqUtxo {
+                        out_point: OutPoint {
+                            hash: Hash(h),
+                            index,
+                            tree,
+                        },
+                        script,
+                        pub_key,
+                        signature,
+                        opcode,
+                    },
+                );
+            let change = proptest::option::of((any::<i64>(), any::<u16>(), field()).prop_map(
+                |(value, version, pk_script)| TxOut {
+                    value,
+                    version,
+                    pk_script,
+                },
+            ));
+            (
+                (
+                    any::<u32>(),
+                    0..i64::MAX,
+                    "[ -~]{0,32}",
+                    any::<u16>(),
+                    any::<u32>(),
+                ),
+                (
+                    any::<u32>(),
+                    0..i64::MAX,
+                    vec(utxo, 0..4),
+                    change,
+                    any::<u8>(),
+                    any::<u8>(),
+                ),
+            )
+                .prop_map(
+                    |(
+                        (expiry, mix_amount, sc, tx_version, lock_time),
+                        (mc, iv, utxos, change, f, pf),
+                    )| {
+                        Message::MixPairReq(MixPairReq {
+                            expiry,
+                            mix_amount,
+                            script_class: Cow::Owned(sc),
+                            tx_version,
+                            lock_time,
+                            message_count: mc,
+                            input_value: iv,
+                            utxos,
+                            change,
+                            flags: f,
+                            pairing_flags: pf,
+                            ..Default::default()
+                        })
+                    },
+                )
+        }
+
+        fn session_messages() -> impl Strategy<Value = Message<'static>> {
+            prop_oneof![
+                (header(), any::<u64>(), any::<u32>(), any::<u8>(), hashes()).prop_map(
+                    |(h, epoch, pos, b, seen_prs)| {
+                        Message::MixKeyExchange(
+                            MixKeyExchange {
+                                signature: h.signature,
+                                identity: h.identity,
+                                session_id: h.session_id,
+                                epoch,
+                                run: h.run,
+                                pos,
+                                pqpk: Cow::Owned(vec![b; PQ_PUBLIC_KEY_SIZE]),
+                                ..Default::default()
+                            }
+                            .with_seen(seen_prs),
+                        )
+                    }
+                ),
+                (header(), vec(any::<u8>(), 0..4), any::<u8>()).prop_map(|(header, fill, b)| {
+                    Message::MixCiphertexts(MixCiphertexts {
+                        header,
+                        ciphertexts: fill
+                            .iter()
+                            .map(|&f| Cow::Owned(vec![f; CIPHERTEXT_SIZE]))
+                            .collect(),
+                        seen_key_exchanges: fill.iter().map(|&f| Hash([f ^ b; 32])).collect(),
+                    })
+                }),
+                (header(), 1..4usize, vec(vec(field(), 3), 1..4), hashes()).prop_map(
+                    |(header, cols, rows, seen)| {
+                        Message::MixSlotReserve(MixSlotReserve {
+                            header,
+                            dc_mix: rows
+                                .into_iter()
+                                .map(|r| r.into_iter().take(cols).collect())
+                                .collect(),
+                            seen_ciphertexts: seen,
+                        })
+                    }
+                ),
+                (header(), vec(field(), 0..5), hashes()).prop_map(|(header, roots, seen)| {
+                    Message::MixFactoredPoly(MixFactoredPoly {
+                        header,
+                        roots,
+                        seen_slot_reserves: seen,
+                    })
+                }),
+                (header(), 0..4usize, vec(vec(msg20(), 3), 1..4), hashes()).prop_map(
+                    |(header, cols, rows, seen)| {
+                        let rows: Vec<Vec<MixMsg>> = rows
+                            .into_iter()
+                            .map(|r| r.into_iter().take(cols).collect())
+                            .collect();
+                        Message::MixDCNet(MixDCNet {
+                            header,
+                            dc_net: MixVects::new(&rows).expect("equal rows"),
+                            seen_slot_reserves: seen,
+                        })
+                    }
+                ),
+                (header(), arb_tx(), hashes()).prop_map(|(header, mix, seen)| {
+                    Message::MixConfirm(MixConfirm {
+                        header,
+                        mix,
+                        seen_dc_nets: seen,
+                    })
+                }),
+                (
+                    header(),
+                    any::<[u8; 32]>(),
+                    vec(field(), 0..4),
+                    vec(msg20(), 0..4),
+                    hashes()
+                )
+                    .prop_map(|(header, seed, srs, dcn, seen)| {
+                        Message::MixSecrets(MixSecrets {
+                            header,
+                            seed: Cow::Owned(seed),
+                            slot_reserve_msgs: srs,
+                            dc_net_msgs: MixVect::new(&dcn),
+                            seen_secrets: seen,
+                        })
+                    }),
+            ]
+        }
+
+        impl MixKeyExchange<'_> {
+            fn with_seen(mut self, seen_prs: Vec<Hash>) -> Self {
+                self.seen_prs = seen_prs;
+                self
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn mixing_messages_round_trip(m in prop_oneof![pair_req(), session_messages()]) {
+                let mut buf = Vec::new();
+                m.encode(&mut buf, pver::MIX).unwrap();
+                prop_assert_eq!(buf.len(), m.serialized_size(pver::MIX));
+                let back = Message::decode(m.command(), &buf, pver::CURRENT).unwrap();
+                prop_assert_eq!(&back, &m);
+                prop_assert_eq!(mix_hash(&back), Some(blake256(&buf)));
+                prop_assert!(buf.len() <= m.command().max_payload_length(pver::CURRENT) as usize);
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! `mixsecrets`: a peer's revealed secrets (its PRNG seed and the messages
+//! it mixed), sent when a run fails so the others can assign blame.
+
+use std::borrow::Cow;
+
+use bytes::BufMut;
+
+use super::{
+    check_seen, fixed, hashes_size, invalid, mix_payload, own, put_hashes, seen_hashes, Fixed,
+    MixVect, SessionHeader, MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, SESSION_HEADER_SIZE,
+};
+use crate::error::{Error, ErrorKind};
+use crate::hash::Hash;
+use crate::primitives::{
+    list, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
+};
+
+/// `mixsecrets`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MixSecrets<'a> {
+    pub header: SessionHeader<'a>,
+    /// The seed of the peer's pseudo-random generator for the run.
+    pub seed: Fixed<'a, 32>,
+    /// The field elements the peer reserved slots with (at most 1024, each
+    /// at most 32 bytes).
+    pub slot_reserve_msgs: Vec<Cow<'a, [u8]>>,
+    /// The messages the peer put in the DC-net.
+    pub dc_net_msgs: MixVect<'a>,
+    /// Hashes of the secrets messages this follows.
+    pub seen_secrets: Vec<Hash>,
+}
+
+impl<'a> MixSecrets<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, seed) = fixed::<32>(i)?;
+        let (i, slot_reserve_msgs) = list(
+            i,
+            MAX_MIX_MCOUNT,
+            ErrorKind::InvalidMsg,
+            "slot reservation messages",
+            1,
+            |i| {
+                let (i, v) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation mixed message")?;
+                Ok((i, Cow::Borrowed(v)))
+            },
+        )?;
+        let (i, dc_net_msgs) = MixVect::parse(i)?;
+        let (i, seen_secrets) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixSecrets {
+                header,
+                seed,
+                slot_reserve_msgs,
+                dc_net_msgs,
+                seen_secrets,
+            },
+        ))
+    }
+
+    /// Refuses what could not be decoded back (the reference writes such
+    /// lists without checking them).
+    fn check(&self) -> Result<(), Error> {
+        check_seen(&self.seen_secrets)?;
+        if self.slot_reserve_msgs.len() as u64 > MAX_MIX_MCOUNT {
+            return Err(invalid("too many slot reservation messages"));
+        }
+        if let Some(v) = self
+            .slot_reserve_msgs
+            .iter()
+            .find(|v| v.len() as u64 > MAX_MIX_FIELD_VAL_LEN)
+        {
+            return Err(Error::limit(
+                ErrorKind::VarBytesTooLong,
+                "slot reservation mixed message",
+                v.len() as u64,
+                MAX_MIX_FIELD_VAL_LEN,
+            ));
+        }
+        self.dc_net_msgs.check()
+    }
+
+    fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        self.header.write(buf);
+        buf.put_slice(&self.seed[..]);
+        put_var_int(buf, self.slot_reserve_msgs.len() as u64);
+        for v in &self.slot_reserve_msgs {
+            put_var_bytes(buf, v);
+        }
+        self.dc_net_msgs.write(buf);
+        put_hashes(buf, &self.seen_secrets);
+    }
+
+    fn size(&self) -> usize {
+        SESSION_HEADER_SIZE
+            + 32
+            + var_int_size(self.slot_reserve_msgs.len() as u64)
+            + self
+                .slot_reserve_msgs
+                .iter()
+                .map(|v| var_bytes_size(v))
+                .sum::<usize>()
+            + self.dc_net_msgs.size()
+            + hashes_size(&self.seen_secrets)
+    }
+
+    fn into_owned(self) -> MixSecrets<'static> {
+        MixSecrets {
+            header: self.header.into_owned(),
+            seed: own(self.seed),
+            slot_reserve_msgs: self
+                .slot_reserve_msgs
+                .into_iter()
+                .map(|v| Cow::Owned(v.into_owned()))
+                .collect(),
+            dc_net_msgs: self.dc_net_msgs.into_owned(),
+            seen_secrets: self.seen_secrets,
+        }
+    }
+
+    #[cfg(feature = "json")]
+    fn to_json(&self) -> serde_json::Value {
+        use crate::json::bytes;
+        let mut m = serde_json::Map::new();
+        self.header.json_into(&mut m);
+        m.insert("Seed".into(), bytes(&self.seed[..]));
+        m.insert(
+            "SlotReserveMsgs".into(),
+            self.slot_reserve_msgs.iter().map(|v| bytes(v)).collect(),
+        );
+        m.insert("DCNetMsgs".into(), self.dc_net_msgs.to_json());
+        m.insert(
+            "SeenSecrets".into(),
+            crate::json::hashes(&self.seen_secrets),
+        );
+        m.into()
+    }
+}
+
+mix_payload!(MixSecrets, MixSecrets, 70_831);

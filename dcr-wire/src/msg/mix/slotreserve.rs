@@ -1,0 +1,191 @@
+//! `mixslotres`: a peer's slot reservation, a matrix of field elements
+//! (one row per mixed message, one column per peer) whose sums let every
+//! peer find a unique slot without learning whose it is.
+
+use std::borrow::Cow;
+
+use bytes::BufMut;
+
+use super::{
+    check_seen, hashes_size, invalid, mix_payload, put_hashes, seen_hashes, SessionHeader,
+    MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, MAX_MIX_PEERS, SESSION_HEADER_SIZE,
+};
+use crate::error::Error;
+use crate::hash::Hash;
+use crate::primitives::{
+    bounded_capacity, fail, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int,
+    var_int_size, PResult,
+};
+
+/// `mixslotres`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MixSlotReserve<'a> {
+    pub header: SessionHeader<'a>,
+    /// `mcount` rows of `kpcount` field elements (at most 32 bytes each),
+    /// borrowed when decoded.
+    pub dc_mix: Vec<Vec<Cow<'a, [u8]>>>,
+    /// Hashes of the ciphertext messages this follows.
+    pub seen_ciphertexts: Vec<Hash>,
+}
+
+/// Checks the matrix dimensions as the reference does: at least one row,
+/// at most [`MAX_MIX_MCOUNT`]; at least one column, at most [`MAX_MIX_PEERS`].
+fn check_dims(mcount: u64, kpcount: u64) -> Result<(), Error> {
+    if mcount == 0 {
+        return Err(invalid("too few mixed messages"));
+    }
+    if mcount > MAX_MIX_MCOUNT {
+        return Err(invalid("too many mixed messages"));
+    }
+    if kpcount == 0 {
+        return Err(invalid("too few mixing peers"));
+    }
+    if kpcount > MAX_MIX_PEERS {
+        return Err(invalid("too many mixing peers"));
+    }
+    Ok(())
+}
+
+impl<'a> MixSlotReserve<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, mcount) = var_int(i)?;
+        if mcount == 0 || mcount > MAX_MIX_MCOUNT {
+            return fail(check_dims(mcount, 1).unwrap_err());
+        }
+        let (mut i, kpcount) = var_int(i)?;
+        if let Err(e) = check_dims(mcount, kpcount) {
+            return fail(e);
+        }
+        let (mcount, kpcount) = (mcount as usize, kpcount as usize);
+        // Every element takes at least its one-byte length.
+        let mut dc_mix = Vec::with_capacity(bounded_capacity(mcount, i.len(), kpcount));
+        for _ in 0..mcount {
+            let mut row = Vec::with_capacity(bounded_capacity(kpcount, i.len(), 1));
+            for _ in 0..kpcount {
+                let (r, v) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation field value")?;
+                row.push(Cow::Borrowed(v));
+                i = r;
+            }
+            dc_mix.push(row);
+        }
+        let (i, seen_ciphertexts) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixSlotReserve {
+                header,
+                dc_mix,
+                seen_ciphertexts,
+            },
+        ))
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let kpcount = self.dc_mix.first().map_or(0, Vec::len);
+        check_dims(self.dc_mix.len() as u64, kpcount as u64)?;
+        for row in &self.dc_mix {
+            if row.len() != kpcount {
+                return Err(invalid("slot reservation rows differ in length"));
+            }
+            if row.iter().any(|v| v.len() as u64 > MAX_MIX_FIELD_VAL_LEN) {
+                return Err(invalid("value longer than a field element"));
+            }
+        }
+        check_seen(&self.seen_ciphertexts)
+    }
+
+    fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        self.header.write(buf);
+        put_var_int(buf, self.dc_mix.len() as u64);
+        put_var_int(buf, self.dc_mix.first().map_or(0, Vec::len) as u64);
+        for v in self.dc_mix.iter().flatten() {
+            put_var_bytes(buf, v);
+        }
+        put_hashes(buf, &self.seen_ciphertexts);
+    }
+
+    fn size(&self) -> usize {
+        SESSION_HEADER_SIZE
+            + var_int_size(self.dc_mix.len() as u64)
+            + var_int_size(self.dc_mix.first().map_or(0, Vec::len) as u64)
+            + self
+                .dc_mix
+                .iter()
+                .flatten()
+                .map(|v| var_bytes_size(v))
+                .sum::<usize>()
+            + hashes_size(&self.seen_ciphertexts)
+    }
+
+    fn into_owned(self) -> MixSlotReserve<'static> {
+        MixSlotReserve {
+            header: self.header.into_owned(),
+            dc_mix: self
+                .dc_mix
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|v| Cow::Owned(v.into_owned()))
+                        .collect()
+                })
+                .collect(),
+            seen_ciphertexts: self.seen_ciphertexts,
+        }
+    }
+
+    #[cfg(feature = "json")]
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        self.header.json_into(&mut m);
+        m.insert(
+            "DCMix".into(),
+            self.dc_mix
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|v| crate::json::bytes(v))
+                        .collect::<serde_json::Value>()
+                })
+                .collect(),
+        );
+        m.insert(
+            "SeenCiphertexts".into(),
+            crate::json::hashes(&self.seen_ciphertexts),
+        );
+        m.into()
+    }
+}
+
+mix_payload!(MixSlotReserve, MixSlotReserve, 17_318_030);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::msg::Payload;
+
+    #[test]
+    fn dimensions_checked_both_ways() {
+        let mut m = MixSlotReserve::default();
+        let mut buf = Vec::new();
+        assert_eq!(
+            m.encode(&mut buf, 10).unwrap_err().kind(),
+            ErrorKind::InvalidMsg
+        );
+        m.dc_mix = vec![vec![Cow::Borrowed(&[1u8][..])], vec![]];
+        assert_eq!(
+            m.encode(&mut buf, 10).unwrap_err().kind(),
+            ErrorKind::InvalidMsg
+        );
+        m.dc_mix[1].push(Cow::Borrowed(&[2u8, 3][..]));
+        m.encode(&mut buf, 10).unwrap();
+        assert_eq!(buf.len(), m.serialized_size(10));
+        let back = MixSlotReserve::decode(&buf, 10).unwrap().1;
+        assert_eq!(back, m);
+        // A zero column count on the wire.
+        let mut bad = buf[..SESSION_HEADER_SIZE].to_vec();
+        bad.extend_from_slice(&[1, 0, 0]);
+        let e = Error::from(MixSlotReserve::decode(&bad, 10).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::InvalidMsg);
+    }
+}

@@ -1,0 +1,285 @@
+//! DC-net vectors: the 20-byte mixed messages exchanged by `mixdcnet`
+//! (a matrix, one vector per slot) and `mixsecrets` (a single vector).
+//!
+//! Both are kept as one contiguous slice of the input, so decoding a
+//! multi-megabyte DC-net copies nothing.
+
+use std::borrow::Cow;
+
+use bytes::BufMut;
+
+use super::{invalid, MAX_MIX_MCOUNT, MIX_MSG_SIZE};
+use crate::error::Error;
+use crate::primitives::{fail, put_var_int, take, var_int, var_int_size, PResult};
+
+/// One 20-byte mixed message.
+pub type MixMsg = [u8; MIX_MSG_SIZE];
+
+fn chunks(data: &[u8]) -> impl ExactSizeIterator<Item = &MixMsg> + '_ {
+    data.chunks_exact(MIX_MSG_SIZE).map(|c| {
+        c.try_into()
+            .expect("chunks_exact yields MIX_MSG_SIZE bytes")
+    })
+}
+
+/// Reads the declared message size, which must be [`MIX_MSG_SIZE`].
+fn check_dims(dims: &[u64], msize: u64) -> Result<(), nom::Err<Error>> {
+    if dims.iter().any(|&d| d > MAX_MIX_MCOUNT) {
+        return fail(invalid(
+            "DC-net vector dimensions exceed the maximum message count",
+        ));
+    }
+    if msize != MIX_MSG_SIZE as u64 {
+        return fail(invalid("mixed message length must be 20"));
+    }
+    Ok(())
+}
+
+/// A vector of mixed messages.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MixVect<'a> {
+    data: Cow<'a, [u8]>,
+}
+
+impl<'a> MixVect<'a> {
+    /// A vector holding `msgs`.
+    pub fn new(msgs: &[MixMsg]) -> MixVect<'static> {
+        MixVect {
+            data: Cow::Owned(msgs.concat()),
+        }
+    }
+
+    /// How many messages it holds.
+    pub fn len(&self) -> usize {
+        self.data.len() / MIX_MSG_SIZE
+    }
+
+    /// True when it holds no message.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The messages in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &MixMsg> + '_ {
+        chunks(&self.data)
+    }
+
+    /// Wire form: count, then (if not empty) the message size and the
+    /// messages. A count over 1024 or a size other than 20 is ErrInvalidMsg.
+    pub(crate) fn parse(i: &'a [u8]) -> PResult<'a, MixVect<'a>> {
+        let (i, n) = var_int(i)?;
+        if n == 0 {
+            return Ok((i, MixVect::default()));
+        }
+        let (i, msize) = var_int(i)?;
+        check_dims(&[n], msize)?;
+        let (i, data) = take(i, n as usize * MIX_MSG_SIZE)?;
+        Ok((
+            i,
+            MixVect {
+                data: Cow::Borrowed(data),
+            },
+        ))
+    }
+
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.len() as u64 > MAX_MIX_MCOUNT {
+            return Err(invalid("too many mixed messages in a DC-net vector"));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        put_var_int(buf, self.len() as u64);
+        if !self.is_empty() {
+            put_var_int(buf, MIX_MSG_SIZE as u64);
+            buf.put_slice(&self.data);
+        }
+    }
+
+    pub(crate) fn size(&self) -> usize {
+        var_int_size(self.len() as u64)
+            + if self.is_empty() {
+                0
+            } else {
+                var_int_size(MIX_MSG_SIZE as u64) + self.data.len()
+            }
+    }
+
+    /// Copies the messages so the vector no longer borrows.
+    pub fn into_owned(self) -> MixVect<'static> {
+        MixVect {
+            data: Cow::Owned(self.data.into_owned()),
+        }
+    }
+
+    #[cfg(feature = "json")]
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        self.iter().map(|m| crate::json::bytes(m)).collect()
+    }
+}
+
+/// A matrix of mixed messages: `rows` vectors of `cols` messages each.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MixVects<'a> {
+    rows: usize,
+    cols: usize,
+    data: Cow<'a, [u8]>,
+}
+
+impl<'a> MixVects<'a> {
+    /// A matrix from its rows; `None` when they differ in length.
+    pub fn new(rows: &[Vec<MixMsg>]) -> Option<MixVects<'static>> {
+        let cols = rows.first().map_or(0, Vec::len);
+        if rows.iter().any(|r| r.len() != cols) {
+            return None;
+        }
+        Some(MixVects {
+            rows: rows.len(),
+            cols,
+            data: Cow::Owned(rows.iter().flat_map(|r| r.concat()).collect()),
+        })
+    }
+
+    /// Number of vectors.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Messages per vector.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Vector `r` as its messages, `None` past the end.
+    pub fn row(&self, r: usize) -> Option<impl ExactSizeIterator<Item = &MixMsg> + '_> {
+        if r >= self.rows {
+            return None;
+        }
+        let width = self.cols * MIX_MSG_SIZE;
+        Some(chunks(&self.data[r * width..(r + 1) * width]))
+    }
+
+    /// Wire form: row count, then (if not zero) the row length, the message
+    /// size and the messages. Dimensions over 1024 or a size other than 20
+    /// are ErrInvalidMsg.
+    pub(crate) fn parse(i: &'a [u8]) -> PResult<'a, MixVects<'a>> {
+        let (i, rows) = var_int(i)?;
+        if rows == 0 {
+            return Ok((i, MixVects::default()));
+        }
+        let (i, cols) = var_int(i)?;
+        let (i, msize) = var_int(i)?;
+        check_dims(&[rows, cols], msize)?;
+        // Both at most 1024: the product is at most 20 MiB and fits.
+        let (rows, cols) = (rows as usize, cols as usize);
+        let (i, data) = take(i, rows * cols * MIX_MSG_SIZE)?;
+        Ok((
+            i,
+            MixVects {
+                rows,
+                cols,
+                data: Cow::Borrowed(data),
+            },
+        ))
+    }
+
+    /// Encoding needs at least one vector, at most 1024 of at most 1024
+    /// messages each.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.rows == 0 {
+            return Err(invalid("too few mixed messages"));
+        }
+        if self.rows as u64 > MAX_MIX_MCOUNT || self.cols as u64 > MAX_MIX_MCOUNT {
+            return Err(invalid("too many mixed messages"));
+        }
+        if self.data.len() != self.rows * self.cols * MIX_MSG_SIZE {
+            return Err(invalid("DC-net matrix data does not match its dimensions"));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        put_var_int(buf, self.rows as u64);
+        if self.rows > 0 {
+            put_var_int(buf, self.cols as u64);
+            put_var_int(buf, MIX_MSG_SIZE as u64);
+            buf.put_slice(&self.data);
+        }
+    }
+
+    pub(crate) fn size(&self) -> usize {
+        var_int_size(self.rows as u64)
+            + if self.rows == 0 {
+                0
+            } else {
+                var_int_size(self.cols as u64) + var_int_size(MIX_MSG_SIZE as u64) + self.data.len()
+            }
+    }
+
+    /// Copies the messages so the matrix no longer borrows.
+    pub fn into_owned(self) -> MixVects<'static> {
+        MixVects {
+            rows: self.rows,
+            cols: self.cols,
+            data: Cow::Owned(self.data.into_owned()),
+        }
+    }
+
+    #[cfg(feature = "json")]
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        (0..self.rows)
+            .filter_map(|r| self.row(r))
+            .map(|row| {
+                row.map(|m| crate::json::bytes(m))
+                    .collect::<serde_json::Value>()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn vect_round_trip_and_limits() {
+        let v = MixVect::new(&[[1; 20], [2; 20]]);
+        let mut buf = Vec::new();
+        v.write(&mut buf);
+        assert_eq!(buf.len(), v.size());
+        assert_eq!(&buf[..2], &[2, 20]);
+        let (rest, back) = MixVect::parse(&buf).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(back, v);
+        assert_eq!(back.iter().nth(1), Some(&[2; 20]));
+        // Wrong message size, too many messages.
+        let e = Error::from(MixVect::parse(&[1, 21]).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::InvalidMsg);
+        let e = Error::from(MixVect::parse(&[0xfd, 0x01, 0x04, 20]).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::InvalidMsg);
+    }
+
+    #[test]
+    fn matrix_round_trip_and_checks() {
+        let m = MixVects::new(&[vec![[1; 20], [2; 20]], vec![[3; 20], [4; 20]]]).unwrap();
+        let mut buf = Vec::new();
+        m.write(&mut buf);
+        assert_eq!(buf.len(), m.size());
+        let (_, back) = MixVects::parse(&buf).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.row(1).unwrap().next(), Some(&[3; 20]));
+        assert!(back.row(2).is_none());
+        assert!(MixVects::new(&[vec![[1; 20]], vec![]]).is_none());
+        assert_eq!(
+            MixVects::default().check().unwrap_err().kind(),
+            ErrorKind::InvalidMsg
+        );
+        // Rows with no messages are legal on the wire.
+        let (_, empty_rows) = MixVects::parse(&[3, 0, 20]).unwrap();
+        assert_eq!((empty_rows.rows(), empty_rows.cols()), (3, 0));
+        let e = Error::from(MixVects::parse(&[1, 0xfd, 0x01, 0x04, 20]).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::InvalidMsg);
+    }
+}
