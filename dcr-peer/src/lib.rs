@@ -6,6 +6,7 @@
 //! manager are tracked by the peer issue.
 
 pub mod codec;
+pub mod fsm;
 
 pub use codec::{CodecError, FrameCodec, RawFrame};
 pub use dcr_wire as wire;

@@ -1,0 +1,202 @@
+//! Inventory announcement: a bounded filter of what the peer already knows
+//! (so nothing is announced twice) and the trickle queue that batches
+//! announcements into `inv` messages.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use dcr_wire::msg::inv::MAX_INV_PER_MSG;
+use dcr_wire::InvVect;
+
+/// Default size of the known-inventory filter (the reference's).
+pub const DEFAULT_MAX_KNOWN_INVENTORY: usize = 1000;
+/// How long an entry stays known (the reference's).
+pub const DEFAULT_KNOWN_INVENTORY_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// A bounded least-recently-added set of inventory vectors with a
+/// time-to-live. Memory is `capacity` entries at most, whatever the peer
+/// sends.
+#[derive(Debug, Clone)]
+pub struct KnownInventory {
+    capacity: usize,
+    ttl: Duration,
+    /// Insertion order with insertion time; stale order entries (an item
+    /// re-added later) are skipped on eviction.
+    order: VecDeque<(InvVect, Instant)>,
+    items: HashMap<InvVect, Instant>,
+}
+
+impl KnownInventory {
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        KnownInventory {
+            capacity: capacity.max(1),
+            ttl,
+            order: VecDeque::new(),
+            items: HashMap::new(),
+        }
+    }
+
+    /// Records `iv` as known at `now`, evicting the oldest entries beyond
+    /// the capacity.
+    pub fn add(&mut self, iv: InvVect, now: Instant) {
+        self.items.insert(iv, now);
+        self.order.push_back((iv, now));
+        while self.items.len() > self.capacity {
+            self.evict_oldest();
+        }
+        // Keep the order queue from growing with re-added entries.
+        if self.order.len() > 2 * self.capacity {
+            let items = &self.items;
+            self.order.retain(|(iv, t)| items.get(iv) == Some(t));
+        }
+    }
+
+    fn evict_oldest(&mut self) {
+        while let Some((iv, t)) = self.order.pop_front() {
+            if self.items.get(&iv) == Some(&t) {
+                self.items.remove(&iv);
+                return;
+            }
+        }
+    }
+
+    /// True when `iv` was added less than the time-to-live ago.
+    pub fn contains(&self, iv: &InvVect, now: Instant) -> bool {
+        self.items
+            .get(iv)
+            .is_some_and(|t| now.saturating_duration_since(*t) < self.ttl)
+    }
+
+    /// Number of entries held (expired ones included until evicted).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The configured capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// Inventory waiting for the next trickle tick.
+#[derive(Debug, Clone, Default)]
+pub struct Trickle {
+    queue: Vec<InvVect>,
+}
+
+impl Trickle {
+    /// Queues `iv` unless the peer already knows it.
+    pub fn push(&mut self, iv: InvVect, known: &KnownInventory, now: Instant) {
+        if !known.contains(&iv, now) {
+            self.queue.push(iv);
+        }
+    }
+
+    /// Number of queued vectors.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// At a trickle tick: the batches to send as `inv` messages (each at
+    /// most the protocol's maximum), skipping what became known meanwhile,
+    /// and marking everything sent as known.
+    pub fn drain(&mut self, known: &mut KnownInventory, now: Instant) -> Vec<Vec<InvVect>> {
+        let mut batches: Vec<Vec<InvVect>> = Vec::new();
+        let mut current = Vec::new();
+        for iv in self.queue.drain(..) {
+            if known.contains(&iv, now) {
+                continue;
+            }
+            known.add(iv, now);
+            current.push(iv);
+            if current.len() as u64 == MAX_INV_PER_MSG {
+                batches.push(std::mem::take(&mut current));
+            }
+        }
+        if !current.is_empty() {
+            batches.push(current);
+        }
+        batches
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dcr_wire::{Hash, InvType};
+
+    fn iv(n: u32) -> InvVect {
+        let mut h = [0u8; 32];
+        h[..4].copy_from_slice(&n.to_le_bytes());
+        InvVect {
+            inv_type: InvType::TX,
+            hash: Hash(h),
+        }
+    }
+
+    #[test]
+    fn known_filter_is_bounded() {
+        let t = Instant::now();
+        let mut k = KnownInventory::new(100, DEFAULT_KNOWN_INVENTORY_TTL);
+        for n in 0..10_000 {
+            k.add(iv(n), t);
+        }
+        assert_eq!(k.len(), 100);
+        assert!(k.contains(&iv(9_999), t));
+        assert!(!k.contains(&iv(0), t));
+        assert!(k.order.len() <= 200);
+    }
+
+    #[test]
+    fn known_entries_expire() {
+        let t = Instant::now();
+        let mut k = KnownInventory::new(10, Duration::from_secs(60));
+        k.add(iv(1), t);
+        assert!(k.contains(&iv(1), t + Duration::from_secs(59)));
+        assert!(!k.contains(&iv(1), t + Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn re_adding_refreshes_without_growing() {
+        let t = Instant::now();
+        let mut k = KnownInventory::new(2, DEFAULT_KNOWN_INVENTORY_TTL);
+        k.add(iv(1), t);
+        k.add(iv(2), t);
+        k.add(iv(1), t + Duration::from_secs(1));
+        k.add(iv(3), t + Duration::from_secs(2));
+        // 2 was the oldest live entry.
+        assert!(k.contains(&iv(1), t + Duration::from_secs(2)));
+        assert!(!k.contains(&iv(2), t + Duration::from_secs(2)));
+        assert_eq!(k.len(), 2);
+    }
+
+    #[test]
+    fn trickle_batches_and_never_reannounces() {
+        let t = Instant::now();
+        let mut k = KnownInventory::new(200_000, DEFAULT_KNOWN_INVENTORY_TTL);
+        let mut tr = Trickle::default();
+        k.add(iv(5), t);
+        for n in 0..120_000 {
+            tr.push(iv(n), &k, t);
+        }
+        assert_eq!(tr.len(), 119_999);
+        let batches = tr.drain(&mut k, t);
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![50_000, 50_000, 19_999]
+        );
+        for n in 0..10 {
+            tr.push(iv(n), &k, t);
+        }
+        assert!(tr.is_empty());
+        assert!(tr.drain(&mut k, t).is_empty());
+    }
+}
