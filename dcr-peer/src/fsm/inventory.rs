@@ -5,11 +5,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use dcr_wire::msg::inv::MAX_INV_PER_MSG;
 use dcr_wire::InvVect;
 
 /// Default size of the known-inventory filter (the reference's).
 pub const DEFAULT_MAX_KNOWN_INVENTORY: usize = 1000;
+/// Most entries in one trickled `inv` (the reference's): larger backlogs go
+/// out as several messages.
+pub const MAX_INV_TRICKLE_SIZE: usize = 1000;
 /// How long an entry stays known (the reference's).
 pub const DEFAULT_KNOWN_INVENTORY_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -117,7 +119,7 @@ impl Trickle {
             }
             known.add(iv, now);
             current.push(iv);
-            if current.len() as u64 == MAX_INV_PER_MSG {
+            if current.len() == MAX_INV_TRICKLE_SIZE {
                 batches.push(std::mem::take(&mut current));
             }
         }
@@ -184,14 +186,14 @@ mod tests {
         let mut k = KnownInventory::new(200_000, DEFAULT_KNOWN_INVENTORY_TTL);
         let mut tr = Trickle::default();
         k.add(iv(5), t);
-        for n in 0..120_000 {
+        for n in 0..2_500 {
             tr.push(iv(n), &k, t);
         }
-        assert_eq!(tr.len(), 119_999);
+        assert_eq!(tr.len(), 2_499);
         let batches = tr.drain(&mut k, t);
         assert_eq!(
             batches.iter().map(Vec::len).collect::<Vec<_>>(),
-            vec![50_000, 50_000, 19_999]
+            vec![1000, 1000, 499]
         );
         for n in 0..10 {
             tr.push(iv(n), &k, t);

@@ -293,6 +293,24 @@ impl NetAddressV2 {
         }
     }
 
+    /// The IP address, `None` for an onion service.
+    pub fn ip_addr(&self) -> Option<IpAddr> {
+        match self.host {
+            NetAddressV2Host::Ipv4(a) => Some(IpAddr::V4(a)),
+            NetAddressV2Host::Ipv6(a) => Some(IpAddr::V6(a)),
+            NetAddressV2Host::TorV3(_) => None,
+        }
+    }
+
+    /// The same address in the original (`addr`) form, for peers below
+    /// protocol version 12: `None` for an onion service; the 64-bit time is
+    /// clamped to the old form's 32 bits.
+    pub fn to_net_address(&self) -> Option<NetAddress> {
+        let ip = self.ip_addr()?;
+        let ts = u32::try_from(self.timestamp).unwrap_or(u32::MAX);
+        Some(NetAddress::new(ip, self.port, self.services).with_timestamp(ts))
+    }
+
     /// Serialized size: 19 bytes plus the address size of the host's type.
     pub fn serialized_size(&self) -> usize {
         8 + 8 + 1 + self.host.address_type().address_size() + 2

@@ -1,0 +1,215 @@
+//! Peer configuration: what we advertise and the limits and timers we apply.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dcr_wire::msg::version::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
+use dcr_wire::{pver, CurrencyNet, Hash, ServiceFlags};
+
+use crate::fsm::inventory::{DEFAULT_KNOWN_INVENTORY_TTL, DEFAULT_MAX_KNOWN_INVENTORY};
+use crate::fsm::ping::DEFAULT_PING_INTERVAL;
+use crate::fsm::stall::DEFAULT_STALL_TIMEOUT;
+use crate::listeners::{Listeners, NoListeners};
+use crate::peer::RecentNonces;
+
+/// Time allowed for the whole version handshake (the reference's).
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A peer that sends nothing for this long is dropped (the reference's).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Upper bound of the random wait between inventory trickles; the lower
+/// bound is a fifth of it (the reference waits 100 to 500 ms).
+pub const DEFAULT_TRICKLE_INTERVAL: Duration = Duration::from_millis(500);
+/// Messages that may wait in the outbound queue (the reference's channel
+/// size).
+pub const DEFAULT_SEND_QUEUE_SIZE: usize = 5000;
+/// Pings and pongs that may wait; a peer that makes us owe more pongs than
+/// this without reading them is dropped.
+pub const DEFAULT_PRIORITY_QUEUE_SIZE: usize = 64;
+/// Base time one write may take; one second more per 256 KiB of message
+/// (the reference's write stall rule).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Our best block, for the version message: hash and height.
+pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
+/// Resolves a host name to the address to put in the version message.
+pub type HostToAddrFn = Arc<dyn Fn(&str) -> Option<IpAddr> + Send + Sync>;
+
+/// How a peer behaves. `Config::new(net)` gives the reference's defaults.
+#[derive(Clone)]
+pub struct Config {
+    pub net: CurrencyNet,
+    /// Services we advertise.
+    pub services: ServiceFlags,
+    /// Our user agent component, appended to the library's own as
+    /// `/dcrwire:1.0.0/name:version(comments)/`.
+    pub user_agent_name: String,
+    pub user_agent_version: String,
+    pub user_agent_comments: Vec<String>,
+    /// Highest protocol version we advertise (the negotiated one is the
+    /// lower of this and the remote's).
+    pub protocol_version: u32,
+    /// Ask the remote not to relay transactions to us.
+    pub disable_relay_tx: bool,
+    /// Our best block for the version message; height 0 when unset.
+    pub newest_block: Option<NewestBlockFn>,
+    /// Maps the remote host to an address for the version message.
+    pub host_to_addr: Option<HostToAddrFn>,
+    /// SOCKS5 proxy (`host:port`) that outbound connections go through;
+    /// when the remote address is the proxy's, the version message carries
+    /// an unroutable address so the proxy's is not leaked.
+    pub proxy: Option<String>,
+    pub handshake_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub ping_interval: Duration,
+    pub stall_timeout: Duration,
+    pub trickle_interval: Duration,
+    pub max_known_inventory: usize,
+    pub known_inventory_ttl: Duration,
+    pub send_queue_size: usize,
+    pub priority_queue_size: usize,
+    pub write_timeout: Duration,
+    /// Callbacks for what the peer receives and sends.
+    pub listeners: Arc<dyn Listeners>,
+    /// Our recent version nonces, for self-connection detection.
+    pub nonces: Arc<RecentNonces>,
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("user agent: {0}")]
+    UserAgent(dcr_wire::Error),
+    #[error("protocol version {0} is outside 1..={max}", max = pver::CURRENT)]
+    ProtocolVersion(u32),
+    #[error("{0} must not be zero")]
+    Zero(&'static str),
+}
+
+impl Config {
+    pub fn new(net: CurrencyNet) -> Self {
+        Config {
+            net,
+            services: ServiceFlags::NONE,
+            user_agent_name: String::new(),
+            user_agent_version: String::new(),
+            user_agent_comments: Vec::new(),
+            protocol_version: pver::CURRENT,
+            disable_relay_tx: false,
+            newest_block: None,
+            host_to_addr: None,
+            proxy: None,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+            trickle_interval: DEFAULT_TRICKLE_INTERVAL,
+            max_known_inventory: DEFAULT_MAX_KNOWN_INVENTORY,
+            known_inventory_ttl: DEFAULT_KNOWN_INVENTORY_TTL,
+            send_queue_size: DEFAULT_SEND_QUEUE_SIZE,
+            priority_queue_size: DEFAULT_PRIORITY_QUEUE_SIZE,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            listeners: Arc::new(NoListeners),
+            nonces: RecentNonces::global(),
+        }
+    }
+
+    /// Sets the listeners.
+    pub fn with_listeners(mut self, listeners: impl Listeners) -> Self {
+        self.listeners = Arc::new(listeners);
+        self
+    }
+
+    /// The full user agent we send, checked as the reference checks it
+    /// (at most 256 bytes of printable ASCII).
+    pub fn user_agent(&self) -> Result<String, ConfigError> {
+        let mut ua = DEFAULT_USER_AGENT.to_string();
+        if !self.user_agent_name.is_empty() {
+            let comments: Vec<&str> = self
+                .user_agent_comments
+                .iter()
+                .map(String::as_str)
+                .collect();
+            ua.push_str(&format_user_agent(
+                &self.user_agent_name,
+                &self.user_agent_version,
+                &comments,
+            ));
+        }
+        validate_user_agent(ua.as_bytes()).map_err(ConfigError::UserAgent)?;
+        Ok(ua)
+    }
+
+    /// Checks the configuration before a connection uses it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.user_agent()?;
+        if !(1..=pver::CURRENT).contains(&self.protocol_version) {
+            return Err(ConfigError::ProtocolVersion(self.protocol_version));
+        }
+        for (name, zero) in [
+            ("send_queue_size", self.send_queue_size == 0),
+            ("priority_queue_size", self.priority_queue_size == 0),
+            ("max_known_inventory", self.max_known_inventory == 0),
+            ("ping_interval", self.ping_interval.is_zero()),
+            ("trickle_interval", self.trickle_interval.is_zero()),
+        ] {
+            if zero {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("net", &self.net)
+            .field("services", &self.services)
+            .field("user_agent", &self.user_agent())
+            .field("protocol_version", &self.protocol_version)
+            .field("disable_relay_tx", &self.disable_relay_tx)
+            .field("proxy", &self.proxy)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("ping_interval", &self.ping_interval)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("trickle_interval", &self.trickle_interval)
+            .field("max_known_inventory", &self.max_known_inventory)
+            .field("send_queue_size", &self.send_queue_size)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_is_formatted_and_checked() {
+        let mut c = Config::new(CurrencyNet::SimNet);
+        c.user_agent_name = "wallet".into();
+        c.user_agent_version = "1.2".into();
+        c.user_agent_comments = vec!["a".into(), "b".into()];
+        assert_eq!(
+            c.user_agent().unwrap(),
+            format!("{DEFAULT_USER_AGENT}wallet:1.2(a; b)/")
+        );
+        c.user_agent_comments = vec!["x".repeat(300)];
+        assert!(matches!(c.validate(), Err(ConfigError::UserAgent(_))));
+        c.user_agent_comments = vec!["caf\u{e9}".into()];
+        assert!(matches!(c.user_agent(), Err(ConfigError::UserAgent(_))));
+    }
+
+    #[test]
+    fn limits_must_be_usable() {
+        let mut c = Config::new(CurrencyNet::SimNet);
+        assert_eq!(c.validate(), Ok(()));
+        c.send_queue_size = 0;
+        assert_eq!(c.validate(), Err(ConfigError::Zero("send_queue_size")));
+        c = Config::new(CurrencyNet::SimNet);
+        c.protocol_version = 13;
+        assert_eq!(c.validate(), Err(ConfigError::ProtocolVersion(13)));
+    }
+}

@@ -1,0 +1,101 @@
+//! Listeners: the user's callbacks for what a peer receives and sends.
+//!
+//! One method per message type (default: do nothing), plus `on_message`
+//! for every message, `on_read`/`on_write` for every frame, and
+//! `on_version`, which may refuse the peer during the handshake. Messages
+//! are lent to the callback as views into the received frame, so a
+//! listener that keeps one calls `into_owned`.
+//!
+//! Callbacks run on the peer's read task: time spent in them delays that
+//! peer's reading (and is excluded from its stall deadlines, as the
+//! reference does), so hand long work to another task.
+
+use dcr_wire::msg::*;
+use dcr_wire::{Command, Message};
+
+use crate::peer::Peer;
+
+macro_rules! listeners {
+    ($($method:ident => $variant:ident($ty:ty);)*) => {
+        /// Callbacks for one or many peers. Every method has a default that
+        /// does nothing; implement the ones you need.
+        #[allow(unused_variables)]
+        pub trait Listeners: Send + Sync + 'static {
+            /// The remote's version arrived, before we answer it. An `Err`
+            /// refuses the peer (the handshake fails with that reason).
+            fn on_version(&self, peer: &Peer, msg: &Version<'_>) -> Result<(), String> {
+                Ok(())
+            }
+            /// The handshake completed.
+            fn on_verack(&self, peer: &Peer) {}
+            /// Every message received after the handshake, after its own
+            /// method.
+            fn on_message(&self, peer: &Peer, msg: &Message<'_>) {}
+            /// A frame was read: its size on the wire and command.
+            fn on_read(&self, peer: &Peer, bytes: usize, command: Command) {}
+            /// A frame was written: its size on the wire and command.
+            fn on_write(&self, peer: &Peer, bytes: usize, command: Command) {}
+            $(
+                #[doc = concat!("A `", stringify!($variant), "` message arrived.")]
+                fn $method(&self, peer: &Peer, msg: &$ty) {}
+            )*
+        }
+
+        /// Calls the method for `msg`, then `on_message`.
+        pub(crate) fn dispatch(l: &dyn Listeners, peer: &Peer, msg: &Message<'_>) {
+            match msg {
+                Message::Version(_) | Message::VerAck(_) => {}
+                $( Message::$variant(m) => l.$method(peer, m), )*
+            }
+            l.on_message(peer, msg);
+        }
+    };
+}
+
+listeners! {
+    on_get_addr => GetAddr(GetAddr);
+    on_addr => Addr(Addr);
+    on_addr_v2 => AddrV2(AddrV2);
+    on_get_blocks => GetBlocks(GetBlocks);
+    on_inv => Inv(Inv);
+    on_get_data => GetData(GetData);
+    on_not_found => NotFound(NotFound);
+    on_block => Block(Block<'_>);
+    on_tx => Tx(Tx<'_>);
+    on_get_headers => GetHeaders(GetHeaders);
+    on_headers => Headers(Headers);
+    on_ping => Ping(Ping);
+    on_pong => Pong(Pong);
+    on_mem_pool => MemPool(MemPool);
+    on_mining_state => MiningState(MiningState);
+    on_get_mining_state => GetMiningState(GetMiningState);
+    on_reject => Reject(Reject<'_>);
+    on_send_headers => SendHeaders(SendHeaders);
+    on_fee_filter => FeeFilter(FeeFilter);
+    on_get_cfilter => GetCFilter(GetCFilter);
+    on_get_cf_headers => GetCFHeaders(GetCFHeaders);
+    on_get_cf_types => GetCFTypes(GetCFTypes);
+    on_cfilter => CFilter(CFilter<'_>);
+    on_cf_headers => CFHeaders(CFHeaders);
+    on_cf_types => CFTypes(CFTypes<'_>);
+    on_get_cfilter_v2 => GetCFilterV2(GetCFilterV2);
+    on_cfilter_v2 => CFilterV2(CFilterV2<'_>);
+    on_get_cfs_v2 => GetCFsV2(GetCFsV2);
+    on_cfilters_v2 => CFiltersV2(CFiltersV2<'_>);
+    on_get_init_state => GetInitState(GetInitState<'_>);
+    on_init_state => InitState(InitState);
+    on_mix_pair_req => MixPairReq(MixPairReq<'_>);
+    on_mix_key_exchange => MixKeyExchange(MixKeyExchange<'_>);
+    on_mix_ciphertexts => MixCiphertexts(MixCiphertexts<'_>);
+    on_mix_slot_reserve => MixSlotReserve(MixSlotReserve<'_>);
+    on_mix_factored_poly => MixFactoredPoly(MixFactoredPoly<'_>);
+    on_mix_dc_net => MixDCNet(MixDCNet<'_>);
+    on_mix_confirm => MixConfirm(MixConfirm<'_>);
+    on_mix_secrets => MixSecrets(MixSecrets<'_>);
+}
+
+/// Listeners that do nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoListeners;
+
+impl Listeners for NoListeners {}

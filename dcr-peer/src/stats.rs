@@ -1,0 +1,65 @@
+//! Counters a peer keeps and the snapshot it hands out.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use dcr_wire::ServiceFlags;
+
+use crate::fsm::handshake::Direction;
+
+/// Running counters, updated by the peer's tasks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counters {
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub messages_sent: u64,
+    pub messages_received: u64,
+    pub last_send: Option<SystemTime>,
+    pub last_recv: Option<SystemTime>,
+    pub last_ping_nonce: Option<u64>,
+    pub last_ping_time: Option<SystemTime>,
+    pub ping_rtt: Option<Duration>,
+    pub last_block_height: i64,
+}
+
+/// A consistent copy of a peer's state at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStats {
+    /// Process-unique id of this connection.
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub direction: Direction,
+    /// Services the remote advertised.
+    pub services: ServiceFlags,
+    pub user_agent: String,
+    /// The negotiated protocol version.
+    pub protocol_version: u32,
+    /// The version the remote advertised.
+    pub remote_protocol_version: u32,
+    /// The remote's best height when it connected.
+    pub starting_height: i64,
+    /// The best height we know the remote has (starting height until
+    /// updated with [`crate::Peer::update_last_block_height`]).
+    pub last_block_height: i64,
+    /// Remote clock minus ours at the handshake, in seconds.
+    pub time_offset: i64,
+    pub connected_at: SystemTime,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub messages_sent: u64,
+    pub messages_received: u64,
+    pub last_send: Option<SystemTime>,
+    pub last_recv: Option<SystemTime>,
+    /// Nonce and time of the last ping we sent.
+    pub last_ping_nonce: Option<u64>,
+    pub last_ping_time: Option<SystemTime>,
+    /// Round-trip time of the last answered ping.
+    pub ping_rtt: Option<Duration>,
+    /// Entries in the known-inventory filter.
+    pub known_inventory: usize,
+    /// Messages waiting in the outbound queue.
+    pub send_queue_len: usize,
+    /// Requests waiting for an answer (stall tracking).
+    pub pending_requests: usize,
+    pub connected: bool,
+}

@@ -1,0 +1,116 @@
+//! Helpers shared by the loopback tests: peer pairs over real TCP and a
+//! hand-driven "raw" remote for behaviours a well-behaved peer never shows.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dcr_peer::wire::{CurrencyNet, Message, NetAddress, ServiceFlags, VerAck, Version};
+use dcr_peer::{Config, FrameCodec, Peer, PeerError, RecentNonces};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::codec::Framed;
+
+pub const NET: CurrencyNet = CurrencyNet::SimNet;
+
+/// A config for one node of a test: its own nonce set, so two nodes in one
+/// process do not take each other for themselves.
+pub fn config() -> Config {
+    let mut c = Config::new(NET);
+    c.nonces = RecentNonces::new();
+    c
+}
+
+/// An outbound peer with `a` connected to an inbound peer with `b`.
+pub async fn pair(a: Config, b: Config) -> (Peer, Peer) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await });
+    let out = dcr_peer::net::connect(&addr.to_string(), a).await.unwrap();
+    let inb = inbound.await.unwrap().unwrap();
+    (out, inb)
+}
+
+/// Both ends of a failed handshake.
+pub async fn pair_result(
+    a: Config,
+    b: Config,
+) -> (Result<Peer, PeerError>, Result<Peer, PeerError>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await });
+    let out = dcr_peer::net::connect(&addr.to_string(), a).await;
+    (out, inbound.await.unwrap())
+}
+
+pub type Raw = Framed<TcpStream, FrameCodec>;
+
+/// A version message for a raw remote.
+pub fn raw_version(pver: u32, nonce: u64) -> Version<'static> {
+    let a = NetAddress::new("127.0.0.1".parse().unwrap(), 0, ServiceFlags::NONE);
+    let mut v = Version::new(a, a, nonce, 0);
+    v.protocol_version = pver as i32;
+    v
+}
+
+/// Reads the next message (skipping pings, which it answers).
+pub async fn next_message(raw: &mut Raw) -> Option<Message<'static>> {
+    loop {
+        let frame = raw.next().await?.ok()?;
+        let pv = raw.codec().protocol_version();
+        let msg = frame.message(pv).ok()?.into_owned();
+        if let Message::Ping(p) = &msg {
+            let pong = Message::Pong(dcr_peer::wire::Pong { nonce: p.nonce });
+            raw.send(&pong).await.ok()?;
+            continue;
+        }
+        return Some(msg);
+    }
+}
+
+/// Connects a raw client to an inbound peer served by `server` and runs the
+/// handshake by hand. Returns the raw end and the server's peer.
+pub async fn raw_client(server: Config) -> (Raw, Peer) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut raw = Framed::new(stream, FrameCodec::new(NET, 12));
+    raw.send(&Message::Version(raw_version(12, 7)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        next_message(&mut raw).await,
+        Some(Message::Version(_))
+    ));
+    assert!(matches!(
+        next_message(&mut raw).await,
+        Some(Message::VerAck(_))
+    ));
+    raw.send(&Message::VerAck(VerAck)).await.unwrap();
+    let peer = inbound.await.unwrap().unwrap();
+    (raw, peer)
+}
+
+/// A raw TCP connection to a fresh listener whose accepted connection is
+/// handed to an inbound peer with `server` (handshake not done).
+pub async fn raw_socket(
+    server: Config,
+) -> (TcpStream, tokio::task::JoinHandle<Result<Peer, PeerError>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+    (TcpStream::connect(addr).await.unwrap(), inbound)
+}
+
+/// Waits for `peer` to disconnect, failing the test after `limit`.
+pub async fn disconnected_within(peer: &Peer, limit: Duration) -> dcr_peer::DisconnectReason {
+    tokio::time::timeout(limit, peer.wait_for_disconnect())
+        .await
+        .expect("peer should have disconnected in time")
+}
+
+/// Shared counter of messages seen by a listener.
+pub type Seen = Arc<std::sync::Mutex<Vec<Message<'static>>>>;

@@ -1,0 +1,497 @@
+//! Two real peers (or a peer and a hand-driven remote) over loopback TCP.
+//! Every test is bounded in time.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use dcr_peer::wire::{
+    BlockHeader, GetHeaders, Hash, Headers, InvType, InvVect, Message, Ping, ServiceFlags, Version,
+};
+use dcr_peer::{Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError};
+use futures_util::SinkExt;
+use tokio::io::AsyncWriteExt;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn iv(n: u32) -> InvVect {
+    let mut h = [0u8; 32];
+    h[..4].copy_from_slice(&n.to_le_bytes());
+    InvVect {
+        inv_type: InvType::TX,
+        hash: Hash(h),
+    }
+}
+
+/// Records every message received after the handshake.
+#[derive(Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<Message<'static>>>>);
+
+impl Listeners for Recorder {
+    fn on_message(&self, _peer: &Peer, msg: &Message<'_>) {
+        self.0.lock().unwrap().push(msg.clone().into_owned());
+    }
+}
+
+impl Recorder {
+    fn commands(&self) -> Vec<&'static str> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.command().as_str())
+            .collect()
+    }
+
+    async fn wait_for(&self, pred: impl Fn(&[Message<'static>]) -> bool) {
+        tokio::time::timeout(LIMIT, async {
+            loop {
+                if pred(&self.0.lock().unwrap()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("condition not reached in time")
+    }
+}
+
+#[tokio::test]
+async fn handshake_negotiates_the_lower_version_and_records_the_remote() {
+    let mut a = config();
+    a.user_agent_name = "alpha".into();
+    a.user_agent_version = "0.1".into();
+    a.services = ServiceFlags::NODE_NETWORK;
+    a.newest_block = Some(Arc::new(|| (Hash::ZERO, 1234)));
+    let mut b = config();
+    b.protocol_version = 10;
+    let (out, inb) = pair(a, b).await;
+    assert_eq!(out.protocol_version(), 10);
+    assert_eq!(inb.protocol_version(), 10);
+    assert_eq!(out.direction(), Direction::Outbound);
+    assert!(inb.is_inbound());
+    let remote = inb.remote_version().unwrap();
+    assert_eq!(remote.protocol_version, 12);
+    assert_eq!(remote.starting_height, 1234);
+    assert!(
+        remote.user_agent.ends_with("alpha:0.1/"),
+        "{}",
+        remote.user_agent
+    );
+    assert!(remote.services.contains(ServiceFlags::NODE_NETWORK));
+    assert!(remote.time_offset.abs() <= 2);
+    let s = out.stats();
+    assert_eq!(
+        (s.messages_sent, s.messages_received),
+        (2, 2),
+        "version+verack each way"
+    );
+    assert_eq!(s.remote_protocol_version, 10);
+    assert!(s.bytes_sent > 0 && s.bytes_received > 0 && s.connected);
+    out.disconnect();
+    assert_eq!(
+        disconnected_within(&out, LIMIT).await,
+        DisconnectReason::Requested
+    );
+    assert_eq!(
+        disconnected_within(&inb, LIMIT).await,
+        DisconnectReason::RemoteClosed
+    );
+    assert!(matches!(
+        out.queue_message(&Message::Ping(Ping { nonce: 1 })),
+        Err(PeerError::Disconnected(DisconnectReason::Requested))
+    ));
+}
+
+#[tokio::test]
+async fn self_connection_is_refused() {
+    let a = config();
+    let mut b = config();
+    b.nonces = a.nonces.clone();
+    let (out, inb) = pair_result(a, b).await;
+    assert!(
+        matches!(
+            inb,
+            Err(PeerError::Handshake(HandshakeError::SelfConnection))
+        ),
+        "{inb:?}"
+    );
+    assert!(out.is_err());
+}
+
+#[tokio::test]
+async fn old_protocol_versions_and_hook_refusals_fail_the_handshake() {
+    let mut a = config();
+    a.protocol_version = 8;
+    let (_, inb) = pair_result(a, config()).await;
+    assert!(
+        matches!(
+            inb,
+            Err(PeerError::Handshake(HandshakeError::ProtocolTooOld(8)))
+        ),
+        "{inb:?}"
+    );
+
+    struct Refuse;
+    impl Listeners for Refuse {
+        fn on_version(&self, _: &Peer, v: &Version<'_>) -> Result<(), String> {
+            Err(format!("no thanks, {}", v.protocol_version))
+        }
+    }
+    let (_, inb) = pair_result(config(), config().with_listeners(Refuse)).await;
+    match inb {
+        Err(PeerError::Handshake(HandshakeError::Refused(r))) => assert_eq!(r, "no thanks, 12"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_dropped_at_the_handshake_deadline() {
+    let mut server = config();
+    server.handshake_timeout = Duration::from_millis(300);
+    let (_sock, inbound) = raw_socket(server).await;
+    let r = tokio::time::timeout(LIMIT, inbound).await.unwrap().unwrap();
+    assert!(matches!(r, Err(PeerError::HandshakeTimeout)), "{r:?}");
+}
+
+#[tokio::test]
+async fn pings_are_answered_and_rtt_recorded() {
+    let mut a = config();
+    a.ping_interval = Duration::from_millis(50);
+    let rec = Recorder::default();
+    let (out, _inb) = pair(a, config().with_listeners(rec.clone())).await;
+    rec.wait_for(|m| m.iter().any(|m| matches!(m, Message::Ping(_))))
+        .await;
+    tokio::time::timeout(LIMIT, async {
+        while out.stats().ping_rtt.is_none() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let s = out.stats();
+    assert!(s.last_ping_nonce.is_some() && s.last_ping_time.is_some());
+    assert!(s.ping_rtt.unwrap() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn send_notification_fires_once_written() {
+    let rec = Recorder::default();
+    let (out, _inb) = pair(config(), config().with_listeners(rec.clone())).await;
+    let done = out
+        .queue_message_notify(&Message::Ping(Ping { nonce: 99 }))
+        .unwrap();
+    tokio::time::timeout(LIMIT, done)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    out.send_message(&Message::Ping(Ping { nonce: 100 }))
+        .await
+        .unwrap();
+    rec.wait_for(|m| m.len() == 2).await;
+    assert_eq!(rec.commands(), ["ping", "ping"]);
+}
+
+#[tokio::test]
+async fn inventory_is_trickled_in_batches_and_never_repeated() {
+    let mut a = config();
+    a.trickle_interval = Duration::from_millis(20);
+    let rec = Recorder::default();
+    let (out, inb) = pair(a, config().with_listeners(rec.clone())).await;
+    for n in 0..2500 {
+        out.queue_inventory(iv(n));
+    }
+    rec.wait_for(|m| m.len() == 3).await;
+    let sizes: Vec<usize> = rec
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| match m {
+            Message::Inv(i) => i.inv_list.len(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(sizes, [1000, 1000, 500]);
+    // Everything announced is known on both sides now: nothing goes again.
+    // The filter holds the latest 1000 (its default size).
+    assert!(out.is_known_inventory(&iv(2499)));
+    assert!(!out.is_known_inventory(&iv(42)));
+    assert!(inb.is_known_inventory(&iv(2499)));
+    out.queue_inventory(iv(2400));
+    out.queue_inventory_immediate(iv(2450)).unwrap();
+    out.queue_inventory_immediate(iv(9_000)).unwrap();
+    rec.wait_for(|m| m.len() == 4).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(rec.0.lock().unwrap().len(), 4);
+    let last = rec.0.lock().unwrap()[3].clone();
+    match last {
+        Message::Inv(i) => assert_eq!(i.inv_list, [iv(9_000)]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn known_inventory_filter_stays_bounded_under_an_inv_flood() {
+    let mut server = config();
+    server.max_known_inventory = 500;
+    let (mut raw, peer) = raw_client(server).await;
+    for batch in 0..20u32 {
+        let inv_list = (0..1000).map(|n| iv(batch * 1000 + n)).collect();
+        raw.send(&Message::Inv(dcr_peer::wire::Inv { inv_list }))
+            .await
+            .unwrap();
+    }
+    tokio::time::timeout(LIMIT, async {
+        while peer.stats().messages_received < 22 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(peer.stats().known_inventory, 500);
+    assert!(peer.is_known_inventory(&iv(19_999)));
+    assert!(!peer.is_known_inventory(&iv(0)));
+}
+
+#[tokio::test]
+async fn duplicate_getheaders_is_suppressed() {
+    let rec = Recorder::default();
+    let (out, _inb) = pair(config(), config().with_listeners(rec.clone())).await;
+    let loc = vec![Hash([1; 32])];
+    out.push_get_headers(loc.clone(), Hash::ZERO).unwrap();
+    out.push_get_headers(loc, Hash::ZERO).unwrap();
+    out.push_get_headers(vec![Hash([2; 32])], Hash::ZERO)
+        .unwrap();
+    rec.wait_for(|m| m.len() == 2).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(rec.commands(), ["getheaders", "getheaders"]);
+}
+
+#[tokio::test]
+async fn an_idle_remote_is_dropped() {
+    let mut server = config();
+    server.idle_timeout = Duration::from_millis(300);
+    server.ping_interval = Duration::from_secs(3600);
+    let (_raw, peer) = raw_client(server).await;
+    assert_eq!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::Idle
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_request_stalls_the_peer() {
+    let mut server = config();
+    server.stall_timeout = Duration::from_millis(200);
+    let (mut raw, peer) = raw_client(server).await;
+    peer.queue_message(&Message::GetHeaders(GetHeaders::default()))
+        .unwrap();
+    assert!(matches!(
+        next_message(&mut raw).await,
+        Some(Message::GetHeaders(_))
+    ));
+    match disconnected_within(&peer, LIMIT).await {
+        DisconnectReason::Stalled(e) => assert!(e.to_string().contains("headers"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn answered_requests_do_not_stall() {
+    let mut server = config();
+    server.stall_timeout = Duration::from_millis(200);
+    let (mut raw, peer) = raw_client(server).await;
+    peer.queue_message(&Message::GetHeaders(GetHeaders::default()))
+        .unwrap();
+    assert!(matches!(
+        next_message(&mut raw).await,
+        Some(Message::GetHeaders(_))
+    ));
+    raw.send(&Message::Headers(Headers::default()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(peer.is_connected(), "{:?}", peer.disconnect_reason());
+    assert_eq!(peer.stats().pending_requests, 0);
+}
+
+#[tokio::test]
+async fn a_remote_that_never_reads_gets_backpressure_then_a_write_timeout() {
+    let mut server = config();
+    server.send_queue_size = 4;
+    server.write_timeout = Duration::from_millis(500);
+    let (_raw, peer) = raw_client(server).await;
+    // About 360 KB per message: the socket buffers fill after a few.
+    let big = Message::Headers(Headers {
+        headers: vec![BlockHeader::default(); 2000],
+    });
+    let mut full = false;
+    for _ in 0..200 {
+        match peer.queue_message(&big) {
+            Ok(()) => {}
+            Err(PeerError::QueueFull) => {
+                full = true;
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(full, "the bounded queue must refuse more");
+    // Keep sending, waiting for room: once the socket buffers are full the
+    // queue stays full, and the stuck write ends the peer.
+    let mut queued = 0usize;
+    let end = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Err(e) = peer.queue_message_wait(&big).await {
+                return e;
+            }
+            queued += 1;
+            assert!(peer.stats().send_queue_len <= 4);
+        }
+    })
+    .await
+    .expect("the peer must give up on a remote that never reads");
+    assert!(
+        matches!(end, PeerError::Disconnected(DisconnectReason::WriteTimeout)),
+        "{end:?}"
+    );
+    // What was accepted is bounded by the socket buffers plus the queue.
+    assert!(queued < 200, "{queued} messages queued");
+    assert_eq!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::WriteTimeout
+    );
+}
+
+#[tokio::test]
+async fn notifications_report_a_disconnect() {
+    let mut server = config();
+    server.write_timeout = Duration::from_millis(300);
+    let (_raw, peer) = raw_client(server).await;
+    let big = Message::Headers(Headers {
+        headers: vec![BlockHeader::default(); 2000],
+    });
+    let mut waiters = Vec::new();
+    for _ in 0..40 {
+        if let Ok(rx) = peer.queue_message_notify(&big) {
+            waiters.push(rx);
+        }
+    }
+    disconnected_within(&peer, LIMIT).await;
+    let mut failed = 0;
+    for rx in waiters {
+        if let Ok(Err(PeerError::Disconnected(_))) = rx.await {
+            failed += 1;
+        }
+    }
+    assert!(failed > 0, "queued messages must learn of the disconnect");
+}
+
+#[tokio::test]
+async fn protocol_violations_disconnect() {
+    let (mut raw, peer) = raw_client(config()).await;
+    raw.send(&Message::Version(raw_version(12, 5)))
+        .await
+        .unwrap();
+    match disconnected_within(&peer, LIMIT).await {
+        DisconnectReason::Protocol(r) => assert!(r.contains("version"), "{r}"),
+        other => panic!("{other:?}"),
+    }
+    // A frame for the wrong network.
+    let (raw, peer) = raw_client(config()).await;
+    let mut stream = raw.into_inner();
+    let mut frame = Vec::new();
+    dcr_peer::wire::encode_frame(
+        &Message::Ping(Ping { nonce: 1 }),
+        dcr_peer::wire::CurrencyNet::MainNet,
+        12,
+        &mut frame,
+    )
+    .unwrap();
+    stream.write_all(&frame).await.unwrap();
+    assert!(matches!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::Protocol(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_pong_flood_is_bounded() {
+    let mut server = config();
+    server.priority_queue_size = 8;
+    let (mut raw, peer) = raw_client(server).await;
+    // Send pings without ever reading the pongs.
+    let sender = tokio::spawn(async move {
+        for n in 0..100_000u64 {
+            if raw.feed(&Message::Ping(Ping { nonce: n })).await.is_err() {
+                break;
+            }
+        }
+        let _ = SinkExt::<&Message<'_>>::flush(&mut raw).await;
+        raw
+    });
+    let reason = disconnected_within(&peer, LIMIT * 3).await;
+    assert!(
+        matches!(
+            reason,
+            DisconnectReason::PongFlood | DisconnectReason::WriteTimeout
+        ),
+        "{reason:?}"
+    );
+    drop(sender);
+}
+
+#[tokio::test]
+async fn connect_through_a_socks5_proxy() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    // A minimal SOCKS5 proxy: no auth, CONNECT to an IPv4 address.
+    let proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_addr = proxy.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut c, _) = proxy.accept().await.unwrap();
+        let mut greet = [0u8; 3];
+        c.read_exact(&mut greet).await.unwrap();
+        c.write_all(&[5, 0]).await.unwrap();
+        let mut req = [0u8; 10];
+        c.read_exact(&mut req).await.unwrap();
+        assert_eq!(&req[..4], &[5, 1, 0, 1]);
+        let ip = std::net::Ipv4Addr::new(req[4], req[5], req[6], req[7]);
+        let port = u16::from_be_bytes([req[8], req[9]]);
+        let mut upstream = TcpStream::connect((ip, port)).await.unwrap();
+        c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])
+            .await
+            .unwrap();
+        let _ = tokio::io::copy_bidirectional(&mut c, &mut upstream).await;
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, config()).await });
+    let mut client = config();
+    client.proxy = Some(proxy_addr.to_string());
+    let out = tokio::time::timeout(LIMIT, dcr_peer::net::connect(&target.to_string(), client))
+        .await
+        .unwrap()
+        .unwrap();
+    let inb = server.await.unwrap().unwrap();
+    assert_eq!(out.protocol_version(), 12);
+    assert!(inb.remote_version().is_some());
+}
+
+#[tokio::test]
+async fn no_task_outlives_its_peer() {
+    let (out, inb) = pair(config(), config()).await;
+    out.disconnect();
+    tokio::time::timeout(LIMIT, out.wait_for_disconnect())
+        .await
+        .unwrap();
+    tokio::time::timeout(LIMIT, inb.wait_for_disconnect())
+        .await
+        .unwrap();
+    assert_eq!((out.running_tasks(), inb.running_tasks()), (0, 0));
+}
