@@ -31,6 +31,9 @@ pub const DEFAULT_PRIORITY_QUEUE_SIZE: usize = 64;
 /// (the reference's write stall rule).
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long a full event channel may hold up a peer's reader.
+pub const DEFAULT_EVENT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Our best block, for the version message: hash and height.
 pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
 /// Resolves a host name to the address to put in the version message.
@@ -74,6 +77,21 @@ pub struct Config {
     pub listeners: Arc<dyn Listeners>,
     /// Our recent version nonces, for self-connection detection.
     pub nonces: Arc<RecentNonces>,
+    /// Where to deliver every message received after the handshake, as
+    /// owned values, for async consumers (one channel may serve many
+    /// peers). A consumer that leaves the channel full for
+    /// [`Config::event_timeout`] gets the peer disconnected
+    /// ([`crate::DisconnectReason::SlowConsumer`]) instead of stalling its
+    /// reader forever.
+    pub events: Option<tokio::sync::mpsc::Sender<PeerEvent>>,
+    pub event_timeout: Duration,
+}
+
+/// A message received by a peer, delivered through [`Config::events`].
+#[derive(Debug, Clone)]
+pub struct PeerEvent {
+    pub peer: crate::Peer,
+    pub message: dcr_wire::Message<'static>,
 }
 
 /// A configuration that cannot work.
@@ -112,6 +130,8 @@ impl Config {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             listeners: Arc::new(NoListeners),
             nonces: RecentNonces::global(),
+            events: None,
+            event_timeout: DEFAULT_EVENT_TIMEOUT,
         }
     }
 

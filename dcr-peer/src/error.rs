@@ -26,6 +26,8 @@ pub enum DisconnectReason {
     /// The remote broke the protocol (bad frame, bad message, message out
     /// of place).
     Protocol(String),
+    /// Our event consumer left its channel full past the event timeout.
+    SlowConsumer,
     /// The handshake failed or timed out.
     Handshake(String),
     /// The connection failed.
@@ -42,6 +44,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::WriteTimeout => f.write_str("write timed out"),
             DisconnectReason::PongFlood => f.write_str("too many unanswered pings"),
             DisconnectReason::Protocol(e) => write!(f, "protocol violation: {e}"),
+            DisconnectReason::SlowConsumer => f.write_str("event consumer too slow"),
             DisconnectReason::Handshake(e) => write!(f, "handshake failed: {e}"),
             DisconnectReason::Io(e) => write!(f, "i/o: {e}"),
         }

@@ -26,7 +26,7 @@ pub mod stats;
 mod tasks;
 
 pub use codec::{CodecError, FrameCodec, RawFrame};
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, PeerEvent};
 pub use dcr_wire as wire;
 pub use error::{DisconnectReason, PeerError};
 pub use fsm::handshake::{Direction, HandshakeError, RemoteVersion};

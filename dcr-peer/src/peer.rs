@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use dcr_wire::msg::addr::{MAX_ADDR_PER_MSG, MAX_ADDR_PER_V2_MSG};
 use dcr_wire::{
     encode_frame, pver, Addr, AddrV2, Command, GetBlocks, GetData, GetHeaders, Hash, Inv, InvVect,
-    Message, NetAddress, NetAddressV2, Version, MESSAGE_HEADER_SIZE,
+    Message, NetAddress, NetAddressV2, Ping, Reject, Version, MESSAGE_HEADER_SIZE,
 };
 use rand::seq::SliceRandom;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -325,6 +325,7 @@ impl Peer {
             ping_rtt: st.counters.ping_rtt,
             known_inventory: st.known.len(),
             send_queue_len: self.inner.config.send_queue_size - self.inner.send_tx.capacity(),
+            wants_headers: st.counters.wants_headers,
             pending_requests: st.stall.pending(),
             connected: self.is_connected(),
         }
@@ -535,6 +536,32 @@ impl Peer {
         }))?;
         lock(&self.inner.state).prev_get_blocks = Some(key);
         Ok(())
+    }
+
+    /// Sends `reject`, which exists only below protocol version 9: at or
+    /// above it nothing is sent and `Ok(false)` returned, as the reference
+    /// silently skips it.
+    pub fn push_reject(&self, reject: &Reject<'_>) -> Result<bool, PeerError> {
+        if self.protocol_version() >= pver::REMOVE_REJECT {
+            return Ok(false);
+        }
+        self.queue_message(&Message::Reject(reject.clone()))?;
+        Ok(true)
+    }
+
+    /// Sends a ping with a random nonce; the pong is matched and timed like
+    /// the keep-alive's.
+    pub fn push_ping(&self) -> Result<u64, PeerError> {
+        let nonce = {
+            let mut st = lock(&self.inner.state);
+            let nonce = rand::random();
+            st.ping.sent(nonce, now());
+            st.counters.last_ping_nonce = Some(nonce);
+            st.counters.last_ping_time = Some(SystemTime::now());
+            nonce
+        };
+        self.queue_message(&Message::Ping(Ping { nonce }))?;
+        Ok(nonce)
     }
 
     /// Sends `getdata` for `items`.

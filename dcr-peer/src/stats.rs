@@ -20,6 +20,7 @@ pub(crate) struct Counters {
     pub last_ping_time: Option<SystemTime>,
     pub ping_rtt: Option<Duration>,
     pub last_block_height: i64,
+    pub wants_headers: bool,
 }
 
 /// A consistent copy of a peer's state at one moment.
@@ -59,6 +60,8 @@ pub struct PeerStats {
     pub known_inventory: usize,
     /// Messages waiting in the outbound queue.
     pub send_queue_len: usize,
+    /// The remote sent `sendheaders`: announce blocks to it with headers.
+    pub wants_headers: bool,
     /// Requests waiting for an answer (stall tracking).
     pub pending_requests: usize,
     pub connected: bool,

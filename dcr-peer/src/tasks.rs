@@ -24,9 +24,10 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter, ReadHalf, Write
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout, timeout_at, Instant};
 use tokio_util::codec::FramedRead;
-use tracing::{debug, trace};
+use tracing::{debug, warn, Instrument};
 
 use crate::codec::{CodecError, FrameCodec, RawFrame};
+use crate::config::PeerEvent;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::{Handshake, Step};
 use crate::listeners::dispatch;
@@ -40,6 +41,8 @@ const STALL_TICK: Duration = Duration::from_secs(15);
 const WRITE_BYTES_PER_SEC: usize = 256 * 1024;
 /// Capacity of the write buffer that coalesces small frames.
 const WRITE_BUFFER: usize = 64 * 1024;
+/// A listener call longer than this is logged.
+const SLOW_LISTENER: Duration = Duration::from_secs(1);
 
 type Reader<S> = FramedRead<ReadHalf<S>, FrameCodec>;
 type Writer<S> = BufWriter<WriteHalf<S>>;
@@ -54,7 +57,13 @@ where
     let mut reader = FramedRead::new(r, FrameCodec::new(cfg.net, cfg.protocol_version));
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, w);
     let deadline = Instant::now() + cfg.handshake_timeout;
-    let delayed = match timeout_at(deadline, handshake(&peer, &mut reader, &mut writer)).await {
+    let span = tracing::debug_span!("handshake", addr = %peer.addr());
+    let delayed = match timeout_at(
+        deadline,
+        handshake(&peer, &mut reader, &mut writer).instrument(span),
+    )
+    .await
+    {
         Ok(Ok(delayed)) => delayed,
         Ok(Err(e)) => {
             peer.disconnect_with(DisconnectReason::Handshake(e.to_string()));
@@ -69,9 +78,10 @@ where
         .decoder_mut()
         .set_protocol_version(peer.protocol_version());
     let tasks = &peer.inner.tasks;
-    tasks.spawn(read_task(peer.clone(), reader, delayed));
-    tasks.spawn(write_task(peer.clone(), writer, queues));
-    tasks.spawn(queue_task(peer.clone()));
+    let span = tracing::debug_span!("peer", id = peer.id(), addr = %peer.addr());
+    tasks.spawn(read_task(peer.clone(), reader, delayed).instrument(span.clone()));
+    tasks.spawn(write_task(peer.clone(), writer, queues).instrument(span.clone()));
+    tasks.spawn(queue_task(peer.clone()).instrument(span));
     tasks.close();
     peer.inner.config.listeners.on_verack(&peer);
     debug!(peer = %peer.addr(), pver = peer.protocol_version(), "handshake complete");
@@ -182,7 +192,11 @@ fn count_write(peer: &Peer, bytes: usize, command: dcr_wire::Command) {
 
 async fn read_task<S: AsyncRead>(peer: Peer, mut reader: Reader<S>, delayed: Vec<RawFrame>) {
     for frame in delayed {
-        if let Err(reason) = handle_frame(&peer, &frame) {
+        let handled = match handle_frame(&peer, &frame) {
+            Ok(()) => deliver_event(&peer, &frame).await,
+            Err(reason) => Err(reason),
+        };
+        if let Err(reason) = handled {
             peer.disconnect_with(reason);
             return;
         }
@@ -203,7 +217,10 @@ async fn read_task<S: AsyncRead>(peer: Peer, mut reader: Reader<S>, delayed: Vec
             Ok(Some(Ok(frame))) => {
                 count_read(&peer, &frame);
                 match handle_frame(&peer, &frame) {
-                    Ok(()) => continue,
+                    Ok(()) => match deliver_event(&peer, &frame).await {
+                        Ok(()) => continue,
+                        Err(reason) => reason,
+                    },
                     Err(reason) => reason,
                 }
             }
@@ -218,7 +235,7 @@ fn handle_frame(peer: &Peer, frame: &RawFrame) -> Result<(), DisconnectReason> {
     let msg = frame
         .message(peer.protocol_version())
         .map_err(|e| DisconnectReason::Protocol(format!("{}: {e}", frame.command())))?;
-    trace!(peer = %peer.addr(), command = %frame.command(), "received");
+    debug!(command = %frame.command(), bytes = frame.wire_len(), "received");
     let t = now();
     match &msg {
         Message::Version(_) => {
@@ -247,6 +264,7 @@ fn handle_frame(peer: &Peer, frame: &RawFrame) -> Result<(), DisconnectReason> {
                 st.counters.ping_rtt = Some(rtt);
             }
         }
+        Message::SendHeaders(_) => lock(&peer.inner.state).counters.wants_headers = true,
         Message::Inv(inv) => {
             let mut st = lock(&peer.inner.state);
             for iv in &inv.inv_list {
@@ -265,11 +283,41 @@ fn handle_frame(peer: &Peer, frame: &RawFrame) -> Result<(), DisconnectReason> {
     let started = std::time::Instant::now();
     dispatch(&*peer.inner.config.listeners, peer, &msg);
     let spent = started.elapsed();
+    if spent > SLOW_LISTENER {
+        warn!(peer = %peer.addr(), command = %frame.command(), ?spent, "slow listener holds up the reader");
+    }
     let mut st = lock(&peer.inner.state);
     if st.stall.pending() > 0 {
         st.stall_offset += spent;
     }
     Ok(())
+}
+
+/// Hands the message to the event channel, if one is configured, waiting
+/// at most the event timeout for room.
+async fn deliver_event(peer: &Peer, frame: &RawFrame) -> Result<(), DisconnectReason> {
+    let Some(events) = &peer.inner.config.events else {
+        return Ok(());
+    };
+    // Decoded again: the listeners' view borrowed the frame; this one is
+    // owned for the channel.
+    let Ok(msg) = frame.message(peer.protocol_version()) else {
+        return Ok(());
+    };
+    let event = PeerEvent {
+        peer: peer.clone(),
+        message: msg.into_owned(),
+    };
+    match events.try_send(event) {
+        Ok(()) => Ok(()),
+        Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+        Err(mpsc::error::TrySendError::Full(event)) => {
+            match timeout(peer.inner.config.event_timeout, events.send(event)).await {
+                Ok(_) => Ok(()),
+                Err(_) => Err(DisconnectReason::SlowConsumer),
+            }
+        }
+    }
 }
 
 // ---- write ---------------------------------------------------------------------
@@ -293,6 +341,7 @@ async fn write_task<S: AsyncWrite>(peer: Peer, mut writer: Writer<S>, mut q: Que
         };
         match result {
             Ok(Ok(flushed)) => {
+                debug!(command = %out.command, bytes = out.frame.len(), "sent");
                 count_write(&peer, out.frame.len(), out.command);
                 if let Some(req) = &out.request {
                     let mut st = lock(&peer.inner.state);

@@ -12,7 +12,6 @@ use dcr_peer::wire::{
 };
 use dcr_peer::{Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError};
 use futures_util::SinkExt;
-use tokio::io::AsyncWriteExt;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -393,34 +392,6 @@ async fn notifications_report_a_disconnect() {
 }
 
 #[tokio::test]
-async fn protocol_violations_disconnect() {
-    let (mut raw, peer) = raw_client(config()).await;
-    raw.send(&Message::Version(raw_version(12, 5)))
-        .await
-        .unwrap();
-    match disconnected_within(&peer, LIMIT).await {
-        DisconnectReason::Protocol(r) => assert!(r.contains("version"), "{r}"),
-        other => panic!("{other:?}"),
-    }
-    // A frame for the wrong network.
-    let (raw, peer) = raw_client(config()).await;
-    let mut stream = raw.into_inner();
-    let mut frame = Vec::new();
-    dcr_peer::wire::encode_frame(
-        &Message::Ping(Ping { nonce: 1 }),
-        dcr_peer::wire::CurrencyNet::MainNet,
-        12,
-        &mut frame,
-    )
-    .unwrap();
-    stream.write_all(&frame).await.unwrap();
-    assert!(matches!(
-        disconnected_within(&peer, LIMIT).await,
-        DisconnectReason::Protocol(_)
-    ));
-}
-
-#[tokio::test]
 async fn a_pong_flood_is_bounded() {
     let mut server = config();
     server.priority_queue_size = 8;
@@ -494,4 +465,81 @@ async fn no_task_outlives_its_peer() {
         .await
         .unwrap();
     assert_eq!((out.running_tasks(), inb.running_tasks()), (0, 0));
+}
+
+#[tokio::test]
+async fn events_reach_an_async_consumer_and_a_stalled_one_is_bounded() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let mut b = config();
+    b.events = Some(tx);
+    let (out, inb) = pair(config(), b).await;
+    out.queue_message(&Message::Ping(Ping { nonce: 5 }))
+        .unwrap();
+    let ev = tokio::time::timeout(LIMIT, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.peer.id(), inb.id());
+    assert_eq!(ev.message, Message::Ping(Ping { nonce: 5 }));
+
+    // A consumer that never reads: the reader waits at most the event
+    // timeout, then the peer is dropped.
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let mut b = config();
+    b.events = Some(tx);
+    b.event_timeout = Duration::from_millis(200);
+    let (out, inb) = pair(config(), b).await;
+    for n in 0..3 {
+        out.queue_message(&Message::Ping(Ping { nonce: n }))
+            .unwrap();
+    }
+    assert_eq!(
+        disconnected_within(&inb, LIMIT).await,
+        DisconnectReason::SlowConsumer
+    );
+}
+
+#[tokio::test]
+async fn push_helpers_follow_the_negotiated_version() {
+    use dcr_peer::wire::{NetAddressV2, Reject, RejectCode};
+    let rec = Recorder::default();
+    let mut b = config();
+    b.protocol_version = 11;
+    let (out, _inb) = pair(config(), b.with_listeners(rec.clone())).await;
+    // Below 12 addresses go as `addr`, at most 1000, chosen at random.
+    let addrs: Vec<NetAddressV2> = (0..1500u32)
+        .map(|n| {
+            NetAddressV2::new(
+                std::net::Ipv4Addr::from(0x0a00_0000 + n).into(),
+                9108,
+                ServiceFlags::NONE,
+                1,
+            )
+        })
+        .collect();
+    assert_eq!(out.push_addresses(&addrs).unwrap(), 1000);
+    // reject no longer exists at 11: nothing is sent.
+    let reject = Reject {
+        cmd: "tx".into(),
+        code: RejectCode::INVALID,
+        reason: "bad".into(),
+        hash: Hash::ZERO,
+    };
+    assert!(!out.push_reject(&reject).unwrap());
+    let nonce = out.push_ping().unwrap();
+    rec.wait_for(|m| m.len() == 2).await;
+    let msgs = rec.0.lock().unwrap().clone();
+    // The ping overtakes the addresses: pings and pongs have priority.
+    assert_eq!(msgs[0], Message::Ping(Ping { nonce }));
+    match &msgs[1] {
+        Message::Addr(a) => assert_eq!(a.addr_list.len(), 1000),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::timeout(LIMIT, async {
+        while out.stats().ping_rtt.is_none() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
 }

@@ -45,6 +45,12 @@ impl PingState {
         Some(nonce)
     }
 
+    /// An extra ping was sent at `now` outside the schedule: its pong is the
+    /// one measured.
+    pub fn sent(&mut self, nonce: u64, now: Instant) {
+        self.outstanding = Some((nonce, now));
+    }
+
     /// A pong arrived. Returns the round-trip time when it answers the
     /// outstanding ping; a pong with any other nonce is ignored, as the
     /// reference does.

@@ -1,0 +1,174 @@
+//! A scripted raw-socket remote that misbehaves: every case must end in a
+//! disconnect with the right reason, promptly, without a panic.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use dcr_peer::wire::{frame_to_vec, Message, Ping, VerAck, MESSAGE_HEADER_SIZE};
+use dcr_peer::{DisconnectReason, HandshakeError, PeerError};
+use futures_util::SinkExt;
+use tokio::io::AsyncWriteExt;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn ping_frame(net: dcr_peer::wire::CurrencyNet) -> Vec<u8> {
+    frame_to_vec(&Message::Ping(Ping { nonce: 1 }), net, 12).unwrap()
+}
+
+/// Completes the handshake by hand, writes `bytes`, and returns why the
+/// peer disconnected.
+async fn after_handshake(bytes: &[u8]) -> DisconnectReason {
+    let (raw, peer) = raw_client(config()).await;
+    let mut stream = raw.into_inner();
+    stream.write_all(bytes).await.unwrap();
+    disconnected_within(&peer, LIMIT).await
+}
+
+fn protocol(reason: DisconnectReason, needle: &str) {
+    match reason {
+        DisconnectReason::Protocol(r) => {
+            assert!(r.to_lowercase().contains(needle), "{r:?} lacks {needle:?}")
+        }
+        other => panic!("expected a protocol violation about {needle}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn wrong_magic() {
+    protocol(
+        after_handshake(&ping_frame(dcr_peer::wire::CurrencyNet::MainNet)).await,
+        "network",
+    );
+}
+
+#[tokio::test]
+async fn bad_checksum() {
+    let mut f = ping_frame(NET);
+    f[20] ^= 0xff;
+    protocol(after_handshake(&f).await, "checksum");
+}
+
+#[tokio::test]
+async fn length_over_the_message_maximum_is_refused_before_the_payload() {
+    let mut f = ping_frame(NET);
+    // A ping announcing 1 MiB: refused on its header alone.
+    f[16..20].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    f.truncate(MESSAGE_HEADER_SIZE);
+    protocol(after_handshake(&f).await, "payload");
+}
+
+#[tokio::test]
+async fn unknown_command() {
+    let mut f = ping_frame(NET);
+    f[4..16].copy_from_slice(b"bogus\0\0\0\0\0\0\0");
+    protocol(after_handshake(&f).await, "command");
+}
+
+#[tokio::test]
+async fn garbage_after_the_handshake() {
+    let garbage: Vec<u8> = (0..200u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    assert!(matches!(
+        after_handshake(&garbage).await,
+        DisconnectReason::Protocol(_)
+    ));
+}
+
+#[tokio::test]
+async fn malformed_payload() {
+    // A ping with a 4-byte payload and a valid checksum: too short.
+    let payload = [1u8, 2, 3, 4];
+    let mut f = Vec::new();
+    f.extend_from_slice(&NET.magic().to_le_bytes());
+    f.extend_from_slice(b"ping\0\0\0\0\0\0\0\0");
+    f.extend_from_slice(&4u32.to_le_bytes());
+    f.extend_from_slice(&dcr_peer::wire::checksum(&payload));
+    f.extend_from_slice(&payload);
+    protocol(after_handshake(&f).await, "ping");
+}
+
+#[tokio::test]
+async fn duplicate_version() {
+    let (mut raw, peer) = raw_client(config()).await;
+    raw.send(&Message::Version(raw_version(12, 5)))
+        .await
+        .unwrap();
+    protocol(disconnected_within(&peer, LIMIT).await, "duplicate version");
+}
+
+#[tokio::test]
+async fn verack_before_version() {
+    let (sock, inbound) = raw_socket(config()).await;
+    let mut raw = tokio_util::codec::Framed::new(sock, dcr_peer::FrameCodec::new(NET, 12));
+    raw.send(&Message::VerAck(VerAck)).await.unwrap();
+    let r = tokio::time::timeout(LIMIT, inbound).await.unwrap().unwrap();
+    assert!(
+        matches!(
+            r,
+            Err(PeerError::Handshake(HandshakeError::NotVersion("verack")))
+        ),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn slowloris_is_dropped_by_the_idle_deadline() {
+    let mut server = config();
+    server.idle_timeout = Duration::from_millis(500);
+    server.ping_interval = Duration::from_secs(3600);
+    let (raw, peer) = raw_client(server).await;
+    let mut stream = raw.into_inner();
+    // A block header announcing 1 MB, then one byte every 100 ms.
+    let mut header = Vec::new();
+    header.extend_from_slice(&NET.magic().to_le_bytes());
+    header.extend_from_slice(b"block\0\0\0\0\0\0\0");
+    header.extend_from_slice(&1_000_000u32.to_le_bytes());
+    header.extend_from_slice(&[0; 4]);
+    stream.write_all(&header).await.unwrap();
+    let trickler = tokio::spawn(async move {
+        for _ in 0..100 {
+            if stream.write_all(&[0]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert_eq!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::Idle
+    );
+    trickler.abort();
+}
+
+#[tokio::test]
+async fn abrupt_close_ends_the_peer() {
+    let (raw, peer) = raw_client(config()).await;
+    let stream = raw.into_inner();
+    // RST instead of FIN (a zero linger does not block on drop).
+    #[allow(deprecated)]
+    stream.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(stream);
+    let reason = disconnected_within(&peer, LIMIT).await;
+    assert!(
+        matches!(
+            reason,
+            DisconnectReason::RemoteClosed | DisconnectReason::Io(_)
+        ),
+        "{reason:?}"
+    );
+    assert_eq!(peer.running_tasks(), 0);
+}
+
+#[tokio::test]
+async fn half_close_ends_the_peer() {
+    let (raw, peer) = raw_client(config()).await;
+    let mut stream = raw.into_inner();
+    stream.shutdown().await.unwrap();
+    assert_eq!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::RemoteClosed
+    );
+}
