@@ -88,7 +88,8 @@ pub fn build_chain(n: u32) -> Vec<Vec<u8>> {
         let header = BlockHeader {
             version: 1,
             prev_block: prev,
-            merkle_root: tx.tx_hash(),
+            // One transaction: the root is its full hash.
+            merkle_root: tx.full_hash(),
             height,
             timestamp: 1_700_000_000 + height * 300,
             ..BlockHeader::default()

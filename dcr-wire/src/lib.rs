@@ -24,6 +24,7 @@ pub mod frame;
 pub mod hash;
 #[cfg(feature = "json")]
 pub mod json;
+pub mod merkle;
 pub mod msg;
 pub mod primitives;
 pub mod protocol;

@@ -249,6 +249,11 @@ fn check_block(bytes: &[u8], meta: &Value) -> Result<(), String> {
             return Err(format!("{hashes} from structured transactions differ"));
         }
     }
+    // The header's roots commit to exactly these transactions, by the
+    // rule the block follows.
+    if dcr_wire::merkle::check_block_roots(&block).is_none() {
+        return Err("merkle/stake roots do not match the transactions".into());
+    }
     Ok(())
 }
 
