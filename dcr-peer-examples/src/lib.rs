@@ -1,3 +1,8 @@
-//! Support code for the `dcrpeer` tool and the examples.
+//! Examples and the `dcrpeer` tool's building blocks: the demo chain, a
+//! chain store and server, and a syncing client.
 
 pub mod chain;
+pub mod demo;
+pub mod serve;
+pub mod store;
+pub mod sync;

@@ -1,0 +1,63 @@
+//! Serving a chain to peers: answers `getheaders`, `getblocks` and
+//! `getdata` from a [`ChainStore`], as a node does for syncing clients.
+
+use std::sync::Arc;
+
+use dcr_peer::PeerEvent;
+use dcr_wire::{Block, Headers, Inv, InvType, InvVect, Message, NotFound};
+use tokio::sync::mpsc;
+use tracing::{debug, info};
+
+use crate::store::ChainStore;
+
+/// Answers the requests arriving on `events` until every sender is gone.
+/// Block messages wait for queue room, so a slow client slows the server
+/// instead of growing its queue.
+pub async fn serve_chain(chain: Arc<ChainStore>, mut events: mpsc::Receiver<PeerEvent>) {
+    while let Some(PeerEvent { peer, message }) = events.recv().await {
+        let answer = match &message {
+            Message::GetHeaders(m) => {
+                let headers = chain.locate_headers(&m.block_locator_hashes, &m.hash_stop);
+                debug!(peer = %peer.addr(), count = headers.len(), "headers");
+                peer.queue_message_wait(&Message::Headers(Headers { headers })).await
+            }
+            Message::GetBlocks(m) => {
+                let inv_list = chain
+                    .locate_blocks(&m.block_locator_hashes, &m.hash_stop)
+                    .into_iter()
+                    .map(|hash| InvVect {
+                        inv_type: InvType::BLOCK,
+                        hash,
+                    })
+                    .collect();
+                peer.queue_message_wait(&Message::Inv(Inv { inv_list })).await
+            }
+            Message::GetData(m) => serve_data(&chain, &peer, &m.inv_list).await,
+            other => {
+                info!(peer = %peer.addr(), command = %other.command(), "received");
+                Ok(())
+            }
+        };
+        if let Err(e) = answer {
+            debug!(peer = %peer.addr(), error = %e, "cannot answer");
+        }
+    }
+}
+
+async fn serve_data(chain: &ChainStore, peer: &dcr_peer::Peer, items: &[InvVect]) -> Result<(), dcr_peer::PeerError> {
+    let mut missing = Vec::new();
+    for iv in items {
+        let raw = (iv.inv_type == InvType::BLOCK).then(|| chain.block(&iv.hash)).flatten();
+        let Some(raw) = raw else {
+            missing.push(*iv);
+            continue;
+        };
+        // The store validated every block when it was built.
+        let block = Block::from_bytes(raw, peer.protocol_version())?;
+        peer.queue_message_wait(&Message::Block(block)).await?;
+    }
+    if !missing.is_empty() {
+        peer.queue_message_wait(&Message::NotFound(NotFound { inv_list: missing })).await?;
+    }
+    Ok(())
+}

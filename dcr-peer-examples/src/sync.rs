@@ -1,0 +1,182 @@
+//! Syncing a chain from a peer, as a light client does: every header with
+//! `getheaders`, then every block with `getdata`, checking each block's
+//! hash, its link to the previous block and its header's merkle and stake
+//! roots against its transactions.
+
+use std::time::{Duration, Instant};
+
+use dcr_peer::{Peer, PeerEvent};
+use dcr_wire::merkle::{check_block_roots, MerkleRule};
+use dcr_wire::msg::header::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::{Hash, InvType, InvVect, Message, Payload};
+use tokio::sync::mpsc;
+
+/// Blocks requested per `getdata`.
+pub const BLOCK_WINDOW: usize = 128;
+/// How long to wait for any answer before giving up.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What the sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub headers: usize,
+    pub blocks: usize,
+    pub transactions: usize,
+    pub bytes: usize,
+    /// Messages received while syncing.
+    pub messages: usize,
+    pub tip: Hash,
+    /// Blocks whose roots follow each rule.
+    pub separate_roots: usize,
+    pub combined_roots: usize,
+    pub genesis_roots: usize,
+    pub elapsed: Duration,
+}
+
+/// Progress of a sync, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Headers(usize),
+    Blocks { done: usize, total: usize },
+}
+
+async fn next(events: &mut mpsc::Receiver<PeerEvent>) -> Result<Message<'static>, String> {
+    match tokio::time::timeout(ANSWER_TIMEOUT, events.recv()).await {
+        Ok(Some(ev)) => Ok(ev.message),
+        Ok(None) => Err("peer disconnected".into()),
+        Err(_) => Err("no answer from the peer".into()),
+    }
+}
+
+/// Headers learned from a peer.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderChain {
+    /// The block the first header builds on: a locator hash, or the
+    /// genesis block when the locator matched nothing.
+    pub base: Hash,
+    /// Hashes of the headers, in height order.
+    pub hashes: Vec<Hash>,
+    /// Height of the last header.
+    pub tip_height: u32,
+    pub messages: usize,
+}
+
+/// Fetches every header after `locator` (an unknown locator such as the
+/// zero hash makes the peer start after its genesis block, as dcrd
+/// does), asking again after each full answer of 2000, and checks that
+/// each links to the one before.
+pub async fn sync_headers(
+    peer: &Peer,
+    events: &mut mpsc::Receiver<PeerEvent>,
+    locator: Vec<Hash>,
+    progress: &mut impl FnMut(Progress),
+) -> Result<HeaderChain, String> {
+    let mut chain = HeaderChain::default();
+    let mut locator = locator;
+    let mut prev: Option<Hash> = None;
+    loop {
+        peer.push_get_headers(locator, Hash::ZERO).map_err(|e| e.to_string())?;
+        let headers = loop {
+            chain.messages += 1;
+            if let Message::Headers(h) = next(events).await? {
+                break h.headers;
+            }
+        };
+        for h in &headers {
+            match prev {
+                None => chain.base = h.prev_block,
+                Some(p) if h.prev_block != p => {
+                    return Err(format!("header at height {} does not link to its parent", h.height));
+                }
+                Some(_) => {}
+            }
+            let hash = h.block_hash();
+            prev = Some(hash);
+            chain.hashes.push(hash);
+            chain.tip_height = h.height;
+        }
+        progress(Progress::Headers(chain.hashes.len()));
+        match prev {
+            Some(last) if headers.len() as u64 == MAX_BLOCK_HEADERS_PER_MSG => locator = vec![last],
+            _ => return Ok(chain),
+        }
+    }
+}
+
+/// Fetches the blocks `hashes` (in chain order) with `getdata` and checks
+/// each: its hash, its link to the previous one, its merkle roots.
+pub async fn fetch_blocks(
+    peer: &Peer,
+    events: &mut mpsc::Receiver<PeerEvent>,
+    hashes: &[Hash],
+    progress: &mut impl FnMut(Progress),
+) -> Result<SyncReport, String> {
+    let mut report = SyncReport::default();
+    let total = hashes.len();
+    let mut prev: Option<Hash> = None;
+    for window in hashes.chunks(BLOCK_WINDOW) {
+        let items = window
+            .iter()
+            .map(|&hash| InvVect {
+                inv_type: InvType::BLOCK,
+                hash,
+            })
+            .collect();
+        peer.push_get_data(items).map_err(|e| e.to_string())?;
+        let mut got = 0;
+        while got < window.len() {
+            report.messages += 1;
+            let block = match next(events).await? {
+                Message::Block(b) => b,
+                Message::NotFound(n) => return Err(format!("peer lacks {} blocks", n.inv_list.len())),
+                _ => continue,
+            };
+            let expected = window[got];
+            let hash = block.block_hash();
+            if hash != expected {
+                return Err(format!("expected block {expected}, got {hash}"));
+            }
+            if let Some(p) = prev {
+                if block.header.prev_block != p {
+                    return Err(format!("block {hash} does not link to its parent"));
+                }
+            }
+            match check_block_roots(&block) {
+                Some(MerkleRule::SeparateTrees) => report.separate_roots += 1,
+                Some(MerkleRule::Combined) => report.combined_roots += 1,
+                Some(MerkleRule::Genesis) => report.genesis_roots += 1,
+                None => return Err(format!("block {hash}: merkle roots do not match its transactions")),
+            }
+            report.transactions += block.txs.len() + block.stake_txs.len();
+            report.bytes += Payload::serialized_size(&block, peer.protocol_version());
+            report.blocks += 1;
+            prev = Some(hash);
+            got += 1;
+            progress(Progress::Blocks {
+                done: report.blocks,
+                total,
+            });
+        }
+    }
+    report.tip = prev.unwrap_or_default();
+    Ok(report)
+}
+
+/// Syncs a whole chain from `peer`: every header from its genesis, then
+/// every block, the genesis block included.
+pub async fn sync_chain(
+    peer: &Peer,
+    events: &mut mpsc::Receiver<PeerEvent>,
+    mut progress: impl FnMut(Progress),
+) -> Result<SyncReport, String> {
+    let start = Instant::now();
+    let headers = sync_headers(peer, events, vec![Hash::ZERO], &mut progress).await?;
+    let mut all = Vec::with_capacity(headers.hashes.len() + 1);
+    all.push(headers.base);
+    all.extend_from_slice(&headers.hashes);
+    let mut report = fetch_blocks(peer, events, &all, &mut progress).await?;
+    report.headers = headers.hashes.len();
+    report.messages += headers.messages;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
