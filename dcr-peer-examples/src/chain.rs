@@ -57,6 +57,32 @@ pub fn load_demo_chain() -> Result<(ChainSource, Vec<Vec<u8>>), String> {
     Ok((ChainSource::Built, build_chain(32)))
 }
 
+/// Reads every `*.bin` block file (`[u32 LE length][block]` records) of
+/// `dir`, or of `dir/wire/blocks` when `dir` is a corpus folder, in name
+/// order.
+pub fn load_chain_dir(dir: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let corpus = dir.join("wire/blocks/chain-0-168.bin");
+    if corpus.is_file() {
+        let data = std::fs::read(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        return split_block_records(&data);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+        .collect();
+    files.sort();
+    let mut blocks = Vec::new();
+    for f in files {
+        let data = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        blocks.extend(split_block_records(&data).map_err(|e| format!("{}: {e}", f.display()))?);
+    }
+    if blocks.is_empty() {
+        return Err(format!("no blocks in {}", dir.display()));
+    }
+    Ok(blocks)
+}
+
 /// Builds `n` linked blocks, each with one coinbase-like transaction.
 pub fn build_chain(n: u32) -> Vec<Vec<u8>> {
     let mut blocks = Vec::with_capacity(n as usize);

@@ -37,9 +37,14 @@ fn node_config(name: &str, chain: Option<&Arc<ChainStore>>) -> Config {
 }
 
 /// Serves `blocks` on a loopback port and syncs them with a second peer.
-pub async fn run_demo(blocks: Vec<Vec<u8>>, progress: impl FnMut(Progress)) -> Result<DemoReport, String> {
+pub async fn run_demo(
+    blocks: Vec<Vec<u8>>,
+    progress: impl FnMut(Progress),
+) -> Result<DemoReport, String> {
     let chain = Arc::new(ChainStore::new(blocks)?);
-    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("bind: {e}"))?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("bind: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     let (server_tx, server_rx) = mpsc::channel(256);
@@ -62,6 +67,16 @@ pub async fn run_demo(blocks: Vec<Vec<u8>>, progress: impl FnMut(Progress)) -> R
     let sync = sync_chain(&client, &mut client_rx, progress).await?;
     if sync.blocks != chain.len() || sync.tip != chain.tip().0 {
         return Err(format!("synced {} of {} blocks", sync.blocks, chain.len()));
+    }
+    // One ping each way so both snapshots carry a round-trip time.
+    for p in [&client, &server] {
+        p.push_ping().map_err(|e| e.to_string())?;
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (client.stats().ping_rtt.is_none() || server.stats().ping_rtt.is_none())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     let report = DemoReport {
         sync,
@@ -92,7 +107,10 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(seen_headers, 299);
-        assert_eq!((r.sync.headers, r.sync.blocks, r.sync.transactions), (299, 300, 300));
+        assert_eq!(
+            (r.sync.headers, r.sync.blocks, r.sync.transactions),
+            (299, 300, 300)
+        );
         assert_eq!(r.sync.bytes, total);
         assert_eq!(r.sync.separate_roots, 300);
         assert_eq!(r.client.starting_height, 299);

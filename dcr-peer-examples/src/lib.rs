@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod demo;
+pub mod jsonio;
 pub mod serve;
 pub mod store;
 pub mod sync;

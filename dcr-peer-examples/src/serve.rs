@@ -19,7 +19,8 @@ pub async fn serve_chain(chain: Arc<ChainStore>, mut events: mpsc::Receiver<Peer
             Message::GetHeaders(m) => {
                 let headers = chain.locate_headers(&m.block_locator_hashes, &m.hash_stop);
                 debug!(peer = %peer.addr(), count = headers.len(), "headers");
-                peer.queue_message_wait(&Message::Headers(Headers { headers })).await
+                peer.queue_message_wait(&Message::Headers(Headers { headers }))
+                    .await
             }
             Message::GetBlocks(m) => {
                 let inv_list = chain
@@ -30,7 +31,8 @@ pub async fn serve_chain(chain: Arc<ChainStore>, mut events: mpsc::Receiver<Peer
                         hash,
                     })
                     .collect();
-                peer.queue_message_wait(&Message::Inv(Inv { inv_list })).await
+                peer.queue_message_wait(&Message::Inv(Inv { inv_list }))
+                    .await
             }
             Message::GetData(m) => serve_data(&chain, &peer, &m.inv_list).await,
             other => {
@@ -44,10 +46,16 @@ pub async fn serve_chain(chain: Arc<ChainStore>, mut events: mpsc::Receiver<Peer
     }
 }
 
-async fn serve_data(chain: &ChainStore, peer: &dcr_peer::Peer, items: &[InvVect]) -> Result<(), dcr_peer::PeerError> {
+async fn serve_data(
+    chain: &ChainStore,
+    peer: &dcr_peer::Peer,
+    items: &[InvVect],
+) -> Result<(), dcr_peer::PeerError> {
     let mut missing = Vec::new();
     for iv in items {
-        let raw = (iv.inv_type == InvType::BLOCK).then(|| chain.block(&iv.hash)).flatten();
+        let raw = (iv.inv_type == InvType::BLOCK)
+            .then(|| chain.block(&iv.hash))
+            .flatten();
         let Some(raw) = raw else {
             missing.push(*iv);
             continue;
@@ -57,7 +65,8 @@ async fn serve_data(chain: &ChainStore, peer: &dcr_peer::Peer, items: &[InvVect]
         peer.queue_message_wait(&Message::Block(block)).await?;
     }
     if !missing.is_empty() {
-        peer.queue_message_wait(&Message::NotFound(NotFound { inv_list: missing })).await?;
+        peer.queue_message_wait(&Message::NotFound(NotFound { inv_list: missing }))
+            .await?;
     }
     Ok(())
 }

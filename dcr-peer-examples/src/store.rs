@@ -29,10 +29,14 @@ impl ChainStore {
             index: HashMap::with_capacity(blocks.len()),
         };
         for (height, raw) in blocks.into_iter().enumerate() {
-            let block = Block::from_bytes(&raw, pver::CURRENT).map_err(|e| format!("block {height}: {e}"))?;
+            let block = Block::from_bytes(&raw, pver::CURRENT)
+                .map_err(|e| format!("block {height}: {e}"))?;
             if let Some(prev) = store.hashes.last() {
                 if block.header.prev_block != *prev {
-                    return Err(format!("block {height} does not link to block {}", height - 1));
+                    return Err(format!(
+                        "block {height} does not link to block {}",
+                        height - 1
+                    ));
                 }
             }
             let hash = block.block_hash();
@@ -60,7 +64,10 @@ impl ChainStore {
     }
 
     pub fn tip(&self) -> (Hash, i64) {
-        (self.hashes[self.hashes.len() - 1], self.hashes.len() as i64 - 1)
+        (
+            self.hashes[self.hashes.len() - 1],
+            self.hashes.len() as i64 - 1,
+        )
     }
 
     /// The serialized block with `hash`.
@@ -76,7 +83,10 @@ impl ChainStore {
     /// Where an answer starts: after the first locator hash we know, or
     /// after the genesis block when we know none (as the reference does).
     fn start_after(&self, locator: &[Hash]) -> usize {
-        locator.iter().find_map(|h| self.index.get(h)).map_or(1, |&h| h + 1)
+        locator
+            .iter()
+            .find_map(|h| self.index.get(h))
+            .map_or(1, |&h| h + 1)
     }
 
     /// Headers after the locator, up to and including `stop` (zero: no
@@ -94,9 +104,18 @@ impl ChainStore {
             .collect()
     }
 
-    fn locate(&self, locator: &[Hash], stop: &Hash, max: usize) -> impl Iterator<Item = usize> + '_ {
+    fn locate(
+        &self,
+        locator: &[Hash],
+        stop: &Hash,
+        max: usize,
+    ) -> impl Iterator<Item = usize> + '_ {
         let start = self.start_after(locator);
-        let end = self.index.get(stop).map_or(self.len(), |&h| h + 1).max(start);
+        let end = self
+            .index
+            .get(stop)
+            .map_or(self.len(), |&h| h + 1)
+            .max(start);
         (start..end.min(self.len())).take(max)
     }
 }
@@ -113,7 +132,10 @@ mod tests {
         let h3 = c.hashes[3];
         let got = c.locate_headers(&[Hash([9; 32]), h3], &Hash::ZERO);
         assert_eq!(got.first().map(|h| h.height), Some(4));
-        assert_eq!(c.locate_blocks(&[h3], &c.hashes[5]), vec![c.hashes[4], c.hashes[5]]);
+        assert_eq!(
+            c.locate_blocks(&[h3], &c.hashes[5]),
+            vec![c.hashes[4], c.hashes[5]]
+        );
         assert!(c.locate_headers(&[c.tip().0], &Hash::ZERO).is_empty());
         assert!(ChainStore::new(vec![]).is_err());
         let mut broken = build_chain(3);

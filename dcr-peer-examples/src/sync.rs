@@ -75,7 +75,8 @@ pub async fn sync_headers(
     let mut locator = locator;
     let mut prev: Option<Hash> = None;
     loop {
-        peer.push_get_headers(locator, Hash::ZERO).map_err(|e| e.to_string())?;
+        peer.push_get_headers(locator, Hash::ZERO)
+            .map_err(|e| e.to_string())?;
         let headers = loop {
             chain.messages += 1;
             if let Message::Headers(h) = next(events).await? {
@@ -86,7 +87,10 @@ pub async fn sync_headers(
             match prev {
                 None => chain.base = h.prev_block,
                 Some(p) if h.prev_block != p => {
-                    return Err(format!("header at height {} does not link to its parent", h.height));
+                    return Err(format!(
+                        "header at height {} does not link to its parent",
+                        h.height
+                    ));
                 }
                 Some(_) => {}
             }
@@ -128,7 +132,9 @@ pub async fn fetch_blocks(
             report.messages += 1;
             let block = match next(events).await? {
                 Message::Block(b) => b,
-                Message::NotFound(n) => return Err(format!("peer lacks {} blocks", n.inv_list.len())),
+                Message::NotFound(n) => {
+                    return Err(format!("peer lacks {} blocks", n.inv_list.len()))
+                }
                 _ => continue,
             };
             let expected = window[got];
@@ -145,7 +151,11 @@ pub async fn fetch_blocks(
                 Some(MerkleRule::SeparateTrees) => report.separate_roots += 1,
                 Some(MerkleRule::Combined) => report.combined_roots += 1,
                 Some(MerkleRule::Genesis) => report.genesis_roots += 1,
-                None => return Err(format!("block {hash}: merkle roots do not match its transactions")),
+                None => {
+                    return Err(format!(
+                        "block {hash}: merkle roots do not match its transactions"
+                    ))
+                }
             }
             report.transactions += block.txs.len() + block.stake_txs.len();
             report.bytes += Payload::serialized_size(&block, peer.protocol_version());

@@ -1,36 +1,46 @@
-//! `dcrpeer`: the command-line tool.
+//! `dcrpeer`: the command-line tool. Run `dcrpeer help` for the commands.
 //!
-//! So far it has two subcommands that need no network:
-//! - `demo`: loads a chain of real blocks (the shared corpus when present,
-//!   else a small chain it builds itself), decodes every block, checks every
-//!   block hash and chain link, and prints a summary with throughput. The
-//!   peer-to-peer part of the demo (serving and syncing the chain over a
-//!   loopback connection) comes with the peer crate.
-//! - `decode`: decodes a frame or a payload given as hex or a file and prints
-//!   it as JSON in the reference's field layout.
+//! Errors are one line on stderr and a non-zero exit status.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use dcr_peer_examples::chain::{load_demo_chain, ChainSource};
-use dcr_wire::{decode_frame, pver, Block, Command, CurrencyNet, Message};
+use dcr_peer::{Config, Peer, PeerEvent, PeerStats};
+use dcr_peer_examples::chain::{load_chain_dir, load_demo_chain, ChainSource};
+use dcr_peer_examples::demo::run_demo;
+use dcr_peer_examples::jsonio::{decode_json, encode_json, Input};
+use dcr_peer_examples::serve::serve_chain;
+use dcr_peer_examples::store::ChainStore;
+use dcr_peer_examples::sync::{fetch_blocks, sync_headers, Progress};
+use dcr_wire::{pver, Command, CurrencyNet, Hash};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc;
 
 const USAGE: &str = "usage:
-  dcrpeer demo
-  dcrpeer decode [--pver N] [--net mainnet|testnet|simnet|regnet] (--hex HEX | --file PATH) [--frame | --payload --command NAME]";
+  dcrpeer demo [--built N]
+      serve a chain on 127.0.0.1 and sync it with a second peer, in one process
+  dcrpeer connect HOST[:PORT] [--net NET] [--proxy socks5://HOST:PORT] [--locator HASH] [--blocks N] [--listen-only]
+      handshake with a node, sync its headers, optionally fetch the last N blocks
+  dcrpeer listen [--bind ADDR] [--net NET] [--chain DIR]
+      accept peers and serve headers and blocks from a chain
+  dcrpeer decode [--pver N] [--net NET] (--hex HEX | --file PATH) [--frame | --payload --command NAME]
+  dcrpeer encode [--pver N] [--net NET | --payload] (--json JSON | --file PATH)
+NET is mainnet, testnet, simnet or regnet (default mainnet; demo uses simnet).
+Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("demo") => demo(),
-        Some("decode") => decode(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        _ => Err(format!("unknown or missing subcommand\n{USAGE}")),
-    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let result = run(&args);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -40,8 +50,162 @@ fn main() -> ExitCode {
     }
 }
 
-fn demo() -> Result<(), String> {
-    let (source, blocks) = load_demo_chain()?;
+fn run(args: &[String]) -> Result<(), String> {
+    let rest = args.get(1..).unwrap_or_default();
+    let rt = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))
+    };
+    match args.first().map(String::as_str) {
+        Some("demo") => rt()?.block_on(demo(rest)),
+        Some("connect") => rt()?.block_on(connect(rest)),
+        Some("listen") => rt()?.block_on(listen(rest)),
+        Some("decode") => decode(rest),
+        Some("encode") => encode(rest),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}; run `dcrpeer help`")),
+        None => Err("no command given; run `dcrpeer help`".into()),
+    }
+}
+
+/// Options of one command: `--name value` pairs and `--flag`s.
+struct Opts<'a> {
+    args: &'a [String],
+    positional: Vec<&'a str>,
+}
+
+impl<'a> Opts<'a> {
+    fn parse(args: &'a [String], flags: &[&str], valued: &[&str]) -> Result<Opts<'a>, String> {
+        let mut positional = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].as_str();
+            if valued.contains(&a) {
+                if i + 1 >= args.len() {
+                    return Err(format!("{a} needs a value"));
+                }
+                i += 2;
+                continue;
+            }
+            if !flags.contains(&a) {
+                if a.starts_with("--") {
+                    return Err(format!("unknown option {a}; run `dcrpeer help`"));
+                }
+                positional.push(a);
+            }
+            i += 1;
+        }
+        Ok(Opts { args, positional })
+    }
+
+    fn value(&self, name: &str) -> Option<&'a str> {
+        self.args
+            .iter()
+            .position(|a| a == name)
+            .and_then(|i| self.args.get(i + 1))
+            .map(String::as_str)
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.args.iter().any(|a| a == name)
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String> {
+        match self.value(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("{name} takes a number, not {v:?}")),
+        }
+    }
+
+    fn net(&self, default: CurrencyNet) -> Result<CurrencyNet, String> {
+        match self.value("--net") {
+            None => Ok(default),
+            Some(v) => CurrencyNet::from_name(v).ok_or_else(|| format!("unknown network {v:?}")),
+        }
+    }
+}
+
+fn default_port(net: CurrencyNet) -> u16 {
+    match net {
+        CurrencyNet::MainNet => 9108,
+        CurrencyNet::TestNet3 => 19108,
+        CurrencyNet::SimNet => 18555,
+        CurrencyNet::RegNet => 18655,
+    }
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    if !std::io::stdout().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn show(bar: &ProgressBar, p: Progress) {
+    match p {
+        Progress::Headers(n) => {
+            bar.set_message("headers");
+            bar.set_length(n as u64);
+            bar.set_position(n as u64);
+        }
+        Progress::Blocks { done, total } => {
+            bar.set_message("blocks");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+}
+
+fn print_stats(who: &str, s: &PeerStats) {
+    println!("{who}:");
+    println!("  address        {} ({:?})", s.addr, s.direction);
+    println!("  user agent     {}", s.user_agent);
+    println!(
+        "  protocol       {} (remote {})",
+        s.protocol_version, s.remote_protocol_version
+    );
+    println!("  services       {:#x}", s.services.0);
+    println!(
+        "  height         {} (starting {})",
+        s.last_block_height, s.starting_height
+    );
+    println!(
+        "  sent           {} messages, {} bytes",
+        s.messages_sent, s.bytes_sent
+    );
+    println!(
+        "  received       {} messages, {} bytes",
+        s.messages_received, s.bytes_received
+    );
+    println!("  time offset    {} s", s.time_offset);
+    match s.ping_rtt {
+        Some(rtt) => println!("  ping rtt       {:.3} ms", rtt.as_secs_f64() * 1e3),
+        None => println!("  ping rtt       (no ping answered yet)"),
+    }
+}
+
+async fn demo(args: &[String]) -> Result<(), String> {
+    let o = Opts::parse(args, &[], &["--built"])?;
+    let (source, blocks) = match o.value("--built") {
+        Some(_) => (
+            ChainSource::Built,
+            dcr_peer_examples::chain::build_chain(o.number("--built", 32)?),
+        ),
+        None => load_demo_chain()?,
+    };
     match &source {
         ChainSource::Corpus(dir) => {
             println!("chain: {} blocks from {}", blocks.len(), dir.display())
@@ -51,103 +215,233 @@ fn demo() -> Result<(), String> {
             blocks.len()
         ),
     }
-    let start = Instant::now();
-    let mut txs = 0usize;
-    let mut bytes = 0usize;
-    let mut prev = None;
-    for (height, raw) in blocks.iter().enumerate() {
-        let block =
-            Block::from_bytes(raw, pver::CURRENT).map_err(|e| format!("block {height}: {e}"))?;
-        if let Some(prev) = prev {
-            if block.header.prev_block != prev {
-                return Err(format!(
-                    "block {height} does not link to block {}",
-                    height - 1
-                ));
-            }
-        }
-        let hash = block.block_hash();
-        prev = Some(hash);
-        txs += block.txs.len() + block.stake_txs.len();
-        // Hash every transaction from its received bytes.
-        for tx in block.txs.raw_txs().chain(block.stake_txs.raw_txs()) {
-            std::hint::black_box(tx.full_hash());
-        }
-        bytes += raw.len();
-    }
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
-    println!("blocks:       {}", blocks.len());
-    println!("transactions: {txs}");
-    println!("bytes:        {bytes}");
-    println!("time:         {:.3} ms", secs * 1e3);
-    println!("blocks/s:     {:.0}", blocks.len() as f64 / secs);
-    println!("MB/s:         {:.1}", bytes as f64 / secs / 1e6);
-    if let Some(tip) = prev {
-        println!("tip:          {tip}");
-    }
-    println!("every block hash and chain link checked");
+    let bar = progress_bar();
+    let report = run_demo(blocks, |p| show(&bar, p)).await?;
+    bar.finish_and_clear();
+    let s = &report.sync;
+    let secs = s.elapsed.as_secs_f64().max(1e-9);
+    println!("synced over loopback TCP from an in-process serving peer");
+    println!("blocks:          {}", s.blocks);
+    println!("headers:         {}", s.headers);
+    println!("transactions:    {}", s.transactions);
+    println!("bytes:           {}", s.bytes);
+    println!("time:            {:.3} ms", secs * 1e3);
+    println!("messages/s:      {:.0}", s.messages as f64 / secs);
+    println!("MB/s:            {:.1}", s.bytes as f64 / secs / 1e6);
+    println!("tip:             {}", s.tip);
+    println!(
+        "checked:         every block hash, chain link and header root ({} separate-tree, {} combined, {} genesis)",
+        s.separate_roots, s.combined_roots, s.genesis_roots
+    );
+    print_stats("client peer", &report.client);
+    print_stats("server peer", &report.server);
     Ok(())
 }
 
-fn decode(args: &[String]) -> Result<(), String> {
-    let mut pver = pver::CURRENT;
-    let mut net = CurrencyNet::MainNet;
-    let mut input: Option<Vec<u8>> = None;
-    let mut command: Option<Command> = None;
-    let mut payload = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
-        match a.as_str() {
-            "--pver" => {
-                pver = value()?
-                    .parse()
-                    .map_err(|_| "--pver takes a number".to_string())?
+async fn connect(args: &[String]) -> Result<(), String> {
+    let o = Opts::parse(
+        args,
+        &["--listen-only"],
+        &["--net", "--proxy", "--blocks", "--locator"],
+    )?;
+    let net = o.net(CurrencyNet::MainNet)?;
+    let target = o.positional.first().ok_or("connect needs HOST[:PORT]")?;
+    let target = if target
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        && !target.ends_with(']')
+    {
+        target.to_string()
+    } else {
+        format!("{target}:{}", default_port(net))
+    };
+    let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
+    let mut cfg = Config::new(net);
+    cfg.user_agent_name = "dcrpeer".into();
+    cfg.user_agent_version = env!("CARGO_PKG_VERSION").into();
+    cfg.events = Some(tx);
+    if let Some(proxy) = o.value("--proxy") {
+        cfg.proxy = Some(proxy.trim_start_matches("socks5://").to_string());
+    }
+    let peer = tokio::time::timeout(
+        Duration::from_secs(40),
+        dcr_peer::net::connect(&target, cfg),
+    )
+    .await
+    .map_err(|_| format!("{target}: timed out"))?
+    .map_err(|e| format!("{target}: {e}"))?;
+    let r = peer.remote_version().ok_or("no version received")?;
+    println!("connected to {target}");
+    println!("  user agent     {}", r.user_agent);
+    println!(
+        "  protocol       {} (negotiated {})",
+        r.protocol_version,
+        peer.protocol_version()
+    );
+    println!("  services       {:#x}", r.services.0);
+    println!("  height         {}", r.starting_height);
+    println!("  time offset    {} s", r.time_offset);
+    if o.flag("--listen-only") {
+        return listen_only(&peer, &mut events).await;
+    }
+    let locator = match o.value("--locator") {
+        Some(h) => vec![h
+            .parse::<Hash>()
+            .map_err(|_| format!("bad --locator hash {h:?}"))?],
+        None => vec![Hash::ZERO],
+    };
+    let bar = progress_bar();
+    let mut progress = |p| show(&bar, p);
+    let started = Instant::now();
+    let headers = sync_headers(&peer, &mut events, locator, &mut progress).await?;
+    bar.finish_and_clear();
+    println!(
+        "headers:         {} in {:.1} s",
+        headers.hashes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    match headers.hashes.last() {
+        Some(tip) => println!("tip:             {tip} (height {})", headers.tip_height),
+        None => println!("tip:             {} (no newer headers)", headers.base),
+    }
+    let n: usize = o.number("--blocks", 0)?;
+    if n > 0 {
+        let from = headers.hashes.len().saturating_sub(n);
+        let bar = progress_bar();
+        let mut progress = |p| show(&bar, p);
+        let r = fetch_blocks(&peer, &mut events, &headers.hashes[from..], &mut progress).await?;
+        bar.finish_and_clear();
+        println!(
+            "blocks:          {} ({} transactions, {} bytes), every hash, link and root checked",
+            r.blocks, r.transactions, r.bytes
+        );
+    }
+    peer.disconnect();
+    peer.wait_for_disconnect().await;
+    Ok(())
+}
+
+async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> Result<(), String> {
+    println!("listening; Ctrl-C to stop");
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            ev = events.recv() => match ev {
+                Some(ev) => println!("{} {}", ev.message.command(), ev.message.to_json()),
+                None => break,
+            },
+            reason = peer.wait_for_disconnect() => {
+                return Err(format!("peer disconnected: {reason}"));
             }
-            "--net" => {
-                let v = value()?;
-                net = CurrencyNet::from_name(v).ok_or_else(|| format!("unknown network {v}"))?;
-            }
-            "--hex" => {
-                let v = value()?;
-                input = Some(hex::decode(v.trim()).map_err(|e| format!("bad hex: {e}"))?);
-            }
-            "--file" => {
-                let p = PathBuf::from(value()?);
-                input = Some(std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?);
-            }
-            "--frame" => payload = false,
-            "--payload" => payload = true,
-            "--command" => {
-                let v = value()?;
-                command = Some(
-                    Command::from_name(v.as_bytes())
-                        .ok_or_else(|| format!("unknown command {v}"))?,
-                );
-            }
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
-    let input = input.ok_or("give the bytes with --hex or --file")?;
-    let msg: Message<'_> = if payload {
-        let command = command.ok_or("--payload needs --command")?;
-        Message::decode(command, &input, pver)
-            .map_err(|e| format!("cannot decode {command}: {e}"))?
-    } else {
-        let (msg, used) =
-            decode_frame(&input, net, pver).map_err(|e| format!("cannot decode frame: {e}"))?;
-        if used != input.len() {
-            eprintln!(
-                "dcrpeer: note: {} bytes after the frame ignored",
-                input.len() - used
-            );
-        }
-        msg
+    peer.disconnect();
+    peer.wait_for_disconnect().await;
+    Ok(())
+}
+
+async fn listen(args: &[String]) -> Result<(), String> {
+    let o = Opts::parse(args, &[], &["--bind", "--net", "--chain"])?;
+    let net = o.net(CurrencyNet::SimNet)?;
+    let bind = o.value("--bind").map_or_else(
+        || format!("127.0.0.1:{}", default_port(net)),
+        str::to_string,
+    );
+    let blocks = match o.value("--chain") {
+        Some(dir) => load_chain_dir(&PathBuf::from(dir))?,
+        None => load_demo_chain()?.1,
     };
-    let out = serde_json::json!({ "command": msg.command().as_str(), "fields": msg.to_json() });
+    let chain = Arc::new(ChainStore::new(blocks)?);
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, rx) = mpsc::channel(1024);
+    let mut cfg = Config::new(net);
+    cfg.user_agent_name = "dcrpeer".into();
+    cfg.user_agent_version = env!("CARGO_PKG_VERSION").into();
+    cfg.events = Some(tx);
+    let tip = chain.tip();
+    cfg.newest_block = Some(Arc::new(move || tip));
+    println!(
+        "listening on {local} ({}), serving {} blocks; Ctrl-C to stop",
+        net.name(),
+        chain.len()
+    );
+    tokio::spawn(serve_chain(chain, rx));
+    let mut peers = dcr_peer::net::serve(listener, cfg);
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            p = peers.recv() => match p {
+                Some(p) => {
+                    let ua = p.remote_version().map(|r| r.user_agent.clone()).unwrap_or_default();
+                    println!("peer {} connected: {ua} (protocol {})", p.addr(), p.protocol_version());
+                    tokio::spawn(async move {
+                        let reason = p.wait_for_disconnect().await;
+                        println!("peer {} disconnected: {reason}", p.addr());
+                    });
+                }
+                None => return Err("listener stopped".into()),
+            }
+        }
+    }
+}
+
+fn read_input(o: &Opts<'_>) -> Result<Vec<u8>, String> {
+    if let Some(h) = o.value("--hex") {
+        return hex::decode(h.trim()).map_err(|e| format!("bad hex: {e}"));
+    }
+    if let Some(p) = o.value("--file") {
+        return std::fs::read(p).map_err(|e| format!("{p}: {e}"));
+    }
+    Err("give the input with --hex or --file".into())
+}
+
+fn decode(args: &[String]) -> Result<(), String> {
+    let o = Opts::parse(
+        args,
+        &["--frame", "--payload"],
+        &["--pver", "--net", "--hex", "--file", "--command"],
+    )?;
+    let pv = o.number("--pver", pver::CURRENT)?;
+    let bytes = read_input(&o)?;
+    let input = if o.flag("--payload") {
+        let name = o.value("--command").ok_or("--payload needs --command")?;
+        Input::Payload(
+            Command::from_name(name.as_bytes())
+                .ok_or_else(|| format!("unknown command {name:?}"))?,
+        )
+    } else {
+        Input::Frame(o.net(CurrencyNet::MainNet)?)
+    };
+    let doc = decode_json(&bytes, input, pv)?;
     println!(
         "{}",
-        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
     );
+    Ok(())
+}
+
+fn encode(args: &[String]) -> Result<(), String> {
+    let o = Opts::parse(
+        args,
+        &["--payload"],
+        &["--pver", "--net", "--json", "--file"],
+    )?;
+    let pv = o.number("--pver", pver::CURRENT)?;
+    let text = match (o.value("--json"), o.value("--file")) {
+        (Some(j), _) => j.to_string(),
+        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?,
+        (None, None) => return Err("give the message with --json or --file".into()),
+    };
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("bad JSON: {e}"))?;
+    let net = if o.flag("--payload") {
+        None
+    } else {
+        Some(o.net(CurrencyNet::MainNet)?)
+    };
+    println!("{}", hex::encode(encode_json(&doc, pv, net)?));
     Ok(())
 }
