@@ -9,7 +9,13 @@ use dcr_wire::Message;
 /// non-zero byte") the bytes are the input itself.
 pub fn check_round_trip(msg: &Message<'_>, input: &[u8], pver: u32) {
     let mut out = Vec::new();
-    msg.encode(&mut out, pver).expect("a decoded message re-encodes");
+    if let Err(e) = msg.encode(&mut out, pver) {
+        // The reference's own asymmetries: it decodes these but refuses to
+        // encode them, and so do we.
+        assert!(reference_refuses_to_encode(msg), "a decoded message re-encodes: {e:?}");
+        assert!(out.is_empty(), "nothing written on a refused encode");
+        return;
+    }
     assert_eq!(out.len(), msg.serialized_size(pver), "serialized_size is exact");
     let again = Message::decode(msg.command(), &out, pver).expect("re-encoded bytes decode");
     assert_eq!(&again, msg, "decode(encode(m)) == m");
@@ -22,4 +28,10 @@ pub fn check_round_trip(msg: &Message<'_>, input: &[u8], pver: u32) {
 
 fn is_canonical(msg: &Message<'_>) -> bool {
     !matches!(msg, Message::Version(_))
+}
+
+/// Messages the reference decodes but will not encode: a DC-net with no
+/// vectors (its encoder requires at least one mixed message).
+fn reference_refuses_to_encode(msg: &Message<'_>) -> bool {
+    matches!(msg, Message::MixDCNet(m) if m.dc_net.rows() == 0)
 }

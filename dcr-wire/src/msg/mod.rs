@@ -38,8 +38,8 @@ pub use inv::{GetData, Inv, InvType, InvVect, NotFound};
 pub use locator::{GetBlocks, GetHeaders};
 pub use mining::MiningState;
 pub use mix::{
-    MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixPairReq, MixSecrets,
-    MixSlotReserve,
+    MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixPairReq,
+    MixPairReqUtxo, MixSecrets, MixSlotReserve, MixVect, MixVects,
 };
 pub use netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};
 pub use reject::{Reject, RejectCode};

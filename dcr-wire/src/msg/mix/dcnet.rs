@@ -73,3 +73,28 @@ impl<'a> MixDCNet<'a> {
 }
 
 mix_payload!(MixDCNet, MixDCNet, 20_988_047);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::msg::Payload;
+
+    /// Found by the `message` fuzz target: a DC-net with no vectors decodes
+    /// (the reference reads a zero count as "none") but the reference's
+    /// encoder refuses it, and so does ours; nothing is written.
+    #[test]
+    fn fuzz_regression_empty_dcnet_decodes_but_does_not_encode() {
+        let input = "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000e0000000000000000000000000000000000000008ff0000000000000000030314015e993ac80f136217f9132b76d6fe16da0e9a4878e8027d800f36c75a6bf87e075efc19c9ffffffffffffffffffffffffe5b6880b0000";
+        let payload = hex::decode(input).unwrap();
+        let (rest, m) = MixDCNet::decode(&payload, 12).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(m.dc_net.rows(), 0);
+        let mut out = Vec::new();
+        assert_eq!(
+            m.encode(&mut out, 12).unwrap_err().kind(),
+            ErrorKind::InvalidMsg
+        );
+        assert!(out.is_empty());
+    }
+}

@@ -195,24 +195,23 @@ pub(crate) fn max_len(pv: u32, max: u32) -> u32 {
 }
 
 /// The hash a mixing message is announced by: BLAKE-256 of its
-/// serialization (signature included). `None` for other messages.
+/// serialization (signature included), written without the encode checks
+/// as the reference hashes it, so every decoded message has one (a DC-net
+/// with no vectors decodes but cannot be encoded). `None` for other
+/// messages.
 pub fn mix_hash(msg: &Message<'_>) -> Option<Hash> {
-    let is_mix = matches!(
-        msg,
-        Message::MixPairReq(_)
-            | Message::MixKeyExchange(_)
-            | Message::MixCiphertexts(_)
-            | Message::MixSlotReserve(_)
-            | Message::MixFactoredPoly(_)
-            | Message::MixDCNet(_)
-            | Message::MixConfirm(_)
-            | Message::MixSecrets(_)
-    );
-    if !is_mix {
-        return None;
-    }
     let mut buf = Vec::with_capacity(msg.serialized_size(pver::MIX));
-    msg.encode(&mut buf, pver::MIX).ok()?;
+    match msg {
+        Message::MixPairReq(m) => m.write_for_hash(&mut buf),
+        Message::MixKeyExchange(m) => m.write_for_hash(&mut buf),
+        Message::MixCiphertexts(m) => m.write_for_hash(&mut buf),
+        Message::MixSlotReserve(m) => m.write_for_hash(&mut buf),
+        Message::MixFactoredPoly(m) => m.write_for_hash(&mut buf),
+        Message::MixDCNet(m) => m.write_for_hash(&mut buf),
+        Message::MixConfirm(m) => m.write_for_hash(&mut buf),
+        Message::MixSecrets(m) => m.write_for_hash(&mut buf),
+        _ => return None,
+    }
     Some(blake256(&buf))
 }
 
@@ -221,6 +220,13 @@ pub fn mix_hash(msg: &Message<'_>) -> Option<Hash> {
 /// maximum length.
 macro_rules! mix_payload {
     ($name:ident, $cmd:ident, $max:expr) => {
+        impl $name<'_> {
+            /// The serialization without the encode checks (for hashing).
+            pub(crate) fn write_for_hash(&self, buf: &mut Vec<u8>) {
+                self.write(buf);
+            }
+        }
+
         impl<'a> crate::msg::Payload<'a> for $name<'a> {
             const COMMAND: crate::msg::Command = crate::msg::Command::$cmd;
             type Owned = $name<'static>;
@@ -284,6 +290,16 @@ mod tests {
         m.encode(&mut buf, pver::MIX).unwrap();
         assert_eq!(mix_hash(&m), Some(blake256(&buf)));
         assert_eq!(mix_hash(&Message::VerAck(crate::msg::VerAck)), None);
+        // Decodable but not encodable (as in the reference): still hashed.
+        let empty = Message::MixDCNet(MixDCNet::default());
+        assert!(empty.encode(&mut Vec::new(), pver::MIX).is_err());
+        let mut raw = Vec::new();
+        MixDCNet::default().write_for_hash(&mut raw);
+        assert_eq!(
+            Message::decode(Command::MixDCNet, &raw, pver::MIX).unwrap(),
+            empty
+        );
+        assert_eq!(mix_hash(&empty), Some(blake256(&raw)));
     }
 
     #[test]
