@@ -38,8 +38,3 @@ pub use msg::*;
 pub use protocol::{
     pver, CurrencyNet, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE,
 };
-
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
