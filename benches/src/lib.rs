@@ -1,1 +1,147 @@
-//! Criterion benchmarks live in `benches/`; this crate has no library code.
+//! Data for the benchmarks: the corpus's real blocks, a synthetic
+//! full-size block made of real transactions, and one representative
+//! message per command. Without the corpus, built stand-ins are used and
+//! the benches say so.
+
+use std::path::PathBuf;
+
+use dcr_wire::{pver, Block, BlockHeader, Command, Message, Payload, Tx};
+
+/// The corpus folder, if present (`$DCR_TESTDATA` or `../shared/testdata`).
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("DCR_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata"));
+    dir.join("wire").is_dir().then_some(dir)
+}
+
+fn split_records(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while rest.len() >= 4 {
+        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        let Some(block) = rest.get(4..4 + len) else {
+            break;
+        };
+        out.push(block.to_vec());
+        rest = &rest[4 + len..];
+    }
+    out
+}
+
+/// The real blocks: the 169-block test chain and mainnet block 432100
+/// (empty without the corpus).
+pub fn real_blocks() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let Some(dir) = corpus() else {
+        eprintln!("benches: corpus not found, real-block benches skipped");
+        return (Vec::new(), Vec::new());
+    };
+    let read = |f: &str| {
+        split_records(&std::fs::read(dir.join("wire/blocks").join(f)).unwrap_or_default())
+    };
+    (read("chain-0-168.bin"), read("mainnet-432100.bin"))
+}
+
+/// A block of about `target` bytes made of the real blocks' transactions
+/// replicated (valid framing and structure; not a valid block by consensus).
+pub fn synthetic_block(target: usize) -> Vec<u8> {
+    let (chain, mainnet) = real_blocks();
+    let sources: Vec<Vec<u8>> = if chain.is_empty() {
+        dcr_benches_fallback_chain()
+    } else {
+        mainnet.into_iter().chain(chain).collect()
+    };
+    let decoded: Vec<Block<'_>> = sources
+        .iter()
+        .filter_map(|b| Block::from_bytes(b, pver::CURRENT).ok())
+        .collect();
+    let pool: Vec<Tx<'_>> = decoded.iter().flat_map(|b| b.txs.iter()).collect();
+    let stake: Vec<Tx<'_>> = decoded.iter().flat_map(|b| b.stake_txs.iter()).collect();
+    let mut txs = Vec::new();
+    let mut stake_txs = Vec::new();
+    let mut size = 180;
+    let mut i = 0;
+    while size < target && !pool.is_empty() {
+        let t = pool[i % pool.len()].clone();
+        size += t.size_as(t.ser_type);
+        txs.push(t);
+        if let Some(s) = stake.get(i % stake.len().max(1)) {
+            if i % 4 == 0 {
+                size += s.size_as(s.ser_type);
+                stake_txs.push(s.clone());
+            }
+        }
+        i += 1;
+    }
+    let block = Block::new(BlockHeader::default(), &txs, &stake_txs);
+    let mut out = Vec::with_capacity(block.serialized_size(pver::CURRENT));
+    block
+        .encode(&mut out, pver::CURRENT)
+        .expect("built from decoded parts");
+    out
+}
+
+fn dcr_benches_fallback_chain() -> Vec<Vec<u8>> {
+    // A few structurally valid blocks with one transaction each.
+    let tx = Tx {
+        version: 1,
+        outputs: vec![dcr_wire::TxOut {
+            value: 1,
+            version: 0,
+            pk_script: std::borrow::Cow::Owned(vec![0x76; 25]),
+        }],
+        ..Tx::default()
+    };
+    let block = Block::new(BlockHeader::default(), &[tx], &[]);
+    let mut out = Vec::new();
+    block.encode(&mut out, pver::CURRENT).expect("valid");
+    vec![out]
+}
+
+/// One representative payload per command: the largest valid corpus
+/// record at the newest version that carries the command.
+pub fn representative_messages() -> Vec<(Command, u32, Vec<u8>)> {
+    let Some(dir) = corpus() else {
+        eprintln!("benches: corpus not found, per-message benches skipped");
+        return Vec::new();
+    };
+    let text = std::fs::read_to_string(dir.join("wire/messages.jsonl")).unwrap_or_default();
+    let mut best: std::collections::BTreeMap<String, (u32, Vec<u8>)> = Default::default();
+    for line in text.lines() {
+        let Ok(r) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if r["valid"].as_bool() != Some(true) {
+            continue;
+        }
+        let (Some(cmd), Some(pv), Some(hex_payload)) = (
+            r["command"].as_str(),
+            r["pver"].as_u64(),
+            r["payload_hex"].as_str(),
+        ) else {
+            continue;
+        };
+        let Ok(payload) = hex::decode(hex_payload) else {
+            continue;
+        };
+        let pv = pv as u32;
+        let better = best
+            .get(cmd)
+            .is_none_or(|(bpv, bp)| pv > *bpv || (pv == *bpv && payload.len() > bp.len()));
+        if better {
+            best.insert(cmd.to_string(), (pv, payload));
+        }
+    }
+    best.into_iter()
+        .filter_map(|(cmd, (pv, p))| Some((Command::from_name(cmd.as_bytes())?, pv, p)))
+        .collect()
+}
+
+/// Decodes and re-encodes `payload` once, as a sanity check for the benches.
+pub fn round_trips(command: Command, pv: u32, payload: &[u8]) -> bool {
+    let Ok(m) = Message::decode(command, payload, pv) else {
+        return false;
+    };
+    let mut out = Vec::with_capacity(payload.len());
+    m.encode(&mut out, pv).is_ok() && out == payload
+}

@@ -1,0 +1,181 @@
+//! Codec throughput: every message type, real blocks, a full-size block,
+//! headers, transactions, framing and hashing.
+//!
+//! `cargo bench -p dcr-benches --bench codec`
+
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use dcr_benches::{real_blocks, representative_messages, round_trips, synthetic_block};
+use dcr_wire::frame::verify_checksum;
+use dcr_wire::{
+    blake256, frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Message, Payload,
+    RawTx, Split, Tx, TxSerType,
+};
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+fn messages(c: &mut Criterion) {
+    let mut g = c.benchmark_group("message");
+    for (command, pv, payload) in representative_messages() {
+        assert!(
+            round_trips(command, pv, &payload),
+            "{command} does not round-trip"
+        );
+        let msg = Message::decode(command, &payload, pv).expect("decodes");
+        g.throughput(Throughput::Bytes(payload.len() as u64));
+        g.bench_with_input(BenchmarkId::new("decode", command), &payload, |b, p| {
+            b.iter(|| Message::decode(command, black_box(p), pv).map(|m| black_box(m.command())))
+        });
+        let mut out = Vec::with_capacity(payload.len());
+        g.bench_with_input(BenchmarkId::new("encode", command), &msg, |b, m| {
+            b.iter(|| {
+                out.clear();
+                m.encode(&mut out, pv).map(|_| black_box(out.len()))
+            })
+        });
+    }
+    g.finish();
+}
+
+fn blocks(c: &mut Criterion) {
+    let (chain, mainnet) = real_blocks();
+    let mut g = c.benchmark_group("block");
+    if !chain.is_empty() {
+        let total: usize = chain.iter().map(Vec::len).sum();
+        g.throughput(Throughput::Bytes(total as u64));
+        g.bench_function("decode/chain-169-blocks-stream", |b| {
+            b.iter(|| {
+                for raw in &chain {
+                    black_box(
+                        Block::from_bytes(black_box(raw), pver::CURRENT)
+                            .map(|b| b.txs.len())
+                            .ok(),
+                    );
+                }
+            })
+        });
+        g.bench_function("decode+owned/chain-169-blocks-stream", |b| {
+            b.iter(|| {
+                for raw in &chain {
+                    let block = Block::from_bytes(raw, pver::CURRENT).expect("decodes");
+                    let owned: Vec<Tx<'static>> =
+                        block.txs.iter().map(|t| t.into_owned()).collect();
+                    black_box(owned.len());
+                }
+            })
+        });
+        // Per block: the largest one of the chain.
+        let biggest = chain.iter().max_by_key(|b| b.len()).expect("non-empty");
+        g.throughput(Throughput::Bytes(biggest.len() as u64));
+        g.bench_function("decode/chain-largest", |b| {
+            b.iter(|| Block::from_bytes(black_box(biggest), pver::CURRENT).map(|b| b.txs.len()))
+        });
+    }
+    if let Some(raw) = mainnet.first() {
+        g.throughput(Throughput::Bytes(raw.len() as u64));
+        g.bench_function("decode/mainnet-432100", |b| {
+            b.iter(|| Block::from_bytes(black_box(raw), pver::CURRENT).map(|b| b.txs.len()))
+        });
+        g.bench_function("decode+hash-all-txs/mainnet-432100", |b| {
+            b.iter(|| {
+                let block = Block::from_bytes(raw, pver::CURRENT).expect("decodes");
+                for t in block.txs.raw_txs().chain(block.stake_txs.raw_txs()) {
+                    black_box(t.full_hash());
+                }
+            })
+        });
+    }
+    let big = synthetic_block(1_300_000);
+    g.throughput(Throughput::Bytes(big.len() as u64));
+    g.bench_function("decode/synthetic-1.3MB", |b| {
+        b.iter(|| Block::from_bytes(black_box(&big), pver::CURRENT).map(|b| b.txs.len()))
+    });
+    let frame = frame_to_vec(
+        &Message::Block(Block::from_bytes(&big, pver::CURRENT).expect("decodes")),
+        CurrencyNet::MainNet,
+        pver::CURRENT,
+    )
+    .expect("frames");
+    g.throughput(Throughput::Bytes(frame.len() as u64));
+    g.bench_function("frame-split+checksum+decode/synthetic-1.3MB", |b| {
+        b.iter(
+            || match split_frame(black_box(&frame), CurrencyNet::MainNet, pver::CURRENT) {
+                Ok(Split::Frame { frame, .. }) => {
+                    verify_checksum(&frame.header, frame.payload).expect("checksum");
+                    black_box(frame.message(pver::CURRENT).map(|m| m.command()).ok());
+                }
+                _ => unreachable!("a whole frame"),
+            },
+        )
+    });
+    g.bench_function("checksum-only/synthetic-1.3MB", |b| {
+        b.iter(|| blake256(black_box(&frame[24..])))
+    });
+    g.finish();
+}
+
+fn parts(c: &mut Criterion) {
+    let (chain, mainnet) = real_blocks();
+    let mut g = c.benchmark_group("parts");
+    let header = BlockHeader::default().to_bytes();
+    g.throughput(Throughput::Bytes(header.len() as u64));
+    g.bench_function("header/decode", |b| {
+        b.iter(|| BlockHeader::parse(black_box(&header)).map(|(_, h)| h.height))
+    });
+    let source = mainnet.first().or(chain.last());
+    if let Some(raw) = source {
+        let block = Block::from_bytes(raw, pver::CURRENT).expect("decodes");
+        if let Some(tx) = block.txs.iter().max_by_key(|t| t.size_as(TxSerType::Full)) {
+            for ser in [
+                TxSerType::Full,
+                TxSerType::NoWitness,
+                TxSerType::OnlyWitness,
+            ] {
+                let bytes = tx.to_bytes_as(ser);
+                g.throughput(Throughput::Bytes(bytes.len() as u64));
+                g.bench_with_input(
+                    BenchmarkId::new("tx/decode", format!("{ser:?}")),
+                    &bytes,
+                    |b, bytes| b.iter(|| Tx::from_bytes(black_box(bytes)).map(|t| t.inputs.len())),
+                );
+            }
+            let full = tx.to_bytes_as(TxSerType::Full);
+            let raw_tx = RawTx::parse(&full).expect("parses").1;
+            g.throughput(Throughput::Bytes(full.len() as u64));
+            g.bench_function("hash/tx-prefix-from-bytes", |b| {
+                b.iter(|| black_box(raw_tx).tx_hash())
+            });
+            g.bench_function("hash/tx-full-from-bytes", |b| {
+                b.iter(|| black_box(raw_tx).full_hash())
+            });
+            g.bench_function("hash/tx-prefix-reserialized", |b| {
+                b.iter(|| black_box(&tx).tx_hash())
+            });
+        }
+        g.throughput(Throughput::Bytes(180));
+        g.bench_function("hash/block", |b| {
+            b.iter(|| black_box(&block.header).block_hash())
+        });
+    }
+    for size in [32usize, 180, 1024, 1 << 20] {
+        let data = vec![0xa5u8; size];
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_with_input(BenchmarkId::new("blake256", size), &data, |b, d| {
+            b.iter(|| blake256(black_box(d)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = messages, blocks, parts
+}
+criterion_main!(benches);

@@ -1,0 +1,217 @@
+//! Peer throughput over loopback TCP inside one process: handshake
+//! latency, ping/pong round trips, one-way inv and block throughput, CPU
+//! time per message, and memory per idle connected pair. Fixed, bounded
+//! iterations; prints one line per figure.
+//!
+//! `cargo bench -p dcr-benches --bench peer` (add `-- --pairs N` to change
+//! the idle-pair count; the default is 1000).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dcr_benches::synthetic_block;
+use dcr_peer::wire::{pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping};
+use dcr_peer::{Config, Listeners, Peer, PeerEvent, RecentNonces};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+fn config() -> Config {
+    let mut c = Config::new(CurrencyNet::SimNet);
+    c.nonces = RecentNonces::new();
+    c.send_queue_size = 64;
+    c
+}
+
+async fn pair(a: Config, b: Config) -> (Peer, Peer) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await });
+    let client = dcr_peer::net::connect(&addr, a).await.expect("connect");
+    (client, server.await.expect("join").expect("accept"))
+}
+
+/// Resident memory of the process, from /proc (bytes; 0 elsewhere).
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// CPU time (user + system) of the process so far.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+/// Counts messages and bytes received.
+#[derive(Clone, Default)]
+struct Counter(Arc<(AtomicUsize, AtomicU64)>);
+
+impl Listeners for Counter {
+    fn on_read(&self, _: &Peer, bytes: usize, _: dcr_peer::wire::Command) {
+        self.0 .0.fetch_add(1, Ordering::Relaxed);
+        self.0 .1.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+async fn wait_for(counter: &Counter, n: usize) {
+    while counter.0 .0.load(Ordering::Relaxed) < n {
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn handshakes(n: usize) {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let (a, b) = pair(config(), config()).await;
+        times.push(t.elapsed());
+        a.disconnect();
+        a.wait_for_disconnect().await;
+        b.wait_for_disconnect().await;
+    }
+    times.sort();
+    println!(
+        "handshake latency: median {:.1} us, p90 {:.1} us ({n} handshakes)",
+        times[n / 2].as_secs_f64() * 1e6,
+        times[n * 9 / 10].as_secs_f64() * 1e6
+    );
+}
+
+async fn ping_pong(n: usize) {
+    let (tx, mut rx) = mpsc::channel::<PeerEvent>(16);
+    let mut a = config();
+    a.events = Some(tx);
+    let (client, _server) = pair(a, config()).await;
+    let t = Instant::now();
+    for nonce in 0..n as u64 {
+        client
+            .queue_message(&Message::Ping(Ping { nonce }))
+            .expect("queue");
+        loop {
+            match rx.recv().await.map(|e| e.message) {
+                Some(Message::Pong(p)) if p.nonce == nonce => break,
+                Some(_) => continue,
+                None => panic!("disconnected"),
+            }
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "ping/pong: {:.0} round trips/s ({n} sequential, {:.1} us each)",
+        n as f64 / secs,
+        secs / n as f64 * 1e6
+    );
+}
+
+async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
+    let counter = Counter::default();
+    let (client, server) = pair(config(), config().with_listeners(counter.clone())).await;
+    let base = server.stats().messages_received as usize;
+    let cpu0 = cpu_time();
+    let t = Instant::now();
+    for _ in 0..n {
+        client.queue_message_wait(msg).await.expect("queue");
+    }
+    wait_for(&counter, base + n).await;
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_time() - cpu0;
+    let bytes = counter.0 .1.load(Ordering::Relaxed) as f64;
+    println!(
+        "{name}: {:.0} messages/s, {:.1} MB/s, {:.1} us CPU per message (both peers, encode+checksum+decode) ({n} messages)",
+        n as f64 / secs,
+        bytes / secs / 1e6,
+        cpu.as_secs_f64() / n as f64 * 1e6
+    );
+}
+
+async fn idle_pairs(n: usize) {
+    // Warm the allocator and runtime first so the baseline is fair.
+    let (a, b) = pair(config(), config()).await;
+    drop((a, b));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = rss();
+    let mut peers = Vec::with_capacity(2 * n);
+    for _ in 0..n {
+        let (a, b) = pair(
+            Config::new(CurrencyNet::SimNet).with_nonces(),
+            Config::new(CurrencyNet::SimNet).with_nonces(),
+        )
+        .await;
+        peers.push(a);
+        peers.push(b);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss();
+    println!(
+        "idle pairs: {n} pairs connected, {:.1} KiB resident per pair ({:.1} MiB total growth)",
+        (after.saturating_sub(before)) as f64 / n as f64 / 1024.0,
+        (after.saturating_sub(before)) as f64 / (1 << 20) as f64
+    );
+    for p in &peers {
+        p.disconnect();
+    }
+    for p in &peers {
+        p.wait_for_disconnect().await;
+    }
+}
+
+trait WithNonces {
+    fn with_nonces(self) -> Self;
+}
+
+impl WithNonces for Config {
+    fn with_nonces(mut self) -> Self {
+        self.nonces = RecentNonces::new();
+        self
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Under `cargo test --benches` criterion-style flags arrive; run small.
+    let quick = args.iter().any(|a| a == "--test" || a == "--quick");
+    let pairs = args
+        .iter()
+        .position(|a| a == "--pairs")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(if quick { 20 } else { 1000 });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let scale = if quick { 20 } else { 1 };
+        handshakes(200 / scale).await;
+        ping_pong(20_000 / scale).await;
+        let inv = Message::Inv(Inv {
+            inv_list: (0..1000u32)
+                .map(|n| InvVect {
+                    inv_type: InvType::TX,
+                    hash: Hash([n as u8; 32]),
+                })
+                .collect(),
+        });
+        one_way("inv x1000", &inv, 20_000 / scale).await;
+        let raw = synthetic_block(1_000_000);
+        let block = Message::Block(Block::from_bytes(&raw, pver::CURRENT).expect("decodes"));
+        one_way("block ~1 MB", &block, 400 / scale).await;
+        idle_pairs(pairs).await;
+    });
+}
