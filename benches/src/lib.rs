@@ -127,7 +127,7 @@ pub fn representative_messages() -> Vec<(Command, u32, Vec<u8>)> {
         let pv = pv as u32;
         let better = best
             .get(cmd)
-            .is_none_or(|(bpv, bp)| pv > *bpv || (pv == *bpv && payload.len() > bp.len()));
+            .map_or(true, |(bpv, bp)| pv > *bpv || (pv == *bpv && payload.len() > bp.len()));
         if better {
             best.insert(cmd.to_string(), (pv, payload));
         }
