@@ -125,9 +125,9 @@ pub fn representative_messages() -> Vec<(Command, u32, Vec<u8>)> {
             continue;
         };
         let pv = pv as u32;
-        let better = best
-            .get(cmd)
-            .map_or(true, |(bpv, bp)| pv > *bpv || (pv == *bpv && payload.len() > bp.len()));
+        let better = best.get(cmd).map_or(true, |(bpv, bp)| {
+            pv > *bpv || (pv == *bpv && payload.len() > bp.len())
+        });
         if better {
             best.insert(cmd.to_string(), (pv, payload));
         }

@@ -1,0 +1,403 @@
+//! Hostile peers, floods, faults and load: each bounded in time, each
+//! measuring the process's live heap (a counting allocator) and asserting
+//! a bound. The tests of this file run one at a time so their memory
+//! figures do not mix.
+//!
+//! The load test runs 100 pairs by default; `DCR_FULL_LOAD=1` runs the
+//! full 500 pairs (1,000 peers).
+
+// Each test holds a std mutex for its whole run, across awaits, on
+// purpose: the tests run on separate runtimes and threads, and the lock
+// only keeps their memory figures apart.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::*;
+use dcr_peer::wire::{
+    BlockHeader, Hash, Headers, Inv, InvType, InvVect, Message, Ping, ServiceFlags,
+};
+use dcr_peer::{DisconnectReason, PeerError};
+use futures_util::SinkExt;
+use tokio::io::AsyncWriteExt;
+
+struct Live;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Live {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller's layout is passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: `ptr` was allocated above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: as for `GlobalAlloc::realloc`, forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Live = Live;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+const MIB: isize = 1 << 20;
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Tracks the peak of live heap growth above the starting point while the
+/// test runs.
+struct Peak {
+    base: isize,
+    peak: std::sync::Arc<AtomicIsize>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Peak {
+    fn start() -> Peak {
+        let base = live();
+        let peak = std::sync::Arc::new(AtomicIsize::new(0));
+        let (stop, mut rx) = tokio::sync::watch::channel(false);
+        let p = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                p.fetch_max(live() - base, Ordering::Relaxed);
+                tokio::select! {
+                    _ = rx.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(2)) => {}
+                }
+            }
+        });
+        Peak { base, peak, stop }
+    }
+
+    fn finish(self) -> isize {
+        let _ = self.stop.send(true);
+        self.peak.load(Ordering::Relaxed).max(live() - self.base)
+    }
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn addr_flood_costs_bounded_memory() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut raw, peer) = raw_client(config()).await;
+    let peak = Peak::start();
+    // Version 12 carries addresses as addrv2.
+    let v2 = Message::AddrV2(dcr_peer::wire::AddrV2 {
+        addr_list: (0..10u32)
+            .map(|n| {
+                dcr_peer::wire::NetAddressV2::new(
+                    std::net::Ipv4Addr::from(n).into(),
+                    9108,
+                    ServiceFlags::NONE,
+                    1,
+                )
+            })
+            .collect(),
+    });
+    for _ in 0..10_000 {
+        raw.feed(&v2).await.unwrap();
+    }
+    SinkExt::<&Message<'_>>::flush(&mut raw).await.unwrap();
+    tokio::time::timeout(LIMIT, async {
+        while peer.stats().messages_received < 10_002 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("all addrv2 messages read");
+    let grown = peak.finish();
+    assert!(peer.is_connected());
+    assert!(
+        grown < 4 * MIB,
+        "heap grew {grown} bytes for 10,000 addrv2 messages"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inv_flood_cannot_grow_the_known_filter() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut server = config();
+    server.max_known_inventory = 1000;
+    let (mut raw, peer) = raw_client(server).await;
+    let peak = Peak::start();
+    for batch in 0..200u32 {
+        let inv_list = (0..1000u32)
+            .map(|n| {
+                let mut h = [0u8; 32];
+                h[..4].copy_from_slice(&(batch * 1000 + n).to_le_bytes());
+                InvVect {
+                    inv_type: InvType::TX,
+                    hash: Hash(h),
+                }
+            })
+            .collect();
+        raw.send(&Message::Inv(Inv { inv_list })).await.unwrap();
+    }
+    tokio::time::timeout(LIMIT, async {
+        while peer.stats().messages_received < 202 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("all inv read");
+    let grown = peak.finish();
+    assert_eq!(peer.stats().known_inventory, 1000);
+    // 200,000 announced hashes (6.4 MB on the wire) leave a filter of 1000.
+    assert!(grown < 4 * MIB, "heap grew {grown} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_flood_is_bounded() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut server = config();
+    server.priority_queue_size = 16;
+    let (mut raw, peer) = raw_client(server).await;
+    let peak = Peak::start();
+    let flood = tokio::spawn(async move {
+        for n in 0..100_000u64 {
+            if raw.feed(&Message::Ping(Ping { nonce: n })).await.is_err() {
+                break;
+            }
+        }
+        let _ = SinkExt::<&Message<'_>>::flush(&mut raw).await;
+        raw
+    });
+    let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect()).await;
+    let grown = peak.finish();
+    // Either the pongs kept flowing (the flooder reads nothing, so they
+    // pile up) and the peer was dropped, or all pings were answered.
+    if let Ok(reason) = reason {
+        assert!(
+            matches!(
+                reason,
+                DisconnectReason::PongFlood | DisconnectReason::WriteTimeout
+            ),
+            "{reason:?}"
+        );
+    }
+    assert!(
+        grown < 8 * MIB,
+        "heap grew {grown} bytes under 100,000 pings"
+    );
+    flood.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_that_never_reads_costs_the_queue_at_most() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut server = config();
+    server.send_queue_size = 8;
+    server.write_timeout = Duration::from_millis(500);
+    let (_raw, peer) = raw_client(server).await;
+    let big = Message::Headers(Headers {
+        headers: vec![BlockHeader::default(); 2000],
+    });
+    let peak = Peak::start();
+    let end = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Err(e) = peer.queue_message_wait(&big).await {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("the peer gives up");
+    let grown = peak.finish();
+    assert!(
+        matches!(end, PeerError::Disconnected(DisconnectReason::WriteTimeout)),
+        "{end:?}"
+    );
+    // Eight queued frames of 360 KB, one in the writer, one being encoded.
+    assert!(
+        grown < 10 * 360_024 + MIB as isize,
+        "heap grew {grown} bytes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_announcement_is_refused_before_buffering() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (raw, peer) = raw_client(config()).await;
+    let peak = Peak::start();
+    let mut stream = raw.into_inner();
+    // A block header announcing 32 MiB (over the block maximum), then data.
+    let mut header = Vec::new();
+    header.extend_from_slice(&NET.magic().to_le_bytes());
+    header.extend_from_slice(b"block\0\0\0\0\0\0\0");
+    header.extend_from_slice(&(32u32 << 20).to_le_bytes());
+    header.extend_from_slice(&[0; 4]);
+    stream.write_all(&header).await.unwrap();
+    let _ = stream.write_all(&vec![0u8; 1 << 20]).await;
+    let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
+        .await
+        .unwrap();
+    let grown = peak.finish();
+    assert!(
+        matches!(reason, DisconnectReason::Protocol(_)),
+        "{reason:?}"
+    );
+    assert!(grown < MIB, "heap grew {grown} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listener_keeps_accepting_and_one_bad_peer_does_not_slow_the_others() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut server_cfg = config();
+    server_cfg.handshake_timeout = Duration::from_millis(300);
+    let mut accepted = dcr_peer::net::serve(listener, server_cfg);
+    // A connection that sends garbage, one that says nothing, one that
+    // resets: none of them stops the loop.
+    let mut junk = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    junk.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    let _silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    drop(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    let good = dcr_peer::net::connect(&addr, config())
+        .await
+        .expect("still accepting");
+    let served_good = tokio::time::timeout(LIMIT, accepted.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(served_good.remote_version().is_some());
+
+    // A flooding peer next to the good one.
+    let bad = dcr_peer::net::connect(&addr, config()).await.unwrap();
+    let _served_bad = tokio::time::timeout(LIMIT, accepted.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let flood = tokio::spawn(async move {
+        let inv = Message::Inv(Inv {
+            inv_list: (0..1000u32)
+                .map(|n| InvVect {
+                    inv_type: InvType::TX,
+                    hash: Hash([n as u8; 32]),
+                })
+                .collect(),
+        });
+        while bad.queue_message_wait(&inv).await.is_ok() {}
+    });
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        let before = good.stats().ping_rtt;
+        good.push_ping().unwrap();
+        tokio::time::timeout(LIMIT, async {
+            while good.stats().ping_rtt == before {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .unwrap();
+        worst = worst.max(good.stats().ping_rtt.unwrap());
+    }
+    flood.abort();
+    assert!(
+        worst < Duration::from_millis(250),
+        "worst RTT {worst:?} while another peer floods"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_peers_come_and_go_without_leaks() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let pairs: usize = if std::env::var("DCR_FULL_LOAD").is_ok_and(|v| v == "1") {
+        500
+    } else {
+        100
+    };
+    // Warm up once so lazily created state is in the baseline.
+    let (a, b) = pair(config(), config()).await;
+    a.disconnect();
+    a.wait_for_disconnect().await;
+    b.wait_for_disconnect().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let fds = open_fds();
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let heap = live();
+
+    let mut peers = Vec::with_capacity(2 * pairs);
+    for _ in 0..pairs / 50 {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            set.spawn(pair(config(), config()));
+        }
+        while let Some(r) = set.join_next().await {
+            let (a, b) = r.unwrap();
+            peers.push(a);
+            peers.push(b);
+        }
+    }
+    assert_eq!(peers.len(), 2 * pairs);
+    // Pings and inventory for a moment.
+    for (i, p) in peers.iter().enumerate() {
+        p.push_ping().unwrap();
+        p.queue_inventory(InvVect {
+            inv_type: InvType::TX,
+            hash: Hash([i as u8; 32]),
+        });
+    }
+    tokio::time::timeout(LIMIT, async {
+        while peers.iter().any(|p| p.stats().ping_rtt.is_none()) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every peer got its pong");
+    for p in &peers {
+        p.disconnect();
+    }
+    for p in &peers {
+        tokio::time::timeout(LIMIT, p.wait_for_disconnect())
+            .await
+            .unwrap();
+        assert_eq!(p.running_tasks(), 0);
+    }
+    drop(peers);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let tasks_after = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    assert!(
+        tasks_after <= tasks,
+        "tasks: {tasks} before, {tasks_after} after"
+    );
+    assert!(
+        open_fds() <= fds,
+        "file descriptors: {fds} before, {} after",
+        open_fds()
+    );
+    let grown = live() - heap;
+    assert!(
+        grown < MIB,
+        "heap {grown} bytes above its baseline after {pairs} pairs came and went"
+    );
+}
