@@ -17,6 +17,7 @@
 
 pub mod codec;
 pub mod config;
+pub mod connmgr;
 pub mod error;
 pub mod fsm;
 pub mod listeners;

@@ -1,0 +1,213 @@
+//! Where outbound connections come from: the [`AddressSource`] trait and a
+//! simple in-memory [`AddressBook`] fed by `addr`/`addrv2` messages and a
+//! seed list, which also answers `getaddr`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use dcr_wire::{NetAddressV2, ServiceFlags};
+use rand::seq::SliceRandom;
+
+use crate::peer::lock;
+
+/// A source of addresses to dial. Implement it to plug in your own address
+/// manager; [`AddressBook`] is the built-in one.
+pub trait AddressSource: Send + Sync + 'static {
+    /// An address to try next, skipping those `skip` rejects (connected,
+    /// pending, banned). `None` when there is nothing worth trying now.
+    fn next_address(&self, skip: &dyn Fn(SocketAddr) -> bool) -> Option<SocketAddr>;
+    /// A connection to `addr` is being attempted.
+    fn attempted(&self, addr: SocketAddr);
+    /// A connection to `addr` completed its handshake.
+    fn good(&self, addr: SocketAddr);
+    /// A connection to `addr` failed.
+    fn failed(&self, addr: SocketAddr);
+    /// Addresses learned (from `addr`/`addrv2`, or seeds).
+    fn add(&self, addrs: &[NetAddressV2]);
+    /// Up to `max` known addresses, to answer `getaddr`.
+    fn known(&self, max: usize) -> Vec<NetAddressV2>;
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    addr: NetAddressV2,
+    failures: u32,
+    last_attempt: Option<Instant>,
+    last_success: Option<Instant>,
+}
+
+impl Entry {
+    /// Failing addresses wait longer and longer: 2^failures seconds, at
+    /// most ten minutes.
+    fn ready(&self, now: Instant) -> bool {
+        let wait = Duration::from_secs(1u64 << self.failures.min(10)).min(Duration::from_secs(600));
+        match self.last_attempt {
+            Some(t) if self.failures > 0 => now.saturating_duration_since(t) >= wait,
+            _ => true,
+        }
+    }
+}
+
+/// A bounded in-memory address book.
+#[derive(Debug)]
+pub struct AddressBook {
+    capacity: usize,
+    entries: Mutex<HashMap<SocketAddr, Entry>>,
+}
+
+/// Addresses the built-in book keeps at most.
+pub const DEFAULT_ADDRESS_BOOK_CAPACITY: usize = 4096;
+
+impl Default for AddressBook {
+    fn default() -> Self {
+        AddressBook::new(DEFAULT_ADDRESS_BOOK_CAPACITY)
+    }
+}
+
+impl AddressBook {
+    pub fn new(capacity: usize) -> Self {
+        AddressBook {
+            capacity: capacity.max(1),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Adds plain socket addresses (a seed list).
+    pub fn add_socket_addrs(&self, addrs: &[SocketAddr]) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let v: Vec<NetAddressV2> = addrs
+            .iter()
+            .map(|a| NetAddressV2::new(a.ip(), a.port(), ServiceFlags::NONE, now))
+            .collect();
+        self.add(&v);
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.entries).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every address known, for display.
+    pub fn all(&self) -> Vec<SocketAddr> {
+        lock(&self.entries).keys().copied().collect()
+    }
+}
+
+fn socket_addr(a: &NetAddressV2) -> Option<SocketAddr> {
+    Some(SocketAddr::new(a.ip_addr()?, a.port))
+}
+
+impl AddressSource for AddressBook {
+    fn next_address(&self, skip: &dyn Fn(SocketAddr) -> bool) -> Option<SocketAddr> {
+        let now = Instant::now();
+        let entries = lock(&self.entries);
+        let mut best: Vec<(&SocketAddr, &Entry)> = entries
+            .iter()
+            .filter(|(a, e)| e.ready(now) && !skip(**a))
+            .collect();
+        // Fewest failures first; among equals, any.
+        let fewest = best.iter().map(|(_, e)| e.failures).min()?;
+        best.retain(|(_, e)| e.failures == fewest);
+        best.choose(&mut rand::thread_rng()).map(|(a, _)| **a)
+    }
+
+    fn attempted(&self, addr: SocketAddr) {
+        if let Some(e) = lock(&self.entries).get_mut(&addr) {
+            e.last_attempt = Some(Instant::now());
+        }
+    }
+
+    fn good(&self, addr: SocketAddr) {
+        if let Some(e) = lock(&self.entries).get_mut(&addr) {
+            e.failures = 0;
+            e.last_success = Some(Instant::now());
+        }
+    }
+
+    fn failed(&self, addr: SocketAddr) {
+        if let Some(e) = lock(&self.entries).get_mut(&addr) {
+            e.failures = e.failures.saturating_add(1);
+            e.last_attempt = Some(Instant::now());
+        }
+    }
+
+    fn add(&self, addrs: &[NetAddressV2]) {
+        let mut entries = lock(&self.entries);
+        for a in addrs {
+            let Some(sa) = socket_addr(a) else { continue };
+            if sa.port() == 0 || sa.ip().is_unspecified() {
+                continue;
+            }
+            if let Some(e) = entries.get_mut(&sa) {
+                if a.timestamp > e.addr.timestamp {
+                    e.addr.timestamp = a.timestamp;
+                }
+                continue;
+            }
+            if entries.len() >= self.capacity {
+                // Make room: drop the entry with the most failures.
+                let worst = entries
+                    .iter()
+                    .max_by_key(|(_, e)| (e.failures, e.last_success.is_none()))
+                    .map(|(k, _)| *k);
+                if let Some(w) = worst {
+                    entries.remove(&w);
+                }
+            }
+            entries.insert(
+                sa,
+                Entry {
+                    addr: *a,
+                    failures: 0,
+                    last_attempt: None,
+                    last_success: None,
+                },
+            );
+        }
+    }
+
+    fn known(&self, max: usize) -> Vec<NetAddressV2> {
+        let entries = lock(&self.entries);
+        let mut v: Vec<NetAddressV2> = entries
+            .values()
+            .filter(|e| e.failures < 3)
+            .map(|e| e.addr)
+            .collect();
+        v.shuffle(&mut rand::thread_rng());
+        v.truncate(max);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(n: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], n))
+    }
+
+    #[test]
+    fn picks_untried_and_backs_off_failures() {
+        let b = AddressBook::new(3);
+        b.add_socket_addrs(&[sa(1), sa(2)]);
+        assert_eq!(b.len(), 2);
+        b.failed(sa(1));
+        // sa(1) waits two seconds now; sa(2) is ready.
+        for _ in 0..10 {
+            assert_eq!(b.next_address(&|_| false), Some(sa(2)));
+        }
+        assert_eq!(b.next_address(&|a| a == sa(2)), None);
+        b.add_socket_addrs(&[sa(3), sa(4)]);
+        assert_eq!(b.len(), 3, "bounded: the failing entry made room");
+        assert!(!b.all().contains(&sa(1)));
+        assert_eq!(b.known(10).len(), 3);
+    }
+}

@@ -1,0 +1,388 @@
+//! The connection manager on loopback: outbound target, replacement,
+//! no duplicate connections, inbound limits, persistent reconnects with
+//! backoff, bans, graceful shutdown, and a crawl of a small network.
+
+mod common;
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use dcr_peer::connmgr::{
+    crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerEvent,
+};
+use dcr_peer::Peer;
+use tokio::net::{TcpListener, TcpSocket};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// The tests count process-wide file descriptors and tasks: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A node that accepts peers and keeps them (until told otherwise).
+struct Node {
+    addr: SocketAddr,
+    peers: Arc<Mutex<Vec<Peer>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Node {
+    async fn start(bind: &str) -> Node {
+        let listener = TcpListener::bind(bind).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        Node::on(listener, addr)
+    }
+
+    fn on(listener: TcpListener, addr: SocketAddr) -> Node {
+        let peers = Arc::new(Mutex::new(Vec::new()));
+        let keep = peers.clone();
+        let mut rx = dcr_peer::net::serve(listener, config());
+        let task = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                keep.lock().unwrap().push(p);
+            }
+        });
+        Node { addr, peers, task }
+    }
+
+    fn count(&self) -> usize {
+        self.peers
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.is_connected())
+            .count()
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+        let peers = std::mem::take(&mut *self.peers.lock().unwrap());
+        for p in &peers {
+            p.disconnect();
+        }
+        for p in peers {
+            p.wait_for_disconnect().await;
+        }
+    }
+}
+
+async fn until(mut f: impl FnMut() -> bool) {
+    tokio::time::timeout(LIMIT, async {
+        while !f() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("condition not reached in time")
+}
+
+async fn peers_of(m: &ConnManager) -> Vec<dcr_peer::PeerStats> {
+    m.peers().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeps_the_outbound_target_and_replaces_lost_peers() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut nodes = Vec::new();
+    for _ in 0..20 {
+        nodes.push(Node::start("127.0.0.1:0").await);
+    }
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 8;
+    cfg.seeds = nodes.iter().map(|n| n.addr).collect();
+    cfg.get_addr_on_connect = false;
+    let m = ConnManager::start(cfg).await.unwrap();
+    let mut t = 0;
+    tokio::time::timeout(LIMIT, async {
+        while peers_of(&m).await.len() < 8 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            t += 1;
+        }
+    })
+    .await
+    .unwrap();
+    let first = peers_of(&m).await;
+    let addrs: HashSet<SocketAddr> = first.iter().map(|s| s.addr).collect();
+    assert_eq!(addrs.len(), 8, "eight distinct addresses");
+    // Never more than one connection per node.
+    assert!(nodes.iter().all(|n| n.count() <= 1));
+    // A node drops its peer: the manager replaces it.
+    let victim = nodes.iter().find(|n| n.count() == 1).unwrap();
+    for p in victim.peers.lock().unwrap().iter() {
+        p.disconnect();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::timeout(LIMIT, async {
+        while peers_of(&m).await.len() < 8 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let now: HashSet<SocketAddr> = peers_of(&m).await.iter().map(|s| s.addr).collect();
+    assert_eq!(now.len(), 8);
+    assert!(nodes.iter().all(|n| n.count() <= 1));
+    // Asking for an address already connected is refused.
+    let taken = *now.iter().next().unwrap();
+    assert!(m.connect(taken).await.is_err());
+    m.shutdown(LIMIT).await.unwrap();
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+async fn connect_from(ip: [u8; 4], to: SocketAddr) -> Result<Peer, dcr_peer::PeerError> {
+    let sock = TcpSocket::new_v4().unwrap();
+    sock.bind(SocketAddr::from((ip, 0))).unwrap();
+    let stream = sock.connect(to).await?;
+    let mut c = config();
+    c.handshake_timeout = Duration::from_secs(2);
+    Peer::outbound(stream, to, c).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_limits_and_the_whitelist() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 0;
+    cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    cfg.max_inbound = 3;
+    cfg.max_per_host = 2;
+    cfg.whitelist = vec![IpAddr::from([127, 0, 0, 9])];
+    let m = ConnManager::start(cfg).await.unwrap();
+    let at = m.listen_addrs()[0];
+    let a1 = connect_from([127, 0, 0, 2], at).await.unwrap();
+    let a2 = connect_from([127, 0, 0, 2], at).await.unwrap();
+    // A third from the same host is refused.
+    assert!(connect_from([127, 0, 0, 2], at).await.is_err());
+    let b1 = connect_from([127, 0, 0, 3], at).await.unwrap();
+    until(|| true).await;
+    // Three inbound: the limit. A fourth host is refused...
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(connect_from([127, 0, 0, 4], at).await.is_err());
+    // ...but a whitelisted one is not, even past both limits.
+    let w1 = connect_from([127, 0, 0, 9], at).await.unwrap();
+    let w2 = connect_from([127, 0, 0, 9], at).await.unwrap();
+    let w3 = connect_from([127, 0, 0, 9], at).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(peers_of(&m).await.len(), 6);
+    m.shutdown(LIMIT).await.unwrap();
+    for p in [a1, a2, b1, w1, w2, w3] {
+        tokio::time::timeout(LIMIT, p.wait_for_disconnect())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_peer_is_reconnected_with_backoff() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let node = Node::start("127.0.0.1:0").await;
+    let addr = node.addr;
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 0;
+    cfg.persistent = vec![addr];
+    cfg.retry_base = Duration::from_millis(100);
+    cfg.retry_max = Duration::from_secs(2);
+    let m = ConnManager::start(cfg).await.unwrap();
+    let mut events = m.subscribe();
+    until(|| node.count() == 1).await;
+    // The node goes away: connection lost, then refused dials.
+    node.stop().await;
+    let mut failures = Vec::new();
+    let started = Instant::now();
+    while failures.len() < 4 {
+        match tokio::time::timeout(LIMIT, events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            ManagerEvent::DialFailed { addr: a, .. } if a == addr => {
+                failures.push(started.elapsed())
+            }
+            _ => {}
+        }
+    }
+    // Gaps grow (doubling, less at most a quarter of jitter).
+    let gaps: Vec<Duration> = failures.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps[1] > gaps[0].mul_f64(1.2) && gaps[2] > gaps[1].mul_f64(1.2),
+        "{gaps:?}"
+    );
+    // The node restarts on the same address: the manager comes back.
+    let listener = TcpListener::bind(addr).await.unwrap();
+    let node = Node::on(listener, addr);
+    until(|| node.count() == 1).await;
+    m.shutdown(LIMIT).await.unwrap();
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_offender_is_banned() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // A node on 127.0.0.5 that answers the handshake, then sends garbage.
+    let listener = TcpListener::bind("127.0.0.5:0").await.unwrap();
+    let bad = listener.local_addr().unwrap();
+    let served = Arc::new(Mutex::new(0usize));
+    let count = served.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, peer_addr)) = listener.accept().await else {
+                return;
+            };
+            *count.lock().unwrap() += 1;
+            tokio::spawn(async move {
+                use futures_util::SinkExt;
+                let mut raw =
+                    tokio_util::codec::Framed::new(stream, dcr_peer::FrameCodec::new(NET, 12));
+                let _ = peer_addr;
+                if next_message(&mut raw).await.is_none() {
+                    return;
+                }
+                let _ = raw
+                    .send(&dcr_peer::wire::Message::Version(raw_version(
+                        12,
+                        rand_nonce(),
+                    )))
+                    .await;
+                let _ = raw
+                    .send(&dcr_peer::wire::Message::VerAck(dcr_peer::wire::VerAck))
+                    .await;
+                let _ = next_message(&mut raw).await;
+                let mut s = raw.into_inner();
+                use tokio::io::AsyncWriteExt;
+                let _ = s.write_all(b"garbage garbage garbage garbage").await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            });
+        }
+    });
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 0;
+    cfg.persistent = vec![bad];
+    cfg.retry_base = Duration::from_millis(50);
+    cfg.ban_duration = Duration::from_secs(2);
+    cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    let m = ConnManager::start(cfg).await.unwrap();
+    let mut events = m.subscribe();
+    let banned_at = loop {
+        if let ManagerEvent::Banned { ip, .. } = tokio::time::timeout(LIMIT, events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            assert_eq!(ip, bad.ip());
+            break Instant::now();
+        }
+    };
+    // Violations weigh 50 and decay a little between attempts: two or three
+    // reach the threshold of 100.
+    let served_before = *served.lock().unwrap();
+    assert!(
+        (2..=3).contains(&served_before),
+        "{served_before} connections before the ban"
+    );
+    assert_eq!(m.bans().await.unwrap().len(), 1);
+    // Meanwhile its inbound attempts are refused...
+    let at = m.listen_addrs()[0];
+    assert!(connect_from([127, 0, 0, 5], at).await.is_err());
+    // ...and it is not dialled again until the ban expires.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(*served.lock().unwrap(), served_before);
+    until(|| *served.lock().unwrap() > served_before).await;
+    assert!(banned_at.elapsed() >= Duration::from_secs(2));
+    m.shutdown(LIMIT).await.unwrap();
+}
+
+fn rand_nonce() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_with_fifty_peers() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let fds = open_fds();
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let mut nodes = Vec::new();
+    for _ in 0..50 {
+        nodes.push(Node::start("127.0.0.1:0").await);
+    }
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 50;
+    cfg.seeds = nodes.iter().map(|n| n.addr).collect();
+    cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    let m = ConnManager::start(cfg).await.unwrap();
+    tokio::time::timeout(LIMIT, async {
+        while peers_of(&m).await.len() < 50 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let t = Instant::now();
+    m.shutdown(Duration::from_secs(10)).await.unwrap();
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(m.peers().await.is_err(), "the manager is gone");
+    for n in nodes {
+        until(|| n.count() == 0).await;
+        n.stop().await;
+    }
+    drop(m);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(open_fds() <= fds, "fds {fds} before, {} after", open_fds());
+    let after = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    assert!(after <= tasks, "tasks {tasks} before, {after} after");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_crawler_finds_every_node() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // 30 nodes, each knowing only the next two (a ring): managers that
+    // dial nobody but answer getaddr from their books.
+    const N: usize = 30;
+    let mut listeners = Vec::new();
+    for _ in 0..N {
+        listeners.push(TcpListener::bind("127.0.0.1:0").await.unwrap());
+    }
+    let addrs: Vec<SocketAddr> = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
+    drop(listeners);
+    let mut nodes = Vec::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        let book = Arc::new(AddressBook::default());
+        book.add_socket_addrs(&[addrs[(i + 1) % N], addrs[(i + 2) % N]]);
+        let mut cfg = ManagerConfig::new(config());
+        cfg.target_outbound = 0;
+        cfg.listen = vec![*addr];
+        cfg.source = book as Arc<dyn AddressSource>;
+        nodes.push(ConnManager::start(cfg).await.unwrap());
+    }
+    let rows = crawl(addrs[0], config(), 8, LIMIT, Duration::from_secs(3), |_| {})
+        .await
+        .unwrap();
+    let found: HashSet<SocketAddr> = rows.iter().map(|r| r.addr).collect();
+    let all: HashSet<SocketAddr> = addrs.iter().copied().collect();
+    assert_eq!(
+        found,
+        all,
+        "missing {:?}",
+        all.difference(&found).collect::<Vec<_>>()
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.stats.protocol_version == 12 && !r.stats.user_agent.is_empty()));
+    for n in nodes {
+        n.shutdown(LIMIT).await.unwrap();
+    }
+}
