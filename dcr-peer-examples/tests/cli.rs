@@ -136,3 +136,33 @@ async fn outbound_example_runs_against_an_in_process_listener() {
     assert_eq!(seen[1], "verack: handshake complete");
     assert_eq!(seen[2], "disconnected: disconnect requested");
 }
+
+#[test]
+fn crawl_finds_a_listening_node() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(["listen", "--bind", "127.0.0.1:0", "--net", "simnet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first.split_whitespace().nth(2).unwrap().to_string();
+    let (ok, out, err) = dcrpeer(&[
+        "crawl",
+        "--seed",
+        &addr,
+        "--net",
+        "simnet",
+        "--duration",
+        "3",
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(ok, "{err}");
+    assert!(out.contains(&addr), "{out}");
+    assert!(out.contains("/dcrwire:1.0.0/dcrpeer:"), "{out}");
+    assert!(out.trim_end().ends_with("1 peers found"), "{out}");
+}

@@ -26,6 +26,10 @@ const USAGE: &str = "usage:
       handshake with a node, sync its headers, optionally fetch the last N blocks
   dcrpeer listen [--bind ADDR] [--net NET] [--chain DIR]
       accept peers and serve headers and blocks from a chain
+  dcrpeer crawl --seed HOST:PORT [--net NET] [--max N] [--duration SECS]
+      connect, ask every peer for addresses, connect to what is learned; print the peers found
+  dcrpeer node [--connect HOST:PORT]... [--listen ADDR]... [--net NET] [--target N]
+      keep peers up with the connection manager and print what happens until Ctrl-C
   dcrpeer decode [--pver N] [--net NET] (--hex HEX | --file PATH) [--frame | --payload --command NAME]
   dcrpeer encode [--pver N] [--net NET | --payload] (--json JSON | --file PATH)
 NET is mainnet, testnet, simnet or regnet (default mainnet; demo uses simnet).
@@ -62,6 +66,8 @@ fn run(args: &[String]) -> Result<(), String> {
         Some("demo") => rt()?.block_on(demo(rest)),
         Some("connect") => rt()?.block_on(connect(rest)),
         Some("listen") => rt()?.block_on(listen(rest)),
+        Some("crawl") => rt()?.block_on(crawl(rest)),
+        Some("node") => rt()?.block_on(node(rest)),
         Some("decode") => decode(rest),
         Some("encode") => encode(rest),
         Some("-h" | "--help" | "help") => {
@@ -386,6 +392,115 @@ async fn listen(args: &[String]) -> Result<(), String> {
             }
         }
     }
+}
+
+fn resolve(target: &str, net: CurrencyNet) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let with_port = if target
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        target.to_string()
+    } else {
+        format!("{target}:{}", default_port(net))
+    };
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("{target}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{target}: no address"))
+}
+
+fn user_config(net: CurrencyNet) -> Config {
+    let mut cfg = Config::new(net);
+    cfg.user_agent_name = "dcrpeer".into();
+    cfg.user_agent_version = env!("CARGO_PKG_VERSION").into();
+    cfg
+}
+
+async fn crawl(args: &[String]) -> Result<(), String> {
+    let o = Opts::parse(args, &[], &["--seed", "--net", "--max", "--duration"])?;
+    let net = o.net(CurrencyNet::MainNet)?;
+    let seed = resolve(
+        o.value("--seed").ok_or("crawl needs --seed HOST:PORT")?,
+        net,
+    )?;
+    let max: usize = o.number("--max", 16)?;
+    let secs: u64 = o.number("--duration", 60)?;
+    println!(
+        "{:<22} {:<40} {:>5} {:>18} {:>8} {:>9}",
+        "address", "user agent", "pver", "services", "height", "rtt ms"
+    );
+    let rows = dcr_peer::connmgr::crawl(
+        seed,
+        user_config(net),
+        max,
+        Duration::from_secs(secs),
+        Duration::from_secs(secs.min(15)),
+        |r| {
+            let s = &r.stats;
+            println!(
+                "{:<22} {:<40} {:>5} {:>#18x} {:>8} {:>9}",
+                r.addr.to_string(),
+                s.user_agent,
+                s.remote_protocol_version,
+                s.services.0,
+                s.starting_height,
+                s.ping_rtt
+                    .map_or("-".to_string(), |d| format!("{:.1}", d.as_secs_f64() * 1e3))
+            );
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("{} peers found", rows.len());
+    Ok(())
+}
+
+async fn node(args: &[String]) -> Result<(), String> {
+    let o = Opts::parse(args, &[], &["--connect", "--listen", "--net", "--target"])?;
+    let net = o.net(CurrencyNet::MainNet)?;
+    let values = |name: &str| -> Vec<&str> {
+        args.windows(2)
+            .filter(|w| w[0] == name)
+            .map(|w| w[1].as_str())
+            .collect()
+    };
+    let mut cfg = dcr_peer::connmgr::ManagerConfig::new(user_config(net));
+    cfg.target_outbound = o.number("--target", 8)?;
+    for c in values("--connect") {
+        cfg.persistent.push(resolve(c, net)?);
+    }
+    for l in values("--listen") {
+        cfg.listen.push(
+            l.parse()
+                .map_err(|_| format!("--listen takes IP:PORT, not {l:?}"))?,
+        );
+    }
+    let m = dcr_peer::connmgr::ConnManager::start(cfg)
+        .await
+        .map_err(|e| e.to_string())?;
+    for a in m.listen_addrs() {
+        println!("listening on {a}");
+    }
+    let mut events = m.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            ev = events.recv() => match ev {
+                Ok(dcr_peer::connmgr::ManagerEvent::Connected(s)) => println!("connected {} {} ({:?})", s.addr, s.user_agent, s.direction),
+                Ok(dcr_peer::connmgr::ManagerEvent::Disconnected { addr, reason, .. }) => println!("disconnected {addr}: {reason}"),
+                Ok(dcr_peer::connmgr::ManagerEvent::Banned { ip, .. }) => println!("banned {ip}"),
+                Ok(dcr_peer::connmgr::ManagerEvent::DialFailed { addr, error }) => println!("dial {addr} failed: {error}"),
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+    }
+    m.shutdown(Duration::from_secs(10))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn read_input(o: &Opts<'_>) -> Result<Vec<u8>, String> {
