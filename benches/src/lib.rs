@@ -15,20 +15,6 @@ pub fn corpus() -> Option<PathBuf> {
     dir.join("wire").is_dir().then_some(dir)
 }
 
-fn split_records(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut rest = data;
-    while rest.len() >= 4 {
-        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        let Some(block) = rest.get(4..4 + len) else {
-            break;
-        };
-        out.push(block.to_vec());
-        rest = &rest[4 + len..];
-    }
-    out
-}
-
 /// The real blocks: the 169-block test chain and mainnet block 432100
 /// (empty without the corpus).
 pub fn real_blocks() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
@@ -36,9 +22,8 @@ pub fn real_blocks() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         eprintln!("benches: corpus not found, real-block benches skipped");
         return (Vec::new(), Vec::new());
     };
-    let read = |f: &str| {
-        split_records(&std::fs::read(dir.join("wire/blocks").join(f)).unwrap_or_default())
-    };
+    let read =
+        |f: &str| dcr_tests::read_block_file(&dir.join("wire/blocks").join(f)).unwrap_or_default();
     (read("chain-0-168.bin"), read("mainnet-432100.bin"))
 }
 
@@ -105,12 +90,8 @@ pub fn representative_messages() -> Vec<(Command, u32, Vec<u8>)> {
         eprintln!("benches: corpus not found, per-message benches skipped");
         return Vec::new();
     };
-    let text = std::fs::read_to_string(dir.join("wire/messages.jsonl")).unwrap_or_default();
     let mut best: std::collections::BTreeMap<String, (u32, Vec<u8>)> = Default::default();
-    for line in text.lines() {
-        let Ok(r) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
+    for r in dcr_tests::read_jsonl(&dir.join("wire/messages.jsonl")) {
         if r["valid"].as_bool() != Some(true) {
             continue;
         }

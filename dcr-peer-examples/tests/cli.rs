@@ -16,6 +16,32 @@ fn dcrpeer(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Starts `dcrpeer listen` on a free loopback port; returns the process and
+/// the address from its first line ("listening on ADDR (simnet), ...").
+fn start_listen() -> (std::process::Child, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(["listen", "--bind", "127.0.0.1:0", "--net", "simnet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    (server, addr)
+}
+
+fn stop(mut server: std::process::Child) {
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 /// The value printed after `label` on its line.
 fn line<'a>(out: &'a str, label: &str) -> &'a str {
     out.lines()
@@ -78,45 +104,18 @@ fn decode_and_encode_are_inverse() {
 
 #[test]
 fn connect_and_listen_talk_to_each_other() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
-        .args(["listen", "--bind", "127.0.0.1:0", "--net", "simnet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    // "listening on 127.0.0.1:PORT (simnet), serving N blocks; ..."
-    let addr = first
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
+    let (server, addr) = start_listen();
     let (ok, out, err) = dcrpeer(&["connect", &addr, "--net", "simnet", "--blocks", "5"]);
-    let _ = server.kill();
-    let _ = server.wait();
+    stop(server);
     assert!(ok, "{err}");
     assert!(line(&out, "user agent").contains("dcrpeer"), "{out}");
     assert!(line(&out, "blocks:").starts_with("5 "), "{out}");
     assert!(line(&out, "tip:").contains("height"), "{out}");
     // A wrong network is refused at the first frame.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
-        .args(["listen", "--bind", "127.0.0.1:0", "--net", "simnet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = first.split_whitespace().nth(2).unwrap().to_string();
+    let (server, addr) = start_listen();
     let started = std::time::Instant::now();
     let (ok, _, err) = dcrpeer(&["connect", &addr, "--net", "mainnet"]);
-    let _ = server.kill();
-    let _ = server.wait();
+    stop(server);
     assert!(!ok);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(started.elapsed() < Duration::from_secs(35));
@@ -139,17 +138,7 @@ async fn outbound_example_runs_against_an_in_process_listener() {
 
 #[test]
 fn crawl_finds_a_listening_node() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
-        .args(["listen", "--bind", "127.0.0.1:0", "--net", "simnet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = first.split_whitespace().nth(2).unwrap().to_string();
+    let (server, addr) = start_listen();
     let (ok, out, err) = dcrpeer(&[
         "crawl",
         "--seed",
@@ -159,8 +148,7 @@ fn crawl_finds_a_listening_node() {
         "--duration",
         "3",
     ]);
-    let _ = server.kill();
-    let _ = server.wait();
+    stop(server);
     assert!(ok, "{err}");
     assert!(out.contains(&addr), "{out}");
     assert!(out.contains("/dcrwire:1.0.0/dcrpeer:"), "{out}");

@@ -19,9 +19,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::*;
-use dcr_peer::wire::{
-    BlockHeader, Hash, Headers, Inv, InvType, InvVect, Message, Ping, ServiceFlags,
-};
+use dcr_peer::wire::{BlockHeader, Headers, Message, Ping, ServiceFlags};
 use dcr_peer::{DisconnectReason, PeerError};
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
@@ -146,17 +144,7 @@ async fn inv_flood_cannot_grow_the_known_filter() {
     let (mut raw, peer) = raw_client(server).await;
     let peak = Peak::start();
     for batch in 0..200u32 {
-        let inv_list = (0..1000u32)
-            .map(|n| {
-                let mut h = [0u8; 32];
-                h[..4].copy_from_slice(&(batch * 1000 + n).to_le_bytes());
-                InvVect {
-                    inv_type: InvType::TX,
-                    hash: Hash(h),
-                }
-            })
-            .collect();
-        raw.send(&Message::Inv(Inv { inv_list })).await.unwrap();
+        raw.send(&inv_of(batch * 1000, 1000)).await.unwrap();
     }
     tokio::time::timeout(LIMIT, async {
         while peer.stats().messages_received < 202 {
@@ -291,14 +279,7 @@ async fn the_listener_keeps_accepting_and_one_bad_peer_does_not_slow_the_others(
         .unwrap()
         .unwrap();
     let flood = tokio::spawn(async move {
-        let inv = Message::Inv(Inv {
-            inv_list: (0..1000u32)
-                .map(|n| InvVect {
-                    inv_type: InvType::TX,
-                    hash: Hash([n as u8; 32]),
-                })
-                .collect(),
-        });
+        let inv = inv_of(0, 1000);
         while bad.queue_message_wait(&inv).await.is_ok() {}
     });
     let mut worst = Duration::ZERO;
@@ -357,10 +338,7 @@ async fn many_peers_come_and_go_without_leaks() {
     // Pings and inventory for a moment.
     for (i, p) in peers.iter().enumerate() {
         p.push_ping().unwrap();
-        p.queue_inventory(InvVect {
-            inv_type: InvType::TX,
-            hash: Hash([i as u8; 32]),
-        });
+        p.queue_inventory(iv(i as u32));
     }
     tokio::time::timeout(LIMIT, async {
         while peers.iter().any(|p| p.stats().ping_rtt.is_none()) {

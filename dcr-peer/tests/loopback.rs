@@ -8,21 +8,12 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{
-    BlockHeader, GetHeaders, Hash, Headers, InvType, InvVect, Message, Ping, ServiceFlags, Version,
+    BlockHeader, GetHeaders, Hash, Headers, Message, Ping, ServiceFlags, Version,
 };
 use dcr_peer::{Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError};
 use futures_util::SinkExt;
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn iv(n: u32) -> InvVect {
-    let mut h = [0u8; 32];
-    h[..4].copy_from_slice(&n.to_le_bytes());
-    InvVect {
-        inv_type: InvType::TX,
-        hash: Hash(h),
-    }
-}
 
 /// Records every message received after the handshake.
 #[derive(Default, Clone)]

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_peer::wire::{CurrencyNet, Message, NetAddress, ServiceFlags, VerAck, Version};
+use dcr_peer::wire::{
+    CurrencyNet, Hash, Inv, InvType, InvVect, Message, NetAddress, ServiceFlags, VerAck, Version,
+};
 use dcr_peer::{Config, FrameCodec, Peer, PeerError, RecentNonces};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -114,3 +116,20 @@ pub async fn disconnected_within(peer: &Peer, limit: Duration) -> dcr_peer::Disc
 
 /// Shared counter of messages seen by a listener.
 pub type Seen = Arc<std::sync::Mutex<Vec<Message<'static>>>>;
+
+/// A transaction inventory vector numbered `n`.
+pub fn iv(n: u32) -> InvVect {
+    let mut h = [0u8; 32];
+    h[..4].copy_from_slice(&n.to_le_bytes());
+    InvVect {
+        inv_type: InvType::TX,
+        hash: Hash(h),
+    }
+}
+
+/// An `inv` of `count` entries numbered from `first`.
+pub fn inv_of(first: u32, count: u32) -> Message<'static> {
+    Message::Inv(Inv {
+        inv_list: (first..first + count).map(iv).collect(),
+    })
+}
