@@ -351,6 +351,12 @@ impl Peer {
         self.inner.cancel.cancel();
     }
 
+    /// A token cancelled when the peer disconnects, for tying other work to
+    /// the peer's life (a child token: cancelling it does not disconnect).
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.inner.cancel.child_token()
+    }
+
     /// How many of the peer's tasks are still running (0 once it has fully
     /// shut down).
     pub fn running_tasks(&self) -> usize {

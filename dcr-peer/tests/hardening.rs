@@ -376,3 +376,84 @@ async fn many_peers_come_and_go_without_leaks() {
         "heap {grown} bytes above its baseline after {pairs} pairs came and went"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_and_silent_handshakes_cost_bounded_memory() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let peak = Peak::start();
+    // Twenty connections that never say a word, against a short deadline.
+    let mut server = config();
+    server.handshake_timeout = Duration::from_millis(300);
+    let mut waiting = Vec::new();
+    for _ in 0..20 {
+        waiting.push(raw_socket(server.clone()).await);
+    }
+    for (_sock, inbound) in waiting {
+        let r = tokio::time::timeout(LIMIT, inbound).await.unwrap().unwrap();
+        assert!(matches!(r, Err(PeerError::HandshakeTimeout)), "{r:?}");
+    }
+    // A slowloris announcing 1 MB and trickling it.
+    let mut server = config();
+    server.idle_timeout = Duration::from_millis(500);
+    let (raw, peer) = raw_client(server).await;
+    let mut stream = raw.into_inner();
+    let mut header = Vec::new();
+    header.extend_from_slice(&NET.magic().to_le_bytes());
+    header.extend_from_slice(b"block\0\0\0\0\0\0\0");
+    header.extend_from_slice(&1_000_000u32.to_le_bytes());
+    header.extend_from_slice(&[0; 4]);
+    stream.write_all(&header).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..100 {
+            if stream.write_all(&[0; 16]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
+        .await
+        .unwrap();
+    trickle.abort();
+    let grown = peak.finish();
+    assert_eq!(reason, DisconnectReason::Idle);
+    // The codec reserved room for the announced block (1 MB) and no more.
+    assert!(grown < 2 * MIB, "heap grew {grown} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resets_and_half_closes_leave_nothing_behind() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let heap = live();
+    let fds = open_fds();
+    for n in 0..20 {
+        let (raw, peer) = raw_client(config()).await;
+        let mut stream = raw.into_inner();
+        if n % 2 == 0 {
+            #[allow(deprecated)]
+            stream.set_linger(Some(Duration::ZERO)).unwrap();
+            drop(stream);
+        } else {
+            stream.shutdown().await.unwrap();
+        }
+        let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                reason,
+                DisconnectReason::RemoteClosed | DisconnectReason::Io(_)
+            ),
+            "{reason:?}"
+        );
+        assert_eq!(peer.running_tasks(), 0);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        open_fds() <= fds + 1,
+        "fds {fds} before, {} after",
+        open_fds()
+    );
+    let grown = live() - heap;
+    assert!(grown < MIB / 2, "heap {grown} bytes above its baseline");
+}

@@ -907,3 +907,25 @@ impl AddressSource for CrawlSource {
         self.book.known(max)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let base = Duration::from_secs(5);
+        let max = Duration::from_secs(300);
+        for attempt in 0..6 {
+            let full = base * (1 << attempt);
+            for _ in 0..50 {
+                let d = backoff(base, max, attempt);
+                assert!(d <= full && d > full.mul_f64(0.74), "{attempt}: {d:?}");
+            }
+        }
+        for _ in 0..50 {
+            let d = backoff(base, max, 40);
+            assert!(d <= max && d > max.mul_f64(0.74));
+        }
+    }
+}
