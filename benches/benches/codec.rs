@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dcr_benches::{real_blocks, representative_messages, round_trips, synthetic_block};
-use dcr_wire::frame::verify_checksum;
 use dcr_wire::{
     blake256, frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Message, Payload,
     RawTx, Split, Tx, TxSerType,
