@@ -192,26 +192,42 @@ fn main() {
         .position(|a| a == "--pairs")
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(if quick { 20 } else { 1000 });
+    // `--only NAME` runs one part: handshake, ping, inv, block, idle.
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let run = |part: &str| only.as_deref().map_or(true, |o| o == part);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
         let scale = if quick { 20 } else { 1 };
-        handshakes(200 / scale).await;
-        ping_pong(20_000 / scale).await;
-        let inv = Message::Inv(Inv {
-            inv_list: (0..1000u32)
-                .map(|n| InvVect {
-                    inv_type: InvType::TX,
-                    hash: Hash([n as u8; 32]),
-                })
-                .collect(),
-        });
-        one_way("inv x1000", &inv, 20_000 / scale).await;
-        let raw = synthetic_block(1_000_000);
-        let block = Message::Block(Block::from_bytes(&raw, pver::CURRENT).expect("decodes"));
-        one_way("block ~1 MB", &block, 400 / scale).await;
-        idle_pairs(pairs).await;
+        if run("handshake") {
+            handshakes(200 / scale).await;
+        }
+        if run("ping") {
+            ping_pong(20_000 / scale).await;
+        }
+        if run("inv") {
+            let inv = Message::Inv(Inv {
+                inv_list: (0..1000u32)
+                    .map(|n| InvVect {
+                        inv_type: InvType::TX,
+                        hash: Hash([n as u8; 32]),
+                    })
+                    .collect(),
+            });
+            one_way("inv x1000", &inv, 20_000 / scale).await;
+        }
+        if run("block") {
+            let raw = synthetic_block(1_000_000);
+            let block = Message::Block(Block::from_bytes(&raw, pver::CURRENT).expect("decodes"));
+            one_way("block ~1 MB", &block, 400 / scale).await;
+        }
+        if run("idle") {
+            idle_pairs(pairs).await;
+        }
     });
 }
