@@ -401,3 +401,37 @@ async fn the_crawler_finds_every_node() {
         n.shutdown(LIMIT).await.unwrap();
     }
 }
+
+/// The reference's retry schedule with its real durations (5 s doubling),
+/// on tokio's paused clock: minutes of backoff pass in an instant.
+#[tokio::test(start_paused = true)]
+async fn persistent_backoff_follows_the_schedule_in_paused_time() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // A port nobody listens on: every dial is refused at once.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 0;
+    cfg.persistent = vec![closed];
+    let m = ConnManager::start(cfg).await.unwrap();
+    let mut events = m.subscribe();
+    let mut at = Vec::new();
+    while at.len() < 6 {
+        if let ManagerEvent::DialFailed { .. } = events.recv().await.unwrap() {
+            at.push(tokio::time::Instant::now());
+        }
+    }
+    let gaps: Vec<f64> = at.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+    // 5, 10, 20, 40, 80 s, each less up to a quarter of jitter (plus the
+    // manager's 250 ms tick).
+    for (i, g) in gaps.iter().enumerate() {
+        let full = 5.0 * f64::from(1u32 << i);
+        assert!(
+            *g <= full + 0.3 && *g >= full * 0.75,
+            "gap {i}: {g} s, schedule {full} s ({gaps:?})"
+        );
+    }
+    m.shutdown(LIMIT).await.unwrap();
+}
