@@ -514,33 +514,51 @@ impl Peer {
     /// previous request (same first locator hash and stop), as the
     /// reference suppresses duplicates.
     pub fn push_get_headers(&self, locator: Vec<Hash>, stop: Hash) -> Result<(), PeerError> {
-        let key = (locator.first().copied().unwrap_or(Hash::ZERO), stop);
-        if lock(&self.inner.state).prev_get_headers == Some(key) {
-            debug!(peer = %self.inner.addr, "duplicate getheaders suppressed");
-            return Ok(());
-        }
-        self.queue_message(&Message::GetHeaders(GetHeaders {
-            protocol_version: self.protocol_version(),
-            block_locator_hashes: locator,
-            hash_stop: stop,
-        }))?;
-        lock(&self.inner.state).prev_get_headers = Some(key);
-        Ok(())
+        self.push_locator_request(
+            locator,
+            stop,
+            |st| &mut st.prev_get_headers,
+            Message::GetHeaders,
+        )
     }
 
     /// Sends `getblocks`, suppressing a repeat of the previous request.
     pub fn push_get_blocks(&self, locator: Vec<Hash>, stop: Hash) -> Result<(), PeerError> {
+        self.push_locator_request(
+            locator,
+            stop,
+            |st| &mut st.prev_get_blocks,
+            |m| {
+                Message::GetBlocks(GetBlocks {
+                    protocol_version: m.protocol_version,
+                    block_locator_hashes: m.block_locator_hashes,
+                    hash_stop: m.hash_stop,
+                })
+            },
+        )
+    }
+
+    /// The duplicate suppression both locator requests share: `prev` picks
+    /// the remembered previous request, `make` the message.
+    fn push_locator_request(
+        &self,
+        locator: Vec<Hash>,
+        stop: Hash,
+        prev: fn(&mut State) -> &mut Option<(Hash, Hash)>,
+        make: fn(GetHeaders) -> Message<'static>,
+    ) -> Result<(), PeerError> {
         let key = (locator.first().copied().unwrap_or(Hash::ZERO), stop);
-        if lock(&self.inner.state).prev_get_blocks == Some(key) {
-            debug!(peer = %self.inner.addr, "duplicate getblocks suppressed");
+        if *prev(&mut lock(&self.inner.state)) == Some(key) {
+            debug!(peer = %self.inner.addr, "duplicate locator request suppressed");
             return Ok(());
         }
-        self.queue_message(&Message::GetBlocks(GetBlocks {
+        let msg = make(GetHeaders {
             protocol_version: self.protocol_version(),
             block_locator_hashes: locator,
             hash_stop: stop,
-        }))?;
-        lock(&self.inner.state).prev_get_blocks = Some(key);
+        });
+        self.queue_message(&msg)?;
+        *prev(&mut lock(&self.inner.state)) = Some(key);
         Ok(())
     }
 

@@ -231,11 +231,7 @@ async fn an_oversized_announcement_is_refused_before_buffering() {
     let peak = Peak::start();
     let mut stream = raw.into_inner();
     // A block header announcing 32 MiB (over the block maximum), then data.
-    let mut header = Vec::new();
-    header.extend_from_slice(&NET.magic().to_le_bytes());
-    header.extend_from_slice(b"block\0\0\0\0\0\0\0");
-    header.extend_from_slice(&(32u32 << 20).to_le_bytes());
-    header.extend_from_slice(&[0; 4]);
+    let header = announce("block", 32 << 20);
     stream.write_all(&header).await.unwrap();
     let _ = stream.write_all(&vec![0u8; 1 << 20]).await;
     let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
@@ -409,11 +405,7 @@ async fn slowloris_and_silent_handshakes_cost_bounded_memory() {
     server.idle_timeout = Duration::from_millis(500);
     let (raw, peer) = raw_client(server).await;
     let mut stream = raw.into_inner();
-    let mut header = Vec::new();
-    header.extend_from_slice(&NET.magic().to_le_bytes());
-    header.extend_from_slice(b"block\0\0\0\0\0\0\0");
-    header.extend_from_slice(&1_000_000u32.to_le_bytes());
-    header.extend_from_slice(&[0; 4]);
+    let header = announce("block", 1_000_000);
     stream.write_all(&header).await.unwrap();
     let trickle = tokio::spawn(async move {
         for _ in 0..100 {

@@ -133,3 +133,16 @@ pub fn inv_of(first: u32, count: u32) -> Message<'static> {
         inv_list: (first..first + count).map(iv).collect(),
     })
 }
+
+/// A frame header for `command` announcing `len` payload bytes, with a
+/// zero checksum (for remotes that never finish the payload).
+pub fn announce(command: &str, len: u32) -> Vec<u8> {
+    let mut name = [0u8; 12];
+    name[..command.len()].copy_from_slice(command.as_bytes());
+    let mut header = Vec::with_capacity(24);
+    header.extend_from_slice(&NET.magic().to_le_bytes());
+    header.extend_from_slice(&name);
+    header.extend_from_slice(&len.to_le_bytes());
+    header.extend_from_slice(&[0; 4]);
+    header
+}
