@@ -14,6 +14,7 @@ use dcr_peer::connmgr::{
     crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerEvent,
 };
 use dcr_peer::Peer;
+use futures_util::SinkExt;
 use tokio::net::{TcpListener, TcpSocket};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -234,7 +235,6 @@ async fn a_repeat_offender_is_banned() {
             };
             *count.lock().unwrap() += 1;
             tokio::spawn(async move {
-                use futures_util::SinkExt;
                 let mut raw =
                     tokio_util::codec::Framed::new(stream, dcr_peer::FrameCodec::new(NET, 12));
                 let _ = peer_addr;
@@ -433,5 +433,39 @@ async fn persistent_backoff_follows_the_schedule_in_paused_time() {
             "gap {i}: {g} s, schedule {full} s ({gaps:?})"
         );
     }
+    m.shutdown(LIMIT).await.unwrap();
+}
+
+/// As the reference: `getaddr` is answered once per inbound connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn getaddr_is_answered_once_per_connection() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let book = Arc::new(AddressBook::default());
+    book.add_socket_addrs(
+        &(1..=5u16)
+            .map(|p| SocketAddr::from(([10, 0, 0, 1], p)))
+            .collect::<Vec<_>>(),
+    );
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 0;
+    cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    cfg.source = book as Arc<dyn AddressSource>;
+    let m = ConnManager::start(cfg).await.unwrap();
+    let mut raw = raw_connect(m.listen_addrs()[0]).await;
+    for _ in 0..3 {
+        raw.send(&dcr_peer::wire::Message::GetAddr(dcr_peer::wire::GetAddr))
+            .await
+            .unwrap();
+    }
+    let mut answers = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Some(msg) = next_message(&mut raw).await {
+            if let dcr_peer::wire::Message::AddrV2(a) = msg {
+                answers.push(a.addr_list.len());
+            }
+        }
+    })
+    .await;
+    assert_eq!(answers, [5], "one answer with the whole book");
     m.shutdown(LIMIT).await.unwrap();
 }

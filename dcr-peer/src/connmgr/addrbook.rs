@@ -104,6 +104,21 @@ fn socket_addr(a: &NetAddressV2) -> Option<SocketAddr> {
     Some(SocketAddr::new(a.ip_addr()?, a.port))
 }
 
+/// Makes room in a full book: drops the tenth of it least worth keeping
+/// (most failures, never reached) in one pass, so a stream of new
+/// addresses costs one scan per tenth of the capacity, not one per address.
+fn evict(entries: &mut HashMap<SocketAddr, Entry>, capacity: usize) {
+    let mut ranked: Vec<(u32, bool, SocketAddr)> = entries
+        .iter()
+        .map(|(a, e)| (e.failures, e.last_success.is_none(), *a))
+        .collect();
+    ranked
+        .sort_unstable_by_key(|&(failures, unreached, _)| std::cmp::Reverse((failures, unreached)));
+    for (_, _, a) in ranked.into_iter().take((capacity / 10).max(1)) {
+        entries.remove(&a);
+    }
+}
+
 impl AddressSource for AddressBook {
     fn next_address(&self, skip: &dyn Fn(SocketAddr) -> bool) -> Option<SocketAddr> {
         let now = Instant::now();
@@ -152,14 +167,7 @@ impl AddressSource for AddressBook {
                 continue;
             }
             if entries.len() >= self.capacity {
-                // Make room: drop the entry with the most failures.
-                let worst = entries
-                    .iter()
-                    .max_by_key(|(_, e)| (e.failures, e.last_success.is_none()))
-                    .map(|(k, _)| *k);
-                if let Some(w) = worst {
-                    entries.remove(&w);
-                }
+                evict(&mut entries, self.capacity);
             }
             entries.insert(
                 sa,
@@ -209,5 +217,21 @@ mod tests {
         assert_eq!(b.len(), 3, "bounded: the failing entry made room");
         assert!(!b.all().contains(&sa(1)));
         assert_eq!(b.known(10).len(), 3);
+    }
+
+    #[test]
+    fn a_full_book_stays_bounded_and_drops_failures_first() {
+        let b = AddressBook::new(100);
+        b.add_socket_addrs(&(1..=100).map(sa).collect::<Vec<_>>());
+        b.failed(sa(7));
+        b.good(sa(8));
+        b.add_socket_addrs(&(101..=10_000).map(sa).collect::<Vec<_>>());
+        assert!(b.len() <= 100);
+        let all = b.all();
+        assert!(!all.contains(&sa(7)), "the failing address goes first");
+        assert!(
+            all.contains(&sa(8)),
+            "a reached address outlives untried ones"
+        );
     }
 }

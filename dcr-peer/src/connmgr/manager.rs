@@ -296,6 +296,8 @@ struct Connected {
     /// remote's socket address (inbound).
     addr: SocketAddr,
     persistent: bool,
+    /// This peer's `getaddr` has been answered.
+    answered_getaddr: bool,
 }
 
 struct Actor {
@@ -757,6 +759,7 @@ impl Actor {
                 peer,
                 addr,
                 persistent,
+                answered_getaddr: false,
             },
         );
     }
@@ -780,8 +783,15 @@ impl Actor {
             }
             Message::AddrV2(a) => self.learn(&a.addr_list),
             Message::GetAddr(_) => {
-                let known = self.cfg.source.known(1000);
-                let _ = ev.peer.push_addresses(&known);
+                // As the reference: answered for inbound peers only (an
+                // outbound one could fingerprint us) and once per connection
+                // (so a peer cannot make us send our book again and again).
+                if let Some(c) = self.peers.get_mut(&ev.peer.id()) {
+                    if c.peer.is_inbound() && !c.answered_getaddr {
+                        c.answered_getaddr = true;
+                        let _ = ev.peer.push_addresses(&self.cfg.source.known(1000));
+                    }
+                }
             }
             _ => {}
         }

@@ -78,6 +78,14 @@ pub async fn raw_client(server: Config) -> (Raw, Peer) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+    let raw = raw_connect(addr).await;
+    let peer = inbound.await.unwrap().unwrap();
+    (raw, peer)
+}
+
+/// Connects to `addr` and runs the handshake by hand (our side speaks
+/// version 12 with nonce 7).
+pub async fn raw_connect(addr: SocketAddr) -> Raw {
     let stream = TcpStream::connect(addr).await.unwrap();
     let mut raw = Framed::new(stream, FrameCodec::new(NET, 12));
     raw.send(&Message::Version(raw_version(12, 7)))
@@ -92,8 +100,7 @@ pub async fn raw_client(server: Config) -> (Raw, Peer) {
         Some(Message::VerAck(_))
     ));
     raw.send(&Message::VerAck(VerAck)).await.unwrap();
-    let peer = inbound.await.unwrap().unwrap();
-    (raw, peer)
+    raw
 }
 
 /// A raw TCP connection to a fresh listener whose accepted connection is
