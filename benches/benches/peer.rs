@@ -123,7 +123,7 @@ async fn ping_pong(n: usize) {
 async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
     let counter = Counter::default();
     let (client, server) = pair(config(), config().with_listeners(counter.clone())).await;
-    let base = server.stats().messages_received as usize;
+    let base = server.stats().counters.messages_received as usize;
     let cpu0 = cpu_time();
     let t = Instant::now();
     for _ in 0..n {
@@ -149,11 +149,7 @@ async fn idle_pairs(n: usize) {
     let before = rss();
     let mut peers = Vec::with_capacity(2 * n);
     for _ in 0..n {
-        let (a, b) = pair(
-            Config::new(CurrencyNet::SimNet).with_nonces(),
-            Config::new(CurrencyNet::SimNet).with_nonces(),
-        )
-        .await;
+        let (a, b) = pair(config(), config()).await;
         peers.push(a);
         peers.push(b);
     }
@@ -169,17 +165,6 @@ async fn idle_pairs(n: usize) {
     }
     for p in &peers {
         p.wait_for_disconnect().await;
-    }
-}
-
-trait WithNonces {
-    fn with_nonces(self) -> Self;
-}
-
-impl WithNonces for Config {
-    fn with_nonces(mut self) -> Self {
-        self.nonces = RecentNonces::new();
-        self
     }
 }
 

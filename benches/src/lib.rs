@@ -90,32 +90,18 @@ pub fn representative_messages() -> Vec<(Command, u32, Vec<u8>)> {
         eprintln!("benches: corpus not found, per-message benches skipped");
         return Vec::new();
     };
-    let mut best: std::collections::BTreeMap<String, (u32, Vec<u8>)> = Default::default();
-    for r in dcr_tests::read_jsonl(&dir.join("wire/messages.jsonl")) {
-        if r["valid"].as_bool() != Some(true) {
-            continue;
-        }
-        let (Some(cmd), Some(pv), Some(hex_payload)) = (
-            r["command"].as_str(),
-            r["pver"].as_u64(),
-            r["payload_hex"].as_str(),
-        ) else {
-            continue;
-        };
-        let Ok(payload) = hex::decode(hex_payload) else {
-            continue;
-        };
-        let pv = pv as u32;
-        let better = best.get(cmd).map_or(true, |(bpv, bp)| {
-            pv > *bpv || (pv == *bpv && payload.len() > bp.len())
+    // Keyed by name for a stable, alphabetical bench order.
+    let mut best: std::collections::BTreeMap<&'static str, (Command, u32, Vec<u8>)> =
+        Default::default();
+    for m in dcr_tests::valid_messages(&dir) {
+        let better = best.get(m.command.as_str()).map_or(true, |(_, pv, p)| {
+            m.pver > *pv || (m.pver == *pv && m.payload.len() > p.len())
         });
         if better {
-            best.insert(cmd.to_string(), (pv, payload));
+            best.insert(m.command.as_str(), (m.command, m.pver, m.payload));
         }
     }
-    best.into_iter()
-        .filter_map(|(cmd, (pv, p))| Some((Command::from_name(cmd.as_bytes())?, pv, p)))
-        .collect()
+    best.into_values().collect()
 }
 
 /// Decodes and re-encodes `payload` once, as a sanity check for the benches.

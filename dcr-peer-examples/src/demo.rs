@@ -73,7 +73,7 @@ pub async fn run_demo(
         p.push_ping().map_err(|e| e.to_string())?;
     }
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while (client.stats().ping_rtt.is_none() || server.stats().ping_rtt.is_none())
+    while (client.stats().counters.ping_rtt.is_none() || server.stats().counters.ping_rtt.is_none())
         && tokio::time::Instant::now() < deadline
     {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(r.sync.separate_roots, 300);
         assert_eq!(r.client.starting_height, 299);
         assert!(r.client.user_agent.contains("dcrpeer-server"));
-        assert!(r.server.bytes_sent >= total as u64);
-        assert_eq!(r.client.bytes_received, r.server.bytes_sent);
+        assert!(r.server.counters.bytes_sent >= total as u64);
+        assert_eq!(
+            r.client.counters.bytes_received,
+            r.server.counters.bytes_sent
+        );
     }
 }

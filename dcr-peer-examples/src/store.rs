@@ -59,10 +59,6 @@ impl ChainStore {
         self.blocks.is_empty()
     }
 
-    pub fn genesis(&self) -> Hash {
-        self.hashes[0]
-    }
-
     pub fn tip(&self) -> (Hash, i64) {
         (
             self.hashes[self.hashes.len() - 1],

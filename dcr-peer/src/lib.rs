@@ -33,4 +33,4 @@ pub use error::{DisconnectReason, PeerError};
 pub use fsm::handshake::{Direction, HandshakeError, RemoteVersion};
 pub use listeners::{Listeners, NoListeners};
 pub use peer::{Peer, RecentNonces};
-pub use stats::PeerStats;
+pub use stats::{PeerCounters, PeerStats};

@@ -30,8 +30,8 @@ use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::{Direction, RemoteVersion};
 use crate::fsm::inventory::{KnownInventory, Trickle};
 use crate::fsm::ping::PingState;
-use crate::fsm::stall::StallTracker;
-use crate::stats::{Counters, PeerStats};
+use crate::fsm::stall::{is_tracked_request, StallTracker};
+use crate::stats::{PeerCounters, PeerStats};
 
 /// Nonces of our recent version messages: a version that carries one of
 /// them is a connection to ourselves. One set per node: by default every
@@ -79,6 +79,24 @@ pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// `msg` framed for `net` at `pv`, in one exactly sized buffer.
+pub(crate) fn encode_frame_bytes(
+    msg: &Message<'_>,
+    net: dcr_wire::CurrencyNet,
+    pv: u32,
+) -> Result<Bytes, dcr_wire::Error> {
+    let mut buf = BytesMut::with_capacity(MESSAGE_HEADER_SIZE + msg.serialized_size(pv));
+    encode_frame(msg, net, pv, &mut buf)?;
+    Ok(buf.freeze())
+}
+
+/// Records a ping we sent at `now` (keep-alive or pushed): its nonce and
+/// time go in the stats.
+pub(crate) fn record_ping(st: &mut State, nonce: u64) {
+    st.counters.last_ping_nonce = Some(nonce);
+    st.counters.last_ping_time = Some(SystemTime::now());
+}
+
 /// A frame waiting to be written.
 pub(crate) struct Outgoing {
     pub command: Command,
@@ -90,7 +108,7 @@ pub(crate) struct Outgoing {
 
 /// Mutable protocol state, behind one lock held only briefly.
 pub(crate) struct State {
-    pub counters: Counters,
+    pub counters: PeerCounters,
     pub known: KnownInventory,
     pub trickle: Trickle,
     pub stall: StallTracker,
@@ -187,7 +205,7 @@ impl Peer {
         let (prio_tx, prio_rx) = mpsc::channel(config.priority_queue_size);
         let t = now();
         let state = State {
-            counters: Counters::default(),
+            counters: PeerCounters::default(),
             known: KnownInventory::new(config.max_known_inventory, config.known_inventory_ttl),
             trickle: Trickle::default(),
             stall: StallTracker::new(config.stall_timeout),
@@ -311,21 +329,11 @@ impl Peer {
             protocol_version: self.protocol_version(),
             remote_protocol_version: remote.map_or(0, |r| r.protocol_version),
             starting_height: remote.map_or(0, |r| r.starting_height),
-            last_block_height: st.counters.last_block_height,
             time_offset: remote.map_or(0, |r| r.time_offset),
             connected_at: self.inner.connected_at,
-            bytes_sent: st.counters.bytes_sent,
-            bytes_received: st.counters.bytes_received,
-            messages_sent: st.counters.messages_sent,
-            messages_received: st.counters.messages_received,
-            last_send: st.counters.last_send,
-            last_recv: st.counters.last_recv,
-            last_ping_nonce: st.counters.last_ping_nonce,
-            last_ping_time: st.counters.last_ping_time,
-            ping_rtt: st.counters.ping_rtt,
+            counters: st.counters.clone(),
             known_inventory: st.known.len(),
             send_queue_len: self.inner.config.send_queue_size - self.inner.send_tx.capacity(),
-            wants_headers: st.counters.wants_headers,
             pending_requests: st.stall.pending(),
             connected: self.is_connected(),
         }
@@ -381,22 +389,12 @@ impl Peer {
 
     /// Encodes `msg` at the negotiated version into a frame for the queue.
     fn frame(&self, msg: &Message<'_>) -> Result<Outgoing, PeerError> {
-        let pv = self.protocol_version();
-        let mut buf = BytesMut::with_capacity(MESSAGE_HEADER_SIZE + msg.serialized_size(pv));
-        encode_frame(msg, self.inner.config.net, pv, &mut buf)?;
-        let request = matches!(
-            msg.command(),
-            Command::GetData
-                | Command::GetHeaders
-                | Command::GetInitState
-                | Command::GetMiningState
-                | Command::GetCFilterV2
-                | Command::GetCFsV2
-        )
-        .then(|| msg.clone().into_owned());
+        let frame = encode_frame_bytes(msg, self.inner.config.net, self.protocol_version())?;
+        // Kept so its deadline starts once it is written.
+        let request = is_tracked_request(msg.command()).then(|| msg.clone().into_owned());
         Ok(Outgoing {
             command: msg.command(),
-            frame: buf.freeze(),
+            frame,
             request,
             done: None,
         })
@@ -580,8 +578,7 @@ impl Peer {
             let mut st = lock(&self.inner.state);
             let nonce = rand::random();
             st.ping.sent(nonce, now());
-            st.counters.last_ping_nonce = Some(nonce);
-            st.counters.last_ping_time = Some(SystemTime::now());
+            record_ping(&mut st, nonce);
             nonce
         };
         self.queue_message(&Message::Ping(Ping { nonce }))?;

@@ -7,19 +7,25 @@ use dcr_wire::ServiceFlags;
 
 use crate::fsm::handshake::Direction;
 
-/// Running counters, updated by the peer's tasks.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Counters {
+/// What a peer's tasks count as it runs: traffic, pings and what the
+/// remote told us since the handshake. Part of every [`PeerStats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerCounters {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub messages_sent: u64,
     pub messages_received: u64,
     pub last_send: Option<SystemTime>,
     pub last_recv: Option<SystemTime>,
+    /// Nonce and time of the last ping we sent.
     pub last_ping_nonce: Option<u64>,
     pub last_ping_time: Option<SystemTime>,
+    /// Round-trip time of the last answered ping.
     pub ping_rtt: Option<Duration>,
+    /// The best height we know the remote has (starting height until
+    /// updated with [`crate::Peer::update_last_block_height`]).
     pub last_block_height: i64,
+    /// The remote sent `sendheaders`: announce blocks to it with headers.
     pub wants_headers: bool,
 }
 
@@ -39,29 +45,15 @@ pub struct PeerStats {
     pub remote_protocol_version: u32,
     /// The remote's best height when it connected.
     pub starting_height: i64,
-    /// The best height we know the remote has (starting height until
-    /// updated with [`crate::Peer::update_last_block_height`]).
-    pub last_block_height: i64,
     /// Remote clock minus ours at the handshake, in seconds.
     pub time_offset: i64,
     pub connected_at: SystemTime,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-    pub messages_sent: u64,
-    pub messages_received: u64,
-    pub last_send: Option<SystemTime>,
-    pub last_recv: Option<SystemTime>,
-    /// Nonce and time of the last ping we sent.
-    pub last_ping_nonce: Option<u64>,
-    pub last_ping_time: Option<SystemTime>,
-    /// Round-trip time of the last answered ping.
-    pub ping_rtt: Option<Duration>,
+    /// Traffic, pings and heights.
+    pub counters: PeerCounters,
     /// Entries in the known-inventory filter.
     pub known_inventory: usize,
     /// Messages waiting in the outbound queue.
     pub send_queue_len: usize,
-    /// The remote sent `sendheaders`: announce blocks to it with headers.
-    pub wants_headers: bool,
     /// Requests waiting for an answer (stall tracking).
     pub pending_requests: usize,
     pub connected: bool,

@@ -16,8 +16,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use bytes::BytesMut;
-use dcr_wire::{encode_frame, Message, Ping, Pong, MESSAGE_HEADER_SIZE};
+use dcr_wire::{Message, Ping, Pong};
 use futures_util::StreamExt;
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter, ReadHalf, WriteHalf};
@@ -31,7 +30,9 @@ use crate::config::PeerEvent;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::{Handshake, Step};
 use crate::listeners::dispatch;
-use crate::peer::{lock, now, Negotiated, Outgoing, Peer, Queues, State};
+use crate::peer::{
+    encode_frame_bytes, lock, now, record_ping, Negotiated, Outgoing, Peer, Queues, State,
+};
 
 /// How often the stall deadlines are checked at most (the reference's
 /// tick); shorter when the stall timeout itself is shorter.
@@ -157,8 +158,7 @@ async fn write_now<S: AsyncWrite>(
     msg: &Message<'_>,
     pv: u32,
 ) -> Result<(), PeerError> {
-    let mut buf = BytesMut::with_capacity(MESSAGE_HEADER_SIZE + msg.serialized_size(pv));
-    encode_frame(msg, peer.inner.config.net, pv, &mut buf)?;
+    let buf = encode_frame_bytes(msg, peer.inner.config.net, pv)?;
     writer.write_all(&buf).await?;
     writer.flush().await?;
     count_write(peer, buf.len(), msg.command());
@@ -456,8 +456,7 @@ fn send_ping(peer: &Peer) {
         let Some(nonce) = st.ping.poll(now(), rand::random()) else {
             return;
         };
-        st.counters.last_ping_nonce = Some(nonce);
-        st.counters.last_ping_time = Some(SystemTime::now());
+        record_ping(&mut st, nonce);
         nonce
     };
     // A full priority queue means pongs are piling up; the read task

@@ -113,33 +113,3 @@ async fn verack_before_version() {
         "{r:?}"
     );
 }
-
-#[tokio::test]
-async fn abrupt_close_ends_the_peer() {
-    let (raw, peer) = raw_client(config()).await;
-    let stream = raw.into_inner();
-    // RST instead of FIN (a zero linger does not block on drop).
-    #[allow(deprecated)]
-    stream.set_linger(Some(Duration::ZERO)).unwrap();
-    drop(stream);
-    let reason = disconnected_within(&peer, LIMIT).await;
-    assert!(
-        matches!(
-            reason,
-            DisconnectReason::RemoteClosed | DisconnectReason::Io(_)
-        ),
-        "{reason:?}"
-    );
-    assert_eq!(peer.running_tasks(), 0);
-}
-
-#[tokio::test]
-async fn half_close_ends_the_peer() {
-    let (raw, peer) = raw_client(config()).await;
-    let mut stream = raw.into_inner();
-    stream.shutdown().await.unwrap();
-    assert_eq!(
-        disconnected_within(&peer, LIMIT).await,
-        DisconnectReason::RemoteClosed
-    );
-}

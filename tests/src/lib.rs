@@ -50,6 +50,48 @@ pub fn read_block_file(path: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> 
     Ok(blocks)
 }
 
+/// A valid record of `wire/messages.jsonl`, its hex decoded.
+#[derive(Debug, Clone)]
+pub struct ValidMessage {
+    pub command: dcr_wire::Command,
+    pub pver: u32,
+    pub net: dcr_wire::CurrencyNet,
+    pub payload: Vec<u8>,
+    pub frame: Vec<u8>,
+    /// The reference's fields, as it printed them.
+    pub fields: serde_json::Value,
+}
+
+/// Every valid record of `wire/messages.jsonl` under the corpus folder
+/// `dir`. A record that does not read is a panic: the corpus is fixed
+/// input, and a broken one must not be skipped quietly.
+pub fn valid_messages(dir: &std::path::Path) -> Vec<ValidMessage> {
+    read_jsonl(&dir.join("wire/messages.jsonl"))
+        .into_iter()
+        .filter(|r| r["valid"].as_bool() == Some(true))
+        .map(|r| {
+            let text = |k: &str| {
+                r[k].as_str()
+                    .unwrap_or_else(|| panic!("record without {k}: {r}"))
+            };
+            let hex = |k: &str| hex::decode(text(k)).unwrap_or_else(|e| panic!("{k}: {e}: {r}"));
+            ValidMessage {
+                command: dcr_wire::Command::from_name(text("command").as_bytes())
+                    .unwrap_or_else(|| panic!("unknown command: {r}")),
+                pver: r["pver"]
+                    .as_u64()
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or_else(|| panic!("record without pver: {r}")),
+                net: dcr_wire::CurrencyNet::from_name(text("net"))
+                    .unwrap_or_else(|| panic!("unknown net: {r}")),
+                payload: hex("payload_hex"),
+                frame: hex("frame_hex"),
+                fields: r["fields"].clone(),
+            }
+        })
+        .collect()
+}
+
 /// Reads a JSON-lines file of the corpus.
 pub fn read_jsonl(path: &std::path::Path) -> Vec<serde_json::Value> {
     let text =

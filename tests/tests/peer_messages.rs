@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dcr_peer::{Config, Listeners, Peer, RecentNonces};
-use dcr_tests::{corpus_dir, read_jsonl, report};
+use dcr_tests::{corpus_dir, report, valid_messages};
 use dcr_wire::{pver, Command, CurrencyNet, Message};
 
 #[derive(Clone, Default)]
@@ -33,27 +33,13 @@ async fn every_message_type_crosses_a_real_connection() {
     let Some(dir) = corpus_dir() else { return };
     // One record per command and version: the first valid one.
     let mut picked: BTreeMap<(u32, &'static str), Vec<u8>> = BTreeMap::new();
-    for r in read_jsonl(&dir.join("wire/messages.jsonl")) {
-        let (Some(cmd), Some(pv), Some(hex_payload)) = (
-            r["command"].as_str(),
-            r["pver"].as_u64(),
-            r["payload_hex"].as_str(),
-        ) else {
-            continue;
-        };
-        let pv = pv as u32;
-        let Some(command) = Command::from_name(cmd.as_bytes()) else {
-            continue;
-        };
-        if pv < pver::REMOVE_REJECT || matches!(command, Command::Version | Command::VerAck) {
-            continue;
-        }
-        if r["valid"].as_bool() != Some(true) {
+    for m in valid_messages(&dir) {
+        if m.pver < pver::REMOVE_REJECT || matches!(m.command, Command::Version | Command::VerAck) {
             continue;
         }
         picked
-            .entry((pv, command.as_str()))
-            .or_insert_with(|| hex::decode(hex_payload).expect("payload hex"));
+            .entry((m.pver, m.command.as_str()))
+            .or_insert(m.payload);
     }
     let mut covered = BTreeSet::new();
     let mut total = 0;

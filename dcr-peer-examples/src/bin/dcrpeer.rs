@@ -147,6 +147,24 @@ fn default_port(net: CurrencyNet) -> u16 {
     }
 }
 
+/// `target` with the network's default port when it names none: a host
+/// name, an IPv4 or an IPv6 address (bare or in brackets).
+fn with_default_port(target: &str, net: CurrencyNet) -> String {
+    if target.parse::<std::net::SocketAddr>().is_ok() {
+        return target.to_string();
+    }
+    let bare = target.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return std::net::SocketAddr::new(ip, default_port(net)).to_string();
+    }
+    match target.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.parse::<u16>().is_ok() => {
+            target.to_string()
+        }
+        _ => format!("{target}:{}", default_port(net)),
+    }
+}
+
 fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     if !std::io::stdout().is_terminal() {
@@ -186,18 +204,18 @@ fn print_stats(who: &str, s: &PeerStats) {
     println!("  services       {:#x}", s.services.0);
     println!(
         "  height         {} (starting {})",
-        s.last_block_height, s.starting_height
+        s.counters.last_block_height, s.starting_height
     );
     println!(
         "  sent           {} messages, {} bytes",
-        s.messages_sent, s.bytes_sent
+        s.counters.messages_sent, s.counters.bytes_sent
     );
     println!(
         "  received       {} messages, {} bytes",
-        s.messages_received, s.bytes_received
+        s.counters.messages_received, s.counters.bytes_received
     );
     println!("  time offset    {} s", s.time_offset);
-    match s.ping_rtt {
+    match s.counters.ping_rtt {
         Some(rtt) => println!("  ping rtt       {:.3} ms", rtt.as_secs_f64() * 1e3),
         None => println!("  ping rtt       (no ping answered yet)"),
     }
@@ -252,15 +270,7 @@ async fn connect(args: &[String]) -> Result<(), String> {
     )?;
     let net = o.net(CurrencyNet::MainNet)?;
     let target = o.positional.first().ok_or("connect needs HOST[:PORT]")?;
-    let target = if target
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        && !target.ends_with(']')
-    {
-        target.to_string()
-    } else {
-        format!("{target}:{}", default_port(net))
-    };
+    let target = with_default_port(target, net);
     let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
     let mut cfg = Config::new(net);
     cfg.user_agent_name = "dcrpeer".into();
@@ -396,14 +406,7 @@ async fn listen(args: &[String]) -> Result<(), String> {
 
 fn resolve(target: &str, net: CurrencyNet) -> Result<std::net::SocketAddr, String> {
     use std::net::ToSocketAddrs;
-    let with_port = if target
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        target.to_string()
-    } else {
-        format!("{target}:{}", default_port(net))
-    };
+    let with_port = with_default_port(target, net);
     with_port
         .to_socket_addrs()
         .map_err(|e| format!("{target}: {e}"))?
@@ -446,7 +449,8 @@ async fn crawl(args: &[String]) -> Result<(), String> {
                 s.remote_protocol_version,
                 s.services.0,
                 s.starting_height,
-                s.ping_rtt
+                s.counters
+                    .ping_rtt
                     .map_or("-".to_string(), |d| format!("{:.1}", d.as_secs_f64() * 1e3))
             );
         },
@@ -559,4 +563,21 @@ fn encode(args: &[String]) -> Result<(), String> {
     };
     println!("{}", hex::encode(encode_json(&doc, pv, net)?));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_ports() {
+        let n = CurrencyNet::MainNet;
+        assert_eq!(with_default_port("node.example", n), "node.example:9108");
+        assert_eq!(with_default_port("node.example:1", n), "node.example:1");
+        assert_eq!(with_default_port("10.0.0.1", n), "10.0.0.1:9108");
+        assert_eq!(with_default_port("::1", n), "[::1]:9108");
+        assert_eq!(with_default_port("[::1]", n), "[::1]:9108");
+        assert_eq!(with_default_port("[::1]:5", n), "[::1]:5");
+        assert_eq!(with_default_port("x", CurrencyNet::SimNet), "x:18555");
+    }
 }

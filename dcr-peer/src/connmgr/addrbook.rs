@@ -50,6 +50,18 @@ impl Entry {
     }
 }
 
+/// Plain socket addresses (a seed list) as address entries seen now, with
+/// no services known.
+pub fn seed_addresses(addrs: &[SocketAddr]) -> Vec<NetAddressV2> {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    addrs
+        .iter()
+        .map(|a| NetAddressV2::new(a.ip(), a.port(), ServiceFlags::NONE, now))
+        .collect()
+}
+
 /// A bounded in-memory address book.
 #[derive(Debug)]
 pub struct AddressBook {
@@ -76,14 +88,7 @@ impl AddressBook {
 
     /// Adds plain socket addresses (a seed list).
     pub fn add_socket_addrs(&self, addrs: &[SocketAddr]) {
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let v: Vec<NetAddressV2> = addrs
-            .iter()
-            .map(|a| NetAddressV2::new(a.ip(), a.port(), ServiceFlags::NONE, now))
-            .collect();
-        self.add(&v);
+        self.add(&seed_addresses(addrs));
     }
 
     pub fn len(&self) -> usize {

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info};
 
-use super::addrbook::{AddressBook, AddressSource};
+use super::addrbook::{seed_addresses, AddressBook, AddressSource};
 use super::score::BanScore;
 use crate::config::{Config, PeerEvent};
 use crate::error::{DisconnectReason, PeerError};
@@ -328,13 +328,7 @@ impl Actor {
         let (pe_tx, peer_events) = mpsc::channel(1024);
         let mut peer_config = cfg.peer.clone();
         peer_config.events = Some(pe_tx);
-        let now = unix_now();
-        let seeds: Vec<NetAddressV2> = cfg
-            .seeds
-            .iter()
-            .map(|a| NetAddressV2::new(a.ip(), a.port(), dcr_wire::ServiceFlags::NONE, now))
-            .collect();
-        cfg.source.add(&seeds);
+        cfg.source.add(&seed_addresses(&cfg.seeds));
         let persistent = cfg
             .persistent
             .iter()
@@ -812,12 +806,6 @@ impl Actor {
             }
         }
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// One node found by [`crawl`].

@@ -15,7 +15,7 @@ mod addrbook;
 mod manager;
 mod score;
 
-pub use addrbook::{AddressBook, AddressSource, DEFAULT_ADDRESS_BOOK_CAPACITY};
+pub use addrbook::{seed_addresses, AddressBook, AddressSource, DEFAULT_ADDRESS_BOOK_CAPACITY};
 pub use manager::{
     backoff, crawl, BanInfo, ConnManager, CrawlRow, ManagerConfig, ManagerError, ManagerEvent,
 };

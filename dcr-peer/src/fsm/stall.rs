@@ -50,6 +50,12 @@ fn response_to(command: Command) -> Option<Command> {
     }
 }
 
+/// True for the requests the tracker starts a deadline for: `getdata` and
+/// the commands in [`response_to`].
+pub fn is_tracked_request(command: Command) -> bool {
+    command == Command::GetData || response_to(command).is_some()
+}
+
 impl StallTracker {
     pub fn new(timeout: Duration) -> Self {
         StallTracker {

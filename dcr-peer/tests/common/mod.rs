@@ -153,3 +153,11 @@ pub fn announce(command: &str, len: u32) -> Vec<u8> {
     header.extend_from_slice(&[0; 4]);
     header
 }
+
+/// A `headers` message of 2000 headers, about 360 KB: a few fill the
+/// socket buffers of a remote that does not read.
+pub fn big_headers() -> Message<'static> {
+    Message::Headers(dcr_peer::wire::Headers {
+        headers: vec![dcr_peer::wire::BlockHeader::default(); 2000],
+    })
+}
