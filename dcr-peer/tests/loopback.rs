@@ -330,32 +330,6 @@ async fn notifications_report_a_disconnect() {
 }
 
 #[tokio::test]
-async fn a_pong_flood_is_bounded() {
-    let mut server = config();
-    server.priority_queue_size = 8;
-    let (mut raw, peer) = raw_client(server).await;
-    // Send pings without ever reading the pongs.
-    let sender = tokio::spawn(async move {
-        for n in 0..100_000u64 {
-            if raw.feed(&Message::Ping(Ping { nonce: n })).await.is_err() {
-                break;
-            }
-        }
-        let _ = SinkExt::<&Message<'_>>::flush(&mut raw).await;
-        raw
-    });
-    let reason = disconnected_within(&peer, LIMIT * 3).await;
-    assert!(
-        matches!(
-            reason,
-            DisconnectReason::PongFlood | DisconnectReason::WriteTimeout
-        ),
-        "{reason:?}"
-    );
-    drop(sender);
-}
-
-#[tokio::test]
 async fn connect_through_a_socks5_proxy() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! The peer's tokio codec over a byte stream cut at arbitrary chunk
 //! boundaries: it yields the same frames (or the same error) as decoding
-//! the whole buffer, and its read buffer never holds more than one frame
-//! header plus the payload of the frame in hand plus one chunk.
+//! the whole buffer, and its read buffer holds exactly the unfinished frame
+//! in hand, never more.
 #![no_main]
 
 use bytes::BytesMut;
@@ -48,8 +48,23 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        // Never more buffered than a header, the pending payload and a chunk.
-        assert!(buf.len() <= MESSAGE_HEADER_SIZE + dcr_wire::MAX_MESSAGE_PAYLOAD as usize + 64);
+        // What the codec still holds is exactly the unfinished frame in
+        // hand: the bytes fed since the last whole frame, less its header
+        // once that was parsed, and always short of the frame's end.
+        let consumed: usize = frames.iter().map(|(_, p)| MESSAGE_HEADER_SIZE + p.len()).sum();
+        let held = pos - consumed;
+        match stream.get(consumed + 16..consumed + 20) {
+            Some(len) => {
+                let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+                assert!(held < MESSAGE_HEADER_SIZE + len, "a whole frame was held back");
+            }
+            None => assert!(held < MESSAGE_HEADER_SIZE),
+        }
+        assert!(
+            buf.len() == held || (held >= MESSAGE_HEADER_SIZE && buf.len() == held - MESSAGE_HEADER_SIZE),
+            "buffer holds {} bytes, the frame in hand {held}",
+            buf.len()
+        );
     }
     assert_eq!((frames, failed), whole);
 });
