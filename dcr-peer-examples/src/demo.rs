@@ -64,10 +64,19 @@ pub async fn run_demo(
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("accept: {e}"))?;
 
-    let sync = sync_chain(&client, &mut client_rx, progress).await?;
-    if sync.blocks != chain.len() || sync.tip != chain.tip().0 {
-        return Err(format!("synced {} of {} blocks", sync.blocks, chain.len()));
-    }
+    let sync = match sync_chain(&client, &mut client_rx, progress).await {
+        Ok(s) if s.blocks == chain.len() && s.tip == chain.tip().0 => s,
+        failed => {
+            // Both peers go before the error is reported.
+            client.disconnect();
+            client.wait_for_disconnect().await;
+            server.wait_for_disconnect().await;
+            return Err(match failed {
+                Ok(s) => format!("synced {} of {} blocks", s.blocks, chain.len()),
+                Err(e) => e,
+            });
+        }
+    };
     // One ping each way so both snapshots carry a round-trip time.
     for p in [&client, &server] {
         p.push_ping().map_err(|e| e.to_string())?;
@@ -120,5 +129,37 @@ mod tests {
             r.client.counters.bytes_received,
             r.server.counters.bytes_sent
         );
+    }
+
+    /// Rewrites each header with `f`, then relinks the chain.
+    fn rewrite(blocks: Vec<Vec<u8>>, f: impl Fn(&mut dcr_wire::BlockHeader)) -> Vec<Vec<u8>> {
+        use dcr_wire::{pver, Block, Payload};
+        let mut prev = dcr_wire::Hash::ZERO;
+        blocks
+            .iter()
+            .map(|raw| {
+                let b = Block::from_bytes(raw, pver::CURRENT).unwrap();
+                let mut header = b.header;
+                f(&mut header);
+                header.prev_block = prev;
+                let txs: Vec<_> = b.txs.iter().collect();
+                let block = Block::new(header, &txs, &[]);
+                prev = block.block_hash();
+                let mut out = Vec::new();
+                block.encode(&mut out, pver::CURRENT).unwrap();
+                out
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn headers_with_a_height_gap_are_refused() {
+        let blocks = rewrite(build_chain(6), |h| {
+            if h.height >= 3 {
+                h.height += 10;
+            }
+        });
+        let err = run_demo(blocks, |_| {}).await.unwrap_err();
+        assert!(err.contains("follows height 2"), "{err}");
     }
 }

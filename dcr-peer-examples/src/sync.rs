@@ -13,6 +13,9 @@ use tokio::sync::mpsc;
 
 /// Blocks requested per `getdata`.
 pub const BLOCK_WINDOW: usize = 128;
+/// Most headers a sync accepts (128 MiB of hashes; mainnet has about a
+/// million blocks): a peer serving an endless fake chain is cut off here.
+pub const MAX_SYNC_HEADERS: usize = 4_000_000;
 /// How long to wait for any answer before giving up.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -83,6 +86,9 @@ pub async fn sync_headers(
                 break h.headers;
             }
         };
+        if chain.hashes.len() + headers.len() > MAX_SYNC_HEADERS {
+            return Err(format!("peer sent more than {MAX_SYNC_HEADERS} headers"));
+        }
         for h in &headers {
             match prev {
                 None => chain.base = h.prev_block,
@@ -90,6 +96,12 @@ pub async fn sync_headers(
                     return Err(format!(
                         "header at height {} does not link to its parent",
                         h.height
+                    ));
+                }
+                Some(_) if h.height != chain.tip_height.wrapping_add(1) => {
+                    return Err(format!(
+                        "header at height {} follows height {}",
+                        h.height, chain.tip_height
                     ));
                 }
                 Some(_) => {}
