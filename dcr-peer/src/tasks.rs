@@ -56,12 +56,14 @@ where
     let (r, w) = tokio::io::split(stream);
     let cfg = &peer.inner.config;
     let mut reader = FramedRead::new(r, FrameCodec::new(cfg.net, cfg.protocol_version));
-    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, w);
+    // The handshake writes its few frames straight to the socket: a
+    // connection that never completes it costs no write buffer.
+    let mut w = w;
     let deadline = Instant::now() + cfg.handshake_timeout;
     let span = tracing::debug_span!("handshake", addr = %peer.addr());
     let delayed = match timeout_at(
         deadline,
-        handshake(&peer, &mut reader, &mut writer).instrument(span),
+        handshake(&peer, &mut reader, &mut w).instrument(span),
     )
     .await
     {
@@ -81,6 +83,7 @@ where
     let tasks = &peer.inner.tasks;
     let span = tracing::debug_span!("peer", id = peer.id(), addr = %peer.addr());
     tasks.spawn(read_task(peer.clone(), reader, delayed).instrument(span.clone()));
+    let writer = BufWriter::with_capacity(WRITE_BUFFER, w);
     tasks.spawn(write_task(peer.clone(), writer, queues).instrument(span.clone()));
     tasks.spawn(queue_task(peer.clone()).instrument(span));
     tasks.close();
@@ -94,7 +97,7 @@ where
 async fn handshake<S>(
     peer: &Peer,
     reader: &mut Reader<S>,
-    writer: &mut Writer<S>,
+    writer: &mut WriteHalf<S>,
 ) -> Result<Vec<RawFrame>, PeerError>
 where
     S: AsyncRead + AsyncWrite,
@@ -154,7 +157,7 @@ where
 /// Writes one handshake message directly (the queues start afterwards).
 async fn write_now<S: AsyncWrite>(
     peer: &Peer,
-    writer: &mut Writer<S>,
+    writer: &mut WriteHalf<S>,
     msg: &Message<'_>,
     pv: u32,
 ) -> Result<(), PeerError> {
