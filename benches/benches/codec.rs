@@ -8,8 +8,8 @@ use std::time::Duration;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dcr_benches::{real_blocks, representative_messages, round_trips, synthetic_block};
 use dcr_wire::{
-    blake256, frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Message, Payload,
-    RawTx, Split, Tx, TxSerType,
+    blake256, frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Hasher, Message,
+    Payload, RawTx, Split, Tx, TxSerType,
 };
 
 fn config() -> Criterion {
@@ -168,6 +168,22 @@ fn parts(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("blake256", size), &data, |b, d| {
             b.iter(|| blake256(black_box(d)))
         });
+        g.bench_with_input(
+            BenchmarkId::new("blake256-portable", size),
+            &data,
+            |b, d| {
+                b.iter(|| {
+                    let mut h = Hasher::portable();
+                    h.update(black_box(d));
+                    h.finish()
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("blake256-blake-hash-crate", size),
+            &data,
+            |b, d| b.iter(|| <blake_hash::Blake256 as blake_hash::Digest>::digest(black_box(d))),
+        );
     }
     g.finish();
 }

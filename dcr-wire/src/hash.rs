@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use blake_hash::{Blake256, Digest};
+use crate::blake::Blake256;
 
 /// Size of a [`Hash`] in bytes.
 pub const HASH_SIZE: usize = 32;
@@ -96,16 +96,20 @@ impl Hasher {
         Hasher(Blake256::new())
     }
 
+    /// A hasher that never uses the CPU-specific compression (SSE4.1 on
+    /// x86-64), only the plain-Rust one: for comparing the two. The digest
+    /// is the same.
+    pub fn portable() -> Self {
+        Hasher(Blake256::portable())
+    }
+
     pub fn update(&mut self, data: &[u8]) -> &mut Self {
         self.0.update(data);
         self
     }
 
     pub fn finish(self) -> Hash {
-        let out = self.0.finalize();
-        let mut h = [0u8; HASH_SIZE];
-        h.copy_from_slice(&out);
-        Hash(h)
+        Hash(self.0.finalize())
     }
 }
 
