@@ -140,32 +140,49 @@ impl Blake256 {
     }
 
     /// Pads, compresses the last block(s) and returns the digest.
-    ///
-    /// The padding is a one bit, zeros, a one bit, then the message length in
-    /// bits as a big-endian u64. The last block's counter is the message
-    /// length, except that a block holding no message bits counts 0.
-    pub fn finalize(mut self) -> [u8; 32] {
-        let n = self.buffered;
-        let total = self.t.wrapping_add(8 * n as u64);
-        let mut block = [0u8; BLOCK];
-        block[..n].copy_from_slice(&self.buf[..n]);
-        block[n] = 0x80;
-        if n >= LENGTH_AT {
-            // No room for the length: this block ends with the first padding
-            // bit, and a block of padding alone follows.
-            compress_counted(self.compress, &mut self.h, &block, total);
-            block = [0; BLOCK];
-        }
-        block[LENGTH_AT - 1] |= 0x01;
-        block[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
-        let t = if n == 0 || n >= LENGTH_AT { 0 } else { total };
-        compress_counted(self.compress, &mut self.h, &block, t);
-        let mut out = [0u8; 32];
-        for (o, w) in out.chunks_exact_mut(4).zip(self.h) {
-            o.copy_from_slice(&w.to_be_bytes());
-        }
-        out
+    pub fn finalize(self) -> [u8; 32] {
+        finish(self.compress, self.h, self.t, &self.buf[..self.buffered])
     }
+
+    /// BLAKE-256 of `data` in one call: the streaming state is skipped, so
+    /// short inputs (checksums of small messages, 32-byte merkle pairs)
+    /// pay for nothing but their compressions.
+    pub fn digest(data: &[u8]) -> [u8; 32] {
+        let compress = compress_fn();
+        let mut h = IV;
+        let whole = data.len() - data.len() % BLOCK;
+        compress(&mut h, &data[..whole], 0);
+        finish(compress, h, 8 * whole as u64, &data[whole..])
+    }
+}
+
+/// Pads the `tail` (under a block) that follows `t` message bits already
+/// folded into `h`, compresses the last block(s) and returns the digest.
+///
+/// The padding is a one bit, zeros, a one bit, then the message length in
+/// bits as a big-endian u64. The last block's counter is the message
+/// length, except that a block holding no message bits counts 0.
+fn finish(compress: CompressFn, mut h: [u32; 8], t: u64, tail: &[u8]) -> [u8; 32] {
+    let n = tail.len();
+    let total = t.wrapping_add(8 * n as u64);
+    let mut block = [0u8; BLOCK];
+    block[..n].copy_from_slice(tail);
+    block[n] = 0x80;
+    if n >= LENGTH_AT {
+        // No room for the length: this block ends with the first padding
+        // bit, and a block of padding alone follows.
+        compress_counted(compress, &mut h, &block, total);
+        block = [0; BLOCK];
+    }
+    block[LENGTH_AT - 1] |= 0x01;
+    block[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
+    let counter = if n == 0 || n >= LENGTH_AT { 0 } else { total };
+    compress_counted(compress, &mut h, &block, counter);
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(h) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
 }
 
 /// The fastest compression this CPU runs; detected once per hasher (the
@@ -546,6 +563,13 @@ mod tests {
         // (one pad byte 0x81), 56..63 (length spills into a padding-only
         // block), whole blocks (padding-only block with a zero counter).
         let data: Vec<u8> = (0..300u32).map(|i| (i * 131 + 7) as u8).collect();
+        for len in 0..data.len() {
+            assert_eq!(
+                Blake256::digest(&data[..len]),
+                reference(&data[..len]),
+                "one-shot, length {len}"
+            );
+        }
         for (name, compress) in compressions() {
             for len in 0..data.len() {
                 let want = reference(&data[..len]);

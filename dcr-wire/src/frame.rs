@@ -171,21 +171,59 @@ pub fn decode_frame(
     }
 }
 
+/// A growable byte buffer a frame can be encoded into in place: the header
+/// is reserved first and filled in (length, checksum) once the payload
+/// behind it is written, so no temporary payload buffer is allocated and
+/// the payload is not copied a second time.
+pub trait FrameBuf: BufMut {
+    /// Everything written so far.
+    fn written_mut(&mut self) -> &mut [u8];
+    /// Drops what was written after the first `len` bytes.
+    fn truncate_to(&mut self, len: usize);
+}
+
+impl FrameBuf for Vec<u8> {
+    fn written_mut(&mut self) -> &mut [u8] {
+        self
+    }
+    fn truncate_to(&mut self, len: usize) {
+        self.truncate(len);
+    }
+}
+
+impl FrameBuf for bytes::BytesMut {
+    fn written_mut(&mut self) -> &mut [u8] {
+        self
+    }
+    fn truncate_to(&mut self, len: usize) {
+        self.truncate(len);
+    }
+}
+
 /// Writes `msg` as a whole frame for `net` at `pver`.
 ///
-/// The payload is encoded once, straight into `buf`, after the header; the
-/// size is known beforehand so the header is written first. Refuses
-/// payloads over 32 MiB or over the message's maximum, as the reference
-/// does, leaving `buf` unchanged.
-pub fn encode_frame<B: BufMut>(
+/// The payload is encoded once, straight into `buf` behind a reserved
+/// header, which is then filled in. Refuses payloads over 32 MiB or over
+/// the message's maximum, as the reference does; on any error `buf` is left
+/// as it was.
+pub fn encode_frame<B: FrameBuf>(
     msg: &Message<'_>,
     net: CurrencyNet,
     pver: u32,
     buf: &mut B,
 ) -> Result<(), Error> {
-    let mut payload = Vec::with_capacity(msg.serialized_size(pver));
-    msg.encode(&mut payload, pver)?;
-    write_frame(msg.command(), &payload, net, pver, buf)
+    let start = buf.written_mut().len();
+    buf.put_bytes(0, MESSAGE_HEADER_SIZE);
+    let framed = msg.encode(buf, pver).and_then(|()| {
+        let frame = &mut buf.written_mut()[start..];
+        let (header, payload) = frame.split_at_mut(MESSAGE_HEADER_SIZE);
+        header.copy_from_slice(&frame_header(msg.command(), payload, net, pver)?);
+        Ok(())
+    });
+    if framed.is_err() {
+        buf.truncate_to(start);
+    }
+    framed
 }
 
 /// Encodes `msg` as a frame into a new vector.
@@ -203,20 +241,31 @@ pub fn write_frame<B: BufMut>(
     pver: u32,
     buf: &mut B,
 ) -> Result<(), Error> {
+    buf.put_slice(&frame_header(command, payload, net, pver)?);
+    buf.put_slice(payload);
+    Ok(())
+}
+
+/// The header for `payload` sent as `command`, after checking its length
+/// against the 32 MiB limit and the message's own maximum.
+fn frame_header(
+    command: Command,
+    payload: &[u8],
+    net: CurrencyNet,
+    pver: u32,
+) -> Result<[u8; MESSAGE_HEADER_SIZE], Error> {
     let len = payload.len() as u64;
     let max = u64::from(command.max_payload_length(pver).min(MAX_MESSAGE_PAYLOAD));
     if len > max {
         return Err(Error::PayloadTooLarge { len, max });
     }
-    let mut cmd = [0u8; COMMAND_SIZE];
+    let mut header = [0u8; MESSAGE_HEADER_SIZE];
     let name = command.as_str().as_bytes();
-    cmd[..name.len()].copy_from_slice(name);
-    buf.put_u32_le(net.magic());
-    buf.put_slice(&cmd);
-    buf.put_u32_le(len as u32);
-    buf.put_slice(&checksum(payload));
-    buf.put_slice(payload);
-    Ok(())
+    header[..4].copy_from_slice(&net.magic().to_le_bytes());
+    header[4..4 + name.len()].copy_from_slice(name);
+    header[4 + COMMAND_SIZE..20].copy_from_slice(&(len as u32).to_le_bytes());
+    header[20..].copy_from_slice(&checksum(payload));
+    Ok(header)
 }
 
 #[cfg(test)]
@@ -313,6 +362,52 @@ mod tests {
             }
             other => panic!("expected a frame, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn failed_encodes_leave_the_buffer_as_it_was() {
+        use crate::msg::{Inv, InvVect, Tx, TxOut};
+        let before =
+            frame_to_vec(&Message::VerAck(crate::msg::VerAck), NET, pver::CURRENT).unwrap();
+        // Refused by the message's own encoder: too many vectors.
+        let inv = Message::Inv(Inv {
+            inv_list: vec![InvVect::default(); 50_001],
+        });
+        // Refused by the frame: a transaction over its payload maximum.
+        let tx = Message::Tx(Tx {
+            outputs: vec![TxOut {
+                pk_script: vec![0; 2 << 20].into(),
+                ..TxOut::default()
+            }],
+            ..Tx::default()
+        });
+        for (msg, want) in [
+            (&inv, ErrorKind::TooManyVectors),
+            (&tx, ErrorKind::PayloadTooLarge),
+        ] {
+            let mut v = before.clone();
+            let err = encode_frame(msg, NET, pver::CURRENT, &mut v).unwrap_err();
+            assert_eq!(err.kind(), want);
+            assert_eq!(v, before);
+            let mut b = bytes::BytesMut::from(&before[..]);
+            assert_eq!(
+                encode_frame(msg, NET, pver::CURRENT, &mut b)
+                    .unwrap_err()
+                    .kind(),
+                want
+            );
+            assert_eq!(&b[..], &before[..]);
+        }
+    }
+
+    #[test]
+    fn frames_append_behind_what_the_buffer_holds() {
+        let ping = Message::Ping(crate::msg::Ping { nonce: 7 });
+        let mut v = frame_to_vec(&Message::VerAck(crate::msg::VerAck), NET, pver::CURRENT).unwrap();
+        let first = v.len();
+        encode_frame(&ping, NET, pver::CURRENT, &mut v).unwrap();
+        let (got, used) = decode_frame(&v[first..], NET, pver::CURRENT).unwrap();
+        assert_eq!((got, used), (ping, v.len() - first));
     }
 
     mod props {

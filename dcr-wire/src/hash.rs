@@ -115,9 +115,7 @@ impl Hasher {
 
 /// BLAKE-256 of `data`.
 pub fn blake256(data: &[u8]) -> Hash {
-    let mut h = Hasher::new();
-    h.update(data);
-    h.finish()
+    Hash(Blake256::digest(data))
 }
 
 /// The frame checksum: the first four bytes of BLAKE-256 of the payload.

@@ -34,7 +34,8 @@ pub mod protocol;
 
 pub use error::{Error, ErrorKind};
 pub use frame::{
-    decode_frame, encode_frame, frame_to_vec, split_frame, write_frame, Frame, FrameHeader, Split,
+    decode_frame, encode_frame, frame_to_vec, split_frame, write_frame, Frame, FrameBuf,
+    FrameHeader, Split,
 };
 pub use hash::{blake256, checksum, Hash, Hasher, HASH_SIZE};
 pub use msg::*;
