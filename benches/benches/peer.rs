@@ -4,10 +4,11 @@
 //! iterations; prints one line per figure.
 //!
 //! `cargo bench -p dcr-benches --bench peer` (add `-- --pairs N` to change
-//! the idle-pair count; the default is 1000).
+//! the idle-pair count, the default being 1000; `-- --split-nodes` to run
+//! each peer on its own thread and runtime instead of both in one).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use dcr_benches::synthetic_block;
@@ -23,10 +24,41 @@ fn config() -> Config {
     c
 }
 
+/// Where the accepting peer of each pair runs with `--split-nodes`: its own
+/// thread with a current-thread runtime, while the dialling peer runs on the
+/// main thread's, as two nodes would (they meet only through the socket).
+/// Unset by default: both peers share one multi-thread runtime, as peers of
+/// one application do.
+static REMOTE: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+/// Starts the remote node's thread and runtime; it runs until the process
+/// exits.
+fn start_remote_node() -> tokio::runtime::Handle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        tx.send(rt.handle().clone()).expect("handle");
+        rt.block_on(std::future::pending::<()>());
+    });
+    rx.recv().expect("remote runtime")
+}
+
 async fn pair(a: Config, b: Config) -> (Peer, Peer) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await });
+    let accept = async move {
+        // The listener is registered with the runtime that polls it.
+        let listener =
+            TcpListener::from_std(listener.into_std().expect("std listener")).expect("listener");
+        dcr_peer::net::accept(&listener, b).await
+    };
+    let server = match REMOTE.get() {
+        Some(remote) => remote.spawn(accept),
+        None => tokio::spawn(accept),
+    };
     let client = dcr_peer::net::connect(&addr, a).await.expect("connect");
     (client, server.await.expect("join").expect("accept"))
 }
@@ -59,20 +91,37 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
 
-/// Counts messages and bytes received.
+/// Counts messages and bytes received, and wakes a waiter when the count
+/// reaches its target (waiting must not spin: the CPU time per message is
+/// measured).
 #[derive(Clone, Default)]
-struct Counter(Arc<(AtomicUsize, AtomicU64)>);
+struct Counter(Arc<CounterInner>);
+
+#[derive(Default)]
+struct CounterInner {
+    messages: AtomicUsize,
+    bytes: AtomicU64,
+    target: AtomicUsize,
+    reached: tokio::sync::Notify,
+}
 
 impl Listeners for Counter {
     fn on_read(&self, _: &Peer, bytes: usize, _: dcr_peer::wire::Command) {
-        self.0 .0.fetch_add(1, Ordering::Relaxed);
-        self.0 .1.fetch_add(bytes as u64, Ordering::Relaxed);
+        let c = &self.0;
+        c.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        let n = c.messages.fetch_add(1, Ordering::AcqRel) + 1;
+        if n == c.target.load(Ordering::Acquire) {
+            c.reached.notify_one();
+        }
     }
 }
 
 async fn wait_for(counter: &Counter, n: usize) {
-    while counter.0 .0.load(Ordering::Relaxed) < n {
-        tokio::task::yield_now().await;
+    let c = &counter.0;
+    c.target.store(n, Ordering::Release);
+    // The count may have got there before the target was set.
+    if c.messages.load(Ordering::Acquire) < n {
+        c.reached.notified().await;
     }
 }
 
@@ -122,8 +171,8 @@ async fn ping_pong(n: usize) {
 
 async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
     let counter = Counter::default();
-    let (client, server) = pair(config(), config().with_listeners(counter.clone())).await;
-    let base = server.stats().counters.messages_received as usize;
+    let (client, _server) = pair(config(), config().with_listeners(counter.clone())).await;
+    let base = counter.0.messages.load(Ordering::Acquire);
     let cpu0 = cpu_time();
     let t = Instant::now();
     for _ in 0..n {
@@ -132,7 +181,7 @@ async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
     wait_for(&counter, base + n).await;
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_time() - cpu0;
-    let bytes = counter.0 .1.load(Ordering::Relaxed) as f64;
+    let bytes = counter.0.bytes.load(Ordering::Relaxed) as f64;
     println!(
         "{name}: {:.0} messages/s, {:.1} MB/s, {:.1} us CPU per message (both peers, encode+checksum+decode) ({n} messages)",
         n as f64 / secs,
@@ -183,10 +232,26 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
     let run = |part: &str| only.as_deref().map_or(true, |o| o == part);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let shared = !args.iter().any(|a| a == "--split-nodes");
+    let rt = if shared {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        REMOTE.get_or_init(start_remote_node);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .expect("runtime");
+    println!(
+        "layout: {}",
+        if shared {
+            "both peers in one multi-thread runtime"
+        } else {
+            "each peer on its own thread and current-thread runtime, as two nodes (--split-nodes)"
+        }
+    );
     rt.block_on(async {
         let scale = if quick { 20 } else { 1 };
         if run("handshake") {
