@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p dcr-benches --bench peer` (add `-- --pairs N` to change
 //! the idle-pair count, the default being 1000; `-- --split-nodes` to run
-//! each peer on its own thread and runtime instead of both in one).
+//! each peer on its own thread and runtime instead of both in one;
+//! `-- --one-thread` to run both on one thread).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -232,26 +233,31 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
     let run = |part: &str| only.as_deref().map_or(true, |o| o == part);
-    let shared = !args.iter().any(|a| a == "--split-nodes");
-    let rt = if shared {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-    } else {
+    let split = args.iter().any(|a| a == "--split-nodes");
+    let one_thread = args.iter().any(|a| a == "--one-thread");
+    let (rt, layout) = if split {
         REMOTE.get_or_init(start_remote_node);
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    }
-    .expect("runtime");
-    println!(
-        "layout: {}",
-        if shared {
-            "both peers in one multi-thread runtime"
-        } else {
-            "each peer on its own thread and current-thread runtime, as two nodes (--split-nodes)"
-        }
-    );
+        (
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build(),
+            "each peer on its own thread and current-thread runtime, as two nodes (--split-nodes)",
+        )
+    } else if one_thread {
+        (
+            tokio::runtime::Builder::new_current_thread().enable_all().build(),
+            "both peers on one thread: no cross-thread wake-ups, the stack's own cost (--one-thread)",
+        )
+    } else {
+        (
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build(),
+            "both peers in one multi-thread runtime",
+        )
+    };
+    let rt = rt.expect("runtime");
+    println!("layout: {layout}");
     rt.block_on(async {
         let scale = if quick { 20 } else { 1 };
         if run("handshake") {
