@@ -14,6 +14,7 @@
 //! - [`net`]: dialing (directly or through a SOCKS5 proxy) and accepting.
 //! - [`fsm`]: the protocol rules as plain state machines, driven by events
 //!   and a clock, which the peer's tasks only feed.
+#![forbid(unsafe_code)]
 
 pub mod codec;
 pub mod config;

@@ -51,17 +51,24 @@ fuzz_target!(|data: &[u8]| {
         // What the codec still holds is exactly the unfinished frame in
         // hand: the bytes fed since the last whole frame, less its header
         // once that was parsed, and always short of the frame's end.
-        let consumed: usize = frames.iter().map(|(_, p)| MESSAGE_HEADER_SIZE + p.len()).sum();
+        let consumed: usize = frames
+            .iter()
+            .map(|(_, p)| MESSAGE_HEADER_SIZE + p.len())
+            .sum();
         let held = pos - consumed;
         match stream.get(consumed + 16..consumed + 20) {
             Some(len) => {
                 let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-                assert!(held < MESSAGE_HEADER_SIZE + len, "a whole frame was held back");
+                assert!(
+                    held < MESSAGE_HEADER_SIZE + len,
+                    "a whole frame was held back"
+                );
             }
             None => assert!(held < MESSAGE_HEADER_SIZE),
         }
         assert!(
-            buf.len() == held || (held >= MESSAGE_HEADER_SIZE && buf.len() == held - MESSAGE_HEADER_SIZE),
+            buf.len() == held
+                || (held >= MESSAGE_HEADER_SIZE && buf.len() == held - MESSAGE_HEADER_SIZE),
             "buffer holds {} bytes, the frame in hand {held}",
             buf.len()
         );

@@ -12,11 +12,18 @@ pub fn check_round_trip(msg: &Message<'_>, input: &[u8], pver: u32) {
     if let Err(e) = msg.encode(&mut out, pver) {
         // The reference's own asymmetries: it decodes these but refuses to
         // encode them, and so do we.
-        assert!(reference_refuses_to_encode(msg), "a decoded message re-encodes: {e:?}");
+        assert!(
+            reference_refuses_to_encode(msg),
+            "a decoded message re-encodes: {e:?}"
+        );
         assert!(out.is_empty(), "nothing written on a refused encode");
         return;
     }
-    assert_eq!(out.len(), msg.serialized_size(pver), "serialized_size is exact");
+    assert_eq!(
+        out.len(),
+        msg.serialized_size(pver),
+        "serialized_size is exact"
+    );
     let again = Message::decode(msg.command(), &out, pver).expect("re-encoded bytes decode");
     assert_eq!(&again, msg, "decode(encode(m)) == m");
     if is_canonical(msg) {

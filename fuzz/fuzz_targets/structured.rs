@@ -9,9 +9,9 @@ use std::borrow::Cow;
 
 use arbitrary::{Result, Unstructured};
 use dcr_wire::{
-    AddrV2, Block, BlockHeader, GetHeaders, Hash, Headers, Inv, InvType, InvVect, Message, MixDCNet, MixPairReq,
-    MixPairReqUtxo, MixSlotReserve, MixVects, NetAddress, NetAddressV2, OutPoint, Ping, ServiceFlags, Tx, TxIn,
-    TxOut, TxSerType, Version,
+    AddrV2, Block, BlockHeader, GetHeaders, Hash, Headers, Inv, InvType, InvVect, Message,
+    MixDCNet, MixPairReq, MixPairReqUtxo, MixSlotReserve, MixVects, NetAddress, NetAddressV2,
+    OutPoint, Ping, ServiceFlags, Tx, TxIn, TxOut, TxSerType, Version,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -26,13 +26,21 @@ fn bytes(u: &mut Unstructured<'_>, max: usize) -> Result<Cow<'static, [u8]>> {
     Ok(Cow::Owned(u.bytes(n)?.to_vec()))
 }
 
-fn list<T>(u: &mut Unstructured<'_>, max: usize, mut f: impl FnMut(&mut Unstructured<'_>) -> Result<T>) -> Result<Vec<T>> {
+fn list<T>(
+    u: &mut Unstructured<'_>,
+    max: usize,
+    mut f: impl FnMut(&mut Unstructured<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
     let n = u.int_in_range(0..=max)?;
     (0..n).map(|_| f(u)).collect()
 }
 
 fn tx(u: &mut Unstructured<'_>) -> Result<Tx<'static>> {
-    let ser_type = *u.choose(&[TxSerType::Full, TxSerType::NoWitness, TxSerType::OnlyWitness])?;
+    let ser_type = *u.choose(&[
+        TxSerType::Full,
+        TxSerType::NoWitness,
+        TxSerType::OnlyWitness,
+    ])?;
     let inputs = list(u, 4, |u| {
         Ok(TxIn {
             previous_out_point: OutPoint {
@@ -107,7 +115,9 @@ fn header(u: &mut Unstructured<'_>) -> Result<BlockHeader> {
 
 fn message(u: &mut Unstructured<'_>) -> Result<Message<'static>> {
     Ok(match u.int_in_range(0..=10u8)? {
-        0 => Message::Ping(Ping { nonce: u.arbitrary()? }),
+        0 => Message::Ping(Ping {
+            nonce: u.arbitrary()?,
+        }),
         1 => Message::Inv(Inv {
             inv_list: list(u, 20, |u| {
                 Ok(InvVect {
@@ -143,7 +153,11 @@ fn message(u: &mut Unstructured<'_>) -> Result<Message<'static>> {
             })?,
         }),
         7 => {
-            let a = NetAddress::new(std::net::Ipv4Addr::from(u.arbitrary::<[u8; 4]>()?).into(), u.arbitrary()?, ServiceFlags(u.arbitrary()?));
+            let a = NetAddress::new(
+                std::net::Ipv4Addr::from(u.arbitrary::<[u8; 4]>()?).into(),
+                u.arbitrary()?,
+                ServiceFlags(u.arbitrary()?),
+            );
             let mut v = Version::new(a, a, u.arbitrary()?, u.arbitrary()?);
             v.protocol_version = u.arbitrary()?;
             v.disable_relay_tx = u.arbitrary()?;
@@ -215,7 +229,9 @@ fn message(u: &mut Unstructured<'_>) -> Result<Message<'static>> {
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Ok(msg) = message(&mut u) else { return };
-    let Ok(pver) = u.int_in_range(0..=12u32) else { return };
+    let Ok(pver) = u.int_in_range(0..=12u32) else {
+        return;
+    };
     let mut bytes = Vec::new();
     if msg.encode(&mut bytes, pver).is_err() {
         // Refused at this version or over a limit: nothing was written.
@@ -227,8 +243,12 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(back, msg);
 
     // Mutate and decode again.
-    let Ok(op) = u.int_in_range(0..=3u8) else { return };
-    let Ok(at) = u.int_in_range(0..=bytes.len()) else { return };
+    let Ok(op) = u.int_in_range(0..=3u8) else {
+        return;
+    };
+    let Ok(at) = u.int_in_range(0..=bytes.len()) else {
+        return;
+    };
     let Ok(b) = u.arbitrary::<u8>() else { return };
     match op {
         0 if at < bytes.len() => bytes[at] ^= b | 1,

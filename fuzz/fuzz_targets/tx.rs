@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(tx.to_bytes_as(tx.ser_type), raw.bytes());
         assert_eq!(raw.tx_hash(), tx.tx_hash());
         assert_eq!(raw.witness_hash(), tx.witness_hash());
-        for t in [TxSerType::Full, TxSerType::NoWitness, TxSerType::OnlyWitness] {
+        for t in [
+            TxSerType::Full,
+            TxSerType::NoWitness,
+            TxSerType::OnlyWitness,
+        ] {
             assert_eq!(tx.to_bytes_as(t).len(), tx.size_as(t));
         }
     }
