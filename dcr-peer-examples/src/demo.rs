@@ -9,7 +9,7 @@ use dcr_wire::CurrencyNet;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::serve::serve_chain;
+use crate::serve::{serve_chain, serving_config};
 use crate::store::ChainStore;
 use crate::sync::{sync_chain, Progress, SyncReport};
 
@@ -23,16 +23,13 @@ pub struct DemoReport {
 
 /// Node settings for one side of the demo.
 fn node_config(name: &str, chain: Option<&Arc<ChainStore>>) -> Config {
-    let mut c = Config::new(CurrencyNet::SimNet);
+    let mut c = match chain {
+        Some(chain) => serving_config(CurrencyNet::SimNet, name, chain),
+        None => crate::serve::node_config(CurrencyNet::SimNet, name),
+    };
     // Two nodes in one process: each its own nonces, or they would take
     // each other for themselves.
     c.nonces = RecentNonces::new();
-    c.user_agent_name = name.into();
-    c.user_agent_version = env!("CARGO_PKG_VERSION").into();
-    if let Some(chain) = chain {
-        let tip = chain.tip();
-        c.newest_block = Some(Arc::new(move || tip));
-    }
     c
 }
 

@@ -3,12 +3,35 @@
 
 use std::sync::Arc;
 
-use dcr_peer::PeerEvent;
-use dcr_wire::{Block, Headers, Inv, InvType, InvVect, Message, NotFound};
+use dcr_peer::{Config, PeerEvent};
+use dcr_wire::{
+    Block, CurrencyNet, Headers, Inv, InvType, InvVect, Message, NotFound, ServiceFlags,
+};
 use tokio::sync::mpsc;
 use tracing::{debug, info};
 
 use crate::store::ChainStore;
+
+/// Settings for a node of these tools named `name` (its user agent carries
+/// the crate's version).
+pub fn node_config(net: CurrencyNet, name: &str) -> Config {
+    let mut c = Config::new(net);
+    c.user_agent_name = name.into();
+    c.user_agent_version = env!("CARGO_PKG_VERSION").into();
+    c
+}
+
+/// Settings for a node that serves `chain`: its tip is the height it
+/// announces, and it advertises full blocks (`SFNodeNetwork`). Full nodes
+/// require that service of the peers they dial: dcrd drops an outbound
+/// peer without it right after the version exchange.
+pub fn serving_config(net: CurrencyNet, name: &str, chain: &ChainStore) -> Config {
+    let mut c = node_config(net, name);
+    c.services = ServiceFlags::NODE_NETWORK;
+    let tip = chain.tip();
+    c.newest_block = Some(Arc::new(move || tip));
+    c
+}
 
 /// Answers the requests arriving on `events` until every sender is gone.
 /// Block messages wait for queue room, so a slow client slows the server

@@ -19,8 +19,14 @@ fn dcrpeer(args: &[&str]) -> (bool, String, String) {
 /// Starts `dcrpeer listen` on a free loopback port; returns the process and
 /// the address from its first line ("listening on ADDR (simnet), ...").
 fn start_listen() -> (std::process::Child, String) {
+    start_listen_with(&[])
+}
+
+/// [`start_listen`] with more arguments (`--chain DIR`, say).
+fn start_listen_with(extra: &[&str]) -> (std::process::Child, String) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
         .args(["listen", "--bind", "127.0.0.1:0", "--net", "simnet"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -109,6 +115,9 @@ fn connect_and_listen_talk_to_each_other() {
     stop(server);
     assert!(ok, "{err}");
     assert!(line(&out, "user agent").contains("dcrpeer"), "{out}");
+    // A node serving blocks says so: full nodes (dcrd) drop peers they dial
+    // that do not advertise SFNodeNetwork.
+    assert_eq!(line(&out, "services"), "0x1", "{out}");
     assert!(line(&out, "blocks:").starts_with("5 "), "{out}");
     assert!(line(&out, "tip:").contains("height"), "{out}");
     // A wrong network is refused at the first frame.
@@ -153,4 +162,171 @@ fn crawl_finds_a_listening_node() {
     assert!(out.contains(&addr), "{out}");
     assert!(out.contains("/dcrwire:1.0.0/dcrpeer:"), "{out}");
     assert!(out.trim_end().ends_with("1 peers found"), "{out}");
+}
+
+/// A real dcrd node on simnet, started from the binary in `DCRD_BIN`, with
+/// its RPC server on loopback (no TLS) for mining and checking.
+struct Dcrd {
+    process: std::process::Child,
+    p2p: String,
+    rpc: String,
+    _dir: TempDir,
+}
+
+/// A folder removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("dcrpeer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Dcrd {
+    fn start(bin: &str, name: &str, extra: &[String]) -> Dcrd {
+        let dir = TempDir::new(name);
+        let (p2p, rpc) = (
+            format!("127.0.0.1:{}", free_port()),
+            format!("127.0.0.1:{}", free_port()),
+        );
+        let process = Command::new(bin)
+            .arg("--simnet")
+            .arg(format!("--appdata={}", dir.0.display()))
+            .arg(format!("--listen={p2p}"))
+            .arg(format!("--rpclisten={rpc}"))
+            .args(["--rpcuser=u", "--rpcpass=p", "--notls", "--nofilelogging"])
+            .args(["--noseeders", "--nodiscoverip"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dcrd");
+        let node = Dcrd {
+            process,
+            p2p,
+            rpc,
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while node.try_call("getblockcount", "[]").is_none() {
+            assert!(std::time::Instant::now() < deadline, "dcrd did not start");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        node
+    }
+
+    /// One JSON-RPC call over plain HTTP; `None` until the server answers.
+    fn try_call(&self, method: &str, params: &str) -> Option<serde_json::Value> {
+        use std::io::{Read, Write};
+        let body = format!(r#"{{"jsonrpc":"1.0","id":1,"method":"{method}","params":{params}}}"#);
+        let mut conn = std::net::TcpStream::connect(&self.rpc).ok()?;
+        // "u:p" in base64, the credentials given to dcrd above.
+        write!(
+            conn,
+            "POST / HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic dTpw\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.rpc,
+            body.len()
+        )
+        .ok()?;
+        let mut reply = String::new();
+        conn.read_to_string(&mut reply).ok()?;
+        let json: serde_json::Value = serde_json::from_str(reply.split("\r\n\r\n").nth(1)?).ok()?;
+        assert!(json["error"].is_null(), "{method}: {json}");
+        Some(json["result"].clone())
+    }
+
+    fn call(&self, method: &str, params: &str) -> serde_json::Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|| panic!("dcrd RPC {method} failed"))
+    }
+
+    /// (hash, height) of the node's best block.
+    fn best(&self) -> (String, u64) {
+        let b = self.call("getbestblock", "[]");
+        (
+            b["hash"].as_str().unwrap().to_string(),
+            b["height"].as_u64().unwrap(),
+        )
+    }
+}
+
+impl Drop for Dcrd {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Against the reference node itself. Needs a dcrd binary (docs/INTEROP.md
+/// says how one was built here without internet):
+/// `DCRD_BIN=/path/to/dcrd cargo test -p dcr-peer-examples --test cli -- --ignored dcrd`
+///
+/// 1. dcrd mines 20 simnet blocks; `dcrpeer connect` handshakes with it,
+///    syncs the headers to its tip and fetches and checks the last 5 blocks.
+/// 2. `dcrpeer listen` serves those blocks (read from dcrd over RPC) to a
+///    second, empty dcrd, which syncs and fully validates every one of them.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_syncs_from_us_and_we_sync_from_dcrd() {
+    let bin = std::env::var("DCRD_BIN").expect("DCRD_BIN: the path of a dcrd binary");
+    // A simnet address from dcrd's own tests to pay the mined coins to.
+    let mining = vec![
+        "--miningaddr=Ssn23a3rJaCUxjqXiVSNwU6FxV45sLkiFpz".to_string(),
+        "--allowunsyncedmining".to_string(),
+    ];
+    let miner = Dcrd::start(&bin, "miner", &mining);
+    miner.call("generate", "[20]");
+    let (tip, height) = miner.best();
+    assert_eq!(height, 20);
+
+    let (ok, out, err) = dcrpeer(&["connect", &miner.p2p, "--net", "simnet", "--blocks", "5"]);
+    assert!(ok, "{err}");
+    assert!(line(&out, "user agent").contains("dcrd"), "{out}");
+    assert!(line(&out, "protocol").starts_with("12 "), "{out}");
+    assert!(line(&out, "headers:").starts_with("20 "), "{out}");
+    assert_eq!(line(&out, "tip:"), format!("{tip} (height 20)"), "{out}");
+    assert!(line(&out, "blocks:").starts_with("5 "), "{out}");
+
+    // The chain as dcrd stores it, in the `[u32 LE length][block]` records
+    // that `listen --chain` reads.
+    let chain = TempDir::new("chain");
+    let mut records = Vec::new();
+    for h in 0..=height {
+        let hash = miner.call("getblockhash", &format!("[{h}]"));
+        let raw = miner.call("getblock", &format!("[{hash}, false]"));
+        let raw = hex::decode(raw.as_str().unwrap()).unwrap();
+        records.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+        records.extend_from_slice(&raw);
+    }
+    std::fs::write(chain.0.join("chain.bin"), records).unwrap();
+    let (server, addr) = start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
+    let follower = Dcrd::start(&bin, "follower", &[format!("--connect={addr}")]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while follower.best() != (tip.clone(), height) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second dcrd did not sync from us: at {:?}",
+            follower.best()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    stop(server);
 }

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dcr_peer::{Config, Peer, PeerEvent, PeerStats};
+use dcr_peer::{Peer, PeerEvent, PeerStats};
 use dcr_peer_examples::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_peer_examples::demo::run_demo;
 use dcr_peer_examples::jsonio::{decode_json, encode_json, Input};
-use dcr_peer_examples::serve::serve_chain;
+use dcr_peer_examples::serve::{node_config, serve_chain, serving_config};
 use dcr_peer_examples::store::ChainStore;
 use dcr_peer_examples::sync::{fetch_blocks, sync_headers, Progress};
 use dcr_wire::{pver, Command, CurrencyNet, Hash};
@@ -272,9 +272,7 @@ async fn connect(args: &[String]) -> Result<(), String> {
     let target = o.positional.first().ok_or("connect needs HOST[:PORT]")?;
     let target = with_default_port(target, net);
     let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
-    let mut cfg = Config::new(net);
-    cfg.user_agent_name = "dcrpeer".into();
-    cfg.user_agent_version = env!("CARGO_PKG_VERSION").into();
+    let mut cfg = node_config(net, "dcrpeer");
     cfg.events = Some(tx);
     if let Some(proxy) = o.value("--proxy") {
         cfg.proxy = Some(proxy.trim_start_matches("socks5://").to_string());
@@ -373,12 +371,8 @@ async fn listen(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, rx) = mpsc::channel(1024);
-    let mut cfg = Config::new(net);
-    cfg.user_agent_name = "dcrpeer".into();
-    cfg.user_agent_version = env!("CARGO_PKG_VERSION").into();
+    let mut cfg = serving_config(net, "dcrpeer", &chain);
     cfg.events = Some(tx);
-    let tip = chain.tip();
-    cfg.newest_block = Some(Arc::new(move || tip));
     println!(
         "listening on {local} ({}), serving {} blocks; Ctrl-C to stop",
         net.name(),
@@ -414,13 +408,6 @@ fn resolve(target: &str, net: CurrencyNet) -> Result<std::net::SocketAddr, Strin
         .ok_or_else(|| format!("{target}: no address"))
 }
 
-fn user_config(net: CurrencyNet) -> Config {
-    let mut cfg = Config::new(net);
-    cfg.user_agent_name = "dcrpeer".into();
-    cfg.user_agent_version = env!("CARGO_PKG_VERSION").into();
-    cfg
-}
-
 async fn crawl(args: &[String]) -> Result<(), String> {
     let o = Opts::parse(args, &[], &["--seed", "--net", "--max", "--duration"])?;
     let net = o.net(CurrencyNet::MainNet)?;
@@ -436,7 +423,7 @@ async fn crawl(args: &[String]) -> Result<(), String> {
     );
     let rows = dcr_peer::connmgr::crawl(
         seed,
-        user_config(net),
+        node_config(net, "dcrpeer"),
         max,
         Duration::from_secs(secs),
         Duration::from_secs(secs.min(15)),
@@ -470,7 +457,7 @@ async fn node(args: &[String]) -> Result<(), String> {
             .map(|w| w[1].as_str())
             .collect()
     };
-    let mut cfg = dcr_peer::connmgr::ManagerConfig::new(user_config(net));
+    let mut cfg = dcr_peer::connmgr::ManagerConfig::new(node_config(net, "dcrpeer"));
     cfg.target_outbound = o.number("--target", 8)?;
     for c in values("--connect") {
         cfg.persistent.push(resolve(c, net)?);
