@@ -2,14 +2,17 @@
 //! (block and transaction hashes, merkle nodes, the frame checksum).
 //!
 //! Written here rather than taken from `blake-hash` because hashing bounds
-//! the peer's block throughput: that crate ran at about half the reference's
-//! speed on the same machine (BENCHMARKS.md has the figures). Two things make
-//! this one faster: the compression function is fully unrolled with the
-//! message schedule resolved at compile time, and the streaming hasher only
-//! buffers the bytes that do not fill a whole block, so hashing a
-//! transaction prefix straight from its received bytes copies at most 63
-//! bytes. On x86-64 a vectorised compression (four G functions at a time) is
-//! chosen at run time when the CPU has SSSE3 and SSE4.1.
+//! the peer's block throughput, and that crate ran well below the
+//! reference's own implementation on the same machine (BENCHMARKS.md has
+//! both, measured in one sitting). The speed comes from the vectorised
+//! compression for x86-64 (SSSE3 and SSE4.1, in AVX encoding where the CPU
+//! has it), chosen at run time and laid out for the latency of the G chain
+//! (see `sse41`). The streaming hasher compresses whole blocks straight from
+//! its input and buffers only a trailing partial block, so hashing a
+//! transaction prefix from its received bytes copies at most 63 bytes. The
+//! portable compression, plain Rust for every target, is unrolled with the
+//! message schedule resolved at compile time; it runs at about
+//! `blake-hash`'s speed.
 
 /// The initial chaining value (the same words as SHA-256's).
 const IV: [u32; 8] = [

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use crate::blake::Blake256;
 
-/// Size of a [`Hash`] in bytes.
+/// Size of a [`Hash`](struct@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
 
 /// A 32-byte hash, stored in wire order.
