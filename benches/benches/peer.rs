@@ -50,15 +50,16 @@ fn start_remote_node() -> tokio::runtime::Handle {
 async fn pair(a: Config, b: Config) -> (Peer, Peer) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let accept = async move {
-        // The listener is registered with the runtime that polls it.
-        let listener =
-            TcpListener::from_std(listener.into_std().expect("std listener")).expect("listener");
-        dcr_peer::net::accept(&listener, b).await
-    };
     let server = match REMOTE.get() {
-        Some(remote) => remote.spawn(accept),
-        None => tokio::spawn(accept),
+        Some(remote) => {
+            // The listener must be registered with the runtime that polls it.
+            let listener = listener.into_std().expect("std listener");
+            remote.spawn(async move {
+                let listener = TcpListener::from_std(listener).expect("listener");
+                dcr_peer::net::accept(&listener, b).await
+            })
+        }
+        None => tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await }),
     };
     let client = dcr_peer::net::connect(&addr, a).await.expect("connect");
     (client, server.await.expect("join").expect("accept"))
@@ -110,8 +111,11 @@ impl Listeners for Counter {
     fn on_read(&self, _: &Peer, bytes: usize, _: dcr_peer::wire::Command) {
         let c = &self.0;
         c.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-        let n = c.messages.fetch_add(1, Ordering::AcqRel) + 1;
-        if n == c.target.load(Ordering::Acquire) {
+        // SeqCst here and in `wait_for`: each side writes one atomic and
+        // then reads the other's, and only a single total order guarantees
+        // that at least one of them sees the other's write (no lost wake-up).
+        let n = c.messages.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == c.target.load(Ordering::SeqCst) {
             c.reached.notify_one();
         }
     }
@@ -119,9 +123,9 @@ impl Listeners for Counter {
 
 async fn wait_for(counter: &Counter, n: usize) {
     let c = &counter.0;
-    c.target.store(n, Ordering::Release);
+    c.target.store(n, Ordering::SeqCst);
     // The count may have got there before the target was set.
-    if c.messages.load(Ordering::Acquire) < n {
+    if c.messages.load(Ordering::SeqCst) < n {
         c.reached.notified().await;
     }
 }

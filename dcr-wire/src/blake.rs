@@ -311,6 +311,7 @@ mod sse41 {
     /// Safe entry point: only installed by `compress_fn` after the CPU was
     /// found to have SSSE3 and SSE4.1.
     pub(super) fn compress(h: &mut [u32; 8], blocks: &[u8], t: u64) {
+        debug_assert!(is_x86_feature_detected!("ssse3") && is_x86_feature_detected!("sse4.1"));
         // SAFETY: `compress_fn` checked both target features at run time,
         // and `compress_sse41` reads only whole blocks inside `blocks`.
         unsafe { compress_sse41(h, blocks, t) }
@@ -319,6 +320,7 @@ mod sse41 {
     /// Safe entry point: only installed by `compress_fn` after the CPU was
     /// found to have SSSE3, SSE4.1 and AVX (and the OS to save its state).
     pub(super) fn compress_vex(h: &mut [u32; 8], blocks: &[u8], t: u64) {
+        debug_assert!(is_x86_feature_detected!("avx"));
         // SAFETY: as above, with AVX checked too.
         unsafe { compress_avx(h, blocks, t) }
     }
@@ -583,6 +585,43 @@ mod tests {
                         "{name}: length {len} split at {cut}"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn vector_compressions_run_where_the_cpu_has_them() {
+        // The vector paths must not be skipped silently on a machine that
+        // can run them (CI's included).
+        let names: Vec<&str> = compressions().iter().map(|c| c.0).collect();
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("sse4.1") {
+            assert!(names.contains(&"sse4.1"), "{names:?}");
+            if std::arch::is_x86_feature_detected!("avx") {
+                assert!(names.contains(&"avx"), "{names:?}");
+            }
+        }
+        println!("compressions checked: {names:?}");
+    }
+
+    #[test]
+    fn counters_past_32_bits_agree() {
+        // Messages over 512 MiB carry the counter's high word; too long to
+        // hash in a test, so each compression is called at such counters
+        // directly and checked against the portable one.
+        let blocks: Vec<u8> = (0..4 * BLOCK as u32).map(|i| (i * 7 + 3) as u8).collect();
+        for t in [
+            1u64 << 32,
+            (1 << 32) - 512,
+            u64::MAX - 511,
+            u64::MAX - 4 * 512,
+        ] {
+            let mut want = IV;
+            compress_portable(&mut want, &blocks, t);
+            for (name, compress) in compressions() {
+                let mut got = IV;
+                compress(&mut got, &blocks, t);
+                assert_eq!(got, want, "{name} at counter {t:#x}");
             }
         }
     }
