@@ -303,6 +303,20 @@ mod tests {
     }
 
     #[test]
+    fn secrets_refuse_to_encode_an_overlong_field() {
+        let m = Message::MixSecrets(MixSecrets {
+            slot_reserve_msgs: vec![Cow::Owned(vec![0; MAX_MIX_FIELD_VAL_LEN as usize + 1])],
+            ..MixSecrets::default()
+        });
+        let mut buf = Vec::new();
+        assert_eq!(
+            m.encode(&mut buf, pver::MIX).unwrap_err().kind(),
+            ErrorKind::VarBytesTooLong
+        );
+        assert!(buf.is_empty());
+    }
+
+    #[test]
     fn below_mix_version_refused() {
         let e = Error::from(MixFactoredPoly::decode(&[0; 200], 9).unwrap_err());
         assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);

@@ -11,8 +11,8 @@ use super::{fixed, invalid, mix_payload, own, Fixed};
 use crate::error::{Error, ErrorKind};
 use crate::msg::{OutPoint, TxOut};
 use crate::primitives::{
-    ascii_var_string, fail, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int, u16_le,
-    u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
+    ascii_var_string, check_count, fail, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
+    u16_le, u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 
 /// Longest script class name.
@@ -79,14 +79,7 @@ impl<'a> MixPairReqUtxo<'a> {
                 MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN,
             ),
         ] {
-            if len as u64 > max {
-                return Err(Error::limit(
-                    ErrorKind::VarBytesTooLong,
-                    field,
-                    len as u64,
-                    max,
-                ));
-            }
+            check_count(len as u64, max, ErrorKind::VarBytesTooLong, field)?;
         }
         Ok(())
     }
@@ -237,30 +230,24 @@ impl<'a> MixPairReq<'a> {
     /// The reference's encode checks, plus the ones that keep what we write
     /// decodable (negative amounts).
     fn check(&self) -> Result<(), Error> {
-        let len = self.script_class.len() as u64;
-        if len > MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN {
-            return Err(Error::limit(
-                ErrorKind::MixPairReqScriptClassTooLong,
-                "script class",
-                len,
-                MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN,
-            ));
-        }
+        check_count(
+            self.script_class.len() as u64,
+            MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN,
+            ErrorKind::MixPairReqScriptClassTooLong,
+            "script class",
+        )?;
         if !is_strict_ascii(self.script_class.as_bytes()) {
             return Err(Error::invalid(
                 ErrorKind::MalformedStrictString,
                 "script class is not strict ASCII",
             ));
         }
-        let n = self.utxos.len() as u64;
-        if n > MAX_MIX_PAIR_REQ_UTXOS {
-            return Err(Error::limit(
-                ErrorKind::TooManyMixPairReqUTXOs,
-                "pair request UTXOs",
-                n,
-                MAX_MIX_PAIR_REQ_UTXOS,
-            ));
-        }
+        check_count(
+            self.utxos.len() as u64,
+            MAX_MIX_PAIR_REQ_UTXOS,
+            ErrorKind::TooManyMixPairReqUTXOs,
+            "pair request UTXOs",
+        )?;
         self.utxos.iter().try_for_each(MixPairReqUtxo::check)?;
         if self.mix_amount < 0 || self.input_value < 0 {
             return Err(invalid("negative amount"));
@@ -402,6 +389,12 @@ mod tests {
         assert_eq!(
             m.encode(&mut buf, 10).unwrap_err().kind(),
             ErrorKind::VarBytesTooLong
+        );
+        m.utxos[0].signature = Cow::Owned(vec![0; 64]);
+        m.utxos = vec![m.utxos[0].clone(); MAX_MIX_PAIR_REQ_UTXOS as usize + 1];
+        assert_eq!(
+            m.encode(&mut buf, 10).unwrap_err().kind(),
+            ErrorKind::TooManyMixPairReqUTXOs
         );
         assert!(buf.is_empty(), "nothing written on a refused encode");
     }

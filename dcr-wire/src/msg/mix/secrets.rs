@@ -12,7 +12,7 @@ use super::{
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::primitives::{
-    list, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
+    check_count, list, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 
 /// `mixsecrets`.
@@ -66,17 +66,13 @@ impl<'a> MixSecrets<'a> {
         if self.slot_reserve_msgs.len() as u64 > MAX_MIX_MCOUNT {
             return Err(invalid("too many slot reservation messages"));
         }
-        if let Some(v) = self
-            .slot_reserve_msgs
-            .iter()
-            .find(|v| v.len() as u64 > MAX_MIX_FIELD_VAL_LEN)
-        {
-            return Err(Error::limit(
-                ErrorKind::VarBytesTooLong,
-                "slot reservation mixed message",
+        for v in &self.slot_reserve_msgs {
+            check_count(
                 v.len() as u64,
                 MAX_MIX_FIELD_VAL_LEN,
-            ));
+                ErrorKind::VarBytesTooLong,
+                "slot reservation mixed message",
+            )?;
         }
         self.dc_net_msgs.check()
     }
