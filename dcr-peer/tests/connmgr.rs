@@ -69,16 +69,6 @@ impl Node {
     }
 }
 
-async fn until(mut f: impl FnMut() -> bool) {
-    tokio::time::timeout(LIMIT, async {
-        while !f() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("condition not reached in time")
-}
-
 async fn peers_of(m: &ConnManager) -> Vec<dcr_peer::PeerStats> {
     m.peers().await.unwrap()
 }
@@ -301,17 +291,11 @@ fn rand_nonce() -> u64 {
         .as_nanos() as u64
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_with_fifty_peers() {
     let _one = ONE_AT_A_TIME.lock().await;
     let fds = open_fds();
-    let tasks = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
+    let tasks = alive_tasks();
     let mut nodes = Vec::new();
     for _ in 0..50 {
         nodes.push(Node::start("127.0.0.1:0").await);
@@ -338,25 +322,12 @@ async fn graceful_shutdown_with_fifty_peers() {
     }
     drop(m);
     // Sockets and tasks are released asynchronously: give them a moment.
-    let settled = tokio::time::timeout(LIMIT, async {
-        loop {
-            let after = tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks();
-            if open_fds() <= fds && after <= tasks {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
+    let settled = eventually(|| open_fds() <= fds && alive_tasks() <= tasks).await;
     assert!(
-        settled.is_ok(),
+        settled,
         "fds {fds} before, {} after; tasks {tasks} before, {} after",
         open_fds(),
-        tokio::runtime::Handle::current()
-            .metrics()
-            .num_alive_tasks()
+        alive_tasks()
     );
 }
 

@@ -95,10 +95,6 @@ impl Peak {
     }
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn addr_flood_costs_bounded_memory() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -121,13 +117,7 @@ async fn addr_flood_costs_bounded_memory() {
         raw.feed(&v2).await.unwrap();
     }
     SinkExt::<&Message<'_>>::flush(&mut raw).await.unwrap();
-    tokio::time::timeout(LIMIT, async {
-        while peer.stats().counters.messages_received < 10_002 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("all addrv2 messages read");
+    received(&peer, 10_002).await;
     let grown = peak.finish();
     assert!(peer.is_connected());
     assert!(
@@ -146,13 +136,7 @@ async fn inv_flood_cannot_grow_the_known_filter() {
     for batch in 0..200u32 {
         raw.send(&inv_of(batch * 1000, 1000)).await.unwrap();
     }
-    tokio::time::timeout(LIMIT, async {
-        while peer.stats().counters.messages_received < 202 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("all inv read");
+    received(&peer, 202).await;
     let grown = peak.finish();
     assert_eq!(peer.stats().known_inventory, 1000);
     // 200,000 announced hashes (6.4 MB on the wire) leave a filter of 1000.
@@ -324,9 +308,7 @@ async fn many_peers_come_and_go_without_leaks() {
     b.wait_for_disconnect().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let fds = open_fds();
-    let tasks = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
+    let tasks = alive_tasks();
     let heap = live();
 
     let mut peers = Vec::with_capacity(2 * pairs);
@@ -365,21 +347,9 @@ async fn many_peers_come_and_go_without_leaks() {
     }
     drop(peers);
     // Sockets and tasks are released asynchronously: give them a moment.
-    let _ = tokio::time::timeout(LIMIT, async {
-        loop {
-            let t = tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks();
-            if open_fds() <= fds && t <= tasks && live() - heap < MIB {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
-    let tasks_after = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
+    // Each count is then asserted on its own, for a message that says which.
+    eventually(|| open_fds() <= fds && alive_tasks() <= tasks && live() - heap < MIB).await;
+    let tasks_after = alive_tasks();
     assert!(
         tasks_after <= tasks,
         "tasks: {tasks} before, {tasks_after} after"

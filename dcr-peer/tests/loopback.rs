@@ -234,13 +234,7 @@ async fn known_inventory_filter_stays_bounded_under_an_inv_flood() {
             .await
             .unwrap();
     }
-    tokio::time::timeout(LIMIT, async {
-        while peer.stats().counters.messages_received < 22 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .unwrap();
+    received(&peer, 22).await;
     assert_eq!(peer.stats().known_inventory, 500);
     assert!(peer.is_known_inventory(&iv(19_999)));
     assert!(!peer.is_known_inventory(&iv(0)));

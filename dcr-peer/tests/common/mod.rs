@@ -17,6 +17,42 @@ use tokio_util::codec::Framed;
 
 pub const NET: CurrencyNet = CurrencyNet::SimNet;
 
+/// How long the waiting helpers below wait before giving up.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Polls `f` every 10 ms until it holds; false if [`WAIT`] passes first.
+pub async fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    tokio::time::timeout(WAIT, async {
+        while !f() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Waits until `f` holds; the test fails if [`WAIT`] passes first.
+pub async fn until(f: impl FnMut() -> bool) {
+    assert!(eventually(f).await, "condition not reached in time");
+}
+
+/// Waits until `peer` has read at least `n` messages (handshake included).
+pub async fn received(peer: &Peer, n: u64) {
+    until(|| peer.stats().counters.messages_received >= n).await;
+}
+
+/// File descriptors this process has open.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// Tasks alive on the current tokio runtime.
+pub fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
 /// A config for one node of a test: its own nonce set, so two nodes in one
 /// process do not take each other for themselves.
 pub fn config() -> Config {
