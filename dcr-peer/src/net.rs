@@ -1,19 +1,27 @@
 //! Dialing and accepting peers: TCP directly or through a SOCKS5 proxy,
 //! and an accept loop that keeps going whatever one connection does.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tracing::{debug, warn};
 
 use crate::config::Config;
 use crate::error::PeerError;
 use crate::peer::Peer;
 
-/// Time allowed to open a TCP connection (the reference's dial timeout).
+/// Time allowed to open a TCP connection (the reference's dial timeout),
+/// and, through a proxy, for the proxy's SOCKS5 exchange as well.
 pub const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Inbound connections [`serve`] handles at once before their peers are
+/// taken: about 37 KiB each while a handshake runs (measured), so a flood
+/// of silent connections costs at most ~5 MiB; further ones wait in the
+/// kernel's accept queue.
+pub const MAX_PENDING_INBOUND: usize = 128;
 
 /// Connects to `addr` (`host:port`), through [`Config::proxy`] when set,
 /// and runs the outbound handshake.
@@ -24,7 +32,12 @@ pub async fn connect(addr: &str, config: Config) -> Result<Peer, PeerError> {
             let stream = dial(proxy).await?;
             let proxy_addr = stream.peer_addr()?;
             let (host, port) = split_host_port(addr)?;
-            let stream = socks5_connect(stream, &host, port).await?;
+            // A proxy that stalls (or Tor waiting on a dead remote) must not
+            // hold the dial forever.
+            let stream =
+                tokio::time::timeout(DEFAULT_DIAL_TIMEOUT, socks5_connect(stream, &host, port))
+                    .await
+                    .map_err(|_| PeerError::ConnectTimeout)??;
             // Where the remote's address is a name, the version message
             // carries the proxy's address, which it then masks.
             let remote = addr.parse().unwrap_or(proxy_addr);
@@ -47,12 +60,18 @@ async fn dial(addr: &str) -> Result<TcpStream, PeerError> {
     }
 }
 
+/// `host:port`, `v4:port` or `[v6]:port` split; a bare IPv6 address (no
+/// brackets, so no port) is refused rather than cut at its last colon.
 fn split_host_port(addr: &str) -> Result<(String, u16), PeerError> {
+    if let Ok(sa) = addr.parse::<std::net::SocketAddr>() {
+        return Ok((sa.ip().to_string(), sa.port()));
+    }
     let bad = || PeerError::Proxy(format!("address {addr:?} is not host:port"));
     let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
-    let port = port.parse().map_err(|_| bad())?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    Ok((host.to_string(), port))
+    if host.contains(':') {
+        return Err(bad());
+    }
+    Ok((host.to_string(), port.parse().map_err(|_| bad())?))
 }
 
 /// The SOCKS5 CONNECT exchange (RFC 1928, no authentication) on a stream
@@ -124,10 +143,20 @@ pub async fn accept(listener: &TcpListener, config: Config) -> Result<Peer, Peer
 /// Accepts connections on `listener` until the returned receiver is
 /// dropped, each handshake in its own task, and hands out the peers that
 /// complete it. A failing connection is logged and never stops the loop.
+/// At most [`MAX_PENDING_INBOUND`] connections are in hand at once (in
+/// their handshake, or done and waiting to be taken).
 pub fn serve(listener: TcpListener, config: Config) -> mpsc::Receiver<Peer> {
     let (tx, rx) = mpsc::channel(64);
+    let pending = Arc::new(Semaphore::new(MAX_PENDING_INBOUND));
     tokio::spawn(async move {
         loop {
+            let permit = tokio::select! {
+                _ = tx.closed() => return,
+                p = pending.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+            };
             let accepted = tokio::select! {
                 _ = tx.closed() => return,
                 r = listener.accept() => r,
@@ -153,8 +182,88 @@ pub fn serve(listener: TcpListener, config: Config) -> mpsc::Receiver<Peer> {
                     }
                     Err(e) => debug!(%addr, error = %e, "inbound handshake failed"),
                 }
+                drop(permit);
             });
         }
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_forms() {
+        let ok = |a: &str| split_host_port(a).unwrap();
+        assert_eq!(ok("example.org:9108"), ("example.org".to_string(), 9108));
+        assert_eq!(ok("10.0.0.1:9108"), ("10.0.0.1".to_string(), 9108));
+        assert_eq!(ok("[::1]:9108"), ("::1".to_string(), 9108));
+        for bad in ["::1", "fe80::1:9108", "example.org", "example.org:x", ":"] {
+            assert!(split_host_port(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A one-connection SOCKS5 proxy that answers the method selection and
+    /// then replies to the CONNECT with `reply` (nothing if empty).
+    async fn fake_proxy(reply: Vec<u8>) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut hello = [0u8; 3];
+            s.read_exact(&mut hello).await.unwrap();
+            s.write_all(&[5, 0]).await.unwrap();
+            // CONNECT to a name: 5 1 0 3, length, name, port.
+            let mut head = [0u8; 5];
+            s.read_exact(&mut head).await.unwrap();
+            let mut rest = vec![0u8; usize::from(head[4]) + 2];
+            s.read_exact(&mut rest).await.unwrap();
+            s.write_all(&reply).await.unwrap();
+            // Hold the connection open until the client gives up.
+            let _ = s.read(&mut [0u8; 1]).await;
+        });
+        addr
+    }
+
+    async fn through(reply: Vec<u8>) -> Result<TcpStream, PeerError> {
+        let proxy = fake_proxy(reply).await;
+        let s = TcpStream::connect(&proxy).await.unwrap();
+        socks5_connect(s, "node.example", 9108).await
+    }
+
+    #[tokio::test]
+    async fn socks5_replies() {
+        // Success with a bound address given as a name: its bytes skipped.
+        let mut ok = vec![5, 0, 0, 3, 4];
+        ok.extend_from_slice(b"host");
+        ok.extend_from_slice(&[0x23, 0x94]);
+        assert!(through(ok).await.is_ok());
+        // The proxy could not connect (code 5: refused).
+        let refused = through(vec![5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+        assert!(
+            matches!(&refused, Err(PeerError::Proxy(m)) if m.contains("code 5")),
+            "{refused:?}"
+        );
+        // Not SOCKS5, and an unknown address type.
+        assert!(matches!(
+            through(vec![4, 0, 0, 1]).await,
+            Err(PeerError::Proxy(_))
+        ));
+        assert!(matches!(
+            through(vec![5, 0, 0, 9]).await,
+            Err(PeerError::Proxy(_))
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_proxy_times_out() {
+        // The proxy takes the CONNECT and never answers it; the paused clock
+        // jumps to the deadline as soon as everything waits.
+        let proxy = fake_proxy(Vec::new()).await;
+        let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
+        cfg.proxy = Some(proxy);
+        let r = connect("node.example:9108", cfg).await;
+        assert!(matches!(r, Err(PeerError::ConnectTimeout)), "{:?}", r.err());
+    }
 }
