@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use dcr_wire::msg::addr::{MAX_ADDR_PER_MSG, MAX_ADDR_PER_V2_MSG};
 use dcr_wire::{
-    encode_frame, pver, Addr, AddrV2, Command, GetBlocks, GetData, GetHeaders, Hash, Inv, InvVect,
-    Message, NetAddress, NetAddressV2, Ping, Reject, Version, MESSAGE_HEADER_SIZE,
+    pver, Addr, AddrV2, Command, GetBlocks, GetData, GetHeaders, Hash, Inv, InvVect, Message,
+    NetAddress, NetAddressV2, Ping, Reject, Version,
 };
 use rand::seq::SliceRandom;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -85,9 +85,8 @@ pub(crate) fn encode_frame_bytes(
     net: dcr_wire::CurrencyNet,
     pv: u32,
 ) -> Result<Bytes, dcr_wire::Error> {
-    let mut buf = BytesMut::with_capacity(MESSAGE_HEADER_SIZE + msg.serialized_size(pv));
-    encode_frame(msg, net, pv, &mut buf)?;
-    Ok(buf.freeze())
+    // The vector is exactly sized; turning it into `Bytes` copies nothing.
+    dcr_wire::frame_to_vec(msg, net, pv).map(Bytes::from)
 }
 
 /// Records a ping we sent at `now` (keep-alive or pushed): its nonce and
@@ -261,12 +260,14 @@ impl Peer {
 
     /// The remote's address as we tell it in our version: unroutable when
     /// the connection is to our proxy (so the proxy's address is not
-    /// leaked), else as the host-to-address hook maps it.
+    /// leaked), or when the proxy is given by name and so cannot be told
+    /// apart (the reference errs on the same side), else as the
+    /// host-to-address hook maps it.
     fn remote_ip_for_version(&self) -> IpAddr {
         let c = &self.inner.config;
         let ip = self.inner.addr.ip();
         if let Some(proxy) = &c.proxy {
-            if proxy.parse::<SocketAddr>().is_ok_and(|p| p.ip() == ip) {
+            if proxy.parse::<SocketAddr>().map_or(true, |p| p.ip() == ip) {
                 return IpAddr::V4(Ipv4Addr::UNSPECIFIED);
             }
         }

@@ -328,7 +328,6 @@ async fn deliver_event(peer: &Peer, frame: &RawFrame) -> Result<(), DisconnectRe
 async fn write_task<S: AsyncWrite>(peer: Peer, mut writer: Writer<S>, mut q: Queues) {
     let cancel = peer.inner.cancel.clone();
     let base = peer.inner.config.write_timeout;
-    let mut written: Vec<Outgoing> = Vec::new();
     loop {
         let out = tokio::select! {
             biased;
@@ -340,10 +339,12 @@ async fn write_task<S: AsyncWrite>(peer: Peer, mut writer: Writer<S>, mut q: Que
         let limit = base + Duration::from_secs((out.frame.len() / WRITE_BYTES_PER_SEC) as u64);
         let result = tokio::select! {
             _ = cancel.cancelled() => break,
-            r = timeout(limit, write_one(&mut writer, &out, q.prio_rx.is_empty() && q.send_rx.is_empty())) => r,
+            // Flushed when nothing else waits, or when someone waits to
+            // hear that this frame reached the kernel.
+            r = timeout(limit, write_one(&mut writer, &out, out.done.is_some() || (q.prio_rx.is_empty() && q.send_rx.is_empty()))) => r,
         };
         match result {
-            Ok(Ok(flushed)) => {
+            Ok(Ok(())) => {
                 debug!(command = %out.command, bytes = out.frame.len(), "sent");
                 count_write(&peer, out.frame.len(), out.command);
                 if let Some(req) = &out.request {
@@ -354,14 +355,9 @@ async fn write_task<S: AsyncWrite>(peer: Peer, mut writer: Writer<S>, mut q: Que
                         break;
                     }
                 }
-                written.push(out);
-                if flushed {
-                    // The bytes are with the kernel: tell whoever waits.
-                    for o in written.drain(..) {
-                        if let Some(done) = o.done {
-                            let _ = done.send(Ok(()));
-                        }
-                    }
+                // Flushed above: the bytes are with the kernel.
+                if let Some(done) = out.done {
+                    let _ = done.send(Ok(()));
                 }
             }
             Ok(Err(e)) => {
@@ -379,9 +375,8 @@ async fn write_task<S: AsyncWrite>(peer: Peer, mut writer: Writer<S>, mut q: Que
     let reason = peer
         .disconnect_reason()
         .unwrap_or(DisconnectReason::Requested);
-    for o in written
+    for o in drain(&mut q.prio_rx)
         .into_iter()
-        .chain(drain(&mut q.prio_rx))
         .chain(drain(&mut q.send_rx))
     {
         if let Some(done) = o.done {
@@ -400,18 +395,17 @@ fn drain(rx: &mut mpsc::Receiver<Outgoing>) -> Vec<Outgoing> {
     v
 }
 
-/// Writes a frame, flushing when nothing else is waiting. Returns whether
-/// it flushed.
+/// Writes a frame, and flushes the buffer to the socket if `flush`.
 async fn write_one<S: AsyncWrite>(
     writer: &mut Writer<S>,
     out: &Outgoing,
-    idle: bool,
-) -> std::io::Result<bool> {
+    flush: bool,
+) -> std::io::Result<()> {
     writer.write_all(&out.frame).await?;
-    if idle {
+    if flush {
         writer.flush().await?;
     }
-    Ok(idle)
+    Ok(())
 }
 
 // ---- queue handling ---------------------------------------------------------------

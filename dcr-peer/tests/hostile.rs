@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{frame_to_vec, Message, Ping, VerAck, MESSAGE_HEADER_SIZE};
-use dcr_peer::{DisconnectReason, HandshakeError, PeerError};
+use dcr_peer::{DisconnectReason, FrameCodec, HandshakeError, PeerError};
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::codec::Framed;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -112,4 +114,37 @@ async fn verack_before_version() {
         ),
         "{r:?}"
     );
+}
+
+/// The address we tell the remote it has: masked when the connection may be
+/// our proxy's (its IP, or a proxy given by name), as the reference does.
+#[tokio::test]
+async fn version_masks_the_remote_address_behind_a_proxy() {
+    for (proxy, masked) in [
+        ("proxy.invalid:9050", true),
+        ("127.0.0.1:9050", true),
+        ("10.9.9.9:9050", false),
+    ] {
+        let mut server = config();
+        server.proxy = Some(proxy.to_string());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+        let mut raw = Framed::new(
+            TcpStream::connect(addr).await.unwrap(),
+            FrameCodec::new(NET, 12),
+        );
+        raw.send(&Message::Version(raw_version(12, 7)))
+            .await
+            .unwrap();
+        let Some(Message::Version(v)) = next_message(&mut raw).await else {
+            panic!("no version from the server");
+        };
+        let want: std::net::IpAddr = if masked {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        };
+        assert_eq!(v.addr_you.ip.to_canonical(), want, "proxy {proxy}");
+    }
 }

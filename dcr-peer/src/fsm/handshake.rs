@@ -2,9 +2,10 @@
 //!
 //! Outbound: we send our version; read theirs; read their verack; send
 //! ours. Inbound: read their version; send our version and a verack; read
-//! their verack. Below protocol version 12 the reference tolerates up to
-//! three other messages before the verack (they are delivered after the
-//! handshake); from 12 the verack must come next.
+//! their verack. Below protocol version 12 the reference tolerates other
+//! messages before the verack as long as the verack is among the first
+//! three messages after the version, so at most two others (they are
+//! delivered after the handshake); from 12 the verack must come next.
 //!
 //! The machine decides; the caller sends what it returns and keeps delayed
 //! frames. The negotiated version is the lower of ours and theirs, a version
@@ -17,8 +18,9 @@ use dcr_wire::{pver, Message, ServiceFlags, Version};
 /// The oldest protocol version we talk to (the reference's requirement).
 pub const MIN_ACCEPTED_PROTOCOL_VERSION: u32 = pver::REMOVE_REJECT;
 
-/// How many other messages may precede the verack below version 12.
-pub const MAX_MESSAGES_BEFORE_VERACK: usize = 3;
+/// Below version 12, the verack must be among this many messages after
+/// the version: at most `VERACK_WITHIN - 1` others may precede it.
+pub const VERACK_WITHIN: usize = 3;
 
 /// Which side opened the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,10 +178,7 @@ impl Handshake {
                     }));
                 }
                 let legacy = self.negotiated < pver::ADDR_V2;
-                if legacy
-                    && tolerated + 1 < MAX_MESSAGES_BEFORE_VERACK
-                    && !matches!(msg, Message::Version(_))
-                {
+                if legacy && tolerated + 1 < VERACK_WITHIN && !matches!(msg, Message::Version(_)) {
                     self.state = State::AwaitVerAck {
                         tolerated: tolerated + 1,
                     };
