@@ -159,20 +159,15 @@ async fn ping_flood_is_bounded() {
         let _ = SinkExt::<&Message<'_>>::flush(&mut raw).await;
         raw
     });
-    // The flooder reads nothing, so its pongs pile up: the peer is dropped
-    // once more are owed than the priority queue holds (or, should the
-    // socket fill first, when a write stalls).
+    // The flooder reads nothing, so its pongs pile up: once the socket is
+    // full the writer stalls, and the peer is dropped as soon as more are
+    // owed than the priority queue holds (long before the 20 s write
+    // timeout, which is also this test's limit).
     let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
         .await
         .expect("a ping flood that never reads its pongs ends the peer");
     let grown = peak.finish();
-    assert!(
-        matches!(
-            reason,
-            DisconnectReason::PongFlood | DisconnectReason::WriteTimeout
-        ),
-        "{reason:?}"
-    );
+    assert!(matches!(reason, DisconnectReason::PongFlood), "{reason:?}");
     assert!(
         grown < 8 * MIB,
         "heap grew {grown} bytes under 100,000 pings"

@@ -305,8 +305,12 @@ struct Actor {
     events: broadcast::Sender<ManagerEvent>,
     listeners: Vec<TcpListener>,
     peers: HashMap<u64, Connected>,
-    /// Addresses being dialed or handshaking.
-    pending: HashSet<SocketAddr>,
+    /// Addresses being dialed (outbound, until their handshake is done).
+    dialing: HashSet<SocketAddr>,
+    /// Inbound connections still in their handshake: counted against the
+    /// inbound limit, never against the outbound target (an inbound flood
+    /// must not stop us dialing out).
+    handshaking: HashSet<SocketAddr>,
     persistent: HashMap<SocketAddr, (u32, Option<Instant>)>,
     scores: HashMap<IpAddr, BanScore>,
     bans: HashMap<IpAddr, Instant>,
@@ -339,7 +343,8 @@ impl Actor {
             events,
             listeners,
             peers: HashMap::new(),
-            pending: HashSet::new(),
+            dialing: HashSet::new(),
+            handshaking: HashSet::new(),
             persistent,
             scores: HashMap::new(),
             bans: HashMap::new(),
@@ -383,7 +388,14 @@ impl Actor {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let next_retry = self.persistent.values().filter_map(|(_, at)| *at).min();
+            // Only addresses not already in hand: those are skipped by
+            // `maintain`, and a due time left in the past would spin here.
+            let next_retry = self
+                .persistent
+                .iter()
+                .filter(|(a, _)| !self.taken(**a))
+                .filter_map(|(_, (_, at))| *at)
+                .min();
             tokio::select! {
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Shutdown(done)) => {
@@ -445,7 +457,9 @@ impl Actor {
     }
 
     fn taken(&self, addr: SocketAddr) -> bool {
-        self.pending.contains(&addr) || self.peers.values().any(|c| c.addr == addr)
+        self.dialing.contains(&addr)
+            || self.handshaking.contains(&addr)
+            || self.peers.values().any(|c| c.addr == addr)
     }
 
     fn outbound_count(&self) -> usize {
@@ -454,7 +468,7 @@ impl Actor {
             .filter(|c| c.peer.direction() == Direction::Outbound)
             .count()
             + self
-                .pending
+                .dialing
                 .iter()
                 .filter(|a| !self.persistent.contains_key(a))
                 .count()
@@ -466,6 +480,9 @@ impl Actor {
                 self.persistent
                     .entry(a)
                     .or_insert((0, Some(Instant::now())));
+                if let Some(c) = self.peers.values_mut().find(|c| c.addr == a) {
+                    c.persistent = true;
+                }
             }
             Cmd::RemovePersistent(a) => {
                 self.persistent.remove(&a);
@@ -544,7 +561,7 @@ impl Actor {
         persistent: bool,
         reply: Option<oneshot::Sender<Result<Peer, ManagerError>>>,
     ) {
-        self.pending.insert(addr);
+        self.dialing.insert(addr);
         self.cfg.source.attempted(addr);
         let notes = self.notes_tx.clone();
         let cfg = self.peer_config.clone();
@@ -567,6 +584,11 @@ impl Actor {
 
     fn maintain(&mut self) {
         let now = Instant::now();
+        // Forget what no longer counts, so neither map grows with every
+        // address that ever misbehaved.
+        self.bans.retain(|_, until| *until > now);
+        let now_std = now.into_std();
+        self.scores.retain(|_, s| s.value(now_std) > 0);
         // Persistent peers due for a (re)connect.
         let due: Vec<SocketAddr> = self
             .persistent
@@ -611,7 +633,7 @@ impl Actor {
     fn note(&mut self, n: Note) {
         match n {
             Note::Dialed(addr, persistent, result, reply) => {
-                self.pending.remove(&addr);
+                self.dialing.remove(&addr);
                 match result {
                     Ok(peer) => {
                         if self.is_banned(addr.ip()) || self.peers.values().any(|c| c.addr == addr)
@@ -650,8 +672,10 @@ impl Actor {
             }
             Note::Accepted(stream, addr) => self.accepted(stream, addr),
             Note::Inbound(addr, result) => {
-                self.pending.remove(&addr);
+                self.handshaking.remove(&addr);
                 match result {
+                    // Banned while it was handshaking: not taken after all.
+                    Ok(peer) if self.is_banned(addr.ip()) => peer.disconnect(),
                     Ok(peer) => self.register(peer, addr, false),
                     Err(e) => {
                         debug!(%addr, error = %e, "inbound handshake failed");
@@ -702,9 +726,15 @@ impl Actor {
     fn accepted(&mut self, stream: TcpStream, addr: SocketAddr) {
         let ip = addr.ip();
         let white = self.cfg.whitelist.contains(&ip);
-        let inbound = self.peers.values().filter(|c| c.peer.is_inbound()).count();
+        let inbound =
+            self.peers.values().filter(|c| c.peer.is_inbound()).count() + self.handshaking.len();
         let same_host = self.peers.values().filter(|c| c.addr.ip() == ip).count()
-            + self.pending.iter().filter(|a| a.ip() == ip).count();
+            + self
+                .dialing
+                .iter()
+                .chain(&self.handshaking)
+                .filter(|a| a.ip() == ip)
+                .count();
         let refuse = if self.is_banned(ip) {
             Some("banned")
         } else if white {
@@ -720,7 +750,7 @@ impl Actor {
             debug!(%addr, why, "inbound refused");
             return; // dropping the stream closes it
         }
-        self.pending.insert(addr);
+        self.handshaking.insert(addr);
         let notes = self.notes_tx.clone();
         let cfg = self.peer_config.clone();
         let stop = self.stop.clone();
