@@ -468,6 +468,12 @@ async fn node(args: &[String]) -> Result<(), String> {
                 .map_err(|_| format!("--listen takes IP:PORT, not {l:?}"))?,
         );
     }
+    // Pointed at a test network on this machine or LAN: learn its
+    // addresses too (they are refused by default).
+    cfg.accept_local_addresses = cfg
+        .persistent
+        .iter()
+        .any(|a| !dcr_peer::connmgr::is_routable(a.ip()));
     let m = dcr_peer::connmgr::ConnManager::start(cfg)
         .await
         .map_err(|e| e.to_string())?;

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dcr_wire::{GetAddr, Message, NetAddressV2};
 use rand::Rng;
@@ -60,6 +60,11 @@ pub struct ManagerConfig {
     /// Messages received by any peer, forwarded after the manager's own
     /// handling (addr, addrv2, getaddr).
     pub events: Option<mpsc::Sender<PeerEvent>>,
+    /// Learn loopback, private and link-local addresses from peers too. Off
+    /// by default, as in the reference: a public peer must not be able to
+    /// make us dial into our own network. On for test networks on one
+    /// machine or LAN.
+    pub accept_local_addresses: bool,
 }
 
 impl ManagerConfig {
@@ -81,6 +86,7 @@ impl ManagerConfig {
             get_addr_on_connect: true,
             source: Arc::new(AddressBook::default()),
             events: None,
+            accept_local_addresses: false,
         }
     }
 }
@@ -829,11 +835,59 @@ impl Actor {
     }
 
     fn learn(&mut self, addrs: &[NetAddressV2]) {
-        self.cfg.source.add(addrs);
-        for a in addrs {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let addrs = learnable(addrs, self.cfg.accept_local_addresses, now);
+        self.cfg.source.add(&addrs);
+        for a in &addrs {
             if let Some(ip) = a.ip_addr() {
                 self.emit(ManagerEvent::AddressLearned(SocketAddr::new(ip, a.port)));
             }
+        }
+    }
+}
+
+/// The addresses a peer sent that are worth keeping, at Unix time `now`:
+/// routable ones only (unless `accept_local`), and a time over a day ahead
+/// replaced by five days ago, as the reference does, so such an address is
+/// among the first to go.
+fn learnable(addrs: &[NetAddressV2], accept_local: bool, now: u64) -> Vec<NetAddressV2> {
+    addrs
+        .iter()
+        .filter(|a| accept_local || a.ip_addr().is_some_and(is_routable))
+        .map(|a| {
+            let mut a = *a;
+            if a.timestamp > now.saturating_add(24 * 3600) {
+                a.timestamp = now.saturating_sub(5 * 24 * 3600);
+            }
+            a
+        })
+        .collect()
+}
+
+/// Whether `ip` is reachable across the internet: not unspecified,
+/// loopback, private (RFC 1918, RFC 4193), shared (RFC 6598), link-local or
+/// documentation space.
+pub fn is_routable(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
         }
     }
 }
@@ -859,6 +913,8 @@ pub async fn crawl(
 ) -> Result<Vec<CrawlRow>, ManagerError> {
     let mut cfg = ManagerConfig::new(peer);
     cfg.seeds = vec![seed];
+    // Crawling a test network on this machine or LAN: follow its addresses.
+    cfg.accept_local_addresses = !is_routable(seed.ip());
     cfg.target_outbound = max;
     cfg.retry_base = Duration::from_millis(200);
     cfg.source = Arc::new(CrawlSource::default());
@@ -939,6 +995,7 @@ impl AddressSource for CrawlSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dcr_wire::ServiceFlags;
 
     #[test]
     fn backoff_doubles_with_jitter_and_caps() {
@@ -955,5 +1012,49 @@ mod tests {
             let d = backoff(base, max, 40);
             assert!(d <= max && d > max.mul_f64(0.74));
         }
+    }
+
+    #[test]
+    fn routable_addresses() {
+        for ip in ["8.8.8.8", "2a01:4f8::1", "::ffff:1.2.3.4"] {
+            assert!(is_routable(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "192.0.2.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_routable(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn learnable_drops_local_addresses_and_dates_the_future_back() {
+        let now = 1_800_000_000;
+        let at = |ip: &str, t: u64| {
+            NetAddressV2::new(ip.parse().unwrap(), 9108, ServiceFlags::NODE_NETWORK, t)
+        };
+        let sent = [
+            at("8.8.8.8", now),
+            at("192.168.1.1", now),
+            at("1.1.1.1", now + 2 * 24 * 3600),
+        ];
+        let kept = learnable(&sent, false, now);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0], sent[0]);
+        assert_eq!(kept[1].timestamp, now - 5 * 24 * 3600);
+        assert_eq!(learnable(&sent, true, now).len(), 3);
     }
 }

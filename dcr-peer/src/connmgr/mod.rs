@@ -17,6 +17,7 @@ mod score;
 
 pub use addrbook::{seed_addresses, AddressBook, AddressSource, DEFAULT_ADDRESS_BOOK_CAPACITY};
 pub use manager::{
-    backoff, crawl, BanInfo, ConnManager, CrawlRow, ManagerConfig, ManagerError, ManagerEvent,
+    backoff, crawl, is_routable, BanInfo, ConnManager, CrawlRow, ManagerConfig, ManagerError,
+    ManagerEvent,
 };
 pub use score::{BanScore, SCORE_HALF_LIFE};
