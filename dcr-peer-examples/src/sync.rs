@@ -16,7 +16,9 @@ pub const BLOCK_WINDOW: usize = 128;
 /// Most headers a sync accepts (128 MiB of hashes; mainnet has about a
 /// million blocks): a peer serving an endless fake chain is cut off here.
 pub const MAX_SYNC_HEADERS: usize = 4_000_000;
-/// How long to wait for any answer before giving up.
+/// How long a request may take to be answered in full. One deadline per
+/// request, not per message: a peer that keeps sending other messages
+/// (pings, announcements) cannot keep the sync waiting.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the sync did.
@@ -43,8 +45,12 @@ pub enum Progress {
     Blocks { done: usize, total: usize },
 }
 
-async fn next(events: &mut mpsc::Receiver<PeerEvent>) -> Result<Message<'static>, String> {
-    match tokio::time::timeout(ANSWER_TIMEOUT, events.recv()).await {
+/// The next message, if it comes before `deadline`.
+async fn next(
+    events: &mut mpsc::Receiver<PeerEvent>,
+    deadline: tokio::time::Instant,
+) -> Result<Message<'static>, String> {
+    match tokio::time::timeout_at(deadline, events.recv()).await {
         Ok(Some(ev)) => Ok(ev.message),
         Ok(None) => Err("peer disconnected".into()),
         Err(_) => Err("no answer from the peer".into()),
@@ -80,9 +86,10 @@ pub async fn sync_headers(
     loop {
         peer.push_get_headers(locator, Hash::ZERO)
             .map_err(|e| e.to_string())?;
+        let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
         let headers = loop {
             chain.messages += 1;
-            if let Message::Headers(h) = next(events).await? {
+            if let Message::Headers(h) = next(events, deadline).await? {
                 break h.headers;
             }
         };
@@ -139,10 +146,11 @@ pub async fn fetch_blocks(
             })
             .collect();
         peer.push_get_data(items).map_err(|e| e.to_string())?;
+        let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
         let mut got = 0;
         while got < window.len() {
             report.messages += 1;
-            let block = match next(events).await? {
+            let block = match next(events, deadline).await? {
                 Message::Block(b) => b,
                 Message::NotFound(n) => {
                     return Err(format!("peer lacks {} blocks", n.inv_list.len()))
