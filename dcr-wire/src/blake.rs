@@ -602,6 +602,21 @@ mod tests {
             }
         }
         println!("compressions checked: {names:?}");
+        // And what hashing uses is the fastest this CPU runs.
+        let chosen = compress_fn() as usize;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("ssse3")
+            && std::arch::is_x86_feature_detected!("sse4.1")
+        {
+            let want: CompressFn = if std::arch::is_x86_feature_detected!("avx") {
+                sse41::compress_vex
+            } else {
+                sse41::compress
+            };
+            assert_eq!(chosen, want as usize);
+            return;
+        }
+        assert_eq!(chosen, compress_portable as CompressFn as usize);
     }
 
     #[test]

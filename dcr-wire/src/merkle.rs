@@ -9,7 +9,7 @@
 //! combined root of both trees (and the stake root field holds the
 //! commitment root, which covers the committed filter, not transactions).
 
-use crate::hash::{blake256, Hash, Hasher};
+use crate::hash::{blake256, Hash};
 use crate::msg::{Block, TxTree};
 
 /// The merkle root of `leaves`, computed in place (the vector is consumed
@@ -24,9 +24,7 @@ pub fn merkle_root_in_place(mut leaves: Vec<Hash>) -> Hash {
             leaves.push(last);
         }
         for i in 0..leaves.len() / 2 {
-            let mut h = Hasher::new();
-            h.update(&leaves[2 * i].0).update(&leaves[2 * i + 1].0);
-            leaves[i] = h.finish();
+            leaves[i] = combine(&leaves[2 * i], &leaves[2 * i + 1]);
         }
         leaves.truncate(leaves.len() / 2);
     }
@@ -50,10 +48,12 @@ pub fn combined_tx_tree_merkle_root(block: &Block<'_>) -> Hash {
     )
 }
 
-fn combine(regular: &Hash, stake: &Hash) -> Hash {
+/// BLAKE-256 of two hashes one after the other: a merkle parent, and the
+/// combined root of the regular and stake roots.
+fn combine(left: &Hash, right: &Hash) -> Hash {
     let mut both = [0u8; 64];
-    both[..32].copy_from_slice(&regular.0);
-    both[32..].copy_from_slice(&stake.0);
+    both[..32].copy_from_slice(&left.0);
+    both[32..].copy_from_slice(&right.0);
     blake256(&both)
 }
 

@@ -328,6 +328,19 @@ pub fn put_var_bytes<B: BufMut + ?Sized>(buf: &mut B, data: &[u8]) {
     buf.put_slice(data);
 }
 
+/// Writes a counted list of hashes: a var-int count, then each hash.
+pub fn put_hashes<B: BufMut + ?Sized>(buf: &mut B, hashes: &[Hash]) {
+    put_var_int(buf, hashes.len() as u64);
+    for h in hashes {
+        buf.put_slice(&h.0);
+    }
+}
+
+/// Encoded size of [`put_hashes`]'s output.
+pub fn hashes_size(hashes: &[Hash]) -> usize {
+    var_int_size(hashes.len() as u64) + hashes.len() * HASH_SIZE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

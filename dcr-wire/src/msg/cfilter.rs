@@ -18,8 +18,8 @@ use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    check_count, hash, list, put_var_bytes, put_var_int, u32_le, u8, var_bytes, var_bytes_size,
-    var_int_size, PResult,
+    check_count, hash, hashes_size, list, put_hashes, put_var_bytes, put_var_int, u32_le, u8,
+    var_bytes, var_bytes_size, var_int_size, PResult,
 };
 use crate::protocol::pver;
 
@@ -56,17 +56,6 @@ fn hashes<'a>(
     what: &'static str,
 ) -> PResult<'a, Vec<Hash>> {
     list(i, max, kind, what, HASH_SIZE, hash)
-}
-
-fn put_hashes<B: BufMut + ?Sized>(buf: &mut B, hs: &[Hash]) {
-    put_var_int(buf, hs.len() as u64);
-    for h in hs {
-        buf.put_slice(&h.0);
-    }
-}
-
-fn hashes_size(hs: &[Hash]) -> usize {
-    var_int_size(hs.len() as u64) + hs.len() * HASH_SIZE
 }
 
 fn check_data(data: &[u8]) -> Result<(), Error> {

@@ -6,7 +6,9 @@ use bytes::BufMut;
 use super::{Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
-use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
+use crate::primitives::{
+    check_count, hash, hashes_size, list, put_hashes, u32_le, var_int_size, PResult,
+};
 
 /// Most block hashes one `miningstate` may carry.
 pub const MAX_MS_BLOCKS_AT_HEAD_PER_MSG: u64 = 8;
@@ -46,17 +48,6 @@ fn check_votes(n: usize) -> Result<(), nom::Err<Error>> {
         ErrorKind::TooManyVotes,
         "vote hashes",
     )
-}
-
-fn put_hashes<B: BufMut>(buf: &mut B, hashes: &[Hash]) {
-    put_var_int(buf, hashes.len() as u64);
-    for h in hashes {
-        buf.put_slice(&h.0);
-    }
-}
-
-fn hashes_size(hashes: &[Hash]) -> usize {
-    var_int_size(hashes.len() as u64) + hashes.len() * HASH_SIZE
 }
 
 impl<'a> Payload<'a> for MiningState {
@@ -132,6 +123,7 @@ impl<'a> Payload<'a> for MiningState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::put_var_int;
     use proptest::prelude::*;
 
     fn decode(b: &[u8]) -> Result<MiningState, Error> {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{hashes_size, invalid, mix_payload, SessionHeader, MAX_MIX_PEERS, SESSION_HEADER_SIZE};
+use super::{invalid, mix_payload, SessionHeader, MAX_MIX_PEERS, SESSION_HEADER_SIZE};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{check_count, count, hash, put_var_int, take, var_int_size, PResult};
@@ -87,10 +87,11 @@ impl<'a> MixCiphertexts<'a> {
     }
 
     fn size(&self) -> usize {
-        SESSION_HEADER_SIZE + hashes_size(&self.seen_key_exchanges)
-            - var_int_size(self.seen_key_exchanges.len() as u64)
+        // The seen hashes share the ciphertexts' count: no count of their own.
+        SESSION_HEADER_SIZE
             + var_int_size(self.ciphertexts.len() as u64)
             + self.ciphertexts.len() * CIPHERTEXT_SIZE
+            + self.seen_key_exchanges.len() * HASH_SIZE
     }
 
     fn into_owned(self) -> MixCiphertexts<'static> {

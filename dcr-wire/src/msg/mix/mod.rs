@@ -18,9 +18,7 @@ use bytes::BufMut;
 use super::{require_pver, Command, Message};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HASH_SIZE};
-use crate::primitives::{
-    array_ref, check_count, hash, list, put_var_int, u32_le, var_int_size, PResult,
-};
+use crate::primitives::{array_ref, check_count, hash, list, u32_le, PResult};
 use crate::protocol::pver;
 
 mod ciphertexts;
@@ -164,16 +162,7 @@ pub(crate) fn check_seen(hs: &[Hash]) -> Result<(), Error> {
     Ok(())
 }
 
-pub(crate) fn put_hashes<B: BufMut + ?Sized>(buf: &mut B, hs: &[Hash]) {
-    put_var_int(buf, hs.len() as u64);
-    for h in hs {
-        buf.put_slice(&h.0);
-    }
-}
-
-pub(crate) fn hashes_size(hs: &[Hash]) -> usize {
-    var_int_size(hs.len() as u64) + hs.len() * HASH_SIZE
-}
+pub(crate) use crate::primitives::{hashes_size, put_hashes};
 
 /// ErrInvalidMsg with a reason.
 pub(crate) fn invalid(reason: &'static str) -> Error {

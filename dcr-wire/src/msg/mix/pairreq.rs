@@ -396,6 +396,12 @@ mod tests {
             m.encode(&mut buf, 10).unwrap_err().kind(),
             ErrorKind::TooManyMixPairReqUTXOs
         );
+        // Two faults at once: the one the reference checks first wins.
+        m.script_class = Cow::Owned("x".repeat(33));
+        assert_eq!(
+            m.encode(&mut buf, 10).unwrap_err().kind(),
+            ErrorKind::MixPairReqScriptClassTooLong
+        );
         assert!(buf.is_empty(), "nothing written on a refused encode");
     }
 
