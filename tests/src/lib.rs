@@ -6,20 +6,28 @@ use std::path::PathBuf;
 /// The corpus folder (the one holding `wire/`): `$DCR_TESTDATA` when set,
 /// else `../shared/testdata` beside the workspace.
 ///
-/// Returns `None` when it is missing, after printing why; with `CI=true` a
-/// missing corpus panics instead, so CI can never pass by skipping.
+/// Returns `None` when it is missing, after printing why. It panics
+/// instead when `CI` is set (to anything but `false` or `0`), so CI can
+/// never pass by skipping, and when `$DCR_TESTDATA` names a folder without
+/// the corpus, which is a mistake rather than a machine without it.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("DCR_TESTDATA") {
+    let given = std::env::var_os("DCR_TESTDATA");
+    let dir = match &given {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata"),
     };
     if dir.join("wire").is_dir() {
         return Some(dir);
     }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0"));
     assert!(
         !ci,
-        "conformance corpus not found at {} (CI=true: a missing corpus is a failure)",
+        "conformance corpus not found at {} (CI is set: a missing corpus is a failure)",
+        dir.display()
+    );
+    assert!(
+        given.is_none(),
+        "DCR_TESTDATA={} holds no wire/ folder",
         dir.display()
     );
     eprintln!(
