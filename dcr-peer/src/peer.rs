@@ -28,7 +28,7 @@ use tracing::debug;
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::{Direction, RemoteVersion};
-use crate::fsm::inventory::{KnownInventory, Trickle};
+use crate::fsm::inventory::{KnownInventory, Trickle, MAX_TRICKLE_QUEUE};
 use crate::fsm::ping::PingState;
 use crate::fsm::stall::{is_tracked_request, StallTracker};
 use crate::stats::{PeerCounters, PeerStats};
@@ -486,11 +486,15 @@ impl Peer {
     }
 
     /// Queues `iv` for the next trickle (batched into `inv` messages at
-    /// the trickle interval), unless the peer already knows it.
+    /// the trickle interval), unless the peer already knows it. A peer
+    /// [`MAX_TRICKLE_QUEUE`] announcements behind gets no more until it
+    /// catches up.
     pub fn queue_inventory(&self, iv: InvVect) {
         let mut st = lock(&self.inner.state);
         let State { trickle, known, .. } = &mut *st;
-        trickle.push(iv, known, now());
+        if !trickle.push(iv, known, now()) && trickle.len() >= MAX_TRICKLE_QUEUE {
+            debug!(peer = %self.inner.addr, "trickle queue full, announcement dropped");
+        }
     }
 
     /// Announces `iv` at once in its own `inv`, unless the peer already

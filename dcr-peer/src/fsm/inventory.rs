@@ -12,6 +12,11 @@ pub const DEFAULT_MAX_KNOWN_INVENTORY: usize = 1000;
 /// Most entries in one trickled `inv` (the reference's): larger backlogs go
 /// out as several messages.
 pub const MAX_INV_TRICKLE_SIZE: usize = 1000;
+/// Most vectors waiting for a trickle tick: ten ticks' worth (360 KB).
+/// A peer that falls that far behind (it does not read, so the ticks'
+/// messages wait for queue room) loses the newest announcements rather than
+/// growing the queue without bound.
+pub const MAX_TRICKLE_QUEUE: usize = 10 * MAX_INV_TRICKLE_SIZE;
 /// How long an entry stays known (the reference's).
 pub const DEFAULT_KNOWN_INVENTORY_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -91,11 +96,14 @@ pub struct Trickle {
 }
 
 impl Trickle {
-    /// Queues `iv` unless the peer already knows it.
-    pub fn push(&mut self, iv: InvVect, known: &KnownInventory, now: Instant) {
-        if !known.contains(&iv, now) {
-            self.queue.push(iv);
+    /// Queues `iv` unless the peer already knows it or the queue holds
+    /// [`MAX_TRICKLE_QUEUE`] already; says whether it was queued.
+    pub fn push(&mut self, iv: InvVect, known: &KnownInventory, now: Instant) -> bool {
+        if known.contains(&iv, now) || self.queue.len() >= MAX_TRICKLE_QUEUE {
+            return false;
         }
+        self.queue.push(iv);
+        true
     }
 
     /// Number of queued vectors.
@@ -142,6 +150,18 @@ mod tests {
             inv_type: InvType::TX,
             hash: Hash(h),
         }
+    }
+
+    #[test]
+    fn the_trickle_queue_is_bounded() {
+        let t = Instant::now();
+        let known = KnownInventory::new(100, DEFAULT_KNOWN_INVENTORY_TTL);
+        let mut q = Trickle::default();
+        for n in 0..MAX_TRICKLE_QUEUE as u32 {
+            assert!(q.push(iv(n), &known, t));
+        }
+        assert!(!q.push(iv(u32::MAX), &known, t));
+        assert_eq!(q.len(), MAX_TRICKLE_QUEUE);
     }
 
     #[test]
