@@ -1,9 +1,10 @@
 //! Serving a chain to peers: answers `getheaders`, `getblocks` and
 //! `getdata` from a [`ChainStore`], as a node does for syncing clients.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use dcr_peer::{Config, PeerEvent};
+use dcr_peer::{Config, Peer, PeerEvent};
 use dcr_wire::{
     Block, CurrencyNet, Headers, Inv, InvType, InvVect, Message, NotFound, ServiceFlags,
 };
@@ -33,12 +34,50 @@ pub fn serving_config(net: CurrencyNet, name: &str, chain: &ChainStore) -> Confi
     c
 }
 
+/// Requests one peer may have waiting; more are dropped (and logged).
+const REQUESTS_PER_PEER: usize = 16;
+
 /// Answers the requests arriving on `events` until every sender is gone.
-/// Block messages wait for queue room, so a slow client slows the server
-/// instead of growing its queue.
+/// Each peer is served by its own task, in order: block messages wait for
+/// queue room, so a slow client slows its own answers, never another
+/// peer's, and never grows its queue.
 pub async fn serve_chain(chain: Arc<ChainStore>, mut events: mpsc::Receiver<PeerEvent>) {
+    let mut workers: HashMap<u64, mpsc::Sender<Message<'static>>> = HashMap::new();
     while let Some(PeerEvent { peer, message }) = events.recv().await {
-        let answer = match &message {
+        if !matches!(
+            message,
+            Message::GetHeaders(_) | Message::GetBlocks(_) | Message::GetData(_)
+        ) {
+            info!(peer = %peer.addr(), command = %message.command(), "received");
+            continue;
+        }
+        workers.retain(|_, w| !w.is_closed());
+        let worker = workers.entry(peer.id()).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(REQUESTS_PER_PEER);
+            tokio::spawn(serve_peer(chain.clone(), peer.clone(), rx));
+            tx
+        });
+        if worker.try_send(message).is_err() {
+            debug!(peer = %peer.addr(), "requests pile up; one dropped");
+        }
+    }
+}
+
+/// Answers one peer's requests in order until it disconnects.
+async fn serve_peer(
+    chain: Arc<ChainStore>,
+    peer: Peer,
+    mut requests: mpsc::Receiver<Message<'static>>,
+) {
+    loop {
+        let request = tokio::select! {
+            r = requests.recv() => match r {
+                Some(r) => r,
+                None => return,
+            },
+            _ = peer.wait_for_disconnect() => return,
+        };
+        let answer = match &request {
             Message::GetHeaders(m) => {
                 let headers = chain.locate_headers(&m.block_locator_hashes, &m.hash_stop);
                 debug!(peer = %peer.addr(), count = headers.len(), "headers");
@@ -58,10 +97,7 @@ pub async fn serve_chain(chain: Arc<ChainStore>, mut events: mpsc::Receiver<Peer
                     .await
             }
             Message::GetData(m) => serve_data(&chain, &peer, &m.inv_list).await,
-            other => {
-                info!(peer = %peer.addr(), command = %other.command(), "received");
-                Ok(())
-            }
+            _ => Ok(()),
         };
         if let Err(e) = answer {
             debug!(peer = %peer.addr(), error = %e, "cannot answer");
@@ -71,7 +107,7 @@ pub async fn serve_chain(chain: Arc<ChainStore>, mut events: mpsc::Receiver<Peer
 
 async fn serve_data(
     chain: &ChainStore,
-    peer: &dcr_peer::Peer,
+    peer: &Peer,
     items: &[InvVect],
 ) -> Result<(), dcr_peer::PeerError> {
     let mut missing = Vec::new();
