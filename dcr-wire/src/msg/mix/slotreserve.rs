@@ -31,12 +31,23 @@ pub struct MixSlotReserve<'a> {
 /// Checks the matrix dimensions as the reference does: at least one row,
 /// at most [`MAX_MIX_MCOUNT`]; at least one column, at most [`MAX_MIX_PEERS`].
 fn check_dims(mcount: u64, kpcount: u64) -> Result<(), Error> {
+    check_mcount(mcount)?;
+    check_kpcount(kpcount)
+}
+
+/// The rows, checked on their own: decoding refuses them before it reads
+/// the column count.
+fn check_mcount(mcount: u64) -> Result<(), Error> {
     if mcount == 0 {
         return Err(invalid("too few mixed messages"));
     }
     if mcount > MAX_MIX_MCOUNT {
         return Err(invalid("too many mixed messages"));
     }
+    Ok(())
+}
+
+fn check_kpcount(kpcount: u64) -> Result<(), Error> {
     if kpcount == 0 {
         return Err(invalid("too few mixing peers"));
     }
@@ -50,11 +61,11 @@ impl<'a> MixSlotReserve<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, mcount) = var_int(i)?;
-        if mcount == 0 || mcount > MAX_MIX_MCOUNT {
-            return fail(check_dims(mcount, 1).unwrap_err());
+        if let Err(e) = check_mcount(mcount) {
+            return fail(e);
         }
         let (mut i, kpcount) = var_int(i)?;
-        if let Err(e) = check_dims(mcount, kpcount) {
+        if let Err(e) = check_kpcount(kpcount) {
             return fail(e);
         }
         let (mcount, kpcount) = (mcount as usize, kpcount as usize);
