@@ -74,6 +74,17 @@ async fn peers_of(m: &ConnManager) -> Vec<dcr_peer::PeerStats> {
     m.peers().await.unwrap()
 }
 
+/// Waits until the manager holds at least `n` peers.
+async fn until_peers(m: &ConnManager, n: usize) {
+    tokio::time::timeout(LIMIT, async {
+        while peers_of(m).await.len() < n {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("fewer than {n} peers in time"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keeps_the_outbound_target_and_replaces_lost_peers() {
     let _one = ONE_AT_A_TIME.lock().await;
@@ -86,15 +97,7 @@ async fn keeps_the_outbound_target_and_replaces_lost_peers() {
     cfg.seeds = nodes.iter().map(|n| n.addr).collect();
     cfg.get_addr_on_connect = false;
     let m = ConnManager::start(cfg).await.unwrap();
-    let mut t = 0;
-    tokio::time::timeout(LIMIT, async {
-        while peers_of(&m).await.len() < 8 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            t += 1;
-        }
-    })
-    .await
-    .unwrap();
+    until_peers(&m, 8).await;
     let first = peers_of(&m).await;
     let addrs: HashSet<SocketAddr> = first.iter().map(|s| s.addr).collect();
     assert_eq!(addrs.len(), 8, "eight distinct addresses");
@@ -106,13 +109,7 @@ async fn keeps_the_outbound_target_and_replaces_lost_peers() {
         p.disconnect();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    tokio::time::timeout(LIMIT, async {
-        while peers_of(&m).await.len() < 8 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap();
+    until_peers(&m, 8).await;
     let now: HashSet<SocketAddr> = peers_of(&m).await.iter().map(|s| s.addr).collect();
     assert_eq!(now.len(), 8);
     assert!(nodes.iter().all(|n| n.count() <= 1));
@@ -344,13 +341,7 @@ async fn graceful_shutdown_with_fifty_peers() {
     cfg.seeds = nodes.iter().map(|n| n.addr).collect();
     cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
     let m = ConnManager::start(cfg).await.unwrap();
-    tokio::time::timeout(LIMIT, async {
-        while peers_of(&m).await.len() < 50 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap();
+    until_peers(&m, 50).await;
     let t = Instant::now();
     m.shutdown(Duration::from_secs(10)).await.unwrap();
     // Well inside the deadline it was given (which it would report).

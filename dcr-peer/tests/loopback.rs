@@ -153,13 +153,7 @@ async fn pings_are_answered_and_rtt_recorded() {
     let (out, _inb) = pair(a, config().with_listeners(rec.clone())).await;
     rec.wait_for(|m| m.iter().any(|m| matches!(m, Message::Ping(_))))
         .await;
-    tokio::time::timeout(LIMIT, async {
-        while out.stats().counters.ping_rtt.is_none() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .unwrap();
+    until(|| out.stats().counters.ping_rtt.is_some()).await;
     let s = out.stats();
     assert!(s.counters.last_ping_nonce.is_some() && s.counters.last_ping_time.is_some());
     assert!(s.counters.ping_rtt.unwrap() < Duration::from_secs(1));
@@ -441,11 +435,5 @@ async fn push_helpers_follow_the_negotiated_version() {
         Message::Addr(a) => assert_eq!(a.addr_list.len(), 1000),
         other => panic!("{other:?}"),
     }
-    tokio::time::timeout(LIMIT, async {
-        while out.stats().counters.ping_rtt.is_none() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .unwrap();
+    until(|| out.stats().counters.ping_rtt.is_some()).await;
 }
