@@ -80,6 +80,11 @@ impl FrameCodec {
         self.pver
     }
 
+    /// The command of the frame whose payload is still arriving.
+    pub fn pending_command(&self) -> Option<Command> {
+        self.pending.map(|h| h.command)
+    }
+
     /// Switches to the negotiated protocol version (affects which messages
     /// are accepted and their maximum sizes).
     pub fn set_protocol_version(&mut self, pver: u32) {

@@ -8,11 +8,12 @@ use std::time::Duration;
 use dcr_wire::msg::version::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
 use dcr_wire::{pver, CurrencyNet, Hash, ServiceFlags};
 
+use crate::fsm::handshake::RecentNonces;
 use crate::fsm::inventory::{DEFAULT_KNOWN_INVENTORY_TTL, DEFAULT_MAX_KNOWN_INVENTORY};
 use crate::fsm::ping::DEFAULT_PING_INTERVAL;
+use crate::fsm::session::DEFAULT_MAX_QUEUED_BYTES;
 use crate::fsm::stall::DEFAULT_STALL_TIMEOUT;
-use crate::listeners::{Listeners, NoListeners};
-use crate::peer::RecentNonces;
+use crate::listeners::{Listeners, NoListeners, PeerEvent};
 
 /// Time allowed for the whole version handshake (the reference's).
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -24,8 +25,9 @@ pub const DEFAULT_TRICKLE_INTERVAL: Duration = Duration::from_millis(500);
 /// Messages that may wait in the outbound queue (the reference's channel
 /// size).
 pub const DEFAULT_SEND_QUEUE_SIZE: usize = 5000;
-/// Pings and pongs that may wait; a peer that makes us owe more pongs than
-/// this without reading them is dropped.
+/// Pongs that may be owed and not yet written: a peer that makes us owe
+/// more without reading them is dropped (beyond the reference, which
+/// relies on its 40 MiB output bound for this).
 pub const DEFAULT_PRIORITY_QUEUE_SIZE: usize = 64;
 /// Base time one write may take; one second more per 256 KiB of message
 /// (the reference's write stall rule).
@@ -70,8 +72,15 @@ pub struct Config {
     pub trickle_interval: Duration,
     pub max_known_inventory: usize,
     pub known_inventory_ttl: Duration,
+    /// Frames callers may have queued and not yet written;
+    /// [`crate::Peer::queue_message`] refuses beyond, the waiting sends
+    /// wait.
     pub send_queue_size: usize,
+    /// Pongs owed and unwritten before the peer is dropped as flooding.
     pub priority_queue_size: usize,
+    /// Bytes of output queued and unwritten before the peer is dropped
+    /// (the reference's 40 MiB); waiting sends wait for room instead.
+    pub max_queued_bytes: u64,
     pub write_timeout: Duration,
     /// Callbacks for what the peer receives and sends.
     pub listeners: Arc<dyn Listeners>,
@@ -85,13 +94,6 @@ pub struct Config {
     /// reader forever.
     pub events: Option<tokio::sync::mpsc::Sender<PeerEvent>>,
     pub event_timeout: Duration,
-}
-
-/// A message received by a peer, delivered through [`Config::events`].
-#[derive(Debug, Clone)]
-pub struct PeerEvent {
-    pub peer: crate::Peer,
-    pub message: dcr_wire::Message<'static>,
 }
 
 /// A configuration that cannot work.
@@ -127,6 +129,7 @@ impl Config {
             known_inventory_ttl: DEFAULT_KNOWN_INVENTORY_TTL,
             send_queue_size: DEFAULT_SEND_QUEUE_SIZE,
             priority_queue_size: DEFAULT_PRIORITY_QUEUE_SIZE,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             listeners: Arc::new(NoListeners),
             nonces: RecentNonces::global(),
@@ -170,6 +173,9 @@ impl Config {
         for (name, zero) in [
             ("send_queue_size", self.send_queue_size == 0),
             ("priority_queue_size", self.priority_queue_size == 0),
+            ("max_queued_bytes", self.max_queued_bytes == 0),
+            ("idle_timeout", self.idle_timeout.is_zero()),
+            ("stall_timeout", self.stall_timeout.is_zero()),
             ("max_known_inventory", self.max_known_inventory == 0),
             ("ping_interval", self.ping_interval.is_zero()),
             ("trickle_interval", self.trickle_interval.is_zero()),
@@ -198,6 +204,7 @@ impl fmt::Debug for Config {
             .field("trickle_interval", &self.trickle_interval)
             .field("max_known_inventory", &self.max_known_inventory)
             .field("send_queue_size", &self.send_queue_size)
+            .field("max_queued_bytes", &self.max_queued_bytes)
             .finish_non_exhaustive()
     }
 }

@@ -1,7 +1,13 @@
 //! Why a peer failed to start, refused a message, or went away.
+//!
+//! [`DisconnectReason`] is typed all the way down, so a caller (the
+//! connection manager's ban scores, a crawler's statistics) matches on
+//! kinds, never on strings.
 
 use std::fmt;
 use std::io;
+
+use dcr_wire::Command;
 
 use crate::codec::CodecError;
 use crate::config::ConfigError;
@@ -10,28 +16,79 @@ use crate::fsm::stall::StallError;
 
 /// Why a peer disconnected. Recorded once, at the first cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DisconnectReason {
-    /// We asked for it ([`crate::Peer::disconnect`]).
+    /// We closed it ([`crate::Peer::disconnect`], or the handle's owner
+    /// shut down).
     Requested,
     /// The remote closed the connection.
     RemoteClosed,
-    /// Nothing received within the idle timeout.
-    Idle,
-    /// A request went unanswered past its deadline.
+    /// The handshake machine refused the remote (wrong first message, a
+    /// connection to ourselves, a version too old, the version hook's no).
+    Handshake(HandshakeError),
+    /// The handshake did not complete within [`crate::Config::handshake_timeout`].
+    HandshakeTimeout,
+    /// The remote broke the protocol.
+    Protocol(ProtocolViolation),
+    /// A request went unanswered past its deadline, or too many were left
+    /// unanswered.
     Stalled(StallError),
-    /// A write did not complete in time: the remote is not reading.
+    /// Nothing received within [`crate::Config::idle_timeout`].
+    Idle,
+    /// One message could not be written within its write deadline: the
+    /// remote is not reading.
     WriteTimeout,
-    /// The remote made us owe more pongs than the priority queue holds.
-    PongFlood,
-    /// The remote broke the protocol (bad frame, bad message, message out
-    /// of place).
-    Protocol(String),
-    /// Our event consumer left its channel full past the event timeout.
+    /// Our event consumer left its channel full past
+    /// [`crate::Config::event_timeout`].
     SlowConsumer,
-    /// The handshake failed or timed out.
-    Handshake(String),
-    /// The connection failed.
-    Io(String),
+    /// The connection failed with this I/O error.
+    Io(io::ErrorKind),
+}
+
+/// What the remote did wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolViolation {
+    /// A second `version` after the handshake (the reference allows one).
+    DuplicateVersion,
+    /// A second `verack` after the handshake.
+    DuplicateVerAck,
+    /// A frame or message that does not decode: the frame's command when
+    /// its header was readable, and the wire error with its kind.
+    Undecodable {
+        command: Option<Command>,
+        error: dcr_wire::Error,
+    },
+    /// The remote made us owe more pongs than
+    /// [`crate::Config::priority_queue_size`] without reading them.
+    PongFlood { owed: usize },
+    /// Output queued for the remote passed
+    /// [`crate::Config::max_queued_bytes`] (the reference's 40 MiB rule: a
+    /// remote that does not read must not hold unbounded memory).
+    QueuedOutput { queued: u64, max: u64 },
+}
+
+impl fmt::Display for ProtocolViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolViolation::DuplicateVersion => f.write_str("duplicate version message"),
+            ProtocolViolation::DuplicateVerAck => f.write_str("duplicate verack message"),
+            ProtocolViolation::Undecodable {
+                command: Some(c),
+                error,
+            } => write!(f, "undecodable {c}: {error}"),
+            ProtocolViolation::Undecodable {
+                command: None,
+                error,
+            } => write!(f, "bad frame: {error}"),
+            ProtocolViolation::PongFlood { owed } => {
+                write!(f, "{owed} pongs owed and not read (ping flood)")
+            }
+            ProtocolViolation::QueuedOutput { queued, max } => {
+                write!(f, "{queued} bytes of output queued, over the {max} allowed")
+            }
+        }
+    }
 }
 
 impl fmt::Display for DisconnectReason {
@@ -39,20 +96,47 @@ impl fmt::Display for DisconnectReason {
         match self {
             DisconnectReason::Requested => f.write_str("disconnect requested"),
             DisconnectReason::RemoteClosed => f.write_str("remote closed the connection"),
-            DisconnectReason::Idle => f.write_str("idle timeout"),
-            DisconnectReason::Stalled(e) => write!(f, "stalled: {e}"),
-            DisconnectReason::WriteTimeout => f.write_str("write timed out"),
-            DisconnectReason::PongFlood => f.write_str("too many unanswered pings"),
-            DisconnectReason::Protocol(e) => write!(f, "protocol violation: {e}"),
-            DisconnectReason::SlowConsumer => f.write_str("event consumer too slow"),
             DisconnectReason::Handshake(e) => write!(f, "handshake failed: {e}"),
-            DisconnectReason::Io(e) => write!(f, "i/o: {e}"),
+            DisconnectReason::HandshakeTimeout => f.write_str("handshake timed out"),
+            DisconnectReason::Protocol(e) => write!(f, "protocol violation: {e}"),
+            DisconnectReason::Stalled(e) => write!(f, "stalled: {e}"),
+            DisconnectReason::Idle => f.write_str("idle timeout"),
+            DisconnectReason::WriteTimeout => f.write_str("write timed out"),
+            DisconnectReason::SlowConsumer => f.write_str("event consumer too slow"),
+            DisconnectReason::Io(kind) => write!(f, "i/o: {kind}"),
         }
+    }
+}
+
+impl DisconnectReason {
+    /// The reason a failed read or a refused frame gives.
+    pub(crate) fn from_codec(e: CodecError, command: Option<Command>) -> Self {
+        match e {
+            CodecError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                DisconnectReason::RemoteClosed
+            }
+            CodecError::Io(e) => DisconnectReason::Io(e.kind()),
+            CodecError::Wire(error) => {
+                DisconnectReason::Protocol(ProtocolViolation::Undecodable { command, error })
+            }
+        }
+    }
+
+    /// True when the remote did something a well-behaved peer never does
+    /// (the connection manager scores these).
+    pub fn is_misbehaviour(&self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::Protocol(_)
+                | DisconnectReason::Handshake(_)
+                | DisconnectReason::Stalled(_)
+        )
     }
 }
 
 /// Errors of the peer API.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PeerError {
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
@@ -74,4 +158,27 @@ pub enum PeerError {
     QueueFull,
     #[error("peer disconnected: {0}")]
     Disconnected(DisconnectReason),
+}
+
+impl PeerError {
+    /// The disconnect reason a failed handshake records.
+    pub(crate) fn to_reason(&self) -> DisconnectReason {
+        match self {
+            PeerError::Handshake(e) => DisconnectReason::Handshake(e.clone()),
+            PeerError::HandshakeTimeout => DisconnectReason::HandshakeTimeout,
+            PeerError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                DisconnectReason::RemoteClosed
+            }
+            PeerError::Io(e) => DisconnectReason::Io(e.kind()),
+            PeerError::Codec(CodecError::Io(e)) => DisconnectReason::Io(e.kind()),
+            PeerError::Codec(CodecError::Wire(e)) | PeerError::Encode(e) => {
+                DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+                    command: None,
+                    error: e.clone(),
+                })
+            }
+            PeerError::Disconnected(r) => r.clone(),
+            _ => DisconnectReason::Requested,
+        }
+    }
 }

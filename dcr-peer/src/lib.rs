@@ -13,7 +13,7 @@
 //!   ([`Listeners`]), stats snapshots and push helpers.
 //! - [`net`]: dialing (directly or through a SOCKS5 proxy) and accepting.
 //! - [`fsm`]: the protocol rules as plain state machines, driven by events
-//!   and a clock, which the peer's tasks only feed.
+//!   and a clock, which the peer's one task per connection only feeds.
 #![forbid(unsafe_code)]
 
 pub mod codec;
@@ -25,13 +25,14 @@ pub mod listeners;
 pub mod net;
 mod peer;
 pub mod stats;
-mod tasks;
+mod sync;
 
 pub use codec::{CodecError, FrameCodec, RawFrame};
-pub use config::{Config, ConfigError, PeerEvent};
+pub use config::{Config, ConfigError};
 pub use dcr_wire as wire;
-pub use error::{DisconnectReason, PeerError};
-pub use fsm::handshake::{Direction, HandshakeError, RemoteVersion};
-pub use listeners::{Listeners, NoListeners};
-pub use peer::{Peer, RecentNonces};
+pub use error::{DisconnectReason, PeerError, ProtocolViolation};
+pub use fsm::handshake::{Direction, HandshakeError, RecentNonces, RemoteVersion};
+pub use fsm::stall::StallError;
+pub use listeners::{Listeners, NoListeners, PeerEvent};
+pub use peer::Peer;
 pub use stats::{PeerCounters, PeerStats};

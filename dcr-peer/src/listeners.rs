@@ -6,14 +6,23 @@
 //! are lent to the callback as views into the received frame, so a
 //! listener that keeps one calls `into_owned`.
 //!
-//! Callbacks run on the peer's read task: time spent in them delays that
-//! peer's reading (and is excluded from its stall deadlines, as the
-//! reference does), so hand long work to another task.
+//! Callbacks run on the peer's own task: time spent in them delays that
+//! peer's reading and writing (and is excluded from its stall deadlines,
+//! as the reference does), so hand long work to another task, for example
+//! through [`crate::Config::events`] and [`PeerEvent`].
 
 use dcr_wire::msg::*;
 use dcr_wire::{Command, Message};
 
 use crate::peer::Peer;
+
+/// A message received by a peer, delivered through
+/// [`crate::Config::events`] as an owned value.
+#[derive(Debug, Clone)]
+pub struct PeerEvent {
+    pub peer: Peer,
+    pub message: Message<'static>,
+}
 
 macro_rules! listeners {
     ($($method:ident => $variant:ident($ty:ty);)*) => {

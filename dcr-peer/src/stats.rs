@@ -52,8 +52,11 @@ pub struct PeerStats {
     pub counters: PeerCounters,
     /// Entries in the known-inventory filter.
     pub known_inventory: usize,
-    /// Messages waiting in the outbound queue.
+    /// Frames queued and not yet written.
     pub send_queue_len: usize,
+    /// Bytes of those frames (bounded by
+    /// [`crate::Config::max_queued_bytes`]).
+    pub queued_bytes: u64,
     /// Requests waiting for an answer (stall tracking).
     pub pending_requests: usize,
     pub connected: bool,

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{Message, Ping, ServiceFlags};
-use dcr_peer::{DisconnectReason, PeerError};
+use dcr_peer::{DisconnectReason, PeerError, ProtocolViolation};
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
 
@@ -167,7 +167,13 @@ async fn ping_flood_is_bounded() {
         .await
         .expect("a ping flood that never reads its pongs ends the peer");
     let grown = peak.finish();
-    assert!(matches!(reason, DisconnectReason::PongFlood), "{reason:?}");
+    assert!(
+        matches!(
+            reason,
+            DisconnectReason::Protocol(ProtocolViolation::PongFlood { owed: 17 })
+        ),
+        "{reason:?}"
+    );
     assert!(
         grown < 8 * MIB,
         "heap grew {grown} bytes under 100,000 pings"
@@ -210,6 +216,69 @@ async fn a_remote_that_never_reads_costs_the_queue_at_most() {
     assert!(queued < 200, "{queued} messages queued");
     // Eight queued frames of 360 KB, one in the writer, one being encoded.
     assert!(grown < 10 * 360_024 + MIB, "heap grew {grown} bytes");
+}
+
+/// The reference's 40 MiB rule: output queued for a remote that does not
+/// read ends the peer once it passes the bound, at once (not at the write
+/// timeout), and the queue never holds more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_output_past_its_bound_ends_the_peer() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (_raw, peer) = raw_client(config()).await;
+    let big = big_headers();
+    let peak = Peak::start();
+    let mut accepted = 0usize;
+    let refused = (0..200).find_map(|_| match peer.queue_message(&big) {
+        Ok(()) => {
+            accepted += 1;
+            None
+        }
+        Err(e) => Some(e),
+    });
+    match refused {
+        Some(PeerError::Disconnected(DisconnectReason::Protocol(
+            ProtocolViolation::QueuedOutput { queued, max },
+        ))) => {
+            assert_eq!(max, 40 << 20);
+            assert!(queued > max, "{queued}");
+        }
+        other => panic!("expected the queued-output bound, got {other:?}"),
+    }
+    let reason = tokio::time::timeout(Duration::from_secs(2), peer.wait_for_disconnect())
+        .await
+        .expect("ended at once, not at the write timeout");
+    let grown = peak.finish();
+    assert!(matches!(
+        reason,
+        DisconnectReason::Protocol(ProtocolViolation::QueuedOutput { .. })
+    ));
+    // 40 MiB of 362 KB frames, plus what the socket buffers took.
+    assert!(accepted < 140, "{accepted} accepted");
+    assert!(grown < 48 * MIB, "heap grew {grown} bytes");
+    assert_eq!(peer.stats().queued_bytes, 0, "released at the end");
+}
+
+/// Senders that wait are held back before the byte bound instead of
+/// ending the peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_senders_get_backpressure_before_the_byte_bound() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut server = config();
+    server.max_queued_bytes = 4 << 20;
+    let (_raw, peer) = raw_client(server).await;
+    let big = big_headers();
+    let mut queued = 0usize;
+    let waited = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            peer.queue_message_wait(&big).await.unwrap();
+            queued += 1;
+            assert!(peer.stats().queued_bytes <= 4 << 20);
+        }
+    })
+    .await;
+    assert!(waited.is_err(), "the sender was held back");
+    assert!(peer.is_connected(), "{:?}", peer.disconnect_reason());
+    assert!(queued > 0 && queued < 60, "{queued} queued");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{frame_to_vec, Message, Ping, VerAck, MESSAGE_HEADER_SIZE};
-use dcr_peer::{DisconnectReason, FrameCodec, HandshakeError, PeerError};
+use dcr_peer::wire::{Command, ErrorKind};
+use dcr_peer::{DisconnectReason, FrameCodec, HandshakeError, PeerError, ProtocolViolation};
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -28,20 +29,21 @@ async fn after_handshake(bytes: &[u8]) -> DisconnectReason {
     disconnected_within(&peer, LIMIT).await
 }
 
-fn protocol(reason: DisconnectReason, needle: &str) {
+/// Asserts an undecodable frame or message with the reference's error kind.
+fn undecodable(reason: DisconnectReason, kind: ErrorKind) {
     match reason {
-        DisconnectReason::Protocol(r) => {
-            assert!(r.to_lowercase().contains(needle), "{r:?} lacks {needle:?}")
+        DisconnectReason::Protocol(ProtocolViolation::Undecodable { error, .. }) => {
+            assert_eq!(error.kind(), kind, "{error}")
         }
-        other => panic!("expected a protocol violation about {needle}, got {other:?}"),
+        other => panic!("expected an undecodable message ({kind:?}), got {other:?}"),
     }
 }
 
 #[tokio::test]
 async fn wrong_magic() {
-    protocol(
+    undecodable(
         after_handshake(&ping_frame(dcr_peer::wire::CurrencyNet::MainNet)).await,
-        "network",
+        ErrorKind::WrongNetwork,
     );
 }
 
@@ -49,7 +51,7 @@ async fn wrong_magic() {
 async fn bad_checksum() {
     let mut f = ping_frame(NET);
     f[20] ^= 0xff;
-    protocol(after_handshake(&f).await, "checksum");
+    undecodable(after_handshake(&f).await, ErrorKind::PayloadChecksum);
 }
 
 #[tokio::test]
@@ -58,14 +60,14 @@ async fn length_over_the_message_maximum_is_refused_before_the_payload() {
     // A ping announcing 1 MiB: refused on its header alone.
     f[16..20].copy_from_slice(&(1u32 << 20).to_le_bytes());
     f.truncate(MESSAGE_HEADER_SIZE);
-    protocol(after_handshake(&f).await, "payload");
+    undecodable(after_handshake(&f).await, ErrorKind::PayloadTooLarge);
 }
 
 #[tokio::test]
 async fn unknown_command() {
     let mut f = ping_frame(NET);
     f[4..16].copy_from_slice(b"bogus\0\0\0\0\0\0\0");
-    protocol(after_handshake(&f).await, "command");
+    undecodable(after_handshake(&f).await, ErrorKind::UnknownCmd);
 }
 
 #[tokio::test]
@@ -89,7 +91,13 @@ async fn malformed_payload() {
     f.extend_from_slice(&4u32.to_le_bytes());
     f.extend_from_slice(&dcr_peer::wire::checksum(&payload));
     f.extend_from_slice(&payload);
-    protocol(after_handshake(&f).await, "ping");
+    match after_handshake(&f).await {
+        DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+            command: Some(Command::Ping),
+            error,
+        }) => assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -98,7 +106,10 @@ async fn duplicate_version() {
     raw.send(&Message::Version(raw_version(12, 5)))
         .await
         .unwrap();
-    protocol(disconnected_within(&peer, LIMIT).await, "duplicate version");
+    assert_eq!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::Protocol(ProtocolViolation::DuplicateVersion)
+    );
 }
 
 #[tokio::test]

@@ -7,8 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use dcr_peer::wire::{GetHeaders, Hash, Headers, Message, Ping, ServiceFlags, Version};
-use dcr_peer::{Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError};
+use dcr_peer::wire::{
+    Command, GetData, GetHeaders, GetInitState, Hash, InitState, InvType, InvVect, Message,
+    NotFound, Ping, ServiceFlags, Version,
+};
+use dcr_peer::{
+    Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError, StallError,
+};
 use futures_util::SinkExt;
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -260,39 +265,112 @@ async fn an_idle_remote_is_dropped() {
     );
 }
 
-/// A peer with a 200 ms stall timeout that has asked a raw remote for
-/// headers (the request has arrived).
-async fn headers_requested() -> (Raw, Peer) {
+/// A peer with a 200 ms stall timeout (checked every 100 ms) that has sent
+/// `request` to a raw remote (the request has arrived).
+async fn requested(request: Message<'static>) -> (Raw, Peer) {
     let mut server = config();
     server.stall_timeout = Duration::from_millis(200);
     let (mut raw, peer) = raw_client(server).await;
-    peer.queue_message(&Message::GetHeaders(GetHeaders::default()))
-        .unwrap();
-    assert!(matches!(
-        next_message(&mut raw).await,
-        Some(Message::GetHeaders(_))
-    ));
+    peer.queue_message(&request).unwrap();
+    let arrived = next_message(&mut raw).await.expect("the request arrives");
+    assert_eq!(arrived.command(), request.command());
     (raw, peer)
 }
 
-#[tokio::test]
-async fn an_unanswered_request_stalls_the_peer() {
-    let (_raw, peer) = headers_requested().await;
-    match disconnected_within(&peer, LIMIT).await {
-        DisconnectReason::Stalled(e) => assert!(e.to_string().contains("headers"), "{e}"),
-        other => panic!("{other:?}"),
-    }
+fn getdata(list: &[InvVect]) -> Message<'static> {
+    Message::GetData(GetData {
+        inv_list: list.to_vec(),
+    })
+}
+
+fn vector(inv_type: InvType, hash: Hash) -> InvVect {
+    InvVect { inv_type, hash }
+}
+
+/// Well past the 200 ms deadline and its 100 ms tick.
+async fn past_the_deadline() {
+    tokio::time::sleep(Duration::from_millis(800)).await;
 }
 
 #[tokio::test]
-async fn answered_requests_do_not_stall() {
-    let (mut raw, peer) = headers_requested().await;
-    raw.send(&Message::Headers(Headers::default()))
+async fn an_unanswered_getinitstate_stalls_the_peer() {
+    let (_raw, peer) = requested(Message::GetInitState(GetInitState::default())).await;
+    assert_eq!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::Stalled(StallError::Command(Command::InitState))
+    );
+}
+
+#[tokio::test]
+async fn an_answered_getinitstate_does_not_stall() {
+    let (mut raw, peer) = requested(Message::GetInitState(GetInitState::default())).await;
+    raw.send(&Message::InitState(InitState::default()))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    past_the_deadline().await;
     assert!(peer.is_connected(), "{:?}", peer.disconnect_reason());
     assert_eq!(peer.stats().pending_requests, 0);
+}
+
+/// dcrd's server answers nothing to these when it has nothing to give, so
+/// they get no deadline (the reference's table).
+#[tokio::test]
+async fn requests_without_a_certain_answer_never_stall() {
+    for request in [
+        Message::GetHeaders(GetHeaders::default()),
+        Message::GetBlocks(Default::default()),
+        Message::MemPool(Default::default()),
+        Message::GetMiningState(Default::default()),
+        Message::GetCFilterV2(Default::default()),
+        Message::GetCFsV2(Default::default()),
+    ] {
+        let command = request.command();
+        let (_raw, peer) = requested(request).await;
+        past_the_deadline().await;
+        assert!(
+            peer.is_connected(),
+            "{command}: {:?}",
+            peer.disconnect_reason()
+        );
+        assert_eq!(peer.stats().pending_requests, 0, "{command}");
+    }
+}
+
+/// A `getdata` for a mixing message is answered by the message with that
+/// hash, whichever of the eight it is.
+#[tokio::test]
+async fn a_mixing_message_answers_its_getdata() {
+    let answer = Message::MixConfirm(dcr_peer::wire::MixConfirm {
+        seen_dc_nets: vec![Hash([4; 32])],
+        ..Default::default()
+    });
+    let hash = dcr_peer::wire::msg::mix::mix_hash(&answer).unwrap();
+    let (mut raw, peer) = requested(getdata(&[vector(InvType::MIX, hash)])).await;
+    raw.send(&answer).await.unwrap();
+    past_the_deadline().await;
+    assert!(peer.is_connected(), "{:?}", peer.disconnect_reason());
+    assert_eq!(peer.stats().pending_requests, 0);
+}
+
+/// A partial answer clears what it answers: a block and a `notfound` for
+/// two of three vectors leave the third to stall the peer.
+#[tokio::test]
+async fn a_partial_answer_leaves_the_rest_pending() {
+    let block = dcr_peer::wire::Block::default();
+    let got = vector(InvType::BLOCK, block.block_hash());
+    let missing = vector(InvType::TX, Hash([7; 32]));
+    let never = vector(InvType::TX, Hash([8; 32]));
+    let (mut raw, peer) = requested(getdata(&[got, missing, never])).await;
+    raw.send(&Message::Block(block)).await.unwrap();
+    raw.send(&Message::NotFound(NotFound {
+        inv_list: vec![missing],
+    }))
+    .await
+    .unwrap();
+    assert_eq!(
+        disconnected_within(&peer, LIMIT).await,
+        DisconnectReason::Stalled(StallError::Data(never))
+    );
 }
 
 #[tokio::test]

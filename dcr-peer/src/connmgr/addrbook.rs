@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use dcr_wire::{NetAddressV2, ServiceFlags};
 use rand::seq::SliceRandom;
 
-use crate::peer::lock;
+use crate::sync::lock;
 
 /// A source of addresses to dial. Implement it to plug in your own address
 /// manager; [`AddressBook`] is the built-in one.

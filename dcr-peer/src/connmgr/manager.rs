@@ -16,9 +16,10 @@ use tracing::{debug, info};
 
 use super::addrbook::{seed_addresses, AddressBook, AddressSource};
 use super::score::BanScore;
-use crate::config::{Config, PeerEvent};
+use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::Direction;
+use crate::listeners::PeerEvent;
 use crate::peer::Peer;
 use crate::stats::PeerStats;
 
@@ -685,7 +686,7 @@ impl Actor {
                     Ok(peer) => self.register(peer, addr, false),
                     Err(e) => {
                         debug!(%addr, error = %e, "inbound handshake failed");
-                        self.score_reason(addr.ip(), &DisconnectReason::Handshake(e.to_string()));
+                        self.score_reason(addr.ip(), &e.to_reason());
                     }
                 }
             }
@@ -720,8 +721,10 @@ impl Actor {
     /// weigh most, stalls less, ordinary departures nothing.
     fn score_reason(&mut self, ip: IpAddr, reason: &DisconnectReason) {
         let points = match reason {
-            DisconnectReason::Protocol(_) | DisconnectReason::PongFlood => 50,
-            DisconnectReason::Stalled(_) | DisconnectReason::Handshake(_) => 25,
+            DisconnectReason::Protocol(_) => 50,
+            DisconnectReason::Stalled(_)
+            | DisconnectReason::Handshake(_)
+            | DisconnectReason::HandshakeTimeout => 25,
             _ => 0,
         };
         if points > 0 {
@@ -966,12 +969,12 @@ struct CrawlSource {
 
 impl AddressSource for CrawlSource {
     fn next_address(&self, skip: &dyn Fn(SocketAddr) -> bool) -> Option<SocketAddr> {
-        let tried = crate::peer::lock(&self.tried).clone();
+        let tried = crate::sync::lock(&self.tried).clone();
         self.book.next_address(&|a| skip(a) || tried.contains(&a))
     }
 
     fn attempted(&self, addr: SocketAddr) {
-        crate::peer::lock(&self.tried).insert(addr);
+        crate::sync::lock(&self.tried).insert(addr);
         self.book.attempted(addr);
     }
 

@@ -13,7 +13,48 @@
 //! peers below [`MIN_ACCEPTED_PROTOCOL_VERSION`] are refused (after the
 //! caller's `on_version` hook has seen them, as the reference orders it).
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use dcr_wire::{pver, Message, ServiceFlags, Version};
+
+use crate::sync::lock;
+
+/// Nonces of our recent version messages: a version that carries one of
+/// them is a connection to ourselves. One set per node: by default every
+/// peer of the process shares [`RecentNonces::global`]; a process that runs
+/// several nodes (tests, the demo) gives each its own.
+#[derive(Debug, Default)]
+pub struct RecentNonces(Mutex<VecDeque<u64>>);
+
+impl RecentNonces {
+    /// How many recent nonces are remembered.
+    pub const CAPACITY: usize = 128;
+
+    pub fn new() -> Arc<RecentNonces> {
+        Arc::new(RecentNonces::default())
+    }
+
+    /// The process-wide set.
+    pub fn global() -> Arc<RecentNonces> {
+        static GLOBAL: OnceLock<Arc<RecentNonces>> = OnceLock::new();
+        GLOBAL.get_or_init(RecentNonces::new).clone()
+    }
+
+    /// Remembers `nonce`, forgetting the oldest beyond the capacity.
+    pub fn remember(&self, nonce: u64) {
+        let mut n = lock(&self.0);
+        if n.len() == Self::CAPACITY {
+            n.pop_front();
+        }
+        n.push_back(nonce);
+    }
+
+    /// True when `nonce` is one of ours.
+    pub fn contains(&self, nonce: u64) -> bool {
+        lock(&self.0).contains(&nonce)
+    }
+}
 
 /// The oldest protocol version we talk to (the reference's requirement).
 pub const MIN_ACCEPTED_PROTOCOL_VERSION: u32 = pver::REMOVE_REJECT;

@@ -1,124 +1,191 @@
-//! Stall detection: requests that expect an answer get a deadline, the
-//! answer clears it, and a peer that lets a deadline pass is disconnected.
+//! Stall detection: the request → answer table, the deadlines it sets and
+//! the messages that clear them.
 //!
-//! As the reference does, the deadlines are shifted by the time spent in our
-//! own message handlers (the caller passes that as `offset`), so a slow
-//! callback of ours is never blamed on the peer. Beyond the reference, which
-//! tracks `getdata` and `getinitstate`, this also tracks `getheaders`,
-//! `getminings`, `getcfilterv2` and `getcfsv2`, whose answers are just as
-//! certain.
+//! The table is the reference's stall handler (`maybeAddDeadline`,
+//! `maybeRemoveDeadline` and `checkDeadlines` in dcrd's `peer/peer.go`),
+//! read at the corpus commit:
+//!
+//! | we send | deadline for | cleared by |
+//! | --- | --- | --- |
+//! | `getdata` | each vector | `block` (its hash as `MSG_BLOCK`), `tx` (its prefix hash as `MSG_TX`), any of the eight mixing messages (its hash as `MSG_MIX`), a `notfound` entry naming the vector |
+//! | `getinitstate` | the `initstate` | `initstate` |
+//!
+//! Nothing else gets a deadline, because nothing else has a certain
+//! answer: dcrd's server stays silent for `getheaders` or `getblocks` it
+//! has no headers for, for `mempool` and `getminings` when empty, and for
+//! filter requests of blocks it lacks (the reference removed its
+//! `getheaders` deadline for exactly this reason). Pings are not tracked
+//! either: during a sync their pongs wait behind the backlog. A partial
+//! answer clears what it answers and leaves the rest pending; a vector of a
+//! type no message answers (`MSG_FILTERED_BLOCK`, unknown types) is
+//! cleared only by `notfound`, as in the reference.
+//!
+//! Deadlines are checked only on a tick ([`STALL_TICK`]) and are pushed
+//! back by the time our own message handlers took since the last tick (the
+//! caller reports it), so a slow callback of ours is never blamed on the
+//! peer; the offset starts over at every tick.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use dcr_wire::msg::inv::MAX_INV_PER_MSG;
+use dcr_wire::msg::mix::mix_hash;
 use dcr_wire::{Command, InvType, InvVect, Message};
 
-/// How long a peer has to answer (the reference's).
+/// How long a peer has to answer (the reference's `stallResponseTimeout`).
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Most data requests that may be outstanding at once: a peer that leaves
-/// more than this unanswered is dropped rather than tracked without bound.
+/// How often deadlines are checked (the reference's `stallTickInterval`);
+/// a shorter stall timeout checks at half of it.
+pub const STALL_TICK: Duration = Duration::from_secs(15);
+
+/// Most data requests that may be outstanding at once: a `getdata` that
+/// would leave more unanswered ends the peer (the reference's burst
+/// limit, one and a half messages' worth).
 pub const MAX_PENDING_DATA: usize = (MAX_INV_PER_MSG + MAX_INV_PER_MSG / 2) as usize;
 
 /// Why the stall tracker wants the peer gone.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StallError {
-    #[error("no answer to {what} before its deadline")]
-    Deadline { what: String },
+    /// A data request was not answered in time.
+    #[error("no answer to {} {} before its deadline", .0.inv_type, .0.hash)]
+    Data(InvVect),
+    /// A command request was not answered in time (the answer's command).
+    #[error("no {0} before its deadline")]
+    Command(Command),
     #[error("more than {MAX_PENDING_DATA} data requests left unanswered")]
     TooManyPending,
+}
+
+/// A sent message that starts deadlines: the table's left column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// `getdata`: one deadline per vector.
+    Data(Vec<InvVect>),
+    /// A request answered by one message with this command.
+    Command(Command),
+}
+
+impl Request {
+    /// The deadline-bearing request `msg` is, if it is one.
+    pub fn of(msg: &Message<'_>) -> Option<Request> {
+        match msg {
+            Message::GetData(m) => Some(Request::Data(m.inv_list.clone())),
+            Message::GetInitState(_) => Some(Request::Command(Command::InitState)),
+            _ => None,
+        }
+    }
 }
 
 /// Outstanding requests and their deadlines.
 #[derive(Debug, Clone)]
 pub struct StallTracker {
     timeout: Duration,
+    tick: Duration,
+    next_tick: Instant,
+    /// Time our handlers took since the last tick.
+    offset: Duration,
     pending_data: HashMap<InvVect, Instant>,
     pending_cmds: HashMap<Command, Instant>,
 }
 
-/// The answer a request command waits for, if it is tracked.
-fn response_to(command: Command) -> Option<Command> {
-    match command {
-        Command::GetInitState => Some(Command::InitState),
-        Command::GetHeaders => Some(Command::Headers),
-        Command::GetMiningState => Some(Command::MiningState),
-        Command::GetCFilterV2 => Some(Command::CFilterV2),
-        Command::GetCFsV2 => Some(Command::CFiltersV2),
-        _ => None,
-    }
-}
-
-/// True for the requests the tracker starts a deadline for: `getdata` and
-/// the commands in [`response_to`].
-pub fn is_tracked_request(command: Command) -> bool {
-    command == Command::GetData || response_to(command).is_some()
-}
-
 impl StallTracker {
-    pub fn new(timeout: Duration) -> Self {
+    /// A tracker whose ticks start at `now`.
+    pub fn new(timeout: Duration, now: Instant) -> Self {
+        let tick = STALL_TICK.min(timeout / 2).max(Duration::from_millis(10));
         StallTracker {
             timeout,
+            tick,
+            next_tick: now + tick,
+            offset: Duration::ZERO,
             pending_data: HashMap::new(),
             pending_cmds: HashMap::new(),
         }
     }
 
-    /// We sent `msg` at `now`: start a deadline if it expects an answer.
-    pub fn on_send(&mut self, msg: &Message<'_>, now: Instant) -> Result<(), StallError> {
+    /// We wrote `req` at `now`: start its deadlines.
+    pub fn on_send(&mut self, req: &Request, now: Instant) -> Result<(), StallError> {
         let deadline = now + self.timeout;
-        if let Message::GetData(m) = msg {
-            if self.pending_data.len() + m.inv_list.len() > MAX_PENDING_DATA {
-                return Err(StallError::TooManyPending);
+        match req {
+            Request::Data(list) => {
+                if self.pending_data.len() + list.len() > MAX_PENDING_DATA {
+                    return Err(StallError::TooManyPending);
+                }
+                for iv in list {
+                    self.pending_data.insert(*iv, deadline);
+                }
             }
-            for iv in &m.inv_list {
-                self.pending_data.insert(*iv, deadline);
+            Request::Command(answer) => {
+                self.pending_cmds.insert(*answer, deadline);
             }
-        } else if let Some(answer) = response_to(msg.command()) {
-            self.pending_cmds.insert(answer, deadline);
         }
         Ok(())
     }
 
-    /// We received `msg`: clear the deadline it answers.
+    /// We received `msg`: clear what it answers (the table's right
+    /// column). Hashes are computed only while data requests are pending.
     pub fn on_receive(&mut self, msg: &Message<'_>) {
-        match msg {
-            Message::Block(b) => {
-                self.pending_data.remove(&InvVect {
+        if !self.pending_data.is_empty() {
+            let answered = match msg {
+                Message::Block(b) => Some(InvVect {
                     inv_type: InvType::BLOCK,
                     hash: b.block_hash(),
-                });
-            }
-            Message::Tx(t) => {
-                self.pending_data.remove(&InvVect {
+                }),
+                Message::Tx(t) => Some(InvVect {
                     inv_type: InvType::TX,
                     hash: t.tx_hash(),
-                });
-            }
-            Message::NotFound(n) => {
-                for iv in &n.inv_list {
-                    self.pending_data.remove(iv);
+                }),
+                Message::NotFound(n) => {
+                    for iv in &n.inv_list {
+                        self.pending_data.remove(iv);
+                    }
+                    None
                 }
+                // The eight mixing messages answer by their own hash.
+                other => mix_hash(other).map(|hash| InvVect {
+                    inv_type: InvType::MIX,
+                    hash,
+                }),
+            };
+            if let Some(iv) = answered {
+                self.pending_data.remove(&iv);
             }
-            other => {
-                self.pending_cmds.remove(&other.command());
-            }
+        }
+        if let Message::InitState(_) = msg {
+            self.pending_cmds.remove(&Command::InitState);
         }
     }
 
-    /// Checks the deadlines at `now`, each pushed back by `offset` (time
-    /// spent in our own handlers).
-    pub fn check(&self, now: Instant, offset: Duration) -> Result<(), StallError> {
-        if let Some((cmd, _)) = self.pending_cmds.iter().find(|(_, d)| now >= **d + offset) {
-            return Err(StallError::Deadline {
-                what: cmd.as_str().to_string(),
-            });
+    /// Our handlers took `spent`: deadlines checked at the next tick move
+    /// back by that much.
+    pub fn on_handler_time(&mut self, spent: Duration) {
+        self.offset += spent;
+    }
+
+    /// When the tracker next needs the clock: the next tick while anything
+    /// is pending, else never.
+    pub fn next_check(&self) -> Option<Instant> {
+        (self.pending() > 0).then_some(self.next_tick)
+    }
+
+    /// At `now`: when a tick is due, checks every deadline (pushed back by
+    /// the handler time since the last tick) and starts the offset over.
+    pub fn poll(&mut self, now: Instant) -> Result<(), StallError> {
+        if now < self.next_tick {
+            return Ok(());
         }
-        if let Some((iv, _)) = self.pending_data.iter().find(|(_, d)| now >= **d + offset) {
-            return Err(StallError::Deadline {
-                what: format!("{} {}", iv.inv_type, iv.hash),
-            });
+        // Ticks that passed with nothing pending checked nothing.
+        while self.next_tick <= now {
+            self.next_tick += self.tick;
+        }
+        let offset = std::mem::take(&mut self.offset);
+        let late = |d: &Instant| now >= *d + offset;
+        if let Some((cmd, _)) = self.pending_cmds.iter().find(|(_, d)| late(d)) {
+            return Err(StallError::Command(*cmd));
+        }
+        if let Some((iv, _)) = self.pending_data.iter().find(|(_, d)| late(d)) {
+            return Err(StallError::Data(*iv));
         }
         Ok(())
     }
@@ -132,54 +199,185 @@ impl StallTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dcr_wire::{GetData, GetHeaders, Hash, Headers, NotFound};
+    use dcr_wire::msg::mix::MixConfirm;
+    use dcr_wire::{
+        GetBlocks, GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash,
+        InitState, MemPool, NotFound, Ping,
+    };
+    use std::borrow::Cow;
 
-    fn getdata(n: u8) -> (Message<'static>, InvVect) {
-        let iv = InvVect {
-            inv_type: InvType::BLOCK,
+    const T: Duration = DEFAULT_STALL_TIMEOUT;
+
+    fn iv(t: InvType, n: u8) -> InvVect {
+        InvVect {
+            inv_type: t,
             hash: Hash([n; 32]),
-        };
-        (Message::GetData(GetData { inv_list: vec![iv] }), iv)
+        }
     }
 
-    #[test]
-    fn unanswered_getheaders_stalls_after_timeout() {
-        let t = Instant::now();
-        let mut s = StallTracker::new(DEFAULT_STALL_TIMEOUT);
-        s.on_send(&Message::GetHeaders(GetHeaders::default()), t)
+    fn getdata(list: &[InvVect]) -> Message<'static> {
+        Message::GetData(GetData {
+            inv_list: list.to_vec(),
+        })
+    }
+
+    fn tracker_with(msg: &Message<'_>, t0: Instant) -> StallTracker {
+        let mut s = StallTracker::new(T, t0);
+        s.on_send(&Request::of(msg).expect("a tracked request"), t0)
             .unwrap();
-        assert_eq!(s.check(t + Duration::from_secs(29), Duration::ZERO), Ok(()));
-        assert!(matches!(
-            s.check(t + Duration::from_secs(30), Duration::ZERO),
-            Err(StallError::Deadline { .. })
-        ));
-        // Time spent in our own handlers pushes the deadline back.
+        s
+    }
+
+    /// The first tick at or after the deadline of a request sent at `t0`.
+    fn past_deadline(t0: Instant) -> Instant {
+        t0 + Duration::from_secs(30)
+    }
+
+    #[test]
+    fn only_getdata_and_getinitstate_get_deadlines() {
+        let untracked = [
+            Message::GetHeaders(GetHeaders::default()),
+            Message::GetBlocks(GetBlocks::default()),
+            Message::MemPool(MemPool),
+            Message::GetMiningState(GetMiningState),
+            Message::GetCFilterV2(GetCFilterV2::default()),
+            Message::GetCFsV2(GetCFsV2::default()),
+            Message::Ping(Ping { nonce: 1 }),
+        ];
+        for m in &untracked {
+            assert_eq!(Request::of(m), None, "{}", m.command());
+        }
         assert_eq!(
-            s.check(t + Duration::from_secs(30), Duration::from_secs(5)),
-            Ok(())
+            Request::of(&Message::GetInitState(GetInitState::default())),
+            Some(Request::Command(Command::InitState))
         );
-        s.on_receive(&Message::Headers(Headers::default()));
+        let list = [iv(InvType::BLOCK, 1), iv(InvType::MIX, 2)];
         assert_eq!(
-            s.check(t + Duration::from_secs(300), Duration::ZERO),
-            Ok(())
+            Request::of(&getdata(&list)),
+            Some(Request::Data(list.to_vec()))
         );
     }
 
     #[test]
-    fn notfound_answers_getdata() {
-        let t = Instant::now();
-        let mut s = StallTracker::new(DEFAULT_STALL_TIMEOUT);
-        let (req, iv) = getdata(1);
-        s.on_send(&req, t).unwrap();
+    fn unanswered_getinitstate_stalls_at_the_first_tick_past_its_deadline() {
+        let t0 = Instant::now();
+        let mut s = tracker_with(&Message::GetInitState(GetInitState::default()), t0);
+        // Ticks at 15 s and 30 s: the first finds it in time.
+        assert_eq!(s.next_check(), Some(t0 + STALL_TICK));
+        assert_eq!(s.poll(t0 + STALL_TICK), Ok(()));
+        assert_eq!(
+            s.poll(past_deadline(t0)),
+            Err(StallError::Command(Command::InitState))
+        );
+    }
+
+    #[test]
+    fn initstate_answers_getinitstate() {
+        let t0 = Instant::now();
+        let mut s = tracker_with(&Message::GetInitState(GetInitState::default()), t0);
+        s.on_receive(&Message::InitState(InitState::default()));
+        assert_eq!(s.pending(), 0);
+        assert_eq!(s.next_check(), None);
+        assert_eq!(s.poll(t0 + Duration::from_secs(300)), Ok(()));
+    }
+
+    #[test]
+    fn handler_time_pushes_deadlines_back_until_the_next_tick() {
+        let t0 = Instant::now();
+        let mut s = tracker_with(&Message::GetInitState(GetInitState::default()), t0);
+        assert_eq!(s.poll(t0 + STALL_TICK), Ok(()));
+        s.on_handler_time(Duration::from_secs(5));
+        assert_eq!(s.poll(past_deadline(t0)), Ok(()));
+        // The offset was used up at that tick.
+        assert_eq!(
+            s.poll(t0 + Duration::from_secs(45)),
+            Err(StallError::Command(Command::InitState))
+        );
+    }
+
+    #[test]
+    fn a_block_clears_its_block_vector_only() {
+        let block = dcr_wire::Block::default();
+        let hash = block.block_hash();
+        let want = InvVect {
+            inv_type: InvType::BLOCK,
+            hash,
+        };
+        // The same hash as a transaction is a different request.
+        let other = InvVect {
+            inv_type: InvType::TX,
+            hash,
+        };
+        let t0 = Instant::now();
+        let mut s = tracker_with(&getdata(&[want, other]), t0);
+        s.on_receive(&Message::Block(block));
         assert_eq!(s.pending(), 1);
-        s.on_receive(&Message::NotFound(NotFound { inv_list: vec![iv] }));
+        assert_eq!(s.poll(past_deadline(t0)), Err(StallError::Data(other)));
+    }
+
+    #[test]
+    fn a_tx_clears_its_prefix_hash_vector() {
+        let tx = dcr_wire::Tx::default();
+        let want = InvVect {
+            inv_type: InvType::TX,
+            hash: tx.tx_hash(),
+        };
+        let t0 = Instant::now();
+        let mut s = tracker_with(&getdata(&[want]), t0);
+        s.on_receive(&Message::Tx(tx));
         assert_eq!(s.pending(), 0);
     }
 
     #[test]
+    fn a_mixing_message_clears_its_mix_vector() {
+        let msg = Message::MixConfirm(MixConfirm {
+            seen_dc_nets: vec![Hash([3; 32])],
+            ..Default::default()
+        });
+        let want = InvVect {
+            inv_type: InvType::MIX,
+            hash: mix_hash(&msg).unwrap(),
+        };
+        let unrelated = iv(InvType::MIX, 7);
+        let t0 = Instant::now();
+        let mut s = tracker_with(&getdata(&[want, unrelated]), t0);
+        s.on_receive(&msg);
+        assert_eq!(s.pending(), 1);
+        assert_eq!(s.poll(past_deadline(t0)), Err(StallError::Data(unrelated)));
+    }
+
+    #[test]
+    fn notfound_clears_the_entries_it_names_and_a_partial_answer_leaves_the_rest() {
+        let (a, b, c) = (
+            iv(InvType::BLOCK, 1),
+            iv(InvType::FILTERED_BLOCK, 2),
+            iv(InvType(99), 3),
+        );
+        let t0 = Instant::now();
+        let mut s = tracker_with(&getdata(&[a, b, c]), t0);
+        s.on_receive(&Message::NotFound(NotFound {
+            inv_list: vec![b, c],
+        }));
+        assert_eq!(s.pending(), 1);
+        assert_eq!(s.poll(past_deadline(t0)), Err(StallError::Data(a)));
+    }
+
+    #[test]
+    fn other_messages_clear_nothing() {
+        let t0 = Instant::now();
+        let mut s = tracker_with(&getdata(&[iv(InvType::BLOCK, 1)]), t0);
+        s.on_receive(&Message::Headers(Default::default()));
+        s.on_receive(&Message::InitState(InitState::default()));
+        s.on_receive(&Message::GetInitState(GetInitState {
+            types: vec![Cow::Borrowed("x")],
+        }));
+        assert_eq!(s.pending(), 1);
+    }
+
+    #[test]
     fn too_many_pending_requests() {
-        let t = Instant::now();
-        let mut s = StallTracker::new(DEFAULT_STALL_TIMEOUT);
+        let t0 = Instant::now();
+        let mut s = StallTracker::new(T, t0);
         let inv_list: Vec<InvVect> = (0..MAX_PENDING_DATA as u32 + 1)
             .map(|n| {
                 let mut h = [0u8; 32];
@@ -191,7 +389,7 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            s.on_send(&Message::GetData(GetData { inv_list }), t),
+            s.on_send(&Request::Data(inv_list), t0),
             Err(StallError::TooManyPending)
         );
     }

@@ -1,121 +1,53 @@
-//! The peer: a handle to one connection whose handshake is done and whose
-//! three tasks (read, write, queue handling) run until it disconnects.
+//! The peer: a handle to one connection whose handshake is done, and the
+//! one task that runs it.
 //!
-//! [`Peer::start`] runs the version handshake on any byte stream, then
-//! spawns the tasks and returns a [`Peer`], a cheap clonable handle. The
-//! protocol rules live in the [`crate::fsm`] machines; the tasks in
-//! [`crate::tasks`] only move frames, timers and messages through them.
+//! [`Peer::start`] runs the version handshake on any byte stream (in the
+//! caller's task, [`handshake`]), then spawns the connection's one task
+//! ([`driver`]), which owns the socket and the connection's
+//! [`Session`](crate::fsm::session::Session), and returns a [`Peer`], a
+//! cheap clonable handle. The handle talks to the task through a bounded
+//! channel; what callers read back (stats, known inventory) the task
+//! publishes in atomics and in two small locks that the message path never
+//! waits on.
 
-use std::collections::VecDeque;
+mod driver;
+mod handshake;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use dcr_wire::msg::addr::{MAX_ADDR_PER_MSG, MAX_ADDR_PER_V2_MSG};
 use dcr_wire::{
-    pver, Addr, AddrV2, Command, GetBlocks, GetData, GetHeaders, Hash, Inv, InvVect, Message,
-    NetAddress, NetAddressV2, Ping, Reject, Version,
+    pver, Addr, AddrV2, GetData, Hash, Inv, InvVect, Message, NetAddress, NetAddressV2, Reject,
+    Version,
 };
 use rand::seq::SliceRandom;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::debug;
+use tracing::{debug, Instrument};
 
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::{Direction, RemoteVersion};
-use crate::fsm::inventory::{KnownInventory, Trickle, MAX_TRICKLE_QUEUE};
-use crate::fsm::ping::PingState;
-use crate::fsm::stall::{is_tracked_request, StallTracker};
+use crate::fsm::inventory::KnownInventory;
+use crate::fsm::session::{Limits, Locator, Outgoing, OutputBudget, Session};
 use crate::stats::{PeerCounters, PeerStats};
+use crate::sync::{lock, now};
 
-/// Nonces of our recent version messages: a version that carries one of
-/// them is a connection to ourselves. One set per node: by default every
-/// peer of the process shares [`RecentNonces::global`]; a process that runs
-/// several nodes (tests, the demo) gives each its own.
-#[derive(Debug, Default)]
-pub struct RecentNonces(Mutex<VecDeque<u64>>);
-
-impl RecentNonces {
-    /// How many recent nonces are remembered.
-    pub const CAPACITY: usize = 128;
-
-    pub fn new() -> Arc<RecentNonces> {
-        Arc::new(RecentNonces::default())
-    }
-
-    /// The process-wide set.
-    pub fn global() -> Arc<RecentNonces> {
-        static GLOBAL: OnceLock<Arc<RecentNonces>> = OnceLock::new();
-        GLOBAL.get_or_init(RecentNonces::new).clone()
-    }
-
-    pub fn remember(&self, nonce: u64) {
-        let mut n = lock(&self.0);
-        if n.len() == Self::CAPACITY {
-            n.pop_front();
-        }
-        n.push_back(nonce);
-    }
-
-    pub fn contains(&self, nonce: u64) -> bool {
-        lock(&self.0).contains(&nonce)
-    }
-}
-
-/// Locks a mutex, recovering from a panicked holder (the state stays
-/// usable: every critical section leaves it consistent).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The current time on tokio's clock (paused in tests), as the std
-/// `Instant` the state machines take.
-pub(crate) fn now() -> std::time::Instant {
-    tokio::time::Instant::now().into_std()
-}
-
-/// `msg` framed for `net` at `pv`, in one exactly sized buffer.
-pub(crate) fn encode_frame_bytes(
-    msg: &Message<'_>,
-    net: dcr_wire::CurrencyNet,
-    pv: u32,
-) -> Result<Bytes, dcr_wire::Error> {
-    // The vector is exactly sized; turning it into `Bytes` copies nothing.
-    dcr_wire::frame_to_vec(msg, net, pv).map(Bytes::from)
-}
-
-/// Records a ping we sent at `now` (keep-alive or pushed): its nonce and
-/// time go in the stats.
-pub(crate) fn record_ping(st: &mut State, nonce: u64) {
-    st.counters.last_ping_nonce = Some(nonce);
-    st.counters.last_ping_time = Some(SystemTime::now());
-}
-
-/// A frame waiting to be written.
-pub(crate) struct Outgoing {
-    pub command: Command,
-    pub frame: Bytes,
-    /// A request to start a stall deadline for once written.
-    pub request: Option<Message<'static>>,
-    pub done: Option<oneshot::Sender<Result<(), PeerError>>>,
-}
-
-/// Mutable protocol state, behind one lock held only briefly.
-pub(crate) struct State {
-    pub counters: PeerCounters,
-    pub known: KnownInventory,
-    pub trickle: Trickle,
-    pub stall: StallTracker,
-    /// Time spent in our listeners since the stall deadlines were set.
-    pub stall_offset: Duration,
-    pub ping: PingState,
-    pub prev_get_headers: Option<(Hash, Hash)>,
-    pub prev_get_blocks: Option<(Hash, Hash)>,
+/// What the handle asks of the connection's task.
+pub(crate) enum Cmd {
+    /// A frame to write (already counted in the output budget).
+    Frame(Outgoing),
+    /// Inventory for the next trickle.
+    Inventory(InvVect),
+    /// A locator request, sent unless it repeats the previous one.
+    Locator(Locator, Vec<Hash>, Hash),
+    /// A ping with this nonce, timed like the keep-alive's.
+    Ping(u64),
 }
 
 /// What the handshake established.
@@ -125,16 +57,57 @@ pub(crate) struct Negotiated {
     pub remote: RemoteVersion,
 }
 
-pub(crate) struct Inner {
+/// Counters the task updates per message, read by [`Peer::stats`].
+#[derive(Debug, Default)]
+pub(crate) struct Traffic {
+    pub bytes_sent: AtomicU64,
+    pub bytes_received: AtomicU64,
+    pub messages_sent: AtomicU64,
+    pub messages_received: AtomicU64,
+    /// Microseconds since the Unix epoch; 0 for never.
+    pub last_send: AtomicU64,
+    pub last_recv: AtomicU64,
+    pub last_block_height: AtomicI64,
+    pub pending_requests: AtomicUsize,
+    pub wants_headers: AtomicBool,
+}
+
+/// What changes rarely (once per ping): published by the task under a
+/// lock no message waits on.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PingStats {
+    pub last_ping_nonce: Option<u64>,
+    pub last_ping_time: Option<SystemTime>,
+    pub ping_rtt: Option<Duration>,
+}
+
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+fn from_micros(us: u64) -> Option<SystemTime> {
+    (us != 0).then(|| SystemTime::UNIX_EPOCH + Duration::from_micros(us))
+}
+
+pub(crate) struct Shared {
     pub id: u64,
     pub addr: SocketAddr,
     pub direction: Direction,
     pub config: Config,
     pub connected_at: SystemTime,
     pub negotiated: OnceLock<Negotiated>,
-    pub state: Mutex<State>,
-    pub send_tx: mpsc::Sender<Outgoing>,
-    pub prio_tx: mpsc::Sender<Outgoing>,
+    pub traffic: Traffic,
+    pub ping: Mutex<PingStats>,
+    /// The known-inventory filter: the handle's synchronous queries need
+    /// it, the task takes it on `inv` and trickles only.
+    pub known: Arc<Mutex<KnownInventory>>,
+    pub budget: Arc<OutputBudget>,
+    pub cmd_tx: mpsc::Sender<Cmd>,
+    /// Signalled when queued output was written, for waiting senders.
+    pub room: Notify,
+    /// Senders waiting on `room` (the task signals only when there are).
+    pub waiters: AtomicUsize,
     pub cancel: CancellationToken,
     pub reason: OnceLock<DisconnectReason>,
     pub tasks: TaskTracker,
@@ -143,7 +116,7 @@ pub(crate) struct Inner {
 /// A connected Decred peer. Clones share the connection.
 #[derive(Clone)]
 pub struct Peer {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) inner: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Peer {
@@ -156,16 +129,10 @@ impl std::fmt::Debug for Peer {
     }
 }
 
-/// The receiving ends of a new peer's queues, for its write task.
-pub(crate) struct Queues {
-    pub send_rx: mpsc::Receiver<Outgoing>,
-    pub prio_rx: mpsc::Receiver<Outgoing>,
-}
-
 impl Peer {
     /// Runs the handshake on `stream` (connected to `addr`) and starts the
-    /// peer. Fails when the configuration is unusable, the remote breaks
-    /// the handshake, or it does not complete within
+    /// peer's task. Fails when the configuration is unusable, the remote
+    /// breaks the handshake, or it does not complete within
     /// [`Config::handshake_timeout`].
     pub async fn start<S>(
         stream: S,
@@ -177,8 +144,48 @@ impl Peer {
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         config.validate()?;
-        let (peer, queues) = Peer::new(addr, direction, config);
-        crate::tasks::run(peer.clone(), stream, queues).await?;
+        let (peer, cmds) = Peer::new(addr, direction, config);
+        let cfg = &peer.inner.config;
+        let mut conn = driver::Conn::new(stream, cfg.net, cfg.protocol_version);
+        let span = tracing::debug_span!("handshake", addr = %addr);
+        let outcome = tokio::time::timeout(
+            cfg.handshake_timeout,
+            handshake::run(&peer, &mut conn).instrument(span),
+        )
+        .await
+        .unwrap_or(Err(PeerError::HandshakeTimeout));
+        let delayed = match outcome {
+            Ok(delayed) => delayed,
+            Err(e) => {
+                peer.disconnect_with(e.to_reason());
+                return Err(e);
+            }
+        };
+        let pv = peer.protocol_version();
+        conn.set_protocol_version(pv);
+        let limits = Limits {
+            net: cfg.net,
+            pver: pv,
+            idle_timeout: cfg.idle_timeout,
+            ping_interval: cfg.ping_interval,
+            stall_timeout: cfg.stall_timeout,
+            trickle_interval: cfg.trickle_interval,
+            write_timeout: cfg.write_timeout,
+            max_owed_pongs: cfg.priority_queue_size,
+        };
+        let session = Session::new(
+            limits,
+            peer.inner.budget.clone(),
+            peer.inner.known.clone(),
+            rand::random(),
+            now(),
+        );
+        let span = tracing::debug_span!("peer", id = peer.id(), addr = %addr);
+        let tasks = &peer.inner.tasks;
+        tasks.spawn(driver::run(peer.clone(), conn, session, cmds, delayed).instrument(span));
+        tasks.close();
+        cfg.listeners.on_verack(&peer);
+        debug!(peer = %addr, pver = pv, "handshake complete");
         Ok(peer)
     }
 
@@ -198,40 +205,36 @@ impl Peer {
         Peer::start(stream, addr, Direction::Inbound, config).await
     }
 
-    fn new(addr: SocketAddr, direction: Direction, config: Config) -> (Peer, Queues) {
+    fn new(addr: SocketAddr, direction: Direction, config: Config) -> (Peer, mpsc::Receiver<Cmd>) {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        let (send_tx, send_rx) = mpsc::channel(config.send_queue_size);
-        let (prio_tx, prio_rx) = mpsc::channel(config.priority_queue_size);
-        let t = now();
-        let state = State {
-            counters: PeerCounters::default(),
-            known: KnownInventory::new(config.max_known_inventory, config.known_inventory_ttl),
-            trickle: Trickle::default(),
-            stall: StallTracker::new(config.stall_timeout),
-            stall_offset: Duration::ZERO,
-            ping: PingState::new(config.ping_interval, t),
-            prev_get_headers: None,
-            prev_get_blocks: None,
-        };
-        let inner = Inner {
+        let (cmd_tx, cmd_rx) = mpsc::channel(config.send_queue_size);
+        let known = KnownInventory::new(config.max_known_inventory, config.known_inventory_ttl);
+        let shared = Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             addr,
             direction,
-            config,
             connected_at: SystemTime::now(),
             negotiated: OnceLock::new(),
-            state: Mutex::new(state),
-            send_tx,
-            prio_tx,
+            traffic: Traffic::default(),
+            ping: Mutex::default(),
+            known: Arc::new(Mutex::new(known)),
+            budget: Arc::new(OutputBudget::new(
+                config.max_queued_bytes,
+                config.send_queue_size,
+            )),
+            cmd_tx,
+            room: Notify::new(),
+            waiters: AtomicUsize::new(0),
             cancel: CancellationToken::new(),
             reason: OnceLock::new(),
             tasks: TaskTracker::new(),
+            config,
         };
         (
             Peer {
-                inner: Arc::new(inner),
+                inner: Arc::new(shared),
             },
-            Queues { send_rx, prio_rx },
+            cmd_rx,
         )
     }
 
@@ -242,9 +245,8 @@ impl Peer {
         let nonce = rand::random::<u64>();
         c.nonces.remember(nonce);
         let height = c.newest_block.as_ref().map_or(0, |f| f().1);
-        let their_ip = self.remote_ip_for_version();
         let you = NetAddress::new(
-            their_ip,
+            self.remote_ip_for_version(),
             self.inner.addr.port(),
             dcr_wire::ServiceFlags::NONE,
         );
@@ -320,7 +322,21 @@ impl Peer {
     /// A snapshot of the peer's counters and negotiated state.
     pub fn stats(&self) -> PeerStats {
         let remote = self.remote_version();
-        let st = lock(&self.inner.state);
+        let t = &self.inner.traffic;
+        let ping = lock(&self.inner.ping).clone();
+        let counters = PeerCounters {
+            bytes_sent: t.bytes_sent.load(Ordering::Relaxed),
+            bytes_received: t.bytes_received.load(Ordering::Relaxed),
+            messages_sent: t.messages_sent.load(Ordering::Relaxed),
+            messages_received: t.messages_received.load(Ordering::Relaxed),
+            last_send: from_micros(t.last_send.load(Ordering::Relaxed)),
+            last_recv: from_micros(t.last_recv.load(Ordering::Relaxed)),
+            last_ping_nonce: ping.last_ping_nonce,
+            last_ping_time: ping.last_ping_time,
+            ping_rtt: ping.ping_rtt,
+            last_block_height: t.last_block_height.load(Ordering::Relaxed),
+            wants_headers: t.wants_headers.load(Ordering::Relaxed),
+        };
         PeerStats {
             id: self.inner.id,
             addr: self.inner.addr,
@@ -332,18 +348,21 @@ impl Peer {
             starting_height: remote.map_or(0, |r| r.starting_height),
             time_offset: remote.map_or(0, |r| r.time_offset),
             connected_at: self.inner.connected_at,
-            counters: st.counters.clone(),
-            known_inventory: st.known.len(),
-            send_queue_len: self.inner.config.send_queue_size - self.inner.send_tx.capacity(),
-            pending_requests: st.stall.pending(),
+            counters,
+            known_inventory: lock(&self.inner.known).len(),
+            send_queue_len: self.inner.budget.frames(),
+            queued_bytes: self.inner.budget.bytes(),
+            pending_requests: t.pending_requests.load(Ordering::Relaxed),
             connected: self.is_connected(),
         }
     }
 
     /// Records a newer best height for the remote (never lowers it).
     pub fn update_last_block_height(&self, height: i64) {
-        let mut st = lock(&self.inner.state);
-        st.counters.last_block_height = st.counters.last_block_height.max(height);
+        self.inner
+            .traffic
+            .last_block_height
+            .fetch_max(height, Ordering::Relaxed);
     }
 
     // ---- disconnect ---------------------------------------------------------
@@ -366,8 +385,8 @@ impl Peer {
         self.inner.cancel.child_token()
     }
 
-    /// How many of the peer's tasks are still running (0 once it has fully
-    /// shut down).
+    /// How many of the peer's tasks are still running: 1 while connected,
+    /// 0 once it has fully shut down.
     pub fn running_tasks(&self) -> usize {
         self.inner.tasks.len()
     }
@@ -377,60 +396,70 @@ impl Peer {
         self.inner.reason.get().cloned()
     }
 
-    /// Waits until the peer has disconnected and all its tasks have ended;
+    /// Waits until the peer has disconnected and its task has ended;
     /// returns why it disconnected.
     pub async fn wait_for_disconnect(&self) -> DisconnectReason {
         self.inner.cancel.cancelled().await;
         self.inner.tasks.wait().await;
+        self.reason_or_requested()
+    }
+
+    fn reason_or_requested(&self) -> DisconnectReason {
         self.disconnect_reason()
             .unwrap_or(DisconnectReason::Requested)
     }
 
-    // ---- outbound queue -------------------------------------------------------
-
-    /// Encodes `msg` at the negotiated version into a frame for the queue.
-    fn frame(&self, msg: &Message<'_>) -> Result<Outgoing, PeerError> {
-        let frame = encode_frame_bytes(msg, self.inner.config.net, self.protocol_version())?;
-        // Kept so its deadline starts once it is written.
-        let request = is_tracked_request(msg.command()).then(|| msg.clone().into_owned());
-        Ok(Outgoing {
-            command: msg.command(),
-            frame,
-            request,
-            done: None,
-        })
+    fn disconnected_error(&self) -> PeerError {
+        PeerError::Disconnected(self.reason_or_requested())
     }
 
-    fn channel_for(&self, command: Command) -> &mpsc::Sender<Outgoing> {
-        match command {
-            Command::Ping | Command::Pong => &self.inner.prio_tx,
-            _ => &self.inner.send_tx,
+    // ---- outbound queue -------------------------------------------------------
+
+    /// Encodes `msg` at the negotiated version.
+    fn frame(&self, msg: &Message<'_>) -> Result<Outgoing, PeerError> {
+        Ok(Outgoing::encode(
+            msg,
+            self.inner.config.net,
+            self.protocol_version(),
+        )?)
+    }
+
+    /// Counts `out` in the output budget and hands it to the task through
+    /// `permit`. Passing the budget ends the peer, as the reference does.
+    fn send_counted(&self, permit: mpsc::Permit<'_, Cmd>, out: Outgoing) -> Result<(), PeerError> {
+        if let Err(v) = self.inner.budget.reserve(out.frame.len()) {
+            self.disconnect_with(DisconnectReason::Protocol(v));
+            return Err(self.disconnected_error());
         }
+        permit.send(Cmd::Frame(out));
+        Ok(())
     }
 
     fn try_enqueue(&self, out: Outgoing) -> Result<(), PeerError> {
-        if let Some(r) = self.inner.reason.get() {
-            return Err(PeerError::Disconnected(r.clone()));
+        let permit = self.try_command()?;
+        if self.inner.budget.is_full() {
+            return Err(PeerError::QueueFull);
         }
-        self.channel_for(out.command)
-            .try_send(out)
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => PeerError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => self.disconnected_error(),
-            })
+        self.send_counted(permit, out)
     }
 
-    fn disconnected_error(&self) -> PeerError {
-        PeerError::Disconnected(
-            self.disconnect_reason()
-                .unwrap_or(DisconnectReason::Requested),
-        )
+    /// Room for one command without waiting.
+    fn try_command(&self) -> Result<mpsc::Permit<'_, Cmd>, PeerError> {
+        if !self.is_connected() {
+            return Err(self.disconnected_error());
+        }
+        self.inner.cmd_tx.try_reserve().map_err(|e| match e {
+            mpsc::error::TrySendError::Full(()) => PeerError::QueueFull,
+            mpsc::error::TrySendError::Closed(()) => self.disconnected_error(),
+        })
     }
 
     /// Queues `msg` for sending without waiting. Pings and pongs go ahead
     /// of other messages. Fails at once when the message cannot be encoded
     /// at the negotiated version, the queue is full
-    /// ([`Config::send_queue_size`]) or the peer is gone.
+    /// ([`Config::send_queue_size`]) or the peer is gone. Output past
+    /// [`Config::max_queued_bytes`] ends the peer with
+    /// [`crate::ProtocolViolation::QueuedOutput`] (the reference's rule).
     pub fn queue_message(&self, msg: &Message<'_>) -> Result<(), PeerError> {
         self.try_enqueue(self.frame(msg)?)
     }
@@ -449,8 +478,9 @@ impl Peer {
         Ok(rx)
     }
 
-    /// Sends `msg`, waiting for room in the queue (backpressure) and then
-    /// until it has been written.
+    /// Sends `msg`, waiting for room in the queue (by count and by bytes:
+    /// backpressure instead of the disconnect) and then until it has been
+    /// written.
     pub async fn send_message(&self, msg: &Message<'_>) -> Result<(), PeerError> {
         let (tx, rx) = oneshot::channel();
         let mut out = self.frame(msg)?;
@@ -459,17 +489,45 @@ impl Peer {
         rx.await.unwrap_or_else(|_| Err(self.disconnected_error()))
     }
 
-    /// Queues `msg`, waiting for room in the queue but not for the write.
+    /// Queues `msg`, waiting for room in the queue (by count and by bytes)
+    /// but not for the write.
     pub async fn queue_message_wait(&self, msg: &Message<'_>) -> Result<(), PeerError> {
         self.enqueue_wait(self.frame(msg)?).await
     }
 
     async fn enqueue_wait(&self, out: Outgoing) -> Result<(), PeerError> {
-        let chan = self.channel_for(out.command).clone();
-        tokio::select! {
-            r = chan.send(out) => r.map_err(|_| self.disconnected_error()),
-            _ = self.inner.cancel.cancelled() => Err(self.disconnected_error()),
+        let cancel = &self.inner.cancel;
+        let permit = tokio::select! {
+            p = self.inner.cmd_tx.reserve() => p.map_err(|_| self.disconnected_error())?,
+            _ = cancel.cancelled() => return Err(self.disconnected_error()),
+        };
+        let len = out.frame.len();
+        let budget = &self.inner.budget;
+        while !budget.has_room(len) {
+            let notified = self.inner.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            self.inner.waiters.fetch_add(1, Ordering::SeqCst);
+            let room = budget.has_room(len);
+            if !room {
+                tokio::select! {
+                    _ = &mut notified => {}
+                    _ = cancel.cancelled() => {}
+                }
+            }
+            self.inner.waiters.fetch_sub(1, Ordering::SeqCst);
+            if cancel.is_cancelled() {
+                return Err(self.disconnected_error());
+            }
         }
+        self.send_counted(permit, out)
+    }
+
+    /// Hands a command that carries no frame to the task; a full queue
+    /// refuses it.
+    fn command(&self, cmd: Cmd) -> Result<(), PeerError> {
+        self.try_command()?.send(cmd);
+        Ok(())
     }
 
     // ---- inventory ----------------------------------------------------------
@@ -477,23 +535,26 @@ impl Peer {
     /// Adds `iv` to the known-inventory filter: it will not be announced to
     /// this peer.
     pub fn add_known_inventory(&self, iv: InvVect) {
-        lock(&self.inner.state).known.add(iv, now());
+        lock(&self.inner.known).add(iv, now());
     }
 
     /// True when the peer is known to have `iv`.
     pub fn is_known_inventory(&self, iv: &InvVect) -> bool {
-        lock(&self.inner.state).known.contains(iv, now())
+        lock(&self.inner.known).contains(iv, now())
     }
 
-    /// Queues `iv` for the next trickle (batched into `inv` messages at
-    /// the trickle interval), unless the peer already knows it. A peer
-    /// [`MAX_TRICKLE_QUEUE`] announcements behind gets no more until it
-    /// catches up.
+    /// Queues `iv` for the next trickle (batched into `inv` messages at a
+    /// random wait of up to [`Config::trickle_interval`]), unless the peer
+    /// already knows it. A peer
+    /// [`MAX_TRICKLE_QUEUE`](crate::fsm::inventory::MAX_TRICKLE_QUEUE)
+    /// announcements behind gets no more until it catches up, and a full
+    /// command queue drops the announcement too.
     pub fn queue_inventory(&self, iv: InvVect) {
-        let mut st = lock(&self.inner.state);
-        let State { trickle, known, .. } = &mut *st;
-        if !trickle.push(iv, known, now()) && trickle.len() >= MAX_TRICKLE_QUEUE {
-            debug!(peer = %self.inner.addr, "trickle queue full, announcement dropped");
+        if self.is_known_inventory(&iv) {
+            return;
+        }
+        if self.command(Cmd::Inventory(iv)).is_err() {
+            debug!(peer = %self.inner.addr, "queue full, announcement dropped");
         }
     }
 
@@ -501,12 +562,12 @@ impl Peer {
     /// knows it; it becomes known.
     pub fn queue_inventory_immediate(&self, iv: InvVect) -> Result<(), PeerError> {
         {
-            let mut st = lock(&self.inner.state);
+            let mut known = lock(&self.inner.known);
             let t = now();
-            if st.known.contains(&iv, t) {
+            if known.contains(&iv, t) {
                 return Ok(());
             }
-            st.known.add(iv, t);
+            known.add(iv, t);
         }
         self.queue_message(&Message::Inv(Inv { inv_list: vec![iv] }))
     }
@@ -517,52 +578,12 @@ impl Peer {
     /// previous request (same first locator hash and stop), as the
     /// reference suppresses duplicates.
     pub fn push_get_headers(&self, locator: Vec<Hash>, stop: Hash) -> Result<(), PeerError> {
-        self.push_locator_request(
-            locator,
-            stop,
-            |st| &mut st.prev_get_headers,
-            Message::GetHeaders,
-        )
+        self.command(Cmd::Locator(Locator::GetHeaders, locator, stop))
     }
 
     /// Sends `getblocks`, suppressing a repeat of the previous request.
     pub fn push_get_blocks(&self, locator: Vec<Hash>, stop: Hash) -> Result<(), PeerError> {
-        self.push_locator_request(
-            locator,
-            stop,
-            |st| &mut st.prev_get_blocks,
-            |m| {
-                Message::GetBlocks(GetBlocks {
-                    protocol_version: m.protocol_version,
-                    block_locator_hashes: m.block_locator_hashes,
-                    hash_stop: m.hash_stop,
-                })
-            },
-        )
-    }
-
-    /// The duplicate suppression both locator requests share: `prev` picks
-    /// the remembered previous request, `make` the message.
-    fn push_locator_request(
-        &self,
-        locator: Vec<Hash>,
-        stop: Hash,
-        prev: fn(&mut State) -> &mut Option<(Hash, Hash)>,
-        make: fn(GetHeaders) -> Message<'static>,
-    ) -> Result<(), PeerError> {
-        let key = (locator.first().copied().unwrap_or(Hash::ZERO), stop);
-        if *prev(&mut lock(&self.inner.state)) == Some(key) {
-            debug!(peer = %self.inner.addr, "duplicate locator request suppressed");
-            return Ok(());
-        }
-        let msg = make(GetHeaders {
-            protocol_version: self.protocol_version(),
-            block_locator_hashes: locator,
-            hash_stop: stop,
-        });
-        self.queue_message(&msg)?;
-        *prev(&mut lock(&self.inner.state)) = Some(key);
-        Ok(())
+        self.command(Cmd::Locator(Locator::GetBlocks, locator, stop))
     }
 
     /// Sends `reject`, which exists only below protocol version 9: at or
@@ -579,14 +600,8 @@ impl Peer {
     /// Sends a ping with a random nonce; the pong is matched and timed like
     /// the keep-alive's.
     pub fn push_ping(&self) -> Result<u64, PeerError> {
-        let nonce = {
-            let mut st = lock(&self.inner.state);
-            let nonce = rand::random();
-            st.ping.sent(nonce, now());
-            record_ping(&mut st, nonce);
-            nonce
-        };
-        self.queue_message(&Message::Ping(Ping { nonce }))?;
+        let nonce = rand::random();
+        self.command(Cmd::Ping(nonce))?;
         Ok(nonce)
     }
 
@@ -629,5 +644,24 @@ impl Peer {
         let n = list.len();
         self.queue_message(&Message::Addr(Addr { addr_list: list }))?;
         Ok(n)
+    }
+}
+
+impl Traffic {
+    /// A frame of `bytes` was read.
+    pub(crate) fn count_read(&self, bytes: usize) {
+        self.bytes_received
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.messages_received.fetch_add(1, Ordering::Relaxed);
+        self.last_recv
+            .store(micros(SystemTime::now()), Ordering::Relaxed);
+    }
+
+    /// A frame of `bytes` was written.
+    pub(crate) fn count_write(&self, bytes: usize) {
+        self.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.messages_sent.fetch_add(1, Ordering::Relaxed);
+        self.last_send
+            .store(micros(SystemTime::now()), Ordering::Relaxed);
     }
 }

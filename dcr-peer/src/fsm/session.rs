@@ -1,0 +1,542 @@
+//! One connection's protocol rules after the handshake, I/O-free.
+//!
+//! A [`Session`] takes what happens (a message received, a command from the
+//! peer's handle, bytes written, the clock) and keeps what must follow:
+//! the frames to write, in order, and the reason to disconnect. The
+//! connection driver in [`crate::peer`] only moves bytes and time through
+//! it. Every rule of the reference's in, out, queue and stall handlers
+//! (dcrd's `peer/peer.go`) that concerns one connection lives here or in
+//! the machines it owns:
+//!
+//! | rule | reference | here |
+//! | --- | --- | --- |
+//! | one `version`, one `verack` | `processInboundMessage` | [`Session::on_receive`] |
+//! | answer a ping with its nonce | `handlePingMsg` | [`Session::on_receive`], pong ahead of other output |
+//! | pongs owed and not read are bounded | (beyond the reference) | [`Session::on_receive`], [`ProtocolViolation::PongFlood`] |
+//! | ping every interval, RTT of the last one | `outHandler`, `handlePongMsg` | [`PingState`] |
+//! | remember `sendheaders` | `OnSendHeaders` / `WantsHeaders` | [`Session::wants_headers`] |
+//! | inventory the remote announced is known | `OnInv` in the server, [`KnownInventory`] | [`Session::on_receive`] |
+//! | trickle batches at a random 100–500 ms, skip known | `queueHandler` | [`Session::poll`], [`Trickle`] |
+//! | request deadlines | `stallHandler` | [`StallTracker`] |
+//! | repeated `getheaders`/`getblocks` suppressed | `PushGetHeadersMsg`, `PushGetBlocksMsg` | [`Session::locator_request`] |
+//! | idle timeout | `readMessage`'s read deadline | [`Session::poll`] |
+//! | write deadline: 20 s + 1 s per 256 KiB | `writeMessage` | [`Session::wrote`], [`Session::poll`] |
+//! | queued output bound (40 MiB) | `queueOutMsg` | [`OutputBudget`] |
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use dcr_wire::{Command, CurrencyNet, Hash, Inv, InvVect, Message, Ping, Pong};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::error::{DisconnectReason, PeerError, ProtocolViolation};
+use crate::fsm::inventory::{KnownInventory, Trickle};
+use crate::fsm::ping::PingState;
+use crate::fsm::stall::{Request, StallTracker};
+use crate::sync::lock;
+
+/// Output queued for one peer past which it is dropped (the reference's
+/// `maxQueuedOutputBytes`): comfortably over the largest message.
+pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 40 * 1024 * 1024;
+
+/// Bytes of a message that earn one more second of write time (the
+/// reference's `writeStallBytesPerSec`: the largest message gets about two
+/// more minutes).
+pub const WRITE_BYTES_PER_SEC: usize = 256 * 1024;
+
+/// Where a frame's "written" notification goes.
+pub type WrittenTx = tokio::sync::oneshot::Sender<Result<(), PeerError>>;
+
+/// A frame waiting to be written.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub command: Command,
+    pub frame: Bytes,
+    /// The deadlines to start once it is written.
+    pub request: Option<Request>,
+    /// Told once the frame is written, or why it never will be.
+    pub done: Option<WrittenTx>,
+}
+
+impl Outgoing {
+    /// `msg` framed for `net` at `pver`.
+    pub fn encode(msg: &Message<'_>, net: CurrencyNet, pver: u32) -> Result<Self, dcr_wire::Error> {
+        Ok(Outgoing {
+            command: msg.command(),
+            // Exactly sized: turning it into `Bytes` copies nothing.
+            frame: Bytes::from(dcr_wire::frame_to_vec(msg, net, pver)?),
+            request: Request::of(msg),
+            done: None,
+        })
+    }
+}
+
+/// The bytes and frames queued for one peer but not yet written, shared
+/// by the handle (which adds what callers queue) and the session (which
+/// adds what it answers and subtracts what is written). Passing the bound
+/// ends the peer, as the reference does; callers that can wait use
+/// [`OutputBudget::has_room`] first and so never pass it.
+#[derive(Debug)]
+pub struct OutputBudget {
+    bytes: AtomicU64,
+    frames: AtomicUsize,
+    max: u64,
+    max_frames: usize,
+}
+
+impl OutputBudget {
+    /// A budget of `max` bytes; callers may queue `max_frames` frames
+    /// (what the session adds itself is not refused by count).
+    pub fn new(max: u64, max_frames: usize) -> Self {
+        OutputBudget {
+            bytes: AtomicU64::new(0),
+            frames: AtomicUsize::new(0),
+            max,
+            max_frames,
+        }
+    }
+
+    /// True when callers have queued as many frames as they may.
+    pub fn is_full(&self) -> bool {
+        self.frames() >= self.max_frames
+    }
+
+    /// Counts a frame of `len` bytes as queued; past the bound, the
+    /// violation that ends the peer (the frame is not counted then).
+    pub fn reserve(&self, len: usize) -> Result<(), ProtocolViolation> {
+        let len = len as u64;
+        let queued = self.bytes.fetch_add(len, Ordering::SeqCst) + len;
+        if queued > self.max {
+            self.bytes.fetch_sub(len, Ordering::SeqCst);
+            return Err(ProtocolViolation::QueuedOutput {
+                queued,
+                max: self.max,
+            });
+        }
+        self.frames.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// A frame of `len` bytes left the queue (written or dropped).
+    pub fn release(&self, len: usize) {
+        self.bytes.fetch_sub(len as u64, Ordering::SeqCst);
+        self.frames.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// True when a frame of `len` bytes fits under both bounds now, or
+    /// when nothing is queued (a single frame larger than the bound is
+    /// still let through alone, and then refused by
+    /// [`OutputBudget::reserve`]).
+    pub fn has_room(&self, len: usize) -> bool {
+        let queued = self.bytes.load(Ordering::SeqCst);
+        queued == 0 || (queued + len as u64 <= self.max && !self.is_full())
+    }
+
+    /// Bytes queued.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::SeqCst)
+    }
+
+    /// Frames queued.
+    pub fn frames(&self) -> usize {
+        self.frames.load(Ordering::SeqCst)
+    }
+
+    /// The bound.
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+}
+
+/// The limits and timers a session applies (from [`crate::Config`]).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub net: CurrencyNet,
+    /// The negotiated protocol version.
+    pub pver: u32,
+    pub idle_timeout: Duration,
+    pub ping_interval: Duration,
+    pub stall_timeout: Duration,
+    /// Upper bound of the random trickle wait; the lower is a fifth of it.
+    pub trickle_interval: Duration,
+    /// Base time one write may take.
+    pub write_timeout: Duration,
+    /// Pongs that may be owed and not yet written.
+    pub max_owed_pongs: usize,
+}
+
+/// A locator request kind, for duplicate suppression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locator {
+    GetHeaders,
+    GetBlocks,
+}
+
+/// Something the session learned that the peer's stats show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// A pong answered our ping after this long.
+    Rtt(Duration),
+    /// The remote asked for headers announcements.
+    WantsHeaders,
+}
+
+/// One connection's protocol state after the handshake.
+#[derive(Debug)]
+pub struct Session {
+    limits: Limits,
+    budget: Arc<OutputBudget>,
+    known: Arc<Mutex<KnownInventory>>,
+    rng: StdRng,
+    ping: PingState,
+    stall: StallTracker,
+    trickle: Trickle,
+    trickle_due: Option<Instant>,
+    prev_locator: [Option<(Hash, Hash)>; 2],
+    last_recv: Instant,
+    wants_headers: bool,
+    /// Pings and pongs, written before other frames.
+    urgent: VecDeque<Outgoing>,
+    normal: VecDeque<Outgoing>,
+    /// Pongs in `urgent` (ours and any a caller queued).
+    owed_pongs: usize,
+    /// The frame being written: which queue it came from, bytes of it
+    /// written, and its write deadline.
+    head: Option<Head>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    urgent: bool,
+    written: usize,
+    deadline: Instant,
+}
+
+impl Session {
+    /// A session starting at `now`, with `rng` for nonces and trickle
+    /// waits (seeded by the caller, so tests are deterministic).
+    pub fn new(
+        limits: Limits,
+        budget: Arc<OutputBudget>,
+        known: Arc<Mutex<KnownInventory>>,
+        seed: u64,
+        now: Instant,
+    ) -> Self {
+        Session {
+            ping: PingState::new(limits.ping_interval, now),
+            stall: StallTracker::new(limits.stall_timeout, now),
+            limits,
+            budget,
+            known,
+            rng: StdRng::seed_from_u64(seed),
+            trickle: Trickle::default(),
+            trickle_due: None,
+            prev_locator: [None, None],
+            last_recv: now,
+            wants_headers: false,
+            urgent: VecDeque::new(),
+            normal: VecDeque::new(),
+            owed_pongs: 0,
+            head: None,
+        }
+    }
+
+    // ---- input -------------------------------------------------------------
+
+    /// A message arrived at `now`. Clears what it answers, answers what
+    /// must be answered, and says what the stats learn; a violation ends
+    /// the peer.
+    pub fn on_receive(
+        &mut self,
+        msg: &Message<'_>,
+        now: Instant,
+    ) -> Result<Option<Update>, DisconnectReason> {
+        self.last_recv = now;
+        self.stall.on_receive(msg);
+        let violation = match msg {
+            Message::Version(_) => ProtocolViolation::DuplicateVersion,
+            Message::VerAck(_) => ProtocolViolation::DuplicateVerAck,
+            Message::Ping(p) => {
+                if self.owed_pongs >= self.limits.max_owed_pongs {
+                    ProtocolViolation::PongFlood {
+                        owed: self.owed_pongs + 1,
+                    }
+                } else {
+                    self.push_urgent(&Message::Pong(Pong { nonce: p.nonce }))?;
+                    self.owed_pongs += 1;
+                    return Ok(None);
+                }
+            }
+            Message::Pong(p) => return Ok(self.ping.on_pong(p.nonce, now).map(Update::Rtt)),
+            Message::SendHeaders(_) => {
+                self.wants_headers = true;
+                return Ok(Some(Update::WantsHeaders));
+            }
+            Message::Inv(inv) => {
+                let mut known = lock(&self.known);
+                for iv in &inv.inv_list {
+                    known.add(*iv, now);
+                }
+                return Ok(None);
+            }
+            _ => return Ok(None),
+        };
+        Err(DisconnectReason::Protocol(violation))
+    }
+
+    /// Our handlers took `spent` on a received message: stall deadlines
+    /// move back by as much.
+    pub fn on_handler_time(&mut self, spent: Duration) {
+        self.stall.on_handler_time(spent);
+    }
+
+    /// A frame the handle queued (already counted in the budget).
+    pub fn queue(&mut self, out: Outgoing) {
+        if matches!(out.command, Command::Ping | Command::Pong) {
+            self.owed_pongs += usize::from(out.command == Command::Pong);
+            self.urgent.push_back(out);
+        } else {
+            self.normal.push_back(out);
+        }
+    }
+
+    /// A ping with `nonce` the handle asked for (its pong is the one
+    /// timed).
+    pub fn ping(&mut self, nonce: u64, now: Instant) -> Result<(), DisconnectReason> {
+        self.ping.sent(nonce, now);
+        self.push_urgent(&Message::Ping(Ping { nonce }))
+    }
+
+    /// Inventory to announce at the next trickle, unless known; says
+    /// whether it was queued (a full trickle queue drops it).
+    pub fn queue_inventory(&mut self, iv: InvVect, now: Instant) -> bool {
+        let queued = self.trickle.push(iv, &lock(&self.known), now);
+        if queued && self.trickle_due.is_none() {
+            let max = self.limits.trickle_interval;
+            self.trickle_due = Some(now + self.rng.gen_range(max / 5..=max));
+        }
+        queued
+    }
+
+    /// A `getheaders` or `getblocks` for `locator` up to `stop`, unless it
+    /// repeats the previous one of its kind (same first locator hash and
+    /// stop), which is dropped as the reference drops it. Says whether it
+    /// was queued.
+    pub fn locator_request(
+        &mut self,
+        kind: Locator,
+        locator: Vec<Hash>,
+        stop: Hash,
+    ) -> Result<bool, DisconnectReason> {
+        let key = (locator.first().copied().unwrap_or(Hash::ZERO), stop);
+        let prev = &mut self.prev_locator[kind as usize];
+        if *prev == Some(key) {
+            return Ok(false);
+        }
+        *prev = Some(key);
+        let pver = self.limits.pver;
+        let msg = match kind {
+            Locator::GetHeaders => Message::GetHeaders(dcr_wire::GetHeaders {
+                protocol_version: pver,
+                block_locator_hashes: locator,
+                hash_stop: stop,
+            }),
+            Locator::GetBlocks => Message::GetBlocks(dcr_wire::GetBlocks {
+                protocol_version: pver,
+                block_locator_hashes: locator,
+                hash_stop: stop,
+            }),
+        };
+        let out = self.encode(&msg)?;
+        self.normal.push_back(out);
+        Ok(true)
+    }
+
+    // ---- time ------------------------------------------------------------------
+
+    /// At `now`: pings when due, trickles when due, checks the stall,
+    /// idle and write deadlines.
+    pub fn poll(&mut self, now: Instant) -> Result<(), DisconnectReason> {
+        // A frame waiting to be written has its deadline running.
+        self.start_head(now);
+        if now >= self.last_recv + self.limits.idle_timeout {
+            return Err(DisconnectReason::Idle);
+        }
+        if self.head.is_some_and(|h| now >= h.deadline) {
+            return Err(DisconnectReason::WriteTimeout);
+        }
+        self.stall.poll(now).map_err(DisconnectReason::Stalled)?;
+        if now >= self.ping.next_due() {
+            let nonce = self.rng.gen();
+            if let Some(nonce) = self.ping.poll(now, nonce) {
+                self.push_urgent(&Message::Ping(Ping { nonce }))?;
+            }
+        }
+        if self.trickle_due.is_some_and(|t| now >= t) {
+            self.trickle_due = None;
+            let batches = self.trickle.drain(&mut lock(&self.known), now);
+            for inv_list in batches {
+                let out = self.encode(&Message::Inv(Inv { inv_list }))?;
+                self.normal.push_back(out);
+            }
+        }
+        Ok(())
+    }
+
+    /// When [`Session::poll`] must next run.
+    pub fn next_wakeup(&self) -> Instant {
+        let mut t = (self.last_recv + self.limits.idle_timeout).min(self.ping.next_due());
+        for d in [
+            self.head.map(|h| h.deadline),
+            self.stall.next_check(),
+            self.trickle_due,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            t = t.min(d);
+        }
+        t
+    }
+
+    // ---- output ------------------------------------------------------------------
+
+    /// The frames to write next, in order, at most `max` of them: the head
+    /// from its first unwritten byte, then pings and pongs, then the rest.
+    pub fn unwritten(&self, max: usize) -> impl Iterator<Item = &[u8]> {
+        let (head, written, skip_urgent, skip_normal) = match self.head {
+            Some(h) if h.urgent => (self.urgent.front(), h.written, 1, 0),
+            Some(h) => (self.normal.front(), h.written, 0, 1),
+            None => (None, 0, 0, 0),
+        };
+        let rest = self.urgent.iter().skip(skip_urgent);
+        let rest = rest.chain(self.normal.iter().skip(skip_normal));
+        head.map(|o| &o.frame[written..])
+            .into_iter()
+            .chain(rest.map(|o| &o.frame[..]))
+            .take(max)
+    }
+
+    /// True when nothing waits to be written.
+    pub fn is_idle(&self) -> bool {
+        self.urgent.is_empty() && self.normal.is_empty()
+    }
+
+    /// Makes the next frame the head, with its write deadline from `now`:
+    /// pings and pongs first, then the rest in order.
+    fn start_head(&mut self, now: Instant) -> Option<Head> {
+        if self.head.is_none() {
+            let urgent = !self.urgent.is_empty();
+            let front = if urgent {
+                self.urgent.front()
+            } else {
+                self.normal.front()
+            }?;
+            let allowance = (front.frame.len() / WRITE_BYTES_PER_SEC) as u64;
+            self.head = Some(Head {
+                urgent,
+                written: 0,
+                deadline: now + self.limits.write_timeout + Duration::from_secs(allowance),
+            });
+        }
+        self.head
+    }
+
+    /// `n` bytes of [`Session::unwritten`] were written at `now`. Returns
+    /// the frames completed, in order; each has left the budget and
+    /// started its deadlines.
+    pub fn wrote(&mut self, mut n: usize, now: Instant) -> Result<Vec<Outgoing>, DisconnectReason> {
+        let mut done = Vec::new();
+        while let Some(head) = self.start_head(now) {
+            let queue = if head.urgent {
+                &mut self.urgent
+            } else {
+                &mut self.normal
+            };
+            let left = queue.front().map_or(0, |o| o.frame.len()) - head.written;
+            if n < left {
+                self.head = Some(Head {
+                    written: head.written + n,
+                    ..head
+                });
+                break;
+            }
+            n -= left;
+            self.head = None;
+            let Some(out) = queue.pop_front() else { break };
+            self.budget.release(out.frame.len());
+            if out.command == Command::Pong {
+                self.owed_pongs -= 1;
+            }
+            if let Some(req) = &out.request {
+                self.stall
+                    .on_send(req, now)
+                    .map_err(DisconnectReason::Stalled)?;
+            }
+            done.push(out);
+        }
+        Ok(done)
+    }
+
+    /// Everything still queued, for the driver to report the disconnect
+    /// to its waiters; the budget is released.
+    pub fn drain(&mut self) -> Vec<Outgoing> {
+        self.head = None;
+        self.owed_pongs = 0;
+        let all: Vec<Outgoing> = self.urgent.drain(..).chain(self.normal.drain(..)).collect();
+        for o in &all {
+            self.budget.release(o.frame.len());
+        }
+        all
+    }
+
+    // ---- state ----------------------------------------------------------------------
+
+    /// Frames waiting in the session (not counting the handle's channel).
+    pub fn queued_frames(&self) -> usize {
+        self.urgent.len() + self.normal.len()
+    }
+
+    /// Requests waiting for an answer.
+    pub fn pending_requests(&self) -> usize {
+        self.stall.pending()
+    }
+
+    /// The remote sent `sendheaders`.
+    pub fn wants_headers(&self) -> bool {
+        self.wants_headers
+    }
+
+    /// The ping machine (outstanding nonce, last RTT).
+    pub fn ping_state(&self) -> &PingState {
+        &self.ping
+    }
+
+    /// Vectors waiting for the next trickle.
+    pub fn trickle_len(&self) -> usize {
+        self.trickle.len()
+    }
+
+    fn encode(&self, msg: &Message<'_>) -> Result<Outgoing, DisconnectReason> {
+        let out = Outgoing::encode(msg, self.limits.net, self.limits.pver).map_err(|error| {
+            DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+                command: Some(msg.command()),
+                error,
+            })
+        })?;
+        self.budget
+            .reserve(out.frame.len())
+            .map_err(DisconnectReason::Protocol)?;
+        Ok(out)
+    }
+
+    fn push_urgent(&mut self, msg: &Message<'_>) -> Result<(), DisconnectReason> {
+        let out = self.encode(msg)?;
+        self.urgent.push_back(out);
+        Ok(())
+    }
+}

@@ -1,0 +1,419 @@
+//! The connection's one task: it owns the socket and the
+//! [`Session`], and moves bytes, commands and time through it.
+//!
+//! One poll loop serves every source in turn: commands from the handle,
+//! due timers, frames read, and frames written (several at once, as
+//! vectored writes). Reading goes on while a write is pending, so two peers
+//! that both send large messages and neither reads cannot deadlock; a
+//! received ping is answered from the same task, without a wake-up of
+//! another. Reading pauses only while a full event channel has not taken
+//! the last message (up to [`crate::Config::event_timeout`]).
+
+use std::future::{poll_fn, Future};
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::BytesMut;
+use dcr_wire::CurrencyNet;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::time::Sleep;
+use tokio_util::codec::Decoder;
+use tokio_util::io::poll_read_buf;
+use tokio_util::sync::{PollSender, WaitForCancellationFutureOwned};
+use tracing::{debug, warn};
+
+use super::{Cmd, Peer};
+use crate::codec::{CodecError, FrameCodec, RawFrame};
+use crate::error::{DisconnectReason, PeerError, ProtocolViolation};
+use crate::fsm::session::{Outgoing, Session, Update};
+use crate::listeners::{dispatch, PeerEvent};
+use crate::sync::{lock, now};
+
+/// Frames handed to one vectored write at most.
+const WRITE_BATCH: usize = 64;
+/// Rounds of the loop before the task yields to others.
+const ROUNDS: usize = 32;
+/// A listener call longer than this is logged.
+const SLOW_LISTENER: Duration = Duration::from_secs(1);
+
+/// A byte stream with its frame reader.
+pub(crate) struct Conn<S> {
+    io: Pin<Box<S>>,
+    rbuf: BytesMut,
+    codec: FrameCodec,
+}
+
+impl<S: AsyncRead + AsyncWrite> Conn<S> {
+    pub fn new(io: S, net: CurrencyNet, pver: u32) -> Self {
+        Conn {
+            io: Box::pin(io),
+            rbuf: BytesMut::new(),
+            codec: FrameCodec::new(net, pver),
+        }
+    }
+
+    /// The version the codec checks frames against.
+    pub fn set_protocol_version(&mut self, pver: u32) {
+        self.codec.set_protocol_version(pver);
+    }
+
+    /// The next whole frame; an end of stream is `UnexpectedEof`.
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<RawFrame, CodecError>> {
+        loop {
+            if let Some(frame) = self.codec.decode(&mut self.rbuf)? {
+                return Poll::Ready(Ok(frame));
+            }
+            // The codec reserved exactly the room the frame in hand needs.
+            if ready!(poll_read_buf(self.io.as_mut(), cx, &mut self.rbuf))? == 0 {
+                return Poll::Ready(Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()));
+            }
+        }
+    }
+
+    pub async fn next_frame(&mut self) -> Result<RawFrame, CodecError> {
+        poll_fn(|cx| self.poll_frame(cx)).await
+    }
+
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await?;
+        self.io.flush().await
+    }
+}
+
+/// Runs the connection until it ends, then reports the end to whoever
+/// waits on queued frames and closes the socket.
+pub(super) async fn run<S>(
+    peer: Peer,
+    conn: Conn<S>,
+    session: Session,
+    cmds: mpsc::Receiver<Cmd>,
+    delayed: Vec<RawFrame>,
+) where
+    S: AsyncRead + AsyncWrite,
+{
+    let events = peer.inner.config.events.clone();
+    let mut d = Driver {
+        cancelled: Box::pin(peer.inner.cancel.clone().cancelled_owned()),
+        sleep: Box::pin(tokio::time::sleep_until(session.next_wakeup().into())),
+        peer,
+        conn,
+        session,
+        cmds,
+        events_poll: events.clone().map(PollSender::new),
+        events,
+        held_event: None,
+        unflushed: false,
+        published_ping: None,
+    };
+    let reason = match d.deliver_delayed(delayed) {
+        Ok(()) => poll_fn(|cx| d.poll_run(cx)).await,
+        Err(reason) => reason,
+    };
+    d.peer.disconnect_with(reason);
+    d.close().await;
+}
+
+struct Driver<S> {
+    peer: Peer,
+    conn: Conn<S>,
+    session: Session,
+    cmds: mpsc::Receiver<Cmd>,
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    sleep: Pin<Box<Sleep>>,
+    events: Option<mpsc::Sender<PeerEvent>>,
+    events_poll: Option<PollSender<PeerEvent>>,
+    /// A message the full event channel has not taken yet, and when the
+    /// consumer counts as too slow.
+    held_event: Option<(PeerEvent, tokio::time::Instant)>,
+    /// Bytes written since the last flush.
+    unflushed: bool,
+    /// The ping nonce last published in the stats.
+    published_ping: Option<u64>,
+}
+
+impl<S: AsyncRead + AsyncWrite> Driver<S> {
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<DisconnectReason> {
+        for _ in 0..ROUNDS {
+            if self.cancelled.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(DisconnectReason::Requested);
+            }
+            match self.round(cx) {
+                Ok(true) => continue,
+                Ok(false) => return Poll::Pending,
+                Err(reason) => return Poll::Ready(reason),
+            }
+        }
+        // Busy: let the runtime's other tasks in, then carry on.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// One pass over every source; true when any made progress.
+    fn round(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
+        let mut progress = self.take_commands(cx)?;
+        self.session.poll(now())?;
+        self.publish_ping();
+        progress |= self.deliver_held_event(cx)?;
+        if self.held_event.is_none() {
+            progress |= self.read(cx)?;
+        }
+        progress |= self.write(cx)?;
+        let mut wake = self.session.next_wakeup().into();
+        if let Some((_, deadline)) = &self.held_event {
+            wake = std::cmp::min(wake, *deadline);
+        }
+        if self.sleep.deadline() != wake {
+            self.sleep.as_mut().reset(wake);
+        }
+        progress |= self.sleep.as_mut().poll(cx).is_ready();
+        Ok(progress)
+    }
+
+    // ---- commands ---------------------------------------------------------------
+
+    /// Takes what the handle asked for (bounded by the channel, and frames
+    /// by the output budget).
+    fn take_commands(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
+        let mut progress = false;
+        while let Poll::Ready(Some(cmd)) = self.cmds.poll_recv(cx) {
+            progress = true;
+            match cmd {
+                Cmd::Frame(out) => self.session.queue(out),
+                Cmd::Inventory(iv) => {
+                    if !self.session.queue_inventory(iv, now()) {
+                        debug!("trickle queue full, announcement dropped");
+                    }
+                }
+                Cmd::Locator(kind, locator, stop) => {
+                    if !self.session.locator_request(kind, locator, stop)? {
+                        debug!(?kind, "duplicate locator request suppressed");
+                    }
+                }
+                Cmd::Ping(nonce) => self.session.ping(nonce, now())?,
+            }
+        }
+        Ok(progress)
+    }
+
+    fn publish_ping(&mut self) {
+        let outstanding = self.session.ping_state().outstanding().map(|(n, _)| n);
+        if outstanding.is_some() && outstanding != self.published_ping {
+            self.published_ping = outstanding;
+            let mut p = lock(&self.peer.inner.ping);
+            p.last_ping_nonce = outstanding;
+            p.last_ping_time = Some(SystemTime::now());
+        }
+    }
+
+    // ---- reading ----------------------------------------------------------------
+
+    fn read(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
+        let mut progress = false;
+        while self.held_event.is_none() {
+            match self.conn.poll_frame(cx) {
+                Poll::Pending => break,
+                Poll::Ready(Err(e)) => {
+                    let command = self.conn.codec_pending_command();
+                    return Err(DisconnectReason::from_codec(e, command));
+                }
+                Poll::Ready(Ok(frame)) => {
+                    progress = true;
+                    self.peer.inner.traffic.count_read(frame.wire_len());
+                    self.receive(&frame)?;
+                }
+            }
+        }
+        Ok(progress)
+    }
+
+    fn deliver_delayed(&mut self, delayed: Vec<RawFrame>) -> Result<(), DisconnectReason> {
+        for frame in &delayed {
+            self.receive(frame)?;
+        }
+        Ok(())
+    }
+
+    /// One received frame: the session's rules, the listeners, the event.
+    fn receive(&mut self, frame: &RawFrame) -> Result<(), DisconnectReason> {
+        let peer = &self.peer;
+        let listeners = &*peer.inner.config.listeners;
+        listeners.on_read(peer, frame.wire_len(), frame.command());
+        let msg = frame.message(self.session_pver()).map_err(|error| {
+            DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+                command: Some(frame.command()),
+                error,
+            })
+        })?;
+        debug!(command = %frame.command(), bytes = frame.wire_len(), "received");
+        match self.session.on_receive(&msg, now())? {
+            Some(Update::Rtt(rtt)) => lock(&peer.inner.ping).ping_rtt = Some(rtt),
+            Some(Update::WantsHeaders) => {
+                peer.inner
+                    .traffic
+                    .wants_headers
+                    .store(true, Ordering::Relaxed);
+            }
+            None => {}
+        }
+        let started = std::time::Instant::now();
+        dispatch(listeners, peer, &msg);
+        let spent = started.elapsed();
+        if spent > SLOW_LISTENER {
+            warn!(peer = %peer.addr(), command = %frame.command(), ?spent, "slow listener holds up the peer");
+        }
+        self.session.on_handler_time(spent);
+        self.publish_pending();
+        if let Some(events) = &self.events {
+            let event = PeerEvent {
+                peer: peer.clone(),
+                message: msg.into_owned(),
+            };
+            match events.try_send(event) {
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+                Err(mpsc::error::TrySendError::Full(event)) => {
+                    let deadline = tokio::time::Instant::now() + peer.inner.config.event_timeout;
+                    self.held_event = Some((event, deadline));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn session_pver(&self) -> u32 {
+        self.peer.protocol_version()
+    }
+
+    /// Offers the held event to the channel again; a consumer that leaves
+    /// it full past the deadline ends the peer.
+    fn deliver_held_event(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
+        let (Some(_), Some(sender)) = (&self.held_event, &mut self.events_poll) else {
+            return Ok(false);
+        };
+        match sender.poll_reserve(cx) {
+            Poll::Ready(Ok(())) => {
+                if let Some((event, _)) = self.held_event.take() {
+                    // A closed channel drops it, as `try_send` does.
+                    let _ = sender.send_item(event);
+                }
+                Ok(true)
+            }
+            Poll::Ready(Err(_)) => {
+                self.held_event = None;
+                Ok(true)
+            }
+            Poll::Pending => match &self.held_event {
+                Some((_, deadline)) if tokio::time::Instant::now() >= *deadline => {
+                    Err(DisconnectReason::SlowConsumer)
+                }
+                _ => Ok(false),
+            },
+        }
+    }
+
+    // ---- writing ----------------------------------------------------------------
+
+    /// Writes what the session holds, several frames per write, until the
+    /// socket pushes back; flushes once it runs dry.
+    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
+        let mut progress = false;
+        loop {
+            if self.session.is_idle() {
+                if self.unflushed {
+                    if let Poll::Ready(r) = self.conn.io.as_mut().poll_flush(cx) {
+                        r.map_err(|e| DisconnectReason::Io(e.kind()))?;
+                        self.unflushed = false;
+                    }
+                }
+                return Ok(progress);
+            }
+            let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
+            let mut count = 0;
+            for (slot, frame) in slices.iter_mut().zip(self.session.unwritten(WRITE_BATCH)) {
+                *slot = IoSlice::new(frame);
+                count += 1;
+            }
+            let written = match self
+                .conn
+                .io
+                .as_mut()
+                .poll_write_vectored(cx, &slices[..count])
+            {
+                Poll::Pending => return Ok(progress),
+                Poll::Ready(Ok(0)) => return Err(DisconnectReason::Io(io::ErrorKind::WriteZero)),
+                Poll::Ready(Ok(n)) => n,
+                Poll::Ready(Err(e)) => return Err(DisconnectReason::Io(e.kind())),
+            };
+            progress = true;
+            self.unflushed = true;
+            let done = self.session.wrote(written, now())?;
+            self.publish_pending();
+            for out in done {
+                self.written(out);
+            }
+            let inner = &self.peer.inner;
+            if inner.waiters.load(Ordering::SeqCst) > 0 {
+                inner.room.notify_waiters();
+            }
+        }
+    }
+
+    /// A frame reached the socket.
+    fn written(&mut self, out: Outgoing) {
+        debug!(command = %out.command, bytes = out.frame.len(), "sent");
+        self.peer.inner.traffic.count_write(out.frame.len());
+        self.peer
+            .inner
+            .config
+            .listeners
+            .on_write(&self.peer, out.frame.len(), out.command);
+        if let Some(done) = out.done {
+            let _ = done.send(Ok(()));
+        }
+    }
+
+    fn publish_pending(&self) {
+        self.peer
+            .inner
+            .traffic
+            .pending_requests
+            .store(self.session.pending_requests(), Ordering::Relaxed);
+    }
+
+    // ---- the end ----------------------------------------------------------------
+
+    /// Tells everyone waiting on an unwritten frame why it never will be,
+    /// and closes the socket (a remote that stopped reading gets a second).
+    async fn close(mut self) {
+        let reason = self
+            .peer
+            .disconnect_reason()
+            .unwrap_or(DisconnectReason::Requested);
+        let fail = |out: Outgoing| {
+            if let Some(done) = out.done {
+                let _ = done.send(Err(PeerError::Disconnected(reason.clone())));
+            }
+        };
+        self.session.drain().into_iter().for_each(fail);
+        self.cmds.close();
+        while let Ok(cmd) = self.cmds.try_recv() {
+            if let Cmd::Frame(out) = cmd {
+                self.peer.inner.budget.release(out.frame.len());
+                fail(out);
+            }
+        }
+        self.peer.inner.room.notify_waiters();
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.conn.io.shutdown()).await;
+    }
+}
+
+impl<S> Conn<S> {
+    /// The command of the frame whose payload is arriving, if its header
+    /// was read.
+    fn codec_pending_command(&self) -> Option<dcr_wire::Command> {
+        self.codec.pending_command()
+    }
+}

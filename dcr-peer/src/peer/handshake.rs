@@ -1,0 +1,86 @@
+//! The handshake driver: feeds the [`Handshake`] machine from the
+//! connection and writes what it answers, in the caller's task, before the
+//! connection's own task exists (a connection that never completes it
+//! costs no task and no write buffer).
+
+use dcr_wire::Message;
+use tracing::debug;
+
+use super::driver::Conn;
+use super::{Negotiated, Peer};
+use crate::codec::RawFrame;
+use crate::error::PeerError;
+use crate::fsm::handshake::{Handshake, Step};
+use crate::sync::unix_now;
+
+/// Runs the version handshake on `conn`. Returns the frames that arrived
+/// early (tolerated before the verack below version 12), to be handled
+/// first by the connection's task.
+pub(super) async fn run<S>(peer: &Peer, conn: &mut Conn<S>) -> Result<Vec<RawFrame>, PeerError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+{
+    let mut hs = Handshake::new(peer.direction(), peer.local_version());
+    for m in hs.start() {
+        write(peer, conn, &m, hs.negotiated_version()).await?;
+    }
+    let listeners = peer.inner.config.listeners.clone();
+    let nonces = &peer.inner.config.nonces;
+    let mut delayed = Vec::new();
+    loop {
+        let frame = conn.next_frame().await?;
+        peer.inner.traffic.count_read(frame.wire_len());
+        listeners.on_read(peer, frame.wire_len(), frame.command());
+        let msg = frame.message(hs.negotiated_version())?;
+        let step = hs.on_message(
+            &msg,
+            unix_now(),
+            |n| nonces.contains(n),
+            |v| listeners.on_version(peer, v),
+        )?;
+        if let (Message::Version(_), Some(remote)) = (&msg, hs.remote()) {
+            // Fixed from here on: the version the rest of the connection uses.
+            let _ = peer.inner.negotiated.set(Negotiated {
+                protocol_version: hs.negotiated_version(),
+                remote: remote.clone(),
+            });
+            peer.update_last_block_height(remote.starting_height);
+            conn.set_protocol_version(hs.negotiated_version());
+        }
+        let (msgs, done) = match step {
+            Step::Send(msgs) => (msgs, false),
+            Step::Delay => {
+                debug!(command = %frame.command(), "delivered after the handshake");
+                delayed.push(frame.clone());
+                continue;
+            }
+            Step::Complete(msgs) => (msgs, true),
+        };
+        for m in msgs {
+            write(peer, conn, &m, hs.negotiated_version()).await?;
+        }
+        if done {
+            return Ok(delayed);
+        }
+    }
+}
+
+/// Writes one handshake message straight to the socket.
+async fn write<S>(
+    peer: &Peer,
+    conn: &mut Conn<S>,
+    msg: &Message<'_>,
+    pv: u32,
+) -> Result<(), PeerError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+{
+    let frame = dcr_wire::frame_to_vec(msg, peer.inner.config.net, pv)?;
+    conn.write_all(&frame).await?;
+    peer.inner.traffic.count_write(frame.len());
+    peer.inner
+        .config
+        .listeners
+        .on_write(peer, frame.len(), msg.command());
+    Ok(())
+}
