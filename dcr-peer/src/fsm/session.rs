@@ -540,3 +540,352 @@ impl Session {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fsm::inventory::{DEFAULT_KNOWN_INVENTORY_TTL, MAX_INV_TRICKLE_SIZE};
+    use dcr_wire::{pver, GetData, Headers, InvType, SendHeaders, VerAck};
+
+    const NET: CurrencyNet = CurrencyNet::SimNet;
+
+    fn limits() -> Limits {
+        Limits {
+            net: NET,
+            pver: pver::CURRENT,
+            idle_timeout: Duration::from_secs(120),
+            ping_interval: Duration::from_secs(107),
+            stall_timeout: Duration::from_secs(30),
+            trickle_interval: Duration::from_millis(500),
+            write_timeout: Duration::from_secs(20),
+            max_owed_pongs: 4,
+        }
+    }
+
+    struct Fixture {
+        s: Session,
+        budget: Arc<OutputBudget>,
+        known: Arc<Mutex<KnownInventory>>,
+        t0: Instant,
+    }
+
+    fn fixture(limits: Limits, max_bytes: u64) -> Fixture {
+        let budget = Arc::new(OutputBudget::new(max_bytes, 100));
+        let known = Arc::new(Mutex::new(KnownInventory::new(
+            1000,
+            DEFAULT_KNOWN_INVENTORY_TTL,
+        )));
+        let t0 = Instant::now();
+        let s = Session::new(limits, budget.clone(), known.clone(), 7, t0);
+        Fixture {
+            s,
+            budget,
+            known,
+            t0,
+        }
+    }
+
+    fn session() -> Fixture {
+        fixture(limits(), DEFAULT_MAX_QUEUED_BYTES)
+    }
+
+    fn at(f: &Fixture, ms: u64) -> Instant {
+        f.t0 + Duration::from_millis(ms)
+    }
+
+    /// Writes everything at `now`; the messages written, decoded.
+    fn flush(s: &mut Session, now: Instant) -> Vec<Message<'static>> {
+        let bytes: Vec<u8> = s.unwritten(usize::MAX).flatten().copied().collect();
+        let done = s.wrote(bytes.len(), now).unwrap();
+        assert!(s.is_idle());
+        done.iter()
+            .map(|o| {
+                let (msg, _) = dcr_wire::decode_frame(&o.frame, NET, pver::CURRENT)
+                    .expect("a frame we encoded decodes");
+                msg.into_owned()
+            })
+            .collect()
+    }
+
+    fn iv(n: u32) -> InvVect {
+        let mut h = [0u8; 32];
+        h[..4].copy_from_slice(&n.to_le_bytes());
+        InvVect {
+            inv_type: InvType::TX,
+            hash: Hash(h),
+        }
+    }
+
+    fn frame_of(msg: &Message<'_>) -> Outgoing {
+        Outgoing::encode(msg, NET, pver::CURRENT).unwrap()
+    }
+
+    #[test]
+    fn a_second_version_or_verack_is_a_violation() {
+        let mut f = session();
+        let addr = dcr_wire::NetAddress::new(
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            1,
+            dcr_wire::ServiceFlags::NONE,
+        );
+        let v = Message::Version(dcr_wire::Version::new(addr, addr, 1, 0));
+        assert_eq!(
+            f.s.on_receive(&v, f.t0),
+            Err(DisconnectReason::Protocol(
+                ProtocolViolation::DuplicateVersion
+            ))
+        );
+        assert_eq!(
+            f.s.on_receive(&Message::VerAck(VerAck), f.t0),
+            Err(DisconnectReason::Protocol(
+                ProtocolViolation::DuplicateVerAck
+            ))
+        );
+    }
+
+    #[test]
+    fn a_ping_is_answered_with_its_nonce_ahead_of_queued_output() {
+        let mut f = session();
+        let big = frame_of(&Message::Headers(Headers::default()));
+        f.budget.reserve(big.frame.len()).unwrap();
+        f.s.queue(big);
+        f.s.on_receive(&Message::Ping(Ping { nonce: 42 }), f.t0)
+            .unwrap();
+        let sent = flush(&mut f.s, f.t0);
+        assert_eq!(sent[0], Message::Pong(Pong { nonce: 42 }));
+        assert_eq!(sent[1].command(), Command::Headers);
+        assert_eq!(f.budget.bytes(), 0, "written output leaves the budget");
+    }
+
+    #[test]
+    fn a_frame_being_written_is_finished_before_a_pong_jumps_in() {
+        let mut f = session();
+        let headers = frame_of(&Message::Headers(Headers::default()));
+        let len = headers.frame.len();
+        f.budget.reserve(len).unwrap();
+        f.s.queue(headers);
+        assert!(f.s.wrote(1, f.t0).unwrap().is_empty());
+        f.s.on_receive(&Message::Ping(Ping { nonce: 1 }), f.t0)
+            .unwrap();
+        let order: Vec<usize> = f.s.unwritten(8).map(<[u8]>::len).collect();
+        assert_eq!(order, [len - 1, 32]);
+        let done = f.s.wrote(len - 1, f.t0).unwrap();
+        assert_eq!(done[0].command, Command::Headers);
+        assert_eq!(flush(&mut f.s, f.t0), [Message::Pong(Pong { nonce: 1 })]);
+    }
+
+    #[test]
+    fn pongs_owed_past_the_bound_are_a_ping_flood() {
+        let mut f = session();
+        for n in 0..4 {
+            f.s.on_receive(&Message::Ping(Ping { nonce: n }), f.t0)
+                .unwrap();
+        }
+        assert_eq!(
+            f.s.on_receive(&Message::Ping(Ping { nonce: 9 }), f.t0),
+            Err(DisconnectReason::Protocol(ProtocolViolation::PongFlood {
+                owed: 5
+            }))
+        );
+        // Written pongs are no longer owed.
+        let mut f = session();
+        for n in 0..10 {
+            f.s.on_receive(&Message::Ping(Ping { nonce: n }), f.t0)
+                .unwrap();
+            flush(&mut f.s, f.t0);
+        }
+    }
+
+    #[test]
+    fn keep_alive_pings_on_schedule_and_times_the_pong() {
+        let mut f = session();
+        f.s.poll(at(&f, 106_999)).unwrap();
+        assert!(f.s.is_idle());
+        assert_eq!(f.s.next_wakeup(), at(&f, 107_000));
+        f.s.poll(at(&f, 107_000)).unwrap();
+        let t = at(&f, 107_000);
+        let sent = flush(&mut f.s, t);
+        let Message::Ping(p) = sent[0] else {
+            panic!("{sent:?}")
+        };
+        // A pong that is not ours is ignored; ours gives the RTT.
+        let other = Message::Pong(Pong { nonce: p.nonce ^ 1 });
+        assert_eq!(f.s.on_receive(&other, at(&f, 107_010)), Ok(None));
+        assert_eq!(
+            f.s.on_receive(&Message::Pong(Pong { nonce: p.nonce }), at(&f, 107_250)),
+            Ok(Some(Update::Rtt(Duration::from_millis(250))))
+        );
+    }
+
+    #[test]
+    fn sendheaders_is_remembered() {
+        let mut f = session();
+        assert!(!f.s.wants_headers());
+        assert_eq!(
+            f.s.on_receive(&Message::SendHeaders(SendHeaders), f.t0),
+            Ok(Some(Update::WantsHeaders))
+        );
+        assert!(f.s.wants_headers());
+    }
+
+    #[test]
+    fn a_silent_remote_is_idle_after_the_idle_timeout() {
+        let mut quiet = limits();
+        quiet.ping_interval = Duration::from_secs(3600);
+        let mut f2 = fixture(quiet, DEFAULT_MAX_QUEUED_BYTES);
+        f2.s.on_receive(&Message::Headers(Headers::default()), at(&f2, 10_000))
+            .unwrap();
+        assert_eq!(f2.s.poll(at(&f2, 129_999)), Ok(()));
+        assert_eq!(f2.s.next_wakeup(), at(&f2, 130_000));
+        assert_eq!(f2.s.poll(at(&f2, 130_000)), Err(DisconnectReason::Idle));
+    }
+
+    #[test]
+    fn a_write_gets_twenty_seconds_and_one_more_per_256_kib() {
+        let mut f = session();
+        let mut frame = frame_of(&Message::Headers(Headers::default()));
+        frame.frame = Bytes::from(vec![0u8; 3 * WRITE_BYTES_PER_SEC + 1]);
+        f.budget.reserve(frame.frame.len()).unwrap();
+        f.s.queue(frame);
+        f.s.poll(f.t0).unwrap();
+        assert_eq!(f.s.next_wakeup(), at(&f, 23_000));
+        f.s.wrote(1000, at(&f, 10_000)).unwrap();
+        assert_eq!(f.s.poll(at(&f, 22_999)), Ok(()));
+        assert_eq!(
+            f.s.poll(at(&f, 23_000)),
+            Err(DisconnectReason::WriteTimeout)
+        );
+    }
+
+    #[test]
+    fn inventory_the_remote_announces_is_known_and_never_trickled() {
+        let mut f = session();
+        f.s.on_receive(
+            &Message::Inv(Inv {
+                inv_list: vec![iv(1)],
+            }),
+            f.t0,
+        )
+        .unwrap();
+        assert!(lock(&f.known).contains(&iv(1), f.t0));
+        assert!(!f.s.queue_inventory(iv(1), f.t0));
+        assert!(f.s.queue_inventory(iv(2), f.t0));
+        // Trickled after a random 100 to 500 ms.
+        let due = f.s.next_wakeup();
+        assert!(due >= at(&f, 100) && due <= at(&f, 500), "{:?}", due - f.t0);
+        f.s.poll(due - Duration::from_nanos(1)).unwrap();
+        assert!(f.s.is_idle());
+        f.s.poll(due).unwrap();
+        assert_eq!(
+            flush(&mut f.s, due),
+            [Message::Inv(Inv {
+                inv_list: vec![iv(2)]
+            })]
+        );
+        assert!(lock(&f.known).contains(&iv(2), due));
+    }
+
+    #[test]
+    fn a_trickle_goes_out_in_messages_of_at_most_a_thousand() {
+        let mut f = session();
+        for n in 0..2_500 {
+            f.s.queue_inventory(iv(n), f.t0);
+        }
+        let due = f.s.next_wakeup();
+        f.s.poll(due).unwrap();
+        let sizes: Vec<usize> = flush(&mut f.s, due)
+            .iter()
+            .map(|m| match m {
+                Message::Inv(i) => i.inv_list.len(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(sizes, [MAX_INV_TRICKLE_SIZE, MAX_INV_TRICKLE_SIZE, 500]);
+    }
+
+    #[test]
+    fn a_repeated_locator_request_is_suppressed_per_kind() {
+        let mut f = session();
+        let loc = vec![Hash([1; 32]), Hash([2; 32])];
+        assert_eq!(
+            f.s.locator_request(Locator::GetHeaders, loc.clone(), Hash::ZERO),
+            Ok(true)
+        );
+        // Same first hash and stop: a repeat, whatever follows.
+        assert_eq!(
+            f.s.locator_request(Locator::GetHeaders, vec![Hash([1; 32])], Hash::ZERO),
+            Ok(false)
+        );
+        assert_eq!(
+            f.s.locator_request(Locator::GetBlocks, loc.clone(), Hash::ZERO),
+            Ok(true)
+        );
+        assert_eq!(
+            f.s.locator_request(Locator::GetHeaders, loc, Hash([9; 32])),
+            Ok(true)
+        );
+        let sent: Vec<Command> = flush(&mut f.s, f.t0).iter().map(Message::command).collect();
+        assert_eq!(
+            sent,
+            [Command::GetHeaders, Command::GetBlocks, Command::GetHeaders]
+        );
+    }
+
+    #[test]
+    fn deadlines_start_when_the_request_is_written() {
+        let mut f = session();
+        let req = frame_of(&Message::GetData(GetData {
+            inv_list: vec![iv(1)],
+        }));
+        f.budget.reserve(req.frame.len()).unwrap();
+        f.s.queue(req);
+        assert_eq!(f.s.pending_requests(), 0);
+        let t = at(&f, 5_000);
+        flush(&mut f.s, t);
+        assert_eq!(f.s.pending_requests(), 1);
+        // Ticks every 15 s from the start: 15 s is early, 45 s late.
+        f.s.poll(at(&f, 30_000)).unwrap();
+        assert!(matches!(
+            f.s.poll(at(&f, 45_000)),
+            Err(DisconnectReason::Stalled(_))
+        ));
+    }
+
+    #[test]
+    fn output_the_session_adds_counts_against_the_byte_bound() {
+        let mut f = fixture(limits(), 100);
+        f.s.on_receive(&Message::Ping(Ping { nonce: 1 }), f.t0)
+            .unwrap();
+        f.s.on_receive(&Message::Ping(Ping { nonce: 2 }), f.t0)
+            .unwrap();
+        f.s.on_receive(&Message::Ping(Ping { nonce: 3 }), f.t0)
+            .unwrap();
+        assert_eq!(
+            f.s.on_receive(&Message::Ping(Ping { nonce: 4 }), f.t0),
+            Err(DisconnectReason::Protocol(
+                ProtocolViolation::QueuedOutput {
+                    queued: 128,
+                    max: 100
+                }
+            ))
+        );
+        assert_eq!(f.budget.bytes(), 96);
+        f.s.drain();
+        assert_eq!((f.budget.bytes(), f.budget.frames()), (0, 0));
+    }
+
+    #[test]
+    fn the_budget_lets_waiters_in_below_both_bounds() {
+        let b = OutputBudget::new(100, 2);
+        assert!(
+            b.has_room(1000),
+            "an empty queue takes one frame of any size"
+        );
+        b.reserve(60).unwrap();
+        assert!(b.has_room(40) && !b.has_room(41));
+        b.reserve(10).unwrap();
+        assert!(b.is_full() && !b.has_room(1));
+        b.release(60);
+        assert!(b.has_room(90));
+    }
+}
