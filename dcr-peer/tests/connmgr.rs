@@ -330,7 +330,7 @@ fn rand_nonce() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_with_fifty_peers() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let fds = open_fds();
+    let sockets = tcp_sockets();
     let tasks = alive_tasks();
     let mut nodes = Vec::new();
     for _ in 0..50 {
@@ -353,11 +353,11 @@ async fn graceful_shutdown_with_fifty_peers() {
     }
     drop(m);
     // Sockets and tasks are released asynchronously: give them a moment.
-    let settled = eventually(|| open_fds() <= fds && alive_tasks() <= tasks).await;
+    let settled = eventually(|| tcp_sockets() <= sockets && alive_tasks() <= tasks).await;
     assert!(
         settled,
-        "fds {fds} before, {} after; tasks {tasks} before, {} after",
-        open_fds(),
+        "TCP sockets {sockets} before, {} after; tasks {tasks} before, {} after",
+        tcp_sockets(),
         alive_tasks()
     );
 }

@@ -371,7 +371,7 @@ async fn many_peers_come_and_go_without_leaks() {
     a.wait_for_disconnect().await;
     b.wait_for_disconnect().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let fds = open_fds();
+    let sockets = tcp_sockets();
     let tasks = alive_tasks();
     let heap = live();
 
@@ -407,16 +407,16 @@ async fn many_peers_come_and_go_without_leaks() {
     drop(peers);
     // Sockets and tasks are released asynchronously: give them a moment.
     // Each count is then asserted on its own, for a message that says which.
-    eventually(|| open_fds() <= fds && alive_tasks() <= tasks && live() - heap < MIB).await;
+    eventually(|| tcp_sockets() <= sockets && alive_tasks() <= tasks && live() - heap < MIB).await;
     let tasks_after = alive_tasks();
     assert!(
         tasks_after <= tasks,
         "tasks: {tasks} before, {tasks_after} after"
     );
     assert!(
-        open_fds() <= fds,
-        "file descriptors: {fds} before, {} after",
-        open_fds()
+        tcp_sockets() <= sockets,
+        "TCP sockets: {sockets} before, {} after",
+        tcp_sockets()
     );
     let grown = live() - heap;
     assert!(
@@ -483,7 +483,7 @@ async fn slowloris_and_silent_handshakes_cost_bounded_memory() {
 async fn resets_and_half_closes_leave_nothing_behind() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let heap = live();
-    let fds = open_fds();
+    let sockets = tcp_sockets();
     for n in 0..20 {
         let (raw, peer) = raw_client(config()).await;
         let mut stream = raw.into_inner();
@@ -512,8 +512,12 @@ async fn resets_and_half_closes_leave_nothing_behind() {
         assert_eq!(peer.running_tasks(), 0);
     }
     // Released asynchronously; each count is then asserted on its own.
-    eventually(|| open_fds() <= fds && live() - heap < MIB / 2).await;
-    assert!(open_fds() <= fds, "fds {fds} before, {} after", open_fds());
+    eventually(|| tcp_sockets() <= sockets && live() - heap < MIB / 2).await;
+    assert!(
+        tcp_sockets() <= sockets,
+        "TCP sockets {sockets} before, {} after",
+        tcp_sockets()
+    );
     let grown = live() - heap;
     assert!(grown < MIB / 2, "heap {grown} bytes above its baseline");
 }
@@ -536,4 +540,20 @@ async fn serve_holds_a_bounded_number_of_connections() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let held = alive_tasks() - tasks;
     assert_eq!(held, cap + 1, "{held} tasks for {} connections", cap + 50);
+}
+
+/// The socket count the leak checks rely on sees a listener and both ends
+/// of a connection come and go (so they cannot pass by counting nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_socket_count_sees_sockets_come_and_go() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let base = tcp_sockets();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    assert_eq!(tcp_sockets(), base + 1);
+    let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    assert_eq!(tcp_sockets(), base + 3);
+    drop((listener, client, server));
+    assert_eq!(tcp_sockets(), base);
 }

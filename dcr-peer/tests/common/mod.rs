@@ -40,11 +40,35 @@ pub async fn received(peer: &Peer, n: u64) {
     until(|| peer.stats().counters.messages_received >= n).await;
 }
 
-/// File descriptors this process has open (Linux: the tests that count
-/// them would otherwise compare zero with zero).
-pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("/proc/self/fd: descriptor counts need Linux")
+/// TCP sockets this process has open (listening, connected or closing),
+/// from the socket inodes in /proc/self/fd matched against the kernel's
+/// TCP tables. Only sockets count: the epoll and event descriptors of
+/// other tests' runtimes, which come and go while a test runs, do not, so
+/// a test comparing two counts measures its own connections. Linux only
+/// (elsewhere the tests that count would compare zero with zero).
+pub fn tcp_sockets() -> usize {
+    let ours: std::collections::HashSet<u64> = std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd: socket counts need Linux")
+        .filter_map(|e| {
+            let link = std::fs::read_link(e.ok()?.path()).ok()?;
+            let link = link.to_str()?;
+            link.strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    ["/proc/self/net/tcp", "/proc/self/net/tcp6"]
+        .iter()
+        .filter_map(|t| std::fs::read_to_string(t).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_whitespace().nth(9)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .filter(|inode| ours.contains(inode))
         .count()
 }
 
