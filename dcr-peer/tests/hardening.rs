@@ -6,16 +6,10 @@
 //! The load test runs 100 pairs by default; `DCR_FULL_LOAD=1` runs the
 //! full 500 pairs (1,000 peers).
 
-// Each test holds a std mutex for its whole run, across awaits, on
-// purpose: the tests run on separate runtimes and threads, and the lock
-// only keeps their memory figures apart.
-#![allow(clippy::await_holding_lock)]
-
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::*;
@@ -53,8 +47,6 @@ unsafe impl GlobalAlloc for Live {
 
 #[global_allocator]
 static GLOBAL: Live = Live;
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
@@ -95,465 +87,479 @@ impl Peak {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn addr_flood_costs_bounded_memory() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut raw, peer) = raw_client(config()).await;
-    let peak = Peak::start();
-    // Version 12 carries addresses as addrv2.
-    let v2 = Message::AddrV2(dcr_peer::wire::AddrV2 {
-        addr_list: (0..10u32)
-            .map(|n| {
-                dcr_peer::wire::NetAddressV2::new(
-                    std::net::Ipv4Addr::from(n).into(),
-                    9108,
-                    ServiceFlags::NONE,
-                    1,
-                )
-            })
-            .collect(),
-    });
-    for _ in 0..10_000 {
-        raw.feed(&v2).await.unwrap();
-    }
-    SinkExt::<&Message<'_>>::flush(&mut raw).await.unwrap();
-    received(&peer, 10_002).await;
-    let grown = peak.finish();
-    assert!(peer.is_connected());
-    assert!(
-        grown < 4 * MIB,
-        "heap grew {grown} bytes for 10,000 addrv2 messages"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inv_flood_cannot_grow_the_known_filter() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut server = config();
-    server.max_known_inventory = 1000;
-    let (mut raw, peer) = raw_client(server).await;
-    let peak = Peak::start();
-    for batch in 0..200u32 {
-        raw.send(&inv_of(batch * 1000, 1000)).await.unwrap();
-    }
-    received(&peer, 202).await;
-    let grown = peak.finish();
-    assert_eq!(peer.stats().known_inventory, 1000);
-    // 200,000 announced hashes (6.4 MB on the wire) leave a filter of 1000.
-    assert!(grown < 4 * MIB, "heap grew {grown} bytes");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ping_flood_is_bounded() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut server = config();
-    server.priority_queue_size = 16;
-    let (mut raw, peer) = raw_client(server).await;
-    let peak = Peak::start();
-    let flood = tokio::spawn(async move {
-        for n in 0..100_000u64 {
-            if raw.feed(&Message::Ping(Ping { nonce: n })).await.is_err() {
-                break;
-            }
+#[test]
+fn addr_flood_costs_bounded_memory() {
+    serial(async {
+        let (mut raw, peer) = raw_client(config()).await;
+        let peak = Peak::start();
+        // Version 12 carries addresses as addrv2.
+        let v2 = Message::AddrV2(dcr_peer::wire::AddrV2 {
+            addr_list: (0..10u32)
+                .map(|n| {
+                    dcr_peer::wire::NetAddressV2::new(
+                        std::net::Ipv4Addr::from(n).into(),
+                        9108,
+                        ServiceFlags::NONE,
+                        1,
+                    )
+                })
+                .collect(),
+        });
+        for _ in 0..10_000 {
+            raw.feed(&v2).await.unwrap();
         }
-        let _ = SinkExt::<&Message<'_>>::flush(&mut raw).await;
-        raw
-    });
-    // The flooder reads nothing, so its pongs pile up: once the socket is
-    // full the writer stalls, and the peer is dropped as soon as more are
-    // owed than the priority queue holds (long before the 20 s write
-    // timeout, which is also this test's limit).
-    let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
-        .await
-        .expect("a ping flood that never reads its pongs ends the peer");
-    let grown = peak.finish();
-    assert!(
-        matches!(
-            reason,
-            DisconnectReason::Protocol(ProtocolViolation::PongFlood { owed: 17 })
-        ),
-        "{reason:?}"
-    );
-    assert!(
-        grown < 8 * MIB,
-        "heap grew {grown} bytes under 100,000 pings"
-    );
-    flood.abort();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_remote_that_never_reads_costs_the_queue_at_most() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut server = config();
-    server.send_queue_size = 8;
-    server.write_timeout = Duration::from_millis(500);
-    let (_raw, peer) = raw_client(server).await;
-    let big = big_headers();
-    let peak = Peak::start();
-    // The bounded queue refuses outright once full...
-    let refused = (0..200).find_map(|_| peer.queue_message(&big).err());
-    assert!(matches!(refused, Some(PeerError::QueueFull)), "{refused:?}");
-    // ...and waiting sends wait: once the socket buffers are full the queue
-    // stays full, and the stuck write ends the peer.
-    let mut queued = 0usize;
-    let end = tokio::time::timeout(LIMIT, async {
-        loop {
-            if let Err(e) = peer.queue_message_wait(&big).await {
-                return e;
-            }
-            queued += 1;
-            assert!(peer.stats().send_queue_len <= 8);
-        }
+        SinkExt::<&Message<'_>>::flush(&mut raw).await.unwrap();
+        received(&peer, 10_002).await;
+        let grown = peak.finish();
+        assert!(peer.is_connected());
+        assert!(
+            grown < 4 * MIB,
+            "heap grew {grown} bytes for 10,000 addrv2 messages"
+        );
     })
-    .await
-    .expect("the peer gives up");
-    let grown = peak.finish();
-    assert!(
-        matches!(end, PeerError::Disconnected(DisconnectReason::WriteTimeout)),
-        "{end:?}"
-    );
-    // What was accepted is bounded by the socket buffers plus the queue.
-    assert!(queued < 200, "{queued} messages queued");
-    // Eight queued frames of 360 KB, one in the writer, one being encoded.
-    assert!(grown < 10 * 360_024 + MIB, "heap grew {grown} bytes");
+}
+
+#[test]
+fn inv_flood_cannot_grow_the_known_filter() {
+    serial(async {
+        let mut server = config();
+        server.max_known_inventory = 1000;
+        let (mut raw, peer) = raw_client(server).await;
+        let peak = Peak::start();
+        for batch in 0..200u32 {
+            raw.send(&inv_of(batch * 1000, 1000)).await.unwrap();
+        }
+        received(&peer, 202).await;
+        let grown = peak.finish();
+        assert_eq!(peer.stats().known_inventory, 1000);
+        // 200,000 announced hashes (6.4 MB on the wire) leave a filter of 1000.
+        assert!(grown < 4 * MIB, "heap grew {grown} bytes");
+    })
+}
+
+#[test]
+fn ping_flood_is_bounded() {
+    serial(async {
+        let mut server = config();
+        server.priority_queue_size = 16;
+        let (mut raw, peer) = raw_client(server).await;
+        let peak = Peak::start();
+        let flood = tokio::spawn(async move {
+            for n in 0..100_000u64 {
+                if raw.feed(&Message::Ping(Ping { nonce: n })).await.is_err() {
+                    break;
+                }
+            }
+            let _ = SinkExt::<&Message<'_>>::flush(&mut raw).await;
+            raw
+        });
+        // The flooder reads nothing, so its pongs pile up: once the socket is
+        // full the writer stalls, and the peer is dropped as soon as more are
+        // owed than the priority queue holds (long before the 20 s write
+        // timeout, which is also this test's limit).
+        let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
+            .await
+            .expect("a ping flood that never reads its pongs ends the peer");
+        let grown = peak.finish();
+        assert!(
+            matches!(
+                reason,
+                DisconnectReason::Protocol(ProtocolViolation::PongFlood { owed: 17 })
+            ),
+            "{reason:?}"
+        );
+        assert!(
+            grown < 8 * MIB,
+            "heap grew {grown} bytes under 100,000 pings"
+        );
+        flood.abort();
+    })
+}
+
+#[test]
+fn a_remote_that_never_reads_costs_the_queue_at_most() {
+    serial(async {
+        let mut server = config();
+        server.send_queue_size = 8;
+        server.write_timeout = Duration::from_millis(500);
+        let (_raw, peer) = raw_client(server).await;
+        let big = big_headers();
+        let peak = Peak::start();
+        // The bounded queue refuses outright once full...
+        let refused = (0..200).find_map(|_| peer.queue_message(&big).err());
+        assert!(matches!(refused, Some(PeerError::QueueFull)), "{refused:?}");
+        // ...and waiting sends wait: once the socket buffers are full the queue
+        // stays full, and the stuck write ends the peer.
+        let mut queued = 0usize;
+        let end = tokio::time::timeout(LIMIT, async {
+            loop {
+                if let Err(e) = peer.queue_message_wait(&big).await {
+                    return e;
+                }
+                queued += 1;
+                assert!(peer.stats().send_queue_len <= 8);
+            }
+        })
+        .await
+        .expect("the peer gives up");
+        let grown = peak.finish();
+        assert!(
+            matches!(end, PeerError::Disconnected(DisconnectReason::WriteTimeout)),
+            "{end:?}"
+        );
+        // What was accepted is bounded by the socket buffers plus the queue.
+        assert!(queued < 200, "{queued} messages queued");
+        // Eight queued frames of 360 KB, one in the writer, one being encoded.
+        assert!(grown < 10 * 360_024 + MIB, "heap grew {grown} bytes");
+    })
 }
 
 /// The reference's 40 MiB rule: output queued for a remote that does not
 /// read ends the peer once it passes the bound, at once (not at the write
 /// timeout), and the queue never holds more.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn queued_output_past_its_bound_ends_the_peer() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (_raw, peer) = raw_client(config()).await;
-    let big = big_headers();
-    let peak = Peak::start();
-    let mut accepted = 0usize;
-    let refused = (0..200).find_map(|_| match peer.queue_message(&big) {
-        Ok(()) => {
-            accepted += 1;
-            None
+#[test]
+fn queued_output_past_its_bound_ends_the_peer() {
+    serial(async {
+        let (_raw, peer) = raw_client(config()).await;
+        let big = big_headers();
+        let peak = Peak::start();
+        let mut accepted = 0usize;
+        let refused = (0..200).find_map(|_| match peer.queue_message(&big) {
+            Ok(()) => {
+                accepted += 1;
+                None
+            }
+            Err(e) => Some(e),
+        });
+        match refused {
+            Some(PeerError::Disconnected(DisconnectReason::Protocol(
+                ProtocolViolation::QueuedOutput { queued, max },
+            ))) => {
+                assert_eq!(max, 40 << 20);
+                assert!(queued > max, "{queued}");
+            }
+            other => panic!("expected the queued-output bound, got {other:?}"),
         }
-        Err(e) => Some(e),
-    });
-    match refused {
-        Some(PeerError::Disconnected(DisconnectReason::Protocol(
-            ProtocolViolation::QueuedOutput { queued, max },
-        ))) => {
-            assert_eq!(max, 40 << 20);
-            assert!(queued > max, "{queued}");
-        }
-        other => panic!("expected the queued-output bound, got {other:?}"),
-    }
-    let reason = tokio::time::timeout(Duration::from_secs(2), peer.wait_for_disconnect())
-        .await
-        .expect("ended at once, not at the write timeout");
-    let grown = peak.finish();
-    assert!(matches!(
-        reason,
-        DisconnectReason::Protocol(ProtocolViolation::QueuedOutput { .. })
-    ));
-    // 40 MiB of 362 KB frames, plus what the socket buffers took.
-    assert!(accepted < 140, "{accepted} accepted");
-    assert!(grown < 48 * MIB, "heap grew {grown} bytes");
-    assert_eq!(peer.stats().queued_bytes, 0, "released at the end");
+        let reason = tokio::time::timeout(Duration::from_secs(2), peer.wait_for_disconnect())
+            .await
+            .expect("ended at once, not at the write timeout");
+        let grown = peak.finish();
+        assert!(matches!(
+            reason,
+            DisconnectReason::Protocol(ProtocolViolation::QueuedOutput { .. })
+        ));
+        // 40 MiB of 362 KB frames, plus what the socket buffers took.
+        assert!(accepted < 140, "{accepted} accepted");
+        assert!(grown < 48 * MIB, "heap grew {grown} bytes");
+        assert_eq!(peer.stats().queued_bytes, 0, "released at the end");
+    })
 }
 
 /// Senders that wait are held back before the byte bound instead of
 /// ending the peer.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn waiting_senders_get_backpressure_before_the_byte_bound() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut server = config();
-    server.max_queued_bytes = 4 << 20;
-    let (_raw, peer) = raw_client(server).await;
-    let big = big_headers();
-    let mut queued = 0usize;
-    let waited = tokio::time::timeout(Duration::from_secs(1), async {
-        loop {
-            peer.queue_message_wait(&big).await.unwrap();
-            queued += 1;
-            assert!(peer.stats().queued_bytes <= 4 << 20);
-        }
-    })
-    .await;
-    assert!(waited.is_err(), "the sender was held back");
-    assert!(peer.is_connected(), "{:?}", peer.disconnect_reason());
-    assert!(queued > 0 && queued < 60, "{queued} queued");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_oversized_announcement_is_refused_before_buffering() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (raw, peer) = raw_client(config()).await;
-    let mut stream = raw.into_inner();
-    // A block header announcing 32 MiB (over the block maximum), then data.
-    // Both buffers exist before measuring: only the peer's heap counts.
-    let header = announce("block", 32 << 20);
-    let junk = vec![0u8; 1 << 20];
-    let peak = Peak::start();
-    stream.write_all(&header).await.unwrap();
-    let _ = stream.write_all(&junk).await;
-    let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
-        .await
-        .unwrap();
-    let grown = peak.finish();
-    assert!(
-        matches!(reason, DisconnectReason::Protocol(_)),
-        "{reason:?}"
-    );
-    assert!(grown < MIB, "heap grew {grown} bytes");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_listener_keeps_accepting_and_one_bad_peer_does_not_slow_the_others() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let mut server_cfg = config();
-    server_cfg.handshake_timeout = Duration::from_millis(300);
-    let mut accepted = dcr_peer::net::serve(listener, server_cfg);
-    // A connection that sends garbage, one that says nothing, one that
-    // resets: none of them stops the loop.
-    let mut junk = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    junk.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
-    let _silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    drop(tokio::net::TcpStream::connect(&addr).await.unwrap());
-    let good = dcr_peer::net::connect(&addr, config())
-        .await
-        .expect("still accepting");
-    let served_good = tokio::time::timeout(LIMIT, accepted.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(served_good.remote_version().is_some());
-
-    // A flooding peer next to the good one.
-    let bad = dcr_peer::net::connect(&addr, config()).await.unwrap();
-    let _served_bad = tokio::time::timeout(LIMIT, accepted.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    let flood = tokio::spawn(async move {
-        let inv = inv_of(0, 1000);
-        while bad.queue_message_wait(&inv).await.is_ok() {}
-    });
-    let mut worst = Duration::ZERO;
-    for _ in 0..20 {
-        let before = good.stats().counters.ping_rtt;
-        good.push_ping().unwrap();
-        tokio::time::timeout(LIMIT, async {
-            while good.stats().counters.ping_rtt == before {
-                tokio::time::sleep(Duration::from_millis(1)).await;
+#[test]
+fn waiting_senders_get_backpressure_before_the_byte_bound() {
+    serial(async {
+        let mut server = config();
+        server.max_queued_bytes = 4 << 20;
+        let (_raw, peer) = raw_client(server).await;
+        let big = big_headers();
+        let mut queued = 0usize;
+        let waited = tokio::time::timeout(Duration::from_secs(1), async {
+            loop {
+                peer.queue_message_wait(&big).await.unwrap();
+                queued += 1;
+                assert!(peer.stats().queued_bytes <= 4 << 20);
             }
         })
-        .await
-        .unwrap();
-        worst = worst.max(good.stats().counters.ping_rtt.unwrap());
-    }
-    flood.abort();
-    assert!(
-        worst < Duration::from_millis(250),
-        "worst RTT {worst:?} while another peer floods"
-    );
+        .await;
+        assert!(waited.is_err(), "the sender was held back");
+        assert!(peer.is_connected(), "{:?}", peer.disconnect_reason());
+        assert!(queued > 0 && queued < 60, "{queued} queued");
+    })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_peers_come_and_go_without_leaks() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let pairs: usize = if std::env::var("DCR_FULL_LOAD").is_ok_and(|v| v == "1") {
-        500
-    } else {
-        100
-    };
-    // Warm up once so lazily created state is in the baseline.
-    let (a, b) = pair(config(), config()).await;
-    a.disconnect();
-    a.wait_for_disconnect().await;
-    b.wait_for_disconnect().await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let sockets = tcp_sockets();
-    let tasks = alive_tasks();
-    let heap = live();
-
-    let mut peers = Vec::with_capacity(2 * pairs);
-    for _ in 0..pairs / 50 {
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..50 {
-            set.spawn(pair(config(), config()));
-        }
-        while let Some(r) = set.join_next().await {
-            let (a, b) = r.unwrap();
-            peers.push(a);
-            peers.push(b);
-        }
-    }
-    assert_eq!(peers.len(), 2 * pairs);
-    // Pings and inventory for a moment.
-    for (i, p) in peers.iter().enumerate() {
-        p.push_ping().unwrap();
-        p.queue_inventory(iv(i as u32));
-    }
-    // Every peer got its pong.
-    until(|| peers.iter().all(|p| p.stats().counters.ping_rtt.is_some())).await;
-    for p in &peers {
-        p.disconnect();
-    }
-    for p in &peers {
-        tokio::time::timeout(LIMIT, p.wait_for_disconnect())
-            .await
-            .unwrap();
-        assert_eq!(p.running_tasks(), 0);
-    }
-    drop(peers);
-    // Sockets and tasks are released asynchronously: give them a moment.
-    // Each count is then asserted on its own, for a message that says which.
-    eventually(|| tcp_sockets() <= sockets && alive_tasks() <= tasks && live() - heap < MIB).await;
-    let tasks_after = alive_tasks();
-    assert!(
-        tasks_after <= tasks,
-        "tasks: {tasks} before, {tasks_after} after"
-    );
-    assert!(
-        tcp_sockets() <= sockets,
-        "TCP sockets: {sockets} before, {} after",
-        tcp_sockets()
-    );
-    let grown = live() - heap;
-    assert!(
-        grown < MIB,
-        "heap {grown} bytes above its baseline after {pairs} pairs came and went"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slowloris_and_silent_handshakes_cost_bounded_memory() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let peak = Peak::start();
-    // Twenty connections that never say a word, against a short deadline:
-    // each costs its handshake's state, all of it released at the deadline.
-    let mut server = config();
-    server.handshake_timeout = Duration::from_millis(300);
-    let mut waiting = Vec::new();
-    for _ in 0..20 {
-        waiting.push(raw_socket(server.clone()).await);
-    }
-    for (_sock, inbound) in waiting {
-        let r = tokio::time::timeout(LIMIT, inbound).await.unwrap().unwrap();
-        assert!(matches!(r, Err(PeerError::HandshakeTimeout)), "{r:?}");
-    }
-    let silent = peak.finish();
-    println!("20 silent handshakes: {} bytes of heap each", silent / 20);
-    // About 37 KiB each was measured (the read buffer, the queues, the
-    // peer's state); a write buffer is only made once the handshake is done.
-    assert!(
-        silent < 20 * 48 * 1024,
-        "20 silent handshakes grew the heap {silent} bytes"
-    );
-    // A slowloris announcing 1 MB and trickling it, measured on its own.
-    let mut server = config();
-    server.idle_timeout = Duration::from_millis(500);
-    let (raw, peer) = raw_client(server).await;
-    let mut stream = raw.into_inner();
-    let header = announce("block", 1_000_000);
-    let peak = Peak::start();
-    stream.write_all(&header).await.unwrap();
-    let trickle = tokio::spawn(async move {
-        for _ in 0..100 {
-            if stream.write_all(&[0; 16]).await.is_err() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
-    let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
-        .await
-        .unwrap();
-    trickle.abort();
-    let grown = peak.finish();
-    assert_eq!(reason, DisconnectReason::Idle);
-    // The codec reserved room for the announced block (1 MB) and little
-    // more.
-    assert!(
-        grown < 1_000_000 + MIB / 4,
-        "slowloris grew the heap {grown} bytes"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resets_and_half_closes_leave_nothing_behind() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let heap = live();
-    let sockets = tcp_sockets();
-    for n in 0..20 {
+#[test]
+fn an_oversized_announcement_is_refused_before_buffering() {
+    serial(async {
         let (raw, peer) = raw_client(config()).await;
         let mut stream = raw.into_inner();
-        if n % 2 == 0 {
-            #[allow(deprecated)]
-            stream.set_linger(Some(Duration::ZERO)).unwrap();
-            drop(stream);
-        } else {
-            stream.shutdown().await.unwrap();
-        }
+        // A block header announcing 32 MiB (over the block maximum), then data.
+        // Both buffers exist before measuring: only the peer's heap counts.
+        let header = announce("block", 32 << 20);
+        let junk = vec![0u8; 1 << 20];
+        let peak = Peak::start();
+        stream.write_all(&header).await.unwrap();
+        let _ = stream.write_all(&junk).await;
         let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
             .await
             .unwrap();
-        if n % 2 == 0 {
-            // A reset may surface as end of stream or as an I/O error.
-            assert!(
-                matches!(
-                    reason,
-                    DisconnectReason::RemoteClosed | DisconnectReason::Io(_)
-                ),
-                "{reason:?}"
-            );
-        } else {
-            assert_eq!(reason, DisconnectReason::RemoteClosed);
-        }
-        assert_eq!(peer.running_tasks(), 0);
-    }
-    // Released asynchronously; each count is then asserted on its own.
-    eventually(|| tcp_sockets() <= sockets && live() - heap < MIB / 2).await;
-    assert!(
-        tcp_sockets() <= sockets,
-        "TCP sockets {sockets} before, {} after",
-        tcp_sockets()
-    );
-    let grown = live() - heap;
-    assert!(grown < MIB / 2, "heap {grown} bytes above its baseline");
+        let grown = peak.finish();
+        assert!(
+            matches!(reason, DisconnectReason::Protocol(_)),
+            "{reason:?}"
+        );
+        assert!(grown < MIB, "heap grew {grown} bytes");
+    })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_holds_a_bounded_number_of_connections() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let cap = dcr_peer::net::MAX_PENDING_INBOUND;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let tasks = alive_tasks();
-    let _peers = dcr_peer::net::serve(listener, config());
-    // More silent connections than the cap: the kernel queues the rest.
-    let mut socks = Vec::new();
-    for _ in 0..cap + 50 {
-        socks.push(tokio::net::TcpStream::connect(addr).await.unwrap());
-    }
-    // One task per connection in hand, plus the accept loop.
-    until(|| alive_tasks() > tasks + cap).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let held = alive_tasks() - tasks;
-    assert_eq!(held, cap + 1, "{held} tasks for {} connections", cap + 50);
+#[test]
+fn the_listener_keeps_accepting_and_one_bad_peer_does_not_slow_the_others() {
+    serial(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let mut server_cfg = config();
+        server_cfg.handshake_timeout = Duration::from_millis(300);
+        let mut accepted = dcr_peer::net::serve(listener, server_cfg);
+        // A connection that sends garbage, one that says nothing, one that
+        // resets: none of them stops the loop.
+        let mut junk = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        junk.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let _silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        drop(tokio::net::TcpStream::connect(&addr).await.unwrap());
+        let good = dcr_peer::net::connect(&addr, config())
+            .await
+            .expect("still accepting");
+        let served_good = tokio::time::timeout(LIMIT, accepted.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(served_good.remote_version().is_some());
+
+        // A flooding peer next to the good one.
+        let bad = dcr_peer::net::connect(&addr, config()).await.unwrap();
+        let _served_bad = tokio::time::timeout(LIMIT, accepted.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let flood = tokio::spawn(async move {
+            let inv = inv_of(0, 1000);
+            while bad.queue_message_wait(&inv).await.is_ok() {}
+        });
+        let mut worst = Duration::ZERO;
+        for _ in 0..20 {
+            let before = good.stats().counters.ping_rtt;
+            good.push_ping().unwrap();
+            tokio::time::timeout(LIMIT, async {
+                while good.stats().counters.ping_rtt == before {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await
+            .unwrap();
+            worst = worst.max(good.stats().counters.ping_rtt.unwrap());
+        }
+        flood.abort();
+        assert!(
+            worst < Duration::from_millis(250),
+            "worst RTT {worst:?} while another peer floods"
+        );
+    })
+}
+
+#[test]
+fn many_peers_come_and_go_without_leaks() {
+    serial(async {
+        let pairs: usize = if std::env::var("DCR_FULL_LOAD").is_ok_and(|v| v == "1") {
+            500
+        } else {
+            100
+        };
+        // Warm up once so lazily created state is in the baseline.
+        let (a, b) = pair(config(), config()).await;
+        a.disconnect();
+        a.wait_for_disconnect().await;
+        b.wait_for_disconnect().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let sockets = tcp_sockets();
+        let tasks = alive_tasks();
+        let heap = live();
+
+        let mut peers = Vec::with_capacity(2 * pairs);
+        for _ in 0..pairs / 50 {
+            let mut set = tokio::task::JoinSet::new();
+            for _ in 0..50 {
+                set.spawn(pair(config(), config()));
+            }
+            while let Some(r) = set.join_next().await {
+                let (a, b) = r.unwrap();
+                peers.push(a);
+                peers.push(b);
+            }
+        }
+        assert_eq!(peers.len(), 2 * pairs);
+        // Pings and inventory for a moment.
+        for (i, p) in peers.iter().enumerate() {
+            p.push_ping().unwrap();
+            p.queue_inventory(iv(i as u32));
+        }
+        // Every peer got its pong.
+        until(|| peers.iter().all(|p| p.stats().counters.ping_rtt.is_some())).await;
+        for p in &peers {
+            p.disconnect();
+        }
+        for p in &peers {
+            tokio::time::timeout(LIMIT, p.wait_for_disconnect())
+                .await
+                .unwrap();
+            assert_eq!(p.running_tasks(), 0);
+        }
+        drop(peers);
+        // Sockets and tasks are released asynchronously: give them a moment.
+        // Each count is then asserted on its own, for a message that says which.
+        eventually(|| tcp_sockets() <= sockets && alive_tasks() <= tasks && live() - heap < MIB)
+            .await;
+        let tasks_after = alive_tasks();
+        assert!(
+            tasks_after <= tasks,
+            "tasks: {tasks} before, {tasks_after} after"
+        );
+        assert!(
+            tcp_sockets() <= sockets,
+            "TCP sockets: {sockets} before, {} after",
+            tcp_sockets()
+        );
+        let grown = live() - heap;
+        assert!(
+            grown < MIB,
+            "heap {grown} bytes above its baseline after {pairs} pairs came and went"
+        );
+    })
+}
+
+#[test]
+fn slowloris_and_silent_handshakes_cost_bounded_memory() {
+    serial(async {
+        let peak = Peak::start();
+        // Twenty connections that never say a word, against a short deadline:
+        // each costs its handshake's state, all of it released at the deadline.
+        let mut server = config();
+        server.handshake_timeout = Duration::from_millis(300);
+        let mut waiting = Vec::new();
+        for _ in 0..20 {
+            waiting.push(raw_socket(server.clone()).await);
+        }
+        for (_sock, inbound) in waiting {
+            let r = tokio::time::timeout(LIMIT, inbound).await.unwrap().unwrap();
+            assert!(matches!(r, Err(PeerError::HandshakeTimeout)), "{r:?}");
+        }
+        let silent = peak.finish();
+        println!("20 silent handshakes: {} bytes of heap each", silent / 20);
+        // About 37 KiB each was measured (the read buffer, the queues, the
+        // peer's state); a write buffer is only made once the handshake is done.
+        assert!(
+            silent < 20 * 48 * 1024,
+            "20 silent handshakes grew the heap {silent} bytes"
+        );
+        // A slowloris announcing 1 MB and trickling it, measured on its own.
+        let mut server = config();
+        server.idle_timeout = Duration::from_millis(500);
+        let (raw, peer) = raw_client(server).await;
+        let mut stream = raw.into_inner();
+        let header = announce("block", 1_000_000);
+        let peak = Peak::start();
+        stream.write_all(&header).await.unwrap();
+        let trickle = tokio::spawn(async move {
+            for _ in 0..100 {
+                if stream.write_all(&[0; 16]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
+            .await
+            .unwrap();
+        trickle.abort();
+        let grown = peak.finish();
+        assert_eq!(reason, DisconnectReason::Idle);
+        // The codec reserved room for the announced block (1 MB) and little
+        // more.
+        assert!(
+            grown < 1_000_000 + MIB / 4,
+            "slowloris grew the heap {grown} bytes"
+        );
+    })
+}
+
+#[test]
+fn resets_and_half_closes_leave_nothing_behind() {
+    serial(async {
+        let heap = live();
+        let sockets = tcp_sockets();
+        for n in 0..20 {
+            let (raw, peer) = raw_client(config()).await;
+            let mut stream = raw.into_inner();
+            if n % 2 == 0 {
+                #[allow(deprecated)]
+                stream.set_linger(Some(Duration::ZERO)).unwrap();
+                drop(stream);
+            } else {
+                stream.shutdown().await.unwrap();
+            }
+            let reason = tokio::time::timeout(LIMIT, peer.wait_for_disconnect())
+                .await
+                .unwrap();
+            if n % 2 == 0 {
+                // A reset may surface as end of stream or as an I/O error.
+                assert!(
+                    matches!(
+                        reason,
+                        DisconnectReason::RemoteClosed | DisconnectReason::Io(_)
+                    ),
+                    "{reason:?}"
+                );
+            } else {
+                assert_eq!(reason, DisconnectReason::RemoteClosed);
+            }
+            assert_eq!(peer.running_tasks(), 0);
+        }
+        // Released asynchronously; each count is then asserted on its own.
+        eventually(|| tcp_sockets() <= sockets && live() - heap < MIB / 2).await;
+        assert!(
+            tcp_sockets() <= sockets,
+            "TCP sockets {sockets} before, {} after",
+            tcp_sockets()
+        );
+        let grown = live() - heap;
+        assert!(grown < MIB / 2, "heap {grown} bytes above its baseline");
+    })
+}
+
+#[test]
+fn serve_holds_a_bounded_number_of_connections() {
+    serial(async {
+        let cap = dcr_peer::net::MAX_PENDING_INBOUND;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tasks = alive_tasks();
+        let _peers = dcr_peer::net::serve(listener, config());
+        // More silent connections than the cap: the kernel queues the rest.
+        let mut socks = Vec::new();
+        for _ in 0..cap + 50 {
+            socks.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+        }
+        // One task per connection in hand, plus the accept loop.
+        until(|| alive_tasks() > tasks + cap).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let held = alive_tasks() - tasks;
+        assert_eq!(held, cap + 1, "{held} tasks for {} connections", cap + 50);
+    })
 }
 
 /// The socket count the leak checks rely on sees a listener and both ends
 /// of a connection come and go (so they cannot pass by counting nothing).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_socket_count_sees_sockets_come_and_go() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let base = tcp_sockets();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    assert_eq!(tcp_sockets(), base + 1);
-    let client = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    assert_eq!(tcp_sockets(), base + 3);
-    drop((listener, client, server));
-    assert_eq!(tcp_sockets(), base);
+#[test]
+fn the_socket_count_sees_sockets_come_and_go() {
+    serial(async {
+        let base = tcp_sockets();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        assert_eq!(tcp_sockets(), base + 1);
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        assert_eq!(tcp_sockets(), base + 3);
+        drop((listener, client, server));
+        assert_eq!(tcp_sockets(), base);
+    })
 }

@@ -72,6 +72,33 @@ pub fn tcp_sockets() -> usize {
         .count()
 }
 
+/// Held by the tests of a binary that must not overlap (they measure
+/// memory, sockets or tasks of the whole process).
+pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes [`SERIAL`] (a test that panicked holding it does not poison the
+/// others).
+pub fn serial_lock() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `test` alone: takes [`SERIAL`], runs `test` on a fresh runtime
+/// with two workers, and shuts that runtime down (dropping its tasks and
+/// their sockets) before letting the next test in. With
+/// `#[tokio::test]` the runtime outlives the lock: the next test would
+/// start while the last one's sockets were still being closed.
+pub fn serial<F: std::future::Future>(test: F) -> F::Output {
+    let _alone = serial_lock();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("test runtime");
+    let out = rt.block_on(test);
+    rt.shutdown_timeout(Duration::from_secs(10));
+    out
+}
+
 /// Tasks alive on the current tokio runtime.
 pub fn alive_tasks() -> usize {
     tokio::runtime::Handle::current()
