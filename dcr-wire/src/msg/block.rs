@@ -49,6 +49,18 @@ impl<'a> Block<'a> {
         self.header.block_hash()
     }
 
+    /// The header's version 1 proof-of-work hash (equal to the block hash);
+    /// see [`BlockHeader::pow_hash_v1`].
+    pub fn pow_hash_v1(&self) -> Hash {
+        self.header.pow_hash_v1()
+    }
+
+    /// The header's version 2 proof-of-work hash (BLAKE3, DCP-0011); see
+    /// [`BlockHeader::pow_hash_v2`].
+    pub fn pow_hash_v2(&self) -> Hash {
+        self.header.pow_hash_v2()
+    }
+
     /// Decodes a whole serialized block (trailing bytes are an error).
     pub fn from_bytes(bytes: &'a [u8], pver: u32) -> Result<Block<'a>, Error> {
         let (rest, b) = <Block as Payload>::decode(bytes, pver)?;
