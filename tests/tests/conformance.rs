@@ -249,6 +249,24 @@ fn check_block(bytes: &[u8], meta: &Value) -> Result<(), String> {
             return Err(format!("{hashes} from structured transactions differ"));
         }
     }
+    // Each tree's transaction locations slice out bytes that hash to the
+    // listed hashes (what the reference's DeserializeTxLoc gives).
+    let (locs, stake_locs) = block.tx_locs();
+    for (locs, hashes) in [(locs, "tx_hashes"), (stake_locs, "stx_hashes")] {
+        let ours: Result<Vec<String>, String> = locs
+            .iter()
+            .map(|l| {
+                let tx = bytes.get(l.range()).ok_or("location past the end")?;
+                Ok(Tx::from_bytes(tx)
+                    .map_err(|e| e.to_string())?
+                    .tx_hash()
+                    .to_string())
+            })
+            .collect();
+        if ours? != hash_list(&meta[hashes]) {
+            return Err(format!("{hashes} from tx_locs differ"));
+        }
+    }
     // The header's roots commit to exactly these transactions, by the
     // rule the block follows.
     if dcr_wire::merkle::check_block_roots(&block).is_none() {
@@ -303,6 +321,16 @@ fn check_tx(r: &Value) -> Result<(), String> {
     }
     if Some(full.len() as u64) != r["size"].as_u64() {
         return Err("size differs".into());
+    }
+    for (at, out) in tx.pk_script_locs().into_iter().zip(&tx.outputs) {
+        for bytes in [&full, &prefix] {
+            if bytes.get(at..at + out.pk_script.len()) != Some(&out.pk_script[..]) {
+                return Err(format!("pk script location {at} is not the script"));
+            }
+        }
+    }
+    if tx.pk_script_locs().len() != tx.outputs.len() {
+        return Err("one pk script location per output".into());
     }
     let (_, raw) = RawTx::parse(&full).map_err(|e| format!("raw: {e:?}"))?;
     for (name, ours, structured) in [

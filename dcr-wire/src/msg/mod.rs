@@ -26,7 +26,7 @@ pub mod tx;
 pub mod version;
 
 pub use addr::{Addr, AddrV2};
-pub use block::{Block, RawTxs, TxTree};
+pub use block::{Block, RawTxs, TxLoc, TxTree};
 pub use cfilter::{
     CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, GetCFHeaders, GetCFilter, GetCFilterV2,
     GetCFsV2,

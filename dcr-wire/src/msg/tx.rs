@@ -637,6 +637,27 @@ impl<'a> Tx<'a> {
         out
     }
 
+    /// Byte offset of every output's public-key script in the
+    /// serialization (full or prefix-only: the prefix comes first in both),
+    /// in output order; empty when there are no outputs, as for a
+    /// witness-only transaction (the reference's `MsgTx.PkScriptLocs`).
+    /// Script `i` is `bytes[locs[i]..locs[i] + outputs[i].pk_script.len()]`.
+    pub fn pk_script_locs(&self) -> Vec<usize> {
+        let mut at = 4
+            + var_int_size(self.inputs.len() as u64)
+            + self.inputs.len() * TX_IN_PREFIX_SIZE
+            + var_int_size(self.outputs.len() as u64);
+        self.outputs
+            .iter()
+            .map(|o| {
+                at += TX_OUT_FIXED + var_int_size(o.pk_script.len() as u64);
+                let loc = at;
+                at += o.pk_script.len();
+                loc
+            })
+            .collect()
+    }
+
     /// The transaction hash: BLAKE-256 of the prefix serialization.
     pub fn tx_hash(&self) -> Hash {
         blake256(&self.to_bytes_as(TxSerType::NoWitness))
@@ -910,6 +931,16 @@ pub(crate) mod tests {
             prop_assert_eq!(raw.bytes(), &buf[..]);
             prop_assert_eq!(raw.tx_hash(), tx.tx_hash());
             prop_assert_eq!(raw.witness_hash(), tx.witness_hash());
+        }
+
+        #[test]
+        fn pk_script_locs_point_at_the_scripts(tx in arb_tx()) {
+            let bytes = tx.to_bytes_as(tx.ser_type);
+            let locs = tx.pk_script_locs();
+            prop_assert_eq!(locs.len(), tx.outputs.len());
+            for (at, out) in locs.iter().zip(&tx.outputs) {
+                prop_assert_eq!(&bytes[*at..at + out.pk_script.len()], &out.pk_script[..]);
+            }
         }
 
         #[test]
