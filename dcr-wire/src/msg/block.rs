@@ -18,6 +18,10 @@ use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::primitives::{count, put_var_int, var_int_size, PResult};
 
+/// Most blocks one message may ask for or announce (the reference's
+/// `MaxBlocksPerMsg`: the inventory a `getblocks` answer carries at most).
+pub const MAX_BLOCKS_PER_MSG: u64 = 500;
+
 /// Most transactions one tree of a block could hold at `pver`: half of what
 /// the largest block could carry at the smallest transaction size.
 pub fn max_tx_per_tree(pver: u32) -> u64 {

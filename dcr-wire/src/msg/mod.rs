@@ -28,8 +28,8 @@ pub mod version;
 pub use addr::{Addr, AddrV2};
 pub use block::{Block, RawTxs, TxLoc, TxTree};
 pub use cfilter::{
-    CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, GetCFHeaders, GetCFilter, GetCFilterV2,
-    GetCFsV2,
+    CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, FilterType, GetCFHeaders, GetCFilter,
+    GetCFilterV2, GetCFsV2,
 };
 pub use empty::{GetAddr, GetCFTypes, GetMiningState, MemPool, SendHeaders, VerAck};
 pub use header::{BlockHeader, Headers};

@@ -257,7 +257,10 @@ impl OutPoint {
         OutPoint { hash, index, tree }
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
+    /// Reads an outpoint: hash, little-endian index, tree byte (the
+    /// reference's `ReadOutPoint`). Fewer than [`OutPoint::SIZE`] bytes is
+    /// [`Error::UnexpectedEof`].
+    pub fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
         let (i, hash) = hash(i)?;
         let (i, index) = u32_le(i)?;
         let (i, tree) = u8(i)?;
@@ -271,7 +274,9 @@ impl OutPoint {
         ))
     }
 
-    pub(crate) fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    /// Writes the [`OutPoint::SIZE`] bytes (the reference's
+    /// `WriteOutPoint`).
+    pub fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
         buf.put_slice(&self.hash.0);
         buf.put_u32_le(self.index);
         buf.put_u8(self.tree as u8);
@@ -287,7 +292,28 @@ impl OutPoint {
     }
 }
 
+impl std::fmt::Display for OutPoint {
+    /// `hash:index`, the hash in display order (the reference's
+    /// `OutPoint.String`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.hash, self.index)
+    }
+}
+
 impl<'a> TxIn<'a> {
+    /// Bytes the input takes in a prefix serialization: outpoint and
+    /// sequence, always 41 (`TxIn.SerializeSizePrefix`).
+    pub fn serialized_size_prefix(&self) -> usize {
+        TX_IN_PREFIX_SIZE
+    }
+
+    /// Bytes the input takes in a witness serialization: value, block
+    /// height, block index and the length-prefixed signature script
+    /// (`TxIn.SerializeSizeWitness`).
+    pub fn serialized_size_witness(&self) -> usize {
+        TX_IN_WITNESS_FIXED + var_bytes_size(&self.signature_script)
+    }
+
     /// An input spending `previous_out_point`, worth `value_in` atoms
     /// ([`NULL_VALUE_IN`] when unknown), as the reference's `NewTxIn`
     /// builds it: sequence [`MAX_TX_IN_SEQUENCE_NUM`], block height
@@ -582,7 +608,7 @@ impl<'a> Tx<'a> {
             + self
                 .inputs
                 .iter()
-                .map(|i| TX_IN_WITNESS_FIXED + var_bytes_size(&i.signature_script))
+                .map(TxIn::serialized_size_witness)
                 .sum::<usize>()
     }
 
@@ -1018,6 +1044,41 @@ pub(crate) mod tests {
         assert_eq!(
             (out.value, out.version, &out.pk_script[..]),
             (42, 0, &[0x6a][..])
+        );
+    }
+
+    #[test]
+    fn outpoint_display_read_and_write() {
+        let mut h = [0u8; 32];
+        h[31] = 0xab;
+        let op = OutPoint::new(Hash(h), 4_294_967_295, tree::REGULAR);
+        let text = op.to_string();
+        assert_eq!(text, format!("ab{}:4294967295", "0".repeat(62)));
+        let mut buf = Vec::new();
+        op.write(&mut buf);
+        assert_eq!(buf.len(), OutPoint::SIZE);
+        assert_eq!(OutPoint::parse(&buf), Ok((&[][..], op)));
+        assert_eq!(
+            Error::from(OutPoint::parse(&buf[..36]).unwrap_err()),
+            Error::UnexpectedEof { needed: 1 }
+        );
+    }
+
+    #[test]
+    fn input_part_sizes_add_up() {
+        let input = TxIn::new(OutPoint::default(), 1, vec![0u8; 300]);
+        assert_eq!(input.serialized_size_prefix(), 41);
+        // 8 + 4 + 4, a 3-byte length, 300 script bytes.
+        assert_eq!(input.serialized_size_witness(), 319);
+        let tx = Tx {
+            inputs: vec![input.clone(), input],
+            ..Tx::new()
+        };
+        // Version word and input count of each part, lock time and expiry,
+        // the output count.
+        assert_eq!(
+            tx.size_as(TxSerType::Full),
+            4 + 1 + 2 * 41 + 1 + 8 + 1 + 2 * 319
         );
     }
 
