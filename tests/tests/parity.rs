@@ -374,86 +374,75 @@ fn every_listed_item_exists() {
     named::<dcr_wire::MixCiphertexts>();
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::mix_hash;
     let _ = dcr_wire::msg::mix::mix_hash;
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixCiphertexts| {
-        let _ = &x.header;
-    };
-    let _ = |x: &dcr_wire::msg::mix::SessionHeader| {
-        let _ = &x.identity;
-    };
-    let _ = |x: &dcr_wire::msg::mix::SessionHeader| {
-        let _ = &x.signature;
-    };
-    let _ = |x: &dcr_wire::MixCiphertexts| {
-        let _ = &x.seen_key_exchanges;
-    };
-    let _ = |x: &dcr_wire::msg::mix::SessionHeader| {
-        let _ = &x.session_id;
-    };
-    let _ = |x: &dcr_wire::msg::mix::SessionHeader| {
-        let _ = &x.run;
-    };
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::run;
     named::<dcr_wire::MixConfirm>();
     let _ = <dcr_wire::MixConfirm as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixConfirm as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::mix_hash;
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixConfirm as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixConfirm as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixConfirm as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixConfirm| {
-        let _ = &x.header;
-    };
-    let _ = |x: &dcr_wire::MixConfirm| {
-        let _ = &x.seen_dc_nets;
-    };
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixConfirm as dcr_wire::MixMessage>::run;
     named::<dcr_wire::MixDCNet>();
     let _ = <dcr_wire::MixDCNet as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixDCNet as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::mix_hash;
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixDCNet as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixDCNet as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixDCNet as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixDCNet| {
-        let _ = &x.header;
-    };
-    let _ = |x: &dcr_wire::MixDCNet| {
-        let _ = &x.seen_slot_reserves;
-    };
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixDCNet as dcr_wire::MixMessage>::run;
     named::<dcr_wire::MixFactoredPoly>();
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::mix_hash;
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixFactoredPoly| {
-        let _ = &x.header;
-    };
-    let _ = |x: &dcr_wire::MixFactoredPoly| {
-        let _ = &x.seen_slot_reserves;
-    };
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::run;
     let _ = dcr_wire::msg::mix::MAX_MIX_PEERS;
     named::<dcr_wire::MixKeyExchange>();
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::mix_hash;
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixKeyExchange| {
-        let _ = &x.identity;
-    };
-    let _ = |x: &dcr_wire::MixKeyExchange| {
-        let _ = &x.signature;
-    };
-    let _ = |x: &dcr_wire::MixKeyExchange| {
-        let _ = &x.seen_prs;
-    };
-    let _ = |x: &dcr_wire::MixKeyExchange| {
-        let _ = &x.session_id;
-    };
-    let _ = |x: &dcr_wire::MixKeyExchange| {
-        let _ = &x.run;
-    };
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::run;
     let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN;
     let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_UTXOS;
     let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN;
@@ -461,46 +450,55 @@ fn every_listed_item_exists() {
     let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN;
     named::<dcr_wire::MixPairReqUtxo>();
     named::<dcr_wire::MixPairReq>();
+    let _ = dcr_wire::MixPairReq::pairing;
     let _ = <dcr_wire::MixPairReq as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixPairReq as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::mix_hash;
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixPairReq as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixPairReq as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixPairReq as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixPairReq| {
-        let _ = &x.identity;
-    };
-    let _ = |x: &dcr_wire::MixPairReq| {
-        let _ = &x.signature;
-    };
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::expires;
     let _ = |x: &dcr_wire::MixPairReq| {
         let _ = &x.expiry;
     };
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixPairReq as dcr_wire::MixMessage>::run;
     named::<dcr_wire::MixSecrets>();
     let _ = <dcr_wire::MixSecrets as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixSecrets as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::mix_hash;
+    let _ = dcr_wire::MixSecrets::commitment;
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixSecrets as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixSecrets as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixSecrets as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixSecrets| {
-        let _ = &x.header;
-    };
-    let _ = |x: &dcr_wire::MixSecrets| {
-        let _ = &x.seen_secrets;
-    };
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::run;
     let _ = dcr_wire::msg::mix::MAX_MIX_MCOUNT;
     let _ = dcr_wire::msg::mix::MAX_MIX_FIELD_VAL_LEN;
     named::<dcr_wire::MixSlotReserve>();
     let _ = <dcr_wire::MixSlotReserve as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixSlotReserve as dcr_wire::Payload>::encode::<Vec<u8>>;
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::mix_hash;
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::signed_data;
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixSlotReserve as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MixSlotReserve as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MixSlotReserve as dcr_wire::Payload>::serialized_size;
-    let _ = |x: &dcr_wire::MixSlotReserve| {
-        let _ = &x.header;
-    };
-    let _ = |x: &dcr_wire::MixSlotReserve| {
-        let _ = &x.seen_ciphertexts;
-    };
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::identity;
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::signature;
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::prev_msgs;
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::session_id;
+    let _ = <dcr_wire::MixSlotReserve as dcr_wire::MixMessage>::run;
     named::<dcr_wire::NotFound>();
     let _ = |x: &dcr_wire::NotFound| {
         let _ = &x.inv_list;

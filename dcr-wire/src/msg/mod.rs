@@ -38,7 +38,7 @@ pub use inv::{GetData, Inv, InvType, InvVect, NotFound};
 pub use locator::{GetBlocks, GetHeaders};
 pub use mining::MiningState;
 pub use mix::{
-    MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixPairReq,
+    MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixMessage, MixPairReq,
     MixPairReqUtxo, MixSecrets, MixSlotReserve, MixVect, MixVects,
 };
 pub use netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};
