@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"math/rand"
 	"os"
 
@@ -16,13 +17,13 @@ import (
 	"github.com/decred/dcrd/wire"
 )
 
-// recorder is a hash.Hash that keeps what is written to it.
+// recorder is a hash.Hash that keeps what is written to it (WriteSignedData
+// only writes; Sum is there to satisfy the interface).
 type recorder struct{ bytes.Buffer }
 
 func (r *recorder) Sum(b []byte) []byte { return append(b, make([]byte, 32)...) }
 func (r *recorder) Size() int           { return 32 }
 func (r *recorder) BlockSize() int      { return 64 }
-
 
 var rng = rand.New(rand.NewSource(20261130))
 
@@ -42,10 +43,10 @@ func hashes(n int) []chainhash.Hash {
 func field() []byte { return bytesN(1 + rng.Intn(32)) }
 
 type header struct {
-	sig  [64]byte
-	id   [33]byte
-	sid  [32]byte
-	run  uint32
+	sig [64]byte
+	id  [33]byte
+	sid [32]byte
+	run uint32
 }
 
 func newHeader() header {
@@ -91,19 +92,30 @@ type record struct {
 	Commitment string `json:"commitment,omitempty"`
 }
 
-func emit(enc *json.Encoder, n int, m wire.Message, hash func() chainhash.Hash, signed func(*recorder)) record {
+// mixMessage is what the eight mixing messages share.
+type mixMessage interface {
+	wire.Message
+	WriteHash(hash.Hash)
+	Hash() chainhash.Hash
+	WriteSignedData(hash.Hash)
+}
+
+// emit hashes m as the reference does and records its encoding, hash and
+// signed data.
+func emit(n int, m mixMessage) record {
 	var payload bytes.Buffer
 	if err := m.BtcEncode(&payload, wire.ProtocolVersion); err != nil {
 		panic(fmt.Sprintf("%s: %v", m.Command(), err))
 	}
+	m.WriteHash(blake256.New())
 	var rec recorder
-	signed(&rec)
+	m.WriteSignedData(&rec)
 	sigHash := blake256.Sum256(rec.Bytes())
 	return record{
 		Command:    m.Command(),
 		Case:       n,
 		Payload:    hex.EncodeToString(payload.Bytes()),
-		Hash:       hash().String(),
+		Hash:       m.Hash().String(),
 		SignedData: hex.EncodeToString(rec.Bytes()),
 		SigHash:    hex.EncodeToString(sigHash[:]),
 	}
@@ -145,8 +157,7 @@ func main() {
 		if n != 1 {
 			pr.Change = wire.NewTxOut(rng.Int63n(1e10), bytesN(25))
 		}
-		pr.WriteHash(blake256.New())
-		r := emit(enc, n, pr, pr.Hash, func(h *recorder) { pr.WriteSignedData(h) })
+		r := emit(n, pr)
 		pairing, err := pr.Pairing()
 		if err != nil {
 			panic(err)
@@ -160,8 +171,7 @@ func main() {
 		fill(ke.ECDH[:])
 		fill(ke.PQPK[:])
 		fill(ke.Commitment[:])
-		ke.WriteHash(blake256.New())
-		out(emit(enc, n, ke, ke.Hash, func(h *recorder) { ke.WriteSignedData(h) }))
+		out(emit(n, ke))
 
 		h = newHeader()
 		ct := &wire.MsgMixCiphertexts{Signature: h.sig, Identity: h.id, SessionID: h.sid, Run: h.run,
@@ -171,8 +181,7 @@ func main() {
 			fill(c[:])
 			ct.Ciphertexts = append(ct.Ciphertexts, c)
 		}
-		ct.WriteHash(blake256.New())
-		out(emit(enc, n, ct, ct.Hash, func(h *recorder) { ct.WriteSignedData(h) }))
+		out(emit(n, ct))
 
 		h = newHeader()
 		rows, cols := n+1, n+2
@@ -185,8 +194,7 @@ func main() {
 			}
 			sr.DCMix = append(sr.DCMix, row)
 		}
-		sr.WriteHash(blake256.New())
-		out(emit(enc, n, sr, sr.Hash, func(h *recorder) { sr.WriteSignedData(h) }))
+		out(emit(n, sr))
 
 		h = newHeader()
 		fp := &wire.MsgMixFactoredPoly{Signature: h.sig, Identity: h.id, SessionID: h.sid, Run: h.run,
@@ -194,8 +202,7 @@ func main() {
 		for i := 0; i < n+2; i++ {
 			fp.Roots = append(fp.Roots, field())
 		}
-		fp.WriteHash(blake256.New())
-		out(emit(enc, n, fp, fp.Hash, func(h *recorder) { fp.WriteSignedData(h) }))
+		out(emit(n, fp))
 
 		h = newHeader()
 		dc := &wire.MsgMixDCNet{Signature: h.sig, Identity: h.id, SessionID: h.sid, Run: h.run,
@@ -203,14 +210,12 @@ func main() {
 		for i := 0; i < rows; i++ {
 			dc.DCNet = append(dc.DCNet, vect(cols))
 		}
-		dc.WriteHash(blake256.New())
-		out(emit(enc, n, dc, dc.Hash, func(h *recorder) { dc.WriteSignedData(h) }))
+		out(emit(n, dc))
 
 		h = newHeader()
 		cf := &wire.MsgMixConfirm{Signature: h.sig, Identity: h.id, SessionID: h.sid, Run: h.run,
 			Mix: tx(), SeenDCNets: hashes(n + 1)}
-		cf.WriteHash(blake256.New())
-		out(emit(enc, n, cf, cf.Hash, func(h *recorder) { cf.WriteSignedData(h) }))
+		out(emit(n, cf))
 
 		h = newHeader()
 		se := &wire.MsgMixSecrets{Signature: h.sig, Identity: h.id, SessionID: h.sid, Run: h.run,
@@ -219,8 +224,7 @@ func main() {
 		for i := 0; i < n+1; i++ {
 			se.SlotReserveMsgs = append(se.SlotReserveMsgs, field())
 		}
-		se.WriteHash(blake256.New())
-		r = emit(enc, n, se, se.Hash, func(h *recorder) { se.WriteSignedData(h) })
+		r = emit(n, se)
 		commitment := se.Commitment(blake256.New())
 		r.Commitment = commitment.String()
 		out(r)
