@@ -1,13 +1,15 @@
 //! JSON in and out for the command line: `decode` prints a message in the
-//! reference's field layout (hashes in display order), `encode` builds the
-//! common messages back from that same layout.
+//! reference's field layout (hashes in display order), with the hashes of
+//! its headers and transactions beside it, and `encode` builds the common
+//! messages back from that same layout.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
 
 use dcr_wire::{
-    decode_frame, frame_to_vec, Command, CurrencyNet, GetBlocks, GetData, GetHeaders, Hash, Inv,
-    InvType, InvVect, Message, NetAddress, NotFound, Ping, Pong, ServiceFlags, Version,
+    decode_frame, frame_to_vec, BlockHeader, Command, CurrencyNet, GetBlocks, GetData, GetHeaders,
+    Hash, Inv, InvType, InvVect, Message, NetAddress, NotFound, Ping, Pong, ServiceFlags, TxTree,
+    Version,
 };
 use serde_json::{json, Value};
 
@@ -34,7 +36,52 @@ pub fn decode_json(bytes: &[u8], input: Input, pver: u32) -> Result<Value, Strin
             msg
         }
     };
-    Ok(json!({ "command": msg.command().as_str(), "fields": msg.to_json() }))
+    let mut doc = json!({ "command": msg.command().as_str(), "fields": msg.to_json() });
+    if let Some(hashes) = hashes_json(&msg) {
+        doc["hashes"] = hashes;
+    }
+    Ok(doc)
+}
+
+/// The hashes a parser wants and the reference's fields do not carry, in
+/// the shape of those fields (so `hashes.Transactions[3]` belongs to
+/// `fields.Transactions[3]`), named after the reference's methods: for
+/// headers and blocks `BlockHash`, `PowHashV1`, `PowHashV2`; for
+/// transactions `TxHash`, `TxHashWitness`, `TxHashFull`. `None` for the
+/// other messages. They sit beside `fields`, not in it, so `fields` stays
+/// exactly the reference's layout.
+fn hashes_json(msg: &Message<'_>) -> Option<Value> {
+    let header = |h: &BlockHeader| {
+        json!({
+            "BlockHash": h.block_hash().to_string(),
+            "PowHashV1": h.pow_hash_v1().to_string(),
+            "PowHashV2": h.pow_hash_v2().to_string(),
+        })
+    };
+    let tx = |hash: Hash, witness: Hash, full: Hash| {
+        json!({
+            "TxHash": hash.to_string(),
+            "TxHashWitness": witness.to_string(),
+            "TxHashFull": full.to_string(),
+        })
+    };
+    let tree = |t: &TxTree<'_>| {
+        t.raw_txs()
+            .map(|r| tx(r.tx_hash(), r.witness_hash(), r.full_hash()))
+            .collect::<Vec<_>>()
+    };
+    match msg {
+        Message::Headers(h) => Some(json!({
+            "Headers": h.headers.iter().map(header).collect::<Vec<_>>(),
+        })),
+        Message::Block(b) => Some(json!({
+            "Header": header(&b.header),
+            "Transactions": tree(&b.txs),
+            "STransactions": tree(&b.stake_txs),
+        })),
+        Message::Tx(t) => Some(tx(t.tx_hash(), t.witness_hash(), t.full_hash())),
+        _ => None,
+    }
 }
 
 fn get<'v>(v: &'v Value, key: &str) -> Result<&'v Value, String> {

@@ -107,6 +107,104 @@ fn decode_and_encode_are_inverse() {
     assert_eq!(hex.trim(), frame);
 }
 
+/// Runs `dcrpeer decode` with `args` and returns the JSON it prints.
+fn decoded(args: &[&str]) -> serde_json::Value {
+    let (ok, out, err) = dcrpeer(&[&["decode"], args].concat());
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+/// The hashes `decode` prints beside the fields are the reference's: for a
+/// header those of `wire/powhash.jsonl`, for a real block and its
+/// transactions those of `wire/blocks/`.
+#[test]
+fn decode_shows_the_reference_hashes() {
+    let Some(dir) = dcr_tests::corpus_dir() else {
+        return;
+    };
+    let wire = dir.join("wire");
+
+    // A `headers` message: count 1, the header, its zero transaction count.
+    let pow = &dcr_tests::read_jsonl(&wire.join("powhash.jsonl"))[0];
+    let payload = format!("01{}00", pow["header_hex"].as_str().unwrap());
+    let doc = decoded(&["--payload", "--command", "headers", "--hex", &payload]);
+    let got = &doc["hashes"]["Headers"][0];
+    for (ours, theirs) in [
+        ("BlockHash", "block_hash"),
+        ("PowHashV1", "pow_hash_v1"),
+        ("PowHashV2", "pow_hash_v2"),
+    ] {
+        assert_eq!(got[ours], pow[theirs], "{ours}");
+    }
+    assert_eq!(doc["fields"]["Headers"].as_array().map(Vec::len), Some(1));
+
+    // Mainnet block 432100, and every transaction of it.
+    let meta = dcr_tests::read_jsonl(&wire.join("blocks/blocks.jsonl"));
+    let meta = meta
+        .iter()
+        .find(|m| m["source"] == "mainnet-432100")
+        .expect("blocks.jsonl lists the mainnet block");
+    let block = dcr_tests::read_block_file(&wire.join("blocks/mainnet-432100.bin")).unwrap();
+    let tmp = TempDir::new("decode-block");
+    let path = tmp.0.join("block.bin");
+    std::fs::write(&path, &block[0]).unwrap();
+    let doc = decoded(&[
+        "--payload",
+        "--command",
+        "block",
+        "--file",
+        path.to_str().unwrap(),
+    ]);
+    let hashes = &doc["hashes"];
+    assert_eq!(hashes["Header"]["BlockHash"], meta["block_hash"]);
+    assert_eq!(hashes["Header"]["PowHashV1"], meta["block_hash"]);
+    assert_eq!(
+        hashes["Header"]["PowHashV2"].as_str().map(str::len),
+        Some(64)
+    );
+    let txs = dcr_tests::read_jsonl(&wire.join("blocks/txs.jsonl"));
+    let mut checked = 0;
+    for (tree, listed, full) in [
+        ("Transactions", "tx_hashes", "tx_full_hashes"),
+        ("STransactions", "stx_hashes", "stx_full_hashes"),
+    ] {
+        let ours = hashes[tree].as_array().unwrap();
+        assert_eq!(ours.len(), meta[listed].as_array().unwrap().len(), "{tree}");
+        assert_eq!(ours.len(), doc["fields"][tree].as_array().unwrap().len());
+        for (i, h) in ours.iter().enumerate() {
+            assert_eq!(h["TxHash"], meta[listed][i], "{tree}[{i}]");
+            assert_eq!(h["TxHashFull"], meta[full][i], "{tree}[{i}]");
+            let r = txs
+                .iter()
+                .find(|r| r["hash"] == h["TxHash"])
+                .expect("txs.jsonl lists every transaction of the block");
+            assert_eq!(h["TxHashWitness"], r["witness_hash"], "{tree}[{i}]");
+            checked += 1;
+        }
+    }
+    assert!(checked > 1);
+
+    // A transaction alone.
+    let r = &txs[0];
+    let doc = decoded(&[
+        "--payload",
+        "--command",
+        "tx",
+        "--hex",
+        r["hex"].as_str().unwrap(),
+    ]);
+    for (ours, theirs) in [
+        ("TxHash", "hash"),
+        ("TxHashWitness", "witness_hash"),
+        ("TxHashFull", "full_hash"),
+    ] {
+        assert_eq!(doc["hashes"][ours], r[theirs], "{ours}");
+    }
+    // Messages without headers or transactions have no hashes.
+    let ping = "f900b4d970696e67000000000000000008000000ff864a120123456789abcdef";
+    assert!(decoded(&["--hex", ping]).get("hashes").is_none());
+}
+
 #[test]
 fn connect_and_listen_talk_to_each_other() {
     let (server, addr) = start_listen();

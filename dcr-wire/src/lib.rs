@@ -31,6 +31,7 @@ pub mod merkle;
 pub mod msg;
 pub mod primitives;
 pub mod protocol;
+pub mod stream;
 
 pub use error::{Error, ErrorKind};
 pub use frame::{
@@ -42,3 +43,4 @@ pub use msg::*;
 pub use protocol::{
     pver, CurrencyNet, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE,
 };
+pub use stream::{read_message, write_message, ReadMessage, StreamError, StreamErrorCause};

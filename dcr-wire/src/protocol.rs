@@ -122,6 +122,18 @@ impl ServiceFlags {
     pub fn contains(self, other: ServiceFlags) -> bool {
         self.0 & other.0 == other.0
     }
+
+    /// Sets the flags of `other` (the reference's `NetAddress.AddService`
+    /// does this to an address's services).
+    pub fn insert(&mut self, other: ServiceFlags) {
+        self.0 |= other.0;
+    }
+}
+
+impl std::ops::BitOrAssign for ServiceFlags {
+    fn bitor_assign(&mut self, rhs: ServiceFlags) {
+        self.insert(rhs);
+    }
 }
 
 impl std::ops::BitOr for ServiceFlags {
@@ -189,5 +201,16 @@ mod tests {
         );
         assert_eq!(ServiceFlags(0x11).to_string(), "SFNodeNetwork|0x10");
         assert!(ServiceFlags(7).contains(ServiceFlags::NODE_BLOOM));
+    }
+
+    #[test]
+    fn service_flags_insert() {
+        let mut f = ServiceFlags::NONE;
+        f.insert(ServiceFlags::NODE_CF);
+        assert_eq!(f, ServiceFlags(4));
+        f |= ServiceFlags::NODE_NETWORK;
+        assert_eq!(f, ServiceFlags(5));
+        f |= ServiceFlags::NODE_NETWORK;
+        assert_eq!(f, ServiceFlags(5));
     }
 }

@@ -7,8 +7,8 @@
 use dcr_tests::{corpus_dir, json_diff, read_block_file, read_jsonl, Tally};
 use dcr_wire::primitives::var_int;
 use dcr_wire::{
-    decode_frame, frame_to_vec, pver, Block, Command, CurrencyNet, ErrorKind, Message, Payload,
-    RawTx, Tx, TxSerType,
+    decode_frame, frame_to_vec, pver, read_message, Block, Command, CurrencyNet, ErrorKind,
+    Message, Payload, RawTx, StreamErrorCause, Tx, TxSerType,
 };
 use serde_json::Value;
 
@@ -86,7 +86,27 @@ fn check_valid(r: &Value) -> Result<(), String> {
     if msg.clone().into_owned() != msg {
         return Err("into_owned changed the message".into());
     }
+    // The blocking reader reads the same message, exactly the frame.
+    let read = read_message(&mut &frame[..], net, pver).map_err(|e| format!("stream: {e}"))?;
+    if read.message != msg || read.payload != payload || read.bytes_read != frame.len() {
+        return Err("read_message gives a different message, payload or count".into());
+    }
     Ok(())
+}
+
+/// The verdict of the blocking reader on `frame`, as an error kind: a
+/// stream that ends early counts as "input ended early".
+fn stream_verdict(frame: &[u8], net: CurrencyNet, pver: u32) -> Result<(), ErrorKind> {
+    match read_message(&mut &frame[..], net, pver) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(match e.cause {
+            StreamErrorCause::Wire(w) => w.kind(),
+            StreamErrorCause::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                ErrorKind::UnexpectedEof
+            }
+            StreamErrorCause::Io(io) => panic!("reading a slice failed: {io}"),
+        }),
+    }
 }
 
 #[test]
@@ -125,6 +145,9 @@ fn check_invalid(r: &Value) -> Result<(), String> {
             Err(e) if e.kind() == ErrorKind::UnexpectedEof || e.kind() == expected => Ok(()),
             Err(e) => Err(format!("reject deviation: unexpected {e}")),
         };
+    }
+    if stream_verdict(&frame, net, pver) != Err(expected) {
+        return Err(format!("read_message: expected {name}"));
     }
     match result {
         Ok(_) => Err(format!("accepted, expected {name}")),
@@ -249,6 +272,24 @@ fn check_block(bytes: &[u8], meta: &Value) -> Result<(), String> {
             return Err(format!("{hashes} from structured transactions differ"));
         }
     }
+    // Each tree's transaction locations slice out bytes that hash to the
+    // listed hashes (what the reference's DeserializeTxLoc gives).
+    let (locs, stake_locs) = block.tx_locs();
+    for (locs, hashes) in [(locs, "tx_hashes"), (stake_locs, "stx_hashes")] {
+        let ours: Result<Vec<String>, String> = locs
+            .iter()
+            .map(|l| {
+                let tx = bytes.get(l.range()).ok_or("location past the end")?;
+                Ok(Tx::from_bytes(tx)
+                    .map_err(|e| e.to_string())?
+                    .tx_hash()
+                    .to_string())
+            })
+            .collect();
+        if ours? != hash_list(&meta[hashes]) {
+            return Err(format!("{hashes} from tx_locs differ"));
+        }
+    }
     // The header's roots commit to exactly these transactions, by the
     // rule the block follows.
     if dcr_wire::merkle::check_block_roots(&block).is_none() {
@@ -303,6 +344,16 @@ fn check_tx(r: &Value) -> Result<(), String> {
     }
     if Some(full.len() as u64) != r["size"].as_u64() {
         return Err("size differs".into());
+    }
+    for (at, out) in tx.pk_script_locs().into_iter().zip(&tx.outputs) {
+        for bytes in [&full, &prefix] {
+            if bytes.get(at..at + out.pk_script.len()) != Some(&out.pk_script[..]) {
+                return Err(format!("pk script location {at} is not the script"));
+            }
+        }
+    }
+    if tx.pk_script_locs().len() != tx.outputs.len() {
+        return Err("one pk script location per output".into());
     }
     let (_, raw) = RawTx::parse(&full).map_err(|e| format!("raw: {e:?}"))?;
     for (name, ours, structured) in [

@@ -31,6 +31,8 @@ const USAGE: &str = "usage:
   dcrpeer node [--connect HOST:PORT]... [--listen ADDR]... [--net NET] [--target N]
       keep peers up with the connection manager and print what happens until Ctrl-C
   dcrpeer decode [--pver N] [--net NET] (--hex HEX | --file PATH) [--frame | --payload --command NAME]
+      print a message as JSON: the reference's fields, and beside them (\"hashes\") the block
+      and proof-of-work hashes of headers and blocks and the hashes of transactions
   dcrpeer encode [--pver N] [--net NET | --payload] (--json JSON | --file PATH)
 NET is mainnet, testnet, simnet or regnet (default mainnet; demo uses simnet).
 Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more.";

@@ -18,10 +18,30 @@ use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::primitives::{count, put_var_int, var_int_size, PResult};
 
+/// Most blocks one message may ask for or announce (the reference's
+/// `MaxBlocksPerMsg`: the inventory a `getblocks` answer carries at most).
+pub const MAX_BLOCKS_PER_MSG: u64 = 500;
+
 /// Most transactions one tree of a block could hold at `pver`: half of what
 /// the largest block could carry at the smallest transaction size.
 pub fn max_tx_per_tree(pver: u32) -> u64 {
     (u64::from(max_block_payload(pver)) / u64::from(MIN_TX_PAYLOAD)) / 2 + 1
+}
+
+/// Where one transaction sits in a serialized block: `start` is its byte
+/// offset from the first header byte, `len` its serialized length (the
+/// reference's `TxLoc`, TxStart and TxLen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TxLoc {
+    pub start: usize,
+    pub len: usize,
+}
+
+impl TxLoc {
+    /// The byte range, for slicing the serialized block.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len
+    }
 }
 
 /// A block: its header and its regular and stake transaction trees.
@@ -47,6 +67,30 @@ impl<'a> Block<'a> {
     /// The block hash (the header's hash).
     pub fn block_hash(&self) -> Hash {
         self.header.block_hash()
+    }
+
+    /// The header's version 1 proof-of-work hash (equal to the block hash);
+    /// see [`BlockHeader::pow_hash_v1`].
+    pub fn pow_hash_v1(&self) -> Hash {
+        self.header.pow_hash_v1()
+    }
+
+    /// The header's version 2 proof-of-work hash (BLAKE3, DCP-0011); see
+    /// [`BlockHeader::pow_hash_v2`].
+    pub fn pow_hash_v2(&self) -> Hash {
+        self.header.pow_hash_v2()
+    }
+
+    /// Where every transaction of each tree sits in the block's
+    /// serialization: (regular tree, stake tree), in order. The
+    /// reference's `MsgBlock.DeserializeTxLoc` gives the same for the
+    /// bytes it decodes; here, decode with [`Block::from_bytes`] and ask.
+    pub fn tx_locs(&self) -> (Vec<TxLoc>, Vec<TxLoc>) {
+        let regular = self.txs.tx_locs(BLOCK_HEADER_SIZE);
+        let stake = self
+            .stake_txs
+            .tx_locs(BLOCK_HEADER_SIZE + self.txs.serialized_size());
+        (regular, stake)
     }
 
     /// Decodes a whole serialized block (trailing bytes are an error).
@@ -129,6 +173,22 @@ impl<'a> TxTree<'a> {
     /// The transaction hashes, in order.
     pub fn tx_hashes(&self) -> Vec<Hash> {
         self.raw_txs().map(|t| t.tx_hash()).collect()
+    }
+
+    /// Locations of the transactions when the tree (its count first) is
+    /// serialized from byte `offset` on.
+    fn tx_locs(&self, offset: usize) -> Vec<TxLoc> {
+        let mut start = offset + var_int_size(self.len as u64);
+        self.raw_txs()
+            .map(|tx| {
+                let loc = TxLoc {
+                    start,
+                    len: tx.bytes().len(),
+                };
+                start += loc.len;
+                loc
+            })
+            .collect()
     }
 
     fn serialized_size(&self) -> usize {
@@ -259,6 +319,27 @@ mod tests {
             prop_assert_eq!(&back, &block);
             prop_assert_eq!(back.txs.iter().collect::<Vec<_>>(), txs.clone());
             prop_assert_eq!(back.stake_txs.tx_hashes(), stxs.iter().map(|t| t.tx_hash()).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn tx_locs_slice_out_each_transaction(
+            txs in proptest::collection::vec(arb_tx(), 0..4),
+            stxs in proptest::collection::vec(arb_tx(), 0..4),
+        ) {
+            let block = Block::new(BlockHeader::default(), &txs, &stxs);
+            let mut buf = Vec::new();
+            block.encode(&mut buf, pver::CURRENT).unwrap();
+            let (locs, slocs) = Block::from_bytes(&buf, pver::CURRENT).unwrap().tx_locs();
+            prop_assert_eq!((locs.len(), slocs.len()), (txs.len(), stxs.len()));
+            for (loc, tx) in locs.iter().chain(&slocs).zip(txs.iter().chain(&stxs)) {
+                prop_assert_eq!(&Tx::from_bytes(&buf[loc.range()]).unwrap(), tx);
+            }
+            // The locations cover the trees exactly: the regular tree ends
+            // where the stake tree's count starts, the stake tree ends the
+            // block.
+            let stake_count_at = locs.last().map_or(BLOCK_HEADER_SIZE + 1, |l| l.range().end);
+            let stake_end = slocs.last().map_or(stake_count_at + 1, |l| l.range().end);
+            prop_assert_eq!(stake_end, buf.len());
         }
     }
 

@@ -25,6 +25,9 @@ use crate::protocol::pver;
 
 /// Largest filter, in bytes.
 pub const MAX_CFILTER_DATA_SIZE: u64 = 256 * 1024;
+/// Serialized size of one version 1 filter header: a hash, exactly
+/// (the reference's `MaxCFHeaderPayload`).
+pub const MAX_CF_HEADER_PAYLOAD: usize = HASH_SIZE;
 /// Most filter headers in one `cfheaders`.
 pub const MAX_CF_HEADERS_PER_MSG: u64 = 2000;
 /// Most filter types in one `cftypes`.
@@ -34,10 +37,34 @@ pub const MAX_HEADER_PROOF_HASHES: u64 = 32;
 /// Most filters in one `cfiltersv2` batch.
 pub const MAX_CFILTERS_V2_PER_BATCH: u64 = 100;
 
-/// Version 1 filter types.
-pub mod filter_type {
-    pub const REGULAR: u8 = 0;
-    pub const EXTENDED: u8 = 1;
+/// A version 1 committed filter's type, one byte on the wire (the
+/// reference's `FilterType`). Values other than the two named are carried
+/// as they are: the codec does not judge them, as the reference's does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct FilterType(pub u8);
+
+impl FilterType {
+    /// The regular filter (`GCSFilterRegular`).
+    pub const REGULAR: FilterType = FilterType(0);
+    /// The extended filter (`GCSFilterExtended`).
+    pub const EXTENDED: FilterType = FilterType(1);
+}
+
+impl From<u8> for FilterType {
+    fn from(v: u8) -> Self {
+        FilterType(v)
+    }
+}
+
+impl From<FilterType> for u8 {
+    fn from(t: FilterType) -> u8 {
+        t.0
+    }
+}
+
+fn filter_type(i: &[u8]) -> PResult<'_, FilterType> {
+    let (i, t) = u8(i)?;
+    Ok((i, FilterType(t)))
 }
 
 fn gate(c: Command, pv: u32, since: u32) -> Result<(), nom::Err<Error>> {
@@ -81,7 +108,7 @@ macro_rules! owned_payload {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GetCFilter {
     pub block_hash: Hash,
-    pub filter_type: u8,
+    pub filter_type: FilterType,
 }
 
 impl<'a> Payload<'a> for GetCFilter {
@@ -91,7 +118,7 @@ impl<'a> Payload<'a> for GetCFilter {
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         gate(Self::COMMAND, pv, pver::NODE_CF)?;
         let (i, block_hash) = hash(input)?;
-        let (i, filter_type) = u8(i)?;
+        let (i, filter_type) = filter_type(i)?;
         Ok((
             i,
             GetCFilter {
@@ -104,7 +131,7 @@ impl<'a> Payload<'a> for GetCFilter {
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
         require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
         buf.put_slice(&self.block_hash.0);
-        buf.put_u8(self.filter_type);
+        buf.put_u8(self.filter_type.0);
         Ok(())
     }
 
@@ -120,7 +147,7 @@ impl<'a> Payload<'a> for GetCFilter {
 
     #[cfg(feature = "json")]
     fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "BlockHash": crate::json::hash(&self.block_hash), "FilterType": self.filter_type })
+        serde_json::json!({ "BlockHash": crate::json::hash(&self.block_hash), "FilterType": self.filter_type.0 })
     }
 }
 
@@ -129,7 +156,7 @@ impl<'a> Payload<'a> for GetCFilter {
 pub struct GetCFHeaders {
     pub block_locator_hashes: Vec<Hash>,
     pub hash_stop: Hash,
-    pub filter_type: u8,
+    pub filter_type: FilterType,
 }
 
 impl<'a> Payload<'a> for GetCFHeaders {
@@ -145,7 +172,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
             "block locator hashes",
         )?;
         let (i, hash_stop) = hash(i)?;
-        let (i, filter_type) = u8(i)?;
+        let (i, filter_type) = filter_type(i)?;
         Ok((
             i,
             GetCFHeaders {
@@ -166,7 +193,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
         )?;
         put_hashes(buf, &self.block_locator_hashes);
         buf.put_slice(&self.hash_stop.0);
-        buf.put_u8(self.filter_type);
+        buf.put_u8(self.filter_type.0);
         Ok(())
     }
 
@@ -188,7 +215,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
         serde_json::json!({
             "BlockLocatorHashes": crate::json::hashes(&self.block_locator_hashes),
             "HashStop": crate::json::hash(&self.hash_stop),
-            "FilterType": self.filter_type,
+            "FilterType": self.filter_type.0,
         })
     }
 }
@@ -197,7 +224,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CFilter<'a> {
     pub block_hash: Hash,
-    pub filter_type: u8,
+    pub filter_type: FilterType,
     /// Borrowed from the input when decoded.
     pub data: Cow<'a, [u8]>,
 }
@@ -209,7 +236,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         gate(Self::COMMAND, pv, pver::NODE_CF)?;
         let (i, block_hash) = hash(input)?;
-        let (i, filter_type) = u8(i)?;
+        let (i, filter_type) = filter_type(i)?;
         let (i, data) = filter_data(i)?;
         Ok((
             i,
@@ -225,7 +252,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
         require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
         check_data(&self.data)?;
         buf.put_slice(&self.block_hash.0);
-        buf.put_u8(self.filter_type);
+        buf.put_u8(self.filter_type.0);
         put_var_bytes(buf, &self.data);
         Ok(())
     }
@@ -251,7 +278,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
     fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "BlockHash": crate::json::hash(&self.block_hash),
-            "FilterType": self.filter_type,
+            "FilterType": self.filter_type.0,
             "Data": crate::json::bytes(&self.data),
         })
     }
@@ -261,7 +288,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CFHeaders {
     pub stop_hash: Hash,
-    pub filter_type: u8,
+    pub filter_type: FilterType,
     pub header_hashes: Vec<Hash>,
 }
 
@@ -272,7 +299,7 @@ impl<'a> Payload<'a> for CFHeaders {
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         gate(Self::COMMAND, pv, pver::NODE_CF)?;
         let (i, stop_hash) = hash(input)?;
-        let (i, filter_type) = u8(i)?;
+        let (i, filter_type) = filter_type(i)?;
         let (i, header_hashes) = hashes(
             i,
             MAX_CF_HEADERS_PER_MSG,
@@ -298,7 +325,7 @@ impl<'a> Payload<'a> for CFHeaders {
             "filter headers",
         )?;
         buf.put_slice(&self.stop_hash.0);
-        buf.put_u8(self.filter_type);
+        buf.put_u8(self.filter_type.0);
         put_hashes(buf, &self.header_hashes);
         Ok(())
     }
@@ -320,7 +347,7 @@ impl<'a> Payload<'a> for CFHeaders {
     fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "StopHash": crate::json::hash(&self.stop_hash),
-            "FilterType": self.filter_type,
+            "FilterType": self.filter_type.0,
             "HeaderHashes": crate::json::hashes(&self.header_hashes),
         })
     }
@@ -331,6 +358,13 @@ impl<'a> Payload<'a> for CFHeaders {
 pub struct CFTypes<'a> {
     /// Borrowed from the input when decoded.
     pub supported_filters: Cow<'a, [u8]>,
+}
+
+impl CFTypes<'_> {
+    /// The supported filter types, in order.
+    pub fn filter_types(&self) -> impl Iterator<Item = FilterType> + '_ {
+        self.supported_filters.iter().copied().map(FilterType)
+    }
 }
 
 impl<'a> Payload<'a> for CFTypes<'a> {
@@ -650,6 +684,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn filter_types() {
+        assert_eq!((FilterType::REGULAR.0, FilterType::EXTENDED.0), (0, 1));
+        let t = CFTypes {
+            supported_filters: Cow::Borrowed(&[0, 1, 7]),
+        };
+        let got: Vec<FilterType> = t.filter_types().collect();
+        assert_eq!(
+            got,
+            [FilterType::REGULAR, FilterType::EXTENDED, FilterType(7)]
+        );
+        assert_eq!(u8::from(FilterType::from(7)), 7);
+    }
+
     fn arb_hashes(max: usize) -> impl Strategy<Value = Vec<Hash>> {
         proptest::collection::vec(any::<[u8; 32]>().prop_map(Hash), 0..=max)
     }
@@ -697,10 +745,10 @@ mod tests {
 
         #[test]
         fn v1_round_trips(h in any::<[u8; 32]>(), t in any::<u8>(), hs in arb_hashes(10), d in proptest::collection::vec(any::<u8>(), 0..64)) {
-            round_trip(&GetCFilter { block_hash: Hash(h), filter_type: t }, 6);
-            round_trip(&GetCFHeaders { block_locator_hashes: hs.clone(), hash_stop: Hash(h), filter_type: t }, 6);
-            round_trip(&CFHeaders { stop_hash: Hash(h), filter_type: t, header_hashes: hs }, 6);
-            let f = CFilter { block_hash: Hash(h), filter_type: t, data: Cow::Owned(d.clone()) };
+            round_trip(&GetCFilter { block_hash: Hash(h), filter_type: FilterType(t) }, 6);
+            round_trip(&GetCFHeaders { block_locator_hashes: hs.clone(), hash_stop: Hash(h), filter_type: FilterType(t) }, 6);
+            round_trip(&CFHeaders { stop_hash: Hash(h), filter_type: FilterType(t), header_hashes: hs }, 6);
+            let f = CFilter { block_hash: Hash(h), filter_type: FilterType(t), data: Cow::Owned(d.clone()) };
             let mut buf = Vec::new();
             f.encode(&mut buf, 6).unwrap();
             prop_assert_eq!(&CFilter::decode(&buf, 6).unwrap().1, &f);

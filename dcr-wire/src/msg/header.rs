@@ -104,6 +104,15 @@ impl BlockHeader {
         ))
     }
 
+    /// Decodes exactly the 180 header bytes (the reference's
+    /// `BlockHeader.FromBytes`; a shorter input is
+    /// [`Error::UnexpectedEof`], a longer one [`ErrorKind::TrailingBytes`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<BlockHeader, Error> {
+        let (rest, h) = BlockHeader::parse(bytes)?;
+        crate::primitives::expect_end(rest)?;
+        Ok(h)
+    }
+
     /// Writes the 180 header bytes.
     pub fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
         buf.put_i32_le(self.version);
@@ -136,6 +145,22 @@ impl BlockHeader {
     /// The block hash: BLAKE-256 of the serialized header.
     pub fn block_hash(&self) -> Hash {
         blake256(&self.to_bytes())
+    }
+
+    /// The version 1 proof-of-work hash: BLAKE-256 of the 180 serialized
+    /// header bytes, so always equal to [`block_hash`](Self::block_hash).
+    /// Decred's proof of work used it from launch until DCP-0011 (the
+    /// reference's `BlockHeader.PowHashV1`).
+    pub fn pow_hash_v1(&self) -> Hash {
+        self.block_hash()
+    }
+
+    /// The version 2 proof-of-work hash of DCP-0011 (mainnet's since 2023):
+    /// BLAKE3 with a 32-byte output over the 180 serialized header bytes
+    /// (the reference's `BlockHeader.PowHashV2`). Only the proof of work
+    /// uses it; blocks are still named by [`block_hash`](Self::block_hash).
+    pub fn pow_hash_v2(&self) -> Hash {
+        Hash(*blake3::hash(&self.to_bytes()).as_bytes())
     }
 
     /// The header in the reference's JSON layout.
@@ -330,10 +355,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn pow_hashes_cover_the_serialized_header() {
+        let h = BlockHeader {
+            height: 7,
+            nonce: 9,
+            ..BlockHeader::default()
+        };
+        let bytes = h.to_bytes();
+        assert_eq!(h.pow_hash_v1(), blake256(&bytes));
+        assert_eq!(h.pow_hash_v1(), h.block_hash());
+        assert_eq!(h.pow_hash_v2().0, *blake3::hash(&bytes).as_bytes());
+        assert_ne!(h.pow_hash_v2(), h.pow_hash_v1());
+    }
+
+    #[test]
     fn header_is_180_bytes() {
         assert_eq!(BlockHeader::default().to_bytes().len(), BLOCK_HEADER_SIZE);
         let e = Error::from(BlockHeader::parse(&[0u8; 179]).unwrap_err());
         assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        assert_eq!(
+            BlockHeader::from_bytes(&[0u8; 179]),
+            Err(Error::UnexpectedEof { needed: 1 })
+        );
+        assert_eq!(
+            BlockHeader::from_bytes(&[0u8; 181]).unwrap_err().kind(),
+            ErrorKind::TrailingBytes
+        );
+        assert_eq!(
+            BlockHeader::from_bytes(&[0u8; 180]),
+            Ok(BlockHeader::default())
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::{Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
+use crate::protocol::pver;
 
 /// Most locator hashes one request may carry.
 pub const MAX_BLOCK_LOCATORS_PER_MSG: u64 = 500;
@@ -94,6 +95,19 @@ locator_message!(
     GetHeaders = GetHeaders
 );
 
+impl GetBlocks {
+    /// A request up to `hash_stop` with no locator hashes yet, stamped with
+    /// this crate's protocol version ([`pver::CURRENT`]), as the reference's
+    /// `NewMsgGetBlocks` stamps its own. (`Default` gives version 0.)
+    pub fn new(hash_stop: Hash) -> GetBlocks {
+        GetBlocks {
+            protocol_version: pver::CURRENT,
+            block_locator_hashes: Vec::new(),
+            hash_stop,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +130,14 @@ mod tests {
             m.encode(&mut buf, 12).unwrap();
             prop_assert_eq!(GetBlocks::decode(&buf, 12).unwrap().1, m);
         }
+    }
+
+    #[test]
+    fn get_blocks_new_stamps_the_current_version() {
+        let m = GetBlocks::new(Hash([3; 32]));
+        assert_eq!(m.protocol_version, pver::CURRENT);
+        assert_eq!(m.hash_stop, Hash([3; 32]));
+        assert!(m.block_locator_hashes.is_empty());
     }
 
     #[test]

@@ -32,6 +32,21 @@ pub struct MiningState {
     pub vote_hashes: Vec<Hash>,
 }
 
+/// The `miningstate` content version the reference writes.
+pub const MINING_STATE_VERSION: u32 = 1;
+
+impl MiningState {
+    /// An empty state with version [`MINING_STATE_VERSION`] and height 0,
+    /// as the reference's `NewMsgMiningState` builds it. (`Default` gives
+    /// version 0.)
+    pub fn new() -> MiningState {
+        MiningState {
+            version: MINING_STATE_VERSION,
+            ..MiningState::default()
+        }
+    }
+}
+
 fn check_blocks(n: usize) -> Result<(), nom::Err<Error>> {
     check_count(
         n as u64,
@@ -125,6 +140,14 @@ mod tests {
     use super::*;
     use crate::primitives::put_var_int;
     use proptest::prelude::*;
+
+    #[test]
+    fn new_sets_the_reference_version() {
+        let m = MiningState::new();
+        assert_eq!((m.version, m.height), (1, 0));
+        assert!(m.block_hashes.is_empty() && m.vote_hashes.is_empty());
+        assert_eq!(MiningState::default().version, 0);
+    }
 
     fn decode(b: &[u8]) -> Result<MiningState, Error> {
         let (rest, m) = MiningState::decode(b, 1).map_err(Error::from)?;

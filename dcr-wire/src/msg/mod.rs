@@ -26,10 +26,10 @@ pub mod tx;
 pub mod version;
 
 pub use addr::{Addr, AddrV2};
-pub use block::{Block, RawTxs, TxTree};
+pub use block::{Block, RawTxs, TxLoc, TxTree};
 pub use cfilter::{
-    CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, GetCFHeaders, GetCFilter, GetCFilterV2,
-    GetCFsV2,
+    CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, FilterType, GetCFHeaders, GetCFilter,
+    GetCFilterV2, GetCFsV2,
 };
 pub use empty::{GetAddr, GetCFTypes, GetMiningState, MemPool, SendHeaders, VerAck};
 pub use header::{BlockHeader, Headers};
@@ -38,7 +38,7 @@ pub use inv::{GetData, Inv, InvType, InvVect, NotFound};
 pub use locator::{GetBlocks, GetHeaders};
 pub use mining::MiningState;
 pub use mix::{
-    MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixPairReq,
+    MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixMessage, MixPairReq,
     MixPairReqUtxo, MixSecrets, MixSlotReserve, MixVect, MixVects,
 };
 pub use netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};

@@ -13,6 +13,13 @@ use crate::primitives::{
 };
 use crate::protocol::ServiceFlags;
 
+/// The current time in whole Unix seconds (0 for a clock before 1970).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Largest serialized [`NetAddress`]: timestamp 4, services 8, IP 16, port 2.
 pub const MAX_NET_ADDRESS_PAYLOAD: usize = 30;
 
@@ -71,6 +78,15 @@ impl NetAddress {
             ip,
             port,
         }
+    }
+
+    /// An address for `ip:port` last seen now: the timestamp is the
+    /// current time in whole seconds (the reference's
+    /// `NewNetAddressIPPort`). A clock before 1970 gives 0; one past 2106,
+    /// which 32 bits cannot hold, gives `u32::MAX`.
+    pub fn now(ip: IpAddr, port: u16, services: ServiceFlags) -> NetAddress {
+        let secs = u32::try_from(unix_now()).unwrap_or(u32::MAX);
+        NetAddress::new(ip, port, services).with_timestamp(secs)
     }
 
     /// An address for a socket address with no timestamp.
@@ -293,6 +309,12 @@ impl NetAddressV2 {
         }
     }
 
+    /// An entry for `ip:port` (IPv4 or IPv6 by the address) last seen now,
+    /// in whole seconds (the reference's `NewNetAddressV2IPPort`).
+    pub fn now(ip: IpAddr, port: u16, services: ServiceFlags) -> NetAddressV2 {
+        NetAddressV2::new(ip, port, services, unix_now())
+    }
+
     /// The IP address, `None` for an onion service.
     pub fn ip_addr(&self) -> Option<IpAddr> {
         match self.host {
@@ -415,6 +437,21 @@ pub(crate) mod strategies {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn now_stamps_the_current_second() {
+        let before = unix_now();
+        let v4: IpAddr = Ipv4Addr::new(10, 0, 0, 1).into();
+        let a = NetAddress::now(v4, 9108, ServiceFlags::NODE_NETWORK);
+        let b = NetAddressV2::now(v4, 9108, ServiceFlags::NODE_NETWORK);
+        let after = unix_now();
+        let t = u64::from(a.timestamp.expect("stamped"));
+        assert!((before..=after).contains(&t));
+        assert!((before..=after).contains(&b.timestamp));
+        assert_eq!(a.socket_addr(), "10.0.0.1:9108".parse().unwrap());
+        assert_eq!(b.host, NetAddressV2Host::Ipv4(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(b.services, ServiceFlags::NODE_NETWORK);
+    }
 
     #[test]
     fn port_is_big_endian_and_ipv4_is_mapped() {

@@ -54,6 +54,50 @@ const TX_IN_WITNESS_FIXED: usize = 8 + 4 + 4;
 /// Fixed part of one output (value, script version).
 const TX_OUT_FIXED: usize = 8 + 2;
 
+/// The initial transaction version, what [`Tx::new`] sets (the
+/// reference's `TxVersion`).
+pub const TX_VERSION: u16 = 1;
+/// The transaction version that enables sequence locks (BIP 68 style
+/// relative lock times; `TxVersionSeqLock`).
+pub const TX_VERSION_SEQ_LOCK: u16 = 2;
+/// The transaction version that enables the decentralized treasury
+/// (`TxVersionTreasury`).
+pub const TX_VERSION_TREASURY: u16 = 3;
+
+/// The largest sequence number, what [`TxIn::new`] sets: final, and no
+/// relative lock time (`MaxTxInSequenceNum`).
+pub const MAX_TX_IN_SEQUENCE_NUM: u32 = 0xffff_ffff;
+/// The largest output index an outpoint can name (`MaxPrevOutIndex`); a
+/// coinbase's input spends the null outpoint, whose index is this.
+pub const MAX_PREV_OUT_INDEX: u32 = 0xffff_ffff;
+/// The expiry of a transaction that never expires (`NoExpiryValue`).
+pub const NO_EXPIRY_VALUE: u32 = 0;
+/// An input's value when it is not known (`NullValueIn`).
+pub const NULL_VALUE_IN: i64 = -1;
+/// An input's block height when it is not known; it names the genesis
+/// block (`NullBlockHeight`).
+pub const NULL_BLOCK_HEIGHT: u32 = 0;
+/// An input's block index when it is not known, what [`TxIn::new`] sets
+/// (`NullBlockIndex`).
+pub const NULL_BLOCK_INDEX: u32 = 0xffff_ffff;
+/// The default public-key script version, extended Decred script, what
+/// [`TxOut::new`] sets (`DefaultPkScriptVersion`).
+pub const DEFAULT_PK_SCRIPT_VERSION: u16 = 0;
+
+/// Set in an input's sequence number, the number is not a relative lock
+/// time (`SequenceLockTimeDisabled`).
+pub const SEQUENCE_LOCK_TIME_DISABLED: u32 = 1 << 31;
+/// Set in an input's sequence number, its relative lock time counts units
+/// of 512 seconds rather than blocks (`SequenceLockTimeIsSeconds`).
+pub const SEQUENCE_LOCK_TIME_IS_SECONDS: u32 = 1 << 22;
+/// Masks the relative lock time out of a sequence number
+/// (`SequenceLockTimeMask`).
+pub const SEQUENCE_LOCK_TIME_MASK: u32 = 0x0000_ffff;
+/// Seconds are shifted right by this to give a time-based relative lock
+/// time: its granularity is 2^9 = 512 seconds
+/// (`SequenceLockTimeGranularity`).
+pub const SEQUENCE_LOCK_TIME_GRANULARITY: u32 = 9;
+
 /// Which parts of a transaction a serialization holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TxSerType {
@@ -95,8 +139,11 @@ impl TxSerType {
     }
 }
 
-/// Transaction tree an outpoint refers to.
+/// Transaction tree an outpoint refers to (the reference's `TxTree*`).
 pub mod tree {
+    /// A tree not known yet, typically for a transaction not yet in a
+    /// block.
+    pub const UNKNOWN: i8 = -1;
     /// The regular transaction tree.
     pub const REGULAR: i8 = 0;
     /// The stake transaction tree.
@@ -117,6 +164,10 @@ pub struct OutPoint {
 /// A transaction input. Prefix fields (outpoint, sequence) and witness
 /// fields (value, height, index, script) live in different parts of the
 /// serialization; a serialization without a part leaves its fields zero.
+///
+/// Build one with [`TxIn::new`], which sets the reference's defaults.
+/// `Default` gives every field zero (sequence 0, block index 0): what the
+/// decoder starts from, not a standard input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TxIn<'a> {
     pub previous_out_point: OutPoint,
@@ -131,7 +182,8 @@ pub struct TxIn<'a> {
     pub signature_script: Cow<'a, [u8]>,
 }
 
-/// A transaction output.
+/// A transaction output. [`TxOut::new`] sets the default script version;
+/// `Default` gives value 0, script version 0 and an empty script.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TxOut<'a> {
     /// Amount in atoms.
@@ -143,6 +195,11 @@ pub struct TxOut<'a> {
 }
 
 /// A transaction (also the `tx` message).
+///
+/// Build one with [`Tx::new`] (version [`TX_VERSION`], full
+/// serialization), as the reference's `NewMsgTx`. `Default` gives version
+/// 0, which is not a standard transaction version; it is what the decoder
+/// starts from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tx<'a> {
     /// Which parts this value was decoded from / will be encoded as.
@@ -194,7 +251,16 @@ impl OutPoint {
     /// Serialized size: hash, index, tree.
     pub const SIZE: usize = 32 + 4 + 1;
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
+    /// The outpoint naming output `index` of transaction `hash` in `tree`
+    /// (the reference's `NewOutPoint`).
+    pub fn new(hash: Hash, index: u32, tree: i8) -> OutPoint {
+        OutPoint { hash, index, tree }
+    }
+
+    /// Reads an outpoint: hash, little-endian index, tree byte (the
+    /// reference's `ReadOutPoint`). Fewer than [`OutPoint::SIZE`] bytes is
+    /// [`Error::UnexpectedEof`].
+    pub fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
         let (i, hash) = hash(i)?;
         let (i, index) = u32_le(i)?;
         let (i, tree) = u8(i)?;
@@ -208,7 +274,9 @@ impl OutPoint {
         ))
     }
 
-    pub(crate) fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    /// Writes the [`OutPoint::SIZE`] bytes (the reference's
+    /// `WriteOutPoint`).
+    pub fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
         buf.put_slice(&self.hash.0);
         buf.put_u32_le(self.index);
         buf.put_u8(self.tree as u8);
@@ -224,7 +292,59 @@ impl OutPoint {
     }
 }
 
+impl std::fmt::Display for OutPoint {
+    /// `hash:index`, the hash in display order (the reference's
+    /// `OutPoint.String`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.hash, self.index)
+    }
+}
+
+impl<'a> TxIn<'a> {
+    /// Bytes the input takes in a prefix serialization: outpoint and
+    /// sequence, always 41 (`TxIn.SerializeSizePrefix`).
+    pub fn serialized_size_prefix(&self) -> usize {
+        TX_IN_PREFIX_SIZE
+    }
+
+    /// Bytes the input takes in a witness serialization: value, block
+    /// height, block index and the length-prefixed signature script
+    /// (`TxIn.SerializeSizeWitness`).
+    pub fn serialized_size_witness(&self) -> usize {
+        TX_IN_WITNESS_FIXED + var_bytes_size(&self.signature_script)
+    }
+
+    /// An input spending `previous_out_point`, worth `value_in` atoms
+    /// ([`NULL_VALUE_IN`] when unknown), as the reference's `NewTxIn`
+    /// builds it: sequence [`MAX_TX_IN_SEQUENCE_NUM`], block height
+    /// [`NULL_BLOCK_HEIGHT`], block index [`NULL_BLOCK_INDEX`].
+    pub fn new(
+        previous_out_point: OutPoint,
+        value_in: i64,
+        signature_script: impl Into<Cow<'a, [u8]>>,
+    ) -> TxIn<'a> {
+        TxIn {
+            previous_out_point,
+            sequence: MAX_TX_IN_SEQUENCE_NUM,
+            value_in,
+            block_height: NULL_BLOCK_HEIGHT,
+            block_index: NULL_BLOCK_INDEX,
+            signature_script: signature_script.into(),
+        }
+    }
+}
+
 impl<'a> TxOut<'a> {
+    /// An output of `value` atoms locked by `pk_script`, script version
+    /// [`DEFAULT_PK_SCRIPT_VERSION`] (the reference's `NewTxOut`).
+    pub fn new(value: i64, pk_script: impl Into<Cow<'a, [u8]>>) -> TxOut<'a> {
+        TxOut {
+            value,
+            version: DEFAULT_PK_SCRIPT_VERSION,
+            pk_script: pk_script.into(),
+        }
+    }
+
     /// Reads an output; the script is borrowed.
     pub(crate) fn parse(i: &'a [u8]) -> PResult<'a, TxOut<'a>> {
         let (i, value) = i64_le(i)?;
@@ -435,6 +555,20 @@ struct Scanner;
 impl TxVisitor<'_> for Scanner {}
 
 impl<'a> Tx<'a> {
+    /// An empty transaction as the reference's `NewMsgTx` builds it:
+    /// version [`TX_VERSION`], full serialization, no inputs or outputs,
+    /// lock time 0 (valid at once), expiry [`NO_EXPIRY_VALUE`].
+    pub fn new() -> Tx<'a> {
+        Tx {
+            ser_type: TxSerType::Full,
+            version: TX_VERSION,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            lock_time: 0,
+            expiry: NO_EXPIRY_VALUE,
+        }
+    }
+
     /// Decodes one transaction in any serialization (transactions carry no
     /// protocol-version-dependent fields).
     pub fn parse(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
@@ -474,7 +608,7 @@ impl<'a> Tx<'a> {
             + self
                 .inputs
                 .iter()
-                .map(|i| TX_IN_WITNESS_FIXED + var_bytes_size(&i.signature_script))
+                .map(TxIn::serialized_size_witness)
                 .sum::<usize>()
     }
 
@@ -527,6 +661,27 @@ impl<'a> Tx<'a> {
         let mut out = Vec::with_capacity(self.size_as(ser_type));
         self.write_as(&mut out, ser_type);
         out
+    }
+
+    /// Byte offset of every output's public-key script in the
+    /// serialization (full or prefix-only: the prefix comes first in both),
+    /// in output order; empty when there are no outputs, as for a
+    /// witness-only transaction (the reference's `MsgTx.PkScriptLocs`).
+    /// Script `i` is `bytes[locs[i]..locs[i] + outputs[i].pk_script.len()]`.
+    pub fn pk_script_locs(&self) -> Vec<usize> {
+        let mut at = 4
+            + var_int_size(self.inputs.len() as u64)
+            + self.inputs.len() * TX_IN_PREFIX_SIZE
+            + var_int_size(self.outputs.len() as u64);
+        self.outputs
+            .iter()
+            .map(|o| {
+                at += TX_OUT_FIXED + var_int_size(o.pk_script.len() as u64);
+                let loc = at;
+                at += o.pk_script.len();
+                loc
+            })
+            .collect()
     }
 
     /// The transaction hash: BLAKE-256 of the prefix serialization.
@@ -805,6 +960,16 @@ pub(crate) mod tests {
         }
 
         #[test]
+        fn pk_script_locs_point_at_the_scripts(tx in arb_tx()) {
+            let bytes = tx.to_bytes_as(tx.ser_type);
+            let locs = tx.pk_script_locs();
+            prop_assert_eq!(locs.len(), tx.outputs.len());
+            for (at, out) in locs.iter().zip(&tx.outputs) {
+                prop_assert_eq!(&bytes[*at..at + out.pk_script.len()], &out.pk_script[..]);
+            }
+        }
+
+        #[test]
         fn prefix_hash_from_full_bytes(tx in arb_tx_as(TxSerType::Full)) {
             let full = tx.to_bytes_as(TxSerType::Full);
             let prefix = tx.to_bytes_as(TxSerType::NoWitness);
@@ -853,6 +1018,78 @@ pub(crate) mod tests {
         b.push(0xff);
         b.extend_from_slice(&(1u64 << 40).to_le_bytes());
         assert_eq!(kind(&b), ErrorKind::VarBytesTooLong);
+    }
+
+    #[test]
+    fn constructors_set_the_reference_defaults() {
+        let tx = Tx::new();
+        assert_eq!((tx.version, tx.ser_type), (1, TxSerType::Full));
+        assert_eq!((tx.lock_time, tx.expiry), (0, 0));
+        assert!(tx.inputs.is_empty() && tx.outputs.is_empty());
+        // Default is the decoder's zero state, not the reference's default.
+        assert_eq!(Tx::default().version, 0);
+
+        let op = OutPoint::new(Hash([7; 32]), 3, tree::STAKE);
+        let input = TxIn::new(op, 5000, vec![0x51]);
+        assert_eq!(input.previous_out_point, op);
+        assert_eq!(input.sequence, 0xffff_ffff);
+        assert_eq!(input.value_in, 5000);
+        assert_eq!(input.block_height, 0);
+        assert_eq!(input.block_index, 0xffff_ffff);
+        assert_eq!(&input.signature_script[..], &[0x51]);
+        assert_eq!(TxIn::default().sequence, 0);
+        assert_eq!(TxIn::default().block_index, 0);
+
+        let out = TxOut::new(42, &[0x6a][..]);
+        assert_eq!(
+            (out.value, out.version, &out.pk_script[..]),
+            (42, 0, &[0x6a][..])
+        );
+    }
+
+    #[test]
+    fn outpoint_display_read_and_write() {
+        let mut h = [0u8; 32];
+        h[31] = 0xab;
+        let op = OutPoint::new(Hash(h), 4_294_967_295, tree::REGULAR);
+        let text = op.to_string();
+        assert_eq!(text, format!("ab{}:4294967295", "0".repeat(62)));
+        let mut buf = Vec::new();
+        op.write(&mut buf);
+        assert_eq!(buf.len(), OutPoint::SIZE);
+        assert_eq!(OutPoint::parse(&buf), Ok((&[][..], op)));
+        assert_eq!(
+            Error::from(OutPoint::parse(&buf[..36]).unwrap_err()),
+            Error::UnexpectedEof { needed: 1 }
+        );
+    }
+
+    #[test]
+    fn input_part_sizes_add_up() {
+        let input = TxIn::new(OutPoint::default(), 1, vec![0u8; 300]);
+        assert_eq!(input.serialized_size_prefix(), 41);
+        // 8 + 4 + 4, a 3-byte length, 300 script bytes.
+        assert_eq!(input.serialized_size_witness(), 319);
+        let tx = Tx {
+            inputs: vec![input.clone(), input],
+            ..Tx::new()
+        };
+        // Version word and input count of each part, lock time and expiry,
+        // the output count.
+        assert_eq!(
+            tx.size_as(TxSerType::Full),
+            4 + 1 + 2 * 41 + 1 + 8 + 1 + 2 * 319
+        );
+    }
+
+    #[test]
+    fn sequence_lock_time_values() {
+        // A time-based lock of 1024 seconds, as the reference encodes one.
+        let seq = SEQUENCE_LOCK_TIME_IS_SECONDS | (1024 >> SEQUENCE_LOCK_TIME_GRANULARITY);
+        assert_eq!(seq, 0x0040_0002);
+        assert_eq!(seq & SEQUENCE_LOCK_TIME_MASK, 2);
+        assert_eq!(SEQUENCE_LOCK_TIME_DISABLED, 0x8000_0000);
+        assert_ne!(MAX_TX_IN_SEQUENCE_NUM & SEQUENCE_LOCK_TIME_DISABLED, 0);
     }
 
     #[test]

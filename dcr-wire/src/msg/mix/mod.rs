@@ -9,7 +9,9 @@
 //! borrowed from the input.
 //!
 //! The hash by which a mixing message is announced in `inv` (type MIX) is
-//! BLAKE-256 of its serialization, available as [`mix_hash`].
+//! BLAKE-256 of its serialization, available as [`mix_hash`]. What each
+//! message's signature covers, and the accessors the eight share, are the
+//! [`MixMessage`] trait.
 
 use std::borrow::Cow;
 
@@ -28,6 +30,7 @@ mod factoredpoly;
 mod keyexchange;
 mod pairreq;
 mod secrets;
+mod signed;
 mod slotreserve;
 mod vect;
 
@@ -42,6 +45,7 @@ pub use pairreq::{
     MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN,
 };
 pub use secrets::MixSecrets;
+pub use signed::MixMessage;
 pub use slotreserve::MixSlotReserve;
 pub use vect::{MixMsg, MixVect, MixVects};
 

@@ -119,6 +119,23 @@ impl<'a> MixVect<'a> {
     }
 }
 
+impl std::fmt::Display for MixVect<'_> {
+    /// `[0a1b... 2c3d...]`: the messages as hex, space-separated, in
+    /// brackets, as the reference's `MixVect.String` prints them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[")?;
+        for (i, msg) in self.iter().enumerate() {
+            if i != 0 {
+                f.write_str(" ")?;
+            }
+            for b in msg {
+                write!(f, "{b:02x}")?;
+            }
+        }
+        f.write_str("]")
+    }
+}
+
 /// A matrix of mixed messages: `rows` vectors of `cols` messages each.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixVects<'a> {
@@ -242,6 +259,16 @@ impl<'a> MixVects<'a> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn display_as_the_reference() {
+        assert_eq!(MixVect::default().to_string(), "[]");
+        let mut a = [0u8; MIX_MSG_SIZE];
+        a[0] = 0xab;
+        let b = [0xffu8; MIX_MSG_SIZE];
+        let text = MixVect::new(&[a, b]).to_string();
+        assert_eq!(text, format!("[ab{} {}]", "00".repeat(19), "ff".repeat(20)));
+    }
 
     #[test]
     fn vect_round_trip_and_limits() {
