@@ -108,7 +108,7 @@ struct CounterInner {
 }
 
 impl Listeners for Counter {
-    fn on_read(&self, _: &Peer, bytes: usize, _: dcr_peer::wire::Command) {
+    fn on_read(&self, _: &Peer, bytes: usize, _: Result<&Message<'_>, &dcr_peer::CodecError>) {
         let c = &self.0;
         c.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         // SeqCst here and in `wait_for`: each side writes one atomic and

@@ -1,12 +1,11 @@
 //! Peer configuration: what we advertise and the limits and timers we apply.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dcr_wire::msg::version::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
-use dcr_wire::{pver, CurrencyNet, Hash, ServiceFlags};
+use dcr_wire::{pver, CurrencyNet, Hash, NetAddressV2, ServiceFlags};
 
 use crate::fsm::handshake::RecentNonces;
 use crate::fsm::inventory::{DEFAULT_KNOWN_INVENTORY_TTL, DEFAULT_MAX_KNOWN_INVENTORY};
@@ -38,8 +37,14 @@ pub const DEFAULT_EVENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Our best block, for the version message: hash and height.
 pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
-/// Resolves a host name to the address to put in the version message.
-pub type HostToAddrFn = Arc<dyn Fn(&str) -> Option<IpAddr> + Send + Sync>;
+/// Maps an outbound peer's host and port (and the services known for it,
+/// none yet) to the address our version message gives it, as the
+/// reference's `HostToNetAddress`: any `addrv2` form, a Tor v3 address
+/// included (the version's old address form then carries it as the
+/// unspecified IP with the port, as the reference writes it). An `Err`
+/// fails the handshake with that reason.
+pub type HostToAddrFn =
+    Arc<dyn Fn(&str, u16, ServiceFlags) -> Result<NetAddressV2, String> + Send + Sync>;
 
 /// How a peer behaves. `Config::new(net)` gives the reference's defaults.
 #[derive(Clone)]
@@ -59,11 +64,14 @@ pub struct Config {
     pub disable_relay_tx: bool,
     /// Our best block for the version message; height 0 when unset.
     pub newest_block: Option<NewestBlockFn>,
-    /// Maps the remote host to an address for the version message.
+    /// Maps an outbound peer's host to the address our version message
+    /// gives it (inbound peers get their own address and services).
     pub host_to_addr: Option<HostToAddrFn>,
-    /// SOCKS5 proxy (`host:port`) that outbound connections go through;
-    /// when the remote address is the proxy's, the version message carries
-    /// an unroutable address so the proxy's is not leaked.
+    /// SOCKS5 proxy (`host:port`) that outbound connections go through.
+    /// When the remote's IP is the proxy's host (a connection that comes
+    /// from it), or the proxy has no port, the version message gives the
+    /// remote the unspecified address and port 0, so the proxy's address
+    /// is not leaked (the reference's rule, compared as text).
     pub proxy: Option<String>,
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,

@@ -14,7 +14,29 @@
 use dcr_wire::msg::*;
 use dcr_wire::{Command, Message};
 
+use crate::codec::CodecError;
 use crate::peer::Peer;
+
+/// A frame as it was written: its command and its bytes, header included.
+/// The message decodes from it on demand, borrowing the frame, so a
+/// listener that does not look pays nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct SentFrame<'a> {
+    pub command: Command,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> SentFrame<'a> {
+    /// The message, decoded at `pver` (the peer's
+    /// [`Peer::protocol_version`]).
+    pub fn message(&self, pver: u32) -> Result<Message<'a>, dcr_wire::Error> {
+        let payload = self
+            .bytes
+            .get(dcr_wire::MESSAGE_HEADER_SIZE..)
+            .unwrap_or(&[]);
+        Message::decode(self.command, payload, pver)
+    }
+}
 
 /// A message received by a peer, delivered through
 /// [`crate::Config::events`] as an owned value.
@@ -40,10 +62,16 @@ macro_rules! listeners {
             /// Every message received after the handshake, after its own
             /// method.
             fn on_message(&self, peer: &Peer, msg: &Message<'_>) {}
-            /// A frame was read: its size on the wire and command.
-            fn on_read(&self, peer: &Peer, bytes: usize, command: Command) {}
-            /// A frame was written: its size on the wire and command.
-            fn on_write(&self, peer: &Peer, bytes: usize, command: Command) {}
+            /// A message was read (its frame's size on the wire and the
+            /// message), or reading failed: the frame or its message did not
+            /// decode (`bytes` is the frame's size when its header was
+            /// whole, else 0) or the connection failed. Called before the
+            /// message's own method, as the reference's `OnRead`.
+            fn on_read(&self, peer: &Peer, bytes: usize, msg: Result<&Message<'_>, &CodecError>) {}
+            /// A frame was written (its size and the frame, whose message
+            /// decodes on demand), or writing failed (`bytes` 0), as the
+            /// reference's `OnWrite`.
+            fn on_write(&self, peer: &Peer, bytes: usize, msg: Result<SentFrame<'_>, &std::io::Error>) {}
             $(
                 #[doc = concat!("A `", stringify!($variant), "` message arrived.")]
                 fn $method(&self, peer: &Peer, msg: &$ty) {}

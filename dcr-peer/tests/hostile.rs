@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{frame_to_vec, Message, Ping, VerAck, MESSAGE_HEADER_SIZE};
-use dcr_peer::wire::{Command, ErrorKind};
-use dcr_peer::{DisconnectReason, FrameCodec, HandshakeError, PeerError, ProtocolViolation};
+use dcr_peer::wire::{Command, ErrorKind, ServiceFlags, Version};
+use dcr_peer::{
+    Config, DisconnectReason, FrameCodec, HandshakeError, PeerError, ProtocolViolation,
+};
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -127,35 +129,121 @@ async fn verack_before_version() {
     );
 }
 
-/// The address we tell the remote it has: masked when the connection may be
-/// our proxy's (its IP, or a proxy given by name), as the reference does.
+/// The version an inbound peer with `server` answers a raw client with.
+async fn answered_version(server: Config) -> Version<'static> {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+    let mut raw = Framed::new(
+        TcpStream::connect(addr).await.unwrap(),
+        FrameCodec::new(NET, 12),
+    );
+    let mut ours = raw_version(12, 7);
+    ours.services = ServiceFlags::NODE_NETWORK | ServiceFlags::NODE_CF;
+    raw.send(&Message::Version(ours)).await.unwrap();
+    match next_message(&mut raw).await {
+        Some(Message::Version(v)) => v,
+        other => panic!("no version from the server: {other:?}"),
+    }
+}
+
+/// The address we tell the remote it has, as the reference's
+/// `localVersionMsg`: its own, with the services it reported; the
+/// unspecified address and port 0 when it may be our proxy (its IP is the
+/// proxy's host as text, or the proxy has no port); a proxy given by name
+/// masks nothing, since an IP never reads as that name.
 #[tokio::test]
 async fn version_masks_the_remote_address_behind_a_proxy() {
     for (proxy, masked) in [
-        ("proxy.invalid:9050", true),
+        ("proxy.invalid:9050", false),
         ("127.0.0.1:9050", true),
         ("10.9.9.9:9050", false),
+        ("no-port", true),
     ] {
         let mut server = config();
         server.proxy = Some(proxy.to_string());
+        let v = answered_version(server).await;
+        let you = v.addr_you;
+        if masked {
+            assert_eq!(
+                (you.ip.to_canonical(), you.port),
+                (std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
+                "proxy {proxy}"
+            );
+        } else {
+            assert_eq!(
+                you.ip.to_canonical(),
+                std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+                "proxy {proxy}"
+            );
+            assert_ne!(you.port, 0, "proxy {proxy}");
+        }
+        assert_eq!(
+            you.services,
+            ServiceFlags::NODE_NETWORK | ServiceFlags::NODE_CF,
+            "the services the remote reported, proxy {proxy}"
+        );
+    }
+}
+
+/// The host-to-address hook decides what an outbound peer's version gives
+/// the remote (an onion address becomes the unspecified IP with its port,
+/// as the reference writes it); its refusal fails the handshake; inbound
+/// peers do not use it.
+#[tokio::test]
+async fn the_host_to_address_hook_applies_to_outbound_peers() {
+    use dcr_peer::wire::{NetAddressV2, NetAddressV2Host};
+    let seen = |hook: dcr_peer::config::HostToAddrFn| async move {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
-        let mut raw = Framed::new(
-            TcpStream::connect(addr).await.unwrap(),
-            FrameCodec::new(NET, 12),
-        );
-        raw.send(&Message::Version(raw_version(12, 7)))
-            .await
-            .unwrap();
-        let Some(Message::Version(v)) = next_message(&mut raw).await else {
-            panic!("no version from the server");
-        };
-        let want: std::net::IpAddr = if masked {
-            std::net::Ipv4Addr::UNSPECIFIED.into()
-        } else {
-            std::net::Ipv4Addr::LOCALHOST.into()
-        };
-        assert_eq!(v.addr_you.ip.to_canonical(), want, "proxy {proxy}");
-    }
+        let mut c = config();
+        c.host_to_addr = Some(hook);
+        let dial = tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), c).await });
+        let (sock, _) = listener.accept().await.unwrap();
+        let mut raw = Framed::new(sock, FrameCodec::new(NET, 12));
+        let first = next_message(&mut raw).await;
+        (first, dial)
+    };
+    let onion = NetAddressV2 {
+        timestamp: 0,
+        services: ServiceFlags::NODE_NETWORK,
+        host: NetAddressV2Host::TorV3([5; 32]),
+        port: 9108,
+    };
+    let (first, _dial) = seen(std::sync::Arc::new(move |host: &str, _port, _services| {
+        assert_eq!(host, "127.0.0.1");
+        Ok(onion)
+    }))
+    .await;
+    let Some(Message::Version(v)) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(
+        v.addr_you.ip.to_canonical(),
+        std::net::IpAddr::from(std::net::Ipv4Addr::UNSPECIFIED)
+    );
+    assert_eq!(
+        (v.addr_you.port, v.addr_you.services),
+        (9108, ServiceFlags::NODE_NETWORK)
+    );
+
+    let (first, dial) = seen(std::sync::Arc::new(|_: &str, _, _| {
+        Err("no address".to_string())
+    }))
+    .await;
+    assert!(first.is_none(), "nothing is sent: {first:?}");
+    assert!(matches!(
+        dial.await.unwrap(),
+        Err(PeerError::Handshake(HandshakeError::Refused(r))) if r == "no address"
+    ));
+
+    let mut server = config();
+    server.host_to_addr = Some(std::sync::Arc::new(|_: &str, _, _| {
+        Err("not for inbound".to_string())
+    }));
+    let v = answered_version(server).await;
+    assert_eq!(
+        v.addr_you.ip.to_canonical(),
+        std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST)
+    );
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use dcr_peer::wire::{
     Command, GetData, GetHeaders, GetInitState, Hash, InitState, InvType, InvVect, Message,
-    NotFound, Ping, ServiceFlags, Version,
+    NotFound, Ping, Pong, ServiceFlags, Version,
 };
 use dcr_peer::{
     Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError, StallError,
@@ -514,4 +514,93 @@ async fn push_helpers_follow_the_negotiated_version() {
         other => panic!("{other:?}"),
     }
     until(|| out.stats().counters.ping_rtt.is_some()).await;
+}
+
+#[tokio::test]
+async fn each_peer_reports_both_ends_of_its_connection() {
+    let (out, inb) = pair(config(), config()).await;
+    assert_eq!(out.local_addr(), Some(inb.addr()));
+    assert_eq!(inb.local_addr(), Some(out.addr()));
+}
+
+#[tokio::test]
+async fn the_remote_s_last_block_and_last_announcement() {
+    let mut b = config();
+    b.newest_block = Some(Arc::new(|| (Hash([1; 32]), 500)));
+    let (out, _inb) = pair(config(), b).await;
+    assert_eq!(out.last_block(), 500, "its starting height");
+    out.update_last_block_height(400);
+    assert_eq!(out.last_block(), 500, "never lowered");
+    out.update_last_block_height(501);
+    assert_eq!(out.stats().counters.last_block_height, 501);
+    assert_eq!(out.last_announced_block(), None);
+    out.update_last_announced_block(Hash([9; 32]));
+    assert_eq!(out.last_announced_block(), Some(Hash([9; 32])));
+}
+
+/// What the read and write hooks were given: read messages' commands and
+/// read errors' kinds, written frames decoded back.
+#[derive(Default, Clone)]
+struct Wire {
+    read: Arc<Mutex<Vec<Result<Message<'static>, String>>>>,
+    written: Arc<Mutex<Vec<(usize, Message<'static>)>>>,
+}
+
+impl Listeners for Wire {
+    fn on_read(&self, _: &Peer, _: usize, msg: Result<&Message<'_>, &dcr_peer::CodecError>) {
+        let entry = msg.map(|m| m.clone().into_owned()).map_err(|e| match e {
+            dcr_peer::CodecError::Wire(w) => format!("{:?}", w.kind()),
+            dcr_peer::CodecError::Io(io) => format!("{:?}", io.kind()),
+        });
+        self.read.lock().unwrap().push(entry);
+    }
+
+    fn on_write(
+        &self,
+        peer: &Peer,
+        bytes: usize,
+        msg: Result<dcr_peer::SentFrame<'_>, &std::io::Error>,
+    ) {
+        let frame = msg.expect("writes succeed here");
+        let decoded = frame.message(peer.protocol_version()).unwrap();
+        self.written
+            .lock()
+            .unwrap()
+            .push((bytes, decoded.into_owned()));
+    }
+}
+
+/// The read and write hooks carry the message, or the error, as the
+/// reference's `OnRead` and `OnWrite` do.
+#[tokio::test]
+async fn read_and_write_hooks_carry_messages_and_errors() {
+    let wire = Wire::default();
+    let (mut raw, peer) = raw_client(config().with_listeners(wire.clone())).await;
+    raw.send(&Message::Ping(Ping { nonce: 77 })).await.unwrap();
+    let pong = next_message(&mut raw).await;
+    assert!(
+        matches!(pong, Some(Message::Pong(p)) if p.nonce == 77),
+        "{pong:?}"
+    );
+    // A frame whose payload does not match its checksum.
+    let mut bad = dcr_peer::wire::frame_to_vec(&Message::Ping(Ping { nonce: 1 }), NET, 12).unwrap();
+    bad[20] ^= 0xff;
+    let mut sock = raw.into_inner();
+    tokio::io::AsyncWriteExt::write_all(&mut sock, &bad)
+        .await
+        .unwrap();
+    disconnected_within(&peer, LIMIT).await;
+    let read = wire.read.lock().unwrap().clone();
+    // The handshake's version and verack, the ping, then the error.
+    assert_eq!(read.len(), 4, "{read:?}");
+    assert_eq!(read[2], Ok(Message::Ping(Ping { nonce: 77 })));
+    assert_eq!(read[3], Err("PayloadChecksum".to_string()));
+    let written = wire.written.lock().unwrap().clone();
+    let pongs: Vec<_> = written
+        .iter()
+        .filter(|(_, m)| matches!(m, Message::Pong(_)))
+        .collect();
+    assert_eq!(pongs.len(), 1);
+    assert_eq!(pongs[0], &(32, Message::Pong(Pong { nonce: 77 })));
+    assert_eq!(written[0].1.command(), Command::Version);
 }

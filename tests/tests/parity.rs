@@ -717,7 +717,10 @@ fn every_listed_item_exists() {
     let _ = <dcr_peer::NoListeners as dcr_peer::Listeners>::on_mix_factored_poly;
     let _ = <dcr_peer::NoListeners as dcr_peer::Listeners>::on_mix_secrets;
     let _ = <dcr_peer::NoListeners as dcr_peer::Listeners>::on_read;
+    named::<dcr_peer::CodecError>();
     let _ = <dcr_peer::NoListeners as dcr_peer::Listeners>::on_write;
+    named::<dcr_peer::SentFrame>();
+    let _ = dcr_peer::SentFrame::message;
     named::<dcr_peer::Config>();
     let _ = |x: &dcr_peer::Config| {
         let _ = &x.newest_block;
@@ -755,6 +758,7 @@ fn every_listed_item_exists() {
     let _ = |x: &dcr_peer::Config| {
         let _ = &x.idle_timeout;
     };
+    let _ = dcr_peer::Config::validate;
     named::<dcr_peer::PeerStats>();
     let _ = |x: &dcr_peer::PeerStats| {
         let _ = &x.id;
@@ -816,6 +820,10 @@ fn every_listed_item_exists() {
     let _ = dcr_peer::Peer::addr;
     let _ = dcr_peer::Peer::direction;
     let _ = dcr_peer::Peer::update_last_block_height;
+    let _ = dcr_peer::Peer::last_block;
+    let _ = dcr_peer::Peer::last_announced_block;
+    let _ = dcr_peer::Peer::update_last_announced_block;
+    let _ = dcr_peer::Peer::local_addr;
     let _ = dcr_peer::Peer::add_known_inventory;
     let _ = dcr_peer::Peer::is_known_inventory;
     let _ = dcr_peer::Peer::stats;

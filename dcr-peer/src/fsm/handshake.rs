@@ -144,6 +144,15 @@ impl Handshake {
         }
     }
 
+    /// Our version as an inbound answer: it gives the remote the services
+    /// its own version reported, as the reference does (an outbound
+    /// version goes first, when they are not known yet).
+    fn reply_version(&self, services: ServiceFlags) -> Version<'static> {
+        let mut v = self.our_version.clone();
+        v.addr_you.services = services;
+        v
+    }
+
     /// Messages to send when the connection opens (our version, outbound).
     pub fn start(&self) -> Vec<Message<'static>> {
         match self.direction {
@@ -204,7 +213,7 @@ impl Handshake {
                 self.state = State::AwaitVerAck { tolerated: 0 };
                 Ok(Step::Send(match self.direction {
                     Direction::Inbound => vec![
-                        Message::Version(self.our_version.clone()),
+                        Message::Version(self.reply_version(v.services)),
                         Message::VerAck(Default::default()),
                     ],
                     Direction::Outbound => Vec::new(),
@@ -245,6 +254,20 @@ mod tests {
 
     fn feed(h: &mut Handshake, msg: Message<'_>) -> Result<Step, HandshakeError> {
         h.on_message(&msg, 0, |n| n == 42, |_| Ok(()))
+    }
+
+    #[test]
+    fn an_inbound_answer_gives_the_remote_its_reported_services() {
+        let mut h = Handshake::new(Direction::Inbound, version(12, 1));
+        let mut theirs = version(12, 7);
+        theirs.services = ServiceFlags::NODE_NETWORK;
+        let Ok(Step::Send(msgs)) = feed(&mut h, Message::Version(theirs)) else {
+            panic!("the version is answered");
+        };
+        let Message::Version(ours) = &msgs[0] else {
+            panic!("{msgs:?}")
+        };
+        assert_eq!(ours.addr_you.services, ServiceFlags::NODE_NETWORK);
     }
 
     #[test]

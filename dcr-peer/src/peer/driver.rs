@@ -30,7 +30,7 @@ use super::{Cmd, Peer};
 use crate::codec::{CodecError, FrameCodec, RawFrame};
 use crate::error::{DisconnectReason, PeerError, ProtocolViolation};
 use crate::fsm::session::{Outgoing, Session, Update};
-use crate::listeners::{dispatch, PeerEvent};
+use crate::listeners::{dispatch, PeerEvent, SentFrame};
 use crate::sync::{lock, now};
 
 /// Frames handed to one vectored write at most.
@@ -218,6 +218,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 Poll::Pending => break,
                 Poll::Ready(Err(e)) => {
                     let command = self.conn.codec_pending_command();
+                    let peer = &self.peer;
+                    peer.inner.config.listeners.on_read(peer, 0, Err(&e));
                     return Err(DisconnectReason::from_codec(e, command));
                 }
                 Poll::Ready(Ok(frame)) => {
@@ -241,13 +243,18 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     fn receive(&mut self, frame: &RawFrame) -> Result<(), DisconnectReason> {
         let peer = &self.peer;
         let listeners = &*peer.inner.config.listeners;
-        listeners.on_read(peer, frame.wire_len(), frame.command());
-        let msg = frame.message(self.session_pver()).map_err(|error| {
-            DisconnectReason::Protocol(ProtocolViolation::Undecodable {
-                command: Some(frame.command()),
-                error,
-            })
-        })?;
+        let msg = match frame.message(self.session_pver()) {
+            Ok(msg) => msg,
+            Err(error) => {
+                let failed = CodecError::Wire(error.clone());
+                listeners.on_read(peer, frame.wire_len(), Err(&failed));
+                return Err(DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+                    command: Some(frame.command()),
+                    error,
+                }));
+            }
+        };
+        listeners.on_read(peer, frame.wire_len(), Ok(&msg));
         debug!(command = %frame.command(), bytes = frame.wire_len(), "received");
         match self.session.on_receive(&msg, now())? {
             Some(Update::Rtt(rtt)) => lock(&peer.inner.ping).ping_rtt = Some(rtt),
@@ -343,9 +350,11 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 .poll_write_vectored(cx, &slices[..count])
             {
                 Poll::Pending => return Ok(progress),
-                Poll::Ready(Ok(0)) => return Err(DisconnectReason::Io(io::ErrorKind::WriteZero)),
+                Poll::Ready(Ok(0)) => {
+                    return Err(self.write_failed(io::ErrorKind::WriteZero.into()))
+                }
                 Poll::Ready(Ok(n)) => n,
-                Poll::Ready(Err(e)) => return Err(DisconnectReason::Io(e.kind())),
+                Poll::Ready(Err(e)) => return Err(self.write_failed(e)),
             };
             progress = true;
             self.unflushed = true;
@@ -361,15 +370,25 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         }
     }
 
+    /// Writing failed: the listeners hear of it, the peer ends.
+    fn write_failed(&self, e: io::Error) -> DisconnectReason {
+        let peer = &self.peer;
+        peer.inner.config.listeners.on_write(peer, 0, Err(&e));
+        DisconnectReason::Io(e.kind())
+    }
+
     /// A frame reached the socket.
     fn written(&mut self, out: Outgoing) {
         debug!(command = %out.command, bytes = out.frame.len(), "sent");
         self.peer.inner.traffic.count_write(out.frame.len());
-        self.peer
-            .inner
-            .config
-            .listeners
-            .on_write(&self.peer, out.frame.len(), out.command);
+        self.peer.inner.config.listeners.on_write(
+            &self.peer,
+            out.frame.len(),
+            Ok(SentFrame {
+                command: out.command,
+                bytes: &out.frame,
+            }),
+        );
         if let Some(done) = out.done {
             let _ = done.send(Ok(()));
         }

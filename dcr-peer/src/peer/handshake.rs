@@ -8,9 +8,10 @@ use tracing::debug;
 
 use super::driver::Conn;
 use super::{Negotiated, Peer};
-use crate::codec::RawFrame;
+use crate::codec::{CodecError, RawFrame};
 use crate::error::PeerError;
 use crate::fsm::handshake::{Handshake, Step};
+use crate::listeners::SentFrame;
 use crate::sync::unix_now;
 
 /// Runs the version handshake on `conn`. Returns the frames that arrived
@@ -20,7 +21,7 @@ pub(super) async fn run<S>(peer: &Peer, conn: &mut Conn<S>) -> Result<Vec<RawFra
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
 {
-    let mut hs = Handshake::new(peer.direction(), peer.local_version());
+    let mut hs = Handshake::new(peer.direction(), peer.local_version()?);
     for m in hs.start() {
         write(peer, conn, &m, hs.negotiated_version()).await?;
     }
@@ -28,10 +29,23 @@ where
     let nonces = &peer.inner.config.nonces;
     let mut delayed = Vec::new();
     loop {
-        let frame = conn.next_frame().await?;
+        let frame = match conn.next_frame().await {
+            Ok(frame) => frame,
+            Err(e) => {
+                listeners.on_read(peer, 0, Err(&e));
+                return Err(e.into());
+            }
+        };
         peer.inner.traffic.count_read(frame.wire_len());
-        listeners.on_read(peer, frame.wire_len(), frame.command());
-        let msg = frame.message(hs.negotiated_version())?;
+        let msg = match frame.message(hs.negotiated_version()) {
+            Ok(msg) => msg,
+            Err(e) => {
+                let failed = CodecError::Wire(e);
+                listeners.on_read(peer, frame.wire_len(), Err(&failed));
+                return Err(failed.into());
+            }
+        };
+        listeners.on_read(peer, frame.wire_len(), Ok(&msg));
         let step = hs.on_message(
             &msg,
             unix_now(),
@@ -76,11 +90,16 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
 {
     let frame = dcr_wire::frame_to_vec(msg, peer.inner.config.net, pv)?;
-    conn.write_all(&frame).await?;
+    let listeners = &peer.inner.config.listeners;
+    if let Err(e) = conn.write_all(&frame).await {
+        listeners.on_write(peer, 0, Err(&e));
+        return Err(e.into());
+    }
     peer.inner.traffic.count_write(frame.len());
-    peer.inner
-        .config
-        .listeners
-        .on_write(peer, frame.len(), msg.command());
+    let sent = SentFrame {
+        command: msg.command(),
+        bytes: &frame,
+    };
+    listeners.on_write(peer, frame.len(), Ok(sent));
     Ok(())
 }

@@ -32,7 +32,7 @@ use tracing::{debug, Instrument};
 
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
-use crate::fsm::handshake::{Direction, RemoteVersion};
+use crate::fsm::handshake::{Direction, HandshakeError, RemoteVersion};
 use crate::fsm::inventory::KnownInventory;
 use crate::fsm::session::{Limits, Locator, Outgoing, OutputBudget, Session};
 use crate::stats::{PeerCounters, PeerStats};
@@ -99,6 +99,10 @@ pub(crate) struct Shared {
     pub negotiated: OnceLock<Negotiated>,
     pub traffic: Traffic,
     pub ping: Mutex<PingStats>,
+    /// The local end of the connection, when the stream is a TCP socket.
+    pub local_addr: Option<SocketAddr>,
+    /// The block the remote last announced, as the caller records it.
+    pub announced: Mutex<Option<Hash>>,
     /// The known-inventory filter: the handle's synchronous queries need
     /// it, the task takes it on `inv` and trickles only.
     pub known: Arc<Mutex<KnownInventory>>,
@@ -144,7 +148,12 @@ impl Peer {
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         config.validate()?;
-        let (peer, cmds) = Peer::new(addr, direction, config);
+        // Known for TCP sockets (what `net` hands in); other streams have
+        // no address of their own to report.
+        let local = (&stream as &dyn std::any::Any)
+            .downcast_ref::<tokio::net::TcpStream>()
+            .and_then(|s| s.local_addr().ok());
+        let (peer, cmds) = Peer::new(addr, local, direction, config);
         let cfg = &peer.inner.config;
         let mut conn = driver::Conn::new(stream, cfg.net, cfg.protocol_version);
         let span = tracing::debug_span!("handshake", addr = %addr);
@@ -205,7 +214,12 @@ impl Peer {
         Peer::start(stream, addr, Direction::Inbound, config).await
     }
 
-    fn new(addr: SocketAddr, direction: Direction, config: Config) -> (Peer, mpsc::Receiver<Cmd>) {
+    fn new(
+        addr: SocketAddr,
+        local_addr: Option<SocketAddr>,
+        direction: Direction,
+        config: Config,
+    ) -> (Peer, mpsc::Receiver<Cmd>) {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let (cmd_tx, cmd_rx) = mpsc::channel(config.send_queue_size);
         let known = KnownInventory::new(config.max_known_inventory, config.known_inventory_ttl);
@@ -217,6 +231,8 @@ impl Peer {
             negotiated: OnceLock::new(),
             traffic: Traffic::default(),
             ping: Mutex::default(),
+            local_addr,
+            announced: Mutex::new(None),
             known: Arc::new(Mutex::new(known)),
             budget: Arc::new(OutputBudget::new(
                 config.max_queued_bytes,
@@ -239,44 +255,55 @@ impl Peer {
     }
 
     /// Our version message for this connection, with a fresh nonce that is
-    /// remembered for self-connection detection.
-    pub(crate) fn local_version(&self) -> Version<'static> {
+    /// remembered for self-connection detection (the reference's
+    /// `localVersionMsg`). Fails when the host-to-address hook refuses.
+    pub(crate) fn local_version(&self) -> Result<Version<'static>, HandshakeError> {
         let c = &self.inner.config;
+        let height = c.newest_block.as_ref().map_or(0, |f| f().1);
+        let you = self.remote_for_version()?;
+        let me = NetAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, c.services);
         let nonce = rand::random::<u64>();
         c.nonces.remember(nonce);
-        let height = c.newest_block.as_ref().map_or(0, |f| f().1);
-        let you = NetAddress::new(
-            self.remote_ip_for_version(),
-            self.inner.addr.port(),
-            dcr_wire::ServiceFlags::NONE,
-        );
-        let me = NetAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, c.services);
         let mut v = Version::new(me, you, nonce, i32::try_from(height).unwrap_or(i32::MAX));
         v.protocol_version = c.protocol_version as i32;
         v.services = c.services;
         v.disable_relay_tx = c.disable_relay_tx;
         // Validated with the configuration.
         v.user_agent = std::borrow::Cow::Owned(c.user_agent().unwrap_or_default().into_bytes());
-        v
+        Ok(v)
     }
 
-    /// The remote's address as we tell it in our version: unroutable when
-    /// the connection is to our proxy (so the proxy's address is not
-    /// leaked), or when the proxy is given by name and so cannot be told
-    /// apart (the reference errs on the same side), else as the
-    /// host-to-address hook maps it.
-    fn remote_ip_for_version(&self) -> IpAddr {
+    /// The remote's address as our version gives it: an inbound remote's
+    /// own address (the handshake machine adds the services its version
+    /// reported); an outbound one's through [`Config::host_to_addr`] when
+    /// set; the unspecified address and port 0 when it may be our proxy's.
+    fn remote_for_version(&self) -> Result<NetAddress, HandshakeError> {
         let c = &self.inner.config;
-        let ip = self.inner.addr.ip();
+        let addr = self.inner.addr;
+        let mut you = match (&c.host_to_addr, self.direction()) {
+            (Some(hook), Direction::Outbound) => {
+                let na = hook(
+                    &addr.ip().to_string(),
+                    addr.port(),
+                    dcr_wire::ServiceFlags::NONE,
+                )
+                .map_err(HandshakeError::Refused)?;
+                // Only IPs fit the version's address form; the reference
+                // writes anything else as zeros.
+                let ip = na.ip_addr().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+                NetAddress::new(ip, na.port, na.services)
+            }
+            _ => NetAddress::new(addr.ip(), addr.port(), dcr_wire::ServiceFlags::NONE),
+        };
         if let Some(proxy) = &c.proxy {
-            if proxy.parse::<SocketAddr>().map_or(true, |p| p.ip() == ip) {
-                return IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+            let proxy_host = proxy
+                .rsplit_once(':')
+                .map(|(h, _)| h.trim_matches(['[', ']']));
+            if proxy_host.map_or(true, |h| h == you.ip.to_canonical().to_string()) {
+                you = NetAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, you.services);
             }
         }
-        c.host_to_addr
-            .as_ref()
-            .and_then(|f| f(&ip.to_string()))
-            .unwrap_or(ip)
+        Ok(you)
     }
 
     // ---- identity and state -------------------------------------------------
@@ -285,8 +312,17 @@ impl Peer {
         self.inner.id
     }
 
+    /// The remote's address.
     pub fn addr(&self) -> SocketAddr {
         self.inner.addr
+    }
+
+    /// Our end of the connection: known when the stream is a
+    /// `tokio::net::TcpStream` (as [`crate::net`] makes them), `None` for
+    /// other streams (the reference's `LocalAddr`, which is nil once
+    /// disconnected; this one stays as it was).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.inner.local_addr
     }
 
     pub fn direction(&self) -> Direction {
@@ -355,6 +391,26 @@ impl Peer {
             pending_requests: t.pending_requests.load(Ordering::Relaxed),
             connected: self.is_connected(),
         }
+    }
+
+    /// The best height we know the remote has (its starting height until
+    /// [`Peer::update_last_block_height`] raises it; the reference's
+    /// `LastBlock`).
+    pub fn last_block(&self) -> i64 {
+        self.inner.traffic.last_block_height.load(Ordering::Relaxed)
+    }
+
+    /// The block the remote last announced, as recorded with
+    /// [`Peer::update_last_announced_block`] (the reference's peer
+    /// version 2 kept this; the sync logic that reads announcements sets
+    /// it).
+    pub fn last_announced_block(&self) -> Option<Hash> {
+        *lock(&self.inner.announced)
+    }
+
+    /// Records the block the remote announced last.
+    pub fn update_last_announced_block(&self, hash: Hash) {
+        *lock(&self.inner.announced) = Some(hash);
     }
 
     /// Records a newer best height for the remote (never lowers it).
