@@ -3,7 +3,7 @@
 //! seed list, which also answers `getaddr`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -199,9 +199,54 @@ impl AddressSource for AddressBook {
     }
 }
 
+/// The addresses a peer sent that are worth keeping, at Unix time `now`:
+/// routable ones only (unless `accept_local`), and a time over a day ahead
+/// replaced by five days ago, as the reference does, so such an address is
+/// among the first to go.
+pub(super) fn learnable(addrs: &[NetAddressV2], accept_local: bool, now: u64) -> Vec<NetAddressV2> {
+    addrs
+        .iter()
+        .filter(|a| accept_local || a.ip_addr().is_some_and(is_routable))
+        .map(|a| {
+            let mut a = *a;
+            if a.timestamp > now.saturating_add(24 * 3600) {
+                a.timestamp = now.saturating_sub(5 * 24 * 3600);
+            }
+            a
+        })
+        .collect()
+}
+
+/// Whether `ip` is reachable across the internet: not unspecified,
+/// loopback, private (RFC 1918, RFC 4193), shared (RFC 6598), link-local or
+/// documentation space.
+pub fn is_routable(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dcr_wire::ServiceFlags;
 
     fn sa(n: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], n))
@@ -238,5 +283,49 @@ mod tests {
             all.contains(&sa(8)),
             "a reached address outlives untried ones"
         );
+    }
+
+    #[test]
+    fn routable_addresses() {
+        for ip in ["8.8.8.8", "2a01:4f8::1", "::ffff:1.2.3.4"] {
+            assert!(is_routable(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "192.0.2.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_routable(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn learnable_drops_local_addresses_and_dates_the_future_back() {
+        let now = 1_800_000_000;
+        let at = |ip: &str, t: u64| {
+            NetAddressV2::new(ip.parse().unwrap(), 9108, ServiceFlags::NODE_NETWORK, t)
+        };
+        let sent = [
+            at("8.8.8.8", now),
+            at("192.168.1.1", now),
+            at("1.1.1.1", now + 2 * 24 * 3600),
+        ];
+        let kept = learnable(&sent, false, now);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0], sent[0]);
+        assert_eq!(kept[1].timestamp, now - 5 * 24 * 3600);
+        assert_eq!(learnable(&sent, true, now).len(), 3);
     }
 }

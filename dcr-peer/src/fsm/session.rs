@@ -3,7 +3,7 @@
 //! A [`Session`] takes what happens (a message received, a command from the
 //! peer's handle, bytes written, the clock) and keeps what must follow:
 //! the frames to write, in order, and the reason to disconnect. The
-//! connection driver in [`crate::peer`] only moves bytes and time through
+//! connection driver (`peer/driver.rs`) only moves bytes and time through
 //! it. Every rule of the reference's in, out, queue and stall handlers
 //! (dcrd's `peer/peer.go`) that concerns one connection lives here or in
 //! the machines it owns:
