@@ -131,6 +131,51 @@ fn is_request(m: &Message<'_>) -> bool {
     )
 }
 
+/// The answer to a peer's `getinitstate`, which every node owes, serving
+/// or not: dcrd asks each peer once its chain is current and drops one
+/// that has not answered in 30 s ("deadline exceeded for initstate"). Tip
+/// blocks, their votes and treasury spends all come from a mempool, so
+/// without one the reference's answer is empty. `already_sent` records the
+/// answer; a second request is one the reference bans for.
+fn init_state(already_sent: &mut bool) -> Result<Message<'static>, String> {
+    if std::mem::replace(already_sent, true) {
+        return Err("sent more than one getinitstate".into());
+    }
+    Ok(Message::InitState(InitState::default()))
+}
+
+/// Passes `events` on, answering on the way what a node that serves
+/// nothing still owes its peers: `getinitstate` (see [`init_state`]). For
+/// clients such as `dcrpeer connect`, whose consumers read only what they
+/// asked for; the channel returned holds `capacity` events.
+pub fn answer_as_client(
+    mut events: mpsc::Receiver<PeerEvent>,
+    capacity: usize,
+) -> mpsc::Receiver<PeerEvent> {
+    let (tx, rx) = mpsc::channel(capacity);
+    tokio::spawn(async move {
+        // Peers answered, by id (a client has few).
+        let mut answered: HashMap<u64, bool> = HashMap::new();
+        while let Some(event) = events.recv().await {
+            if let Message::GetInitState(_) = event.message {
+                let peer = &event.peer;
+                match init_state(answered.entry(peer.id()).or_default()) {
+                    Ok(answer) => {
+                        if let Err(e) = peer.queue_message(&answer) {
+                            debug!(peer = %peer.addr(), error = %e, "cannot answer");
+                        }
+                    }
+                    Err(reason) => drop_peer(peer, &reason),
+                }
+            }
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// Disconnects a peer that broke one of the reference's rules (which would
 /// also ban it).
 fn drop_peer(peer: &Peer, reason: &str) {
@@ -252,14 +297,8 @@ impl PeerServer {
             }
             Message::GetData(m) => self.serve_data(&m.inv_list).await,
             Message::GetInitState(_) => {
-                if std::mem::replace(&mut self.init_state_sent, true) {
-                    return Err(Failure::Misbehaved(
-                        "sent more than one getinitstate".into(),
-                    ));
-                }
-                // Tip blocks, their votes and treasury spends all come from
-                // a mempool; with none the reference's answer is empty.
-                self.send(Message::InitState(InitState::default())).await
+                let answer = init_state(&mut self.init_state_sent).map_err(Failure::Misbehaved)?;
+                self.send(answer).await
             }
             // Replaced by getinitstate at version 8; the handshake refuses
             // peers below 9, so every getminings here is one the reference

@@ -376,3 +376,40 @@ async fn getminings_and_version_1_filter_requests_disconnect() {
     let mut raw = client(addr, NET).await;
     assert_disconnects(&mut raw, Message::GetCFTypes(GetCFTypes)).await;
 }
+
+/// A client (`dcrpeer connect`) serves nothing but still owes dcrd its
+/// initial state: dcrd asks once its chain is current and drops a peer
+/// that has not answered in 30 s.
+#[tokio::test]
+async fn a_client_answers_getinitstate_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::channel(16);
+    let mut cfg = dcr_peer_examples::serve::node_config(NET, "client");
+    cfg.events = Some(tx);
+    cfg.nonces = RecentNonces::new();
+    let client = tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg).await });
+    let (stream, _) = listener.accept().await.unwrap();
+    // The remote, as dcrd: it takes the client's version, answers, and
+    // asks for the initial state.
+    let mut raw = Framed::new(stream, FrameCodec::new(NET, pver::CURRENT));
+    assert!(matches!(next(&mut raw).await, Some(Message::Version(_))));
+    let here = NetAddress::new("127.0.0.1".parse().unwrap(), 0, ServiceFlags::NONE);
+    raw.send(&Message::Version(Version::new(here, here, 0x5eed, 0)))
+        .await
+        .unwrap();
+    raw.send(&Message::VerAck(VerAck)).await.unwrap();
+    assert!(matches!(next(&mut raw).await, Some(Message::VerAck(_))));
+    let peer = client.await.unwrap().unwrap();
+    let mut events = dcr_peer_examples::serve::answer_as_client(rx, 16);
+    let request = GetInitState { types: vec![] };
+    match ask(&mut raw, Message::GetInitState(request.clone())).await {
+        Message::InitState(s) => assert_eq!(s, Default::default()),
+        other => panic!("{other:?}"),
+    }
+    // Passed on to the client's own reader as well.
+    let seen = events.recv().await.unwrap();
+    assert!(matches!(seen.message, Message::GetInitState(_)));
+    assert_disconnects(&mut raw, Message::GetInitState(request)).await;
+    drop(peer);
+}
