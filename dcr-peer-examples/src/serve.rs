@@ -146,20 +146,23 @@ fn init_state(already_sent: &mut bool) -> Result<Message<'static>, String> {
 
 /// Passes `events` on, answering on the way what a node that serves
 /// nothing still owes its peers: `getinitstate` (see [`init_state`]). For
-/// clients such as `dcrpeer connect`, whose consumers read only what they
-/// asked for; the channel returned holds `capacity` events.
+/// clients such as `dcrpeer connect` and `dcrpeer node`, whose consumers
+/// read only what they asked for; the channel returned holds `capacity`
+/// events.
 pub fn answer_as_client(
     mut events: mpsc::Receiver<PeerEvent>,
     capacity: usize,
 ) -> mpsc::Receiver<PeerEvent> {
     let (tx, rx) = mpsc::channel(capacity);
     tokio::spawn(async move {
-        // Peers answered, by id (a client has few).
-        let mut answered: HashMap<u64, bool> = HashMap::new();
+        // The peers answered, while they are connected.
+        let mut answered: HashMap<u64, Peer> = HashMap::new();
         while let Some(event) = events.recv().await {
             if let Message::GetInitState(_) = event.message {
                 let peer = &event.peer;
-                match init_state(answered.entry(peer.id()).or_default()) {
+                answered.retain(|_, p| p.is_connected());
+                let mut sent = answered.insert(peer.id(), peer.clone()).is_some();
+                match init_state(&mut sent) {
                     Ok(answer) => {
                         if let Err(e) = peer.queue_message(&answer) {
                             debug!(peer = %peer.addr(), error = %e, "cannot answer");

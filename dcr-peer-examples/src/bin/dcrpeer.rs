@@ -476,6 +476,12 @@ async fn node(args: &[String]) -> Result<(), String> {
         .persistent
         .iter()
         .any(|a| !dcr_peer::connmgr::is_routable(a.ip()));
+    // dcrd asks every peer for its initial state and drops it unanswered;
+    // nothing else received is used.
+    let (tx, events) = mpsc::channel::<PeerEvent>(1024);
+    cfg.events = Some(tx);
+    let mut answered = answer_as_client(events, 16);
+    tokio::spawn(async move { while answered.recv().await.is_some() {} });
     let m = dcr_peer::connmgr::ConnManager::start(cfg)
         .await
         .map_err(|e| e.to_string())?;
