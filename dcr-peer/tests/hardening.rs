@@ -448,23 +448,3 @@ async fn resets_and_half_closes_leave_nothing_behind() {
     let grown = live() - heap;
     assert!(grown < MIB / 2, "heap {grown} bytes above its baseline");
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_holds_a_bounded_number_of_connections() {
-    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let cap = dcr_peer::net::MAX_PENDING_INBOUND;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let tasks = alive_tasks();
-    let _peers = dcr_peer::net::serve(listener, config());
-    // More silent connections than the cap: the kernel queues the rest.
-    let mut socks = Vec::new();
-    for _ in 0..cap + 50 {
-        socks.push(tokio::net::TcpStream::connect(addr).await.unwrap());
-    }
-    // One task per connection in hand, plus the accept loop.
-    until(|| alive_tasks() > tasks + cap).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let held = alive_tasks() - tasks;
-    assert_eq!(held, cap + 1, "{held} tasks for {} connections", cap + 50);
-}
