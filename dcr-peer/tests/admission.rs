@@ -56,6 +56,19 @@ async fn good_client(addr: SocketAddr) -> Duration {
     took
 }
 
+/// Asserts the good client handshakes within `limit` (`when`: the
+/// circumstances, for the message).
+async fn assert_good_client_within(addr: SocketAddr, limit: Duration, when: &str) {
+    let took = good_client(addr).await;
+    assert!(took < limit, "good client took {took:?} {when}");
+}
+
+/// Asserts the server closes every connection in `socks` within `limit`.
+async fn assert_all_closed_within(socks: &mut [TcpStream], limit: Duration) {
+    let open = still_open(socks, tokio::time::Instant::now() + limit).await;
+    assert_eq!(open, 0, "attackers' connections still open");
+}
+
 /// Waits until every connection in `socks` has been closed by the server
 /// (end of stream or reset), at most until `deadline`; returns how many
 /// are still open then.
@@ -83,8 +96,7 @@ async fn thousands_of_idle_connections_do_not_keep_a_peer_out() {
     for n in 0..2000 {
         socks.push(idle_from(attacker(n, 1, 8), addr).await);
     }
-    let took = good_client(addr).await;
-    assert!(took < Duration::from_secs(2), "good client took {took:?}");
+    assert_good_client_within(addr, Duration::from_secs(2), "").await;
 
     // While the flood goes on: an attacker keeps opening connections.
     let flood = tokio::spawn(async move {
@@ -94,21 +106,12 @@ async fn thousands_of_idle_connections_do_not_keep_a_peer_out() {
         }
         more
     });
-    let took = good_client(addr).await;
-    assert!(
-        took < Duration::from_secs(2),
-        "good client took {took:?} during the flood"
-    );
+    assert_good_client_within(addr, Duration::from_secs(2), "during the flood").await;
     socks.extend(flood.await.unwrap());
 
     // Every attacker is closed: displaced at once, or after the deadline
     // under pressure (5 s) or the handshake deadline (8 s here).
-    let open = still_open(
-        &mut socks,
-        tokio::time::Instant::now() + Duration::from_secs(12),
-    )
-    .await;
-    assert_eq!(open, 0, "attackers' connections still open");
+    assert_all_closed_within(&mut socks, Duration::from_secs(12)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,14 +128,8 @@ async fn attackers_in_the_clients_own_group_only_displace_themselves() {
         };
         socks.push(idle_from(from, addr).await);
     }
-    let took = good_client(addr).await;
-    assert!(took < Duration::from_secs(5), "good client took {took:?}");
-    let open = still_open(
-        &mut socks,
-        tokio::time::Instant::now() + Duration::from_secs(12),
-    )
-    .await;
-    assert_eq!(open, 0, "attackers' connections still open");
+    assert_good_client_within(addr, Duration::from_secs(5), "").await;
+    assert_all_closed_within(&mut socks, Duration::from_secs(12)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
