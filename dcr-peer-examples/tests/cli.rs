@@ -276,6 +276,10 @@ impl Dcrd {
         use std::io::{Read, Write};
         let body = format!(r#"{{"jsonrpc":"1.0","id":1,"method":"{method}","params":{params}}}"#);
         let mut conn = std::net::TcpStream::connect(&self.rpc).map_err(|e| e.to_string())?;
+        // A call that cannot complete (`generate` past what simnet can mine
+        // without tickets) fails instead of hanging the test.
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .map_err(|e| e.to_string())?;
         // "u:p" in base64, the credentials given to dcrd above.
         write!(
             conn,
@@ -365,7 +369,10 @@ fn dcrd_syncs_from_us_and_we_sync_from_dcrd() {
 /// How long [`dcrd_holds_both_connections_while_mining`] holds (seconds;
 /// `DCRD_HOLD_SECS`, 150 unless set: past dcrd's 30 s stall deadline, its
 /// 15 s stall check and its 120 s idle timeout) and how often dcrd mines
-/// meanwhile (`DCRD_BLOCK_SECS`, 10).
+/// meanwhile (`DCRD_BLOCK_SECS`, 10). Without ticket purchases (a wallet)
+/// simnet mines no block past height 126 (dcrd: "would result in an
+/// unrecoverable chain due to ticket exhaustion"), so the hold may mine at
+/// most [`MAX_HOLD_BLOCKS`].
 fn hold_settings() -> (Duration, Duration) {
     let secs = |name: &str, default: u64| {
         Duration::from_secs(
@@ -377,6 +384,12 @@ fn hold_settings() -> (Duration, Duration) {
     };
     (secs("DCRD_HOLD_SECS", 150), secs("DCRD_BLOCK_SECS", 10))
 }
+
+/// Blocks mined before the hold: enough for a chain to serve.
+const HOLD_START_BLOCKS: u64 = 4;
+
+/// Blocks the hold may mine: simnet stops at height 126 without tickets.
+const MAX_HOLD_BLOCKS: u64 = 126 - HOLD_START_BLOCKS;
 
 /// dcrd's view of one of our peers (from `getpeerinfo`).
 #[derive(Debug, Clone, PartialEq)]
@@ -425,9 +438,9 @@ fn drop_lines<'a>(log: &'a str, peer: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Against the reference node, held: dcrd dials `dcrpeer listen` and
-/// `dcrpeer connect --listen-only` dials dcrd, dcrd mines a block every
-/// 10 s, and both connections stay up for 150 s, past every deadline dcrd
+/// Against the reference node, held: dcrd mines 4 blocks and dials
+/// `dcrpeer listen` serving them, `dcrpeer connect --listen-only` dials
+/// dcrd, dcrd mines a block every 10 s, and both connections stay up for 150 s, past every deadline dcrd
 /// sets (before `listen` answered `getinitstate`, dcrd dropped it every
 /// 30 s: "deadline exceeded for initstate"). Checked from dcrd's RPC (the
 /// same two peers, same ids, at the end) and its debug log (no line about
@@ -438,9 +451,13 @@ fn drop_lines<'a>(log: &'a str, peer: &str) -> Vec<&'a str> {
 #[ignore = "needs a dcrd binary in DCRD_BIN"]
 fn dcrd_holds_both_connections_while_mining() {
     let (hold, every) = hold_settings();
+    assert!(
+        hold.as_secs() / every.as_secs().max(1) <= MAX_HOLD_BLOCKS,
+        "simnet mines at most {MAX_HOLD_BLOCKS} blocks here: hold longer between blocks"
+    );
     let bin = dcrd_bin();
     let miner = Dcrd::start(&bin, "hold", &mining_args());
-    miner.call("generate", "[20]");
+    miner.call("generate", &format!("[{HOLD_START_BLOCKS}]"));
     let chain = export_chain(&miner, "holdchain");
     let (server, listen_addr, [listen_out, listen_log]) =
         start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
@@ -502,6 +519,13 @@ fn dcrd_holds_both_connections_while_mining() {
     for peer in [&start.0.addr, &start.1.addr] {
         let lines = drop_lines(&log, peer);
         assert!(lines.is_empty(), "dcrd on {peer}: {lines:#?}");
+        // dcrd asked each for its initial state (its chain is current) and
+        // got the answer.
+        assert!(
+            log.lines()
+                .any(|l| l.contains("Received initstate") && l.contains(peer.as_str())),
+            "no initstate from {peer}"
+        );
     }
     let listen_lines = listen_out.all();
     assert_eq!(
