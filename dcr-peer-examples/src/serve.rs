@@ -22,6 +22,10 @@
 //! than 100,000 requested data items unanswered is disconnected; so is one
 //! with more than [`REQUESTS_PER_PEER`] requests of any kind waiting (the
 //! reference allows 1,000 `getdata` and blocks its reader on the rest).
+//! The reference also keeps a decaying ban score, raised by every
+//! `mempool` (33) and by large `getdata` (99 per 50,000 items), and bans
+//! past 100. This server keeps no scores: the two bounds above are all
+//! that limit a greedy peer.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
