@@ -16,6 +16,7 @@
 //!   and a clock, which the peer's one task per connection only feeds.
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod codec;
 pub mod config;
 pub mod connmgr;
