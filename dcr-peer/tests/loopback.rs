@@ -604,3 +604,32 @@ async fn read_and_write_hooks_carry_messages_and_errors() {
     assert_eq!(pongs[0], &(32, Message::Pong(Pong { nonce: 77 })));
     assert_eq!(written[0].1.command(), Command::Version);
 }
+
+/// Both peers send large messages at once, far more than the socket
+/// buffers hold: each peer's task keeps reading while its own writes are
+/// pending, so neither side waits on the other forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_sides_sending_large_messages_do_not_deadlock() {
+    let (a, b) = pair(config(), config()).await;
+    let big = big_headers();
+    let send_all = |p: Peer| {
+        let big = big.clone();
+        tokio::spawn(async move {
+            for _ in 0..40 {
+                p.send_message(&big).await.unwrap();
+            }
+        })
+    };
+    let (sa, sb) = (send_all(a.clone()), send_all(b.clone()));
+    tokio::time::timeout(LIMIT, async {
+        sa.await.unwrap();
+        sb.await.unwrap();
+    })
+    .await
+    .expect("both directions finish");
+    // 40 messages of about 360 KB each way (14 MB, more than the loopback
+    // socket buffers hold) arrived.
+    received(&a, 40).await;
+    received(&b, 40).await;
+    assert!(a.is_connected() && b.is_connected());
+}
