@@ -94,7 +94,7 @@ pub fn representative_messages() -> Vec<(Command, u32, Vec<u8>)> {
     let mut best: std::collections::BTreeMap<&'static str, (Command, u32, Vec<u8>)> =
         Default::default();
     for m in dcr_tests::valid_messages(&dir) {
-        let better = best.get(m.command.as_str()).map_or(true, |(_, pv, p)| {
+        let better = best.get(m.command.as_str()).is_none_or(|(_, pv, p)| {
             m.pver > *pv || (m.pver == *pv && m.payload.len() > p.len())
         });
         if better {

@@ -1,0 +1,810 @@
+//! Many independent BLAKE-256 messages at once, one message per 32-bit lane
+//! of a vector register: 8 lanes with AVX2, 16 with AVX-512F. One stream
+//! is bound by the latency of its G chain and leaves most of the vector
+//! units idle; independent messages (the transactions of a block, the
+//! nodes of one merkle level) fill them. Every lane runs the whole
+//! compression on its own message, so nothing here depends on the other
+//! lanes' data.
+//!
+//! Messages may differ in length. Each lane walks its message block by
+//! block ([`Lane`]); when it has compressed its last block its digest is
+//! written out and the lane takes the next waiting message, so lanes are
+//! refilled as they finish rather than once per round of messages. When
+//! the queue is empty and only a few lanes are still busy, a whole vector
+//! step would mostly compress nothing, so those lanes are finished with the
+//! single-stream compression instead.
+//!
+//! Where the CPU has neither instruction set, the batch is hashed one
+//! message after the other with the single-stream hasher.
+
+use super::{compress_counted, compress_fn, CompressFn, BLOCK, IV, LENGTH_AT};
+
+/// The most lanes any kernel runs (AVX-512: sixteen 32-bit lanes).
+pub(super) const MAX_LANES: usize = 16;
+
+/// One message to hash: `head` followed by `body`, hashed as if contiguous.
+/// The split lets a transaction's prefix be hashed from its received bytes
+/// behind a rewritten version word (`head` the 4-byte word, `body` the
+/// rest), and a merkle parent from its two children without copying them
+/// together first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Message<'a> {
+    pub head: &'a [u8],
+    pub body: &'a [u8],
+}
+
+impl<'a> Message<'a> {
+    /// A message in one piece.
+    pub fn new(data: &'a [u8]) -> Self {
+        Message {
+            head: &[],
+            body: data,
+        }
+    }
+
+    /// `head` then `body`.
+    pub fn split(head: &'a [u8], body: &'a [u8]) -> Self {
+        Message { head, body }
+    }
+
+    fn len(&self) -> usize {
+        self.head.len() + self.body.len()
+    }
+
+    /// Copies message bytes `from..from + dst.len()` (of head and body
+    /// together) into `dst`.
+    fn copy_to(&self, from: usize, dst: &mut [u8]) {
+        let mut at = from;
+        let mut filled = 0;
+        if at < self.head.len() {
+            let take = (self.head.len() - at).min(dst.len());
+            dst[..take].copy_from_slice(&self.head[at..at + take]);
+            filled = take;
+            at += take;
+        }
+        let rest = dst.len() - filled;
+        if rest > 0 {
+            let b = at - self.head.len();
+            dst[filled..].copy_from_slice(&self.body[b..b + rest]);
+        }
+    }
+
+    /// The 64 bytes at `from` when they lie inside one of the two parts.
+    fn whole_block(&self, from: usize) -> Option<&'a [u8; BLOCK]> {
+        let (part, at) = if from >= self.head.len() {
+            (self.body, from - self.head.len())
+        } else {
+            (self.head, from)
+        };
+        part.get(at..)?.first_chunk::<BLOCK>()
+    }
+}
+
+/// Where a lane's next block is: in its message, or in the lane's own
+/// scratch space (blocks that straddle head and body, and the padding).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Message(&'a [u8; BLOCK]),
+    Scratch(usize),
+}
+
+/// How far a lane is through its message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Whole message blocks remain (or the tail has not been padded yet).
+    Blocks,
+    /// The padded last block(s) are in `scratch`; `next` is the next one.
+    Tail { next: usize, count: usize },
+    /// The last block has been handed out.
+    Done,
+}
+
+/// One message being hashed in one lane: a cursor handing out its blocks
+/// with the counter each is compressed with.
+struct Lane<'a> {
+    msg: Message<'a>,
+    /// Index of the message (and its digest) in the batch.
+    index: usize,
+    /// Message bytes handed out as whole blocks so far.
+    pos: usize,
+    stage: Stage,
+    /// The counters of the tail blocks (see [`super::finish`]).
+    tail_counters: [u64; 2],
+    scratch: [[u8; BLOCK]; 2],
+}
+
+impl<'a> Lane<'a> {
+    fn new(msg: Message<'a>, index: usize) -> Self {
+        Lane {
+            msg,
+            index,
+            pos: 0,
+            stage: Stage::Blocks,
+            tail_counters: [0; 2],
+            scratch: [[0; BLOCK]; 2],
+        }
+    }
+
+    /// The next block and its counter, or `None` once all were handed out.
+    /// The padding is the single-stream hasher's (`super::finish`): a one
+    /// bit, zeros, a one bit and the length in bits; a block holding no
+    /// message bits counts 0.
+    fn next_block(&mut self) -> Option<(Source<'a>, u64)> {
+        if self.stage == Stage::Blocks {
+            let len = self.msg.len();
+            if len - self.pos >= BLOCK {
+                let at = self.pos;
+                self.pos += BLOCK;
+                let counter = 8 * self.pos as u64;
+                return Some(match self.msg.whole_block(at) {
+                    Some(block) => (Source::Message(block), counter),
+                    None => {
+                        self.msg.copy_to(at, &mut self.scratch[0]);
+                        (Source::Scratch(0), counter)
+                    }
+                });
+            }
+            let n = len - self.pos;
+            let total = 8 * len as u64;
+            self.scratch = [[0; BLOCK]; 2];
+            self.msg.copy_to(self.pos, &mut self.scratch[0][..n]);
+            self.scratch[0][n] = 0x80;
+            let count = if n >= LENGTH_AT { 2 } else { 1 };
+            let last = &mut self.scratch[count - 1];
+            last[LENGTH_AT - 1] |= 0x01;
+            last[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
+            self.tail_counters = match (count, n) {
+                (2, _) => [total, 0],
+                (_, 0) => [0, 0],
+                _ => [total, 0],
+            };
+            self.stage = Stage::Tail { next: 0, count };
+        }
+        match self.stage {
+            Stage::Tail { next, count } => {
+                self.stage = if next + 1 == count {
+                    Stage::Done
+                } else {
+                    Stage::Tail {
+                        next: next + 1,
+                        count,
+                    }
+                };
+                Some((Source::Scratch(next), self.tail_counters[next]))
+            }
+            _ => None,
+        }
+    }
+
+    fn block<'s>(&'s self, source: Source<'a>) -> &'s [u8; BLOCK] {
+        match source {
+            Source::Message(b) => b,
+            Source::Scratch(i) => &self.scratch[i],
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+}
+
+/// The chaining values of all lanes, word-major: `h[w][lane]` is word `w`
+/// of that lane's state, so each word of every lane loads as one vector.
+#[repr(C, align(64))]
+pub(super) struct LaneStates {
+    pub(super) h: [[u32; MAX_LANES]; 8],
+}
+
+/// One compression of the first `lanes` lanes: lane `l` folds `blocks[l]`
+/// into its chaining value with the counter `counters[l]`.
+pub(super) type KernelFn = fn(&mut LaneStates, &[&[u8; BLOCK]; MAX_LANES], &[u64; MAX_LANES]);
+
+/// A multi-lane compression and how to schedule it.
+#[derive(Clone, Copy)]
+pub(super) struct Kernel {
+    pub(super) name: &'static str,
+    pub(super) lanes: usize,
+    pub(super) compress: KernelFn,
+    /// With no message waiting, lanes still busy are finished one stream
+    /// at a time once no more than this many remain.
+    pub(super) drain_at: usize,
+}
+
+/// The widest multi-lane kernel this CPU runs, if any.
+pub(super) fn kernel() -> Option<Kernel> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx2")
+        {
+            return Some(x86::AVX512);
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Some(x86::AVX2);
+        }
+    }
+    None
+}
+
+/// Every kernel this CPU runs (for the tests and benchmarks).
+pub(super) fn kernels() -> Vec<Kernel> {
+    #[allow(unused_mut)]
+    let mut all = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            all.push(x86::AVX2);
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                all.push(x86::AVX512);
+            }
+        }
+    }
+    all
+}
+
+/// Hashes each message of `msgs` into the same position of `out` (which
+/// must be as long; extra digests are left alone) with `kernel`, or one
+/// message after the other without one.
+pub(super) fn digest_many<O: From<[u8; 32]>>(
+    kernel: Option<Kernel>,
+    msgs: &[Message<'_>],
+    out: &mut [O],
+) {
+    let single = compress_fn();
+    match kernel {
+        Some(k) if msgs.len() > 1 => run(k, single, msgs, out),
+        _ => {
+            for (m, o) in msgs.iter().zip(out.iter_mut()) {
+                let mut h = Lane::new(*m, 0);
+                *o = O::from(drain(single, &mut h, IV));
+            }
+        }
+    }
+}
+
+/// Finishes `lane` from chaining value `h` one block at a time with the
+/// single-stream compression.
+fn drain(single: CompressFn, lane: &mut Lane<'_>, mut h: [u32; 8]) -> [u8; 32] {
+    while let Some((source, counter)) = lane.next_block() {
+        compress_counted(single, &mut h, lane.block(source), counter);
+    }
+    digest_bytes(&h)
+}
+
+fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(h) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+/// Lanes with nothing to do compress this block and their result is
+/// ignored.
+static IDLE: [u8; BLOCK] = [0; BLOCK];
+
+fn run<'a, O: From<[u8; 32]>>(
+    kernel: Kernel,
+    single: CompressFn,
+    msgs: &[Message<'a>],
+    out: &mut [O],
+) {
+    let n = kernel.lanes.min(MAX_LANES);
+    let mut state = LaneStates {
+        h: [[0; MAX_LANES]; 8],
+    };
+    let mut lanes: [Option<Lane<'a>>; MAX_LANES] = Default::default();
+    let mut waiting = msgs.iter().enumerate();
+    let mut start = |state: &mut LaneStates, slot: &mut Option<Lane<'a>>, l: usize| {
+        *slot = waiting.next().map(|(i, m)| Lane::new(*m, i));
+        for (w, iv) in IV.iter().enumerate() {
+            state.h[w][l] = *iv;
+        }
+    };
+    for (l, slot) in lanes.iter_mut().take(n).enumerate() {
+        start(&mut state, slot, l);
+    }
+    let mut queue_empty = msgs.len() <= n;
+    loop {
+        let busy = lanes.iter().filter(|l| l.is_some()).count();
+        if busy == 0 {
+            return;
+        }
+        if queue_empty && busy <= kernel.drain_at {
+            for (l, slot) in lanes.iter_mut().enumerate() {
+                if let Some(lane) = slot {
+                    let h = std::array::from_fn(|w| state.h[w][l]);
+                    if let Some(o) = out.get_mut(lane.index) {
+                        *o = O::from(drain(single, lane, h));
+                    }
+                }
+            }
+            return;
+        }
+        let mut sources: [Option<Source<'_>>; MAX_LANES] = [None; MAX_LANES];
+        let mut counters = [0u64; MAX_LANES];
+        for ((slot, source), counter) in lanes.iter_mut().zip(&mut sources).zip(&mut counters) {
+            if let Some((s, c)) = slot.as_mut().and_then(Lane::next_block) {
+                *source = Some(s);
+                *counter = c;
+            }
+        }
+        let blocks: [&[u8; BLOCK]; MAX_LANES] =
+            std::array::from_fn(|l| match (&lanes[l], sources[l]) {
+                (Some(lane), Some(s)) => lane.block(s),
+                _ => &IDLE,
+            });
+        (kernel.compress)(&mut state, &blocks, &counters);
+        for (l, slot) in lanes.iter_mut().take(n).enumerate() {
+            if let Some(lane) = slot.as_ref().filter(|lane| lane.done()) {
+                let h: [u32; 8] = std::array::from_fn(|w| state.h[w][l]);
+                if let Some(o) = out.get_mut(lane.index) {
+                    *o = O::from(digest_bytes(&h));
+                }
+                start(&mut state, slot, l);
+                if slot.is_none() {
+                    queue_empty = true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod x86 {
+    //! The multi-lane compressions. The state is sixteen vectors, word `i`
+    //! of every lane in vector `i`; the message is loaded from each lane's
+    //! block and transposed the same way, so each G function is the scalar
+    //! one applied to whole vectors and the round's permutation is resolved
+    //! at compile time, as in the portable compression.
+
+    use super::{Kernel, LaneStates, BLOCK, MAX_LANES};
+    use crate::blake::{C, SIGMA};
+    use std::arch::x86_64::*;
+
+    pub(in crate::blake) const AVX2: Kernel = Kernel {
+        name: "avx2x8",
+        lanes: 8,
+        compress: compress_avx2,
+        drain_at: 1,
+    };
+
+    pub(in crate::blake) const AVX512: Kernel = Kernel {
+        name: "avx512x16",
+        lanes: 16,
+        compress: compress_avx512,
+        drain_at: 2,
+    };
+
+    /// Safe entry point: only installed (by `kernel`, `kernels`) after the
+    /// CPU was found to have AVX2.
+    fn compress_avx2(
+        s: &mut LaneStates,
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        counters: &[u64; MAX_LANES],
+    ) {
+        debug_assert!(is_x86_feature_detected!("avx2"));
+        // SAFETY: AVX2 was checked at run time; every pointer read is one of
+        // the 64-byte blocks or a field of `s`.
+        unsafe { lanes_avx2(s, blocks, counters) }
+    }
+
+    /// Safe entry point: only installed after the CPU was found to have
+    /// AVX2 and AVX-512F.
+    fn compress_avx512(
+        s: &mut LaneStates,
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        counters: &[u64; MAX_LANES],
+    ) {
+        debug_assert!(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("avx512f"));
+        // SAFETY: as above, with AVX-512F checked too.
+        unsafe { lanes_avx512(s, blocks, counters) }
+    }
+
+    /// The operations the compression needs on a vector of lanes.
+    trait Lanes: Copy {
+        unsafe fn splat(x: u32) -> Self;
+        /// The first lanes of `words`.
+        unsafe fn load(words: &[u32; MAX_LANES]) -> Self;
+        unsafe fn store(self, words: &mut [u32; MAX_LANES]);
+        unsafe fn add(self, o: Self) -> Self;
+        unsafe fn xor(self, o: Self) -> Self;
+        unsafe fn ror16(self) -> Self;
+        unsafe fn ror12(self) -> Self;
+        unsafe fn ror8(self) -> Self;
+        unsafe fn ror7(self) -> Self;
+        /// The sixteen message words of every lane's block, word-major.
+        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16];
+    }
+
+    /// Byte-swaps each 32-bit word (message words are big-endian).
+    #[inline(always)]
+    unsafe fn bswap256(x: __m256i) -> __m256i {
+        let k = _mm256_setr_epi8(
+            3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, //
+            3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
+        );
+        _mm256_shuffle_epi8(x, k)
+    }
+
+    /// Transposes eight rows of eight words: row `l` of the result holds
+    /// word `l` of every input row.
+    #[inline(always)]
+    unsafe fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
+        let ab_01 = _mm256_unpacklo_epi32(r[0], r[1]);
+        let ab_23 = _mm256_unpackhi_epi32(r[0], r[1]);
+        let cd_01 = _mm256_unpacklo_epi32(r[2], r[3]);
+        let cd_23 = _mm256_unpackhi_epi32(r[2], r[3]);
+        let ef_01 = _mm256_unpacklo_epi32(r[4], r[5]);
+        let ef_23 = _mm256_unpackhi_epi32(r[4], r[5]);
+        let gh_01 = _mm256_unpacklo_epi32(r[6], r[7]);
+        let gh_23 = _mm256_unpackhi_epi32(r[6], r[7]);
+        // Words 0 and 4 of rows a..d, 1 and 5, 2 and 6, 3 and 7.
+        let abcd_0 = _mm256_unpacklo_epi64(ab_01, cd_01);
+        let abcd_1 = _mm256_unpackhi_epi64(ab_01, cd_01);
+        let abcd_2 = _mm256_unpacklo_epi64(ab_23, cd_23);
+        let abcd_3 = _mm256_unpackhi_epi64(ab_23, cd_23);
+        let efgh_0 = _mm256_unpacklo_epi64(ef_01, gh_01);
+        let efgh_1 = _mm256_unpackhi_epi64(ef_01, gh_01);
+        let efgh_2 = _mm256_unpacklo_epi64(ef_23, gh_23);
+        let efgh_3 = _mm256_unpackhi_epi64(ef_23, gh_23);
+        [
+            _mm256_permute2x128_si256::<0x20>(abcd_0, efgh_0),
+            _mm256_permute2x128_si256::<0x20>(abcd_1, efgh_1),
+            _mm256_permute2x128_si256::<0x20>(abcd_2, efgh_2),
+            _mm256_permute2x128_si256::<0x20>(abcd_3, efgh_3),
+            _mm256_permute2x128_si256::<0x31>(abcd_0, efgh_0),
+            _mm256_permute2x128_si256::<0x31>(abcd_1, efgh_1),
+            _mm256_permute2x128_si256::<0x31>(abcd_2, efgh_2),
+            _mm256_permute2x128_si256::<0x31>(abcd_3, efgh_3),
+        ]
+    }
+
+    /// The message words of lanes `first..first + 8`, word-major.
+    #[inline(always)]
+    unsafe fn message8(blocks: &[&[u8; BLOCK]; MAX_LANES], first: usize) -> [__m256i; 16] {
+        let half = |h: usize| {
+            std::array::from_fn::<__m256i, 8, _>(|l| {
+                bswap256(_mm256_loadu_si256(
+                    blocks[first + l].as_ptr().add(32 * h).cast(),
+                ))
+            })
+        };
+        let low = transpose8(half(0));
+        let high = transpose8(half(1));
+        std::array::from_fn(|w| if w < 8 { low[w] } else { high[w - 8] })
+    }
+
+    impl Lanes for __m256i {
+        #[inline(always)]
+        unsafe fn splat(x: u32) -> Self {
+            _mm256_set1_epi32(x as i32)
+        }
+        #[inline(always)]
+        unsafe fn load(words: &[u32; MAX_LANES]) -> Self {
+            _mm256_loadu_si256(words.as_ptr().cast())
+        }
+        #[inline(always)]
+        unsafe fn store(self, words: &mut [u32; MAX_LANES]) {
+            _mm256_storeu_si256(words.as_mut_ptr().cast(), self)
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            _mm256_add_epi32(self, o)
+        }
+        #[inline(always)]
+        unsafe fn xor(self, o: Self) -> Self {
+            _mm256_xor_si256(self, o)
+        }
+        #[inline(always)]
+        unsafe fn ror16(self) -> Self {
+            let k = _mm256_setr_epi8(
+                2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, //
+                2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+            );
+            _mm256_shuffle_epi8(self, k)
+        }
+        #[inline(always)]
+        unsafe fn ror12(self) -> Self {
+            _mm256_or_si256(_mm256_srli_epi32(self, 12), _mm256_slli_epi32(self, 20))
+        }
+        #[inline(always)]
+        unsafe fn ror8(self) -> Self {
+            let k = _mm256_setr_epi8(
+                1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, //
+                1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12,
+            );
+            _mm256_shuffle_epi8(self, k)
+        }
+        #[inline(always)]
+        unsafe fn ror7(self) -> Self {
+            _mm256_or_si256(_mm256_srli_epi32(self, 7), _mm256_slli_epi32(self, 25))
+        }
+        #[inline(always)]
+        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
+            message8(blocks, 0)
+        }
+    }
+
+    impl Lanes for __m512i {
+        #[inline(always)]
+        unsafe fn splat(x: u32) -> Self {
+            _mm512_set1_epi32(x as i32)
+        }
+        #[inline(always)]
+        unsafe fn load(words: &[u32; MAX_LANES]) -> Self {
+            _mm512_loadu_si512(words.as_ptr().cast())
+        }
+        #[inline(always)]
+        unsafe fn store(self, words: &mut [u32; MAX_LANES]) {
+            _mm512_storeu_si512(words.as_mut_ptr().cast(), self)
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            _mm512_add_epi32(self, o)
+        }
+        #[inline(always)]
+        unsafe fn xor(self, o: Self) -> Self {
+            _mm512_xor_si512(self, o)
+        }
+        #[inline(always)]
+        unsafe fn ror16(self) -> Self {
+            _mm512_ror_epi32::<16>(self)
+        }
+        #[inline(always)]
+        unsafe fn ror12(self) -> Self {
+            _mm512_ror_epi32::<12>(self)
+        }
+        #[inline(always)]
+        unsafe fn ror8(self) -> Self {
+            _mm512_ror_epi32::<8>(self)
+        }
+        #[inline(always)]
+        unsafe fn ror7(self) -> Self {
+            _mm512_ror_epi32::<7>(self)
+        }
+        #[inline(always)]
+        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
+            let low = message8(blocks, 0);
+            let high = message8(blocks, 8);
+            std::array::from_fn(|w| {
+                _mm512_inserti64x4::<1>(_mm512_castsi256_si512(low[w]), high[w])
+            })
+        }
+    }
+
+    /// The G function on whole vectors; `x` and `y` are the message words
+    /// already xored with their constants.
+    #[inline(always)]
+    unsafe fn g<V: Lanes>(v: &mut [V; 16], [a, b, c, d]: [usize; 4], x: V, y: V) {
+        v[a] = v[a].add(v[b]).add(x);
+        v[d] = v[d].xor(v[a]).ror16();
+        v[c] = v[c].add(v[d]);
+        v[b] = v[b].xor(v[c]).ror12();
+        v[a] = v[a].add(v[b]).add(y);
+        v[d] = v[d].xor(v[a]).ror8();
+        v[c] = v[c].add(v[d]);
+        v[b] = v[b].xor(v[c]).ror7();
+    }
+
+    /// One round; `R` is a constant so the permutation resolves at compile
+    /// time.
+    #[inline(always)]
+    unsafe fn round<V: Lanes, const R: usize>(v: &mut [V; 16], m: &[V; 16]) {
+        let s = &SIGMA[R % 10];
+        // G(i) adds m[s[2i]] ^ C[s[2i+1]], then m[s[2i+1]] ^ C[s[2i]].
+        let w = |i: usize| m[s[i]].xor(V::splat(C[s[i ^ 1]]));
+        g(v, [0, 4, 8, 12], w(0), w(1));
+        g(v, [1, 5, 9, 13], w(2), w(3));
+        g(v, [2, 6, 10, 14], w(4), w(5));
+        g(v, [3, 7, 11, 15], w(6), w(7));
+        g(v, [0, 5, 10, 15], w(8), w(9));
+        g(v, [1, 6, 11, 12], w(10), w(11));
+        g(v, [2, 7, 8, 13], w(12), w(13));
+        g(v, [3, 4, 9, 14], w(14), w(15));
+    }
+
+    #[inline(always)]
+    unsafe fn compress<V: Lanes>(
+        s: &mut LaneStates,
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        counters: &[u64; MAX_LANES],
+    ) {
+        let m = V::message(blocks);
+        let lo: [u32; MAX_LANES] = std::array::from_fn(|l| counters[l] as u32);
+        let hi: [u32; MAX_LANES] = std::array::from_fn(|l| (counters[l] >> 32) as u32);
+        let (lo, hi) = (V::load(&lo), V::load(&hi));
+        let h: [V; 8] = std::array::from_fn(|w| V::load(&s.h[w]));
+        let mut v = [
+            h[0],
+            h[1],
+            h[2],
+            h[3],
+            h[4],
+            h[5],
+            h[6],
+            h[7],
+            V::splat(C[0]),
+            V::splat(C[1]),
+            V::splat(C[2]),
+            V::splat(C[3]),
+            lo.xor(V::splat(C[4])),
+            lo.xor(V::splat(C[5])),
+            hi.xor(V::splat(C[6])),
+            hi.xor(V::splat(C[7])),
+        ];
+        round::<V, 0>(&mut v, &m);
+        round::<V, 1>(&mut v, &m);
+        round::<V, 2>(&mut v, &m);
+        round::<V, 3>(&mut v, &m);
+        round::<V, 4>(&mut v, &m);
+        round::<V, 5>(&mut v, &m);
+        round::<V, 6>(&mut v, &m);
+        round::<V, 7>(&mut v, &m);
+        round::<V, 8>(&mut v, &m);
+        round::<V, 9>(&mut v, &m);
+        round::<V, 10>(&mut v, &m);
+        round::<V, 11>(&mut v, &m);
+        round::<V, 12>(&mut v, &m);
+        round::<V, 13>(&mut v, &m);
+        for w in 0..8 {
+            h[w].xor(v[w]).xor(v[w + 8]).store(&mut s.h[w]);
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    unsafe fn lanes_avx2(
+        s: &mut LaneStates,
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        counters: &[u64; MAX_LANES],
+    ) {
+        compress::<__m256i>(s, blocks, counters)
+    }
+
+    #[target_feature(enable = "avx2,avx512f")]
+    unsafe fn lanes_avx512(
+        s: &mut LaneStates,
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        counters: &[u64; MAX_LANES],
+    ) {
+        compress::<__m512i>(s, blocks, counters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blake::Blake256;
+
+    fn single(m: &Message<'_>) -> [u8; 32] {
+        let mut h = Blake256::portable();
+        h.update(m.head);
+        h.update(m.body);
+        h.finalize()
+    }
+
+    /// Every way the batch can be hashed on this machine: each kernel, and
+    /// none.
+    fn all_kernels() -> Vec<Option<Kernel>> {
+        let mut all = vec![None];
+        all.extend(kernels().into_iter().map(Some));
+        all
+    }
+
+    fn check(msgs: &[Message<'_>]) {
+        let want: Vec<[u8; 32]> = msgs.iter().map(single).collect();
+        for k in all_kernels() {
+            let mut got = vec![[0u8; 32]; msgs.len()];
+            digest_many(k, msgs, &mut got);
+            let name = k.map_or("none", |k| k.name);
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(
+                    g,
+                    w,
+                    "{name}: message {i} of {} ({} + {} bytes)",
+                    msgs.len(),
+                    msgs[i].head.len(),
+                    msgs[i].body.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kernels_run_where_the_cpu_has_them() {
+        let names: Vec<&str> = kernels().iter().map(|k| k.name).collect();
+        println!("multi-lane kernels checked: {names:?}");
+        #[cfg(target_arch = "x86_64")]
+        {
+            assert_eq!(
+                names.contains(&"avx2x8"),
+                std::arch::is_x86_feature_detected!("avx2")
+            );
+            assert_eq!(
+                names.contains(&"avx512x16"),
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("avx512f")
+            );
+        }
+        // What hashing uses is the widest.
+        assert_eq!(kernel().map(|k| k.name), kernels().last().map(|k| k.name));
+    }
+
+    #[test]
+    fn every_length_and_split_in_full_batches() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 131 + 7) as u8).collect();
+        // Each batch has one length, split in every lane at a different
+        // point; as many messages as the widest kernel has lanes, plus some,
+        // so lanes are refilled.
+        for len in 0..data.len() {
+            let msgs: Vec<Message<'_>> = (0..21)
+                .map(|i| {
+                    let cut = (i * 37) % (len + 1);
+                    Message::split(&data[..cut], &data[cut..len])
+                })
+                .collect();
+            check(&msgs);
+        }
+    }
+
+    #[test]
+    fn mixed_lengths_refill_lanes() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i ^ (i >> 5)) as u8).collect();
+        for count in [0usize, 1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 100] {
+            let msgs: Vec<Message<'_>> = (0..count)
+                .map(|i| {
+                    let len = (i * 977 + i * i * 13) % data.len();
+                    let cut = (i * 7) % (len + 1);
+                    Message::split(&data[..cut], &data[cut..len])
+                })
+                .collect();
+            check(&msgs);
+        }
+    }
+
+    #[test]
+    fn counters_past_32_bits_agree() {
+        // The kernels take any counter: at such counters each lane must
+        // match the single-stream compression.
+        let block: Vec<u8> = (0..BLOCK as u32).map(|i| (i * 7 + 3) as u8).collect();
+        let block: &[u8; BLOCK] = block.first_chunk().expect("64 bytes");
+        let counters: [u64; MAX_LANES] =
+            std::array::from_fn(|l| (1u64 << 32) + 512 * l as u64 + u64::from(l as u32 % 3));
+        for k in kernels() {
+            let mut s = LaneStates {
+                h: [[0; MAX_LANES]; 8],
+            };
+            for (w, iv) in IV.iter().enumerate() {
+                s.h[w] = [iv.wrapping_add(w as u32); MAX_LANES];
+            }
+            let start = s.h;
+            (k.compress)(&mut s, &[block; MAX_LANES], &counters);
+            for (l, counter) in counters.iter().enumerate().take(k.lanes) {
+                let mut want: [u32; 8] = std::array::from_fn(|w| start[w][l]);
+                compress_counted(super::super::compress_portable, &mut want, block, *counter);
+                let got: [u32; 8] = std::array::from_fn(|w| s.h[w][l]);
+                assert_eq!(got, want, "{} lane {l}", k.name);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_batches_match_one_stream(
+            msgs in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0usize..300),
+                0..40,
+            ),
+        ) {
+            let parts: Vec<Message<'_>> = msgs
+                .iter()
+                .map(|(d, cut)| {
+                    let cut = (*cut).min(d.len());
+                    Message::split(&d[..cut], &d[cut..])
+                })
+                .collect();
+            check(&parts);
+        }
+    }
+}
