@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use bytes::BufMut;
 
 use super::header::{BlockHeader, BLOCK_HEADER_SIZE};
-use super::tx::{max_block_payload, RawTx, Tx, MIN_TX_PAYLOAD};
+use super::tx::{
+    max_block_payload, prefix_hashes_many, tx_hashes_many, RawTx, Tx, TxHashes, MIN_TX_PAYLOAD,
+};
 use super::{Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
@@ -49,12 +51,33 @@ impl<'a> Block<'a> {
         self.header.block_hash()
     }
 
+    /// The prefix, witness and full hashes of every transaction of both
+    /// trees, hashed together many at a time (see [`tx_hashes_many`]).
+    pub fn tx_hashes(&self) -> BlockTxHashes {
+        let mut txs: Vec<RawTx<'_>> = self.txs.raw_txs().collect();
+        let regular = txs.len();
+        txs.extend(self.stake_txs.raw_txs());
+        let mut all = tx_hashes_many(&txs);
+        let stake = all.split_off(regular.min(all.len()));
+        BlockTxHashes {
+            regular: all,
+            stake,
+        }
+    }
+
     /// Decodes a whole serialized block (trailing bytes are an error).
     pub fn from_bytes(bytes: &'a [u8], pver: u32) -> Result<Block<'a>, Error> {
         let (rest, b) = <Block as Payload>::decode(bytes, pver)?;
         crate::primitives::expect_end(rest)?;
         Ok(b)
     }
+}
+
+/// The hashes of every transaction of a block, tree by tree, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockTxHashes {
+    pub regular: Vec<TxHashes>,
+    pub stake: Vec<TxHashes>,
 }
 
 /// One transaction tree of a block: validated serialized transactions,
@@ -126,9 +149,15 @@ impl<'a> TxTree<'a> {
         self.raw_txs().map(|raw| raw.to_tx())
     }
 
-    /// The transaction hashes, in order.
+    /// The transaction hashes, in order, hashed many at a time.
     pub fn tx_hashes(&self) -> Vec<Hash> {
-        self.raw_txs().map(|t| t.tx_hash()).collect()
+        prefix_hashes_many(&self.raw_txs().collect::<Vec<_>>())
+    }
+
+    /// The prefix, witness and full hashes of every transaction, in order,
+    /// hashed many at a time.
+    pub fn hashes(&self) -> Vec<TxHashes> {
+        tx_hashes_many(&self.raw_txs().collect::<Vec<_>>())
     }
 
     fn serialized_size(&self) -> usize {
@@ -259,6 +288,27 @@ mod tests {
             prop_assert_eq!(&back, &block);
             prop_assert_eq!(back.txs.iter().collect::<Vec<_>>(), txs.clone());
             prop_assert_eq!(back.stake_txs.tx_hashes(), stxs.iter().map(|t| t.tx_hash()).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn batched_hashes_match_one_by_one(
+            txs in proptest::collection::vec(arb_tx(), 0..24),
+            stxs in proptest::collection::vec(arb_tx(), 0..12),
+        ) {
+            let block = Block::new(BlockHeader::default(), &txs, &stxs);
+            let one = |t: &Tx<'_>| TxHashes {
+                tx: t.tx_hash(),
+                witness: t.witness_hash(),
+                full: t.full_hash(),
+            };
+            let all = block.tx_hashes();
+            prop_assert_eq!(&all.regular, &txs.iter().map(one).collect::<Vec<_>>());
+            prop_assert_eq!(&all.stake, &stxs.iter().map(one).collect::<Vec<_>>());
+            prop_assert_eq!(block.txs.hashes(), all.regular.clone());
+            prop_assert_eq!(
+                block.txs.tx_hashes(),
+                all.regular.iter().map(|h| h.tx).collect::<Vec<_>>()
+            );
         }
     }
 
