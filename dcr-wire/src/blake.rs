@@ -250,6 +250,46 @@ fn compress_fn() -> CompressFn {
     compress_portable
 }
 
+/// Every single-stream compression this CPU runs, by name, slowest first
+/// (the last is what [`compress_fn`] picks): for tests and benchmarks.
+fn compressions() -> Vec<(&'static str, CompressFn)> {
+    #[allow(unused_mut)]
+    let mut all: Vec<(&'static str, CompressFn)> = vec![("portable", compress_portable)];
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("ssse3") && std::arch::is_x86_feature_detected!("sse4.1")
+    {
+        all.push(("sse4.1", sse41::compress));
+        if std::arch::is_x86_feature_detected!("avx") {
+            all.push(("avx", sse41::compress_vex));
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                all.push(("avx512", sse41::compress_evex));
+            }
+        }
+    }
+    all
+}
+
+/// BLAKE-256 of `data` with the named single-stream compression (one of
+/// [`compression_names`]); `None` when this CPU does not run it.
+pub fn digest_on(compression: &str, data: &[u8]) -> Option<[u8; 32]> {
+    let (_, compress) = compressions()
+        .into_iter()
+        .find(|(n, _)| *n == compression)?;
+    let mut h = Blake256 {
+        compress,
+        ..Blake256::new()
+    };
+    h.update(data);
+    Some(h.finalize())
+}
+
+/// The names of [`compressions`].
+pub fn compression_names() -> Vec<&'static str> {
+    compressions().into_iter().map(|(n, _)| n).collect()
+}
+
 /// The sixteen working words after the chaining value and the counter are
 /// mixed in (the salt is always zero in Decred).
 #[inline(always)]
@@ -656,26 +696,6 @@ mod tests {
     fn reference(data: &[u8]) -> [u8; 32] {
         use blake_hash::Digest;
         blake_hash::Blake256::digest(data).into()
-    }
-
-    fn compressions() -> Vec<(&'static str, CompressFn)> {
-        #[allow(unused_mut)]
-        let mut all: Vec<(&'static str, CompressFn)> = vec![("portable", compress_portable)];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("ssse3")
-            && std::arch::is_x86_feature_detected!("sse4.1")
-        {
-            all.push(("sse4.1", sse41::compress));
-            if std::arch::is_x86_feature_detected!("avx") {
-                all.push(("avx", sse41::compress_vex));
-                if std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                {
-                    all.push(("avx512", sse41::compress_evex));
-                }
-            }
-        }
-        all
     }
 
     #[test]

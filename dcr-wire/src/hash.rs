@@ -146,6 +146,20 @@ pub fn blake256_many_on(kernel: &str, inputs: &[HashInput<'_>], out: &mut [Hash]
     blake::digest_many_on(kernel, inputs, out)
 }
 
+/// The single-stream compressions this CPU runs, by name ("portable",
+/// "sse4.1", "avx", "avx512"), slowest first; hashing uses the last.
+#[doc(hidden)]
+pub fn blake256_compressions() -> Vec<&'static str> {
+    blake::compression_names()
+}
+
+/// [`blake256`] with one named compression of [`blake256_compressions`];
+/// `None` when this CPU does not run it.
+#[doc(hidden)]
+pub fn blake256_on(compression: &str, data: &[u8]) -> Option<Hash> {
+    blake::digest_on(compression, data).map(Hash)
+}
+
 /// The frame checksum: the first four bytes of BLAKE-256 of the payload.
 pub fn checksum(payload: &[u8]) -> [u8; 4] {
     let h = blake256(payload);

@@ -39,7 +39,7 @@ pub use frame::{
 };
 pub use hash::{blake256, blake256_many, checksum, Hash, HashInput, Hasher, HASH_SIZE};
 #[doc(hidden)]
-pub use hash::{blake256_many_kernels, blake256_many_on};
+pub use hash::{blake256_compressions, blake256_many_kernels, blake256_many_on, blake256_on};
 pub use msg::*;
 pub use protocol::{
     pver, CurrencyNet, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE,

@@ -145,19 +145,10 @@ impl<'a> Lane<'a> {
                 });
             }
             let n = len - self.pos;
-            let total = 8 * len as u64;
             self.scratch = [[0; BLOCK]; 2];
             self.msg.copy_to(self.pos, &mut self.scratch[0][..n]);
-            self.scratch[0][n] = 0x80;
-            let count = if n >= LENGTH_AT { 2 } else { 1 };
-            let last = &mut self.scratch[count - 1];
-            last[LENGTH_AT - 1] |= 0x01;
-            last[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
-            self.tail_counters = match (count, n) {
-                (2, _) => [total, 0],
-                (_, 0) => [0, 0],
-                _ => [total, 0],
-            };
+            let (count, counters) = pad(&mut self.scratch, n, len);
+            self.tail_counters = counters;
             self.stage = Stage::Tail { next: 0, count };
         }
         match self.stage {
@@ -186,6 +177,22 @@ impl<'a> Lane<'a> {
     fn done(&self) -> bool {
         self.stage == Stage::Done
     }
+}
+
+/// Pads the last `n` bytes (under a block) of a message of `len` bytes,
+/// already at the start of `blocks` (the rest zero), as the single-stream
+/// hasher does (`super::finish`): a one bit, zeros, a one bit and the
+/// length in bits; a block holding no message bits counts 0. Returns how
+/// many blocks the padded tail takes and their counters.
+fn pad(blocks: &mut [[u8; BLOCK]; 2], n: usize, len: usize) -> (usize, [u64; 2]) {
+    let total = 8 * len as u64;
+    blocks[0][n] = 0x80;
+    let count = if n >= LENGTH_AT { 2 } else { 1 };
+    let last = &mut blocks[count - 1];
+    last[LENGTH_AT - 1] |= 0x01;
+    last[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
+    let first = if n == 0 { 0 } else { total };
+    (count, [first, 0])
 }
 
 /// The chaining values of all lanes, word-major: `h[w][lane]` is word `w`
@@ -252,12 +259,81 @@ pub(super) fn digest_many<O: From<[u8; 32]>>(
 ) {
     let single = compress_fn();
     match kernel {
-        Some(k) if msgs.len() > 1 => run(k, single, msgs, out),
+        Some(k) if msgs.len() > 1 => match uniform_length(msgs) {
+            Some(len) => run_uniform(k, single, msgs, out, len),
+            None => run(k, single, msgs, out),
+        },
         _ => {
             for (m, o) in msgs.iter().zip(out.iter_mut()) {
                 let mut h = Lane::new(*m, 0);
                 *o = O::from(drain(single, &mut h, IV));
             }
+        }
+    }
+}
+
+/// The length of every message, when all are in one piece and equally
+/// long (the merkle parents and full hashes: 64 bytes).
+fn uniform_length(msgs: &[Message<'_>]) -> Option<usize> {
+    let len = msgs.first()?.body.len();
+    msgs.iter()
+        .all(|m| m.head.is_empty() && m.body.len() == len)
+        .then_some(len)
+}
+
+/// Hashes messages in one piece and of one length `len`: all lanes move in
+/// lockstep, `kernel.lanes` messages at a time, without the per-lane
+/// bookkeeping of [`run`].
+fn run_uniform<O: From<[u8; 32]>>(
+    kernel: Kernel,
+    single: CompressFn,
+    msgs: &[Message<'_>],
+    out: &mut [O],
+    len: usize,
+) {
+    let n = kernel.lanes.min(MAX_LANES);
+    let whole = len / BLOCK;
+    let rest = len % BLOCK;
+    let mut tails = [[[0u8; BLOCK]; 2]; MAX_LANES];
+    for (group, outs) in msgs.chunks(n).zip(out.chunks_mut(n)) {
+        if group.len() <= kernel.drain_at {
+            for (m, o) in group.iter().zip(outs) {
+                *o = O::from(drain(single, &mut Lane::new(*m, 0), IV));
+            }
+            continue;
+        }
+        let mut state = LaneStates {
+            h: [[0; MAX_LANES]; 8],
+        };
+        for (words, iv) in state.h.iter_mut().zip(IV) {
+            *words = [iv; MAX_LANES];
+        }
+        for k in 0..whole {
+            let mut blocks = [&IDLE; MAX_LANES];
+            for (b, m) in blocks.iter_mut().zip(group) {
+                // Always a whole block: every body is `len` long.
+                *b = m.body[BLOCK * k..].first_chunk().unwrap_or(&IDLE);
+            }
+            let counter = 8 * (BLOCK * (k + 1)) as u64;
+            (kernel.compress)(&mut state, &blocks, &[counter; MAX_LANES]);
+        }
+        let mut count = 0;
+        let mut counters = [0; 2];
+        for (t, m) in tails.iter_mut().zip(group) {
+            *t = [[0; BLOCK]; 2];
+            t[0][..rest].copy_from_slice(&m.body[BLOCK * whole..]);
+            (count, counters) = pad(t, rest, len);
+        }
+        for (j, counter) in counters.iter().enumerate().take(count) {
+            let mut blocks = [&IDLE; MAX_LANES];
+            for (b, t) in blocks.iter_mut().zip(&tails).take(group.len()) {
+                *b = &t[j];
+            }
+            (kernel.compress)(&mut state, &blocks, &[*counter; MAX_LANES]);
+        }
+        for (l, o) in outs.iter_mut().enumerate().take(group.len()) {
+            let h: [u32; 8] = std::array::from_fn(|w| state.h[w][l]);
+            *o = O::from(digest_bytes(&h));
         }
     }
 }
@@ -461,19 +537,24 @@ mod x86 {
         ]
     }
 
-    /// The message words of lanes `first..first + 8`, word-major.
+    /// The message words of lanes `first..first + 8`, word-major. (No
+    /// closures in this module: they would not inherit the callers'
+    /// target features, and the intrinsics in them would not be inlined.)
     #[inline(always)]
     unsafe fn message8(blocks: &[&[u8; BLOCK]; MAX_LANES], first: usize) -> [__m256i; 16] {
-        let half = |h: usize| {
-            std::array::from_fn::<__m256i, 8, _>(|l| {
-                bswap256(_mm256_loadu_si256(
-                    blocks[first + l].as_ptr().add(32 * h).cast(),
-                ))
-            })
-        };
-        let low = transpose8(half(0));
-        let high = transpose8(half(1));
-        std::array::from_fn(|w| if w < 8 { low[w] } else { high[w - 8] })
+        let mut low = [_mm256_setzero_si256(); 8];
+        let mut high = [_mm256_setzero_si256(); 8];
+        for l in 0..8 {
+            let p = blocks[first + l].as_ptr();
+            low[l] = bswap256(_mm256_loadu_si256(p.cast()));
+            high[l] = bswap256(_mm256_loadu_si256(p.add(32).cast()));
+        }
+        let low = transpose8(low);
+        let high = transpose8(high);
+        let mut m = [_mm256_setzero_si256(); 16];
+        m[..8].copy_from_slice(&low);
+        m[8..].copy_from_slice(&high);
+        m
     }
 
     impl Lanes for __m256i {
@@ -568,9 +649,11 @@ mod x86 {
         unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
             let low = message8(blocks, 0);
             let high = message8(blocks, 8);
-            std::array::from_fn(|w| {
-                _mm512_inserti64x4::<1>(_mm512_castsi256_si512(low[w]), high[w])
-            })
+            let mut m = [_mm512_setzero_si512(); 16];
+            for w in 0..16 {
+                m[w] = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(low[w]), high[w]);
+            }
+            m
         }
     }
 
@@ -594,15 +677,18 @@ mod x86 {
     unsafe fn round<V: Lanes, const R: usize>(v: &mut [V; 16], m: &[V; 16]) {
         let s = &SIGMA[R % 10];
         // G(i) adds m[s[2i]] ^ C[s[2i+1]], then m[s[2i+1]] ^ C[s[2i]].
-        let w = |i: usize| m[s[i]].xor(V::splat(C[s[i ^ 1]]));
-        g(v, [0, 4, 8, 12], w(0), w(1));
-        g(v, [1, 5, 9, 13], w(2), w(3));
-        g(v, [2, 6, 10, 14], w(4), w(5));
-        g(v, [3, 7, 11, 15], w(6), w(7));
-        g(v, [0, 5, 10, 15], w(8), w(9));
-        g(v, [1, 6, 11, 12], w(10), w(11));
-        g(v, [2, 7, 8, 13], w(12), w(13));
-        g(v, [3, 4, 9, 14], w(14), w(15));
+        let mut w = [V::splat(0); 16];
+        for i in 0..16 {
+            w[i] = m[s[i]].xor(V::splat(C[s[i ^ 1]]));
+        }
+        g(v, [0, 4, 8, 12], w[0], w[1]);
+        g(v, [1, 5, 9, 13], w[2], w[3]);
+        g(v, [2, 6, 10, 14], w[4], w[5]);
+        g(v, [3, 7, 11, 15], w[6], w[7]);
+        g(v, [0, 5, 10, 15], w[8], w[9]);
+        g(v, [1, 6, 11, 12], w[10], w[11]);
+        g(v, [2, 7, 8, 13], w[12], w[13]);
+        g(v, [3, 4, 9, 14], w[14], w[15]);
     }
 
     #[inline(always)]
@@ -612,10 +698,17 @@ mod x86 {
         counters: &[u64; MAX_LANES],
     ) {
         let m = V::message(blocks);
-        let lo: [u32; MAX_LANES] = std::array::from_fn(|l| counters[l] as u32);
-        let hi: [u32; MAX_LANES] = std::array::from_fn(|l| (counters[l] >> 32) as u32);
+        let mut lo = [0u32; MAX_LANES];
+        let mut hi = [0u32; MAX_LANES];
+        for l in 0..MAX_LANES {
+            lo[l] = counters[l] as u32;
+            hi[l] = (counters[l] >> 32) as u32;
+        }
         let (lo, hi) = (V::load(&lo), V::load(&hi));
-        let h: [V; 8] = std::array::from_fn(|w| V::load(&s.h[w]));
+        let mut h = [V::splat(0); 8];
+        for (hw, words) in h.iter_mut().zip(&s.h) {
+            *hw = V::load(words);
+        }
         let mut v = [
             h[0],
             h[1],
@@ -745,6 +838,24 @@ mod tests {
                 })
                 .collect();
             check(&msgs);
+        }
+    }
+
+    #[test]
+    fn equal_lengths_in_one_piece_move_in_lockstep() {
+        // The uniform path: every length, and counts that leave the last
+        // group full, partial, or small enough to finish single-stream.
+        let data: Vec<u8> = (0..300 * 40u32).map(|i| (i * 29 + i / 7) as u8).collect();
+        for len in 0..300 {
+            for count in [2usize, 3, 16, 17, 18, 40] {
+                let msgs: Vec<Message<'_>> = data
+                    .chunks_exact(len.max(1))
+                    .take(count)
+                    .map(|c| Message::new(&c[..len]))
+                    .collect();
+                assert_eq!(uniform_length(&msgs), Some(len));
+                check(&msgs);
+            }
         }
     }
 
