@@ -215,6 +215,19 @@ pub(super) struct Kernel {
     /// With no message waiting, lanes still busy are finished one stream
     /// at a time once no more than this many remain.
     pub(super) drain_at: usize,
+    /// A kernel with fewer (and cheaper) steps, for batches it holds whole.
+    pub(super) narrow: Option<&'static Kernel>,
+}
+
+impl Kernel {
+    /// The kernel to hash `count` messages with: this one, or its narrow
+    /// companion when that has lanes enough for all of them.
+    fn for_count(self, count: usize) -> Kernel {
+        match self.narrow {
+            Some(k) if count <= k.lanes => *k,
+            _ => self,
+        }
+    }
 }
 
 /// The widest multi-lane kernel this CPU runs, if any.
@@ -222,6 +235,7 @@ pub(super) fn kernel() -> Option<Kernel> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
             && std::arch::is_x86_feature_detected!("avx2")
         {
             return Some(x86::AVX512);
@@ -241,7 +255,10 @@ pub(super) fn kernels() -> Vec<Kernel> {
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             all.push(x86::AVX2);
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                all.push(x86::AVX512_NARROW);
                 all.push(x86::AVX512);
             }
         }
@@ -261,7 +278,7 @@ pub(super) fn digest_many<O: From<[u8; 32]>>(
     match kernel {
         Some(k) if msgs.len() > 1 => match uniform_length(msgs) {
             Some(len) => run_uniform(k, single, msgs, out, len),
-            None => run(k, single, msgs, out),
+            None => run(k.for_count(msgs.len()), single, msgs, out),
         },
         _ => {
             for (m, o) in msgs.iter().zip(out.iter_mut()) {
@@ -296,6 +313,7 @@ fn run_uniform<O: From<[u8; 32]>>(
     let rest = len % BLOCK;
     let mut tails = [[[0u8; BLOCK]; 2]; MAX_LANES];
     for (group, outs) in msgs.chunks(n).zip(out.chunks_mut(n)) {
+        let kernel = kernel.for_count(group.len());
         if group.len() <= kernel.drain_at {
             for (m, o) in group.iter().zip(outs) {
                 *o = O::from(drain(single, &mut Lane::new(*m, 0), IV));
@@ -439,18 +457,34 @@ mod x86 {
     use crate::blake::{C, SIGMA};
     use std::arch::x86_64::*;
 
+    // When to finish the last busy lanes one stream at a time: on the
+    // build machine a step of eight lanes cost about as much as two blocks
+    // compressed one after the other, one of sixteen about three
+    // (`many/blake256x1024/*/64` in BENCHMARKS.md).
     pub(in crate::blake) const AVX2: Kernel = Kernel {
         name: "avx2x8",
         lanes: 8,
         compress: compress_avx2,
-        drain_at: 1,
+        drain_at: 2,
+        narrow: None,
+    };
+
+    /// Eight lanes in 256-bit registers with AVX-512VL's rotations: for
+    /// batches of up to eight, each step is cheaper than a 512-bit one.
+    pub(in crate::blake) const AVX512_NARROW: Kernel = Kernel {
+        name: "avx512x8",
+        lanes: 8,
+        compress: compress_avx512_narrow,
+        drain_at: 2,
+        narrow: None,
     };
 
     pub(in crate::blake) const AVX512: Kernel = Kernel {
         name: "avx512x16",
         lanes: 16,
         compress: compress_avx512,
-        drain_at: 2,
+        drain_at: 3,
+        narrow: Some(&AVX512_NARROW),
     };
 
     /// Safe entry point: only installed (by `kernel`, `kernels`) after the
@@ -467,14 +501,34 @@ mod x86 {
     }
 
     /// Safe entry point: only installed after the CPU was found to have
-    /// AVX2 and AVX-512F.
+    /// AVX2, AVX-512F and AVX-512VL.
+    fn compress_avx512_narrow(
+        s: &mut LaneStates,
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        counters: &[u64; MAX_LANES],
+    ) {
+        debug_assert!(
+            is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512vl")
+        );
+        // SAFETY: as above, with AVX-512F and AVX-512VL checked too.
+        unsafe { lanes_avx512_narrow(s, blocks, counters) }
+    }
+
+    /// Safe entry point: only installed after the CPU was found to have
+    /// AVX2, AVX-512F and AVX-512VL.
     fn compress_avx512(
         s: &mut LaneStates,
         blocks: &[&[u8; BLOCK]; MAX_LANES],
         counters: &[u64; MAX_LANES],
     ) {
-        debug_assert!(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("avx512f"));
-        // SAFETY: as above, with AVX-512F checked too.
+        debug_assert!(
+            is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512vl")
+        );
+        // SAFETY: as above, with AVX-512F (and VL) checked too.
         unsafe { lanes_avx512(s, blocks, counters) }
     }
 
@@ -605,6 +659,59 @@ mod x86 {
         #[inline(always)]
         unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
             message8(blocks, 0)
+        }
+    }
+
+    /// Eight lanes with AVX-512VL: AVX2's operations, and one `vprord` for
+    /// each rotation.
+    #[derive(Clone, Copy)]
+    struct Narrow(__m256i);
+
+    impl Lanes for Narrow {
+        #[inline(always)]
+        unsafe fn splat(x: u32) -> Self {
+            Narrow(__m256i::splat(x))
+        }
+        #[inline(always)]
+        unsafe fn load(words: &[u32; MAX_LANES]) -> Self {
+            Narrow(__m256i::load(words))
+        }
+        #[inline(always)]
+        unsafe fn store(self, words: &mut [u32; MAX_LANES]) {
+            self.0.store(words)
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Narrow(self.0.add(o.0))
+        }
+        #[inline(always)]
+        unsafe fn xor(self, o: Self) -> Self {
+            Narrow(self.0.xor(o.0))
+        }
+        #[inline(always)]
+        unsafe fn ror16(self) -> Self {
+            Narrow(_mm256_ror_epi32::<16>(self.0))
+        }
+        #[inline(always)]
+        unsafe fn ror12(self) -> Self {
+            Narrow(_mm256_ror_epi32::<12>(self.0))
+        }
+        #[inline(always)]
+        unsafe fn ror8(self) -> Self {
+            Narrow(_mm256_ror_epi32::<8>(self.0))
+        }
+        #[inline(always)]
+        unsafe fn ror7(self) -> Self {
+            Narrow(_mm256_ror_epi32::<7>(self.0))
+        }
+        #[inline(always)]
+        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
+            let m = message8(blocks, 0);
+            let mut out = [Narrow(_mm256_setzero_si256()); 16];
+            for (o, w) in out.iter_mut().zip(m) {
+                *o = Narrow(w);
+            }
+            out
         }
     }
 
@@ -755,7 +862,16 @@ mod x86 {
         compress::<__m256i>(s, blocks, counters)
     }
 
-    #[target_feature(enable = "avx2,avx512f")]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    unsafe fn lanes_avx512_narrow(
+        s: &mut LaneStates,
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        counters: &[u64; MAX_LANES],
+    ) {
+        compress::<Narrow>(s, blocks, counters)
+    }
+
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
     unsafe fn lanes_avx512(
         s: &mut LaneStates,
         blocks: &[&[u8; BLOCK]; MAX_LANES],
@@ -814,11 +930,11 @@ mod tests {
                 names.contains(&"avx2x8"),
                 std::arch::is_x86_feature_detected!("avx2")
             );
-            assert_eq!(
-                names.contains(&"avx512x16"),
-                std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("avx512f")
-            );
+            let avx512 = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl");
+            assert_eq!(names.contains(&"avx512x8"), avx512);
+            assert_eq!(names.contains(&"avx512x16"), avx512);
         }
         // What hashing uses is the widest.
         assert_eq!(kernel().map(|k| k.name), kernels().last().map(|k| k.name));
