@@ -12,7 +12,13 @@
 //! transaction prefix from its received bytes copies at most 63 bytes. The
 //! portable compression, plain Rust for every target, is unrolled with the
 //! message schedule resolved at compile time; it runs at about
-//! `blake-hash`'s speed.
+//! `blake-hash`'s speed. Where the CPU has AVX-512F and VL, the vectorised
+//! compression is also built with `vprord` for its rotations, which
+//! shortens the G chain.
+//!
+//! One stream leaves most of a vector unit idle; [`digest_many`] hashes
+//! many independent messages at once, one per 32-bit lane (the `batch`
+//! submodule: AVX2, AVX-512).
 
 /// The initial chaining value (the same words as SHA-256's).
 const IV: [u32; 8] = [

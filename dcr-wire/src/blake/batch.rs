@@ -457,80 +457,67 @@ mod x86 {
     use crate::blake::{C, SIGMA};
     use std::arch::x86_64::*;
 
+    /// A kernel: its settings, its safe entry point and the compression
+    /// compiled for its instruction sets (`$features` for the compiler,
+    /// `$detect` for the run-time check, the same list).
+    macro_rules! kernel {
+        ($(#[$doc:meta])* $kernel:ident: $name:literal, $lanes:literal lanes, drain at $drain:literal,
+         narrow $narrow:expr, $features:literal, [$($detect:tt),+], $v:ty, $rotations:expr) => {
+            $(#[$doc])*
+            pub(in crate::blake) const $kernel: Kernel = Kernel {
+                name: $name,
+                lanes: $lanes,
+                drain_at: $drain,
+                narrow: $narrow,
+                compress: {
+                    /// Safe entry point: only installed (by `kernel`,
+                    /// `kernels`) after the CPU was found to have every
+                    /// feature the compression is compiled for.
+                    fn entry(
+                        s: &mut LaneStates,
+                        blocks: &[&[u8; BLOCK]; MAX_LANES],
+                        counters: &[u64; MAX_LANES],
+                    ) {
+                        #[target_feature(enable = $features)]
+                        unsafe fn lanes(
+                            s: &mut LaneStates,
+                            blocks: &[&[u8; BLOCK]; MAX_LANES],
+                            counters: &[u64; MAX_LANES],
+                        ) {
+                            compress::<$v, _>(s, blocks, counters, $rotations)
+                        }
+                        debug_assert!(true $(&& is_x86_feature_detected!($detect))+);
+                        // SAFETY: the features were checked at run time;
+                        // every pointer read is one of the 64-byte blocks
+                        // or a field of `s`.
+                        unsafe { lanes(s, blocks, counters) }
+                    }
+                    entry
+                },
+            };
+        };
+    }
+
     // When to finish the last busy lanes one stream at a time: on the
     // build machine a step of eight lanes cost about as much as two blocks
     // compressed one after the other, one of sixteen about three
     // (`many/blake256x1024/*/64` in BENCHMARKS.md).
-    pub(in crate::blake) const AVX2: Kernel = Kernel {
-        name: "avx2x8",
-        lanes: 8,
-        compress: compress_avx2,
-        drain_at: 2,
-        narrow: None,
-    };
+    kernel!(
+        AVX2: "avx2x8", 8 lanes, drain at 2, narrow None,
+        "avx2", ["avx2"], __m256i, Shuffles
+    );
 
-    /// Eight lanes in 256-bit registers with AVX-512VL's rotations: for
-    /// batches of up to eight, each step is cheaper than a 512-bit one.
-    pub(in crate::blake) const AVX512_NARROW: Kernel = Kernel {
-        name: "avx512x8",
-        lanes: 8,
-        compress: compress_avx512_narrow,
-        drain_at: 2,
-        narrow: None,
-    };
+    kernel!(
+        /// Eight lanes in 256-bit registers with AVX-512VL's rotations: for
+        /// batches of up to eight, each step is cheaper than a 512-bit one.
+        AVX512_NARROW: "avx512x8", 8 lanes, drain at 2, narrow None,
+        "avx2,avx512f,avx512vl", ["avx2", "avx512f", "avx512vl"], __m256i, Vprord
+    );
 
-    pub(in crate::blake) const AVX512: Kernel = Kernel {
-        name: "avx512x16",
-        lanes: 16,
-        compress: compress_avx512,
-        drain_at: 3,
-        narrow: Some(&AVX512_NARROW),
-    };
-
-    /// Safe entry point: only installed (by `kernel`, `kernels`) after the
-    /// CPU was found to have AVX2.
-    fn compress_avx2(
-        s: &mut LaneStates,
-        blocks: &[&[u8; BLOCK]; MAX_LANES],
-        counters: &[u64; MAX_LANES],
-    ) {
-        debug_assert!(is_x86_feature_detected!("avx2"));
-        // SAFETY: AVX2 was checked at run time; every pointer read is one of
-        // the 64-byte blocks or a field of `s`.
-        unsafe { lanes_avx2(s, blocks, counters) }
-    }
-
-    /// Safe entry point: only installed after the CPU was found to have
-    /// AVX2, AVX-512F and AVX-512VL.
-    fn compress_avx512_narrow(
-        s: &mut LaneStates,
-        blocks: &[&[u8; BLOCK]; MAX_LANES],
-        counters: &[u64; MAX_LANES],
-    ) {
-        debug_assert!(
-            is_x86_feature_detected!("avx2")
-                && is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512vl")
-        );
-        // SAFETY: as above, with AVX-512F and AVX-512VL checked too.
-        unsafe { lanes_avx512_narrow(s, blocks, counters) }
-    }
-
-    /// Safe entry point: only installed after the CPU was found to have
-    /// AVX2, AVX-512F and AVX-512VL.
-    fn compress_avx512(
-        s: &mut LaneStates,
-        blocks: &[&[u8; BLOCK]; MAX_LANES],
-        counters: &[u64; MAX_LANES],
-    ) {
-        debug_assert!(
-            is_x86_feature_detected!("avx2")
-                && is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512vl")
-        );
-        // SAFETY: as above, with AVX-512F (and VL) checked too.
-        unsafe { lanes_avx512(s, blocks, counters) }
-    }
+    kernel!(
+        AVX512: "avx512x16", 16 lanes, drain at 3, narrow Some(&AVX512_NARROW),
+        "avx2,avx512f,avx512vl", ["avx2", "avx512f", "avx512vl"], __m512i, Vprord
+    );
 
     /// The operations the compression needs on a vector of lanes.
     trait Lanes: Copy {
@@ -540,10 +527,6 @@ mod x86 {
         unsafe fn store(self, words: &mut [u32; MAX_LANES]);
         unsafe fn add(self, o: Self) -> Self;
         unsafe fn xor(self, o: Self) -> Self;
-        unsafe fn ror16(self) -> Self;
-        unsafe fn ror12(self) -> Self;
-        unsafe fn ror8(self) -> Self;
-        unsafe fn ror7(self) -> Self;
         /// The sixteen message words of every lane's block, word-major.
         unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16];
     }
@@ -551,11 +534,7 @@ mod x86 {
     /// Byte-swaps each 32-bit word (message words are big-endian).
     #[inline(always)]
     unsafe fn bswap256(x: __m256i) -> __m256i {
-        let k = _mm256_setr_epi8(
-            3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, //
-            3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
-        );
-        _mm256_shuffle_epi8(x, k)
+        bytes_moved(x, [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12])
     }
 
     /// Transposes eight rows of eight words: row `l` of the result holds
@@ -611,149 +590,59 @@ mod x86 {
         m
     }
 
-    impl Lanes for __m256i {
-        #[inline(always)]
-        unsafe fn splat(x: u32) -> Self {
-            _mm256_set1_epi32(x as i32)
-        }
-        #[inline(always)]
-        unsafe fn load(words: &[u32; MAX_LANES]) -> Self {
-            _mm256_loadu_si256(words.as_ptr().cast())
-        }
-        #[inline(always)]
-        unsafe fn store(self, words: &mut [u32; MAX_LANES]) {
-            _mm256_storeu_si256(words.as_mut_ptr().cast(), self)
-        }
-        #[inline(always)]
-        unsafe fn add(self, o: Self) -> Self {
-            _mm256_add_epi32(self, o)
-        }
-        #[inline(always)]
-        unsafe fn xor(self, o: Self) -> Self {
-            _mm256_xor_si256(self, o)
-        }
-        #[inline(always)]
-        unsafe fn ror16(self) -> Self {
-            let k = _mm256_setr_epi8(
-                2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, //
-                2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
-            );
-            _mm256_shuffle_epi8(self, k)
-        }
-        #[inline(always)]
-        unsafe fn ror12(self) -> Self {
-            _mm256_or_si256(_mm256_srli_epi32(self, 12), _mm256_slli_epi32(self, 20))
-        }
-        #[inline(always)]
-        unsafe fn ror8(self) -> Self {
-            let k = _mm256_setr_epi8(
-                1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, //
-                1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12,
-            );
-            _mm256_shuffle_epi8(self, k)
-        }
-        #[inline(always)]
-        unsafe fn ror7(self) -> Self {
-            _mm256_or_si256(_mm256_srli_epi32(self, 7), _mm256_slli_epi32(self, 25))
-        }
-        #[inline(always)]
-        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
-            message8(blocks, 0)
-        }
-    }
-
-    /// Eight lanes with AVX-512VL: AVX2's operations, and one `vprord` for
-    /// each rotation.
-    #[derive(Clone, Copy)]
-    struct Narrow(__m256i);
-
-    impl Lanes for Narrow {
-        #[inline(always)]
-        unsafe fn splat(x: u32) -> Self {
-            Narrow(__m256i::splat(x))
-        }
-        #[inline(always)]
-        unsafe fn load(words: &[u32; MAX_LANES]) -> Self {
-            Narrow(__m256i::load(words))
-        }
-        #[inline(always)]
-        unsafe fn store(self, words: &mut [u32; MAX_LANES]) {
-            self.0.store(words)
-        }
-        #[inline(always)]
-        unsafe fn add(self, o: Self) -> Self {
-            Narrow(self.0.add(o.0))
-        }
-        #[inline(always)]
-        unsafe fn xor(self, o: Self) -> Self {
-            Narrow(self.0.xor(o.0))
-        }
-        #[inline(always)]
-        unsafe fn ror16(self) -> Self {
-            Narrow(_mm256_ror_epi32::<16>(self.0))
-        }
-        #[inline(always)]
-        unsafe fn ror12(self) -> Self {
-            Narrow(_mm256_ror_epi32::<12>(self.0))
-        }
-        #[inline(always)]
-        unsafe fn ror8(self) -> Self {
-            Narrow(_mm256_ror_epi32::<8>(self.0))
-        }
-        #[inline(always)]
-        unsafe fn ror7(self) -> Self {
-            Narrow(_mm256_ror_epi32::<7>(self.0))
-        }
-        #[inline(always)]
-        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
-            let m = message8(blocks, 0);
-            let mut out = [Narrow(_mm256_setzero_si256()); 16];
-            for (o, w) in out.iter_mut().zip(m) {
-                *o = Narrow(w);
+    /// `Lanes` for a vector type from its intrinsics, and the way its
+    /// message is loaded.
+    macro_rules! lanes {
+        ($v:ty, $set1:ident, $loadu:ident, $storeu:ident, $add:ident, $xor:ident,
+         |$blocks:ident| $message:block) => {
+            impl Lanes for $v {
+                #[inline(always)]
+                unsafe fn splat(x: u32) -> Self {
+                    $set1(x as i32)
+                }
+                #[inline(always)]
+                unsafe fn load(words: &[u32; MAX_LANES]) -> Self {
+                    $loadu(words.as_ptr().cast())
+                }
+                #[inline(always)]
+                unsafe fn store(self, words: &mut [u32; MAX_LANES]) {
+                    $storeu(words.as_mut_ptr().cast(), self)
+                }
+                #[inline(always)]
+                unsafe fn add(self, o: Self) -> Self {
+                    $add(self, o)
+                }
+                #[inline(always)]
+                unsafe fn xor(self, o: Self) -> Self {
+                    $xor(self, o)
+                }
+                #[inline(always)]
+                unsafe fn message($blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
+                    $message
+                }
             }
-            out
-        }
+        };
     }
 
-    impl Lanes for __m512i {
-        #[inline(always)]
-        unsafe fn splat(x: u32) -> Self {
-            _mm512_set1_epi32(x as i32)
-        }
-        #[inline(always)]
-        unsafe fn load(words: &[u32; MAX_LANES]) -> Self {
-            _mm512_loadu_si512(words.as_ptr().cast())
-        }
-        #[inline(always)]
-        unsafe fn store(self, words: &mut [u32; MAX_LANES]) {
-            _mm512_storeu_si512(words.as_mut_ptr().cast(), self)
-        }
-        #[inline(always)]
-        unsafe fn add(self, o: Self) -> Self {
-            _mm512_add_epi32(self, o)
-        }
-        #[inline(always)]
-        unsafe fn xor(self, o: Self) -> Self {
-            _mm512_xor_si512(self, o)
-        }
-        #[inline(always)]
-        unsafe fn ror16(self) -> Self {
-            _mm512_ror_epi32::<16>(self)
-        }
-        #[inline(always)]
-        unsafe fn ror12(self) -> Self {
-            _mm512_ror_epi32::<12>(self)
-        }
-        #[inline(always)]
-        unsafe fn ror8(self) -> Self {
-            _mm512_ror_epi32::<8>(self)
-        }
-        #[inline(always)]
-        unsafe fn ror7(self) -> Self {
-            _mm512_ror_epi32::<7>(self)
-        }
-        #[inline(always)]
-        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
+    lanes!(
+        __m256i,
+        _mm256_set1_epi32,
+        _mm256_loadu_si256,
+        _mm256_storeu_si256,
+        _mm256_add_epi32,
+        _mm256_xor_si256,
+        |blocks| { message8(blocks, 0) }
+    );
+
+    lanes!(
+        __m512i,
+        _mm512_set1_epi32,
+        _mm512_loadu_si512,
+        _mm512_storeu_si512,
+        _mm512_add_epi32,
+        _mm512_xor_si512,
+        |blocks| {
+            // Lanes 0..7 in the low half of each vector, 8..15 in the high.
             let low = message8(blocks, 0);
             let high = message8(blocks, 8);
             let mut m = [_mm512_setzero_si512(); 16];
@@ -762,47 +651,129 @@ mod x86 {
             }
             m
         }
+    );
+
+    /// The four rotations of G on vectors `V`, by instruction set.
+    trait Rotations<V>: Copy {
+        unsafe fn r16(self, x: V) -> V;
+        unsafe fn r12(self, x: V) -> V;
+        unsafe fn r8(self, x: V) -> V;
+        unsafe fn r7(self, x: V) -> V;
     }
+
+    /// AVX2: byte shuffles for 16 and 8, two shifts and an or otherwise.
+    #[derive(Clone, Copy)]
+    struct Shuffles;
+
+    /// Moves the bytes of each 128-bit half of `x` as `pattern` says
+    /// (`pattern[i]` is the source of byte `i`).
+    #[inline(always)]
+    unsafe fn bytes_moved(x: __m256i, pattern: [u8; 16]) -> __m256i {
+        let p = _mm_loadu_si128(pattern.as_ptr().cast());
+        _mm256_shuffle_epi8(x, _mm256_broadcastsi128_si256(p))
+    }
+
+    /// Rotation right by `R` as two shifts (`L` = 32 - `R`) and an or.
+    #[inline(always)]
+    unsafe fn shifted<const R: i32, const L: i32>(x: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_srli_epi32::<R>(x), _mm256_slli_epi32::<L>(x))
+    }
+
+    impl Rotations<__m256i> for Shuffles {
+        #[inline(always)]
+        unsafe fn r16(self, x: __m256i) -> __m256i {
+            bytes_moved(x, [2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13])
+        }
+        #[inline(always)]
+        unsafe fn r12(self, x: __m256i) -> __m256i {
+            shifted::<12, 20>(x)
+        }
+        #[inline(always)]
+        unsafe fn r8(self, x: __m256i) -> __m256i {
+            bytes_moved(x, [1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12])
+        }
+        #[inline(always)]
+        unsafe fn r7(self, x: __m256i) -> __m256i {
+            shifted::<7, 25>(x)
+        }
+    }
+
+    /// AVX-512 (F, and VL for 256-bit vectors): one `vprord` each.
+    #[derive(Clone, Copy)]
+    struct Vprord;
+
+    /// `Rotations` by `vprord` for a vector type, from its intrinsic.
+    macro_rules! vprord {
+        ($v:ty, $ror:ident) => {
+            impl Rotations<$v> for Vprord {
+                #[inline(always)]
+                unsafe fn r16(self, x: $v) -> $v {
+                    $ror::<16>(x)
+                }
+                #[inline(always)]
+                unsafe fn r12(self, x: $v) -> $v {
+                    $ror::<12>(x)
+                }
+                #[inline(always)]
+                unsafe fn r8(self, x: $v) -> $v {
+                    $ror::<8>(x)
+                }
+                #[inline(always)]
+                unsafe fn r7(self, x: $v) -> $v {
+                    $ror::<7>(x)
+                }
+            }
+        };
+    }
+
+    vprord!(__m256i, _mm256_ror_epi32);
+    vprord!(__m512i, _mm512_ror_epi32);
 
     /// The G function on whole vectors; `x` and `y` are the message words
     /// already xored with their constants.
     #[inline(always)]
-    unsafe fn g<V: Lanes>(v: &mut [V; 16], [a, b, c, d]: [usize; 4], x: V, y: V) {
+    unsafe fn g<V: Lanes, R: Rotations<V>>(
+        v: &mut [V; 16],
+        r: R,
+        [a, b, c, d]: [usize; 4],
+        x: V,
+        y: V,
+    ) {
         v[a] = v[a].add(v[b]).add(x);
-        v[d] = v[d].xor(v[a]).ror16();
+        v[d] = r.r16(v[d].xor(v[a]));
         v[c] = v[c].add(v[d]);
-        v[b] = v[b].xor(v[c]).ror12();
+        v[b] = r.r12(v[b].xor(v[c]));
         v[a] = v[a].add(v[b]).add(y);
-        v[d] = v[d].xor(v[a]).ror8();
+        v[d] = r.r8(v[d].xor(v[a]));
         v[c] = v[c].add(v[d]);
-        v[b] = v[b].xor(v[c]).ror7();
+        v[b] = r.r7(v[b].xor(v[c]));
     }
 
-    /// One round; `R` is a constant so the permutation resolves at compile
-    /// time.
+    /// Round `N`; a constant, so the permutation resolves at compile time.
     #[inline(always)]
-    unsafe fn round<V: Lanes, const R: usize>(v: &mut [V; 16], m: &[V; 16]) {
-        let s = &SIGMA[R % 10];
+    unsafe fn round<V: Lanes, R: Rotations<V>, const N: usize>(v: &mut [V; 16], r: R, m: &[V; 16]) {
+        let s = &SIGMA[N % 10];
         // G(i) adds m[s[2i]] ^ C[s[2i+1]], then m[s[2i+1]] ^ C[s[2i]].
         let mut w = [V::splat(0); 16];
         for i in 0..16 {
             w[i] = m[s[i]].xor(V::splat(C[s[i ^ 1]]));
         }
-        g(v, [0, 4, 8, 12], w[0], w[1]);
-        g(v, [1, 5, 9, 13], w[2], w[3]);
-        g(v, [2, 6, 10, 14], w[4], w[5]);
-        g(v, [3, 7, 11, 15], w[6], w[7]);
-        g(v, [0, 5, 10, 15], w[8], w[9]);
-        g(v, [1, 6, 11, 12], w[10], w[11]);
-        g(v, [2, 7, 8, 13], w[12], w[13]);
-        g(v, [3, 4, 9, 14], w[14], w[15]);
+        g(v, r, [0, 4, 8, 12], w[0], w[1]);
+        g(v, r, [1, 5, 9, 13], w[2], w[3]);
+        g(v, r, [2, 6, 10, 14], w[4], w[5]);
+        g(v, r, [3, 7, 11, 15], w[6], w[7]);
+        g(v, r, [0, 5, 10, 15], w[8], w[9]);
+        g(v, r, [1, 6, 11, 12], w[10], w[11]);
+        g(v, r, [2, 7, 8, 13], w[12], w[13]);
+        g(v, r, [3, 4, 9, 14], w[14], w[15]);
     }
 
     #[inline(always)]
-    unsafe fn compress<V: Lanes>(
+    unsafe fn compress<V: Lanes, R: Rotations<V>>(
         s: &mut LaneStates,
         blocks: &[&[u8; BLOCK]; MAX_LANES],
         counters: &[u64; MAX_LANES],
+        r: R,
     ) {
         let m = V::message(blocks);
         let mut lo = [0u32; MAX_LANES];
@@ -816,68 +787,33 @@ mod x86 {
         for (hw, words) in h.iter_mut().zip(&s.h) {
             *hw = V::load(words);
         }
-        let mut v = [
-            h[0],
-            h[1],
-            h[2],
-            h[3],
-            h[4],
-            h[5],
-            h[6],
-            h[7],
-            V::splat(C[0]),
-            V::splat(C[1]),
-            V::splat(C[2]),
-            V::splat(C[3]),
-            lo.xor(V::splat(C[4])),
-            lo.xor(V::splat(C[5])),
-            hi.xor(V::splat(C[6])),
-            hi.xor(V::splat(C[7])),
-        ];
-        round::<V, 0>(&mut v, &m);
-        round::<V, 1>(&mut v, &m);
-        round::<V, 2>(&mut v, &m);
-        round::<V, 3>(&mut v, &m);
-        round::<V, 4>(&mut v, &m);
-        round::<V, 5>(&mut v, &m);
-        round::<V, 6>(&mut v, &m);
-        round::<V, 7>(&mut v, &m);
-        round::<V, 8>(&mut v, &m);
-        round::<V, 9>(&mut v, &m);
-        round::<V, 10>(&mut v, &m);
-        round::<V, 11>(&mut v, &m);
-        round::<V, 12>(&mut v, &m);
-        round::<V, 13>(&mut v, &m);
+        // The chaining value, then the constants with the counter mixed
+        // into the last four (the salt is always zero in Decred).
+        let mut v = [V::splat(0); 16];
+        for i in 0..8 {
+            v[i] = h[i];
+            v[i + 8] = V::splat(C[i]);
+        }
+        for (i, t) in [(12, lo), (13, lo), (14, hi), (15, hi)] {
+            v[i] = v[i].xor(t);
+        }
+        round::<V, R, 0>(&mut v, r, &m);
+        round::<V, R, 1>(&mut v, r, &m);
+        round::<V, R, 2>(&mut v, r, &m);
+        round::<V, R, 3>(&mut v, r, &m);
+        round::<V, R, 4>(&mut v, r, &m);
+        round::<V, R, 5>(&mut v, r, &m);
+        round::<V, R, 6>(&mut v, r, &m);
+        round::<V, R, 7>(&mut v, r, &m);
+        round::<V, R, 8>(&mut v, r, &m);
+        round::<V, R, 9>(&mut v, r, &m);
+        round::<V, R, 10>(&mut v, r, &m);
+        round::<V, R, 11>(&mut v, r, &m);
+        round::<V, R, 12>(&mut v, r, &m);
+        round::<V, R, 13>(&mut v, r, &m);
         for w in 0..8 {
             h[w].xor(v[w]).xor(v[w + 8]).store(&mut s.h[w]);
         }
-    }
-
-    #[target_feature(enable = "avx2")]
-    unsafe fn lanes_avx2(
-        s: &mut LaneStates,
-        blocks: &[&[u8; BLOCK]; MAX_LANES],
-        counters: &[u64; MAX_LANES],
-    ) {
-        compress::<__m256i>(s, blocks, counters)
-    }
-
-    #[target_feature(enable = "avx2,avx512f,avx512vl")]
-    unsafe fn lanes_avx512_narrow(
-        s: &mut LaneStates,
-        blocks: &[&[u8; BLOCK]; MAX_LANES],
-        counters: &[u64; MAX_LANES],
-    ) {
-        compress::<Narrow>(s, blocks, counters)
-    }
-
-    #[target_feature(enable = "avx2,avx512f,avx512vl")]
-    unsafe fn lanes_avx512(
-        s: &mut LaneStates,
-        blocks: &[&[u8; BLOCK]; MAX_LANES],
-        counters: &[u64; MAX_LANES],
-    ) {
-        compress::<__m512i>(s, blocks, counters)
     }
 }
 
