@@ -195,6 +195,11 @@ fn pad(blocks: &mut [[u8; BLOCK]; 2], n: usize, len: usize) -> (usize, [u64; 2])
     (count, [first, 0])
 }
 
+/// The message words of the block that ends a 64-byte message: padding
+/// only (what [`pad`] writes for `n` = 0, `len` = 64), compressed with the
+/// counter 0.
+const PAD64: [u32; 16] = [0x8000_0000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 512];
+
 /// The chaining values of all lanes, word-major: `h[w][lane]` is word `w`
 /// of that lane's state, so each word of every lane loads as one vector.
 #[repr(C, align(64))]
@@ -212,6 +217,9 @@ pub(super) struct Kernel {
     pub(super) name: &'static str,
     pub(super) lanes: usize,
     pub(super) compress: KernelFn,
+    /// Compresses in every lane the block that ends every 64-byte message
+    /// (padding only, counter 0: [`PAD64`]), whose words are constants.
+    pub(super) pad64: fn(&mut LaneStates),
     /// With no message waiting, lanes still busy are finished one stream
     /// at a time once no more than this many remain.
     pub(super) drain_at: usize,
@@ -335,6 +343,12 @@ fn run_uniform<O: From<[u8; 32]>>(
             let counter = 8 * (BLOCK * (k + 1)) as u64;
             (kernel.compress)(&mut state, &blocks, &[counter; MAX_LANES]);
         }
+        if len == BLOCK {
+            // The same padding-only block in every lane.
+            (kernel.pad64)(&mut state);
+            extract(&state, outs, group.len());
+            continue;
+        }
         let mut count = 0;
         let mut counters = [0; 2];
         for (t, m) in tails.iter_mut().zip(group) {
@@ -349,10 +363,15 @@ fn run_uniform<O: From<[u8; 32]>>(
             }
             (kernel.compress)(&mut state, &blocks, &[*counter; MAX_LANES]);
         }
-        for (l, o) in outs.iter_mut().enumerate().take(group.len()) {
-            let h: [u32; 8] = std::array::from_fn(|w| state.h[w][l]);
-            *o = O::from(digest_bytes(&h));
-        }
+        extract(&state, outs, group.len());
+    }
+}
+
+/// The digests of the first `lanes` lanes into `outs`.
+fn extract<O: From<[u8; 32]>>(state: &LaneStates, outs: &mut [O], lanes: usize) {
+    for (l, o) in outs.iter_mut().enumerate().take(lanes) {
+        let h: [u32; 8] = std::array::from_fn(|w| state.h[w][l]);
+        *o = O::from(digest_bytes(&h));
     }
 }
 
@@ -453,7 +472,7 @@ mod x86 {
     //! one applied to whole vectors and the round's permutation is resolved
     //! at compile time, as in the portable compression.
 
-    use super::{Kernel, LaneStates, BLOCK, MAX_LANES};
+    use super::{Kernel, LaneStates, BLOCK, MAX_LANES, PAD64};
     use crate::blake::{C, SIGMA};
     use std::arch::x86_64::*;
 
@@ -491,6 +510,20 @@ mod x86 {
                         // every pointer read is one of the 64-byte blocks
                         // or a field of `s`.
                         unsafe { lanes(s, blocks, counters) }
+                    }
+                    entry
+                },
+                pad64: {
+                    /// Safe entry point, as `compress`.
+                    fn entry(s: &mut LaneStates) {
+                        #[target_feature(enable = $features)]
+                        unsafe fn lanes(s: &mut LaneStates) {
+                            compress_pad64::<$v, _>(s, $rotations)
+                        }
+                        debug_assert!(true $(&& is_x86_feature_detected!($detect))+);
+                        // SAFETY: the features were checked at run time;
+                        // only `s` is read.
+                        unsafe { lanes(s) }
                     }
                     entry
                 },
@@ -782,7 +815,30 @@ mod x86 {
             lo[l] = counters[l] as u32;
             hi[l] = (counters[l] >> 32) as u32;
         }
-        let (lo, hi) = (V::load(&lo), V::load(&hi));
+        compress_words(s, &m, V::load(&lo), V::load(&hi), r)
+    }
+
+    /// The compression of [`PAD64`] in every lane: the message and the
+    /// counter are constants, so their words fold into the additions.
+    #[inline(always)]
+    unsafe fn compress_pad64<V: Lanes, R: Rotations<V>>(s: &mut LaneStates, r: R) {
+        let mut m = [V::splat(0); 16];
+        for (v, w) in m.iter_mut().zip(PAD64) {
+            *v = V::splat(w);
+        }
+        compress_words(s, &m, V::splat(0), V::splat(0), r)
+    }
+
+    /// Folds message `m` (word-major) into every lane's chaining value with
+    /// the counters' low and high words `lo`, `hi`.
+    #[inline(always)]
+    unsafe fn compress_words<V: Lanes, R: Rotations<V>>(
+        s: &mut LaneStates,
+        m: &[V; 16],
+        lo: V,
+        hi: V,
+        r: R,
+    ) {
         let mut h = [V::splat(0); 8];
         for (hw, words) in h.iter_mut().zip(&s.h) {
             *hw = V::load(words);
@@ -797,20 +853,20 @@ mod x86 {
         for (i, t) in [(12, lo), (13, lo), (14, hi), (15, hi)] {
             v[i] = v[i].xor(t);
         }
-        round::<V, R, 0>(&mut v, r, &m);
-        round::<V, R, 1>(&mut v, r, &m);
-        round::<V, R, 2>(&mut v, r, &m);
-        round::<V, R, 3>(&mut v, r, &m);
-        round::<V, R, 4>(&mut v, r, &m);
-        round::<V, R, 5>(&mut v, r, &m);
-        round::<V, R, 6>(&mut v, r, &m);
-        round::<V, R, 7>(&mut v, r, &m);
-        round::<V, R, 8>(&mut v, r, &m);
-        round::<V, R, 9>(&mut v, r, &m);
-        round::<V, R, 10>(&mut v, r, &m);
-        round::<V, R, 11>(&mut v, r, &m);
-        round::<V, R, 12>(&mut v, r, &m);
-        round::<V, R, 13>(&mut v, r, &m);
+        round::<V, R, 0>(&mut v, r, m);
+        round::<V, R, 1>(&mut v, r, m);
+        round::<V, R, 2>(&mut v, r, m);
+        round::<V, R, 3>(&mut v, r, m);
+        round::<V, R, 4>(&mut v, r, m);
+        round::<V, R, 5>(&mut v, r, m);
+        round::<V, R, 6>(&mut v, r, m);
+        round::<V, R, 7>(&mut v, r, m);
+        round::<V, R, 8>(&mut v, r, m);
+        round::<V, R, 9>(&mut v, r, m);
+        round::<V, R, 10>(&mut v, r, m);
+        round::<V, R, 11>(&mut v, r, m);
+        round::<V, R, 12>(&mut v, r, m);
+        round::<V, R, 13>(&mut v, r, m);
         for w in 0..8 {
             h[w].xor(v[w]).xor(v[w + 8]).store(&mut s.h[w]);
         }
@@ -949,6 +1005,29 @@ mod tests {
                 let got: [u32; 8] = std::array::from_fn(|w| s.h[w][l]);
                 assert_eq!(got, want, "{} lane {l}", k.name);
             }
+        }
+    }
+
+    #[test]
+    fn pad64_is_the_block_that_ends_a_64_byte_message() {
+        let mut tail = [[0u8; BLOCK]; 2];
+        assert_eq!(pad(&mut tail, 0, 64), (1, [0, 0]));
+        let words: Vec<u32> = tail[0]
+            .chunks_exact(4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        assert_eq!(words, PAD64);
+        for k in kernels() {
+            let mut s = LaneStates {
+                h: [[0; MAX_LANES]; 8],
+            };
+            for (w, iv) in IV.iter().enumerate() {
+                s.h[w] = std::array::from_fn(|l| iv ^ (l as u32 * 0x0101_0101));
+            }
+            let mut want = LaneStates { h: s.h };
+            (k.compress)(&mut want, &[&tail[0]; MAX_LANES], &[0; MAX_LANES]);
+            (k.pad64)(&mut s);
+            assert_eq!(s.h[..], want.h[..], "{}", k.name);
         }
     }
 
