@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dcr_benches::{real_blocks, representative_messages, round_trips, synthetic_block};
+use dcr_wire::merkle::{check_block_roots_with, merkle_root_in_place};
 use dcr_wire::{
-    blake256, frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Hasher, Message,
+    blake256, blake256_compressions, blake256_many_kernels, blake256_many_on, blake256_on,
+    frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Hash, HashInput, Message,
     Payload, RawTx, Split, Tx, TxSerType,
 };
 
@@ -59,6 +61,13 @@ fn blocks(c: &mut Criterion) {
                 }
             })
         });
+        g.bench_function("decode+hash-all-txs+roots/chain-169-blocks-stream", |b| {
+            b.iter(|| {
+                for raw in &chain {
+                    black_box(decode_hash_and_check(raw));
+                }
+            })
+        });
         g.bench_function("decode+owned/chain-169-blocks-stream", |b| {
             b.iter(|| {
                 for raw in &chain {
@@ -89,11 +98,23 @@ fn blocks(c: &mut Criterion) {
                 }
             })
         });
+        g.bench_function("decode+hash-all-txs-many/mainnet-432100", |b| {
+            b.iter(|| {
+                let block = Block::from_bytes(raw, pver::CURRENT).expect("decodes");
+                black_box(block.tx_hashes())
+            })
+        });
+        g.bench_function("decode+hash-all-txs+roots/mainnet-432100", |b| {
+            b.iter(|| black_box(decode_hash_and_check(raw)))
+        });
     }
     let big = synthetic_block(1_300_000);
     g.throughput(Throughput::Bytes(big.len() as u64));
     g.bench_function("decode/synthetic-1.3MB", |b| {
         b.iter(|| Block::from_bytes(black_box(&big), pver::CURRENT).map(|b| b.txs.len()))
+    });
+    g.bench_function("decode+hash-all-txs+roots/synthetic-1.3MB", |b| {
+        b.iter(|| black_box(decode_hash_and_check(&big)))
     });
     let frame = frame_to_vec(
         &Message::Block(Block::from_bytes(&big, pver::CURRENT).expect("decodes")),
@@ -115,6 +136,42 @@ fn blocks(c: &mut Criterion) {
     });
     g.bench_function("checksum-only/synthetic-1.3MB", |b| {
         b.iter(|| blake256(black_box(&frame[24..])))
+    });
+    g.finish();
+}
+
+/// Decodes a block, hashes every transaction (prefix, witness and full
+/// hash, many at a time) and checks its header's roots against them: what
+/// a node does with each block it receives. True when the roots match.
+fn decode_hash_and_check(raw: &[u8]) -> bool {
+    let block = Block::from_bytes(raw, pver::CURRENT).expect("decodes");
+    let hashes = block.tx_hashes();
+    check_block_roots_with(&block, &hashes).is_some()
+}
+
+/// Many independent messages hashed at once, on each kernel this CPU runs
+/// ("single" is one message after the other), and merkle roots.
+fn many(c: &mut Criterion) {
+    let mut g = c.benchmark_group("many");
+    // 64 B: a merkle parent or a full hash; 180 B: a header; 300 B and
+    // 1 KiB: transaction parts.
+    for size in [64usize, 180, 300, 1024] {
+        let count = 1024;
+        let data: Vec<u8> = (0..size * count).map(|i| (i * 7 + 1) as u8).collect();
+        let inputs: Vec<HashInput<'_>> = data.chunks_exact(size).map(HashInput::new).collect();
+        let mut out = vec![Hash::ZERO; count];
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        for kernel in blake256_many_kernels() {
+            g.bench_function(
+                BenchmarkId::new(format!("blake256x{count}/{kernel}"), size),
+                |b| b.iter(|| blake256_many_on(kernel, black_box(&inputs), &mut out)),
+            );
+        }
+    }
+    let leaves: Vec<Hash> = (0..4096u32).map(|i| blake256(&i.to_le_bytes())).collect();
+    g.throughput(Throughput::Elements(4096));
+    g.bench_function("merkle-root/4096", |b| {
+        b.iter(|| merkle_root_in_place(black_box(leaves.clone())))
     });
     g.finish();
 }
@@ -170,17 +227,13 @@ fn parts(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("blake256", size), &data, |b, d| {
             b.iter(|| blake256(black_box(d)))
         });
-        g.bench_with_input(
-            BenchmarkId::new("blake256-portable", size),
-            &data,
-            |b, d| {
-                b.iter(|| {
-                    let mut h = Hasher::portable();
-                    h.update(black_box(d));
-                    h.finish()
-                })
-            },
-        );
+        for name in blake256_compressions() {
+            g.bench_with_input(
+                BenchmarkId::new(format!("blake256-single/{name}"), size),
+                &data,
+                |b, d| b.iter(|| blake256_on(name, black_box(d))),
+            );
+        }
         g.bench_with_input(
             BenchmarkId::new("blake256-blake-hash-crate", size),
             &data,
@@ -193,6 +246,6 @@ fn parts(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = messages, blocks, parts
+    targets = messages, blocks, many, parts
 }
 criterion_main!(benches);

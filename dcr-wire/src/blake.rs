@@ -12,7 +12,13 @@
 //! transaction prefix from its received bytes copies at most 63 bytes. The
 //! portable compression, plain Rust for every target, is unrolled with the
 //! message schedule resolved at compile time; it runs at about
-//! `blake-hash`'s speed.
+//! `blake-hash`'s speed. Where the CPU has AVX-512F and VL, the vectorised
+//! compression is also built with `vprord` for its rotations, which
+//! shortens the G chain.
+//!
+//! One stream leaves most of a vector unit idle; [`digest_many`] hashes
+//! many independent messages at once, one per 32-bit lane (the `batch`
+//! submodule: AVX2, AVX-512).
 
 /// The initial chaining value (the same words as SHA-256's).
 const IV: [u32; 8] = [
@@ -59,6 +65,46 @@ const SIGMA: [[usize; 16]; 10] = [
     [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5],
     [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
 ];
+
+mod batch;
+pub use batch::Message;
+
+/// BLAKE-256 of each of `msgs` into the same position of `out`, many
+/// messages at once on the widest multi-lane compression this CPU runs
+/// (see [`batch`]). Only the first `min(msgs.len(), out.len())` are
+/// hashed.
+pub fn digest_many<O: From<[u8; 32]>>(msgs: &[Message<'_>], out: &mut [O]) {
+    batch::digest_many(batch::kernel(), msgs, out)
+}
+
+/// The multi-lane compressions this CPU runs, by name, narrowest first
+/// ("single" is one message after the other): for benchmarks and the fuzz
+/// target, which compare them.
+pub fn many_kernels() -> Vec<&'static str> {
+    let mut all = vec!["single"];
+    all.extend(batch::kernels().iter().map(|k| k.name));
+    all
+}
+
+/// [`digest_many`] on the named kernel (one of [`many_kernels`]); false,
+/// hashing nothing, when this CPU does not run it.
+pub fn digest_many_on<O: From<[u8; 32]>>(
+    kernel: &str,
+    msgs: &[Message<'_>],
+    out: &mut [O],
+) -> bool {
+    if kernel == "single" {
+        batch::digest_many(None, msgs, out);
+        return true;
+    }
+    match batch::kernels().into_iter().find(|k| k.name == kernel) {
+        Some(k) => {
+            batch::digest_many(Some(k), msgs, out);
+            true
+        }
+        None => false,
+    }
+}
 
 const ROUNDS: usize = 14;
 const BLOCK: usize = 64;
@@ -197,12 +243,57 @@ fn compress_fn() -> CompressFn {
             && std::arch::is_x86_feature_detected!("sse4.1")
         {
             if std::arch::is_x86_feature_detected!("avx") {
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                {
+                    return sse41::compress_evex;
+                }
                 return sse41::compress_vex;
             }
             return sse41::compress;
         }
     }
     compress_portable
+}
+
+/// Every single-stream compression this CPU runs, by name, slowest first
+/// (the last is what [`compress_fn`] picks): for tests and benchmarks.
+fn compressions() -> Vec<(&'static str, CompressFn)> {
+    #[allow(unused_mut)]
+    let mut all: Vec<(&'static str, CompressFn)> = vec![("portable", compress_portable)];
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("ssse3") && std::arch::is_x86_feature_detected!("sse4.1")
+    {
+        all.push(("sse4.1", sse41::compress));
+        if std::arch::is_x86_feature_detected!("avx") {
+            all.push(("avx", sse41::compress_vex));
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                all.push(("avx512", sse41::compress_evex));
+            }
+        }
+    }
+    all
+}
+
+/// BLAKE-256 of `data` with the named single-stream compression (one of
+/// [`compression_names`]); `None` when this CPU does not run it.
+pub fn digest_on(compression: &str, data: &[u8]) -> Option<[u8; 32]> {
+    let (_, compress) = compressions()
+        .into_iter()
+        .find(|(n, _)| *n == compression)?;
+    let mut h = Blake256 {
+        compress,
+        ..Blake256::new()
+    };
+    h.update(data);
+    Some(h.finalize())
+}
+
+/// The names of [`compressions`].
+pub fn compression_names() -> Vec<&'static str> {
+    compressions().into_iter().map(|(n, _)| n).collect()
 }
 
 /// The sixteen working words after the chaining value and the counter are
@@ -318,6 +409,19 @@ mod sse41 {
     }
 
     /// Safe entry point: only installed by `compress_fn` after the CPU was
+    /// found to have SSSE3, SSE4.1, AVX, AVX-512F and AVX-512VL (and the OS
+    /// to save the AVX-512 state).
+    pub(super) fn compress_evex(h: &mut [u32; 8], blocks: &[u8], t: u64) {
+        debug_assert!(
+            is_x86_feature_detected!("avx")
+                && is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512vl")
+        );
+        // SAFETY: as below, with AVX-512F and AVX-512VL checked too.
+        unsafe { compress_avx512(h, blocks, t) }
+    }
+
+    /// Safe entry point: only installed by `compress_fn` after the CPU was
     /// found to have SSSE3, SSE4.1 and AVX (and the OS to save its state).
     pub(super) fn compress_vex(h: &mut [u32; 8], blocks: &[u8], t: u64) {
         debug_assert!(is_x86_feature_detected!("avx"));
@@ -423,21 +527,73 @@ mod sse41 {
         _mm_or_si128(_mm_srli_epi32(x, 7), _mm_slli_epi32(x, 25))
     }
 
+    /// The four rotations of G, by instruction set.
+    trait Rotations: Copy {
+        unsafe fn r16(self, x: __m128i) -> __m128i;
+        unsafe fn r12(self, x: __m128i) -> __m128i;
+        unsafe fn r8(self, x: __m128i) -> __m128i;
+        unsafe fn r7(self, x: __m128i) -> __m128i;
+    }
+
+    /// SSSE3: byte shuffles for 16 and 8, two shifts and an or otherwise.
+    impl Rotations for Masks {
+        #[inline(always)]
+        unsafe fn r16(self, x: __m128i) -> __m128i {
+            _mm_shuffle_epi8(x, self.rot16)
+        }
+        #[inline(always)]
+        unsafe fn r12(self, x: __m128i) -> __m128i {
+            rot12(x)
+        }
+        #[inline(always)]
+        unsafe fn r8(self, x: __m128i) -> __m128i {
+            _mm_shuffle_epi8(x, self.rot8)
+        }
+        #[inline(always)]
+        unsafe fn r7(self, x: __m128i) -> __m128i {
+            rot7(x)
+        }
+    }
+
+    /// AVX-512 (F and VL): one `vprord` each, one cycle on the chain where
+    /// the shift-or rotations take two.
+    #[derive(Clone, Copy)]
+    struct Vprord;
+
+    impl Rotations for Vprord {
+        #[inline(always)]
+        unsafe fn r16(self, x: __m128i) -> __m128i {
+            _mm_ror_epi32::<16>(x)
+        }
+        #[inline(always)]
+        unsafe fn r12(self, x: __m128i) -> __m128i {
+            _mm_ror_epi32::<12>(x)
+        }
+        #[inline(always)]
+        unsafe fn r8(self, x: __m128i) -> __m128i {
+            _mm_ror_epi32::<8>(x)
+        }
+        #[inline(always)]
+        unsafe fn r7(self, x: __m128i) -> __m128i {
+            _mm_ror_epi32::<7>(x)
+        }
+    }
+
     /// Four G functions side by side on the rows `a`, `b`, `c`, `d`. The
     /// hash is bound by this chain's latency, not by instruction count, so
     /// the message word is added to `a` before `b` is: that addition then
     /// runs while `b` is still being computed.
     #[inline(always)]
-    unsafe fn g4(v: &mut [__m128i; 4], k: Masks, x: __m128i, y: __m128i) {
+    unsafe fn g4<K: Rotations>(v: &mut [__m128i; 4], k: K, x: __m128i, y: __m128i) {
         let [a, b, c, d] = v;
         *a = _mm_add_epi32(_mm_add_epi32(*a, x), *b);
-        *d = _mm_shuffle_epi8(_mm_xor_si128(*d, *a), k.rot16);
+        *d = k.r16(_mm_xor_si128(*d, *a));
         *c = _mm_add_epi32(*c, *d);
-        *b = rot12(_mm_xor_si128(*b, *c));
+        *b = k.r12(_mm_xor_si128(*b, *c));
         *a = _mm_add_epi32(_mm_add_epi32(*a, y), *b);
-        *d = _mm_shuffle_epi8(_mm_xor_si128(*d, *a), k.rot8);
+        *d = k.r8(_mm_xor_si128(*d, *a));
         *c = _mm_add_epi32(*c, *d);
-        *b = rot7(_mm_xor_si128(*b, *c));
+        *b = k.r7(_mm_xor_si128(*b, *c));
     }
 
     /// One half-step's message words xored with their constants.
@@ -487,10 +643,10 @@ mod sse41 {
     /// AVX build is the same code in three-operand (VEX) encoding, which
     /// drops most register copies.
     macro_rules! compress_blocks {
-        ($name:ident, $features:literal) => {
+        ($name:ident, $features:literal, $rotations:expr) => {
             #[target_feature(enable = $features)]
             unsafe fn $name(h: &mut [u32; 8], blocks: &[u8], mut t: u64) {
-                let k = masks();
+                let k = $rotations;
                 // Byte-swaps each 32-bit lane: message words are big-endian.
                 let bswap = std::hint::black_box(_mm_set_epi8(
                     12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3,
@@ -525,8 +681,9 @@ mod sse41 {
         };
     }
 
-    compress_blocks!(compress_sse41, "ssse3,sse4.1");
-    compress_blocks!(compress_avx, "ssse3,sse4.1,avx");
+    compress_blocks!(compress_sse41, "ssse3,sse4.1", masks());
+    compress_blocks!(compress_avx, "ssse3,sse4.1,avx", masks());
+    compress_blocks!(compress_avx512, "ssse3,sse4.1,avx,avx512f,avx512vl", Vprord);
 }
 
 #[cfg(test)]
@@ -545,21 +702,6 @@ mod tests {
     fn reference(data: &[u8]) -> [u8; 32] {
         use blake_hash::Digest;
         blake_hash::Blake256::digest(data).into()
-    }
-
-    fn compressions() -> Vec<(&'static str, CompressFn)> {
-        #[allow(unused_mut)]
-        let mut all: Vec<(&'static str, CompressFn)> = vec![("portable", compress_portable)];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("ssse3")
-            && std::arch::is_x86_feature_detected!("sse4.1")
-        {
-            all.push(("sse4.1", sse41::compress));
-            if std::arch::is_x86_feature_detected!("avx") {
-                all.push(("avx", sse41::compress_vex));
-            }
-        }
-        all
     }
 
     #[test]
@@ -599,6 +741,11 @@ mod tests {
             assert!(names.contains(&"sse4.1"), "{names:?}");
             if std::arch::is_x86_feature_detected!("avx") {
                 assert!(names.contains(&"avx"), "{names:?}");
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                {
+                    assert!(names.contains(&"avx512"), "{names:?}");
+                }
             }
         }
         println!("compressions checked: {names:?}");
@@ -608,10 +755,12 @@ mod tests {
         if std::arch::is_x86_feature_detected!("ssse3")
             && std::arch::is_x86_feature_detected!("sse4.1")
         {
-            let want: CompressFn = if std::arch::is_x86_feature_detected!("avx") {
-                sse41::compress_vex
-            } else {
-                sse41::compress
+            let avx512 = std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl");
+            let want: CompressFn = match (std::arch::is_x86_feature_detected!("avx"), avx512) {
+                (true, true) => sse41::compress_evex,
+                (true, false) => sse41::compress_vex,
+                _ => sse41::compress,
             };
             assert_eq!(chosen, want as usize);
             return;

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::blake::Blake256;
+use crate::blake::{self, Blake256};
+
+pub use crate::blake::Message as HashInput;
 
 /// Size of a [`Hash`](struct@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
@@ -116,6 +118,46 @@ impl Hasher {
 /// BLAKE-256 of `data`.
 pub fn blake256(data: &[u8]) -> Hash {
     Hash(Blake256::digest(data))
+}
+
+/// BLAKE-256 of many independent messages at once: `out[i]` receives the
+/// hash of `inputs[i]` (only the first `min(inputs.len(), out.len())` are
+/// hashed). The same digests as [`blake256`] one by one; where the CPU has
+/// AVX2 (8 lanes) or AVX-512F (16 lanes), messages are hashed side by side
+/// in the lanes of one vector, which is several times the throughput of one
+/// stream, whose speed is bound by the latency of its G chain. Messages may
+/// differ in length.
+pub fn blake256_many(inputs: &[HashInput<'_>], out: &mut [Hash]) {
+    blake::digest_many(inputs, out);
+}
+
+/// The ways [`blake256_many`] can hash on this CPU, by name ("single", then
+/// "avx2x8", "avx512x16" where the CPU has them): for benchmarks and the
+/// fuzz target. Hashing itself always takes the widest.
+#[doc(hidden)]
+pub fn blake256_many_kernels() -> Vec<&'static str> {
+    blake::many_kernels()
+}
+
+/// [`blake256_many`] on one named kernel of [`blake256_many_kernels`];
+/// false (nothing hashed) when this CPU does not run it.
+#[doc(hidden)]
+pub fn blake256_many_on(kernel: &str, inputs: &[HashInput<'_>], out: &mut [Hash]) -> bool {
+    blake::digest_many_on(kernel, inputs, out)
+}
+
+/// The single-stream compressions this CPU runs, by name ("portable",
+/// "sse4.1", "avx", "avx512"), slowest first; hashing uses the last.
+#[doc(hidden)]
+pub fn blake256_compressions() -> Vec<&'static str> {
+    blake::compression_names()
+}
+
+/// [`blake256`] with one named compression of [`blake256_compressions`];
+/// `None` when this CPU does not run it.
+#[doc(hidden)]
+pub fn blake256_on(compression: &str, data: &[u8]) -> Option<Hash> {
+    blake::digest_on(compression, data).map(Hash)
 }
 
 /// The frame checksum: the first four bytes of BLAKE-256 of the payload.

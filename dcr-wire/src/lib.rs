@@ -38,7 +38,9 @@ pub use frame::{
     decode_frame, encode_frame, frame_to_vec, split_frame, write_frame, Frame, FrameBuf,
     FrameHeader, Split,
 };
-pub use hash::{blake256, checksum, Hash, Hasher, HASH_SIZE};
+pub use hash::{blake256, blake256_many, checksum, Hash, HashInput, Hasher, HASH_SIZE};
+#[doc(hidden)]
+pub use hash::{blake256_compressions, blake256_many_kernels, blake256_many_on, blake256_on};
 pub use msg::*;
 pub use protocol::{
     pver, CurrencyNet, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE,

@@ -9,47 +9,78 @@
 //! combined root of both trees (and the stake root field holds the
 //! commitment root, which covers the committed filter, not transactions).
 
-use crate::hash::{blake256, Hash};
-use crate::msg::{Block, TxTree};
+use crate::blake::digest_many;
+use crate::hash::{blake256, Hash, HashInput};
+use crate::msg::{Block, BlockTxHashes, TxHashes, TxTree};
 
-/// The merkle root of `leaves`, computed in place (the vector is consumed
-/// as scratch space).
-pub fn merkle_root_in_place(mut leaves: Vec<Hash>) -> Hash {
-    if leaves.is_empty() {
-        return Hash::ZERO;
-    }
-    while leaves.len() > 1 {
-        if leaves.len() % 2 == 1 {
-            let last = leaves[leaves.len() - 1];
-            leaves.push(last);
+/// The merkle root of `leaves` (the vector is consumed as scratch space).
+pub fn merkle_root_in_place(leaves: Vec<Hash>) -> Hash {
+    let [root] = merkle_roots([leaves.into_iter().map(|h| h.0).collect()]);
+    root
+}
+
+/// The roots of several trees, computed level by level with the nodes of
+/// every tree's level hashed together, many at a time
+/// ([`crate::blake256_many`]): each parent is a 64-byte message, its two
+/// children side by side in the level's buffer.
+fn merkle_roots<const K: usize>(mut trees: [Vec<[u8; 32]>; K]) -> [Hash; K] {
+    let mut parents: Vec<[u8; 32]> = Vec::new();
+    loop {
+        for level in trees.iter_mut().filter(|t| t.len() > 1) {
+            if level.len() % 2 == 1 {
+                let last = level[level.len() - 1];
+                level.push(last);
+            }
         }
-        for i in 0..leaves.len() / 2 {
-            leaves[i] = combine(&leaves[2 * i], &leaves[2 * i + 1]);
+        let inputs: Vec<HashInput<'_>> = trees
+            .iter()
+            .filter(|t| t.len() > 1)
+            .flat_map(|t| t.as_flattened().chunks_exact(64).map(HashInput::new))
+            .collect();
+        if inputs.is_empty() {
+            break;
         }
-        leaves.truncate(leaves.len() / 2);
+        parents.clear();
+        parents.resize(inputs.len(), [0; 32]);
+        digest_many(&inputs, &mut parents);
+        let mut done = parents.iter();
+        for level in trees.iter_mut().filter(|t| t.len() > 1) {
+            let n = level.len() / 2;
+            level.clear();
+            level.extend(done.by_ref().take(n));
+        }
     }
-    leaves[0]
+    trees.map(|t| t.first().map_or(Hash::ZERO, |h| Hash(*h)))
+}
+
+fn leaves(hashes: &[TxHashes]) -> Vec<[u8; 32]> {
+    hashes.iter().map(|h| h.full.0).collect()
 }
 
 /// The merkle root of a transaction tree (leaves: full hashes, computed from
 /// the received bytes).
 pub fn tx_tree_merkle_root(tree: &TxTree<'_>) -> Hash {
-    let mut leaves = Vec::with_capacity(tree.len() + 1);
-    leaves.extend(tree.raw_txs().map(|tx| tx.full_hash()));
-    merkle_root_in_place(leaves)
+    let [root] = merkle_roots([leaves(&tree.hashes())]);
+    root
+}
+
+/// The regular and stake trees' roots of a block whose transactions were
+/// hashed ([`Block::tx_hashes`]), both trees at once.
+pub fn tree_roots(hashes: &BlockTxHashes) -> (Hash, Hash) {
+    let [regular, stake] = merkle_roots([leaves(&hashes.regular), leaves(&hashes.stake)]);
+    (regular, stake)
 }
 
 /// The combined root of both trees: BLAKE-256 of the regular root followed
 /// by the stake root.
 pub fn combined_tx_tree_merkle_root(block: &Block<'_>) -> Hash {
-    combine(
-        &tx_tree_merkle_root(&block.txs),
-        &tx_tree_merkle_root(&block.stake_txs),
-    )
+    let (regular, stake) = tree_roots(&block.tx_hashes());
+    combine(&regular, &stake)
 }
 
-/// BLAKE-256 of two hashes one after the other: a merkle parent, and the
-/// combined root of the regular and stake roots.
+/// BLAKE-256 of two hashes one after the other: the combined root of the
+/// regular and stake roots (merkle parents are the same, hashed in
+/// batches by [`merkle_roots`]).
 fn combine(left: &Hash, right: &Hash) -> Hash {
     let mut both = [0u8; 64];
     both[..32].copy_from_slice(&left.0);
@@ -74,8 +105,13 @@ pub enum MerkleRule {
 /// rule they follow; `None` when neither matches (the transactions are not
 /// the ones the header commits to).
 pub fn check_block_roots(block: &Block<'_>) -> Option<MerkleRule> {
-    let regular = tx_tree_merkle_root(&block.txs);
-    let stake = tx_tree_merkle_root(&block.stake_txs);
+    check_block_roots_with(block, &block.tx_hashes())
+}
+
+/// [`check_block_roots`] with the transactions already hashed (by
+/// [`Block::tx_hashes`]), for a caller that needs the hashes too.
+pub fn check_block_roots_with(block: &Block<'_>, hashes: &BlockTxHashes) -> Option<MerkleRule> {
+    let (regular, stake) = tree_roots(hashes);
     if block.header.merkle_root == regular && block.header.stake_root == stake {
         return Some(MerkleRule::SeparateTrees);
     }
@@ -83,8 +119,8 @@ pub fn check_block_roots(block: &Block<'_>) -> Option<MerkleRule> {
         return Some(MerkleRule::Combined);
     }
     let genesis = block.header.height == 0
-        && block.txs.len() == 1
-        && block.txs.raw_txs().next().map(|t| t.tx_hash()) == Some(block.header.merkle_root);
+        && hashes.regular.len() == 1
+        && hashes.regular.first().map(|t| t.tx) == Some(block.header.merkle_root);
     genesis.then_some(MerkleRule::Genesis)
 }
 
@@ -98,6 +134,47 @@ mod tests {
 
     fn parent(a: Hash, b: Hash) -> Hash {
         combine(&a, &b)
+    }
+
+    /// The tree one parent at a time with the single-stream hash.
+    fn one_by_one(mut level: Vec<Hash>) -> Hash {
+        if level.is_empty() {
+            return Hash::ZERO;
+        }
+        while level.len() > 1 {
+            if level.len() % 2 == 1 {
+                level.push(level[level.len() - 1]);
+            }
+            level = level.chunks_exact(2).map(|p| parent(p[0], p[1])).collect();
+        }
+        level[0]
+    }
+
+    fn distinct(n: usize, seed: u32) -> Vec<Hash> {
+        (0..n as u32)
+            .map(|i| blake256(&(i ^ seed.rotate_left(16)).to_le_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn batched_levels_match_one_parent_at_a_time() {
+        for n in (0..70).chain([127, 128, 129, 255, 1000, 4096]) {
+            let leaves = distinct(n, 1);
+            assert_eq!(
+                merkle_root_in_place(leaves.clone()),
+                one_by_one(leaves),
+                "{n} leaves"
+            );
+        }
+        // Two trees of different heights hashed together level by level.
+        for (a, b) in [(0, 5), (1, 1), (3, 17), (100, 2), (33, 0), (64, 65)] {
+            let (x, y) = (distinct(a, 2), distinct(b, 3));
+            let roots = merkle_roots([
+                x.iter().map(|h| h.0).collect(),
+                y.iter().map(|h| h.0).collect(),
+            ]);
+            assert_eq!(roots, [one_by_one(x), one_by_one(y)], "{a} and {b} leaves");
+        }
     }
 
     #[test]

@@ -246,13 +246,22 @@ fn check_block(bytes: &[u8], meta: &Value) -> Result<(), String> {
     if block.header.prev_block.to_string() != field(meta, "prev_block")? {
         return Err("prev block differs".into());
     }
-    for (tree, count, hashes, full) in [
-        (&block.txs, "tx_count", "tx_hashes", "tx_full_hashes"),
+    // Every transaction hashed many at a time, both trees together.
+    let batched = block.tx_hashes();
+    for (tree, count, hashes, full, batch) in [
+        (
+            &block.txs,
+            "tx_count",
+            "tx_hashes",
+            "tx_full_hashes",
+            &batched.regular,
+        ),
         (
             &block.stake_txs,
             "stx_count",
             "stx_hashes",
             "stx_full_hashes",
+            &batched.stake,
         ),
     ] {
         if Some(tree.len() as u64) != meta[count].as_u64() {
@@ -265,6 +274,14 @@ fn check_block(bytes: &[u8], meta: &Value) -> Result<(), String> {
         let ours: Vec<String> = tree.raw_txs().map(|t| t.full_hash().to_string()).collect();
         if ours != hash_list(&meta[full]) {
             return Err(format!("{full} differ"));
+        }
+        let ours: Vec<String> = batch.iter().map(|t| t.tx.to_string()).collect();
+        if ours != hash_list(&meta[hashes]) {
+            return Err(format!("{hashes} hashed many at a time differ"));
+        }
+        let ours: Vec<String> = batch.iter().map(|t| t.full.to_string()).collect();
+        if ours != hash_list(&meta[full]) {
+            return Err(format!("{full} hashed many at a time differ"));
         }
         // The structured path agrees with the byte path.
         let structured: Vec<String> = tree.iter().map(|t| t.tx_hash().to_string()).collect();

@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use bytes::BufMut;
 
 use super::header::{BlockHeader, BLOCK_HEADER_SIZE};
-use super::tx::{max_block_payload, RawTx, Tx, MIN_TX_PAYLOAD};
+use super::tx::{
+    max_block_payload, prefix_hashes_many, tx_hashes_many, RawTx, Tx, TxHashes, MIN_TX_PAYLOAD,
+};
 use super::{Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
@@ -93,12 +95,33 @@ impl<'a> Block<'a> {
         (regular, stake)
     }
 
+    /// The prefix, witness and full hashes of every transaction of both
+    /// trees, hashed together many at a time (see [`tx_hashes_many`]).
+    pub fn tx_hashes(&self) -> BlockTxHashes {
+        let mut txs: Vec<RawTx<'_>> = self.txs.raw_txs().collect();
+        let regular = txs.len();
+        txs.extend(self.stake_txs.raw_txs());
+        let mut all = tx_hashes_many(&txs);
+        let stake = all.split_off(regular.min(all.len()));
+        BlockTxHashes {
+            regular: all,
+            stake,
+        }
+    }
+
     /// Decodes a whole serialized block (trailing bytes are an error).
     pub fn from_bytes(bytes: &'a [u8], pver: u32) -> Result<Block<'a>, Error> {
         let (rest, b) = <Block as Payload>::decode(bytes, pver)?;
         crate::primitives::expect_end(rest)?;
         Ok(b)
     }
+}
+
+/// The hashes of every transaction of a block, tree by tree, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockTxHashes {
+    pub regular: Vec<TxHashes>,
+    pub stake: Vec<TxHashes>,
 }
 
 /// One transaction tree of a block: validated serialized transactions,
@@ -165,16 +188,6 @@ impl<'a> TxTree<'a> {
         }
     }
 
-    /// The transactions, structured (their scripts borrow from the tree).
-    pub fn iter(&self) -> impl Iterator<Item = Tx<'_>> + '_ {
-        self.raw_txs().map(|raw| raw.to_tx())
-    }
-
-    /// The transaction hashes, in order.
-    pub fn tx_hashes(&self) -> Vec<Hash> {
-        self.raw_txs().map(|t| t.tx_hash()).collect()
-    }
-
     /// Locations of the transactions when the tree (its count first) is
     /// serialized from byte `offset` on.
     fn tx_locs(&self, offset: usize) -> Vec<TxLoc> {
@@ -189,6 +202,22 @@ impl<'a> TxTree<'a> {
                 loc
             })
             .collect()
+    }
+
+    /// The transactions, structured (their scripts borrow from the tree).
+    pub fn iter(&self) -> impl Iterator<Item = Tx<'_>> + '_ {
+        self.raw_txs().map(|raw| raw.to_tx())
+    }
+
+    /// The transaction hashes, in order, hashed many at a time.
+    pub fn tx_hashes(&self) -> Vec<Hash> {
+        prefix_hashes_many(&self.raw_txs().collect::<Vec<_>>())
+    }
+
+    /// The prefix, witness and full hashes of every transaction, in order,
+    /// hashed many at a time.
+    pub fn hashes(&self) -> Vec<TxHashes> {
+        tx_hashes_many(&self.raw_txs().collect::<Vec<_>>())
     }
 
     fn serialized_size(&self) -> usize {
@@ -306,22 +335,6 @@ mod tests {
 
     proptest! {
         #[test]
-        fn block_round_trip(
-            header in arb_header(),
-            txs in proptest::collection::vec(arb_tx(), 0..4),
-            stxs in proptest::collection::vec(arb_tx(), 0..4),
-        ) {
-            let block = Block::new(header, &txs, &stxs);
-            let mut buf = Vec::new();
-            block.encode(&mut buf, pver::CURRENT).unwrap();
-            prop_assert_eq!(buf.len(), block.serialized_size(pver::CURRENT));
-            let back = Block::from_bytes(&buf, pver::CURRENT).unwrap();
-            prop_assert_eq!(&back, &block);
-            prop_assert_eq!(back.txs.iter().collect::<Vec<_>>(), txs.clone());
-            prop_assert_eq!(back.stake_txs.tx_hashes(), stxs.iter().map(|t| t.tx_hash()).collect::<Vec<_>>());
-        }
-
-        #[test]
         fn tx_locs_slice_out_each_transaction(
             txs in proptest::collection::vec(arb_tx(), 0..4),
             stxs in proptest::collection::vec(arb_tx(), 0..4),
@@ -340,6 +353,43 @@ mod tests {
             let stake_count_at = locs.last().map_or(BLOCK_HEADER_SIZE + 1, |l| l.range().end);
             let stake_end = slocs.last().map_or(stake_count_at + 1, |l| l.range().end);
             prop_assert_eq!(stake_end, buf.len());
+        }
+
+        #[test]
+        fn block_round_trip(
+            header in arb_header(),
+            txs in proptest::collection::vec(arb_tx(), 0..4),
+            stxs in proptest::collection::vec(arb_tx(), 0..4),
+        ) {
+            let block = Block::new(header, &txs, &stxs);
+            let mut buf = Vec::new();
+            block.encode(&mut buf, pver::CURRENT).unwrap();
+            prop_assert_eq!(buf.len(), block.serialized_size(pver::CURRENT));
+            let back = Block::from_bytes(&buf, pver::CURRENT).unwrap();
+            prop_assert_eq!(&back, &block);
+            prop_assert_eq!(back.txs.iter().collect::<Vec<_>>(), txs.clone());
+            prop_assert_eq!(back.stake_txs.tx_hashes(), stxs.iter().map(|t| t.tx_hash()).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn batched_hashes_match_one_by_one(
+            txs in proptest::collection::vec(arb_tx(), 0..24),
+            stxs in proptest::collection::vec(arb_tx(), 0..12),
+        ) {
+            let block = Block::new(BlockHeader::default(), &txs, &stxs);
+            let one = |t: &Tx<'_>| TxHashes {
+                tx: t.tx_hash(),
+                witness: t.witness_hash(),
+                full: t.full_hash(),
+            };
+            let all = block.tx_hashes();
+            prop_assert_eq!(&all.regular, &txs.iter().map(one).collect::<Vec<_>>());
+            prop_assert_eq!(&all.stake, &stxs.iter().map(one).collect::<Vec<_>>());
+            prop_assert_eq!(block.txs.hashes(), all.regular.clone());
+            prop_assert_eq!(
+                block.txs.tx_hashes(),
+                all.regular.iter().map(|h| h.tx).collect::<Vec<_>>()
+            );
         }
     }
 

@@ -26,7 +26,7 @@ pub mod tx;
 pub mod version;
 
 pub use addr::{Addr, AddrV2};
-pub use block::{Block, RawTxs, TxLoc, TxTree};
+pub use block::{Block, BlockTxHashes, RawTxs, TxLoc, TxTree};
 pub use cfilter::{
     CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, FilterType, GetCFHeaders, GetCFilter,
     GetCFilterV2, GetCFsV2,
@@ -44,7 +44,9 @@ pub use mix::{
 pub use netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};
 pub use reject::{Reject, RejectCode};
 pub use simple::{FeeFilter, Ping, Pong};
-pub use tx::{OutPoint, RawTx, Tx, TxIn, TxOut, TxSerType};
+pub use tx::{
+    prefix_hashes_many, tx_hashes_many, OutPoint, RawTx, Tx, TxHashes, TxIn, TxOut, TxSerType,
+};
 pub use version::Version;
 
 /// The verbs every message has. `'a` is the lifetime of the bytes a decoded

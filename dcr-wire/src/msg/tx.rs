@@ -20,8 +20,9 @@ use std::borrow::Cow;
 use bytes::BufMut;
 
 use super::{Command, Payload};
+use crate::blake::digest_many;
 use crate::error::{Error, ErrorKind};
-use crate::hash::{blake256, Hash, Hasher};
+use crate::hash::{blake256, Hash, HashInput, Hasher};
 use crate::primitives::{
     count, fail, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes,
     var_bytes_size, var_int, var_int_size, PResult,
@@ -700,6 +701,87 @@ impl<'a> Tx<'a> {
     }
 }
 
+/// The three hashes of one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TxHashes {
+    /// The transaction hash: BLAKE-256 of the prefix serialization.
+    pub tx: Hash,
+    /// BLAKE-256 of the witness-only serialization.
+    pub witness: Hash,
+    /// The full hash (the merkle leaf): BLAKE-256 of `tx` then `witness`.
+    pub full: Hash,
+}
+
+/// The prefix, witness and full hashes of every one of `txs`, in order,
+/// hashed many at a time ([`crate::blake256_many`]): first the prefixes
+/// and witnesses of all of them read from their bytes, then the full
+/// hashes, which are 64-byte messages. The same as [`RawTx::tx_hash`],
+/// [`RawTx::witness_hash`] and [`RawTx::full_hash`] one by one.
+pub fn tx_hashes_many(txs: &[RawTx<'_>]) -> Vec<TxHashes> {
+    let parts = part_hashes(txs, &[TxSerType::NoWitness, TxSerType::OnlyWitness]);
+    // Prefix and witness hashes lie interleaved, so each transaction's
+    // pair is one contiguous 64-byte message.
+    let inputs: Vec<HashInput<'_>> = parts
+        .as_flattened()
+        .chunks_exact(64)
+        .map(HashInput::new)
+        .collect();
+    let mut full = vec![Hash::ZERO; inputs.len()];
+    digest_many(&inputs, &mut full);
+    parts
+        .chunks_exact(2)
+        .zip(full)
+        .map(|(p, full)| TxHashes {
+            tx: Hash(p[0]),
+            witness: Hash(p[1]),
+            full,
+        })
+        .collect()
+}
+
+/// The prefix hashes of `txs`, many at a time; see [`tx_hashes_many`].
+pub fn prefix_hashes_many(txs: &[RawTx<'_>]) -> Vec<Hash> {
+    part_hashes(txs, &[TxSerType::NoWitness])
+        .into_iter()
+        .map(Hash)
+        .collect()
+}
+
+/// BLAKE-256 of the `parts` serializations (`NoWitness` for the prefix,
+/// `OnlyWitness` for the witness) of every transaction: transaction-major,
+/// `parts.len()` digests each.
+fn part_hashes(txs: &[RawTx<'_>], parts: &[TxSerType]) -> Vec<[u8; 32]> {
+    let words: Vec<[u8; 4]> = txs
+        .iter()
+        .flat_map(|t| parts.iter().map(|p| t.version_word(*p)))
+        .collect();
+    let mut missing = Vec::new();
+    let inputs: Vec<HashInput<'_>> = txs
+        .iter()
+        .flat_map(|t| parts.iter().map(move |p| (t, *p)))
+        .zip(&words)
+        .enumerate()
+        .map(|(i, ((t, p), word))| {
+            t.part_input(p, word).unwrap_or_else(|| {
+                missing.push((i, *t, p));
+                HashInput::default()
+            })
+        })
+        .collect();
+    let mut out = vec![[0u8; 32]; inputs.len()];
+    digest_many(&inputs, &mut out);
+    // Parts the bytes do not hold (never the case in a block, whose
+    // transactions are full serializations) are re-serialized one by one.
+    for (i, t, p) in missing {
+        let h = match p {
+            TxSerType::OnlyWitness => t.witness_hash(),
+            _ => t.tx_hash(),
+        };
+        out[i] = h.0;
+    }
+    out
+}
+
 fn full_hash(prefix: &Hash, witness: &Hash) -> Hash {
     let mut h = Hasher::new();
     h.update(&prefix.0).update(&witness.0);
@@ -819,11 +901,38 @@ impl<'a> RawTx<'a> {
         Tx::parse(self.bytes).map(|(_, tx)| tx).unwrap_or_default()
     }
 
+    /// The version word of the `ser_type` serialization of this
+    /// transaction, as it is hashed.
+    fn version_word(&self, ser_type: TxSerType) -> [u8; 4] {
+        (u32::from(self.layout.version) | (u32::from(ser_type.to_u16()) << 16)).to_le_bytes()
+    }
+
     fn hash_part(&self, ser_type: TxSerType, part: &[u8]) -> Hash {
-        let word = u32::from(self.layout.version) | (u32::from(ser_type.to_u16()) << 16);
         let mut h = Hasher::new();
-        h.update(&word.to_le_bytes()).update(part);
+        h.update(&self.version_word(ser_type)).update(part);
         h.finish()
+    }
+
+    /// What the prefix hash (`TxSerType::NoWitness`) or the witness hash
+    /// (`TxSerType::OnlyWitness`) covers, when the received bytes hold it:
+    /// `word` is that serialization's version word, the rest is read in
+    /// place. `None` when the part must be re-serialized (a witness-only
+    /// transaction's prefix, a prefix-only one's witness).
+    fn part_input<'w>(&self, part: TxSerType, word: &'w [u8; 4]) -> Option<HashInput<'w>>
+    where
+        'a: 'w,
+    {
+        let held = match (self.layout.ser_type, part) {
+            (have, want) if have == want => self.bytes.get(4..)?,
+            (TxSerType::Full, TxSerType::NoWitness) => {
+                self.bytes.get(4..self.layout.witness_start)?
+            }
+            (TxSerType::Full, TxSerType::OnlyWitness) => {
+                self.bytes.get(self.layout.witness_start..)?
+            }
+            _ => return None,
+        };
+        Some(HashInput::split(word, held))
     }
 
     /// The transaction hash (BLAKE-256 of the prefix serialization), read

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Ours against the reference on the same codec work, in one sitting.
+
+    python3 benches/compare-codec.py [--rounds N] [--benchtime 1s] [--reference PATH]
+
+Each round runs our `cargo bench -p dcr-benches --bench codec` on the benches
+below, then the reference's `codecbench` (dcrd's wire and crypto/blake256, see
+../shared/reference/README.md) on their counterparts, so both sides see the
+same machine load; rounds alternate ours, reference, ours, reference. Ours is
+the median of criterion's samples in that round (as benches/medians.py
+prints), the reference Go's ns/op. The table gives, per figure, the median
+over the rounds of each side and the ratio reference time / our time (how
+many times the reference's speed ours runs at), with the lowest and highest
+ratio of single rounds.
+
+Where codecbench has no exact counterpart the table says which reference
+benchmark stands in, or shows none:
+- a merkle root of 4,096 hashes: codecbench has no merkle benchmark; the
+  reference side is 4,095 times its BLAKE-256 of 64 bytes (one per parent,
+  as dcrd's standalone.CalcMerkleRootInPlace hashes them), which leaves out
+  its loop and so flatters it;
+- decode + every transaction hash + both roots checked: codecbench has
+  decode + every transaction's full hash for block 432100 only, without the
+  roots; that figure stands in (it does less work than ours), and the chain
+  and synthetic block have no reference figure.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+
+# (what, our bench id, reference benchmark or None, note)
+PAIRS = [
+    ("decode block 432100", "block/decode/mainnet-432100",
+     "BenchmarkBlock/BtcDecode-bytes.Reader/mainnet-432100", ""),
+    ("decode the 169-block chain", "block/decode/chain-169-blocks-stream",
+     "BenchmarkBlock/BtcDecode-bytes.Reader/chain-169-blocks-stream", ""),
+    ("decode the 169 blocks into owned transactions", "block/decode+owned/chain-169-blocks-stream",
+     "BenchmarkBlock/BtcDecode-bytes.Reader/chain-169-blocks-stream", ""),
+    ("decode the 1.3 MB synthetic block", "block/decode/synthetic-1.3MB",
+     "BenchmarkBlock/BtcDecode-bytes.Reader/synthetic-1.3MB", ""),
+    ("frame: split + checksum + decode, 1.3 MB", "block/frame-split+checksum+decode/synthetic-1.3MB",
+     "BenchmarkBlock/ReadMessageN/synthetic-1.3MB", ""),
+    ("checksum alone, 1.3 MB", "block/checksum-only/synthetic-1.3MB",
+     "BenchmarkBlock/checksum-only/synthetic-1.3MB", ""),
+    ("decode + every tx hash, 432100 (one by one)", "block/decode+hash-all-txs/mainnet-432100",
+     "BenchmarkBlock/decode+hash-all-txs/mainnet-432100", ""),
+    ("decode + every tx hash, 432100 (many at a time)",
+     "block/decode+hash-all-txs-many/mainnet-432100",
+     "BenchmarkBlock/decode+hash-all-txs/mainnet-432100", ""),
+    ("decode + every tx hash + both roots checked, 432100",
+     "block/decode+hash-all-txs+roots/mainnet-432100",
+     "BenchmarkBlock/decode+hash-all-txs/mainnet-432100",
+     "reference without the roots"),
+    ("decode + every tx hash + both roots checked, 169-block chain",
+     "block/decode+hash-all-txs+roots/chain-169-blocks-stream", None, "no reference benchmark"),
+    ("decode + every tx hash + both roots checked, 1.3 MB synthetic",
+     "block/decode+hash-all-txs+roots/synthetic-1.3MB", None, "no reference benchmark"),
+    ("merkle root of 4,096 hashes", "many/merkle-root/4096", ("BenchmarkBlake256/64", 4095),
+     "reference: 4,095 x its BLAKE-256 of 64 B"),
+    ("block header hash", "parts/hash/block", "BenchmarkParts/hash/block", ""),
+    ("tx prefix hash (largest tx of 432100)", "parts/hash/tx-prefix-from-bytes",
+     "BenchmarkParts/hash/tx-prefix", ""),
+    ("tx full hash (same tx)", "parts/hash/tx-full-from-bytes", "BenchmarkParts/hash/tx-full", ""),
+    ("header decode", "parts/header/decode", "BenchmarkParts/header/decode", ""),
+] + [
+    (f"tx decode, {s}", f"parts/tx/decode/{s}", f"BenchmarkParts/tx/decode/{s}", "")
+    for s in ("Full", "NoWitness", "OnlyWitness")
+] + [
+    (f"BLAKE-256 of {n} B", f"parts/blake256/{n}", f"BenchmarkBlake256/{n}", "")
+    for n in (32, 64, 180, 1024, 8192, 16384, 1048576)
+]
+
+OURS_FILTER = "^(block/|many/merkle|parts/(blake256/|hash/|header/|tx/))"
+REFERENCE_FILTER = "Block|Blake256|Parts"
+
+
+def our_medians(target):
+    """Criterion's saved results: bench id -> median ns of the last run."""
+    out = {}
+    root = os.path.join(target, "criterion")
+    for path, _, files in os.walk(root):
+        if not path.endswith(os.sep + "new") or "estimates.json" not in files:
+            continue
+        with open(os.path.join(path, "benchmark.json")) as f:
+            bench = json.load(f)
+        with open(os.path.join(path, "estimates.json")) as f:
+            out[bench["full_id"]] = json.load(f)["median"]["point_estimate"]
+    return out
+
+
+def run_ours(target):
+    wanted = {p[1] for p in PAIRS}
+    subprocess.run(
+        ["cargo", "bench", "-p", "dcr-benches", "--bench", "codec", "--", OURS_FILTER],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+    )
+    medians = our_medians(target)
+    return {k: v for k, v in medians.items() if k in wanted}
+
+
+def run_reference(binary, benchtime, testdata):
+    env = dict(os.environ, DCR_TESTDATA=testdata)
+    res = subprocess.run(
+        [binary, "-test.run", "XXX", "-test.bench", REFERENCE_FILTER,
+         "-test.benchtime", benchtime],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )
+    out = {}
+    for line in res.stdout.splitlines():
+        m = re.match(r"^(Benchmark\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op", line)
+        if m:
+            out[m.group(1)] = float(m.group(3))
+    return out
+
+
+def reference_time(ref, figures):
+    if ref is None:
+        return None
+    if isinstance(ref, tuple):
+        name, times = ref
+        return figures[name] * times if name in figures else None
+    return figures.get(ref)
+
+
+def fmt(ns):
+    if ns is None:
+        return "—"
+    for unit, div in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= div:
+            return f"{ns / div:.4g} {unit}"
+    return f"{ns:.4g} ns"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--benchtime", default="1s", help="go test -test.benchtime")
+    ap.add_argument("--reference", default=os.path.join(SHARED, "reference/bin/codecbench"))
+    ap.add_argument("--testdata", default=os.environ.get("DCR_TESTDATA",
+                                                         os.path.join(SHARED, "testdata")))
+    ap.add_argument("--target", default=os.environ.get("CARGO_TARGET_DIR",
+                                                       os.path.join(ROOT, "target")))
+    args = ap.parse_args()
+
+    rounds = []
+    for r in range(args.rounds):
+        print(f"round {r + 1}/{args.rounds}: ours", file=sys.stderr, flush=True)
+        ours = run_ours(args.target)
+        print(f"round {r + 1}/{args.rounds}: reference", file=sys.stderr, flush=True)
+        ref = run_reference(args.reference, args.benchtime, args.testdata)
+        rounds.append((ours, ref))
+
+    print(f"Medians of {args.rounds} interleaved rounds (ours, reference, ours, ...); "
+          "ratio = reference time / our time, with the lowest and highest single-round "
+          "ratio.\n")
+    print("| work | reference | dcr-rs | dcr-rs / reference | rounds' range | note |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for what, ours_id, ref, note in PAIRS:
+        o = [r[0][ours_id] for r in rounds if ours_id in r[0]]
+        g = [t for t in (reference_time(ref, r[1]) for r in rounds) if t is not None]
+        om = statistics.median(o) if o else None
+        gm = statistics.median(g) if g else None
+        ratios = [reference_time(ref, r[1]) / r[0][ours_id] for r in rounds
+                  if ours_id in r[0] and reference_time(ref, r[1]) is not None]
+        ratio = f"**{gm / om:.2f}×**" if om and gm else "—"
+        span = f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "—"
+        print(f"| {what} (`{ours_id}`) | {fmt(gm)} | {fmt(om)} | {ratio} | {span} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
