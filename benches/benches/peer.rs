@@ -239,7 +239,7 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
-    let run = move |part: &str| only.as_deref().map_or(true, |o| o == part);
+    let run = move |part: &str| only.as_deref().is_none_or(|o| o == part);
     let split = args.iter().any(|a| a == "--split-nodes");
     let one_thread = args.iter().any(|a| a == "--one-thread");
     let (rt, layout) = if split {

@@ -94,9 +94,9 @@ pub fn representative_messages() -> Vec<(Command, u32, Vec<u8>)> {
     let mut best: std::collections::BTreeMap<&'static str, (Command, u32, Vec<u8>)> =
         Default::default();
     for m in dcr_tests::valid_messages(&dir) {
-        let better = best.get(m.command.as_str()).map_or(true, |(_, pv, p)| {
-            m.pver > *pv || (m.pver == *pv && m.payload.len() > p.len())
-        });
+        let better = best
+            .get(m.command.as_str())
+            .is_none_or(|(_, pv, p)| m.pver > *pv || (m.pver == *pv && m.payload.len() > p.len()));
         if better {
             best.insert(m.command.as_str(), (m.command, m.pver, m.payload));
         }

@@ -299,7 +299,7 @@ impl Peer {
             let proxy_host = proxy
                 .rsplit_once(':')
                 .map(|(h, _)| h.trim_matches(['[', ']']));
-            if proxy_host.map_or(true, |h| h == you.ip.to_canonical().to_string()) {
+            if proxy_host.is_none_or(|h| h == you.ip.to_canonical().to_string()) {
                 you = NetAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, you.services);
             }
         }
