@@ -46,8 +46,15 @@ pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
 pub type HostToAddrFn =
     Arc<dyn Fn(&str, u16, ServiceFlags) -> Result<NetAddressV2, String> + Send + Sync>;
 
-/// How a peer behaves. `Config::new(net)` gives the reference's defaults.
+/// How a peer behaves. `Config::new(net)` gives the reference's defaults
+/// for `net`, and `Config::default()` those of mainnet; change fields
+/// afterwards (`let mut c = Config::new(net); c.idle_timeout = ...;`) or
+/// with the `with_*` setters.
+///
+/// Non-exhaustive: new settings may be added without a breaking change, so
+/// it cannot be built with a struct literal outside this crate.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Config {
     pub net: CurrencyNet,
     /// Services we advertise.
@@ -115,7 +122,17 @@ pub enum ConfigError {
     Zero(&'static str),
 }
 
+impl Default for Config {
+    /// The reference's defaults on mainnet: `Config::new(CurrencyNet::MainNet)`.
+    fn default() -> Self {
+        Config::new(CurrencyNet::MainNet)
+    }
+}
+
 impl Config {
+    /// The reference's defaults on `net`: its timeouts, queue sizes and
+    /// inventory limits, the current protocol version, no services, no
+    /// listeners and no event channel.
     pub fn new(net: CurrencyNet) -> Self {
         Config {
             net,

@@ -33,6 +33,6 @@ pub use dcr_wire as wire;
 pub use error::{DisconnectReason, PeerError, ProtocolViolation};
 pub use fsm::handshake::{Direction, HandshakeError, RecentNonces, RemoteVersion};
 pub use fsm::stall::StallError;
-pub use listeners::{Listeners, NoListeners, PeerEvent, SentFrame};
+pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};
 pub use peer::Peer;
 pub use stats::{PeerCounters, PeerStats};

@@ -10,6 +10,7 @@ use crate::fsm::handshake::Direction;
 /// What a peer's tasks count as it runs: traffic, pings and what the
 /// remote told us since the handshake. Part of every [`PeerStats`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PeerCounters {
     pub bytes_sent: u64,
     pub bytes_received: u64,
@@ -31,6 +32,7 @@ pub struct PeerCounters {
 
 /// A consistent copy of a peer's state at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PeerStats {
     /// Process-unique id of this connection.
     pub id: u64,
@@ -60,4 +62,51 @@ pub struct PeerStats {
     /// Requests waiting for an answer (stall tracking).
     pub pending_requests: usize,
     pub connected: bool,
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use std::time::{Duration, SystemTime};
+
+    use dcr_wire::ServiceFlags;
+
+    use super::{PeerCounters, PeerStats};
+    use crate::Direction;
+
+    #[test]
+    fn stats_round_trip_through_json() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let stats = PeerStats {
+            id: 7,
+            addr: "127.0.0.1:9108".parse().unwrap(),
+            direction: Direction::Outbound,
+            services: ServiceFlags::NODE_NETWORK,
+            user_agent: "/dcrwire:1.0.0/".into(),
+            protocol_version: 12,
+            remote_protocol_version: 11,
+            starting_height: 100,
+            time_offset: -2,
+            connected_at: at,
+            counters: PeerCounters {
+                bytes_sent: 10,
+                messages_sent: 1,
+                last_send: Some(at),
+                ping_rtt: Some(Duration::from_micros(250)),
+                last_block_height: 101,
+                ..PeerCounters::default()
+            },
+            known_inventory: 3,
+            send_queue_len: 0,
+            queued_bytes: 0,
+            pending_requests: 1,
+            connected: true,
+        };
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["addr"], "127.0.0.1:9108");
+        assert_eq!(json["direction"], "Outbound");
+        assert_eq!(json["services"], 1);
+        assert_eq!(json["counters"]["last_block_height"], 101);
+        let back: PeerStats = serde_json::from_value(json).unwrap();
+        assert_eq!(back, stats);
+    }
 }

@@ -485,3 +485,36 @@ fn getaddr_is_answered_once_per_connection() {
         m.shutdown(LIMIT).await.unwrap();
     })
 }
+
+#[test]
+fn the_event_stream_reports_a_connection_and_ends_at_shutdown() {
+    use futures_util::StreamExt;
+    serial(async {
+        let node = Node::start("127.0.0.1:0").await;
+        let mut cfg = ManagerConfig::new(config());
+        cfg.target_outbound = 1;
+        cfg.seeds = vec![node.addr];
+        cfg.get_addr_on_connect = false;
+        let m = ConnManager::start(cfg).await.unwrap();
+        let mut events = m.events();
+        let connected = tokio::time::timeout(LIMIT, async {
+            loop {
+                if let Some(ManagerEvent::Connected(stats)) = events.next().await {
+                    return stats;
+                }
+            }
+        })
+        .await
+        .expect("a Connected event");
+        assert_eq!(connected.addr, node.addr);
+        m.shutdown(LIMIT).await.unwrap();
+        // The handle is still alive, yet the stream ends: the manager is
+        // gone.
+        tokio::time::timeout(LIMIT, async { while events.next().await.is_some() {} })
+            .await
+            .expect("the stream ends after shutdown");
+        assert_eq!(events.missed(), 0);
+        assert!(m.subscribe().recv().await.is_err());
+        node.stop().await;
+    })
+}

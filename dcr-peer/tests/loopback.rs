@@ -478,6 +478,26 @@ async fn events_reach_an_async_consumer_and_a_stalled_one_is_bounded() {
 }
 
 #[tokio::test]
+async fn peer_events_are_a_stream() {
+    use futures_util::StreamExt;
+    let (tx, mut events) = dcr_peer::PeerEvents::channel(16);
+    let mut b = config();
+    b.events = Some(tx);
+    let (out, inb) = pair(config(), b).await;
+    for nonce in [7, 8] {
+        out.queue_message(&Message::Ping(Ping { nonce })).unwrap();
+    }
+    for nonce in [7, 8] {
+        let ev = tokio::time::timeout(LIMIT, events.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.peer.id(), inb.id());
+        assert_eq!(ev.message, Message::Ping(Ping { nonce }));
+    }
+}
+
+#[tokio::test]
 async fn push_helpers_follow_the_negotiated_version() {
     use dcr_peer::wire::{NetAddressV2, Reject, RejectCode};
     let rec = Recorder::default();

@@ -31,6 +31,8 @@ pub mod merkle;
 pub mod msg;
 pub mod primitives;
 pub mod protocol;
+#[cfg(feature = "serde")]
+mod serde_impls;
 pub mod stream;
 
 pub use error::{Error, ErrorKind};
@@ -41,6 +43,7 @@ pub use frame::{
 pub use hash::{blake256, checksum, Hash, Hasher, HASH_SIZE};
 pub use msg::*;
 pub use protocol::{
-    pver, CurrencyNet, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE,
+    pver, CurrencyNet, ParseNetError, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD,
+    MESSAGE_HEADER_SIZE,
 };
 pub use stream::{read_message, write_message, ReadMessage, StreamError, StreamErrorCause};

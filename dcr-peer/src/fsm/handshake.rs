@@ -65,6 +65,7 @@ pub const VERACK_WITHIN: usize = 3;
 
 /// Which side opened the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Direction {
     Inbound,
     Outbound,

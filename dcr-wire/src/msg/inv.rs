@@ -19,6 +19,8 @@ pub const INV_VECT_SIZE: usize = 4 + HASH_SIZE;
 /// What an inventory vector refers to. Values the protocol does not define
 /// are kept as they are (the reference accepts any 32-bit type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct InvType(pub u32);
 
 impl InvType {
@@ -45,6 +47,7 @@ impl fmt::Display for InvType {
 
 /// One inventory item: its kind and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InvVect {
     pub inv_type: InvType,
     pub hash: Hash,
