@@ -15,6 +15,7 @@
 //! - [`fsm`]: the protocol rules as plain state machines, driven by events
 //!   and a clock, which the peer's one task per connection only feeds.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod codec;
 pub mod config;

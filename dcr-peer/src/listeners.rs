@@ -22,7 +22,9 @@ use crate::peer::Peer;
 /// listener that does not look pays nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct SentFrame<'a> {
+    /// The frame's command.
     pub command: Command,
+    /// The whole frame, header included.
     pub bytes: &'a [u8],
 }
 

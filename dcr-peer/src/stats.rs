@@ -12,14 +12,21 @@ use crate::fsm::handshake::Direction;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PeerCounters {
+    /// Bytes written, frame headers included.
     pub bytes_sent: u64,
+    /// Bytes read, frame headers included.
     pub bytes_received: u64,
+    /// Messages written.
     pub messages_sent: u64,
+    /// Messages read.
     pub messages_received: u64,
+    /// When we last wrote a message.
     pub last_send: Option<SystemTime>,
+    /// When we last read a message.
     pub last_recv: Option<SystemTime>,
     /// Nonce and time of the last ping we sent.
     pub last_ping_nonce: Option<u64>,
+    /// When the last ping was sent.
     pub last_ping_time: Option<SystemTime>,
     /// Round-trip time of the last answered ping.
     pub ping_rtt: Option<Duration>,
@@ -36,10 +43,13 @@ pub struct PeerCounters {
 pub struct PeerStats {
     /// Process-unique id of this connection.
     pub id: u64,
+    /// The remote's address.
     pub addr: SocketAddr,
+    /// Which side opened the connection.
     pub direction: Direction,
     /// Services the remote advertised.
     pub services: ServiceFlags,
+    /// The remote's user agent.
     pub user_agent: String,
     /// The negotiated protocol version.
     pub protocol_version: u32,
@@ -49,6 +59,7 @@ pub struct PeerStats {
     pub starting_height: i64,
     /// Remote clock minus ours at the handshake, in seconds.
     pub time_offset: i64,
+    /// When the connection was made.
     pub connected_at: SystemTime,
     /// Traffic, pings and heights.
     pub counters: PeerCounters,
@@ -61,6 +72,7 @@ pub struct PeerStats {
     pub queued_bytes: u64,
     /// Requests waiting for an answer (stall tracking).
     pub pending_requests: usize,
+    /// False once the peer has disconnected.
     pub connected: bool,
 }
 

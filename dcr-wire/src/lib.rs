@@ -20,6 +20,7 @@
 // Unsafe code is refused everywhere except the one audited module that calls
 // CPU vector instructions (the BLAKE-256 compression in `blake`).
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 mod blake;
 pub mod error;

@@ -45,9 +45,13 @@ pub mod pver {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CurrencyNet {
+    /// The main network.
     MainNet,
+    /// The public test network (version 3).
     TestNet3,
+    /// The simulation network, for private testing.
     SimNet,
+    /// The regression test network.
     RegNet,
 }
 

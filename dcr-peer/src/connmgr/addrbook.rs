@@ -79,6 +79,7 @@ impl Default for AddressBook {
 }
 
 impl AddressBook {
+    /// An empty book holding at most `capacity` addresses.
     pub fn new(capacity: usize) -> Self {
         AddressBook {
             capacity: capacity.max(1),
@@ -91,10 +92,12 @@ impl AddressBook {
         self.add(&seed_addresses(addrs));
     }
 
+    /// Addresses held.
     pub fn len(&self) -> usize {
         lock(&self.entries).len()
     }
 
+    /// True when no address is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -23,7 +23,9 @@ const LINGER: Duration = Duration::from_millis(300);
 /// One node found by [`crawl`].
 #[derive(Debug, Clone)]
 pub struct CrawlRow {
+    /// The address dialed.
     pub addr: SocketAddr,
+    /// What the node told us in its handshake, and the traffic.
     pub stats: PeerStats,
 }
 

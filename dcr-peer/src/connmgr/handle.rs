@@ -159,6 +159,7 @@ impl ConnManager {
         rx.await.map_err(|_| ManagerError::Stopped)
     }
 
+    /// Keeps a connection to `addr`, reconnecting with backoff.
     pub async fn add_persistent(&self, addr: SocketAddr) -> Result<(), ManagerError> {
         self.cmd
             .send(Cmd::AddPersistent(addr))
@@ -166,6 +167,8 @@ impl ConnManager {
             .map_err(|_| ManagerError::Stopped)
     }
 
+    /// Stops keeping a connection to `addr`: an open one stays, but is not
+    /// reconnected once it drops.
     pub async fn remove_persistent(&self, addr: SocketAddr) -> Result<(), ManagerError> {
         self.cmd
             .send(Cmd::RemovePersistent(addr))

@@ -33,7 +33,9 @@ pub fn max_tx_per_tree(pver: u32) -> u64 {
 /// reference's `TxLoc`, TxStart and TxLen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TxLoc {
+    /// Byte offset of the transaction from the block's first byte.
     pub start: usize,
+    /// Serialized length of the transaction in bytes.
     pub len: usize,
 }
 
@@ -47,6 +49,7 @@ impl TxLoc {
 /// A block: its header and its regular and stake transaction trees.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Block<'a> {
+    /// The block header.
     pub header: BlockHeader,
     /// The regular transaction tree.
     pub txs: TxTree<'a>,

@@ -24,9 +24,13 @@ pub const INV_VECT_SIZE: usize = 4 + HASH_SIZE;
 pub struct InvType(pub u32);
 
 impl InvType {
+    /// No item (the reference's `InvTypeError`).
     pub const ERROR: InvType = InvType(0);
+    /// A transaction.
     pub const TX: InvType = InvType(1);
+    /// A block.
     pub const BLOCK: InvType = InvType(2);
+    /// A filtered block.
     pub const FILTERED_BLOCK: InvType = InvType(3);
     /// A mixing message.
     pub const MIX: InvType = InvType(4);
@@ -49,7 +53,9 @@ impl fmt::Display for InvType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InvVect {
+    /// What kind of item.
     pub inv_type: InvType,
+    /// The item's hash.
     pub hash: Hash,
 }
 
@@ -83,6 +89,7 @@ macro_rules! inv_list_message {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
         pub struct $name {
+            /// The inventory vectors.
             pub inv_list: Vec<InvVect>,
         }
 

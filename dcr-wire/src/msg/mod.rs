@@ -105,7 +105,10 @@ macro_rules! messages {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Command {
-            $( $variant, )*
+            $(
+                #[doc = concat!("`", $cmd, "`.")]
+                $variant,
+            )*
         }
 
         impl Command {
@@ -147,7 +150,10 @@ macro_rules! messages {
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum Message<'a> {
-            $( $variant($ty), )*
+            $(
+                #[doc = concat!("A `", $cmd, "` message.")]
+                $variant($ty),
+            )*
         }
 
         impl<'a> Message<'a> {
