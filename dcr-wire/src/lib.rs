@@ -1,22 +1,4 @@
-//! # dcr-wire
-//!
-//! The Decred peer-to-peer wire protocol: every message of protocol
-//! versions 1 to 12, decoded with `nom` into views that borrow the input
-//! (scripts, signatures, filters and mixing payloads are slices, not
-//! copies) and encoded back byte for byte as dcrd's Go `wire` package
-//! writes them. Verdicts on bad input follow the reference too: every
-//! error has the reference's error code as its [`ErrorKind`].
-//!
-//! ```
-//! use dcr_wire::{decode_frame, frame_to_vec, pver, CurrencyNet, Message, Ping};
-//!
-//! let ping = Message::Ping(Ping { nonce: 0x0123_4567_89ab_cdef });
-//! let bytes = frame_to_vec(&ping, CurrencyNet::MainNet, pver::CURRENT).unwrap();
-//! let (decoded, used) = decode_frame(&bytes, CurrencyNet::MainNet, pver::CURRENT).unwrap();
-//! assert_eq!(decoded, ping);
-//! assert_eq!(used, bytes.len());
-//! ```
-
+#![doc = include_str!("../README.md")]
 // Unsafe code is refused everywhere except the one audited module that calls
 // CPU vector instructions (the BLAKE-256 compression in `blake`).
 #![deny(unsafe_code)]
