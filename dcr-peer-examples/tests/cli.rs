@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 fn dcrpeer(args: &[&str]) -> (bool, String, String) {
@@ -19,28 +20,56 @@ fn dcrpeer(args: &[&str]) -> (bool, String, String) {
 /// Starts `dcrpeer listen` on a free loopback port; returns the process and
 /// the address from its first line ("listening on ADDR (simnet), ...").
 fn start_listen() -> (std::process::Child, String) {
-    start_listen_with(&[])
+    let (server, addr, _) = start_listen_with(&[]);
+    (server, addr)
 }
 
-/// [`start_listen`] with more arguments (`--chain DIR`, say).
-fn start_listen_with(extra: &[&str]) -> (std::process::Child, String) {
+/// [`start_listen`] with more arguments (`--chain DIR`, say), and the lines
+/// it prints after the first (stdout, then stderr's log).
+fn start_listen_with(extra: &[&str]) -> (std::process::Child, String, [Lines; 2]) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
         .args(["listen", "--bind", "127.0.0.1:0", "--net", "simnet"])
         .args(extra)
+        // Each message received is logged at info.
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    stdout.read_line(&mut first).unwrap();
     let addr = first
         .split_whitespace()
         .nth(2)
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_string();
-    (server, addr)
+    let stderr = server.stderr.take().unwrap();
+    (server, addr, [Lines::gather(stdout), Lines::gather(stderr)])
+}
+
+/// The lines a child prints, read by a thread as they come: the pipe stays
+/// open and drained, so the child neither blocks nor fails writing (a
+/// closed stdout makes its next `println!` panic).
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<String>>>);
+
+impl Lines {
+    fn gather(out: impl std::io::Read + Send + 'static) -> Lines {
+        let lines = Lines::default();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                sink.0.lock().unwrap().push(l);
+            }
+        });
+        lines
+    }
+
+    fn all(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
 }
 
 fn stop(server: std::process::Child) {
@@ -273,7 +302,7 @@ struct Dcrd {
     _process: Killed,
     p2p: String,
     rpc: String,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 /// A folder removed when dropped.
@@ -293,6 +322,9 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// dcrd's log (its stdout, at debug level) in its data folder.
+const LOG: &str = "dcrd.log";
 
 /// Two distinct loopback addresses nobody listens on right now (both are
 /// held until both are known, so they differ).
@@ -315,9 +347,9 @@ impl Dcrd {
             .arg(format!("--listen={p2p}"))
             .arg(format!("--rpclisten={rpc}"))
             .args(["--rpcuser=u", "--rpcpass=p", "--notls", "--nofilelogging"])
-            .args(["--noseeders", "--nodiscoverip"])
+            .args(["--noseeders", "--nodiscoverip", "--debuglevel=debug"])
             .args(extra)
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(dir.0.join(LOG)).unwrap())
             .stderr(Stdio::null())
             .spawn()
             .expect("start dcrd");
@@ -325,7 +357,7 @@ impl Dcrd {
             _process: Killed(process),
             p2p,
             rpc,
-            _dir: dir,
+            dir,
         };
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while node.try_call("getblockcount", "[]").is_err() {
@@ -342,6 +374,10 @@ impl Dcrd {
         use std::io::{Read, Write};
         let body = format!(r#"{{"jsonrpc":"1.0","id":1,"method":"{method}","params":{params}}}"#);
         let mut conn = std::net::TcpStream::connect(&self.rpc).map_err(|e| e.to_string())?;
+        // A call that cannot complete (`generate` past what simnet can mine
+        // without tickets) fails instead of hanging the test.
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .map_err(|e| e.to_string())?;
         // "u:p" in base64, the credentials given to dcrd above.
         write!(
             conn,
@@ -365,6 +401,11 @@ impl Dcrd {
             .unwrap_or_else(|e| panic!("dcrd RPC {method}: {e}"))
     }
 
+    /// Everything the node has logged so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.0.join(LOG)).unwrap_or_default()
+    }
+
     /// (hash, height) of the node's best block.
     fn best(&self) -> (String, u64) {
         let b = self.call("getbestblock", "[]");
@@ -386,12 +427,8 @@ impl Dcrd {
 #[test]
 #[ignore = "needs a dcrd binary in DCRD_BIN"]
 fn dcrd_syncs_from_us_and_we_sync_from_dcrd() {
-    let bin = std::env::var("DCRD_BIN").expect("DCRD_BIN: the path of a dcrd binary");
-    // A simnet address from dcrd's own tests to pay the mined coins to.
-    let mining = vec![
-        "--miningaddr=Ssn23a3rJaCUxjqXiVSNwU6FxV45sLkiFpz".to_string(),
-        "--allowunsyncedmining".to_string(),
-    ];
+    let bin = dcrd_bin();
+    let mining = mining_args();
     let miner = Dcrd::start(&bin, "miner", &mining);
     miner.call("generate", "[20]");
     let (tip, height) = miner.best();
@@ -411,19 +448,8 @@ fn dcrd_syncs_from_us_and_we_sync_from_dcrd() {
     assert_eq!(line(&out, "tip:"), format!("{tip} (height 20)"), "{out}");
     assert!(line(&out, "blocks:").starts_with("5 "), "{out}");
 
-    // The chain as dcrd stores it, in the `[u32 LE length][block]` records
-    // that `listen --chain` reads.
-    let chain = TempDir::new("chain");
-    let mut records = Vec::new();
-    for h in 0..=height {
-        let hash = miner.call("getblockhash", &format!("[{h}]"));
-        let raw = miner.call("getblock", &format!("[{hash}, false]"));
-        let raw = hex::decode(raw.as_str().unwrap()).unwrap();
-        records.extend_from_slice(&(raw.len() as u32).to_le_bytes());
-        records.extend_from_slice(&raw);
-    }
-    std::fs::write(chain.0.join("chain.bin"), records).unwrap();
-    let (server, addr) = start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
+    let chain = export_chain(&miner, "chain");
+    let (server, addr, _) = start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
     // Stopped however the test ends.
     let _server = Killed(server);
     let follower = Dcrd::start(&bin, "follower", &[format!("--connect={addr}")]);
@@ -436,6 +462,244 @@ fn dcrd_syncs_from_us_and_we_sync_from_dcrd() {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// How long [`dcrd_holds_both_connections_while_mining`] holds (seconds;
+/// `DCRD_HOLD_SECS`, 150 unless set: past dcrd's 30 s stall deadline, its
+/// 15 s stall check and its 120 s idle timeout) and how often dcrd mines
+/// meanwhile (`DCRD_BLOCK_SECS`, 10). Without ticket purchases (a wallet)
+/// simnet mines no block past height 126 (dcrd: "would result in an
+/// unrecoverable chain due to ticket exhaustion"), so the hold may mine at
+/// most [`MAX_HOLD_BLOCKS`].
+fn hold_settings() -> (Duration, Duration) {
+    let secs = |name: &str, default: u64| {
+        Duration::from_secs(
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    };
+    (secs("DCRD_HOLD_SECS", 150), secs("DCRD_BLOCK_SECS", 10))
+}
+
+/// Blocks mined before the hold: enough for a chain to serve.
+const HOLD_START_BLOCKS: u64 = 4;
+
+/// Blocks the hold may mine: simnet stops at height 126 without tickets.
+const MAX_HOLD_BLOCKS: u64 = 126 - HOLD_START_BLOCKS;
+
+/// dcrd's view of one of our peers (from `getpeerinfo`).
+#[derive(Debug, Clone, PartialEq)]
+struct DcrdPeer {
+    id: u64,
+    addr: String,
+}
+
+/// Our two peers as dcrd lists them: the `listen` it dialled at
+/// `listen_addr` and the inbound `dcrpeer` client, when both are there.
+fn our_peers(node: &Dcrd, listen_addr: &str) -> Option<(DcrdPeer, DcrdPeer)> {
+    let peers = node.call("getpeerinfo", "[]");
+    let find = |inbound: bool, matches: &dyn Fn(&serde_json::Value) -> bool| {
+        peers.as_array()?.iter().find_map(|p| {
+            (p["inbound"].as_bool() == Some(inbound) && matches(p)).then(|| DcrdPeer {
+                id: p["id"].as_u64().unwrap_or_default(),
+                addr: p["addr"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+    };
+    let dialled = find(false, &|p| p["addr"].as_str() == Some(listen_addr))?;
+    let client = find(true, &|p| {
+        p["subver"].as_str().is_some_and(|v| v.contains("dcrpeer"))
+    })?;
+    Some((dialled, client))
+}
+
+/// Lines of dcrd's log about `peer` that say it went or misbehaved.
+fn drop_lines<'a>(log: &'a str, peer: &str) -> Vec<&'a str> {
+    const SIGNS: [&str; 8] = [
+        "disconnect",
+        "removed peer",
+        "dropped",
+        "misbehaving",
+        "banned",
+        "stalled",
+        "no answer",
+        "lost",
+    ];
+    log.lines()
+        .filter(|l| l.contains(peer))
+        .filter(|l| {
+            let l = l.to_lowercase();
+            SIGNS.iter().any(|s| l.contains(s))
+        })
+        .collect()
+}
+
+/// Against the reference node, held: dcrd mines 4 blocks and dials
+/// `dcrpeer listen` serving them, `dcrpeer connect --listen-only` dials
+/// dcrd, dcrd mines a block every 10 s, and both connections stay up for 150 s, past every deadline dcrd
+/// sets (before `listen` answered `getinitstate`, dcrd dropped it every
+/// 30 s: "deadline exceeded for initstate"). Checked from dcrd's RPC (the
+/// same two peers, same ids, at the end) and its debug log (no line about
+/// either peer going), from both of our processes (still running, no
+/// disconnect, every block announced to each). `DCRD_HOLD_SECS` and
+/// `DCRD_BLOCK_SECS` make it a soak; it prints its figures.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_holds_both_connections_while_mining() {
+    let (hold, every) = hold_settings();
+    assert!(
+        hold.as_secs() / every.as_secs().max(1) <= MAX_HOLD_BLOCKS,
+        "simnet mines at most {MAX_HOLD_BLOCKS} blocks here: hold longer between blocks"
+    );
+    let bin = dcrd_bin();
+    let miner = Dcrd::start(&bin, "hold", &mining_args());
+    miner.call("generate", &format!("[{HOLD_START_BLOCKS}]"));
+    let chain = export_chain(&miner, "holdchain");
+    let (server, listen_addr, [listen_out, listen_log]) =
+        start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
+    let mut server = Killed(server);
+    miner.call("addnode", &format!(r#"["{listen_addr}", "add"]"#));
+    let mut client = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(["connect", &miner.p2p, "--net", "simnet", "--listen-only"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client_out = Lines::gather(client.stdout.take().unwrap());
+    let client_err = Lines::gather(client.stderr.take().unwrap());
+    let mut client = Killed(client);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let start = loop {
+        if let Some(peers) = our_peers(&miner, &listen_addr) {
+            break peers;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dcrd lists our peers: {}",
+            miner.call("getpeerinfo", "[]")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+
+    let started = std::time::Instant::now();
+    let mut mined = Vec::new();
+    while started.elapsed() < hold {
+        std::thread::sleep(every.min(hold.saturating_sub(started.elapsed())));
+        let hashes = miner.call("generate", "[1]");
+        mined.push(hashes[0].as_str().unwrap().to_string());
+        for (name, child) in [("listen", &mut server), ("connect", &mut client)] {
+            let status = child.0.try_wait().unwrap();
+            if status.is_some() {
+                let log = miner.log();
+                panic!(
+                    "{name} exited ({status:?}) after {:?}: {:?}\ndcrd: {:#?}",
+                    started.elapsed(),
+                    client_err.all(),
+                    [&start.0.addr, &start.1.addr].map(|p| drop_lines(&log, p))
+                );
+            }
+        }
+    }
+    // The last announcements' trickle.
+    std::thread::sleep(Duration::from_secs(2));
+    let held = started.elapsed();
+
+    let end = our_peers(&miner, &listen_addr).expect("both peers still listed");
+    assert_eq!(end, start, "the same connections at the end");
+    let log = miner.log();
+    assert!(
+        !log.contains("stalled or misbehaving"),
+        "dcrd found a stall"
+    );
+    for peer in [&start.0.addr, &start.1.addr] {
+        let lines = drop_lines(&log, peer);
+        assert!(lines.is_empty(), "dcrd on {peer}: {lines:#?}");
+        // dcrd asked each for its initial state (its chain is current) and
+        // got the answer.
+        assert!(
+            log.lines()
+                .any(|l| l.contains("Received initstate") && l.contains(peer.as_str())),
+            "no initstate from {peer}"
+        );
+    }
+    let listen_lines = listen_out.all();
+    assert_eq!(
+        listen_lines
+            .iter()
+            .filter(|l| l.contains(" connected: "))
+            .count(),
+        1,
+        "{listen_lines:?}"
+    );
+    assert!(
+        !listen_lines.iter().any(|l| l.contains("disconnected")),
+        "{listen_lines:?}"
+    );
+    // Every block mined announced to both of our peers.
+    let client_lines = client_out.all();
+    let announced = |lines: &[String], hash: &str| lines.iter().any(|l| l.contains(hash));
+    let to_client = mined.iter().filter(|h| announced(&client_lines, h)).count();
+    assert_eq!(to_client, mined.len(), "{client_lines:#?}");
+    let served_log = listen_log.all();
+    let to_listen = served_log
+        .iter()
+        .filter(|l| l.contains("received") && l.contains("command=inv"))
+        .count();
+    assert!(to_listen >= mined.len(), "{served_log:#?}");
+
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("[WRN]") || l.contains("[ERR]") || l.contains("[CRT]"))
+        .collect();
+    eprintln!(
+        "held {:.0} s: {} blocks mined (one every {} s), dcrd peers {} (our listen) and {} (our client) kept, {} of {} blocks announced to the client, {} inv received by listen, {} warning lines in dcrd's log:",
+        held.as_secs_f64(),
+        mined.len(),
+        every.as_secs(),
+        start.0.id,
+        start.1.id,
+        to_client,
+        mined.len(),
+        to_listen,
+        warnings.len()
+    );
+    for w in warnings {
+        eprintln!("  {w}");
+    }
+}
+
+/// The dcrd binary the opt-in tests run.
+fn dcrd_bin() -> String {
+    std::env::var("DCRD_BIN").expect("DCRD_BIN: the path of a dcrd binary")
+}
+
+/// Arguments for a dcrd that mines on request (`generate`).
+fn mining_args() -> Vec<String> {
+    // A simnet address from dcrd's own tests to pay the mined coins to.
+    vec![
+        "--miningaddr=Ssn23a3rJaCUxjqXiVSNwU6FxV45sLkiFpz".to_string(),
+        "--allowunsyncedmining".to_string(),
+    ]
+}
+
+/// The node's chain as dcrd stores it, read over RPC into a folder of
+/// `[u32 LE length][block]` records, which `listen --chain` reads.
+fn export_chain(node: &Dcrd, name: &str) -> TempDir {
+    let chain = TempDir::new(name);
+    let (_, height) = node.best();
+    let mut records = Vec::new();
+    for h in 0..=height {
+        let hash = node.call("getblockhash", &format!("[{h}]"));
+        let raw = node.call("getblock", &format!("[{hash}, false]"));
+        let raw = hex::decode(raw.as_str().unwrap()).unwrap();
+        records.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+        records.extend_from_slice(&raw);
+    }
+    std::fs::write(chain.0.join("chain.bin"), records).unwrap();
+    chain
 }
 
 /// A child process killed when dropped.

@@ -1,13 +1,17 @@
 //! Dialing and accepting peers: TCP directly or through a SOCKS5 proxy,
 //! and an accept loop that keeps going whatever one connection does.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
+
+use crate::admission::{Limits, PendingPool};
 
 use crate::config::Config;
 use crate::error::PeerError;
@@ -17,11 +21,13 @@ use crate::peer::Peer;
 /// and, through a proxy, for the proxy's SOCKS5 exchange as well.
 pub const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Inbound connections [`serve`] handles at once before their peers are
-/// taken: about 37 KiB each while a handshake runs (measured), so a flood
-/// of silent connections costs at most ~5 MiB; further ones wait in the
-/// kernel's accept queue.
-pub const MAX_PENDING_INBOUND: usize = 128;
+/// Inbound connections [`serve`] holds in their handshake at once (see
+/// [`crate::admission`] for who gets a place when they are all taken).
+pub const MAX_PENDING_INBOUND: usize = crate::admission::MAX_PENDING;
+
+/// How often [`serve`] closes pending connections past the deadline the
+/// pool applies under pressure.
+const EXPIRY_TICK: Duration = Duration::from_millis(500);
 
 /// Connects to `addr` (`host:port`), through [`Config::proxy`] when set,
 /// and runs the outbound handshake.
@@ -143,22 +149,31 @@ pub async fn accept(listener: &TcpListener, config: Config) -> Result<Peer, Peer
 /// Accepts connections on `listener` until the returned receiver is
 /// dropped, each handshake in its own task, and hands out the peers that
 /// complete it. A failing connection is logged and never stops the loop.
-/// At most [`MAX_PENDING_INBOUND`] connections are in hand at once (in
-/// their handshake, or done and waiting to be taken).
+///
+/// Connections in their handshake hold places in a [`PendingPool`]: at
+/// most [`MAX_PENDING_INBOUND`], a few per source address and per address
+/// group, and a newcomer displaces (closes) the oldest pending connection
+/// of its own address or group, or of the most crowded group when the
+/// pool is full, so connections that never finish their handshake cannot
+/// keep a new peer out. Under pressure pending connections get a shorter
+/// deadline. A peer keeps its place until it is taken from the receiver.
 pub fn serve(listener: TcpListener, config: Config) -> mpsc::Receiver<Peer> {
+    serve_with(listener, config, Limits::default())
+}
+
+/// [`serve`] with other bounds for its pool.
+pub fn serve_with(listener: TcpListener, config: Config, limits: Limits) -> mpsc::Receiver<Peer> {
     let (tx, rx) = mpsc::channel(64);
-    let pending = Arc::new(Semaphore::new(MAX_PENDING_INBOUND));
+    let pool = Arc::new(Mutex::new(PendingPool::new(limits)));
     tokio::spawn(async move {
+        let mut expiry = tokio::time::interval(EXPIRY_TICK);
         loop {
-            let permit = tokio::select! {
-                _ = tx.closed() => return,
-                p = pending.clone().acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-            };
             let accepted = tokio::select! {
-                _ = tx.closed() => return,
+                _ = tx.closed() => break,
+                _ = expiry.tick() => {
+                    close_all(lock(&pool).expire(Instant::now()));
+                    continue;
+                }
                 r = listener.accept() => r,
             };
             let (stream, addr) = match accepted {
@@ -170,23 +185,78 @@ pub fn serve(listener: TcpListener, config: Config) -> mpsc::Receiver<Peer> {
                     continue;
                 }
             };
-            let _ = stream.set_nodelay(true);
-            let tx = tx.clone();
-            let config = config.clone();
-            tokio::spawn(async move {
-                match Peer::inbound(stream, addr, config).await {
-                    Ok(peer) => {
-                        if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
-                            peer.disconnect();
-                        }
-                    }
-                    Err(e) => debug!(%addr, error = %e, "inbound handshake failed"),
+            let cancel = CancellationToken::new();
+            let admitted = {
+                let mut pool = lock(&pool);
+                close_all(pool.expire(Instant::now()));
+                pool.admit(addr.ip(), Instant::now(), cancel.clone())
+            };
+            let id = match admitted {
+                Ok((id, displaced)) => {
+                    close_all(displaced);
+                    id
                 }
-                drop(permit);
-            });
+                Err(refusal) => {
+                    debug!(%addr, ?refusal, "inbound connection refused");
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(handshake(
+                stream,
+                addr,
+                config.clone(),
+                tx.clone(),
+                (pool.clone(), id),
+                cancel,
+            ));
         }
+        // Nobody takes peers any more: the pending handshakes end too.
+        close_all(lock(&pool).drain());
     });
     rx
+}
+
+/// One inbound connection's handshake, ended early if its place in the
+/// pool is taken; the peer is handed out, then the place freed.
+async fn handshake(
+    stream: TcpStream,
+    addr: SocketAddr,
+    config: Config,
+    tx: mpsc::Sender<Peer>,
+    (pool, id): (Arc<Mutex<PendingPool<CancellationToken>>>, u64),
+    cancel: CancellationToken,
+) {
+    let done = tokio::select! {
+        _ = cancel.cancelled() => {
+            debug!(%addr, "pending inbound connection closed to make room");
+            None
+        }
+        r = Peer::inbound(stream, addr, config) => Some(r),
+    };
+    match done {
+        Some(Ok(peer)) => {
+            lock(&pool).settle(id);
+            if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
+                peer.disconnect();
+            }
+        }
+        Some(Err(e)) => debug!(%addr, error = %e, "inbound handshake failed"),
+        None => {}
+    }
+    lock(&pool).remove(id);
+}
+
+fn close_all(handles: impl IntoIterator<Item = CancellationToken>) {
+    for h in handles {
+        h.cancel();
+    }
+}
+
+/// The pool, even if a thread panicked holding it (its state stays whole:
+/// every change is one call).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -526,27 +526,6 @@ fn resets_and_half_closes_leave_nothing_behind() {
     })
 }
 
-#[test]
-fn serve_holds_a_bounded_number_of_connections() {
-    serial(async {
-        let cap = dcr_peer::net::MAX_PENDING_INBOUND;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let tasks = alive_tasks();
-        let _peers = dcr_peer::net::serve(listener, config());
-        // More silent connections than the cap: the kernel queues the rest.
-        let mut socks = Vec::new();
-        for _ in 0..cap + 50 {
-            socks.push(tokio::net::TcpStream::connect(addr).await.unwrap());
-        }
-        // One task per connection in hand, plus the accept loop.
-        until(|| alive_tasks() > tasks + cap).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let held = alive_tasks() - tasks;
-        assert_eq!(held, cap + 1, "{held} tasks for {} connections", cap + 50);
-    })
-}
-
 /// The socket count the leak checks rely on sees a listener and both ends
 /// of a connection come and go (so they cannot pass by counting nothing).
 #[test]

@@ -12,7 +12,7 @@ use dcr_peer::{Peer, PeerEvent, PeerStats};
 use dcr_peer_examples::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_peer_examples::demo::run_demo;
 use dcr_peer_examples::jsonio::{decode_json, encode_json, Input};
-use dcr_peer_examples::serve::{node_config, serve_chain, serving_config};
+use dcr_peer_examples::serve::{answer_as_client, node_config, serve_chain, serving_config};
 use dcr_peer_examples::store::ChainStore;
 use dcr_peer_examples::sync::{fetch_blocks, sync_headers, Progress};
 use dcr_wire::{pver, Command, CurrencyNet, Hash};
@@ -273,9 +273,11 @@ async fn connect(args: &[String]) -> Result<(), String> {
     let net = o.net(CurrencyNet::MainNet)?;
     let target = o.positional.first().ok_or("connect needs HOST[:PORT]")?;
     let target = with_default_port(target, net);
-    let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
+    let (tx, events) = mpsc::channel::<PeerEvent>(1024);
     let mut cfg = node_config(net, "dcrpeer");
     cfg.events = Some(tx);
+    // dcrd asks for our initial state and drops us unanswered.
+    let mut events = answer_as_client(events, 1024);
     if let Some(proxy) = o.value("--proxy") {
         cfg.proxy = Some(proxy.trim_start_matches("socks5://").to_string());
     }
@@ -476,6 +478,12 @@ async fn node(args: &[String]) -> Result<(), String> {
         .persistent
         .iter()
         .any(|a| !dcr_peer::connmgr::is_routable(a.ip()));
+    // dcrd asks every peer for its initial state and drops it unanswered;
+    // nothing else received is used.
+    let (tx, events) = mpsc::channel::<PeerEvent>(1024);
+    cfg.events = Some(tx);
+    let mut answered = answer_as_client(events, 16);
+    tokio::spawn(async move { while answered.recv().await.is_some() {} });
     let m = dcr_peer::connmgr::ConnManager::start(cfg)
         .await
         .map_err(|e| e.to_string())?;

@@ -434,6 +434,12 @@ impl Session {
         self.urgent.is_empty() && self.normal.is_empty()
     }
 
+    /// The socket took nothing at `now`: the frame waiting to be written
+    /// has its write deadline running from then, if it had none yet.
+    pub fn blocked(&mut self, now: Instant) {
+        self.start_head(now);
+    }
+
     /// Makes the next frame the head, with its write deadline from `now`:
     /// pings and pongs first, then the rest in order.
     fn start_head(&mut self, now: Instant) -> Option<Head> {
@@ -761,6 +767,19 @@ mod tests {
         assert_eq!(f.s.poll(at(&f, 22_999)), Ok(()));
         assert_eq!(
             f.s.poll(at(&f, 23_000)),
+            Err(DisconnectReason::WriteTimeout)
+        );
+    }
+
+    #[test]
+    fn a_write_the_socket_refuses_outright_still_has_its_deadline() {
+        let mut f = session();
+        f.s.on_receive(&Message::Ping(Ping { nonce: 3 }), f.t0)
+            .unwrap();
+        f.s.blocked(at(&f, 1_000));
+        assert_eq!(f.s.next_wakeup(), at(&f, 21_000));
+        assert_eq!(
+            f.s.poll(at(&f, 21_000)),
             Err(DisconnectReason::WriteTimeout)
         );
     }

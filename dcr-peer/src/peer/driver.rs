@@ -349,7 +349,10 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 .as_mut()
                 .poll_write_vectored(cx, &slices[..count])
             {
-                Poll::Pending => return Ok(progress),
+                Poll::Pending => {
+                    self.session.blocked(now());
+                    return Ok(progress);
+                }
                 Poll::Ready(Ok(0)) => {
                     return Err(self.write_failed(io::ErrorKind::WriteZero.into()))
                 }

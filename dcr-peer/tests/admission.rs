@@ -1,0 +1,177 @@
+//! Inbound admission under attack (`net::serve`): connections that never
+//! finish their handshake (silent, or stopping after their version), by
+//! the thousand, cannot keep a new peer out,
+//! and the attackers' connections are closed. 127.0.0.0/8 is all loopback
+//! on Linux, so attackers bind addresses in /16 groups of their own
+//! (127.1.0.0/16, 127.2.0.0/16, ...) while the good client comes from
+//! 127.0.0.1.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::*;
+use dcr_peer::net::MAX_PENDING_INBOUND;
+use dcr_peer::wire::{frame_to_vec, pver, Message};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// Opens an idle connection to `to` from `from` (any loopback address).
+async fn idle_from(from: [u8; 4], to: SocketAddr) -> TcpStream {
+    let s = TcpSocket::new_v4().unwrap();
+    s.bind(SocketAddr::from((from, 0))).unwrap();
+    s.connect(to).await.unwrap()
+}
+
+/// The `n`th attacker address: spread over `groups` /16 groups starting at
+/// 127.`first`.0.0, 200 addresses per group at most.
+fn attacker(n: usize, first: u8, groups: usize) -> [u8; 4] {
+    let group = first + (n % groups) as u8;
+    let host = n / groups % 200;
+    [127, group, (host / 100) as u8, (host % 100 + 1) as u8]
+}
+
+/// A listener serving with `handshake_timeout`.
+async fn server(
+    handshake_timeout: Duration,
+) -> (SocketAddr, tokio::sync::mpsc::Receiver<dcr_peer::Peer>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut cfg = config();
+    cfg.handshake_timeout = handshake_timeout;
+    (addr, dcr_peer::net::serve(listener, cfg))
+}
+
+/// The good client's handshake time.
+async fn good_client(addr: SocketAddr) -> Duration {
+    let started = Instant::now();
+    let peer = tokio::time::timeout(
+        Duration::from_secs(10),
+        dcr_peer::net::connect(&addr.to_string(), config()),
+    )
+    .await
+    .expect("handshake within 10 s")
+    .expect("handshake");
+    let took = started.elapsed();
+    peer.disconnect();
+    took
+}
+
+/// Asserts the good client handshakes within `limit` (`when`: the
+/// circumstances, for the message).
+async fn assert_good_client_within(addr: SocketAddr, limit: Duration, when: &str) {
+    let took = good_client(addr).await;
+    assert!(took < limit, "good client took {took:?} {when}");
+}
+
+/// Asserts the server closes every connection in `socks` within `limit`.
+async fn assert_all_closed_within(socks: &mut [TcpStream], limit: Duration) {
+    let open = still_open(socks, tokio::time::Instant::now() + limit).await;
+    assert_eq!(open, 0, "attackers' connections still open");
+}
+
+/// Waits until every connection in `socks` has been closed by the server
+/// (end of stream or reset; what it sent before is read and dropped), at
+/// most until `deadline`; returns how many are still open then.
+async fn still_open(socks: &mut [TcpStream], deadline: tokio::time::Instant) -> usize {
+    let mut open = 0;
+    for s in socks.iter_mut() {
+        let mut b = [0u8; 512];
+        loop {
+            match tokio::time::timeout_at(deadline, s.read(&mut b)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(_)) => continue,
+                Err(_) => {
+                    open += 1;
+                    break;
+                }
+            }
+        }
+    }
+    open
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_idle_connections_do_not_keep_a_peer_out() {
+    let (addr, _peers) = server(Duration::from_secs(8)).await;
+    // 2,000 silent connections from 400 addresses in 8 other groups, far
+    // more than the pool holds; under the old pool the good client waited
+    // for the 30 s handshake deadline of the first 128.
+    let mut socks = Vec::new();
+    for n in 0..2000 {
+        socks.push(idle_from(attacker(n, 1, 8), addr).await);
+    }
+    assert_good_client_within(addr, Duration::from_secs(2), "").await;
+
+    // While the flood goes on: an attacker keeps opening connections.
+    let flood = tokio::spawn(async move {
+        let mut more = Vec::new();
+        for n in 2000..3000 {
+            more.push(idle_from(attacker(n, 1, 8), addr).await);
+        }
+        more
+    });
+    assert_good_client_within(addr, Duration::from_secs(2), "during the flood").await;
+    socks.extend(flood.await.unwrap());
+
+    // Every attacker is closed: displaced at once, or after the deadline
+    // under pressure (5 s) or the handshake deadline (8 s here).
+    assert_all_closed_within(&mut socks, Duration::from_secs(12)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attackers_in_the_clients_own_group_only_displace_themselves() {
+    let (addr, _peers) = server(Duration::from_secs(8)).await;
+    // 500 silent connections from 127.0.0.0/16, the good client's group,
+    // and 500 from another.
+    let mut socks = Vec::new();
+    for n in 0..1000 {
+        let from = if n % 2 == 0 {
+            attacker(n / 2, 0, 1)
+        } else {
+            attacker(n / 2, 9, 1)
+        };
+        socks.push(idle_from(from, addr).await);
+    }
+    assert_good_client_within(addr, Duration::from_secs(5), "").await;
+    assert_all_closed_within(&mut socks, Duration::from_secs(12)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_holds_at_most_its_capacity() {
+    let tasks = alive_tasks();
+    let (addr, _peers) = server(Duration::from_secs(30)).await;
+    let mut socks = Vec::new();
+    // Spread enough not to hit the per-address or per-group limits first.
+    for n in 0..MAX_PENDING_INBOUND + 50 {
+        socks.push(idle_from(attacker(n, 20, 16), addr).await);
+    }
+    // One task per pending connection, plus the accept loop.
+    until(|| alive_tasks() > tasks + MAX_PENDING_INBOUND).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(alive_tasks() - tasks, MAX_PENDING_INBOUND + 1);
+    // The 50 displaced ones were closed at once, well before any deadline.
+    let open = still_open(
+        &mut socks,
+        tokio::time::Instant::now() + Duration::from_secs(1),
+    )
+    .await;
+    assert_eq!(open, MAX_PENDING_INBOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_only_connections_do_not_keep_a_peer_out() {
+    let (addr, _peers) = server(Duration::from_secs(8)).await;
+    // 1,000 connections that send their version and never the verack.
+    let hello = frame_to_vec(&Message::Version(raw_version(12, 9)), NET, pver::CURRENT).unwrap();
+    let mut socks = Vec::new();
+    for n in 0..1000 {
+        let mut s = idle_from(attacker(n, 1, 8), addr).await;
+        // Displaced ones may be closed before or while this is written.
+        let _ = s.write_all(&hello).await;
+        socks.push(s);
+    }
+    assert_good_client_within(addr, Duration::from_secs(2), "").await;
+    assert_all_closed_within(&mut socks, Duration::from_secs(12)).await;
+}
