@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use dcr_peer::connmgr::{
-    crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerEvent,
+    crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerError, ManagerEvent,
 };
 use dcr_peer::Peer;
 use futures_util::SinkExt;
@@ -516,5 +516,24 @@ fn the_event_stream_reports_a_connection_and_ends_at_shutdown() {
         assert_eq!(events.missed(), 0);
         assert!(m.subscribe().recv().await.is_err());
         node.stop().await;
+    })
+}
+
+#[test]
+fn a_crawl_from_a_dead_seed_fails_at_once() {
+    serial(async {
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let started = Instant::now();
+        let long = Duration::from_secs(120);
+        let r = crawl(dead, config(), 4, long, long, |_| {}).await;
+        match r {
+            Err(ManagerError::SeedUnreachable { seed, .. }) => assert_eq!(seed, dead),
+            other => panic!("expected SeedUnreachable, got {other:?}"),
+        }
+        // Nothing left to try: not a wait for the duration.
+        assert!(started.elapsed() < LIMIT, "{:?}", started.elapsed());
     })
 }

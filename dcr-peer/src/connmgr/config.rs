@@ -162,4 +162,13 @@ pub enum ManagerError {
     #[error("already connected or connecting to {0}")]
     /// A peer at this address is already connected.
     Duplicate(SocketAddr),
+    /// A crawl's seed could not be reached (or refused the handshake), so
+    /// there was nothing to crawl.
+    #[error("seed {seed} unreachable: {error}")]
+    SeedUnreachable {
+        /// The seed dialed.
+        seed: SocketAddr,
+        /// Why the dial failed.
+        error: String,
+    },
 }
