@@ -368,14 +368,14 @@ async fn getminings_and_version_1_filter_requests_disconnect() {
     let mut raw = client(addr, NET).await;
     let cfilter = GetCFilter {
         block_hash: hash_at(&chain, 1),
-        filter_type: dcr_peer::wire::FilterType::REGULAR,
+        filter_type: dcr_peer::wire::FilterType(0),
     };
     assert_disconnects(&mut raw, Message::GetCFilter(cfilter)).await;
     let mut raw = client(addr, NET).await;
     let cfheaders = GetCFHeaders {
         block_locator_hashes: vec![],
         hash_stop: Hash::ZERO,
-        filter_type: dcr_peer::wire::FilterType::REGULAR,
+        filter_type: dcr_peer::wire::FilterType(0),
     };
     assert_disconnects(&mut raw, Message::GetCFHeaders(cfheaders)).await;
     let mut raw = client(addr, NET).await;

@@ -14,23 +14,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use dcr_peer::net::MAX_PENDING_INBOUND;
 use dcr_peer::wire::{frame_to_vec, pver, Message};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
-
-/// Opens an idle connection to `to` from `from` (any loopback address).
-async fn idle_from(from: [u8; 4], to: SocketAddr) -> TcpStream {
-    let s = TcpSocket::new_v4().unwrap();
-    s.bind(SocketAddr::from((from, 0))).unwrap();
-    s.connect(to).await.unwrap()
-}
-
-/// The `n`th attacker address: spread over `groups` /16 groups starting at
-/// 127.`first`.0.0, 200 addresses per group at most.
-fn attacker(n: usize, first: u8, groups: usize) -> [u8; 4] {
-    let group = first + (n % groups) as u8;
-    let host = n / groups % 200;
-    [127, group, (host / 100) as u8, (host % 100 + 1) as u8]
-}
+use tokio::io::AsyncWriteExt;
 
 /// A listener serving with `handshake_timeout`.
 async fn server(
@@ -63,33 +47,6 @@ async fn good_client(addr: SocketAddr) -> Duration {
 async fn assert_good_client_within(addr: SocketAddr, limit: Duration, when: &str) {
     let took = good_client(addr).await;
     assert!(took < limit, "good client took {took:?} {when}");
-}
-
-/// Asserts the server closes every connection in `socks` within `limit`.
-async fn assert_all_closed_within(socks: &mut [TcpStream], limit: Duration) {
-    let open = still_open(socks, tokio::time::Instant::now() + limit).await;
-    assert_eq!(open, 0, "attackers' connections still open");
-}
-
-/// Waits until every connection in `socks` has been closed by the server
-/// (end of stream or reset; what it sent before is read and dropped), at
-/// most until `deadline`; returns how many are still open then.
-async fn still_open(socks: &mut [TcpStream], deadline: tokio::time::Instant) -> usize {
-    let mut open = 0;
-    for s in socks.iter_mut() {
-        let mut b = [0u8; 512];
-        loop {
-            match tokio::time::timeout_at(deadline, s.read(&mut b)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => break,
-                Ok(Ok(_)) => continue,
-                Err(_) => {
-                    open += 1;
-                    break;
-                }
-            }
-        }
-    }
-    open
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

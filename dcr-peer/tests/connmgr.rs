@@ -163,8 +163,9 @@ fn inbound_limits_and_the_whitelist() {
     })
 }
 
-/// Connections still in their handshake count against the inbound limit,
-/// and never against the outbound target.
+/// Connections still in their handshake hold at most the inbound limit's
+/// places (newcomers displace the oldest of their group), and never count
+/// against the outbound target.
 #[test]
 fn silent_inbound_handshakes_are_limited_and_do_not_block_dialing() {
     serial(async {
@@ -177,9 +178,9 @@ fn silent_inbound_handshakes_are_limited_and_do_not_block_dialing() {
         cfg.max_inbound = 2;
         let m = ConnManager::start(cfg).await.unwrap();
         let at = m.listen_addrs()[0];
-        // Five silent connections from five hosts (so the per-host limit is
-        // not what refuses them): two are taken into a handshake, the other
-        // three are closed at once.
+        // Five silent connections from five hosts of one group (so the
+        // per-host limit is not what refuses them): two places, so three are
+        // closed at once (each newcomer displaces the oldest).
         let mut silent = Vec::new();
         for host in 2..7u8 {
             let sock = TcpSocket::new_v4().unwrap();
@@ -535,5 +536,44 @@ fn a_crawl_from_a_dead_seed_fails_at_once() {
         }
         // Nothing left to try: not a wait for the duration.
         assert!(started.elapsed() < LIMIT, "{:?}", started.elapsed());
+    })
+}
+
+/// The connection manager admits inbound connections as `net::serve`
+/// does: with a thousand silent connections from other address groups in
+/// their handshake, a good peer still gets in within 2 s (5 s when the
+/// attackers share its group), and every attacker is closed, displaced at
+/// once or cut at the shorter deadline under pressure.
+#[test]
+fn silent_inbound_floods_cannot_keep_a_peer_out_of_the_manager() {
+    serial(async {
+        let mut peer = config();
+        peer.handshake_timeout = Duration::from_secs(8);
+        let mut cfg = ManagerConfig::new(peer);
+        cfg.target_outbound = 0;
+        cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
+        let m = ConnManager::start(cfg).await.unwrap();
+        let at = m.listen_addrs()[0];
+        let good_within = |limit: Duration| async move {
+            let started = Instant::now();
+            let p = tokio::time::timeout(limit, dcr_peer::net::connect(&at.to_string(), config()))
+                .await
+                .unwrap_or_else(|_| panic!("a good peer kept out for {limit:?}"))
+                .expect("handshake");
+            let took = started.elapsed();
+            p.disconnect();
+            took
+        };
+        let mut socks = Vec::new();
+        for n in 0..1000 {
+            socks.push(idle_from(attacker(n, 1, 8), at).await);
+        }
+        good_within(Duration::from_secs(2)).await;
+        for n in 0..300 {
+            socks.push(idle_from(attacker(n, 0, 1), at).await);
+        }
+        good_within(Duration::from_secs(5)).await;
+        assert_all_closed_within(&mut socks, Duration::from_secs(12)).await;
+        m.shutdown(LIMIT).await.unwrap();
     })
 }

@@ -18,6 +18,7 @@ use super::addrbook::{learnable, seed_addresses};
 use super::config::{ManagerConfig, ManagerError, ManagerEvent};
 use super::handle::Cmd;
 use super::policy::{admit_inbound, misbehaviour_score, BanList, InboundCounts, RetrySchedule};
+use crate::admission::{self, PendingPool};
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::Direction;
@@ -33,6 +34,24 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// maximum per `addr` message).
 const GETADDR_REPLY_MAX: usize = 1000;
 
+/// The first id of whitelisted handshakes, far from the pool's own.
+const WHITELISTED_IDS: u64 = 1 << 63;
+
+/// The pending pool's bounds for this manager: at most its inbound limit
+/// (and the admission module's maximum), at most its per-host limit from
+/// one address.
+fn pending_limits(cfg: &ManagerConfig) -> admission::Limits {
+    let d = admission::Limits::default();
+    let capacity = d.capacity.min(cfg.max_inbound).max(1);
+    admission::Limits {
+        capacity,
+        per_address: d.per_address.min(cfg.max_per_host).max(1),
+        per_group: d.per_group.min(capacity),
+        pressure: capacity / 2,
+        pressure_timeout: d.pressure_timeout,
+    }
+}
+
 /// Results the actor's helper tasks report.
 enum Note {
     Dialed(
@@ -42,7 +61,9 @@ enum Note {
         Option<oneshot::Sender<Result<Peer, ManagerError>>>,
     ),
     Accepted(TcpStream, SocketAddr),
-    Inbound(SocketAddr, Result<Peer, PeerError>),
+    /// An inbound handshake ended: its place in the pending pool, its
+    /// address, and the peer or why not.
+    Inbound(u64, SocketAddr, Result<Peer, PeerError>),
     Gone(Peer, DisconnectReason),
 }
 
@@ -66,7 +87,14 @@ pub(super) struct Actor {
     /// Inbound connections still in their handshake: counted against the
     /// inbound limit, never against the outbound target (an inbound flood
     /// must not stop us dialing out).
-    handshaking: HashSet<SocketAddr>,
+    handshaking: HashMap<u64, SocketAddr>,
+    /// Their places, with the means to end each: a newcomer displaces the
+    /// oldest of the crowdest group instead of being refused, as
+    /// [`crate::net::serve`] admits (see [`crate::admission`]).
+    pending: PendingPool<(SocketAddr, CancellationToken)>,
+    /// Ids for whitelisted handshakes, which take no place in the pool
+    /// (counted from [`WHITELISTED_IDS`], apart from the pool's).
+    whitelisted_ids: u64,
     persistent: HashMap<SocketAddr, RetrySchedule>,
     bans: BanList,
     tasks: TaskTracker,
@@ -95,13 +123,16 @@ impl Actor {
             .map(|a| (*a, RetrySchedule::now(now)))
             .collect();
         let bans = BanList::new(cfg.ban_threshold, cfg.ban_duration, &cfg.whitelist);
+        let pending = PendingPool::new(pending_limits(&cfg));
         Actor {
             cfg,
             events,
             listeners,
             peers: HashMap::new(),
             dialing: HashSet::new(),
-            handshaking: HashSet::new(),
+            handshaking: HashMap::new(),
+            pending,
+            whitelisted_ids: WHITELISTED_IDS,
             persistent,
             bans,
             tasks: TaskTracker::new(),
@@ -190,7 +221,7 @@ impl Actor {
             tokio::select! {
                 _ = &mut done => break,
                 Some(note) = self.notes_rx.recv() => match note {
-                    Note::Dialed(_, _, Ok(p), _) | Note::Inbound(_, Ok(p)) => p.disconnect(),
+                    Note::Dialed(_, _, Ok(p), _) | Note::Inbound(_, _, Ok(p)) => p.disconnect(),
                     _ => {}
                 },
             }
@@ -206,7 +237,7 @@ impl Actor {
 
     fn taken(&self, addr: SocketAddr) -> bool {
         self.dialing.contains(&addr)
-            || self.handshaking.contains(&addr)
+            || self.handshaking.values().any(|a| *a == addr)
             || self.peers.values().any(|c| c.addr == addr)
     }
 
@@ -310,6 +341,9 @@ impl Actor {
     fn maintain(&mut self) {
         let now = Instant::now();
         self.bans.forget_expired(now);
+        for expired in self.pending.expire(now.into_std()) {
+            self.end_pending(expired);
+        }
         // Persistent peers due for a (re)connect.
         let due: Vec<SocketAddr> = self
             .persistent
@@ -389,11 +423,21 @@ impl Actor {
                 }
             }
             Note::Accepted(stream, addr) => self.accepted(stream, addr),
-            Note::Inbound(addr, result) => {
-                self.handshaking.remove(&addr);
+            Note::Inbound(id, addr, result) => {
+                self.pending.remove(id);
+                let displaced = self.handshaking.remove(&id).is_none();
                 match result {
-                    // Banned while it was handshaking: not taken after all.
-                    Ok(peer) if self.is_banned(addr.ip()) => peer.disconnect(),
+                    // Displaced or expired meanwhile, or banned while it
+                    // was handshaking, or the inbound places filled up:
+                    // not taken after all.
+                    Ok(peer)
+                        if displaced
+                            || self.is_banned(addr.ip())
+                            || (self.inbound_count() >= self.cfg.max_inbound
+                                && !self.bans.is_whitelisted(addr.ip())) =>
+                    {
+                        peer.disconnect()
+                    }
                     Ok(peer) => self.register(peer, addr, false),
                     Err(e) => {
                         debug!(%addr, error = %e, "inbound handshake failed");
@@ -434,22 +478,39 @@ impl Actor {
         }
     }
 
+    /// Inbound peers connected.
+    fn inbound_count(&self) -> usize {
+        self.peers.values().filter(|c| c.peer.is_inbound()).count()
+    }
+
+    /// Ends the pending handshake `(addr, token)` (displaced or expired).
+    fn end_pending(&mut self, (addr, token): (SocketAddr, CancellationToken)) {
+        token.cancel();
+        self.handshaking.retain(|_, a| *a != addr);
+        debug!(%addr, "pending inbound handshake ended to make room");
+    }
+
     fn accepted(&mut self, stream: TcpStream, addr: SocketAddr) {
         let ip = addr.ip();
+        let white = self.bans.is_whitelisted(ip);
+        // The inbound limit counts connected peers: connections still in
+        // their handshake are bounded by the pending pool, where a newcomer
+        // displaces the most crowded group's oldest instead of being
+        // refused. The per-host limit counts every connection of the host,
+        // so a host flooding handshakes only ever refuses itself.
         let counts = InboundCounts {
-            inbound: self.peers.values().filter(|c| c.peer.is_inbound()).count()
-                + self.handshaking.len(),
+            inbound: self.inbound_count(),
             same_host: self.peers.values().filter(|c| c.addr.ip() == ip).count()
                 + self
                     .dialing
                     .iter()
-                    .chain(&self.handshaking)
+                    .chain(self.handshaking.values())
                     .filter(|a| a.ip() == ip)
                     .count(),
         };
         let admitted = admit_inbound(
             self.is_banned(ip),
-            self.bans.is_whitelisted(ip),
+            white,
             counts,
             self.cfg.max_inbound,
             self.cfg.max_per_host,
@@ -458,18 +519,39 @@ impl Actor {
             debug!(%addr, ?why, "inbound refused");
             return; // dropping the stream closes it
         }
-        self.handshaking.insert(addr);
+        let token = self.stop.child_token();
+        let id = if white {
+            // Bypasses the pool as it bypasses the limits.
+            self.whitelisted_ids += 1;
+            self.whitelisted_ids
+        } else {
+            match self
+                .pending
+                .admit(ip, Instant::now().into_std(), (addr, token.clone()))
+            {
+                Ok((id, displaced)) => {
+                    if let Some(victim) = displaced {
+                        self.end_pending(victim);
+                    }
+                    id
+                }
+                Err(why) => {
+                    debug!(%addr, ?why, "inbound refused: the pending pool is settled");
+                    return;
+                }
+            }
+        };
+        self.handshaking.insert(id, addr);
         let notes = self.notes_tx.clone();
         let cfg = self.peer_config.clone();
-        let stop = self.stop.clone();
         self.tasks.spawn(async move {
             let _ = stream.set_nodelay(true);
             let r = tokio::select! {
-                _ = stop.cancelled() => return,
+                _ = token.cancelled() => return,
                 r = Peer::inbound(stream, addr, cfg) => r,
             };
-            if let Err(mpsc::error::SendError(Note::Inbound(_, Ok(p)))) =
-                notes.send(Note::Inbound(addr, r)).await
+            if let Err(mpsc::error::SendError(Note::Inbound(_, _, Ok(p)))) =
+                notes.send(Note::Inbound(id, addr, r)).await
             {
                 p.disconnect();
             }

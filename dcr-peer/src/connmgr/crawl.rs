@@ -6,19 +6,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_wire::NetAddressV2;
-use tokio::sync::broadcast;
+use dcr_wire::{Message, NetAddressV2};
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::{sleep_until, Instant};
 
 use super::addrbook::{is_routable, AddressBook, AddressSource};
 use super::config::{ManagerConfig, ManagerError, ManagerEvent};
 use super::handle::ConnManager;
 use crate::config::Config;
+use crate::listeners::PeerEvent;
 use crate::stats::PeerStats;
 
-/// How long a found node is kept connected, so its answer to our
-/// `getaddr` can arrive before its slot goes to the next address.
-const LINGER: Duration = Duration::from_millis(300);
+/// How long a found node that has not answered our `getaddr` is kept
+/// connected; one that answers is let go at once.
+const LINGER: Duration = Duration::from_secs(5);
 
 /// One node found by [`crawl`].
 #[derive(Debug, Clone)]
@@ -54,6 +55,10 @@ pub async fn crawl(
     cfg.retry_base = Duration::from_millis(200);
     let source = Arc::new(CrawlSource::default());
     cfg.source = source.clone();
+    // Messages come here after the manager has learned from them, so a
+    // node's `addr` answer means its addresses are in the book.
+    let (answers_tx, mut answers) = mpsc::channel::<PeerEvent>(256);
+    cfg.events = Some(answers_tx);
     let mgr = ConnManager::start(cfg).await?;
     let mut events = mgr.subscribe();
     let mut found: HashMap<SocketAddr, CrawlRow> = HashMap::new();
@@ -73,6 +78,12 @@ pub async fn crawl(
                     break;
                 }
             }
+            Some(ev) = answers.recv() => {
+                if matches!(ev.message, Message::Addr(_) | Message::AddrV2(_)) {
+                    // Found what it knows: its slot goes to the next address.
+                    ev.peer.disconnect();
+                }
+            }
             ev = events.recv() => match ev {
                 Ok(ManagerEvent::Connected(stats)) => {
                     settled += 1;
@@ -83,10 +94,10 @@ pub async fn crawl(
                         on_found(row);
                         last_new = Instant::now();
                     }
+                    // Let go once it answers (below), or after a while.
                     let m = mgr.clone();
                     let id = stats.id;
                     tokio::spawn(async move {
-                        // Leave time for its addresses to arrive first.
                         tokio::time::sleep(LINGER).await;
                         let _ = m.disconnect(id).await;
                     });

@@ -11,7 +11,8 @@ use dcr_peer::wire::{
 };
 use dcr_peer::{Config, FrameCodec, Peer, PeerError, RecentNonces};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::codec::Framed;
 
 pub const NET: CurrencyNet = CurrencyNet::SimNet;
@@ -246,4 +247,51 @@ pub fn big_headers() -> Message<'static> {
     Message::Headers(dcr_peer::wire::Headers {
         headers: vec![dcr_peer::wire::BlockHeader::default(); 2000],
     })
+}
+
+// ---- attackers from other address groups ----------------------------------
+// 127.0.0.0/8 is all loopback on Linux, so attackers bind addresses in /16
+// groups of their own (127.1.0.0/16, ...) while good clients come from
+// 127.0.0.1.
+
+/// Opens an idle connection to `to` from `from` (any loopback address).
+pub async fn idle_from(from: [u8; 4], to: SocketAddr) -> TcpStream {
+    let s = TcpSocket::new_v4().unwrap();
+    s.bind(SocketAddr::from((from, 0))).unwrap();
+    s.connect(to).await.unwrap()
+}
+
+/// The `n`th attacker address: spread over `groups` /16 groups starting at
+/// 127.`first`.0.0, 200 addresses per group at most.
+pub fn attacker(n: usize, first: u8, groups: usize) -> [u8; 4] {
+    let group = first + (n % groups) as u8;
+    let host = n / groups % 200;
+    [127, group, (host / 100) as u8, (host % 100 + 1) as u8]
+}
+
+/// Asserts the server closes every connection in `socks` within `limit`.
+pub async fn assert_all_closed_within(socks: &mut [TcpStream], limit: Duration) {
+    let open = still_open(socks, tokio::time::Instant::now() + limit).await;
+    assert_eq!(open, 0, "attackers' connections still open");
+}
+
+/// Waits until every connection in `socks` has been closed by the server
+/// (end of stream or reset; what it sent before is read and dropped), at
+/// most until `deadline`; returns how many are still open then.
+pub async fn still_open(socks: &mut [TcpStream], deadline: tokio::time::Instant) -> usize {
+    let mut open = 0;
+    for s in socks.iter_mut() {
+        let mut b = [0u8; 512];
+        loop {
+            match tokio::time::timeout_at(deadline, s.read(&mut b)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(_)) => continue,
+                Err(_) => {
+                    open += 1;
+                    break;
+                }
+            }
+        }
+    }
+    open
 }
