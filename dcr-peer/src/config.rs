@@ -77,12 +77,14 @@ pub struct Config {
     /// Maps an outbound peer's host to the address our version message
     /// gives it (inbound peers get their own address and services).
     pub host_to_addr: Option<HostToAddrFn>,
-    /// SOCKS5 proxy (`host:port`) that outbound connections go through.
+    /// SOCKS5 proxy that outbound connections go through (its address
+    /// and authentication: none, a username and password, or fresh random
+    /// credentials per connection for Tor stream isolation).
     /// When the remote's IP is the proxy's host (a connection that comes
     /// from it), or the proxy has no port, the version message gives the
     /// remote the unspecified address and port 0, so the proxy's address
     /// is not leaked (the reference's rule, compared as text).
-    pub proxy: Option<String>,
+    pub proxy: Option<crate::proxy::Proxy>,
     /// Time allowed for the whole version handshake.
     pub handshake_timeout: Duration,
     /// A peer that sends nothing for this long is dropped (not zero).

@@ -166,9 +166,9 @@ pub enum PeerError {
     #[error("{0}")]
     /// A frame did not decode.
     Codec(#[from] CodecError),
-    #[error("proxy: {0}")]
-    /// The SOCKS5 proxy failed or refused.
-    Proxy(String),
+    #[error("{0}")]
+    /// The SOCKS5 proxy failed or refused (the error names the proxy).
+    Proxy(#[from] crate::proxy::ProxyError),
     #[error("cannot encode message: {0}")]
     /// A message could not be encoded.
     Encode(#[from] dcr_wire::Error),

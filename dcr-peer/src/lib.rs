@@ -11,6 +11,7 @@ pub mod fsm;
 pub mod listeners;
 pub mod net;
 mod peer;
+pub mod proxy;
 pub mod stats;
 mod sync;
 

@@ -422,7 +422,7 @@ async fn connect_through_a_socks5_proxy() {
     let target = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, config()).await });
     let mut client = config();
-    client.proxy = Some(proxy_addr.to_string());
+    client.proxy = Some(proxy_addr.to_string().into());
     let out = tokio::time::timeout(LIMIT, dcr_peer::net::connect(&target.to_string(), client))
         .await
         .unwrap()

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use dcr_peer::proxy::{ParseProxyError, Proxy};
 use dcr_wire::CurrencyNet;
 
 /// The default peer port of each network (dcrd's).
@@ -58,7 +59,7 @@ fn port(text: &str, whole: &str) -> Result<u16, String> {
     }
 }
 
-/// Parses HOST, HOST:PORT, an IPv6 address bare or as [IPv6]:PORT.
+/// Parses `HOST`, `HOST:PORT`, an IPv6 address bare or as `[IPv6]:PORT`.
 pub fn target(text: &str) -> Result<Target, String> {
     if text.is_empty() {
         return Err("an empty address".into());
@@ -107,40 +108,22 @@ pub fn target(text: &str) -> Result<Target, String> {
     })
 }
 
-/// A SOCKS5 proxy, given as `socks5://HOST:PORT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Proxy {
-    /// `host:port`, as the proxy is dialed.
-    pub addr: String,
-}
-
-impl fmt::Display for Proxy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "socks5://{}", self.addr)
-    }
-}
-
-/// Parses `socks5://HOST:PORT` (the scheme may be left out); other schemes
-/// are refused, as the only proxy protocol spoken is SOCKS5.
+/// Parses `socks5://[USER:PASS@]HOST:PORT` (the scheme may be left out);
+/// other schemes are refused, as the only proxy protocol spoken is SOCKS5.
 pub fn proxy(text: &str) -> Result<Proxy, String> {
-    let rest = match text.split_once("://") {
-        Some(("socks5" | "socks5h", rest)) => rest,
-        Some((scheme, _)) => {
-            return Err(format!(
-                "{scheme}:// proxies are not supported; give socks5://HOST:PORT"
-            ))
+    let p: Proxy = text.parse().map_err(|e: ParseProxyError| {
+        if e.reason.contains("only socks5") {
+            let scheme = text.split_once("://").map_or("", |(s, _)| s);
+            format!("{scheme}:// proxies are not supported; give socks5://HOST:PORT")
+        } else {
+            e.to_string()
         }
-        None => text,
-    };
-    let t = target(rest.trim_end_matches('/'))?;
-    if t.port.is_none() {
-        return Err(format!(
-            "{text:?}: a proxy needs a port (socks5://HOST:PORT)"
-        ));
+    })?;
+    // The port, checked as every other port is.
+    if let Some((_, port_text)) = p.addr.rsplit_once(':') {
+        port(port_text, text)?;
     }
-    Ok(Proxy {
-        addr: t.with_port(CurrencyNet::MainNet),
-    })
+    Ok(p)
 }
 
 /// Where input comes from: a file, or standard input for `-`.
@@ -242,9 +225,11 @@ mod tests {
             "127.0.0.1:9050"
         );
         assert_eq!(proxy("localhost:9050").unwrap().addr, "localhost:9050");
+        let p = proxy("socks5://u:p@localhost:9050").unwrap();
+        assert_eq!(p.to_string(), "socks5://u@localhost:9050");
         assert!(proxy("http://x:1").unwrap_err().contains("http://"));
-        assert!(proxy("socks5://x").unwrap_err().contains("needs a port"));
-        assert!(proxy("socks5://x:y").unwrap_err().contains("bad port"));
+        assert!(proxy("socks5://x").unwrap_err().contains("host:port"));
+        assert!(proxy("socks5://x:0").unwrap_err().contains("bad port"));
     }
 
     #[test]

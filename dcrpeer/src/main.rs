@@ -6,6 +6,10 @@
 //! running is one line on stderr and exit status 1. Output to a closed pipe
 //! (`dcrpeer demo | head -1`) ends the program quietly.
 
+// The doc comments on the command-line types are the `--help` text, written
+// for a terminal, where `[IPv6]:PORT` is notation, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 mod args;
 
 use std::io::{IsTerminal, Write};
@@ -15,8 +19,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use args::{count, Proxy, Source, Target};
+use args::{count, Source, Target};
 use clap::{Args, Parser, Subcommand};
+use dcr_peer::proxy::{Proxy, ProxyAuth};
 use dcr_peer::{Peer, PeerError, PeerEvent, PeerStats};
 use dcr_peer_examples::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_peer_examples::demo::run_demo;
@@ -111,9 +116,14 @@ struct ConnectArgs {
     target: Target,
     #[command(flatten)]
     net: NetArg,
-    /// Connect through this SOCKS5 proxy.
-    #[arg(long, value_name = "socks5://HOST:PORT", value_parser = args::proxy)]
+    /// Connect through this SOCKS5 proxy, with a username and password
+    /// when given (RFC 1929).
+    #[arg(long, value_name = "socks5://[USER:PASS@]HOST:PORT", value_parser = args::proxy)]
     proxy: Option<Proxy>,
+    /// Give the proxy fresh random credentials for this connection, so Tor
+    /// puts it on a circuit of its own (as dcrd's --torisolation).
+    #[arg(long, requires = "proxy")]
+    tor_isolation: bool,
     /// Ask for headers after this block hash (default: after genesis).
     #[arg(long, value_name = "HASH")]
     locator: Option<Hash>,
@@ -403,8 +413,8 @@ async fn demo(a: DemoArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Says what went wrong while connecting to `target`: the proxy's failures
-/// name the proxy; a connection closed during the handshake says so, and
+/// Says what went wrong while connecting to `target` (the proxy's failures
+/// name the proxy): a connection closed during the handshake says so, and
 /// that a node of another network does this.
 fn connect_error(target: &str, net: CurrencyNet, e: &PeerError) -> String {
     let closed = |e: &std::io::Error| {
@@ -429,43 +439,14 @@ fn connect_error(target: &str, net: CurrencyNet, e: &PeerError) -> String {
     format!("{target}: {e}")
 }
 
-/// Dials `target`, through `proxy` when given, and runs the handshake.
-async fn dial(
-    target: &str,
-    net: CurrencyNet,
-    proxy: Option<&Proxy>,
-    cfg: dcr_peer::Config,
-) -> Result<Peer, String> {
-    let limit = dcr_peer::net::DEFAULT_DIAL_TIMEOUT + cfg.handshake_timeout;
-    let attempt = async {
-        let Some(proxy) = proxy else {
-            return dcr_peer::net::connect(target, cfg)
-                .await
-                .map_err(|e| connect_error(target, net, &e));
-        };
-        // Through the proxy: its own failures name it.
-        let named = |e: &dyn std::fmt::Display| format!("proxy {proxy}: {e}");
-        let stream = tokio::net::TcpStream::connect(&proxy.addr)
-            .await
-            .map_err(|e| named(&e))?;
-        let proxy_addr = stream.peer_addr().map_err(|e| named(&e))?;
-        let (host, port) = target
-            .rsplit_once(':')
-            .map(|(h, p)| (h.trim_matches(['[', ']']), p))
-            .ok_or_else(|| format!("{target}: no port"))?;
-        let port: u16 = port.parse().map_err(|_| format!("{target}: bad port"))?;
-        let stream = dcr_peer::net::socks5_connect(stream, host, port)
-            .await
-            .map_err(|e| named(&e))?;
-        stream.set_nodelay(true).map_err(|e| named(&e))?;
-        let remote = target.parse().unwrap_or(proxy_addr);
-        Peer::outbound(stream, remote, cfg)
-            .await
-            .map_err(|e| connect_error(target, net, &e))
-    };
-    tokio::time::timeout(limit, attempt)
+/// Dials `target` (through the proxy of `cfg` when set) and runs the
+/// handshake.
+async fn dial(target: &str, net: CurrencyNet, cfg: dcr_peer::Config) -> Result<Peer, String> {
+    let limit = 2 * dcr_peer::net::DEFAULT_DIAL_TIMEOUT + cfg.handshake_timeout;
+    tokio::time::timeout(limit, dcr_peer::net::connect(target, cfg))
         .await
         .map_err(|_| format!("{target}: timed out"))?
+        .map_err(|e| connect_error(target, net, &e))
 }
 
 async fn connect(a: ConnectArgs) -> Result<(), String> {
@@ -474,10 +455,13 @@ async fn connect(a: ConnectArgs) -> Result<(), String> {
     let (tx, events) = mpsc::channel::<PeerEvent>(1024);
     let mut cfg = node_config(net, "dcrpeer");
     cfg.events = Some(tx);
-    cfg.proxy = a.proxy.as_ref().map(|p| p.addr.clone());
+    cfg.proxy = a.proxy.map(|p| match a.tor_isolation {
+        true => p.with_auth(ProxyAuth::Isolated),
+        false => p,
+    });
     // dcrd asks for our initial state and drops us unanswered.
     let mut events = answer_as_client(events, 1024);
-    let peer = dial(&target, net, a.proxy.as_ref(), cfg).await?;
+    let peer = dial(&target, net, cfg).await?;
     let r = peer.remote_version().ok_or("no version received")?.clone();
     if !a.json {
         say!("connected to {target}");

@@ -940,3 +940,99 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// A SOCKS5 server on loopback for the tests (threads, std only): RFC 1929
+/// username and password (`user`/`pass`), CONNECT to IPv4 targets, then a
+/// relay. Returns its address and the usernames it was given.
+fn socks5_server(user: &'static str, pass: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let users = Arc::new(Mutex::new(Vec::new()));
+    let seen = users.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let seen = seen.clone();
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut head = [0u8; 2];
+                s.read_exact(&mut head)?;
+                let mut methods = vec![0u8; usize::from(head[1])];
+                s.read_exact(&mut methods)?;
+                if !methods.contains(&2) {
+                    return s.write_all(&[5, 0xff]);
+                }
+                s.write_all(&[5, 2])?;
+                let mut v = [0u8; 2];
+                s.read_exact(&mut v)?;
+                let mut u = vec![0u8; usize::from(v[1])];
+                s.read_exact(&mut u)?;
+                let mut plen = [0u8; 1];
+                s.read_exact(&mut plen)?;
+                let mut p = vec![0u8; usize::from(plen[0])];
+                s.read_exact(&mut p)?;
+                let u = String::from_utf8_lossy(&u).into_owned();
+                seen.lock().unwrap().push(u.clone());
+                let ok = (user == "*" || u == user) && (pass == "*" || p == pass.as_bytes());
+                s.write_all(&[1, if ok { 0 } else { 1 }])?;
+                if !ok {
+                    return Ok(());
+                }
+                let mut req = [0u8; 10];
+                s.read_exact(&mut req)?;
+                let ip = std::net::Ipv4Addr::new(req[4], req[5], req[6], req[7]);
+                let port = u16::from_be_bytes([req[8], req[9]]);
+                let target = std::net::TcpStream::connect((ip, port))?;
+                s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
+                let (mut from_client, mut to_target) = (s.try_clone()?, target.try_clone()?);
+                std::thread::spawn(move || std::io::copy(&mut from_client, &mut to_target));
+                let (mut to_client, mut from_target) = (s, target);
+                std::io::copy(&mut from_target, &mut to_client)?;
+                Ok(())
+            });
+        }
+    });
+    (addr, users)
+}
+
+/// `--proxy socks5://user:pass@host:port` authenticates to the proxy
+/// (RFC 1929); `--tor-isolation` gives each connection fresh credentials.
+#[test]
+fn connect_through_a_socks5_proxy_with_a_password() {
+    let (server, addr) = start_listen();
+    let (proxy, users) = socks5_server("alice", "s3cret");
+    let url = format!("socks5://alice:s3cret@{proxy}");
+    let (ok, out, err) = dcrpeer(&["connect", &addr, "--net", "simnet", "--proxy", &url]);
+    assert!(ok, "{err}");
+    assert!(line(&out, "user agent").contains("dcrpeer"), "{out}");
+    assert_eq!(*users.lock().unwrap(), ["alice"]);
+
+    // A wrong password: a runtime failure that names the proxy, never the
+    // password.
+    let url = format!("socks5://alice:wrong@{proxy}");
+    let (code, _, err) = dcrpeer_status(&["connect", &addr, "--net", "simnet", "--proxy", &url]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("refused the username and password"), "{err}");
+    assert!(err.contains(&proxy) && !err.contains("wrong"), "{err}");
+
+    let (any, users) = socks5_server("*", "*");
+    for _ in 0..2 {
+        let (ok, _, err) = dcrpeer(&[
+            "connect",
+            &addr,
+            "--net",
+            "simnet",
+            "--proxy",
+            &any,
+            "--tor-isolation",
+        ]);
+        assert!(ok, "{err}");
+    }
+    stop(server);
+    let users = users.lock().unwrap().clone();
+    assert_eq!(users.len(), 2);
+    assert_ne!(users[0], users[1], "isolated connections share credentials");
+
+    let (code, _, err) = dcrpeer_status(&["connect", &addr, "--tor-isolation"]);
+    assert_eq!(code, Some(2), "{err}");
+}

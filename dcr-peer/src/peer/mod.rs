@@ -297,6 +297,7 @@ impl Peer {
         };
         if let Some(proxy) = &c.proxy {
             let proxy_host = proxy
+                .addr
                 .rsplit_once(':')
                 .map(|(h, _)| h.trim_matches(['[', ']']));
             if proxy_host.is_none_or(|h| h == you.ip.to_canonical().to_string()) {
