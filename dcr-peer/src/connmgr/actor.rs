@@ -17,8 +17,10 @@ use tracing::{debug, info};
 use super::addrbook::{learnable, seed_addresses};
 use super::config::{ManagerConfig, ManagerError, ManagerEvent};
 use super::handle::Cmd;
-use super::policy::{admit_inbound, misbehaviour_score, BanList, InboundCounts, RetrySchedule};
-use crate::admission::{self, PendingPool};
+use super::policy::{
+    admit_inbound, misbehaviour_score, outbound_group_in_use, BanList, InboundCounts, RetrySchedule,
+};
+use crate::admission::{self, AddressGroup, PendingPool};
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::Direction;
@@ -372,8 +374,12 @@ impl Actor {
         while self.outbound_count() < self.cfg.target_outbound && guard < self.cfg.target_outbound {
             guard += 1;
             let bans = self.bans.banned(now);
+            let groups = self.outbound_groups();
             let skip = |a: SocketAddr| {
-                self.taken(a) || bans.contains(&a.ip()) || self.persistent.contains_key(&a)
+                self.taken(a)
+                    || bans.contains(&a.ip())
+                    || self.persistent.contains_key(&a)
+                    || outbound_group_in_use(a, &groups)
             };
             let Some(addr) = self.cfg.source.next_address(&skip) else {
                 break;
@@ -476,6 +482,18 @@ impl Actor {
         if points > 0 {
             self.add_score(ip, 0, points, "disconnect");
         }
+    }
+
+    /// The address groups of outbound peers and dials (persistent ones
+    /// included: they too are somebody's group).
+    fn outbound_groups(&self) -> HashSet<AddressGroup> {
+        self.peers
+            .values()
+            .filter(|c| c.peer.direction() == Direction::Outbound)
+            .map(|c| c.addr)
+            .chain(self.dialing.iter().copied())
+            .map(|a| AddressGroup::of(a.ip()))
+            .collect()
     }
 
     /// Inbound peers connected.
@@ -593,9 +611,9 @@ impl Actor {
                         )
                     })
                     .collect();
-                self.learn(&v2);
+                self.learn(ev.peer.addr().ip(), &v2);
             }
-            Message::AddrV2(a) => self.learn(&a.addr_list),
+            Message::AddrV2(a) => self.learn(ev.peer.addr().ip(), &a.addr_list),
             Message::GetAddr(_) => {
                 // As the reference: answered for inbound peers only (an
                 // outbound one could fingerprint us) and once per connection
@@ -620,12 +638,13 @@ impl Actor {
         }
     }
 
-    fn learn(&mut self, addrs: &[NetAddressV2]) {
+    /// Addresses the peer at `source` sent.
+    fn learn(&mut self, source: std::net::IpAddr, addrs: &[NetAddressV2]) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let addrs = learnable(addrs, self.cfg.accept_local_addresses, now);
-        self.cfg.source.add(&addrs);
+        self.cfg.source.add_from(source, &addrs);
         for a in &addrs {
             if let Some(ip) = a.ip_addr() {
                 self.emit(ManagerEvent::AddressLearned(SocketAddr::new(ip, a.port)));

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use dcr_wire::{NetAddressV2, ServiceFlags};
 use rand::seq::SliceRandom;
 
+use crate::admission::AddressGroup;
 use crate::sync::lock;
 
 /// A source of addresses to dial. Implement it to plug in your own address
@@ -24,8 +25,15 @@ pub trait AddressSource: Send + Sync + 'static {
     fn good(&self, addr: SocketAddr);
     /// A connection to `addr` failed.
     fn failed(&self, addr: SocketAddr);
-    /// Addresses learned (from `addr`/`addrv2`, or seeds).
+    /// Addresses learned (seeds, or given by the user).
     fn add(&self, addrs: &[NetAddressV2]);
+    /// Addresses a peer at `source` sent (`addr`/`addrv2`). A source may be
+    /// kept to a share of the book; the default takes them as
+    /// [`AddressSource::add`] does.
+    fn add_from(&self, source: IpAddr, addrs: &[NetAddressV2]) {
+        let _ = source;
+        self.add(addrs);
+    }
     /// Up to `max` known addresses, to answer `getaddr`.
     fn known(&self, max: usize) -> Vec<NetAddressV2>;
 }
@@ -33,6 +41,8 @@ pub trait AddressSource: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 struct Entry {
     addr: NetAddressV2,
+    /// The group of the peer it came from (`None`: a seed or the user).
+    source: Option<AddressGroup>,
     failures: u32,
     last_attempt: Option<Instant>,
     last_success: Option<Instant>,
@@ -62,12 +72,50 @@ pub fn seed_addresses(addrs: &[SocketAddr]) -> Vec<NetAddressV2> {
         .collect()
 }
 
-/// A bounded in-memory address book.
+/// A bounded in-memory address book in which no one source group (the
+/// /16 or /32 of the peers that sent the addresses) holds more than a
+/// sixteenth: a flood of `addr` from one peer, or from many in one group,
+/// replaces only that group's own entries. (dcrd's address manager bounds
+/// a source group to 64 of its 1024 new buckets, the same share.)
 #[derive(Debug)]
 pub struct AddressBook {
     capacity: usize,
-    entries: Mutex<HashMap<SocketAddr, Entry>>,
+    entries: Mutex<Entries>,
 }
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_addr: HashMap<SocketAddr, Entry>,
+    per_source: HashMap<AddressGroup, usize>,
+}
+
+impl Entries {
+    fn insert(&mut self, sa: SocketAddr, e: Entry) {
+        if let Some(g) = e.source {
+            *self.per_source.entry(g).or_default() += 1;
+        }
+        self.by_addr.insert(sa, e);
+    }
+
+    fn remove(&mut self, sa: &SocketAddr) {
+        let Some(g) = self.by_addr.remove(sa).and_then(|e| e.source) else {
+            return;
+        };
+        if let Some(n) = self.per_source.get_mut(&g) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_source.remove(&g);
+            }
+        }
+    }
+
+    fn learned_from(&self, g: AddressGroup) -> usize {
+        self.per_source.get(&g).copied().unwrap_or(0)
+    }
+}
+
+/// The share of the book one source group may hold: a sixteenth.
+pub const SOURCE_SHARE_DIVISOR: usize = 16;
 
 /// Addresses the built-in book keeps at most.
 pub const DEFAULT_ADDRESS_BOOK_CAPACITY: usize = 4096;
@@ -83,7 +131,7 @@ impl AddressBook {
     pub fn new(capacity: usize) -> Self {
         AddressBook {
             capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
         }
     }
 
@@ -94,7 +142,17 @@ impl AddressBook {
 
     /// Addresses held.
     pub fn len(&self) -> usize {
-        lock(&self.entries).len()
+        lock(&self.entries).by_addr.len()
+    }
+
+    /// Entries learned from peers in `source`'s group.
+    pub fn learned_from(&self, source: IpAddr) -> usize {
+        lock(&self.entries).learned_from(AddressGroup::of(source))
+    }
+
+    /// Entries one source group may hold.
+    pub fn source_share(&self) -> usize {
+        (self.capacity / SOURCE_SHARE_DIVISOR).max(1)
     }
 
     /// True when no address is held.
@@ -104,7 +162,7 @@ impl AddressBook {
 
     /// Every address known, for display.
     pub fn all(&self) -> Vec<SocketAddr> {
-        lock(&self.entries).keys().copied().collect()
+        lock(&self.entries).by_addr.keys().copied().collect()
     }
 }
 
@@ -112,18 +170,69 @@ fn socket_addr(a: &NetAddressV2) -> Option<SocketAddr> {
     Some(SocketAddr::new(a.ip_addr()?, a.port))
 }
 
-/// Makes room in a full book: drops the tenth of it least worth keeping
-/// (most failures, never reached) in one pass, so a stream of new
-/// addresses costs one scan per tenth of the capacity, not one per address.
-fn evict(entries: &mut HashMap<SocketAddr, Entry>, capacity: usize) {
+/// The entries least worth keeping first: most failures, never reached.
+fn ranked<'a>(entries: impl Iterator<Item = (&'a SocketAddr, &'a Entry)>) -> Vec<SocketAddr> {
     let mut ranked: Vec<(u32, bool, SocketAddr)> = entries
-        .iter()
         .map(|(a, e)| (e.failures, e.last_success.is_none(), *a))
         .collect();
     ranked
         .sort_unstable_by_key(|&(failures, unreached, _)| std::cmp::Reverse((failures, unreached)));
-    for (_, _, a) in ranked.into_iter().take((capacity / 10).max(1)) {
+    ranked.into_iter().map(|(_, _, a)| a).collect()
+}
+
+/// Makes room in a full book: drops the tenth of it least worth keeping
+/// in one pass, so a stream of new addresses costs one scan per tenth of
+/// the capacity, not one per address.
+fn evict(entries: &mut Entries, capacity: usize) {
+    let worst = ranked(entries.by_addr.iter());
+    for a in worst.into_iter().take((capacity / 10).max(1)) {
         entries.remove(&a);
+    }
+}
+
+/// Makes room for one more entry from source group `g`: drops the least
+/// worth keeping of that group's.
+fn evict_from(entries: &mut Entries, g: AddressGroup) {
+    let worst = ranked(entries.by_addr.iter().filter(|(_, e)| e.source == Some(g)));
+    if let Some(a) = worst.first() {
+        entries.remove(a);
+    }
+}
+
+impl AddressBook {
+    fn insert_all(&self, source: Option<AddressGroup>, addrs: &[NetAddressV2]) {
+        let share = self.source_share();
+        let mut entries = lock(&self.entries);
+        for a in addrs {
+            let Some(sa) = socket_addr(a) else { continue };
+            if sa.port() == 0 || sa.ip().is_unspecified() {
+                continue;
+            }
+            if let Some(e) = entries.by_addr.get_mut(&sa) {
+                if a.timestamp > e.addr.timestamp {
+                    e.addr.timestamp = a.timestamp;
+                }
+                continue;
+            }
+            if let Some(g) = source {
+                if entries.learned_from(g) >= share {
+                    evict_from(&mut entries, g);
+                }
+            }
+            if entries.by_addr.len() >= self.capacity {
+                evict(&mut entries, self.capacity);
+            }
+            entries.insert(
+                sa,
+                Entry {
+                    addr: *a,
+                    source,
+                    failures: 0,
+                    last_attempt: None,
+                    last_success: None,
+                },
+            );
+        }
     }
 }
 
@@ -132,6 +241,7 @@ impl AddressSource for AddressBook {
         let now = Instant::now();
         let entries = lock(&self.entries);
         let mut best: Vec<(&SocketAddr, &Entry)> = entries
+            .by_addr
             .iter()
             .filter(|(a, e)| e.ready(now) && !skip(**a))
             .collect();
@@ -142,56 +252,37 @@ impl AddressSource for AddressBook {
     }
 
     fn attempted(&self, addr: SocketAddr) {
-        if let Some(e) = lock(&self.entries).get_mut(&addr) {
+        if let Some(e) = lock(&self.entries).by_addr.get_mut(&addr) {
             e.last_attempt = Some(Instant::now());
         }
     }
 
     fn good(&self, addr: SocketAddr) {
-        if let Some(e) = lock(&self.entries).get_mut(&addr) {
+        if let Some(e) = lock(&self.entries).by_addr.get_mut(&addr) {
             e.failures = 0;
             e.last_success = Some(Instant::now());
         }
     }
 
     fn failed(&self, addr: SocketAddr) {
-        if let Some(e) = lock(&self.entries).get_mut(&addr) {
+        if let Some(e) = lock(&self.entries).by_addr.get_mut(&addr) {
             e.failures = e.failures.saturating_add(1);
             e.last_attempt = Some(Instant::now());
         }
     }
 
     fn add(&self, addrs: &[NetAddressV2]) {
-        let mut entries = lock(&self.entries);
-        for a in addrs {
-            let Some(sa) = socket_addr(a) else { continue };
-            if sa.port() == 0 || sa.ip().is_unspecified() {
-                continue;
-            }
-            if let Some(e) = entries.get_mut(&sa) {
-                if a.timestamp > e.addr.timestamp {
-                    e.addr.timestamp = a.timestamp;
-                }
-                continue;
-            }
-            if entries.len() >= self.capacity {
-                evict(&mut entries, self.capacity);
-            }
-            entries.insert(
-                sa,
-                Entry {
-                    addr: *a,
-                    failures: 0,
-                    last_attempt: None,
-                    last_success: None,
-                },
-            );
-        }
+        self.insert_all(None, addrs);
+    }
+
+    fn add_from(&self, source: IpAddr, addrs: &[NetAddressV2]) {
+        self.insert_all(Some(AddressGroup::of(source)), addrs);
     }
 
     fn known(&self, max: usize) -> Vec<NetAddressV2> {
         let entries = lock(&self.entries);
         let mut v: Vec<NetAddressV2> = entries
+            .by_addr
             .values()
             .filter(|e| e.failures < 3)
             .map(|e| e.addr)
@@ -270,6 +361,34 @@ mod tests {
         assert_eq!(b.len(), 3, "bounded: the failing entry made room");
         assert!(!b.all().contains(&sa(1)));
         assert_eq!(b.known(10).len(), 3);
+    }
+
+    #[test]
+    fn one_source_group_holds_at_most_its_share() {
+        let b = AddressBook::new(1600);
+        let share = b.source_share();
+        assert_eq!(share, 100);
+        let from = |i: u32| {
+            NetAddressV2::new(
+                IpAddr::from((0x0800_0000u32 + i).to_be_bytes()),
+                9108,
+                ServiceFlags::NODE_NETWORK,
+                1_800_000_000,
+            )
+        };
+        // Another group's addresses first, then a flood from one peer,
+        // then from a second peer of the same /16.
+        let honest: Vec<NetAddressV2> = (0..50).map(|i| from(1_000_000 + i)).collect();
+        b.add_from("9.9.9.9".parse().unwrap(), &honest);
+        let flood: Vec<NetAddressV2> = (0..10_000).map(from).collect();
+        b.add_from("6.6.1.1".parse().unwrap(), &flood);
+        b.add_from("6.6.2.2".parse().unwrap(), &flood[..5_000]);
+        assert_eq!(b.learned_from("6.6.0.1".parse().unwrap()), share);
+        assert_eq!(b.learned_from("9.9.0.0".parse().unwrap()), 50);
+        assert_eq!(b.len(), share + 50, "the flood replaced only its own");
+        // Seeds and the user's addresses are no source's.
+        b.add_socket_addrs(&[sa(1)]);
+        assert_eq!(b.len(), share + 51);
     }
 
     #[test]

@@ -166,6 +166,10 @@ impl AddressSource for CrawlSource {
         self.book.add(addrs);
     }
 
+    fn add_from(&self, source: std::net::IpAddr, addrs: &[NetAddressV2]) {
+        self.book.add_from(source, addrs);
+    }
+
     fn known(&self, max: usize) -> Vec<NetAddressV2> {
         self.book.known(max)
     }

@@ -4,14 +4,16 @@
 //! feeds them what happened and the clock.
 
 use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use rand::Rng;
 use tokio::time::Instant;
 
+use super::addrbook::is_routable;
 use super::config::BanInfo;
 use super::score::BanScore;
+use crate::admission::AddressGroup;
 use crate::error::DisconnectReason;
 
 /// Score for a disconnect over a protocol violation (half a ban).
@@ -72,6 +74,16 @@ pub fn admit_inbound(
     } else {
         Ok(())
     }
+}
+
+/// True when an address the address source offers should wait because an
+/// outbound peer (or dial) is already in its group, so one party holding
+/// many addresses in one /16 cannot take several outbound slots (dcrd's
+/// connection manager allows one outbound connection per group). Only
+/// routable addresses are held to it: a test network on one machine or LAN
+/// is one group.
+pub fn outbound_group_in_use(addr: SocketAddr, in_use: &HashSet<AddressGroup>) -> bool {
+    is_routable(addr.ip()) && in_use.contains(&AddressGroup::of(addr.ip()))
 }
 
 /// The delay before retry number `attempt` (0 for the first retry):
@@ -324,6 +336,17 @@ mod tests {
         ] {
             assert_eq!(misbehaviour_score(&fine), 0, "{fine:?}");
         }
+    }
+
+    #[test]
+    fn one_outbound_connection_per_routable_group() {
+        let sa = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let in_use: HashSet<AddressGroup> = [AddressGroup::of(sa("8.8.1.1:9108").ip())].into();
+        assert!(outbound_group_in_use(sa("8.8.200.7:9108"), &in_use));
+        assert!(!outbound_group_in_use(sa("8.9.0.1:9108"), &in_use));
+        // Local networks are not held to it.
+        let local: HashSet<AddressGroup> = [AddressGroup::of(sa("127.0.0.1:1").ip())].into();
+        assert!(!outbound_group_in_use(sa("127.0.0.1:2"), &local));
     }
 
     #[test]
