@@ -67,6 +67,16 @@ impl Node {
     }
 }
 
+/// A manager keeping one outbound peer, seeded with `node` alone (and not
+/// asking it for addresses).
+fn one_seed(node: &Node) -> ManagerConfig {
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 1;
+    cfg.seeds = vec![node.addr];
+    cfg.get_addr_on_connect = false;
+    cfg
+}
+
 async fn peers_of(m: &ConnManager) -> Vec<dcr_peer::PeerStats> {
     m.peers().await.unwrap()
 }
@@ -170,10 +180,7 @@ fn inbound_limits_and_the_whitelist() {
 fn silent_inbound_handshakes_are_limited_and_do_not_block_dialing() {
     serial(async {
         let node = Node::start("127.0.0.1:0").await;
-        let mut cfg = ManagerConfig::new(config());
-        cfg.target_outbound = 1;
-        cfg.seeds = vec![node.addr];
-        cfg.get_addr_on_connect = false;
+        let mut cfg = one_seed(&node);
         cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
         cfg.max_inbound = 2;
         let m = ConnManager::start(cfg).await.unwrap();
@@ -492,11 +499,7 @@ fn the_event_stream_reports_a_connection_and_ends_at_shutdown() {
     use futures_util::StreamExt;
     serial(async {
         let node = Node::start("127.0.0.1:0").await;
-        let mut cfg = ManagerConfig::new(config());
-        cfg.target_outbound = 1;
-        cfg.seeds = vec![node.addr];
-        cfg.get_addr_on_connect = false;
-        let m = ConnManager::start(cfg).await.unwrap();
+        let m = ConnManager::start(one_seed(&node)).await.unwrap();
         let mut events = m.events();
         let connected = tokio::time::timeout(LIMIT, async {
             loop {

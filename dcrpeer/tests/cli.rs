@@ -233,19 +233,37 @@ fn file_dash_reads_standard_input() {
     assert_eq!(hex.trim(), frame);
 }
 
-/// `dcrpeer demo | head -1`: the reader goes away after one line, and the
-/// program ends quietly instead of panicking on the closed pipe.
-#[test]
-fn a_closed_pipe_ends_quietly() {
+/// Starts `dcrpeer` with `args` and reads the first line it prints; its
+/// stderr is piped when `stderr` is set, else dropped.
+fn spawn_first_line(
+    args: &[&str],
+    stderr: bool,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
-        .args(["demo", "--built", "20"])
+        .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(if stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
+    (child, stdout, first)
+}
+
+/// `dcrpeer demo | head -1`: the reader goes away after one line, and the
+/// program ends quietly instead of panicking on the closed pipe.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let (child, stdout, first) = spawn_first_line(&["demo", "--built", "20"], true);
     assert!(first.starts_with("chain: 20 blocks"), "{first}");
     drop(stdout);
     let out = child.wait_with_output().unwrap();
@@ -410,18 +428,26 @@ fn connect_and_listen_talk_to_each_other() {
     assert!(err.contains(&addr), "{err}");
 }
 
-#[test]
-fn crawl_finds_a_listening_node() {
-    let (server, addr) = start_listen();
-    let (ok, out, err) = dcrpeer(&[
+/// `dcrpeer crawl` on simnet from `seed`, for `secs` at most.
+fn crawl(seed: &str, secs: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut args = vec![
         "crawl",
         "--seed",
-        &addr,
+        seed,
         "--net",
         "simnet",
         "--duration",
-        "3",
-    ]);
+        secs,
+    ];
+    args.extend_from_slice(extra);
+    dcrpeer_status(&args)
+}
+
+#[test]
+fn crawl_finds_a_listening_node() {
+    let (server, addr) = start_listen();
+    let (code, out, err) = crawl(&addr, "3", &[]);
+    let ok = code == Some(0);
     stop(server);
     assert!(ok, "{err}");
     assert!(out.contains(&addr), "{out}");
@@ -434,18 +460,9 @@ fn crawl_finds_a_listening_node() {
 fn crawl_stops_when_nothing_is_left_and_fails_on_a_dead_seed() {
     let (server, addr) = start_listen();
     let started = std::time::Instant::now();
-    let (ok, out, err) = dcrpeer(&[
-        "crawl",
-        "--seed",
-        &addr,
-        "--net",
-        "simnet",
-        "--duration",
-        "120",
-        "--json",
-    ]);
+    let (code, out, err) = crawl(&addr, "120", &["--json"]);
     stop(server);
-    assert!(ok, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",
@@ -464,15 +481,7 @@ fn crawl_stops_when_nothing_is_left_and_fails_on_a_dead_seed() {
         .local_addr()
         .unwrap();
     let started = std::time::Instant::now();
-    let (code, out, err) = dcrpeer_status(&[
-        "crawl",
-        "--seed",
-        &dead.to_string(),
-        "--net",
-        "simnet",
-        "--duration",
-        "120",
-    ]);
+    let (code, out, err) = crawl(&dead.to_string(), "120", &[]);
     assert_eq!(code, Some(1), "{out}{err}");
     assert!(
         err.contains("unreachable") && err.contains(&dead.to_string()),
@@ -490,15 +499,7 @@ fn crawl_stops_when_nothing_is_left_and_fails_on_a_dead_seed() {
 /// the other without `--net`.
 #[test]
 fn listen_and_connect_share_a_default_network() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
-        .args(["listen", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (server, stdout, first) = spawn_first_line(&["listen", "--bind", "127.0.0.1:0"], false);
     let _drain = Lines::gather(stdout);
     let addr = first.split_whitespace().nth(2).unwrap().to_string();
     assert!(first.contains("(MainNet)"), "{first}");
