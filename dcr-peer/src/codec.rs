@@ -10,7 +10,7 @@
 //! the message's own maximum length at this version) as soon as its 24
 //! bytes arrive, so an oversized or unknown message is refused before any of
 //! its payload is buffered, and the codec never asks for more room than the
-//! frame in hand needs.
+//! frame in hand needs, nor more than [`READ_CHUNK`] ahead of what arrived.
 
 use bytes::{Buf, Bytes, BytesMut};
 use dcr_wire::{
@@ -18,6 +18,10 @@ use dcr_wire::{
     Message, MESSAGE_HEADER_SIZE,
 };
 use tokio_util::codec::{Decoder, Encoder};
+
+/// The most room the read buffer is grown by at once while a payload
+/// arrives.
+pub const READ_CHUNK: usize = 64 * 1024;
 
 /// A frame read off the wire: a validated header and its checksummed
 /// payload, shared with the read buffer's allocation.
@@ -119,9 +123,11 @@ impl Decoder for FrameCodec {
         };
         let len = header.length as usize;
         if src.len() < len {
-            // Room for exactly this payload: bounded by the message's own
-            // maximum, already checked against the header.
-            src.reserve(len - src.len());
+            // Room for the next part of this payload only: the buffer grows
+            // as the bytes arrive, so a remote that announces the largest
+            // message and trickles it holds what it sent, not what it
+            // announced (the reference allocates the whole payload at once).
+            src.reserve((len - src.len()).min(READ_CHUNK));
             return Ok(None);
         }
         self.pending = None;

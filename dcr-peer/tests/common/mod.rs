@@ -176,7 +176,16 @@ pub async fn raw_client(server: Config) -> (Raw, Peer) {
 /// Connects to `addr` and runs the handshake by hand (our side speaks
 /// version 12 with nonce 7).
 pub async fn raw_connect(addr: SocketAddr) -> Raw {
-    let stream = TcpStream::connect(addr).await.unwrap();
+    raw_handshake(TcpStream::connect(addr).await.unwrap()).await
+}
+
+/// As [`raw_connect`], from the loopback address `from`.
+pub async fn raw_connect_from(from: [u8; 4], addr: SocketAddr) -> Raw {
+    raw_handshake(idle_from(from, addr).await).await
+}
+
+/// Runs the handshake by hand on `stream`.
+pub async fn raw_handshake(stream: TcpStream) -> Raw {
     let mut raw = Framed::new(stream, FrameCodec::new(NET, 12));
     raw.send(&Message::Version(raw_version(12, 7)))
         .await
