@@ -149,7 +149,7 @@ fn init_state(already_sent: &mut bool) -> Result<Message<'static>, String> {
 }
 
 /// Passes `events` on, answering on the way what a node that serves
-/// nothing still owes its peers: `getinitstate` (see [`init_state`]). For
+/// nothing still owes its peers: `getinitstate` (see `init_state` in this module). For
 /// clients such as `dcrpeer connect` and `dcrpeer node`, whose consumers
 /// read only what they asked for; the channel returned holds `capacity`
 /// events.

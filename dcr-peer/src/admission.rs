@@ -37,11 +37,14 @@ pub const PRESSURE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// holds addresses in many groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AddressGroup {
+    /// An IPv4 address's first two octets.
     V4([u8; 2]),
+    /// An IPv6 address's first two 16-bit segments.
     V6([u16; 2]),
 }
 
 impl AddressGroup {
+    /// The group of `ip`.
     pub fn of(ip: IpAddr) -> AddressGroup {
         match ip {
             IpAddr::V4(v4) => {
@@ -62,10 +65,17 @@ impl AddressGroup {
 /// The pool's bounds; [`Limits::default`] gives the constants above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Pending connections at once ([`MAX_PENDING`]).
     pub capacity: usize,
+    /// Pending connections from one address ([`MAX_PENDING_PER_ADDRESS`]).
     pub per_address: usize,
+    /// Pending connections from one group ([`MAX_PENDING_PER_GROUP`]).
     pub per_group: usize,
+    /// Pending connections from which the pool is under pressure
+    /// ([`PRESSURE`]).
     pub pressure: usize,
+    /// The handshake deadline under pressure
+    /// ([`PRESSURE_HANDSHAKE_TIMEOUT`]).
     pub pressure_timeout: Duration,
 }
 
@@ -86,8 +96,11 @@ impl Default for Limits {
 /// be taken, which are never displaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
+    /// The address's places are all settled.
     AddressFull,
+    /// The group's places are all settled.
     GroupFull,
+    /// Every place of the pool is settled.
     PoolFull,
 }
 
@@ -113,6 +126,7 @@ pub struct PendingPool<T> {
 }
 
 impl<T> PendingPool<T> {
+    /// An empty pool with these bounds.
     pub fn new(limits: Limits) -> Self {
         PendingPool {
             limits,
@@ -121,10 +135,12 @@ impl<T> PendingPool<T> {
         }
     }
 
+    /// Connections holding a place.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// True when no connection holds a place.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -27,7 +27,9 @@ pub const READ_CHUNK: usize = 64 * 1024;
 /// payload, shared with the read buffer's allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawFrame {
+    /// The validated header.
     pub header: FrameHeader,
+    /// The payload, checksum verified.
     pub payload: Bytes,
 }
 
@@ -53,8 +55,10 @@ impl RawFrame {
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
     #[error("bad frame: {0}")]
+    /// A frame that does not decode (or a message that does not encode).
     Wire(#[from] WireError),
     #[error("i/o: {0}")]
+    /// The socket failed.
     Io(#[from] std::io::Error),
 }
 
@@ -68,6 +72,7 @@ pub struct FrameCodec {
 }
 
 impl FrameCodec {
+    /// A codec for `net` at protocol version `pver`.
     pub fn new(net: CurrencyNet, pver: u32) -> Self {
         FrameCodec {
             net,
@@ -76,10 +81,12 @@ impl FrameCodec {
         }
     }
 
+    /// The network whose magic frames must carry.
     pub fn network(&self) -> CurrencyNet {
         self.net
     }
 
+    /// The protocol version messages are decoded and encoded at.
     pub fn protocol_version(&self) -> u32 {
         self.pver
     }

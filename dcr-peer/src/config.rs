@@ -46,16 +46,26 @@ pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
 pub type HostToAddrFn =
     Arc<dyn Fn(&str, u16, ServiceFlags) -> Result<NetAddressV2, String> + Send + Sync>;
 
-/// How a peer behaves. `Config::new(net)` gives the reference's defaults.
+/// How a peer behaves. `Config::new(net)` gives the reference's defaults
+/// for `net`, and `Config::default()` those of mainnet; change fields
+/// afterwards (`let mut c = Config::new(net); c.idle_timeout = ...;`) or
+/// with the `with_*` setters.
+///
+/// Non-exhaustive: new settings may be added without a breaking change, so
+/// it cannot be built with a struct literal outside this crate.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Config {
+    /// The network: frames carry its magic.
     pub net: CurrencyNet,
     /// Services we advertise.
     pub services: ServiceFlags,
     /// Our user agent component, appended to the library's own as
     /// `/dcrwire:1.0.0/name:version(comments)/`.
     pub user_agent_name: String,
+    /// Our user agent version.
     pub user_agent_version: String,
+    /// Our user agent comments, in parentheses after the version.
     pub user_agent_comments: Vec<String>,
     /// Highest protocol version we advertise (the negotiated one is the
     /// lower of this and the remote's).
@@ -67,18 +77,27 @@ pub struct Config {
     /// Maps an outbound peer's host to the address our version message
     /// gives it (inbound peers get their own address and services).
     pub host_to_addr: Option<HostToAddrFn>,
-    /// SOCKS5 proxy (`host:port`) that outbound connections go through.
+    /// SOCKS5 proxy that outbound connections go through (its address
+    /// and authentication: none, a username and password, or fresh random
+    /// credentials per connection for Tor stream isolation).
     /// When the remote's IP is the proxy's host (a connection that comes
     /// from it), or the proxy has no port, the version message gives the
     /// remote the unspecified address and port 0, so the proxy's address
     /// is not leaked (the reference's rule, compared as text).
-    pub proxy: Option<String>,
+    pub proxy: Option<crate::proxy::Proxy>,
+    /// Time allowed for the whole version handshake.
     pub handshake_timeout: Duration,
+    /// A peer that sends nothing for this long is dropped (not zero).
     pub idle_timeout: Duration,
+    /// Time between our pings.
     pub ping_interval: Duration,
+    /// Time a request may wait for its answer (not zero).
     pub stall_timeout: Duration,
+    /// Upper bound of the random wait between inventory trickles.
     pub trickle_interval: Duration,
+    /// Entries of the known-inventory filter.
     pub max_known_inventory: usize,
+    /// How long a known-inventory entry lasts.
     pub known_inventory_ttl: Duration,
     /// Frames callers may have queued and not yet written;
     /// [`crate::Peer::queue_message`] refuses beyond, the waiting sends
@@ -89,6 +108,7 @@ pub struct Config {
     /// Bytes of output queued and unwritten before the peer is dropped
     /// (the reference's 40 MiB); waiting sends wait for room instead.
     pub max_queued_bytes: u64,
+    /// Base time one write may take (plus one second per 256 KiB).
     pub write_timeout: Duration,
     /// Callbacks for what the peer receives and sends.
     pub listeners: Arc<dyn Listeners>,
@@ -101,6 +121,7 @@ pub struct Config {
     /// ([`crate::DisconnectReason::SlowConsumer`]) instead of stalling its
     /// reader forever.
     pub events: Option<tokio::sync::mpsc::Sender<PeerEvent>>,
+    /// How long a full event channel may hold up the reader.
     pub event_timeout: Duration,
 }
 
@@ -108,14 +129,27 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("user agent: {0}")]
+    /// The user agent breaks the reference's rules.
     UserAgent(dcr_wire::Error),
     #[error("protocol version {0} is outside 1..={max}", max = pver::CURRENT)]
+    /// A protocol version this crate does not speak.
     ProtocolVersion(u32),
     #[error("{0} must not be zero")]
+    /// A limit or timeout that must not be zero (its name).
     Zero(&'static str),
 }
 
+impl Default for Config {
+    /// The reference's defaults on mainnet: `Config::new(CurrencyNet::MainNet)`.
+    fn default() -> Self {
+        Config::new(CurrencyNet::MainNet)
+    }
+}
+
 impl Config {
+    /// The reference's defaults on `net`: its timeouts, queue sizes and
+    /// inventory limits, the current protocol version, no services, no
+    /// listeners and no event channel.
     pub fn new(net: CurrencyNet) -> Self {
         Config {
             net,

@@ -56,16 +56,26 @@ pub enum ProtocolViolation {
     /// A frame or message that does not decode: the frame's command when
     /// its header was readable, and the wire error with its kind.
     Undecodable {
+        /// The frame's command, when its header was readable.
         command: Option<Command>,
+        /// The wire error.
         error: dcr_wire::Error,
     },
     /// The remote made us owe more pongs than
     /// [`crate::Config::priority_queue_size`] without reading them.
-    PongFlood { owed: usize },
+    PongFlood {
+        /// Pongs owed.
+        owed: usize,
+    },
     /// Output queued for the remote passed
     /// [`crate::Config::max_queued_bytes`] (the reference's 40 MiB rule: a
     /// remote that does not read must not hold unbounded memory).
-    QueuedOutput { queued: u64, max: u64 },
+    QueuedOutput {
+        /// Bytes queued.
+        queued: u64,
+        /// The bound, in bytes.
+        max: u64,
+    },
 }
 
 impl fmt::Display for ProtocolViolation {
@@ -139,24 +149,34 @@ impl DisconnectReason {
 #[non_exhaustive]
 pub enum PeerError {
     #[error("configuration: {0}")]
+    /// The configuration cannot work.
     Config(#[from] ConfigError),
     #[error("handshake: {0}")]
+    /// The version handshake failed.
     Handshake(#[from] HandshakeError),
     #[error("handshake did not complete within its deadline")]
+    /// The handshake took longer than [`crate::Config::handshake_timeout`].
     HandshakeTimeout,
     #[error("connect timed out")]
+    /// The TCP connection was not established in time.
     ConnectTimeout,
     #[error("i/o: {0}")]
+    /// The socket failed.
     Io(#[from] io::Error),
     #[error("{0}")]
+    /// A frame did not decode.
     Codec(#[from] CodecError),
-    #[error("proxy: {0}")]
-    Proxy(String),
+    #[error("{0}")]
+    /// The SOCKS5 proxy failed or refused (the error names the proxy).
+    Proxy(#[from] crate::proxy::ProxyError),
     #[error("cannot encode message: {0}")]
+    /// A message could not be encoded.
     Encode(#[from] dcr_wire::Error),
     #[error("outbound queue is full")]
+    /// The outbound queue holds [`crate::Config::send_queue_size`] frames.
     QueueFull,
     #[error("peer disconnected: {0}")]
+    /// The peer is gone, and why.
     Disconnected(DisconnectReason),
 }
 

@@ -22,7 +22,9 @@ use crate::peer::Peer;
 /// listener that does not look pays nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct SentFrame<'a> {
+    /// The frame's command.
     pub command: Command,
+    /// The whole frame, header included.
     pub bytes: &'a [u8],
 }
 
@@ -42,8 +44,61 @@ impl<'a> SentFrame<'a> {
 /// [`crate::Config::events`] as an owned value.
 #[derive(Debug, Clone)]
 pub struct PeerEvent {
+    /// The peer that received it.
     pub peer: Peer,
+    /// The message, detached from the frame.
     pub message: Message<'static>,
+}
+
+/// The receiving end of a peer event channel as a [`Stream`]: every
+/// message the peers given the [`Sender`] receive, in the order each
+/// peer received them. The stream ends once every sender is gone (every
+/// peer using it has stopped and the `Config`s holding it are dropped).
+///
+/// [`Stream`]: futures_core::Stream
+/// [`Sender`]: tokio::sync::mpsc::Sender
+#[derive(Debug)]
+pub struct PeerEvents {
+    rx: tokio::sync::mpsc::Receiver<PeerEvent>,
+}
+
+impl PeerEvents {
+    /// A channel holding up to `capacity` events (at least 1): the sender
+    /// goes in [`crate::Config::events`], the stream to the consumer. A
+    /// consumer that leaves it full for [`crate::Config::event_timeout`]
+    /// gets the peer disconnected.
+    pub fn channel(capacity: usize) -> (tokio::sync::mpsc::Sender<PeerEvent>, PeerEvents) {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        (tx, PeerEvents { rx })
+    }
+
+    /// The next event, or `None` once every sender is gone (the same as
+    /// the stream's `next`, without a `StreamExt` import).
+    pub async fn recv(&mut self) -> Option<PeerEvent> {
+        self.rx.recv().await
+    }
+
+    /// The channel's receiver, for code that wants it directly.
+    pub fn into_inner(self) -> tokio::sync::mpsc::Receiver<PeerEvent> {
+        self.rx
+    }
+}
+
+impl From<tokio::sync::mpsc::Receiver<PeerEvent>> for PeerEvents {
+    fn from(rx: tokio::sync::mpsc::Receiver<PeerEvent>) -> Self {
+        PeerEvents { rx }
+    }
+}
+
+impl futures_core::Stream for PeerEvents {
+    type Item = PeerEvent;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<PeerEvent>> {
+        self.rx.poll_recv(cx)
+    }
 }
 
 macro_rules! listeners {
@@ -83,6 +138,9 @@ macro_rules! listeners {
             match msg {
                 Message::Version(_) | Message::VerAck(_) => {}
                 $( Message::$variant(m) => l.$method(peer, m), )*
+                // `Message` is non-exhaustive: a message a newer dcr-wire
+                // adds reaches `on_message` alone until it has a method.
+                _ => {}
             }
             l.on_message(peer, msg);
         }

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +15,8 @@ use crate::admission::{Limits, PendingPool};
 use crate::config::Config;
 use crate::error::PeerError;
 use crate::peer::Peer;
+use crate::proxy::{dial_proxy, split_host_port};
+pub use crate::proxy::{socks5_connect, Proxy, ProxyAuth, ProxyError};
 
 /// Time allowed to open a TCP connection (the reference's dial timeout),
 /// and, through a proxy, for the proxy's SOCKS5 exchange as well.
@@ -35,15 +36,21 @@ pub async fn connect(addr: &str, config: Config) -> Result<Peer, PeerError> {
     config.validate()?;
     let (stream, remote) = match &config.proxy {
         Some(proxy) => {
-            let stream = dial(proxy).await?;
+            let stream = tokio::time::timeout(DEFAULT_DIAL_TIMEOUT, dial_proxy(proxy))
+                .await
+                .map_err(|_| PeerError::ConnectTimeout)??;
             let proxy_addr = stream.peer_addr()?;
-            let (host, port) = split_host_port(addr)?;
+            let (host, port) = split_host_port(addr).map_err(|()| ProxyError::BadTarget {
+                target: addr.to_string(),
+            })?;
             // A proxy that stalls (or Tor waiting on a dead remote) must not
             // hold the dial forever.
-            let stream =
-                tokio::time::timeout(DEFAULT_DIAL_TIMEOUT, socks5_connect(stream, &host, port))
-                    .await
-                    .map_err(|_| PeerError::ConnectTimeout)??;
+            let stream = tokio::time::timeout(
+                DEFAULT_DIAL_TIMEOUT,
+                socks5_connect(stream, proxy, &host, port),
+            )
+            .await
+            .map_err(|_| PeerError::ConnectTimeout)??;
             // Where the remote's address is a name, the version message
             // carries the proxy's address, which it then masks.
             let remote = addr.parse().unwrap_or(proxy_addr);
@@ -64,79 +71,6 @@ async fn dial(addr: &str) -> Result<TcpStream, PeerError> {
         Ok(r) => Ok(r?),
         Err(_) => Err(PeerError::ConnectTimeout),
     }
-}
-
-/// `host:port`, `v4:port` or `[v6]:port` split; a bare IPv6 address (no
-/// brackets, so no port) is refused rather than cut at its last colon.
-fn split_host_port(addr: &str) -> Result<(String, u16), PeerError> {
-    if let Ok(sa) = addr.parse::<std::net::SocketAddr>() {
-        return Ok((sa.ip().to_string(), sa.port()));
-    }
-    let bad = || PeerError::Proxy(format!("address {addr:?} is not host:port"));
-    let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
-    if host.contains(':') {
-        return Err(bad());
-    }
-    Ok((host.to_string(), port.parse().map_err(|_| bad())?))
-}
-
-/// The SOCKS5 CONNECT exchange (RFC 1928, no authentication) on a stream
-/// already connected to the proxy. The host is sent as a name when it is
-/// not an IP address, so the proxy resolves it (as Tor needs).
-pub async fn socks5_connect(
-    mut s: TcpStream,
-    host: &str,
-    port: u16,
-) -> Result<TcpStream, PeerError> {
-    let fail = |m: &str| PeerError::Proxy(m.to_string());
-    s.write_all(&[5, 1, 0]).await?;
-    let mut reply = [0u8; 2];
-    s.read_exact(&mut reply).await?;
-    if reply != [5, 0] {
-        return Err(fail("proxy refused the no-authentication method"));
-    }
-    let mut req = vec![5, 1, 0];
-    match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            req.push(1);
-            req.extend_from_slice(&ip.octets());
-        }
-        Ok(std::net::IpAddr::V6(ip)) => {
-            req.push(4);
-            req.extend_from_slice(&ip.octets());
-        }
-        Err(_) => {
-            let name = host.as_bytes();
-            let len =
-                u8::try_from(name.len()).map_err(|_| fail("host name longer than 255 bytes"))?;
-            req.push(3);
-            req.push(len);
-            req.extend_from_slice(name);
-        }
-    }
-    req.extend_from_slice(&port.to_be_bytes());
-    s.write_all(&req).await?;
-    let mut head = [0u8; 4];
-    s.read_exact(&mut head).await?;
-    if head[0] != 5 {
-        return Err(fail("not a SOCKS5 proxy"));
-    }
-    if head[1] != 0 {
-        return Err(PeerError::Proxy(format!(
-            "proxy could not connect (code {})",
-            head[1]
-        )));
-    }
-    // Skip the bound address the proxy reports.
-    let skip = match head[3] {
-        1 => 4,
-        4 => 16,
-        3 => usize::from(s.read_u8().await?),
-        _ => return Err(fail("bad address type in proxy reply")),
-    };
-    let mut rest = vec![0u8; skip + 2];
-    s.read_exact(&mut rest).await?;
-    Ok(s)
 }
 
 /// Accepts one connection on `listener` and runs the inbound handshake.
@@ -261,18 +195,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::Mutex as StdMutex;
 
-    #[test]
-    fn host_port_forms() {
-        let ok = |a: &str| split_host_port(a).unwrap();
-        assert_eq!(ok("example.org:9108"), ("example.org".to_string(), 9108));
-        assert_eq!(ok("10.0.0.1:9108"), ("10.0.0.1".to_string(), 9108));
-        assert_eq!(ok("[::1]:9108"), ("::1".to_string(), 9108));
-        for bad in ["::1", "fe80::1:9108", "example.org", "example.org:x", ":"] {
-            assert!(split_host_port(bad).is_err(), "{bad}");
-        }
-    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
 
     /// A one-connection SOCKS5 proxy that answers the method selection and
     /// then replies to the CONNECT with `reply` (nothing if empty).
@@ -296,10 +223,10 @@ mod tests {
         addr
     }
 
-    async fn through(reply: Vec<u8>) -> Result<TcpStream, PeerError> {
-        let proxy = fake_proxy(reply).await;
-        let s = TcpStream::connect(&proxy).await.unwrap();
-        socks5_connect(s, "node.example", 9108).await
+    async fn through(reply: Vec<u8>) -> Result<TcpStream, ProxyError> {
+        let proxy = Proxy::new(fake_proxy(reply).await);
+        let s = TcpStream::connect(&proxy.addr).await.unwrap();
+        socks5_connect(s, &proxy, "node.example", 9108).await
     }
 
     #[tokio::test]
@@ -312,17 +239,21 @@ mod tests {
         // The proxy could not connect (code 5: refused).
         let refused = through(vec![5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
         assert!(
-            matches!(&refused, Err(PeerError::Proxy(m)) if m.contains("code 5")),
+            matches!(&refused, Err(ProxyError::ConnectFailed { code: 5, .. })),
             "{refused:?}"
         );
+        assert!(refused
+            .unwrap_err()
+            .to_string()
+            .contains("connection refused"));
         // Not SOCKS5, and an unknown address type.
         assert!(matches!(
             through(vec![4, 0, 0, 1]).await,
-            Err(PeerError::Proxy(_))
+            Err(ProxyError::NotSocks5 { version: 4, .. })
         ));
         assert!(matches!(
             through(vec![5, 0, 0, 9]).await,
-            Err(PeerError::Proxy(_))
+            Err(ProxyError::BadReply { atyp: 9, .. })
         ));
     }
 
@@ -332,8 +263,157 @@ mod tests {
         // jumps to the deadline as soon as everything waits.
         let proxy = fake_proxy(Vec::new()).await;
         let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
-        cfg.proxy = Some(proxy);
+        cfg.proxy = Some(proxy.into());
         let r = connect("node.example:9108", cfg).await;
         assert!(matches!(r, Err(PeerError::ConnectTimeout)), "{:?}", r.err());
+    }
+
+    /// A SOCKS5 server on loopback (RFC 1928 CONNECT to IPv4 targets, RFC
+    /// 1929 username and password when `password` is set) that relays to
+    /// the target and records every username it was given.
+    async fn socks5_server(password: Option<&'static str>) -> (String, Arc<StdMutex<Vec<String>>>) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let users = Arc::new(StdMutex::new(Vec::new()));
+        let seen = users.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = l.accept().await else {
+                    return;
+                };
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut head = [0u8; 2];
+                    s.read_exact(&mut head).await?;
+                    let mut methods = vec![0u8; usize::from(head[1])];
+                    s.read_exact(&mut methods).await?;
+                    let want = if password.is_some() { 2 } else { 0 };
+                    if !methods.contains(&want) {
+                        return s.write_all(&[5, 0xff]).await;
+                    }
+                    s.write_all(&[5, want]).await?;
+                    if let Some(expected) = password {
+                        let mut v = [0u8; 2];
+                        s.read_exact(&mut v).await?;
+                        let mut user = vec![0u8; usize::from(v[1])];
+                        s.read_exact(&mut user).await?;
+                        let plen = s.read_u8().await?;
+                        let mut pass = vec![0u8; usize::from(plen)];
+                        s.read_exact(&mut pass).await?;
+                        seen.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&user).into_owned());
+                        // "*" accepts any password (as Tor does).
+                        let ok = expected == "*" || pass == expected.as_bytes();
+                        s.write_all(&[1, if ok { 0 } else { 1 }]).await?;
+                        if !ok {
+                            return Ok(());
+                        }
+                    }
+                    let mut req = [0u8; 10];
+                    s.read_exact(&mut req).await?;
+                    assert_eq!(req[..4], [5, 1, 0, 1], "CONNECT to an IPv4 address");
+                    let ip = std::net::Ipv4Addr::new(req[4], req[5], req[6], req[7]);
+                    let port = u16::from_be_bytes([req[8], req[9]]);
+                    match TcpStream::connect((ip, port)).await {
+                        Ok(mut target) => {
+                            s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
+                            tokio::io::copy_bidirectional(&mut s, &mut target).await?;
+                        }
+                        Err(_) => s.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await?,
+                    }
+                    Ok::<(), std::io::Error>(())
+                });
+            }
+        });
+        (addr, users)
+    }
+
+    /// A peer accepting on loopback, standing in for a remote node.
+    async fn remote_peer() -> String {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
+            cfg.nonces = crate::RecentNonces::new();
+            while let Ok(p) = accept(&l, cfg.clone()).await {
+                tokio::spawn(async move { p.wait_for_disconnect().await });
+            }
+        });
+        addr
+    }
+
+    fn via(proxy: Proxy) -> Config {
+        let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
+        cfg.proxy = Some(proxy);
+        cfg
+    }
+
+    #[tokio::test]
+    async fn a_peer_through_a_socks5_proxy_with_a_password() {
+        let (proxy, users) = socks5_server(Some("s3cret")).await;
+        let target = remote_peer().await;
+        let url = format!("socks5://alice:s3cret@{proxy}");
+        let peer = connect(&target, via(url.parse().unwrap())).await.unwrap();
+        assert!(peer.remote_version().is_some());
+        peer.disconnect();
+        assert_eq!(*users.lock().unwrap(), ["alice"]);
+
+        // A wrong password: refused, and the error names the proxy.
+        let url = format!("socks5://alice:wrong@{proxy}");
+        let err = connect(&target, via(url.parse().unwrap()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PeerError::Proxy(ProxyError::AuthFailed { .. })),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(&proxy), "{err}");
+
+        // Without credentials the proxy accepts none of our methods.
+        let err = connect(&target, via(Proxy::new(proxy.clone())))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                PeerError::Proxy(ProxyError::NoAcceptableMethod { .. })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stream_isolation_gives_every_connection_fresh_credentials() {
+        let (proxy, users) = socks5_server(Some("*")).await;
+        let target = remote_peer().await;
+        let isolated = Proxy::new(proxy).with_auth(ProxyAuth::Isolated);
+        for _ in 0..3 {
+            let peer = connect(&target, via(isolated.clone())).await.unwrap();
+            peer.disconnect();
+        }
+        let users = users.lock().unwrap().clone();
+        assert_eq!(users.len(), 3);
+        assert!(users[0] != users[1] && users[1] != users[2] && users[0] != users[2]);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_proxy_is_named_and_its_io_error_kept() {
+        use std::error::Error as _;
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .to_string();
+        let err = connect("127.0.0.1:9", via(Proxy::new(dead.clone())))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(&dead), "{err}");
+        let io = err
+            .source()
+            .and_then(|p| p.source())
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the io::Error as the proxy error's source");
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
     }
 }

@@ -10,15 +10,23 @@ use crate::fsm::handshake::Direction;
 /// What a peer's tasks count as it runs: traffic, pings and what the
 /// remote told us since the handshake. Part of every [`PeerStats`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PeerCounters {
+    /// Bytes written, frame headers included.
     pub bytes_sent: u64,
+    /// Bytes read, frame headers included.
     pub bytes_received: u64,
+    /// Messages written.
     pub messages_sent: u64,
+    /// Messages read.
     pub messages_received: u64,
+    /// When we last wrote a message.
     pub last_send: Option<SystemTime>,
+    /// When we last read a message.
     pub last_recv: Option<SystemTime>,
     /// Nonce and time of the last ping we sent.
     pub last_ping_nonce: Option<u64>,
+    /// When the last ping was sent.
     pub last_ping_time: Option<SystemTime>,
     /// Round-trip time of the last answered ping.
     pub ping_rtt: Option<Duration>,
@@ -31,13 +39,17 @@ pub struct PeerCounters {
 
 /// A consistent copy of a peer's state at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PeerStats {
     /// Process-unique id of this connection.
     pub id: u64,
+    /// The remote's address.
     pub addr: SocketAddr,
+    /// Which side opened the connection.
     pub direction: Direction,
     /// Services the remote advertised.
     pub services: ServiceFlags,
+    /// The remote's user agent.
     pub user_agent: String,
     /// The negotiated protocol version.
     pub protocol_version: u32,
@@ -47,6 +59,7 @@ pub struct PeerStats {
     pub starting_height: i64,
     /// Remote clock minus ours at the handshake, in seconds.
     pub time_offset: i64,
+    /// When the connection was made.
     pub connected_at: SystemTime,
     /// Traffic, pings and heights.
     pub counters: PeerCounters,
@@ -59,5 +72,53 @@ pub struct PeerStats {
     pub queued_bytes: u64,
     /// Requests waiting for an answer (stall tracking).
     pub pending_requests: usize,
+    /// False once the peer has disconnected.
     pub connected: bool,
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use std::time::{Duration, SystemTime};
+
+    use dcr_wire::ServiceFlags;
+
+    use super::{PeerCounters, PeerStats};
+    use crate::Direction;
+
+    #[test]
+    fn stats_round_trip_through_json() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let stats = PeerStats {
+            id: 7,
+            addr: "127.0.0.1:9108".parse().unwrap(),
+            direction: Direction::Outbound,
+            services: ServiceFlags::NODE_NETWORK,
+            user_agent: "/dcrwire:1.0.0/".into(),
+            protocol_version: 12,
+            remote_protocol_version: 11,
+            starting_height: 100,
+            time_offset: -2,
+            connected_at: at,
+            counters: PeerCounters {
+                bytes_sent: 10,
+                messages_sent: 1,
+                last_send: Some(at),
+                ping_rtt: Some(Duration::from_micros(250)),
+                last_block_height: 101,
+                ..PeerCounters::default()
+            },
+            known_inventory: 3,
+            send_queue_len: 0,
+            queued_bytes: 0,
+            pending_requests: 1,
+            connected: true,
+        };
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["addr"], "127.0.0.1:9108");
+        assert_eq!(json["direction"], "Outbound");
+        assert_eq!(json["services"], 1);
+        assert_eq!(json["counters"]["last_block_height"], 101);
+        let back: PeerStats = serde_json::from_value(json).unwrap();
+        assert_eq!(back, stats);
+    }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use dcr_peer::connmgr::{
-    crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerEvent,
+    crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerError, ManagerEvent,
 };
 use dcr_peer::Peer;
 use futures_util::SinkExt;
@@ -65,6 +65,16 @@ impl Node {
             p.wait_for_disconnect().await;
         }
     }
+}
+
+/// A manager keeping one outbound peer, seeded with `node` alone (and not
+/// asking it for addresses).
+fn one_seed(node: &Node) -> ManagerConfig {
+    let mut cfg = ManagerConfig::new(config());
+    cfg.target_outbound = 1;
+    cfg.seeds = vec![node.addr];
+    cfg.get_addr_on_connect = false;
+    cfg
 }
 
 async fn peers_of(m: &ConnManager) -> Vec<dcr_peer::PeerStats> {
@@ -170,10 +180,7 @@ fn inbound_limits_and_the_whitelist() {
 fn silent_inbound_handshakes_are_limited_and_do_not_block_dialing() {
     serial(async {
         let node = Node::start("127.0.0.1:0").await;
-        let mut cfg = ManagerConfig::new(config());
-        cfg.target_outbound = 1;
-        cfg.seeds = vec![node.addr];
-        cfg.get_addr_on_connect = false;
+        let mut cfg = one_seed(&node);
         cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
         cfg.max_inbound = 2;
         let m = ConnManager::start(cfg).await.unwrap();
@@ -484,6 +491,54 @@ fn getaddr_is_answered_once_per_connection() {
         .await;
         assert_eq!(answers, [5], "one answer with the whole book");
         m.shutdown(LIMIT).await.unwrap();
+    })
+}
+
+#[test]
+fn the_event_stream_reports_a_connection_and_ends_at_shutdown() {
+    use futures_util::StreamExt;
+    serial(async {
+        let node = Node::start("127.0.0.1:0").await;
+        let m = ConnManager::start(one_seed(&node)).await.unwrap();
+        let mut events = m.events();
+        let connected = tokio::time::timeout(LIMIT, async {
+            loop {
+                if let Some(ManagerEvent::Connected(stats)) = events.next().await {
+                    return stats;
+                }
+            }
+        })
+        .await
+        .expect("a Connected event");
+        assert_eq!(connected.addr, node.addr);
+        m.shutdown(LIMIT).await.unwrap();
+        // The handle is still alive, yet the stream ends: the manager is
+        // gone.
+        tokio::time::timeout(LIMIT, async { while events.next().await.is_some() {} })
+            .await
+            .expect("the stream ends after shutdown");
+        assert_eq!(events.missed(), 0);
+        assert!(m.subscribe().recv().await.is_err());
+        node.stop().await;
+    })
+}
+
+#[test]
+fn a_crawl_from_a_dead_seed_fails_at_once() {
+    serial(async {
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let started = Instant::now();
+        let long = Duration::from_secs(120);
+        let r = crawl(dead, config(), 4, long, long, |_| {}).await;
+        match r {
+            Err(ManagerError::SeedUnreachable { seed, .. }) => assert_eq!(seed, dead),
+            other => panic!("expected SeedUnreachable, got {other:?}"),
+        }
+        // Nothing left to try: not a wait for the duration.
+        assert!(started.elapsed() < LIMIT, "{:?}", started.elapsed());
     })
 }
 

@@ -161,7 +161,7 @@ async fn version_masks_the_remote_address_behind_a_proxy() {
         ("no-port", true),
     ] {
         let mut server = config();
-        server.proxy = Some(proxy.to_string());
+        server.proxy = Some(proxy.into());
         let v = answered_version(server).await;
         let you = v.addr_you;
         if masked {

@@ -422,7 +422,7 @@ async fn connect_through_a_socks5_proxy() {
     let target = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, config()).await });
     let mut client = config();
-    client.proxy = Some(proxy_addr.to_string());
+    client.proxy = Some(proxy_addr.to_string().into());
     let out = tokio::time::timeout(LIMIT, dcr_peer::net::connect(&target.to_string(), client))
         .await
         .unwrap()
@@ -475,6 +475,26 @@ async fn events_reach_an_async_consumer_and_a_stalled_one_is_bounded() {
         disconnected_within(&inb, LIMIT).await,
         DisconnectReason::SlowConsumer
     );
+}
+
+#[tokio::test]
+async fn peer_events_are_a_stream() {
+    use futures_util::StreamExt;
+    let (tx, mut events) = dcr_peer::PeerEvents::channel(16);
+    let mut b = config();
+    b.events = Some(tx);
+    let (out, inb) = pair(config(), b).await;
+    for nonce in [7, 8] {
+        out.queue_message(&Message::Ping(Ping { nonce })).unwrap();
+    }
+    for nonce in [7, 8] {
+        let ev = tokio::time::timeout(LIMIT, events.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.peer.id(), inb.id());
+        assert_eq!(ev.message, Message::Ping(Ping { nonce }));
+    }
 }
 
 #[tokio::test]

@@ -15,45 +15,85 @@ use std::fmt;
 pub enum ErrorKind {
     /// Input ended before a field was complete (`EOF` / `ErrUnexpectedEOF`).
     UnexpectedEof,
+    /// A var-int used a longer encoding than its value needs.
     NonCanonicalVarInt,
+    /// A variable-length string is longer than its field allows.
     VarStringTooLong,
+    /// A variable-length byte array is longer than its field allows.
     VarBytesTooLong,
+    /// A command string does not fit the 12-byte command field.
     CmdTooLong,
+    /// A payload exceeds 32 MiB or its message's maximum.
     PayloadTooLarge,
+    /// The frame's magic belongs to another network.
     WrongNetwork,
+    /// The command field is not printable ASCII followed by NUL padding.
     MalformedCmd,
+    /// The command is not one the protocol has.
     UnknownCmd,
+    /// The payload does not match the checksum in its header.
     PayloadChecksum,
+    /// Bytes remain after a complete payload.
     TrailingBytes,
+    /// More addresses than an address message may carry.
     TooManyAddrs,
+    /// More transactions than a block may carry.
     TooManyTxs,
+    /// The message (or a field of it) does not exist at the protocol version.
     MsgInvalidForPVer,
+    /// A committed filter larger than allowed.
     FilterTooLarge,
+    /// More filter inclusion proof hashes than allowed.
     TooManyProofs,
+    /// More filter types than a `cftypes` message may list.
     TooManyFilterTypes,
+    /// More block locator hashes than allowed.
     TooManyLocators,
+    /// More inventory vectors than an inventory message may carry.
     TooManyVectors,
+    /// More block headers than a `headers` message may carry.
     TooManyHeaders,
+    /// A header in a `headers` message claims transactions.
     HeaderContainsTxs,
+    /// More votes than a mining state may list.
     TooManyVotes,
+    /// More block hashes than a mining state may list.
     TooManyBlocks,
+    /// A transaction's witness count differs from its input count.
     MismatchedWitnessCount,
+    /// A transaction serialization type the protocol does not define.
     UnknownTxType,
+    /// A prefix was read from a witness-only transaction.
     ReadInPrefixFromWitnessOnlyTx,
+    /// A message breaks a rule that has no more specific code.
     InvalidMsg,
+    /// A user agent longer than the version message allows.
     UserAgentTooLong,
+    /// More filter headers than a `cfheaders` message may carry.
     TooManyFilterHeaders,
+    /// A string that must be printable ASCII is not.
     MalformedStrictString,
+    /// More initial state types than a `getinitstate` may ask for.
     TooManyInitStateTypes,
+    /// An initial state type string longer than allowed.
     InitStateTypeTooLong,
+    /// More treasury spends than an initial state may carry.
     TooManyTSpends,
+    /// More mixing pair requests than allowed.
     TooManyManyMixPairReqs,
+    /// A mixing pair request's script class longer than allowed.
     MixPairReqScriptClassTooLong,
+    /// More unspent outputs in a mixing pair request than allowed.
     TooManyMixPairReqUTXOs,
+    /// More previous mixing message hashes than allowed.
     TooManyPrevMixMsgs,
+    /// More committed filters than a `cfiltersv2` message may carry.
     TooManyCFilters,
+    /// Fewer addresses than the message requires (an empty `addrv2`).
     TooFewAddrs,
+    /// An `addrv2` address type the protocol does not define.
     UnknownNetAddrType,
+    /// A timestamp the reference cannot represent as a time.
     InvalidTimestamp,
 }
 
@@ -181,61 +221,105 @@ impl fmt::Display for ErrorKind {
 pub enum Error {
     /// Input ended early; `needed` more bytes would have completed the field.
     #[error("input ended early: {needed} more bytes needed")]
-    UnexpectedEof { needed: usize },
+    UnexpectedEof {
+        /// Bytes missing (at least; 1 when unknown).
+        needed: usize,
+    },
 
     /// A var-int used a longer encoding than its value needs.
     #[error("non-canonical var-int: discriminant {discriminant:#x} encodes {value:#x}")]
-    NonCanonicalVarInt { discriminant: u8, value: u64 },
+    NonCanonicalVarInt {
+        /// The first byte, which chose the encoding's width.
+        discriminant: u8,
+        /// The value, which a shorter encoding could carry.
+        value: u64,
+    },
 
     /// A count or length prefix exceeded the limit the reference enforces for
     /// that field. `kind` names which limit (ErrTooManyAddrs,
     /// ErrVarBytesTooLong, ...).
     #[error("{kind}: {what} is {count}, maximum {max}")]
     LimitExceeded {
+        /// The reference's code for this limit.
         kind: ErrorKind,
+        /// What was counted (`"addresses"`, `"bytes"`, ...).
         what: &'static str,
+        /// The count or length the input claimed.
         count: u64,
+        /// The largest allowed.
         max: u64,
     },
 
     /// A message's payload is larger than 32 MiB or than its own maximum at
     /// the protocol version.
     #[error("payload of {len} bytes exceeds the maximum of {max} bytes")]
-    PayloadTooLarge { len: u64, max: u64 },
+    PayloadTooLarge {
+        /// The payload length the header claims, in bytes.
+        len: u64,
+        /// The largest allowed, in bytes.
+        max: u64,
+    },
 
     /// The frame's magic is not the expected network's.
     #[error("message from another network (magic {magic:#010x})")]
-    WrongNetwork { magic: u32 },
+    WrongNetwork {
+        /// The magic the frame carries.
+        magic: u32,
+    },
 
     /// The command field holds bytes other than printable ASCII before its
     /// NUL padding.
     #[error("malformed command field")]
-    MalformedCommand { raw: [u8; 12] },
+    MalformedCommand {
+        /// The command field as received.
+        raw: [u8; 12],
+    },
 
     /// The command is well formed but not one this protocol knows.
     #[error("unknown command {:?}", String::from_utf8_lossy(trim_nul(raw)))]
-    UnknownCommand { raw: [u8; 12] },
+    UnknownCommand {
+        /// The command field as received.
+        raw: [u8; 12],
+    },
 
     /// A command string is longer than the 12 bytes a frame can hold.
     #[error("command {len} bytes long, at most 12 allowed")]
-    CommandTooLong { len: usize },
+    CommandTooLong {
+        /// The command string's length in bytes.
+        len: usize,
+    },
 
     /// The payload's checksum does not match its header.
     #[error("payload checksum {actual:02x?} does not match header {expected:02x?}")]
-    PayloadChecksum { expected: [u8; 4], actual: [u8; 4] },
+    PayloadChecksum {
+        /// The checksum in the header.
+        expected: [u8; 4],
+        /// The first four bytes of the payload's double BLAKE-256.
+        actual: [u8; 4],
+    },
 
     /// A payload decoded completely with bytes left over.
     #[error("{count} trailing bytes after the payload")]
-    TrailingBytes { count: usize },
+    TrailingBytes {
+        /// How many bytes were left over.
+        count: usize,
+    },
 
     /// The message (or a field of it) does not exist at this protocol version.
     #[error("{command} message invalid for protocol version {pver}")]
-    InvalidForVersion { command: &'static str, pver: u32 },
+    InvalidForVersion {
+        /// The message's command string.
+        command: &'static str,
+        /// The protocol version in use.
+        pver: u32,
+    },
 
     /// Any other rule of the reference, with its code.
     #[error("{kind}: {reason}")]
     Invalid {
+        /// The reference's code.
         kind: ErrorKind,
+        /// Which rule, in words.
         reason: &'static str,
     },
 }

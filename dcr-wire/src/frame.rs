@@ -19,7 +19,9 @@ use crate::protocol::{pver, CurrencyNet, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD, MESS
 /// A validated frame header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {
+    /// The network whose magic the frame carries.
     pub net: CurrencyNet,
+    /// The message's command.
     pub command: Command,
     /// Payload length in bytes.
     pub length: u32,
@@ -99,7 +101,9 @@ fn parse_command(raw: &[u8; COMMAND_SIZE], pver: u32) -> Result<Command, Error> 
 /// from the input buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Frame<'a> {
+    /// The validated header.
     pub header: FrameHeader,
+    /// The payload, checksum verified.
     pub payload: &'a [u8],
 }
 
@@ -114,9 +118,17 @@ impl<'a> Frame<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split<'a> {
     /// Not a whole frame yet: at least `needed` more bytes are required.
-    Incomplete { needed: usize },
+    Incomplete {
+        /// Bytes missing, at least.
+        needed: usize,
+    },
     /// A whole frame, and how many bytes of the buffer it used.
-    Frame { frame: Frame<'a>, consumed: usize },
+    Frame {
+        /// The frame.
+        frame: Frame<'a>,
+        /// Bytes of the buffer it spans.
+        consumed: usize,
+    },
 }
 
 /// Looks for one frame at the start of `buf`.

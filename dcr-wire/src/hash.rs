@@ -94,6 +94,7 @@ fn hex_digit(c: u8) -> Option<u8> {
 pub struct Hasher(Blake256);
 
 impl Hasher {
+    /// A hasher with nothing written yet.
     pub fn new() -> Self {
         Hasher(Blake256::new())
     }
@@ -105,11 +106,13 @@ impl Hasher {
         Hasher(Blake256::portable())
     }
 
+    /// Appends `data` to what is hashed; returns `self` for chaining.
     pub fn update(&mut self, data: &[u8]) -> &mut Self {
         self.0.update(data);
         self
     }
 
+    /// The BLAKE-256 digest of everything written.
     pub fn finish(self) -> Hash {
         Hash(self.0.finalize())
     }

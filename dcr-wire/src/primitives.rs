@@ -57,6 +57,7 @@ pub fn array<const N: usize>(input: &[u8]) -> PResult<'_, [u8; N]> {
 }
 
 #[inline]
+/// One byte.
 pub fn u8(input: &[u8]) -> PResult<'_, u8> {
     match input.split_first() {
         Some((b, rest)) => Ok((rest, *b)),
@@ -65,36 +66,42 @@ pub fn u8(input: &[u8]) -> PResult<'_, u8> {
 }
 
 #[inline]
+/// A little-endian `u16`.
 pub fn u16_le(input: &[u8]) -> PResult<'_, u16> {
     let (rest, a) = array::<2>(input)?;
     Ok((rest, u16::from_le_bytes(a)))
 }
 
 #[inline]
+/// A big-endian `u16` (the original address form's port).
 pub fn u16_be(input: &[u8]) -> PResult<'_, u16> {
     let (rest, a) = array::<2>(input)?;
     Ok((rest, u16::from_be_bytes(a)))
 }
 
 #[inline]
+/// A little-endian `u32`.
 pub fn u32_le(input: &[u8]) -> PResult<'_, u32> {
     let (rest, a) = array::<4>(input)?;
     Ok((rest, u32::from_le_bytes(a)))
 }
 
 #[inline]
+/// A little-endian `i32`.
 pub fn i32_le(input: &[u8]) -> PResult<'_, i32> {
     let (rest, a) = array::<4>(input)?;
     Ok((rest, i32::from_le_bytes(a)))
 }
 
 #[inline]
+/// A little-endian `u64`.
 pub fn u64_le(input: &[u8]) -> PResult<'_, u64> {
     let (rest, a) = array::<8>(input)?;
     Ok((rest, u64::from_le_bytes(a)))
 }
 
 #[inline]
+/// A little-endian `i64`.
 pub fn i64_le(input: &[u8]) -> PResult<'_, i64> {
     let (rest, a) = array::<8>(input)?;
     Ok((rest, i64::from_le_bytes(a)))

@@ -43,10 +43,15 @@ pub mod pver {
 
 /// A Decred network, identified on the wire by its magic number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CurrencyNet {
+    /// The main network.
     MainNet,
+    /// The public test network (version 3).
     TestNet3,
+    /// The simulation network, for private testing.
     SimNet,
+    /// The regression test network.
     RegNet,
 }
 
@@ -98,6 +103,20 @@ impl CurrencyNet {
     }
 }
 
+/// A network name [`CurrencyNet::from_name`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown network {0:?} (mainnet, testnet, simnet or regnet)")]
+pub struct ParseNetError(pub String);
+
+/// Parses what [`CurrencyNet::from_name`] accepts.
+impl std::str::FromStr for CurrencyNet {
+    type Err = ParseNetError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CurrencyNet::from_name(s).ok_or_else(|| ParseNetError(s.to_owned()))
+    }
+}
+
 impl fmt::Display for CurrencyNet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -106,6 +125,8 @@ impl fmt::Display for CurrencyNet {
 
 /// Service flags a node advertises (a 64-bit bit set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct ServiceFlags(pub u64);
 
 impl ServiceFlags {
@@ -184,12 +205,18 @@ mod tests {
         for n in CurrencyNet::ALL {
             assert_eq!(CurrencyNet::from_magic(n.magic()), Some(n));
             assert_eq!(CurrencyNet::from_name(n.name()), Some(n));
+            assert_eq!(n.name().parse::<CurrencyNet>(), Ok(n));
         }
         assert_eq!(
             CurrencyNet::MainNet.magic().to_le_bytes(),
             [0xf9, 0x00, 0xb4, 0xd9]
         );
         assert_eq!(CurrencyNet::from_magic(0), None);
+        assert_eq!("SIMNET".parse::<CurrencyNet>(), Ok(CurrencyNet::SimNet));
+        assert_eq!(
+            "moonnet".parse::<CurrencyNet>(),
+            Err(ParseNetError("moonnet".into()))
+        );
     }
 
     #[test]

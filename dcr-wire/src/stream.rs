@@ -53,6 +53,7 @@ pub struct StreamError {
     /// Bytes moved before the failure.
     pub bytes: usize,
     #[source]
+    /// What failed.
     pub cause: StreamErrorCause,
 }
 

@@ -127,6 +127,7 @@ impl Default for AddressBook {
 }
 
 impl AddressBook {
+    /// An empty book holding at most `capacity` addresses.
     pub fn new(capacity: usize) -> Self {
         AddressBook {
             capacity: capacity.max(1),
@@ -139,6 +140,7 @@ impl AddressBook {
         self.add(&seed_addresses(addrs));
     }
 
+    /// Addresses held.
     pub fn len(&self) -> usize {
         lock(&self.entries).by_addr.len()
     }
@@ -153,6 +155,7 @@ impl AddressBook {
         (self.capacity / SOURCE_SHARE_DIVISOR).max(1)
     }
 
+    /// True when no address is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -52,6 +52,7 @@ pub struct ManagerConfig {
     pub seeds: Vec<SocketAddr>,
     /// Peers always reconnected.
     pub persistent: Vec<SocketAddr>,
+    /// Time one outbound connection attempt may take.
     pub dial_timeout: Duration,
     /// First retry delay for a persistent peer; doubles per failure.
     pub retry_base: Duration,
@@ -76,6 +77,7 @@ pub struct ManagerConfig {
 }
 
 impl ManagerConfig {
+    /// The defaults around the peer configuration `peer`.
     pub fn new(peer: Config) -> Self {
         ManagerConfig {
             peer,
@@ -103,20 +105,31 @@ impl ManagerConfig {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ManagerEvent {
+    /// A peer completed its handshake.
     Connected(PeerStats),
+    /// A peer left.
     Disconnected {
+        /// Its address.
         addr: SocketAddr,
+        /// Its id ([`crate::Peer::id`]).
         id: u64,
+        /// Why it left.
         reason: DisconnectReason,
     },
+    /// A peer told us of an address new to the book.
     AddressLearned(SocketAddr),
+    /// An address was banned for misbehaving.
     Banned {
+        /// The banned IP.
         ip: IpAddr,
+        /// When the ban ends.
         until: Instant,
     },
     /// An outbound connection attempt failed.
     DialFailed {
+        /// The address dialed.
         addr: SocketAddr,
+        /// Why it failed.
         error: String,
     },
 }
@@ -124,7 +137,9 @@ pub enum ManagerEvent {
 /// A ban in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BanInfo {
+    /// The banned IP.
     pub ip: IpAddr,
+    /// Time left.
     pub remaining: Duration,
 }
 
@@ -133,13 +148,27 @@ pub struct BanInfo {
 #[non_exhaustive]
 pub enum ManagerError {
     #[error("connection manager stopped")]
+    /// The manager has stopped.
     Stopped,
     #[error("cannot listen on {0}: {1}")]
+    /// A listener could not bind.
     Listen(SocketAddr, std::io::Error),
     #[error("{0}")]
+    /// The peer failed.
     Peer(#[from] PeerError),
     #[error("{0} is banned")]
+    /// The address is banned.
     Banned(IpAddr),
     #[error("already connected or connecting to {0}")]
+    /// A peer at this address is already connected.
     Duplicate(SocketAddr),
+    /// A crawl's seed could not be reached (or refused the handshake), so
+    /// there was nothing to crawl.
+    #[error("seed {seed} unreachable: {error}")]
+    SeedUnreachable {
+        /// The seed dialed.
+        seed: SocketAddr,
+        /// Why the dial failed.
+        error: String,
+    },
 }

@@ -24,14 +24,21 @@ const LINGER: Duration = Duration::from_secs(5);
 /// One node found by [`crawl`].
 #[derive(Debug, Clone)]
 pub struct CrawlRow {
+    /// The address dialed.
     pub addr: SocketAddr,
+    /// What the node told us in its handshake, and the traffic.
     pub stats: PeerStats,
 }
 
 /// Crawls the network from `seed`: connects, asks every peer for
 /// addresses, connects to what it learns (up to `max` at once), and
-/// returns every node it completed a handshake with, stopping after
-/// `duration` or once nothing new has turned up for `quiet`.
+/// returns every node it completed a handshake with. It stops once every
+/// address learned has been tried and no connection is left, after
+/// `duration`, or once nothing new has turned up for `quiet`, whichever
+/// comes first.
+///
+/// Errors: [`ManagerError::SeedUnreachable`] when the seed cannot be
+/// reached and nothing was found.
 pub async fn crawl(
     seed: SocketAddr,
     peer: Config,
@@ -46,7 +53,8 @@ pub async fn crawl(
     cfg.accept_local_addresses = !is_routable(seed.ip());
     cfg.target_outbound = max;
     cfg.retry_base = Duration::from_millis(200);
-    cfg.source = Arc::new(CrawlSource::default());
+    let source = Arc::new(CrawlSource::default());
+    cfg.source = source.clone();
     // Messages come here after the manager has learned from them, so a
     // node's `addr` answer means its addresses are in the book.
     let (answers_tx, mut answers) = mpsc::channel::<PeerEvent>(256);
@@ -56,10 +64,20 @@ pub async fn crawl(
     let mut found: HashMap<SocketAddr, CrawlRow> = HashMap::new();
     let end = Instant::now() + duration;
     let mut last_new = Instant::now();
+    // Dials that ended (connected or failed), against the attempts the
+    // source counts: equal when none is in flight.
+    let mut settled = 0usize;
+    let mut seed_error = None;
+    let mut check = tokio::time::interval(EXHAUSTION_CHECK);
     loop {
         let wake = end.min(last_new + quiet);
         tokio::select! {
             _ = sleep_until(wake) => break,
+            _ = check.tick() => {
+                if source.exhausted(settled) && mgr.peers().await?.is_empty() {
+                    break;
+                }
+            }
             Some(ev) = answers.recv() => {
                 if matches!(ev.message, Message::Addr(_) | Message::AddrV2(_)) {
                     // Found what it knows: its slot goes to the next address.
@@ -68,6 +86,7 @@ pub async fn crawl(
             }
             ev = events.recv() => match ev {
                 Ok(ManagerEvent::Connected(stats)) => {
+                    settled += 1;
                     // Found: drop it again so the next address gets a slot.
                     let addr = stats.addr;
                     if let std::collections::hash_map::Entry::Vacant(v) = found.entry(addr) {
@@ -84,6 +103,12 @@ pub async fn crawl(
                     });
                 }
                 Ok(ManagerEvent::AddressLearned(_)) => last_new = Instant::now(),
+                Ok(ManagerEvent::DialFailed { addr, error }) => {
+                    settled += 1;
+                    if addr == seed {
+                        seed_error = Some(error);
+                    }
+                }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -91,16 +116,31 @@ pub async fn crawl(
         }
     }
     mgr.shutdown(Duration::from_secs(10)).await?;
+    if let (true, Some(error)) = (found.is_empty(), seed_error) {
+        return Err(ManagerError::SeedUnreachable { seed, error });
+    }
     let mut rows: Vec<CrawlRow> = found.into_values().collect();
     rows.sort_by_key(|r| r.addr);
     Ok(rows)
 }
+
+/// How often the crawl checks whether anything is left to try.
+const EXHAUSTION_CHECK: Duration = Duration::from_millis(100);
 
 /// The crawler's address source: every address is tried once.
 #[derive(Default)]
 struct CrawlSource {
     book: AddressBook,
     tried: std::sync::Mutex<HashSet<SocketAddr>>,
+}
+
+impl CrawlSource {
+    /// True when every address known has been tried and all `settled`
+    /// of the attempts have ended.
+    fn exhausted(&self, settled: usize) -> bool {
+        let tried = crate::sync::lock(&self.tried);
+        tried.len() <= settled && self.book.next_address(&|a| tried.contains(&a)).is_none()
+    }
 }
 
 impl AddressSource for CrawlSource {

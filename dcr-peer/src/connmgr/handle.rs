@@ -2,11 +2,15 @@
 //! the actor.
 
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
 
 use super::actor::Actor;
 use super::addrbook::AddressSource;
@@ -14,6 +18,51 @@ use super::config::{BanInfo, ManagerConfig, ManagerError, ManagerEvent};
 use crate::error::PeerError;
 use crate::peer::Peer;
 use crate::stats::PeerStats;
+
+/// Events kept for each subscriber that has not yet taken them.
+const EVENT_BACKLOG: usize = 1024;
+
+/// The manager's events as a stream, from [`ConnManager::events`].
+/// Events a slow consumer lost to the channel's bound are skipped and
+/// counted, not surfaced as items.
+#[derive(Debug)]
+pub struct ManagerEvents {
+    inner: BroadcastStream<ManagerEvent>,
+    missed: u64,
+}
+
+impl ManagerEvents {
+    fn new(rx: broadcast::Receiver<ManagerEvent>) -> Self {
+        ManagerEvents {
+            inner: BroadcastStream::new(rx),
+            missed: 0,
+        }
+    }
+
+    /// Events skipped so far because this consumer fell more than the
+    /// backlog (1024 events) behind.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+}
+
+impl futures_core::Stream for ManagerEvents {
+    type Item = ManagerEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ManagerEvent>> {
+        loop {
+            match futures_core::Stream::poll_next(Pin::new(&mut self.inner), cx) {
+                Poll::Ready(Some(Ok(ev))) => return Poll::Ready(Some(ev)),
+                Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(n)))) => {
+                    tracing::warn!(missed = n, "manager event consumer lagged");
+                    self.missed += n;
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
 
 /// Commands the handle sends the actor.
 pub(super) enum Cmd {
@@ -33,7 +82,9 @@ pub(super) enum Cmd {
 pub struct ConnManager {
     cmd: mpsc::Sender<Cmd>,
     listening: Arc<Vec<SocketAddr>>,
-    events: broadcast::Sender<ManagerEvent>,
+    /// Weak, so that subscribers see the end of the events when the
+    /// manager stops even while handles remain.
+    events: broadcast::WeakSender<ManagerEvent>,
     source: Arc<dyn AddressSource>,
 }
 
@@ -54,11 +105,11 @@ impl ConnManager {
             .filter_map(|l| l.local_addr().ok())
             .collect();
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (ev_tx, _) = broadcast::channel(1024);
+        let (ev_tx, _) = broadcast::channel(EVENT_BACKLOG);
         let handle = ConnManager {
             cmd: cmd_tx,
             listening: Arc::new(listening),
-            events: ev_tx.clone(),
+            events: ev_tx.downgrade(),
             source: cfg.source.clone(),
         };
         let actor = Actor::new(cfg, ev_tx, listeners);
@@ -71,9 +122,24 @@ impl ConnManager {
         &self.listening
     }
 
-    /// Events from now on.
+    /// Events from now on, as the broadcast channel's receiver (which
+    /// reports lagging as an error, and `Closed` once the manager has
+    /// stopped).
     pub fn subscribe(&self) -> broadcast::Receiver<ManagerEvent> {
-        self.events.subscribe()
+        match self.events.upgrade() {
+            Some(tx) => tx.subscribe(),
+            // Stopped: a receiver that is closed from the start.
+            None => broadcast::channel(1).1,
+        }
+    }
+
+    /// Events from now on, as a [`Stream`](futures_core::Stream) that
+    /// ends when the manager stops. The manager keeps the last 1024
+    /// events for each subscriber; a consumer slower than that loses the
+    /// oldest ones, which the stream skips and counts in
+    /// [`ManagerEvents::missed`] (and logs at `warn`).
+    pub fn events(&self) -> ManagerEvents {
+        ManagerEvents::new(self.subscribe())
     }
 
     /// The address source in use.
@@ -93,6 +159,7 @@ impl ConnManager {
         rx.await.map_err(|_| ManagerError::Stopped)
     }
 
+    /// Keeps a connection to `addr`, reconnecting with backoff.
     pub async fn add_persistent(&self, addr: SocketAddr) -> Result<(), ManagerError> {
         self.cmd
             .send(Cmd::AddPersistent(addr))
@@ -100,6 +167,8 @@ impl ConnManager {
             .map_err(|_| ManagerError::Stopped)
     }
 
+    /// Stops keeping a connection to `addr`: an open one stays, but is not
+    /// reconnected once it drops.
     pub async fn remove_persistent(&self, addr: SocketAddr) -> Result<(), ManagerError> {
         self.cmd
             .send(Cmd::RemovePersistent(addr))
@@ -154,5 +223,34 @@ impl ConnManager {
         tokio::time::timeout(deadline, self.call(Cmd::Shutdown))
             .await
             .map_err(|_| ManagerError::Stopped)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    fn learned(n: u16) -> ManagerEvent {
+        ManagerEvent::AddressLearned(SocketAddr::from(([127, 0, 0, 1], n)))
+    }
+
+    #[tokio::test]
+    async fn a_lagging_stream_skips_and_counts_then_ends() {
+        let (tx, rx) = broadcast::channel(EVENT_BACKLOG);
+        let mut events = ManagerEvents::new(rx);
+        let sent = EVENT_BACKLOG as u16 + 6;
+        for n in 0..sent {
+            tx.send(learned(n)).unwrap();
+        }
+        drop(tx);
+        let mut got = Vec::new();
+        while let Some(ManagerEvent::AddressLearned(a)) = events.next().await {
+            got.push(a.port());
+        }
+        // The six oldest were lost to the bound; the rest arrive in order.
+        assert_eq!(events.missed(), 6);
+        assert_eq!(got, (6..sent).collect::<Vec<_>>());
     }
 }

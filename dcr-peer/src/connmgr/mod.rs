@@ -30,6 +30,6 @@ pub use config::{
     DEFAULT_RETRY_MAX, DEFAULT_TARGET_OUTBOUND,
 };
 pub use crawl::{crawl, CrawlRow};
-pub use handle::ConnManager;
+pub use handle::{ConnManager, ManagerEvents};
 pub use policy::backoff;
 pub use score::{BanScore, SCORE_HALF_LIFE};

@@ -153,6 +153,7 @@ pub struct BanList {
 }
 
 impl BanList {
+    /// Bans at `threshold` points for `duration`; `whitelist` is never banned.
     pub fn new(threshold: u32, duration: Duration, whitelist: &[IpAddr]) -> Self {
         BanList {
             threshold,
@@ -176,6 +177,7 @@ impl BanList {
         self.bans.get(&ip).copied().filter(|until| *until > now)
     }
 
+    /// True while a ban on `ip` is in force at `now`.
     pub fn is_banned(&self, ip: IpAddr, now: Instant) -> bool {
         self.banned_until(ip, now).is_some()
     }
@@ -244,6 +246,7 @@ impl BanList {
         self.bans.len() + self.scores.len()
     }
 
+    /// True when nothing is tracked.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -31,6 +31,7 @@ impl RecentNonces {
     /// How many recent nonces are remembered.
     pub const CAPACITY: usize = 128;
 
+    /// An empty set, for peers that should not share the global one.
     pub fn new() -> Arc<RecentNonces> {
         Arc::new(RecentNonces::default())
     }
@@ -65,8 +66,11 @@ pub const VERACK_WITHIN: usize = 3;
 
 /// Which side opened the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Direction {
+    /// The remote connected to us.
     Inbound,
+    /// We connected to the remote.
     Outbound,
 }
 
@@ -74,14 +78,19 @@ pub enum Direction {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
     #[error("a version message must precede all others (got {0})")]
+    /// Something other than `version` came first (its command).
     NotVersion(&'static str),
     #[error("the verack must follow the version message (got {0})")]
+    /// Something other than `verack` answered our version (its command).
     NotVerAck(&'static str),
     #[error("connected to ourselves (our own nonce came back)")]
+    /// The remote is this process: our nonce came back.
     SelfConnection,
     #[error("protocol version {0} is older than the minimum {MIN_ACCEPTED_PROTOCOL_VERSION}")]
+    /// The remote's protocol version is below the minimum accepted.
     ProtocolTooOld(u32),
     #[error("refused by the version hook: {0}")]
+    /// The version listener refused the peer (its reason).
     Refused(String),
 }
 
@@ -90,13 +99,17 @@ pub enum HandshakeError {
 pub struct RemoteVersion {
     /// The version the remote advertised.
     pub protocol_version: u32,
+    /// Services the remote advertised.
     pub services: ServiceFlags,
+    /// The remote's user agent.
     pub user_agent: String,
     /// The remote's best height when it connected.
     pub starting_height: i64,
     /// Remote clock minus ours, in seconds.
     pub time_offset: i64,
+    /// The remote asked not to be sent transactions.
     pub disable_relay_tx: bool,
+    /// The remote's version nonce.
     pub nonce: u64,
 }
 
@@ -171,6 +184,7 @@ impl Handshake {
         self.remote.as_ref()
     }
 
+    /// True once both versions and veracks have been exchanged.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
     }

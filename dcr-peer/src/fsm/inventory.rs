@@ -41,6 +41,7 @@ pub struct KnownInventory {
 }
 
 impl KnownInventory {
+    /// An empty filter of at most `capacity` entries, each lasting `ttl`.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         KnownInventory {
             capacity: capacity.max(1),
@@ -86,6 +87,7 @@ impl KnownInventory {
         self.items.len()
     }
 
+    /// True when nothing is known.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -118,6 +120,7 @@ impl Trickle {
         self.queue.len()
     }
 
+    /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }

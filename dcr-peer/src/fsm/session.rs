@@ -54,7 +54,9 @@ pub type WrittenTx = tokio::sync::oneshot::Sender<Result<(), PeerError>>;
 /// A frame waiting to be written.
 #[derive(Debug)]
 pub struct Outgoing {
+    /// The frame's command.
     pub command: Command,
+    /// The whole frame, header included.
     pub frame: Bytes,
     /// The deadlines to start once it is written.
     pub request: Option<Request>,
@@ -155,11 +157,15 @@ impl OutputBudget {
 /// The limits and timers a session applies (from [`crate::Config`]).
 #[derive(Debug, Clone)]
 pub struct Limits {
+    /// The network whose magic frames carry.
     pub net: CurrencyNet,
     /// The negotiated protocol version.
     pub pver: u32,
+    /// Silence after which the peer is dropped.
     pub idle_timeout: Duration,
+    /// Time between our pings.
     pub ping_interval: Duration,
+    /// Time a request may wait for its answer.
     pub stall_timeout: Duration,
     /// Upper bound of the random trickle wait; the lower is a fifth of it.
     pub trickle_interval: Duration,
@@ -172,7 +178,9 @@ pub struct Limits {
 /// A locator request kind, for duplicate suppression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Locator {
+    /// A `getheaders`.
     GetHeaders,
+    /// A `getblocks`.
     GetBlocks,
 }
 

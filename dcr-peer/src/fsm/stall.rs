@@ -55,6 +55,7 @@ pub enum StallError {
     #[error("no {0} before its deadline")]
     Command(Command),
     #[error("more than {MAX_PENDING_DATA} data requests left unanswered")]
+    /// More data requests outstanding than are tracked.
     TooManyPending,
 }
 

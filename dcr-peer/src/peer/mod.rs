@@ -297,6 +297,7 @@ impl Peer {
         };
         if let Some(proxy) = &c.proxy {
             let proxy_host = proxy
+                .addr
                 .rsplit_once(':')
                 .map(|(h, _)| h.trim_matches(['[', ']']));
             if proxy_host.is_none_or(|h| h == you.ip.to_canonical().to_string()) {
@@ -308,6 +309,7 @@ impl Peer {
 
     // ---- identity and state -------------------------------------------------
 
+    /// Process-unique id of this connection.
     pub fn id(&self) -> u64 {
         self.inner.id
     }
@@ -325,14 +327,17 @@ impl Peer {
         self.inner.local_addr
     }
 
+    /// Which side opened the connection.
     pub fn direction(&self) -> Direction {
         self.inner.direction
     }
 
+    /// True when the remote connected to us.
     pub fn is_inbound(&self) -> bool {
         self.inner.direction == Direction::Inbound
     }
 
+    /// The configuration the peer runs with.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -351,6 +356,7 @@ impl Peer {
         self.inner.negotiated.get().map(|n| &n.remote)
     }
 
+    /// True until the peer has disconnected.
     pub fn is_connected(&self) -> bool {
         !self.inner.cancel.is_cancelled()
     }

@@ -29,7 +29,9 @@ pub(super) const MAX_LANES: usize = 16;
 /// together first.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Message<'a> {
+    /// The first part of the message (may be empty).
     pub head: &'a [u8],
+    /// The rest of the message, hashed right after `head`.
     pub body: &'a [u8],
 }
 

@@ -35,7 +35,9 @@ pub fn max_tx_per_tree(pver: u32) -> u64 {
 /// reference's `TxLoc`, TxStart and TxLen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TxLoc {
+    /// Byte offset of the transaction from the block's first byte.
     pub start: usize,
+    /// Serialized length of the transaction in bytes.
     pub len: usize,
 }
 
@@ -49,6 +51,7 @@ impl TxLoc {
 /// A block: its header and its regular and stake transaction trees.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Block<'a> {
+    /// The block header.
     pub header: BlockHeader,
     /// The regular transaction tree.
     pub txs: TxTree<'a>,
@@ -120,7 +123,9 @@ impl<'a> Block<'a> {
 /// The hashes of every transaction of a block, tree by tree, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BlockTxHashes {
+    /// The regular tree's transactions, in order.
     pub regular: Vec<TxHashes>,
+    /// The stake tree's transactions, in order.
     pub stake: Vec<TxHashes>,
 }
 

@@ -107,7 +107,9 @@ macro_rules! owned_payload {
 /// `getcfilter`: asks for a block's version 1 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GetCFilter {
+    /// The block whose filter is asked for.
     pub block_hash: Hash,
+    /// Which filter (regular or extended).
     pub filter_type: FilterType,
 }
 
@@ -154,8 +156,11 @@ impl<'a> Payload<'a> for GetCFilter {
 /// `getcfheaders`: asks for version 1 filter headers after a locator.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GetCFHeaders {
+    /// Block locator: hashes from the tip back, sparser with depth.
     pub block_locator_hashes: Vec<Hash>,
+    /// The last block wanted.
     pub hash_stop: Hash,
+    /// Which filter (regular or extended).
     pub filter_type: FilterType,
 }
 
@@ -223,7 +228,9 @@ impl<'a> Payload<'a> for GetCFHeaders {
 /// `cfilter`: a block's version 1 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CFilter<'a> {
+    /// The block the filter belongs to.
     pub block_hash: Hash,
+    /// Which filter (regular or extended).
     pub filter_type: FilterType,
     /// Borrowed from the input when decoded.
     pub data: Cow<'a, [u8]>,
@@ -287,8 +294,11 @@ impl<'a> Payload<'a> for CFilter<'a> {
 /// `cfheaders`: version 1 filter headers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CFHeaders {
+    /// The last block the headers cover.
     pub stop_hash: Hash,
+    /// Which filter (regular or extended).
     pub filter_type: FilterType,
+    /// The filter header hashes, in block order.
     pub header_hashes: Vec<Hash>,
 }
 
@@ -423,6 +433,7 @@ impl<'a> Payload<'a> for CFTypes<'a> {
 /// `getcfilterv2`: asks for a block's version 2 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GetCFilterV2 {
+    /// The block whose version 2 filter is asked for.
     pub block_hash: Hash,
 }
 
@@ -462,11 +473,13 @@ impl<'a> Payload<'a> for GetCFilterV2 {
 /// commits to it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CFilterV2<'a> {
+    /// The block the filter belongs to.
     pub block_hash: Hash,
     /// Borrowed from the input when decoded.
     pub data: Cow<'a, [u8]>,
     /// Leaf index of the filter in the header commitment tree.
     pub proof_index: u32,
+    /// The inclusion proof: sibling hashes from the leaf up.
     pub proof_hashes: Vec<Hash>,
 }
 
@@ -572,7 +585,9 @@ impl<'a> Payload<'a> for CFilterV2<'a> {
 /// `getcfsv2`: asks for the version 2 filters of a range of blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GetCFsV2 {
+    /// The first block of the range.
     pub start_hash: Hash,
+    /// The last block of the range.
     pub end_hash: Hash,
 }
 
@@ -619,6 +634,7 @@ impl<'a> Payload<'a> for GetCFsV2 {
 /// `cfiltersv2`: a batch of version 2 filters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CFiltersV2<'a> {
+    /// The filters, in block order.
     pub cfilters: Vec<CFilterV2<'a>>,
 }
 

@@ -219,6 +219,7 @@ impl Default for BlockHeader {
 /// is followed by a transaction count that must be zero.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Headers {
+    /// The headers, in chain order.
     pub headers: Vec<BlockHeader>,
 }
 

@@ -128,8 +128,11 @@ impl<'a> Payload<'a> for GetInitState<'a> {
 /// `initstate`: the tip state asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InitState {
+    /// Hashes of the tip blocks.
     pub block_hashes: Vec<Hash>,
+    /// Votes on the tip blocks.
     pub vote_hashes: Vec<Hash>,
+    /// Treasury spends in the mempool.
     pub tspend_hashes: Vec<Hash>,
 }
 

@@ -19,12 +19,18 @@ pub const INV_VECT_SIZE: usize = 4 + HASH_SIZE;
 /// What an inventory vector refers to. Values the protocol does not define
 /// are kept as they are (the reference accepts any 32-bit type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct InvType(pub u32);
 
 impl InvType {
+    /// No item (the reference's `InvTypeError`).
     pub const ERROR: InvType = InvType(0);
+    /// A transaction.
     pub const TX: InvType = InvType(1);
+    /// A block.
     pub const BLOCK: InvType = InvType(2);
+    /// A filtered block.
     pub const FILTERED_BLOCK: InvType = InvType(3);
     /// A mixing message.
     pub const MIX: InvType = InvType(4);
@@ -45,8 +51,11 @@ impl fmt::Display for InvType {
 
 /// One inventory item: its kind and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InvVect {
+    /// What kind of item.
     pub inv_type: InvType,
+    /// The item's hash.
     pub hash: Hash,
 }
 
@@ -80,6 +89,7 @@ macro_rules! inv_list_message {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
         pub struct $name {
+            /// The inventory vectors.
             pub inv_list: Vec<InvVect>,
         }
 

@@ -102,9 +102,15 @@ pub(crate) fn require_pver(command: Command, pver: u32, since: u32) -> Result<()
 macro_rules! messages {
     ($( $variant:ident ($ty:ty) = $cmd:literal, )*) => {
         /// A message command, as carried in the 12-byte command field.
+        ///
+        /// Non-exhaustive: a future protocol version may add commands.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum Command {
-            $( $variant, )*
+            $(
+                #[doc = concat!("`", $cmd, "`.")]
+                $variant,
+            )*
         }
 
         impl Command {
@@ -140,9 +146,16 @@ macro_rules! messages {
 
         /// Any message, borrowing its byte fields from the input it was
         /// decoded from (`Message<'static>` owns them).
+        ///
+        /// Non-exhaustive: a future protocol version may add messages, so a
+        /// `match` outside this crate needs a `_` arm.
         #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub enum Message<'a> {
-            $( $variant($ty), )*
+            $(
+                #[doc = concat!("A `", $cmd, "` message.")]
+                $variant($ty),
+            )*
         }
 
         impl<'a> Message<'a> {
@@ -255,6 +268,21 @@ impl fmt::Display for Command {
     }
 }
 
+/// A command string no message has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown command {0:?}")]
+pub struct ParseCommandError(pub String);
+
+/// Parses the command string exactly as it travels (`"getheaders"`, not
+/// `"GetHeaders"`), as [`Command::from_name`].
+impl std::str::FromStr for Command {
+    type Err = ParseCommandError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Command::from_name(s.as_bytes()).ok_or_else(|| ParseCommandError(s.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +295,12 @@ mod tests {
             assert_eq!(Command::from_name(c.as_str().as_bytes()), Some(c));
         }
         assert_eq!(Command::from_name(b"nope"), None);
+        for &c in Command::ALL {
+            assert_eq!(c.as_str().parse::<Command>(), Ok(c));
+        }
+        assert_eq!(
+            "Ping".parse::<Command>(),
+            Err(ParseCommandError("Ping".into()))
+        );
     }
 }

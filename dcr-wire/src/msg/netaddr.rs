@@ -39,6 +39,7 @@ pub const MIN_NET_ADDRESS_V2_PAYLOAD: usize = 8 + 8 + 1 + 4 + 2;
 /// not. Decoding without it gives `timestamp: None`; encoding with it writes
 /// `None` as 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NetAddress {
     /// When the address was last seen, Unix seconds in 32 bits (so it runs
     /// out in 2106). `None` where the message does not carry it.
@@ -215,6 +216,7 @@ impl NetAddressType {
 /// The host part of an `addrv2` entry. Each variant holds exactly the bytes
 /// its type puts on the wire, so a wrongly sized address cannot be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum NetAddressV2Host {
     /// An IPv4 address (4 bytes).
     Ipv4(Ipv4Addr),
@@ -284,6 +286,7 @@ impl NetAddressV2Host {
 /// A peer address as `addrv2` carries it: a 64-bit last-seen time,
 /// services, a typed host and a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NetAddressV2 {
     /// When the address was last seen, Unix seconds. Values the reference
     /// cannot represent as a time (above [`MAX_INT64_TIME`]) are refused

@@ -171,7 +171,9 @@ pub struct OutPoint {
 /// decoder starts from, not a standard input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TxIn<'a> {
+    /// The output this input spends.
     pub previous_out_point: OutPoint,
+    /// Sequence number (relative lock time when enabled).
     pub sequence: u32,
     /// Amount of the output being spent, in atoms (-1 when unknown).
     pub value_in: i64,
@@ -207,8 +209,11 @@ pub struct Tx<'a> {
     pub ser_type: TxSerType,
     /// Transaction version (lower 16 bits of the version word).
     pub version: u16,
+    /// Inputs (prefix part).
     pub inputs: Vec<TxIn<'a>>,
+    /// Outputs.
     pub outputs: Vec<TxOut<'a>>,
+    /// Block height or time before which the transaction is not final.
     pub lock_time: u32,
     /// Block height after which the transaction can no longer be mined
     /// (0: never expires).

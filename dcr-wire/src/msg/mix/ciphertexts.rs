@@ -16,6 +16,7 @@ pub const CIPHERTEXT_SIZE: usize = 1047;
 /// `mixcphrtxt`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixCiphertexts<'a> {
+    /// Signature, identity, session and run.
     pub header: SessionHeader<'a>,
     /// One ciphertext of [`CIPHERTEXT_SIZE`] bytes per peer, borrowed when
     /// decoded (a slice rather than an array so that a borrowed list costs

@@ -15,6 +15,7 @@ use crate::primitives::PResult;
 /// `mixconfirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixConfirm<'a> {
+    /// Signature, identity, session and run.
     pub header: SessionHeader<'a>,
     /// The mixed transaction with this peer's signatures (scripts borrowed).
     pub mix: Tx<'a>,

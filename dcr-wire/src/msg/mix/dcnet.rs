@@ -14,6 +14,7 @@ use crate::primitives::PResult;
 /// `mixdcnet`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixDCNet<'a> {
+    /// Signature, identity, session and run.
     pub header: SessionHeader<'a>,
     /// The DC-net vectors, borrowed when decoded.
     pub dc_net: MixVects<'a>,

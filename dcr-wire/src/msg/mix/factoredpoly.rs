@@ -18,6 +18,7 @@ use crate::primitives::{
 /// `mixfactpoly`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixFactoredPoly<'a> {
+    /// Signature, identity, session and run.
     pub header: SessionHeader<'a>,
     /// Field elements, at most 32 bytes each, borrowed when decoded.
     pub roots: Vec<Cow<'a, [u8]>>,

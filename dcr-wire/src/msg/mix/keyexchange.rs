@@ -22,11 +22,15 @@ const FIXED_SIZE: usize = 64 + 33 + 32 + 8 + 4 + 4 + 33 + PQ_PUBLIC_KEY_SIZE + 3
 /// the session id and the run, so the fields are listed flat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixKeyExchange<'a> {
+    /// Signature by the identity over the message.
     pub signature: Fixed<'a, 64>,
+    /// The sender's session identity key.
     pub identity: Fixed<'a, 33>,
+    /// The session the message belongs to.
     pub session_id: Fixed<'a, 32>,
     /// The epoch the session started in.
     pub epoch: u64,
+    /// The attempt within the session, from 0.
     pub run: u32,
     /// The peer's position in the session's sorted pair requests.
     pub pos: u32,

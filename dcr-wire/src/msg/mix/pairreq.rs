@@ -32,9 +32,11 @@ const MIN_UTXO_SIZE: usize = OutPoint::SIZE + 3 + 1;
 /// One UTXO funding a pair request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixPairReqUtxo<'a> {
+    /// The output spent.
     pub out_point: OutPoint,
     /// Redeem script (P2SH only), borrowed when decoded.
     pub script: Cow<'a, [u8]>,
+    /// Public key of the output, borrowed when decoded.
     pub pub_key: Cow<'a, [u8]>,
     /// Signature proving ownership of the output.
     pub signature: Cow<'a, [u8]>,
@@ -127,7 +129,9 @@ impl<'a> MixPairReqUtxo<'a> {
 /// `mixpairreq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixPairReq<'a> {
+    /// Signature by the identity over the message.
     pub signature: Fixed<'a, 64>,
+    /// The sender's session identity key.
     pub identity: Fixed<'a, 33>,
     /// Block height after which the request expires.
     pub expiry: u32,
@@ -137,14 +141,19 @@ pub struct MixPairReq<'a> {
     pub script_class: Cow<'a, str>,
     /// Version of the mixed transaction.
     pub tx_version: u16,
+    /// Lock time of the mixed transaction.
     pub lock_time: u32,
     /// Number of mixed outputs wanted.
     pub message_count: u32,
     /// Total value of the UTXOs, in atoms (never negative).
     pub input_value: i64,
+    /// The outputs funding the mix.
     pub utxos: Vec<MixPairReqUtxo<'a>>,
+    /// Where change goes, if any.
     pub change: Option<TxOut<'a>>,
+    /// Request flags.
     pub flags: u8,
+    /// Flags that must match for requests to pair.
     pub pairing_flags: u8,
 }
 

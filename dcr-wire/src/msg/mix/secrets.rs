@@ -18,6 +18,7 @@ use crate::primitives::{
 /// `mixsecrets`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixSecrets<'a> {
+    /// Signature, identity, session and run.
     pub header: SessionHeader<'a>,
     /// The seed of the peer's pseudo-random generator for the run.
     pub seed: Fixed<'a, 32>,

@@ -20,6 +20,7 @@ use crate::primitives::{
 /// `mixslotres`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MixSlotReserve<'a> {
+    /// Signature, identity, session and run.
     pub header: SessionHeader<'a>,
     /// `mcount` rows of `kpcount` field elements (at most 32 bytes each),
     /// borrowed when decoded.

@@ -6,12 +6,30 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 fn dcrpeer(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+    let (code, out, err) = dcrpeer_status(args);
+    (code == Some(0), out, err)
+}
+
+/// Runs `dcrpeer` with `args`: its exit status, stdout and stderr.
+fn dcrpeer_status(args: &[&str]) -> (Option<i32>, String, String) {
+    dcrpeer_stdin(args, b"")
+}
+
+/// [`dcrpeer_status`] with `stdin` as its standard input.
+fn dcrpeer_stdin(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
         .args(args)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run dcrpeer");
+    let mut input = child.stdin.take().unwrap();
+    let _ = std::io::Write::write_all(&mut input, stdin);
+    drop(input);
+    let out = child.wait_with_output().expect("run dcrpeer");
     (
-        out.status.success(),
+        out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
@@ -97,31 +115,176 @@ fn demo_runs_end_to_end() {
     assert!(!out.contains("no ping answered"), "{out}");
 }
 
+/// A failure while running: one line naming what failed, exit status 1.
 #[test]
-fn bad_input_is_one_line_and_a_failure() {
+fn runtime_failures_are_one_line_and_status_1() {
     for (args, needle) in [
-        (vec!["decode", "--hex", "zz"], "bad hex"),
         (
             vec!["decode", "--hex", "f900b4d970696e67"],
             "cannot decode frame",
         ),
-        (
-            vec!["decode", "--net", "moonnet", "--hex", "00"],
-            "unknown network",
-        ),
         (vec!["connect", "127.0.0.1:1"], "127.0.0.1:1"),
-        (vec!["frobnicate"], "unknown command"),
         (
             vec!["encode", "--json", "{\"command\":\"block\",\"fields\":{}}"],
             "cannot encode block",
         ),
+        (vec!["decode", "--file", "/nonexistent/x"], "/nonexistent/x"),
     ] {
-        let (ok, _, err) = dcrpeer(&args);
-        assert!(!ok, "{args:?} should fail");
+        let (code, _, err) = dcrpeer_status(&args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"));
     }
+}
+
+/// A bad command line: exit status 2, what is wrong, and no network work.
+#[test]
+fn usage_errors_are_status_2_and_come_before_any_network_work() {
+    // A listener nobody must reach: every command below names it.
+    let watch = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    watch.set_nonblocking(true).unwrap();
+    let addr = watch.local_addr().unwrap().to_string();
+    for (args, needle) in [
+        (vec!["decode", "--hex", "zz"], "bad hex"),
+        (
+            vec!["decode", "--net", "moonnet", "--hex", "00"],
+            "unknown network",
+        ),
+        (vec!["frobnicate"], "frobnicate"),
+        (vec!["connect", &addr, "--blocks", "abc"], "--blocks"),
+        (vec!["connect", &addr, "--locator", "xyz"], "--locator"),
+        (
+            vec!["connect", &addr, "--net", "moonnet"],
+            "unknown network",
+        ),
+        (
+            vec!["connect", "127.0.0.1:notaport"],
+            "bad port \"notaport\"",
+        ),
+        (vec!["connect", "127.0.0.1:0"], "bad port"),
+        (
+            vec!["connect", &addr, "--proxy", "http://x:1"],
+            "http:// proxies are not supported",
+        ),
+        (vec!["crawl", "--seed", &addr, "--max", "x"], "--max"),
+        (vec!["crawl"], "--seed"),
+        (vec!["listen", "--bind", "nowhere"], "IP:PORT"),
+        (vec!["decode", "--payload", "--hex", "00"], "--command"),
+        (
+            vec!["decode", "--hex", "00", "--file", "x"],
+            "cannot be used with",
+        ),
+        (vec!["connect", &addr, "--unknown"], "--unknown"),
+    ] {
+        let (code, out, err) = dcrpeer_status(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(
+        matches!(watch.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a command with a bad value connected"
+    );
+}
+
+#[test]
+fn help_and_version_for_every_command() {
+    let (code, out, _) = dcrpeer_status(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.trim(), format!("dcrpeer {}", env!("CARGO_PKG_VERSION")));
+    for cmd in [
+        "demo", "connect", "listen", "crawl", "node", "decode", "encode",
+    ] {
+        let (code, out, err) = dcrpeer_status(&[cmd, "--help"]);
+        assert_eq!(code, Some(0), "{cmd}: {err}");
+        assert!(out.contains("Usage: dcrpeer"), "{cmd}: {out}");
+        let (code, out, _) = dcrpeer_status(&[cmd, "--version"]);
+        assert_eq!(code, Some(0), "{cmd}");
+        assert_eq!(
+            out.trim(),
+            format!("dcrpeer-{cmd} {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+    // One default network for the commands that talk to nodes, and the
+    // help says which.
+    for cmd in ["connect", "listen", "crawl", "node"] {
+        let (_, out, _) = dcrpeer_status(&[cmd, "--help"]);
+        assert!(out.contains("[default: mainnet]"), "{cmd}: {out}");
+    }
+}
+
+#[test]
+fn options_take_their_value_after_an_equals_sign() {
+    let frame = "f900b4d970696e67000000000000000008000000ff864a120123456789abcdef";
+    let (ok, out, err) = dcrpeer(&["decode", &format!("--hex={frame}"), "--net=mainnet"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"ping\""), "{out}");
+}
+
+#[test]
+fn file_dash_reads_standard_input() {
+    let frame = "f900b4d970696e67000000000000000008000000ff864a120123456789abcdef";
+    let bytes = hex::decode(frame).unwrap();
+    let (code, out, err) = dcrpeer_stdin(&["decode", "--file", "-"], &bytes);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, hex, err) = dcrpeer_stdin(&["encode", "--file", "-"], out.as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(hex.trim(), frame);
+}
+
+/// Starts `dcrpeer` with `args` and reads the first line it prints; its
+/// stderr is piped when `stderr` is set, else dropped.
+fn spawn_first_line(
+    args: &[&str],
+    stderr: bool,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(if stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    (child, stdout, first)
+}
+
+/// `dcrpeer demo | head -1`: the reader goes away after one line, and the
+/// program ends quietly instead of panicking on the closed pipe.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let (child, stdout, first) = spawn_first_line(&["demo", "--built", "20"], true);
+    assert!(first.starts_with("chain: 20 blocks"), "{first}");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_output_for_demo() {
+    let (ok, out, err) = dcrpeer(&["demo", "--built", "12", "--json"]);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["blocks"], 12);
+    assert_eq!(doc["headers"], 11);
+    assert_eq!(doc["client"]["direction"], "Outbound");
+    assert_eq!(doc["server"]["direction"], "Inbound");
+    assert_eq!(doc["tip"].as_str().map(str::len), Some(64));
 }
 
 #[test]
@@ -249,10 +412,13 @@ fn connect_and_listen_talk_to_each_other() {
     // A wrong network is refused at the first frame.
     let (server, addr) = start_listen();
     let started = std::time::Instant::now();
-    let (ok, _, err) = dcrpeer(&["connect", &addr, "--net", "mainnet"]);
+    let (code, _, err) = dcrpeer_status(&["connect", &addr, "--net", "mainnet"]);
     stop(server);
-    assert!(!ok);
+    assert_eq!(code, Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+    // The remote hung up during the handshake: the hint is the network.
+    assert!(err.contains("during the handshake"), "{err}");
+    assert!(err.contains("check --net"), "{err}");
     // At once, not at the 30 s handshake deadline.
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -262,38 +428,102 @@ fn connect_and_listen_talk_to_each_other() {
     assert!(err.contains(&addr), "{err}");
 }
 
-#[allow(dead_code)]
-#[path = "../examples/outbound.rs"]
-mod outbound;
-
-#[tokio::test]
-async fn outbound_example_runs_against_an_in_process_listener() {
-    let seen = outbound::run(None).await.unwrap();
-    assert!(
-        seen[0].starts_with("version: protocol 12 agent /dcrwire:1.0.0/"),
-        "{seen:?}"
-    );
-    assert_eq!(seen[1], "verack: handshake complete");
-    assert_eq!(seen[2], "disconnected: disconnect requested");
+/// `dcrpeer crawl` on simnet from `seed`, for `secs` at most.
+fn crawl(seed: &str, secs: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut args = vec![
+        "crawl",
+        "--seed",
+        seed,
+        "--net",
+        "simnet",
+        "--duration",
+        secs,
+    ];
+    args.extend_from_slice(extra);
+    dcrpeer_status(&args)
 }
 
 #[test]
 fn crawl_finds_a_listening_node() {
     let (server, addr) = start_listen();
-    let (ok, out, err) = dcrpeer(&[
-        "crawl",
-        "--seed",
-        &addr,
-        "--net",
-        "simnet",
-        "--duration",
-        "3",
-    ]);
+    let (code, out, err) = crawl(&addr, "3", &[]);
+    let ok = code == Some(0);
     stop(server);
     assert!(ok, "{err}");
     assert!(out.contains(&addr), "{out}");
     assert!(out.contains("/dcrwire:1.0.0/dcrpeer:"), "{out}");
-    assert!(out.trim_end().ends_with("1 peers found"), "{out}");
+    assert!(out.trim_end().ends_with("1 peer found"), "{out}");
+}
+
+/// With nothing left to try the crawl ends at once, not at its duration.
+#[test]
+fn crawl_stops_when_nothing_is_left_and_fails_on_a_dead_seed() {
+    let (server, addr) = start_listen();
+    let started = std::time::Instant::now();
+    let (code, out, err) = crawl(&addr, "120", &["--json"]);
+    stop(server);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{out}");
+    assert_eq!(rows[0]["addr"], addr.as_str());
+    assert!(rows[0]["stats"]["user_agent"]
+        .as_str()
+        .unwrap()
+        .contains("dcrpeer"));
+
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (code, out, err) = crawl(&dead.to_string(), "120", &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        err.contains("unreachable") && err.contains(&dead.to_string()),
+        "{err}"
+    );
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// `listen` and `connect` share their default network: each works with
+/// the other without `--net`.
+#[test]
+fn listen_and_connect_share_a_default_network() {
+    let (server, stdout, first) = spawn_first_line(&["listen", "--bind", "127.0.0.1:0"], false);
+    let _drain = Lines::gather(stdout);
+    let addr = first.split_whitespace().nth(2).unwrap().to_string();
+    assert!(first.contains("(MainNet)"), "{first}");
+    let (ok, out, err) = dcrpeer(&["connect", &addr, "--json", "--blocks", "1"]);
+    stop(server);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["net"], "MainNet");
+    assert_eq!(doc["blocks"]["count"], 1);
+    assert!(doc["headers"]["count"].as_u64().unwrap() > 0, "{out}");
+    assert_eq!(doc["stats"]["direction"], "Outbound");
+}
+
+/// Through a proxy, the proxy's failures name the proxy.
+#[test]
+fn proxy_errors_name_the_proxy() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let proxy = format!("socks5://{dead}");
+    let (code, _, err) = dcrpeer_status(&["connect", "127.0.0.1:9", "--proxy", &proxy]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(&format!("proxy {proxy}")), "{err}");
 }
 
 /// A real dcrd node on simnet, started from the binary in `DCRD_BIN`, with
@@ -710,4 +940,100 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A SOCKS5 server on loopback for the tests (threads, std only): RFC 1929
+/// username and password (`user`/`pass`), CONNECT to IPv4 targets, then a
+/// relay. Returns its address and the usernames it was given.
+fn socks5_server(user: &'static str, pass: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let users = Arc::new(Mutex::new(Vec::new()));
+    let seen = users.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let seen = seen.clone();
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut head = [0u8; 2];
+                s.read_exact(&mut head)?;
+                let mut methods = vec![0u8; usize::from(head[1])];
+                s.read_exact(&mut methods)?;
+                if !methods.contains(&2) {
+                    return s.write_all(&[5, 0xff]);
+                }
+                s.write_all(&[5, 2])?;
+                let mut v = [0u8; 2];
+                s.read_exact(&mut v)?;
+                let mut u = vec![0u8; usize::from(v[1])];
+                s.read_exact(&mut u)?;
+                let mut plen = [0u8; 1];
+                s.read_exact(&mut plen)?;
+                let mut p = vec![0u8; usize::from(plen[0])];
+                s.read_exact(&mut p)?;
+                let u = String::from_utf8_lossy(&u).into_owned();
+                seen.lock().unwrap().push(u.clone());
+                let ok = (user == "*" || u == user) && (pass == "*" || p == pass.as_bytes());
+                s.write_all(&[1, if ok { 0 } else { 1 }])?;
+                if !ok {
+                    return Ok(());
+                }
+                let mut req = [0u8; 10];
+                s.read_exact(&mut req)?;
+                let ip = std::net::Ipv4Addr::new(req[4], req[5], req[6], req[7]);
+                let port = u16::from_be_bytes([req[8], req[9]]);
+                let target = std::net::TcpStream::connect((ip, port))?;
+                s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
+                let (mut from_client, mut to_target) = (s.try_clone()?, target.try_clone()?);
+                std::thread::spawn(move || std::io::copy(&mut from_client, &mut to_target));
+                let (mut to_client, mut from_target) = (s, target);
+                std::io::copy(&mut from_target, &mut to_client)?;
+                Ok(())
+            });
+        }
+    });
+    (addr, users)
+}
+
+/// `--proxy socks5://user:pass@host:port` authenticates to the proxy
+/// (RFC 1929); `--tor-isolation` gives each connection fresh credentials.
+#[test]
+fn connect_through_a_socks5_proxy_with_a_password() {
+    let (server, addr) = start_listen();
+    let (proxy, users) = socks5_server("alice", "s3cret");
+    let url = format!("socks5://alice:s3cret@{proxy}");
+    let (ok, out, err) = dcrpeer(&["connect", &addr, "--net", "simnet", "--proxy", &url]);
+    assert!(ok, "{err}");
+    assert!(line(&out, "user agent").contains("dcrpeer"), "{out}");
+    assert_eq!(*users.lock().unwrap(), ["alice"]);
+
+    // A wrong password: a runtime failure that names the proxy, never the
+    // password.
+    let url = format!("socks5://alice:wrong@{proxy}");
+    let (code, _, err) = dcrpeer_status(&["connect", &addr, "--net", "simnet", "--proxy", &url]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("refused the username and password"), "{err}");
+    assert!(err.contains(&proxy) && !err.contains("wrong"), "{err}");
+
+    let (any, users) = socks5_server("*", "*");
+    for _ in 0..2 {
+        let (ok, _, err) = dcrpeer(&[
+            "connect",
+            &addr,
+            "--net",
+            "simnet",
+            "--proxy",
+            &any,
+            "--tor-isolation",
+        ]);
+        assert!(ok, "{err}");
+    }
+    stop(server);
+    let users = users.lock().unwrap().clone();
+    assert_eq!(users.len(), 2);
+    assert_ne!(users[0], users[1], "isolated connections share credentials");
+
+    let (code, _, err) = dcrpeer_status(&["connect", &addr, "--tor-isolation"]);
+    assert_eq!(code, Some(2), "{err}");
 }

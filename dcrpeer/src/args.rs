@@ -1,0 +1,249 @@
+//! The values the command line takes, each checked when it is parsed, so a
+//! bad one is a usage error (exit 2) before any network work starts.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use dcr_peer::proxy::{ParseProxyError, Proxy};
+use dcr_wire::CurrencyNet;
+
+/// The default peer port of each network (dcrd's).
+pub fn default_port(net: CurrencyNet) -> u16 {
+    match net {
+        CurrencyNet::MainNet => 9108,
+        CurrencyNet::TestNet3 => 19108,
+        CurrencyNet::SimNet => 18555,
+        CurrencyNet::RegNet => 18655,
+    }
+}
+
+/// A node to dial: a host name, an IPv4 or an IPv6 address (bare or in
+/// brackets), with a port or without (then the network's default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    host: String,
+    port: Option<u16>,
+}
+
+impl Target {
+    /// `host:port`, the port being the network's default when none was given.
+    pub fn with_port(&self, net: CurrencyNet) -> String {
+        let port = self.port.unwrap_or_else(|| default_port(net));
+        if self.host.contains(':') {
+            format!("[{}]:{port}", self.host)
+        } else {
+            format!("{}:{port}", self.host)
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.host.contains(':'), self.port) {
+            (true, Some(p)) => write!(f, "[{}]:{p}", self.host),
+            (true, None) => write!(f, "[{}]", self.host),
+            (false, Some(p)) => write!(f, "{}:{p}", self.host),
+            (false, None) => f.write_str(&self.host),
+        }
+    }
+}
+
+/// A port: 1 to 65535.
+fn port(text: &str, whole: &str) -> Result<u16, String> {
+    match text.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(format!(
+            "bad port {text:?} in {whole:?} (a port is a number from 1 to 65535)"
+        )),
+    }
+}
+
+/// Parses `HOST`, `HOST:PORT`, an IPv6 address bare or as `[IPv6]:PORT`.
+pub fn target(text: &str) -> Result<Target, String> {
+    if text.is_empty() {
+        return Err("an empty address".into());
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(Target {
+            host: ip.to_string(),
+            port: None,
+        });
+    }
+    if let Some(rest) = text.strip_prefix('[') {
+        let (ip, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("{text:?}: no closing ']'"))?;
+        let ip: std::net::Ipv6Addr = ip
+            .parse()
+            .map_err(|_| format!("{text:?}: not an IPv6 address in brackets"))?;
+        let port = match after {
+            "" => None,
+            _ => Some(port(
+                after
+                    .strip_prefix(':')
+                    .ok_or_else(|| format!("{text:?}: expected ':PORT' after ']'"))?,
+                text,
+            )?),
+        };
+        return Ok(Target {
+            host: ip.to_string(),
+            port,
+        });
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, p)) => (host, Some(port(p, text)?)),
+        None => (text, None),
+    };
+    let name_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
+    if !name_ok {
+        return Err(format!("{host:?} is not a host name or IP address"));
+    }
+    Ok(Target {
+        host: host.to_string(),
+        port,
+    })
+}
+
+/// Parses `socks5://[USER:PASS@]HOST:PORT` (the scheme may be left out);
+/// other schemes are refused, as the only proxy protocol spoken is SOCKS5.
+pub fn proxy(text: &str) -> Result<Proxy, String> {
+    let p: Proxy = text.parse().map_err(|e: ParseProxyError| {
+        if e.reason.contains("only socks5") {
+            let scheme = text.split_once("://").map_or("", |(s, _)| s);
+            format!("{scheme}:// proxies are not supported; give socks5://HOST:PORT")
+        } else {
+            e.to_string()
+        }
+    })?;
+    // The port, checked as every other port is.
+    if let Some((_, port_text)) = p.addr.rsplit_once(':') {
+        port(port_text, text)?;
+    }
+    Ok(p)
+}
+
+/// Where input comes from: a file, or standard input for `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input.
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Source {
+    /// Reads all of it.
+    pub fn read(&self) -> Result<Vec<u8>, String> {
+        use std::io::Read;
+        match self {
+            Source::Stdin => {
+                let mut buf = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut buf)
+                    .map_err(|e| format!("standard input: {e}"))?;
+                Ok(buf)
+            }
+            Source::File(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())),
+        }
+    }
+}
+
+/// Parses a path, `-` meaning standard input.
+pub fn source(text: &str) -> Result<Source, String> {
+    match text {
+        "-" => Ok(Source::Stdin),
+        "" => Err("an empty path".into()),
+        p => Ok(Source::File(PathBuf::from(p))),
+    }
+}
+
+/// Bytes given as hex digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HexBytes(pub Vec<u8>);
+
+/// Parses hex digits (surrounding white space ignored) into bytes.
+pub fn hex_bytes(text: &str) -> Result<HexBytes, String> {
+    hex::decode(text.trim())
+        .map(HexBytes)
+        .map_err(|e| format!("bad hex: {e}"))
+}
+
+/// Parses a listening address, IP:PORT.
+pub fn bind_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not IP:PORT (e.g. 127.0.0.1:9108 or [::1]:9108)"))
+}
+
+/// `n` and the noun, plural unless `n` is 1: "1 peer", "2 peers".
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_take_the_network_port_when_they_name_none() {
+        let n = CurrencyNet::MainNet;
+        let t = |s: &str| target(s).unwrap().with_port(n);
+        assert_eq!(t("node.example"), "node.example:9108");
+        assert_eq!(t("node.example:1"), "node.example:1");
+        assert_eq!(t("10.0.0.1"), "10.0.0.1:9108");
+        assert_eq!(t("::1"), "[::1]:9108");
+        assert_eq!(t("[::1]"), "[::1]:9108");
+        assert_eq!(t("[::1]:5"), "[::1]:5");
+        assert_eq!(
+            target("x").unwrap().with_port(CurrencyNet::SimNet),
+            "x:18555"
+        );
+    }
+
+    #[test]
+    fn a_bad_port_is_refused_as_a_bad_port() {
+        for bad in ["127.0.0.1:notaport", "h:0", "h:65536", "[::1]:x", "h:"] {
+            let e = target(bad).unwrap_err();
+            assert!(e.contains("bad port"), "{bad}: {e}");
+        }
+        assert!(target("a b").unwrap_err().contains("not a host name"));
+        assert!(target("[::1").is_err());
+    }
+
+    #[test]
+    fn proxies_are_socks5_with_a_port() {
+        assert_eq!(
+            proxy("socks5://127.0.0.1:9050").unwrap().addr,
+            "127.0.0.1:9050"
+        );
+        assert_eq!(proxy("localhost:9050").unwrap().addr, "localhost:9050");
+        let p = proxy("socks5://u:p@localhost:9050").unwrap();
+        assert_eq!(p.to_string(), "socks5://u@localhost:9050");
+        assert!(proxy("http://x:1").unwrap_err().contains("http://"));
+        assert!(proxy("socks5://x").unwrap_err().contains("host:port"));
+        assert!(proxy("socks5://x:0").unwrap_err().contains("bad port"));
+    }
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(0u32, "peer"), "0 peers");
+        assert_eq!(count(1u32, "peer"), "1 peer");
+        assert_eq!(count(2u32, "message"), "2 messages");
+    }
+
+    #[test]
+    fn dash_is_standard_input() {
+        assert_eq!(source("-").unwrap(), Source::Stdin);
+        assert_eq!(source("a").unwrap(), Source::File("a".into()));
+        assert_eq!(hex_bytes(" 00ff\n").unwrap(), HexBytes(vec![0, 255]));
+        assert!(hex_bytes("zz").unwrap_err().contains("bad hex"));
+    }
+}
