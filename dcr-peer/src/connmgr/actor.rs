@@ -417,12 +417,13 @@ impl Actor {
                     Err(e) => {
                         debug!(%addr, error = %e, "dial failed");
                         self.cfg.source.failed(addr);
+                        let error = std::sync::Arc::new(e);
                         self.emit(ManagerEvent::DialFailed {
                             addr,
-                            error: e.to_string(),
+                            error: error.clone(),
                         });
                         if let Some(r) = reply {
-                            let _ = r.send(Err(e.into()));
+                            let _ = r.send(Err(ManagerError::Dial { addr, error }));
                         }
                         self.schedule_retry(addr);
                     }

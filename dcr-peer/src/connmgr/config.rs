@@ -129,8 +129,8 @@ pub enum ManagerEvent {
     DialFailed {
         /// The address dialed.
         addr: SocketAddr,
-        /// Why it failed.
-        error: String,
+        /// Why it failed (shared by every subscriber).
+        error: Arc<PeerError>,
     },
 }
 
@@ -159,6 +159,15 @@ pub enum ManagerError {
     #[error("{0} is banned")]
     /// The address is banned.
     Banned(IpAddr),
+    #[error("cannot connect to {addr}: {error}")]
+    /// A connection the caller asked for failed.
+    Dial {
+        /// The address dialed.
+        addr: SocketAddr,
+        /// Why it failed.
+        #[source]
+        error: Arc<PeerError>,
+    },
     #[error("already connected or connecting to {0}")]
     /// A peer at this address is already connected.
     Duplicate(SocketAddr),
@@ -169,6 +178,7 @@ pub enum ManagerError {
         /// The seed dialed.
         seed: SocketAddr,
         /// Why the dial failed.
-        error: String,
+        #[source]
+        error: Arc<PeerError>,
     },
 }
