@@ -9,63 +9,23 @@
 //! measured process holds one socket per peer and stays under the file
 //! descriptor limit of the build machine (20,000).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
+use dcr_benches::rss;
 use dcr_peer::wire::CurrencyNet;
 use dcr_peer::{Config, Peer, RecentNonces};
 use tokio::net::TcpListener;
 
 /// Counts live heap bytes, to see the heap come back after shutdown.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's layout is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: `ptr` was allocated above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: as for `GlobalAlloc::realloc`, forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
 
 fn config() -> Config {
     let mut c = Config::new(CurrencyNet::SimNet);
     c.nonces = RecentNonces::new();
     c
-}
-
-/// Resident memory of the process (bytes, from /proc; 0 elsewhere).
-fn rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
@@ -110,11 +70,7 @@ async fn measure(n: usize) {
     let mut incoming = dcr_peer::net::serve(listener, config());
     // Settle the runtime and allocator before the baselines.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (heap0, rss0, tasks0) = (
-        LIVE.load(Ordering::Relaxed),
-        rss(),
-        metrics.num_alive_tasks(),
-    );
+    let (heap0, rss0, tasks0) = (dcr_tests::live(), rss(), metrics.num_alive_tasks());
 
     let t = Instant::now();
     let mut child = Command::new(std::env::current_exe().expect("exe"))
@@ -139,7 +95,7 @@ async fn measure(n: usize) {
     .expect("join")
     .expect("ready line");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let heap = LIVE.load(Ordering::Relaxed) - heap0;
+    let heap = dcr_tests::live() - heap0;
     let resident = rss().saturating_sub(rss0);
     let tasks = metrics.num_alive_tasks() - tasks0;
     println!(
@@ -192,7 +148,7 @@ async fn measure(n: usize) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!(
         "after: heap {:+.1} KiB from its baseline, tasks {:+}, resident {:+.1} MiB",
-        (LIVE.load(Ordering::Relaxed) - heap0) as f64 / 1024.0,
+        (dcr_tests::live() - heap0) as f64 / 1024.0,
         metrics.num_alive_tasks() as i64 - tasks0 as i64,
         (rss() as f64 - rss0 as f64) / (1 << 20) as f64
     );

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use dcr_benches::synthetic_block;
+use dcr_benches::{rss, synthetic_block};
 use dcr_peer::wire::{pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping};
 use dcr_peer::{Config, Listeners, Peer, PeerEvent, RecentNonces};
 use tokio::net::TcpListener;
@@ -63,18 +63,6 @@ async fn pair(a: Config, b: Config) -> (Peer, Peer) {
     };
     let client = dcr_peer::net::connect(&addr, a).await.expect("connect");
     (client, server.await.expect("join").expect("accept"))
-}
-
-/// Resident memory of the process, from /proc (bytes; 0 elsewhere).
-fn rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// CPU time (user + system) of the process so far.

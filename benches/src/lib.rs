@@ -7,6 +7,18 @@ use std::path::PathBuf;
 
 use dcr_wire::{pver, Block, BlockHeader, Command, Message, Payload, Tx};
 
+/// Resident memory of the process, from /proc (bytes; 0 elsewhere).
+pub fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
 /// The corpus folder, if present (`$DCR_TESTDATA` or `../shared/testdata`).
 pub fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("DCR_TESTDATA")

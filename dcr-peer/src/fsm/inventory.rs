@@ -149,11 +149,12 @@ impl Trickle {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use dcr_wire::{Hash, InvType};
 
-    fn iv(n: u32) -> InvVect {
+    /// A distinct transaction vector for each `n`.
+    pub(crate) fn iv(n: u32) -> InvVect {
         let mut h = [0u8; 32];
         h[..4].copy_from_slice(&n.to_le_bytes());
         InvVect {

@@ -558,8 +558,9 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fsm::inventory::tests::iv;
     use crate::fsm::inventory::{DEFAULT_KNOWN_INVENTORY_TTL, MAX_INV_TRICKLE_SIZE};
-    use dcr_wire::{pver, GetData, Headers, InvType, SendHeaders, VerAck};
+    use dcr_wire::{pver, GetData, Headers, SendHeaders, VerAck};
 
     const NET: CurrencyNet = CurrencyNet::SimNet;
 
@@ -619,15 +620,6 @@ mod tests {
                 msg.into_owned()
             })
             .collect()
-    }
-
-    fn iv(n: u32) -> InvVect {
-        let mut h = [0u8; 32];
-        h[..4].copy_from_slice(&n.to_le_bytes());
-        InvVect {
-            inv_type: InvType::TX,
-            hash: Hash(h),
-        }
     }
 
     fn frame_of(msg: &Message<'_>) -> Outgoing {
