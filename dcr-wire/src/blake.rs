@@ -18,7 +18,8 @@
 //!
 //! One stream leaves most of a vector unit idle; [`digest_many`] hashes
 //! many independent messages at once, one per 32-bit lane (the `batch`
-//! submodule: AVX2, AVX-512).
+//! submodule: AVX2, AVX-512), or, two to four of them, one per 128-bit
+//! lane in the single stream's layout (`sse41::rows`, AVX-512).
 
 /// The initial chaining value (the same words as SHA-256's).
 const IV: [u32; 8] = [
@@ -684,6 +685,260 @@ mod sse41 {
     compress_blocks!(compress_sse41, "ssse3,sse4.1", masks());
     compress_blocks!(compress_avx, "ssse3,sse4.1,avx", masks());
     compress_blocks!(compress_avx512, "ssse3,sse4.1,avx,avx512f,avx512vl", Vprord);
+
+    /// The single stream's compression on four messages at once: each
+    /// 128-bit lane of a 512-bit register holds one message's row, so the
+    /// instructions that compress one block compress four, on the same
+    /// chain of G steps (`vpshufd` and the blends act on each 128-bit lane
+    /// alike). A step takes about as long as one single-stream block (157
+    /// and 160 ns on the build machine, `many/blake256x1024/*/64`), which
+    /// makes this the cheapest way to hash two to four messages. It does
+    /// not scale further: the message words' shuffles and blends, which
+    /// the word-major kernels of `batch` do without, leave no room for a
+    /// second register set (two sets took twice as long), so five and more
+    /// messages go to those.
+    pub(super) mod rows {
+        use super::super::batch::{LaneStates, MAX_LANES, PAD64};
+        use super::super::{BLOCK, C};
+        use super::{shuffle_imm, words};
+        use std::arch::x86_64::*;
+
+        /// Safe entry point of [`compress`] (the first four lanes): only
+        /// installed (in `batch::x86`) after the CPU was found to have
+        /// AVX-512F.
+        pub(in crate::blake) fn entry(
+            s: &mut LaneStates,
+            blocks: &[&[u8; BLOCK]; MAX_LANES],
+            counters: &[u64; MAX_LANES],
+        ) {
+            debug_assert!(is_x86_feature_detected!("avx512f"));
+            // SAFETY: AVX-512F was checked at run time; every pointer
+            // read is one of the 64-byte blocks or a field of `s`.
+            unsafe { compress(s, blocks, counters) }
+        }
+
+        /// Safe entry point of [`compress_pad64`], as [`entry`].
+        pub(in crate::blake) fn entry_pad64(s: &mut LaneStates) {
+            debug_assert!(is_x86_feature_detected!("avx512f"));
+            // SAFETY: AVX-512F was checked at run time; only `s` is read.
+            unsafe { compress_pad64(s) }
+        }
+
+        /// `vpblendmd` mask taking, in every 128-bit lane, the words that
+        /// live in message row `row` (`super::blend_mask` for one lane).
+        const fn blend_mask16(words: [usize; 4], row: usize) -> u16 {
+            let mut mask = 0u16;
+            let mut lane = 0;
+            while lane < 4 {
+                if words[lane] / 4 == row {
+                    mask |= 1 << lane;
+                }
+                lane += 1;
+            }
+            mask * 0x1111
+        }
+
+        /// `super::PERMUTED` with each row repeated in all four 128-bit
+        /// lanes, so a step's constants are one aligned 512-bit operand.
+        #[repr(align(64))]
+        struct Consts([[[u32; 16]; 4]; 10]);
+
+        static PERMUTED: Consts = {
+            let mut t = [[[0u32; 16]; 4]; 10];
+            let mut r = 0;
+            while r < 10 {
+                let mut half = 0;
+                while half < 4 {
+                    let w = words(r, half >= 2, half % 2 == 0);
+                    let mut i = 0;
+                    while i < 16 {
+                        t[r][half][i] = C[w[i % 4]];
+                        i += 1;
+                    }
+                    half += 1;
+                }
+                r += 1;
+            }
+            Consts(t)
+        };
+
+        /// The word-major chaining values of lanes 0..4 (words
+        /// `first..first + 4`) as rows: lane `l`'s four words in 128-bit
+        /// lane `l`. A 4 × 4 transpose, its own inverse.
+        const TRANSPOSE: [u32; 16] = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15];
+
+        #[inline(always)]
+        unsafe fn load_rows(s: &LaneStates, first: usize) -> __m512i {
+            let z = _mm512_castsi128_si512(_mm_loadu_si128(s.h[first].as_ptr().cast()));
+            let z = _mm512_inserti32x4::<1>(z, _mm_loadu_si128(s.h[first + 1].as_ptr().cast()));
+            let z = _mm512_inserti32x4::<2>(z, _mm_loadu_si128(s.h[first + 2].as_ptr().cast()));
+            let z = _mm512_inserti32x4::<3>(z, _mm_loadu_si128(s.h[first + 3].as_ptr().cast()));
+            _mm512_permutexvar_epi32(_mm512_loadu_si512(TRANSPOSE.as_ptr().cast()), z)
+        }
+
+        /// The inverse of [`load_rows`]. (No closures in this module: they
+        /// would not inherit the caller's target features.)
+        #[inline(always)]
+        unsafe fn store_rows(s: &mut LaneStates, first: usize, rows: __m512i) {
+            let z = _mm512_permutexvar_epi32(_mm512_loadu_si512(TRANSPOSE.as_ptr().cast()), rows);
+            _mm_storeu_si128(s.h[first].as_mut_ptr().cast(), _mm512_castsi512_si128(z));
+            _mm_storeu_si128(
+                s.h[first + 1].as_mut_ptr().cast(),
+                _mm512_extracti32x4_epi32::<1>(z),
+            );
+            _mm_storeu_si128(
+                s.h[first + 2].as_mut_ptr().cast(),
+                _mm512_extracti32x4_epi32::<2>(z),
+            );
+            _mm_storeu_si128(
+                s.h[first + 3].as_mut_ptr().cast(),
+                _mm512_extracti32x4_epi32::<3>(z),
+            );
+        }
+
+        /// Byte-swaps each 32-bit word (message words are big-endian) with
+        /// two rotations and a bit select: AVX-512F alone, no `vpshufb`.
+        #[inline(always)]
+        unsafe fn bswap(x: __m512i) -> __m512i {
+            let even = _mm512_set1_epi32(0x00ff_00ff);
+            // Bytes 0 and 2 from the left rotation, 1 and 3 from the right.
+            _mm512_ternarylogic_epi32::<0xca>(
+                even,
+                _mm512_rol_epi32::<8>(x),
+                _mm512_ror_epi32::<8>(x),
+            )
+        }
+
+        /// The message rows of lanes 0..4: row `k` holds words `4k..4k + 4`
+        /// of each lane's block in that lane.
+        #[inline(always)]
+        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [__m512i; 4] {
+            let b0 = _mm512_loadu_si512(blocks[0].as_ptr().cast());
+            let b1 = _mm512_loadu_si512(blocks[1].as_ptr().cast());
+            let b2 = _mm512_loadu_si512(blocks[2].as_ptr().cast());
+            let b3 = _mm512_loadu_si512(blocks[3].as_ptr().cast());
+            // A 4 × 4 transpose of 128-bit pieces.
+            let t0 = _mm512_shuffle_i32x4::<0b01_00_01_00>(b0, b1);
+            let t1 = _mm512_shuffle_i32x4::<0b11_10_11_10>(b0, b1);
+            let t2 = _mm512_shuffle_i32x4::<0b01_00_01_00>(b2, b3);
+            let t3 = _mm512_shuffle_i32x4::<0b11_10_11_10>(b2, b3);
+            [
+                bswap(_mm512_shuffle_i32x4::<0b10_00_10_00>(t0, t2)),
+                bswap(_mm512_shuffle_i32x4::<0b11_01_11_01>(t0, t2)),
+                bswap(_mm512_shuffle_i32x4::<0b10_00_10_00>(t1, t3)),
+                bswap(_mm512_shuffle_i32x4::<0b11_01_11_01>(t1, t3)),
+            ]
+        }
+
+        /// Words `at..at + 4` of `words` in every 128-bit lane.
+        #[inline(always)]
+        unsafe fn quad(words: &[u32; 16], at: usize) -> __m512i {
+            _mm512_broadcast_i32x4(_mm_loadu_si128(words[at..at + 4].as_ptr().cast()))
+        }
+
+        /// Four G functions per 128-bit lane, as `super::g4`.
+        #[inline(always)]
+        unsafe fn g4(v: &mut [__m512i; 4], x: __m512i, y: __m512i) {
+            let [a, b, c, d] = v;
+            *a = _mm512_add_epi32(_mm512_add_epi32(*a, x), *b);
+            *d = _mm512_ror_epi32::<16>(_mm512_xor_si512(*d, *a));
+            *c = _mm512_add_epi32(*c, *d);
+            *b = _mm512_ror_epi32::<12>(_mm512_xor_si512(*b, *c));
+            *a = _mm512_add_epi32(_mm512_add_epi32(*a, y), *b);
+            *d = _mm512_ror_epi32::<8>(_mm512_xor_si512(*d, *a));
+            *c = _mm512_add_epi32(*c, *d);
+            *b = _mm512_ror_epi32::<7>(_mm512_xor_si512(*b, *c));
+        }
+
+        /// One half-step's message words xored with their constants, as
+        /// `super::half!`.
+        macro_rules! half {
+            ($m:expr, $r:literal, $diag:literal, $second:literal) => {{
+                const W: [usize; 4] = words($r, $diag, $second);
+                let m = $m;
+                let x = _mm512_shuffle_epi32::<{ shuffle_imm(W, 0) }>(m[0]);
+                let x = _mm512_mask_blend_epi32(
+                    blend_mask16(W, 1),
+                    x,
+                    _mm512_shuffle_epi32::<{ shuffle_imm(W, 1) }>(m[1]),
+                );
+                let x = _mm512_mask_blend_epi32(
+                    blend_mask16(W, 2),
+                    x,
+                    _mm512_shuffle_epi32::<{ shuffle_imm(W, 2) }>(m[2]),
+                );
+                let x = _mm512_mask_blend_epi32(
+                    blend_mask16(W, 3),
+                    x,
+                    _mm512_shuffle_epi32::<{ shuffle_imm(W, 3) }>(m[3]),
+                );
+                let half = 2 * ($diag as usize) + ($second as usize);
+                _mm512_xor_si512(
+                    x,
+                    _mm512_load_si512(PERMUTED.0[$r % 10][half].as_ptr().cast()),
+                )
+            }};
+        }
+
+        /// The fourteen rounds, laid out as `super::rounds!`.
+        macro_rules! rounds {
+            ($v:ident, $m:ident; $($r:literal)*) => {$(
+                g4(&mut $v, half!($m, $r, false, false), half!($m, $r, false, true));
+                $v[0] = _mm512_shuffle_epi32::<0b10_01_00_11>($v[0]);
+                $v[2] = _mm512_shuffle_epi32::<0b00_11_10_01>($v[2]);
+                $v[3] = _mm512_shuffle_epi32::<0b01_00_11_10>($v[3]);
+                g4(&mut $v, half!($m, $r, true, false), half!($m, $r, true, true));
+                $v[0] = _mm512_shuffle_epi32::<0b00_11_10_01>($v[0]);
+                $v[2] = _mm512_shuffle_epi32::<0b10_01_00_11>($v[2]);
+                $v[3] = _mm512_shuffle_epi32::<0b01_00_11_10>($v[3]);
+            )*};
+        }
+
+        /// Lane `l` folds `blocks[l]` into its chaining value with the
+        /// counter `counters[l]`, for the first four lanes.
+        #[target_feature(enable = "avx512f")]
+        unsafe fn compress(
+            s: &mut LaneStates,
+            blocks: &[&[u8; BLOCK]; MAX_LANES],
+            counters: &[u64; MAX_LANES],
+        ) {
+            // Each lane's counter as the single stream mixes it in: low,
+            // low, high, high.
+            let mut words = [0u32; 16];
+            for (w, c) in words.chunks_exact_mut(4).zip(counters) {
+                let (lo, hi) = (*c as u32, (*c >> 32) as u32);
+                w.copy_from_slice(&[lo, lo, hi, hi]);
+            }
+            let t = _mm512_loadu_si512(words.as_ptr().cast());
+            compress_rows(s, &message(blocks), t)
+        }
+
+        /// The compression of `PAD64` with the counter 0 in every lane.
+        #[target_feature(enable = "avx512f")]
+        unsafe fn compress_pad64(s: &mut LaneStates) {
+            let m = [
+                quad(&PAD64, 0),
+                quad(&PAD64, 4),
+                quad(&PAD64, 8),
+                quad(&PAD64, 12),
+            ];
+            compress_rows(s, &m, _mm512_setzero_si512())
+        }
+
+        /// Folds message rows `m` into the chaining values of the first
+        /// four lanes, with the counter row `t`.
+        #[inline(always)]
+        unsafe fn compress_rows(s: &mut LaneStates, m: &[__m512i; 4], t: __m512i) {
+            let (c_low, c_high) = (quad(&C, 0), quad(&C, 4));
+            let h = [load_rows(s, 0), load_rows(s, 4)];
+            let mut v = [h[0], h[1], c_low, _mm512_xor_si512(t, c_high)];
+            rounds!(v, m; 0 1 2 3 4 5 6 7 8 9 10 11 12 13);
+            let h0 = _mm512_xor_si512(h[0], _mm512_xor_si512(v[0], v[2]));
+            let h1 = _mm512_xor_si512(h[1], _mm512_xor_si512(v[1], v[3]));
+            store_rows(s, 0, h0);
+            store_rows(s, 4, h1);
+        }
+    }
 }
 
 #[cfg(test)]

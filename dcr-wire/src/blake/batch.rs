@@ -14,6 +14,12 @@
 //! step would mostly compress nothing, so those lanes are finished with the
 //! single-stream compression instead.
 //!
+//! A batch takes the narrowest kernel with lanes for all of it, and the
+//! last busy lanes of a batch move to a narrower kernel once they fit one:
+//! with AVX-512, sixteen lanes, then eight in 256-bit registers, then four
+//! messages in the single stream's layout (`super::sse41::rows`), whose
+//! step costs about one single-stream block.
+//!
 //! Where the CPU has neither instruction set, the batch is hashed one
 //! message after the other with the single-stream hasher.
 
@@ -200,7 +206,7 @@ fn pad(blocks: &mut [[u8; BLOCK]; 2], n: usize, len: usize) -> (usize, [u64; 2])
 /// The message words of the block that ends a 64-byte message: padding
 /// only (what [`pad`] writes for `n` = 0, `len` = 64), compressed with the
 /// counter 0.
-const PAD64: [u32; 16] = [0x8000_0000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 512];
+pub(super) const PAD64: [u32; 16] = [0x8000_0000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 512];
 
 /// The chaining values of all lanes, word-major: `h[w][lane]` is word `w`
 /// of that lane's state, so each word of every lane loads as one vector.
@@ -230,13 +236,15 @@ pub(super) struct Kernel {
 }
 
 impl Kernel {
-    /// The kernel to hash `count` messages with: this one, or its narrow
-    /// companion when that has lanes enough for all of them.
+    /// The kernel to hash `count` messages with: the narrowest of this one
+    /// and its narrow companions (each has fewer lanes) that has lanes
+    /// enough for all of them.
     fn for_count(self, count: usize) -> Kernel {
-        match self.narrow {
-            Some(k) if count <= k.lanes => *k,
-            _ => self,
+        let mut k = self;
+        while let Some(narrow) = k.narrow.filter(|n| count <= n.lanes) {
+            k = *narrow;
         }
+        k
     }
 }
 
@@ -257,20 +265,26 @@ pub(super) fn kernel() -> Option<Kernel> {
     None
 }
 
-/// Every kernel this CPU runs (for the tests and benchmarks).
+/// Every kernel this CPU runs (for the tests and benchmarks), fewest lanes
+/// first; the last is [`kernel`]'s.
 pub(super) fn kernels() -> Vec<Kernel> {
     #[allow(unused_mut)]
     let mut all = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
+        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        let avx512 = avx2
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl");
+        if avx512 {
+            all.push(x86::ROWS4);
+        }
+        if avx2 {
             all.push(x86::AVX2);
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-            {
-                all.push(x86::AVX512_NARROW);
-                all.push(x86::AVX512);
-            }
+        }
+        if avx512 {
+            all.push(x86::AVX512_NARROW);
+            all.push(x86::AVX512);
         }
     }
     all
@@ -399,12 +413,12 @@ fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
 static IDLE: [u8; BLOCK] = [0; BLOCK];
 
 fn run<'a, O: From<[u8; 32]>>(
-    kernel: Kernel,
+    mut kernel: Kernel,
     single: CompressFn,
     msgs: &[Message<'a>],
     out: &mut [O],
 ) {
-    let n = kernel.lanes.min(MAX_LANES);
+    let mut n = kernel.lanes.min(MAX_LANES);
     let mut state = LaneStates {
         h: [[0; MAX_LANES]; 8],
     };
@@ -424,6 +438,23 @@ fn run<'a, O: From<[u8; 32]>>(
         let busy = lanes.iter().filter(|l| l.is_some()).count();
         if busy == 0 {
             return;
+        }
+        if queue_empty && kernel.for_count(busy).lanes < kernel.lanes {
+            // The last busy lanes fit a narrower kernel with cheaper
+            // steps: move them (and their chaining values) to the first
+            // lanes and go on with that one.
+            let mut to = 0;
+            for from in 0..n {
+                if lanes[from].is_some() {
+                    lanes.swap(from, to);
+                    for words in state.h.iter_mut() {
+                        words[to] = words[from];
+                    }
+                    to += 1;
+                }
+            }
+            kernel = kernel.for_count(busy);
+            n = kernel.lanes.min(MAX_LANES);
         }
         if queue_empty && busy <= kernel.drain_at {
             for (l, slot) in lanes.iter_mut().enumerate() {
@@ -545,9 +576,21 @@ mod x86 {
     kernel!(
         /// Eight lanes in 256-bit registers with AVX-512VL's rotations: for
         /// batches of up to eight, each step is cheaper than a 512-bit one.
-        AVX512_NARROW: "avx512x8", 8 lanes, drain at 2, narrow None,
+        AVX512_NARROW: "avx512x8", 8 lanes, drain at 2, narrow Some(&ROWS4),
         "avx2,avx512f,avx512vl", ["avx2", "avx512f", "avx512vl"], __m256i, Vprord
     );
+
+    /// Four messages, one per 128-bit lane, on the single stream's chain
+    /// of G steps (`crate::blake::sse41::rows`): a step costs about one
+    /// single-stream block, so it pays from two messages on.
+    pub(in crate::blake) const ROWS4: Kernel = Kernel {
+        name: "avx512rows4",
+        lanes: 4,
+        drain_at: 1,
+        narrow: None,
+        compress: crate::blake::sse41::rows::entry,
+        pad64: crate::blake::sse41::rows::entry_pad64,
+    };
 
     kernel!(
         AVX512: "avx512x16", 16 lanes, drain at 3, narrow Some(&AVX512_NARROW),
@@ -929,9 +972,52 @@ mod tests {
                 && std::arch::is_x86_feature_detected!("avx512vl");
             assert_eq!(names.contains(&"avx512x8"), avx512);
             assert_eq!(names.contains(&"avx512x16"), avx512);
+            assert_eq!(names.contains(&"avx512rows4"), avx512);
         }
         // What hashing uses is the widest.
         assert_eq!(kernel().map(|k| k.name), kernels().last().map(|k| k.name));
+    }
+
+    #[test]
+    fn batches_take_the_narrowest_kernel_that_holds_them() {
+        let Some(widest) = kernel() else { return };
+        let mut last = 0;
+        for count in 1..=40 {
+            let k = widest.for_count(count);
+            // Enough lanes for all (or the widest), and no narrower
+            // companion would have done.
+            assert!(
+                count <= k.lanes || k.name == widest.name,
+                "{count}: {}",
+                k.name
+            );
+            assert!(
+                k.narrow.is_none_or(|n| count > n.lanes),
+                "{count}: {}",
+                k.name
+            );
+            assert!(k.lanes >= last);
+            last = k.lanes;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if widest.name == "avx512x16" {
+            let names: Vec<&str> = [1, 2, 4, 5, 8, 9, 16, 17]
+                .map(|c| widest.for_count(c).name)
+                .into();
+            assert_eq!(
+                names,
+                [
+                    "avx512rows4",
+                    "avx512rows4",
+                    "avx512rows4",
+                    "avx512x8",
+                    "avx512x8",
+                    "avx512x16",
+                    "avx512x16",
+                    "avx512x16"
+                ]
+            );
+        }
     }
 
     #[test]
