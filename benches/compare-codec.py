@@ -1,33 +1,35 @@
 #!/usr/bin/env python3
 """Ours against the reference on the same codec work, in one sitting.
 
-    python3 benches/compare-codec.py [--rounds N] [--benchtime 1s] [--reference PATH]
+    python3 benches/compare-codec.py [--rounds N] [--benchtime 1s]
 
 Each round runs our `cargo bench -p dcr-benches --bench codec` on the benches
-below, then the reference's `codecbench` (dcrd's wire and crypto/blake256, see
-../shared/reference/README.md) on their counterparts, so both sides see the
-same machine load; rounds alternate ours, reference, ours, reference. Ours is
-the median of criterion's samples in that round (as benches/medians.py
-prints), the reference Go's ns/op. The table gives, per figure, the median
-over the rounds of each side and the ratio reference time / our time (how
-many times the reference's speed ours runs at), with the lowest and highest
-ratio of single rounds.
+below, then the reference's codecbench (dcrd's wire, crypto/blake256 and
+blockchain/standalone) on their counterparts, so both sides see the same
+machine load; rounds alternate ours, reference, ours, reference. Ours is the
+median of criterion's samples in that round (as benches/medians.py prints),
+the reference Go's ns/op. The table gives, per figure, the median over the
+rounds of each side and the ratio reference time / our time (how many times
+the reference's speed ours runs at), with the lowest and highest ratio of
+single rounds.
 
-Where codecbench has no exact counterpart the table says which reference
-benchmark stands in, or shows none:
-- a merkle root of 4,096 hashes: codecbench has no merkle benchmark; the
-  reference side is 4,095 times its BLAKE-256 of 64 bytes (one per parent,
-  as dcrd's standalone.CalcMerkleRootInPlace hashes them), which leaves out
-  its loop and so flatters it;
-- decode + every transaction hash + both roots checked: codecbench has
-  decode + every transaction's full hash for block 432100 only, without the
-  roots; that figure stands in (it does less work than ours), and the chain
-  and synthetic block have no reference figure.
+The reference side is this project's copy of codecbench, benches/go (the
+shared reference's codecbench and, added, `BenchmarkRoots`: decode + every
+transaction hash + both roots checked, and a merkle root of 4,096 hashes, by
+dcrd's own functions). The script builds it into target/go-codecbench when
+it finds Go 1.25 and dcrd's source (benches/go/README.md says how to get
+them offline): `--go` or $GO (default `go` on PATH), `--dcrd-src` or
+$DCRD_SRC (dcrd at the corpus commit, 036b7090), `--go-modules` or
+$GO_MODULES (lukechampine.com/blake3, klauspost/cpuid/v2 and an empty
+go-spew module, as folders blake3, cpuid, go-spew). Without them it falls
+back to the shared reference's codecbench (`--reference`), which lacks
+`BenchmarkRoots`: those rows then show no reference figure.
 """
 import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,14 +58,15 @@ PAIRS = [
      "BenchmarkBlock/decode+hash-all-txs/mainnet-432100", ""),
     ("decode + every tx hash + both roots checked, 432100",
      "block/decode+hash-all-txs+roots/mainnet-432100",
-     "BenchmarkBlock/decode+hash-all-txs/mainnet-432100",
-     "reference without the roots"),
+     "BenchmarkRoots/decode+hash-all-txs+roots/mainnet-432100", ""),
     ("decode + every tx hash + both roots checked, 169-block chain",
-     "block/decode+hash-all-txs+roots/chain-169-blocks-stream", None, "no reference benchmark"),
+     "block/decode+hash-all-txs+roots/chain-169-blocks-stream",
+     "BenchmarkRoots/decode+hash-all-txs+roots/chain-169-blocks-stream", ""),
     ("decode + every tx hash + both roots checked, 1.3 MB synthetic",
-     "block/decode+hash-all-txs+roots/synthetic-1.3MB", None, "no reference benchmark"),
-    ("merkle root of 4,096 hashes", "many/merkle-root/4096", ("BenchmarkBlake256/64", 4095),
-     "reference: 4,095 x its BLAKE-256 of 64 B"),
+     "block/decode+hash-all-txs+roots/synthetic-1.3MB",
+     "BenchmarkRoots/decode+hash-all-txs+roots/synthetic-1.3MB", ""),
+    ("merkle root of 4,096 hashes", "many/merkle-root/4096", "BenchmarkRoots/merkle-root/4096",
+     "reference: standalone.CalcMerkleRoot"),
     ("block header hash", "parts/hash/block", "BenchmarkParts/hash/block", ""),
     ("tx prefix hash (largest tx of 432100)", "parts/hash/tx-prefix-from-bytes",
      "BenchmarkParts/hash/tx-prefix", ""),
@@ -78,7 +81,7 @@ PAIRS = [
 ]
 
 OURS_FILTER = "^(block/|many/merkle|parts/(blake256/|hash/|header/|tx/))"
-REFERENCE_FILTER = "Block|Blake256|Parts"
+REFERENCE_FILTER = "Block|Blake256|Parts|Roots"
 
 
 def our_medians(target):
@@ -123,9 +126,6 @@ def run_reference(binary, benchtime, testdata):
 def reference_time(ref, figures):
     if ref is None:
         return None
-    if isinstance(ref, tuple):
-        name, times = ref
-        return figures[name] * times if name in figures else None
     return figures.get(ref)
 
 
@@ -138,23 +138,61 @@ def fmt(ns):
     return f"{ns:.4g} ns"
 
 
+def build_go_side(args):
+    """Builds benches/go into target/go-codecbench; returns its path, or
+    None (with the reason on stderr) when Go or dcrd's source is missing."""
+    go = shutil.which(args.go) if args.go else None
+    missing = [what for what, have in (
+        ("Go (--go or $GO)", go),
+        ("dcrd's source (--dcrd-src or $DCRD_SRC)", args.dcrd_src and os.path.isdir(args.dcrd_src)),
+        ("the three Go modules (--go-modules or $GO_MODULES)",
+         args.go_modules and os.path.isdir(args.go_modules)),
+    ) if not have]
+    if missing:
+        print("benches/go not built, missing: " + "; ".join(missing) +
+              ". Using the shared reference's codecbench, which has no BenchmarkRoots.",
+              file=sys.stderr)
+        return None
+    # The layout benches/go/go.mod's replace lines expect: the module, then
+    # dcrd-src and src beside it.
+    work = os.path.abspath(os.path.join(args.target, "go-codecbench"))
+    module = os.path.join(work, "bench")
+    shutil.rmtree(module, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "benches", "go"), module)
+    for name, src in (("dcrd-src", args.dcrd_src), ("src", args.go_modules)):
+        link = os.path.join(work, name)
+        if os.path.islink(link) or os.path.exists(link):
+            os.remove(link)
+        os.symlink(os.path.abspath(src), link)
+    binary = os.path.join(work, "codecbench")
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOPROXY="off", GOSUMDB="off")
+    subprocess.run([go, "test", "-c", "-o", binary, "./codec"], cwd=module, env=env, check=True)
+    print(f"reference side: {binary} (built from benches/go)", file=sys.stderr)
+    return binary
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--benchtime", default="1s", help="go test -test.benchtime")
-    ap.add_argument("--reference", default=os.path.join(SHARED, "reference/bin/codecbench"))
+    ap.add_argument("--reference", default=os.path.join(SHARED, "reference/bin/codecbench"),
+                    help="the codecbench to fall back to when benches/go cannot be built")
+    ap.add_argument("--go", default=os.environ.get("GO", "go"))
+    ap.add_argument("--dcrd-src", default=os.environ.get("DCRD_SRC"))
+    ap.add_argument("--go-modules", default=os.environ.get("GO_MODULES"))
     ap.add_argument("--testdata", default=os.environ.get("DCR_TESTDATA",
                                                          os.path.join(SHARED, "testdata")))
     ap.add_argument("--target", default=os.environ.get("CARGO_TARGET_DIR",
                                                        os.path.join(ROOT, "target")))
     args = ap.parse_args()
 
+    reference = build_go_side(args) or args.reference
     rounds = []
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}: ours", file=sys.stderr, flush=True)
         ours = run_ours(args.target)
         print(f"round {r + 1}/{args.rounds}: reference", file=sys.stderr, flush=True)
-        ref = run_reference(args.reference, args.benchtime, args.testdata)
+        ref = run_reference(reference, args.benchtime, args.testdata)
         rounds.append((ours, ref))
 
     print(f"Medians of {args.rounds} interleaved rounds (ours, reference, ours, ...); "
