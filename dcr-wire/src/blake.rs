@@ -78,6 +78,12 @@ pub fn digest_many<O: From<[u8; 32]>>(msgs: &[Message<'_>], out: &mut [O]) {
     batch::digest_many(batch::kernel(), msgs, out)
 }
 
+/// [`digest_many`] of 64-byte messages laid out back to back (merkle
+/// parents, full hashes).
+pub(crate) fn digest_many_64<O: From<[u8; 32]>>(msgs: &[[u8; BLOCK]], out: &mut [O]) {
+    batch::digest_many_64(batch::kernel(), msgs, out)
+}
+
 /// The multi-lane compressions this CPU runs, by name, narrowest first
 /// ("single" is one message after the other): for benchmarks and the fuzz
 /// target, which compare them.

@@ -135,8 +135,9 @@ pub fn blake256_many(inputs: &[HashInput<'_>], out: &mut [Hash]) {
 }
 
 /// The ways [`blake256_many`] can hash on this CPU, by name ("single", then
-/// "avx2x8", "avx512x16" where the CPU has them): for benchmarks and the
-/// fuzz target. Hashing itself always takes the widest.
+/// "avx512rows4", "avx2x8", "avx512x8", "avx512x16" where the CPU has
+/// them): for benchmarks and the fuzz target. Hashing itself starts with
+/// the widest and moves to narrower ones as a batch's lanes run out.
 #[doc(hidden)]
 pub fn blake256_many_kernels() -> Vec<&'static str> {
     blake::many_kernels()

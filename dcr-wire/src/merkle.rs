@@ -9,8 +9,8 @@
 //! combined root of both trees (and the stake root field holds the
 //! commitment root, which covers the committed filter, not transactions).
 
-use crate::blake::digest_many;
-use crate::hash::{blake256, Hash, HashInput};
+use crate::blake::digest_many_64;
+use crate::hash::{blake256, Hash};
 use crate::msg::{Block, BlockTxHashes, TxHashes, TxTree};
 
 /// The merkle root of `leaves` (the vector is consumed as scratch space).
@@ -24,25 +24,34 @@ pub fn merkle_root_in_place(leaves: Vec<Hash>) -> Hash {
 /// ([`crate::blake256_many`]): each parent is a 64-byte message, its two
 /// children side by side in the level's buffer.
 fn merkle_roots<const K: usize>(mut trees: [Vec<[u8; 32]>; K]) -> [Hash; K] {
+    // The levels of all trees still above their root, back to back, when
+    // more than one is (one alone is hashed where it lies).
+    let mut levels: Vec<[u8; 32]> = Vec::new();
     let mut parents: Vec<[u8; 32]> = Vec::new();
     loop {
+        let mut active = 0;
         for level in trees.iter_mut().filter(|t| t.len() > 1) {
             if level.len() % 2 == 1 {
                 let last = level[level.len() - 1];
                 level.push(last);
             }
+            active += 1;
         }
-        let inputs: Vec<HashInput<'_>> = trees
-            .iter()
-            .filter(|t| t.len() > 1)
-            .flat_map(|t| t.as_flattened().chunks_exact(64).map(HashInput::new))
-            .collect();
-        if inputs.is_empty() {
-            break;
-        }
+        let pairs: &[[u8; 32]] = match active {
+            0 => break,
+            1 => trees.iter().find(|t| t.len() > 1).map_or(&[], |t| t),
+            _ => {
+                levels.clear();
+                for level in trees.iter().filter(|t| t.len() > 1) {
+                    levels.extend_from_slice(level);
+                }
+                &levels
+            }
+        };
+        let (msgs, _) = pairs.as_flattened().as_chunks::<64>();
         parents.clear();
-        parents.resize(inputs.len(), [0; 32]);
-        digest_many(&inputs, &mut parents);
+        parents.resize(msgs.len(), [0; 32]);
+        digest_many_64(msgs, &mut parents);
         let mut done = parents.iter();
         for level in trees.iter_mut().filter(|t| t.len() > 1) {
             let n = level.len() / 2;

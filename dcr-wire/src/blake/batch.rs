@@ -301,6 +301,14 @@ pub(super) fn digest_many<O: From<[u8; 32]>>(
     let single = compress_fn();
     match kernel {
         Some(k) if msgs.len() > 1 => match uniform_length(msgs) {
+            Some(BLOCK) => run_64(
+                k,
+                single,
+                msgs.len(),
+                // Every body is one whole block.
+                |i| msgs[i].body.first_chunk().unwrap_or(&IDLE),
+                out,
+            ),
             Some(len) => run_uniform(k, single, msgs, out, len),
             None => run(k.for_count(msgs.len()), single, msgs, out),
         },
@@ -313,6 +321,62 @@ pub(super) fn digest_many<O: From<[u8; 32]>>(
     }
 }
 
+/// [`digest_many`] of messages that are one 64-byte block each, laid out
+/// back to back (merkle parents, full hashes): no message descriptors to
+/// build or check.
+pub(super) fn digest_many_64<O: From<[u8; 32]>>(
+    kernel: Option<Kernel>,
+    msgs: &[[u8; BLOCK]],
+    out: &mut [O],
+) {
+    let single = compress_fn();
+    match kernel {
+        Some(k) if msgs.len() > 1 => run_64(k, single, msgs.len(), |i| &msgs[i], out),
+        _ => {
+            for (m, o) in msgs.iter().zip(out.iter_mut()) {
+                *o = O::from(drain(single, &mut Lane::new(Message::new(m), 0), IV));
+            }
+        }
+    }
+}
+
+/// Hashes `count` messages of one block each (message `i` is `block(i)`)
+/// in lockstep: its block with the counter 512, then the padding-only
+/// block every lane shares.
+fn run_64<'m, O: From<[u8; 32]>>(
+    kernel: Kernel,
+    single: CompressFn,
+    count: usize,
+    block: impl Fn(usize) -> &'m [u8; BLOCK],
+    out: &mut [O],
+) {
+    let n = kernel.lanes.min(MAX_LANES);
+    for (first, outs) in (0..count).step_by(n).zip(out.chunks_mut(n)) {
+        let group = n.min(count - first);
+        let kernel = kernel.for_count(group);
+        if group <= kernel.drain_at {
+            for (i, o) in (first..first + group).zip(outs) {
+                let msg = Message::new(block(i));
+                *o = O::from(drain(single, &mut Lane::new(msg, 0), IV));
+            }
+            continue;
+        }
+        let mut state = LaneStates {
+            h: [[0; MAX_LANES]; 8],
+        };
+        for (words, iv) in state.h.iter_mut().zip(IV) {
+            *words = [iv; MAX_LANES];
+        }
+        let mut blocks = [&IDLE; MAX_LANES];
+        for (l, b) in blocks.iter_mut().enumerate().take(group) {
+            *b = block(first + l);
+        }
+        (kernel.compress)(&mut state, &blocks, &[8 * BLOCK as u64; MAX_LANES]);
+        (kernel.pad64)(&mut state);
+        extract(&state, outs, group);
+    }
+}
+
 /// The length of every message, when all are in one piece and equally
 /// long (the merkle parents and full hashes: 64 bytes).
 fn uniform_length(msgs: &[Message<'_>]) -> Option<usize> {
@@ -322,9 +386,9 @@ fn uniform_length(msgs: &[Message<'_>]) -> Option<usize> {
         .then_some(len)
 }
 
-/// Hashes messages in one piece and of one length `len`: all lanes move in
-/// lockstep, `kernel.lanes` messages at a time, without the per-lane
-/// bookkeeping of [`run`].
+/// Hashes messages in one piece and of one length `len` (other than 64,
+/// [`run_64`]): all lanes move in lockstep, `kernel.lanes` messages at a
+/// time, without the per-lane bookkeeping of [`run`].
 fn run_uniform<O: From<[u8; 32]>>(
     kernel: Kernel,
     single: CompressFn,
@@ -358,12 +422,6 @@ fn run_uniform<O: From<[u8; 32]>>(
             }
             let counter = 8 * (BLOCK * (k + 1)) as u64;
             (kernel.compress)(&mut state, &blocks, &[counter; MAX_LANES]);
-        }
-        if len == BLOCK {
-            // The same padding-only block in every lane.
-            (kernel.pad64)(&mut state);
-            extract(&state, outs, group.len());
-            continue;
         }
         let mut count = 0;
         let mut counters = [0; 2];

@@ -726,13 +726,9 @@ pub fn tx_hashes_many(txs: &[RawTx<'_>]) -> Vec<TxHashes> {
     let parts = part_hashes(txs, &[TxSerType::NoWitness, TxSerType::OnlyWitness]);
     // Prefix and witness hashes lie interleaved, so each transaction's
     // pair is one contiguous 64-byte message.
-    let inputs: Vec<HashInput<'_>> = parts
-        .as_flattened()
-        .chunks_exact(64)
-        .map(HashInput::new)
-        .collect();
-    let mut full = vec![Hash::ZERO; inputs.len()];
-    digest_many(&inputs, &mut full);
+    let (pairs, _) = parts.as_flattened().as_chunks::<64>();
+    let mut full = vec![Hash::ZERO; pairs.len()];
+    crate::blake::digest_many_64(pairs, &mut full);
     parts
         .chunks_exact(2)
         .zip(full)
