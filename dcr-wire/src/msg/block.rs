@@ -101,7 +101,8 @@ impl<'a> Block<'a> {
     /// The prefix, witness and full hashes of every transaction of both
     /// trees, hashed together many at a time (see [`tx_hashes_many`]).
     pub fn tx_hashes(&self) -> BlockTxHashes {
-        let mut txs: Vec<RawTx<'_>> = Vec::with_capacity(self.txs.len() + self.stake_txs.len());
+        let mut txs: smallvec::SmallVec<[RawTx<'_>; 16]> =
+            smallvec::SmallVec::with_capacity(self.txs.len() + self.stake_txs.len());
         txs.extend(self.txs.raw_txs());
         let regular = txs.len();
         txs.extend(self.stake_txs.raw_txs());

@@ -727,7 +727,7 @@ pub fn tx_hashes_many(txs: &[RawTx<'_>]) -> Vec<TxHashes> {
     // Prefix and witness hashes lie interleaved, so each transaction's
     // pair is one contiguous 64-byte message.
     let (pairs, _) = parts.as_flattened().as_chunks::<64>();
-    let mut full = vec![Hash::ZERO; pairs.len()];
+    let mut full: Scratch<Hash> = smallvec::smallvec![Hash::ZERO; pairs.len()];
     crate::blake::digest_many_64(pairs, &mut full);
     parts
         .chunks_exact(2)
@@ -751,13 +751,13 @@ pub fn prefix_hashes_many(txs: &[RawTx<'_>]) -> Vec<Hash> {
 /// BLAKE-256 of the `parts` serializations (`NoWitness` for the prefix,
 /// `OnlyWitness` for the witness) of every transaction: transaction-major,
 /// `parts.len()` digests each.
-fn part_hashes(txs: &[RawTx<'_>], parts: &[TxSerType]) -> Vec<[u8; 32]> {
-    let words: Vec<[u8; 4]> = txs
+fn part_hashes(txs: &[RawTx<'_>], parts: &[TxSerType]) -> Scratch<[u8; 32]> {
+    let words: Scratch<[u8; 4]> = txs
         .iter()
         .flat_map(|t| parts.iter().map(|p| t.version_word(*p)))
         .collect();
     let mut missing = Vec::new();
-    let inputs: Vec<HashInput<'_>> = txs
+    let inputs: Scratch<HashInput<'_>> = txs
         .iter()
         .flat_map(|t| parts.iter().map(move |p| (t, *p)))
         .zip(&words)
@@ -769,7 +769,7 @@ fn part_hashes(txs: &[RawTx<'_>], parts: &[TxSerType]) -> Vec<[u8; 32]> {
             })
         })
         .collect();
-    let mut out = vec![[0u8; 32]; inputs.len()];
+    let mut out: Scratch<[u8; 32]> = smallvec::smallvec![[0u8; 32]; inputs.len()];
     digest_many(&inputs, &mut out);
     // Parts the bytes do not hold (never the case in a block, whose
     // transactions are full serializations) are re-serialized one by one.
@@ -782,6 +782,10 @@ fn part_hashes(txs: &[RawTx<'_>], parts: &[TxSerType]) -> Vec<[u8; 32]> {
     }
     out
 }
+
+/// Scratch space of batched hashing: on the stack for up to 32 entries
+/// (the parts of 16 transactions), on the heap beyond.
+type Scratch<T> = smallvec::SmallVec<[T; 32]>;
 
 fn full_hash(prefix: &Hash, witness: &Hash) -> Hash {
     let mut h = Hasher::new();
