@@ -118,8 +118,14 @@ struct Lane<'a> {
     stage: Stage,
     /// The counters of the tail blocks (see [`super::finish`]).
     tail_counters: [u64; 2],
-    scratch: [[u8; BLOCK]; 2],
+    scratch: Scratch,
 }
+
+/// Two blocks starting on a cache line: the kernels load whole blocks, and
+/// one straddling two lines costs a split load per vector.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Scratch([[u8; BLOCK]; 2]);
 
 impl<'a> Lane<'a> {
     fn new(msg: Message<'a>, index: usize) -> Self {
@@ -129,7 +135,7 @@ impl<'a> Lane<'a> {
             pos: 0,
             stage: Stage::Blocks,
             tail_counters: [0; 2],
-            scratch: [[0; BLOCK]; 2],
+            scratch: Scratch([[0; BLOCK]; 2]),
         }
     }
 
@@ -147,15 +153,15 @@ impl<'a> Lane<'a> {
                 return Some(match self.msg.whole_block(at) {
                     Some(block) => (Source::Message(block), counter),
                     None => {
-                        self.msg.copy_to(at, &mut self.scratch[0]);
+                        self.msg.copy_to(at, &mut self.scratch.0[0]);
                         (Source::Scratch(0), counter)
                     }
                 });
             }
             let n = len - self.pos;
-            self.scratch = [[0; BLOCK]; 2];
-            self.msg.copy_to(self.pos, &mut self.scratch[0][..n]);
-            let (count, counters) = pad(&mut self.scratch, n, len);
+            self.scratch = Scratch([[0; BLOCK]; 2]);
+            self.msg.copy_to(self.pos, &mut self.scratch.0[0][..n]);
+            let (count, counters) = pad(&mut self.scratch.0, n, len);
             self.tail_counters = counters;
             self.stage = Stage::Tail { next: 0, count };
         }
@@ -178,7 +184,7 @@ impl<'a> Lane<'a> {
     fn block<'s>(&'s self, source: Source<'a>) -> &'s [u8; BLOCK] {
         match source {
             Source::Message(b) => b,
-            Source::Scratch(i) => &self.scratch[i],
+            Source::Scratch(i) => &self.scratch.0[i],
         }
     }
 
@@ -306,7 +312,7 @@ pub(super) fn digest_many<O: From<[u8; 32]>>(
                 single,
                 msgs.len(),
                 // Every body is one whole block.
-                |i| msgs[i].body.first_chunk().unwrap_or(&IDLE),
+                |i| msgs[i].body.first_chunk().unwrap_or(IDLE),
                 out,
             ),
             Some(len) => run_uniform(k, single, msgs, out, len),
@@ -367,7 +373,7 @@ fn run_64<'m, O: From<[u8; 32]>>(
         for (words, iv) in state.h.iter_mut().zip(IV) {
             *words = [iv; MAX_LANES];
         }
-        let mut blocks = [&IDLE; MAX_LANES];
+        let mut blocks = [IDLE; MAX_LANES];
         for (l, b) in blocks.iter_mut().enumerate().take(group) {
             *b = block(first + l);
         }
@@ -399,7 +405,7 @@ fn run_uniform<O: From<[u8; 32]>>(
     let n = kernel.lanes.min(MAX_LANES);
     let whole = len / BLOCK;
     let rest = len % BLOCK;
-    let mut tails = [[[0u8; BLOCK]; 2]; MAX_LANES];
+    let mut tails = [Scratch([[0u8; BLOCK]; 2]); MAX_LANES];
     for (group, outs) in msgs.chunks(n).zip(out.chunks_mut(n)) {
         let kernel = kernel.for_count(group.len());
         if group.len() <= kernel.drain_at {
@@ -415,10 +421,10 @@ fn run_uniform<O: From<[u8; 32]>>(
             *words = [iv; MAX_LANES];
         }
         for k in 0..whole {
-            let mut blocks = [&IDLE; MAX_LANES];
+            let mut blocks = [IDLE; MAX_LANES];
             for (b, m) in blocks.iter_mut().zip(group) {
                 // Always a whole block: every body is `len` long.
-                *b = m.body[BLOCK * k..].first_chunk().unwrap_or(&IDLE);
+                *b = m.body[BLOCK * k..].first_chunk().unwrap_or(IDLE);
             }
             let counter = 8 * (BLOCK * (k + 1)) as u64;
             (kernel.compress)(&mut state, &blocks, &[counter; MAX_LANES]);
@@ -426,14 +432,14 @@ fn run_uniform<O: From<[u8; 32]>>(
         let mut count = 0;
         let mut counters = [0; 2];
         for (t, m) in tails.iter_mut().zip(group) {
-            *t = [[0; BLOCK]; 2];
-            t[0][..rest].copy_from_slice(&m.body[BLOCK * whole..]);
-            (count, counters) = pad(t, rest, len);
+            *t = Scratch([[0; BLOCK]; 2]);
+            t.0[0][..rest].copy_from_slice(&m.body[BLOCK * whole..]);
+            (count, counters) = pad(&mut t.0, rest, len);
         }
         for (j, counter) in counters.iter().enumerate().take(count) {
-            let mut blocks = [&IDLE; MAX_LANES];
+            let mut blocks = [IDLE; MAX_LANES];
             for (b, t) in blocks.iter_mut().zip(&tails).take(group.len()) {
-                *b = &t[j];
+                *b = &t.0[j];
             }
             (kernel.compress)(&mut state, &blocks, &[*counter; MAX_LANES]);
         }
@@ -468,7 +474,10 @@ fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
 
 /// Lanes with nothing to do compress this block and their result is
 /// ignored.
-static IDLE: [u8; BLOCK] = [0; BLOCK];
+static IDLE: &[u8; BLOCK] = &IDLE_LINE.0[0];
+
+/// [`IDLE`], on a cache line of its own, as [`Scratch`].
+static IDLE_LINE: Scratch = Scratch([[0; BLOCK]; 2]);
 
 fn run<'a, O: From<[u8; 32]>>(
     mut kernel: Kernel,
@@ -536,7 +545,7 @@ fn run<'a, O: From<[u8; 32]>>(
         let blocks: [&[u8; BLOCK]; MAX_LANES] =
             std::array::from_fn(|l| match (&lanes[l], sources[l]) {
                 (Some(lane), Some(s)) => lane.block(s),
-                _ => &IDLE,
+                _ => IDLE,
             });
         (kernel.compress)(&mut state, &blocks, &counters);
         for (l, slot) in lanes.iter_mut().take(n).enumerate() {
