@@ -11,8 +11,8 @@
 //! written out and the lane takes the next waiting message, so lanes are
 //! refilled as they finish rather than once per round of messages. When
 //! the queue is empty and only a few lanes are still busy, a whole vector
-//! step would mostly compress nothing, so those lanes are finished with the
-//! single-stream compression instead.
+//! step would mostly compress nothing, so those lanes move to a narrower
+//! kernel (below) or are finished with the single-stream compression.
 //!
 //! A batch takes the narrowest kernel with lanes for all of it, and the
 //! last busy lanes of a batch move to a narrower kernel once they fit one:
@@ -631,10 +631,12 @@ mod x86 {
         };
     }
 
-    // When to finish the last busy lanes one stream at a time: on the
-    // build machine a step of eight lanes cost about as much as two blocks
-    // compressed one after the other, one of sixteen about three
-    // (`many/blake256x1024/*/64` in BENCHMARKS.md).
+    // When to finish the last busy lanes one stream at a time: a step of
+    // eight lanes costs about as much as two blocks compressed one after
+    // the other, one of sixteen about three (`many/blake256x1024/*/64` in
+    // BENCHMARKS.md). With AVX-512 the last lanes move to a narrower
+    // kernel before that (`Kernel::for_count`), down to `ROWS4`, which
+    // leaves only a single lane to the single stream.
     kernel!(
         AVX2: "avx2x8", 8 lanes, drain at 2, narrow None,
         "avx2", ["avx2"], __m256i, Shuffles
