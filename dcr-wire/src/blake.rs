@@ -485,26 +485,29 @@ mod sse41 {
     #[repr(align(16))]
     struct Consts([[[u32; 4]; 4]; 10]);
 
-    static PERMUTED: Consts = {
-        let mut t = [[[0u32; 4]; 4]; 10];
+    static PERMUTED: Consts = Consts(permuted::<4>());
+
+    /// The constants of each step half for `N` lanes: lane `i` takes the
+    /// partner of its message word (the other index of its pair), lane
+    /// `i % 4`'s, so wider vectors repeat the four.
+    const fn permuted<const N: usize>() -> [[[u32; N]; 4]; 10] {
+        let mut t = [[[0u32; N]; 4]; 10];
         let mut r = 0;
         while r < 10 {
             let mut half = 0;
             while half < 4 {
-                // The partner of each lane's message word: the other index
-                // of its pair.
                 let w = words(r, half >= 2, half % 2 == 0);
-                let mut lane = 0;
-                while lane < 4 {
-                    t[r][half][lane] = C[w[lane]];
-                    lane += 1;
+                let mut i = 0;
+                while i < N {
+                    t[r][half][i] = C[w[i % 4]];
+                    i += 1;
                 }
                 half += 1;
             }
             r += 1;
         }
-        Consts(t)
-    };
+        t
+    }
 
     /// The byte shuffles behind the rotations by 16 and 8. They are passed
     /// through `black_box` once per call: seeing constants, LLVM turns the
@@ -706,7 +709,7 @@ mod sse41 {
     pub(super) mod rows {
         use super::super::batch::{LaneStates, MAX_LANES, PAD64};
         use super::super::{BLOCK, C};
-        use super::{shuffle_imm, words};
+        use super::{permuted, shuffle_imm, words};
         use std::arch::x86_64::*;
 
         /// Safe entry point of [`compress`] (the first four lanes): only
@@ -749,24 +752,7 @@ mod sse41 {
         #[repr(align(64))]
         struct Consts([[[u32; 16]; 4]; 10]);
 
-        static PERMUTED: Consts = {
-            let mut t = [[[0u32; 16]; 4]; 10];
-            let mut r = 0;
-            while r < 10 {
-                let mut half = 0;
-                while half < 4 {
-                    let w = words(r, half >= 2, half % 2 == 0);
-                    let mut i = 0;
-                    while i < 16 {
-                        t[r][half][i] = C[w[i % 4]];
-                        i += 1;
-                    }
-                    half += 1;
-                }
-                r += 1;
-            }
-            Consts(t)
-        };
+        static PERMUTED: Consts = Consts(permuted::<16>());
 
         /// The word-major chaining values of lanes 0..4 (words
         /// `first..first + 4`) as rows: lane `l`'s four words in 128-bit
