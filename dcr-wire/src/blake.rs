@@ -699,8 +699,9 @@ mod sse41 {
     /// 128-bit lane of a 512-bit register holds one message's row, so the
     /// instructions that compress one block compress four, on the same
     /// chain of G steps (`vpshufd` and the blends act on each 128-bit lane
-    /// alike). A step takes about as long as one single-stream block (157
-    /// and 160 ns on the build machine, `many/blake256x1024/*/64`), which
+    /// alike). A step takes about as long as one single-stream block (154
+    /// against 138 ns on the AVX-512 machine of BENCHMARKS.md,
+    /// `many/blake256x1024/*/64`), which
     /// makes this the cheapest way to hash two to four messages. It does
     /// not scale further: the message words' shuffles and blends, which
     /// the word-major kernels of `batch` do without, leave no room for a
