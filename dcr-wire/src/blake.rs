@@ -213,27 +213,38 @@ impl Blake256 {
 }
 
 /// Pads the `tail` (under a block) that follows `t` message bits already
-/// folded into `h`, compresses the last block(s) and returns the digest.
-///
-/// The padding is a one bit, zeros, a one bit, then the message length in
-/// bits as a big-endian u64. The last block's counter is the message
-/// length, except that a block holding no message bits counts 0.
+/// folded into `h` ([`pad`]), compresses the last block(s) and returns the
+/// digest.
 fn finish(compress: CompressFn, mut h: [u32; 8], t: u64, tail: &[u8]) -> [u8; 32] {
     let n = tail.len();
-    let total = t.wrapping_add(8 * n as u64);
-    let mut block = [0u8; BLOCK];
-    block[..n].copy_from_slice(tail);
-    block[n] = 0x80;
-    if n >= LENGTH_AT {
-        // No room for the length: this block ends with the first padding
-        // bit, and a block of padding alone follows.
-        compress_counted(compress, &mut h, &block, total);
-        block = [0; BLOCK];
+    let mut blocks = [[0u8; BLOCK]; 2];
+    blocks[0][..n].copy_from_slice(tail);
+    let (count, counters) = pad(&mut blocks, n, t.wrapping_add(8 * n as u64));
+    for (block, counter) in blocks.iter().zip(counters).take(count) {
+        compress_counted(compress, &mut h, block, counter);
     }
-    block[LENGTH_AT - 1] |= 0x01;
-    block[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
-    let counter = if n == 0 || n >= LENGTH_AT { 0 } else { total };
-    compress_counted(compress, &mut h, &block, counter);
+    digest_bytes(&h)
+}
+
+/// Pads the last `n` bytes (under a block) of a message of `total` bits,
+/// already at the start of `blocks` (the rest zero): a one bit, zeros, a
+/// one bit and `total` as a big-endian u64. When the length does not fit
+/// after the first padding bit, a block of padding alone follows. Returns
+/// how many blocks the padded tail takes and their counters: `total`, but
+/// 0 for a block that holds no message bits. The one padding rule of both
+/// the single stream and the batches.
+fn pad(blocks: &mut [[u8; BLOCK]; 2], n: usize, total: u64) -> (usize, [u64; 2]) {
+    blocks[0][n] = 0x80;
+    let count = if n >= LENGTH_AT { 2 } else { 1 };
+    let last = &mut blocks[count - 1];
+    last[LENGTH_AT - 1] |= 0x01;
+    last[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
+    let first = if n == 0 { 0 } else { total };
+    (count, [first, 0])
+}
+
+/// The digest: the chaining value's words, big-endian.
+fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (o, w) in out.chunks_exact_mut(4).zip(h) {
         o.copy_from_slice(&w.to_be_bytes());

@@ -23,7 +23,7 @@
 //! Where the CPU has neither instruction set, the batch is hashed one
 //! message after the other with the single-stream hasher.
 
-use super::{compress_counted, compress_fn, CompressFn, BLOCK, IV, LENGTH_AT};
+use super::{compress_counted, compress_fn, digest_bytes, pad, CompressFn, BLOCK, IV};
 
 /// The most lanes any kernel runs (AVX-512: sixteen 32-bit lanes).
 pub(super) const MAX_LANES: usize = 16;
@@ -116,7 +116,7 @@ struct Lane<'a> {
     /// Message bytes handed out as whole blocks so far.
     pos: usize,
     stage: Stage,
-    /// The counters of the tail blocks (see [`super::finish`]).
+    /// The counters of the tail blocks (see [`pad`]).
     tail_counters: [u64; 2],
     scratch: Scratch,
 }
@@ -140,7 +140,7 @@ impl<'a> Lane<'a> {
     }
 
     /// The next block and its counter, or `None` once all were handed out.
-    /// The padding is the single-stream hasher's (`super::finish`): a one
+    /// The padding is the single-stream hasher's (`super::pad`): a one
     /// bit, zeros, a one bit and the length in bits; a block holding no
     /// message bits counts 0.
     fn next_block(&mut self) -> Option<(Source<'a>, u64)> {
@@ -161,7 +161,7 @@ impl<'a> Lane<'a> {
             let n = len - self.pos;
             self.scratch = Scratch([[0; BLOCK]; 2]);
             self.msg.copy_to(self.pos, &mut self.scratch.0[0][..n]);
-            let (count, counters) = pad(&mut self.scratch.0, n, len);
+            let (count, counters) = pad(&mut self.scratch.0, n, 8 * len as u64);
             self.tail_counters = counters;
             self.stage = Stage::Tail { next: 0, count };
         }
@@ -193,24 +193,8 @@ impl<'a> Lane<'a> {
     }
 }
 
-/// Pads the last `n` bytes (under a block) of a message of `len` bytes,
-/// already at the start of `blocks` (the rest zero), as the single-stream
-/// hasher does (`super::finish`): a one bit, zeros, a one bit and the
-/// length in bits; a block holding no message bits counts 0. Returns how
-/// many blocks the padded tail takes and their counters.
-fn pad(blocks: &mut [[u8; BLOCK]; 2], n: usize, len: usize) -> (usize, [u64; 2]) {
-    let total = 8 * len as u64;
-    blocks[0][n] = 0x80;
-    let count = if n >= LENGTH_AT { 2 } else { 1 };
-    let last = &mut blocks[count - 1];
-    last[LENGTH_AT - 1] |= 0x01;
-    last[LENGTH_AT..].copy_from_slice(&total.to_be_bytes());
-    let first = if n == 0 { 0 } else { total };
-    (count, [first, 0])
-}
-
 /// The message words of the block that ends a 64-byte message: padding
-/// only (what [`pad`] writes for `n` = 0, `len` = 64), compressed with the
+/// only (what [`pad`] writes for `n` = 0 after 64 bytes), compressed with the
 /// counter 0.
 pub(super) const PAD64: [u32; 16] = [0x8000_0000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 512];
 
@@ -434,7 +418,7 @@ fn run_uniform<O: From<[u8; 32]>>(
         for (t, m) in tails.iter_mut().zip(group) {
             *t = Scratch([[0; BLOCK]; 2]);
             t.0[0][..rest].copy_from_slice(&m.body[BLOCK * whole..]);
-            (count, counters) = pad(&mut t.0, rest, len);
+            (count, counters) = pad(&mut t.0, rest, 8 * len as u64);
         }
         for (j, counter) in counters.iter().enumerate().take(count) {
             let mut blocks = [IDLE; MAX_LANES];
@@ -462,14 +446,6 @@ fn drain(single: CompressFn, lane: &mut Lane<'_>, mut h: [u32; 8]) -> [u8; 32] {
         compress_counted(single, &mut h, lane.block(source), counter);
     }
     digest_bytes(&h)
-}
-
-fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (o, w) in out.chunks_exact_mut(4).zip(h) {
-        o.copy_from_slice(&w.to_be_bytes());
-    }
-    out
 }
 
 /// Lanes with nothing to do compress this block and their result is
@@ -1168,7 +1144,7 @@ mod tests {
     #[test]
     fn pad64_is_the_block_that_ends_a_64_byte_message() {
         let mut tail = [[0u8; BLOCK]; 2];
-        assert_eq!(pad(&mut tail, 0, 64), (1, [0, 0]));
+        assert_eq!(pad(&mut tail, 0, 8 * 64), (1, [0, 0]));
         let words: Vec<u32> = tail[0]
             .chunks_exact(4)
             .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
