@@ -16,10 +16,7 @@ use crate::primitives::{fail, put_var_int, take, var_int, var_int_size, PResult}
 pub type MixMsg = [u8; MIX_MSG_SIZE];
 
 fn chunks(data: &[u8]) -> impl ExactSizeIterator<Item = &MixMsg> + '_ {
-    data.chunks_exact(MIX_MSG_SIZE).map(|c| {
-        c.try_into()
-            .expect("chunks_exact yields MIX_MSG_SIZE bytes")
-    })
+    data.as_chunks::<MIX_MSG_SIZE>().0.iter()
 }
 
 /// Reads the declared message size, which must be [`MIX_MSG_SIZE`].
