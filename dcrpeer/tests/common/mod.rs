@@ -100,10 +100,16 @@ pub fn free_addrs() -> (String, String) {
 
 impl Dcrd {
     pub fn start(bin: &str, name: &str, extra: &[String]) -> Dcrd {
+        Dcrd::start_on(bin, "--simnet", name, extra)
+    }
+
+    /// [`Dcrd::start`] on the network `net` names (`--simnet`,
+    /// `--testnet`, `--regnet`).
+    pub fn start_on(bin: &str, net: &str, name: &str, extra: &[String]) -> Dcrd {
         let dir = TempDir::new(name);
         let (p2p, rpc) = free_addrs();
         let process = Command::new(bin)
-            .arg("--simnet")
+            .arg(net)
             .arg(format!("--appdata={}", dir.0.display()))
             .arg(format!("--listen={p2p}"))
             .arg(format!("--rpclisten={rpc}"))
@@ -160,6 +166,26 @@ impl Dcrd {
     pub fn call(&self, method: &str, params: &str) -> serde_json::Value {
         self.try_call(method, params)
             .unwrap_or_else(|e| panic!("dcrd RPC {method}: {e}"))
+    }
+
+    /// Stops the node as Ctrl-C does (it saves its address book on the
+    /// way out); true when it exited within 30 s.
+    pub fn interrupt(&mut self) -> bool {
+        let pid = self._process.0.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self._process.0.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// Its data folder (`--appdata`).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir.0
     }
 
     /// Everything the node has logged so far.
