@@ -518,7 +518,7 @@ impl AddrManager {
         }
         if self.new_buckets[bucket].len() > NEW_BUCKET_SIZE {
             tracing::trace!(bucket, "new bucket is full, expiring old");
-            self.expire_new(bucket, now);
+            self.expire_new(bucket, now, rng);
         }
         let ka = self.entry_mut(id);
         ka.add_ref(bucket);
@@ -548,11 +548,13 @@ impl AddrManager {
     }
 
     /// Makes room in a new bucket (dcrd's `expireNew`): every bad entry
-    /// goes, and then the oldest of the rest (by last-seen time; of equal
-    /// times the last in the bucket's order).
-    fn expire_new(&mut self, bucket: usize, now: u64) {
+    /// goes, and then the oldest of the rest by last-seen time. Of equal
+    /// oldest times one is taken at random: dcrd takes the last its map
+    /// iteration meets, and Go randomises that order.
+    fn expire_new<R: Rng + ?Sized>(&mut self, bucket: usize, now: u64, rng: &mut R) {
         let ids = self.new_buckets[bucket].clone();
         let mut oldest: Option<(u32, u64)> = None;
+        let mut ties = 0u32;
         for id in ids {
             let ka = self.entry(id);
             if ka.is_bad(now) {
@@ -563,7 +565,16 @@ impl AddrManager {
             let ts = ka.na.timestamp;
             match oldest {
                 Some((_, t)) if ts > t => {}
-                _ => oldest = Some((id, ts)),
+                Some((_, t)) if ts == t => {
+                    ties += 1;
+                    if rng.gen_range(0..ties) == 0 {
+                        oldest = Some((id, ts));
+                    }
+                }
+                _ => {
+                    oldest = Some((id, ts));
+                    ties = 1;
+                }
             }
         }
         if let Some((id, _)) = oldest {
@@ -715,6 +726,16 @@ impl AddrManager {
         now: u64,
         rng: &mut R,
     ) -> Option<&KnownAddress> {
+        self.select(filter, now, rng).map(|(ka, _)| ka)
+    }
+
+    /// [`AddrManager::get_address`], with the number of draws it took.
+    fn select<R: Rng + ?Sized>(
+        &self,
+        filter: TypeFilter,
+        now: u64,
+        rng: &mut R,
+    ) -> Option<(&KnownAddress, u32)> {
         if self.is_empty() || filter.is_empty() {
             return None;
         }
@@ -735,7 +756,9 @@ impl AddrManager {
         };
         let large = f64::from(SELECTION_LARGE);
         let mut factor = 1.0f64;
+        let mut draws = 0;
         loop {
+            draws += 1;
             let b = candidates[rng.gen_range(0..candidates.len())];
             let total = stats[b].total(filter);
             if total == 0 {
@@ -750,7 +773,7 @@ impl AddrManager {
             let ka = self.entry(id);
             let draw = f64::from(rng.gen_range(0..SELECTION_LARGE));
             if draw < factor * ka.chance(now) * large {
-                return Some(ka);
+                return Some((ka, draws));
             }
             factor *= SELECTION_FACTOR_GROWTH;
         }

@@ -109,37 +109,46 @@ pub enum LoadError {
     NewAndTried(String),
 }
 
+/// Go decodes JSON `null` into a field as "leave it zero": so do we.
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 struct SerializedKnownAddress {
-    #[serde(rename = "Addr")]
+    #[serde(rename = "Addr", deserialize_with = "nullable")]
     addr: String,
-    #[serde(rename = "Src")]
+    #[serde(rename = "Src", deserialize_with = "nullable")]
     src: String,
-    #[serde(rename = "Attempts")]
+    #[serde(rename = "Attempts", deserialize_with = "nullable")]
     attempts: i64,
-    #[serde(rename = "TimeStamp")]
+    #[serde(rename = "TimeStamp", deserialize_with = "nullable")]
     timestamp: i64,
-    #[serde(rename = "LastAttempt")]
+    #[serde(rename = "LastAttempt", deserialize_with = "nullable")]
     last_attempt: i64,
-    #[serde(rename = "LastSuccess")]
+    #[serde(rename = "LastSuccess", deserialize_with = "nullable")]
     last_success: i64,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 struct SerializedAddrManager {
-    #[serde(rename = "Version")]
+    #[serde(rename = "Version", deserialize_with = "nullable")]
     version: i64,
     /// Go's `[32]byte`: a JSON array of numbers; fewer leave zeros, more
     /// are ignored, as Go decodes a fixed array.
-    #[serde(rename = "Key")]
+    #[serde(rename = "Key", deserialize_with = "nullable")]
     key: Vec<u8>,
-    #[serde(rename = "Addresses")]
-    addresses: Option<Vec<SerializedKnownAddress>>,
-    #[serde(rename = "NewBuckets")]
+    #[serde(rename = "Addresses", deserialize_with = "nullable")]
+    addresses: Vec<Option<SerializedKnownAddress>>,
+    #[serde(rename = "NewBuckets", deserialize_with = "nullable")]
     new_buckets: Vec<Option<Vec<String>>>,
-    #[serde(rename = "TriedBuckets")]
+    #[serde(rename = "TriedBuckets", deserialize_with = "nullable")]
     tried_buckets: Vec<Option<Vec<String>>>,
 }
 
@@ -165,13 +174,15 @@ impl AddrManager {
     pub fn to_json(&self) -> Vec<u8> {
         let addresses = self
             .iter()
-            .map(|ka| SerializedKnownAddress {
-                addr: AddrKey::of(&ka.na).to_string(),
-                src: AddrKey::of(&ka.src).to_string(),
-                attempts: i64::from(ka.attempts),
-                timestamp: i64::try_from(ka.na.timestamp).unwrap_or(i64::MAX),
-                last_attempt: go_time(ka.last_attempt),
-                last_success: go_time(ka.last_success),
+            .map(|ka| {
+                Some(SerializedKnownAddress {
+                    addr: AddrKey::of(&ka.na).to_string(),
+                    src: AddrKey::of(&ka.src).to_string(),
+                    attempts: i64::from(ka.attempts),
+                    timestamp: i64::try_from(ka.na.timestamp).unwrap_or(i64::MAX),
+                    last_attempt: go_time(ka.last_attempt),
+                    last_success: go_time(ka.last_success),
+                })
             })
             .collect();
         let names = |bucket: &Vec<u32>| -> Option<Vec<String>> {
@@ -185,7 +196,7 @@ impl AddrManager {
         let sam = SerializedAddrManager {
             version: SERIALISATION_VERSION,
             key: self.key.to_vec(),
-            addresses: Some(addresses),
+            addresses,
             new_buckets: self.new_buckets.iter().map(names).collect(),
             tried_buckets: self.tried_buckets.iter().map(names).collect(),
         };
@@ -223,7 +234,10 @@ impl AddrManager {
             port: k.port,
         };
         let mut dropped = std::collections::HashSet::new();
-        for v in sam.addresses.unwrap_or_default() {
+        // A null entry is Go's nil pointer, on which dcrd's loop would
+        // fail: refused as an unparsable address.
+        for v in sam.addresses {
+            let v = v.ok_or_else(|| LoadError::BadAddress("null".to_string()))?;
             let k = AddrKey::parse(&v.addr).ok_or_else(|| LoadError::BadAddress(v.addr.clone()))?;
             let s = AddrKey::parse(&v.src).ok_or_else(|| LoadError::BadAddress(v.src.clone()))?;
             if !host_is_routable(&k.host) {
@@ -407,5 +421,478 @@ fn sync_dir(path: &Path) {
     };
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addrmgr::address::tests::ONION;
+    use crate::addrmgr::{parse_host, AddressPriority};
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+    use serde_json::{json, Value};
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn addr(host: &str, port: u16, ts: u64) -> NetAddressV2 {
+        NetAddressV2 {
+            timestamp: ts,
+            services: ServiceFlags::NODE_CF,
+            host: parse_host(host).unwrap(),
+            port,
+        }
+    }
+
+    /// A book with new (several buckets), tried, IPv6 and Tor entries and
+    /// some history.
+    fn sample() -> AddrManager {
+        let mut m = AddrManager::new(Params {
+            key: [3; 32],
+            tried_bucket_size: DEFAULT_TRIED_BUCKET_SIZE,
+        });
+        let mut r = StdRng::seed_from_u64(1);
+        let src = addr("200.1.1.1", 9108, 0);
+        let addrs = [
+            addr("1.2.3.4", 9108, NOW - 10),
+            addr("2602:100::1", 19108, NOW - 20),
+            addr(ONION, 9108, NOW - 30),
+            addr("5.6.7.8", 9108, NOW - 40),
+        ];
+        m.add_addresses(&addrs, &src, NOW, &mut r);
+        for g in 2..40u8 {
+            m.add_addresses(
+                &addrs[..1],
+                &addr(&format!("201.{g}.1.1"), 1, 0),
+                NOW,
+                &mut r,
+            );
+        }
+        m.attempt(&addrs[1], NOW - 5).unwrap();
+        m.attempt(&addrs[1], NOW - 4).unwrap();
+        m.good(&addrs[3], NOW - 3).unwrap();
+        m.add_local_address(&addr("9.9.9.9", 9108, 0), AddressPriority::Manual)
+            .unwrap();
+        m.check_invariants().unwrap();
+        m
+    }
+
+    #[test]
+    fn round_trip_keeps_key_buckets_and_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PEERS_FILENAME);
+        let mut m = sample();
+        assert!(m.save(&path).unwrap());
+        let mut r = StdRng::seed_from_u64(2);
+        let back = AddrManager::load(&path, NOW + 100, &mut r);
+        back.check_invariants().unwrap();
+        assert_eq!(back.key(), m.key());
+        assert_eq!(
+            (back.len(), back.num_new(), back.num_tried()),
+            (m.len(), m.num_new(), m.num_tried())
+        );
+        assert!(m.get(&addr("1.2.3.4", 9108, 0)).unwrap().new_refs() > 1);
+        for ka in m.iter() {
+            let a = ka.net_address();
+            let b = back.get(a).unwrap();
+            assert_eq!(back.new_buckets_of(a), m.new_buckets_of(a));
+            assert_eq!(back.tried_bucket_of(a), m.tried_bucket_of(a));
+            assert_eq!(
+                (
+                    b.attempts(),
+                    b.last_attempt(),
+                    b.last_success(),
+                    b.is_tried()
+                ),
+                (
+                    ka.attempts(),
+                    ka.last_attempt(),
+                    ka.last_success(),
+                    ka.is_tried()
+                )
+            );
+            assert_eq!(AddrKey::of(b.source()), AddrKey::of(ka.source()));
+            // As dcrd: the last-seen time is the load time, the services
+            // SFNodeNetwork (dcrd never reads TimeStamp back and does not
+            // save services).
+            assert_eq!(b.net_address().timestamp, NOW + 100);
+            assert_eq!(b.net_address().services, ServiceFlags::NODE_NETWORK);
+        }
+        // Local addresses are not saved (dcrd rediscovers them each start).
+        assert!(back.local_addresses().is_empty());
+        // The loaded book counts as changed, as dcrd's does.
+        assert!(back.is_changed());
+    }
+
+    #[test]
+    fn json_is_dcrds_shape() {
+        let m = sample();
+        let bytes = m.to_json();
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        let text = std::str::from_utf8(&bytes).unwrap();
+        // Field order as dcrd's structs.
+        let pos = |k: &str| text.find(&format!("\"{k}\"")).unwrap();
+        assert!(pos("Version") < pos("Key") && pos("Key") < pos("Addresses"));
+        assert!(pos("Addresses") < pos("NewBuckets") && pos("NewBuckets") < pos("TriedBuckets"));
+        assert!(
+            pos("Addr") < pos("Src")
+                && pos("Src") < pos("Attempts")
+                && pos("Attempts") < pos("TimeStamp")
+        );
+        assert!(pos("TimeStamp") < pos("LastAttempt") && pos("LastAttempt") < pos("LastSuccess"));
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["Version"], 1);
+        assert_eq!(v["Key"], json!([3u8; 32].to_vec()));
+        assert_eq!(v["NewBuckets"].as_array().unwrap().len(), NEW_BUCKET_COUNT);
+        assert_eq!(
+            v["TriedBuckets"].as_array().unwrap().len(),
+            TRIED_BUCKET_COUNT
+        );
+        let list = v["Addresses"].as_array().unwrap();
+        let find = |a: &str| list.iter().find(|e| e["Addr"] == a).unwrap().clone();
+        let onion = find(&format!("{ONION}:9108"));
+        assert_eq!(onion["Src"], "200.1.1.1:9108");
+        assert_eq!(onion["TimeStamp"], NOW - 30);
+        // Never attempted / never succeeded: Go's zero time.
+        assert_eq!(onion["LastAttempt"], GO_ZERO_TIME);
+        assert_eq!(onion["LastSuccess"], GO_ZERO_TIME);
+        let v6 = find("[2602:100::1]:19108");
+        assert_eq!(
+            (v6["Attempts"].clone(), v6["LastAttempt"].clone()),
+            (json!(2), json!(NOW - 4))
+        );
+        assert_eq!(find("5.6.7.8:9108")["LastSuccess"], NOW - 3);
+        // Empty buckets are [] (Go's make), never null.
+        assert!(v["NewBuckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_array));
+    }
+
+    #[test]
+    fn save_writes_only_changes_through_a_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PEERS_FILENAME);
+        let mut m = sample();
+        assert!(m.save(&path).unwrap());
+        assert!(path.exists());
+        assert!(!temp_path(&path).exists());
+        assert!(!m.is_changed());
+        // Unchanged: nothing written.
+        fs::write(&path, b"sentinel").unwrap();
+        assert!(!m.save(&path).unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"sentinel");
+        // Changed: written whole.
+        let mut r = StdRng::seed_from_u64(3);
+        m.add_addresses(
+            &[addr("77.1.1.1", 9108, NOW)],
+            &addr("200.1.1.1", 1, 0),
+            NOW,
+            &mut r,
+        );
+        assert!(m.save(&path).unwrap());
+        assert_eq!(fs::read(&path).unwrap(), m.to_json());
+
+        // A crash mid-write leaves a partial peers.json.new beside the
+        // last complete peers.json: the book loads from the latter.
+        fs::write(temp_path(&path), &m.to_json()[..100]).unwrap();
+        let back = AddrManager::try_load(&path, NOW, DEFAULT_TRIED_BUCKET_SIZE)
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.len(), m.len());
+        // And the next save replaces the leftover.
+        let mut back = back;
+        assert!(back.save(&path).unwrap());
+        assert!(!temp_path(&path).exists());
+
+        // A failed save leaves the book marked changed.
+        let mut m2 = sample();
+        assert!(m2
+            .save(&dir.path().join("missing").join(PEERS_FILENAME))
+            .is_err());
+        assert!(m2.is_changed());
+    }
+
+    /// Loads `bytes` from a file: the error, and that `load` then starts
+    /// empty, removes the file and does not panic.
+    fn load_fails(bytes: &[u8]) -> LoadError {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PEERS_FILENAME);
+        fs::write(&path, bytes).unwrap();
+        let err = AddrManager::try_load(&path, NOW, DEFAULT_TRIED_BUCKET_SIZE).unwrap_err();
+        let m = AddrManager::load(&path, NOW, &mut StdRng::seed_from_u64(4));
+        assert!(m.is_empty());
+        assert!(!path.exists(), "the corrupt file is removed");
+        err
+    }
+
+    #[test]
+    fn missing_file_starts_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PEERS_FILENAME);
+        assert!(AddrManager::try_load(&path, NOW, 256).unwrap().is_none());
+        let a = AddrManager::load(&path, NOW, &mut StdRng::seed_from_u64(5));
+        let b = AddrManager::load(&path, NOW, &mut StdRng::seed_from_u64(6));
+        assert!(a.is_empty());
+        // A fresh random key each time.
+        assert_ne!(a.key(), b.key());
+    }
+
+    #[test]
+    fn truncated_garbage_and_empty_files_start_empty() {
+        let full = sample().to_json();
+        for cut in [1, full.len() / 3, full.len() / 2, full.len() - 2] {
+            assert!(
+                matches!(load_fails(&full[..cut]), LoadError::Json(_)),
+                "cut at {cut}"
+            );
+        }
+        assert!(matches!(load_fails(b""), LoadError::Json(_)));
+        assert!(matches!(
+            load_fails(b"\x00\xff\x13garbage{{{"),
+            LoadError::Json(_)
+        ));
+        assert!(matches!(load_fails(b"[1,2,3]"), LoadError::Json(_)));
+        assert!(matches!(
+            load_fails(br#"{"Version":1,"Key":[256]}"#),
+            LoadError::Json(_)
+        ));
+        assert!(matches!(
+            load_fails(br#"{"Version":"1"}"#),
+            LoadError::Json(_)
+        ));
+    }
+
+    #[test]
+    fn other_versions_are_refused() {
+        let mut v: Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        v["Version"] = json!(2);
+        assert!(matches!(
+            load_fails(v.to_string().as_bytes()),
+            LoadError::Version(2)
+        ));
+        assert!(matches!(load_fails(b"{}"), LoadError::Version(0)));
+    }
+
+    #[test]
+    fn a_file_larger_than_the_cap_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PEERS_FILENAME);
+        let f = File::create(&path).unwrap();
+        f.set_len(MAX_PEERS_FILE_SIZE + 1).unwrap();
+        assert!(matches!(
+            AddrManager::try_load(&path, NOW, 256),
+            Err(LoadError::TooLarge(n)) if n == MAX_PEERS_FILE_SIZE + 1
+        ));
+        assert!(AddrManager::load(&path, NOW, &mut StdRng::seed_from_u64(7)).is_empty());
+    }
+
+    /// A file from its parts: addresses (addr, src), new and tried
+    /// buckets by index.
+    fn file(
+        addrs: &[(&str, &str)],
+        new: &[(usize, &[&str])],
+        tried: &[(usize, &[&str])],
+    ) -> Vec<u8> {
+        let mut nb = vec![json!([]); NEW_BUCKET_COUNT];
+        for (i, b) in new {
+            nb[*i] = json!(b);
+        }
+        let mut tb = vec![json!([]); TRIED_BUCKET_COUNT];
+        for (i, b) in tried {
+            tb[*i] = json!(b);
+        }
+        let list: Vec<Value> = addrs
+            .iter()
+            .map(|(a, s)| {
+                json!({"Addr": a, "Src": s, "Attempts": 1, "TimeStamp": 5,
+                       "LastAttempt": GO_ZERO_TIME, "LastSuccess": GO_ZERO_TIME})
+            })
+            .collect();
+        let key = [1u8; 32].to_vec();
+        json!({"Version": 1, "Key": key, "Addresses": list, "NewBuckets": nb, "TriedBuckets": tb})
+            .to_string()
+            .into_bytes()
+    }
+
+    const A: &str = "1.2.3.4:9108";
+    const B: &str = "5.6.7.8:9108";
+    const S: &str = "200.1.1.1:9108";
+
+    #[test]
+    fn dcrds_consistency_checks() {
+        // A consistent file loads.
+        let m = AddrManager::from_json(
+            &file(&[(A, S), (B, S)], &[(3, &[A])], &[(9, &[B])]),
+            NOW,
+            256,
+        )
+        .unwrap();
+        m.check_invariants().unwrap();
+        assert_eq!((m.num_new(), m.num_tried()), (1, 1));
+        // A bucket naming an address the list lacks.
+        assert!(matches!(
+            load_fails(&file(&[(A, S)], &[(3, &[A, B])], &[])),
+            LoadError::NotListed { kind: "new", .. }
+        ));
+        assert!(matches!(
+            load_fails(&file(&[(A, S)], &[(3, &[A])], &[(1, &[B])])),
+            LoadError::NotListed { kind: "tried", .. }
+        ));
+        // An address in no bucket.
+        assert!(matches!(
+            load_fails(&file(&[(A, S), (B, S)], &[(3, &[A])], &[])),
+            LoadError::NoReferences(_)
+        ));
+        // An address both new and tried.
+        assert!(matches!(
+            load_fails(&file(&[(A, S)], &[(3, &[A])], &[(1, &[A])])),
+            LoadError::NewAndTried(_)
+        ));
+        // Addresses that do not parse.
+        for bad in ["1.2.3.4", "host.example:9108", "1.2.3.4:99999", "[::1:9108"] {
+            assert!(
+                matches!(
+                    load_fails(&file(&[(bad, S)], &[], &[])),
+                    LoadError::BadAddress(_)
+                ),
+                "{bad}"
+            );
+            assert!(
+                matches!(
+                    load_fails(&file(&[(A, bad)], &[(0, &[A])], &[])),
+                    LoadError::BadAddress(_)
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn checks_beyond_dcrds() {
+        // Twice in one bucket.
+        assert!(matches!(
+            load_fails(&file(&[(A, S)], &[(3, &[A, A])], &[])),
+            LoadError::DuplicateInBucket(_, 3)
+        ));
+        // In nine new buckets.
+        let nine: Vec<(usize, &[&str])> = (0..9).map(|i| (i, &[A][..])).collect();
+        assert!(matches!(
+            load_fails(&file(&[(A, S)], &nine, &[])),
+            LoadError::TooManyRefs(_)
+        ));
+        let eight: Vec<(usize, &[&str])> = (0..8).map(|i| (i, &[A][..])).collect();
+        assert_eq!(
+            AddrManager::from_json(&file(&[(A, S)], &eight, &[]), NOW, 256)
+                .unwrap()
+                .len(),
+            1
+        );
+        // Twice tried.
+        assert!(matches!(
+            load_fails(&file(&[(A, S)], &[], &[(1, &[A]), (2, &[A])])),
+            LoadError::TriedTwice(_)
+        ));
+        // A new bucket of 66 (65 is what the manager reaches).
+        let many: Vec<String> = (0..66).map(|i| format!("9.9.{i}.1:9108")).collect();
+        let pairs: Vec<(&str, &str)> = many.iter().map(|a| (a.as_str(), S)).collect();
+        let names: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(matches!(
+            load_fails(&file(&pairs, &[(5, &names)], &[])),
+            LoadError::BucketOverflow {
+                kind: "new",
+                bucket: 5,
+                ..
+            }
+        ));
+        let m = AddrManager::from_json(&file(&pairs[..65], &[(5, &names[..65])], &[]), NOW, 256)
+            .unwrap();
+        m.check_invariants().unwrap();
+        // A tried bucket over the tried bucket size.
+        assert!(matches!(
+            AddrManager::from_json(&file(&pairs[..3], &[], &[(0, &names[..3])]), NOW, 2),
+            Err(LoadError::BucketOverflow {
+                kind: "tried",
+                bucket: 0,
+                max: 2
+            })
+        ));
+    }
+
+    #[test]
+    fn unroutable_entries_are_dropped_with_their_bucket_entries() {
+        let lan = "192.168.1.1:9108";
+        let m = AddrManager::from_json(
+            &file(&[(A, S), (lan, S)], &[(3, &[A, lan])], &[(2, &[lan])]),
+            NOW,
+            256,
+        )
+        .unwrap();
+        m.check_invariants().unwrap();
+        assert_eq!(m.len(), 1);
+        assert!(m.get(&addr("192.168.1.1", 9108, 0)).is_none());
+    }
+
+    #[test]
+    fn go_quirks_of_the_format() {
+        // A repeated address: the later one wins. Negative attempts are 0.
+        let mut v: Value =
+            serde_json::from_slice(&file(&[(A, S), (A, B)], &[(3, &[A])], &[])).unwrap();
+        v["Addresses"][1]["Attempts"] = json!(-4);
+        v["Addresses"][1]["LastAttempt"] = json!(-5);
+        v["Addresses"][1]["LastSuccess"] = json!(123);
+        let m = AddrManager::from_json(v.to_string().as_bytes(), NOW, 256).unwrap();
+        let ka = m.get(&addr("1.2.3.4", 9108, 0)).unwrap();
+        assert_eq!(AddrKey::of(ka.source()).to_string(), B);
+        assert_eq!(
+            (ka.attempts(), ka.last_attempt(), ka.last_success()),
+            (0, Some(0), Some(123))
+        );
+        // A short key is zero-filled, a long one cut; unknown fields and
+        // missing buckets are fine; null bucket lists are empty.
+        let mut v: Value = serde_json::from_slice(&file(&[(A, S)], &[(3, &[A])], &[])).unwrap();
+        v["Key"] = json!([9, 9]);
+        v["Extra"] = json!("ignored");
+        v["TriedBuckets"] = Value::Null;
+        v["NewBuckets"][0] = Value::Null;
+        let m = AddrManager::from_json(v.to_string().as_bytes(), NOW, 256).unwrap();
+        let mut key = [0u8; 32];
+        key[..2].copy_from_slice(&[9, 9]);
+        assert_eq!(m.key(), &key);
+        v["Key"] = json!([1u8; 40].to_vec());
+        let m = AddrManager::from_json(v.to_string().as_bytes(), NOW, 256).unwrap();
+        assert_eq!(m.key(), &[1; 32]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes: an error or a book, never a panic.
+        #[test]
+        fn any_bytes_load_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            if let Ok(m) = AddrManager::from_json(&bytes, NOW, 256) {
+                m.check_invariants().map_err(proptest::test_runner::TestCaseError::fail)?;
+            }
+        }
+
+        /// A real file with a byte changed and maybe cut short: an error,
+        /// or a book whose invariants hold.
+        #[test]
+        fn damaged_files_load_or_fail_cleanly(
+            pos in proptest::prelude::any::<proptest::sample::Index>(),
+            byte in proptest::prelude::any::<u8>(),
+            cut in proptest::prelude::any::<Option<proptest::sample::Index>>(),
+        ) {
+            let mut f = sample().to_json();
+            let i = pos.index(f.len());
+            f[i] = byte;
+            if let Some(c) = cut {
+                f.truncate(c.index(f.len()));
+            }
+            if let Ok(m) = AddrManager::from_json(&f, NOW, 256) {
+                m.check_invariants().map_err(proptest::test_runner::TestCaseError::fail)?;
+            }
+        }
     }
 }
