@@ -272,10 +272,11 @@ fn hash_u64(parts: &[&[u8]]) -> u64 {
 /// bytes of BLAKE-256 read little-endian and the groups as dcrd's strings.
 /// The same key gives the same bucket as dcrd.
 pub fn new_bucket(key: &[u8; 32], na: &NetAddressV2, src: &NetAddressV2) -> usize {
-    let group = GroupKey::of(&na.host).to_string();
-    let src_group = GroupKey::of(&canonical_host(src.host)).to_string();
-    let h1 = hash_u64(&[key, group.as_bytes(), src_group.as_bytes()]) % NEW_BUCKETS_PER_GROUP;
-    let h2 = hash_u64(&[key, src_group.as_bytes(), &h1.to_le_bytes()]);
+    let (mut g, mut sg) = (TextBuf::new(), TextBuf::new());
+    let group = g.show(&GroupKey::of(&na.host));
+    let src_group = sg.show(&GroupKey::of(&canonical_host(src.host)));
+    let h1 = hash_u64(&[key, group, src_group]) % NEW_BUCKETS_PER_GROUP;
+    let h2 = hash_u64(&[key, src_group, &h1.to_le_bytes()]);
     (h2 % NEW_BUCKET_COUNT as u64) as usize
 }
 
@@ -283,11 +284,47 @@ pub fn new_bucket(key: &[u8; 32], na: &NetAddressV2, src: &NetAddressV2) -> usiz
 /// `h1 = H(key ‖ key-string(na)) mod 8`, then
 /// `H(key ‖ group(na) ‖ h1 as 8 LE bytes) mod 64`.
 pub fn tried_bucket(key: &[u8; 32], na: &NetAddressV2) -> usize {
-    let addr_key = AddrKey::of(na).to_string();
-    let group = GroupKey::of(&canonical_host(na.host)).to_string();
-    let h1 = hash_u64(&[key, addr_key.as_bytes()]) % TRIED_BUCKETS_PER_GROUP;
-    let h2 = hash_u64(&[key, group.as_bytes(), &h1.to_le_bytes()]);
+    let (mut k, mut g) = (TextBuf::new(), TextBuf::new());
+    let addr_key = k.show(&AddrKey::of(na));
+    let group = g.show(&GroupKey::of(&canonical_host(na.host)));
+    let h1 = hash_u64(&[key, addr_key]) % TRIED_BUCKETS_PER_GROUP;
+    let h2 = hash_u64(&[key, group, &h1.to_le_bytes()]);
     (h2 % TRIED_BUCKET_COUNT as u64) as usize
+}
+
+/// A stack buffer for the text of a key or group (at most 68 bytes: an
+/// onion name, a colon and a port), so hashing allocates nothing.
+struct TextBuf {
+    buf: [u8; 80],
+    len: usize,
+}
+
+impl TextBuf {
+    fn new() -> TextBuf {
+        TextBuf {
+            buf: [0; 80],
+            len: 0,
+        }
+    }
+
+    /// `value`'s `Display` text.
+    fn show(&mut self, value: &dyn std::fmt::Display) -> &[u8] {
+        use std::fmt::Write;
+        self.len = 0;
+        // Every key and group fits; a longer text could not be dcrd's.
+        let _ = write!(self, "{value}");
+        &self.buf[..self.len]
+    }
+}
+
+impl std::fmt::Write for TextBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// The last-seen time a relayed address is kept with (dcrd server's
