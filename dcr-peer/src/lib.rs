@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod addrmgr;
 pub mod admission;
 pub mod codec;
 pub mod config;
