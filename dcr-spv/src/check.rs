@@ -11,7 +11,7 @@
 use dcr_wire::{BlockHeader, Hash};
 
 use crate::difficulty::{check_difficulty, AnchorCache, DifficultyError};
-use crate::facts::Ancestors;
+use crate::facts::{Ancestors, HashedHeader};
 use crate::params::Params;
 use crate::pow::{check_proof_of_work, PowError};
 use crate::stakediff::{next_stake_diff_v1, next_stake_diff_v2};
@@ -163,17 +163,16 @@ const EARLY_VOTE_BITS: u16 = 0x0001;
 /// The context-free rules (dcrd `checkBlockHeaderSanity`): proof of work
 /// under either hash (`checkProofOfWorkSanity`; dcrwallet
 /// `validateHeaderChainDifficulties` tries the BLAKE-256 hash, then BLAKE3),
-/// the clock, and the stake counts. `pow_hash_v1` is the block hash, which
-/// the caller usually has already (computed in batches).
+/// the clock (`now`, Unix seconds, when given), and the stake counts.
 pub fn check_sanity(
     params: &Params,
-    header: &BlockHeader,
-    pow_hash_v1: &Hash,
+    hashed: &HashedHeader<'_>,
     now: Option<i64>,
 ) -> Result<(), HeaderError> {
-    if let Err(e) = check_proof_of_work(pow_hash_v1, header.bits, params.pow_limit) {
+    let header = hashed.header;
+    if let Err(e) = check_proof_of_work(&hashed.hash, header.bits, params.pow_limit) {
         if matches!(e, PowError::HighHash { .. }) {
-            check_proof_of_work(&header.pow_hash_v2(), header.bits, params.pow_limit)?;
+            check_proof_of_work(&hashed.pow_hash_v2(), header.bits, params.pow_limit)?;
         } else {
             return Err(e.into());
         }
@@ -256,15 +255,15 @@ pub fn past_median_time(branch: &impl Ancestors) -> u32 {
 /// `checkBlockHeaderContext` that reads headers only): the link, height,
 /// median time, the testnet spacing, the difficulty bits, the stake
 /// difficulty where the algorithm in force is known from headers, and
-/// checkpoints. `hash` is the header's hash; `prev_branch` ends at its
-/// parent.
+/// checkpoints. `prev_branch` ends at the header's parent.
 pub fn check_positional(
     params: &Params,
-    header: &BlockHeader,
-    hash: &Hash,
+    hashed: &HashedHeader<'_>,
     prev_branch: &impl Ancestors,
     anchors: &mut AnchorCache,
 ) -> Result<(), HeaderError> {
+    let header = hashed.header;
+    let hash = &hashed.hash;
     let prev = prev_branch.tip();
     if header.prev_block != prev.hash {
         return Err(HeaderError::BadLink {
@@ -298,7 +297,7 @@ pub fn check_positional(
             }
         }
     }
-    check_difficulty(params, header, prev_branch, anchors)?;
+    check_difficulty(params, hashed, prev_branch, anchors)?;
     let expected_sbits = match params.dcp0001.active_at(height, params) {
         Some(true) => Some(next_stake_diff_v2(params, prev_branch)),
         Some(false) => next_stake_diff_v1(params, prev_branch),

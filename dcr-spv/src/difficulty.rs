@@ -9,9 +9,9 @@
 //! (`checkDifficultyPositional`) and dcrwallet `wallet/difficulty.go`, which
 //! carries the same code over headers only.
 
-use dcr_wire::{BlockHeader, CurrencyNet, Hash};
+use dcr_wire::{CurrencyNet, Hash};
 
-use crate::facts::{Ancestors, BlockFacts};
+use crate::facts::{Ancestors, BlockFacts, HashedHeader};
 use crate::params::{Activation, Params};
 use crate::pow::{calc_asert_diff, check_pow_hash, compact_to_target, target_to_compact};
 use crate::pow::{Compact, Target, U256, U512};
@@ -209,10 +209,11 @@ pub fn calc_want_height(stake_validation_height: i64, interval: i64, height: i64
 /// `prev_branch` ends at the header's parent.
 pub fn check_difficulty(
     params: &Params,
-    header: &BlockHeader,
+    hashed: &HashedHeader<'_>,
     prev_branch: &impl Ancestors,
     cache: &mut AnchorCache,
 ) -> Result<(), DifficultyError> {
+    let header = hashed.header;
     let prev = prev_branch.tip();
     let asert_error = |expected| DifficultyError {
         expected,
@@ -244,7 +245,7 @@ pub fn check_difficulty(
     };
     let possibly_blake3 =
         header.version as u32 >= min_version && i64::from(header.height) >= first_possible;
-    if possibly_blake3 && check_pow_hash(&header.pow_hash_v2(), header.bits).is_ok() {
+    if possibly_blake3 && check_pow_hash(&hashed.pow_hash_v2(), header.bits).is_ok() {
         if let Some(c) = cache.candidate {
             if prev_branch.contains(&c)
                 && header.bits == next_blake3_bits_from_anchor(params, &prev, &c)
@@ -292,6 +293,7 @@ mod tests {
     use super::*;
     use crate::facts::Slice;
     use crate::params;
+    use dcr_wire::BlockHeader;
 
     fn facts(height: u32, timestamp: u32, bits: u32) -> BlockFacts {
         BlockFacts {
@@ -419,17 +421,32 @@ mod tests {
         // Block 1: the start bits.
         let b = Slice::new(&chain[..1]).unwrap();
         assert_eq!(
-            check_difficulty(p, &header(p.pow_limit_bits, 1), &b, &mut cache),
+            check_difficulty(
+                p,
+                &HashedHeader::hash(&header(p.pow_limit_bits, 1)),
+                &b,
+                &mut cache
+            ),
             Ok(())
         );
         // Later blocks on schedule from block 1: the start bits again.
         let b = Slice::new(&chain[..5]).unwrap();
         assert_eq!(
-            check_difficulty(p, &header(p.pow_limit_bits, 5), &b, &mut cache),
+            check_difficulty(
+                p,
+                &HashedHeader::hash(&header(p.pow_limit_bits, 5)),
+                &b,
+                &mut cache
+            ),
             Ok(())
         );
         assert_eq!(
-            check_difficulty(p, &header(0x2000ffff, 5), &b, &mut cache),
+            check_difficulty(
+                p,
+                &HashedHeader::hash(&header(0x2000ffff, 5)),
+                &b,
+                &mut cache
+            ),
             Err(DifficultyError {
                 expected: p.pow_limit_bits,
                 got: 0x2000ffff,

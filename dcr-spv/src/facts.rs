@@ -92,3 +92,35 @@ impl Ancestors for Slice<'_> {
         self.blocks.get(i).copied()
     }
 }
+
+/// A header with its block hash, and its BLAKE3 proof-of-work hash computed
+/// at most once, when a rule first needs it.
+#[derive(Debug)]
+pub struct HashedHeader<'a> {
+    /// The header.
+    pub header: &'a BlockHeader,
+    /// Its block hash (the BLAKE-256 proof-of-work hash).
+    pub hash: Hash,
+    pow_v2: std::cell::OnceCell<Hash>,
+}
+
+impl<'a> HashedHeader<'a> {
+    /// A header whose block hash is known (computed in a batch, say).
+    pub fn new(header: &'a BlockHeader, hash: Hash) -> HashedHeader<'a> {
+        HashedHeader {
+            header,
+            hash,
+            pow_v2: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// A header, hashing it.
+    pub fn hash(header: &'a BlockHeader) -> HashedHeader<'a> {
+        HashedHeader::new(header, header.block_hash())
+    }
+
+    /// The version 2 proof-of-work hash (BLAKE3, DCP-0011).
+    pub fn pow_hash_v2(&self) -> Hash {
+        *self.pow_v2.get_or_init(|| self.header.pow_hash_v2())
+    }
+}
