@@ -2,16 +2,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod block;
 pub mod chain;
 pub mod check;
+pub mod commitment;
 pub mod difficulty;
 pub mod facts;
+pub mod filters;
+pub mod gcs;
+pub mod misbehaviour;
 pub mod params;
 pub mod pow;
 pub mod stakediff;
 pub mod synthetic;
+pub mod watch;
 
+pub use block::{check_block, BlockError, CheckedBlock};
 pub use chain::{HeaderChain, HeadersOutcome, Rejection};
 pub use check::HeaderError;
 pub use facts::{Ancestors, BlockFacts};
+pub use filters::{CheckedFilter, FilterBatch, FilterError, FilterSync};
+pub use misbehaviour::{Misbehaviour, Verdict};
 pub use params::Params;
+pub use watch::WatchList;
