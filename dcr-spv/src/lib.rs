@@ -14,6 +14,7 @@ pub mod misbehaviour;
 pub mod params;
 pub mod pow;
 pub mod stakediff;
+pub mod store;
 pub mod synthetic;
 pub mod watch;
 
@@ -24,4 +25,5 @@ pub use facts::{Ancestors, BlockFacts};
 pub use filters::{CheckedFilter, FilterBatch, FilterError, FilterSync};
 pub use misbehaviour::{Misbehaviour, Verdict};
 pub use params::Params;
+pub use store::Store;
 pub use watch::WatchList;
