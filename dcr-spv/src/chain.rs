@@ -85,12 +85,33 @@ pub enum Rejection {
     },
 }
 
+/// A block that joined the main chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connected {
+    /// Its height.
+    pub height: u32,
+    /// Its hash.
+    pub hash: Hash,
+    /// Where its header is: the batch given to
+    /// [`HeaderChain::accept`], or a side chain header the outcome carries.
+    source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Batch(usize),
+    Side(usize),
+}
+
 /// What [`HeaderChain::accept`] did with a batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeadersOutcome {
-    /// Blocks that joined the main chain, oldest first, with their headers
-    /// (to store, and to fetch filters for).
-    pub connected: Vec<(BlockHeader, Hash)>,
+    /// Blocks that joined the main chain, oldest first (to store, and to
+    /// fetch filters for; [`headers`](Self::headers) gives their headers).
+    pub connected: Vec<Connected>,
+    /// Headers of connected blocks that came from side chains in a
+    /// reorganization (the others are in the batch).
+    side_headers: Vec<BlockHeader>,
     /// Blocks that left the main chain in a reorganization, highest first.
     pub disconnected: Vec<(u32, Hash)>,
     /// Headers kept on side chains (less work than the main chain: no
@@ -104,6 +125,21 @@ pub struct HeadersOutcome {
 }
 
 impl HeadersOutcome {
+    /// The connected blocks' headers with their hashes, oldest first;
+    /// `batch` is the slice given to [`HeaderChain::accept`].
+    pub fn headers<'a>(
+        &'a self,
+        batch: &'a [BlockHeader],
+    ) -> impl Iterator<Item = (&'a BlockHeader, Hash)> + 'a {
+        self.connected.iter().filter_map(move |c| {
+            let h = match c.source {
+                Source::Batch(i) => batch.get(i)?,
+                Source::Side(i) => self.side_headers.get(i)?,
+            };
+            Some((h, c.hash))
+        })
+    }
+
     /// The height of the last block common to the old and new main chains
     /// when a reorganization happened.
     pub fn fork_height(&self) -> Option<u32> {
@@ -150,6 +186,9 @@ pub struct HeaderChain {
     anchors: AnchorCache,
     fork_reject_below: Option<u32>,
     scratch: Vec<u8>,
+    /// The last bits whose work was computed, and that work: bits change
+    /// only at retargets before DCP-0011.
+    last_work: (u32, u128),
 }
 
 impl HeaderChain {
@@ -167,6 +206,7 @@ impl HeaderChain {
             anchors: AnchorCache::default(),
             fork_reject_below: None,
             scratch: Vec::new(),
+            last_work: (0, 0),
             params,
         }
     }
@@ -247,53 +287,70 @@ impl HeaderChain {
     /// future-timestamp rule, or `None` to skip it (headers read back from
     /// storage).
     pub fn accept(&mut self, headers: &[BlockHeader], now: Option<i64>) -> HeadersOutcome {
-        let hashes = self.hash_batch(headers);
-        let mut out = HeadersOutcome::default();
-        for (i, (header, hash)) in headers.iter().zip(hashes).enumerate() {
-            if let Err(r) = self.accept_one(header, hash, now, &mut out) {
+        let bytes = self.serialize(headers);
+        let hashes = hash_batch(&bytes);
+        let mut out = HeadersOutcome {
+            connected: Vec::with_capacity(headers.len()),
+            ..HeadersOutcome::default()
+        };
+        self.main.reserve(headers.len());
+        self.work.reserve(headers.len());
+        self.index.reserve(headers.len());
+        let records = bytes.chunks_exact(BLOCK_HEADER_SIZE);
+        for (i, ((header, hash), b)) in headers.iter().zip(hashes).zip(records).enumerate() {
+            let hashed = HashedHeader::with_bytes(header, hash, b);
+            if let Err(r) = self.accept_one(i, &hashed, now, &mut out) {
                 out.rejected = Some((i, r));
                 break;
             }
         }
+        self.scratch = bytes;
         out
     }
 
-    fn hash_batch(&mut self, headers: &[BlockHeader]) -> Vec<Hash> {
+    /// The batch serialized back to back, in the chain's reused buffer.
+    fn serialize(&mut self, headers: &[BlockHeader]) -> Vec<u8> {
         let mut bytes = std::mem::take(&mut self.scratch);
         bytes.clear();
         bytes.reserve(headers.len() * BLOCK_HEADER_SIZE);
         for h in headers {
             h.write(&mut bytes);
         }
-        let inputs: Vec<HashInput<'_>> = bytes
-            .chunks_exact(BLOCK_HEADER_SIZE)
-            .map(HashInput::new)
-            .collect();
-        let mut hashes = vec![Hash::ZERO; headers.len()];
-        blake256_many(&inputs, &mut hashes);
-        drop(inputs);
-        self.scratch = bytes;
-        hashes
+        bytes
     }
 
     fn accept_one(
         &mut self,
-        header: &BlockHeader,
-        hash: Hash,
+        index: usize,
+        hashed: &HashedHeader<'_>,
         now: Option<i64>,
         out: &mut HeadersOutcome,
     ) -> Result<(), Rejection> {
-        if self.contains(&hash) {
+        let (header, hash) = (hashed.header, hashed.hash);
+        let prev = header.prev_block;
+        let tip_height = self.height();
+        // Extending the tip, a header cannot already be on the main chain
+        // (its hash would be its own ancestor's): only the side chains are
+        // asked, which saves the main index two random reads per header.
+        let extends_tip = prev == self.main[tip_height as usize].hash;
+        let known = if extends_tip {
+            self.side.contains_key(&hash)
+        } else {
+            self.contains(&hash)
+        };
+        if known {
             out.duplicates += 1;
             return Ok(());
         }
-        let hashed = HashedHeader::new(header, hash);
-        let prev = header.prev_block;
-        let parent_main = self.index.get(&prev).copied();
+        let parent_main = if extends_tip {
+            Some(tip_height)
+        } else {
+            self.index.get(&prev).copied()
+        };
         if parent_main.is_none() && !self.side.contains_key(&prev) {
             return Err(Rejection::Orphan { hash, prev });
         }
-        check_sanity(&self.params, &hashed, now)?;
+        check_sanity(&self.params, hashed, now)?;
         if let Some(below) = self.fork_reject_below {
             if header.height < below {
                 return Err(HeaderError::ForkTooOld {
@@ -303,17 +360,20 @@ impl HeaderChain {
                 .into());
             }
         }
-        let work = calc_work(header.bits);
-        let tip_height = self.height();
+        let work = self.work_of(header.bits);
         if parent_main == Some(tip_height) {
             // The common case: extending the main chain's tip.
             let branch = Branch {
                 main: &self.main,
                 side: Vec::new(),
             };
-            check_positional(&self.params, &hashed, &branch, &mut self.anchors)?;
+            check_positional(&self.params, hashed, &branch, &mut self.anchors)?;
             self.push_main(BlockFacts::new(header, hash), work);
-            out.connected.push((*header, hash));
+            out.connected.push(Connected {
+                height: header.height,
+                hash,
+                source: Source::Batch(index),
+            });
             return Ok(());
         }
         // A side chain: gather it back to the main chain.
@@ -325,7 +385,7 @@ impl HeaderChain {
             main: &self.main[..=fork_height as usize],
             side: side.iter().map(|n| n.facts).collect(),
         };
-        check_positional(&self.params, &hashed, &branch, &mut self.anchors)?;
+        check_positional(&self.params, hashed, &branch, &mut self.anchors)?;
         let parent_work = side
             .last()
             .map_or(self.work[fork_height as usize], |n| n.work);
@@ -336,12 +396,19 @@ impl HeaderChain {
             fork_height,
         };
         if node.work > self.work() {
-            self.reorganize(fork_height, side, node, out);
+            self.reorganize(fork_height, side, (node, index), out);
             return Ok(());
         }
         self.insert_side(node)?;
         out.side += 1;
         Ok(())
+    }
+
+    fn work_of(&mut self, bits: u32) -> u128 {
+        if self.last_work.0 != bits {
+            self.last_work = (bits, calc_work(bits));
+        }
+        self.last_work.1
     }
 
     fn push_main(&mut self, facts: BlockFacts, work: u128) {
@@ -402,7 +469,7 @@ impl HeaderChain {
         &mut self,
         fork_height: u32,
         side: Vec<SideNode>,
-        new: SideNode,
+        (new, index): (SideNode, usize),
         out: &mut HeadersOutcome,
     ) {
         // The old branch is dropped, not kept: its full headers are not
@@ -413,12 +480,23 @@ impl HeaderChain {
             self.index.remove(&f.hash);
             out.disconnected.push((f.height, f.hash));
         }
-        for n in side.into_iter().chain(std::iter::once(new)) {
+        let last = side.len();
+        for (i, n) in side.into_iter().chain(std::iter::once(new)).enumerate() {
             self.side.remove(&n.facts.hash);
             self.index.insert(n.facts.hash, n.facts.height);
             self.main.push(n.facts);
             self.work.push(n.work);
-            out.connected.push((n.header, n.facts.hash));
+            let source = if i == last {
+                Source::Batch(index)
+            } else {
+                out.side_headers.push(n.header);
+                Source::Side(out.side_headers.len() - 1)
+            };
+            out.connected.push(Connected {
+                height: n.facts.height,
+                hash: n.facts.hash,
+                source,
+            });
         }
         // Side branches that left from the dropped blocks hang from nothing
         // now: they go too. Those leaving from below the fork still reach
@@ -427,6 +505,17 @@ impl HeaderChain {
         // than their real fork, which only groups them for eviction).
         self.side.retain(|_, n| n.fork_height <= fork_height);
     }
+}
+
+/// The block hashes of headers serialized back to back, many at a time.
+fn hash_batch(bytes: &[u8]) -> Vec<Hash> {
+    let inputs: Vec<HashInput<'_>> = bytes
+        .chunks_exact(BLOCK_HEADER_SIZE)
+        .map(HashInput::new)
+        .collect();
+    let mut hashes = vec![Hash::ZERO; inputs.len()];
+    blake256_many(&inputs, &mut hashes);
+    hashes
 }
 
 impl std::fmt::Debug for HeaderChain {

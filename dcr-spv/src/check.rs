@@ -13,7 +13,7 @@ use dcr_wire::{BlockHeader, Hash};
 use crate::difficulty::{check_difficulty, AnchorCache, DifficultyError};
 use crate::facts::{Ancestors, HashedHeader};
 use crate::params::Params;
-use crate::pow::{check_proof_of_work, PowError};
+use crate::pow::{check_pow_range, PowError, Target};
 use crate::stakediff::{next_stake_diff_v1, next_stake_diff_v2};
 
 /// dcrd's `MaxTimeOffsetSeconds`: how far past the local clock a header's
@@ -170,11 +170,15 @@ pub fn check_sanity(
     now: Option<i64>,
 ) -> Result<(), HeaderError> {
     let header = hashed.header;
-    if let Err(e) = check_proof_of_work(&hashed.hash, header.bits, params.pow_limit) {
-        if matches!(e, PowError::HighHash { .. }) {
-            check_proof_of_work(&hashed.pow_hash_v2(), header.bits, params.pow_limit)?;
-        } else {
-            return Err(e.into());
+    let target = check_pow_range(header.bits, params.pow_limit)?;
+    if Target::from_hash(&hashed.hash) > target {
+        let v2 = hashed.pow_hash_v2();
+        if Target::from_hash(&v2) > target {
+            return Err(PowError::HighHash {
+                hash: v2,
+                bits: header.bits,
+            }
+            .into());
         }
     }
     if let Some(now) = now {

@@ -101,6 +101,8 @@ pub struct HashedHeader<'a> {
     pub header: &'a BlockHeader,
     /// Its block hash (the BLAKE-256 proof-of-work hash).
     pub hash: Hash,
+    /// Its serialization, when the caller has it at hand.
+    bytes: Option<&'a [u8]>,
     pow_v2: std::cell::OnceCell<Hash>,
 }
 
@@ -110,7 +112,16 @@ impl<'a> HashedHeader<'a> {
         HashedHeader {
             header,
             hash,
+            bytes: None,
             pow_v2: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// A header whose block hash and 180-byte serialization are known.
+    pub fn with_bytes(header: &'a BlockHeader, hash: Hash, bytes: &'a [u8]) -> HashedHeader<'a> {
+        HashedHeader {
+            bytes: Some(bytes),
+            ..HashedHeader::new(header, hash)
         }
     }
 
@@ -121,6 +132,9 @@ impl<'a> HashedHeader<'a> {
 
     /// The version 2 proof-of-work hash (BLAKE3, DCP-0011).
     pub fn pow_hash_v2(&self) -> Hash {
-        *self.pow_v2.get_or_init(|| self.header.pow_hash_v2())
+        *self.pow_v2.get_or_init(|| match self.bytes {
+            Some(b) => Hash(*blake3::hash(b).as_bytes()),
+            None => self.header.pow_hash_v2(),
+        })
     }
 }

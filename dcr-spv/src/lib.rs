@@ -19,7 +19,7 @@ pub mod synthetic;
 pub mod watch;
 
 pub use block::{check_block, BlockError, CheckedBlock};
-pub use chain::{HeaderChain, HeadersOutcome, Rejection};
+pub use chain::{Connected, HeaderChain, HeadersOutcome, Rejection};
 pub use check::HeaderError;
 pub use facts::{Ancestors, BlockFacts};
 pub use filters::{CheckedFilter, FilterBatch, FilterError, FilterSync};

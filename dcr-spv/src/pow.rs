@@ -16,6 +16,7 @@ use ruint::Uint;
 
 pub(crate) type U256 = Uint<256, 4>;
 pub(crate) type U512 = Uint<512, 8>;
+type U320 = Uint<320, 5>;
 
 /// A difficulty target: a proof-of-work hash, read as a little-endian
 /// 256-bit number, must not exceed it. Smaller targets are harder.
@@ -256,26 +257,27 @@ pub fn calc_asert_diff(
     let frac_factor = (1u64 << 16) + (poly >> 48);
 
     // start * frac_factor has at most 256 + 17 bits.
-    let product = U512::from(start) * U512::from(frac_factor);
+    let product = U320::from(start) * U320::from(frac_factor);
     let shifts = shifts - 16;
+    let limit = U320::from(pow_limit.0);
     let next = if shifts >= 0 {
-        // Any left shift that moves the product past 512 bits leaves it far
-        // above every limit, where the clamp below ends anyway.
-        if shifts as u128 + product.bit_len() as u128 > 512 {
+        // A result of 2^256 or more is above every limit, where the clamp
+        // below ends anyway: no need to compute it.
+        if shifts as u128 + product.bit_len() as u128 > 256 {
             return Some(target_to_compact(pow_limit));
         }
         product << shifts as usize
     } else {
         let r = shifts.unsigned_abs();
-        if r >= 512 {
-            U512::ZERO
+        if r >= 320 {
+            U320::ZERO
         } else {
             product >> r as usize
         }
     };
     let next = if next.is_zero() {
         U256::from(1u8)
-    } else if next > U512::from(pow_limit.0) {
+    } else if next > limit {
         pow_limit.0
     } else {
         U256::from(next)

@@ -95,12 +95,14 @@ fn reorganizes_to_more_work_and_keeps_first_seen_on_ties() {
     assert_eq!(chain.side_len(), 10);
     // One more block on B: B has more work, the chain switches.
     let next = b.next(|h| h.extra_data[0] = 0xbb);
-    let out = chain.accept(&[next], None);
+    let batch = [next];
+    let out = chain.accept(&batch, None);
     assert_eq!(out.disconnected.len(), 10);
     assert_eq!(out.disconnected[0], (30, a.tip_hash()));
     assert_eq!(out.fork_height(), Some(20));
     assert_eq!(out.connected.len(), 11);
-    assert_eq!(out.connected[0].0, b.headers()[21]);
+    let connected: Vec<_> = out.headers(&batch).map(|(h, _)| *h).collect();
+    assert_eq!(connected, b.headers()[21..]);
     assert_eq!(chain.tip().hash, b.tip_hash());
     assert_eq!(chain.height(), 31);
     // The old branch left memory; the side chain is empty.

@@ -99,7 +99,7 @@ fn filter_sync_checks_and_releases_in_order() {
     assert_eq!(out.rejected, None);
     let mut sync = FilterSync::new(p.clone(), 0);
     sync.add_headers(std::iter::once((&v.headers[0], v.hashes[0])));
-    sync.add_headers(out.connected.iter().map(|(h, hash)| (h, *hash)));
+    sync.add_headers(out.headers(&v.headers[1..]));
     assert_eq!(sync.pending(), 65);
 
     // Two requests out at once; the second answered first is held back.
