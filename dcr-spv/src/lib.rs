@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod block;
+pub mod chain;
+pub mod check;
+pub mod commitment;
+pub mod difficulty;
+pub mod facts;
+pub mod filters;
+pub mod gcs;
+pub mod misbehaviour;
+pub mod params;
+pub mod pow;
+pub mod stakediff;
+pub mod store;
+pub mod synthetic;
+pub mod watch;
+
+pub use block::{check_block, BlockError, CheckedBlock};
+pub use chain::{Connected, HeaderChain, HeadersOutcome, Rejection};
+pub use check::HeaderError;
+pub use facts::{Ancestors, BlockFacts};
+pub use filters::{CheckedFilter, FilterBatch, FilterError, FilterSync};
+pub use misbehaviour::{Misbehaviour, Verdict};
+pub use params::Params;
+pub use store::Store;
+pub use watch::WatchList;
