@@ -11,6 +11,7 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 mod args;
+mod jsonio;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -21,16 +22,16 @@ use std::time::{Duration, Instant};
 
 use args::{count, Source, Target};
 use clap::{Args, Parser, Subcommand};
+use dcr_node::chain::{load_chain_dir, load_demo_chain, ChainSource};
+use dcr_node::demo::run_demo;
+use dcr_node::serve::{answer_as_client, node_config, serve_chain, serving_config};
+use dcr_node::store::ChainStore;
+use dcr_node::sync::{fetch_blocks, sync_headers, Progress};
 use dcr_peer::proxy::{Proxy, ProxyAuth};
 use dcr_peer::{Peer, PeerError, PeerEvent, PeerStats};
-use dcr_peer_examples::chain::{load_chain_dir, load_demo_chain, ChainSource};
-use dcr_peer_examples::demo::run_demo;
-use dcr_peer_examples::jsonio::{decode_json, encode_json, Input};
-use dcr_peer_examples::serve::{answer_as_client, node_config, serve_chain, serving_config};
-use dcr_peer_examples::store::ChainStore;
-use dcr_peer_examples::sync::{fetch_blocks, sync_headers, Progress};
 use dcr_wire::{pver, Command, CurrencyNet, Hash};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jsonio::{decode_json, encode_json, Input};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -346,7 +347,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
 
 async fn demo(a: DemoArgs) -> Result<(), String> {
     let (source, blocks) = match a.built {
-        Some(n) => (ChainSource::Built, dcr_peer_examples::chain::build_chain(n)),
+        Some(n) => (ChainSource::Built, dcr_node::chain::build_chain(n)),
         None => load_demo_chain()?,
     };
     let chain_from = match &source {

@@ -8,18 +8,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_node::chain::build_chain;
+use dcr_node::serve::{node_config, serve, serving_config, Served, MAX_PENDING_DATA_ITEMS};
+use dcr_node::store::{ChainStore, MAX_BLOCKS_PER_GETBLOCKS};
+use dcr_node::sync::sync_headers;
 use dcr_peer::wire::{
     frame_to_vec, pver, CurrencyNet, GetAddr, GetBlocks, GetCFHeaders, GetCFTypes, GetCFilter,
     GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash, Inv, InvType,
     InvVect, MemPool, Message, NetAddress, NetAddressV2, ServiceFlags, VerAck, Version,
 };
 use dcr_peer::{FrameCodec, RecentNonces};
-use dcr_peer_examples::chain::build_chain;
-use dcr_peer_examples::serve::{
-    node_config, serve, serving_config, Served, MAX_PENDING_DATA_ITEMS,
-};
-use dcr_peer_examples::store::{ChainStore, MAX_BLOCKS_PER_GETBLOCKS};
-use dcr_peer_examples::sync::sync_headers;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -406,7 +404,7 @@ async fn a_client_answers_getinitstate_once() {
     raw.send(&Message::VerAck(VerAck)).await.unwrap();
     assert!(matches!(next(&mut raw).await, Some(Message::VerAck(_))));
     let peer = client.await.unwrap().unwrap();
-    let mut events = dcr_peer_examples::serve::answer_as_client(rx, 16);
+    let mut events = dcr_node::serve::answer_as_client(rx, 16);
     let request = GetInitState { types: vec![] };
     match ask(&mut raw, Message::GetInitState(request.clone())).await {
         Message::InitState(s) => assert_eq!(s, Default::default()),
