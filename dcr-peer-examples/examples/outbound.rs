@@ -37,7 +37,7 @@ impl Listeners for Report {
 
 /// Connects to `target` (or to an in-process inbound peer), handshakes,
 /// disconnects; returns what the listener saw.
-pub async fn run(target: Option<String>) -> Result<Vec<String>, String> {
+pub async fn run(target: Option<String>) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let (target, net) = match target {
         Some(t) => (t, CurrencyNet::MainNet),
         None => (start_local_peer().await?, CurrencyNet::SimNet),
@@ -51,9 +51,7 @@ pub async fn run(target: Option<String>) -> Result<Vec<String>, String> {
         Duration::from_secs(30),
         dcr_peer::net::connect(&target, cfg),
     )
-    .await
-    .map_err(|_| "connect timed out".to_string())?
-    .map_err(|e| e.to_string())?;
+    .await??;
     peer.disconnect();
     let reason = peer.wait_for_disconnect().await;
     let mut seen: Vec<String> = rx.try_iter().collect();
@@ -62,11 +60,9 @@ pub async fn run(target: Option<String>) -> Result<Vec<String>, String> {
 }
 
 /// An inbound peer on a loopback port, standing in for a remote node.
-async fn start_local_peer() -> Result<String, String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+async fn start_local_peer() -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
     tokio::spawn(async move {
         let mut cfg = Config::new(CurrencyNet::SimNet);
         cfg.nonces = RecentNonces::new();
