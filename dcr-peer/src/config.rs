@@ -7,12 +7,8 @@ use std::time::Duration;
 use dcr_wire::msg::version::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
 use dcr_wire::{pver, CurrencyNet, Hash, NetAddressV2, ServiceFlags};
 
-use crate::fsm::handshake::RecentNonces;
-use crate::fsm::inventory::{DEFAULT_KNOWN_INVENTORY_TTL, DEFAULT_MAX_KNOWN_INVENTORY};
-use crate::fsm::ping::DEFAULT_PING_INTERVAL;
-use crate::fsm::session::DEFAULT_MAX_QUEUED_BYTES;
-use crate::fsm::stall::DEFAULT_STALL_TIMEOUT;
 use crate::listeners::{Listeners, NoListeners, PeerEvent};
+use crate::nonces::RecentNonces;
 
 /// Time allowed for the whole version handshake (the reference's).
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,6 +30,19 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How long a full event channel may hold up a peer's reader.
 pub const DEFAULT_EVENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The reference pings a little more often than its idle timeout so a
+/// healthy but quiet peer is never dropped as idle.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120 - 13);
+/// How long a peer has to answer a request (the reference's
+/// `stallResponseTimeout`).
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Size of the known-inventory filter (the reference's).
+pub const DEFAULT_MAX_KNOWN_INVENTORY: usize = 1000;
+/// How long a known-inventory entry lasts (the reference's).
+pub const DEFAULT_KNOWN_INVENTORY_TTL: Duration = Duration::from_secs(15 * 60);
+/// Output queued for one peer past which it is dropped (the reference's
+/// `maxQueuedOutputBytes`): comfortably over the largest message.
+pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 40 * 1024 * 1024;
 
 /// Our best block, for the version message: hash and height.
 pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;

@@ -12,6 +12,7 @@ use dcr_wire::Command;
 use crate::codec::CodecError;
 use crate::config::ConfigError;
 use crate::fsm::handshake::HandshakeError;
+use crate::fsm::session::{ProtocolViolation, SessionError};
 use crate::fsm::stall::StallError;
 
 /// Why a peer disconnected. Recorded once, at the first cause.
@@ -45,62 +46,6 @@ pub enum DisconnectReason {
     Io(io::ErrorKind),
 }
 
-/// What the remote did wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ProtocolViolation {
-    /// A second `version` after the handshake (the reference allows one).
-    DuplicateVersion,
-    /// A second `verack` after the handshake.
-    DuplicateVerAck,
-    /// A frame or message that does not decode: the frame's command when
-    /// its header was readable, and the wire error with its kind.
-    Undecodable {
-        /// The frame's command, when its header was readable.
-        command: Option<Command>,
-        /// The wire error.
-        error: dcr_wire::Error,
-    },
-    /// The remote made us owe more pongs than
-    /// [`crate::Config::priority_queue_size`] without reading them.
-    PongFlood {
-        /// Pongs owed.
-        owed: usize,
-    },
-    /// Output queued for the remote passed
-    /// [`crate::Config::max_queued_bytes`] (the reference's 40 MiB rule: a
-    /// remote that does not read must not hold unbounded memory).
-    QueuedOutput {
-        /// Bytes queued.
-        queued: u64,
-        /// The bound, in bytes.
-        max: u64,
-    },
-}
-
-impl fmt::Display for ProtocolViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProtocolViolation::DuplicateVersion => f.write_str("duplicate version message"),
-            ProtocolViolation::DuplicateVerAck => f.write_str("duplicate verack message"),
-            ProtocolViolation::Undecodable {
-                command: Some(c),
-                error,
-            } => write!(f, "undecodable {c}: {error}"),
-            ProtocolViolation::Undecodable {
-                command: None,
-                error,
-            } => write!(f, "bad frame: {error}"),
-            ProtocolViolation::PongFlood { owed } => {
-                write!(f, "{owed} pongs owed and not read (ping flood)")
-            }
-            ProtocolViolation::QueuedOutput { queued, max } => {
-                write!(f, "{queued} bytes of output queued, over the {max} allowed")
-            }
-        }
-    }
-}
-
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -114,6 +59,17 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::WriteTimeout => f.write_str("write timed out"),
             DisconnectReason::SlowConsumer => f.write_str("event consumer too slow"),
             DisconnectReason::Io(kind) => write!(f, "i/o: {kind}"),
+        }
+    }
+}
+
+impl From<SessionError> for DisconnectReason {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Protocol(v) => DisconnectReason::Protocol(v),
+            SessionError::Stalled(e) => DisconnectReason::Stalled(e),
+            SessionError::Idle => DisconnectReason::Idle,
+            SessionError::WriteTimeout => DisconnectReason::WriteTimeout,
         }
     }
 }

@@ -76,6 +76,34 @@ pub struct PeerStats {
     pub connected: bool,
 }
 
+/// `Direction` by the names of its variants, as a derive would give it
+/// (the type lives in the I/O-free `fsm`, which knows nothing of serde).
+#[cfg(feature = "serde")]
+mod direction_serde {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::fsm::handshake::Direction;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(remote = "Direction")]
+    enum DirectionDef {
+        Inbound,
+        Outbound,
+    }
+
+    impl Serialize for Direction {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            DirectionDef::serialize(self, s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Direction {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DirectionDef::deserialize(d)
+        }
+    }
+}
+
 #[cfg(all(test, feature = "serde"))]
 mod serde_tests {
     use std::time::{Duration, SystemTime};

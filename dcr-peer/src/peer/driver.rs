@@ -26,10 +26,15 @@ use tokio_util::io::poll_read_buf;
 use tokio_util::sync::{PollSender, WaitForCancellationFutureOwned};
 use tracing::{debug, warn};
 
-use super::{Cmd, Peer};
+use dcr_wire::Message;
+use rand::rngs::StdRng;
+use rand::Rng;
+
+use super::queue::{Outgoing, WrittenTx};
+use super::{Cmd, Known, Peer};
 use crate::codec::{CodecError, FrameCodec, RawFrame};
-use crate::error::{DisconnectReason, PeerError, ProtocolViolation};
-use crate::fsm::session::{Outgoing, Session, Update};
+use crate::error::{DisconnectReason, PeerError};
+use crate::fsm::session::{Frame, Host, ProtocolViolation, Session, Update};
 use crate::listeners::{dispatch, PeerEvent, SentFrame};
 use crate::sync::{lock, now};
 
@@ -39,6 +44,44 @@ const WRITE_BATCH: usize = 64;
 const ROUNDS: usize = 32;
 /// A listener call longer than this is logged.
 const SLOW_LISTENER: Duration = Duration::from_secs(1);
+
+/// What the connection's session borrows: the peer's shared output bound
+/// and known-inventory filter, its negotiated version, and a random
+/// number generator of the task's own.
+#[derive(Debug)]
+pub(crate) struct SessionHost {
+    pub peer: Peer,
+    pub rng: StdRng,
+}
+
+impl Host for SessionHost {
+    type Receipt = WrittenTx;
+    type Hasher = foldhash::fast::RandomState;
+
+    fn protocol_version(&self) -> u32 {
+        self.peer.protocol_version()
+    }
+
+    fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error> {
+        Frame::encode(msg, self.peer.inner.config.net, self.protocol_version())
+    }
+
+    fn reserve(&self, bytes: usize) -> Result<(), ProtocolViolation> {
+        self.peer.inner.budget.reserve(bytes)
+    }
+
+    fn release(&self, bytes: usize) {
+        self.peer.inner.budget.release(bytes);
+    }
+
+    fn known<T>(&self, f: impl FnOnce(&mut Known) -> T) -> T {
+        f(&mut lock(&self.peer.inner.known))
+    }
+
+    fn random(&mut self) -> u64 {
+        self.rng.gen()
+    }
+}
 
 /// A byte stream with its frame reader.
 pub(crate) struct Conn<S> {
@@ -89,7 +132,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 pub(super) async fn run<S>(
     peer: Peer,
     conn: Conn<S>,
-    session: Session,
+    session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
     delayed: Vec<RawFrame>,
 ) where
@@ -120,7 +163,7 @@ pub(super) async fn run<S>(
 struct Driver<S> {
     peer: Peer,
     conn: Conn<S>,
-    session: Session,
+    session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
     sleep: Pin<Box<Sleep>>,
@@ -382,17 +425,18 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
 
     /// A frame reached the socket.
     fn written(&mut self, out: Outgoing) {
-        debug!(command = %out.command, bytes = out.frame.len(), "sent");
-        self.peer.inner.traffic.count_write(out.frame.len());
+        let frame = &out.frame;
+        debug!(command = %frame.command, bytes = frame.bytes.len(), "sent");
+        self.peer.inner.traffic.count_write(frame.bytes.len());
         self.peer.inner.config.listeners.on_write(
             &self.peer,
-            out.frame.len(),
+            frame.bytes.len(),
             Ok(SentFrame {
-                command: out.command,
-                bytes: &out.frame,
+                command: frame.command,
+                bytes: &frame.bytes,
             }),
         );
-        if let Some(done) = out.done {
+        if let Some(done) = out.receipt {
             let _ = done.send(Ok(()));
         }
     }
@@ -415,7 +459,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             .disconnect_reason()
             .unwrap_or(DisconnectReason::Requested);
         let fail = |out: Outgoing| {
-            if let Some(done) = out.done {
+            if let Some(done) = out.receipt {
                 let _ = done.send(Err(PeerError::Disconnected(reason.clone())));
             }
         };
@@ -423,7 +467,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         self.cmds.close();
         while let Ok(cmd) = self.cmds.try_recv() {
             if let Cmd::Frame(out) = cmd {
-                self.peer.inner.budget.release(out.frame.len());
+                self.peer.inner.budget.release(out.frame.bytes.len());
                 fail(out);
             }
         }
