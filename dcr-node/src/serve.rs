@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use dcr_peer::{Config, Peer, PeerError, PeerEvent};
+use dcr_peer::{Config, Hooks, Peer, PeerError, PeerEvent};
 use dcr_wire::msg::inv::MAX_INV_PER_MSG;
 use dcr_wire::{
     pver, Block, Command, CurrencyNet, GetData, Hash, Headers, InitState, Inv, InvType, InvVect,
@@ -51,16 +51,21 @@ pub fn node_config(net: CurrencyNet, name: &str) -> Config {
     c
 }
 
-/// Settings for a node that serves `chain`: its tip is the height it
-/// announces, and it advertises full blocks (`SFNodeNetwork`). Full nodes
-/// require that service of the peers they dial: dcrd drops an outbound
-/// peer without it right after the version exchange.
-pub fn serving_config(net: CurrencyNet, name: &str, chain: &ChainStore) -> Config {
+/// Settings for a node that serves a chain: it advertises full blocks
+/// (`SFNodeNetwork`). Full nodes require that service of the peers they
+/// dial: dcrd drops an outbound peer without it right after the version
+/// exchange.
+pub fn serving_config(net: CurrencyNet, name: &str) -> Config {
     let mut c = node_config(net, name);
     c.services = ServiceFlags::NODE_NETWORK;
-    let tip = chain.tip();
-    c.newest_block = Some(Arc::new(move || tip));
     c
+}
+
+/// The wiring of a node that serves `chain`: its tip is the height its
+/// version message announces.
+pub fn serving_hooks(chain: &ChainStore) -> Hooks {
+    let tip = chain.tip();
+    Hooks::new().with_newest_block(move || tip)
 }
 
 /// A rule of the reference's server a peer broke: it is disconnected

@@ -14,6 +14,7 @@ use crate::admission::{Limits, PendingPool};
 
 use crate::config::Config;
 use crate::error::PeerError;
+use crate::hooks::Hooks;
 use crate::peer::Peer;
 use crate::proxy::{dial_proxy, split_host_port};
 pub use crate::proxy::{socks5_connect, Proxy, ProxyAuth, ProxyError};
@@ -32,7 +33,7 @@ const EXPIRY_TICK: Duration = Duration::from_millis(500);
 
 /// Connects to `addr` (`host:port`), through [`Config::proxy`] when set,
 /// and runs the outbound handshake.
-pub async fn connect(addr: &str, config: Config) -> Result<Peer, PeerError> {
+pub async fn connect(addr: &str, config: Config, hooks: Hooks) -> Result<Peer, PeerError> {
     config.validate()?;
     let (stream, remote) = match &config.proxy {
         Some(proxy) => {
@@ -63,7 +64,7 @@ pub async fn connect(addr: &str, config: Config) -> Result<Peer, PeerError> {
         }
     };
     stream.set_nodelay(true)?;
-    Peer::outbound(stream, remote, config).await
+    Peer::outbound(stream, remote, config, hooks).await
 }
 
 async fn dial(addr: &str) -> Result<TcpStream, PeerError> {
@@ -74,10 +75,14 @@ async fn dial(addr: &str) -> Result<TcpStream, PeerError> {
 }
 
 /// Accepts one connection on `listener` and runs the inbound handshake.
-pub async fn accept(listener: &TcpListener, config: Config) -> Result<Peer, PeerError> {
+pub async fn accept(
+    listener: &TcpListener,
+    config: Config,
+    hooks: Hooks,
+) -> Result<Peer, PeerError> {
     let (stream, addr) = listener.accept().await?;
     stream.set_nodelay(true)?;
-    Peer::inbound(stream, addr, config).await
+    Peer::inbound(stream, addr, config, hooks).await
 }
 
 /// Accepts connections on `listener` until the returned receiver is
@@ -91,12 +96,17 @@ pub async fn accept(listener: &TcpListener, config: Config) -> Result<Peer, Peer
 /// pool is full, so connections that never finish their handshake cannot
 /// keep a new peer out. Under pressure pending connections get a shorter
 /// deadline. A peer keeps its place until it is taken from the receiver.
-pub fn serve(listener: TcpListener, config: Config) -> mpsc::Receiver<Peer> {
-    serve_with(listener, config, Limits::default())
+pub fn serve(listener: TcpListener, config: Config, hooks: Hooks) -> mpsc::Receiver<Peer> {
+    serve_with(listener, config, hooks, Limits::default())
 }
 
 /// [`serve`] with other bounds for its pool.
-pub fn serve_with(listener: TcpListener, config: Config, limits: Limits) -> mpsc::Receiver<Peer> {
+pub fn serve_with(
+    listener: TcpListener,
+    config: Config,
+    hooks: Hooks,
+    limits: Limits,
+) -> mpsc::Receiver<Peer> {
     let (tx, rx) = mpsc::channel(64);
     let pool = Arc::new(Mutex::new(PendingPool::new(limits)));
     tokio::spawn(async move {
@@ -140,6 +150,7 @@ pub fn serve_with(listener: TcpListener, config: Config, limits: Limits) -> mpsc
                 stream,
                 addr,
                 config.clone(),
+                hooks.clone(),
                 tx.clone(),
                 (pool.clone(), id),
                 cancel,
@@ -157,6 +168,7 @@ async fn handshake(
     stream: TcpStream,
     addr: SocketAddr,
     config: Config,
+    hooks: Hooks,
     tx: mpsc::Sender<Peer>,
     (pool, id): (Arc<Mutex<PendingPool<CancellationToken>>>, u64),
     cancel: CancellationToken,
@@ -166,7 +178,7 @@ async fn handshake(
             debug!(%addr, "pending inbound connection closed to make room");
             None
         }
-        r = Peer::inbound(stream, addr, config) => Some(r),
+        r = Peer::inbound(stream, addr, config, hooks) => Some(r),
     };
     match done {
         Some(Ok(peer)) => {
@@ -264,7 +276,7 @@ mod tests {
         let proxy = fake_proxy(Vec::new()).await;
         let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
         cfg.proxy = Some(proxy.into());
-        let r = connect("node.example:9108", cfg).await;
+        let r = connect("node.example:9108", cfg, Hooks::default()).await;
         assert!(matches!(r, Err(PeerError::ConnectTimeout)), "{:?}", r.err());
     }
 
@@ -334,9 +346,9 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap().to_string();
         tokio::spawn(async move {
-            let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
-            cfg.nonces = crate::RecentNonces::new();
-            while let Ok(p) = accept(&l, cfg.clone()).await {
+            let cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
+            let hooks = Hooks::new().with_nonces(crate::RecentNonces::new());
+            while let Ok(p) = accept(&l, cfg.clone(), hooks.clone()).await {
                 tokio::spawn(async move { p.wait_for_disconnect().await });
             }
         });
@@ -354,14 +366,16 @@ mod tests {
         let (proxy, users) = socks5_server(Some("s3cret")).await;
         let target = remote_peer().await;
         let url = format!("socks5://alice:s3cret@{proxy}");
-        let peer = connect(&target, via(url.parse().unwrap())).await.unwrap();
+        let peer = connect(&target, via(url.parse().unwrap()), Hooks::default())
+            .await
+            .unwrap();
         assert!(peer.remote_version().is_some());
         peer.disconnect();
         assert_eq!(*users.lock().unwrap(), ["alice"]);
 
         // A wrong password: refused, and the error names the proxy.
         let url = format!("socks5://alice:wrong@{proxy}");
-        let err = connect(&target, via(url.parse().unwrap()))
+        let err = connect(&target, via(url.parse().unwrap()), Hooks::default())
             .await
             .unwrap_err();
         assert!(
@@ -371,7 +385,7 @@ mod tests {
         assert!(err.to_string().contains(&proxy), "{err}");
 
         // Without credentials the proxy accepts none of our methods.
-        let err = connect(&target, via(Proxy::new(proxy.clone())))
+        let err = connect(&target, via(Proxy::new(proxy.clone())), Hooks::default())
             .await
             .unwrap_err();
         assert!(
@@ -389,7 +403,9 @@ mod tests {
         let target = remote_peer().await;
         let isolated = Proxy::new(proxy).with_auth(ProxyAuth::Isolated);
         for _ in 0..3 {
-            let peer = connect(&target, via(isolated.clone())).await.unwrap();
+            let peer = connect(&target, via(isolated.clone()), Hooks::default())
+                .await
+                .unwrap();
             peer.disconnect();
         }
         let users = users.lock().unwrap().clone();
@@ -405,9 +421,13 @@ mod tests {
             .local_addr()
             .unwrap()
             .to_string();
-        let err = connect("127.0.0.1:9", via(Proxy::new(dead.clone())))
-            .await
-            .unwrap_err();
+        let err = connect(
+            "127.0.0.1:9",
+            via(Proxy::new(dead.clone())),
+            Hooks::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains(&dead), "{err}");
         let io = err
             .source()

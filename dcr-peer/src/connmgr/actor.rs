@@ -24,6 +24,7 @@ use crate::admission::{self, AddressGroup, PendingPool};
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::Direction;
+use crate::hooks::Hooks;
 use crate::listeners::PeerEvent;
 use crate::peer::Peer;
 
@@ -105,6 +106,8 @@ pub(super) struct Actor {
     notes_rx: mpsc::Receiver<Note>,
     peer_events: mpsc::Receiver<PeerEvent>,
     peer_config: Config,
+    /// The peers' hooks, their events coming to the actor.
+    peer_hooks: Hooks,
 }
 
 impl Actor {
@@ -115,8 +118,8 @@ impl Actor {
     ) -> Actor {
         let (notes_tx, notes_rx) = mpsc::channel(256);
         let (pe_tx, peer_events) = mpsc::channel(1024);
-        let mut peer_config = cfg.peer.clone();
-        peer_config.events = Some(pe_tx);
+        let peer_config = cfg.peer.clone();
+        let peer_hooks = cfg.hooks.clone().with_events(pe_tx);
         cfg.source.add(&seed_addresses(&cfg.seeds));
         let now = Instant::now();
         let persistent = cfg
@@ -143,6 +146,7 @@ impl Actor {
             notes_rx,
             peer_events,
             peer_config,
+            peer_hooks,
         }
     }
 
@@ -323,13 +327,14 @@ impl Actor {
         self.cfg.source.attempted(addr);
         let notes = self.notes_tx.clone();
         let cfg = self.peer_config.clone();
+        let hooks = self.peer_hooks.clone();
         let timeout = self.cfg.dial_timeout;
         let stop = self.stop.clone();
         self.tasks.spawn(async move {
             let target = addr.to_string();
             let r = tokio::select! {
                 _ = stop.cancelled() => return,
-                r = tokio::time::timeout(timeout, crate::net::connect(&target, cfg)) => r,
+                r = tokio::time::timeout(timeout, crate::net::connect(&target, cfg, hooks)) => r,
             };
             let r = r.unwrap_or(Err(PeerError::ConnectTimeout));
             if let Err(mpsc::error::SendError(Note::Dialed(_, _, Ok(p), _))) =
@@ -563,11 +568,12 @@ impl Actor {
         self.handshaking.insert(id, addr);
         let notes = self.notes_tx.clone();
         let cfg = self.peer_config.clone();
+        let hooks = self.peer_hooks.clone();
         self.tasks.spawn(async move {
             let _ = stream.set_nodelay(true);
             let r = tokio::select! {
                 _ = token.cancelled() => return,
-                r = Peer::inbound(stream, addr, cfg) => r,
+                r = Peer::inbound(stream, addr, cfg, hooks) => r,
             };
             if let Err(mpsc::error::SendError(Note::Inbound(_, _, Ok(p)))) =
                 notes.send(Note::Inbound(id, addr, r)).await

@@ -35,6 +35,7 @@ use super::{Cmd, Known, Peer};
 use crate::codec::{CodecError, FrameCodec, RawFrame};
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::session::{Frame, Host, ProtocolViolation, Session, Update};
+use crate::hooks::Hooks;
 use crate::listeners::{dispatch, PeerEvent, SentFrame};
 use crate::sync::{lock, now};
 
@@ -131,6 +132,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 /// waits on queued frames and closes the socket.
 pub(super) async fn run<S>(
     peer: Peer,
+    hooks: Hooks,
     conn: Conn<S>,
     session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
@@ -138,8 +140,9 @@ pub(super) async fn run<S>(
 ) where
     S: AsyncRead + AsyncWrite,
 {
-    let events = peer.inner.config.events.clone();
+    let events = hooks.events.clone();
     let mut d = Driver {
+        hooks,
         cancelled: Box::pin(peer.inner.cancel.clone().cancelled_owned()),
         sleep: Box::pin(tokio::time::sleep_until(session.next_wakeup().into())),
         peer,
@@ -162,6 +165,7 @@ pub(super) async fn run<S>(
 
 struct Driver<S> {
     peer: Peer,
+    hooks: Hooks,
     conn: Conn<S>,
     session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
@@ -261,8 +265,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 Poll::Pending => break,
                 Poll::Ready(Err(e)) => {
                     let command = self.conn.codec_pending_command();
-                    let peer = &self.peer;
-                    peer.inner.config.listeners.on_read(peer, 0, Err(&e));
+                    self.hooks.listeners.on_read(&self.peer, 0, Err(&e));
                     return Err(DisconnectReason::from_codec(e, command));
                 }
                 Poll::Ready(Ok(frame)) => {
@@ -285,7 +288,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     /// One received frame: the session's rules, the listeners, the event.
     fn receive(&mut self, frame: &RawFrame) -> Result<(), DisconnectReason> {
         let peer = &self.peer;
-        let listeners = &*peer.inner.config.listeners;
+        let listeners = &*self.hooks.listeners;
         let msg = match frame.message(self.session_pver()) {
             Ok(msg) => msg,
             Err(error) => {
@@ -418,8 +421,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
 
     /// Writing failed: the listeners hear of it, the peer ends.
     fn write_failed(&self, e: io::Error) -> DisconnectReason {
-        let peer = &self.peer;
-        peer.inner.config.listeners.on_write(peer, 0, Err(&e));
+        self.hooks.listeners.on_write(&self.peer, 0, Err(&e));
         DisconnectReason::Io(e.kind())
     }
 
@@ -428,7 +430,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         let frame = &out.frame;
         debug!(command = %frame.command, bytes = frame.bytes.len(), "sent");
         self.peer.inner.traffic.count_write(frame.bytes.len());
-        self.peer.inner.config.listeners.on_write(
+        self.hooks.listeners.on_write(
             &self.peer,
             frame.bytes.len(),
             Ok(SentFrame {

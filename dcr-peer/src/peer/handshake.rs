@@ -7,26 +7,34 @@ use dcr_wire::Message;
 use tracing::debug;
 
 use super::driver::Conn;
+use super::version::local_version;
 use super::{Negotiated, Peer};
 use crate::codec::{CodecError, RawFrame};
 use crate::error::PeerError;
 use crate::fsm::handshake::{Handshake, Step};
+use crate::hooks::Hooks;
 use crate::listeners::SentFrame;
 use crate::sync::unix_now;
 
 /// Runs the version handshake on `conn`. Returns the frames that arrived
 /// early (tolerated before the verack below version 12), to be handled
 /// first by the connection's task.
-pub(super) async fn run<S>(peer: &Peer, conn: &mut Conn<S>) -> Result<Vec<RawFrame>, PeerError>
+pub(super) async fn run<S>(
+    peer: &Peer,
+    hooks: &Hooks,
+    conn: &mut Conn<S>,
+) -> Result<Vec<RawFrame>, PeerError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
 {
-    let mut hs = Handshake::new(peer.direction(), peer.local_version()?);
+    let config = &peer.inner.config;
+    let ours = local_version(config, hooks, peer.addr(), peer.direction())?;
+    let mut hs = Handshake::new(peer.direction(), ours);
     for m in hs.start() {
-        write(peer, conn, &m, hs.negotiated_version()).await?;
+        write(peer, hooks, conn, &m, hs.negotiated_version()).await?;
     }
-    let listeners = peer.inner.config.listeners.clone();
-    let nonces = &peer.inner.config.nonces;
+    let listeners = &hooks.listeners;
+    let nonces = &hooks.nonces;
     let mut delayed = Vec::new();
     loop {
         let frame = match conn.next_frame().await {
@@ -71,7 +79,7 @@ where
             Step::Complete(msgs) => (msgs, true),
         };
         for m in msgs {
-            write(peer, conn, &m, hs.negotiated_version()).await?;
+            write(peer, hooks, conn, &m, hs.negotiated_version()).await?;
         }
         if done {
             return Ok(delayed);
@@ -82,6 +90,7 @@ where
 /// Writes one handshake message straight to the socket.
 async fn write<S>(
     peer: &Peer,
+    hooks: &Hooks,
     conn: &mut Conn<S>,
     msg: &Message<'_>,
     pv: u32,
@@ -90,7 +99,7 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
 {
     let frame = dcr_wire::frame_to_vec(msg, peer.inner.config.net, pv)?;
-    let listeners = &peer.inner.config.listeners;
+    let listeners = &hooks.listeners;
     if let Err(e) = conn.write_all(&frame).await {
         listeners.on_write(peer, 0, Err(&e));
         return Err(e.into());

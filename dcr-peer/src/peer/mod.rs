@@ -13,8 +13,9 @@
 mod driver;
 mod handshake;
 mod queue;
+mod version;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -22,7 +23,6 @@ use std::time::{Duration, SystemTime};
 use dcr_wire::msg::addr::{MAX_ADDR_PER_MSG, MAX_ADDR_PER_V2_MSG};
 use dcr_wire::{
     pver, Addr, AddrV2, GetData, Hash, Inv, InvVect, Message, NetAddress, NetAddressV2, Reject,
-    Version,
 };
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -34,9 +34,10 @@ use tracing::{debug, Instrument};
 
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
-use crate::fsm::handshake::{Direction, HandshakeError, RemoteVersion};
+use crate::fsm::handshake::{Direction, RemoteVersion};
 use crate::fsm::inventory::KnownInventory;
 use crate::fsm::session::{Frame, Limits, Locator, Queued, Session};
+use crate::hooks::Hooks;
 use crate::stats::{PeerCounters, PeerStats};
 use crate::sync::{lock, now};
 use queue::{Outgoing, OutputBudget};
@@ -143,14 +144,16 @@ impl std::fmt::Debug for Peer {
 
 impl Peer {
     /// Runs the handshake on `stream` (connected to `addr`) and starts the
-    /// peer's task. Fails when the configuration is unusable, the remote
-    /// breaks the handshake, or it does not complete within
+    /// peer's task, configured by `config` and wired to `hooks`. Fails
+    /// when the configuration is unusable, the remote breaks the
+    /// handshake, or it does not complete within
     /// [`Config::handshake_timeout`].
     pub async fn start<S>(
         stream: S,
         addr: SocketAddr,
         direction: Direction,
         config: Config,
+        hooks: Hooks,
     ) -> Result<Peer, PeerError>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
@@ -167,7 +170,7 @@ impl Peer {
         let span = tracing::debug_span!("handshake", addr = %addr);
         let outcome = tokio::time::timeout(
             cfg.handshake_timeout,
-            handshake::run(&peer, &mut conn).instrument(span),
+            handshake::run(&peer, &hooks, &mut conn).instrument(span),
         )
         .await
         .unwrap_or(Err(PeerError::HandshakeTimeout));
@@ -194,27 +197,39 @@ impl Peer {
         let session = Session::new(limits, host, now());
         let span = tracing::debug_span!("peer", id = peer.id(), addr = %addr);
         let tasks = &peer.inner.tasks;
-        tasks.spawn(driver::run(peer.clone(), conn, session, cmds, delayed).instrument(span));
+        let listeners = hooks.listeners.clone();
+        let run = driver::run(peer.clone(), hooks, conn, session, cmds, delayed);
+        tasks.spawn(run.instrument(span));
         tasks.close();
-        cfg.listeners.on_verack(&peer);
+        listeners.on_verack(&peer);
         debug!(peer = %addr, pver = pv, "handshake complete");
         Ok(peer)
     }
 
     /// Starts an outbound peer on a connected stream.
-    pub async fn outbound<S>(stream: S, addr: SocketAddr, config: Config) -> Result<Peer, PeerError>
+    pub async fn outbound<S>(
+        stream: S,
+        addr: SocketAddr,
+        config: Config,
+        hooks: Hooks,
+    ) -> Result<Peer, PeerError>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        Peer::start(stream, addr, Direction::Outbound, config).await
+        Peer::start(stream, addr, Direction::Outbound, config, hooks).await
     }
 
     /// Starts an inbound peer on an accepted stream.
-    pub async fn inbound<S>(stream: S, addr: SocketAddr, config: Config) -> Result<Peer, PeerError>
+    pub async fn inbound<S>(
+        stream: S,
+        addr: SocketAddr,
+        config: Config,
+        hooks: Hooks,
+    ) -> Result<Peer, PeerError>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        Peer::start(stream, addr, Direction::Inbound, config).await
+        Peer::start(stream, addr, Direction::Inbound, config, hooks).await
     }
 
     fn new(
@@ -252,59 +267,6 @@ impl Peer {
             },
             cmd_rx,
         )
-    }
-
-    /// Our version message for this connection, with a fresh nonce that is
-    /// remembered for self-connection detection (the reference's
-    /// `localVersionMsg`). Fails when the host-to-address hook refuses.
-    pub(crate) fn local_version(&self) -> Result<Version<'static>, HandshakeError> {
-        let c = &self.inner.config;
-        let height = c.newest_block.as_ref().map_or(0, |f| f().1);
-        let you = self.remote_for_version()?;
-        let me = NetAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, c.services);
-        let nonce = rand::random::<u64>();
-        c.nonces.remember(nonce);
-        let mut v = Version::new(me, you, nonce, i32::try_from(height).unwrap_or(i32::MAX));
-        v.protocol_version = c.protocol_version as i32;
-        v.services = c.services;
-        v.disable_relay_tx = c.disable_relay_tx;
-        // Validated with the configuration.
-        v.user_agent = std::borrow::Cow::Owned(c.user_agent().unwrap_or_default().into_bytes());
-        Ok(v)
-    }
-
-    /// The remote's address as our version gives it: an inbound remote's
-    /// own address (the handshake machine adds the services its version
-    /// reported); an outbound one's through [`Config::host_to_addr`] when
-    /// set; the unspecified address and port 0 when it may be our proxy's.
-    fn remote_for_version(&self) -> Result<NetAddress, HandshakeError> {
-        let c = &self.inner.config;
-        let addr = self.inner.addr;
-        let mut you = match (&c.host_to_addr, self.direction()) {
-            (Some(hook), Direction::Outbound) => {
-                let na = hook(
-                    &addr.ip().to_string(),
-                    addr.port(),
-                    dcr_wire::ServiceFlags::NONE,
-                )
-                .map_err(HandshakeError::Refused)?;
-                // Only IPs fit the version's address form; the reference
-                // writes anything else as zeros.
-                let ip = na.ip_addr().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-                NetAddress::new(ip, na.port, na.services)
-            }
-            _ => NetAddress::new(addr.ip(), addr.port(), dcr_wire::ServiceFlags::NONE),
-        };
-        if let Some(proxy) = &c.proxy {
-            let proxy_host = proxy
-                .addr
-                .rsplit_once(':')
-                .map(|(h, _)| h.trim_matches(['[', ']']));
-            if proxy_host.is_none_or(|h| h == you.ip.to_canonical().to_string()) {
-                you = NetAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, you.services);
-            }
-        }
-        Ok(you)
     }
 
     // ---- identity and state -------------------------------------------------
