@@ -232,7 +232,7 @@ mod tests {
 
     #[cfg(feature = "serde")]
     #[test]
-    fn a_configuration_reads_from_json_with_defaults_for_what_is_left_out() {
+    fn serde_reads_a_configuration_with_defaults_for_what_is_left_out() {
         let c: Config = serde_json::from_str(
             r#"{"net": "SimNet", "idle_timeout": {"secs": 60, "nanos": 0},
                 "proxy": {"addr": "127.0.0.1:9050", "auth": "Isolated"}}"#,
