@@ -14,6 +14,7 @@ use crate::admission::{Limits, PendingPool};
 
 use crate::config::Config;
 use crate::error::PeerError;
+use crate::fsm::handshake::Direction;
 use crate::hooks::Hooks;
 use crate::peer::Peer;
 use crate::proxy::{dial_proxy, split_host_port};
@@ -64,7 +65,8 @@ pub async fn connect(addr: &str, config: Config, hooks: Hooks) -> Result<Peer, P
         }
     };
     stream.set_nodelay(true)?;
-    Peer::outbound(stream, remote, config, hooks).await
+    let local = stream.local_addr().ok();
+    Peer::start_on(stream, (remote, local), Direction::Outbound, config, hooks).await
 }
 
 async fn dial(addr: &str) -> Result<TcpStream, PeerError> {
@@ -82,7 +84,8 @@ pub async fn accept(
 ) -> Result<Peer, PeerError> {
     let (stream, addr) = listener.accept().await?;
     stream.set_nodelay(true)?;
-    Peer::inbound(stream, addr, config, hooks).await
+    let local = stream.local_addr().ok();
+    Peer::start_on(stream, (addr, local), Direction::Inbound, config, hooks).await
 }
 
 /// Accepts connections on `listener` until the returned receiver is
@@ -178,7 +181,10 @@ async fn handshake(
             debug!(%addr, "pending inbound connection closed to make room");
             None
         }
-        r = Peer::inbound(stream, addr, config, hooks) => Some(r),
+        r = {
+            let local = stream.local_addr().ok();
+            Peer::start_on(stream, (addr, local), Direction::Inbound, config, hooks)
+        } => Some(r),
     };
     match done {
         Some(Ok(peer)) => {

@@ -573,7 +573,10 @@ impl Actor {
             let _ = stream.set_nodelay(true);
             let r = tokio::select! {
                 _ = token.cancelled() => return,
-                r = Peer::inbound(stream, addr, cfg, hooks) => r,
+                r = {
+                    let local = stream.local_addr().ok();
+                    Peer::start_on(stream, (addr, local), Direction::Inbound, cfg, hooks)
+                } => r,
             };
             if let Err(mpsc::error::SendError(Note::Inbound(_, _, Ok(p)))) =
                 notes.send(Note::Inbound(id, addr, r)).await

@@ -6,14 +6,13 @@
 use dcr_wire::Message;
 use tracing::debug;
 
-use super::driver::Conn;
+use super::conn::{self, Conn};
+use super::handle::{Negotiated, Peer};
 use super::version::local_version;
-use super::{Negotiated, Peer};
 use crate::codec::{CodecError, RawFrame};
 use crate::error::PeerError;
 use crate::fsm::handshake::{Handshake, Step};
 use crate::hooks::Hooks;
-use crate::listeners::SentFrame;
 use crate::sync::unix_now;
 
 /// Runs the version handshake on `conn`. Returns the frames that arrived
@@ -33,27 +32,15 @@ where
     for m in hs.start() {
         write(peer, hooks, conn, &m, hs.negotiated_version()).await?;
     }
-    let listeners = &hooks.listeners;
+    let listeners = &*hooks.listeners;
     let nonces = &hooks.nonces;
     let mut delayed = Vec::new();
     loop {
-        let frame = match conn.next_frame().await {
-            Ok(frame) => frame,
-            Err(e) => {
-                listeners.on_read(peer, 0, Err(&e));
-                return Err(e.into());
-            }
-        };
-        peer.inner.traffic.count_read(frame.wire_len());
-        let msg = match frame.message(hs.negotiated_version()) {
-            Ok(msg) => msg,
-            Err(e) => {
-                let failed = CodecError::Wire(e);
-                listeners.on_read(peer, frame.wire_len(), Err(&failed));
-                return Err(failed.into());
-            }
-        };
-        listeners.on_read(peer, frame.wire_len(), Ok(&msg));
+        let frame = conn.next_frame().await.inspect_err(|e| {
+            conn::read_failed(peer, listeners, e);
+        })?;
+        let msg = conn::read(peer, listeners, &frame, hs.negotiated_version())
+            .map_err(CodecError::Wire)?;
         let step = hs.on_message(
             &msg,
             unix_now(),
@@ -99,16 +86,10 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
 {
     let frame = dcr_wire::frame_to_vec(msg, peer.inner.config.net, pv)?;
-    let listeners = &hooks.listeners;
-    if let Err(e) = conn.write_all(&frame).await {
-        listeners.on_write(peer, 0, Err(&e));
-        return Err(e.into());
-    }
-    peer.inner.traffic.count_write(frame.len());
-    let sent = SentFrame {
-        command: msg.command(),
-        bytes: &frame,
-    };
-    listeners.on_write(peer, frame.len(), Ok(sent));
+    let listeners = &*hooks.listeners;
+    conn.write_all(&frame)
+        .await
+        .inspect_err(|e| conn::write_failed(peer, listeners, e))?;
+    conn::wrote(peer, listeners, msg.command(), &frame);
     Ok(())
 }
