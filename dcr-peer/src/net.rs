@@ -1,17 +1,16 @@
 //! Dialing and accepting peers: TCP directly or through a SOCKS5 proxy,
 //! and an accept loop that keeps going whatever one connection does.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tokio_util::task::TaskTracker;
+use tracing::debug;
 
-use crate::admission::{Limits, PendingPool};
-
+use crate::accept::{next_connection, Handshakes};
+use crate::admission::Limits;
 use crate::config::Config;
 use crate::error::PeerError;
 use crate::fsm::handshake::Direction;
@@ -111,108 +110,66 @@ pub fn serve_with(
     limits: Limits,
 ) -> mpsc::Receiver<Peer> {
     let (tx, rx) = mpsc::channel(64);
-    let pool = Arc::new(Mutex::new(PendingPool::new(limits)));
-    tokio::spawn(async move {
-        let mut expiry = tokio::time::interval(EXPIRY_TICK);
-        loop {
-            let accepted = tokio::select! {
-                _ = tx.closed() => break,
-                _ = expiry.tick() => {
-                    close_all(lock(&pool).expire(Instant::now()));
-                    continue;
-                }
-                r = listener.accept() => r,
-            };
-            let (stream, addr) = match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of descriptors and the like: back off a little.
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let cancel = CancellationToken::new();
-            let admitted = {
-                let mut pool = lock(&pool);
-                close_all(pool.expire(Instant::now()));
-                pool.admit(addr.ip(), Instant::now(), cancel.clone())
-            };
-            let id = match admitted {
-                Ok((id, displaced)) => {
-                    close_all(displaced);
-                    id
-                }
-                Err(refusal) => {
-                    debug!(%addr, ?refusal, "inbound connection refused");
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(handshake(
-                stream,
-                addr,
-                config.clone(),
-                hooks.clone(),
-                tx.clone(),
-                (pool.clone(), id),
-                cancel,
-            ));
-        }
-        // Nobody takes peers any more: the pending handshakes end too.
-        close_all(lock(&pool).drain());
-    });
+    tokio::spawn(serve_loop(listener, config, hooks, limits, tx));
     rx
 }
 
-/// One inbound connection's handshake, ended early if its place in the
-/// pool is taken; the peer is handed out, then the place freed.
-async fn handshake(
-    stream: TcpStream,
-    addr: SocketAddr,
+/// [`serve`]'s task: accepts, admits and handshakes through
+/// [`Handshakes`], and hands each peer on, its place kept until it is
+/// taken.
+async fn serve_loop(
+    listener: TcpListener,
     config: Config,
     hooks: Hooks,
+    limits: Limits,
     tx: mpsc::Sender<Peer>,
-    (pool, id): (Arc<Mutex<PendingPool<CancellationToken>>>, u64),
-    cancel: CancellationToken,
 ) {
-    let done = tokio::select! {
-        _ = cancel.cancelled() => {
-            debug!(%addr, "pending inbound connection closed to make room");
-            None
-        }
-        r = {
-            let local = stream.local_addr().ok();
-            Peer::start_on(stream, (addr, local), Direction::Inbound, config, hooks)
-        } => Some(r),
-    };
-    match done {
-        Some(Ok(peer)) => {
-            lock(&pool).settle(id);
-            if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
-                peer.disconnect();
+    let (done_tx, mut done) = mpsc::channel(64);
+    let (taken_tx, mut taken) = mpsc::channel(64);
+    let stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let mut handshakes = Handshakes::new(limits, config, hooks, stop.clone(), tasks, done_tx);
+    let mut expiry = tokio::time::interval(EXPIRY_TICK);
+    loop {
+        tokio::select! {
+            _ = tx.closed() => break,
+            _ = expiry.tick() => handshakes.expire(Instant::now()),
+            (stream, addr) = next_connection(&listener) => {
+                let now = Instant::now();
+                handshakes.expire(now);
+                if let Err(refusal) = handshakes.admit(stream, addr, false, now) {
+                    debug!(%addr, ?refusal, "inbound connection refused");
+                }
+            }
+            Some(h) = done.recv() => match h.result {
+                Ok(peer) => {
+                    handshakes.settle(h.id);
+                    let (tx, taken) = (tx.clone(), taken_tx.clone());
+                    tokio::spawn(async move {
+                        if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
+                            peer.disconnect();
+                        }
+                        let _ = taken.send(h.id).await;
+                    });
+                }
+                Err(e) => {
+                    debug!(addr = %h.addr, error = %e, "inbound handshake failed");
+                    handshakes.finish(h.id);
+                }
+            },
+            Some(id) = taken.recv() => {
+                handshakes.finish(id);
             }
         }
-        Some(Err(e)) => debug!(%addr, error = %e, "inbound handshake failed"),
-        None => {}
     }
-    lock(&pool).remove(id);
-}
-
-fn close_all(handles: impl IntoIterator<Item = CancellationToken>) {
-    for h in handles {
-        h.cancel();
-    }
-}
-
-/// The pool, even if a thread panicked holding it (its state stays whole:
-/// every change is one call).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    // Nobody takes peers any more: the pending handshakes end too.
+    handshakes.drain();
+    stop.cancel();
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::sync::Mutex as StdMutex;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
