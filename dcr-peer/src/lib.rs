@@ -23,7 +23,7 @@ pub use config::{Config, ConfigError};
 pub use dcr_wire as wire;
 pub use error::{DisconnectReason, PeerError};
 pub use fsm::handshake::{Direction, HandshakeError, Refusal, RemoteVersion};
-pub use fsm::session::ProtocolViolation;
+pub use fsm::session::{LocalFailure, ProtocolViolation};
 pub use fsm::stall::StallError;
 pub use hooks::Hooks;
 pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};

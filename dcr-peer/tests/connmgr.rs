@@ -13,7 +13,8 @@ use common::*;
 use dcr_peer::connmgr::{
     crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerError, ManagerEvent,
 };
-use dcr_peer::Peer;
+use dcr_peer::wire::Message;
+use dcr_peer::{DisconnectReason, LocalFailure, Peer, PeerError};
 use futures_util::SinkExt;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpSocket};
@@ -329,6 +330,49 @@ fn a_repeat_offender_is_banned() {
         until(|| *served.lock().unwrap() > served_before).await;
         assert!(banned_at.elapsed() >= Duration::from_secs(2));
         m.shutdown(LIMIT).await.unwrap();
+    })
+}
+
+/// Our own failures are not the remote's: a peer we end because output
+/// we queued passed our own bound is not scored, while the remote's
+/// violations are (the test above).
+#[test]
+fn our_own_failures_are_not_scored_against_the_remote() {
+    serial(async {
+        let node = Node::start("127.0.0.1:0").await;
+        let mut cfg = one_seed(&node);
+        cfg.target_outbound = 0;
+        cfg.peer.max_queued_bytes = 1000;
+        let m = ConnManager::start(cfg).await.unwrap();
+        let mut events = m.subscribe();
+        let peer = m.connect(node.addr).await.unwrap();
+        let big = Message::Headers(dcr_peer::wire::Headers {
+            headers: vec![dcr_peer::wire::BlockHeader::default(); 100],
+        });
+        let refused = peer.queue_message(&big);
+        assert!(
+            matches!(
+                refused,
+                Err(PeerError::Disconnected(DisconnectReason::Local(
+                    LocalFailure::QueuedOutput { max: 1000, .. }
+                )))
+            ),
+            "{refused:?}"
+        );
+        let reason = tokio::time::timeout(LIMIT, async {
+            loop {
+                if let ManagerEvent::Disconnected { reason, .. } = events.recv().await.unwrap() {
+                    break reason;
+                }
+            }
+        })
+        .await
+        .expect("the peer goes");
+        assert!(reason.is_local() && !reason.is_misbehaviour(), "{reason}");
+        assert_eq!(m.score(node.addr.ip()).await.unwrap(), 0);
+        assert!(m.bans().await.unwrap().is_empty());
+        m.shutdown(LIMIT).await.unwrap();
+        node.stop().await;
     })
 }
 

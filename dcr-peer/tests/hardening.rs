@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{Message, Ping, ServiceFlags};
-use dcr_peer::{DisconnectReason, PeerError, ProtocolViolation};
+use dcr_peer::{DisconnectReason, LocalFailure, PeerError, ProtocolViolation};
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
 
@@ -204,8 +204,8 @@ fn queued_output_past_its_bound_ends_the_peer() {
             Err(e) => Some(e),
         });
         match refused {
-            Some(PeerError::Disconnected(DisconnectReason::Protocol(
-                ProtocolViolation::QueuedOutput { queued, max },
+            Some(PeerError::Disconnected(DisconnectReason::Local(
+                LocalFailure::QueuedOutput { queued, max },
             ))) => {
                 assert_eq!(max, 40 << 20);
                 assert!(queued > max, "{queued}");
@@ -218,7 +218,7 @@ fn queued_output_past_its_bound_ends_the_peer() {
         let grown = peak.finish();
         assert!(matches!(
             reason,
-            DisconnectReason::Protocol(ProtocolViolation::QueuedOutput { .. })
+            DisconnectReason::Local(LocalFailure::QueuedOutput { .. })
         ));
         // 40 MiB of 362 KB frames, plus what the socket buffers took.
         assert!(accepted < 140, "{accepted} accepted");

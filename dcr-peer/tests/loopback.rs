@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{
-    Command, GetData, GetHeaders, GetInitState, Hash, InitState, InvType, InvVect, Message,
-    NotFound, Ping, Pong, ServiceFlags, Version,
+    Command, ErrorKind, GetData, GetHeaders, GetInitState, Hash, InitState, InvType, InvVect,
+    Message, NotFound, Ping, Pong, ServiceFlags, Version,
 };
 use dcr_peer::{
     Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError, Refusal, StallError,
@@ -260,6 +260,43 @@ async fn duplicate_getheaders_is_suppressed() {
     rec.wait_for(|m| m.len() == 2).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(rec.commands(), ["getheaders", "getheaders"]);
+}
+
+/// A request we cannot encode is refused to whoever asked, at the call,
+/// and the peer carries on: the fault is ours, not the remote's (the
+/// reference's `getheaders` takes at most 500 locator hashes).
+#[tokio::test]
+async fn a_request_we_cannot_encode_is_refused_at_the_call_and_the_peer_stays() {
+    let rec = Recorder::default();
+    let (out, inb) = pair(node(), node().with_listeners(rec.clone())).await;
+    let too_long: Vec<Hash> = (0..501u32)
+        .map(|n| {
+            let mut h = [0u8; 32];
+            h[..4].copy_from_slice(&n.to_le_bytes());
+            Hash(h)
+        })
+        .collect();
+    for push in [Peer::push_get_headers, Peer::push_get_blocks] {
+        let refused = push(&out, too_long.clone(), Hash::ZERO);
+        assert!(
+            matches!(&refused, Err(PeerError::Encode(e)) if e.kind() == ErrorKind::TooManyLocators),
+            "{refused:?}"
+        );
+    }
+    // Still connected both ways, and nothing was queued for it.
+    out.send_message(&Message::Ping(Ping { nonce: 5 }))
+        .await
+        .unwrap();
+    rec.wait_for(|m| m.len() == 1).await;
+    assert_eq!(rec.commands(), ["ping"]);
+    assert!(out.is_connected() && inb.is_connected());
+    assert_eq!(out.stats().queued_bytes, 0);
+    // The most it takes goes.
+    out.push_get_headers(too_long[..500].to_vec(), Hash::ZERO)
+        .unwrap();
+    rec.wait_for(|m| m.len() == 2).await;
+    assert_eq!(rec.commands(), ["ping", "getheaders"]);
+    assert_eq!(out.disconnect_reason(), None);
 }
 
 #[tokio::test]

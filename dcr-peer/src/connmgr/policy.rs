@@ -354,7 +354,7 @@ impl BanList {
 mod tests {
     use super::*;
     use crate::fsm::stall::StallError;
-    use crate::ProtocolViolation;
+    use crate::{LocalFailure, ProtocolViolation};
 
     const BASE: Duration = Duration::from_secs(5);
     const MAX: Duration = Duration::from_secs(300);
@@ -433,6 +433,26 @@ mod tests {
             DisconnectReason::Io(std::io::ErrorKind::ConnectionReset),
         ] {
             assert_eq!(misbehaviour_score(&fine), 0, "{fine:?}");
+        }
+        // Our own failures are never the remote's.
+        for ours in [
+            LocalFailure::QueuedOutput {
+                queued: 2 << 20,
+                max: 1 << 20,
+            },
+            LocalFailure::Encode {
+                command: Some(dcr_wire::Command::GetHeaders),
+                error: dcr_wire::Error::limit(
+                    dcr_wire::ErrorKind::TooManyLocators,
+                    "locators",
+                    501,
+                    500,
+                ),
+            },
+        ] {
+            let reason = DisconnectReason::Local(ours);
+            assert_eq!(misbehaviour_score(&reason), 0, "{reason:?}");
+            assert!(reason.is_local() && !reason.is_misbehaviour());
         }
     }
 

@@ -30,7 +30,7 @@ use super::handle::{Cmd, Known, Peer};
 use super::queue::{Outgoing, WrittenTx};
 use crate::codec::RawFrame;
 use crate::error::{DisconnectReason, PeerError};
-use crate::fsm::session::{Frame, Host, ProtocolViolation, Session, Update};
+use crate::fsm::session::{Frame, Host, LocalFailure, ProtocolViolation, Session, Update};
 use crate::hooks::Hooks;
 use crate::listeners::{dispatch, PeerEvent};
 use crate::sync::{lock, now};
@@ -55,15 +55,15 @@ impl Host for SessionHost {
     type Receipt = WrittenTx;
     type Hasher = foldhash::fast::RandomState;
 
-    fn protocol_version(&self) -> u32 {
-        self.peer.protocol_version()
-    }
-
     fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error> {
-        Frame::encode(msg, self.peer.inner.config.net, self.protocol_version())
+        Frame::encode(
+            msg,
+            self.peer.inner.config.net,
+            self.peer.protocol_version(),
+        )
     }
 
-    fn reserve(&self, bytes: usize) -> Result<(), ProtocolViolation> {
+    fn reserve(&self, bytes: usize) -> Result<(), LocalFailure> {
         self.peer.inner.budget.reserve(bytes)
     }
 
@@ -187,8 +187,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                         debug!("trickle queue full, announcement dropped");
                     }
                 }
-                Cmd::Locator(kind, locator, stop) => {
-                    if !self.session.locator_request(kind, locator, stop)? {
+                Cmd::Locator(kind, key, out) => {
+                    if !self.session.locator_request(kind, key, out) {
                         debug!(?kind, "duplicate locator request suppressed");
                     }
                 }

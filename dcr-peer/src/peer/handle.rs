@@ -10,7 +10,8 @@ use std::time::SystemTime;
 
 use dcr_wire::msg::addr::{MAX_ADDR_PER_MSG, MAX_ADDR_PER_V2_MSG};
 use dcr_wire::{
-    pver, Addr, AddrV2, GetData, Hash, Inv, InvVect, Message, NetAddress, NetAddressV2, Reject,
+    pver, Addr, AddrV2, GetBlocks, GetData, GetHeaders, Hash, Inv, InvVect, Message, NetAddress,
+    NetAddressV2, Reject,
 };
 use rand::seq::SliceRandom;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -38,8 +39,10 @@ pub(crate) enum Cmd {
     Frame(Outgoing),
     /// Inventory for the next trickle.
     Inventory(InvVect),
-    /// A locator request, sent unless it repeats the previous one.
-    Locator(Locator, Vec<Hash>, Hash),
+    /// A locator request (its first locator hash and stop, and the frame
+    /// counted in the output budget), sent unless it repeats the previous
+    /// one.
+    Locator(Locator, (Hash, Hash), Outgoing),
     /// A ping with this nonce, timed like the keep-alive's.
     Ping(u64),
 }
@@ -303,11 +306,18 @@ impl Peer {
     /// Counts `out` in the output budget and hands it to the task through
     /// `permit`. Passing the budget ends the peer, as the reference does.
     fn send_counted(&self, permit: mpsc::Permit<'_, Cmd>, out: Outgoing) -> Result<(), PeerError> {
-        if let Err(v) = self.inner.budget.reserve(out.frame.bytes.len()) {
-            self.disconnect_with(DisconnectReason::Protocol(v));
+        self.reserve(&out)?;
+        permit.send(Cmd::Frame(out));
+        Ok(())
+    }
+
+    /// Counts `out` in the output budget; passing it ends the peer (our
+    /// own limit, not the remote's fault).
+    fn reserve(&self, out: &Outgoing) -> Result<(), PeerError> {
+        if let Err(failure) = self.inner.budget.reserve(out.frame.bytes.len()) {
+            self.disconnect_with(DisconnectReason::Local(failure));
             return Err(self.disconnected_error());
         }
-        permit.send(Cmd::Frame(out));
         Ok(())
     }
 
@@ -335,7 +345,7 @@ impl Peer {
     /// at the negotiated version, the queue is full
     /// ([`Config::send_queue_size`]) or the peer is gone. Output past
     /// [`Config::max_queued_bytes`] ends the peer with
-    /// [`crate::ProtocolViolation::QueuedOutput`] (the reference's rule).
+    /// [`crate::LocalFailure::QueuedOutput`] (the reference's rule).
     pub fn queue_message(&self, msg: &Message<'_>) -> Result<(), PeerError> {
         self.try_enqueue(self.frame(msg)?)
     }
@@ -452,14 +462,41 @@ impl Peer {
 
     /// Sends `getheaders` for `locator` up to `stop`, unless it repeats the
     /// previous request (same first locator hash and stop), as the
-    /// reference suppresses duplicates.
+    /// reference suppresses duplicates. A request that cannot be encoded
+    /// (more than 500 locator hashes) is refused here, with
+    /// [`PeerError::Encode`], and the peer carries on.
     pub fn push_get_headers(&self, locator: Vec<Hash>, stop: Hash) -> Result<(), PeerError> {
-        self.command(Cmd::Locator(Locator::GetHeaders, locator, stop))
+        self.push_locator(Locator::GetHeaders, locator, stop)
     }
 
-    /// Sends `getblocks`, suppressing a repeat of the previous request.
+    /// Sends `getblocks`, suppressing a repeat of the previous request;
+    /// refused as [`Peer::push_get_headers`] is.
     pub fn push_get_blocks(&self, locator: Vec<Hash>, stop: Hash) -> Result<(), PeerError> {
-        self.command(Cmd::Locator(Locator::GetBlocks, locator, stop))
+        self.push_locator(Locator::GetBlocks, locator, stop)
+    }
+
+    /// A locator request encoded at the negotiated version (the message
+    /// carries it) and handed to the task, which drops a repeat.
+    fn push_locator(&self, kind: Locator, locator: Vec<Hash>, stop: Hash) -> Result<(), PeerError> {
+        let first = locator.first().copied().unwrap_or(Hash::ZERO);
+        let protocol_version = self.protocol_version();
+        let msg = match kind {
+            Locator::GetHeaders => Message::GetHeaders(GetHeaders {
+                protocol_version,
+                block_locator_hashes: locator,
+                hash_stop: stop,
+            }),
+            Locator::GetBlocks => Message::GetBlocks(GetBlocks {
+                protocol_version,
+                block_locator_hashes: locator,
+                hash_stop: stop,
+            }),
+        };
+        let out = self.frame(&msg)?;
+        let permit = self.try_command()?;
+        self.reserve(&out)?;
+        permit.send(Cmd::Locator(kind, (first, stop), out));
+        Ok(())
     }
 
     /// Sends `reject`, which exists only below protocol version 9: at or
