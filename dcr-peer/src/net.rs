@@ -91,7 +91,8 @@ pub async fn accept(
 /// dropped, each handshake in its own task, and hands out the peers that
 /// complete it. A failing connection is logged and never stops the loop.
 ///
-/// Connections in their handshake hold places in a [`PendingPool`]: at
+/// Connections in their handshake hold places in a
+/// [`PendingPool`](crate::admission::PendingPool): at
 /// most [`MAX_PENDING_INBOUND`], a few per source address and per address
 /// group, and a newcomer displaces (closes) the oldest pending connection
 /// of its own address or group, or of the most crowded group when the

@@ -1,5 +1,5 @@
 //! Counters a peer keeps: as the connection's task updates them
-//! ([`Traffic`], [`PingStats`]), and the snapshot the handle hands out
+//! (`Traffic`, `PingStats`), and the snapshot the handle hands out
 //! ([`PeerStats`]).
 
 use std::net::SocketAddr;
