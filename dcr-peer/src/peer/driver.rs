@@ -187,7 +187,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                         debug!("trickle queue full, announcement dropped");
                     }
                 }
-                Cmd::Locator(kind, key, out) => {
+                Cmd::Locator(request) => {
+                    let (kind, key, out) = *request;
                     if !self.session.locator_request(kind, key, out) {
                         debug!(?kind, "duplicate locator request suppressed");
                     }

@@ -41,8 +41,10 @@ pub(crate) enum Cmd {
     Inventory(InvVect),
     /// A locator request (its first locator hash and stop, and the frame
     /// counted in the output budget), sent unless it repeats the previous
-    /// one.
-    Locator(Locator, (Hash, Hash), Outgoing),
+    /// one. Boxed: every slot of the channel is as large as the largest
+    /// command, and the channel allocates its slots 32 at a time for every
+    /// peer, idle or not.
+    Locator(Box<(Locator, (Hash, Hash), Outgoing)>),
     /// A ping with this nonce, timed like the keep-alive's.
     Ping(u64),
 }
@@ -495,7 +497,7 @@ impl Peer {
         let out = self.frame(&msg)?;
         let permit = self.try_command()?;
         self.reserve(&out)?;
-        permit.send(Cmd::Locator(kind, (first, stop), out));
+        permit.send(Cmd::Locator(Box::new((kind, (first, stop), out))));
         Ok(())
     }
 
@@ -557,5 +559,22 @@ impl Peer {
         let n = list.len();
         self.queue_message(&Message::Addr(Addr { addr_list: list }))?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every peer's command channel allocates its slots 32 at a time,
+    /// each as large as the largest command: no command may be much
+    /// larger than a frame (about 2 KiB per idle peer once was).
+    #[test]
+    fn a_command_is_no_larger_than_a_frame_and_its_tag() {
+        assert!(
+            std::mem::size_of::<Cmd>() <= std::mem::size_of::<Outgoing>() + 8,
+            "{} bytes",
+            std::mem::size_of::<Cmd>()
+        );
     }
 }
