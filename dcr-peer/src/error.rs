@@ -2,7 +2,10 @@
 //!
 //! [`DisconnectReason`] is typed all the way down, so a caller (the
 //! connection manager's ban scores, a crawler's statistics) matches on
-//! kinds, never on strings.
+//! kinds, never on strings; and it tells our own failures
+//! ([`DisconnectReason::is_local`]) from the remote's misbehaviour
+//! ([`DisconnectReason::is_misbehaviour`]), so only the remote's is ever
+//! held against it.
 
 use std::fmt;
 use std::io;
@@ -12,6 +15,7 @@ use dcr_wire::Command;
 use crate::codec::CodecError;
 use crate::config::ConfigError;
 use crate::fsm::handshake::HandshakeError;
+use crate::fsm::session::{LocalFailure, ProtocolViolation, SessionError};
 use crate::fsm::stall::StallError;
 
 /// Why a peer disconnected. Recorded once, at the first cause.
@@ -43,62 +47,9 @@ pub enum DisconnectReason {
     SlowConsumer,
     /// The connection failed with this I/O error.
     Io(io::ErrorKind),
-}
-
-/// What the remote did wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ProtocolViolation {
-    /// A second `version` after the handshake (the reference allows one).
-    DuplicateVersion,
-    /// A second `verack` after the handshake.
-    DuplicateVerAck,
-    /// A frame or message that does not decode: the frame's command when
-    /// its header was readable, and the wire error with its kind.
-    Undecodable {
-        /// The frame's command, when its header was readable.
-        command: Option<Command>,
-        /// The wire error.
-        error: dcr_wire::Error,
-    },
-    /// The remote made us owe more pongs than
-    /// [`crate::Config::priority_queue_size`] without reading them.
-    PongFlood {
-        /// Pongs owed.
-        owed: usize,
-    },
-    /// Output queued for the remote passed
-    /// [`crate::Config::max_queued_bytes`] (the reference's 40 MiB rule: a
-    /// remote that does not read must not hold unbounded memory).
-    QueuedOutput {
-        /// Bytes queued.
-        queued: u64,
-        /// The bound, in bytes.
-        max: u64,
-    },
-}
-
-impl fmt::Display for ProtocolViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProtocolViolation::DuplicateVersion => f.write_str("duplicate version message"),
-            ProtocolViolation::DuplicateVerAck => f.write_str("duplicate verack message"),
-            ProtocolViolation::Undecodable {
-                command: Some(c),
-                error,
-            } => write!(f, "undecodable {c}: {error}"),
-            ProtocolViolation::Undecodable {
-                command: None,
-                error,
-            } => write!(f, "bad frame: {error}"),
-            ProtocolViolation::PongFlood { owed } => {
-                write!(f, "{owed} pongs owed and not read (ping flood)")
-            }
-            ProtocolViolation::QueuedOutput { queued, max } => {
-                write!(f, "{queued} bytes of output queued, over the {max} allowed")
-            }
-        }
-    }
+    /// We failed: a message of ours did not encode, or output we queued
+    /// passed our own bound. Never the remote's fault.
+    Local(LocalFailure),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -114,6 +65,19 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::WriteTimeout => f.write_str("write timed out"),
             DisconnectReason::SlowConsumer => f.write_str("event consumer too slow"),
             DisconnectReason::Io(kind) => write!(f, "i/o: {kind}"),
+            DisconnectReason::Local(failure) => write!(f, "local failure: {failure}"),
+        }
+    }
+}
+
+impl From<SessionError> for DisconnectReason {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Protocol(v) => DisconnectReason::Protocol(v),
+            SessionError::Stalled(e) => DisconnectReason::Stalled(e),
+            SessionError::Idle => DisconnectReason::Idle,
+            SessionError::WriteTimeout => DisconnectReason::WriteTimeout,
+            SessionError::Local(failure) => DisconnectReason::Local(failure),
         }
     }
 }
@@ -140,6 +104,18 @@ impl DisconnectReason {
             DisconnectReason::Protocol(_)
                 | DisconnectReason::Handshake(_)
                 | DisconnectReason::Stalled(_)
+        )
+    }
+
+    /// True when we ended the connection for a reason of our own: asked
+    /// to, our event consumer too slow, or a [`LocalFailure`]. Never the
+    /// remote's fault.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::Requested
+                | DisconnectReason::SlowConsumer
+                | DisconnectReason::Local(_)
         )
     }
 }
@@ -191,12 +167,18 @@ impl PeerError {
             }
             PeerError::Io(e) => DisconnectReason::Io(e.kind()),
             PeerError::Codec(CodecError::Io(e)) => DisconnectReason::Io(e.kind()),
-            PeerError::Codec(CodecError::Wire(e)) | PeerError::Encode(e) => {
+            PeerError::Codec(CodecError::Wire(e)) => {
                 DisconnectReason::Protocol(ProtocolViolation::Undecodable {
                     command: None,
                     error: e.clone(),
                 })
             }
+            // Our own message (the version, or a handshake reply) did not
+            // encode: our failure.
+            PeerError::Encode(e) => DisconnectReason::Local(LocalFailure::Encode {
+                command: None,
+                error: e.clone(),
+            }),
             PeerError::Disconnected(r) => r.clone(),
             _ => DisconnectReason::Requested,
         }

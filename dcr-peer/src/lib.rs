@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accept;
 pub mod addrmgr;
 pub mod admission;
 pub mod codec;
@@ -9,8 +10,10 @@ pub mod config;
 pub mod connmgr;
 pub mod error;
 pub mod fsm;
+pub mod hooks;
 pub mod listeners;
 pub mod net;
+mod nonces;
 mod peer;
 pub mod proxy;
 pub mod stats;
@@ -19,9 +22,12 @@ mod sync;
 pub use codec::{CodecError, FrameCodec, RawFrame};
 pub use config::{Config, ConfigError};
 pub use dcr_wire as wire;
-pub use error::{DisconnectReason, PeerError, ProtocolViolation};
-pub use fsm::handshake::{Direction, HandshakeError, RecentNonces, RemoteVersion};
+pub use error::{DisconnectReason, PeerError};
+pub use fsm::handshake::{Direction, HandshakeError, Refusal, RemoteVersion};
+pub use fsm::session::{LocalFailure, ProtocolViolation};
 pub use fsm::stall::StallError;
+pub use hooks::Hooks;
 pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};
+pub use nonces::RecentNonces;
 pub use peer::Peer;
 pub use stats::{PeerCounters, PeerStats};

@@ -5,8 +5,47 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use anyhow::anyhow;
 use dcr_peer::proxy::{ParseProxyError, Proxy};
 use dcr_wire::CurrencyNet;
+
+/// A value the command line does not take, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArgError {
+    /// Not a port from 1 to 65535 (the text, and the whole argument).
+    #[error("bad port {0:?} in {1:?} (a port is a number from 1 to 65535)")]
+    Port(String, String),
+    /// An empty address.
+    #[error("an empty address")]
+    EmptyAddress,
+    /// `[` without its `]`.
+    #[error("{0:?}: no closing ']'")]
+    Unclosed(String),
+    /// Brackets around something other than an IPv6 address.
+    #[error("{0:?}: not an IPv6 address in brackets")]
+    NotIpv6(String),
+    /// Something other than `:PORT` after `]`.
+    #[error("{0:?}: expected ':PORT' after ']'")]
+    AfterBracket(String),
+    /// Neither a host name nor an IP address.
+    #[error("{0:?} is not a host name or IP address")]
+    Host(String),
+    /// A proxy of another scheme than SOCKS5 (the scheme).
+    #[error("{0}:// proxies are not supported; give socks5://HOST:PORT")]
+    ProxyScheme(String),
+    /// A proxy URL that does not parse.
+    #[error(transparent)]
+    Proxy(#[from] ParseProxyError),
+    /// An empty path.
+    #[error("an empty path")]
+    EmptyPath,
+    /// Not hex digits.
+    #[error("bad hex: {0}")]
+    Hex(hex::FromHexError),
+    /// Not IP:PORT.
+    #[error("{0:?} is not IP:PORT (e.g. 127.0.0.1:9108 or [::1]:9108)")]
+    BindAddr(String),
+}
 
 /// The default peer port of each network (dcrd's).
 pub fn default_port(net: CurrencyNet) -> u16 {
@@ -50,19 +89,17 @@ impl fmt::Display for Target {
 }
 
 /// A port: 1 to 65535.
-fn port(text: &str, whole: &str) -> Result<u16, String> {
+fn port(text: &str, whole: &str) -> Result<u16, ArgError> {
     match text.parse::<u16>() {
         Ok(p) if p > 0 => Ok(p),
-        _ => Err(format!(
-            "bad port {text:?} in {whole:?} (a port is a number from 1 to 65535)"
-        )),
+        _ => Err(ArgError::Port(text.into(), whole.into())),
     }
 }
 
 /// Parses `HOST`, `HOST:PORT`, an IPv6 address bare or as `[IPv6]:PORT`.
-pub fn target(text: &str) -> Result<Target, String> {
+pub fn target(text: &str) -> Result<Target, ArgError> {
     if text.is_empty() {
-        return Err("an empty address".into());
+        return Err(ArgError::EmptyAddress);
     }
     if let Ok(ip) = text.parse::<IpAddr>() {
         return Ok(Target {
@@ -73,16 +110,14 @@ pub fn target(text: &str) -> Result<Target, String> {
     if let Some(rest) = text.strip_prefix('[') {
         let (ip, after) = rest
             .split_once(']')
-            .ok_or_else(|| format!("{text:?}: no closing ']'"))?;
-        let ip: std::net::Ipv6Addr = ip
-            .parse()
-            .map_err(|_| format!("{text:?}: not an IPv6 address in brackets"))?;
+            .ok_or_else(|| ArgError::Unclosed(text.into()))?;
+        let ip: std::net::Ipv6Addr = ip.parse().map_err(|_| ArgError::NotIpv6(text.into()))?;
         let port = match after {
             "" => None,
             _ => Some(port(
                 after
                     .strip_prefix(':')
-                    .ok_or_else(|| format!("{text:?}: expected ':PORT' after ']'"))?,
+                    .ok_or_else(|| ArgError::AfterBracket(text.into()))?,
                 text,
             )?),
         };
@@ -100,7 +135,7 @@ pub fn target(text: &str) -> Result<Target, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
     if !name_ok {
-        return Err(format!("{host:?} is not a host name or IP address"));
+        return Err(ArgError::Host(host.into()));
     }
     Ok(Target {
         host: host.to_string(),
@@ -110,13 +145,13 @@ pub fn target(text: &str) -> Result<Target, String> {
 
 /// Parses `socks5://[USER:PASS@]HOST:PORT` (the scheme may be left out);
 /// other schemes are refused, as the only proxy protocol spoken is SOCKS5.
-pub fn proxy(text: &str) -> Result<Proxy, String> {
+pub fn proxy(text: &str) -> Result<Proxy, ArgError> {
     let p: Proxy = text.parse().map_err(|e: ParseProxyError| {
         if e.reason.contains("only socks5") {
             let scheme = text.split_once("://").map_or("", |(s, _)| s);
-            format!("{scheme}:// proxies are not supported; give socks5://HOST:PORT")
+            ArgError::ProxyScheme(scheme.into())
         } else {
-            e.to_string()
+            e.into()
         }
     })?;
     // The port, checked as every other port is.
@@ -137,26 +172,26 @@ pub enum Source {
 
 impl Source {
     /// Reads all of it.
-    pub fn read(&self) -> Result<Vec<u8>, String> {
+    pub fn read(&self) -> anyhow::Result<Vec<u8>> {
         use std::io::Read;
         match self {
             Source::Stdin => {
                 let mut buf = Vec::new();
                 std::io::stdin()
                     .read_to_end(&mut buf)
-                    .map_err(|e| format!("standard input: {e}"))?;
+                    .map_err(|e| anyhow!("standard input: {e}"))?;
                 Ok(buf)
             }
-            Source::File(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())),
+            Source::File(p) => std::fs::read(p).map_err(|e| anyhow!("{}: {e}", p.display())),
         }
     }
 }
 
 /// Parses a path, `-` meaning standard input.
-pub fn source(text: &str) -> Result<Source, String> {
+pub fn source(text: &str) -> Result<Source, ArgError> {
     match text {
         "-" => Ok(Source::Stdin),
-        "" => Err("an empty path".into()),
+        "" => Err(ArgError::EmptyPath),
         p => Ok(Source::File(PathBuf::from(p))),
     }
 }
@@ -166,16 +201,15 @@ pub fn source(text: &str) -> Result<Source, String> {
 pub struct HexBytes(pub Vec<u8>);
 
 /// Parses hex digits (surrounding white space ignored) into bytes.
-pub fn hex_bytes(text: &str) -> Result<HexBytes, String> {
+pub fn hex_bytes(text: &str) -> Result<HexBytes, ArgError> {
     hex::decode(text.trim())
         .map(HexBytes)
-        .map_err(|e| format!("bad hex: {e}"))
+        .map_err(ArgError::Hex)
 }
 
 /// Parses a listening address, IP:PORT.
-pub fn bind_addr(text: &str) -> Result<SocketAddr, String> {
-    text.parse()
-        .map_err(|_| format!("{text:?} is not IP:PORT (e.g. 127.0.0.1:9108 or [::1]:9108)"))
+pub fn bind_addr(text: &str) -> Result<SocketAddr, ArgError> {
+    text.parse().map_err(|_| ArgError::BindAddr(text.into()))
 }
 
 /// `n` and the noun, plural unless `n` is 1: "1 peer", "2 peers".
@@ -212,10 +246,15 @@ mod tests {
     fn a_bad_port_is_refused_as_a_bad_port() {
         for bad in ["127.0.0.1:notaport", "h:0", "h:65536", "[::1]:x", "h:"] {
             let e = target(bad).unwrap_err();
-            assert!(e.contains("bad port"), "{bad}: {e}");
+            assert!(matches!(e, ArgError::Port(..)), "{bad}: {e}");
+            assert!(e.to_string().contains("bad port"), "{bad}: {e}");
         }
-        assert!(target("a b").unwrap_err().contains("not a host name"));
-        assert!(target("[::1").is_err());
+        assert_eq!(target("a b"), Err(ArgError::Host("a b".into())));
+        assert!(target("a b")
+            .unwrap_err()
+            .to_string()
+            .contains("not a host name"));
+        assert_eq!(target("[::1"), Err(ArgError::Unclosed("[::1".into())));
     }
 
     #[test]
@@ -227,9 +266,10 @@ mod tests {
         assert_eq!(proxy("localhost:9050").unwrap().addr, "localhost:9050");
         let p = proxy("socks5://u:p@localhost:9050").unwrap();
         assert_eq!(p.to_string(), "socks5://u@localhost:9050");
-        assert!(proxy("http://x:1").unwrap_err().contains("http://"));
-        assert!(proxy("socks5://x").unwrap_err().contains("host:port"));
-        assert!(proxy("socks5://x:0").unwrap_err().contains("bad port"));
+        let err = |text| proxy(text).unwrap_err().to_string();
+        assert!(err("http://x:1").contains("http://"));
+        assert!(err("socks5://x").contains("host:port"));
+        assert!(err("socks5://x:0").contains("bad port"));
     }
 
     #[test]
@@ -244,6 +284,6 @@ mod tests {
         assert_eq!(source("-").unwrap(), Source::Stdin);
         assert_eq!(source("a").unwrap(), Source::File("a".into()));
         assert_eq!(hex_bytes(" 00ff\n").unwrap(), HexBytes(vec![0, 255]));
-        assert!(hex_bytes("zz").unwrap_err().contains("bad hex"));
+        assert!(hex_bytes("zz").unwrap_err().to_string().contains("bad hex"));
     }
 }

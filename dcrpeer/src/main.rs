@@ -11,6 +11,7 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 mod args;
+mod jsonio;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -19,18 +20,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::{anyhow, bail, Context};
 use args::{count, Source, Target};
 use clap::{Args, Parser, Subcommand};
+use dcr_node::chain::{load_chain_dir, load_demo_chain, ChainSource};
+use dcr_node::demo::run_demo;
+use dcr_node::serve::{answer_as_client, node_config, serve_chain, serving_config, serving_hooks};
+use dcr_node::store::ChainStore;
+use dcr_node::sync::{fetch_blocks, sync_headers, Progress};
 use dcr_peer::proxy::{Proxy, ProxyAuth};
-use dcr_peer::{Peer, PeerError, PeerEvent, PeerStats};
-use dcr_peer_examples::chain::{load_chain_dir, load_demo_chain, ChainSource};
-use dcr_peer_examples::demo::run_demo;
-use dcr_peer_examples::jsonio::{decode_json, encode_json, Input};
-use dcr_peer_examples::serve::{answer_as_client, node_config, serve_chain, serving_config};
-use dcr_peer_examples::store::ChainStore;
-use dcr_peer_examples::sync::{fetch_blocks, sync_headers, Progress};
+use dcr_peer::{Hooks, Peer, PeerError, PeerEvent, PeerStats};
 use dcr_wire::{pver, Command, CurrencyNet, Hash};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jsonio::{decode_json, encode_json, Input};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -262,12 +264,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cmd: Cmd) -> Result<(), String> {
+fn run(cmd: Cmd) -> anyhow::Result<()> {
     let rt = || {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the runtime: {e}"))
+            .map_err(|e| anyhow!("cannot start the runtime: {e}"))
     };
     match cmd {
         Cmd::Demo(a) => rt()?.block_on(demo(a)),
@@ -344,9 +346,9 @@ fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-async fn demo(a: DemoArgs) -> Result<(), String> {
+async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     let (source, blocks) = match a.built {
-        Some(n) => (ChainSource::Built, dcr_peer_examples::chain::build_chain(n)),
+        Some(n) => (ChainSource::Built, dcr_node::chain::build_chain(n)),
         None => load_demo_chain()?,
     };
     let chain_from = match &source {
@@ -416,7 +418,7 @@ async fn demo(a: DemoArgs) -> Result<(), String> {
 /// Says what went wrong while connecting to `target` (the proxy's failures
 /// name the proxy): a connection closed during the handshake says so, and
 /// that a node of another network does this.
-fn connect_error(target: &str, net: CurrencyNet, e: &PeerError) -> String {
+fn connect_error(target: &str, net: CurrencyNet, e: &PeerError) -> anyhow::Error {
     let closed = |e: &std::io::Error| {
         matches!(
             e.kind(),
@@ -431,38 +433,45 @@ fn connect_error(target: &str, net: CurrencyNet, e: &PeerError) -> String {
         _ => false,
     };
     if closed_early {
-        return format!(
+        return anyhow!(
             "{target}: the connection closed during the handshake: is it a {} node? (check --net)",
             net.name().to_ascii_lowercase()
         );
     }
-    format!("{target}: {e}")
+    anyhow!("{target}: {e}")
 }
 
 /// Dials `target` (through the proxy of `cfg` when set) and runs the
 /// handshake.
-async fn dial(target: &str, net: CurrencyNet, cfg: dcr_peer::Config) -> Result<Peer, String> {
+async fn dial(
+    target: &str,
+    net: CurrencyNet,
+    cfg: dcr_peer::Config,
+    hooks: Hooks,
+) -> anyhow::Result<Peer> {
     let limit = 2 * dcr_peer::net::DEFAULT_DIAL_TIMEOUT + cfg.handshake_timeout;
-    tokio::time::timeout(limit, dcr_peer::net::connect(target, cfg))
+    tokio::time::timeout(limit, dcr_peer::net::connect(target, cfg, hooks))
         .await
-        .map_err(|_| format!("{target}: timed out"))?
+        .map_err(|_| anyhow!("{target}: timed out"))?
         .map_err(|e| connect_error(target, net, &e))
 }
 
-async fn connect(a: ConnectArgs) -> Result<(), String> {
+async fn connect(a: ConnectArgs) -> anyhow::Result<()> {
     let net = a.net.net;
     let target = a.target.with_port(net);
     let (tx, events) = mpsc::channel::<PeerEvent>(1024);
     let mut cfg = node_config(net, "dcrpeer");
-    cfg.events = Some(tx);
     cfg.proxy = a.proxy.map(|p| match a.tor_isolation {
         true => p.with_auth(ProxyAuth::Isolated),
         false => p,
     });
     // dcrd asks for our initial state and drops us unanswered.
     let mut events = answer_as_client(events, 1024);
-    let peer = dial(&target, net, cfg).await?;
-    let r = peer.remote_version().ok_or("no version received")?.clone();
+    let peer = dial(&target, net, cfg, Hooks::new().with_events(tx)).await?;
+    let r = peer
+        .remote_version()
+        .context("no version received")?
+        .clone();
     if !a.json {
         say!("connected to {target}");
         say!("  user agent     {}", r.user_agent);
@@ -546,7 +555,7 @@ async fn connect(a: ConnectArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> Result<(), String> {
+async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> anyhow::Result<()> {
     say!("listening; Ctrl-C to stop");
     loop {
         tokio::select! {
@@ -556,7 +565,7 @@ async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> Res
                 None => break,
             },
             reason = peer.wait_for_disconnect() => {
-                return Err(format!("peer disconnected: {reason}"));
+                bail!("peer disconnected: {reason}");
             }
         }
     }
@@ -565,7 +574,7 @@ async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> Res
     Ok(())
 }
 
-async fn listen(a: ListenArgs) -> Result<(), String> {
+async fn listen(a: ListenArgs) -> anyhow::Result<()> {
     let net = a.net.net;
     let bind = a.bind.unwrap_or_else(|| {
         SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, args::default_port(net)))
@@ -577,18 +586,18 @@ async fn listen(a: ListenArgs) -> Result<(), String> {
     let chain = Arc::new(ChainStore::new(blocks)?);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|e| anyhow!("cannot listen on {bind}: {e}"))?;
+    let local = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1024);
-    let mut cfg = serving_config(net, "dcrpeer", &chain);
-    cfg.events = Some(tx);
+    let cfg = serving_config(net, "dcrpeer");
+    let hooks = serving_hooks(&chain).with_events(tx);
     say!(
         "listening on {local} ({}), serving {}; Ctrl-C to stop",
         net.name(),
         count(chain.len() as u64, "block")
     );
     tokio::spawn(serve_chain(chain, rx));
-    let mut peers = dcr_peer::net::serve(listener, cfg);
+    let mut peers = dcr_peer::net::serve(listener, cfg, hooks);
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -601,7 +610,7 @@ async fn listen(a: ListenArgs) -> Result<(), String> {
                         say!("peer {} disconnected: {reason}", p.addr());
                     });
                 }
-                None => return Err("listener stopped".into()),
+                None => bail!("listener stopped"),
             }
         }
     }
@@ -609,15 +618,15 @@ async fn listen(a: ListenArgs) -> Result<(), String> {
 
 /// The first address `target` resolves to, with the network's port when it
 /// names none.
-async fn resolve(target: &Target, net: CurrencyNet) -> Result<SocketAddr, String> {
+async fn resolve(target: &Target, net: CurrencyNet) -> anyhow::Result<SocketAddr> {
     let with_port = target.with_port(net);
     let mut addrs = tokio::net::lookup_host(with_port.as_str())
         .await
-        .map_err(|e| format!("{target}: {e}"))?;
-    addrs.next().ok_or_else(|| format!("{target}: no address"))
+        .map_err(|e| anyhow!("{target}: {e}"))?;
+    addrs.next().ok_or_else(|| anyhow!("{target}: no address"))
 }
 
-async fn crawl(a: CrawlArgs) -> Result<(), String> {
+async fn crawl(a: CrawlArgs) -> anyhow::Result<()> {
     let net = a.net.net;
     let seed = resolve(&a.seed, net).await?;
     let json = a.json;
@@ -627,6 +636,7 @@ async fn crawl(a: CrawlArgs) -> Result<(), String> {
     let rows = dcr_peer::connmgr::crawl(
         seed,
         node_config(net, "dcrpeer"),
+        Hooks::new(),
         a.max as usize,
         Duration::from_secs(a.duration),
         Duration::from_secs(a.duration.min(15)),
@@ -659,8 +669,7 @@ async fn crawl(a: CrawlArgs) -> Result<(), String> {
             );
         },
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     if json {
         let doc: Vec<serde_json::Value> = rows
             .iter()
@@ -673,7 +682,7 @@ async fn crawl(a: CrawlArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn node(a: NodeArgs) -> Result<(), String> {
+async fn node(a: NodeArgs) -> anyhow::Result<()> {
     let net = a.net.net;
     let mut cfg = dcr_peer::connmgr::ManagerConfig::new(node_config(net, "dcrpeer"));
     cfg.target_outbound = a.target;
@@ -693,9 +702,7 @@ async fn node(a: NodeArgs) -> Result<(), String> {
     cfg.events = Some(tx);
     let mut answered = answer_as_client(events, 16);
     tokio::spawn(async move { while answered.recv().await.is_some() {} });
-    let m = dcr_peer::connmgr::ConnManager::start(cfg)
-        .await
-        .map_err(|e| e.to_string())?;
+    let m = dcr_peer::connmgr::ConnManager::start(cfg).await?;
     for a in m.listen_addrs() {
         say!("listening on {a}");
     }
@@ -715,39 +722,35 @@ async fn node(a: NodeArgs) -> Result<(), String> {
             }
         }
     }
-    m.shutdown(Duration::from_secs(10))
-        .await
-        .map_err(|e| e.to_string())
+    m.shutdown(Duration::from_secs(10)).await?;
+    Ok(())
 }
 
-fn decode(a: DecodeArgs) -> Result<(), String> {
+fn decode(a: DecodeArgs) -> anyhow::Result<()> {
     let bytes = match (a.input.hex, a.input.file) {
         (Some(b), _) => b.0,
         (None, Some(src)) => src.read()?,
-        (None, None) => return Err("give the input with --hex or --file".into()),
+        (None, None) => bail!("give the input with --hex or --file"),
     };
     let input = match a.command {
         Some(c) => Input::Payload(c),
         None => Input::Frame(a.net.net),
     };
     let doc = decode_json(&bytes, input, a.pver)?;
-    say!(
-        "{}",
-        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
-    );
+    say!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
 }
 
-fn encode(a: EncodeArgs) -> Result<(), String> {
+fn encode(a: EncodeArgs) -> anyhow::Result<()> {
     let text = match (a.input.json, a.input.file) {
         (Some(j), _) => j,
         (None, Some(src)) => {
-            String::from_utf8(src.read()?).map_err(|_| "the JSON is not UTF-8".to_string())?
+            String::from_utf8(src.read()?).map_err(|_| anyhow!("the JSON is not UTF-8"))?
         }
-        (None, None) => return Err("give the message with --json or --file".into()),
+        (None, None) => bail!("give the message with --json or --file"),
     };
     let doc: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("bad JSON: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| anyhow!("bad JSON: {e}"))?;
     let net = (!a.payload).then_some(a.net.net);
     say!("{}", hex::encode(encode_json(&doc, a.pver, net)?));
     Ok(())

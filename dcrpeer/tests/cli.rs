@@ -483,7 +483,7 @@ fn proxy_errors_name_the_proxy() {
 
 /// Against the reference node itself. Needs a dcrd binary (docs/INTEROP.md
 /// says how one was built here without internet):
-/// `DCRD_BIN=/path/to/dcrd cargo test -p dcr-peer-examples --test cli -- --ignored dcrd`
+/// `DCRD_BIN=/path/to/dcrd cargo test -p dcrpeer --test cli -- --ignored dcrd`
 ///
 /// 1. dcrd mines 20 simnet blocks; `dcrpeer connect` handshakes with it,
 ///    syncs the headers to its tip and fetches and checks the last 5 blocks.

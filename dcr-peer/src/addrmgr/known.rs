@@ -7,7 +7,7 @@
 
 use dcr_wire::NetAddressV2;
 
-use super::{
+use super::consts::{
     BAD_GRACE, FUTURE_TOLERANCE, MAX_FAILURES, MIN_BAD_DAYS, MIN_CHANCE, NEW_BUCKETS_PER_ADDRESS,
     NUM_MISSING_DAYS, NUM_RETRIES, RECENT_ATTEMPT,
 };
@@ -117,7 +117,7 @@ impl KnownAddress {
     }
 
     /// How many new buckets hold it (at most
-    /// [`NEW_BUCKETS_PER_ADDRESS`](super::NEW_BUCKETS_PER_ADDRESS)).
+    /// [`NEW_BUCKETS_PER_ADDRESS`](super::consts::NEW_BUCKETS_PER_ADDRESS)).
     pub fn new_refs(&self) -> u8 {
         self.refs
     }

@@ -10,10 +10,10 @@
 use dcr_wire::{NetAddressType, NetAddressV2, NetAddressV2Host};
 
 use super::address::{canonical, host_ip, unspecified_for, AddrKey, TypeFilter};
+use super::error::AddrManagerError;
 use super::network::{
     host_is_local, host_is_routable, is_rfc3964, is_rfc4380, is_rfc6052, is_rfc6145,
 };
-use super::{AddrManager, AddrManagerError};
 
 /// How a local address was found, lowest priority first (dcrd's
 /// `AddressPriority`).
@@ -39,7 +39,7 @@ pub(crate) struct LocalAddress {
     pub(crate) score: i32,
 }
 
-/// A local address as [`AddrManager::local_addresses`] lists it (dcrd's
+/// A local address as `AddrManager::local_addresses` lists it (dcrd's
 /// `LocalAddr`, which leaves the score out; we give it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalAddr {
@@ -150,12 +150,17 @@ pub fn is_external_addr_candidate(
     (good, reach)
 }
 
-impl AddrManager {
+/// Our own addresses to advertise (dcrd's `localAddresses`), kept by the
+/// manager beside its book.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LocalAddresses(Vec<LocalAddress>);
+
+impl LocalAddresses {
     /// Adds one of our own addresses to advertise (dcrd's
     /// `AddLocalAddress`): refused unless routable. A new address gets
     /// `priority` as its score; re-adding one with a higher priority than
     /// its score sets the score to that priority plus one (dcrd's code).
-    pub fn add_local_address(
+    pub(crate) fn add_local_address(
         &mut self,
         addr: &NetAddressV2,
         priority: AddressPriority,
@@ -166,10 +171,10 @@ impl AddrManager {
             return Err(AddrManagerError::NotRoutable(key));
         }
         let priority = priority as i32;
-        match self.local.iter_mut().find(|la| AddrKey::of(&la.na) == key) {
+        match self.0.iter_mut().find(|la| AddrKey::of(&la.na) == key) {
             Some(la) if la.score < priority => la.score = priority + 1,
             Some(_) => {}
-            None => self.local.push(LocalAddress {
+            None => self.0.push(LocalAddress {
                 na,
                 score: priority,
             }),
@@ -179,14 +184,14 @@ impl AddrManager {
 
     /// Whether `addr` is one of our local addresses (dcrd's
     /// `HasLocalAddress`).
-    pub fn has_local_address(&self, addr: &NetAddressV2) -> bool {
+    pub(crate) fn has_local_address(&self, addr: &NetAddressV2) -> bool {
         let key = AddrKey::of(addr);
-        self.local.iter().any(|la| AddrKey::of(&la.na) == key)
+        self.0.iter().any(|la| AddrKey::of(&la.na) == key)
     }
 
     /// Our local addresses (dcrd's `LocalAddresses`).
-    pub fn local_addresses(&self) -> Vec<LocalAddr> {
-        self.local
+    pub(crate) fn local_addresses(&self) -> Vec<LocalAddr> {
+        self.0
             .iter()
             .map(|la| LocalAddr {
                 address: la.na,
@@ -202,7 +207,7 @@ impl AddrManager {
     /// added wins (dcrd's map order makes that random). Without one, the
     /// unroutable `0.0.0.0:0` (IPv4 remote) or `[::]:0` with
     /// `SFNodeNetwork`, seen at `now`, which the server does not send.
-    pub fn best_local_address(
+    pub(crate) fn best_local_address(
         &self,
         remote: &NetAddressV2,
         filter: TypeFilter,
@@ -212,7 +217,7 @@ impl AddrManager {
         let mut best_reach = Reach::Default;
         let mut best_score = AddressPriority::Interface as i32;
         let mut best = None;
-        for la in &self.local {
+        for la in &self.0 {
             if !filter.matches(la.na.host.address_type()) {
                 continue;
             }
@@ -240,7 +245,7 @@ impl AddrManager {
 mod tests {
     use super::*;
     use crate::addrmgr::address::parse_host;
-    use crate::addrmgr::{Params, ServiceFlags};
+    use dcr_wire::ServiceFlags;
 
     fn h(s: &str) -> NetAddressV2Host {
         parse_host(s).unwrap()
@@ -340,10 +345,7 @@ mod tests {
 
     #[test]
     fn add_local_address_scores() {
-        let mut m = AddrManager::new(Params {
-            key: [0; 32],
-            tried_bucket_size: 256,
-        });
+        let mut m = LocalAddresses::default();
         assert_eq!(
             m.add_local_address(&na("192.168.0.1", 9108), AddressPriority::Manual),
             Err(AddrManagerError::NotRoutable(AddrKey::of(&na(
@@ -368,10 +370,7 @@ mod tests {
 
     #[test]
     fn best_local_address_by_reach_then_score() {
-        let mut m = AddrManager::new(Params {
-            key: [0; 32],
-            tried_bucket_size: 256,
-        });
+        let mut m = LocalAddresses::default();
         let remote4 = na("5.6.7.8", 9108);
         let remote6 = na("2602:200::1", 9108);
         // Nothing: the unspecified address of the remote's family.
@@ -419,10 +418,7 @@ mod tests {
 
     #[test]
     fn default_reach_needs_a_score_above_interface() {
-        let mut m = AddrManager::new(Params {
-            key: [0; 32],
-            tried_bucket_size: 256,
-        });
+        let mut m = LocalAddresses::default();
         // An IPv6 local reaches a Tor remote only by Default: it needs a
         // score above Interface's 0 to be chosen.
         let tor_remote = na(TOR, 9108);

@@ -34,12 +34,13 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::address::AddrKey;
-use super::known::KnownAddress;
-use super::network::host_is_routable;
-use super::{
-    type_of, AddrManager, Params, DEFAULT_TRIED_BUCKET_SIZE, NEW_BUCKETS_PER_ADDRESS,
-    NEW_BUCKET_COUNT, NEW_BUCKET_SIZE, TRIED_BUCKET_COUNT,
+use super::consts::{
+    DEFAULT_TRIED_BUCKET_SIZE, NEW_BUCKETS_PER_ADDRESS, NEW_BUCKET_COUNT, NEW_BUCKET_SIZE,
+    TRIED_BUCKET_COUNT,
 };
+use super::known::KnownAddress;
+use super::manager::{type_of, AddrManager, Params};
+use super::network::host_is_routable;
 
 /// The file name of the book in the data directory (dcrd's
 /// `peersFilename`).
@@ -897,7 +898,7 @@ mod tests {
             for s in bucket.as_array().unwrap() {
                 let (na, src) = src_of[s.as_str().unwrap()];
                 assert_eq!(
-                    super::super::new_bucket(&key, &na, &src),
+                    crate::addrmgr::new_bucket(&key, &na, &src),
                     i,
                     "new bucket of {s}"
                 );
@@ -913,7 +914,7 @@ mod tests {
             for s in bucket.as_array().unwrap() {
                 let (na, _) = src_of[s.as_str().unwrap()];
                 assert_eq!(
-                    super::super::tried_bucket(&key, &na),
+                    crate::addrmgr::tried_bucket(&key, &na),
                     i,
                     "tried bucket of {s}"
                 );

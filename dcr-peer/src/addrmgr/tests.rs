@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::manager::BucketFns;
 use super::*;
 
 const NOW: u64 = 1_700_000_000;

@@ -9,53 +9,14 @@
 //!
 //! The machine decides; the caller sends what it returns and keeps delayed
 //! frames. The negotiated version is the lower of ours and theirs, a version
-//! carrying one of our own recent nonces is a connection to ourselves, and
-//! peers below [`MIN_ACCEPTED_PROTOCOL_VERSION`] are refused (after the
-//! caller's `on_version` hook has seen them, as the reference orders it).
+//! carrying one of our own recent nonces is a connection to ourselves (the
+//! caller keeps the nonces and answers whether one is ours), and peers below
+//! [`MIN_ACCEPTED_PROTOCOL_VERSION`] are refused (after the caller's
+//! `on_version` hook has seen them, as the reference orders it).
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::fmt;
 
 use dcr_wire::{pver, Message, ServiceFlags, Version};
-
-use crate::sync::lock;
-
-/// Nonces of our recent version messages: a version that carries one of
-/// them is a connection to ourselves. One set per node: by default every
-/// peer of the process shares [`RecentNonces::global`]; a process that runs
-/// several nodes (tests, the demo) gives each its own.
-#[derive(Debug, Default)]
-pub struct RecentNonces(Mutex<VecDeque<u64>>);
-
-impl RecentNonces {
-    /// How many recent nonces are remembered.
-    pub const CAPACITY: usize = 128;
-
-    /// An empty set, for peers that should not share the global one.
-    pub fn new() -> Arc<RecentNonces> {
-        Arc::new(RecentNonces::default())
-    }
-
-    /// The process-wide set.
-    pub fn global() -> Arc<RecentNonces> {
-        static GLOBAL: OnceLock<Arc<RecentNonces>> = OnceLock::new();
-        GLOBAL.get_or_init(RecentNonces::new).clone()
-    }
-
-    /// Remembers `nonce`, forgetting the oldest beyond the capacity.
-    pub fn remember(&self, nonce: u64) {
-        let mut n = lock(&self.0);
-        if n.len() == Self::CAPACITY {
-            n.pop_front();
-        }
-        n.push_back(nonce);
-    }
-
-    /// True when `nonce` is one of ours.
-    pub fn contains(&self, nonce: u64) -> bool {
-        lock(&self.0).contains(&nonce)
-    }
-}
 
 /// The oldest protocol version we talk to (the reference's requirement).
 pub const MIN_ACCEPTED_PROTOCOL_VERSION: u32 = pver::REMOVE_REJECT;
@@ -64,9 +25,9 @@ pub const MIN_ACCEPTED_PROTOCOL_VERSION: u32 = pver::REMOVE_REJECT;
 /// the version: at most `VERACK_WITHIN - 1` others may precede it.
 pub const VERACK_WITHIN: usize = 3;
 
-/// Which side opened the connection.
+/// Which side opened the connection (serialized by name with the `serde`
+/// feature; the impls are in `stats.rs`, outside this I/O-free module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Direction {
     /// The remote connected to us.
     Inbound,
@@ -75,24 +36,79 @@ pub enum Direction {
 }
 
 /// Why a handshake failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandshakeError {
-    #[error("a version message must precede all others (got {0})")]
     /// Something other than `version` came first (its command).
     NotVersion(&'static str),
-    #[error("the verack must follow the version message (got {0})")]
     /// Something other than `verack` answered our version (its command).
     NotVerAck(&'static str),
-    #[error("connected to ourselves (our own nonce came back)")]
     /// The remote is this process: our nonce came back.
     SelfConnection,
-    #[error("protocol version {0} is older than the minimum {MIN_ACCEPTED_PROTOCOL_VERSION}")]
     /// The remote's protocol version is below the minimum accepted.
     ProtocolTooOld(u32),
-    #[error("refused by the version hook: {0}")]
-    /// The version listener refused the peer (its reason).
-    Refused(String),
+    /// One of our hooks refused the peer (why).
+    Refused(Refusal),
 }
+
+/// Why one of our hooks refused a peer during its handshake: the version
+/// hook after reading the remote's version, or the host-to-address hook
+/// when it has no address to give the remote in ours. The reference's
+/// server refuses for the first two reasons (`OnVersion`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The remote lacks services we require of it: those it lacks.
+    MissingServices(ServiceFlags),
+    /// The remote's protocol version is below the one we require of it.
+    ProtocolVersion {
+        /// The version the remote advertised.
+        theirs: u32,
+        /// The version we require.
+        required: u32,
+    },
+    /// We have no address to give the remote in our version message.
+    NoAddress,
+    /// Another rule of ours, by name.
+    Policy(&'static str),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::MissingServices(s) => write!(f, "missing required services {:#x}", s.0),
+            Refusal::ProtocolVersion { theirs, required } => {
+                write!(f, "protocol version {theirs} below the required {required}")
+            }
+            Refusal::NoAddress => f.write_str("no address to give the remote"),
+            Refusal::Policy(rule) => f.write_str(rule),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandshakeError::NotVersion(c) => {
+                write!(f, "a version message must precede all others (got {c})")
+            }
+            HandshakeError::NotVerAck(c) => {
+                write!(f, "the verack must follow the version message (got {c})")
+            }
+            HandshakeError::SelfConnection => {
+                f.write_str("connected to ourselves (our own nonce came back)")
+            }
+            HandshakeError::ProtocolTooOld(v) => write!(
+                f,
+                "protocol version {v} is older than the minimum {MIN_ACCEPTED_PROTOCOL_VERSION}"
+            ),
+            HandshakeError::Refused(r) => write!(f, "refused by the version hook: {r}"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {}
 
 /// What the remote's version told us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,7 +213,7 @@ impl Handshake {
         msg: &Message<'_>,
         now_unix: i64,
         is_own_nonce: impl Fn(u64) -> bool,
-        on_version: impl FnOnce(&Version<'_>) -> Result<(), String>,
+        on_version: impl FnOnce(&Version<'_>) -> Result<(), Refusal>,
     ) -> Result<Step, HandshakeError> {
         match self.state {
             State::AwaitVersion => {
@@ -343,9 +359,9 @@ mod tests {
                 &Message::Version(version(12, 7)),
                 0,
                 |_| false,
-                |_| Err("no".into())
+                |_| Err(Refusal::Policy("no"))
             ),
-            Err(HandshakeError::Refused("no".into()))
+            Err(HandshakeError::Refused(Refusal::Policy("no")))
         );
     }
 

@@ -3,19 +3,11 @@
 //! announcements into `inv` messages.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
 
 use dcr_wire::InvVect;
 
-/// The filter's hasher: keyed with a random seed per filter, so a remote
-/// that chooses the vectors it announces cannot aim them at one bucket
-/// (and the filter's size bounds the harm even if it could), and several
-/// times cheaper than the standard SipHash on these 36-byte keys, which
-/// every received `inv` entry pays.
-type Keyed = foldhash::fast::RandomState;
-
-/// Default size of the known-inventory filter (the reference's).
-pub const DEFAULT_MAX_KNOWN_INVENTORY: usize = 1000;
 /// Most entries in one trickled `inv` (the reference's): larger backlogs go
 /// out as several messages.
 pub const MAX_INV_TRICKLE_SIZE: usize = 1000;
@@ -24,23 +16,26 @@ pub const MAX_INV_TRICKLE_SIZE: usize = 1000;
 /// messages wait for queue room) loses the newest announcements rather than
 /// growing the queue without bound.
 pub const MAX_TRICKLE_QUEUE: usize = 10 * MAX_INV_TRICKLE_SIZE;
-/// How long an entry stays known (the reference's).
-pub const DEFAULT_KNOWN_INVENTORY_TTL: Duration = Duration::from_secs(15 * 60);
-
 /// A bounded least-recently-added set of inventory vectors with a
 /// time-to-live. Memory is `capacity` entries at most, whatever the peer
 /// sends.
+///
+/// `S` hashes the vectors: it must be keyed with a random seed per
+/// filter, so a remote that chooses the vectors it announces cannot aim
+/// them at one bucket (the filter's size bounds the harm even if it
+/// could). The standard `RandomState` is; the peer uses a faster keyed
+/// hasher, as every received `inv` entry pays for one hash.
 #[derive(Debug, Clone)]
-pub struct KnownInventory {
+pub struct KnownInventory<S = RandomState> {
     capacity: usize,
     ttl: Duration,
     /// Insertion order with insertion time; stale order entries (an item
     /// re-added later) are skipped on eviction.
     order: VecDeque<(InvVect, Instant)>,
-    items: HashMap<InvVect, Instant, Keyed>,
+    items: HashMap<InvVect, Instant, S>,
 }
 
-impl KnownInventory {
+impl<S: BuildHasher + Default> KnownInventory<S> {
     /// An empty filter of at most `capacity` entries, each lasting `ttl`.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         KnownInventory {
@@ -107,7 +102,12 @@ pub struct Trickle {
 impl Trickle {
     /// Queues `iv` unless the peer already knows it or the queue holds
     /// [`MAX_TRICKLE_QUEUE`] already; says whether it was queued.
-    pub fn push(&mut self, iv: InvVect, known: &KnownInventory, now: Instant) -> bool {
+    pub fn push<S: BuildHasher + Default>(
+        &mut self,
+        iv: InvVect,
+        known: &KnownInventory<S>,
+        now: Instant,
+    ) -> bool {
         if known.contains(&iv, now) || self.queue.len() >= MAX_TRICKLE_QUEUE {
             return false;
         }
@@ -128,7 +128,11 @@ impl Trickle {
     /// At a trickle tick: the batches to send as `inv` messages (each at
     /// most the protocol's maximum), skipping what became known meanwhile,
     /// and marking everything sent as known.
-    pub fn drain(&mut self, known: &mut KnownInventory, now: Instant) -> Vec<Vec<InvVect>> {
+    pub fn drain<S: BuildHasher + Default>(
+        &mut self,
+        known: &mut KnownInventory<S>,
+        now: Instant,
+    ) -> Vec<Vec<InvVect>> {
         let mut batches: Vec<Vec<InvVect>> = Vec::new();
         let mut current = Vec::new();
         for iv in self.queue.drain(..) {
@@ -153,6 +157,12 @@ pub(crate) mod tests {
     use super::*;
     use dcr_wire::{Hash, InvType};
 
+    /// A filter with the standard hasher.
+    type Known = KnownInventory;
+
+    /// The reference's time-to-live of a known entry.
+    pub(crate) const TTL: Duration = Duration::from_secs(15 * 60);
+
     /// A distinct transaction vector for each `n`.
     pub(crate) fn iv(n: u32) -> InvVect {
         let mut h = [0u8; 32];
@@ -166,7 +176,7 @@ pub(crate) mod tests {
     #[test]
     fn the_trickle_queue_is_bounded() {
         let t = Instant::now();
-        let known = KnownInventory::new(100, DEFAULT_KNOWN_INVENTORY_TTL);
+        let known = Known::new(100, TTL);
         let mut q = Trickle::default();
         for n in 0..MAX_TRICKLE_QUEUE as u32 {
             assert!(q.push(iv(n), &known, t));
@@ -178,7 +188,7 @@ pub(crate) mod tests {
     #[test]
     fn known_filter_is_bounded() {
         let t = Instant::now();
-        let mut k = KnownInventory::new(100, DEFAULT_KNOWN_INVENTORY_TTL);
+        let mut k = Known::new(100, TTL);
         for n in 0..10_000 {
             k.add(iv(n), t);
         }
@@ -191,7 +201,7 @@ pub(crate) mod tests {
     #[test]
     fn known_entries_expire() {
         let t = Instant::now();
-        let mut k = KnownInventory::new(10, Duration::from_secs(60));
+        let mut k = Known::new(10, Duration::from_secs(60));
         k.add(iv(1), t);
         assert!(k.contains(&iv(1), t + Duration::from_secs(59)));
         assert!(!k.contains(&iv(1), t + Duration::from_secs(60)));
@@ -200,7 +210,7 @@ pub(crate) mod tests {
     #[test]
     fn re_adding_refreshes_without_growing() {
         let t = Instant::now();
-        let mut k = KnownInventory::new(2, DEFAULT_KNOWN_INVENTORY_TTL);
+        let mut k = Known::new(2, TTL);
         k.add(iv(1), t);
         k.add(iv(2), t);
         k.add(iv(1), t + Duration::from_secs(1));
@@ -214,7 +224,7 @@ pub(crate) mod tests {
     #[test]
     fn trickle_batches_and_never_reannounces() {
         let t = Instant::now();
-        let mut k = KnownInventory::new(200_000, DEFAULT_KNOWN_INVENTORY_TTL);
+        let mut k = Known::new(200_000, TTL);
         let mut tr = Trickle::default();
         k.add(iv(5), t);
         for n in 0..2_500 {

@@ -3,10 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-/// The reference pings a little more often than its idle timeout so a
-/// healthy but quiet peer is never dropped as idle.
-pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120 - 13);
-
 /// Ping schedule and round-trip measurement.
 #[derive(Debug, Clone)]
 pub struct PingState {

@@ -26,14 +26,12 @@
 //! peer; the offset starts over at every tick.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use dcr_wire::msg::inv::MAX_INV_PER_MSG;
 use dcr_wire::msg::mix::mix_hash;
 use dcr_wire::{Command, InvType, InvVect, Message};
-
-/// How long a peer has to answer (the reference's `stallResponseTimeout`).
-pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often deadlines are checked (the reference's `stallTickInterval`);
 /// a shorter stall timeout checks at half of it.
@@ -45,19 +43,35 @@ pub const STALL_TICK: Duration = Duration::from_secs(15);
 pub const MAX_PENDING_DATA: usize = (MAX_INV_PER_MSG + MAX_INV_PER_MSG / 2) as usize;
 
 /// Why the stall tracker wants the peer gone.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StallError {
     /// A data request was not answered in time.
-    #[error("no answer to {} {} before its deadline", .0.inv_type, .0.hash)]
     Data(InvVect),
     /// A command request was not answered in time (the answer's command).
-    #[error("no {0} before its deadline")]
     Command(Command),
-    #[error("more than {MAX_PENDING_DATA} data requests left unanswered")]
     /// More data requests outstanding than are tracked.
     TooManyPending,
 }
+
+impl fmt::Display for StallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StallError::Data(iv) => write!(
+                f,
+                "no answer to {} {} before its deadline",
+                iv.inv_type, iv.hash
+            ),
+            StallError::Command(c) => write!(f, "no {c} before its deadline"),
+            StallError::TooManyPending => write!(
+                f,
+                "more than {MAX_PENDING_DATA} data requests left unanswered"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StallError {}
 
 /// A sent message that starts deadlines: the table's left column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +221,8 @@ mod tests {
     };
     use std::borrow::Cow;
 
-    const T: Duration = DEFAULT_STALL_TIMEOUT;
+    /// The reference's stall timeout.
+    const T: Duration = Duration::from_secs(30);
 
     fn iv(t: InvType, n: u8) -> InvVect {
         InvVect {

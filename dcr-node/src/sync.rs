@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use dcr_peer::{Peer, PeerEvent};
+use dcr_peer::{Peer, PeerError, PeerEvent};
 use dcr_wire::merkle::{check_block_roots, MerkleRule};
 use dcr_wire::msg::header::MAX_BLOCK_HEADERS_PER_MSG;
 use dcr_wire::{Hash, InvType, InvVect, Message, Payload};
@@ -38,6 +38,54 @@ pub struct SyncReport {
     pub elapsed: Duration,
 }
 
+/// Why a sync stopped: the peer went away, was too slow, or sent
+/// something that does not check out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The request could not be queued.
+    #[error("{0}")]
+    Peer(#[from] PeerError),
+    /// The peer disconnected before it answered.
+    #[error("peer disconnected")]
+    Disconnected,
+    /// The peer did not answer a request in full within
+    /// [`ANSWER_TIMEOUT`].
+    #[error("no answer from the peer")]
+    NoAnswer,
+    /// The peer sent more than [`MAX_SYNC_HEADERS`] headers.
+    #[error("peer sent more than {MAX_SYNC_HEADERS} headers")]
+    TooManyHeaders,
+    /// A header's previous-block hash is not the header before it.
+    #[error("header at height {0} does not link to its parent")]
+    HeaderUnlinked(u32),
+    /// A header's height does not follow the one before it.
+    #[error("header at height {height} follows height {after}")]
+    HeightGap {
+        /// Its height.
+        height: u32,
+        /// The height before it.
+        after: u32,
+    },
+    /// The peer answered `notfound` for blocks (how many).
+    #[error("peer lacks {0} blocks")]
+    NotFound(usize),
+    /// A block other than the one asked for next.
+    #[error("expected block {expected}, got {got}")]
+    WrongBlock {
+        /// The block asked for.
+        expected: Hash,
+        /// The block sent.
+        got: Hash,
+    },
+    /// A block's previous-block hash is not the block before it.
+    #[error("block {0} does not link to its parent")]
+    BlockUnlinked(Hash),
+    /// A block's header roots do not match its transactions.
+    #[error("block {0}: merkle roots do not match its transactions")]
+    BadRoots(Hash),
+}
+
 /// Progress of a sync, for a progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
@@ -49,11 +97,11 @@ pub enum Progress {
 async fn next(
     events: &mut mpsc::Receiver<PeerEvent>,
     deadline: tokio::time::Instant,
-) -> Result<Message<'static>, String> {
+) -> Result<Message<'static>, SyncError> {
     match tokio::time::timeout_at(deadline, events.recv()).await {
         Ok(Some(ev)) => Ok(ev.message),
-        Ok(None) => Err("peer disconnected".into()),
-        Err(_) => Err("no answer from the peer".into()),
+        Ok(None) => Err(SyncError::Disconnected),
+        Err(_) => Err(SyncError::NoAnswer),
     }
 }
 
@@ -79,13 +127,12 @@ pub async fn sync_headers(
     events: &mut mpsc::Receiver<PeerEvent>,
     locator: Vec<Hash>,
     progress: &mut impl FnMut(Progress),
-) -> Result<HeaderChain, String> {
+) -> Result<HeaderChain, SyncError> {
     let mut chain = HeaderChain::default();
     let mut locator = locator;
     let mut prev: Option<Hash> = None;
     loop {
-        peer.push_get_headers(locator, Hash::ZERO)
-            .map_err(|e| e.to_string())?;
+        peer.push_get_headers(locator, Hash::ZERO)?;
         let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
         let headers = loop {
             chain.messages += 1;
@@ -94,22 +141,17 @@ pub async fn sync_headers(
             }
         };
         if chain.hashes.len() + headers.len() > MAX_SYNC_HEADERS {
-            return Err(format!("peer sent more than {MAX_SYNC_HEADERS} headers"));
+            return Err(SyncError::TooManyHeaders);
         }
         for h in &headers {
             match prev {
                 None => chain.base = h.prev_block,
-                Some(p) if h.prev_block != p => {
-                    return Err(format!(
-                        "header at height {} does not link to its parent",
-                        h.height
-                    ));
-                }
+                Some(p) if h.prev_block != p => return Err(SyncError::HeaderUnlinked(h.height)),
                 Some(_) if h.height != chain.tip_height.wrapping_add(1) => {
-                    return Err(format!(
-                        "header at height {} follows height {}",
-                        h.height, chain.tip_height
-                    ));
+                    return Err(SyncError::HeightGap {
+                        height: h.height,
+                        after: chain.tip_height,
+                    });
                 }
                 Some(_) => {}
             }
@@ -133,7 +175,7 @@ pub async fn fetch_blocks(
     events: &mut mpsc::Receiver<PeerEvent>,
     hashes: &[Hash],
     progress: &mut impl FnMut(Progress),
-) -> Result<SyncReport, String> {
+) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     let total = hashes.len();
     let mut prev: Option<Hash> = None;
@@ -145,37 +187,34 @@ pub async fn fetch_blocks(
                 hash,
             })
             .collect();
-        peer.push_get_data(items).map_err(|e| e.to_string())?;
+        peer.push_get_data(items)?;
         let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
         let mut got = 0;
         while got < window.len() {
             report.messages += 1;
             let block = match next(events, deadline).await? {
                 Message::Block(b) => b,
-                Message::NotFound(n) => {
-                    return Err(format!("peer lacks {} blocks", n.inv_list.len()))
-                }
+                Message::NotFound(n) => return Err(SyncError::NotFound(n.inv_list.len())),
                 _ => continue,
             };
             let expected = window[got];
             let hash = block.block_hash();
             if hash != expected {
-                return Err(format!("expected block {expected}, got {hash}"));
+                return Err(SyncError::WrongBlock {
+                    expected,
+                    got: hash,
+                });
             }
             if let Some(p) = prev {
                 if block.header.prev_block != p {
-                    return Err(format!("block {hash} does not link to its parent"));
+                    return Err(SyncError::BlockUnlinked(hash));
                 }
             }
             match check_block_roots(&block) {
                 Some(MerkleRule::SeparateTrees) => report.separate_roots += 1,
                 Some(MerkleRule::Combined) => report.combined_roots += 1,
                 Some(MerkleRule::Genesis) => report.genesis_roots += 1,
-                None => {
-                    return Err(format!(
-                        "block {hash}: merkle roots do not match its transactions"
-                    ))
-                }
+                None => return Err(SyncError::BadRoots(hash)),
             }
             report.transactions += block.txs.len() + block.stake_txs.len();
             report.bytes += Payload::serialized_size(&block, peer.protocol_version());
@@ -198,7 +237,7 @@ pub async fn sync_chain(
     peer: &Peer,
     events: &mut mpsc::Receiver<PeerEvent>,
     mut progress: impl FnMut(Progress),
-) -> Result<SyncReport, String> {
+) -> Result<SyncReport, SyncError> {
     let start = Instant::now();
     let headers = sync_headers(peer, events, vec![Hash::ZERO], &mut progress).await?;
     let mut all = Vec::with_capacity(headers.hashes.len() + 1);

@@ -31,11 +31,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use dcr_peer::{Config, Peer, PeerError, PeerEvent};
+use dcr_peer::{Config, Hooks, Peer, PeerError, PeerEvent};
 use dcr_wire::msg::inv::MAX_INV_PER_MSG;
 use dcr_wire::{
-    pver, Block, CurrencyNet, GetData, Hash, Headers, InitState, Inv, InvType, InvVect, Message,
-    NetAddressV2, NotFound, ServiceFlags,
+    pver, Block, Command, CurrencyNet, GetData, Hash, Headers, InitState, Inv, InvType, InvVect,
+    Message, NetAddressV2, NotFound, ServiceFlags,
 };
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -51,16 +51,56 @@ pub fn node_config(net: CurrencyNet, name: &str) -> Config {
     c
 }
 
-/// Settings for a node that serves `chain`: its tip is the height it
-/// announces, and it advertises full blocks (`SFNodeNetwork`). Full nodes
-/// require that service of the peers they dial: dcrd drops an outbound
-/// peer without it right after the version exchange.
-pub fn serving_config(net: CurrencyNet, name: &str, chain: &ChainStore) -> Config {
+/// Settings for a node that serves a chain: it advertises full blocks
+/// (`SFNodeNetwork`). Full nodes require that service of the peers they
+/// dial: dcrd drops an outbound peer without it right after the version
+/// exchange.
+pub fn serving_config(net: CurrencyNet, name: &str) -> Config {
     let mut c = node_config(net, name);
     c.services = ServiceFlags::NODE_NETWORK;
-    let tip = chain.tip();
-    c.newest_block = Some(Arc::new(move || tip));
     c
+}
+
+/// The wiring of a node that serves `chain`: its tip is the height its
+/// version message announces.
+pub fn serving_hooks(chain: &ChainStore) -> Hooks {
+    let tip = chain.tip();
+    Hooks::new().with_newest_block(move || tip)
+}
+
+/// A rule of the reference's server a peer broke: it is disconnected
+/// (the reference would also ban it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misbehaviour {
+    /// A `getdata` with no item.
+    #[error("sent an empty getdata request")]
+    EmptyGetData,
+    /// More data items waiting than [`MAX_PENDING_DATA_ITEMS`].
+    #[error("exceeded the pending data items allowed (new {new}, pending {pending}, max {MAX_PENDING_DATA_ITEMS})")]
+    TooManyDataItems {
+        /// Items of the new request.
+        new: usize,
+        /// Items already waiting.
+        pending: usize,
+    },
+    /// More requests waiting than [`REQUESTS_PER_PEER`].
+    #[error("exceeded the {REQUESTS_PER_PEER} requests allowed to wait")]
+    TooManyRequests,
+    /// A second `getinitstate`.
+    #[error("sent more than one getinitstate")]
+    SecondInitState,
+    /// A request withdrawn at the negotiated version: its command, the
+    /// version, and the version that withdrew it.
+    #[error("sent {command} request with protocol version {pver} >= {withdrawn}")]
+    Withdrawn {
+        /// The request's command.
+        command: Command,
+        /// The negotiated protocol version.
+        pver: u32,
+        /// The version from which the reference refuses it.
+        withdrawn: u32,
+    },
 }
 
 /// Requests one peer may have waiting; a peer with more is disconnected.
@@ -141,9 +181,9 @@ fn is_request(m: &Message<'_>) -> bool {
 /// blocks, their votes and treasury spends all come from a mempool, so
 /// without one the reference's answer is empty. `already_sent` records the
 /// answer; a second request is one the reference bans for.
-fn init_state(already_sent: &mut bool) -> Result<Message<'static>, String> {
+fn init_state(already_sent: &mut bool) -> Result<Message<'static>, Misbehaviour> {
     if std::mem::replace(already_sent, true) {
-        return Err("sent more than one getinitstate".into());
+        return Err(Misbehaviour::SecondInitState);
     }
     Ok(Message::InitState(InitState::default()))
 }
@@ -185,8 +225,8 @@ pub fn answer_as_client(
 
 /// Disconnects a peer that broke one of the reference's rules (which would
 /// also ban it).
-fn drop_peer(peer: &Peer, reason: &str) {
-    warn!(peer = %peer.addr(), reason, "misbehaving peer; disconnecting");
+fn drop_peer(peer: &Peer, reason: &Misbehaviour) {
+    warn!(peer = %peer.addr(), %reason, "misbehaving peer; disconnecting");
     peer.disconnect();
 }
 
@@ -216,10 +256,10 @@ impl Worker {
     }
 
     /// Queues `request`, or says why the peer must go.
-    fn submit(&self, request: Message<'static>) -> Result<(), String> {
+    fn submit(&self, request: Message<'static>) -> Result<(), Misbehaviour> {
         let items = match &request {
             Message::GetData(GetData { inv_list }) if inv_list.is_empty() => {
-                return Err("sent an empty getdata request".into());
+                return Err(Misbehaviour::EmptyGetData);
             }
             Message::GetData(GetData { inv_list }) => inv_list.len(),
             _ => 0,
@@ -227,14 +267,15 @@ impl Worker {
         // Only this task adds; the peer's task only takes away.
         let pending = self.pending_items.load(Ordering::Acquire);
         if pending + items > MAX_PENDING_DATA_ITEMS {
-            return Err(format!(
-                "exceeded the pending data items allowed (new {items}, pending {pending}, max {MAX_PENDING_DATA_ITEMS})"
-            ));
+            return Err(Misbehaviour::TooManyDataItems {
+                new: items,
+                pending,
+            });
         }
         self.pending_items.fetch_add(items, Ordering::AcqRel);
         self.requests.try_send(request).map_err(|_| {
             self.pending_items.fetch_sub(items, Ordering::AcqRel);
-            format!("exceeded the {REQUESTS_PER_PEER} requests allowed to wait")
+            Misbehaviour::TooManyRequests
         })
     }
 }
@@ -242,7 +283,7 @@ impl Worker {
 /// Why a request got no answer.
 enum Failure {
     /// The peer broke a rule; it is disconnected.
-    Misbehaved(String),
+    Misbehaved(Misbehaviour),
     /// The answer could not be queued (the peer is going).
     Unsent(PeerError),
 }
@@ -311,21 +352,22 @@ impl PeerServer {
             // peers below 9, so every getminings here is one the reference
             // bans for (its once-per-peer rule and its empty answer below
             // version 8 cannot be reached).
-            Message::GetMiningState(_) => Err(Failure::Misbehaved(format!(
-                "sent getminings request with protocol version {pv} >= {}",
-                pver::INIT_STATE
-            ))),
+            Message::GetMiningState(_) => Err(Failure::Misbehaved(Misbehaviour::Withdrawn {
+                command: Command::GetMiningState,
+                pver: pv,
+                withdrawn: pver::INIT_STATE,
+            })),
             // An inventory of an empty mempool is no message at all.
             Message::MemPool(_) => Ok(()),
             Message::GetAddr(_) => self.answer_get_addr(),
             Message::GetCFilter(_) | Message::GetCFHeaders(_) | Message::GetCFTypes(_) => {
                 // Version 1 filters are served by no node any more; these
                 // decode only from version 6, where the reference bans.
-                Err(Failure::Misbehaved(format!(
-                    "sent {} request with protocol version {pv} >= {}",
-                    request.command(),
-                    pver::NODE_CF
-                )))
+                Err(Failure::Misbehaved(Misbehaviour::Withdrawn {
+                    command: request.command(),
+                    pver: pv,
+                    withdrawn: pver::NODE_CF,
+                }))
             }
             // No committed filters are kept: the reference ignores requests
             // for filters it does not have.

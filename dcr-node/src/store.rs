@@ -10,6 +10,29 @@ use dcr_wire::{pver, Block, BlockHeader, Hash};
 /// Most block hashes in one answer to `getblocks` (the reference's).
 pub const MAX_BLOCKS_PER_GETBLOCKS: usize = 500;
 
+/// Why blocks do not make a chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A block does not decode (its height).
+    #[error("block {height}: {error}")]
+    Block {
+        /// Its height.
+        height: usize,
+        /// The wire error.
+        error: dcr_wire::Error,
+    },
+    /// A block's previous-block hash is not the hash of the block before.
+    #[error("block {height} does not link to block {}", height - 1)]
+    Unlinked {
+        /// Its height.
+        height: usize,
+    },
+    /// No block at all.
+    #[error("empty chain")]
+    Empty,
+}
+
 /// A validated chain: every block decodes and links to the one before.
 #[derive(Debug, Clone)]
 pub struct ChainStore {
@@ -21,7 +44,7 @@ pub struct ChainStore {
 
 impl ChainStore {
     /// Checks and indexes `blocks` (height order, the first is the genesis).
-    pub fn new(blocks: Vec<Vec<u8>>) -> Result<ChainStore, String> {
+    pub fn new(blocks: Vec<Vec<u8>>) -> Result<ChainStore, StoreError> {
         let mut store = ChainStore {
             blocks: Vec::with_capacity(blocks.len()),
             headers: Vec::with_capacity(blocks.len()),
@@ -30,13 +53,10 @@ impl ChainStore {
         };
         for (height, raw) in blocks.into_iter().enumerate() {
             let block = Block::from_bytes(&raw, pver::CURRENT)
-                .map_err(|e| format!("block {height}: {e}"))?;
+                .map_err(|error| StoreError::Block { height, error })?;
             if let Some(prev) = store.hashes.last() {
                 if block.header.prev_block != *prev {
-                    return Err(format!(
-                        "block {height} does not link to block {}",
-                        height - 1
-                    ));
+                    return Err(StoreError::Unlinked { height });
                 }
             }
             let hash = block.block_hash();
@@ -46,19 +66,22 @@ impl ChainStore {
             store.blocks.push(bytes::Bytes::from(raw));
         }
         if store.blocks.is_empty() {
-            return Err("empty chain".into());
+            return Err(StoreError::Empty);
         }
         Ok(store)
     }
 
+    /// Blocks held, the genesis block included.
     pub fn len(&self) -> usize {
         self.blocks.len()
     }
 
+    /// Never true: a store holds at least the genesis block.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
     }
 
+    /// The last block's hash and height.
     pub fn tip(&self) -> (Hash, i64) {
         (
             self.hashes[self.hashes.len() - 1],
@@ -133,9 +156,16 @@ mod tests {
             vec![c.hashes[4], c.hashes[5]]
         );
         assert!(c.locate_headers(&[c.tip().0], &Hash::ZERO).is_empty());
-        assert!(ChainStore::new(vec![]).is_err());
+        assert_eq!(ChainStore::new(vec![]).unwrap_err(), StoreError::Empty);
         let mut broken = build_chain(3);
         broken.swap(1, 2);
-        assert!(ChainStore::new(broken).is_err());
+        assert_eq!(
+            ChainStore::new(broken).unwrap_err(),
+            StoreError::Unlinked { height: 1 }
+        );
+        assert!(matches!(
+            ChainStore::new(vec![vec![1, 2, 3]]),
+            Err(StoreError::Block { height: 0, .. })
+        ));
     }
 }

@@ -3,6 +3,7 @@
 //! mined), so the demo runs on any machine.
 
 use std::borrow::Cow;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use dcr_wire::{pver, Block, BlockHeader, OutPoint, Payload, Tx, TxIn, TxOut, TxSerType};
@@ -30,29 +31,66 @@ pub fn find_corpus() -> Option<PathBuf> {
         .find(|d| d.join("wire/blocks/chain-0-168.bin").is_file())
 }
 
+/// Why block files could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A file or folder could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A record's length runs past the end of this file.
+    #[error("{}: {TruncatedRecord}", .0.display())]
+    Truncated(PathBuf),
+    /// The folder holds no block.
+    #[error("no blocks in {}", .0.display())]
+    Empty(PathBuf),
+}
+
+/// A block record whose length runs past the end of its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("truncated block record")]
+pub struct TruncatedRecord;
+
+/// Reads the file at `path`.
+fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Splits a corpus block file: `[u32 LE length][block]` records.
-pub fn split_block_records(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub fn split_block_records(data: &[u8]) -> Result<Vec<Vec<u8>>, TruncatedRecord> {
     let mut out = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {
         let len_bytes: [u8; 4] = rest
             .get(..4)
             .and_then(|b| b.try_into().ok())
-            .ok_or("truncated block record")?;
+            .ok_or(TruncatedRecord)?;
         let len = u32::from_le_bytes(len_bytes) as usize;
-        let block = rest.get(4..4 + len).ok_or("truncated block record")?;
+        let block = rest.get(4..4 + len).ok_or(TruncatedRecord)?;
         out.push(block.to_vec());
         rest = &rest[4 + len..];
     }
     Ok(out)
 }
 
+/// The records of the block file at `path`.
+fn load_file(path: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
+    split_block_records(&read(path)?).map_err(|TruncatedRecord| LoadError::Truncated(path.into()))
+}
+
 /// The demo chain's serialized blocks, from the corpus or built.
-pub fn load_demo_chain() -> Result<(ChainSource, Vec<Vec<u8>>), String> {
+pub fn load_demo_chain() -> Result<(ChainSource, Vec<Vec<u8>>), LoadError> {
     if let Some(dir) = find_corpus() {
-        let path = dir.join("wire/blocks/chain-0-168.bin");
-        let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        return Ok((ChainSource::Corpus(dir), split_block_records(&data)?));
+        let blocks = load_file(&dir.join("wire/blocks/chain-0-168.bin"))?;
+        return Ok((ChainSource::Corpus(dir), blocks));
     }
     Ok((ChainSource::Built, build_chain(32)))
 }
@@ -60,25 +98,26 @@ pub fn load_demo_chain() -> Result<(ChainSource, Vec<Vec<u8>>), String> {
 /// Reads every `*.bin` block file (`[u32 LE length][block]` records) of
 /// `dir`, or of `dir/wire/blocks` when `dir` is a corpus folder, in name
 /// order.
-pub fn load_chain_dir(dir: &Path) -> Result<Vec<Vec<u8>>, String> {
+pub fn load_chain_dir(dir: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
     let corpus = dir.join("wire/blocks/chain-0-168.bin");
     if corpus.is_file() {
-        let data = std::fs::read(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
-        return split_block_records(&data);
+        return load_file(&corpus);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(|source| LoadError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "bin"))
         .collect();
     files.sort();
     let mut blocks = Vec::new();
     for f in files {
-        let data = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        blocks.extend(split_block_records(&data).map_err(|e| format!("{}: {e}", f.display()))?);
+        blocks.extend(load_file(&f)?);
     }
     if blocks.is_empty() {
-        return Err(format!("no blocks in {}", dir.display()));
+        return Err(LoadError::Empty(dir.to_path_buf()));
     }
     Ok(blocks)
 }
@@ -134,6 +173,27 @@ pub fn build_chain(n: u32) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_truncated_record_names_its_file() {
+        let dir = std::env::temp_dir().join(format!("dcr-node-chain-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.bin");
+        std::fs::write(&file, [9, 0, 0, 0, 1]).unwrap();
+        let err = load_chain_dir(&dir).unwrap_err();
+        assert!(matches!(&err, LoadError::Truncated(f) if *f == file));
+        assert_eq!(
+            err.to_string(),
+            format!("{}: truncated block record", file.display())
+        );
+        std::fs::write(&file, []).unwrap();
+        assert!(matches!(load_chain_dir(&dir), Err(LoadError::Empty(_))));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(
+            load_chain_dir(&dir),
+            Err(LoadError::Io { path, .. }) if path == dir
+        ));
+    }
 
     #[test]
     fn built_chain_links() {

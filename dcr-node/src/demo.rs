@@ -4,62 +4,102 @@
 
 use std::sync::Arc;
 
-use dcr_peer::{Config, PeerStats, RecentNonces};
+use dcr_peer::{Config, Hooks, PeerError, PeerStats, RecentNonces};
 use dcr_wire::CurrencyNet;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::serve::{serve_chain, serving_config};
-use crate::store::ChainStore;
-use crate::sync::{sync_chain, Progress, SyncReport};
+use crate::serve::{node_config, serve_chain, serving_config, serving_hooks};
+use crate::store::{ChainStore, StoreError};
+use crate::sync::{sync_chain, Progress, SyncError, SyncReport};
+
+/// Why the demo failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemoError {
+    /// The blocks do not make a chain.
+    #[error("{0}")]
+    Chain(#[from] StoreError),
+    /// The loopback listener could not be opened.
+    #[error("bind: {0}")]
+    Bind(std::io::Error),
+    /// The client could not connect.
+    #[error("connect: {0}")]
+    Connect(PeerError),
+    /// The server did not accept the client.
+    #[error("accept: {0}")]
+    Accept(PeerError),
+    /// The server's task ended before it accepted.
+    #[error("the server's task failed: {0}")]
+    Server(#[from] tokio::task::JoinError),
+    /// The sync failed.
+    #[error("{0}")]
+    Sync(#[from] SyncError),
+    /// The sync ended without every block.
+    #[error("synced {synced} of {held} blocks")]
+    Incomplete {
+        /// Blocks synced.
+        synced: usize,
+        /// Blocks the server holds.
+        held: usize,
+    },
+    /// The closing ping could not be queued.
+    #[error("ping: {0}")]
+    Ping(PeerError),
+}
 
 /// What the demo did.
 #[derive(Debug, Clone)]
 pub struct DemoReport {
+    /// What the client synced.
     pub sync: SyncReport,
+    /// The client's stats at the end.
     pub client: PeerStats,
+    /// The server's stats at the end.
     pub server: PeerStats,
 }
 
-/// Node settings for one side of the demo.
-fn node_config(name: &str, chain: Option<&Arc<ChainStore>>) -> Config {
-    let mut c = match chain {
-        Some(chain) => serving_config(CurrencyNet::SimNet, name, chain),
-        None => crate::serve::node_config(CurrencyNet::SimNet, name),
+/// Settings and wiring for one side of the demo, serving `chain` or not.
+fn node(name: &str, chain: Option<&Arc<ChainStore>>) -> (Config, Hooks) {
+    let (config, hooks) = match chain {
+        Some(chain) => (
+            serving_config(CurrencyNet::SimNet, name),
+            serving_hooks(chain),
+        ),
+        None => (node_config(CurrencyNet::SimNet, name), Hooks::new()),
     };
     // Two nodes in one process: each its own nonces, or they would take
     // each other for themselves.
-    c.nonces = RecentNonces::new();
-    c
+    (config, hooks.with_nonces(RecentNonces::new()))
 }
 
 /// Serves `blocks` on a loopback port and syncs them with a second peer.
 pub async fn run_demo(
     blocks: Vec<Vec<u8>>,
     progress: impl FnMut(Progress),
-) -> Result<DemoReport, String> {
+) -> Result<DemoReport, DemoError> {
     let chain = Arc::new(ChainStore::new(blocks)?);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| format!("bind: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(DemoError::Bind)?;
+    let addr = listener.local_addr().map_err(DemoError::Bind)?;
 
     let (server_tx, server_rx) = mpsc::channel(256);
-    let mut server_cfg = node_config("dcrpeer-server", Some(&chain));
-    server_cfg.events = Some(server_tx);
-    let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, server_cfg).await });
+    let (server_cfg, server_hooks) = node("dcrpeer-server", Some(&chain));
+    let server_hooks = server_hooks.with_events(server_tx);
+    let server =
+        tokio::spawn(
+            async move { dcr_peer::net::accept(&listener, server_cfg, server_hooks).await },
+        );
     tokio::spawn(serve_chain(chain.clone(), server_rx));
 
     let (client_tx, mut client_rx) = mpsc::channel(1024);
-    let mut client_cfg = node_config("dcrpeer-client", None);
-    client_cfg.events = Some(client_tx);
-    let client = dcr_peer::net::connect(&addr.to_string(), client_cfg)
+    let (client_cfg, client_hooks) = node("dcrpeer-client", None);
+    let client_hooks = client_hooks.with_events(client_tx);
+    let client = dcr_peer::net::connect(&addr.to_string(), client_cfg, client_hooks)
         .await
-        .map_err(|e| format!("connect: {e}"))?;
-    let server = server
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("accept: {e}"))?;
+        .map_err(DemoError::Connect)?;
+    let server = server.await?.map_err(DemoError::Accept)?;
 
     let sync = match sync_chain(&client, &mut client_rx, progress).await {
         Ok(s) if s.blocks == chain.len() && s.tip == chain.tip().0 => s,
@@ -69,14 +109,17 @@ pub async fn run_demo(
             client.wait_for_disconnect().await;
             server.wait_for_disconnect().await;
             return Err(match failed {
-                Ok(s) => format!("synced {} of {} blocks", s.blocks, chain.len()),
-                Err(e) => e,
+                Ok(s) => DemoError::Incomplete {
+                    synced: s.blocks,
+                    held: chain.len(),
+                },
+                Err(e) => e.into(),
             });
         }
     };
     // One ping each way so both snapshots carry a round-trip time.
     for p in [&client, &server] {
-        p.push_ping().map_err(|e| e.to_string())?;
+        p.push_ping().map_err(DemoError::Ping)?;
     }
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while (client.stats().counters.ping_rtt.is_none() || server.stats().counters.ping_rtt.is_none())
@@ -157,6 +200,15 @@ mod tests {
             }
         });
         let err = run_demo(blocks, |_| {}).await.unwrap_err();
-        assert!(err.contains("follows height 2"), "{err}");
+        assert!(
+            matches!(
+                err,
+                DemoError::Sync(SyncError::HeightGap {
+                    height: 13,
+                    after: 2
+                })
+            ),
+            "{err}"
+        );
     }
 }

@@ -13,6 +13,38 @@ use dcr_wire::{
 };
 use serde_json::{json, Value};
 
+/// Why bytes or JSON could not be turned into the other.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JsonError {
+    /// A payload that does not decode as its command.
+    #[error("cannot decode {0}: {1}")]
+    Payload(Command, dcr_wire::Error),
+    /// A frame that does not decode.
+    #[error("cannot decode frame: {0}")]
+    Frame(dcr_wire::Error),
+    /// Bytes left after the frame (how many).
+    #[error("{0} bytes after the frame")]
+    Trailing(usize),
+    /// A field the message needs is missing.
+    #[error("missing field {0}")]
+    Missing(&'static str),
+    /// A field of the wrong kind: its name and what it must be.
+    #[error("{0} must be {1}")]
+    Kind(&'static str, &'static str),
+    /// A number too large for its field.
+    #[error("{0} is out of range")]
+    Range(&'static str),
+    /// A hash that does not parse: the field and the value given.
+    #[error("{0}: bad hash {1}")]
+    Hash(&'static str, String),
+    /// A command [`encode_json`] does not build.
+    #[error("cannot encode {0} from JSON (supported: {list})", list = ENCODABLE.join(", "))]
+    Unsupported(String),
+    /// The message does not encode at the version asked for.
+    #[error("cannot encode: {0}")]
+    Encode(dcr_wire::Error),
+}
+
 /// What the bytes to decode hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input {
@@ -23,15 +55,15 @@ pub enum Input {
 }
 
 /// Decodes `bytes` at `pver` into `{"command": ..., "fields": ...}`.
-pub fn decode_json(bytes: &[u8], input: Input, pver: u32) -> Result<Value, String> {
+pub fn decode_json(bytes: &[u8], input: Input, pver: u32) -> Result<Value, JsonError> {
     let msg = match input {
-        Input::Payload(command) => Message::decode(command, bytes, pver)
-            .map_err(|e| format!("cannot decode {command}: {e}"))?,
+        Input::Payload(command) => {
+            Message::decode(command, bytes, pver).map_err(|e| JsonError::Payload(command, e))?
+        }
         Input::Frame(net) => {
-            let (msg, used) =
-                decode_frame(bytes, net, pver).map_err(|e| format!("cannot decode frame: {e}"))?;
+            let (msg, used) = decode_frame(bytes, net, pver).map_err(JsonError::Frame)?;
             if used != bytes.len() {
-                return Err(format!("{} bytes after the frame", bytes.len() - used));
+                return Err(JsonError::Trailing(bytes.len() - used));
             }
             msg
         }
@@ -84,50 +116,51 @@ fn hashes_json(msg: &Message<'_>) -> Option<Value> {
     }
 }
 
-fn get<'v>(v: &'v Value, key: &str) -> Result<&'v Value, String> {
-    v.get(key).ok_or_else(|| format!("missing field {key}"))
+fn get<'v>(v: &'v Value, key: &'static str) -> Result<&'v Value, JsonError> {
+    v.get(key).ok_or(JsonError::Missing(key))
 }
 
-fn uint(v: &Value, key: &str) -> Result<u64, String> {
+fn uint(v: &Value, key: &'static str) -> Result<u64, JsonError> {
     get(v, key)?
         .as_u64()
-        .ok_or_else(|| format!("{key} must be a non-negative integer"))
+        .ok_or(JsonError::Kind(key, "a non-negative integer"))
 }
 
-fn int(v: &Value, key: &str) -> Result<i64, String> {
+fn int(v: &Value, key: &'static str) -> Result<i64, JsonError> {
     get(v, key)?
         .as_i64()
-        .ok_or_else(|| format!("{key} must be an integer"))
+        .ok_or(JsonError::Kind(key, "an integer"))
 }
 
-fn narrow<T: TryFrom<u64>>(v: &Value, key: &str) -> Result<T, String> {
-    T::try_from(uint(v, key)?).map_err(|_| format!("{key} is out of range"))
+fn narrow<T: TryFrom<u64>>(v: &Value, key: &'static str) -> Result<T, JsonError> {
+    T::try_from(uint(v, key)?).map_err(|_| JsonError::Range(key))
 }
 
-fn hash(v: &Value, key: &str) -> Result<Hash, String> {
+fn hash(v: &Value, key: &'static str) -> Result<Hash, JsonError> {
     let s = get(v, key)?
         .as_str()
-        .ok_or_else(|| format!("{key} must be a hash string"))?;
-    s.parse().map_err(|_| format!("{key}: bad hash {s:?}"))
+        .ok_or(JsonError::Kind(key, "a hash string"))?;
+    s.parse()
+        .map_err(|_| JsonError::Hash(key, format!("{s:?}")))
 }
 
-fn hashes(v: &Value, key: &str) -> Result<Vec<Hash>, String> {
+fn hashes(v: &Value, key: &'static str) -> Result<Vec<Hash>, JsonError> {
     let list = get(v, key)?
         .as_array()
-        .ok_or_else(|| format!("{key} must be a list"))?;
+        .ok_or(JsonError::Kind(key, "a list"))?;
     list.iter()
         .map(|h| {
             h.as_str()
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| format!("{key}: bad hash {h}"))
+                .ok_or_else(|| JsonError::Hash(key, h.to_string()))
         })
         .collect()
 }
 
-fn inv_list(v: &Value) -> Result<Vec<InvVect>, String> {
+fn inv_list(v: &Value) -> Result<Vec<InvVect>, JsonError> {
     let list = get(v, "InvList")?
         .as_array()
-        .ok_or("InvList must be a list")?;
+        .ok_or(JsonError::Kind("InvList", "a list"))?;
     list.iter()
         .map(|e| {
             Ok(InvVect {
@@ -138,11 +171,11 @@ fn inv_list(v: &Value) -> Result<Vec<InvVect>, String> {
         .collect()
 }
 
-fn net_address(v: &Value) -> Result<NetAddress, String> {
+fn net_address(v: &Value) -> Result<NetAddress, JsonError> {
     let ip: IpAddr = get(v, "IP")?
         .as_str()
         .and_then(|s| s.parse().ok())
-        .ok_or("IP must be an IP address")?;
+        .ok_or(JsonError::Kind("IP", "an IP address"))?;
     Ok(NetAddress::new(
         ip,
         narrow(v, "Port")?,
@@ -164,7 +197,7 @@ pub const ENCODABLE: [&str; 9] = [
 ];
 
 /// Builds the message `command` from `fields` (the layout `decode` prints).
-pub fn message_from_json(command: &str, fields: &Value) -> Result<Message<'static>, String> {
+pub fn message_from_json(command: &str, fields: &Value) -> Result<Message<'static>, JsonError> {
     let f = fields;
     Ok(match command {
         "ping" => Message::Ping(Ping {
@@ -196,10 +229,10 @@ pub fn message_from_json(command: &str, fields: &Value) -> Result<Message<'stati
         "version" => {
             let ua = get(f, "UserAgent")?
                 .as_str()
-                .ok_or("UserAgent must be a string")?;
+                .ok_or(JsonError::Kind("UserAgent", "a string"))?;
             Message::Version(Version {
                 protocol_version: i32::try_from(int(f, "ProtocolVersion")?)
-                    .map_err(|_| "ProtocolVersion is out of range")?,
+                    .map_err(|_| JsonError::Range("ProtocolVersion"))?,
                 services: ServiceFlags(uint(f, "Services")?),
                 timestamp: uint(f, "Timestamp")?,
                 addr_you: net_address(get(f, "AddrYou")?)?,
@@ -207,34 +240,28 @@ pub fn message_from_json(command: &str, fields: &Value) -> Result<Message<'stati
                 nonce: uint(f, "Nonce")?,
                 user_agent: Cow::Owned(ua.as_bytes().to_vec()),
                 last_block: i32::try_from(int(f, "LastBlock")?)
-                    .map_err(|_| "LastBlock is out of range")?,
+                    .map_err(|_| JsonError::Range("LastBlock"))?,
                 disable_relay_tx: get(f, "DisableRelayTx")?
                     .as_bool()
-                    .ok_or("DisableRelayTx must be true or false")?,
+                    .ok_or(JsonError::Kind("DisableRelayTx", "true or false"))?,
             })
         }
-        other => {
-            return Err(format!(
-                "cannot encode {other} from JSON (supported: {})",
-                ENCODABLE.join(", ")
-            ))
-        }
+        other => return Err(JsonError::Unsupported(other.into())),
     })
 }
 
 /// Encodes `{"command": ..., "fields": ...}` as a payload, or as a frame
 /// for `net` when given.
-pub fn encode_json(doc: &Value, pver: u32, net: Option<CurrencyNet>) -> Result<Vec<u8>, String> {
+pub fn encode_json(doc: &Value, pver: u32, net: Option<CurrencyNet>) -> Result<Vec<u8>, JsonError> {
     let command = get(doc, "command")?
         .as_str()
-        .ok_or("command must be a string")?;
+        .ok_or(JsonError::Kind("command", "a string"))?;
     let msg = message_from_json(command, get(doc, "fields")?)?;
     match net {
-        Some(net) => frame_to_vec(&msg, net, pver).map_err(|e| format!("cannot encode: {e}")),
+        Some(net) => frame_to_vec(&msg, net, pver).map_err(JsonError::Encode),
         None => {
             let mut out = Vec::with_capacity(msg.serialized_size(pver));
-            msg.encode(&mut out, pver)
-                .map_err(|e| format!("cannot encode: {e}"))?;
+            msg.encode(&mut out, pver).map_err(JsonError::Encode)?;
             Ok(out)
         }
     }
@@ -262,17 +289,60 @@ mod tests {
             encode_json(&doc, 12, Some(CurrencyNet::TestNet3)).unwrap(),
             frame
         );
-        assert!(decode_json(&frame[..30], Input::Frame(CurrencyNet::TestNet3), 12).is_err());
-        assert!(
-            encode_json(&json!({"command": "block", "fields": {}}), 12, None)
-                .unwrap_err()
-                .contains("cannot encode block")
+        assert!(matches!(
+            decode_json(&frame[..30], Input::Frame(CurrencyNet::TestNet3), 12),
+            Err(JsonError::Frame(_))
+        ));
+        let unsupported = encode_json(&json!({"command": "block", "fields": {}}), 12, None);
+        assert_eq!(unsupported, Err(JsonError::Unsupported("block".into())));
+        assert!(unsupported
+            .unwrap_err()
+            .to_string()
+            .starts_with("cannot encode block from JSON (supported: ping, pong,"));
+        assert_eq!(
+            encode_json(
+                &json!({"command": "ping", "fields": {"Nonce": -1}}),
+                12,
+                None
+            ),
+            Err(JsonError::Kind("Nonce", "a non-negative integer"))
         );
-        assert!(encode_json(
-            &json!({"command": "ping", "fields": {"Nonce": -1}}),
-            12,
-            None
-        )
-        .is_err());
+    }
+
+    /// `dcrpeer decode` prints every message of the reference corpus with
+    /// the reference's fields, and `dcrpeer encode` turns the JSON of the
+    /// messages it supports back into the same frame bytes.
+    #[test]
+    fn every_corpus_message_through_the_cli_json() {
+        use dcr_tests::{corpus_dir, json_diff, valid_messages, Tally};
+        let Some(dir) = corpus_dir() else { return };
+        let mut tally = Tally::default();
+        for m in valid_messages(&dir) {
+            let cmd = m.command.as_str();
+            let result = (|| -> Result<(), String> {
+                let json = |e: JsonError| e.to_string();
+                let doc = decode_json(&m.frame, Input::Frame(m.net), m.pver).map_err(json)?;
+                if let Some(d) = json_diff("fields", &doc["fields"], &m.fields) {
+                    return Err(d);
+                }
+                if decode_json(&m.payload, Input::Payload(m.command), m.pver).map_err(json)? != doc
+                {
+                    return Err("payload and frame decode differ".into());
+                }
+                if ENCODABLE.contains(&cmd) {
+                    // Encoding from the reference's own JSON gives its bytes.
+                    let theirs = json!({ "command": cmd, "fields": m.fields });
+                    if encode_json(&theirs, m.pver, Some(m.net)).map_err(json)? != m.frame {
+                        return Err("encoded frame differs".into());
+                    }
+                }
+                Ok(())
+            })();
+            tally.record(
+                cmd,
+                result.map_err(|e: String| format!("{cmd} pver {}: {e}", m.pver)),
+            );
+        }
+        tally.finish("cli json (messages.jsonl)");
     }
 }

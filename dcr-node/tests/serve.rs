@@ -8,18 +8,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_node::chain::build_chain;
+use dcr_node::serve::{
+    node_config, serve, serving_config, serving_hooks, Served, MAX_PENDING_DATA_ITEMS,
+};
+use dcr_node::store::{ChainStore, MAX_BLOCKS_PER_GETBLOCKS};
+use dcr_node::sync::sync_headers;
 use dcr_peer::wire::{
     frame_to_vec, pver, CurrencyNet, GetAddr, GetBlocks, GetCFHeaders, GetCFTypes, GetCFilter,
     GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash, Inv, InvType,
     InvVect, MemPool, Message, NetAddress, NetAddressV2, ServiceFlags, VerAck, Version,
 };
-use dcr_peer::{FrameCodec, RecentNonces};
-use dcr_peer_examples::chain::build_chain;
-use dcr_peer_examples::serve::{
-    node_config, serve, serving_config, Served, MAX_PENDING_DATA_ITEMS,
-};
-use dcr_peer_examples::store::{ChainStore, MAX_BLOCKS_PER_GETBLOCKS};
-use dcr_peer_examples::sync::sync_headers;
+use dcr_peer::{FrameCodec, Hooks, RecentNonces};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -38,15 +38,16 @@ async fn server(net: CurrencyNet, addresses: Vec<NetAddressV2>) -> (SocketAddr, 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::channel(64);
-    let mut cfg = serving_config(net, "server", &chain);
-    cfg.events = Some(tx);
-    cfg.nonces = RecentNonces::new();
+    let cfg = serving_config(net, "server");
+    let hooks = serving_hooks(&chain)
+        .with_events(tx)
+        .with_nonces(RecentNonces::new());
     let node = Served {
         chain: chain.clone(),
         addresses,
     };
     tokio::spawn(serve(Arc::new(node), rx));
-    let mut accepted = dcr_peer::net::serve(listener, cfg);
+    let mut accepted = dcr_peer::net::serve(listener, cfg, hooks);
     tokio::spawn(async move {
         let mut peers = Vec::new();
         while let Some(p) = accepted.recv().await {
@@ -390,10 +391,12 @@ async fn a_client_answers_getinitstate_once() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::channel(16);
-    let mut cfg = node_config(NET, "client");
-    cfg.events = Some(tx);
-    cfg.nonces = RecentNonces::new();
-    let client = tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg).await });
+    let cfg = node_config(NET, "client");
+    let hooks = Hooks::new()
+        .with_events(tx)
+        .with_nonces(RecentNonces::new());
+    let client =
+        tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg, hooks).await });
     let (stream, _) = listener.accept().await.unwrap();
     // The remote, as dcrd: it takes the client's version, answers, and
     // asks for the initial state.
@@ -406,7 +409,7 @@ async fn a_client_answers_getinitstate_once() {
     raw.send(&Message::VerAck(VerAck)).await.unwrap();
     assert!(matches!(next(&mut raw).await, Some(Message::VerAck(_))));
     let peer = client.await.unwrap().unwrap();
-    let mut events = dcr_peer_examples::serve::answer_as_client(rx, 16);
+    let mut events = dcr_node::serve::answer_as_client(rx, 16);
     let request = GetInitState { types: vec![] };
     match ask(&mut raw, Message::GetInitState(request.clone())).await {
         Message::InitState(s) => assert_eq!(s, Default::default()),
@@ -451,10 +454,11 @@ async fn a_client_that_never_reads_does_not_hold_up_another() {
 
     // Client B syncs every header meanwhile, promptly.
     let (etx, mut erx) = mpsc::channel(64);
-    let mut client = node_config(NET, "client");
-    client.events = Some(etx);
-    client.nonces = RecentNonces::new();
-    let b = dcr_peer::net::connect(&addr.to_string(), client)
+    let client = node_config(NET, "client");
+    let hooks = Hooks::new()
+        .with_events(etx)
+        .with_nonces(RecentNonces::new());
+    let b = dcr_peer::net::connect(&addr.to_string(), client, hooks)
         .await
         .unwrap();
     let synced = tokio::time::timeout(
