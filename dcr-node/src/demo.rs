@@ -187,8 +187,12 @@ mod tests {
             .collect()
     }
 
+    /// A chain whose heights jump is no chain: the store refuses it
+    /// before serving (the sync client's own check of the same rule is
+    /// tested against a server that sends such headers, in
+    /// `tests/serve.rs`).
     #[tokio::test]
-    async fn headers_with_a_height_gap_are_refused() {
+    async fn blocks_with_a_height_gap_are_refused() {
         let blocks = rewrite(build_chain(6), |h| {
             if h.height >= 3 {
                 h.height += 10;
@@ -198,9 +202,10 @@ mod tests {
         assert!(
             matches!(
                 err,
-                DemoError::Sync(SyncError::HeightGap {
+                DemoError::Chain(StoreError::Height {
                     height: 13,
-                    after: 2
+                    parent_height: 2,
+                    ..
                 })
             ),
             "{err}"

@@ -4,8 +4,11 @@
 //! does ([`serve`]), a client that syncs a chain from a peer ([`sync`]),
 //! and both in one process ([`demo`]).
 
+pub mod cfilter;
 pub mod chain;
 pub mod demo;
 pub mod serve;
+pub mod stake;
 pub mod store;
 pub mod sync;
+pub mod work;

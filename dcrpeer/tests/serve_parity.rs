@@ -1,7 +1,7 @@
 //! Serving as dcrd's server does, proven side by side (issue 19).
 //!
 //! A real simnet dcrd (`DCRD_BIN`) mines a chain with a side branch, the
-//! main chain is exported, and `dcrpeer listen --chain DIR --net simnet`
+//! main chain and the side branch are exported, and `dcrpeer listen --chain DIR --net simnet`
 //! serves the same blocks. A raw client then sends both servers the same
 //! requests, each case on a connection of its own from a loopback address
 //! of its own (dcrd bans by IP, so a ban in one case cannot shut out the
@@ -1050,7 +1050,9 @@ fn dcrd_and_listen_answer_requests_alike() {
     let bin = dcrd_bin();
     let server = Dcrd::start(&bin, "parity", &mining_args());
     let (main, side) = mine_fork(&server, &bin);
-    let chain = export_chain(&server, "paritychain");
+    // The side branch goes along: dcrd holds it, so `listen` must too.
+    let side_hex: Vec<String> = side.iter().map(|h| h.to_string()).collect();
+    let chain = export_chain_with(&server, "paritychain", &side_hex);
     let (listen, listen_addr, _lines) = start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
     let _listen = Killed(listen);
     let mined = started.elapsed();
