@@ -59,10 +59,10 @@ impl CommittedFilter {
     }
 
     /// The `cfilterv2` message for the block `block_hash`.
-    pub fn message(&self, block_hash: Hash) -> CFilterV2<'_> {
+    pub fn message(&self, block_hash: Hash) -> CFilterV2<'static> {
         CFilterV2 {
             block_hash,
-            data: std::borrow::Cow::Borrowed(&self.data),
+            data: std::borrow::Cow::Owned(self.data.clone()),
             proof_index: self.proof_index,
             proof_hashes: self.proof_hashes.clone(),
         }

@@ -9,7 +9,7 @@ use dcr_wire::CurrencyNet;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::serve::{serve_chain, serving_config};
+use crate::serve::{serve_with, serving_config, DisconnectOnly, Served};
 use crate::store::{ChainStore, StoreError};
 use crate::sync::{sync_chain, Progress, SyncError, SyncReport};
 
@@ -86,7 +86,13 @@ pub async fn run_demo(
     let mut server_cfg = node_config("dcrpeer-server", Some(&chain));
     server_cfg.events = Some(server_tx);
     let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, server_cfg).await });
-    tokio::spawn(serve_chain(chain.clone(), server_rx));
+    let (peer_tx, peer_rx) = mpsc::channel(1);
+    tokio::spawn(serve_with(
+        Arc::new(Served::new(chain.clone())),
+        server_rx,
+        Some(peer_rx),
+        DisconnectOnly::default(),
+    ));
 
     let (client_tx, mut client_rx) = mpsc::channel(1024);
     let mut client_cfg = node_config("dcrpeer-client", None);
@@ -95,6 +101,8 @@ pub async fn run_demo(
         .await
         .map_err(DemoError::Connect)?;
     let server = server.await?.map_err(DemoError::Accept)?;
+    // The serving loop sends it `sendheaders` first, as dcrd's server.
+    let _ = peer_tx.try_send(server.clone());
 
     let sync = match sync_chain(&client, &mut client_rx, progress).await {
         Ok(s) if s.blocks == chain.len() && s.tip == chain.tip().0 => s,

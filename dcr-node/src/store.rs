@@ -284,14 +284,18 @@ impl ChainStore {
         self.main.get(height as usize).copied()
     }
 
-    /// The blocks from `start` to `end`, both included, when both are held
-    /// and `start` is an ancestor of `end` (or `end` itself): their hashes
-    /// in height order (dcrd `LocateCFiltersV2`'s walk: `IsAncestorOf`,
-    /// then parents from the end). `None` otherwise.
-    pub fn range(&self, start: &Hash, end: &Hash) -> Option<Vec<Hash>> {
+    /// The blocks from `start` to `end`, both included, when both are held,
+    /// `start` is an ancestor of `end` (or `end` itself) and they are at
+    /// most `max`: their hashes in height order (dcrd `LocateCFiltersV2`'s
+    /// checks in its order, then its walk along parents from the end).
+    /// `None` otherwise.
+    pub fn range(&self, start: &Hash, end: &Hash, max: usize) -> Option<Vec<Hash>> {
         let (&s, &e) = (self.index.get(start)?, self.index.get(end)?);
         let start_height = self.nodes[s].header.height;
         if self.ancestor(e, start_height) != Some(s) {
+            return None;
+        }
+        if (self.nodes[e].header.height - start_height) as usize >= max {
             return None;
         }
         let mut out = Vec::with_capacity((self.nodes[e].header.height - start_height) as usize + 1);
@@ -566,18 +570,19 @@ mod tests {
     #[test]
     fn ranges_follow_ancestry() {
         let (c, side) = forked();
-        let r = c.range(&h(&c, 2), &h(&c, 4)).unwrap();
+        let r = c.range(&h(&c, 2), &h(&c, 4), 100).unwrap();
         assert_eq!(r, vec![h(&c, 2), h(&c, 3), h(&c, 4)]);
-        assert_eq!(c.range(&h(&c, 4), &h(&c, 4)).unwrap(), vec![h(&c, 4)]);
+        assert_eq!(c.range(&h(&c, 4), &h(&c, 4), 1).unwrap(), vec![h(&c, 4)]);
         assert_eq!(
-            c.range(&h(&c, 4), &side[1]).unwrap(),
+            c.range(&h(&c, 4), &side[1], 4).unwrap(),
             vec![h(&c, 4), h(&c, 5), side[0], side[1]]
         );
-        // Reversed, off the branch, unknown.
-        assert_eq!(c.range(&h(&c, 4), &h(&c, 2)), None);
-        assert_eq!(c.range(&h(&c, 6), &side[1]), None);
-        assert_eq!(c.range(&side[0], &h(&c, 8)), None);
-        assert_eq!(c.range(&Hash([1; 32]), &h(&c, 8)), None);
+        // Too many, reversed, off the branch, unknown.
+        assert_eq!(c.range(&h(&c, 2), &h(&c, 4), 2), None);
+        assert_eq!(c.range(&h(&c, 4), &h(&c, 2), 100), None);
+        assert_eq!(c.range(&h(&c, 6), &side[1], 100), None);
+        assert_eq!(c.range(&side[0], &h(&c, 8), 100), None);
+        assert_eq!(c.range(&Hash([1; 32]), &h(&c, 8), 100), None);
     }
 
     #[test]

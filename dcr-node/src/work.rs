@@ -49,12 +49,13 @@ pub fn calc_work(bits: u32) -> Work {
 ///
 /// To move with the chain parameters (see the module documentation).
 pub fn min_known_chain_work(net: CurrencyNet) -> Option<Work> {
-    let hex = match net {
-        CurrencyNet::MainNet => "243868232c14b8224643b6",
-        CurrencyNet::TestNet3 => "f377240e146195df",
-        _ => return None,
-    };
-    Work::from_str_radix(hex, 16).ok()
+    match net {
+        // 0x243868232c14b8224643b6
+        CurrencyNet::MainNet => Some(Work::from_limbs([0x232c_14b8_2246_43b6, 0x24_3868, 0, 0])),
+        // 0xf377240e146195df
+        CurrencyNet::TestNet3 => Some(Work::from_limbs([0xf377_240e_1461_95df, 0, 0, 0])),
+        CurrencyNet::SimNet | CurrencyNet::RegNet => None,
+    }
 }
 
 #[cfg(test)]
@@ -92,7 +93,10 @@ mod tests {
             Some(Work::from(0xf377_240e_1461_95dfu64))
         );
         let main = min_known_chain_work(CurrencyNet::MainNet).unwrap();
-        assert_eq!(main.bit_len(), 86);
+        assert_eq!(
+            Some(main),
+            Work::from_str_radix("243868232c14b8224643b6", 16).ok()
+        );
         assert_eq!(min_known_chain_work(CurrencyNet::SimNet), None);
         assert_eq!(min_known_chain_work(CurrencyNet::RegNet), None);
     }
