@@ -1,20 +1,4 @@
-//! Version 2 committed filters: Golomb-coded sets with the parameters of
-//! dcrd's `gcs/blockcf2` (B = 19, M = 784931), keyed by the block's merkle
-//! root, and the header-commitment inclusion proofs that tie a filter to
-//! its block header ([`proof`], DCP-0005).
-//!
-//! One place for both sides: a serving node builds filters ([`build`])
-//! and proofs ([`proof::generate_inclusion_proof`]); a light client reads
-//! them ([`Filter`]), matches its scripts against them and checks the
-//! proofs ([`proof::verify_inclusion_proof`]). Which items a block puts
-//! into its filter (dcrd's `blockcf2.Regular`) is the server's business
-//! and lives with the chain it is built from (`dcr-node`).
-//!
-//! Sources: dcrd `gcs/gcs.go` (`FromBytesV2`, `MatchAny`, `Match`, `Hash`,
-//! `newFilter` for version 2, `fastReduce`), `gcs/bits.go` (the bit order),
-//! `gcs/blockcf2/blockcf.go` (`B`, `M`, `Key`). A filter is read where it
-//! lies: [`Filter::from_bytes`] borrows the received bytes.
-
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

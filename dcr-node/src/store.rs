@@ -9,7 +9,19 @@
 //! Lookups by hash see side branches (dcrd's `index.LookupNode`): a
 //! `getdata` for a side block gets it, an empty locator whose stop hash is
 //! a side block gets its header. Locators are searched on the main chain
-//! only (`bestChain.Contains`).
+//! only (`bestChain.Contains`). dcrd's `locateInventory`, rule by rule:
+//!
+//! - An empty locator asks for the stop block alone: `[stop]` when the
+//!   index holds it, on any branch; nothing otherwise (a zero stop
+//!   included).
+//! - Otherwise the answer starts after the first locator hash, in the
+//!   order sent, that is on the main chain (unknown and side-branch hashes
+//!   are skipped); after the genesis block when there is none. Nothing
+//!   when that is the tip.
+//! - It runs to the stop block when the stop is on the main chain at or
+//!   after the start; otherwise (unknown, side branch, behind the start)
+//!   the stop is ignored and it runs to the tip.
+//! - At most 2000 headers or 500 block hashes, along the main chain.
 
 use std::collections::HashMap;
 
@@ -312,7 +324,8 @@ impl ChainStore {
     }
 
     /// Headers after the locator, up to and including `stop`, at most
-    /// 2000 (dcrd `LocateHeaders`; see [`ChainStore::locate`]).
+    /// 2000 (dcrd `LocateHeaders`, by `locateInventory`'s rules: see the
+    /// module documentation).
     pub fn locate_headers(&self, locator: &[Hash], stop: &Hash) -> Vec<BlockHeader> {
         self.locate(locator, stop, MAX_BLOCK_HEADERS_PER_MSG as usize)
             .into_iter()
@@ -321,7 +334,8 @@ impl ChainStore {
     }
 
     /// Block hashes after the locator, up to and including `stop`, at
-    /// most 500 (dcrd `LocateBlocks` with `wire.MaxBlocksPerMsg`).
+    /// most 500 (dcrd `LocateBlocks` with `wire.MaxBlocksPerMsg`, by the
+    /// same rules).
     pub fn locate_blocks(&self, locator: &[Hash], stop: &Hash) -> Vec<Hash> {
         self.locate(locator, stop, MAX_BLOCKS_PER_GETBLOCKS)
             .into_iter()
@@ -329,19 +343,8 @@ impl ChainStore {
             .collect()
     }
 
-    /// dcrd's `locateInventory`, rule by rule:
-    ///
-    /// - An empty locator asks for the stop block alone: `[stop]` when the
-    ///   index holds it, on any branch; nothing otherwise (a zero stop
-    ///   included).
-    /// - Otherwise the answer starts after the first locator hash, in the
-    ///   order sent, that is on the main chain (unknown and side-branch
-    ///   hashes are skipped); after the genesis block when there is none.
-    ///   Nothing when that is the tip.
-    /// - It runs to the stop block when the stop is on the main chain at
-    ///   or after the start; otherwise (unknown, side branch, behind the
-    ///   start) the stop is ignored and it runs to the tip.
-    /// - At most `max` entries, along the main chain.
+    /// dcrd's `locateInventory` (the rules in the module documentation),
+    /// at most `max` entries: the main-chain nodes to answer with.
     fn locate(&self, locator: &[Hash], stop: &Hash, max: usize) -> Vec<usize> {
         let stop_node = self.index.get(stop).copied();
         if locator.is_empty() {

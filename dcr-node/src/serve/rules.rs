@@ -23,6 +23,8 @@
 //! | `notfound` | ignored once disconnecting; an unknown type: disconnect; blocks 20·n persistent, txs and mix 10·n transient (`OnNotFound`) |
 //! | `addr` | ignored on simnet and regnet; empty: ban (`OnAddr`) |
 //! | `addrv2` | ignored on simnet and regnet or once disconnecting; an entry typed IPv6 holding an IPv4-mapped address: ban (`OnAddrV2`) |
+//! | mix messages | ignored: not kept, not relayed, not scored (dcrd's `onMixMessage` hands them to its mix pool, which bans for malformed ones; this node has none, so it takes no part in mixing) |
+//! | `headers`, `block`, `tx`, non-empty `inv` | ignored (dcrd hands them to its sync manager; this node serves a fixed chain) |
 
 use dcr_wire::msg::cfilter::MAX_CFILTERS_V2_PER_BATCH;
 use dcr_wire::msg::inv::MAX_INV_PER_MSG;
@@ -935,6 +937,21 @@ mod tests {
             ),
             Outcome::nothing()
         );
+    }
+
+    #[test]
+    fn s25_s27_what_dcrd_hands_to_its_sync_manager_or_mix_pool_is_ignored() {
+        use dcr_wire::{MixPairReq, Tx};
+        for m in [
+            Message::MixPairReq(MixPairReq::default()),
+            Message::Headers(Headers::default()),
+            Message::Tx(Tx::new()),
+            Message::Inv(Inv {
+                inv_list: vec![block(Hash([1; 32]))],
+            }),
+        ] {
+            assert_eq!(once(m), Outcome::nothing());
+        }
     }
 
     #[test]
