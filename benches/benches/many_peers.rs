@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use dcr_benches::rss;
 use dcr_peer::wire::CurrencyNet;
-use dcr_peer::{Config, Peer, RecentNonces};
+use dcr_peer::{Config, Hooks, Peer, RecentNonces};
 use tokio::net::TcpListener;
 
 /// Counts live heap bytes, to see the heap come back after shutdown.
@@ -23,9 +23,13 @@ use tokio::net::TcpListener;
 static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
 
 fn config() -> Config {
-    let mut c = Config::new(CurrencyNet::SimNet);
-    c.nonces = RecentNonces::new();
-    c
+    Config::new(CurrencyNet::SimNet)
+}
+
+/// One node's wiring: its own nonces (the dialling process and the
+/// measured one are two nodes).
+fn hooks() -> Hooks {
+    Hooks::new().with_nonces(RecentNonces::new())
 }
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
@@ -43,7 +47,7 @@ async fn dial(addr: String, n: usize) {
     while peers.len() < n {
         while started < n && pending.len() < 256 {
             let addr = addr.clone();
-            pending.spawn(async move { dcr_peer::net::connect(&addr, config()).await });
+            pending.spawn(async move { dcr_peer::net::connect(&addr, config(), hooks()).await });
             started += 1;
         }
         if let Some(done) = pending.join_next().await {
@@ -67,7 +71,7 @@ async fn measure(n: usize) {
     let metrics = tokio::runtime::Handle::current().metrics();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let mut incoming = dcr_peer::net::serve(listener, config());
+    let mut incoming = dcr_peer::net::serve(listener, config(), hooks());
     // Settle the runtime and allocator before the baselines.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (heap0, rss0, tasks0) = (dcr_tests::live(), rss(), metrics.num_alive_tasks());

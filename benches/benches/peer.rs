@@ -14,15 +14,20 @@ use std::time::{Duration, Instant};
 
 use dcr_benches::{rss, synthetic_block};
 use dcr_peer::wire::{pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping};
-use dcr_peer::{Config, Listeners, Peer, PeerEvent, RecentNonces};
+use dcr_peer::{Config, Hooks, Listeners, Peer, PeerEvent, RecentNonces};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 fn config() -> Config {
     let mut c = Config::new(CurrencyNet::SimNet);
-    c.nonces = RecentNonces::new();
     c.send_queue_size = 64;
     c
+}
+
+/// A node's wiring: its own nonces, so the two peers of a pair do not
+/// take each other for themselves.
+fn hooks() -> Hooks {
+    Hooks::new().with_nonces(RecentNonces::new())
 }
 
 /// Where the accepting peer of each pair runs with `--split-nodes`: its own
@@ -47,7 +52,8 @@ fn start_remote_node() -> tokio::runtime::Handle {
     rx.recv().expect("remote runtime")
 }
 
-async fn pair(a: Config, b: Config) -> (Peer, Peer) {
+/// A dialling peer wired to `a` connected to an accepting one wired to `b`.
+async fn pair(a: Hooks, b: Hooks) -> (Peer, Peer) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let server = match REMOTE.get() {
@@ -56,12 +62,14 @@ async fn pair(a: Config, b: Config) -> (Peer, Peer) {
             let listener = listener.into_std().expect("std listener");
             remote.spawn(async move {
                 let listener = TcpListener::from_std(listener).expect("listener");
-                dcr_peer::net::accept(&listener, b).await
+                dcr_peer::net::accept(&listener, config(), b).await
             })
         }
-        None => tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await }),
+        None => tokio::spawn(async move { dcr_peer::net::accept(&listener, config(), b).await }),
     };
-    let client = dcr_peer::net::connect(&addr, a).await.expect("connect");
+    let client = dcr_peer::net::connect(&addr, config(), a)
+        .await
+        .expect("connect");
     (client, server.await.expect("join").expect("accept"))
 }
 
@@ -122,7 +130,7 @@ async fn handshakes(n: usize) {
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let (a, b) = pair(config(), config()).await;
+        let (a, b) = pair(hooks(), hooks()).await;
         times.push(t.elapsed());
         a.disconnect();
         a.wait_for_disconnect().await;
@@ -138,9 +146,7 @@ async fn handshakes(n: usize) {
 
 async fn ping_pong(n: usize) {
     let (tx, mut rx) = mpsc::channel::<PeerEvent>(16);
-    let mut a = config();
-    a.events = Some(tx);
-    let (client, _server) = pair(a, config()).await;
+    let (client, _server) = pair(hooks().with_events(tx), hooks()).await;
     let cpu0 = cpu_time();
     let t = Instant::now();
     for nonce in 0..n as u64 {
@@ -167,7 +173,7 @@ async fn ping_pong(n: usize) {
 
 async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
     let counter = Counter::default();
-    let (client, _server) = pair(config(), config().with_listeners(counter.clone())).await;
+    let (client, _server) = pair(hooks(), hooks().with_listeners(counter.clone())).await;
     let base = counter.0.messages.load(Ordering::Acquire);
     let cpu0 = cpu_time();
     let t = Instant::now();
@@ -188,13 +194,13 @@ async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
 
 async fn idle_pairs(n: usize) {
     // Warm the allocator and runtime first so the baseline is fair.
-    let (a, b) = pair(config(), config()).await;
+    let (a, b) = pair(hooks(), hooks()).await;
     drop((a, b));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let before = rss();
     let mut peers = Vec::with_capacity(2 * n);
     for _ in 0..n {
-        let (a, b) = pair(config(), config()).await;
+        let (a, b) = pair(hooks(), hooks()).await;
         peers.push(a);
         peers.push(b);
     }

@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use dcr_peer::{Config, PeerError, PeerStats, RecentNonces};
+use dcr_peer::{Config, Hooks, PeerError, PeerStats, RecentNonces};
 use dcr_wire::CurrencyNet;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::serve::{serve_with, serving_config, DisconnectOnly, Served};
+use crate::serve::{
+    node_config, serve_with, serving_config, serving_hooks, DisconnectOnly, Served,
+};
 use crate::store::{ChainStore, StoreError};
 use crate::sync::{sync_chain, Progress, SyncError, SyncReport};
 
@@ -59,16 +61,18 @@ pub struct DemoReport {
     pub server: PeerStats,
 }
 
-/// Node settings for one side of the demo.
-fn node_config(name: &str, chain: Option<&Arc<ChainStore>>) -> Config {
-    let mut c = match chain {
-        Some(chain) => serving_config(CurrencyNet::SimNet, name, chain),
-        None => crate::serve::node_config(CurrencyNet::SimNet, name),
+/// Settings and wiring for one side of the demo, serving `chain` or not.
+fn node(name: &str, chain: Option<&Arc<ChainStore>>) -> (Config, Hooks) {
+    let (config, hooks) = match chain {
+        Some(chain) => (
+            serving_config(CurrencyNet::SimNet, name),
+            serving_hooks(chain),
+        ),
+        None => (node_config(CurrencyNet::SimNet, name), Hooks::new()),
     };
     // Two nodes in one process: each its own nonces, or they would take
     // each other for themselves.
-    c.nonces = RecentNonces::new();
-    c
+    (config, hooks.with_nonces(RecentNonces::new()))
 }
 
 /// Serves `blocks` on a loopback port and syncs them with a second peer.
@@ -83,9 +87,12 @@ pub async fn run_demo(
     let addr = listener.local_addr().map_err(DemoError::Bind)?;
 
     let (server_tx, server_rx) = mpsc::channel(256);
-    let mut server_cfg = node_config("dcrpeer-server", Some(&chain));
-    server_cfg.events = Some(server_tx);
-    let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, server_cfg).await });
+    let (server_cfg, server_hooks) = node("dcrpeer-server", Some(&chain));
+    let server_hooks = server_hooks.with_events(server_tx);
+    let server =
+        tokio::spawn(
+            async move { dcr_peer::net::accept(&listener, server_cfg, server_hooks).await },
+        );
     let (peer_tx, peer_rx) = mpsc::channel(1);
     tokio::spawn(serve_with(
         Arc::new(Served::new(chain.clone())),
@@ -95,9 +102,9 @@ pub async fn run_demo(
     ));
 
     let (client_tx, mut client_rx) = mpsc::channel(1024);
-    let mut client_cfg = node_config("dcrpeer-client", None);
-    client_cfg.events = Some(client_tx);
-    let client = dcr_peer::net::connect(&addr.to_string(), client_cfg)
+    let (client_cfg, client_hooks) = node("dcrpeer-client", None);
+    let client_hooks = client_hooks.with_events(client_tx);
+    let client = dcr_peer::net::connect(&addr.to_string(), client_cfg, client_hooks)
         .await
         .map_err(DemoError::Connect)?;
     let server = server.await?.map_err(DemoError::Accept)?;

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dcr_node::chain::build_chain;
-use dcr_node::serve::{node_config, serve_with, serving_config, DisconnectOnly, Served};
+use dcr_node::serve::{
+    node_config, serve_with, serving_config, serving_hooks, DisconnectOnly, Served,
+};
 use dcr_node::store::{ChainStore, MAX_BLOCKS_PER_GETBLOCKS};
 use dcr_node::sync::sync_headers;
 use dcr_peer::wire::{
@@ -17,7 +19,7 @@ use dcr_peer::wire::{
     GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash, Inv, InvType,
     InvVect, MemPool, Message, NetAddress, NetAddressV2, NotFound, ServiceFlags, VerAck, Version,
 };
-use dcr_peer::{FrameCodec, RecentNonces};
+use dcr_peer::{FrameCodec, Hooks, RecentNonces};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -36,9 +38,10 @@ async fn server(net: CurrencyNet, addresses: Vec<NetAddressV2>) -> (SocketAddr, 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::channel(64);
-    let mut cfg = serving_config(net, "server", &chain);
-    cfg.events = Some(tx);
-    cfg.nonces = RecentNonces::new();
+    let cfg = serving_config(net, "server");
+    let hooks = serving_hooks(&chain)
+        .with_events(tx)
+        .with_nonces(RecentNonces::new());
     let node = Served {
         chain: chain.clone(),
         addresses,
@@ -50,7 +53,7 @@ async fn server(net: CurrencyNet, addresses: Vec<NetAddressV2>) -> (SocketAddr, 
         Some(peer_rx),
         DisconnectOnly::default(),
     ));
-    let mut accepted = dcr_peer::net::serve(listener, cfg);
+    let mut accepted = dcr_peer::net::serve(listener, cfg, hooks);
     tokio::spawn(async move {
         while let Some(p) = accepted.recv().await {
             peer_tx.send(p).await.unwrap();
@@ -540,10 +543,12 @@ async fn a_client_answers_getinitstate_once() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::channel(16);
-    let mut cfg = node_config(NET, "client");
-    cfg.events = Some(tx);
-    cfg.nonces = RecentNonces::new();
-    let client = tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg).await });
+    let cfg = node_config(NET, "client");
+    let hooks = Hooks::new()
+        .with_events(tx)
+        .with_nonces(RecentNonces::new());
+    let client =
+        tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg, hooks).await });
     let (stream, _) = listener.accept().await.unwrap();
     // The remote, as dcrd: it takes the client's version, answers, and
     // asks for the initial state.
@@ -601,10 +606,11 @@ async fn a_client_that_never_reads_does_not_hold_up_another() {
 
     // Client B syncs every header meanwhile, promptly.
     let (etx, mut erx) = mpsc::channel(64);
-    let mut client = node_config(NET, "client");
-    client.events = Some(etx);
-    client.nonces = RecentNonces::new();
-    let b = dcr_peer::net::connect(&addr.to_string(), client)
+    let client = node_config(NET, "client");
+    let hooks = Hooks::new()
+        .with_events(etx)
+        .with_nonces(RecentNonces::new());
+    let b = dcr_peer::net::connect(&addr.to_string(), client, hooks)
         .await
         .unwrap();
     let synced = tokio::time::timeout(
@@ -629,10 +635,12 @@ async fn the_sync_client_refuses_a_height_gap() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, mut rx) = mpsc::channel(16);
-    let mut cfg = node_config(NET, "client");
-    cfg.events = Some(tx);
-    cfg.nonces = RecentNonces::new();
-    let client = tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg).await });
+    let cfg = node_config(NET, "client");
+    let hooks = Hooks::new()
+        .with_events(tx)
+        .with_nonces(RecentNonces::new());
+    let client =
+        tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg, hooks).await });
     let (stream, _) = listener.accept().await.unwrap();
     let mut raw = Framed::new(stream, FrameCodec::new(NET, pver::CURRENT));
     assert!(matches!(next(&mut raw).await, Some(Message::Version(_))));

@@ -10,13 +10,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use dcr_peer::wire::{CurrencyNet, Version};
-use dcr_peer::{Config, Listeners, Peer, RecentNonces};
+use dcr_peer::{Config, Hooks, Listeners, Peer, RecentNonces, Refusal};
 
 /// Reports the remote's version and the completed handshake.
 struct Report(Mutex<std_mpsc::Sender<String>>);
 
 impl Listeners for Report {
-    fn on_version(&self, _peer: &Peer, v: &Version<'_>) -> Result<(), String> {
+    fn on_version(&self, _peer: &Peer, v: &Version<'_>) -> Result<(), Refusal> {
         let ua = v.user_agent_str().unwrap_or("?");
         let _ = self.0.lock().map(|tx| {
             tx.send(format!(
@@ -43,13 +43,15 @@ pub async fn run(target: Option<String>) -> Result<Vec<String>, Box<dyn std::err
         None => (start_local_peer().await?, CurrencyNet::SimNet),
     };
     let (tx, rx) = std_mpsc::channel();
-    let mut cfg = Config::new(net).with_listeners(Report(Mutex::new(tx)));
+    let mut cfg = Config::new(net);
     cfg.user_agent_name = "peer".into();
     cfg.user_agent_version = "1.0.0".into();
-    cfg.nonces = RecentNonces::new();
+    let hooks = Hooks::new()
+        .with_listeners(Report(Mutex::new(tx)))
+        .with_nonces(RecentNonces::new());
     let peer = tokio::time::timeout(
         Duration::from_secs(30),
-        dcr_peer::net::connect(&target, cfg),
+        dcr_peer::net::connect(&target, cfg, hooks),
     )
     .await??;
     peer.disconnect();
@@ -64,9 +66,9 @@ async fn start_local_peer() -> std::io::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        let mut cfg = Config::new(CurrencyNet::SimNet);
-        cfg.nonces = RecentNonces::new();
-        if let Ok(peer) = dcr_peer::net::accept(&listener, cfg).await {
+        let cfg = Config::new(CurrencyNet::SimNet);
+        let hooks = Hooks::new().with_nonces(RecentNonces::new());
+        if let Ok(peer) = dcr_peer::net::accept(&listener, cfg, hooks).await {
             peer.wait_for_disconnect().await;
         }
     });

@@ -12,8 +12,9 @@
 //! from elsewhere is always let in. Under pressure (the pool half full)
 //! pending connections get a shorter handshake deadline.
 //!
-//! The pool is I/O-free: [`crate::net::serve`] feeds it and closes the
-//! connections it names.
+//! The pool is I/O-free: the one accept path (`accept.rs`), which
+//! [`crate::net::serve`] and the connection manager share, feeds it and
+//! closes the connections it names.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

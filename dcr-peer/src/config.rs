@@ -1,14 +1,14 @@
-//! Peer configuration: what we advertise and the limits and timers we apply.
+//! Peer configuration: what we advertise and the limits and timers we
+//! apply, as plain data, and the defaults of each (the reference's). What
+//! a peer is wired to (listeners, event channel, nonces, the version
+//! message's hooks) is apart, in [`crate::Hooks`].
 
-use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use dcr_wire::msg::version::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
-use dcr_wire::{pver, CurrencyNet, Hash, NetAddressV2, ServiceFlags};
+use dcr_wire::{pver, CurrencyNet, ServiceFlags};
 
-use crate::listeners::{Listeners, NoListeners, PeerEvent};
-use crate::nonces::RecentNonces;
+use crate::proxy::Proxy;
 
 /// Time allowed for the whole version handshake (the reference's).
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -44,25 +44,21 @@ pub const DEFAULT_KNOWN_INVENTORY_TTL: Duration = Duration::from_secs(15 * 60);
 /// `maxQueuedOutputBytes`): comfortably over the largest message.
 pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 40 * 1024 * 1024;
 
-/// Our best block, for the version message: hash and height.
-pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
-/// Maps an outbound peer's host and port (and the services known for it,
-/// none yet) to the address our version message gives it, as the
-/// reference's `HostToNetAddress`: any `addrv2` form, a Tor v3 address
-/// included (the version's old address form then carries it as the
-/// unspecified IP with the port, as the reference writes it). An `Err`
-/// fails the handshake with that reason.
-pub type HostToAddrFn =
-    Arc<dyn Fn(&str, u16, ServiceFlags) -> Result<NetAddressV2, String> + Send + Sync>;
-
 /// How a peer behaves. `Config::new(net)` gives the reference's defaults
 /// for `net`, and `Config::default()` those of mainnet; change fields
 /// afterwards (`let mut c = Config::new(net); c.idle_timeout = ...;`) or
 /// with the `with_*` setters.
 ///
 /// Non-exhaustive: new settings may be added without a breaking change, so
-/// it cannot be built with a struct literal outside this crate.
-#[derive(Clone)]
+/// it cannot be built with a struct literal outside this crate. With the
+/// `serde` feature it reads from and writes to any serde format; fields
+/// left out take their defaults (mainnet's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(default)
+)]
 #[non_exhaustive]
 pub struct Config {
     /// The network: frames carry its magic.
@@ -81,19 +77,15 @@ pub struct Config {
     pub protocol_version: u32,
     /// Ask the remote not to relay transactions to us.
     pub disable_relay_tx: bool,
-    /// Our best block for the version message; height 0 when unset.
-    pub newest_block: Option<NewestBlockFn>,
-    /// Maps an outbound peer's host to the address our version message
-    /// gives it (inbound peers get their own address and services).
-    pub host_to_addr: Option<HostToAddrFn>,
     /// SOCKS5 proxy that outbound connections go through (its address
     /// and authentication: none, a username and password, or fresh random
     /// credentials per connection for Tor stream isolation).
     /// When the remote's IP is the proxy's host (a connection that comes
     /// from it), or the proxy has no port, the version message gives the
     /// remote the unspecified address and port 0, so the proxy's address
-    /// is not leaked (the reference's rule, compared as text).
-    pub proxy: Option<crate::proxy::Proxy>,
+    /// is not leaked (the reference's rule; the reference compares the
+    /// addresses as text, we as IP addresses).
+    pub proxy: Option<Proxy>,
     /// Time allowed for the whole version handshake.
     pub handshake_timeout: Duration,
     /// A peer that sends nothing for this long is dropped (not zero).
@@ -119,18 +111,8 @@ pub struct Config {
     pub max_queued_bytes: u64,
     /// Base time one write may take (plus one second per 256 KiB).
     pub write_timeout: Duration,
-    /// Callbacks for what the peer receives and sends.
-    pub listeners: Arc<dyn Listeners>,
-    /// Our recent version nonces, for self-connection detection.
-    pub nonces: Arc<RecentNonces>,
-    /// Where to deliver every message received after the handshake, as
-    /// owned values, for async consumers (one channel may serve many
-    /// peers). A consumer that leaves the channel full for
-    /// [`Config::event_timeout`] gets the peer disconnected
-    /// ([`crate::DisconnectReason::SlowConsumer`]) instead of stalling its
-    /// reader forever.
-    pub events: Option<tokio::sync::mpsc::Sender<PeerEvent>>,
-    /// How long a full event channel may hold up the reader.
+    /// How long a full event channel ([`crate::Hooks::events`]) may hold
+    /// up the reader.
     pub event_timeout: Duration,
 }
 
@@ -157,8 +139,8 @@ impl Default for Config {
 
 impl Config {
     /// The reference's defaults on `net`: its timeouts, queue sizes and
-    /// inventory limits, the current protocol version, no services, no
-    /// listeners and no event channel.
+    /// inventory limits, the current protocol version, no services and no
+    /// proxy.
     pub fn new(net: CurrencyNet) -> Self {
         Config {
             net,
@@ -168,8 +150,6 @@ impl Config {
             user_agent_comments: Vec::new(),
             protocol_version: pver::CURRENT,
             disable_relay_tx: false,
-            newest_block: None,
-            host_to_addr: None,
             proxy: None,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
@@ -182,17 +162,8 @@ impl Config {
             priority_queue_size: DEFAULT_PRIORITY_QUEUE_SIZE,
             max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
-            listeners: Arc::new(NoListeners),
-            nonces: RecentNonces::global(),
-            events: None,
             event_timeout: DEFAULT_EVENT_TIMEOUT,
         }
-    }
-
-    /// Sets the listeners.
-    pub fn with_listeners(mut self, listeners: impl Listeners) -> Self {
-        self.listeners = Arc::new(listeners);
-        self
     }
 
     /// The full user agent we send, checked as the reference checks it
@@ -239,27 +210,6 @@ impl Config {
     }
 }
 
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("net", &self.net)
-            .field("services", &self.services)
-            .field("user_agent", &self.user_agent())
-            .field("protocol_version", &self.protocol_version)
-            .field("disable_relay_tx", &self.disable_relay_tx)
-            .field("proxy", &self.proxy)
-            .field("handshake_timeout", &self.handshake_timeout)
-            .field("idle_timeout", &self.idle_timeout)
-            .field("ping_interval", &self.ping_interval)
-            .field("stall_timeout", &self.stall_timeout)
-            .field("trickle_interval", &self.trickle_interval)
-            .field("max_known_inventory", &self.max_known_inventory)
-            .field("send_queue_size", &self.send_queue_size)
-            .field("max_queued_bytes", &self.max_queued_bytes)
-            .finish_non_exhaustive()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +228,23 @@ mod tests {
         assert!(matches!(c.validate(), Err(ConfigError::UserAgent(_))));
         c.user_agent_comments = vec!["caf\u{e9}".into()];
         assert!(matches!(c.user_agent(), Err(ConfigError::UserAgent(_))));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_reads_a_configuration_with_defaults_for_what_is_left_out() {
+        let c: Config = serde_json::from_str(
+            r#"{"net": "SimNet", "idle_timeout": {"secs": 60, "nanos": 0},
+                "proxy": {"addr": "127.0.0.1:9050", "auth": "Isolated"}}"#,
+        )
+        .unwrap();
+        let mut want = Config::new(CurrencyNet::SimNet);
+        want.idle_timeout = Duration::from_secs(60);
+        want.proxy =
+            Some(Proxy::new("127.0.0.1:9050").with_auth(crate::proxy::ProxyAuth::Isolated));
+        assert_eq!(c, want);
+        let back: Config = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
     }
 
     #[test]

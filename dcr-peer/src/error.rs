@@ -2,7 +2,10 @@
 //!
 //! [`DisconnectReason`] is typed all the way down, so a caller (the
 //! connection manager's ban scores, a crawler's statistics) matches on
-//! kinds, never on strings.
+//! kinds, never on strings; and it tells our own failures
+//! ([`DisconnectReason::is_local`]) from the remote's misbehaviour
+//! ([`DisconnectReason::is_misbehaviour`]), so only the remote's is ever
+//! held against it.
 
 use std::fmt;
 use std::io;
@@ -12,7 +15,7 @@ use dcr_wire::Command;
 use crate::codec::CodecError;
 use crate::config::ConfigError;
 use crate::fsm::handshake::HandshakeError;
-use crate::fsm::session::{ProtocolViolation, SessionError};
+use crate::fsm::session::{LocalFailure, ProtocolViolation, SessionError};
 use crate::fsm::stall::StallError;
 
 /// Why a peer disconnected. Recorded once, at the first cause.
@@ -44,6 +47,9 @@ pub enum DisconnectReason {
     SlowConsumer,
     /// The connection failed with this I/O error.
     Io(io::ErrorKind),
+    /// We failed: a message of ours did not encode, or output we queued
+    /// passed our own bound. Never the remote's fault.
+    Local(LocalFailure),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -59,6 +65,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::WriteTimeout => f.write_str("write timed out"),
             DisconnectReason::SlowConsumer => f.write_str("event consumer too slow"),
             DisconnectReason::Io(kind) => write!(f, "i/o: {kind}"),
+            DisconnectReason::Local(failure) => write!(f, "local failure: {failure}"),
         }
     }
 }
@@ -70,6 +77,7 @@ impl From<SessionError> for DisconnectReason {
             SessionError::Stalled(e) => DisconnectReason::Stalled(e),
             SessionError::Idle => DisconnectReason::Idle,
             SessionError::WriteTimeout => DisconnectReason::WriteTimeout,
+            SessionError::Local(failure) => DisconnectReason::Local(failure),
         }
     }
 }
@@ -96,6 +104,18 @@ impl DisconnectReason {
             DisconnectReason::Protocol(_)
                 | DisconnectReason::Handshake(_)
                 | DisconnectReason::Stalled(_)
+        )
+    }
+
+    /// True when we ended the connection for a reason of our own: asked
+    /// to, our event consumer too slow, or a [`LocalFailure`]. Never the
+    /// remote's fault.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::Requested
+                | DisconnectReason::SlowConsumer
+                | DisconnectReason::Local(_)
         )
     }
 }
@@ -147,12 +167,18 @@ impl PeerError {
             }
             PeerError::Io(e) => DisconnectReason::Io(e.kind()),
             PeerError::Codec(CodecError::Io(e)) => DisconnectReason::Io(e.kind()),
-            PeerError::Codec(CodecError::Wire(e)) | PeerError::Encode(e) => {
+            PeerError::Codec(CodecError::Wire(e)) => {
                 DisconnectReason::Protocol(ProtocolViolation::Undecodable {
                     command: None,
                     error: e.clone(),
                 })
             }
+            // Our own message (the version, or a handshake reply) did not
+            // encode: our failure.
+            PeerError::Encode(e) => DisconnectReason::Local(LocalFailure::Encode {
+                command: None,
+                error: e.clone(),
+            }),
             PeerError::Disconnected(r) => r.clone(),
             _ => DisconnectReason::Requested,
         }

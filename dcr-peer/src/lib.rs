@@ -2,12 +2,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accept;
 pub mod admission;
 pub mod codec;
 pub mod config;
 pub mod connmgr;
 pub mod error;
 pub mod fsm;
+pub mod hooks;
 pub mod listeners;
 pub mod net;
 mod nonces;
@@ -20,9 +22,10 @@ pub use codec::{CodecError, FrameCodec, RawFrame};
 pub use config::{Config, ConfigError};
 pub use dcr_wire as wire;
 pub use error::{DisconnectReason, PeerError};
-pub use fsm::handshake::{Direction, HandshakeError, RemoteVersion};
-pub use fsm::session::ProtocolViolation;
+pub use fsm::handshake::{Direction, HandshakeError, Refusal, RemoteVersion};
+pub use fsm::session::{LocalFailure, ProtocolViolation};
 pub use fsm::stall::StallError;
+pub use hooks::Hooks;
 pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};
 pub use nonces::RecentNonces;
 pub use peer::Peer;

@@ -9,12 +9,13 @@
 //! Callbacks run on the peer's own task: time spent in them delays that
 //! peer's reading and writing (and is excluded from its stall deadlines,
 //! as the reference does), so hand long work to another task, for example
-//! through [`crate::Config::events`] and [`PeerEvent`].
+//! through [`crate::Hooks::events`] and [`PeerEvent`].
 
 use dcr_wire::msg::*;
 use dcr_wire::{Command, Message};
 
 use crate::codec::CodecError;
+use crate::fsm::handshake::Refusal;
 use crate::peer::Peer;
 
 /// A frame as it was written: its command and its bytes, header included.
@@ -41,7 +42,7 @@ impl<'a> SentFrame<'a> {
 }
 
 /// A message received by a peer, delivered through
-/// [`crate::Config::events`] as an owned value.
+/// [`crate::Hooks::events`] as an owned value.
 #[derive(Debug, Clone)]
 pub struct PeerEvent {
     /// The peer that received it.
@@ -53,7 +54,7 @@ pub struct PeerEvent {
 /// The receiving end of a peer event channel as a [`Stream`]: every
 /// message the peers given the [`Sender`] receive, in the order each
 /// peer received them. The stream ends once every sender is gone (every
-/// peer using it has stopped and the `Config`s holding it are dropped).
+/// peer using it has stopped and the `Hooks` holding it are dropped).
 ///
 /// [`Stream`]: futures_core::Stream
 /// [`Sender`]: tokio::sync::mpsc::Sender
@@ -64,7 +65,7 @@ pub struct PeerEvents {
 
 impl PeerEvents {
     /// A channel holding up to `capacity` events (at least 1): the sender
-    /// goes in [`crate::Config::events`], the stream to the consumer. A
+    /// goes in [`crate::Hooks::events`], the stream to the consumer. A
     /// consumer that leaves it full for [`crate::Config::event_timeout`]
     /// gets the peer disconnected.
     pub fn channel(capacity: usize) -> (tokio::sync::mpsc::Sender<PeerEvent>, PeerEvents) {
@@ -107,9 +108,10 @@ macro_rules! listeners {
         /// does nothing; implement the ones you need.
         #[allow(unused_variables)]
         pub trait Listeners: Send + Sync + 'static {
-            /// The remote's version arrived, before we answer it. An `Err`
-            /// refuses the peer (the handshake fails with that reason).
-            fn on_version(&self, peer: &Peer, msg: &Version<'_>) -> Result<(), String> {
+            /// The remote's version arrived, before we answer it. A
+            /// refusal ends the handshake with it
+            /// ([`crate::HandshakeError::Refused`]).
+            fn on_version(&self, peer: &Peer, msg: &Version<'_>) -> Result<(), Refusal> {
                 Ok(())
             }
             /// The handshake completed.

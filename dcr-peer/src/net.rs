@@ -1,19 +1,20 @@
 //! Dialing and accepting peers: TCP directly or through a SOCKS5 proxy,
 //! and an accept loop that keeps going whatever one connection does.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tokio_util::task::TaskTracker;
+use tracing::debug;
 
-use crate::admission::{Limits, PendingPool};
-
+use crate::accept::{next_connection, Handshakes};
+use crate::admission::Limits;
 use crate::config::Config;
 use crate::error::PeerError;
+use crate::fsm::handshake::Direction;
+use crate::hooks::Hooks;
 use crate::peer::Peer;
 use crate::proxy::{dial_proxy, split_host_port};
 pub use crate::proxy::{socks5_connect, Proxy, ProxyAuth, ProxyError};
@@ -32,7 +33,7 @@ const EXPIRY_TICK: Duration = Duration::from_millis(500);
 
 /// Connects to `addr` (`host:port`), through [`Config::proxy`] when set,
 /// and runs the outbound handshake.
-pub async fn connect(addr: &str, config: Config) -> Result<Peer, PeerError> {
+pub async fn connect(addr: &str, config: Config, hooks: Hooks) -> Result<Peer, PeerError> {
     config.validate()?;
     let (stream, remote) = match &config.proxy {
         Some(proxy) => {
@@ -63,7 +64,8 @@ pub async fn connect(addr: &str, config: Config) -> Result<Peer, PeerError> {
         }
     };
     stream.set_nodelay(true)?;
-    Peer::outbound(stream, remote, config).await
+    let local = stream.local_addr().ok();
+    Peer::start_on(stream, (remote, local), Direction::Outbound, config, hooks).await
 }
 
 async fn dial(addr: &str) -> Result<TcpStream, PeerError> {
@@ -74,127 +76,101 @@ async fn dial(addr: &str) -> Result<TcpStream, PeerError> {
 }
 
 /// Accepts one connection on `listener` and runs the inbound handshake.
-pub async fn accept(listener: &TcpListener, config: Config) -> Result<Peer, PeerError> {
+pub async fn accept(
+    listener: &TcpListener,
+    config: Config,
+    hooks: Hooks,
+) -> Result<Peer, PeerError> {
     let (stream, addr) = listener.accept().await?;
     stream.set_nodelay(true)?;
-    Peer::inbound(stream, addr, config).await
+    let local = stream.local_addr().ok();
+    Peer::start_on(stream, (addr, local), Direction::Inbound, config, hooks).await
 }
 
 /// Accepts connections on `listener` until the returned receiver is
 /// dropped, each handshake in its own task, and hands out the peers that
 /// complete it. A failing connection is logged and never stops the loop.
 ///
-/// Connections in their handshake hold places in a [`PendingPool`]: at
+/// Connections in their handshake hold places in a
+/// [`PendingPool`](crate::admission::PendingPool): at
 /// most [`MAX_PENDING_INBOUND`], a few per source address and per address
 /// group, and a newcomer displaces (closes) the oldest pending connection
 /// of its own address or group, or of the most crowded group when the
 /// pool is full, so connections that never finish their handshake cannot
 /// keep a new peer out. Under pressure pending connections get a shorter
 /// deadline. A peer keeps its place until it is taken from the receiver.
-pub fn serve(listener: TcpListener, config: Config) -> mpsc::Receiver<Peer> {
-    serve_with(listener, config, Limits::default())
+pub fn serve(listener: TcpListener, config: Config, hooks: Hooks) -> mpsc::Receiver<Peer> {
+    serve_with(listener, config, hooks, Limits::default())
 }
 
 /// [`serve`] with other bounds for its pool.
-pub fn serve_with(listener: TcpListener, config: Config, limits: Limits) -> mpsc::Receiver<Peer> {
+pub fn serve_with(
+    listener: TcpListener,
+    config: Config,
+    hooks: Hooks,
+    limits: Limits,
+) -> mpsc::Receiver<Peer> {
     let (tx, rx) = mpsc::channel(64);
-    let pool = Arc::new(Mutex::new(PendingPool::new(limits)));
-    tokio::spawn(async move {
-        let mut expiry = tokio::time::interval(EXPIRY_TICK);
-        loop {
-            let accepted = tokio::select! {
-                _ = tx.closed() => break,
-                _ = expiry.tick() => {
-                    close_all(lock(&pool).expire(Instant::now()));
-                    continue;
-                }
-                r = listener.accept() => r,
-            };
-            let (stream, addr) = match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of descriptors and the like: back off a little.
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let cancel = CancellationToken::new();
-            let admitted = {
-                let mut pool = lock(&pool);
-                close_all(pool.expire(Instant::now()));
-                pool.admit(addr.ip(), Instant::now(), cancel.clone())
-            };
-            let id = match admitted {
-                Ok((id, displaced)) => {
-                    close_all(displaced);
-                    id
-                }
-                Err(refusal) => {
-                    debug!(%addr, ?refusal, "inbound connection refused");
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(handshake(
-                stream,
-                addr,
-                config.clone(),
-                tx.clone(),
-                (pool.clone(), id),
-                cancel,
-            ));
-        }
-        // Nobody takes peers any more: the pending handshakes end too.
-        close_all(lock(&pool).drain());
-    });
+    tokio::spawn(serve_loop(listener, config, hooks, limits, tx));
     rx
 }
 
-/// One inbound connection's handshake, ended early if its place in the
-/// pool is taken; the peer is handed out, then the place freed.
-async fn handshake(
-    stream: TcpStream,
-    addr: SocketAddr,
+/// [`serve`]'s task: accepts, admits and handshakes through
+/// [`Handshakes`], and hands each peer on, its place kept until it is
+/// taken.
+async fn serve_loop(
+    listener: TcpListener,
     config: Config,
+    hooks: Hooks,
+    limits: Limits,
     tx: mpsc::Sender<Peer>,
-    (pool, id): (Arc<Mutex<PendingPool<CancellationToken>>>, u64),
-    cancel: CancellationToken,
 ) {
-    let done = tokio::select! {
-        _ = cancel.cancelled() => {
-            debug!(%addr, "pending inbound connection closed to make room");
-            None
-        }
-        r = Peer::inbound(stream, addr, config) => Some(r),
-    };
-    match done {
-        Some(Ok(peer)) => {
-            lock(&pool).settle(id);
-            if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
-                peer.disconnect();
+    let (done_tx, mut done) = mpsc::channel(64);
+    let (taken_tx, mut taken) = mpsc::channel(64);
+    let stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let mut handshakes = Handshakes::new(limits, config, hooks, stop.clone(), tasks, done_tx);
+    let mut expiry = tokio::time::interval(EXPIRY_TICK);
+    loop {
+        tokio::select! {
+            _ = tx.closed() => break,
+            _ = expiry.tick() => handshakes.expire(Instant::now()),
+            (stream, addr) = next_connection(&listener) => {
+                let now = Instant::now();
+                handshakes.expire(now);
+                if let Err(refusal) = handshakes.admit(stream, addr, false, now) {
+                    debug!(%addr, ?refusal, "inbound connection refused");
+                }
+            }
+            Some(h) = done.recv() => match h.result {
+                Ok(peer) => {
+                    handshakes.settle(h.id);
+                    let (tx, taken) = (tx.clone(), taken_tx.clone());
+                    tokio::spawn(async move {
+                        if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
+                            peer.disconnect();
+                        }
+                        let _ = taken.send(h.id).await;
+                    });
+                }
+                Err(e) => {
+                    debug!(addr = %h.addr, error = %e, "inbound handshake failed");
+                    handshakes.finish(h.id);
+                }
+            },
+            Some(id) = taken.recv() => {
+                handshakes.finish(id);
             }
         }
-        Some(Err(e)) => debug!(%addr, error = %e, "inbound handshake failed"),
-        None => {}
     }
-    lock(&pool).remove(id);
-}
-
-fn close_all(handles: impl IntoIterator<Item = CancellationToken>) {
-    for h in handles {
-        h.cancel();
-    }
-}
-
-/// The pool, even if a thread panicked holding it (its state stays whole:
-/// every change is one call).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    // Nobody takes peers any more: the pending handshakes end too.
+    handshakes.drain();
+    stop.cancel();
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::sync::Mutex as StdMutex;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -264,7 +240,7 @@ mod tests {
         let proxy = fake_proxy(Vec::new()).await;
         let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
         cfg.proxy = Some(proxy.into());
-        let r = connect("node.example:9108", cfg).await;
+        let r = connect("node.example:9108", cfg, Hooks::default()).await;
         assert!(matches!(r, Err(PeerError::ConnectTimeout)), "{:?}", r.err());
     }
 
@@ -334,9 +310,9 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap().to_string();
         tokio::spawn(async move {
-            let mut cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
-            cfg.nonces = crate::RecentNonces::new();
-            while let Ok(p) = accept(&l, cfg.clone()).await {
+            let cfg = Config::new(dcr_wire::CurrencyNet::SimNet);
+            let hooks = Hooks::new().with_nonces(crate::RecentNonces::new());
+            while let Ok(p) = accept(&l, cfg.clone(), hooks.clone()).await {
                 tokio::spawn(async move { p.wait_for_disconnect().await });
             }
         });
@@ -354,14 +330,16 @@ mod tests {
         let (proxy, users) = socks5_server(Some("s3cret")).await;
         let target = remote_peer().await;
         let url = format!("socks5://alice:s3cret@{proxy}");
-        let peer = connect(&target, via(url.parse().unwrap())).await.unwrap();
+        let peer = connect(&target, via(url.parse().unwrap()), Hooks::default())
+            .await
+            .unwrap();
         assert!(peer.remote_version().is_some());
         peer.disconnect();
         assert_eq!(*users.lock().unwrap(), ["alice"]);
 
         // A wrong password: refused, and the error names the proxy.
         let url = format!("socks5://alice:wrong@{proxy}");
-        let err = connect(&target, via(url.parse().unwrap()))
+        let err = connect(&target, via(url.parse().unwrap()), Hooks::default())
             .await
             .unwrap_err();
         assert!(
@@ -371,7 +349,7 @@ mod tests {
         assert!(err.to_string().contains(&proxy), "{err}");
 
         // Without credentials the proxy accepts none of our methods.
-        let err = connect(&target, via(Proxy::new(proxy.clone())))
+        let err = connect(&target, via(Proxy::new(proxy.clone())), Hooks::default())
             .await
             .unwrap_err();
         assert!(
@@ -389,7 +367,9 @@ mod tests {
         let target = remote_peer().await;
         let isolated = Proxy::new(proxy).with_auth(ProxyAuth::Isolated);
         for _ in 0..3 {
-            let peer = connect(&target, via(isolated.clone())).await.unwrap();
+            let peer = connect(&target, via(isolated.clone()), Hooks::default())
+                .await
+                .unwrap();
             peer.disconnect();
         }
         let users = users.lock().unwrap().clone();
@@ -405,9 +385,13 @@ mod tests {
             .local_addr()
             .unwrap()
             .to_string();
-        let err = connect("127.0.0.1:9", via(Proxy::new(dead.clone())))
-            .await
-            .unwrap_err();
+        let err = connect(
+            "127.0.0.1:9",
+            via(Proxy::new(dead.clone())),
+            Hooks::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains(&dead), "{err}");
         let io = err
             .source()

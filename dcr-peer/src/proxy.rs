@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 
 /// How we authenticate to the proxy.
 #[derive(Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ProxyAuth {
     /// No authentication (method 0).
@@ -53,6 +54,7 @@ impl fmt::Debug for ProxyAuth {
 /// Parses from `host:port` or `socks5://[user:pass@]host:port`
 /// ([`FromStr`]); `From<&str>` takes the address as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Proxy {
     /// The proxy's address, `host:port` (or `[v6]:port`).
     pub addr: String,

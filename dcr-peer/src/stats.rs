@@ -1,6 +1,9 @@
-//! Counters a peer keeps and the snapshot it hands out.
+//! Counters a peer keeps: as the connection's task updates them
+//! (`Traffic`, `PingStats`), and the snapshot the handle hands out
+//! ([`PeerStats`]).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use dcr_wire::ServiceFlags;
@@ -74,6 +77,76 @@ pub struct PeerStats {
     pub pending_requests: usize,
     /// False once the peer has disconnected.
     pub connected: bool,
+}
+
+/// Counters the task updates per message, read by
+/// [`Peer::stats`](crate::Peer::stats).
+#[derive(Debug, Default)]
+pub(crate) struct Traffic {
+    pub bytes_sent: AtomicU64,
+    pub bytes_received: AtomicU64,
+    pub messages_sent: AtomicU64,
+    pub messages_received: AtomicU64,
+    /// Microseconds since the Unix epoch; 0 for never.
+    pub last_send: AtomicU64,
+    pub last_recv: AtomicU64,
+    pub last_block_height: AtomicI64,
+    pub pending_requests: AtomicUsize,
+    pub wants_headers: AtomicBool,
+}
+
+/// What changes rarely (once per ping): published by the task under a
+/// lock no message waits on.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PingStats {
+    pub last_ping_nonce: Option<u64>,
+    pub last_ping_time: Option<SystemTime>,
+    pub ping_rtt: Option<Duration>,
+}
+
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+fn from_micros(us: u64) -> Option<SystemTime> {
+    (us != 0).then(|| SystemTime::UNIX_EPOCH + Duration::from_micros(us))
+}
+
+impl Traffic {
+    /// A frame of `bytes` was read.
+    pub(crate) fn count_read(&self, bytes: usize) {
+        self.bytes_received
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.messages_received.fetch_add(1, Ordering::Relaxed);
+        self.last_recv
+            .store(micros(SystemTime::now()), Ordering::Relaxed);
+    }
+
+    /// The counters as they are now, with the ping stats `ping`.
+    pub(crate) fn counters(&self, ping: &PingStats) -> PeerCounters {
+        PeerCounters {
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            bytes_received: self.bytes_received.load(Ordering::Relaxed),
+            messages_sent: self.messages_sent.load(Ordering::Relaxed),
+            messages_received: self.messages_received.load(Ordering::Relaxed),
+            last_send: from_micros(self.last_send.load(Ordering::Relaxed)),
+            last_recv: from_micros(self.last_recv.load(Ordering::Relaxed)),
+            last_ping_nonce: ping.last_ping_nonce,
+            last_ping_time: ping.last_ping_time,
+            ping_rtt: ping.ping_rtt,
+            last_block_height: self.last_block_height.load(Ordering::Relaxed),
+            wants_headers: self.wants_headers.load(Ordering::Relaxed),
+        }
+    }
+
+    /// A frame of `bytes` was written.
+    pub(crate) fn count_write(&self, bytes: usize) {
+        self.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.messages_sent.fetch_add(1, Ordering::Relaxed);
+        self.last_send
+            .store(micros(SystemTime::now()), Ordering::Relaxed);
+    }
 }
 
 /// `Direction` by the names of its variants, as a derive would give it

@@ -24,7 +24,7 @@ async fn server(
     let addr = listener.local_addr().unwrap();
     let mut cfg = config();
     cfg.handshake_timeout = handshake_timeout;
-    (addr, dcr_peer::net::serve(listener, cfg))
+    (addr, dcr_peer::net::serve(listener, cfg, hooks()))
 }
 
 /// The good client's handshake time.
@@ -32,7 +32,7 @@ async fn good_client(addr: SocketAddr) -> Duration {
     let started = Instant::now();
     let peer = tokio::time::timeout(
         Duration::from_secs(10),
-        dcr_peer::net::connect(&addr.to_string(), config()),
+        dcr_peer::net::connect(&addr.to_string(), config(), hooks()),
     )
     .await
     .expect("handshake within 10 s")

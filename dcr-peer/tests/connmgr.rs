@@ -13,7 +13,8 @@ use common::*;
 use dcr_peer::connmgr::{
     crawl, AddressBook, AddressSource, ConnManager, ManagerConfig, ManagerError, ManagerEvent,
 };
-use dcr_peer::Peer;
+use dcr_peer::wire::Message;
+use dcr_peer::{DisconnectReason, LocalFailure, Peer, PeerError};
 use futures_util::SinkExt;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpSocket};
@@ -37,7 +38,7 @@ impl Node {
     fn on(listener: TcpListener, addr: SocketAddr) -> Node {
         let peers = Arc::new(Mutex::new(Vec::new()));
         let keep = peers.clone();
-        let mut rx = dcr_peer::net::serve(listener, config());
+        let mut rx = dcr_peer::net::serve(listener, config(), hooks());
         let task = tokio::spawn(async move {
             while let Some(p) = rx.recv().await {
                 keep.lock().unwrap().push(p);
@@ -70,7 +71,7 @@ impl Node {
 /// A manager keeping one outbound peer, seeded with `node` alone (and not
 /// asking it for addresses).
 fn one_seed(node: &Node) -> ManagerConfig {
-    let mut cfg = ManagerConfig::new(config());
+    let mut cfg = manager_config();
     cfg.target_outbound = 1;
     cfg.seeds = vec![node.addr];
     cfg.get_addr_on_connect = false;
@@ -99,7 +100,7 @@ fn keeps_the_outbound_target_and_replaces_lost_peers() {
         for _ in 0..20 {
             nodes.push(Node::start("127.0.0.1:0").await);
         }
-        let mut cfg = ManagerConfig::new(config());
+        let mut cfg = manager_config();
         cfg.target_outbound = 8;
         cfg.seeds = nodes.iter().map(|n| n.addr).collect();
         cfg.get_addr_on_connect = false;
@@ -136,13 +137,13 @@ async fn connect_from(ip: [u8; 4], to: SocketAddr) -> Result<Peer, dcr_peer::Pee
     let stream = sock.connect(to).await?;
     let mut c = config();
     c.handshake_timeout = Duration::from_secs(2);
-    Peer::outbound(stream, to, c).await
+    Peer::outbound(stream, to, c, hooks()).await
 }
 
 #[test]
 fn inbound_limits_and_the_whitelist() {
     serial(async {
-        let mut cfg = ManagerConfig::new(config());
+        let mut cfg = manager_config();
         cfg.target_outbound = 0;
         cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
         cfg.max_inbound = 3;
@@ -216,7 +217,7 @@ fn a_persistent_peer_is_reconnected_with_backoff() {
     serial(async {
         let node = Node::start("127.0.0.1:0").await;
         let addr = node.addr;
-        let mut cfg = ManagerConfig::new(config());
+        let mut cfg = manager_config();
         cfg.target_outbound = 0;
         cfg.persistent = vec![addr];
         cfg.retry_base = Duration::from_millis(100);
@@ -294,7 +295,7 @@ fn a_repeat_offender_is_banned() {
                 });
             }
         });
-        let mut cfg = ManagerConfig::new(config());
+        let mut cfg = manager_config();
         cfg.target_outbound = 0;
         cfg.persistent = vec![bad];
         cfg.retry_base = Duration::from_millis(50);
@@ -332,6 +333,49 @@ fn a_repeat_offender_is_banned() {
     })
 }
 
+/// Our own failures are not the remote's: a peer we end because output
+/// we queued passed our own bound is not scored, while the remote's
+/// violations are (the test above).
+#[test]
+fn our_own_failures_are_not_scored_against_the_remote() {
+    serial(async {
+        let node = Node::start("127.0.0.1:0").await;
+        let mut cfg = one_seed(&node);
+        cfg.target_outbound = 0;
+        cfg.peer.max_queued_bytes = 1000;
+        let m = ConnManager::start(cfg).await.unwrap();
+        let mut events = m.subscribe();
+        let peer = m.connect(node.addr).await.unwrap();
+        let big = Message::Headers(dcr_peer::wire::Headers {
+            headers: vec![dcr_peer::wire::BlockHeader::default(); 100],
+        });
+        let refused = peer.queue_message(&big);
+        assert!(
+            matches!(
+                refused,
+                Err(PeerError::Disconnected(DisconnectReason::Local(
+                    LocalFailure::QueuedOutput { max: 1000, .. }
+                )))
+            ),
+            "{refused:?}"
+        );
+        let reason = tokio::time::timeout(LIMIT, async {
+            loop {
+                if let ManagerEvent::Disconnected { reason, .. } = events.recv().await.unwrap() {
+                    break reason;
+                }
+            }
+        })
+        .await
+        .expect("the peer goes");
+        assert!(reason.is_local() && !reason.is_misbehaviour(), "{reason}");
+        assert_eq!(m.score(node.addr.ip()).await.unwrap(), 0);
+        assert!(m.bans().await.unwrap().is_empty());
+        m.shutdown(LIMIT).await.unwrap();
+        node.stop().await;
+    })
+}
+
 fn rand_nonce() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -348,7 +392,7 @@ fn graceful_shutdown_with_fifty_peers() {
         for _ in 0..50 {
             nodes.push(Node::start("127.0.0.1:0").await);
         }
-        let mut cfg = ManagerConfig::new(config());
+        let mut cfg = manager_config();
         cfg.target_outbound = 50;
         cfg.seeds = nodes.iter().map(|n| n.addr).collect();
         cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
@@ -391,15 +435,23 @@ fn the_crawler_finds_every_node() {
         for (i, addr) in addrs.iter().enumerate() {
             let book = Arc::new(AddressBook::default());
             book.add_socket_addrs(&[addrs[(i + 1) % N], addrs[(i + 2) % N]]);
-            let mut cfg = ManagerConfig::new(config());
+            let mut cfg = manager_config();
             cfg.target_outbound = 0;
             cfg.listen = vec![*addr];
             cfg.source = book as Arc<dyn AddressSource>;
             nodes.push(ConnManager::start(cfg).await.unwrap());
         }
-        let rows = crawl(addrs[0], config(), 8, LIMIT, Duration::from_secs(3), |_| {})
-            .await
-            .unwrap();
+        let rows = crawl(
+            addrs[0],
+            config(),
+            hooks(),
+            8,
+            LIMIT,
+            Duration::from_secs(3),
+            |_| {},
+        )
+        .await
+        .unwrap();
         let found: HashSet<SocketAddr> = rows.iter().map(|r| r.addr).collect();
         let all: HashSet<SocketAddr> = addrs.iter().copied().collect();
         assert_eq!(
@@ -430,7 +482,7 @@ async fn persistent_backoff_follows_the_schedule_in_paused_time() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let mut cfg = ManagerConfig::new(config());
+    let mut cfg = manager_config();
     cfg.target_outbound = 0;
     cfg.persistent = vec![closed];
     let m = ConnManager::start(cfg).await.unwrap();
@@ -469,7 +521,7 @@ fn getaddr_is_answered_once_per_connection() {
                 .map(|p| SocketAddr::from(([10, 0, 0, 1], p)))
                 .collect::<Vec<_>>(),
         );
-        let mut cfg = ManagerConfig::new(config());
+        let mut cfg = manager_config();
         cfg.target_outbound = 0;
         cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
         cfg.source = book as Arc<dyn AddressSource>;
@@ -532,7 +584,7 @@ fn a_crawl_from_a_dead_seed_fails_at_once() {
             .unwrap();
         let started = Instant::now();
         let long = Duration::from_secs(120);
-        let r = crawl(dead, config(), 4, long, long, |_| {}).await;
+        let r = crawl(dead, config(), hooks(), 4, long, long, |_| {}).await;
         match r {
             Err(ManagerError::SeedUnreachable { seed, .. }) => assert_eq!(seed, dead),
             other => panic!("expected SeedUnreachable, got {other:?}"),
@@ -550,19 +602,21 @@ fn a_crawl_from_a_dead_seed_fails_at_once() {
 #[test]
 fn silent_inbound_floods_cannot_keep_a_peer_out_of_the_manager() {
     serial(async {
-        let mut peer = config();
-        peer.handshake_timeout = Duration::from_secs(8);
-        let mut cfg = ManagerConfig::new(peer);
+        let mut cfg = manager_config();
+        cfg.peer.handshake_timeout = Duration::from_secs(8);
         cfg.target_outbound = 0;
         cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
         let m = ConnManager::start(cfg).await.unwrap();
         let at = m.listen_addrs()[0];
         let good_within = |limit: Duration| async move {
             let started = Instant::now();
-            let p = tokio::time::timeout(limit, dcr_peer::net::connect(&at.to_string(), config()))
-                .await
-                .unwrap_or_else(|_| panic!("a good peer kept out for {limit:?}"))
-                .expect("handshake");
+            let p = tokio::time::timeout(
+                limit,
+                dcr_peer::net::connect(&at.to_string(), config(), hooks()),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("a good peer kept out for {limit:?}"))
+            .expect("handshake");
             let took = started.elapsed();
             p.disconnect();
             took

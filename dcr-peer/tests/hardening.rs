@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{Message, Ping, ServiceFlags};
-use dcr_peer::{DisconnectReason, PeerError, ProtocolViolation};
+use dcr_peer::{DisconnectReason, LocalFailure, PeerError, ProtocolViolation};
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
 
@@ -62,7 +62,7 @@ impl Peak {
 #[test]
 fn addr_flood_costs_bounded_memory() {
     serial(async {
-        let (mut raw, peer) = raw_client(config()).await;
+        let (mut raw, peer) = raw_client(node()).await;
         let peak = Peak::start();
         // Version 12 carries addresses as addrv2.
         let v2 = Message::AddrV2(dcr_peer::wire::AddrV2 {
@@ -94,8 +94,8 @@ fn addr_flood_costs_bounded_memory() {
 #[test]
 fn inv_flood_cannot_grow_the_known_filter() {
     serial(async {
-        let mut server = config();
-        server.max_known_inventory = 1000;
+        let mut server = node();
+        server.config.max_known_inventory = 1000;
         let (mut raw, peer) = raw_client(server).await;
         let peak = Peak::start();
         for batch in 0..200u32 {
@@ -112,8 +112,8 @@ fn inv_flood_cannot_grow_the_known_filter() {
 #[test]
 fn ping_flood_is_bounded() {
     serial(async {
-        let mut server = config();
-        server.priority_queue_size = 16;
+        let mut server = node();
+        server.config.priority_queue_size = 16;
         let (mut raw, peer) = raw_client(server).await;
         let peak = Peak::start();
         let flood = tokio::spawn(async move {
@@ -151,9 +151,9 @@ fn ping_flood_is_bounded() {
 #[test]
 fn a_remote_that_never_reads_costs_the_queue_at_most() {
     serial(async {
-        let mut server = config();
-        server.send_queue_size = 8;
-        server.write_timeout = Duration::from_millis(500);
+        let mut server = node();
+        server.config.send_queue_size = 8;
+        server.config.write_timeout = Duration::from_millis(500);
         let (_raw, peer) = raw_client(server).await;
         let big = big_headers();
         let peak = Peak::start();
@@ -192,7 +192,7 @@ fn a_remote_that_never_reads_costs_the_queue_at_most() {
 #[test]
 fn queued_output_past_its_bound_ends_the_peer() {
     serial(async {
-        let (_raw, peer) = raw_client(config()).await;
+        let (_raw, peer) = raw_client(node()).await;
         let big = big_headers();
         let peak = Peak::start();
         let mut accepted = 0usize;
@@ -204,8 +204,8 @@ fn queued_output_past_its_bound_ends_the_peer() {
             Err(e) => Some(e),
         });
         match refused {
-            Some(PeerError::Disconnected(DisconnectReason::Protocol(
-                ProtocolViolation::QueuedOutput { queued, max },
+            Some(PeerError::Disconnected(DisconnectReason::Local(
+                LocalFailure::QueuedOutput { queued, max },
             ))) => {
                 assert_eq!(max, 40 << 20);
                 assert!(queued > max, "{queued}");
@@ -218,7 +218,7 @@ fn queued_output_past_its_bound_ends_the_peer() {
         let grown = peak.finish();
         assert!(matches!(
             reason,
-            DisconnectReason::Protocol(ProtocolViolation::QueuedOutput { .. })
+            DisconnectReason::Local(LocalFailure::QueuedOutput { .. })
         ));
         // 40 MiB of 362 KB frames, plus what the socket buffers took.
         assert!(accepted < 140, "{accepted} accepted");
@@ -232,8 +232,8 @@ fn queued_output_past_its_bound_ends_the_peer() {
 #[test]
 fn waiting_senders_get_backpressure_before_the_byte_bound() {
     serial(async {
-        let mut server = config();
-        server.max_queued_bytes = 4 << 20;
+        let mut server = node();
+        server.config.max_queued_bytes = 4 << 20;
         let (_raw, peer) = raw_client(server).await;
         let big = big_headers();
         let mut queued = 0usize;
@@ -254,7 +254,7 @@ fn waiting_senders_get_backpressure_before_the_byte_bound() {
 #[test]
 fn an_oversized_announcement_is_refused_before_buffering() {
     serial(async {
-        let (raw, peer) = raw_client(config()).await;
+        let (raw, peer) = raw_client(node()).await;
         let mut stream = raw.into_inner();
         // A block header announcing 32 MiB (over the block maximum), then data.
         // Both buffers exist before measuring: only the peer's heap counts.
@@ -280,18 +280,16 @@ fn the_listener_keeps_accepting_and_one_bad_peer_does_not_slow_the_others() {
     serial(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
-        let mut server_cfg = config();
-        server_cfg.handshake_timeout = Duration::from_millis(300);
-        let mut accepted = dcr_peer::net::serve(listener, server_cfg);
+        let mut server_cfg = node();
+        server_cfg.config.handshake_timeout = Duration::from_millis(300);
+        let mut accepted = dcr_peer::net::serve(listener, server_cfg.config, server_cfg.hooks);
         // A connection that sends garbage, one that says nothing, one that
         // resets: none of them stops the loop.
         let mut junk = tokio::net::TcpStream::connect(&addr).await.unwrap();
         junk.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
         let _silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
         drop(tokio::net::TcpStream::connect(&addr).await.unwrap());
-        let good = dcr_peer::net::connect(&addr, config())
-            .await
-            .expect("still accepting");
+        let good = connect(&addr, node()).await.expect("still accepting");
         let served_good = tokio::time::timeout(LIMIT, accepted.recv())
             .await
             .unwrap()
@@ -299,7 +297,7 @@ fn the_listener_keeps_accepting_and_one_bad_peer_does_not_slow_the_others() {
         assert!(served_good.remote_version().is_some());
 
         // A flooding peer next to the good one.
-        let bad = dcr_peer::net::connect(&addr, config()).await.unwrap();
+        let bad = connect(&addr, node()).await.unwrap();
         let _served_bad = tokio::time::timeout(LIMIT, accepted.recv())
             .await
             .unwrap()
@@ -338,7 +336,7 @@ fn many_peers_come_and_go_without_leaks() {
             100
         };
         // Warm up once so lazily created state is in the baseline.
-        let (a, b) = pair(config(), config()).await;
+        let (a, b) = pair(node(), node()).await;
         a.disconnect();
         a.wait_for_disconnect().await;
         b.wait_for_disconnect().await;
@@ -351,7 +349,7 @@ fn many_peers_come_and_go_without_leaks() {
         for _ in 0..pairs / 50 {
             let mut set = tokio::task::JoinSet::new();
             for _ in 0..50 {
-                set.spawn(pair(config(), config()));
+                set.spawn(pair(node(), node()));
             }
             while let Some(r) = set.join_next().await {
                 let (a, b) = r.unwrap();
@@ -405,8 +403,8 @@ fn slowloris_and_silent_handshakes_cost_bounded_memory() {
         let peak = Peak::start();
         // Twenty connections that never say a word, against a short deadline:
         // each costs its handshake's state, all of it released at the deadline.
-        let mut server = config();
-        server.handshake_timeout = Duration::from_millis(300);
+        let mut server = node();
+        server.config.handshake_timeout = Duration::from_millis(300);
         let mut waiting = Vec::new();
         for _ in 0..20 {
             waiting.push(raw_socket(server.clone()).await);
@@ -424,8 +422,8 @@ fn slowloris_and_silent_handshakes_cost_bounded_memory() {
             "20 silent handshakes grew the heap {silent} bytes"
         );
         // A slowloris announcing 1 MB and trickling it, measured on its own.
-        let mut server = config();
-        server.idle_timeout = Duration::from_millis(500);
+        let mut server = node();
+        server.config.idle_timeout = Duration::from_millis(500);
         let (raw, peer) = raw_client(server).await;
         let mut stream = raw.into_inner();
         let header = announce("block", 1_000_000);
@@ -457,7 +455,7 @@ fn resets_and_half_closes_leave_nothing_behind() {
         let heap = live();
         let sockets = tcp_sockets();
         for n in 0..20 {
-            let (raw, peer) = raw_client(config()).await;
+            let (raw, peer) = raw_client(node()).await;
             let mut stream = raw.into_inner();
             if n % 2 == 0 {
                 #[allow(deprecated)]
@@ -522,9 +520,9 @@ fn many_peers_trickling_the_largest_block_cost_what_they_send() {
     serial(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut server = config();
-        server.idle_timeout = Duration::from_secs(2);
-        let mut served = dcr_peer::net::serve(listener, server);
+        let mut server = node();
+        server.config.idle_timeout = Duration::from_secs(2);
+        let mut served = dcr_peer::net::serve(listener, server.config, server.hooks);
         let keep = tokio::spawn(async move {
             let mut peers = Vec::new();
             while let Some(p) = served.recv().await {
@@ -541,7 +539,7 @@ fn many_peers_trickling_the_largest_block_cost_what_they_send() {
             attackers.push(s);
         }
         let started = std::time::Instant::now();
-        let good = dcr_peer::net::connect(&addr.to_string(), config())
+        let good = connect(&addr.to_string(), node())
             .await
             .expect("a good peer gets in");
         assert!(started.elapsed() < Duration::from_secs(2));

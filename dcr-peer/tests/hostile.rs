@@ -3,13 +3,14 @@
 
 mod common;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{frame_to_vec, Message, Ping, VerAck, MESSAGE_HEADER_SIZE};
 use dcr_peer::wire::{Command, ErrorKind, ServiceFlags, Version};
 use dcr_peer::{
-    Config, DisconnectReason, FrameCodec, HandshakeError, PeerError, ProtocolViolation,
+    DisconnectReason, FrameCodec, HandshakeError, PeerError, ProtocolViolation, Refusal,
 };
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
@@ -25,7 +26,7 @@ fn ping_frame(net: dcr_peer::wire::CurrencyNet) -> Vec<u8> {
 /// Completes the handshake by hand, writes `bytes`, and returns why the
 /// peer disconnected.
 async fn after_handshake(bytes: &[u8]) -> DisconnectReason {
-    let (raw, peer) = raw_client(config()).await;
+    let (raw, peer) = raw_client(node()).await;
     let mut stream = raw.into_inner();
     stream.write_all(bytes).await.unwrap();
     disconnected_within(&peer, LIMIT).await
@@ -104,7 +105,7 @@ async fn malformed_payload() {
 
 #[tokio::test]
 async fn duplicate_version() {
-    let (mut raw, peer) = raw_client(config()).await;
+    let (mut raw, peer) = raw_client(node()).await;
     raw.send(&Message::Version(raw_version(12, 5)))
         .await
         .unwrap();
@@ -116,7 +117,7 @@ async fn duplicate_version() {
 
 #[tokio::test]
 async fn verack_before_version() {
-    let (sock, inbound) = raw_socket(config()).await;
+    let (sock, inbound) = raw_socket(node()).await;
     let mut raw = tokio_util::codec::Framed::new(sock, dcr_peer::FrameCodec::new(NET, 12));
     raw.send(&Message::VerAck(VerAck)).await.unwrap();
     let r = tokio::time::timeout(LIMIT, inbound).await.unwrap().unwrap();
@@ -130,10 +131,10 @@ async fn verack_before_version() {
 }
 
 /// The version an inbound peer with `server` answers a raw client with.
-async fn answered_version(server: Config) -> Version<'static> {
+async fn answered_version(server: Node) -> Version<'static> {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+    tokio::spawn(async move { accept(&listener, server).await });
     let mut raw = Framed::new(
         TcpStream::connect(addr).await.unwrap(),
         FrameCodec::new(NET, 12),
@@ -150,18 +151,20 @@ async fn answered_version(server: Config) -> Version<'static> {
 /// The address we tell the remote it has, as the reference's
 /// `localVersionMsg`: its own, with the services it reported; the
 /// unspecified address and port 0 when it may be our proxy (its IP is the
-/// proxy's host as text, or the proxy has no port); a proxy given by name
-/// masks nothing, since an IP never reads as that name.
+/// proxy's, compared as IP addresses, or the proxy has no port); a proxy
+/// given by name masks nothing, since an IP is never that name.
 #[tokio::test]
 async fn version_masks_the_remote_address_behind_a_proxy() {
     for (proxy, masked) in [
         ("proxy.invalid:9050", false),
         ("127.0.0.1:9050", true),
+        // The same IP written as IPv4-mapped IPv6: the same proxy.
+        ("[::ffff:127.0.0.1]:9050", true),
         ("10.9.9.9:9050", false),
         ("no-port", true),
     ] {
-        let mut server = config();
-        server.proxy = Some(proxy.into());
+        let mut server = node();
+        server.config.proxy = Some(proxy.into());
         let v = answered_version(server).await;
         let you = v.addr_you;
         if masked {
@@ -193,12 +196,12 @@ async fn version_masks_the_remote_address_behind_a_proxy() {
 #[tokio::test]
 async fn the_host_to_address_hook_applies_to_outbound_peers() {
     use dcr_peer::wire::{NetAddressV2, NetAddressV2Host};
-    let seen = |hook: dcr_peer::config::HostToAddrFn| async move {
+    let seen = |hook: dcr_peer::hooks::HostToAddrFn| async move {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut c = config();
-        c.host_to_addr = Some(hook);
-        let dial = tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), c).await });
+        let mut c = node();
+        c.hooks.host_to_addr = Some(hook);
+        let dial = tokio::spawn(async move { connect(&addr.to_string(), c).await });
         let (sock, _) = listener.accept().await.unwrap();
         let mut raw = Framed::new(sock, FrameCodec::new(NET, 12));
         let first = next_message(&mut raw).await;
@@ -210,8 +213,8 @@ async fn the_host_to_address_hook_applies_to_outbound_peers() {
         host: NetAddressV2Host::TorV3([5; 32]),
         port: 9108,
     };
-    let (first, _dial) = seen(std::sync::Arc::new(move |host: &str, _port, _services| {
-        assert_eq!(host, "127.0.0.1");
+    let (first, _dial) = seen(std::sync::Arc::new(move |ip: IpAddr, _port, _services| {
+        assert_eq!(ip, IpAddr::from(std::net::Ipv4Addr::LOCALHOST));
         Ok(onion)
     }))
     .await;
@@ -227,20 +230,22 @@ async fn the_host_to_address_hook_applies_to_outbound_peers() {
         (9108, ServiceFlags::NODE_NETWORK)
     );
 
-    let (first, dial) = seen(std::sync::Arc::new(|_: &str, _, _| {
-        Err("no address".to_string())
-    }))
-    .await;
+    let (first, dial) = seen(std::sync::Arc::new(|_, _, _| Err(Refusal::NoAddress))).await;
     assert!(first.is_none(), "nothing is sent: {first:?}");
     assert!(matches!(
         dial.await.unwrap(),
-        Err(PeerError::Handshake(HandshakeError::Refused(r))) if r == "no address"
+        Err(PeerError::Handshake(HandshakeError::Refused(
+            Refusal::NoAddress
+        )))
     ));
 
-    let mut server = config();
-    server.host_to_addr = Some(std::sync::Arc::new(|_: &str, _, _| {
-        Err("not for inbound".to_string())
-    }));
+    let server = node();
+    let server = Node {
+        hooks: server
+            .hooks
+            .with_host_to_addr(|_, _, _| Err(Refusal::Policy("not for inbound"))),
+        ..server
+    };
     let v = answered_version(server).await;
     assert_eq!(
         v.addr_you.ip.to_canonical(),

@@ -8,6 +8,9 @@
 //! re-export (`pub use`) leads on to where the item lives, and declaring a
 //! module (`mod x;`) is no dependency. Comments and string literals are
 //! ignored. The checker's own tests below feed it small made-up crates.
+//!
+//! `LAYERING_PRINT=1 cargo test -p dcr-peer --test layering -- --nocapture`
+//! prints the graph.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -42,6 +45,27 @@ fn fsm_is_a_leaf() {
         "fsm/ is not a leaf:\n{}",
         faults.join("\n")
     );
+}
+
+#[test]
+fn no_import_circle_joins_the_crate_s_files() {
+    let krate = Crate::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let graph = krate.graph();
+    assert!(
+        graph.len() > 20,
+        "the crate's files were not found: {graph:?}"
+    );
+    if std::env::var_os("LAYERING_PRINT").is_some() {
+        for (f, d) in &graph {
+            println!(
+                "{f} -> {}",
+                d.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    if let Some(circle) = find_circle(&graph) {
+        panic!("import circle: {}", circle.join(" -> "));
+    }
 }
 
 /// One source file: its module path (`""` for the crate root) and its

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use common::*;
 use dcr_peer::wire::{
-    Command, GetData, GetHeaders, GetInitState, Hash, InitState, InvType, InvVect, Message,
-    NotFound, Ping, Pong, ServiceFlags, Version,
+    Command, ErrorKind, GetData, GetHeaders, GetInitState, Hash, InitState, InvType, InvVect,
+    Message, NotFound, Ping, Pong, ServiceFlags, Version,
 };
 use dcr_peer::{
-    Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError, StallError,
+    Direction, DisconnectReason, HandshakeError, Listeners, Peer, PeerError, Refusal, StallError,
 };
 use futures_util::SinkExt;
 
@@ -54,13 +54,13 @@ impl Recorder {
 
 #[tokio::test]
 async fn handshake_negotiates_the_lower_version_and_records_the_remote() {
-    let mut a = config();
-    a.user_agent_name = "alpha".into();
-    a.user_agent_version = "0.1".into();
-    a.services = ServiceFlags::NODE_NETWORK;
-    a.newest_block = Some(Arc::new(|| (Hash::ZERO, 1234)));
-    let mut b = config();
-    b.protocol_version = 10;
+    let mut a = node();
+    a.config.user_agent_name = "alpha".into();
+    a.config.user_agent_version = "0.1".into();
+    a.config.services = ServiceFlags::NODE_NETWORK;
+    a.hooks.newest_block = Some(Arc::new(|| (Hash::ZERO, 1234)));
+    let mut b = node();
+    b.config.protocol_version = 10;
     let (out, inb) = pair(a, b).await;
     assert_eq!(out.protocol_version(), 10);
     assert_eq!(inb.protocol_version(), 10);
@@ -101,9 +101,9 @@ async fn handshake_negotiates_the_lower_version_and_records_the_remote() {
 
 #[tokio::test]
 async fn self_connection_is_refused() {
-    let a = config();
-    let mut b = config();
-    b.nonces = a.nonces.clone();
+    let a = node();
+    let mut b = node();
+    b.hooks.nonces = a.hooks.nonces.clone();
     let (out, inb) = pair_result(a, b).await;
     assert!(
         matches!(
@@ -117,9 +117,9 @@ async fn self_connection_is_refused() {
 
 #[tokio::test]
 async fn old_protocol_versions_and_hook_refusals_fail_the_handshake() {
-    let mut a = config();
-    a.protocol_version = 8;
-    let (_, inb) = pair_result(a, config()).await;
+    let mut a = node();
+    a.config.protocol_version = 8;
+    let (_, inb) = pair_result(a, node()).await;
     assert!(
         matches!(
             inb,
@@ -130,21 +130,30 @@ async fn old_protocol_versions_and_hook_refusals_fail_the_handshake() {
 
     struct Refuse;
     impl Listeners for Refuse {
-        fn on_version(&self, _: &Peer, v: &Version<'_>) -> Result<(), String> {
-            Err(format!("no thanks, {}", v.protocol_version))
+        fn on_version(&self, _: &Peer, v: &Version<'_>) -> Result<(), Refusal> {
+            Err(Refusal::ProtocolVersion {
+                theirs: v.protocol_version as u32,
+                required: 13,
+            })
         }
     }
-    let (_, inb) = pair_result(config(), config().with_listeners(Refuse)).await;
+    let (_, inb) = pair_result(node(), node().with_listeners(Refuse)).await;
     match inb {
-        Err(PeerError::Handshake(HandshakeError::Refused(r))) => assert_eq!(r, "no thanks, 12"),
+        Err(PeerError::Handshake(HandshakeError::Refused(r))) => assert_eq!(
+            r,
+            Refusal::ProtocolVersion {
+                theirs: 12,
+                required: 13
+            }
+        ),
         other => panic!("{other:?}"),
     }
 }
 
 #[tokio::test]
 async fn a_silent_connection_is_dropped_at_the_handshake_deadline() {
-    let mut server = config();
-    server.handshake_timeout = Duration::from_millis(300);
+    let mut server = node();
+    server.config.handshake_timeout = Duration::from_millis(300);
     let (_sock, inbound) = raw_socket(server).await;
     let r = tokio::time::timeout(LIMIT, inbound).await.unwrap().unwrap();
     assert!(matches!(r, Err(PeerError::HandshakeTimeout)), "{r:?}");
@@ -152,10 +161,10 @@ async fn a_silent_connection_is_dropped_at_the_handshake_deadline() {
 
 #[tokio::test]
 async fn pings_are_answered_and_rtt_recorded() {
-    let mut a = config();
-    a.ping_interval = Duration::from_millis(50);
+    let mut a = node();
+    a.config.ping_interval = Duration::from_millis(50);
     let rec = Recorder::default();
-    let (out, _inb) = pair(a, config().with_listeners(rec.clone())).await;
+    let (out, _inb) = pair(a, node().with_listeners(rec.clone())).await;
     rec.wait_for(|m| m.iter().any(|m| matches!(m, Message::Ping(_))))
         .await;
     until(|| out.stats().counters.ping_rtt.is_some()).await;
@@ -167,7 +176,7 @@ async fn pings_are_answered_and_rtt_recorded() {
 #[tokio::test]
 async fn send_notification_fires_once_written() {
     let rec = Recorder::default();
-    let (out, _inb) = pair(config(), config().with_listeners(rec.clone())).await;
+    let (out, _inb) = pair(node(), node().with_listeners(rec.clone())).await;
     let done = out
         .queue_message_notify(&Message::Ping(Ping { nonce: 99 }))
         .unwrap();
@@ -185,10 +194,10 @@ async fn send_notification_fires_once_written() {
 
 #[tokio::test]
 async fn inventory_is_trickled_in_batches_and_never_repeated() {
-    let mut a = config();
-    a.trickle_interval = Duration::from_millis(20);
+    let mut a = node();
+    a.config.trickle_interval = Duration::from_millis(20);
     let rec = Recorder::default();
-    let (out, inb) = pair(a, config().with_listeners(rec.clone())).await;
+    let (out, inb) = pair(a, node().with_listeners(rec.clone())).await;
     for n in 0..2500 {
         out.queue_inventory(iv(n));
     }
@@ -224,8 +233,8 @@ async fn inventory_is_trickled_in_batches_and_never_repeated() {
 
 #[tokio::test]
 async fn known_inventory_filter_stays_bounded_under_an_inv_flood() {
-    let mut server = config();
-    server.max_known_inventory = 500;
+    let mut server = node();
+    server.config.max_known_inventory = 500;
     let (mut raw, peer) = raw_client(server).await;
     for batch in 0..20u32 {
         let inv_list = (0..1000).map(|n| iv(batch * 1000 + n)).collect();
@@ -242,7 +251,7 @@ async fn known_inventory_filter_stays_bounded_under_an_inv_flood() {
 #[tokio::test]
 async fn duplicate_getheaders_is_suppressed() {
     let rec = Recorder::default();
-    let (out, _inb) = pair(config(), config().with_listeners(rec.clone())).await;
+    let (out, _inb) = pair(node(), node().with_listeners(rec.clone())).await;
     let loc = vec![Hash([1; 32])];
     out.push_get_headers(loc.clone(), Hash::ZERO).unwrap();
     out.push_get_headers(loc, Hash::ZERO).unwrap();
@@ -253,11 +262,48 @@ async fn duplicate_getheaders_is_suppressed() {
     assert_eq!(rec.commands(), ["getheaders", "getheaders"]);
 }
 
+/// A request we cannot encode is refused to whoever asked, at the call,
+/// and the peer carries on: the fault is ours, not the remote's (the
+/// reference's `getheaders` takes at most 500 locator hashes).
+#[tokio::test]
+async fn a_request_we_cannot_encode_is_refused_at_the_call_and_the_peer_stays() {
+    let rec = Recorder::default();
+    let (out, inb) = pair(node(), node().with_listeners(rec.clone())).await;
+    let too_long: Vec<Hash> = (0..501u32)
+        .map(|n| {
+            let mut h = [0u8; 32];
+            h[..4].copy_from_slice(&n.to_le_bytes());
+            Hash(h)
+        })
+        .collect();
+    for push in [Peer::push_get_headers, Peer::push_get_blocks] {
+        let refused = push(&out, too_long.clone(), Hash::ZERO);
+        assert!(
+            matches!(&refused, Err(PeerError::Encode(e)) if e.kind() == ErrorKind::TooManyLocators),
+            "{refused:?}"
+        );
+    }
+    // Still connected both ways, and nothing was queued for it.
+    out.send_message(&Message::Ping(Ping { nonce: 5 }))
+        .await
+        .unwrap();
+    rec.wait_for(|m| m.len() == 1).await;
+    assert_eq!(rec.commands(), ["ping"]);
+    assert!(out.is_connected() && inb.is_connected());
+    assert_eq!(out.stats().queued_bytes, 0);
+    // The most it takes goes.
+    out.push_get_headers(too_long[..500].to_vec(), Hash::ZERO)
+        .unwrap();
+    rec.wait_for(|m| m.len() == 2).await;
+    assert_eq!(rec.commands(), ["ping", "getheaders"]);
+    assert_eq!(out.disconnect_reason(), None);
+}
+
 #[tokio::test]
 async fn an_idle_remote_is_dropped() {
-    let mut server = config();
-    server.idle_timeout = Duration::from_millis(300);
-    server.ping_interval = Duration::from_secs(3600);
+    let mut server = node();
+    server.config.idle_timeout = Duration::from_millis(300);
+    server.config.ping_interval = Duration::from_secs(3600);
     let (_raw, peer) = raw_client(server).await;
     assert_eq!(
         disconnected_within(&peer, LIMIT).await,
@@ -268,8 +314,8 @@ async fn an_idle_remote_is_dropped() {
 /// A peer with a 200 ms stall timeout (checked every 100 ms) that has sent
 /// `request` to a raw remote (the request has arrived).
 async fn requested(request: Message<'static>) -> (Raw, Peer) {
-    let mut server = config();
-    server.stall_timeout = Duration::from_millis(200);
+    let mut server = node();
+    server.config.stall_timeout = Duration::from_millis(200);
     let (mut raw, peer) = raw_client(server).await;
     peer.queue_message(&request).unwrap();
     let arrived = next_message(&mut raw).await.expect("the request arrives");
@@ -375,8 +421,8 @@ async fn a_partial_answer_leaves_the_rest_pending() {
 
 #[tokio::test]
 async fn notifications_report_a_disconnect() {
-    let mut server = config();
-    server.write_timeout = Duration::from_millis(300);
+    let mut server = node();
+    server.config.write_timeout = Duration::from_millis(300);
     let (_raw, peer) = raw_client(server).await;
     let big = big_headers();
     let mut waiters = Vec::new();
@@ -420,10 +466,10 @@ async fn connect_through_a_socks5_proxy() {
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let target = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { dcr_peer::net::accept(&listener, config()).await });
-    let mut client = config();
-    client.proxy = Some(proxy_addr.to_string().into());
-    let out = tokio::time::timeout(LIMIT, dcr_peer::net::connect(&target.to_string(), client))
+    let server = tokio::spawn(async move { accept(&listener, node()).await });
+    let mut client = node();
+    client.config.proxy = Some(proxy_addr.to_string().into());
+    let out = tokio::time::timeout(LIMIT, connect(&target.to_string(), client))
         .await
         .unwrap()
         .unwrap();
@@ -434,7 +480,7 @@ async fn connect_through_a_socks5_proxy() {
 
 #[tokio::test]
 async fn no_task_outlives_its_peer() {
-    let (out, inb) = pair(config(), config()).await;
+    let (out, inb) = pair(node(), node()).await;
     out.disconnect();
     tokio::time::timeout(LIMIT, out.wait_for_disconnect())
         .await
@@ -448,9 +494,9 @@ async fn no_task_outlives_its_peer() {
 #[tokio::test]
 async fn events_reach_an_async_consumer_and_a_stalled_one_is_bounded() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-    let mut b = config();
-    b.events = Some(tx);
-    let (out, inb) = pair(config(), b).await;
+    let mut b = node();
+    b.hooks.events = Some(tx);
+    let (out, inb) = pair(node(), b).await;
     out.queue_message(&Message::Ping(Ping { nonce: 5 }))
         .unwrap();
     let ev = tokio::time::timeout(LIMIT, rx.recv())
@@ -463,10 +509,10 @@ async fn events_reach_an_async_consumer_and_a_stalled_one_is_bounded() {
     // A consumer that never reads: the reader waits at most the event
     // timeout, then the peer is dropped.
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
-    let mut b = config();
-    b.events = Some(tx);
-    b.event_timeout = Duration::from_millis(200);
-    let (out, inb) = pair(config(), b).await;
+    let mut b = node();
+    b.hooks.events = Some(tx);
+    b.config.event_timeout = Duration::from_millis(200);
+    let (out, inb) = pair(node(), b).await;
     for n in 0..3 {
         out.queue_message(&Message::Ping(Ping { nonce: n }))
             .unwrap();
@@ -481,9 +527,9 @@ async fn events_reach_an_async_consumer_and_a_stalled_one_is_bounded() {
 async fn peer_events_are_a_stream() {
     use futures_util::StreamExt;
     let (tx, mut events) = dcr_peer::PeerEvents::channel(16);
-    let mut b = config();
-    b.events = Some(tx);
-    let (out, inb) = pair(config(), b).await;
+    let mut b = node();
+    b.hooks.events = Some(tx);
+    let (out, inb) = pair(node(), b).await;
     for nonce in [7, 8] {
         out.queue_message(&Message::Ping(Ping { nonce })).unwrap();
     }
@@ -501,9 +547,9 @@ async fn peer_events_are_a_stream() {
 async fn push_helpers_follow_the_negotiated_version() {
     use dcr_peer::wire::{NetAddressV2, Reject, RejectCode};
     let rec = Recorder::default();
-    let mut b = config();
-    b.protocol_version = 11;
-    let (out, _inb) = pair(config(), b.with_listeners(rec.clone())).await;
+    let mut b = node();
+    b.config.protocol_version = 11;
+    let (out, _inb) = pair(node(), b.with_listeners(rec.clone())).await;
     // Below 12 addresses go as `addr`, at most 1000, chosen at random.
     let addrs: Vec<NetAddressV2> = (0..1500u32)
         .map(|n| {
@@ -538,16 +584,16 @@ async fn push_helpers_follow_the_negotiated_version() {
 
 #[tokio::test]
 async fn each_peer_reports_both_ends_of_its_connection() {
-    let (out, inb) = pair(config(), config()).await;
+    let (out, inb) = pair(node(), node()).await;
     assert_eq!(out.local_addr(), Some(inb.addr()));
     assert_eq!(inb.local_addr(), Some(out.addr()));
 }
 
 #[tokio::test]
 async fn the_remote_s_last_block_and_last_announcement() {
-    let mut b = config();
-    b.newest_block = Some(Arc::new(|| (Hash([1; 32]), 500)));
-    let (out, _inb) = pair(config(), b).await;
+    let mut b = node();
+    b.hooks.newest_block = Some(Arc::new(|| (Hash([1; 32]), 500)));
+    let (out, _inb) = pair(node(), b).await;
     assert_eq!(out.last_block(), 500, "its starting height");
     out.update_last_block_height(400);
     assert_eq!(out.last_block(), 500, "never lowered");
@@ -595,7 +641,7 @@ impl Listeners for Wire {
 #[tokio::test]
 async fn read_and_write_hooks_carry_messages_and_errors() {
     let wire = Wire::default();
-    let (mut raw, peer) = raw_client(config().with_listeners(wire.clone())).await;
+    let (mut raw, peer) = raw_client(node().with_listeners(wire.clone())).await;
     raw.send(&Message::Ping(Ping { nonce: 77 })).await.unwrap();
     let pong = next_message(&mut raw).await;
     assert!(
@@ -630,7 +676,7 @@ async fn read_and_write_hooks_carry_messages_and_errors() {
 /// pending, so neither side waits on the other forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_sending_large_messages_do_not_deadlock() {
-    let (a, b) = pair(config(), config()).await;
+    let (a, b) = pair(node(), node()).await;
     let big = big_headers();
     let send_all = |p: Peer| {
         let big = big.clone();

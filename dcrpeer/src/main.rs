@@ -26,12 +26,13 @@ use clap::{Args, Parser, Subcommand};
 use dcr_node::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_node::demo::run_demo;
 use dcr_node::serve::{
-    answer_as_client, node_config, serve_with, serving_config, DisconnectOnly, Served,
+    answer_as_client, node_config, serve_with, serving_config, serving_hooks, DisconnectOnly,
+    Served,
 };
 use dcr_node::store::ChainStore;
 use dcr_node::sync::{fetch_blocks, sync_headers, Progress};
 use dcr_peer::proxy::{Proxy, ProxyAuth};
-use dcr_peer::{Peer, PeerError, PeerEvent, PeerStats};
+use dcr_peer::{Hooks, Peer, PeerError, PeerEvent, PeerStats};
 use dcr_wire::{pver, Command, CurrencyNet, Hash};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jsonio::{decode_json, encode_json, Input};
@@ -445,9 +446,14 @@ fn connect_error(target: &str, net: CurrencyNet, e: &PeerError) -> anyhow::Error
 
 /// Dials `target` (through the proxy of `cfg` when set) and runs the
 /// handshake.
-async fn dial(target: &str, net: CurrencyNet, cfg: dcr_peer::Config) -> anyhow::Result<Peer> {
+async fn dial(
+    target: &str,
+    net: CurrencyNet,
+    cfg: dcr_peer::Config,
+    hooks: Hooks,
+) -> anyhow::Result<Peer> {
     let limit = 2 * dcr_peer::net::DEFAULT_DIAL_TIMEOUT + cfg.handshake_timeout;
-    tokio::time::timeout(limit, dcr_peer::net::connect(target, cfg))
+    tokio::time::timeout(limit, dcr_peer::net::connect(target, cfg, hooks))
         .await
         .map_err(|_| anyhow!("{target}: timed out"))?
         .map_err(|e| connect_error(target, net, &e))
@@ -458,14 +464,13 @@ async fn connect(a: ConnectArgs) -> anyhow::Result<()> {
     let target = a.target.with_port(net);
     let (tx, events) = mpsc::channel::<PeerEvent>(1024);
     let mut cfg = node_config(net, "dcrpeer");
-    cfg.events = Some(tx);
     cfg.proxy = a.proxy.map(|p| match a.tor_isolation {
         true => p.with_auth(ProxyAuth::Isolated),
         false => p,
     });
     // dcrd asks for our initial state and drops us unanswered.
     let mut events = answer_as_client(events, 1024);
-    let peer = dial(&target, net, cfg).await?;
+    let peer = dial(&target, net, cfg, Hooks::new().with_events(tx)).await?;
     let r = peer
         .remote_version()
         .context("no version received")?
@@ -587,8 +592,8 @@ async fn listen(a: ListenArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1024);
-    let mut cfg = serving_config(net, "dcrpeer", &chain);
-    cfg.events = Some(tx);
+    let cfg = serving_config(net, "dcrpeer");
+    let hooks = serving_hooks(&chain).with_events(tx);
     say!(
         "listening on {local} ({}), serving {}; Ctrl-C to stop",
         net.name(),
@@ -604,7 +609,7 @@ async fn listen(a: ListenArgs) -> anyhow::Result<()> {
         Some(peer_rx),
         DisconnectOnly::default(),
     ));
-    let mut peers = dcr_peer::net::serve(listener, cfg);
+    let mut peers = dcr_peer::net::serve(listener, cfg, hooks);
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -646,6 +651,7 @@ async fn crawl(a: CrawlArgs) -> anyhow::Result<()> {
     let rows = dcr_peer::connmgr::crawl(
         seed,
         node_config(net, "dcrpeer"),
+        Hooks::new(),
         a.max as usize,
         Duration::from_secs(a.duration),
         Duration::from_secs(a.duration.min(15)),

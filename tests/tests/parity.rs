@@ -722,10 +722,11 @@ fn every_listed_item_exists() {
     named::<dcr_peer::SentFrame>();
     let _ = dcr_peer::SentFrame::message;
     named::<dcr_peer::Config>();
-    let _ = |x: &dcr_peer::Config| {
+    named::<dcr_peer::Hooks>();
+    let _ = |x: &dcr_peer::Hooks| {
         let _ = &x.newest_block;
     };
-    let _ = |x: &dcr_peer::Config| {
+    let _ = |x: &dcr_peer::Hooks| {
         let _ = &x.host_to_addr;
     };
     let _ = |x: &dcr_peer::Config| {
@@ -752,7 +753,7 @@ fn every_listed_item_exists() {
     let _ = |x: &dcr_peer::Config| {
         let _ = &x.disable_relay_tx;
     };
-    let _ = |x: &dcr_peer::Config| {
+    let _ = |x: &dcr_peer::Hooks| {
         let _ = &x.listeners;
     };
     let _ = |x: &dcr_peer::Config| {
@@ -814,8 +815,9 @@ fn every_listed_item_exists() {
     let _ = |x: &dcr_peer::PeerCounters| {
         let _ = &x.ping_rtt;
     };
-    named::<dcr_peer::config::NewestBlockFn>();
-    named::<dcr_peer::config::HostToAddrFn>();
+    named::<dcr_peer::hooks::NewestBlockFn>();
+    named::<dcr_peer::hooks::HostToAddrFn>();
+    named::<dcr_peer::Refusal>();
     named::<dcr_peer::Peer>();
     let _ = dcr_peer::Peer::addr;
     let _ = dcr_peer::Peer::direction;
@@ -855,6 +857,7 @@ fn every_listed_item_exists() {
     let _ = dcr_peer::Peer::is_connected;
     let _ = dcr_peer::Peer::disconnect;
     let _ = <dcr_peer::NoListeners as dcr_peer::Listeners>::on_version;
+    named::<dcr_peer::Refusal>();
     let _ = dcr_peer::Peer::outbound::<tokio::net::TcpStream>;
     let _ = dcr_peer::Peer::inbound::<tokio::net::TcpStream>;
     let _ = dcr_peer::Peer::wait_for_disconnect;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dcr_peer::{Config, Listeners, Peer, RecentNonces};
+use dcr_peer::{Config, Hooks, Listeners, Peer, RecentNonces};
 use dcr_tests::{corpus_dir, report, valid_messages};
 use dcr_wire::{pver, Command, CurrencyNet, Message};
 
@@ -21,11 +21,16 @@ impl Listeners for Inbox {
 
 fn config(pv: u32) -> Config {
     let mut c = Config::new(CurrencyNet::MainNet);
-    c.nonces = RecentNonces::new();
     c.protocol_version = pv;
     // Requests in the corpus go unanswered here; keep them from stalling.
     c.stall_timeout = Duration::from_secs(600);
     c
+}
+
+/// A node's own nonces, so the two peers do not take each other for
+/// themselves.
+fn hooks() -> Hooks {
+    Hooks::new().with_nonces(RecentNonces::new())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,10 +52,11 @@ async fn every_message_type_crosses_a_real_connection() {
         let inbox = Inbox::default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server_cfg = config(pv).with_listeners(inbox.clone());
-        let server =
-            tokio::spawn(async move { dcr_peer::net::accept(&listener, server_cfg).await });
-        let client = dcr_peer::net::connect(&addr.to_string(), config(pv))
+        let server_hooks = hooks().with_listeners(inbox.clone());
+        let server = tokio::spawn(async move {
+            dcr_peer::net::accept(&listener, config(pv), server_hooks).await
+        });
+        let client = dcr_peer::net::connect(&addr.to_string(), config(pv), hooks())
             .await
             .unwrap();
         let _server = server.await.unwrap().unwrap();

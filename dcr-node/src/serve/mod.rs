@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use dcr_peer::{Config, Peer, PeerError, PeerEvent};
+use dcr_peer::{Config, Hooks, Peer, PeerError, PeerEvent};
 use dcr_wire::{
     Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, NetAddressV2, NotFound, SendHeaders,
     ServiceFlags,
@@ -55,16 +55,21 @@ pub fn node_config(net: CurrencyNet, name: &str) -> Config {
     c
 }
 
-/// Settings for a node that serves `chain`: its tip is the height it
-/// announces, and it advertises full blocks (`SFNodeNetwork`). Full nodes
-/// require that service of the peers they dial: dcrd drops an outbound
-/// peer without it right after the version exchange.
-pub fn serving_config(net: CurrencyNet, name: &str, chain: &ChainStore) -> Config {
+/// Settings for a node that serves a chain: it advertises full blocks
+/// (`SFNodeNetwork`). Full nodes require that service of the peers they
+/// dial: dcrd drops an outbound peer without it right after the version
+/// exchange.
+pub fn serving_config(net: CurrencyNet, name: &str) -> Config {
     let mut c = node_config(net, name);
     c.services = ServiceFlags::NODE_NETWORK;
-    let tip = chain.tip();
-    c.newest_block = Some(Arc::new(move || tip));
     c
+}
+
+/// The wiring of a node that serves `chain`: its tip is the height its
+/// version message announces.
+pub fn serving_hooks(chain: &ChainStore) -> Hooks {
+    let tip = chain.tip();
+    Hooks::new().with_newest_block(move || tip)
 }
 
 /// What a serving node has to give.

@@ -3,7 +3,7 @@
 //! every decision.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dcr_wire::{GetAddr, Message, NetAddressV2};
@@ -15,43 +15,38 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info};
 
 use super::addrbook::{learnable, seed_addresses};
-use super::config::{ManagerConfig, ManagerError, ManagerEvent};
-use super::handle::Cmd;
+use super::config::{BanInfo, ManagerConfig, ManagerError, ManagerEvent};
 use super::policy::{
-    admit_inbound, misbehaviour_score, outbound_group_in_use, BanList, InboundCounts, RetrySchedule,
+    admit_inbound, keep_inbound, keep_outbound, may_dial, misbehaviour_score, outbound_candidate,
+    pending_limits, BanList, InboundCounts, InboundPlace, KeptInbound, RetrySchedule,
 };
-use crate::admission::{self, AddressGroup, PendingPool};
+use crate::accept::{next_connection, Handshaken, Handshakes};
+use crate::admission::AddressGroup;
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::Direction;
+use crate::hooks::Hooks;
 use crate::listeners::PeerEvent;
 use crate::peer::Peer;
+use crate::stats::PeerStats;
 
 /// How often the actor checks its targets and schedules.
 const MAINTAIN_TICK: Duration = Duration::from_millis(250);
-/// How long a listener waits after a failed accept (out of descriptors
-/// and the like) before accepting again.
-const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// Addresses sent at most in answer to `getaddr` (the reference's
 /// maximum per `addr` message).
 const GETADDR_REPLY_MAX: usize = 1000;
 
-/// The first id of whitelisted handshakes, far from the pool's own.
-const WHITELISTED_IDS: u64 = 1 << 63;
-
-/// The pending pool's bounds for this manager: at most its inbound limit
-/// (and the admission module's maximum), at most its per-host limit from
-/// one address.
-fn pending_limits(cfg: &ManagerConfig) -> admission::Limits {
-    let d = admission::Limits::default();
-    let capacity = d.capacity.min(cfg.max_inbound).max(1);
-    admission::Limits {
-        capacity,
-        per_address: d.per_address.min(cfg.max_per_host).max(1),
-        per_group: d.per_group.min(capacity),
-        pressure: capacity / 2,
-        pressure_timeout: d.pressure_timeout,
-    }
+/// What the handle asks of the actor.
+pub(super) enum Cmd {
+    AddPersistent(SocketAddr),
+    RemovePersistent(SocketAddr),
+    Connect(SocketAddr, oneshot::Sender<Result<Peer, ManagerError>>),
+    Disconnect(u64),
+    Peers(oneshot::Sender<Vec<PeerStats>>),
+    Bans(oneshot::Sender<Vec<BanInfo>>),
+    Score(IpAddr, oneshot::Sender<u32>),
+    Misbehaving(IpAddr, u32, u32),
+    Shutdown(oneshot::Sender<()>),
 }
 
 /// Results the actor's helper tasks report.
@@ -63,9 +58,6 @@ enum Note {
         Option<oneshot::Sender<Result<Peer, ManagerError>>>,
     ),
     Accepted(TcpStream, SocketAddr),
-    /// An inbound handshake ended: its place in the pending pool, its
-    /// address, and the peer or why not.
-    Inbound(u64, SocketAddr, Result<Peer, PeerError>),
     Gone(Peer, DisconnectReason),
 }
 
@@ -86,17 +78,15 @@ pub(super) struct Actor {
     peers: HashMap<u64, Connected>,
     /// Addresses being dialed (outbound, until their handshake is done).
     dialing: HashSet<SocketAddr>,
-    /// Inbound connections still in their handshake: counted against the
-    /// inbound limit, never against the outbound target (an inbound flood
-    /// must not stop us dialing out).
-    handshaking: HashMap<u64, SocketAddr>,
-    /// Their places, with the means to end each: a newcomer displaces the
-    /// oldest of the crowdest group instead of being refused, as
-    /// [`crate::net::serve`] admits (see [`crate::admission`]).
-    pending: PendingPool<(SocketAddr, CancellationToken)>,
-    /// Ids for whitelisted handshakes, which take no place in the pool
-    /// (counted from [`WHITELISTED_IDS`], apart from the pool's).
-    whitelisted_ids: u64,
+    /// Inbound connections still in their handshake, on the path
+    /// [`crate::net::serve`] takes too: a newcomer displaces the oldest of
+    /// the most crowded group instead of being refused (see
+    /// [`crate::admission`]). Counted against the per-host limit, never
+    /// against the outbound target (an inbound flood must not stop us
+    /// dialing out).
+    inbound: Handshakes,
+    /// Where their handshakes end.
+    handshaken: mpsc::Receiver<Handshaken>,
     persistent: HashMap<SocketAddr, RetrySchedule>,
     bans: BanList,
     tasks: TaskTracker,
@@ -105,6 +95,8 @@ pub(super) struct Actor {
     notes_rx: mpsc::Receiver<Note>,
     peer_events: mpsc::Receiver<PeerEvent>,
     peer_config: Config,
+    /// The peers' hooks, their events coming to the actor.
+    peer_hooks: Hooks,
 }
 
 impl Actor {
@@ -115,8 +107,8 @@ impl Actor {
     ) -> Actor {
         let (notes_tx, notes_rx) = mpsc::channel(256);
         let (pe_tx, peer_events) = mpsc::channel(1024);
-        let mut peer_config = cfg.peer.clone();
-        peer_config.events = Some(pe_tx);
+        let peer_config = cfg.peer.clone();
+        let peer_hooks = cfg.hooks.clone().with_events(pe_tx);
         cfg.source.add(&seed_addresses(&cfg.seeds));
         let now = Instant::now();
         let persistent = cfg
@@ -125,24 +117,33 @@ impl Actor {
             .map(|a| (*a, RetrySchedule::now(now)))
             .collect();
         let bans = BanList::new(cfg.ban_threshold, cfg.ban_duration, &cfg.whitelist);
-        let pending = PendingPool::new(pending_limits(&cfg));
+        let (tasks, stop) = (TaskTracker::new(), CancellationToken::new());
+        let (handshaken_tx, handshaken) = mpsc::channel(256);
+        let inbound = Handshakes::new(
+            pending_limits(cfg.max_inbound, cfg.max_per_host),
+            peer_config.clone(),
+            peer_hooks.clone(),
+            stop.clone(),
+            tasks.clone(),
+            handshaken_tx,
+        );
         Actor {
             cfg,
             events,
             listeners,
             peers: HashMap::new(),
             dialing: HashSet::new(),
-            handshaking: HashMap::new(),
-            pending,
-            whitelisted_ids: WHITELISTED_IDS,
+            inbound,
+            handshaken,
             persistent,
             bans,
-            tasks: TaskTracker::new(),
-            stop: CancellationToken::new(),
+            tasks,
+            stop,
             notes_tx,
             notes_rx,
             peer_events,
             peer_config,
+            peer_hooks,
         }
     }
 
@@ -156,20 +157,12 @@ impl Actor {
             let stop = self.stop.clone();
             self.tasks.spawn(async move {
                 loop {
-                    let accepted = tokio::select! {
+                    let (s, a) = tokio::select! {
                         _ = stop.cancelled() => return,
-                        r = l.accept() => r,
+                        accepted = next_connection(&l) => accepted,
                     };
-                    match accepted {
-                        Ok((s, a)) => {
-                            if notes.send(Note::Accepted(s, a)).await.is_err() {
-                                return;
-                            }
-                        }
-                        Err(e) => {
-                            debug!(error = %e, "accept failed");
-                            tokio::time::sleep(ACCEPT_RETRY).await;
-                        }
+                    if notes.send(Note::Accepted(s, a)).await.is_err() {
+                        return;
                     }
                 }
             });
@@ -199,6 +192,7 @@ impl Actor {
                     }
                 },
                 Some(note) = self.notes_rx.recv() => self.note(note),
+                Some(h) = self.handshaken.recv() => self.handshaken(h),
                 Some(ev) = self.peer_events.recv() => self.peer_event(ev),
                 _ = sleep_until(next_retry.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if next_retry.is_some() => self.maintain(),
                 _ = tick.tick() => self.maintain(),
@@ -216,16 +210,19 @@ impl Actor {
         }
         // Peers still handshaking are reported through the notes; end them
         // as they come until every helper task is gone.
+        self.inbound.drain();
         let tasks = self.tasks.clone();
         let done = tasks.wait();
         tokio::pin!(done);
         loop {
             tokio::select! {
                 _ = &mut done => break,
-                Some(note) = self.notes_rx.recv() => match note {
-                    Note::Dialed(_, _, Ok(p), _) | Note::Inbound(_, _, Ok(p)) => p.disconnect(),
-                    _ => {}
-                },
+                Some(note) = self.notes_rx.recv() => {
+                    if let Note::Dialed(_, _, Ok(p), _) = note {
+                        p.disconnect();
+                    }
+                }
+                Some(Handshaken { result: Ok(p), .. }) = self.handshaken.recv() => p.disconnect(),
             }
         }
         for c in std::mem::take(&mut self.peers).into_values() {
@@ -233,13 +230,14 @@ impl Actor {
         }
     }
 
-    fn is_banned(&self, ip: std::net::IpAddr) -> bool {
+    fn is_banned(&self, ip: IpAddr) -> bool {
         self.bans.is_banned(ip, Instant::now())
     }
 
+    /// True when `addr` is connected, being dialed or in its handshake.
     fn taken(&self, addr: SocketAddr) -> bool {
         self.dialing.contains(&addr)
-            || self.handshaking.values().any(|a| *a == addr)
+            || self.inbound.addrs().any(|a| a == addr)
             || self.peers.values().any(|c| c.addr == addr)
     }
 
@@ -271,15 +269,12 @@ impl Actor {
                     c.persistent = false;
                 }
             }
-            Cmd::Connect(a, reply) => {
-                if self.is_banned(a.ip()) {
-                    let _ = reply.send(Err(ManagerError::Banned(a.ip())));
-                } else if self.taken(a) {
-                    let _ = reply.send(Err(ManagerError::Duplicate(a)));
-                } else {
-                    self.dial(a, false, Some(reply));
+            Cmd::Connect(a, reply) => match may_dial(a, self.is_banned(a.ip()), self.taken(a)) {
+                Ok(()) => self.dial(a, false, Some(reply)),
+                Err(refused) => {
+                    let _ = reply.send(Err(refused));
                 }
-            }
+            },
             Cmd::Disconnect(id) => {
                 if let Some(c) = self.peers.get(&id) {
                     c.peer.disconnect();
@@ -323,13 +318,14 @@ impl Actor {
         self.cfg.source.attempted(addr);
         let notes = self.notes_tx.clone();
         let cfg = self.peer_config.clone();
+        let hooks = self.peer_hooks.clone();
         let timeout = self.cfg.dial_timeout;
         let stop = self.stop.clone();
         self.tasks.spawn(async move {
             let target = addr.to_string();
             let r = tokio::select! {
                 _ = stop.cancelled() => return,
-                r = tokio::time::timeout(timeout, crate::net::connect(&target, cfg)) => r,
+                r = tokio::time::timeout(timeout, crate::net::connect(&target, cfg, hooks)) => r,
             };
             let r = r.unwrap_or(Err(PeerError::ConnectTimeout));
             if let Err(mpsc::error::SendError(Note::Dialed(_, _, Ok(p), _))) =
@@ -343,9 +339,7 @@ impl Actor {
     fn maintain(&mut self) {
         let now = Instant::now();
         self.bans.forget_expired(now);
-        for expired in self.pending.expire(now.into_std()) {
-            self.end_pending(expired);
-        }
+        self.inbound.expire(now.into_std());
         // Persistent peers due for a (re)connect.
         let due: Vec<SocketAddr> = self
             .persistent
@@ -376,10 +370,8 @@ impl Actor {
             let bans = self.bans.banned(now);
             let groups = self.outbound_groups();
             let skip = |a: SocketAddr| {
-                self.taken(a)
-                    || bans.contains(&a.ip())
-                    || self.persistent.contains_key(&a)
-                    || outbound_group_in_use(a, &groups)
+                let persistent = self.persistent.contains_key(&a);
+                !outbound_candidate(a, self.taken(a), &bans, persistent, &groups)
             };
             let Some(addr) = self.cfg.source.next_address(&skip) else {
                 break;
@@ -394,11 +386,13 @@ impl Actor {
                 self.dialing.remove(&addr);
                 match result {
                     Ok(peer) => {
-                        if self.is_banned(addr.ip()) || self.peers.values().any(|c| c.addr == addr)
+                        let connected = self.peers.values().any(|c| c.addr == addr);
+                        if let Err(refused) =
+                            keep_outbound(addr, self.is_banned(addr.ip()), connected)
                         {
                             peer.disconnect();
                             if let Some(r) = reply {
-                                let _ = r.send(Err(ManagerError::Duplicate(addr)));
+                                let _ = r.send(Err(refused));
                             }
                             return;
                         }
@@ -430,28 +424,6 @@ impl Actor {
                 }
             }
             Note::Accepted(stream, addr) => self.accepted(stream, addr),
-            Note::Inbound(id, addr, result) => {
-                self.pending.remove(id);
-                let displaced = self.handshaking.remove(&id).is_none();
-                match result {
-                    // Displaced or expired meanwhile, or banned while it
-                    // was handshaking, or the inbound places filled up:
-                    // not taken after all.
-                    Ok(peer)
-                        if displaced
-                            || self.is_banned(addr.ip())
-                            || (self.inbound_count() >= self.cfg.max_inbound
-                                && !self.bans.is_whitelisted(addr.ip())) =>
-                    {
-                        peer.disconnect()
-                    }
-                    Ok(peer) => self.register(peer, addr, false),
-                    Err(e) => {
-                        debug!(%addr, error = %e, "inbound handshake failed");
-                        self.score_reason(addr.ip(), &e.to_reason());
-                    }
-                }
-            }
             Note::Gone(peer, reason) => {
                 let Some(c) = self.peers.remove(&peer.id()) else {
                     return;
@@ -502,16 +474,10 @@ impl Actor {
         self.peers.values().filter(|c| c.peer.is_inbound()).count()
     }
 
-    /// Ends the pending handshake `(addr, token)` (displaced or expired).
-    fn end_pending(&mut self, (addr, token): (SocketAddr, CancellationToken)) {
-        token.cancel();
-        self.handshaking.retain(|_, a| *a != addr);
-        debug!(%addr, "pending inbound handshake ended to make room");
-    }
-
+    /// An inbound connection accepted: admitted to its handshake if the
+    /// policy takes it.
     fn accepted(&mut self, stream: TcpStream, addr: SocketAddr) {
         let ip = addr.ip();
-        let white = self.bans.is_whitelisted(ip);
         // The inbound limit counts connected peers: connections still in
         // their handshake are bounded by the pending pool, where a newcomer
         // displaces the most crowded group's oldest instead of being
@@ -523,58 +489,56 @@ impl Actor {
                 + self
                     .dialing
                     .iter()
-                    .chain(self.handshaking.values())
+                    .copied()
+                    .chain(self.inbound.addrs())
                     .filter(|a| a.ip() == ip)
                     .count(),
         };
         let admitted = admit_inbound(
             self.is_banned(ip),
-            white,
+            self.bans.is_whitelisted(ip),
             counts,
             self.cfg.max_inbound,
             self.cfg.max_per_host,
         );
-        if let Err(why) = admitted {
-            debug!(%addr, ?why, "inbound refused");
-            return; // dropping the stream closes it
-        }
-        let token = self.stop.child_token();
-        let id = if white {
-            // Bypasses the pool as it bypasses the limits.
-            self.whitelisted_ids += 1;
-            self.whitelisted_ids
-        } else {
-            match self
-                .pending
-                .admit(ip, Instant::now().into_std(), (addr, token.clone()))
-            {
-                Ok((id, displaced)) => {
-                    if let Some(victim) = displaced {
-                        self.end_pending(victim);
-                    }
-                    id
-                }
-                Err(why) => {
-                    debug!(%addr, ?why, "inbound refused: the pending pool is settled");
-                    return;
-                }
+        let exempt = match admitted {
+            Ok(place) => place == InboundPlace::Exempt,
+            Err(why) => {
+                debug!(%addr, ?why, "inbound refused");
+                return; // dropping the stream closes it
             }
         };
-        self.handshaking.insert(id, addr);
-        let notes = self.notes_tx.clone();
-        let cfg = self.peer_config.clone();
-        self.tasks.spawn(async move {
-            let _ = stream.set_nodelay(true);
-            let r = tokio::select! {
-                _ = token.cancelled() => return,
-                r = Peer::inbound(stream, addr, cfg) => r,
-            };
-            if let Err(mpsc::error::SendError(Note::Inbound(_, _, Ok(p)))) =
-                notes.send(Note::Inbound(id, addr, r)).await
-            {
-                p.disconnect();
+        let now = Instant::now().into_std();
+        if let Err(why) = self.inbound.admit(stream, addr, exempt, now) {
+            debug!(%addr, ?why, "inbound refused: the pending pool is settled");
+        }
+    }
+
+    /// An inbound handshake ended: the peer is kept if the policy says so.
+    fn handshaken(&mut self, h: Handshaken) {
+        let Handshaken { id, addr, result } = h;
+        let displaced = !self.inbound.finish(id);
+        match result {
+            Ok(peer) => {
+                let now = KeptInbound {
+                    displaced,
+                    banned: self.is_banned(addr.ip()),
+                    whitelisted: self.bans.is_whitelisted(addr.ip()),
+                    inbound: self.inbound_count(),
+                };
+                match keep_inbound(now, self.cfg.max_inbound) {
+                    Ok(()) => self.register(peer, addr, false),
+                    Err(why) => {
+                        debug!(%addr, ?why, "inbound peer not kept");
+                        peer.disconnect();
+                    }
+                }
             }
-        });
+            Err(e) => {
+                debug!(%addr, error = %e, "inbound handshake failed");
+                self.score_reason(addr.ip(), &e.to_reason());
+            }
+        }
     }
 
     fn register(&mut self, peer: Peer, addr: SocketAddr, persistent: bool) {

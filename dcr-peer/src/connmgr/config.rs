@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::addrbook::{AddressBook, AddressSource};
 use crate::config::Config;
 use crate::error::{DisconnectReason, PeerError};
+use crate::hooks::Hooks;
 use crate::listeners::PeerEvent;
 use crate::stats::PeerStats;
 
@@ -34,10 +35,12 @@ pub const DEFAULT_BAN_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// dcrd-like defaults.
 #[derive(Clone)]
 pub struct ManagerConfig {
-    /// The configuration every peer gets (network, user agent, ...). Its
-    /// `events` channel is taken over by the manager; use
-    /// [`ManagerConfig::events`] to receive messages.
+    /// The configuration every peer gets (network, user agent, ...).
     pub peer: Config,
+    /// The wiring every peer gets (listeners, nonces, ...). Its `events`
+    /// channel is taken over by the manager; use
+    /// [`ManagerConfig::events`] to receive messages.
+    pub hooks: Hooks,
     /// Outbound peers to keep connected (dcrd: 8).
     pub target_outbound: usize,
     /// Inbound peers accepted at most (dcrd: 125 total minus outbound).
@@ -77,10 +80,12 @@ pub struct ManagerConfig {
 }
 
 impl ManagerConfig {
-    /// The defaults around the peer configuration `peer`.
+    /// The defaults around the peer configuration `peer`, with the
+    /// default [`Hooks`].
     pub fn new(peer: Config) -> Self {
         ManagerConfig {
             peer,
+            hooks: Hooks::default(),
             target_outbound: DEFAULT_TARGET_OUTBOUND,
             max_inbound: DEFAULT_MAX_INBOUND,
             max_per_host: DEFAULT_MAX_PER_HOST,

@@ -14,6 +14,7 @@ use super::addrbook::{is_routable, AddressBook, AddressSource};
 use super::config::{ManagerConfig, ManagerError, ManagerEvent};
 use super::handle::ConnManager;
 use crate::config::Config;
+use crate::hooks::Hooks;
 use crate::listeners::PeerEvent;
 use crate::stats::PeerStats;
 
@@ -42,12 +43,14 @@ pub struct CrawlRow {
 pub async fn crawl(
     seed: SocketAddr,
     peer: Config,
+    hooks: Hooks,
     max: usize,
     duration: Duration,
     quiet: Duration,
     mut on_found: impl FnMut(&CrawlRow),
 ) -> Result<Vec<CrawlRow>, ManagerError> {
     let mut cfg = ManagerConfig::new(peer);
+    cfg.hooks = hooks;
     cfg.seeds = vec![seed];
     // Crawling a test network on this machine or LAN: follow its addresses.
     cfg.accept_local_addresses = !is_routable(seed.ip());

@@ -1,5 +1,5 @@
-//! The handle to a running connection manager, and the commands it sends
-//! the actor.
+//! The handle to a running connection manager: it starts the actor and
+//! sends it commands.
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::actor::Actor;
+use super::actor::{Actor, Cmd};
 use super::addrbook::AddressSource;
 use super::config::{BanInfo, ManagerConfig, ManagerError, ManagerEvent};
 use crate::error::PeerError;
@@ -62,19 +62,6 @@ impl futures_core::Stream for ManagerEvents {
             }
         }
     }
-}
-
-/// Commands the handle sends the actor.
-pub(super) enum Cmd {
-    AddPersistent(SocketAddr),
-    RemovePersistent(SocketAddr),
-    Connect(SocketAddr, oneshot::Sender<Result<Peer, ManagerError>>),
-    Disconnect(u64),
-    Peers(oneshot::Sender<Vec<PeerStats>>),
-    Bans(oneshot::Sender<Vec<BanInfo>>),
-    Score(IpAddr, oneshot::Sender<u32>),
-    Misbehaving(IpAddr, u32, u32),
-    Shutdown(oneshot::Sender<()>),
 }
 
 /// A handle to a running connection manager. Clones share it.

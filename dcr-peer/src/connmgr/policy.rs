@@ -1,7 +1,9 @@
 //! The connection manager's decisions, I/O-free: whether to take an
-//! inbound connection, the ban list with its decaying scores, how a
-//! disconnect is scored, and when a persistent peer is retried. The actor
-//! feeds them what happened and the clock.
+//! inbound connection and whether to keep it once its handshake is done,
+//! the bounds of its pending pool, whether to dial an address and keep the
+//! peer dialed, the ban list with its decaying scores, how a disconnect is
+//! scored, and when a persistent peer is retried. The actor feeds them
+//! what happened and the clock, and does what they say.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -11,9 +13,9 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use super::addrbook::is_routable;
-use super::config::BanInfo;
+use super::config::{BanInfo, ManagerError};
 use super::score::BanScore;
-use crate::admission::AddressGroup;
+use crate::admission::{self, AddressGroup};
 use crate::error::DisconnectReason;
 
 /// Score for a disconnect over a protocol violation (half a ban).
@@ -33,47 +35,143 @@ pub fn misbehaviour_score(reason: &DisconnectReason) -> u32 {
     }
 }
 
-/// Why an inbound connection is refused.
+/// Why an inbound connection is refused, or its peer not kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InboundRefusal {
     /// Its address is banned.
     Banned,
-    /// As many inbound peers as allowed are connected or handshaking.
+    /// As many inbound peers as allowed are connected.
     InboundLimit,
     /// As many connections from its IP as allowed exist.
     PerHostLimit,
+    /// A newcomer took its place in the pending pool, or its handshake
+    /// outlasted the pool's deadline under pressure, while it completed.
+    Displaced,
 }
 
 /// What the manager holds when an inbound connection arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InboundCounts {
-    /// Inbound peers connected or in their handshake.
+    /// Inbound peers connected (connections in their handshake are
+    /// bounded by the pending pool instead).
     pub inbound: usize,
-    /// Connections of any kind with the newcomer's IP.
+    /// Connections of any kind with the newcomer's IP: connected, being
+    /// dialed or in their handshake.
     pub same_host: usize,
 }
 
+/// Where an inbound connection admitted waits for its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundPlace {
+    /// In the pending pool, where a newcomer may take its place.
+    Pending,
+    /// Apart from the pool (a whitelisted address).
+    Exempt,
+}
+
 /// Whether to take an inbound connection: a banned address never; a
-/// whitelisted one always; others within the inbound and per-host limits.
+/// whitelisted one always, and apart from the pending pool; others within
+/// the inbound and per-host limits.
 pub fn admit_inbound(
     banned: bool,
     whitelisted: bool,
     counts: InboundCounts,
     max_inbound: usize,
     max_per_host: usize,
-) -> Result<(), InboundRefusal> {
+) -> Result<InboundPlace, InboundRefusal> {
     if banned {
         Err(InboundRefusal::Banned)
     } else if whitelisted {
-        Ok(())
+        Ok(InboundPlace::Exempt)
     } else if counts.inbound >= max_inbound {
         Err(InboundRefusal::InboundLimit)
     } else if counts.same_host >= max_per_host {
         Err(InboundRefusal::PerHostLimit)
     } else {
+        Ok(InboundPlace::Pending)
+    }
+}
+
+/// What the manager holds when an inbound handshake completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptInbound {
+    /// Its place was taken (or expired) while it completed.
+    pub displaced: bool,
+    /// Its address was banned while it completed.
+    pub banned: bool,
+    /// Its address is whitelisted.
+    pub whitelisted: bool,
+    /// Inbound peers connected.
+    pub inbound: usize,
+}
+
+/// Whether to keep an inbound peer whose handshake completed: not when it
+/// was displaced or banned meanwhile, nor when the inbound places filled
+/// up meanwhile (a whitelisted address excepted).
+pub fn keep_inbound(now: KeptInbound, max_inbound: usize) -> Result<(), InboundRefusal> {
+    if now.displaced {
+        Err(InboundRefusal::Displaced)
+    } else if now.banned {
+        Err(InboundRefusal::Banned)
+    } else if now.inbound >= max_inbound && !now.whitelisted {
+        Err(InboundRefusal::InboundLimit)
+    } else {
         Ok(())
     }
+}
+
+/// The pending pool's bounds for a manager that takes `max_inbound`
+/// inbound peers and `max_per_host` connections from one IP: at most as
+/// many places as inbound peers (and the admission module's maximum), at
+/// most `max_per_host` from one address.
+pub fn pending_limits(max_inbound: usize, max_per_host: usize) -> admission::Limits {
+    let d = admission::Limits::default();
+    let capacity = d.capacity.min(max_inbound).max(1);
+    admission::Limits {
+        capacity,
+        per_address: d.per_address.min(max_per_host).max(1),
+        per_group: d.per_group.min(capacity),
+        pressure: capacity / 2,
+        pressure_timeout: d.pressure_timeout,
+    }
+}
+
+/// Whether to dial `addr` when asked to: not when it is banned, nor when
+/// it is already connected, being dialed or in its handshake.
+pub fn may_dial(addr: SocketAddr, banned: bool, taken: bool) -> Result<(), ManagerError> {
+    if banned {
+        Err(ManagerError::Banned(addr.ip()))
+    } else if taken {
+        Err(ManagerError::Duplicate(addr))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether to keep the peer a dial to `addr` gave: not when its address
+/// was banned meanwhile, nor when another connection to it completed
+/// first (both reported as a duplicate to whoever asked for the dial).
+pub fn keep_outbound(addr: SocketAddr, banned: bool, connected: bool) -> Result<(), ManagerError> {
+    if banned || connected {
+        Err(ManagerError::Duplicate(addr))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether an address the address source offers may fill an outbound
+/// slot: not one already taken, banned, or persistent (those are dialed
+/// on their own schedule), nor one whose group an outbound peer holds
+/// ([`outbound_group_in_use`]).
+pub fn outbound_candidate(
+    addr: SocketAddr,
+    taken: bool,
+    banned: &HashSet<IpAddr>,
+    persistent: bool,
+    groups: &HashSet<AddressGroup>,
+) -> bool {
+    !(taken || banned.contains(&addr.ip()) || persistent || outbound_group_in_use(addr, groups))
 }
 
 /// True when an address the address source offers should wait because an
@@ -256,7 +354,7 @@ impl BanList {
 mod tests {
     use super::*;
     use crate::fsm::stall::StallError;
-    use crate::ProtocolViolation;
+    use crate::{LocalFailure, ProtocolViolation};
 
     const BASE: Duration = Duration::from_secs(5);
     const MAX: Duration = Duration::from_secs(300);
@@ -336,6 +434,26 @@ mod tests {
         ] {
             assert_eq!(misbehaviour_score(&fine), 0, "{fine:?}");
         }
+        // Our own failures are never the remote's.
+        for ours in [
+            LocalFailure::QueuedOutput {
+                queued: 2 << 20,
+                max: 1 << 20,
+            },
+            LocalFailure::Encode {
+                command: Some(dcr_wire::Command::GetHeaders),
+                error: dcr_wire::Error::limit(
+                    dcr_wire::ErrorKind::TooManyLocators,
+                    "locators",
+                    501,
+                    500,
+                ),
+            },
+        ] {
+            let reason = DisconnectReason::Local(ours);
+            assert_eq!(misbehaviour_score(&reason), 0, "{reason:?}");
+            assert!(reason.is_local() && !reason.is_misbehaviour());
+        }
     }
 
     #[test]
@@ -352,7 +470,10 @@ mod tests {
     #[test]
     fn inbound_admission_refuses_with_its_reason() {
         let counts = |inbound, same_host| InboundCounts { inbound, same_host };
-        assert_eq!(admit_inbound(false, false, counts(0, 0), 10, 2), Ok(()));
+        assert_eq!(
+            admit_inbound(false, false, counts(0, 0), 10, 2),
+            Ok(InboundPlace::Pending)
+        );
         assert_eq!(
             admit_inbound(true, true, counts(0, 0), 10, 2),
             Err(InboundRefusal::Banned)
@@ -365,6 +486,101 @@ mod tests {
             admit_inbound(false, false, counts(3, 2), 10, 2),
             Err(InboundRefusal::PerHostLimit)
         );
-        assert_eq!(admit_inbound(false, true, counts(10, 2), 10, 2), Ok(()));
+        assert_eq!(
+            admit_inbound(false, true, counts(10, 2), 10, 2),
+            Ok(InboundPlace::Exempt)
+        );
+    }
+
+    #[test]
+    fn a_completed_inbound_handshake_is_kept_unless_something_changed() {
+        let fine = KeptInbound {
+            displaced: false,
+            banned: false,
+            whitelisted: false,
+            inbound: 3,
+        };
+        assert_eq!(keep_inbound(fine, 10), Ok(()));
+        let displaced = KeptInbound {
+            displaced: true,
+            ..fine
+        };
+        assert_eq!(keep_inbound(displaced, 10), Err(InboundRefusal::Displaced));
+        let banned = KeptInbound {
+            banned: true,
+            whitelisted: true,
+            ..fine
+        };
+        assert_eq!(keep_inbound(banned, 10), Err(InboundRefusal::Banned));
+        let full = KeptInbound {
+            inbound: 10,
+            ..fine
+        };
+        assert_eq!(keep_inbound(full, 10), Err(InboundRefusal::InboundLimit));
+        let white = KeptInbound {
+            whitelisted: true,
+            ..full
+        };
+        assert_eq!(keep_inbound(white, 10), Ok(()));
+    }
+
+    #[test]
+    fn the_pending_pool_is_bounded_by_the_manager_s_limits() {
+        let d = admission::Limits::default();
+        assert_eq!(pending_limits(1000, 1000), d);
+        let small = pending_limits(10, 2);
+        assert_eq!(
+            (
+                small.capacity,
+                small.per_address,
+                small.per_group,
+                small.pressure
+            ),
+            (10, 2, 10, 5)
+        );
+        let none = pending_limits(0, 0);
+        assert_eq!((none.capacity, none.per_address), (1, 1));
+    }
+
+    #[test]
+    fn dials_and_their_peers_are_refused_when_banned_or_taken() {
+        let a: SocketAddr = "10.0.0.1:9108".parse().unwrap();
+        assert!(may_dial(a, false, false).is_ok());
+        assert!(matches!(may_dial(a, true, true), Err(ManagerError::Banned(ip)) if ip == a.ip()));
+        assert!(matches!(may_dial(a, false, true), Err(ManagerError::Duplicate(d)) if d == a));
+        assert!(keep_outbound(a, false, false).is_ok());
+        assert!(matches!(
+            keep_outbound(a, true, false),
+            Err(ManagerError::Duplicate(_))
+        ));
+        assert!(matches!(
+            keep_outbound(a, false, true),
+            Err(ManagerError::Duplicate(_))
+        ));
+    }
+
+    #[test]
+    fn outbound_candidates_skip_the_taken_the_banned_the_persistent_and_used_groups() {
+        let sa = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let none = HashSet::new();
+        let groups: HashSet<AddressGroup> = [AddressGroup::of(sa("8.8.1.1:1").ip())].into();
+        let a = sa("9.9.9.9:9108");
+        assert!(outbound_candidate(a, false, &none, false, &groups));
+        assert!(!outbound_candidate(a, true, &none, false, &groups));
+        assert!(!outbound_candidate(
+            a,
+            false,
+            &[a.ip()].into(),
+            false,
+            &groups
+        ));
+        assert!(!outbound_candidate(a, false, &none, true, &groups));
+        assert!(!outbound_candidate(
+            sa("8.8.7.7:9108"),
+            false,
+            &none,
+            false,
+            &groups
+        ));
     }
 }

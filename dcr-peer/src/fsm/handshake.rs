@@ -46,9 +46,46 @@ pub enum HandshakeError {
     SelfConnection,
     /// The remote's protocol version is below the minimum accepted.
     ProtocolTooOld(u32),
-    /// The version listener refused the peer (its reason).
-    Refused(String),
+    /// One of our hooks refused the peer (why).
+    Refused(Refusal),
 }
+
+/// Why one of our hooks refused a peer during its handshake: the version
+/// hook after reading the remote's version, or the host-to-address hook
+/// when it has no address to give the remote in ours. The reference's
+/// server refuses for the first two reasons (`OnVersion`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The remote lacks services we require of it: those it lacks.
+    MissingServices(ServiceFlags),
+    /// The remote's protocol version is below the one we require of it.
+    ProtocolVersion {
+        /// The version the remote advertised.
+        theirs: u32,
+        /// The version we require.
+        required: u32,
+    },
+    /// We have no address to give the remote in our version message.
+    NoAddress,
+    /// Another rule of ours, by name.
+    Policy(&'static str),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::MissingServices(s) => write!(f, "missing required services {:#x}", s.0),
+            Refusal::ProtocolVersion { theirs, required } => {
+                write!(f, "protocol version {theirs} below the required {required}")
+            }
+            Refusal::NoAddress => f.write_str("no address to give the remote"),
+            Refusal::Policy(rule) => f.write_str(rule),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,7 +213,7 @@ impl Handshake {
         msg: &Message<'_>,
         now_unix: i64,
         is_own_nonce: impl Fn(u64) -> bool,
-        on_version: impl FnOnce(&Version<'_>) -> Result<(), String>,
+        on_version: impl FnOnce(&Version<'_>) -> Result<(), Refusal>,
     ) -> Result<Step, HandshakeError> {
         match self.state {
             State::AwaitVersion => {
@@ -322,9 +359,9 @@ mod tests {
                 &Message::Version(version(12, 7)),
                 0,
                 |_| false,
-                |_| Err("no".into())
+                |_| Err(Refusal::Policy("no"))
             ),
-            Err(HandshakeError::Refused("no".into()))
+            Err(HandshakeError::Refused(Refusal::Policy("no")))
         );
     }
 

@@ -18,7 +18,7 @@
 //! | inventory the remote announced is known | `OnInv` in the server, [`KnownInventory`] | [`Session::on_receive`] |
 //! | trickle batches at a random 100–500 ms, skip known | `queueHandler` | [`Session::poll`], [`Trickle`] |
 //! | request deadlines | `stallHandler` | [`StallTracker`] |
-//! | repeated `getheaders`/`getblocks` suppressed | `PushGetHeadersMsg`, `PushGetBlocksMsg` | [`Session::locator_request`] |
+//! | repeated `getheaders`/`getblocks` suppressed | `PushGetHeadersMsg`, `PushGetBlocksMsg` | [`Session::locator_request`] (the caller encodes the request, so one that cannot be encoded is refused to whoever asked) |
 //! | idle timeout | `readMessage`'s read deadline | [`Session::poll`] |
 //! | write deadline: 20 s + 1 s per 256 KiB | `writeMessage` | [`Session::wrote`], [`Session::poll`] |
 //! | queued output bound (40 MiB) | `queueOutMsg` | [`Host::reserve`] |
@@ -28,6 +28,11 @@
 //! alone (the frame encoding at the negotiated version, random numbers)
 //! it borrows from its [`Host`] for the moment a rule needs them. The
 //! session itself holds no lock, atomic or channel.
+//!
+//! The session ends a connection for the remote's faults
+//! ([`ProtocolViolation`], [`StallError`], silence, not reading) and for
+//! our own ([`LocalFailure`]), which are never counted against the
+//! remote.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -92,14 +97,12 @@ pub trait Host {
     /// The known-inventory filter's hasher.
     type Hasher: BuildHasher + Default;
 
-    /// The negotiated protocol version.
-    fn protocol_version(&self) -> u32;
     /// `msg` as a frame for the connection's network, at its negotiated
     /// protocol version.
     fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error>;
-    /// Counts `bytes` more of queued output; past the bound, the violation
-    /// that ends the peer (the bytes are not counted then).
-    fn reserve(&self, bytes: usize) -> Result<(), ProtocolViolation>;
+    /// Counts `bytes` more of queued output; past the bound, why the peer
+    /// ends (the bytes are not counted then).
+    fn reserve(&self, bytes: usize) -> Result<(), LocalFailure>;
     /// `bytes` of queued output were written or dropped.
     fn release(&self, bytes: usize);
     /// Runs `f` on the connection's known-inventory filter.
@@ -132,15 +135,49 @@ pub enum ProtocolViolation {
         /// Pongs owed.
         owed: usize,
     },
-    /// Output queued for the remote passed its bound (the reference's
-    /// 40 MiB rule: a remote that does not read must not hold unbounded
-    /// memory).
+}
+
+/// A failure of ours, not the remote's: it ends the connection, but the
+/// remote did nothing wrong, so it is never scored against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LocalFailure {
+    /// A message of ours did not encode (its command when known, and the
+    /// wire error). The requests callers make are encoded, and refused,
+    /// at the call; this is what the connection itself could not encode.
+    Encode {
+        /// The message's command, when known.
+        command: Option<Command>,
+        /// The wire error.
+        error: dcr_wire::Error,
+    },
+    /// Output we queued passed our bound on it (the reference's 40 MiB
+    /// rule): the remote reads too slowly for what we send it, or we send
+    /// too much; either way memory stays bounded.
     QueuedOutput {
         /// Bytes queued.
         queued: u64,
         /// The bound, in bytes.
         max: u64,
     },
+}
+
+impl fmt::Display for LocalFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalFailure::Encode {
+                command: Some(c),
+                error,
+            } => write!(f, "cannot encode our {c}: {error}"),
+            LocalFailure::Encode {
+                command: None,
+                error,
+            } => write!(f, "cannot encode our message: {error}"),
+            LocalFailure::QueuedOutput { queued, max } => {
+                write!(f, "{queued} bytes of output queued, over the {max} allowed")
+            }
+        }
+    }
 }
 
 impl fmt::Display for ProtocolViolation {
@@ -159,9 +196,6 @@ impl fmt::Display for ProtocolViolation {
             ProtocolViolation::PongFlood { owed } => {
                 write!(f, "{owed} pongs owed and not read (ping flood)")
             }
-            ProtocolViolation::QueuedOutput { queued, max } => {
-                write!(f, "{queued} bytes of output queued, over the {max} allowed")
-            }
         }
     }
 }
@@ -179,6 +213,14 @@ pub enum SessionError {
     Idle,
     /// One frame could not be written within its write deadline.
     WriteTimeout,
+    /// We failed.
+    Local(LocalFailure),
+}
+
+impl From<LocalFailure> for SessionError {
+    fn from(f: LocalFailure) -> Self {
+        SessionError::Local(f)
+    }
 }
 
 impl From<ProtocolViolation> for SessionError {
@@ -363,38 +405,26 @@ impl<H: Host> Session<H> {
         min + Duration::from_nanos(self.host.random() % span.saturating_add(1))
     }
 
-    /// A `getheaders` or `getblocks` for `locator` up to `stop`, unless it
-    /// repeats the previous one of its kind (same first locator hash and
-    /// stop), which is dropped as the reference drops it. Says whether it
-    /// was queued.
+    /// A `getheaders` or `getblocks` (`out`, encoded by the caller and
+    /// counted in the host's bound) whose locator starts with `first` and
+    /// stops at `stop`; queued unless it repeats the previous one of its
+    /// kind (same first locator hash and stop), which is dropped, and its
+    /// bytes released, as the reference drops it. Says whether it was
+    /// queued.
     pub fn locator_request(
         &mut self,
         kind: Locator,
-        locator: Vec<Hash>,
-        stop: Hash,
-    ) -> Result<bool, SessionError> {
-        let key = (locator.first().copied().unwrap_or(Hash::ZERO), stop);
+        (first, stop): (Hash, Hash),
+        out: Queued<H::Receipt>,
+    ) -> bool {
         let prev = &mut self.prev_locator[kind as usize];
-        if *prev == Some(key) {
-            return Ok(false);
+        if *prev == Some((first, stop)) {
+            self.host.release(out.frame.bytes.len());
+            return false;
         }
-        *prev = Some(key);
-        let pver = self.host.protocol_version();
-        let msg = match kind {
-            Locator::GetHeaders => Message::GetHeaders(dcr_wire::GetHeaders {
-                protocol_version: pver,
-                block_locator_hashes: locator,
-                hash_stop: stop,
-            }),
-            Locator::GetBlocks => Message::GetBlocks(dcr_wire::GetBlocks {
-                protocol_version: pver,
-                block_locator_hashes: locator,
-                hash_stop: stop,
-            }),
-        };
-        let out = self.encode(&msg)?;
+        *prev = Some((first, stop));
         self.normal.push_back(out);
-        Ok(true)
+        true
     }
     // ---- time ------------------------------------------------------------------
 
@@ -577,12 +607,13 @@ impl<H: Host> Session<H> {
 
     /// A frame of ours, counted in the host's bound.
     fn encode(&self, msg: &Message<'_>) -> Result<Queued<H::Receipt>, SessionError> {
-        let frame = self.host.encode(msg).map_err(|error| {
-            SessionError::Protocol(ProtocolViolation::Undecodable {
+        let frame = self
+            .host
+            .encode(msg)
+            .map_err(|error| LocalFailure::Encode {
                 command: Some(msg.command()),
                 error,
-            })
-        })?;
+            })?;
         self.host.reserve(frame.bytes.len())?;
         Ok(Queued {
             frame,
@@ -636,18 +667,14 @@ mod tests {
         type Receipt = ();
         type Hasher = RandomState;
 
-        fn protocol_version(&self) -> u32 {
-            pver::CURRENT
-        }
-
         fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error> {
             Frame::encode(msg, NET, pver::CURRENT)
         }
 
-        fn reserve(&self, bytes: usize) -> Result<(), ProtocolViolation> {
+        fn reserve(&self, bytes: usize) -> Result<(), LocalFailure> {
             let queued = self.bytes.get() + bytes as u64;
             if queued > self.max {
-                return Err(ProtocolViolation::QueuedOutput {
+                return Err(LocalFailure::QueuedOutput {
                     queued,
                     max: self.max,
                 });
@@ -924,28 +951,44 @@ mod tests {
     fn a_repeated_locator_request_is_suppressed_per_kind() {
         let mut f = session();
         let loc = vec![Hash([1; 32]), Hash([2; 32])];
-        assert_eq!(
-            f.s.locator_request(Locator::GetHeaders, loc.clone(), Hash::ZERO),
-            Ok(true)
-        );
+        // A request as the handle makes it: encoded, counted, handed over.
+        let mut request = |kind, locator: Vec<Hash>, stop| {
+            let msg = match kind {
+                Locator::GetHeaders => Message::GetHeaders(dcr_wire::GetHeaders {
+                    protocol_version: pver::CURRENT,
+                    block_locator_hashes: locator.clone(),
+                    hash_stop: stop,
+                }),
+                Locator::GetBlocks => Message::GetBlocks(dcr_wire::GetBlocks {
+                    protocol_version: pver::CURRENT,
+                    block_locator_hashes: locator.clone(),
+                    hash_stop: stop,
+                }),
+            };
+            let frame = frame_of(&msg);
+            f.s.host().reserve(frame.bytes.len()).unwrap();
+            let out = Queued {
+                frame,
+                receipt: None,
+            };
+            f.s.locator_request(kind, (locator[0], stop), out)
+        };
+        assert!(request(Locator::GetHeaders, loc.clone(), Hash::ZERO));
         // Same first hash and stop: a repeat, whatever follows.
-        assert_eq!(
-            f.s.locator_request(Locator::GetHeaders, vec![Hash([1; 32])], Hash::ZERO),
-            Ok(false)
-        );
-        assert_eq!(
-            f.s.locator_request(Locator::GetBlocks, loc.clone(), Hash::ZERO),
-            Ok(true)
-        );
-        assert_eq!(
-            f.s.locator_request(Locator::GetHeaders, loc, Hash([9; 32])),
-            Ok(true)
-        );
+        assert!(!request(
+            Locator::GetHeaders,
+            vec![Hash([1; 32])],
+            Hash::ZERO
+        ));
+        assert!(request(Locator::GetBlocks, loc.clone(), Hash::ZERO));
+        assert!(request(Locator::GetHeaders, loc, Hash([9; 32])));
         let sent: Vec<Command> = flush(&mut f.s, f.t0).iter().map(Message::command).collect();
         assert_eq!(
             sent,
             [Command::GetHeaders, Command::GetBlocks, Command::GetHeaders]
         );
+        // The repeat dropped left the bound with the rest.
+        assert_eq!(f.queued_bytes(), 0);
     }
 
     #[test]
@@ -977,7 +1020,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             f.s.on_receive(&Message::Ping(Ping { nonce: 4 }), f.t0),
-            Err(SessionError::Protocol(ProtocolViolation::QueuedOutput {
+            Err(SessionError::Local(LocalFailure::QueuedOutput {
                 queued: 128,
                 max: 100
             }))

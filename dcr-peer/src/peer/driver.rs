@@ -13,29 +13,26 @@ use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
-
-use bytes::BytesMut;
-use dcr_wire::CurrencyNet;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
-use tokio::time::Sleep;
-use tokio_util::codec::Decoder;
-use tokio_util::io::poll_read_buf;
-use tokio_util::sync::{PollSender, WaitForCancellationFutureOwned};
-use tracing::{debug, warn};
 
 use dcr_wire::Message;
 use rand::rngs::StdRng;
 use rand::Rng;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::time::Sleep;
+use tokio_util::sync::{PollSender, WaitForCancellationFutureOwned};
+use tracing::{debug, warn};
 
+use super::conn::{self, Conn};
+use super::handle::{Cmd, Known, Peer};
 use super::queue::{Outgoing, WrittenTx};
-use super::{Cmd, Known, Peer};
-use crate::codec::{CodecError, FrameCodec, RawFrame};
+use crate::codec::RawFrame;
 use crate::error::{DisconnectReason, PeerError};
-use crate::fsm::session::{Frame, Host, ProtocolViolation, Session, Update};
-use crate::listeners::{dispatch, PeerEvent, SentFrame};
+use crate::fsm::session::{Frame, Host, LocalFailure, ProtocolViolation, Session, Update};
+use crate::hooks::Hooks;
+use crate::listeners::{dispatch, PeerEvent};
 use crate::sync::{lock, now};
 
 /// Frames handed to one vectored write at most.
@@ -58,15 +55,15 @@ impl Host for SessionHost {
     type Receipt = WrittenTx;
     type Hasher = foldhash::fast::RandomState;
 
-    fn protocol_version(&self) -> u32 {
-        self.peer.protocol_version()
-    }
-
     fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error> {
-        Frame::encode(msg, self.peer.inner.config.net, self.protocol_version())
+        Frame::encode(
+            msg,
+            self.peer.inner.config.net,
+            self.peer.protocol_version(),
+        )
     }
 
-    fn reserve(&self, bytes: usize) -> Result<(), ProtocolViolation> {
+    fn reserve(&self, bytes: usize) -> Result<(), LocalFailure> {
         self.peer.inner.budget.reserve(bytes)
     }
 
@@ -83,54 +80,11 @@ impl Host for SessionHost {
     }
 }
 
-/// A byte stream with its frame reader.
-pub(crate) struct Conn<S> {
-    io: Pin<Box<S>>,
-    rbuf: BytesMut,
-    codec: FrameCodec,
-}
-
-impl<S: AsyncRead + AsyncWrite> Conn<S> {
-    pub fn new(io: S, net: CurrencyNet, pver: u32) -> Self {
-        Conn {
-            io: Box::pin(io),
-            rbuf: BytesMut::new(),
-            codec: FrameCodec::new(net, pver),
-        }
-    }
-
-    /// The version the codec checks frames against.
-    pub fn set_protocol_version(&mut self, pver: u32) {
-        self.codec.set_protocol_version(pver);
-    }
-
-    /// The next whole frame; an end of stream is `UnexpectedEof`.
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<RawFrame, CodecError>> {
-        loop {
-            if let Some(frame) = self.codec.decode(&mut self.rbuf)? {
-                return Poll::Ready(Ok(frame));
-            }
-            // The codec reserved exactly the room the frame in hand needs.
-            if ready!(poll_read_buf(self.io.as_mut(), cx, &mut self.rbuf))? == 0 {
-                return Poll::Ready(Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()));
-            }
-        }
-    }
-
-    pub async fn next_frame(&mut self) -> Result<RawFrame, CodecError> {
-        poll_fn(|cx| self.poll_frame(cx)).await
-    }
-
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await?;
-        self.io.flush().await
-    }
-}
-
 /// Runs the connection until it ends, then reports the end to whoever
 /// waits on queued frames and closes the socket.
 pub(super) async fn run<S>(
     peer: Peer,
+    hooks: Hooks,
     conn: Conn<S>,
     session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
@@ -138,8 +92,9 @@ pub(super) async fn run<S>(
 ) where
     S: AsyncRead + AsyncWrite,
 {
-    let events = peer.inner.config.events.clone();
+    let events = hooks.events.clone();
     let mut d = Driver {
+        hooks,
         cancelled: Box::pin(peer.inner.cancel.clone().cancelled_owned()),
         sleep: Box::pin(tokio::time::sleep_until(session.next_wakeup().into())),
         peer,
@@ -162,6 +117,7 @@ pub(super) async fn run<S>(
 
 struct Driver<S> {
     peer: Peer,
+    hooks: Hooks,
     conn: Conn<S>,
     session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
@@ -231,8 +187,9 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                         debug!("trickle queue full, announcement dropped");
                     }
                 }
-                Cmd::Locator(kind, locator, stop) => {
-                    if !self.session.locator_request(kind, locator, stop)? {
+                Cmd::Locator(request) => {
+                    let (kind, key, out) = *request;
+                    if !self.session.locator_request(kind, key, out) {
                         debug!(?kind, "duplicate locator request suppressed");
                     }
                 }
@@ -260,44 +217,38 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             match self.conn.poll_frame(cx) {
                 Poll::Pending => break,
                 Poll::Ready(Err(e)) => {
-                    let command = self.conn.codec_pending_command();
-                    let peer = &self.peer;
-                    peer.inner.config.listeners.on_read(peer, 0, Err(&e));
-                    return Err(DisconnectReason::from_codec(e, command));
+                    conn::read_failed(&self.peer, &*self.hooks.listeners, &e);
+                    return Err(DisconnectReason::from_codec(e, self.conn.pending_command()));
                 }
                 Poll::Ready(Ok(frame)) => {
                     progress = true;
-                    self.peer.inner.traffic.count_read(frame.wire_len());
-                    self.receive(&frame)?;
+                    let pver = self.peer.protocol_version();
+                    let msg = conn::read(&self.peer, &*self.hooks.listeners, &frame, pver)
+                        .map_err(|error| undecodable(&frame, error))?;
+                    self.receive(&frame, msg)?;
                 }
             }
         }
         Ok(progress)
     }
 
+    /// The frames that arrived before the handshake completed: read and
+    /// shown to the listeners then, handled now.
     fn deliver_delayed(&mut self, delayed: Vec<RawFrame>) -> Result<(), DisconnectReason> {
+        let pver = self.peer.protocol_version();
         for frame in &delayed {
-            self.receive(frame)?;
+            let msg = frame
+                .message(pver)
+                .map_err(|error| undecodable(frame, error))?;
+            self.receive(frame, msg)?;
         }
         Ok(())
     }
 
-    /// One received frame: the session's rules, the listeners, the event.
-    fn receive(&mut self, frame: &RawFrame) -> Result<(), DisconnectReason> {
+    /// One received message: the session's rules, the listeners, the event.
+    fn receive(&mut self, frame: &RawFrame, msg: Message<'_>) -> Result<(), DisconnectReason> {
         let peer = &self.peer;
-        let listeners = &*peer.inner.config.listeners;
-        let msg = match frame.message(self.session_pver()) {
-            Ok(msg) => msg,
-            Err(error) => {
-                let failed = CodecError::Wire(error.clone());
-                listeners.on_read(peer, frame.wire_len(), Err(&failed));
-                return Err(DisconnectReason::Protocol(ProtocolViolation::Undecodable {
-                    command: Some(frame.command()),
-                    error,
-                }));
-            }
-        };
-        listeners.on_read(peer, frame.wire_len(), Ok(&msg));
+        let listeners = &*self.hooks.listeners;
         debug!(command = %frame.command(), bytes = frame.wire_len(), "received");
         match self.session.on_receive(&msg, now())? {
             Some(Update::Rtt(rtt)) => lock(&peer.inner.ping).ping_rtt = Some(rtt),
@@ -331,10 +282,6 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             }
         }
         Ok(())
-    }
-
-    fn session_pver(&self) -> u32 {
-        self.peer.protocol_version()
     }
 
     /// Offers the held event to the channel again; a consumer that leaves
@@ -418,8 +365,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
 
     /// Writing failed: the listeners hear of it, the peer ends.
     fn write_failed(&self, e: io::Error) -> DisconnectReason {
-        let peer = &self.peer;
-        peer.inner.config.listeners.on_write(peer, 0, Err(&e));
+        conn::write_failed(&self.peer, &*self.hooks.listeners, &e);
         DisconnectReason::Io(e.kind())
     }
 
@@ -427,14 +373,11 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     fn written(&mut self, out: Outgoing) {
         let frame = &out.frame;
         debug!(command = %frame.command, bytes = frame.bytes.len(), "sent");
-        self.peer.inner.traffic.count_write(frame.bytes.len());
-        self.peer.inner.config.listeners.on_write(
+        conn::wrote(
             &self.peer,
-            frame.bytes.len(),
-            Ok(SentFrame {
-                command: frame.command,
-                bytes: &frame.bytes,
-            }),
+            &*self.hooks.listeners,
+            frame.command,
+            &frame.bytes,
         );
         if let Some(done) = out.receipt {
             let _ = done.send(Ok(()));
@@ -476,10 +419,10 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     }
 }
 
-impl<S> Conn<S> {
-    /// The command of the frame whose payload is arriving, if its header
-    /// was read.
-    fn codec_pending_command(&self) -> Option<dcr_wire::Command> {
-        self.codec.pending_command()
-    }
+/// A frame whose message did not decode: the remote's violation.
+fn undecodable(frame: &RawFrame, error: dcr_wire::Error) -> DisconnectReason {
+    DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+        command: Some(frame.command()),
+        error,
+    })
 }

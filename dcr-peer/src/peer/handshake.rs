@@ -6,46 +6,41 @@
 use dcr_wire::Message;
 use tracing::debug;
 
-use super::driver::Conn;
-use super::{Negotiated, Peer};
+use super::conn::{self, Conn};
+use super::handle::{Negotiated, Peer};
+use super::version::local_version;
 use crate::codec::{CodecError, RawFrame};
 use crate::error::PeerError;
 use crate::fsm::handshake::{Handshake, Step};
-use crate::listeners::SentFrame;
+use crate::hooks::Hooks;
 use crate::sync::unix_now;
 
 /// Runs the version handshake on `conn`. Returns the frames that arrived
 /// early (tolerated before the verack below version 12), to be handled
 /// first by the connection's task.
-pub(super) async fn run<S>(peer: &Peer, conn: &mut Conn<S>) -> Result<Vec<RawFrame>, PeerError>
+pub(super) async fn run<S>(
+    peer: &Peer,
+    hooks: &Hooks,
+    conn: &mut Conn<S>,
+) -> Result<Vec<RawFrame>, PeerError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
 {
-    let mut hs = Handshake::new(peer.direction(), peer.local_version()?);
+    let config = &peer.inner.config;
+    let ours = local_version(config, hooks, peer.addr(), peer.direction())?;
+    let mut hs = Handshake::new(peer.direction(), ours);
     for m in hs.start() {
-        write(peer, conn, &m, hs.negotiated_version()).await?;
+        write(peer, hooks, conn, &m, hs.negotiated_version()).await?;
     }
-    let listeners = peer.inner.config.listeners.clone();
-    let nonces = &peer.inner.config.nonces;
+    let listeners = &*hooks.listeners;
+    let nonces = &hooks.nonces;
     let mut delayed = Vec::new();
     loop {
-        let frame = match conn.next_frame().await {
-            Ok(frame) => frame,
-            Err(e) => {
-                listeners.on_read(peer, 0, Err(&e));
-                return Err(e.into());
-            }
-        };
-        peer.inner.traffic.count_read(frame.wire_len());
-        let msg = match frame.message(hs.negotiated_version()) {
-            Ok(msg) => msg,
-            Err(e) => {
-                let failed = CodecError::Wire(e);
-                listeners.on_read(peer, frame.wire_len(), Err(&failed));
-                return Err(failed.into());
-            }
-        };
-        listeners.on_read(peer, frame.wire_len(), Ok(&msg));
+        let frame = conn.next_frame().await.inspect_err(|e| {
+            conn::read_failed(peer, listeners, e);
+        })?;
+        let msg = conn::read(peer, listeners, &frame, hs.negotiated_version())
+            .map_err(CodecError::Wire)?;
         let step = hs.on_message(
             &msg,
             unix_now(),
@@ -71,7 +66,7 @@ where
             Step::Complete(msgs) => (msgs, true),
         };
         for m in msgs {
-            write(peer, conn, &m, hs.negotiated_version()).await?;
+            write(peer, hooks, conn, &m, hs.negotiated_version()).await?;
         }
         if done {
             return Ok(delayed);
@@ -82,6 +77,7 @@ where
 /// Writes one handshake message straight to the socket.
 async fn write<S>(
     peer: &Peer,
+    hooks: &Hooks,
     conn: &mut Conn<S>,
     msg: &Message<'_>,
     pv: u32,
@@ -90,16 +86,10 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
 {
     let frame = dcr_wire::frame_to_vec(msg, peer.inner.config.net, pv)?;
-    let listeners = &peer.inner.config.listeners;
-    if let Err(e) = conn.write_all(&frame).await {
-        listeners.on_write(peer, 0, Err(&e));
-        return Err(e.into());
-    }
-    peer.inner.traffic.count_write(frame.len());
-    let sent = SentFrame {
-        command: msg.command(),
-        bytes: &frame,
-    };
-    listeners.on_write(peer, frame.len(), Ok(sent));
+    let listeners = &*hooks.listeners;
+    conn.write_all(&frame)
+        .await
+        .inspect_err(|e| conn::write_failed(peer, listeners, e))?;
+    conn::wrote(peer, listeners, msg.command(), &frame);
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::oneshot;
 
 use crate::error::PeerError;
-use crate::fsm::session::{ProtocolViolation, Queued};
+use crate::fsm::session::{LocalFailure, Queued};
 
 /// Where a frame's "written" notification goes.
 pub(crate) type WrittenTx = oneshot::Sender<Result<(), PeerError>>;
@@ -47,13 +47,14 @@ impl OutputBudget {
     }
 
     /// Counts a frame of `len` bytes as queued; past the bound, the
-    /// violation that ends the peer (the frame is not counted then).
-    pub fn reserve(&self, len: usize) -> Result<(), ProtocolViolation> {
+    /// failure that ends the peer (the frame is not counted then): ours,
+    /// not the remote's.
+    pub fn reserve(&self, len: usize) -> Result<(), LocalFailure> {
         let len = len as u64;
         let queued = self.bytes.fetch_add(len, Ordering::SeqCst) + len;
         if queued > self.max {
             self.bytes.fetch_sub(len, Ordering::SeqCst);
-            return Err(ProtocolViolation::QueuedOutput {
+            return Err(LocalFailure::QueuedOutput {
                 queued,
                 max: self.max,
             });
@@ -113,7 +114,7 @@ mod tests {
         b.reserve(90).unwrap();
         assert_eq!(
             b.reserve(20),
-            Err(ProtocolViolation::QueuedOutput {
+            Err(LocalFailure::QueuedOutput {
                 queued: 110,
                 max: 100
             })

@@ -6,10 +6,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use dcr_peer::connmgr::ManagerConfig;
 use dcr_peer::wire::{
     CurrencyNet, Hash, Inv, InvType, InvVect, Message, NetAddress, ServiceFlags, VerAck, Version,
 };
-use dcr_peer::{Config, FrameCodec, Peer, PeerError, RecentNonces};
+use dcr_peer::{Config, FrameCodec, Hooks, Listeners, Peer, PeerError, RecentNonces};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -107,33 +108,74 @@ pub fn alive_tasks() -> usize {
         .num_alive_tasks()
 }
 
-/// A config for one node of a test: its own nonce set, so two nodes in one
-/// process do not take each other for themselves.
+/// The configuration of a test node: the test network's defaults.
 pub fn config() -> Config {
-    let mut c = Config::new(NET);
-    c.nonces = RecentNonces::new();
-    c
+    Config::new(NET)
 }
 
-/// An outbound peer with `a` connected to an inbound peer with `b`.
-pub async fn pair(a: Config, b: Config) -> (Peer, Peer) {
+/// The wiring of one node of a test: its own nonce set, so two nodes in
+/// one process do not take each other for themselves.
+pub fn hooks() -> Hooks {
+    Hooks::new().with_nonces(RecentNonces::new())
+}
+
+/// A connection manager's configuration for a test, its peers wired as
+/// one node of their own.
+pub fn manager_config() -> ManagerConfig {
+    let mut cfg = ManagerConfig::new(config());
+    cfg.hooks = hooks();
+    cfg
+}
+
+/// One node of a test: its configuration and its wiring.
+#[derive(Clone)]
+pub struct Node {
+    pub config: Config,
+    pub hooks: Hooks,
+}
+
+/// A node with [`config`] and [`hooks`].
+pub fn node() -> Node {
+    Node {
+        config: config(),
+        hooks: hooks(),
+    }
+}
+
+impl Node {
+    /// The node with these listeners.
+    pub fn with_listeners(mut self, listeners: impl Listeners) -> Node {
+        self.hooks = self.hooks.with_listeners(listeners);
+        self
+    }
+}
+
+/// Accepts one inbound peer on `listener` as `node`.
+pub async fn accept(listener: &TcpListener, node: Node) -> Result<Peer, PeerError> {
+    dcr_peer::net::accept(listener, node.config, node.hooks).await
+}
+
+/// Dials `addr` as `node`.
+pub async fn connect(addr: &str, node: Node) -> Result<Peer, PeerError> {
+    dcr_peer::net::connect(addr, node.config, node.hooks).await
+}
+
+/// An outbound peer `a` connected to an inbound peer `b`.
+pub async fn pair(a: Node, b: Node) -> (Peer, Peer) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await });
-    let out = dcr_peer::net::connect(&addr.to_string(), a).await.unwrap();
+    let inbound = tokio::spawn(async move { accept(&listener, b).await });
+    let out = connect(&addr.to_string(), a).await.unwrap();
     let inb = inbound.await.unwrap().unwrap();
     (out, inb)
 }
 
 /// Both ends of a failed handshake.
-pub async fn pair_result(
-    a: Config,
-    b: Config,
-) -> (Result<Peer, PeerError>, Result<Peer, PeerError>) {
+pub async fn pair_result(a: Node, b: Node) -> (Result<Peer, PeerError>, Result<Peer, PeerError>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, b).await });
-    let out = dcr_peer::net::connect(&addr.to_string(), a).await;
+    let inbound = tokio::spawn(async move { accept(&listener, b).await });
+    let out = connect(&addr.to_string(), a).await;
     (out, inbound.await.unwrap())
 }
 
@@ -164,10 +206,10 @@ pub async fn next_message(raw: &mut Raw) -> Option<Message<'static>> {
 
 /// Connects a raw client to an inbound peer served by `server` and runs the
 /// handshake by hand. Returns the raw end and the server's peer.
-pub async fn raw_client(server: Config) -> (Raw, Peer) {
+pub async fn raw_client(server: Node) -> (Raw, Peer) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+    let inbound = tokio::spawn(async move { accept(&listener, server).await });
     let raw = raw_connect(addr).await;
     let peer = inbound.await.unwrap().unwrap();
     (raw, peer)
@@ -205,11 +247,11 @@ pub async fn raw_handshake(stream: TcpStream) -> Raw {
 /// A raw TCP connection to a fresh listener whose accepted connection is
 /// handed to an inbound peer with `server` (handshake not done).
 pub async fn raw_socket(
-    server: Config,
+    server: Node,
 ) -> (TcpStream, tokio::task::JoinHandle<Result<Peer, PeerError>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let inbound = tokio::spawn(async move { dcr_peer::net::accept(&listener, server).await });
+    let inbound = tokio::spawn(async move { accept(&listener, server).await });
     (TcpStream::connect(addr).await.unwrap(), inbound)
 }
 

@@ -1,0 +1,122 @@
+//! What a peer is wired to, apart from its [`Config`](crate::Config):
+//! the callbacks it calls, the channel it delivers messages to, the set
+//! of our version nonces, and the functions that fill in our version
+//! message. A `Config` is plain data (it can be read from a file); a
+//! `Hooks` is the running program's side, as nakamoto's `Hooks` and the
+//! services zebra's `init` takes.
+//!
+//! Hooks refuse with a typed [`Refusal`], never a string.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use dcr_wire::{Hash, NetAddressV2, ServiceFlags};
+use tokio::sync::mpsc;
+
+use crate::fsm::handshake::Refusal;
+use crate::listeners::{Listeners, NoListeners, PeerEvent};
+use crate::nonces::RecentNonces;
+
+/// Our best block, for the version message: hash and height.
+pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
+
+/// Maps an outbound peer's IP and port (and the services known for it,
+/// none yet) to the address our version message gives it, as the
+/// reference's `HostToNetAddress`: any `addrv2` form, a Tor v3 address
+/// included (the version's old address form then carries it as the
+/// unspecified IP with the port, as the reference writes it). A refusal
+/// fails the handshake with it.
+pub type HostToAddrFn =
+    Arc<dyn Fn(IpAddr, u16, ServiceFlags) -> Result<NetAddressV2, Refusal> + Send + Sync>;
+
+/// A peer's wiring. `Hooks::default()` has no listeners, no event
+/// channel, the process-wide nonce set, height 0 and the remote's own
+/// address in our version; set fields afterwards or with the `with_*`
+/// setters. Clones share everything.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Hooks {
+    /// Callbacks for what the peer receives and sends.
+    pub listeners: Arc<dyn Listeners>,
+    /// Where to deliver every message received after the handshake, as
+    /// owned values, for async consumers (one channel may serve many
+    /// peers). A consumer that leaves the channel full for
+    /// [`Config::event_timeout`](crate::Config::event_timeout) gets the
+    /// peer disconnected ([`crate::DisconnectReason::SlowConsumer`])
+    /// instead of stalling its reader forever.
+    pub events: Option<mpsc::Sender<PeerEvent>>,
+    /// Our recent version nonces, for self-connection detection: two
+    /// nodes in one process need one each.
+    pub nonces: Arc<RecentNonces>,
+    /// Our best block for the version message; height 0 when unset.
+    pub newest_block: Option<NewestBlockFn>,
+    /// Maps an outbound peer's address to the one our version message
+    /// gives it (inbound peers get their own address and services).
+    pub host_to_addr: Option<HostToAddrFn>,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks {
+            listeners: Arc::new(NoListeners),
+            events: None,
+            nonces: RecentNonces::global(),
+            newest_block: None,
+            host_to_addr: None,
+        }
+    }
+}
+
+impl Hooks {
+    /// The defaults: `Hooks::default()`.
+    pub fn new() -> Self {
+        Hooks::default()
+    }
+
+    /// Sets the listeners.
+    pub fn with_listeners(mut self, listeners: impl Listeners) -> Self {
+        self.listeners = Arc::new(listeners);
+        self
+    }
+
+    /// Sets the event channel.
+    pub fn with_events(mut self, events: mpsc::Sender<PeerEvent>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Sets the nonce set (a node's own, apart from the process-wide one).
+    pub fn with_nonces(mut self, nonces: Arc<RecentNonces>) -> Self {
+        self.nonces = nonces;
+        self
+    }
+
+    /// Sets where our best block comes from.
+    pub fn with_newest_block(
+        mut self,
+        f: impl Fn() -> (Hash, i64) + Send + Sync + 'static,
+    ) -> Self {
+        self.newest_block = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets the host-to-address hook.
+    pub fn with_host_to_addr(
+        mut self,
+        f: impl Fn(IpAddr, u16, ServiceFlags) -> Result<NetAddressV2, Refusal> + Send + Sync + 'static,
+    ) -> Self {
+        self.host_to_addr = Some(Arc::new(f));
+        self
+    }
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("events", &self.events.is_some())
+            .field("newest_block", &self.newest_block.is_some())
+            .field("host_to_addr", &self.host_to_addr.is_some())
+            .finish_non_exhaustive()
+    }
+}
