@@ -551,7 +551,7 @@ mod tests {
                 inv_list: vec![block(h(8)), block(h(10)), block(h(11))]
             }))]
         );
-        // Only a known block left: no message at all.
+        // Up to the stop h9, which the peer knows: h8 alone.
         let got = ask(&c, &mut PeerState::default(), &v, req(h(9)));
         assert_eq!(
             got.actions,
@@ -559,6 +559,7 @@ mod tests {
                 inv_list: vec![block(h(8))]
             }))]
         );
+        // Every block known: no message at all.
         let known_all = |_: &InvVect| true;
         v.known_inventory = &known_all;
         assert_eq!(
