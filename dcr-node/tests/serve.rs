@@ -682,3 +682,41 @@ async fn the_sync_client_refuses_a_height_gap() {
         "{err}"
     );
 }
+
+/// As dcrd's `handleServeGetData`, an item of an unknown type is skipped
+/// without leaving the peer's count of pending items: a peer that asks
+/// for 100,000 of them in all is disconnected at its next request.
+#[tokio::test]
+async fn s5_s9_skipped_items_stay_counted_as_in_dcrd() {
+    let (addr, chain) = server(NET, vec![]).await;
+    let mut raw = client(addr, NET).await;
+    let odd = GetData {
+        inv_list: vec![
+            InvVect {
+                inv_type: InvType(99),
+                hash: Hash([1; 32]),
+            };
+            505
+        ],
+    };
+    // 198 requests of 505 items (no score each): 99,990 items skipped.
+    for _ in 0..198 {
+        raw.send(&Message::GetData(odd.clone())).await.unwrap();
+    }
+    // Ten more items fit under 100,000: the block comes.
+    let ten = GetData {
+        inv_list: vec![block(hash_at(&chain, 4)); 10],
+    };
+    match ask(&mut raw, Message::GetData(ten)).await {
+        Message::Block(b) => assert_eq!(b.block_hash(), hash_at(&chain, 4)),
+        other => panic!("{other:?}"),
+    }
+    for _ in 0..9 {
+        assert!(matches!(next(&mut raw).await, Some(Message::Block(_))));
+    }
+    // One more skipped item than the limit leaves room for.
+    let one_odd = GetData {
+        inv_list: vec![odd.inv_list[0]; 11],
+    };
+    assert_disconnects(&mut raw, Message::GetData(one_odd)).await;
+}
