@@ -122,52 +122,95 @@ pub fn load_chain_dir(dir: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
     Ok(blocks)
 }
 
-/// Builds `n` linked blocks, each with one coinbase-like transaction.
+/// Builds `n` linked blocks from a genesis block, each with one
+/// coinbase-like transaction, at simnet's easiest difficulty.
 pub fn build_chain(n: u32) -> Vec<Vec<u8>> {
-    let mut blocks = Vec::with_capacity(n as usize);
+    let mut blocks: Vec<Vec<u8>> = Vec::with_capacity(n as usize);
     let mut prev = dcr_wire::Hash::ZERO;
     for height in 0..n {
-        let script = height.to_le_bytes().to_vec();
-        let tx = Tx {
-            ser_type: TxSerType::Full,
-            version: 1,
-            inputs: vec![TxIn {
-                previous_out_point: OutPoint {
-                    index: u32::MAX,
-                    ..OutPoint::default()
-                },
-                sequence: u32::MAX,
-                value_in: -1,
-                block_index: u32::MAX,
-                signature_script: Cow::Owned(script),
-                ..TxIn::default()
-            }],
-            outputs: vec![TxOut {
-                value: 5_000_000_000,
-                version: 0,
-                pk_script: Cow::Owned(vec![0x76, 0xa9, 0x14, height as u8, 0x88, 0xac]),
-            }],
-            lock_time: 0,
-            expiry: 0,
-        };
-        let header = BlockHeader {
-            version: 1,
-            prev_block: prev,
-            // One transaction: the root is its full hash.
-            merkle_root: tx.full_hash(),
-            height,
-            timestamp: 1_700_000_000 + height * 300,
-            ..BlockHeader::default()
-        };
-        let block = Block::new(header, &[tx], &[]);
-        let mut bytes = Vec::with_capacity(block.serialized_size(pver::CURRENT));
-        // Built from valid parts: encoding cannot fail.
-        if block.encode(&mut bytes, pver::CURRENT).is_ok() {
-            prev = block.block_hash();
-            blocks.push(bytes);
-        }
+        let (hash, bytes) = build_block(prev, height, 0);
+        prev = hash;
+        blocks.push(bytes);
     }
     blocks
+}
+
+/// Builds `n` blocks on top of the serialized block `parent`, as
+/// [`build_chain`] does; `tag` makes them differ from other branches on
+/// the same parent.
+pub fn build_branch(parent: &[u8], n: u32, tag: u8) -> Vec<Vec<u8>> {
+    let Ok(p) = Block::from_bytes(parent, pver::CURRENT) else {
+        return Vec::new();
+    };
+    let mut prev = p.block_hash();
+    (1..=n)
+        .map(|i| {
+            let (hash, bytes) = build_block(prev, p.header.height + i, tag);
+            prev = hash;
+            bytes
+        })
+        .collect()
+}
+
+/// One block at `height` on `prev` with a coinbase-like transaction
+/// paying a script that names the height and `tag`.
+fn build_block(prev: dcr_wire::Hash, height: u32, tag: u8) -> (dcr_wire::Hash, Vec<u8>) {
+    let script = height.to_le_bytes().to_vec();
+    let tx = Tx {
+        ser_type: TxSerType::Full,
+        version: 1,
+        inputs: vec![TxIn {
+            previous_out_point: OutPoint {
+                index: u32::MAX,
+                ..OutPoint::default()
+            },
+            sequence: u32::MAX,
+            value_in: -1,
+            block_index: u32::MAX,
+            signature_script: Cow::Owned(script),
+            ..TxIn::default()
+        }],
+        outputs: vec![TxOut {
+            value: 5_000_000_000,
+            version: 0,
+            pk_script: Cow::Owned(vec![0x76, 0xa9, 0x14, height as u8, tag, 0x88, 0xac]),
+        }],
+        lock_time: 0,
+        expiry: 0,
+    };
+    let header = BlockHeader {
+        version: 1,
+        prev_block: prev,
+        // One transaction: the root is its full hash.
+        merkle_root: tx.full_hash(),
+        // Simnet's proof-of-work limit: each block adds work.
+        bits: 0x207f_ffff,
+        height,
+        timestamp: 1_700_000_000 + height * 300 + u32::from(tag),
+        ..BlockHeader::default()
+    };
+    let block = Block::new(header, &[tx], &[]);
+    let mut bytes = Vec::with_capacity(block.serialized_size(pver::CURRENT));
+    // Built from valid parts: encoding cannot fail.
+    let _ = block.encode(&mut bytes, pver::CURRENT);
+    (block.block_hash(), bytes)
+}
+
+/// The corpus chain's blocks for unit tests, or `None` after saying why
+/// when the corpus is not on this machine; with `CI` set a missing corpus
+/// fails instead (the workspace tests' rule), so CI never passes by
+/// skipping.
+#[cfg(test)]
+pub(crate) fn corpus_chain_for_tests() -> Option<Vec<Vec<u8>>> {
+    match find_corpus() {
+        Some(dir) => Some(load_chain_dir(&dir).expect("the corpus chain loads")),
+        None => {
+            let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0"));
+            assert!(!ci, "conformance corpus not found (CI is set)");
+            eprintln!("SKIPPED: conformance corpus not found (set DCR_TESTDATA)");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use dcr_wire::CurrencyNet;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::serve::{node_config, serve_chain, serving_config, serving_hooks};
+use crate::serve::{
+    node_config, serve_with, serving_config, serving_hooks, DisconnectOnly, Served,
+};
 use crate::store::{ChainStore, StoreError};
 use crate::sync::{sync_chain, Progress, SyncError, SyncReport};
 
@@ -91,7 +93,13 @@ pub async fn run_demo(
         tokio::spawn(
             async move { dcr_peer::net::accept(&listener, server_cfg, server_hooks).await },
         );
-    tokio::spawn(serve_chain(chain.clone(), server_rx));
+    let (peer_tx, peer_rx) = mpsc::channel(1);
+    tokio::spawn(serve_with(
+        Arc::new(Served::new(chain.clone())),
+        server_rx,
+        Some(peer_rx),
+        DisconnectOnly::default(),
+    ));
 
     let (client_tx, mut client_rx) = mpsc::channel(1024);
     let (client_cfg, client_hooks) = node("dcrpeer-client", None);
@@ -100,6 +108,8 @@ pub async fn run_demo(
         .await
         .map_err(DemoError::Connect)?;
     let server = server.await?.map_err(DemoError::Accept)?;
+    // The serving loop sends it `sendheaders` first, as dcrd's server.
+    let _ = peer_tx.try_send(server.clone());
 
     let sync = match sync_chain(&client, &mut client_rx, progress).await {
         Ok(s) if s.blocks == chain.len() && s.tip == chain.tip().0 => s,
@@ -192,8 +202,12 @@ mod tests {
             .collect()
     }
 
+    /// A chain whose heights jump is no chain: the store refuses it
+    /// before serving (the sync client's own check of the same rule is
+    /// tested against a server that sends such headers, in
+    /// `tests/serve.rs`).
     #[tokio::test]
-    async fn headers_with_a_height_gap_are_refused() {
+    async fn blocks_with_a_height_gap_are_refused() {
         let blocks = rewrite(build_chain(6), |h| {
             if h.height >= 3 {
                 h.height += 10;
@@ -203,9 +217,10 @@ mod tests {
         assert!(
             matches!(
                 err,
-                DemoError::Sync(SyncError::HeightGap {
+                DemoError::Chain(StoreError::Height {
                     height: 13,
-                    after: 2
+                    parent_height: 2,
+                    ..
                 })
             ),
             "{err}"

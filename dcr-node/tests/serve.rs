@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use dcr_node::chain::build_chain;
 use dcr_node::serve::{
-    node_config, serve, serving_config, serving_hooks, Served, MAX_PENDING_DATA_ITEMS,
+    node_config, serve_with, serving_config, serving_hooks, DisconnectOnly, Served,
 };
 use dcr_node::store::{ChainStore, MAX_BLOCKS_PER_GETBLOCKS};
 use dcr_node::sync::sync_headers;
 use dcr_peer::wire::{
     frame_to_vec, pver, CurrencyNet, GetAddr, GetBlocks, GetCFHeaders, GetCFTypes, GetCFilter,
     GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash, Inv, InvType,
-    InvVect, MemPool, Message, NetAddress, NetAddressV2, ServiceFlags, VerAck, Version,
+    InvVect, MemPool, Message, NetAddress, NetAddressV2, NotFound, ServiceFlags, VerAck, Version,
 };
 use dcr_peer::{FrameCodec, Hooks, RecentNonces};
 use futures_util::{SinkExt, StreamExt};
@@ -46,18 +46,25 @@ async fn server(net: CurrencyNet, addresses: Vec<NetAddressV2>) -> (SocketAddr, 
         chain: chain.clone(),
         addresses,
     };
-    tokio::spawn(serve(Arc::new(node), rx));
+    let (peer_tx, peer_rx) = mpsc::channel(64);
+    tokio::spawn(serve_with(
+        Arc::new(node),
+        rx,
+        Some(peer_rx),
+        DisconnectOnly::default(),
+    ));
     let mut accepted = dcr_peer::net::serve(listener, cfg, hooks);
     tokio::spawn(async move {
-        let mut peers = Vec::new();
         while let Some(p) = accepted.recv().await {
-            peers.push(p);
+            peer_tx.send(p).await.unwrap();
         }
     });
     (addr, chain)
 }
 
-/// Connects and runs the handshake by hand at the current version.
+/// Connects and runs the handshake by hand at the current version; the
+/// server's first message after it is `sendheaders` (S1, dcrd's
+/// `serverPeer.Run`).
 async fn client(addr: SocketAddr, net: CurrencyNet) -> Raw {
     let stream = TcpStream::connect(addr).await.unwrap();
     let mut raw = Framed::new(stream, FrameCodec::new(net, pver::CURRENT));
@@ -67,6 +74,10 @@ async fn client(addr: SocketAddr, net: CurrencyNet) -> Raw {
     assert!(matches!(next(&mut raw).await, Some(Message::Version(_))));
     assert!(matches!(next(&mut raw).await, Some(Message::VerAck(_))));
     raw.send(&Message::VerAck(VerAck)).await.unwrap();
+    assert!(matches!(
+        next(&mut raw).await,
+        Some(Message::SendHeaders(_))
+    ));
     raw
 }
 
@@ -139,9 +150,9 @@ fn locator(hash: Hash) -> GetBlocks {
     }
 }
 
-/// The hash of the block at `height` (1 on) in `chain`.
+/// The hash of the main-chain block at `height` in `chain`.
 fn hash_at(chain: &ChainStore, height: usize) -> Hash {
-    chain.locate_headers(&[], &Hash::ZERO)[height - 1].block_hash()
+    chain.main_hash(height as u32).unwrap()
 }
 
 #[tokio::test]
@@ -200,42 +211,105 @@ async fn getdata_sends_blocks_held_and_one_notfound_for_the_rest() {
     assert_disconnects(&mut raw, Message::GetData(empty)).await;
 }
 
-#[tokio::test]
-async fn getdata_beyond_the_pending_item_limit_disconnects() {
-    let (addr, chain) = server(NET, vec![]).await;
+/// A client that never reads, so its answers stay pending.
+async fn blind_client(addr: SocketAddr) -> Raw {
     let stream = TcpStream::connect(addr).await.unwrap();
-    // A client that never reads: its answers stay pending.
     let mut raw = Framed::new(stream, FrameCodec::new(NET, pver::CURRENT));
     let here = NetAddress::new("127.0.0.1".parse().unwrap(), 0, ServiceFlags::NONE);
     raw.send(&Message::Version(Version::new(here, here, 0x5eed, 0)))
         .await
         .unwrap();
     raw.send(&Message::VerAck(VerAck)).await.unwrap();
-    let tip = block(chain.tip().0);
+    raw
+}
+
+/// Reads everything the server sends until it closes; true when it does
+/// within 20 s.
+async fn closes(raw: &mut Raw) -> bool {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(_)) = raw.next().await {}
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn s3_a_second_50000_item_getdata_passes_the_score() {
+    let (addr, chain) = server(NET, vec![]).await;
+    let mut raw = blind_client(addr).await;
     let full = GetData {
-        inv_list: vec![tip; MAX_PENDING_DATA_ITEMS / 2],
+        inv_list: vec![block(chain.tip().0); 50_000],
     };
-    for _ in 0..3 {
-        // The third passes the reference's limit.
+    // 99 points, then 198: above 100.
+    for _ in 0..2 {
         if raw.send(&Message::GetData(full.clone())).await.is_err() {
             break;
         }
     }
-    // Read everything the server sent until it closes.
-    let closed = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(Ok(_)) = raw.next().await {}
-    })
-    .await;
-    assert!(closed.is_ok(), "still connected past the limit");
+    assert!(closes(&mut raw).await, "still connected past the score");
+}
+
+#[tokio::test]
+async fn s4_more_than_1000_waiting_getdata_messages_disconnect() {
+    let (addr, chain) = server(NET, vec![]).await;
+    let mut raw = blind_client(addr).await;
+    // A first request of 50,000 blocks (99 points, under the ban) fills
+    // the socket of a client that does not read and holds its answering
+    // task; single-item requests (no points, 51,100 items in all, well
+    // under the item limit) then wait behind it, and the 1001st is one
+    // too many.
+    let big = GetData {
+        inv_list: vec![block(chain.tip().0); 50_000],
+    };
+    raw.send(&Message::GetData(big)).await.unwrap();
+    let small = GetData {
+        inv_list: vec![block(chain.tip().0)],
+    };
+    for _ in 0..1100 {
+        if raw.send(&Message::GetData(small.clone())).await.is_err() {
+            break;
+        }
+    }
+    assert!(closes(&mut raw).await, "still connected past 1000 waiting");
+}
+
+#[tokio::test]
+async fn s4_other_requests_are_all_answered_in_order_however_many() {
+    let (addr, chain) = server(NET, vec![]).await;
+    let mut raw = client(addr, NET).await;
+    // 3000 requests sent before any answer is read (dcrd serves them in
+    // its input handler; the old bound of 64 dropped this peer).
+    let ask_from = |height: usize| GetHeaders {
+        protocol_version: pver::CURRENT,
+        block_locator_hashes: vec![hash_at(&chain, height)],
+        hash_stop: hash_at(&chain, height + 1),
+    };
+    let mut frames = Vec::new();
+    for i in 0..3000 {
+        frames.extend(
+            frame_to_vec(&Message::GetHeaders(ask_from(i % 598)), NET, pver::CURRENT).unwrap(),
+        );
+    }
+    raw.get_mut().write_all(&frames).await.unwrap();
+    for i in 0..3000 {
+        match next(&mut raw).await {
+            Some(Message::Headers(h)) => {
+                assert_eq!(h.headers.len(), 1);
+                assert_eq!(h.headers[0].height as usize, i % 598 + 1);
+            }
+            other => panic!("{i}: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
 async fn getheaders_answers_from_the_chain_even_when_empty() {
     let (addr, chain) = server(NET, vec![]).await;
     let mut raw = client(addr, NET).await;
+    // A locator nobody knows: everything after the genesis block.
     let from_genesis = GetHeaders {
         protocol_version: pver::CURRENT,
-        block_locator_hashes: vec![],
+        block_locator_hashes: vec![Hash([9; 32])],
         hash_stop: Hash::ZERO,
     };
     match ask(&mut raw, Message::GetHeaders(from_genesis)).await {
@@ -341,22 +415,100 @@ async fn getaddr_is_answered_once_to_inbound_peers_and_never_on_simnet() {
 }
 
 #[tokio::test]
-async fn mempool_and_filter_requests_for_what_is_not_kept_go_unanswered() {
+async fn s18_mempool_goes_unanswered_and_the_fourth_quick_one_disconnects() {
     let (addr, chain) = server(NET, vec![]).await;
     let mut raw = client(addr, NET).await;
-    assert_silent(&mut raw, &chain, Message::MemPool(MemPool)).await;
+    // 33 points each: 33, 66, 99 are kept.
+    for _ in 0..3 {
+        assert_silent(&mut raw, &chain, Message::MemPool(MemPool)).await;
+    }
+    assert_disconnects(&mut raw, Message::MemPool(MemPool)).await;
+}
+
+#[tokio::test]
+async fn s19_s20_committed_filters_are_served_with_their_proofs() {
+    let (addr, chain) = server(NET, vec![]).await;
+    let mut raw = client(addr, NET).await;
     let held = hash_at(&chain, 3);
-    assert_silent(
+    match ask(
         &mut raw,
-        &chain,
         Message::GetCFilterV2(GetCFilterV2 { block_hash: held }),
     )
-    .await;
+    .await
+    {
+        Message::CFilterV2(f) => {
+            assert_eq!(f.block_hash, held);
+            assert_eq!(f.data, chain.filter(&held).unwrap().data);
+            assert_eq!((f.proof_index, f.proof_hashes.len()), (0, 0));
+        }
+        other => panic!("{other:?}"),
+    }
+    let unknown = GetCFilterV2 {
+        block_hash: Hash([5; 32]),
+    };
+    assert_silent(&mut raw, &chain, Message::GetCFilterV2(unknown)).await;
     let range = GetCFsV2 {
         start_hash: held,
         end_hash: hash_at(&chain, 9),
     };
-    assert_silent(&mut raw, &chain, Message::GetCFsV2(range)).await;
+    match ask(&mut raw, Message::GetCFsV2(range)).await {
+        Message::CFiltersV2(f) => {
+            let got: Vec<Hash> = f.cfilters.iter().map(|f| f.block_hash).collect();
+            assert_eq!(got, (3..=9).map(|h| hash_at(&chain, h)).collect::<Vec<_>>());
+        }
+        other => panic!("{other:?}"),
+    }
+    let reversed = GetCFsV2 {
+        start_hash: hash_at(&chain, 9),
+        end_hash: held,
+    };
+    assert_silent(&mut raw, &chain, Message::GetCFsV2(reversed)).await;
+}
+
+#[tokio::test]
+async fn s23_s26_empty_inv_and_notfound_rules() {
+    let (addr, chain) = server(NET, vec![]).await;
+    // Five blocks not found: 100 points, kept (a ban takes more).
+    let mut raw = client(addr, NET).await;
+    let five = NotFound {
+        inv_list: (0..5).map(|n| block(Hash([n; 32]))).collect(),
+    };
+    assert_silent(&mut raw, &chain, Message::NotFound(five)).await;
+    // One more: 120.
+    let one = NotFound {
+        inv_list: vec![block(Hash([9; 32]))],
+    };
+    assert_disconnects(&mut raw, Message::NotFound(one)).await;
+    // An unknown type: disconnected.
+    let mut raw = client(addr, NET).await;
+    let odd = NotFound {
+        inv_list: vec![InvVect {
+            inv_type: InvType(7),
+            hash: Hash([1; 32]),
+        }],
+    };
+    assert_disconnects(&mut raw, Message::NotFound(odd)).await;
+    // An empty inv: banned.
+    let mut raw = client(addr, NET).await;
+    raw.get_mut()
+        .write_all(&raw_frame("inv", &[0]))
+        .await
+        .unwrap();
+    assert!(next(&mut raw).await.is_none());
+}
+
+/// A frame of `command` with `payload`, checksummed, for what the encoder
+/// refuses to build (empty lists).
+fn raw_frame(command: &str, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&NET.magic().to_le_bytes());
+    let mut cmd = [0u8; 12];
+    cmd[..command.len()].copy_from_slice(command.as_bytes());
+    f.extend_from_slice(&cmd);
+    f.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    f.extend_from_slice(&dcr_peer::wire::checksum(payload));
+    f.extend_from_slice(payload);
+    f
 }
 
 #[tokio::test]
@@ -427,9 +579,9 @@ async fn a_client_that_never_reads_does_not_hold_up_another() {
     let (addr, chain) = server(NET, vec![]).await;
 
     // Client A handshakes blind (it never reads a byte), then asks for the
-    // tip block 100,000 times (all the reference lets one peer have
-    // pending): tens of megabytes of answers that fill its socket and hold
-    // its answering task.
+    // tip block nearly 100,000 times (all the reference lets one peer have
+    // pending), in requests small enough to score nothing: megabytes of
+    // answers that fill its socket and hold its answering task.
     let mut a = TcpStream::connect(addr).await.unwrap();
     let here = NetAddress::new("127.0.0.1".parse().unwrap(), 0, ServiceFlags::NONE);
     let hello = Message::Version(Version::new(here, here, 0x5eed, 0));
@@ -444,10 +596,10 @@ async fn a_client_that_never_reads_does_not_hold_up_another() {
         hash: chain.tip().0,
     };
     let greedy = Message::GetData(GetData {
-        inv_list: vec![tip; 50_000],
+        inv_list: vec![tip; 505],
     });
     let greedy = frame_to_vec(&greedy, NET, pver::CURRENT).unwrap();
-    for _ in 0..2 {
+    for _ in 0..190 {
         a.write_all(&greedy).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -465,11 +617,106 @@ async fn a_client_that_never_reads_does_not_hold_up_another() {
         // Under the old single serving task this waited for the other
         // client's write timeout (20 s and more).
         Duration::from_secs(10),
-        sync_headers(&b, &mut erx, Vec::new(), &mut |_| {}),
+        sync_headers(&b, &mut erx, vec![Hash::ZERO], &mut |_| {}),
     )
     .await
     .expect("answered while the other client is stuck")
     .unwrap();
     assert_eq!(synced.hashes.len(), chain.len() - 1);
     drop(a);
+}
+
+/// The sync client refuses headers whose heights jump, whoever sends
+/// them (the store refuses such a chain before serving it, so a raw
+/// server sends them here).
+#[tokio::test]
+async fn the_sync_client_refuses_a_height_gap() {
+    use dcr_peer::wire::{Block, Headers};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, mut rx) = mpsc::channel(16);
+    let cfg = node_config(NET, "client");
+    let hooks = Hooks::new()
+        .with_events(tx)
+        .with_nonces(RecentNonces::new());
+    let client =
+        tokio::spawn(async move { dcr_peer::net::connect(&addr.to_string(), cfg, hooks).await });
+    let (stream, _) = listener.accept().await.unwrap();
+    let mut raw = Framed::new(stream, FrameCodec::new(NET, pver::CURRENT));
+    assert!(matches!(next(&mut raw).await, Some(Message::Version(_))));
+    let here = NetAddress::new("127.0.0.1".parse().unwrap(), 0, ServiceFlags::NONE);
+    raw.send(&Message::Version(Version::new(here, here, 0x5eed, 0)))
+        .await
+        .unwrap();
+    raw.send(&Message::VerAck(VerAck)).await.unwrap();
+    assert!(matches!(next(&mut raw).await, Some(Message::VerAck(_))));
+    let peer = client.await.unwrap().unwrap();
+    let mut headers: Vec<_> = build_chain(6)
+        .iter()
+        .map(|b| Block::from_bytes(b, pver::CURRENT).unwrap().header)
+        .collect();
+    // Heights 1, 2, then 13: relinked so only the height is wrong.
+    headers.remove(0);
+    for i in 2..headers.len() {
+        headers[i].height += 10;
+        headers[i].prev_block = headers[i - 1].block_hash();
+    }
+    let sync = tokio::spawn(async move {
+        let r = sync_headers(&peer, &mut rx, vec![Hash::ZERO], &mut |_| {}).await;
+        drop(peer);
+        r
+    });
+    assert!(matches!(next(&mut raw).await, Some(Message::GetHeaders(_))));
+    raw.send(&Message::Headers(Headers { headers }))
+        .await
+        .unwrap();
+    let err = sync.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            dcr_node::sync::SyncError::HeightGap {
+                height: 13,
+                after: 2
+            }
+        ),
+        "{err}"
+    );
+}
+
+/// As dcrd's `handleServeGetData`, an item of an unknown type is skipped
+/// without leaving the peer's count of pending items: a peer that asks
+/// for 100,000 of them in all is disconnected at its next request.
+#[tokio::test]
+async fn s5_s9_skipped_items_stay_counted_as_in_dcrd() {
+    let (addr, chain) = server(NET, vec![]).await;
+    let mut raw = client(addr, NET).await;
+    let odd = GetData {
+        inv_list: vec![
+            InvVect {
+                inv_type: InvType(99),
+                hash: Hash([1; 32]),
+            };
+            505
+        ],
+    };
+    // 198 requests of 505 items (no score each): 99,990 items skipped.
+    for _ in 0..198 {
+        raw.send(&Message::GetData(odd.clone())).await.unwrap();
+    }
+    // Ten more items fit under 100,000: the block comes.
+    let ten = GetData {
+        inv_list: vec![block(hash_at(&chain, 4)); 10],
+    };
+    match ask(&mut raw, Message::GetData(ten)).await {
+        Message::Block(b) => assert_eq!(b.block_hash(), hash_at(&chain, 4)),
+        other => panic!("{other:?}"),
+    }
+    for _ in 0..9 {
+        assert!(matches!(next(&mut raw).await, Some(Message::Block(_))));
+    }
+    // One more skipped item than the limit leaves room for.
+    let one_odd = GetData {
+        inv_list: vec![odd.inv_list[0]; 11],
+    };
+    assert_disconnects(&mut raw, Message::GetData(one_odd)).await;
 }

@@ -25,7 +25,10 @@ use args::{count, Source, Target};
 use clap::{Args, Parser, Subcommand};
 use dcr_node::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_node::demo::run_demo;
-use dcr_node::serve::{answer_as_client, node_config, serve_chain, serving_config, serving_hooks};
+use dcr_node::serve::{
+    answer_as_client, node_config, serve_with, serving_config, serving_hooks, DisconnectOnly,
+    Served,
+};
 use dcr_node::store::ChainStore;
 use dcr_node::sync::{fetch_blocks, sync_headers, Progress};
 use dcr_peer::proxy::{Proxy, ProxyAuth};
@@ -596,13 +599,25 @@ async fn listen(a: ListenArgs) -> anyhow::Result<()> {
         net.name(),
         count(chain.len() as u64, "block")
     );
-    tokio::spawn(serve_chain(chain, rx));
+    // The serving loop is told of each peer as its handshake completes,
+    // to send it `sendheaders` before anything else (dcrd's server).
+    let (peer_tx, peer_rx) = mpsc::channel(64);
+    let node = Arc::new(Served::new(chain));
+    tokio::spawn(serve_with(
+        node,
+        rx,
+        Some(peer_rx),
+        DisconnectOnly::default(),
+    ));
     let mut peers = dcr_peer::net::serve(listener, cfg, hooks);
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
             p = peers.recv() => match p {
                 Some(p) => {
+                    // Full: the serving loop welcomes the peer at its
+                    // first message instead.
+                    let _ = peer_tx.try_send(p.clone());
                     let ua = p.remote_version().map(|r| r.user_agent.clone()).unwrap_or_default();
                     say!("peer {} connected: {ua} (protocol {})", p.addr(), p.protocol_version());
                     tokio::spawn(async move {

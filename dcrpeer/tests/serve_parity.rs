@@ -1,7 +1,7 @@
 //! Serving as dcrd's server does, proven side by side (issue 19).
 //!
 //! A real simnet dcrd (`DCRD_BIN`) mines a chain with a side branch, the
-//! main chain is exported, and `dcrpeer listen --chain DIR --net simnet`
+//! main chain and the side branch are exported, and `dcrpeer listen --chain DIR --net simnet`
 //! serves the same blocks. A raw client then sends both servers the same
 //! requests, each case on a connection of its own from a loopback address
 //! of its own (dcrd bans by IP, so a ban in one case cannot shut out the
@@ -68,6 +68,12 @@ const SHARED: u64 = 20;
 const MAIN: u64 = 5;
 /// Blocks of the side branch, which dcrd holds but does not follow.
 const SIDE: u64 = 2;
+/// The block holding the harness's first transaction (the second after
+/// the split: dcrd's template for the first was made before it came).
+const TX_BLOCK: u64 = SHARED + 2;
+/// The block holding the transaction that spends the first's bare
+/// `OP_TRUE` output.
+const SPEND_BLOCK: u64 = SHARED + 4;
 
 /// A simnet address for the side branch's coinbases (from dcrd's
 /// `txscript/stdaddr` examples), so that its blocks differ from the main
@@ -459,10 +465,23 @@ fn describe(labels: &Labels, m: &Message<'_>) -> String {
             f.proof_index,
             f.proof_hashes.len()
         ),
-        Message::CFiltersV2(f) => format!(
-            "cfiltersv2[{}]",
-            labels.list(f.cfilters.iter().map(|f| f.block_hash))
-        ),
+        Message::CFiltersV2(f) => {
+            // Every filter's bytes and proof, in one checksum.
+            let mut all = Vec::new();
+            for c in &f.cfilters {
+                all.extend_from_slice(&(c.data.len() as u32).to_le_bytes());
+                all.extend_from_slice(&c.data);
+                all.extend_from_slice(&c.proof_index.to_le_bytes());
+                for p in &c.proof_hashes {
+                    all.extend_from_slice(&p.0);
+                }
+            }
+            format!(
+                "cfiltersv2[{}] #{}",
+                labels.list(f.cfilters.iter().map(|f| f.block_hash)),
+                hex::encode(checksum(&all))
+            )
+        }
         Message::Reject(r) => format!("reject {}", r.cmd),
         other => other.command().to_string(),
     }
@@ -636,6 +655,13 @@ fn cases(l: &mut Labels) -> Vec<Case> {
         vec![get_data(vec![iv(b, h5)])],
     ));
     out.push(Case::new(
+        "getdata: blocks h22 and h24 (with transactions)",
+        vec![get_data(vec![
+            iv(b, l.h(TX_BLOCK as usize)),
+            iv(b, l.h(SPEND_BLOCK as usize)),
+        ])],
+    ));
+    out.push(Case::new(
         "getdata: genesis",
         vec![get_data(vec![iv(b, h0)])],
     ));
@@ -728,6 +754,18 @@ fn cases(l: &mut Labels) -> Vec<Case> {
         vec![Message::GetCFilterV2(GetCFilterV2 { block_hash: h0 })],
     ));
     out.push(Case::new(
+        "getcfilterv2: h22 (a transaction: spent P2SH; bare, OP_RETURN, P2PKH outputs)",
+        vec![Message::GetCFilterV2(GetCFilterV2 {
+            block_hash: l.h(TX_BLOCK as usize),
+        })],
+    ));
+    out.push(Case::new(
+        "getcfilterv2: h24 (a transaction spending h22's bare output)",
+        vec![Message::GetCFilterV2(GetCFilterV2 {
+            block_hash: l.h(SPEND_BLOCK as usize),
+        })],
+    ));
+    out.push(Case::new(
         "getcfilterv2: unknown",
         vec![Message::GetCFilterV2(GetCFilterV2 { block_hash: u1 })],
     ));
@@ -743,6 +781,10 @@ fn cases(l: &mut Labels) -> Vec<Case> {
     };
     out.push(Case::new("getcfsv2: h1 to h10", cfs(l.h(1), h10)));
     out.push(Case::new("getcfsv2: genesis to tip", cfs(h0, l.h(tip))));
+    out.push(Case::new(
+        "getcfsv2: h20 to h25 (with transactions)",
+        cfs(l.h(20), l.h(25)),
+    ));
     out.push(Case::new(
         "getcfsv2: h10 to h1 (reversed)",
         cfs(h10, l.h(1)),
@@ -1003,7 +1045,16 @@ fn mine_fork(server: &Dcrd, bin: &str) -> (Vec<Hash>, Vec<Hash>) {
         .iter()
         .map(|h| h.as_str().unwrap().parse().unwrap())
         .collect();
-    server.call("generate", &format!("[{MAIN}]"));
+    // Transactions whose blocks' filters hold spent scripts and outputs
+    // of every kind a regular transaction has. dcrd's template for the
+    // next block is made as the tip changes, so a transaction sent now is
+    // mined in the block after next.
+    let bare = spend_coinbase(server);
+    server.call("generate", "[2]");
+    assert_tx_count(server, TX_BLOCK, 2);
+    spend_bare(server, bare);
+    server.call("generate", &format!("[{}]", MAIN - 2));
+    assert_tx_count(server, SPEND_BLOCK, 2);
     for h in &side {
         let raw = forker.call("getblock", &format!(r#"["{h}", false]"#));
         server.call("submitblock", &format!("[{raw}]"));
@@ -1017,6 +1068,144 @@ fn mine_fork(server: &Dcrd, bin: &str) -> (Vec<Hash>, Vec<Hash>) {
             .unwrap_or_else(|e| panic!("dcrd does not hold side block {h}: {e}"));
     }
     (main, side)
+}
+
+/// A simnet pay-to-script-hash address whose script is `OP_TRUE`: what
+/// dcrd's `decodescript 51` names as its P2SH form. Coinbases paid to it
+/// can be spent with a signature script that only pushes `OP_TRUE`, so
+/// the harness makes transactions without keys (dcrd takes them with
+/// `--acceptnonstd`).
+const OP_TRUE_P2SH: &str = "ScyEsHpsR1Sav1K4wWokP8TrZwP2zgczrcS";
+
+/// Mining to [`OP_TRUE_P2SH`], accepting the transactions that spend it.
+fn spendable_mining_args() -> Vec<String> {
+    vec![
+        format!("--miningaddr={OP_TRUE_P2SH}"),
+        "--allowunsyncedmining".to_string(),
+        "--acceptnonstd".to_string(),
+    ]
+}
+
+/// Asserts that the main-chain block at `height` holds `n` regular
+/// transactions.
+fn assert_tx_count(node: &Dcrd, height: u64, n: usize) {
+    let hash = node.call("getblockhash", &format!("[{height}]"));
+    let block = node.call(
+        "getblock",
+        &format!(r#"["{}", true]"#, hash.as_str().unwrap()),
+    );
+    assert_eq!(
+        block["tx"].as_array().map(Vec::len),
+        Some(n),
+        "transactions in block {height}"
+    );
+}
+
+/// A transaction of one input: spending `prev` worth `value_in` atoms,
+/// mined at `height`, with `signature_script`.
+fn spending(
+    prev: dcr_wire::OutPoint,
+    value_in: i64,
+    height: u32,
+    signature_script: Vec<u8>,
+    outputs: Vec<dcr_wire::TxOut<'static>>,
+) -> dcr_wire::Tx<'static> {
+    let mut tx = dcr_wire::Tx::new();
+    let mut input = dcr_wire::TxIn::new(prev, value_in, signature_script);
+    input.block_height = height;
+    tx.inputs.push(input);
+    tx.outputs = outputs;
+    tx
+}
+
+fn send_raw(node: &Dcrd, tx: &dcr_wire::Tx<'_>) {
+    let raw = hex::encode(tx.to_bytes_as(dcr_wire::TxSerType::Full));
+    node.call("sendrawtransaction", &format!(r#"["{raw}"]"#));
+}
+
+/// The fee each harness transaction pays (atoms; well above simnet's
+/// relay minimum).
+const FEE: i64 = 100_000;
+
+/// Sends `node` a transaction spending the coinbase of block 2 (mature
+/// after 16 blocks) through its `OP_TRUE` P2SH, to a bare `OP_TRUE`
+/// output, an `OP_RETURN` and a P2PKH output (dcrd's mempool refuses
+/// scripts of other versions, which filters leave out: unit-tested only).
+/// Returns the bare output and its value.
+fn spend_coinbase(node: &Dcrd) -> (dcr_wire::OutPoint, i64) {
+    use dcr_wire::{OutPoint, TxOut};
+    let decoded = node.call("decodescript", r#"["51"]"#);
+    assert_eq!(
+        decoded["p2sh"], OP_TRUE_P2SH,
+        "dcrd names OP_TRUE's P2SH otherwise"
+    );
+    let hash = node.call("getblockhash", "[2]");
+    let block = node.call(
+        "getblock",
+        &format!(r#"["{}", true, true]"#, hash.as_str().unwrap()),
+    );
+    let coinbase = &block["rawtx"][0];
+    let (index, atoms) = coinbase["vout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|o| {
+            (o["scriptPubKey"]["type"] == "scripthash").then(|| {
+                let atoms = (o["value"].as_f64().unwrap() * 1e8).round() as i64;
+                (o["n"].as_u64().unwrap() as u32, atoms)
+            })
+        })
+        .expect("block 2's coinbase pays the P2SH mining address");
+    let coinbase_hash: Hash = coinbase["txid"].as_str().unwrap().parse().unwrap();
+    let pkh = {
+        let mut s = vec![0x76, 0xa9, 0x14];
+        s.extend([0x5a; 20]);
+        s.extend([0x88, 0xac]);
+        s
+    };
+    let bare_value = atoms - FEE - 1_000_000;
+    let tx = spending(
+        OutPoint::new(coinbase_hash, index, 0),
+        atoms,
+        2,
+        vec![0x01, 0x51],
+        vec![
+            TxOut::new(bare_value, vec![0x51]),
+            TxOut::new(0, vec![0x6a, 0x04, 0xde, 0xc0, 0xde, 0x01]),
+            TxOut::new(1_000_000, pkh),
+        ],
+    );
+    send_raw(node, &tx);
+    (OutPoint::new(tx.tx_hash(), 0, 0), bare_value)
+}
+
+/// Sends `node` a transaction spending the bare `OP_TRUE` output `bare`
+/// (mined in [`TX_BLOCK`]) back to the P2SH mining address: its block's
+/// filter holds the bare script only as a script spent.
+fn spend_bare(node: &Dcrd, (bare, value): (dcr_wire::OutPoint, i64)) {
+    let decoded = node.call("decodescript", r#"["51"]"#);
+    assert_eq!(decoded["p2sh"], OP_TRUE_P2SH);
+    // OP_HASH160 <20 bytes> OP_EQUAL, as block 2's coinbase pays.
+    let hash = node.call("getblockhash", "[2]");
+    let block = node.call(
+        "getblock",
+        &format!(r#"["{}", true, true]"#, hash.as_str().unwrap()),
+    );
+    let p2sh = block["rawtx"][0]["vout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["scriptPubKey"]["type"] == "scripthash")
+        .map(|o| hex::decode(o["scriptPubKey"]["hex"].as_str().unwrap()).unwrap())
+        .unwrap();
+    let tx = spending(
+        bare,
+        value,
+        TX_BLOCK as u32,
+        Vec::new(),
+        vec![dcr_wire::TxOut::new(value - FEE, p2sh)],
+    );
+    send_raw(node, &tx);
 }
 
 fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
@@ -1048,9 +1237,11 @@ fn table(rows: &[Row]) -> String {
 fn dcrd_and_listen_answer_requests_alike() {
     let started = Instant::now();
     let bin = dcrd_bin();
-    let server = Dcrd::start(&bin, "parity", &mining_args());
+    let server = Dcrd::start(&bin, "parity", &spendable_mining_args());
     let (main, side) = mine_fork(&server, &bin);
-    let chain = export_chain(&server, "paritychain");
+    // The side branch goes along: dcrd holds it, so `listen` must too.
+    let side_hex: Vec<String> = side.iter().map(|h| h.to_string()).collect();
+    let chain = export_chain_with(&server, "paritychain", &side_hex);
     let (listen, listen_addr, _lines) = start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
     let _listen = Killed(listen);
     let mined = started.elapsed();

@@ -15,6 +15,7 @@
 
 mod actor;
 mod addrbook;
+pub mod banscore;
 mod config;
 mod crawl;
 mod handle;
@@ -24,6 +25,7 @@ mod score;
 pub use addrbook::{
     is_routable, seed_addresses, AddressBook, AddressSource, DEFAULT_ADDRESS_BOOK_CAPACITY,
 };
+pub use banscore::DynamicBanScore;
 pub use config::{
     BanInfo, ManagerConfig, ManagerError, ManagerEvent, DEFAULT_BAN_DURATION,
     DEFAULT_BAN_THRESHOLD, DEFAULT_MAX_INBOUND, DEFAULT_MAX_PER_HOST, DEFAULT_RETRY_BASE,

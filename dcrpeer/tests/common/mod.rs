@@ -220,12 +220,25 @@ pub fn mining_args() -> Vec<String> {
 /// The node's chain as dcrd stores it, read over RPC into a folder of
 /// `[u32 LE length][block]` records, which `listen --chain` reads.
 pub fn export_chain(node: &Dcrd, name: &str) -> TempDir {
+    export_chain_with(node, name, &[])
+}
+
+/// [`export_chain`] with the blocks `side` (display-order hashes of
+/// blocks dcrd holds off its main chain) after the main chain, so that
+/// `listen` holds the same side branches as dcrd.
+pub fn export_chain_with(node: &Dcrd, name: &str, side: &[String]) -> TempDir {
     let chain = TempDir::new(name);
     let (_, height) = node.best();
+    let mut hashes: Vec<String> = (0..=height)
+        .map(|h| {
+            let hash = node.call("getblockhash", &format!("[{h}]"));
+            hash.as_str().unwrap().to_string()
+        })
+        .collect();
+    hashes.extend(side.iter().cloned());
     let mut records = Vec::new();
-    for h in 0..=height {
-        let hash = node.call("getblockhash", &format!("[{h}]"));
-        let raw = node.call("getblock", &format!("[{hash}, false]"));
+    for hash in hashes {
+        let raw = node.call("getblock", &format!(r#"["{hash}", false]"#));
         let raw = hex::decode(raw.as_str().unwrap()).unwrap();
         records.extend_from_slice(&(raw.len() as u32).to_le_bytes());
         records.extend_from_slice(&raw);
