@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod admission;
+pub mod capture;
 pub mod codec;
 pub mod config;
 pub mod connmgr;
