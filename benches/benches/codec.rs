@@ -243,9 +243,35 @@ fn parts(c: &mut Criterion) {
     g.finish();
 }
 
+/// `dcrpeer bench --builtin`'s figures, the same work on the same data
+/// (`dcr_peer_examples::bench`): each level over each built-in set, one
+/// pass over its messages per iteration.
+fn levels(c: &mut Criterion) {
+    use dcr_peer_examples::bench::{builtin, work, Level};
+    let Some(dir) = dcr_benches::corpus() else {
+        eprintln!("benches: corpus not found, the levels benches skipped");
+        return;
+    };
+    let sets = builtin(&dir).expect("the corpus reads");
+    let mut g = c.benchmark_group("levels");
+    for set in &sets {
+        g.throughput(Throughput::Bytes(set.bytes() as u64));
+        for level in Level::ALL {
+            g.bench_function(format!("{level}/{}", set.name), |b| {
+                b.iter(|| {
+                    for m in &set.msgs {
+                        let _ = black_box(work(level, m, set.payload(m)));
+                    }
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = messages, blocks, many, parts
+    targets = messages, blocks, many, parts, levels
 }
 criterion_main!(benches);

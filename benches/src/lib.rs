@@ -40,7 +40,9 @@ pub fn real_blocks() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 }
 
 /// A block of about `target` bytes made of the real blocks' transactions
-/// replicated (valid framing and structure; not a valid block by consensus).
+/// replicated (valid framing and structure; not a valid block by consensus):
+/// `dcrpeer bench --builtin`'s synthetic block, built by the same function
+/// from the same blocks (mainnet's first).
 pub fn synthetic_block(target: usize) -> Vec<u8> {
     let (chain, mainnet) = real_blocks();
     let sources: Vec<Vec<u8>> = if chain.is_empty() {
@@ -48,34 +50,7 @@ pub fn synthetic_block(target: usize) -> Vec<u8> {
     } else {
         mainnet.into_iter().chain(chain).collect()
     };
-    let decoded: Vec<Block<'_>> = sources
-        .iter()
-        .filter_map(|b| Block::from_bytes(b, pver::CURRENT).ok())
-        .collect();
-    let pool: Vec<Tx<'_>> = decoded.iter().flat_map(|b| b.txs.iter()).collect();
-    let stake: Vec<Tx<'_>> = decoded.iter().flat_map(|b| b.stake_txs.iter()).collect();
-    let mut txs = Vec::new();
-    let mut stake_txs = Vec::new();
-    let mut size = 180;
-    let mut i = 0;
-    while size < target && !pool.is_empty() {
-        let t = pool[i % pool.len()].clone();
-        size += t.size_as(t.ser_type);
-        txs.push(t);
-        if let Some(s) = stake.get(i % stake.len().max(1)) {
-            if i % 4 == 0 {
-                size += s.size_as(s.ser_type);
-                stake_txs.push(s.clone());
-            }
-        }
-        i += 1;
-    }
-    let block = Block::new(BlockHeader::default(), &txs, &stake_txs);
-    let mut out = Vec::with_capacity(block.serialized_size(pver::CURRENT));
-    block
-        .encode(&mut out, pver::CURRENT)
-        .expect("built from decoded parts");
-    out
+    dcr_peer_examples::bench::synthetic_block(&sources, target)
 }
 
 fn dcr_benches_fallback_chain() -> Vec<Vec<u8>> {

@@ -1,6 +1,7 @@
 //! Examples and the `dcrpeer` tool's building blocks: the demo chain, a
 //! chain store and server, and a syncing client.
 
+pub mod bench;
 pub mod chain;
 pub mod demo;
 pub mod jsonio;
