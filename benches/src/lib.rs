@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+pub mod floors;
+
 use dcr_wire::{pver, Block, BlockHeader, Command, Message, Payload, Tx};
 
 /// Resident memory of the process, from /proc (bytes; 0 elsewhere).
