@@ -4,9 +4,14 @@
 //!
 //! Timing: per figure (a data set's messages of one command at one level),
 //! whole passes over the messages run for a warm-up of a quarter of the
-//! minimum time, then in samples of at least 1 ms each until both the
-//! minimum time (1 s; 0.1 s with `--quick`; `--min-time`) has passed and
-//! five samples are taken. The figure is the median sample's time per pass.
+//! minimum time, then in samples of at least 1 ms each (`--sample-time`)
+//! until both the minimum time (1 s; 0.1 s with `--quick`; `--min-time`)
+//! has passed and five samples are taken. The figure is the median
+//! sample's time per pass. Short samples mostly fit between two of the
+//! scheduler's preemptions, so on a machine shared with other work the
+//! median is the CPU's own speed; samples as long as criterion's (its 20
+//! samples over 2 s average 100 ms) include the time other work takes the
+//! CPU, and on a busy machine read slower by as much (see BENCHMARKS.md).
 //! Allocations are counted over one more pass by the counting global
 //! allocator installed below (every `alloc` and `realloc` of the process;
 //! nothing else runs meanwhile).
@@ -35,8 +40,6 @@ macro_rules! say {
 
 /// Samples per figure, at least.
 const MIN_SAMPLES: usize = 5;
-/// A sample's length, at least.
-const MIN_SAMPLE: Duration = Duration::from_millis(1);
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -67,6 +70,11 @@ pub struct BenchArgs {
     /// A short run: 0.1 s a figure (unless --min-time says otherwise).
     #[arg(long)]
     quick: bool,
+    /// Milliseconds each timed sample lasts, at least (whole passes over
+    /// the messages). Criterion's samples average 100 ms; on a busy
+    /// machine longer samples count the time other programs take.
+    #[arg(long, value_name = "MS", default_value = "1", value_parser = millis)]
+    sample_time: Duration,
     /// Print one JSON object per figure, a line each.
     #[arg(long)]
     json: bool,
@@ -82,6 +90,17 @@ fn level(text: &str) -> Result<Level, String> {
         .into_iter()
         .find(|l| l.as_str() == text)
         .ok_or_else(|| format!("{text:?} is not a level (views, owned, full)"))
+}
+
+fn millis(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms > 0.0 && ms <= 60_000.0 => {
+            Ok(Duration::from_secs_f64(ms / 1e3))
+        }
+        _ => Err(format!(
+            "{text:?} is not a number of milliseconds above 0 and at most 60000"
+        )),
+    }
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -180,7 +199,11 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
     for (s, command, idx, l) in &plan {
         let set = &sets[*s];
         bar.set_message(format!("{} {command} {l}", set.name));
-        figures.push(measure(set, &command.to_string(), idx, *l, min_time));
+        let timing = Timing {
+            min: min_time,
+            sample: a.sample_time,
+        };
+        figures.push(measure(set, &command.to_string(), idx, *l, timing));
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -192,7 +215,13 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
             say!("{}", figure_json(f, &sets));
         }
     } else {
-        print_text(&sets, &figures, min_time, a.reference.as_deref());
+        print_text(
+            &sets,
+            &figures,
+            min_time,
+            a.sample_time,
+            a.reference.as_deref(),
+        );
     }
     Ok(())
 }
@@ -210,8 +239,18 @@ fn progress(len: u64) -> ProgressBar {
     bar
 }
 
+/// How long a figure runs, and its samples.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    /// The figure's run time, at least.
+    min: Duration,
+    /// A sample's, at least.
+    sample: Duration,
+}
+
 /// Times one figure (see the module's doc for the rule).
-fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, min: Duration) -> Figure {
+fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, timing: Timing) -> Figure {
+    let Timing { min, sample } = timing;
     let pass = || {
         for &i in idx {
             let m = &set.msgs[i];
@@ -232,7 +271,7 @@ fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, min: Durat
         passes += 1;
     }
     let per_pass = warm.elapsed() / passes as u32;
-    let per_sample = (MIN_SAMPLE.as_nanos() / per_pass.as_nanos().max(1)).max(1) as u64;
+    let per_sample = (sample.as_nanos() / per_pass.as_nanos().max(1)).max(1) as u64;
     let mut samples = Vec::new();
     let started = Instant::now();
     while samples.len() < MIN_SAMPLES || started.elapsed() < min {
@@ -299,7 +338,13 @@ fn figure_json(f: &Figure, sets: &[DataSet]) -> serde_json::Value {
     doc
 }
 
-fn print_text(sets: &[DataSet], figures: &[Figure], min: Duration, reference: Option<&Path>) {
+fn print_text(
+    sets: &[DataSet],
+    figures: &[Figure],
+    min: Duration,
+    sample: Duration,
+    reference: Option<&Path>,
+) {
     for set in sets {
         say!(
             "{}: {}, {}; {}",
@@ -367,8 +412,9 @@ fn print_text(sets: &[DataSet], figures: &[Figure], min: Duration, reference: Op
         }
     }
     say!(
-        "each figure: the median of {MIN_SAMPLES} or more samples over {:.2} s or more (a sample: whole passes, 1 ms or more), after a {:.2} s warm-up",
+        "each figure: the median of {MIN_SAMPLES} or more samples over {:.2} s or more (a sample: whole passes, {} ms or more), after a {:.2} s warm-up",
         min.as_secs_f64(),
+        sample.as_secs_f64() * 1e3,
         (min / 4).as_secs_f64()
     );
     if let Some(path) = reference {

@@ -311,6 +311,7 @@ fn bad_input_is_a_clear_error_and_exit_1_never_a_panic() {
         &["bench", "x", "--levels", "fast"],
         &["bench", "x", "--min-time", "0"],
         &["bench", "x", "--min-time", "soon"],
+        &["bench", "x", "--sample-time", "-1"],
         &["bench", "x", "--net", "moon"],
     ] {
         let (code, _, err) = dcrpeer(args);
