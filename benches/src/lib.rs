@@ -7,6 +7,42 @@ use std::path::PathBuf;
 
 pub mod floors;
 
+/// Criterion timing by the process's CPU time (every thread) instead of
+/// wall time: the work done, however busy the machine, as `dcrpeer bench
+/// --clock cpu` times it (`dcr_peer_examples::bench::process_cpu_time`).
+pub struct ProcessCpuTime;
+
+impl criterion::measurement::Measurement for ProcessCpuTime {
+    type Intermediate = std::time::Duration;
+    type Value = std::time::Duration;
+
+    fn start(&self) -> Self::Intermediate {
+        dcr_peer_examples::bench::process_cpu_time()
+    }
+
+    fn end(&self, start: Self::Intermediate) -> Self::Value {
+        dcr_peer_examples::bench::process_cpu_time().saturating_sub(start)
+    }
+
+    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
+        *a + *b
+    }
+
+    fn zero(&self) -> Self::Value {
+        std::time::Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Self::Value) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn criterion::measurement::ValueFormatter {
+        // Nanoseconds, as wall time's.
+        static WALL: criterion::measurement::WallTime = criterion::measurement::WallTime;
+        criterion::measurement::Measurement::formatter(&WALL)
+    }
+}
+
 use dcr_wire::{pver, Block, BlockHeader, Command, Message, Payload, Tx};
 
 /// Resident memory of the process, from /proc (bytes; 0 elsewhere).

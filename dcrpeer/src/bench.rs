@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use dcr_peer_examples::bench::{self, work, DataSet, Level};
+use dcr_peer_examples::bench::{self, work, Clock, DataSet, Level};
 use dcr_wire::CurrencyNet;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -75,6 +75,11 @@ pub struct BenchArgs {
     /// machine longer samples count the time other programs take.
     #[arg(long, value_name = "MS", default_value = "1", value_parser = millis)]
     sample_time: Duration,
+    /// The clock samples are timed by: wall (elapsed time, as criterion)
+    /// or cpu (the process's CPU time, every thread: the work done, however
+    /// busy the machine; the reference is timed by the same).
+    #[arg(long, value_name = "CLOCK", default_value = "wall", value_parser = clock)]
+    clock: Clock,
     /// Print one JSON object per figure, a line each.
     #[arg(long)]
     json: bool,
@@ -90,6 +95,14 @@ fn level(text: &str) -> Result<Level, String> {
         .into_iter()
         .find(|l| l.as_str() == text)
         .ok_or_else(|| format!("{text:?} is not a level (views, owned, full)"))
+}
+
+fn clock(text: &str) -> Result<Clock, String> {
+    match text {
+        "wall" => Ok(Clock::Wall),
+        "cpu" => Ok(Clock::Cpu),
+        _ => Err(format!("{text:?} is not a clock (wall, cpu)")),
+    }
 }
 
 fn millis(text: &str) -> Result<Duration, String> {
@@ -122,6 +135,8 @@ struct Figure {
     bytes: usize,
     /// Median time of one pass over the messages.
     ns_per_pass: f64,
+    /// The clock that timed it.
+    clock: Clock,
     samples: usize,
     allocations_per_pass: u64,
     /// Blocks whose roots match, at the full level.
@@ -202,13 +217,14 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
         let timing = Timing {
             min: min_time,
             sample: a.sample_time,
+            clock: a.clock,
         };
         figures.push(measure(set, &command.to_string(), idx, *l, timing));
         bar.inc(1);
     }
     bar.finish_and_clear();
     if let Some(path) = &a.reference {
-        attach_reference(path, &sets, &mut figures, min_time)?;
+        attach_reference(path, &sets, &mut figures, min_time, a.clock)?;
     }
     if a.json {
         for f in &figures {
@@ -246,11 +262,13 @@ struct Timing {
     min: Duration,
     /// A sample's, at least.
     sample: Duration,
+    /// What times the samples.
+    clock: Clock,
 }
 
 /// Times one figure (see the module's doc for the rule).
 fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, timing: Timing) -> Figure {
-    let Timing { min, sample } = timing;
+    let Timing { min, sample, clock } = timing;
     let pass = || {
         for &i in idx {
             let m = &set.msgs[i];
@@ -275,11 +293,11 @@ fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, timing: Ti
     let mut samples = Vec::new();
     let started = Instant::now();
     while samples.len() < MIN_SAMPLES || started.elapsed() < min {
-        let t = Instant::now();
+        let t = clock.now();
         for _ in 0..per_sample {
             pass();
         }
-        samples.push(t.elapsed().as_nanos() as f64 / per_sample as f64);
+        samples.push((clock.now() - t).as_nanos() as f64 / per_sample as f64);
     }
     samples.sort_by(f64::total_cmp);
     let roots_match = (level == Level::Full && command == "block").then(|| {
@@ -297,6 +315,7 @@ fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, timing: Ti
         messages: idx.len(),
         bytes: idx.iter().map(|&i| set.msgs[i].len).sum(),
         ns_per_pass: samples[samples.len() / 2],
+        clock,
         samples: samples.len(),
         allocations_per_pass,
         roots_match,
@@ -317,6 +336,7 @@ fn figure_json(f: &Figure, sets: &[DataSet]) -> serde_json::Value {
         "messages": f.messages,
         "bytes": f.bytes,
         "ns_per_pass": f.ns_per_pass,
+        "clock": f.clock.as_str(),
         "samples": f.samples,
         "mb_per_s": f.mb_per_s(),
         "messages_per_s": f.messages_per_s(),
@@ -412,9 +432,10 @@ fn print_text(
         }
     }
     say!(
-        "each figure: the median of {MIN_SAMPLES} or more samples over {:.2} s or more (a sample: whole passes, {} ms or more), after a {:.2} s warm-up",
+        "each figure: the median of {MIN_SAMPLES} or more samples over {:.2} s or more (a sample: whole passes, {} ms or more, by the {} clock), after a {:.2} s warm-up",
         min.as_secs_f64(),
         sample.as_secs_f64() * 1e3,
+        figures.first().map_or("wall", |f| f.clock.as_str()),
         (min / 4).as_secs_f64()
     );
     if let Some(path) = reference {
@@ -432,6 +453,7 @@ fn attach_reference(
     sets: &[DataSet],
     figures: &mut [Figure],
     min: Duration,
+    clock: Clock,
 ) -> Result<(), String> {
     let input = std::env::temp_dir().join(format!("dcrpeer-bench-{}.bin", std::process::id()));
     std::fs::write(&input, bench::write_reference_input(sets))
@@ -441,6 +463,8 @@ fn attach_reference(
         .arg(&input)
         .arg("-min-time")
         .arg(format!("{}ms", min.as_millis().max(1)))
+        .arg("-clock")
+        .arg(clock.as_str())
         .output();
     let _ = std::fs::remove_file(&input);
     let out = out.map_err(|e| format!("cannot run the reference {}: {e}", path.display()))?;

@@ -222,6 +222,13 @@ fn bench_reads_every_format_and_reports_each_level_and_command() {
         );
     }
 
+    // Timed by the process's CPU time on request.
+    let records = dir.join("records.bin").display().to_string();
+    let cpu = bench_json(&[&records, "--clock", "cpu", "--levels", "views"]);
+    assert_eq!(cpu.len(), 1);
+    assert_eq!(cpu[0]["clock"], "cpu");
+    assert!(cpu[0]["ns_per_pass"].as_f64().unwrap() > 0.0);
+
     // A capture: figures per command, at the levels asked for.
     let path = write(&dir, "s.dcrcap", &session_capture());
     let figures = bench_json(&[&path, "--net", "simnet", "--levels", "full"]);
@@ -312,6 +319,7 @@ fn bad_input_is_a_clear_error_and_exit_1_never_a_panic() {
         &["bench", "x", "--min-time", "0"],
         &["bench", "x", "--min-time", "soon"],
         &["bench", "x", "--sample-time", "-1"],
+        &["bench", "x", "--clock", "sundial"],
         &["bench", "x", "--net", "moon"],
     ] {
         let (code, _, err) = dcrpeer(args);
@@ -332,7 +340,7 @@ fn the_reference_runs_on_the_same_messages_and_its_ratios_are_printed() {
     std::fs::write(
         &script,
         "#!/bin/sh\n\
-         [ \"$1\" = -input ] && [ \"$3\" = -min-time ] || exit 3\n\
+         [ \"$1\" = -input ] && [ \"$3\" = -min-time ] && [ \"$5\" = -clock ] || exit 3\n\
          head -c 8 \"$2\" | grep -q DCRBENCH || exit 4\n\
          echo 'decodebench: a line that is not a figure'\n\
          echo '{\"set\":\"r.bin\",\"command\":\"block\",\"level\":\"decode\",\"messages\":3,\"bytes\":1,\"ns_per_pass\":30000,\"allocs_per_pass\":90}'\n\

@@ -2,7 +2,7 @@
 // --reference`: dcrd's wire package decoding the very messages dcrpeer
 // bench decodes, timed by the same rule, one JSON line per figure.
 //
-//	decodebench -input FILE [-min-time 1s]
+//	decodebench -input FILE [-min-time 1s] [-clock wall|cpu]
 //
 // FILE is written by dcrpeer bench (README.md gives its layout): the
 // messages of one or more data sets, each with its set name, command,
@@ -23,6 +23,9 @@
 // Mallocs), then whole passes warm up for a quarter of -min-time, then
 // samples of at least 1 ms of whole passes run until -min-time has passed
 // and five are taken; the figure is the median sample's time per pass.
+// -clock cpu times samples by the process's CPU time, every thread
+// (CLOCK_PROCESS_CPUTIME_ID, so the garbage collector's work counts),
+// as dcrpeer bench --clock cpu does; wall, the default, by elapsed time.
 package main
 
 import (
@@ -35,7 +38,9 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"benchgo/work"
 	"github.com/decred/dcrd/crypto/blake256"
@@ -150,6 +155,23 @@ func full(m *msg) error {
 	return nil
 }
 
+// processCPU is the CPU time the process has used, every thread.
+func processCPU() time.Duration {
+	const clockProcessCPUTimeID = 2
+	var ts syscall.Timespec
+	_, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockProcessCPUTimeID,
+		uintptr(unsafe.Pointer(&ts)), 0)
+	if errno != 0 {
+		panic(errno)
+	}
+	return time.Duration(ts.Nano())
+}
+
+var wallOrigin = time.Now()
+
+// now reads the clock samples are timed by.
+var now = func() time.Duration { return time.Since(wallOrigin) }
+
 type figure struct {
 	Set      string  `json:"set"`
 	Command  string  `json:"command"`
@@ -192,11 +214,11 @@ func measure(msgs []*msg, level string, min time.Duration) (figure, error) {
 	var samples []float64
 	started := time.Now()
 	for len(samples) < 5 || time.Since(started) < min {
-		t := time.Now()
+		t := now()
 		for i := 0; i < perSample; i++ {
 			_ = pass()
 		}
-		samples = append(samples, float64(time.Since(t).Nanoseconds())/float64(perSample))
+		samples = append(samples, float64((now()-t).Nanoseconds())/float64(perSample))
 	}
 	sort.Float64s(samples)
 	f := figure{
@@ -213,10 +235,14 @@ func measure(msgs []*msg, level string, min time.Duration) (figure, error) {
 func main() {
 	input := flag.String("input", "", "the messages, as dcrpeer bench writes them")
 	min := flag.Duration("min-time", time.Second, "each figure's run time, at least")
+	clock := flag.String("clock", "wall", "what times the samples: wall or cpu")
 	flag.Parse()
-	if *input == "" || *min <= 0 {
-		fmt.Fprintln(os.Stderr, "usage: decodebench -input FILE [-min-time 1s]")
+	if *input == "" || *min <= 0 || (*clock != "wall" && *clock != "cpu") {
+		fmt.Fprintln(os.Stderr, "usage: decodebench -input FILE [-min-time 1s] [-clock wall|cpu]")
 		os.Exit(2)
+	}
+	if *clock == "cpu" {
+		now = processCPU
 	}
 	msgs, err := readInput(*input)
 	if err != nil {
@@ -234,8 +260,8 @@ func main() {
 		}
 		groups[k] = append(groups[k], &msgs[i])
 	}
-	fmt.Printf("decodebench: %d messages, dcrd wire protocol %d, %s\n",
-		len(msgs), wire.ProtocolVersion, runtime.Version())
+	fmt.Printf("decodebench: %d messages, dcrd wire protocol %d, %s, %s clock\n",
+		len(msgs), wire.ProtocolVersion, runtime.Version(), *clock)
 	enc := json.NewEncoder(os.Stdout)
 	for _, k := range order {
 		for _, level := range []string{"decode", "full"} {
