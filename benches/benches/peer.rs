@@ -7,7 +7,8 @@
 //! `cargo bench -p dcr-benches --bench peer` (add `-- --pairs N` to change
 //! the idle-pair count, the default being 1000; `-- --split-nodes` to run
 //! each peer on its own thread and runtime instead of both in one;
-//! `-- --one-thread` to run both on one thread).
+//! `-- --one-thread` to run both on one thread; `-- --no-floors` to skip the
+//! floors, for a profile of the figures alone).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -35,6 +36,13 @@ fn config() -> Config {
 /// Unset by default: both peers share one multi-thread runtime, as peers of
 /// one application do.
 static REMOTE: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+/// Unset with `--no-floors`: each figure is followed by its floors.
+static FLOORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+fn floors_wanted() -> bool {
+    FLOORS.load(Ordering::Relaxed)
+}
 
 /// Starts the remote node's thread and runtime; it runs until the process
 /// exits.
@@ -138,6 +146,9 @@ async fn handshakes(n: usize) {
         times[n / 2].as_secs_f64() * 1e6,
         times[n * 9 / 10].as_secs_f64() * 1e6
     );
+    if !floors_wanted() {
+        return;
+    }
     let bare = floors::bare_connects(n, REMOTE.get())
         .await
         .expect("loopback connects");
@@ -175,6 +186,9 @@ async fn ping_pong(n: usize) {
         secs / n as f64 * 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
     );
+    if !floors_wanted() {
+        return;
+    }
     // The same frames with no peer logic.
     let net = CurrencyNet::SimNet;
     let ping = frame_to_vec(&Message::Ping(Ping { nonce: 1 }), net, pver::CURRENT).expect("frame");
@@ -221,6 +235,9 @@ async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
         bytes / secs / 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
     );
+    if !floors_wanted() {
+        return;
+    }
     // The hashing bound: the payload's checksum, made by the sender and
     // checked by the receiver.
     let mut payload = Vec::with_capacity(msg.serialized_size(pver::CURRENT));
@@ -279,6 +296,9 @@ fn main() {
         .and_then(|i| args.get(i + 1).cloned());
     let run = move |part: &str| only.as_deref().is_none_or(|o| o == part);
     let split = args.iter().any(|a| a == "--split-nodes");
+    if args.iter().any(|a| a == "--no-floors") {
+        FLOORS.store(false, Ordering::Relaxed);
+    }
     let one_thread = args.iter().any(|a| a == "--one-thread");
     let (rt, layout) = if split {
         REMOTE.get_or_init(start_remote_node);

@@ -940,7 +940,11 @@ mod tests {
         }
         let (c1, w1) = (Clock::Cpu.now(), Clock::Wall.now());
         assert!(w1 - w0 >= std::time::Duration::from_millis(30));
-        assert!(c1 - c0 >= std::time::Duration::from_millis(20), "{:?}", c1 - c0);
+        assert!(
+            c1 - c0 >= std::time::Duration::from_millis(20),
+            "{:?}",
+            c1 - c0
+        );
     }
 
     #[test]
