@@ -243,9 +243,50 @@ fn parts(c: &mut Criterion) {
     g.finish();
 }
 
+/// `dcrpeer bench --builtin`'s figures, the same work on the same data
+/// (`dcr_node::bench`): each level over each built-in set, one
+/// pass over its messages per iteration.
+fn levels(c: &mut Criterion) {
+    levels_by(c, "levels");
+}
+
+/// [`levels`] timed by the process's CPU time (`dcrpeer bench --clock
+/// cpu`), which a machine busy with other work does not stretch.
+fn levels_cpu(c: &mut Criterion<dcr_benches::ProcessCpuTime>) {
+    levels_by(c, "levels-cpu");
+}
+
+fn levels_by<M: criterion::measurement::Measurement>(c: &mut Criterion<M>, name: &str) {
+    use dcr_node::bench::{builtin, work, Level};
+    let Some(dir) = dcr_benches::corpus() else {
+        eprintln!("benches: corpus not found, the levels benches skipped");
+        return;
+    };
+    let sets = builtin(&dir).expect("the corpus reads");
+    let mut g = c.benchmark_group(name);
+    for set in &sets {
+        g.throughput(Throughput::Bytes(set.bytes() as u64));
+        for level in Level::ALL {
+            g.bench_function(format!("{level}/{}", set.name), |b| {
+                b.iter(|| {
+                    for m in &set.msgs {
+                        let _ = black_box(work(level, m, set.payload(m)));
+                    }
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = messages, blocks, many, parts
+    targets = messages, blocks, many, parts, levels
 }
-criterion_main!(benches);
+criterion_group! {
+    name = cpu_benches;
+    config = config().with_measurement(dcr_benches::ProcessCpuTime);
+    targets = levels_cpu
+}
+criterion_main!(benches, cpu_benches);

@@ -1,19 +1,24 @@
 //! Peer throughput over loopback TCP inside one process: handshake
 //! latency, ping/pong round trips, one-way inv and block throughput, CPU
 //! time per message, and memory per idle connected pair. Fixed, bounded
-//! iterations; prints one line per figure.
+//! iterations; prints one line per figure, and after each figure its
+//! floors, the same traffic with no peer logic (`dcr_benches::floors`).
 //!
 //! `cargo bench -p dcr-benches --bench peer` (add `-- --pairs N` to change
 //! the idle-pair count, the default being 1000; `-- --split-nodes` to run
 //! each peer on its own thread and runtime instead of both in one;
-//! `-- --one-thread` to run both on one thread).
+//! `-- --one-thread` to run both on one thread; `-- --no-floors` to skip the
+//! floors, for a profile of the figures alone).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use dcr_benches::floors::{self, Cores};
 use dcr_benches::{rss, synthetic_block};
-use dcr_peer::wire::{pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping};
+use dcr_peer::wire::{
+    frame_to_vec, pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping, Pong,
+};
 use dcr_peer::{Config, Hooks, Listeners, Peer, PeerEvent, RecentNonces};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -36,6 +41,13 @@ fn hooks() -> Hooks {
 /// Unset by default: both peers share one multi-thread runtime, as peers of
 /// one application do.
 static REMOTE: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+/// Unset with `--no-floors`: each figure is followed by its floors.
+static FLOORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+fn floors_wanted() -> bool {
+    FLOORS.load(Ordering::Relaxed)
+}
 
 /// Starts the remote node's thread and runtime; it runs until the process
 /// exits.
@@ -142,6 +154,17 @@ async fn handshakes(n: usize) {
         times[n / 2].as_secs_f64() * 1e6,
         times[n * 9 / 10].as_secs_f64() * 1e6
     );
+    if !floors_wanted() {
+        return;
+    }
+    let bare = floors::bare_connects(n, REMOTE.get())
+        .await
+        .expect("loopback connects");
+    println!(
+        "handshake floor: bare TCP connect median {:.1} us, p90 {:.1} us ({n} connects and accepts, same layout)",
+        bare[n / 2].as_secs_f64() * 1e6,
+        bare[n * 9 / 10].as_secs_f64() * 1e6
+    );
 }
 
 async fn ping_pong(n: usize) {
@@ -169,6 +192,34 @@ async fn ping_pong(n: usize) {
         secs / n as f64 * 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
     );
+    if !floors_wanted() {
+        return;
+    }
+    // The same frames with no peer logic.
+    let net = CurrencyNet::SimNet;
+    let ping = frame_to_vec(&Message::Ping(Ping { nonce: 1 }), net, pver::CURRENT).expect("frame");
+    let pong = frame_to_vec(&Message::Pong(Pong { nonce: 1 }), net, pver::CURRENT).expect("frame");
+    for (cores, name) in [(Cores::One, "one core"), (Cores::Two, "two cores")] {
+        let (ping, pong) = (ping.clone(), pong.clone());
+        let rate =
+            tokio::task::spawn_blocking(move || floors::blocking_ping_pong(&ping, &pong, n, cores))
+                .await
+                .expect("floor thread");
+        match rate {
+            Ok(r) => println!(
+                "ping/pong floor: blocking std::net, {name}: {r:.0} round trips/s ({:.1} us each, two threads pinned)",
+                1e6 / r
+            ),
+            Err(e) => println!("ping/pong floor: blocking std::net, {name}: not measured ({e})"),
+        }
+    }
+    let r = floors::async_echo(&ping, &pong, n, REMOTE.get())
+        .await
+        .expect("loopback echo");
+    println!(
+        "ping/pong floor: async echo, same layout: {r:.0} round trips/s ({:.1} us each, tokio, no peer logic)",
+        1e6 / r
+    );
 }
 
 async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
@@ -189,6 +240,22 @@ async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
         n as f64 / secs,
         bytes / secs / 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
+    );
+    if !floors_wanted() {
+        return;
+    }
+    // The hashing bound: the payload's checksum, made by the sender and
+    // checked by the receiver.
+    let mut payload = Vec::with_capacity(msg.serialized_size(pver::CURRENT));
+    msg.encode(&mut payload, pver::CURRENT).expect("encodes");
+    let t = floors::hash_time(&payload, Duration::from_millis(300)).as_secs_f64();
+    println!(
+        "{name} floor: hashing bound {:.0} messages/s with each side on a core of its own, {:.0} on one; {:.1} us CPU per message (a {}-byte checksum made and checked, {:.2} ns per byte)",
+        1.0 / t,
+        0.5 / t,
+        2.0 * t * 1e6,
+        payload.len(),
+        t * 1e9 / payload.len() as f64
     );
 }
 
@@ -235,6 +302,9 @@ fn main() {
         .and_then(|i| args.get(i + 1).cloned());
     let run = move |part: &str| only.as_deref().is_none_or(|o| o == part);
     let split = args.iter().any(|a| a == "--split-nodes");
+    if args.iter().any(|a| a == "--no-floors") {
+        FLOORS.store(false, Ordering::Relaxed);
+    }
     let one_thread = args.iter().any(|a| a == "--one-thread");
     let (rt, layout) = if split {
         REMOTE.get_or_init(start_remote_node);

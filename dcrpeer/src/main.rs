@@ -11,6 +11,8 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 mod args;
+mod bench;
+mod capture;
 mod jsonio;
 
 use std::io::{IsTerminal, Write};
@@ -91,6 +93,10 @@ enum Cmd {
     Decode(DecodeArgs),
     /// Build a message (or a whole frame) from its JSON and print it as hex.
     Encode(EncodeArgs),
+    /// Decode throughput on your data (a capture, frames, blocks as hex or
+    /// raw, a folder of them) or the built-in blocks: MB/s, messages/s, ns
+    /// and allocations per message, per command and level of work.
+    Bench(bench::BenchArgs),
 }
 
 /// The network option, one default for every command that talks to nodes.
@@ -219,6 +225,11 @@ struct DecodeArgs {
     /// getheaders, ...
     #[arg(long, value_name = "NAME", requires = "payload")]
     command: Option<Command>,
+    /// Print JSON on one line. A frame capture (docs/CAPTURE.md) given to
+    /// --file is printed frame by frame: a line of text each, or with
+    /// --json a JSON object each.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Where the JSON to encode comes from.
@@ -282,6 +293,7 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Node(a) => rt()?.block_on(node(a)),
         Cmd::Decode(a) => decode(a),
         Cmd::Encode(a) => encode(a),
+        Cmd::Bench(a) => bench::run(a),
     }
 }
 
@@ -747,11 +759,18 @@ fn decode(a: DecodeArgs) -> anyhow::Result<()> {
         (None, Some(src)) => src.read()?,
         (None, None) => bail!("give the input with --hex or --file"),
     };
+    if a.command.is_none() && dcr_peer::capture::looks_like_capture(&bytes) {
+        return capture::print(&bytes, a.json);
+    }
     let input = match a.command {
         Some(c) => Input::Payload(c),
         None => Input::Frame(a.net.net),
     };
     let doc = decode_json(&bytes, input, a.pver)?;
+    if a.json {
+        say!("{doc}");
+        return Ok(());
+    }
     say!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
 }

@@ -220,13 +220,22 @@ pub fn report(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// A global allocator that counts live heap bytes, for tests and benches
-/// that bound or compare memory. Install it in the binary that measures:
+/// A global allocator that counts live heap bytes and allocator calls, for
+/// tests, benches and `dcrpeer bench`, which bound or compare memory.
+/// Install it in the binary that measures:
 /// `#[global_allocator] static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;`
-/// then read [`live`].
+/// then read [`live`] and [`allocations`].
 pub struct Counting;
 
 static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Allocations made so far in the whole process, as counted by
+/// [`Counting`]: every `alloc` and every `realloc` (which may move the
+/// block), not `dealloc` (0 where it is not the global allocator).
+pub fn allocations() -> u64 {
+    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Heap bytes live now, as counted by [`Counting`] (0 where it is not the
 /// global allocator).
@@ -238,6 +247,7 @@ pub fn live() -> isize {
 // a counter is updated beside it.
 unsafe impl std::alloc::GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         LIVE.fetch_add(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
         // SAFETY: the caller's layout is passed on unchanged.
         unsafe { std::alloc::System.alloc(layout) }
@@ -250,6 +260,7 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         LIVE.fetch_add(
             new_size as isize - layout.size() as isize,
             std::sync::atomic::Ordering::Relaxed,
