@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dcr_peer::{Config, Peer, PeerError, PeerEvent};
-use dcr_wire::msg::inv::MAX_INV_PER_MSG;
+use dcr_wire::msg::MAX_INV_PER_MSG;
 use dcr_wire::{
     pver, Block, CurrencyNet, GetData, Hash, Headers, InitState, Inv, InvType, InvVect, Message,
     NetAddressV2, NotFound, ServiceFlags,

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use dcr_wire::msg::header::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
 use dcr_wire::{pver, Block, BlockHeader, Hash};
 
 /// Most block hashes in one answer to `getblocks` (the reference's).

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_wire::msg::version::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
+use dcr_wire::msg::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
 use dcr_wire::{pver, CurrencyNet, Hash, NetAddressV2, ServiceFlags};
 
 use crate::fsm::handshake::RecentNonces;

@@ -11,7 +11,7 @@
 
 use crate::blake::digest_many_64;
 use crate::hash::{blake256, Hash};
-use crate::msg::{Block, BlockTxHashes, TxHashes, TxTree};
+use crate::{Block, BlockTxHashes, TxHashes, TxTree};
 
 /// The merkle root of `leaves` (the vector is consumed as scratch space).
 pub fn merkle_root_in_place(leaves: Vec<Hash>) -> Hash {

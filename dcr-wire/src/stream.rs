@@ -151,8 +151,8 @@ fn fill<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> (usize, io::Result<()>) 
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::msg::{Ping, Pong};
     use crate::protocol::pver;
+    use crate::{Ping, Pong};
 
     const NET: CurrencyNet = CurrencyNet::MainNet;
 

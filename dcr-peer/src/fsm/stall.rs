@@ -28,8 +28,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dcr_wire::msg::inv::MAX_INV_PER_MSG;
-use dcr_wire::msg::mix::mix_hash;
+use dcr_wire::msg::mix_hash;
+use dcr_wire::msg::MAX_INV_PER_MSG;
 use dcr_wire::{Command, InvType, InvVect, Message};
 
 /// How long a peer has to answer (the reference's `stallResponseTimeout`).
@@ -200,7 +200,7 @@ impl StallTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dcr_wire::msg::mix::MixConfirm;
+    use dcr_wire::MixConfirm;
     use dcr_wire::{
         GetBlocks, GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash,
         InitState, MemPool, NotFound, Ping,

@@ -15,7 +15,7 @@ use super::header::{BlockHeader, BLOCK_HEADER_SIZE};
 use super::tx::{
     max_block_payload, prefix_hashes_many, tx_hashes_many, RawTx, Tx, TxHashes, MIN_TX_PAYLOAD,
 };
-use super::{Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::primitives::{count, put_var_int, var_int_size, PResult};
@@ -285,6 +285,7 @@ impl<'a> Payload<'a> for Block<'a> {
     type Owned = Block<'static>;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        gate(Self::COMMAND, pver)?;
         let (i, header) = BlockHeader::parse(input)?;
         let (i, txs) = TxTree::parse(i, pver, "transactions in a block")?;
         let (i, stake_txs) = TxTree::parse(i, pver, "stake transactions in a block")?;
@@ -298,7 +299,8 @@ impl<'a> Payload<'a> for Block<'a> {
         ))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         self.header.write(buf);
         self.txs.write(buf);
         self.stake_txs.write(buf);

@@ -2,7 +2,7 @@
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash};
 use crate::primitives::{
@@ -227,7 +227,8 @@ impl<'a> Payload<'a> for Headers {
     const COMMAND: Command = Command::Headers;
     type Owned = Headers;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        gate(Self::COMMAND, pver)?;
         let (mut i, n) = count(
             input,
             MAX_BLOCK_HEADERS_PER_MSG,
@@ -254,7 +255,8 @@ impl<'a> Payload<'a> for Headers {
         Ok((i, Headers { headers }))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         check_count(
             self.headers.len() as u64,
             MAX_BLOCK_HEADERS_PER_MSG,

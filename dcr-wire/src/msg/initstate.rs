@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{require_pver, Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -48,7 +48,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     type Owned = GetInitState<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
+        gate(Self::COMMAND, pv)?;
         let (i, types) = list(
             input,
             MAX_INIT_STATE_TYPES,
@@ -64,7 +64,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.types.len() as u64,
             MAX_INIT_STATE_TYPES,
@@ -166,7 +166,7 @@ impl<'a> Payload<'a> for InitState {
     type Owned = InitState;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
+        gate(Self::COMMAND, pv)?;
         let mut out: [Vec<Hash>; 3] = Default::default();
         let mut i = input;
         for (slot, (max, kind, what)) in out.iter_mut().zip(LISTS) {
@@ -186,7 +186,7 @@ impl<'a> Payload<'a> for InitState {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
+        require_pver(Self::COMMAND, pv)?;
         for (l, (max, kind, what)) in self.lists().into_iter().zip(LISTS) {
             check_count(l.len() as u64, max, kind, what)?;
         }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
@@ -97,7 +97,8 @@ macro_rules! inv_list_message {
             const COMMAND: Command = Command::$cmd;
             type Owned = $name;
 
-            fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+            fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+                gate(Self::COMMAND, pver)?;
                 let (i, inv_list) = list(
                     input,
                     MAX_INV_PER_MSG,
@@ -109,7 +110,8 @@ macro_rules! inv_list_message {
                 Ok((i, $name { inv_list }))
             }
 
-            fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+            fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+                require_pver(Self::COMMAND, pver)?;
                 check_count(
                     self.inv_list.len() as u64,
                     MAX_INV_PER_MSG,

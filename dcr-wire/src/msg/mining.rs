@@ -3,7 +3,7 @@
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -69,7 +69,8 @@ impl<'a> Payload<'a> for MiningState {
     const COMMAND: Command = Command::MiningState;
     type Owned = MiningState;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        gate(Self::COMMAND, pver)?;
         let (i, version) = u32_le(input)?;
         let (i, height) = u32_le(i)?;
         let (i, block_hashes) = list(
@@ -97,7 +98,8 @@ impl<'a> Payload<'a> for MiningState {
         Ok((i, msg))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         check_blocks(self.block_hashes.len())?;
         check_votes(self.vote_hashes.len())?;
         buf.put_u32_le(self.version);

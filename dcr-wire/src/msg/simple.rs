@@ -3,10 +3,9 @@
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::error::Error;
-use crate::primitives::{fail, i64_le, u64_le, PResult};
-use crate::protocol::pver;
+use crate::primitives::{i64_le, u64_le, PResult};
 
 /// Declares a message whose payload is one 64-bit nonce, valid at every
 /// protocol version.
@@ -23,12 +22,14 @@ macro_rules! nonce_message {
             const COMMAND: Command = Command::$name;
             type Owned = $name;
 
-            fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+            fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+                gate(Self::COMMAND, pver)?;
                 let (i, nonce) = u64_le(input)?;
                 Ok((i, $name { nonce }))
             }
 
-            fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+            fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+                require_pver(Self::COMMAND, pver)?;
                 buf.put_u64_le(self.nonce);
                 Ok(())
             }
@@ -65,23 +66,11 @@ nonce_message! {
 }
 
 /// `feefilter`: asks the peer not to announce transactions paying less
-/// than `min_fee`. Valid from protocol version 5 ([`pver::FEE_FILTER`]).
+/// than `min_fee`. Valid from protocol version 5 ([`pver::FEE_FILTER`](crate::pver::FEE_FILTER)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct FeeFilter {
     /// Minimum fee rate in atoms per kilobyte.
     pub min_fee: i64,
-}
-
-impl FeeFilter {
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver < pver::FEE_FILTER {
-            return Err(Error::InvalidForVersion {
-                command: Command::FeeFilter.as_str(),
-                pver,
-            });
-        }
-        Ok(())
-    }
 }
 
 impl<'a> Payload<'a> for FeeFilter {
@@ -89,13 +78,13 @@ impl<'a> Payload<'a> for FeeFilter {
     type Owned = FeeFilter;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        FeeFilter::check_version(pver).or_else(fail)?;
+        gate(Self::COMMAND, pver)?;
         let (i, min_fee) = i64_le(input)?;
         Ok((i, FeeFilter { min_fee }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        FeeFilter::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         buf.put_i64_le(self.min_fee);
         Ok(())
     }
@@ -124,6 +113,7 @@ impl<'a> Payload<'a> for FeeFilter {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::protocol::pver;
     use proptest::prelude::*;
 
     fn round_trip<'a, T: Payload<'a>>(m: &T, b: &'a mut Vec<u8>, p: u32) -> T {

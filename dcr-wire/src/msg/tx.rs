@@ -19,7 +19,7 @@ use std::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::blake::digest_many;
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HashInput, Hasher};
@@ -806,11 +806,13 @@ impl<'a> Payload<'a> for Tx<'a> {
     const COMMAND: Command = Command::Tx;
     type Owned = Tx<'static>;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        gate(Self::COMMAND, pver)?;
         Tx::parse(input)
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         self.write_as(buf, self.ser_type);
         Ok(())
     }

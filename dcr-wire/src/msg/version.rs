@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::BufMut;
 
 use super::netaddr::{NetAddress, MAX_NET_ADDRESS_PAYLOAD};
-use super::{Command, Payload};
+use super::{gate, require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::primitives::{
     bool, fail, i32_le, is_strict_ascii, put_var_bytes, time_u64, u64_le, var_bytes_size,
@@ -167,7 +167,8 @@ impl<'a> Payload<'a> for Version<'a> {
     const COMMAND: Command = Command::Version;
     type Owned = Version<'static>;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        gate(Self::COMMAND, pver)?;
         let (i, protocol_version) = i32_le(input)?;
         let (i, services) = u64_le(i)?;
         let (i, timestamp) = time_u64(i)?;
@@ -191,7 +192,8 @@ impl<'a> Payload<'a> for Version<'a> {
         Ok((i, msg))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         validate_user_agent(&self.user_agent)?;
         if self.timestamp > MAX_INT64_TIME {
             return Err(Error::invalid(

@@ -9,8 +9,9 @@ use super::{
 };
 use crate::error::Error;
 use crate::hash::Hash;
-use crate::msg::{Payload, Tx};
+use crate::msg::Payload;
 use crate::primitives::PResult;
+use crate::Tx;
 
 /// `mixconfirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

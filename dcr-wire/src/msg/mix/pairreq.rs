@@ -9,11 +9,11 @@ use bytes::BufMut;
 
 use super::{fixed, invalid, mix_payload, own, Fixed};
 use crate::error::{Error, ErrorKind};
-use crate::msg::{OutPoint, TxOut};
 use crate::primitives::{
     ascii_var_string, check_count, fail, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
     u16_le, u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
 };
+use crate::{OutPoint, TxOut};
 
 /// Longest script class name.
 pub const MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN: u64 = 32;
