@@ -1,13 +1,12 @@
 #![doc = include_str!("../README.md")]
-// Unsafe code is refused everywhere except the one audited module that calls
-// CPU vector instructions (the BLAKE-256 compression in `blake`).
-#![deny(unsafe_code)]
+// No unsafe code: the vectorised BLAKE-256, the one part that needs it, is
+// the dcr-blake256 crate.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 // Every item has one path: the modules below are private and their items
 // are re-exported here by name, except the public modules `msg` (limits,
 // constants and helpers of the messages), `merkle` and `primitives`.
-mod blake;
 mod error;
 mod frame;
 mod hash;
@@ -29,8 +28,6 @@ pub use frame::{
 pub use hash::{
     blake256, blake256_many, checksum, Hash, HashInput, Hasher, ParseHashError, HASH_SIZE,
 };
-#[doc(hidden)]
-pub use hash::{blake256_compressions, blake256_many_kernels, blake256_many_on, blake256_on};
 pub use msg::addr::{Addr, AddrV2};
 pub use msg::block::{Block, BlockTxHashes, RawTxs, TxLoc, TxTree};
 pub use msg::cfilter::{

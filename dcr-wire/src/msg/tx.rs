@@ -20,7 +20,6 @@ use std::borrow::Cow;
 use bytes::BufMut;
 
 use super::{gate, require_pver, Command, Payload};
-use crate::blake::digest_many;
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HashInput, Hasher};
 use crate::primitives::{
@@ -28,6 +27,7 @@ use crate::primitives::{
     var_bytes_size, var_int, var_int_size, PResult,
 };
 use crate::protocol::{pver, MAX_MESSAGE_PAYLOAD};
+use dcr_blake256::digest_many;
 
 /// The largest block (and so transaction) payload up to protocol version 3.
 pub const MAX_BLOCK_PAYLOAD_V3: u32 = 1_000_000;
@@ -728,7 +728,7 @@ pub fn tx_hashes_many(txs: &[RawTx<'_>]) -> Vec<TxHashes> {
     // pair is one contiguous 64-byte message.
     let (pairs, _) = parts.as_flattened().as_chunks::<64>();
     let mut full: Scratch<Hash> = smallvec::smallvec![Hash::ZERO; pairs.len()];
-    crate::blake::digest_many_64(pairs, &mut full);
+    dcr_blake256::digest_many_64(pairs, &mut full);
     parts
         .chunks_exact(2)
         .zip(full)
