@@ -6,7 +6,9 @@
 //! early is a single kind, [`ErrorKind::UnexpectedEof`], covering both of the
 //! reference's `io.EOF` and `io.ErrUnexpectedEOF`.
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
 
 /// The kind of a wire error, one per reference error code plus
 /// [`ErrorKind::UnexpectedEof`].
@@ -362,29 +364,6 @@ impl Error {
 fn trim_nul(raw: &[u8]) -> &[u8] {
     let end = raw.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
     &raw[..end]
-}
-
-/// Lets `nom`'s own combinators report through our error type. nom only
-/// produces these for conditions our primitives do not already cover; they
-/// all mean the input did not have what the parser expected.
-impl<'a> nom::error::ParseError<&'a [u8]> for Error {
-    fn from_error_kind(_input: &'a [u8], _kind: nom::error::ErrorKind) -> Self {
-        Error::UnexpectedEof { needed: 1 }
-    }
-
-    fn append(_input: &'a [u8], _kind: nom::error::ErrorKind, other: Self) -> Self {
-        other
-    }
-}
-
-impl From<nom::Err<Error>> for Error {
-    fn from(e: nom::Err<Error>) -> Self {
-        match e {
-            nom::Err::Incomplete(nom::Needed::Size(n)) => Error::UnexpectedEof { needed: n.get() },
-            nom::Err::Incomplete(nom::Needed::Unknown) => Error::UnexpectedEof { needed: 1 },
-            nom::Err::Error(e) | nom::Err::Failure(e) => e,
-        }
-    }
 }
 
 #[cfg(test)]

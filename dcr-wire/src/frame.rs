@@ -8,6 +8,8 @@
 //! maximum (all decided from the header alone, before any payload is
 //! buffered), then the checksum, the payload decode and trailing bytes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use crate::error::Error;

@@ -2,8 +2,10 @@
 //! transaction hashes and the frame checksum (computed by the
 //! dcr-blake256 crate).
 
-use std::fmt;
-use std::str::FromStr;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
+use core::str::FromStr;
 
 use dcr_blake256::Blake256;
 

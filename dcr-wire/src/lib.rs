@@ -1,12 +1,28 @@
 #![doc = include_str!("../README.md")]
+// `no_std` (with `alloc`) unless the default `std` feature is on; only the
+// blocking stream reader and the constructors that read the clock need it.
+#![cfg_attr(not(feature = "std"), no_std)]
 // No unsafe code: the vectorised BLAKE-256, the one part that needs it, is
 // the dcr-blake256 crate.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
+/// What the standard prelude gives, from `alloc`, so every module reads
+/// the same with and without `std`.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::string::String;
+    pub(crate) use alloc::vec::Vec;
+    #[cfg(not(feature = "std"))]
+    pub(crate) use alloc::{format, vec};
+}
+
 // Every item has one path: the modules below are private and their items
 // are re-exported here by name, except the public modules `msg` (limits,
-// constants and helpers of the messages), `merkle` and `primitives`.
+// constants and helpers of the messages), `params` (chain parameters),
+// `merkle` and `primitives`.
 mod error;
 mod frame;
 mod hash;
@@ -14,10 +30,12 @@ mod hash;
 pub mod json;
 pub mod merkle;
 pub mod msg;
+pub mod params;
 pub mod primitives;
 mod protocol;
 #[cfg(feature = "serde")]
 mod serde_impls;
+#[cfg(feature = "std")]
 mod stream;
 
 pub use error::{Error, ErrorKind};
@@ -55,4 +73,5 @@ pub use protocol::{
     pver, CurrencyNet, ParseNetError, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD,
     MESSAGE_HEADER_SIZE,
 };
+#[cfg(feature = "std")]
 pub use stream::{read_message, write_message, ReadMessage, StreamError, StreamErrorCause};

@@ -10,6 +10,8 @@
 //! commitment root, which covers the committed filter, not transactions).
 
 use crate::hash::{blake256, Hash};
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::{Block, BlockTxHashes, TxHashes, TxTree};
 use dcr_blake256::digest_many_64;
 

@@ -8,6 +8,8 @@
 //! arrive, so a peer announcing a large payload and sending nothing costs
 //! nothing.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use std::io::{self, Read, Write};
 
 use crate::error::Error;

@@ -225,7 +225,7 @@ fn invalid_jsonl() {
 
 fn check_varint(r: &Value) -> Result<(), String> {
     let bytes = hex_field(r, "hex")?;
-    let result = var_int(&bytes).map_err(dcr_wire::Error::from);
+    let result = var_int(&bytes);
     if r["valid"] == true {
         let (rest, v) = result.map_err(|e| format!("refused: {e}"))?;
         let want = r["value"].as_u64().unwrap_or(0);

@@ -9,12 +9,14 @@
 //! batched `getcfsv2`, `cfiltersv2` from 11): a filter with the inclusion
 //! proof of its commitment in the block header.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
 use super::locator::MAX_BLOCK_LOCATORS_PER_MSG;
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -113,7 +115,7 @@ impl<'a> Payload<'a> for GetCFilter {
     type Owned = GetCFilter;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         Ok((
@@ -164,7 +166,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
     type Owned = GetCFHeaders;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_locator_hashes) = hashes(
             input,
             MAX_BLOCK_LOCATORS_PER_MSG,
@@ -236,7 +238,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
     type Owned = CFilter<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         let (i, data) = filter_data(i)?;
@@ -302,7 +304,7 @@ impl<'a> Payload<'a> for CFHeaders {
     type Owned = CFHeaders;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, stop_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         let (i, header_hashes) = hashes(
@@ -377,7 +379,7 @@ impl<'a> Payload<'a> for CFTypes<'a> {
     type Owned = CFTypes<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, n) = crate::primitives::count(
             input,
             MAX_FILTER_TYPES_PER_MSG,
@@ -437,7 +439,7 @@ impl<'a> Payload<'a> for GetCFilterV2 {
     type Owned = GetCFilterV2;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         Ok((i, GetCFilterV2 { block_hash }))
     }
@@ -538,7 +540,7 @@ impl<'a> Payload<'a> for CFilterV2<'a> {
     type Owned = CFilterV2<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         CFilterV2::parse(input)
     }
 
@@ -591,7 +593,7 @@ impl<'a> Payload<'a> for GetCFsV2 {
     type Owned = GetCFsV2;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, start_hash) = hash(input)?;
         let (i, end_hash) = hash(i)?;
         Ok((
@@ -638,7 +640,7 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
     type Owned = CFiltersV2<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, cfilters) = list(
             input,
             MAX_CFILTERS_V2_PER_BATCH,
@@ -771,7 +773,7 @@ mod tests {
     }
 
     fn kind<T: std::fmt::Debug>(r: PResult<'_, T>) -> ErrorKind {
-        Error::from(r.unwrap_err()).kind()
+        r.unwrap_err().kind()
     }
 
     #[test]

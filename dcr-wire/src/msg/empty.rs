@@ -2,9 +2,11 @@
 //! `sendheaders`, `getminings` and `getcftypes`. Some exist only from a
 //! given protocol version.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::Error;
 use crate::primitives::PResult;
 
@@ -21,7 +23,7 @@ macro_rules! empty_message {
             type Owned = $name;
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-                gate(Self::COMMAND, pver)?;
+                require_pver(Self::COMMAND, pver)?;
                 Ok((input, $name))
             }
 
@@ -97,7 +99,7 @@ mod tests {
         for p in pver::INITIAL..=pver::CURRENT {
             let mut b = Vec::new();
             let enc = m.encode(&mut b, p);
-            let dec = T::decode(&[], p).map_err(Error::from);
+            let dec = T::decode(&[], p);
             assert!(b.is_empty());
             assert_eq!(m.serialized_size(p), 0);
             assert_eq!(T::max_payload_length(p), 0);

@@ -2,11 +2,13 @@
 //! asks for the state a node keeps at the chain tip (tip blocks, their
 //! votes, treasury spends) and gets their hashes.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -48,7 +50,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     type Owned = GetInitState<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, types) = list(
             input,
             MAX_INIT_STATE_TYPES,
@@ -166,7 +168,7 @@ impl<'a> Payload<'a> for InitState {
     type Owned = InitState;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv)?;
+        require_pver(Self::COMMAND, pv)?;
         let mut out: [Vec<Hash>; 3] = Default::default();
         let mut i = input;
         for (slot, (max, kind, what)) in out.iter_mut().zip(LISTS) {
@@ -261,7 +263,7 @@ mod tests {
     }
 
     fn kind<T: std::fmt::Debug>(r: PResult<'_, T>) -> ErrorKind {
-        Error::from(r.unwrap_err()).kind()
+        r.unwrap_err().kind()
     }
 
     #[test]

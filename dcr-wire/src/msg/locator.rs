@@ -1,9 +1,11 @@
 //! `getblocks` and `getheaders`: a block locator (hashes from our tip back
 //! towards genesis) and a stop hash.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
@@ -31,7 +33,7 @@ macro_rules! locator_message {
             type Owned = $name;
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-                gate(Self::COMMAND, pver)?;
+                require_pver(Self::COMMAND, pver)?;
                 let (i, protocol_version) = u32_le(input)?;
                 let (i, block_locator_hashes) = list(
                     i,
@@ -145,7 +147,7 @@ mod tests {
     #[test]
     fn too_many_locators() {
         let b = [0, 0, 0, 0, 0xfd, 0xf5, 0x01];
-        let e = Error::from(GetBlocks::decode(&b, 12).unwrap_err());
+        let e = GetBlocks::decode(&b, 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyLocators);
         let m = GetHeaders {
             block_locator_hashes: vec![Hash::ZERO; 501],

@@ -1,9 +1,11 @@
 //! `miningstate`: the blocks at the tip of a peer's chain and the votes it
 //! holds for them, so a miner that just connected can start work at once.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -47,7 +49,7 @@ impl MiningState {
     }
 }
 
-fn check_blocks(n: usize) -> Result<(), nom::Err<Error>> {
+fn check_blocks(n: usize) -> Result<(), Error> {
     check_count(
         n as u64,
         MAX_MS_BLOCKS_AT_HEAD_PER_MSG,
@@ -56,7 +58,7 @@ fn check_blocks(n: usize) -> Result<(), nom::Err<Error>> {
     )
 }
 
-fn check_votes(n: usize) -> Result<(), nom::Err<Error>> {
+fn check_votes(n: usize) -> Result<(), Error> {
     check_count(
         n as u64,
         MAX_MS_VOTES_AT_HEAD_PER_MSG,
@@ -70,7 +72,7 @@ impl<'a> Payload<'a> for MiningState {
     type Owned = MiningState;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pver)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, version) = u32_le(input)?;
         let (i, height) = u32_le(i)?;
         let (i, block_hashes) = list(
@@ -152,7 +154,7 @@ mod tests {
     }
 
     fn decode(b: &[u8]) -> Result<MiningState, Error> {
-        let (rest, m) = MiningState::decode(b, 1).map_err(Error::from)?;
+        let (rest, m) = MiningState::decode(b, 1)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

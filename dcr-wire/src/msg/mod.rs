@@ -23,7 +23,7 @@ pub(crate) mod simple;
 pub(crate) mod tx;
 pub(crate) mod version;
 
-pub(crate) use set::{gate, require_pver, Command, Message, Payload};
+pub(crate) use set::{require_pver, Command, Message, Payload};
 
 pub use addr::{MAX_ADDR_PER_MSG, MAX_ADDR_PER_V2_MSG};
 pub use block::{max_tx_per_tree, MAX_BLOCKS_PER_MSG};

@@ -1,12 +1,14 @@
 //! `reject`: why a peer refused a message. Removed at protocol version 9
 //! ([`pver::REMOVE_REJECT`]); older peers still send it.
 
-use std::borrow::Cow;
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use core::fmt;
 
 use bytes::BufMut;
 
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -112,7 +114,7 @@ impl<'a> Payload<'a> for Reject<'a> {
     type Owned = Reject<'static>;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pver)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, cmd) = text(input)?;
         let (i, code) = u8(i)?;
         let (i, reason) = text(i)?;
@@ -184,7 +186,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode(b: &[u8], pver: u32) -> Result<Reject<'_>, Error> {
-        let (rest, m) = Reject::decode(b, pver).map_err(Error::from)?;
+        let (rest, m) = Reject::decode(b, pver)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

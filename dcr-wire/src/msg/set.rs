@@ -4,7 +4,9 @@
 //! list from which [`Command`], [`Message`], their dispatch and
 //! [`for_each_message!`](crate::for_each_message) are generated.
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
 
 use bytes::BufMut;
 
@@ -81,12 +83,6 @@ pub(crate) fn require_pver(command: Command, pver: u32) -> Result<(), Error> {
         });
     }
     Ok(())
-}
-
-/// [`require_pver`] for a decoder.
-#[inline]
-pub(crate) fn gate(command: Command, pver: u32) -> Result<(), nom::Err<Error>> {
-    require_pver(command, pver).map_err(nom::Err::Error)
 }
 
 /// Declares the message set once: the `Command` enum, the `Message` enum,
@@ -318,7 +314,7 @@ pub struct ParseCommandError(pub String);
 
 /// Parses the command string exactly as it travels (`"getheaders"`, not
 /// `"GetHeaders"`), as [`Command::from_name`].
-impl std::str::FromStr for Command {
+impl core::str::FromStr for Command {
     type Err = ParseCommandError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {

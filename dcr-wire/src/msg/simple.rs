@@ -1,9 +1,11 @@
 //! Messages made of a single 8-byte integer: `ping`, `pong` and
 //! `feefilter`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::Error;
 use crate::primitives::{i64_le, u64_le, PResult};
 
@@ -23,7 +25,7 @@ macro_rules! nonce_message {
             type Owned = $name;
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-                gate(Self::COMMAND, pver)?;
+                require_pver(Self::COMMAND, pver)?;
                 let (i, nonce) = u64_le(input)?;
                 Ok((i, $name { nonce }))
             }
@@ -78,7 +80,7 @@ impl<'a> Payload<'a> for FeeFilter {
     type Owned = FeeFilter;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pver)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, min_fee) = i64_le(input)?;
         Ok((i, FeeFilter { min_fee }))
     }
@@ -129,7 +131,7 @@ mod tests {
         let mut b = Vec::new();
         Ping { nonce: 0x0102 }.encode(&mut b, 1).unwrap();
         assert_eq!(b, [2, 1, 0, 0, 0, 0, 0, 0]);
-        let e = Error::from(Pong::decode(&b[..7], 1).unwrap_err());
+        let e = Pong::decode(&b[..7], 1).unwrap_err();
         assert_eq!(e, Error::UnexpectedEof { needed: 1 });
         assert_eq!(Ping::max_payload_length(pver::INITIAL), 8);
     }
@@ -141,7 +143,7 @@ mod tests {
         for p in [pver::INITIAL, pver::FEE_FILTER - 1] {
             let e = m.encode(&mut Vec::new(), p).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
-            let e = Error::from(FeeFilter::decode(&bytes, p).unwrap_err());
+            let e = FeeFilter::decode(&bytes, p).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
             assert_eq!(FeeFilter::max_payload_length(p), 8);
         }

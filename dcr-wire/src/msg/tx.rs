@@ -15,16 +15,18 @@
 //! the version word differs), [`RawTx`] hashes a received transaction
 //! straight from its bytes, without re-serializing it.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{gate, require_pver, Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HashInput, Hasher};
 use crate::primitives::{
-    count, fail, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes,
-    var_bytes_size, var_int, var_int_size, PResult,
+    count, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes, var_bytes_size,
+    var_int, var_int_size, PResult,
 };
 use crate::protocol::{pver, MAX_MESSAGE_PAYLOAD};
 use dcr_blake256::digest_many;
@@ -298,10 +300,10 @@ impl OutPoint {
     }
 }
 
-impl std::fmt::Display for OutPoint {
+impl core::fmt::Display for OutPoint {
     /// `hash:index`, the hash in display order (the reference's
     /// `OutPoint.String`).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}:{}", self.hash, self.index)
     }
 }
@@ -408,7 +410,7 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
     let (mut i, word) = u32_le(input)?;
     let version = word as u16;
     let Some(ser_type) = TxSerType::from_u16((word >> 16) as u16) else {
-        return fail(Error::invalid(
+        return Err(Error::invalid(
             ErrorKind::UnknownTxType,
             "unsupported transaction serialization type",
         ));
@@ -453,7 +455,7 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
     if ser_type.has_witness() {
         let (r, n) = var_int(i)?;
         if ser_type == TxSerType::Full && n != prefix_inputs as u64 {
-            return fail(Error::limit(
+            return Err(Error::limit(
                 ErrorKind::MismatchedWitnessCount,
                 "witness inputs (must equal prefix inputs)",
                 n,
@@ -807,7 +809,7 @@ impl<'a> Payload<'a> for Tx<'a> {
     type Owned = Tx<'static>;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pver)?;
+        require_pver(Self::COMMAND, pver)?;
         Tx::parse(input)
     }
 
@@ -1096,7 +1098,7 @@ pub(crate) mod tests {
     }
 
     fn kind(bytes: &[u8]) -> ErrorKind {
-        Error::from(Tx::parse(bytes).unwrap_err()).kind()
+        Tx::parse(bytes).unwrap_err().kind()
     }
 
     #[test]
@@ -1175,7 +1177,7 @@ pub(crate) mod tests {
         assert_eq!(buf.len(), OutPoint::SIZE);
         assert_eq!(OutPoint::parse(&buf), Ok((&[][..], op)));
         assert_eq!(
-            Error::from(OutPoint::parse(&buf[..36]).unwrap_err()),
+            OutPoint::parse(&buf[..36]).unwrap_err(),
             Error::UnexpectedEof { needed: 1 }
         );
     }

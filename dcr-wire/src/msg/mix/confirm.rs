@@ -1,6 +1,8 @@
 //! `mixconfirm`: a peer's signatures on the mixed transaction, carried as
 //! the whole transaction.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use super::{

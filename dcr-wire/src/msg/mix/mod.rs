@@ -13,7 +13,9 @@
 //! message's signature covers, and the accessors the eight share, are the
 //! [`MixMessage`] trait.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -220,7 +222,7 @@ macro_rules! mix_payload {
             type Owned = $name<'static>;
 
             fn decode(input: &'a [u8], pv: u32) -> crate::primitives::PResult<'a, Self> {
-                crate::msg::gate(Self::COMMAND, pv)?;
+                crate::msg::require_pver(Self::COMMAND, pv)?;
                 $name::parse(input)
             }
 
@@ -263,7 +265,7 @@ mod tests {
 
     #[test]
     fn seen_limit() {
-        let e = Error::from(seen_hashes(&[0xfd, 0x01, 0x02]).unwrap_err());
+        let e = seen_hashes(&[0xfd, 0x01, 0x02]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyPrevMixMsgs);
         assert_eq!(
             check_seen(&vec![Hash::ZERO; 513]).unwrap_err().kind(),
@@ -306,7 +308,7 @@ mod tests {
 
     #[test]
     fn below_mix_version_refused() {
-        let e = Error::from(MixFactoredPoly::decode(&[0; 200], 9).unwrap_err());
+        let e = MixFactoredPoly::decode(&[0; 200], 9).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
         assert_eq!(<MixDCNet as Payload>::max_payload_length(9), 0);
     }
