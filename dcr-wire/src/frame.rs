@@ -180,7 +180,7 @@ pub fn decode_frame(
     pver: u32,
 ) -> Result<(Message<'_>, usize), Error> {
     match split_frame(buf, net, pver)? {
-        Split::Incomplete { needed } => Err(Error::UnexpectedEof { needed }),
+        Split::Incomplete { needed } => Err(Error::eof(needed).while_reading("a frame")),
         Split::Frame { frame, consumed } => Ok((frame.message(pver)?, consumed)),
     }
 }

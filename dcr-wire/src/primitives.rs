@@ -27,9 +27,7 @@ pub const MAX_VAR_INT_SIZE: usize = 9;
 #[inline]
 pub fn take(input: &[u8], n: usize) -> PResult<'_, &[u8]> {
     if input.len() < n {
-        return Err(Error::UnexpectedEof {
-            needed: n - input.len(),
-        });
+        return Err(Error::eof(n - input.len()));
     }
     let (head, rest) = input.split_at(n);
     Ok((rest, head))
@@ -43,7 +41,7 @@ pub fn array_ref<const N: usize>(input: &[u8]) -> PResult<'_, &[u8; N]> {
         Ok(a) => Ok((rest, a)),
         // `take` returned exactly N bytes, so this arm is unreachable; it
         // still answers with an error rather than a panic.
-        Err(_) => Err(Error::UnexpectedEof { needed: N }),
+        Err(_) => Err(Error::eof(N)),
     }
 }
 
@@ -59,7 +57,7 @@ pub fn array<const N: usize>(input: &[u8]) -> PResult<'_, [u8; N]> {
 pub fn u8(input: &[u8]) -> PResult<'_, u8> {
     match input.split_first() {
         Some((b, rest)) => Ok((rest, *b)),
-        None => Err(Error::UnexpectedEof { needed: 1 }),
+        None => Err(Error::eof(1)),
     }
 }
 
@@ -382,8 +380,8 @@ mod tests {
 
     #[test]
     fn var_int_short_input_says_how_much() {
-        assert_eq!(vi(&[]), Err(Error::UnexpectedEof { needed: 1 }));
-        assert_eq!(vi(&[0xfe, 1]), Err(Error::UnexpectedEof { needed: 3 }));
+        assert_eq!(vi(&[]), Err(Error::eof(1)));
+        assert_eq!(vi(&[0xfe, 1]), Err(Error::eof(3)));
     }
 
     #[test]
@@ -418,7 +416,7 @@ mod tests {
         let mut input = vec![0xfd, 0xe8, 0x03];
         input.extend_from_slice(&[0u8; 32]);
         let e = list(&input, 1000, ErrorKind::TooManyVectors, "v", 32, hash).unwrap_err();
-        assert_eq!(e, Error::UnexpectedEof { needed: 32 });
+        assert_eq!(e, Error::eof(32));
         let e = list(&input, 999, ErrorKind::TooManyVectors, "v", 32, hash).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyVectors);
     }

@@ -63,6 +63,11 @@ impl BlockHeader {
     /// Parses the 180 header bytes. Headers carry no version-dependent
     /// fields.
     pub fn parse(input: &[u8]) -> PResult<'_, BlockHeader> {
+        Self::parse_fields(input).map_err(|e| e.while_reading("a block header"))
+    }
+
+    #[inline(always)]
+    fn parse_fields(input: &[u8]) -> PResult<'_, BlockHeader> {
         let (i, version) = i32_le(input)?;
         let (i, prev_block) = hash(i)?;
         let (i, merkle_root) = hash(i)?;
@@ -376,10 +381,10 @@ pub(crate) mod tests {
     fn header_is_180_bytes() {
         assert_eq!(BlockHeader::default().to_bytes().len(), BLOCK_HEADER_SIZE);
         let e = BlockHeader::parse(&[0u8; 179]).unwrap_err();
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        assert_eq!(e, Error::eof(1).while_reading("a block header"));
         assert_eq!(
             BlockHeader::from_bytes(&[0u8; 179]),
-            Err(Error::UnexpectedEof { needed: 1 })
+            Err(Error::eof(1).while_reading("a block header"))
         );
         assert_eq!(
             BlockHeader::from_bytes(&[0u8; 181]).unwrap_err().kind(),

@@ -137,6 +137,11 @@ impl NetAddress {
     /// Parses an address; the 4-byte timestamp is read first when
     /// `with_timestamp` is set.
     pub fn decode(input: &[u8], with_timestamp: bool) -> PResult<'_, NetAddress> {
+        Self::decode_fields(input, with_timestamp).map_err(|e| e.while_reading("a network address"))
+    }
+
+    #[inline(always)]
+    fn decode_fields(input: &[u8], with_timestamp: bool) -> PResult<'_, NetAddress> {
         let (i, timestamp) = if with_timestamp {
             let (i, t) = u32_le(input)?;
             (i, Some(t))
@@ -349,6 +354,11 @@ impl NetAddressV2 {
     /// Parses an entry. An unknown type byte is ErrUnknownNetAddrType (the
     /// size of what follows is then unknown, so nothing more can be read).
     pub fn decode(input: &[u8]) -> PResult<'_, NetAddressV2> {
+        Self::decode_fields(input).map_err(|e| e.while_reading("a network address"))
+    }
+
+    #[inline(always)]
+    fn decode_fields(input: &[u8]) -> PResult<'_, NetAddressV2> {
         let (i, timestamp) = time_u64(input)?;
         let (i, services) = u64_le(i)?;
         let (i, ty) = u8(i)?;
@@ -486,7 +496,7 @@ mod tests {
         assert_eq!(rest.len(), 4);
         assert_eq!(a.timestamp, None);
         let e = NetAddress::decode(&bytes[..29], true).unwrap_err();
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        assert_eq!(e, Error::eof(1).while_reading("a network address"));
     }
 
     #[test]

@@ -178,7 +178,8 @@ macro_rules! messages {
             pub fn decode(command: Command, payload: &'a [u8], pver: u32) -> Result<Message<'a>, Error> {
                 match command {
                     $( Command::$variant => {
-                        let (rest, m) = <$name $(<$lt>)? as Payload<'a>>::decode(payload, pver)?;
+                        let (rest, m) = <$name $(<$lt>)? as Payload<'a>>::decode(payload, pver)
+                            .map_err(|e| e.while_reading(concat!("a `", $cmd, "` message")))?;
                         expect_end(rest)?;
                         Ok(Message::$variant(m))
                     } )*

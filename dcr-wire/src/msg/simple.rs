@@ -132,7 +132,7 @@ mod tests {
         Ping { nonce: 0x0102 }.encode(&mut b, 1).unwrap();
         assert_eq!(b, [2, 1, 0, 0, 0, 0, 0, 0]);
         let e = Pong::decode(&b[..7], 1).unwrap_err();
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        assert_eq!(e, Error::eof(1));
         assert_eq!(Ping::max_payload_length(pver::INITIAL), 8);
     }
 

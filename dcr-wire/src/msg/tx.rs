@@ -269,6 +269,11 @@ impl OutPoint {
     /// reference's `ReadOutPoint`). Fewer than [`OutPoint::SIZE`] bytes is
     /// [`Error::UnexpectedEof`].
     pub fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
+        Self::parse_fields(i).map_err(|e| e.while_reading("an outpoint"))
+    }
+
+    #[inline(always)]
+    fn parse_fields(i: &[u8]) -> PResult<'_, OutPoint> {
         let (i, hash) = hash(i)?;
         let (i, index) = u32_le(i)?;
         let (i, tree) = u8(i)?;
@@ -581,7 +586,7 @@ impl<'a> Tx<'a> {
     /// protocol-version-dependent fields).
     pub fn parse(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
         let mut b = Builder::default();
-        let (rest, layout) = walk(input, &mut b)?;
+        let (rest, layout) = walk(input, &mut b).map_err(|e| e.while_reading("a transaction"))?;
         b.tx.version = layout.version;
         Ok((rest, b.tx))
     }
@@ -883,7 +888,8 @@ impl<'a> RawTx<'a> {
     /// Finds and validates one transaction at the start of `input`, without
     /// allocating. Returns it and what follows.
     pub fn parse(input: &'a [u8]) -> PResult<'a, RawTx<'a>> {
-        let (rest, layout) = walk(input, &mut Scanner)?;
+        let (rest, layout) =
+            walk(input, &mut Scanner).map_err(|e| e.while_reading("a transaction"))?;
         Ok((
             rest,
             RawTx {
@@ -1178,7 +1184,7 @@ pub(crate) mod tests {
         assert_eq!(OutPoint::parse(&buf), Ok((&[][..], op)));
         assert_eq!(
             OutPoint::parse(&buf[..36]).unwrap_err(),
-            Error::UnexpectedEof { needed: 1 }
+            Error::eof(1).while_reading("an outpoint")
         );
     }
 
