@@ -14,8 +14,8 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use dcr_wire::{
-    encode_frame, frame::verify_checksum, Command, CurrencyNet, Error as WireError, FrameHeader,
-    Message, MESSAGE_HEADER_SIZE,
+    encode_frame, verify_checksum, Command, CurrencyNet, Error as WireError, FrameHeader, Message,
+    MESSAGE_HEADER_SIZE,
 };
 use tokio_util::codec::{Decoder, Encoder};
 

@@ -2,6 +2,8 @@
 //! `json`): hashes in display order, byte fields as lower-case hex in wire
 //! order, Go strings as JSON strings.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use serde_json::Value;
 
 use crate::hash::Hash;

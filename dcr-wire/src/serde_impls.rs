@@ -5,7 +5,9 @@
 //! (the form dcrd's JSON-RPC and block explorers use), not as 32 numbers in
 //! wire order.
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -29,8 +29,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use dcr_wire::msg::inv::MAX_INV_PER_MSG;
-use dcr_wire::msg::mix::mix_hash;
+use dcr_wire::msg::mix_hash;
+use dcr_wire::msg::MAX_INV_PER_MSG;
 use dcr_wire::{Command, InvType, InvVect, Message};
 
 /// How often deadlines are checked (the reference's `stallTickInterval`);
@@ -214,7 +214,7 @@ impl StallTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dcr_wire::msg::mix::MixConfirm;
+    use dcr_wire::MixConfirm;
     use dcr_wire::{
         GetBlocks, GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash,
         InitState, MemPool, NotFound, Ping,

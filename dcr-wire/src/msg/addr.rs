@@ -2,15 +2,17 @@
 //! 30-byte entries) exists below protocol version 12; `addrv2` (typed
 //! entries that can carry Tor v3 keys) replaces it from 12 on.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use super::netaddr::{
     NetAddress, NetAddressV2, MAX_NET_ADDRESS_PAYLOAD, MAX_NET_ADDRESS_V2_PAYLOAD,
     MIN_NET_ADDRESS_V2_PAYLOAD,
 };
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
-use crate::primitives::{check_count, fail, list, put_var_int, var_int_size, PResult};
+use crate::primitives::{check_count, list, put_var_int, var_int_size, PResult};
 use crate::protocol::pver;
 
 /// Most addresses one `addr` message may carry.
@@ -28,24 +30,12 @@ pub struct Addr {
     pub addr_list: Vec<NetAddress>,
 }
 
-impl Addr {
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver >= pver::ADDR_V2 {
-            return Err(Error::InvalidForVersion {
-                command: Command::Addr.as_str(),
-                pver,
-            });
-        }
-        Ok(())
-    }
-}
-
 impl<'a> Payload<'a> for Addr {
     const COMMAND: Command = Command::Addr;
     type Owned = Addr;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        Addr::check_version(pver).or_else(fail)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, addr_list) = list(
             input,
             MAX_ADDR_PER_MSG,
@@ -58,7 +48,7 @@ impl<'a> Payload<'a> for Addr {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        Addr::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         let n = self.addr_list.len() as u64;
         check_count(n, MAX_ADDR_PER_MSG, ErrorKind::TooManyAddrs, "addresses")?;
         put_var_int(buf, n);
@@ -103,16 +93,6 @@ pub struct AddrV2 {
 }
 
 impl AddrV2 {
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver < pver::ADDR_V2 {
-            return Err(Error::InvalidForVersion {
-                command: Command::AddrV2.as_str(),
-                pver,
-            });
-        }
-        Ok(())
-    }
-
     /// The count rules: at least one address, at most the maximum.
     fn check_count(n: u64) -> Result<(), Error> {
         if n == 0 {
@@ -128,7 +108,7 @@ impl<'a> Payload<'a> for AddrV2 {
     type Owned = AddrV2;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        AddrV2::check_version(pver).or_else(fail)?;
+        require_pver(Self::COMMAND, pver)?;
         // `list` checks the maximum before reading any entry; the minimum
         // is checked on the (then empty) result, before anything else.
         let (i, addr_list) = list(
@@ -139,12 +119,12 @@ impl<'a> Payload<'a> for AddrV2 {
             MIN_NET_ADDRESS_V2_PAYLOAD,
             NetAddressV2::decode,
         )?;
-        AddrV2::check_count(addr_list.len() as u64).or_else(fail)?;
+        AddrV2::check_count(addr_list.len() as u64)?;
         Ok((i, AddrV2 { addr_list }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        AddrV2::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         AddrV2::check_count(self.addr_list.len() as u64)?;
         for a in &self.addr_list {
             a.validate()?;
@@ -195,7 +175,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode<'a, T: Payload<'a>>(b: &'a [u8], pver: u32) -> Result<T, Error> {
-        let (rest, m) = T::decode(b, pver).map_err(Error::from)?;
+        let (rest, m) = T::decode(b, pver)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

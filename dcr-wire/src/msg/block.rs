@@ -7,7 +7,9 @@
 //! [`TxTree::iter`] (structured, borrowing) or [`TxTree::raw_txs`]
 //! (allocation-free, with hashes computed from the bytes).
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -15,7 +17,7 @@ use super::header::{BlockHeader, BLOCK_HEADER_SIZE};
 use super::tx::{
     max_block_payload, prefix_hashes_many, tx_hashes_many, RawTx, Tx, TxHashes, MIN_TX_PAYLOAD,
 };
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::primitives::{count, put_var_int, var_int_size, PResult};
@@ -43,7 +45,7 @@ pub struct TxLoc {
 
 impl TxLoc {
     /// The byte range, for slicing the serialized block.
-    pub fn range(&self) -> std::ops::Range<usize> {
+    pub fn range(&self) -> core::ops::Range<usize> {
         self.start..self.start + self.len
     }
 }
@@ -285,6 +287,7 @@ impl<'a> Payload<'a> for Block<'a> {
     type Owned = Block<'static>;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         let (i, header) = BlockHeader::parse(input)?;
         let (i, txs) = TxTree::parse(i, pver, "transactions in a block")?;
         let (i, stake_txs) = TxTree::parse(i, pver, "stake transactions in a block")?;
@@ -298,7 +301,8 @@ impl<'a> Payload<'a> for Block<'a> {
         ))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         self.header.write(buf);
         self.txs.write(buf);
         self.stake_txs.write(buf);
@@ -407,7 +411,7 @@ mod tests {
         let mut b = BlockHeader::default().to_bytes().to_vec();
         b.push(0xfd);
         b.extend_from_slice(&((max_tx_per_tree(3) + 1) as u16).to_le_bytes());
-        let e = Error::from(Block::decode(&b, 3).unwrap_err());
+        let e = Block::decode(&b, 3).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyTxs);
     }
 

@@ -9,7 +9,9 @@
 //! batched `getcfsv2`, `cfiltersv2` from 11): a filter with the inclusion
 //! proof of its commitment in the block header.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -21,7 +23,6 @@ use crate::primitives::{
     check_count, hash, hashes_size, list, put_hashes, put_var_bytes, put_var_int, u32_le, u8,
     var_bytes, var_bytes_size, var_int_size, PResult,
 };
-use crate::protocol::pver;
 
 /// Largest filter, in bytes.
 pub const MAX_CFILTER_DATA_SIZE: u64 = 256 * 1024;
@@ -65,10 +66,6 @@ impl From<FilterType> for u8 {
 fn filter_type(i: &[u8]) -> PResult<'_, FilterType> {
     let (i, t) = u8(i)?;
     Ok((i, FilterType(t)))
-}
-
-fn gate(c: Command, pv: u32, since: u32) -> Result<(), nom::Err<Error>> {
-    require_pver(c, pv, since).map_err(nom::Err::Error)
 }
 
 fn filter_data(i: &[u8]) -> PResult<'_, Cow<'_, [u8]>> {
@@ -118,7 +115,7 @@ impl<'a> Payload<'a> for GetCFilter {
     type Owned = GetCFilter;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         Ok((
@@ -131,7 +128,7 @@ impl<'a> Payload<'a> for GetCFilter {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         buf.put_slice(&self.block_hash.0);
         buf.put_u8(self.filter_type.0);
         Ok(())
@@ -169,7 +166,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
     type Owned = GetCFHeaders;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_locator_hashes) = hashes(
             input,
             MAX_BLOCK_LOCATORS_PER_MSG,
@@ -189,7 +186,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.block_locator_hashes.len() as u64,
             MAX_BLOCK_LOCATORS_PER_MSG,
@@ -241,7 +238,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
     type Owned = CFilter<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         let (i, data) = filter_data(i)?;
@@ -256,7 +253,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_data(&self.data)?;
         buf.put_slice(&self.block_hash.0);
         buf.put_u8(self.filter_type.0);
@@ -307,7 +304,7 @@ impl<'a> Payload<'a> for CFHeaders {
     type Owned = CFHeaders;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, stop_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         let (i, header_hashes) = hashes(
@@ -327,7 +324,7 @@ impl<'a> Payload<'a> for CFHeaders {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.header_hashes.len() as u64,
             MAX_CF_HEADERS_PER_MSG,
@@ -382,7 +379,7 @@ impl<'a> Payload<'a> for CFTypes<'a> {
     type Owned = CFTypes<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, n) = crate::primitives::count(
             input,
             MAX_FILTER_TYPES_PER_MSG,
@@ -399,7 +396,7 @@ impl<'a> Payload<'a> for CFTypes<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.supported_filters.len() as u64,
             MAX_FILTER_TYPES_PER_MSG,
@@ -442,13 +439,13 @@ impl<'a> Payload<'a> for GetCFilterV2 {
     type Owned = GetCFilterV2;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         Ok((i, GetCFilterV2 { block_hash }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         buf.put_slice(&self.block_hash.0);
         Ok(())
     }
@@ -543,12 +540,12 @@ impl<'a> Payload<'a> for CFilterV2<'a> {
     type Owned = CFilterV2<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         CFilterV2::parse(input)
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         self.check()?;
         self.write(buf);
         Ok(())
@@ -596,7 +593,7 @@ impl<'a> Payload<'a> for GetCFsV2 {
     type Owned = GetCFsV2;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, start_hash) = hash(input)?;
         let (i, end_hash) = hash(i)?;
         Ok((
@@ -609,7 +606,7 @@ impl<'a> Payload<'a> for GetCFsV2 {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         buf.put_slice(&self.start_hash.0);
         buf.put_slice(&self.end_hash.0);
         Ok(())
@@ -643,7 +640,7 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
     type Owned = CFiltersV2<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, cfilters) = list(
             input,
             MAX_CFILTERS_V2_PER_BATCH,
@@ -656,7 +653,7 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.cfilters.len() as u64,
             MAX_CFILTERS_V2_PER_BATCH,
@@ -776,7 +773,7 @@ mod tests {
     }
 
     fn kind<T: std::fmt::Debug>(r: PResult<'_, T>) -> ErrorKind {
-        Error::from(r.unwrap_err()).kind()
+        r.unwrap_err().kind()
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! The 180-byte block header and the `headers` message.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash};
 use crate::primitives::{
-    array, check_count, count, fail, hash, i32_le, i64_le, put_var_int, u16_le, u32_le, u8,
-    var_int, var_int_size, PResult,
+    array, check_count, count, hash, i32_le, i64_le, put_var_int, u16_le, u32_le, u8, var_int,
+    var_int_size, PResult,
 };
 
 /// Serialized size of a block header.
@@ -61,6 +63,11 @@ impl BlockHeader {
     /// Parses the 180 header bytes. Headers carry no version-dependent
     /// fields.
     pub fn parse(input: &[u8]) -> PResult<'_, BlockHeader> {
+        Self::parse_fields(input).map_err(|e| e.while_reading("a block header"))
+    }
+
+    #[inline(always)]
+    fn parse_fields(input: &[u8]) -> PResult<'_, BlockHeader> {
         let (i, version) = i32_le(input)?;
         let (i, prev_block) = hash(i)?;
         let (i, merkle_root) = hash(i)?;
@@ -227,7 +234,8 @@ impl<'a> Payload<'a> for Headers {
     const COMMAND: Command = Command::Headers;
     type Owned = Headers;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         let (mut i, n) = count(
             input,
             MAX_BLOCK_HEADERS_PER_MSG,
@@ -243,7 +251,7 @@ impl<'a> Payload<'a> for Headers {
             let (r, h) = BlockHeader::parse(i)?;
             let (r, txs) = var_int(r)?;
             if txs > 0 {
-                return fail(Error::invalid(
+                return Err(Error::invalid(
                     ErrorKind::HeaderContainsTxs,
                     "block headers may not contain transactions",
                 ));
@@ -254,14 +262,14 @@ impl<'a> Payload<'a> for Headers {
         Ok((i, Headers { headers }))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         check_count(
             self.headers.len() as u64,
             MAX_BLOCK_HEADERS_PER_MSG,
             ErrorKind::TooManyHeaders,
             "block headers",
-        )
-        .map_err(Error::from)?;
+        )?;
         put_var_int(buf, self.headers.len() as u64);
         for h in &self.headers {
             h.write(buf);
@@ -372,11 +380,11 @@ pub(crate) mod tests {
     #[test]
     fn header_is_180_bytes() {
         assert_eq!(BlockHeader::default().to_bytes().len(), BLOCK_HEADER_SIZE);
-        let e = Error::from(BlockHeader::parse(&[0u8; 179]).unwrap_err());
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        let e = BlockHeader::parse(&[0u8; 179]).unwrap_err();
+        assert_eq!(e, Error::eof(1).while_reading("a block header"));
         assert_eq!(
             BlockHeader::from_bytes(&[0u8; 179]),
-            Err(Error::UnexpectedEof { needed: 1 })
+            Err(Error::eof(1).while_reading("a block header"))
         );
         assert_eq!(
             BlockHeader::from_bytes(&[0u8; 181]).unwrap_err().kind(),
@@ -393,13 +401,13 @@ pub(crate) mod tests {
         let mut buf = vec![1u8];
         BlockHeader::default().write(&mut buf);
         buf.push(1);
-        let e = Error::from(Headers::decode(&buf, 12).unwrap_err());
+        let e = Headers::decode(&buf, 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::HeaderContainsTxs);
     }
 
     #[test]
     fn too_many_headers() {
-        let e = Error::from(Headers::decode(&[0xfd, 0xd1, 0x07], 12).unwrap_err());
+        let e = Headers::decode(&[0xfd, 0xd1, 0x07], 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyHeaders);
         let msg = Headers {
             headers: vec![BlockHeader::default(); 2001],

@@ -2,7 +2,9 @@
 //! asks for the state a node keeps at the chain tip (tip blocks, their
 //! votes, treasury spends) and gets their hashes.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -48,7 +50,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     type Owned = GetInitState<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, types) = list(
             input,
             MAX_INIT_STATE_TYPES,
@@ -64,7 +66,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.types.len() as u64,
             MAX_INIT_STATE_TYPES,
@@ -166,7 +168,7 @@ impl<'a> Payload<'a> for InitState {
     type Owned = InitState;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
+        require_pver(Self::COMMAND, pv)?;
         let mut out: [Vec<Hash>; 3] = Default::default();
         let mut i = input;
         for (slot, (max, kind, what)) in out.iter_mut().zip(LISTS) {
@@ -186,7 +188,7 @@ impl<'a> Payload<'a> for InitState {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
+        require_pver(Self::COMMAND, pv)?;
         for (l, (max, kind, what)) in self.lists().into_iter().zip(LISTS) {
             check_count(l.len() as u64, max, kind, what)?;
         }
@@ -261,7 +263,7 @@ mod tests {
     }
 
     fn kind<T: std::fmt::Debug>(r: PResult<'_, T>) -> ErrorKind {
-        Error::from(r.unwrap_err()).kind()
+        r.unwrap_err().kind()
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! (announcements), `getdata` (requests) and `notfound` (answers to
 //! requests that cannot be served).
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
@@ -97,7 +99,8 @@ macro_rules! inv_list_message {
             const COMMAND: Command = Command::$cmd;
             type Owned = $name;
 
-            fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+            fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+                require_pver(Self::COMMAND, pver)?;
                 let (i, inv_list) = list(
                     input,
                     MAX_INV_PER_MSG,
@@ -109,7 +112,8 @@ macro_rules! inv_list_message {
                 Ok((i, $name { inv_list }))
             }
 
-            fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+            fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+                require_pver(Self::COMMAND, pver)?;
                 check_count(
                     self.inv_list.len() as u64,
                     MAX_INV_PER_MSG,
@@ -197,7 +201,7 @@ mod tests {
     fn too_many_vectors() {
         let mut b = vec![0xfd];
         b.extend_from_slice(&50_001u16.to_le_bytes());
-        let e = Error::from(Inv::decode(&b, 12).unwrap_err());
+        let e = Inv::decode(&b, 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyVectors);
         let m = GetData {
             inv_list: vec![InvVect::default(); 50_001],

@@ -1,9 +1,11 @@
 //! `miningstate`: the blocks at the tip of a peer's chain and the votes it
 //! holds for them, so a miner that just connected can start work at once.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -47,7 +49,7 @@ impl MiningState {
     }
 }
 
-fn check_blocks(n: usize) -> Result<(), nom::Err<Error>> {
+fn check_blocks(n: usize) -> Result<(), Error> {
     check_count(
         n as u64,
         MAX_MS_BLOCKS_AT_HEAD_PER_MSG,
@@ -56,7 +58,7 @@ fn check_blocks(n: usize) -> Result<(), nom::Err<Error>> {
     )
 }
 
-fn check_votes(n: usize) -> Result<(), nom::Err<Error>> {
+fn check_votes(n: usize) -> Result<(), Error> {
     check_count(
         n as u64,
         MAX_MS_VOTES_AT_HEAD_PER_MSG,
@@ -69,7 +71,8 @@ impl<'a> Payload<'a> for MiningState {
     const COMMAND: Command = Command::MiningState;
     type Owned = MiningState;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         let (i, version) = u32_le(input)?;
         let (i, height) = u32_le(i)?;
         let (i, block_hashes) = list(
@@ -97,7 +100,8 @@ impl<'a> Payload<'a> for MiningState {
         Ok((i, msg))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         check_blocks(self.block_hashes.len())?;
         check_votes(self.vote_hashes.len())?;
         buf.put_u32_le(self.version);
@@ -150,7 +154,7 @@ mod tests {
     }
 
     fn decode(b: &[u8]) -> Result<MiningState, Error> {
-        let (rest, m) = MiningState::decode(b, 1).map_err(Error::from)?;
+        let (rest, m) = MiningState::decode(b, 1)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

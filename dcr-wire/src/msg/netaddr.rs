@@ -2,18 +2,21 @@
 //! `version` and `addr`, and the typed form of `addrv2` (IPv4, IPv6 or Tor
 //! v3 with a size fixed by the type).
 
-use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use bytes::BufMut;
 
 use crate::error::{Error, ErrorKind};
 use crate::primitives::{
-    array, fail, time_u64, u16_be, u16_le, u32_le, u64_le, u8, PResult, MAX_INT64_TIME,
+    array, time_u64, u16_be, u16_le, u32_le, u64_le, u8, PResult, MAX_INT64_TIME,
 };
 use crate::protocol::ServiceFlags;
 
 /// The current time in whole Unix seconds (0 for a clock before 1970).
+#[cfg(feature = "std")]
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -85,6 +88,7 @@ impl NetAddress {
     /// current time in whole seconds (the reference's
     /// `NewNetAddressIPPort`). A clock before 1970 gives 0; one past 2106,
     /// which 32 bits cannot hold, gives `u32::MAX`.
+    #[cfg(feature = "std")]
     pub fn now(ip: IpAddr, port: u16, services: ServiceFlags) -> NetAddress {
         let secs = u32::try_from(unix_now()).unwrap_or(u32::MAX);
         NetAddress::new(ip, port, services).with_timestamp(secs)
@@ -133,6 +137,11 @@ impl NetAddress {
     /// Parses an address; the 4-byte timestamp is read first when
     /// `with_timestamp` is set.
     pub fn decode(input: &[u8], with_timestamp: bool) -> PResult<'_, NetAddress> {
+        Self::decode_fields(input, with_timestamp).map_err(|e| e.while_reading("a network address"))
+    }
+
+    #[inline(always)]
+    fn decode_fields(input: &[u8], with_timestamp: bool) -> PResult<'_, NetAddress> {
         let (i, timestamp) = if with_timestamp {
             let (i, t) = u32_le(input)?;
             (i, Some(t))
@@ -314,6 +323,7 @@ impl NetAddressV2 {
 
     /// An entry for `ip:port` (IPv4 or IPv6 by the address) last seen now,
     /// in whole seconds (the reference's `NewNetAddressV2IPPort`).
+    #[cfg(feature = "std")]
     pub fn now(ip: IpAddr, port: u16, services: ServiceFlags) -> NetAddressV2 {
         NetAddressV2::new(ip, port, services, unix_now())
     }
@@ -344,11 +354,16 @@ impl NetAddressV2 {
     /// Parses an entry. An unknown type byte is ErrUnknownNetAddrType (the
     /// size of what follows is then unknown, so nothing more can be read).
     pub fn decode(input: &[u8]) -> PResult<'_, NetAddressV2> {
+        Self::decode_fields(input).map_err(|e| e.while_reading("a network address"))
+    }
+
+    #[inline(always)]
+    fn decode_fields(input: &[u8]) -> PResult<'_, NetAddressV2> {
         let (i, timestamp) = time_u64(input)?;
         let (i, services) = u64_le(i)?;
         let (i, ty) = u8(i)?;
         let Some(ty) = NetAddressType::from_u8(ty) else {
-            return fail(Error::invalid(
+            return Err(Error::invalid(
                 ErrorKind::UnknownNetAddrType,
                 "unknown network address type",
             ));
@@ -480,8 +495,8 @@ mod tests {
         let (rest, a) = NetAddress::decode(&bytes, false).unwrap();
         assert_eq!(rest.len(), 4);
         assert_eq!(a.timestamp, None);
-        let e = Error::from(NetAddress::decode(&bytes[..29], true).unwrap_err());
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        let e = NetAddress::decode(&bytes[..29], true).unwrap_err();
+        assert_eq!(e, Error::eof(1).while_reading("a network address"));
     }
 
     #[test]
@@ -490,7 +505,7 @@ mod tests {
             let mut b = vec![0u8; 16];
             b.push(ty);
             b.extend_from_slice(&[0u8; 34]);
-            let e = Error::from(NetAddressV2::decode(&b).unwrap_err());
+            let e = NetAddressV2::decode(&b).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::UnknownNetAddrType);
         }
     }
@@ -506,7 +521,7 @@ mod tests {
         );
         let mut b = Vec::new();
         a.encode(&mut b);
-        let e = Error::from(NetAddressV2::decode(&b).unwrap_err());
+        let e = NetAddressV2::decode(&b).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidTimestamp);
     }
 

@@ -1,16 +1,18 @@
 //! `reject`: why a peer refused a message. Removed at protocol version 9
 //! ([`pver::REMOVE_REJECT`]); older peers still send it.
 
-use std::borrow::Cow;
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use core::fmt;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    ascii_var_string, fail, hash, is_strict_ascii, put_var_bytes, u8, var_bytes_size, PResult,
+    ascii_var_string, hash, is_strict_ascii, put_var_bytes, u8, var_bytes_size, PResult,
 };
 use crate::protocol::{pver, MAX_MESSAGE_PAYLOAD};
 
@@ -84,16 +86,6 @@ impl<'a> Reject<'a> {
         cmd == Command::Block.as_str() || cmd == Command::Tx.as_str()
     }
 
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver >= pver::REMOVE_REJECT {
-            return Err(Error::InvalidForVersion {
-                command: Command::Reject.as_str(),
-                pver,
-            });
-        }
-        Ok(())
-    }
-
     /// The encoding checks after the version: command, then reason.
     fn validate(&self) -> Result<(), Error> {
         if !is_strict_ascii(self.cmd.as_bytes()) {
@@ -122,7 +114,7 @@ impl<'a> Payload<'a> for Reject<'a> {
     type Owned = Reject<'static>;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        Reject::check_version(pver).or_else(fail)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, cmd) = text(input)?;
         let (i, code) = u8(i)?;
         let (i, reason) = text(i)?;
@@ -141,7 +133,7 @@ impl<'a> Payload<'a> for Reject<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        Reject::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         self.validate()?;
         put_var_bytes(buf, self.cmd.as_bytes());
         buf.put_u8(self.code.0);
@@ -194,7 +186,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode(b: &[u8], pver: u32) -> Result<Reject<'_>, Error> {
-        let (rest, m) = Reject::decode(b, pver).map_err(Error::from)?;
+        let (rest, m) = Reject::decode(b, pver)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

@@ -15,19 +15,21 @@
 //! the version word differs), [`RawTx`] hashes a received transaction
 //! straight from its bytes, without re-serializing it.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
-use crate::blake::digest_many;
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HashInput, Hasher};
 use crate::primitives::{
-    count, fail, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes,
-    var_bytes_size, var_int, var_int_size, PResult,
+    count, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes, var_bytes_size,
+    var_int, var_int_size, PResult,
 };
 use crate::protocol::{pver, MAX_MESSAGE_PAYLOAD};
+use dcr_blake256::digest_many;
 
 /// The largest block (and so transaction) payload up to protocol version 3.
 pub const MAX_BLOCK_PAYLOAD_V3: u32 = 1_000_000;
@@ -267,6 +269,11 @@ impl OutPoint {
     /// reference's `ReadOutPoint`). Fewer than [`OutPoint::SIZE`] bytes is
     /// [`Error::UnexpectedEof`].
     pub fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
+        Self::parse_fields(i).map_err(|e| e.while_reading("an outpoint"))
+    }
+
+    #[inline(always)]
+    fn parse_fields(i: &[u8]) -> PResult<'_, OutPoint> {
         let (i, hash) = hash(i)?;
         let (i, index) = u32_le(i)?;
         let (i, tree) = u8(i)?;
@@ -298,10 +305,10 @@ impl OutPoint {
     }
 }
 
-impl std::fmt::Display for OutPoint {
+impl core::fmt::Display for OutPoint {
     /// `hash:index`, the hash in display order (the reference's
     /// `OutPoint.String`).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}:{}", self.hash, self.index)
     }
 }
@@ -408,7 +415,7 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
     let (mut i, word) = u32_le(input)?;
     let version = word as u16;
     let Some(ser_type) = TxSerType::from_u16((word >> 16) as u16) else {
-        return fail(Error::invalid(
+        return Err(Error::invalid(
             ErrorKind::UnknownTxType,
             "unsupported transaction serialization type",
         ));
@@ -453,7 +460,7 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
     if ser_type.has_witness() {
         let (r, n) = var_int(i)?;
         if ser_type == TxSerType::Full && n != prefix_inputs as u64 {
-            return fail(Error::limit(
+            return Err(Error::limit(
                 ErrorKind::MismatchedWitnessCount,
                 "witness inputs (must equal prefix inputs)",
                 n,
@@ -579,7 +586,7 @@ impl<'a> Tx<'a> {
     /// protocol-version-dependent fields).
     pub fn parse(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
         let mut b = Builder::default();
-        let (rest, layout) = walk(input, &mut b)?;
+        let (rest, layout) = walk(input, &mut b).map_err(|e| e.while_reading("a transaction"))?;
         b.tx.version = layout.version;
         Ok((rest, b.tx))
     }
@@ -728,7 +735,7 @@ pub fn tx_hashes_many(txs: &[RawTx<'_>]) -> Vec<TxHashes> {
     // pair is one contiguous 64-byte message.
     let (pairs, _) = parts.as_flattened().as_chunks::<64>();
     let mut full: Scratch<Hash> = smallvec::smallvec![Hash::ZERO; pairs.len()];
-    crate::blake::digest_many_64(pairs, &mut full);
+    dcr_blake256::digest_many_64(pairs, &mut full);
     parts
         .chunks_exact(2)
         .zip(full)
@@ -806,11 +813,13 @@ impl<'a> Payload<'a> for Tx<'a> {
     const COMMAND: Command = Command::Tx;
     type Owned = Tx<'static>;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         Tx::parse(input)
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         self.write_as(buf, self.ser_type);
         Ok(())
     }
@@ -879,7 +888,8 @@ impl<'a> RawTx<'a> {
     /// Finds and validates one transaction at the start of `input`, without
     /// allocating. Returns it and what follows.
     pub fn parse(input: &'a [u8]) -> PResult<'a, RawTx<'a>> {
-        let (rest, layout) = walk(input, &mut Scanner)?;
+        let (rest, layout) =
+            walk(input, &mut Scanner).map_err(|e| e.while_reading("a transaction"))?;
         Ok((
             rest,
             RawTx {
@@ -1094,7 +1104,7 @@ pub(crate) mod tests {
     }
 
     fn kind(bytes: &[u8]) -> ErrorKind {
-        Error::from(Tx::parse(bytes).unwrap_err()).kind()
+        Tx::parse(bytes).unwrap_err().kind()
     }
 
     #[test]
@@ -1173,8 +1183,8 @@ pub(crate) mod tests {
         assert_eq!(buf.len(), OutPoint::SIZE);
         assert_eq!(OutPoint::parse(&buf), Ok((&[][..], op)));
         assert_eq!(
-            Error::from(OutPoint::parse(&buf[..36]).unwrap_err()),
-            Error::UnexpectedEof { needed: 1 }
+            OutPoint::parse(&buf[..36]).unwrap_err(),
+            Error::eof(1).while_reading("an outpoint")
         );
     }
 

@@ -1,7 +1,9 @@
 //! `mixcphrtxt`: post-quantum ciphertexts, one per peer, encapsulating the
 //! shared keys of the session.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 

@@ -1,6 +1,8 @@
 //! `mixconfirm`: a peer's signatures on the mixed transaction, carried as
 //! the whole transaction.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use super::{
@@ -9,8 +11,9 @@ use super::{
 };
 use crate::error::Error;
 use crate::hash::Hash;
-use crate::msg::{Payload, Tx};
+use crate::msg::Payload;
 use crate::primitives::PResult;
+use crate::Tx;
 
 /// `mixconfirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

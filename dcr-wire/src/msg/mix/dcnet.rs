@@ -1,6 +1,8 @@
 //! `mixdcnet`: a peer's DC-net broadcast, one vector of mixed messages per
 //! slot, each message 20 bytes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use super::{

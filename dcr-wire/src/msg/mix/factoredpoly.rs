@@ -1,7 +1,9 @@
 //! `mixfactpoly`: the roots of the slot-reservation polynomial a peer
 //! factored, which fix every peer's slot in the DC-net.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 

@@ -1,7 +1,9 @@
 //! `mixkeyxchg`: a peer's ephemeral keys for a session: a secp256k1 key
 //! for ECDH and a post-quantum (Streamlined NTRU Prime) public key.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -47,7 +49,7 @@ pub struct MixKeyExchange<'a> {
 
 impl Default for MixKeyExchange<'_> {
     fn default() -> Self {
-        use std::borrow::Cow::Owned;
+        use alloc::borrow::Cow::Owned;
         MixKeyExchange {
             signature: Owned([0; 64]),
             identity: Owned([0; 33]),

@@ -13,11 +13,13 @@
 //! message's signature covers, and the accessors the eight share, are the
 //! [`MixMessage`] trait.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{require_pver, Command, Message};
+use super::Message;
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HASH_SIZE};
 use crate::primitives::{array_ref, check_count, hash, list, u32_le, PResult};
@@ -173,11 +175,6 @@ pub(crate) fn invalid(reason: &'static str) -> Error {
     Error::invalid(ErrorKind::InvalidMsg, reason)
 }
 
-/// The version gate every mixing message shares.
-pub(crate) fn gate(c: Command, pv: u32) -> Result<(), Error> {
-    require_pver(c, pv, pver::MIX)
-}
-
 /// The largest payload of a mixing message: 0 below the mixing version.
 pub(crate) fn max_len(pv: u32, max: u32) -> u32 {
     if pv < pver::MIX {
@@ -225,7 +222,7 @@ macro_rules! mix_payload {
             type Owned = $name<'static>;
 
             fn decode(input: &'a [u8], pv: u32) -> crate::primitives::PResult<'a, Self> {
-                crate::msg::mix::gate(Self::COMMAND, pv).map_err(nom::Err::Error)?;
+                crate::msg::require_pver(Self::COMMAND, pv)?;
                 $name::parse(input)
             }
 
@@ -234,7 +231,7 @@ macro_rules! mix_payload {
                 buf: &mut B,
                 pv: u32,
             ) -> Result<(), crate::error::Error> {
-                crate::msg::mix::gate(Self::COMMAND, pv)?;
+                crate::msg::require_pver(Self::COMMAND, pv)?;
                 self.check()?;
                 self.write(buf);
                 Ok(())
@@ -264,11 +261,11 @@ pub(crate) use mix_payload;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msg::Payload;
+    use crate::msg::{Command, Payload};
 
     #[test]
     fn seen_limit() {
-        let e = Error::from(seen_hashes(&[0xfd, 0x01, 0x02]).unwrap_err());
+        let e = seen_hashes(&[0xfd, 0x01, 0x02]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyPrevMixMsgs);
         assert_eq!(
             check_seen(&vec![Hash::ZERO; 513]).unwrap_err().kind(),
@@ -282,7 +279,7 @@ mod tests {
         let mut buf = Vec::new();
         m.encode(&mut buf, pver::MIX).unwrap();
         assert_eq!(mix_hash(&m), Some(blake256(&buf)));
-        assert_eq!(mix_hash(&Message::VerAck(crate::msg::VerAck)), None);
+        assert_eq!(mix_hash(&Message::VerAck(crate::VerAck)), None);
         // Decodable but not encodable (as in the reference): still hashed.
         let empty = Message::MixDCNet(MixDCNet::default());
         assert!(empty.encode(&mut Vec::new(), pver::MIX).is_err());
@@ -311,7 +308,7 @@ mod tests {
 
     #[test]
     fn below_mix_version_refused() {
-        let e = Error::from(MixFactoredPoly::decode(&[0; 200], 9).unwrap_err());
+        let e = MixFactoredPoly::decode(&[0; 200], 9).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
         assert_eq!(<MixDCNet as Payload>::max_payload_length(9), 0);
     }
@@ -324,7 +321,7 @@ mod tests {
 
         use super::super::*;
         use crate::msg::tx::tests::arb_tx;
-        use crate::msg::{OutPoint, TxOut};
+        use crate::{OutPoint, TxOut};
 
         fn field() -> impl Strategy<Value = Cow<'static, [u8]>> {
             vec(any::<u8>(), 0..=32).prop_map(Cow::Owned)

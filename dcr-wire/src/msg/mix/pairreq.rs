@@ -3,17 +3,19 @@
 //! and an optional change output. Unlike the session messages it has no
 //! session id or run: sessions are formed from these.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
 use super::{fixed, invalid, mix_payload, own, Fixed};
 use crate::error::{Error, ErrorKind};
-use crate::msg::{OutPoint, TxOut};
 use crate::primitives::{
-    ascii_var_string, check_count, fail, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
+    ascii_var_string, check_count, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
     u16_le, u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
 };
+use crate::{OutPoint, TxOut};
 
 /// Longest script class name.
 pub const MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN: u64 = 32;
@@ -187,7 +189,7 @@ impl<'a> MixPairReq<'a> {
         let (i, expiry) = u32_le(i)?;
         let (i, mix_amount) = i64_le(i)?;
         if mix_amount < 0 {
-            return fail(invalid("negative mixed amount"));
+            return Err(invalid("negative mixed amount"));
         }
         let (i, script_class) = ascii_var_string(i, MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN)?;
         let (i, tx_version) = u16_le(i)?;
@@ -195,7 +197,7 @@ impl<'a> MixPairReq<'a> {
         let (i, message_count) = u32_le(i)?;
         let (i, input_value) = i64_le(i)?;
         if input_value < 0 {
-            return fail(invalid("negative input value"));
+            return Err(invalid("negative input value"));
         }
         let (i, utxos) = list(
             i,
@@ -212,7 +214,7 @@ impl<'a> MixPairReq<'a> {
                 let (i, out) = TxOut::parse(i)?;
                 (i, Some(out))
             }
-            _ => return fail(invalid("invalid change output encoding")),
+            _ => return Err(invalid("invalid change output encoding")),
         };
         let (i, flags) = u8(i)?;
         let (i, pairing_flags) = u8(i)?;
@@ -422,7 +424,7 @@ mod tests {
         // The change flag sits before the change output, flags and pairing flags.
         let flag_at = buf.len() - 2 - m.change.as_ref().unwrap().serialized_size() - 1;
         buf[flag_at] = 2;
-        let e = Error::from(MixPairReq::decode(&buf, 10).unwrap_err());
+        let e = MixPairReq::decode(&buf, 10).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
         let mut neg = sample();
         neg.mix_amount = -1;

@@ -1,7 +1,9 @@
 //! `mixsecrets`: a peer's revealed secrets (its PRNG seed and the messages
 //! it mixed), sent when a run fails so the others can assign blame.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 

@@ -2,7 +2,9 @@
 //! (one row per mixed message, one column per peer) whose sums let every
 //! peer find a unique slot without learning whose it is.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -13,8 +15,8 @@ use super::{
 use crate::error::Error;
 use crate::hash::Hash;
 use crate::primitives::{
-    bounded_capacity, fail, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int,
-    var_int_size, PResult,
+    bounded_capacity, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int, var_int_size,
+    PResult,
 };
 
 /// `mixslotres`.
@@ -62,13 +64,9 @@ impl<'a> MixSlotReserve<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, mcount) = var_int(i)?;
-        if let Err(e) = check_mcount(mcount) {
-            return fail(e);
-        }
+        check_mcount(mcount)?;
         let (mut i, kpcount) = var_int(i)?;
-        if let Err(e) = check_kpcount(kpcount) {
-            return fail(e);
-        }
+        check_kpcount(kpcount)?;
         let (mcount, kpcount) = (mcount as usize, kpcount as usize);
         // Every element takes at least its one-byte length.
         let mut dc_mix = Vec::with_capacity(bounded_capacity(mcount, i.len(), kpcount));
@@ -197,7 +195,7 @@ mod tests {
         // A zero column count on the wire.
         let mut bad = buf[..SESSION_HEADER_SIZE].to_vec();
         bad.extend_from_slice(&[1, 0, 0]);
-        let e = Error::from(MixSlotReserve::decode(&bad, 10).unwrap_err());
+        let e = MixSlotReserve::decode(&bad, 10).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
     }
 }

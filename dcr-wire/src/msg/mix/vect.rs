@@ -4,13 +4,15 @@
 //! Both are kept as one contiguous slice of the input, so decoding a
 //! multi-megabyte DC-net copies nothing.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
 use super::{invalid, MAX_MIX_MCOUNT, MIX_MSG_SIZE};
 use crate::error::Error;
-use crate::primitives::{fail, put_var_int, take, var_int, var_int_size, PResult};
+use crate::primitives::{put_var_int, take, var_int, var_int_size, PResult};
 
 /// One 20-byte mixed message.
 pub type MixMsg = [u8; MIX_MSG_SIZE];
@@ -20,14 +22,14 @@ fn chunks(data: &[u8]) -> impl ExactSizeIterator<Item = &MixMsg> + '_ {
 }
 
 /// Reads the declared message size, which must be [`MIX_MSG_SIZE`].
-fn check_dims(dims: &[u64], msize: u64) -> Result<(), nom::Err<Error>> {
+fn check_dims(dims: &[u64], msize: u64) -> Result<(), Error> {
     if dims.iter().any(|&d| d > MAX_MIX_MCOUNT) {
-        return fail(invalid(
+        return Err(invalid(
             "DC-net vector dimensions exceed the maximum message count",
         ));
     }
     if msize != MIX_MSG_SIZE as u64 {
-        return fail(invalid("mixed message length must be 20"));
+        return Err(invalid("mixed message length must be 20"));
     }
     Ok(())
 }
@@ -116,10 +118,10 @@ impl<'a> MixVect<'a> {
     }
 }
 
-impl std::fmt::Display for MixVect<'_> {
+impl core::fmt::Display for MixVect<'_> {
     /// `[0a1b... 2c3d...]`: the messages as hex, space-separated, in
     /// brackets, as the reference's `MixVect.String` prints them.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("[")?;
         for (i, msg) in self.iter().enumerate() {
             if i != 0 {
@@ -279,9 +281,9 @@ mod tests {
         assert_eq!(back, v);
         assert_eq!(back.iter().nth(1), Some(&[2; 20]));
         // Wrong message size, too many messages.
-        let e = Error::from(MixVect::parse(&[1, 21]).unwrap_err());
+        let e = MixVect::parse(&[1, 21]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
-        let e = Error::from(MixVect::parse(&[0xfd, 0x01, 0x04, 20]).unwrap_err());
+        let e = MixVect::parse(&[0xfd, 0x01, 0x04, 20]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
     }
 
@@ -303,7 +305,7 @@ mod tests {
         // Rows with no messages are legal on the wire.
         let (_, empty_rows) = MixVects::parse(&[3, 0, 20]).unwrap();
         assert_eq!((empty_rows.rows(), empty_rows.cols()), (3, 0));
-        let e = Error::from(MixVects::parse(&[1, 0xfd, 0x01, 0x04, 20]).unwrap_err());
+        let e = MixVects::parse(&[1, 0xfd, 0x01, 0x04, 20]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
     }
 }
