@@ -26,8 +26,6 @@ mod prelude {
 mod error;
 mod frame;
 mod hash;
-#[cfg(feature = "json")]
-pub mod json;
 pub mod merkle;
 pub mod msg;
 pub mod params;

@@ -127,8 +127,6 @@ impl fmt::Display for CurrencyNet {
 
 /// Service flags a node advertises (a 64-bit bit set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct ServiceFlags(pub u64);
 
 impl ServiceFlags {

@@ -576,7 +576,7 @@ async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> any
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             ev = events.recv() => match ev {
-                Some(ev) => say!("{} {}", ev.message.command(), ev.message.to_json()),
+                Some(ev) => say!("{} {}", ev.message.command(), jsonio::message_json(&ev.message)["fields"]),
                 None => break,
             },
             reason = peer.wait_for_disconnect() => {

@@ -163,7 +163,23 @@ impl Tally {
     }
 }
 
-/// Describes where two JSON values first differ (for failure reports).
+/// Whether `ours` is the RFC 3339 form of the Unix seconds `theirs`: the
+/// corpus writes times as seconds, dcr-wire's serde as RFC 3339 (seconds
+/// past year 9999 stay numbers in both).
+fn same_time(path: &str, ours: &serde_json::Value, theirs: &serde_json::Value) -> bool {
+    let (Some(text), Some(secs)) = (ours.as_str(), theirs.as_u64()) else {
+        return false;
+    };
+    path.ends_with(".Timestamp")
+        && humantime::parse_rfc3339(text).is_ok_and(|t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .is_ok_and(|d| d.as_secs() == secs)
+        })
+}
+
+/// Describes where two JSON values first differ (for failure reports). A
+/// time (a `Timestamp` field) matches when `ours` is the RFC 3339 form of
+/// `theirs`' Unix seconds.
 pub fn json_diff(
     path: &str,
     ours: &serde_json::Value,
@@ -195,7 +211,7 @@ pub fn json_diff(
                 .enumerate()
                 .find_map(|(i, (x, y))| json_diff(&format!("{path}[{i}]"), x, y))
         }
-        _ if ours == theirs => None,
+        _ if ours == theirs || same_time(path, ours, theirs) => None,
         _ => {
             let show = |v: &Value| {
                 let s = v.to_string();

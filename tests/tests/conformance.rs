@@ -59,9 +59,21 @@ fn check_valid(r: &Value) -> Result<(), String> {
 
     let msg =
         Message::decode(command, &payload, pver).map_err(|e| format!("payload decode: {e}"))?;
-    let ours = msg.to_json();
-    if let Some(d) = json_diff("fields", &ours, &r["fields"]) {
+    let ours = serde_json::to_value(&msg).map_err(|e| format!("serialize: {e}"))?;
+    if ours["command"] != r["command"] {
+        return Err(format!("command serialized as {}", ours["command"]));
+    }
+    if let Some(d) = json_diff("fields", &ours["fields"], &r["fields"]) {
         return Err(d);
+    }
+    // Our JSON and the reference's both read back to the same message.
+    let theirs = serde_json::json!({ "command": r["command"], "fields": r["fields"] });
+    for (whose, doc) in [("our", ours), ("the reference's", theirs)] {
+        let back: Message<'static> =
+            serde_json::from_value(doc).map_err(|e| format!("{whose} JSON: {e}"))?;
+        if back != msg {
+            return Err(format!("{whose} JSON reads back as another message"));
+        }
     }
     let mut out = Vec::new();
     msg.encode(&mut out, pver)
@@ -283,7 +295,11 @@ fn check_block(bytes: &[u8], meta: &Value) -> Result<(), String> {
     if hex::encode(block.header.to_bytes()) != field(meta, "header_hex")? {
         return Err("header bytes differ".into());
     }
-    if let Some(d) = json_diff("header", &block.header.to_json(), &meta["header"]) {
+    if let Some(d) = json_diff(
+        "header",
+        &serde_json::to_value(block.header).map_err(|e| e.to_string())?,
+        &meta["header"],
+    ) {
         return Err(d);
     }
     if block.block_hash().to_string() != field(meta, "block_hash")? {

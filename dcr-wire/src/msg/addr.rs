@@ -24,9 +24,12 @@ pub const MAX_ADDR_PER_V2_MSG: u64 = 1000;
 /// `addr`: peer addresses, each with a 32-bit last-seen time. Valid below
 /// protocol version 12 ([`pver::ADDR_V2`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Addr {
     /// The addresses, at most [`MAX_ADDR_PER_MSG`]. Each is written with
     /// its timestamp (`None` is written as 0).
+    #[cfg_attr(feature = "serde", serde(rename = "AddrList"))]
     pub addr_list: Vec<NetAddress>,
 }
 
@@ -75,20 +78,17 @@ impl<'a> Payload<'a> for Addr {
     fn into_owned(self) -> Self::Owned {
         self
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let list: Vec<serde_json::Value> = self.addr_list.iter().map(NetAddress::to_json).collect();
-        serde_json::json!({ "AddrList": list })
-    }
 }
 
 /// `addrv2`: one to [`MAX_ADDR_PER_V2_MSG`] typed peer addresses. Valid
 /// from protocol version 12 ([`pver::ADDR_V2`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AddrV2 {
     /// The addresses; an empty list is refused (ErrTooFewAddrs) since the
     /// message exists only to carry addresses.
+    #[cfg_attr(feature = "serde", serde(rename = "AddrList"))]
     pub addr_list: Vec<NetAddressV2>,
 }
 
@@ -156,13 +156,6 @@ impl<'a> Payload<'a> for AddrV2 {
 
     fn into_owned(self) -> Self::Owned {
         self
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let list: Vec<serde_json::Value> =
-            self.addr_list.iter().map(NetAddressV2::to_json).collect();
-        serde_json::json!({ "AddrList": list })
     }
 }
 

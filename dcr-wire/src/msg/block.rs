@@ -52,12 +52,20 @@ impl TxLoc {
 
 /// A block: its header and its regular and stake transaction trees.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Block<'a> {
     /// The block header.
+    #[cfg_attr(feature = "serde", serde(rename = "Header"))]
     pub header: BlockHeader,
     /// The regular transaction tree.
+    #[cfg_attr(feature = "serde", serde(rename = "Transactions", with = "tree_serde"))]
     pub txs: TxTree<'a>,
     /// The stake transaction tree (tickets, votes, revocations, ...).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "STransactions", with = "tree_serde")
+    )]
     pub stake_txs: TxTree<'a>,
 }
 
@@ -246,6 +254,28 @@ impl<'a> TxTree<'a> {
     }
 }
 
+/// A tree as the reference shows it: its transactions, each with its
+/// fields. Read back, the transactions are serialized (each in its own
+/// serialization type) into a new tree.
+#[cfg(feature = "serde")]
+mod tree_serde {
+    #[allow(unused_imports)]
+    use crate::prelude::*;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::TxTree;
+    use crate::Tx;
+
+    pub(super) fn serialize<S: Serializer>(t: &TxTree<'_>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(t.iter())
+    }
+
+    pub(super) fn deserialize<'de, 'a, D: Deserializer<'de>>(d: D) -> Result<TxTree<'a>, D::Error> {
+        Vec::<Tx<'static>>::deserialize(d).map(|txs| TxTree::from_txs(&txs))
+    }
+}
+
 /// Iterator over the transactions of a [`TxTree`].
 #[derive(Debug, Clone)]
 pub struct RawTxs<'t> {
@@ -323,16 +353,6 @@ impl<'a> Payload<'a> for Block<'a> {
             txs: self.txs.into_owned(),
             stake_txs: self.stake_txs.into_owned(),
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let tree = |t: &TxTree<'_>| t.iter().map(|tx| tx.to_json()).collect::<Vec<_>>();
-        serde_json::json!({
-            "Header": self.header.to_json(),
-            "Transactions": tree(&self.txs),
-            "STransactions": tree(&self.stake_txs),
-        })
     }
 }
 

@@ -103,10 +103,14 @@ macro_rules! owned_payload {
 
 /// `getcfilter`: asks for a block's version 1 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFilter {
     /// The block whose filter is asked for.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
 }
 
@@ -143,21 +147,21 @@ impl<'a> Payload<'a> for GetCFilter {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "BlockHash": crate::json::hash(&self.block_hash), "FilterType": self.filter_type.0 })
-    }
 }
 
 /// `getcfheaders`: asks for version 1 filter headers after a locator.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFHeaders {
     /// Block locator: hashes from the tip back, sparser with depth.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockLocatorHashes"))]
     pub block_locator_hashes: Vec<Hash>,
     /// The last block wanted.
+    #[cfg_attr(feature = "serde", serde(rename = "HashStop"))]
     pub hash_stop: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
 }
 
@@ -211,25 +215,24 @@ impl<'a> Payload<'a> for GetCFHeaders {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "BlockLocatorHashes": crate::json::hashes(&self.block_locator_hashes),
-            "HashStop": crate::json::hash(&self.hash_stop),
-            "FilterType": self.filter_type.0,
-        })
-    }
 }
 
 /// `cfilter`: a block's version 1 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFilter<'a> {
     /// The block the filter belongs to.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Data", with = "crate::serde_impls::hex::bytes")
+    )]
     pub data: Cow<'a, [u8]>,
 }
 
@@ -277,25 +280,21 @@ impl<'a> Payload<'a> for CFilter<'a> {
             data: Cow::Owned(self.data.into_owned()),
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "BlockHash": crate::json::hash(&self.block_hash),
-            "FilterType": self.filter_type.0,
-            "Data": crate::json::bytes(&self.data),
-        })
-    }
 }
 
 /// `cfheaders`: version 1 filter headers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFHeaders {
     /// The last block the headers cover.
+    #[cfg_attr(feature = "serde", serde(rename = "StopHash"))]
     pub stop_hash: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
     /// The filter header hashes, in block order.
+    #[cfg_attr(feature = "serde", serde(rename = "HeaderHashes"))]
     pub header_hashes: Vec<Hash>,
 }
 
@@ -349,21 +348,18 @@ impl<'a> Payload<'a> for CFHeaders {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "StopHash": crate::json::hash(&self.stop_hash),
-            "FilterType": self.filter_type.0,
-            "HeaderHashes": crate::json::hashes(&self.header_hashes),
-        })
-    }
 }
 
 /// `cftypes`: the version 1 filter types a node serves (one byte each).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFTypes<'a> {
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SupportedFilters", with = "crate::serde_impls::hex::bytes")
+    )]
     pub supported_filters: Cow<'a, [u8]>,
 }
 
@@ -420,17 +416,15 @@ impl<'a> Payload<'a> for CFTypes<'a> {
             supported_filters: Cow::Owned(self.supported_filters.into_owned()),
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "SupportedFilters": crate::json::bytes(&self.supported_filters) })
-    }
 }
 
 /// `getcfilterv2`: asks for a block's version 2 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFilterV2 {
     /// The block whose version 2 filter is asked for.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
 }
 
@@ -459,24 +453,31 @@ impl<'a> Payload<'a> for GetCFilterV2 {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "BlockHash": crate::json::hash(&self.block_hash) })
-    }
 }
 
 /// `cfilterv2`: a block's version 2 filter with the proof that the header
 /// commits to it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFilterV2<'a> {
     /// The block the filter belongs to.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Data", with = "crate::serde_impls::hex::bytes")
+    )]
     pub data: Cow<'a, [u8]>,
     /// Leaf index of the filter in the header commitment tree.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ProofIndex", deserialize_with = "crate::serde_impls::int")
+    )]
     pub proof_index: u32,
     /// The inclusion proof: sibling hashes from the leaf up.
+    #[cfg_attr(feature = "serde", serde(rename = "ProofHashes"))]
     pub proof_hashes: Vec<Hash>,
 }
 
@@ -567,24 +568,18 @@ impl<'a> Payload<'a> for CFilterV2<'a> {
             proof_hashes: self.proof_hashes,
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "BlockHash": crate::json::hash(&self.block_hash),
-            "Data": crate::json::bytes(&self.data),
-            "ProofIndex": self.proof_index,
-            "ProofHashes": crate::json::hashes(&self.proof_hashes),
-        })
-    }
 }
 
 /// `getcfsv2`: asks for the version 2 filters of a range of blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFsV2 {
     /// The first block of the range.
+    #[cfg_attr(feature = "serde", serde(rename = "StartHash"))]
     pub start_hash: Hash,
     /// The last block of the range.
+    #[cfg_attr(feature = "serde", serde(rename = "EndHash"))]
     pub end_hash: Hash,
 }
 
@@ -621,17 +616,15 @@ impl<'a> Payload<'a> for GetCFsV2 {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "StartHash": crate::json::hash(&self.start_hash), "EndHash": crate::json::hash(&self.end_hash) })
-    }
 }
 
 /// `cfiltersv2`: a batch of version 2 filters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFiltersV2<'a> {
     /// The filters, in block order.
+    #[cfg_attr(feature = "serde", serde(rename = "CFilters"))]
     pub cfilters: Vec<CFilterV2<'a>>,
 }
 
@@ -684,11 +677,6 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
         CFiltersV2 {
             cfilters: self.cfilters.into_iter().map(Payload::into_owned).collect(),
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "CFilters": self.cfilters.iter().map(Payload::to_json).collect::<Vec<_>>() })
     }
 }
 

@@ -18,6 +18,9 @@ macro_rules! empty_message {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
         pub struct $name;
 
+        #[cfg(feature = "serde")]
+        crate::serde_impls::empty_message_serde!($name);
+
         impl<'a> Payload<'a> for $name {
             const COMMAND: Command = Command::$name;
             type Owned = $name;
@@ -41,11 +44,6 @@ macro_rules! empty_message {
 
             fn into_owned(self) -> Self::Owned {
                 self
-            }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({})
             }
         }
     };

@@ -20,42 +20,107 @@ pub const MAX_BLOCK_HEADERS_PER_MSG: u64 = 2000;
 
 /// A Decred block header. Its BLAKE-256 is the block hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct BlockHeader {
     /// Block version.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: i32,
     /// Hash of the previous block.
+    #[cfg_attr(feature = "serde", serde(rename = "PrevBlock"))]
     pub prev_block: Hash,
     /// Merkle root of the regular transaction tree.
+    #[cfg_attr(feature = "serde", serde(rename = "MerkleRoot"))]
     pub merkle_root: Hash,
     /// Merkle root of the stake transaction tree.
+    #[cfg_attr(feature = "serde", serde(rename = "StakeRoot"))]
     pub stake_root: Hash,
     /// Votes on the previous block and on agendas.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "VoteBits", deserialize_with = "crate::serde_impls::int")
+    )]
     pub vote_bits: u16,
     /// State of the lottery (ticket selection) after this block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "FinalState", with = "crate::serde_impls::hex::array")
+    )]
     pub final_state: [u8; 6],
     /// Number of votes in the block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Voters", deserialize_with = "crate::serde_impls::int")
+    )]
     pub voters: u16,
     /// Number of new tickets in the block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "FreshStake", deserialize_with = "crate::serde_impls::int")
+    )]
     pub fresh_stake: u8,
     /// Number of revocations in the block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Revocations", deserialize_with = "crate::serde_impls::int")
+    )]
     pub revocations: u8,
     /// Number of live tickets.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "PoolSize", deserialize_with = "crate::serde_impls::int")
+    )]
     pub pool_size: u32,
     /// Proof-of-work difficulty target, compact form.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Bits", deserialize_with = "crate::serde_impls::int")
+    )]
     pub bits: u32,
     /// Stake difficulty (ticket price) in atoms.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SBits", deserialize_with = "crate::serde_impls::int")
+    )]
     pub sbits: i64,
     /// Block height.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Height", deserialize_with = "crate::serde_impls::int")
+    )]
     pub height: u32,
     /// Serialized block size in bytes.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Size", deserialize_with = "crate::serde_impls::int")
+    )]
     pub size: u32,
     /// Block time, Unix seconds (32 bits on the wire).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Timestamp", with = "crate::serde_impls::time")
+    )]
     pub timestamp: u32,
     /// Proof-of-work nonce.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Nonce", deserialize_with = "crate::serde_impls::int")
+    )]
     pub nonce: u32,
     /// Extra nonce space and miner data.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ExtraData", with = "crate::serde_impls::hex::array")
+    )]
     pub extra_data: [u8; 32],
     /// Stake version the miner's votes use.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "StakeVersion", deserialize_with = "crate::serde_impls::int")
+    )]
     pub stake_version: u32,
 }
 
@@ -169,32 +234,6 @@ impl BlockHeader {
     pub fn pow_hash_v2(&self) -> Hash {
         Hash(*blake3::hash(&self.to_bytes()).as_bytes())
     }
-
-    /// The header in the reference's JSON layout.
-    #[cfg(feature = "json")]
-    pub fn to_json(&self) -> serde_json::Value {
-        use crate::json;
-        serde_json::json!({
-            "Version": self.version,
-            "PrevBlock": json::hash(&self.prev_block),
-            "MerkleRoot": json::hash(&self.merkle_root),
-            "StakeRoot": json::hash(&self.stake_root),
-            "VoteBits": self.vote_bits,
-            "FinalState": json::bytes(&self.final_state),
-            "Voters": self.voters,
-            "FreshStake": self.fresh_stake,
-            "Revocations": self.revocations,
-            "PoolSize": self.pool_size,
-            "Bits": self.bits,
-            "SBits": self.sbits,
-            "Height": self.height,
-            "Size": self.size,
-            "Timestamp": self.timestamp,
-            "Nonce": self.nonce,
-            "ExtraData": json::bytes(&self.extra_data),
-            "StakeVersion": self.stake_version,
-        })
-    }
 }
 
 impl Default for BlockHeader {
@@ -225,8 +264,11 @@ impl Default for BlockHeader {
 /// `headers`: block headers answering `getheaders`. On the wire each header
 /// is followed by a transaction count that must be zero.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Headers {
     /// The headers, in chain order.
+    #[cfg_attr(feature = "serde", serde(rename = "Headers"))]
     pub headers: Vec<BlockHeader>,
 }
 
@@ -289,13 +331,6 @@ impl<'a> Payload<'a> for Headers {
 
     fn into_owned(self) -> Self::Owned {
         self
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Headers": self.headers.iter().map(BlockHeader::to_json).collect::<Vec<_>>(),
-        })
     }
 }
 

@@ -40,8 +40,11 @@ pub mod init_state_type {
 
 /// `getinitstate`: which kinds of tip state the sender wants.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetInitState<'a> {
     /// Type names, printable ASCII, at most 32 bytes each.
+    #[cfg_attr(feature = "serde", serde(rename = "Types"))]
     pub types: Vec<Cow<'a, str>>,
 }
 
@@ -120,21 +123,21 @@ impl<'a> Payload<'a> for GetInitState<'a> {
                 .collect(),
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "Types": self.types.iter().map(|t| t.as_ref()).collect::<Vec<_>>() })
-    }
 }
 
 /// `initstate`: the tip state asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct InitState {
     /// Hashes of the tip blocks.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHashes"))]
     pub block_hashes: Vec<Hash>,
     /// Votes on the tip blocks.
+    #[cfg_attr(feature = "serde", serde(rename = "VoteHashes"))]
     pub vote_hashes: Vec<Hash>,
     /// Treasury spends in the mempool.
+    #[cfg_attr(feature = "serde", serde(rename = "TSpendHashes"))]
     pub tspend_hashes: Vec<Hash>,
 }
 
@@ -220,16 +223,6 @@ impl<'a> Payload<'a> for InitState {
 
     fn into_owned(self) -> InitState {
         self
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json::hashes;
-        serde_json::json!({
-            "BlockHashes": hashes(&self.block_hashes),
-            "VoteHashes": hashes(&self.vote_hashes),
-            "TSpendHashes": hashes(&self.tspend_hashes),
-        })
     }
 }
 

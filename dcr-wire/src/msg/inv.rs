@@ -21,8 +21,6 @@ pub const INV_VECT_SIZE: usize = 4 + HASH_SIZE;
 /// What an inventory vector refers to. Values the protocol does not define
 /// are kept as they are (the reference accepts any 32-bit type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct InvType(pub u32);
 
 impl InvType {
@@ -54,10 +52,13 @@ impl fmt::Display for InvType {
 /// One inventory item: its kind and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct InvVect {
     /// What kind of item.
+    #[cfg_attr(feature = "serde", serde(rename = "Type"))]
     pub inv_type: InvType,
     /// The item's hash.
+    #[cfg_attr(feature = "serde", serde(rename = "Hash"))]
     pub hash: Hash,
 }
 
@@ -78,11 +79,6 @@ impl InvVect {
         buf.put_u32_le(self.inv_type.0);
         buf.put_slice(&self.hash.0);
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(self) -> serde_json::Value {
-        serde_json::json!({ "Type": self.inv_type.0, "Hash": crate::json::hash(&self.hash) })
-    }
 }
 
 /// Declares a message that is a list of inventory vectors.
@@ -90,8 +86,11 @@ macro_rules! inv_list_message {
     ($(#[$doc:meta])* $name:ident = $cmd:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         pub struct $name {
             /// The inventory vectors.
+            #[cfg_attr(feature = "serde", serde(rename = "InvList"))]
             pub inv_list: Vec<InvVect>,
         }
 
@@ -137,13 +136,6 @@ macro_rules! inv_list_message {
 
             fn into_owned(self) -> Self::Owned {
                 self
-            }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({
-                    "InvList": self.inv_list.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
-                })
             }
         }
     };

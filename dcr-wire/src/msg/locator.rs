@@ -19,12 +19,17 @@ macro_rules! locator_message {
     ($(#[$doc:meta])* $name:ident = $cmd:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         pub struct $name {
             /// The sender's protocol version.
+            #[cfg_attr(feature = "serde", serde(rename = "ProtocolVersion", deserialize_with = "crate::serde_impls::int"))]
             pub protocol_version: u32,
             /// Known block hashes, newest first.
+            #[cfg_attr(feature = "serde", serde(rename = "BlockLocatorHashes"))]
             pub block_locator_hashes: Vec<Hash>,
             /// Where to stop (zero: as far as allowed).
+            #[cfg_attr(feature = "serde", serde(rename = "HashStop"))]
             pub hash_stop: Hash,
         }
 
@@ -76,15 +81,6 @@ macro_rules! locator_message {
 
             fn into_owned(self) -> Self::Owned {
                 self
-            }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({
-                    "ProtocolVersion": self.protocol_version,
-                    "BlockLocatorHashes": crate::json::hashes(&self.block_locator_hashes),
-                    "HashStop": crate::json::hash(&self.hash_stop),
-                })
             }
         }
     };

@@ -21,16 +21,28 @@ pub const MAX_MS_VOTES_AT_HEAD_PER_MSG: u64 = 40;
 
 /// `miningstate`, the answer to `getminings`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct MiningState {
     /// Version of this message's content.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: u32,
     /// Height of the blocks listed.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Height", deserialize_with = "crate::serde_impls::int")
+    )]
     pub height: u32,
     /// Blocks at the tip, at most [`MAX_MS_BLOCKS_AT_HEAD_PER_MSG`]
     /// (ErrTooManyBlocks).
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHashes"))]
     pub block_hashes: Vec<Hash>,
     /// Votes on those blocks, at most [`MAX_MS_VOTES_AT_HEAD_PER_MSG`]
     /// (ErrTooManyVotes).
+    #[cfg_attr(feature = "serde", serde(rename = "VoteHashes"))]
     pub vote_hashes: Vec<Hash>,
 }
 
@@ -125,17 +137,6 @@ impl<'a> Payload<'a> for MiningState {
 
     fn into_owned(self) -> Self::Owned {
         self
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json;
-        serde_json::json!({
-            "Version": self.version,
-            "Height": self.height,
-            "BlockHashes": json::hashes(&self.block_hashes),
-            "VoteHashes": json::hashes(&self.vote_hashes),
-        })
     }
 }
 

@@ -43,17 +43,28 @@ pub const MIN_NET_ADDRESS_V2_PAYLOAD: usize = 8 + 8 + 1 + 4 + 2;
 /// `None` as 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct NetAddress {
     /// When the address was last seen, Unix seconds in 32 bits (so it runs
     /// out in 2106). `None` where the message does not carry it.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Timestamp", with = "crate::serde_impls::time::option")
+    )]
     pub timestamp: Option<u32>,
     /// Services the peer at this address offers.
+    #[cfg_attr(feature = "serde", serde(rename = "Services"))]
     pub services: ServiceFlags,
     /// The IP address, 16 bytes on the wire; IPv4 travels IPv4-mapped
     /// (`::ffff:a.b.c.d`).
+    #[cfg_attr(feature = "serde", serde(rename = "IP", with = "ip_text"))]
     pub ip: Ipv6Addr,
     /// TCP port. Unlike every other integer of the protocol it is
     /// big-endian on the wire.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Port", deserialize_with = "crate::serde_impls::int")
+    )]
     pub port: u16,
 }
 
@@ -169,18 +180,6 @@ impl NetAddress {
         buf.put_slice(&self.ip.octets());
         buf.put_u16(self.port);
     }
-
-    /// The reference's JSON layout: `IP` as text, `Timestamp` `null` when
-    /// absent.
-    #[cfg(feature = "json")]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Timestamp": self.timestamp,
-            "Services": self.services.0,
-            "IP": self.ip_addr().to_string(),
-            "Port": self.port,
-        })
-    }
 }
 
 impl fmt::Display for NetAddress {
@@ -225,7 +224,6 @@ impl NetAddressType {
 /// The host part of an `addrv2` entry. Each variant holds exactly the bytes
 /// its type puts on the wire, so a wrongly sized address cannot be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum NetAddressV2Host {
     /// An IPv4 address (4 bytes).
     Ipv4(Ipv4Addr),
@@ -294,8 +292,16 @@ impl NetAddressV2Host {
 
 /// A peer address as `addrv2` carries it: a 64-bit last-seen time,
 /// services, a typed host and a port.
+///
+/// With the `serde` feature it travels in the reference's layout:
+/// `Timestamp`, `Services`, `Type` (1 IPv4, 2 IPv6, 3 Tor v3), the host's
+/// bytes as hex in `EncodedAddr`, and `Port`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(into = "NetAddressV2Fields", try_from = "NetAddressV2Fields")
+)]
 pub struct NetAddressV2 {
     /// When the address was last seen, Unix seconds. Values the reference
     /// cannot represent as a time (above [`MAX_INT64_TIME`]) are refused
@@ -400,17 +406,92 @@ impl NetAddressV2 {
         self.host.encode(buf);
         buf.put_u16_le(self.port);
     }
+}
 
-    /// The reference's JSON layout (`Type` as its number, `EncodedAddr` as
-    /// hex).
-    #[cfg(feature = "json")]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Timestamp": self.timestamp,
-            "Services": self.services.0,
-            "Type": self.host.address_type() as u8,
-            "EncodedAddr": crate::json::bytes(&self.host.to_bytes()),
-            "Port": self.port,
+/// An IP as text (`IP` of [`NetAddress`]): IPv4-mapped addresses as
+/// dotted IPv4, as the reference prints them; IPv4 read back mapped.
+#[cfg(feature = "serde")]
+mod ip_text {
+    use core::net::{IpAddr, Ipv6Addr};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::NetAddress;
+
+    pub(super) fn serialize<S: Serializer>(ip: &Ipv6Addr, s: S) -> Result<S::Ok, S::Error> {
+        NetAddress::new(IpAddr::V6(*ip), 0, Default::default())
+            .ip_addr()
+            .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Ipv6Addr, D::Error> {
+        Ok(match IpAddr::deserialize(d)? {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            IpAddr::V6(v6) => v6,
+        })
+    }
+}
+
+/// [`NetAddressV2`] as the reference lays it out: the host as its type
+/// number and its bytes.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetAddressV2Fields {
+    #[serde(rename = "Timestamp", with = "crate::serde_impls::time")]
+    timestamp: u64,
+    #[serde(rename = "Services")]
+    services: ServiceFlags,
+    #[serde(rename = "Type", deserialize_with = "crate::serde_impls::int")]
+    address_type: u8,
+    #[serde(rename = "EncodedAddr", with = "crate::serde_impls::hex::bytes")]
+    encoded_addr: alloc::borrow::Cow<'static, [u8]>,
+    #[serde(rename = "Port", deserialize_with = "crate::serde_impls::int")]
+    port: u16,
+}
+
+#[cfg(feature = "serde")]
+impl From<NetAddressV2> for NetAddressV2Fields {
+    fn from(a: NetAddressV2) -> Self {
+        NetAddressV2Fields {
+            timestamp: a.timestamp,
+            services: a.services,
+            address_type: a.host.address_type() as u8,
+            encoded_addr: a.host.to_bytes().into(),
+            port: a.port,
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<NetAddressV2Fields> for NetAddressV2 {
+    type Error = String;
+
+    /// The type must be known and the address exactly its size.
+    fn try_from(f: NetAddressV2Fields) -> Result<Self, String> {
+        let ty = NetAddressType::from_u8(f.address_type).ok_or_else(|| {
+            format!(
+                "unknown address Type {} (1 IPv4, 2 IPv6, 3 Tor v3)",
+                f.address_type
+            )
+        })?;
+        let bytes = &f.encoded_addr[..];
+        let host = match NetAddressV2Host::decode(bytes, ty) {
+            Ok(([], host)) => host,
+            _ => {
+                return Err(format!(
+                    "EncodedAddr has {} bytes; Type {} takes {}",
+                    bytes.len(),
+                    f.address_type,
+                    ty.address_size()
+                ))
+            }
+        };
+        Ok(NetAddressV2 {
+            timestamp: f.timestamp,
+            services: f.services,
+            host,
+            port: f.port,
         })
     }
 }

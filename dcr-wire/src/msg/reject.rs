@@ -66,17 +66,23 @@ impl fmt::Display for RejectCode {
 
 /// `reject`. Valid below protocol version 9.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Reject<'a> {
     /// The command of the refused message (`"tx"`, `"block"`, ...).
     /// Printable ASCII only.
+    #[cfg_attr(feature = "serde", serde(rename = "Cmd"))]
     pub cmd: Cow<'a, str>,
     /// Why it was refused.
+    #[cfg_attr(feature = "serde", serde(rename = "Code"))]
     pub code: RejectCode,
     /// Free-form explanation. Printable ASCII only; the protocol sets no
     /// length limit beyond the payload's.
+    #[cfg_attr(feature = "serde", serde(rename = "Reason"))]
     pub reason: Cow<'a, str>,
     /// The refused block or transaction. Only on the wire when `cmd` is
     /// `block` or `tx`; zero otherwise (and ignored when encoding).
+    #[cfg_attr(feature = "serde", serde(rename = "Hash"))]
     pub hash: Hash,
 }
 
@@ -167,16 +173,6 @@ impl<'a> Payload<'a> for Reject<'a> {
             reason: Cow::Owned(self.reason.into_owned()),
             hash: self.hash,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Cmd": self.cmd,
-            "Code": self.code.0,
-            "Reason": self.reason,
-            "Hash": crate::json::hash(&self.hash),
-        })
     }
 }
 

@@ -63,11 +63,6 @@ pub trait Payload<'a>: Sized + Clone + PartialEq + fmt::Debug {
 
     /// Copies every borrowed field so the message outlives its input.
     fn into_owned(self) -> Self::Owned;
-
-    /// The message's fields as the reference's decoded Go struct renders
-    /// them: Go field names, hashes in display order, byte fields as hex.
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value;
 }
 
 /// The one protocol-version gate: `command` exists at `pver` when
@@ -156,13 +151,48 @@ macro_rules! messages {
         ///
         /// Non-exhaustive: a future protocol version may add messages, so a
         /// `match` outside this crate needs a `_` arm.
+        ///
+        /// With the `serde` feature a message travels as its command and its
+        /// fields, the layout `dcrpeer decode` prints and the shared corpus
+        /// holds: `{"command": "ping", "fields": {"Nonce": 7}}`.
         #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+        #[cfg_attr(feature = "serde", serde(tag = "command", content = "fields"))]
         #[non_exhaustive]
         pub enum Message<'a> {
             $(
                 #[doc = concat!("A `", $cmd, "` message.")]
+                #[cfg_attr(feature = "serde", serde(rename = $cmd))]
                 $variant($name $(<$lt>)?),
             )*
+        }
+
+        /// What [`Message`]'s `Deserialize` reads before it names the
+        /// field of an error.
+        #[cfg(feature = "serde")]
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "command", content = "fields", deny_unknown_fields)]
+        enum Tagged<'a> {
+            $(
+                #[serde(rename = $cmd)]
+                $variant($name $(<$lt>)?),
+            )*
+        }
+
+        /// Reads `{"command": ..., "fields": {...}}`. Every field is
+        /// required, unknown fields are refused, and an error names the
+        /// field it is about by its path (`fields.Nonce: ...`). Byte fields
+        /// come back owned. Whether the message exists at a protocol
+        /// version is for [`Message::encode`] to say.
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for Message<'_> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let tagged: Tagged<'_> = serde_path_to_error::deserialize(d)
+                    .map_err(crate::serde_impls::with_path)?;
+                Ok(match tagged {
+                    $( Tagged::$variant(m) => Message::$variant(m), )*
+                })
+            }
         }
 
         impl<'a> Message<'a> {
@@ -204,14 +234,6 @@ macro_rules! messages {
             pub fn into_owned(self) -> Message<'static> {
                 match self {
                     $( Message::$variant(m) => Message::$variant(m.into_owned()), )*
-                }
-            }
-
-            /// The fields in the reference's JSON layout.
-            #[cfg(feature = "json")]
-            pub fn to_json(&self) -> serde_json::Value {
-                match self {
-                    $( Message::$variant(m) => m.to_json(), )*
                 }
             }
         }

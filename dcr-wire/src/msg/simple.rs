@@ -15,8 +15,11 @@ macro_rules! nonce_message {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         pub struct $name {
             /// The nonce (little-endian on the wire).
+            #[cfg_attr(feature = "serde", serde(rename = "Nonce", deserialize_with = "crate::serde_impls::int"))]
             pub nonce: u64,
         }
 
@@ -47,11 +50,6 @@ macro_rules! nonce_message {
             fn into_owned(self) -> Self::Owned {
                 self
             }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({ "Nonce": self.nonce })
-            }
         }
     };
 }
@@ -70,8 +68,14 @@ nonce_message! {
 /// `feefilter`: asks the peer not to announce transactions paying less
 /// than `min_fee`. Valid from protocol version 5 ([`pver::FEE_FILTER`](crate::pver::FEE_FILTER)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct FeeFilter {
     /// Minimum fee rate in atoms per kilobyte.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "MinFee", deserialize_with = "crate::serde_impls::int")
+    )]
     pub min_fee: i64,
 }
 
@@ -103,11 +107,6 @@ impl<'a> Payload<'a> for FeeFilter {
 
     fn into_owned(self) -> Self::Owned {
         self
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "MinFee": self.min_fee })
     }
 }
 

@@ -142,6 +142,27 @@ impl TxSerType {
     }
 }
 
+/// The serialization type as its number (`SerType`: 0 full, 1 no
+/// witness, 2 witness only).
+#[cfg(feature = "serde")]
+impl serde::Serialize for TxSerType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.to_u16())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for TxSerType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: u16 = crate::serde_impls::int(d)?;
+        TxSerType::from_u16(v).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "unknown serialization type {v} (0 full, 1 no witness, 2 witness only)"
+            ))
+        })
+    }
+}
+
 /// Transaction tree an outpoint refers to (the reference's `TxTree*`).
 pub mod tree {
     /// A tree not known yet, typically for a transaction not yet in a
@@ -155,12 +176,23 @@ pub mod tree {
 
 /// A reference to an output of an earlier transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct OutPoint {
     /// Hash of the transaction holding the output.
+    #[cfg_attr(feature = "serde", serde(rename = "Hash"))]
     pub hash: Hash,
     /// Index of the output in that transaction.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Index", deserialize_with = "crate::serde_impls::int")
+    )]
     pub index: u32,
     /// Tree of that transaction (see [`tree`]).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Tree", deserialize_with = "crate::serde_impls::int")
+    )]
     pub tree: i8,
 }
 
@@ -172,30 +204,67 @@ pub struct OutPoint {
 /// `Default` gives every field zero (sequence 0, block index 0): what the
 /// decoder starts from, not a standard input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TxIn<'a> {
     /// The output this input spends.
+    #[cfg_attr(feature = "serde", serde(rename = "PreviousOutPoint"))]
     pub previous_out_point: OutPoint,
     /// Sequence number (relative lock time when enabled).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Sequence", deserialize_with = "crate::serde_impls::int")
+    )]
     pub sequence: u32,
     /// Amount of the output being spent, in atoms (-1 when unknown).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ValueIn", deserialize_with = "crate::serde_impls::int")
+    )]
     pub value_in: i64,
     /// Height of the block holding the spent output.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "BlockHeight", deserialize_with = "crate::serde_impls::int")
+    )]
     pub block_height: u32,
     /// Index of the spent transaction in its block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "BlockIndex", deserialize_with = "crate::serde_impls::int")
+    )]
     pub block_index: u32,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SignatureScript", with = "crate::serde_impls::hex::bytes")
+    )]
     pub signature_script: Cow<'a, [u8]>,
 }
 
 /// A transaction output. [`TxOut::new`] sets the default script version;
 /// `Default` gives value 0, script version 0 and an empty script.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TxOut<'a> {
     /// Amount in atoms.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Value", deserialize_with = "crate::serde_impls::int")
+    )]
     pub value: i64,
     /// Script version.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: u16,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "PkScript", with = "crate::serde_impls::hex::bytes")
+    )]
     pub pk_script: Cow<'a, [u8]>,
 }
 
@@ -206,19 +275,36 @@ pub struct TxOut<'a> {
 /// 0, which is not a standard transaction version; it is what the decoder
 /// starts from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Tx<'a> {
     /// Which parts this value was decoded from / will be encoded as.
+    #[cfg_attr(feature = "serde", serde(rename = "SerType"))]
     pub ser_type: TxSerType,
     /// Transaction version (lower 16 bits of the version word).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: u16,
     /// Inputs (prefix part).
+    #[cfg_attr(feature = "serde", serde(rename = "TxIn"))]
     pub inputs: Vec<TxIn<'a>>,
     /// Outputs.
+    #[cfg_attr(feature = "serde", serde(rename = "TxOut"))]
     pub outputs: Vec<TxOut<'a>>,
     /// Block height or time before which the transaction is not final.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "LockTime", deserialize_with = "crate::serde_impls::int")
+    )]
     pub lock_time: u32,
     /// Block height after which the transaction can no longer be mined
     /// (0: never expires).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Expiry", deserialize_with = "crate::serde_impls::int")
+    )]
     pub expiry: u32,
 }
 
@@ -293,15 +379,6 @@ impl OutPoint {
         buf.put_slice(&self.hash.0);
         buf.put_u32_le(self.index);
         buf.put_u8(self.tree as u8);
-    }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(self) -> serde_json::Value {
-        serde_json::json!({
-            "Hash": crate::json::hash(&self.hash),
-            "Index": self.index,
-            "Tree": self.tree,
-        })
     }
 }
 
@@ -395,15 +472,6 @@ impl<'a> TxOut<'a> {
             version: self.version,
             pk_script: Cow::Owned(self.pk_script.into_owned()),
         }
-    }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Value": self.value,
-            "Version": self.version,
-            "PkScript": crate::json::bytes(&self.pk_script),
-        })
     }
 }
 
@@ -852,27 +920,6 @@ impl<'a> Payload<'a> for Tx<'a> {
             lock_time: self.lock_time,
             expiry: self.expiry,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json;
-        use serde_json::json;
-        json!({
-            "SerType": self.ser_type.to_u16(),
-            "Version": self.version,
-            "TxIn": self.inputs.iter().map(|i| json!({
-                "PreviousOutPoint": i.previous_out_point.to_json(),
-                "Sequence": i.sequence,
-                "ValueIn": i.value_in,
-                "BlockHeight": i.block_height,
-                "BlockIndex": i.block_index,
-                "SignatureScript": json::bytes(&i.signature_script),
-            })).collect::<Vec<_>>(),
-            "TxOut": self.outputs.iter().map(TxOut::to_json).collect::<Vec<_>>(),
-            "LockTime": self.lock_time,
-            "Expiry": self.expiry,
-        })
     }
 }
 

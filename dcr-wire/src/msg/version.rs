@@ -33,29 +33,58 @@ const VERSION_ADDR_SIZE: usize = NetAddress::serialized_size(false);
 /// is optional on decode, read only while bytes remain, and absent fields
 /// keep their zero values. Encoding always writes every field.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Version<'a> {
     /// The highest protocol version the sender speaks.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "ProtocolVersion",
+            deserialize_with = "crate::serde_impls::int"
+        )
+    )]
     pub protocol_version: i32,
     /// Services the sender offers.
+    #[cfg_attr(feature = "serde", serde(rename = "Services"))]
     pub services: ServiceFlags,
     /// When the message was made, Unix seconds (64 bits on the wire; values
     /// above [`MAX_INT64_TIME`] are refused with ErrInvalidTimestamp).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Timestamp", with = "crate::serde_impls::time")
+    )]
     pub timestamp: u64,
     /// The receiver's address as the sender sees it (no timestamp on the
     /// wire).
+    #[cfg_attr(feature = "serde", serde(rename = "AddrYou"))]
     pub addr_you: NetAddress,
     /// The sender's own address (no timestamp on the wire).
+    #[cfg_attr(feature = "serde", serde(rename = "AddrMe"))]
     pub addr_me: NetAddress,
     /// Random value that lets a node detect a connection to itself.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Nonce", deserialize_with = "crate::serde_impls::int")
+    )]
     pub nonce: u64,
     /// The sender's software, e.g. `/dcrwire:1.0.0/dcrd:2.0.0/`: printable
     /// ASCII, at most [`MAX_USER_AGENT_LEN`] bytes (borrowed from the
     /// input).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "UserAgent", with = "crate::serde_impls::text")
+    )]
     pub user_agent: Cow<'a, [u8]>,
     /// Height of the sender's best block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "LastBlock", deserialize_with = "crate::serde_impls::int")
+    )]
     pub last_block: i32,
     /// Asks the receiver not to announce transactions. On the wire the
     /// byte says the opposite ("relay"), and a missing byte means relay.
+    #[cfg_attr(feature = "serde", serde(rename = "DisableRelayTx"))]
     pub disable_relay_tx: bool,
 }
 
@@ -232,21 +261,6 @@ impl<'a> Payload<'a> for Version<'a> {
             user_agent: Cow::Owned(self.user_agent.into_owned()),
             ..self
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "ProtocolVersion": self.protocol_version,
-            "Services": self.services.0,
-            "Timestamp": self.timestamp,
-            "AddrYou": self.addr_you.to_json(),
-            "AddrMe": self.addr_me.to_json(),
-            "Nonce": self.nonce,
-            "UserAgent": crate::json::string(&self.user_agent),
-            "LastBlock": self.last_block,
-            "DisableRelayTx": self.disable_relay_tx,
-        })
     }
 }
 

@@ -76,14 +76,37 @@ pub(crate) fn own<const N: usize>(f: Fixed<'_, N>) -> Fixed<'static, N> {
 
 /// The fields that open every mixing message but the pair request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SessionHeader<'a> {
     /// Signature by the identity key over the rest of the message.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "Signature",
+            serialize_with = "crate::serde_impls::hex::fixed::serialize"
+        )
+    )]
     pub signature: Fixed<'a, 64>,
     /// The author's identity public key.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "Identity",
+            serialize_with = "crate::serde_impls::hex::fixed::serialize"
+        )
+    )]
     pub identity: Fixed<'a, 33>,
     /// The mixing session.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "SessionID",
+            serialize_with = "crate::serde_impls::hex::fixed::serialize"
+        )
+    )]
     pub session_id: Fixed<'a, 32>,
     /// The run of the session (reruns after blame).
+    #[cfg_attr(feature = "serde", serde(rename = "Run"))]
     pub run: u32,
 }
 
@@ -133,16 +156,52 @@ impl<'a> SessionHeader<'a> {
             run: self.run,
         }
     }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn json_into(&self, m: &mut serde_json::Map<String, serde_json::Value>) {
-        use crate::json::bytes;
-        m.insert("Signature".into(), bytes(&self.signature[..]));
-        m.insert("Identity".into(), bytes(&self.identity[..]));
-        m.insert("SessionID".into(), bytes(&self.session_id[..]));
-        m.insert("Run".into(), self.run.into());
-    }
 }
+
+/// `Deserialize` for a session message: the reference lays the session
+/// header's fields beside the message's own (`Signature`, `Identity`,
+/// `SessionID`, `Run`, then the rest), and serde's `flatten` cannot refuse
+/// unknown fields, so the fields are listed flat here. Each entry is
+/// `field: Type = "GoName"`, with `, with "module"` for a byte field.
+#[cfg(feature = "serde")]
+macro_rules! session_message_serde {
+    ($name:ident { $( $field:ident : $ty:ty = $go:literal $(, with $with:literal)? ; )* }) => {
+        const _: () = {
+            use crate::msg::mix::{Fixed, SessionHeader};
+
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Fields {
+                #[serde(rename = "Signature", with = "crate::serde_impls::hex::fixed")]
+                signature: Fixed<'static, 64>,
+                #[serde(rename = "Identity", with = "crate::serde_impls::hex::fixed")]
+                identity: Fixed<'static, 33>,
+                #[serde(rename = "SessionID", with = "crate::serde_impls::hex::fixed")]
+                session_id: Fixed<'static, 32>,
+                #[serde(rename = "Run", deserialize_with = "crate::serde_impls::int")]
+                run: u32,
+                $( #[serde(rename = $go $(, with = $with)?)] $field: $ty, )*
+            }
+
+            impl<'de> serde::Deserialize<'de> for $name<'_> {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let f = Fields::deserialize(d)?;
+                    Ok($name {
+                        header: SessionHeader {
+                            signature: f.signature,
+                            identity: f.identity,
+                            session_id: f.session_id,
+                            run: f.run,
+                        },
+                        $( $field: f.$field, )*
+                    })
+                }
+            }
+        };
+    };
+}
+#[cfg(feature = "serde")]
+pub(crate) use session_message_serde;
 
 /// Reads the hashes of earlier messages a message references (at most
 /// [`MAX_MIX_PEERS`], else ErrTooManyPrevMixMsgs).
@@ -247,11 +306,6 @@ macro_rules! mix_payload {
 
             fn into_owned(self) -> $name<'static> {
                 $name::into_owned(self)
-            }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                $name::to_json(self)
             }
         }
     };

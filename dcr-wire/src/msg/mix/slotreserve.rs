@@ -21,15 +21,28 @@ use crate::primitives::{
 
 /// `mixslotres`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MixSlotReserve<'a> {
     /// Signature, identity, session and run.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: SessionHeader<'a>,
     /// `mcount` rows of `kpcount` field elements (at most 32 bytes each),
     /// borrowed when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "DCMix", with = "crate::serde_impls::hex::matrix")
+    )]
     pub dc_mix: Vec<Vec<Cow<'a, [u8]>>>,
     /// Hashes of the ciphertext messages this follows.
+    #[cfg_attr(feature = "serde", serde(rename = "SeenCiphertexts"))]
     pub seen_ciphertexts: Vec<Hash>,
 }
+
+#[cfg(feature = "serde")]
+super::session_message_serde!(MixSlotReserve {
+    dc_mix: Vec<Vec<Cow<'static, [u8]>>> = "DCMix", with "crate::serde_impls::hex::matrix";
+    seen_ciphertexts: Vec<crate::Hash> = "SeenCiphertexts";
+});
 
 /// Checks the matrix dimensions as the reference does: at least one row,
 /// at most [`MAX_MIX_MCOUNT`]; at least one column, at most [`MAX_MIX_PEERS`].
@@ -141,28 +154,6 @@ impl<'a> MixSlotReserve<'a> {
                 .collect(),
             seen_ciphertexts: self.seen_ciphertexts,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        self.header.json_into(&mut m);
-        m.insert(
-            "DCMix".into(),
-            self.dc_mix
-                .iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|v| crate::json::bytes(v))
-                        .collect::<serde_json::Value>()
-                })
-                .collect(),
-        );
-        m.insert(
-            "SeenCiphertexts".into(),
-            crate::json::hashes(&self.seen_ciphertexts),
-        );
-        m.into()
     }
 }
 

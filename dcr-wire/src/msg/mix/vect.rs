@@ -111,11 +111,6 @@ impl<'a> MixVect<'a> {
             data: Cow::Owned(self.data.into_owned()),
         }
     }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        self.iter().map(|m| crate::json::bytes(m)).collect()
-    }
 }
 
 impl core::fmt::Display for MixVect<'_> {
@@ -241,16 +236,55 @@ impl<'a> MixVects<'a> {
             data: Cow::Owned(self.data.into_owned()),
         }
     }
+}
 
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        (0..self.rows)
-            .filter_map(|r| self.row(r))
-            .map(|row| {
-                row.map(|m| crate::json::bytes(m))
-                    .collect::<serde_json::Value>()
-            })
-            .collect()
+/// A vector as the reference shows it: its messages, each as hex.
+#[cfg(feature = "serde")]
+impl serde::Serialize for MixVect<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::serde_impls::hex::Hex;
+        s.collect_seq(self.iter().map(|m| Hex(m)))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for MixVect<'_> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::serde_impls::hex::HexArray;
+        let msgs = Vec::<HexArray<MIX_MSG_SIZE>>::deserialize(d)?;
+        let msgs: Vec<MixMsg> = msgs.into_iter().map(|m| m.0).collect();
+        Ok(MixVect::new(&msgs))
+    }
+}
+
+/// A matrix as the reference shows it: its vectors, each a list of hex
+/// messages.
+#[cfg(feature = "serde")]
+impl serde::Serialize for MixVects<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::serde_impls::hex::Hex;
+        struct Row<'r>(&'r [u8]);
+        impl serde::Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(chunks(self.0).map(|m| Hex(m)))
+            }
+        }
+        let width = self.cols * MIX_MSG_SIZE;
+        s.collect_seq((0..self.rows).map(|r| Row(&self.data[r * width..(r + 1) * width])))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for MixVects<'_> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::serde_impls::hex::HexArray;
+        let rows = Vec::<Vec<HexArray<MIX_MSG_SIZE>>>::deserialize(d)?;
+        let rows: Vec<Vec<MixMsg>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|m| m.0).collect())
+            .collect();
+        MixVects::new(&rows)
+            .ok_or_else(|| serde::de::Error::custom("the vectors of a DC-net differ in length"))
     }
 }
 
