@@ -551,3 +551,451 @@ pub(crate) fn with_path<E: de::Error>(e: serde_path_to_error::Error<E>) -> E {
         E::custom(format_args!("{path}: {inner}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::fmt::Debug;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
+    use crate::msg::header::tests::arb_header;
+    use crate::msg::mix::tests::props::{pair_req, session_messages};
+    use crate::msg::netaddr::strategies::{net_address, net_address_v2};
+    use crate::msg::tx::tests::arb_tx;
+    use crate::primitives::MAX_INT64_TIME;
+    use crate::*;
+
+    /// Serializes `v`, checks the JSON is `expected`, and reads it back.
+    fn round_trip<T: serde::Serialize + DeserializeOwned + PartialEq + Debug>(
+        v: &T,
+        expected: serde_json::Value,
+    ) {
+        let json = serde_json::to_value(v).unwrap();
+        assert_eq!(json, expected);
+        let back: T = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, v);
+    }
+
+    /// The error reading `text` as a message.
+    fn refused(text: &str) -> String {
+        match serde_json::from_str::<Message>(text) {
+            Ok(m) => panic!("{text} read as {m:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn sample_hash() -> Hash {
+        let mut b = [0u8; 32];
+        b[0] = 0xab; // wire order: the first byte prints last
+        b[31] = 0x01;
+        Hash(b)
+    }
+
+    #[test]
+    fn hash_is_display_order_hex() {
+        let h = sample_hash();
+        let text = h.to_string();
+        assert!(text.starts_with("01") && text.ends_with("ab"));
+        round_trip(&h, serde_json::Value::String(text));
+        assert!(serde_json::from_str::<Hash>("\"00\"").is_err());
+        assert!(serde_json::from_str::<Hash>("[1,2,3]").is_err());
+    }
+
+    #[test]
+    fn value_types() {
+        for n in CurrencyNet::ALL {
+            round_trip(&n, json!(n.name()));
+        }
+        assert!(serde_json::from_str::<CurrencyNet>("\"MoonNet\"").is_err());
+        round_trip(&ServiceFlags(5), json!(5));
+        round_trip(&InvType::MIX, json!(4));
+        round_trip(&FilterType::EXTENDED, json!(1));
+        round_trip(&RejectCode::DUST, json!(0x41));
+        let e = serde_json::from_str::<FilterType>("256").unwrap_err();
+        assert!(
+            e.to_string().starts_with("256 is out of range (0 to 255)"),
+            "{e}"
+        );
+        round_trip(
+            &InvVect {
+                inv_type: InvType::BLOCK,
+                hash: sample_hash(),
+            },
+            json!({"Type": 2, "Hash": sample_hash().to_string()}),
+        );
+    }
+
+    /// Times are RFC 3339, UTC, whole seconds; past year 9999 they stay
+    /// Unix seconds, as the corpus shows them. Both forms read back.
+    #[test]
+    fn times_are_rfc3339_until_year_9999() {
+        let mut v = Version::new(NetAddress::default(), NetAddress::default(), 1, 2);
+        for (secs, shown) in [
+            (0, json!("1970-01-01T00:00:00Z")),
+            (1_454_954_400, json!("2016-02-08T18:00:00Z")),
+            (253_402_300_799, json!("9999-12-31T23:59:59Z")),
+            (253_402_300_800, json!(253_402_300_800u64)),
+            (MAX_INT64_TIME, json!(MAX_INT64_TIME)),
+        ] {
+            v.timestamp = secs;
+            let json = serde_json::to_value(&v).unwrap();
+            assert_eq!(json["Timestamp"], shown);
+            assert_eq!(serde_json::from_value::<Version>(json).unwrap(), v);
+        }
+        // Unix seconds read too, and any RFC 3339 offset.
+        let header = |t: serde_json::Value| {
+            let mut h = serde_json::to_value(BlockHeader::default()).unwrap();
+            h["Timestamp"] = t;
+            serde_json::from_value::<BlockHeader>(h).map(|h| h.timestamp)
+        };
+        assert_eq!(header(json!(1_454_954_400)).unwrap(), 1_454_954_400);
+        assert_eq!(
+            header(json!("2016-02-08T19:00:00+01:00")).unwrap(),
+            1_454_954_400
+        );
+        assert_eq!(
+            header(json!("2016-02-08t18:00:00z")).unwrap(),
+            1_454_954_400
+        );
+        for (bad, why) in [
+            (json!("2016-02-08T18:00:00.5Z"), "fraction of a second"),
+            (json!("1969-12-31T23:59:59Z"), "is out of range"),
+            (json!("2106-02-07T06:28:16Z"), "is out of range"), // 2^32
+            (json!("2016-02-08"), "is not an RFC 3339 time"),
+            (
+                json!(4_294_967_296u64),
+                "4294967296 is out of range (0 to 4294967295)",
+            ),
+            (json!(-1), "-1 is out of range"),
+        ] {
+            let e = header(bad.clone()).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        // A time the message does not carry is null.
+        let a = NetAddress::default();
+        let json = serde_json::to_value(a).unwrap();
+        assert_eq!(json["Timestamp"], serde_json::Value::Null);
+        assert_eq!(serde_json::from_value::<NetAddress>(json).unwrap(), a);
+    }
+
+    #[test]
+    fn addresses() {
+        let a = NetAddress {
+            timestamp: Some(1_700_000_000),
+            services: ServiceFlags::NODE_NETWORK,
+            ip: Ipv4Addr::new(10, 0, 0, 1).to_ipv6_mapped(),
+            port: 9108,
+        };
+        round_trip(
+            &a,
+            json!({
+                "Timestamp": "2023-11-14T22:13:20Z", "Services": 1,
+                "IP": "10.0.0.1", "Port": 9108
+            }),
+        );
+        let v6 = NetAddress {
+            ip: Ipv6Addr::LOCALHOST,
+            ..a
+        };
+        assert_eq!(serde_json::to_value(v6).unwrap()["IP"], "::1");
+        let v2 = NetAddressV2 {
+            timestamp: 1_700_000_000,
+            services: ServiceFlags::NODE_CF,
+            host: NetAddressV2Host::Ipv6(Ipv6Addr::LOCALHOST),
+            port: 19108,
+        };
+        let json = json!({
+            "Timestamp": "2023-11-14T22:13:20Z", "Services": 4, "Type": 2,
+            "EncodedAddr": "00000000000000000000000000000001", "Port": 19108
+        });
+        round_trip(&v2, json.clone());
+        let tor = NetAddressV2 {
+            host: NetAddressV2Host::TorV3([7; 32]),
+            ..v2
+        };
+        round_trip(
+            &tor,
+            json!({
+                "Timestamp": "2023-11-14T22:13:20Z", "Services": 4, "Type": 3,
+                "EncodedAddr": "07".repeat(32), "Port": 19108
+            }),
+        );
+        for (field, value, why) in [
+            (
+                "Type",
+                json!(4),
+                "unknown address Type 4 (1 IPv4, 2 IPv6, 3 Tor v3)",
+            ),
+            ("Type", json!(1), "EncodedAddr has 16 bytes; Type 1 takes 4"),
+            (
+                "EncodedAddr",
+                json!("0102"),
+                "EncodedAddr has 2 bytes; Type 2 takes 16",
+            ),
+        ] {
+            let mut bad = json.clone();
+            bad[field] = value;
+            let e = serde_json::from_value::<NetAddressV2>(bad).unwrap_err();
+            assert_eq!(e.to_string(), why);
+        }
+    }
+
+    /// Empty messages are `{}`, as the reference's empty structs; a byte
+    /// field is hex of its exact size.
+    #[test]
+    fn empty_messages_and_byte_fields() {
+        round_trip(
+            &Message::VerAck(VerAck),
+            json!({"command": "verack", "fields": {}}),
+        );
+        assert!(refused(r#"{"command":"verack","fields":{"X":1}}"#).contains("unknown field `X`"));
+        let m = Message::CFilter(CFilter {
+            block_hash: Hash::ZERO,
+            filter_type: FilterType::REGULAR,
+            data: Cow::Borrowed(&[0xde, 0xad]),
+        });
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["fields"]["Data"], "dead");
+        for (data, why) in [
+            (
+                "abc",
+                "fields.Data: hex of odd length 3 (two digits a byte)",
+            ),
+            ("zz", "fields.Data: \"zz\" is not hex"),
+        ] {
+            let mut bad = json.clone();
+            bad["fields"]["Data"] = json!(data);
+            let e = serde_json::from_value::<Message>(bad).unwrap_err();
+            assert_eq!(e.to_string(), why);
+        }
+        let e = refused(&format!(
+            r#"{{"command":"mixkeyxchg","fields":{{"Signature":"{}"}}}}"#,
+            "00".repeat(63)
+        ));
+        assert!(
+            e.starts_with("fields.Signature: 63 bytes where 64 are due (128 hex digits)"),
+            "{e}"
+        );
+    }
+
+    /// Errors read from text name the field once and say where it is once.
+    #[test]
+    fn errors_from_text_name_the_field() {
+        let e = refused(r#"{"command":"ping","fields":{"Nonce":18446744073709551616}}"#);
+        assert_eq!(
+            e,
+            "fields.Nonce: 18446744073709551616 is out of range (0 to 18446744073709551615) \
+             at line 1 column 56"
+        );
+        let e = refused(r#"{"command":"ping","fields":{"Nonce":7,"Extra":1}}"#);
+        assert!(
+            e.starts_with("fields.Extra: unknown field `Extra`, expected `Nonce`"),
+            "{e}"
+        );
+        assert_eq!(e.matches(" at line ").count(), 1, "{e}");
+        // The fields before the command (the tag) are read all the same.
+        let m: Message =
+            serde_json::from_str(r#"{"fields":{"Nonce":7},"command":"pong"}"#).unwrap();
+        assert_eq!(m, Message::Pong(Pong { nonce: 7 }));
+    }
+
+    fn hash() -> impl Strategy<Value = Hash> {
+        any::<[u8; 32]>().prop_map(Hash)
+    }
+
+    fn hashes(n: usize) -> impl Strategy<Value = Vec<Hash>> {
+        vec(hash(), 0..n)
+    }
+
+    fn bytes(n: usize) -> impl Strategy<Value = Cow<'static, [u8]>> {
+        vec(any::<u8>(), 0..n).prop_map(Cow::Owned)
+    }
+
+    fn text(n: usize) -> impl Strategy<Value = Cow<'static, str>> {
+        proptest::string::string_regex(&format!("[ -~]{{0,{n}}}"))
+            .unwrap()
+            .prop_map(Cow::Owned)
+    }
+
+    fn cfilter_v2() -> impl Strategy<Value = CFilterV2<'static>> {
+        (hash(), bytes(40), any::<u32>(), hashes(4)).prop_map(|(block_hash, data, i, p)| {
+            CFilterV2 {
+                block_hash,
+                data,
+                proof_index: i,
+                proof_hashes: p,
+            }
+        })
+    }
+
+    /// Every message the protocol has: all 41 commands.
+    fn arb_message() -> impl Strategy<Value = Message<'static>> {
+        let empty = prop_oneof![
+            Just(Message::VerAck(VerAck)),
+            Just(Message::GetAddr(GetAddr)),
+            Just(Message::MemPool(MemPool)),
+            Just(Message::SendHeaders(SendHeaders)),
+            Just(Message::GetMiningState(GetMiningState)),
+            Just(Message::GetCFTypes(GetCFTypes)),
+        ];
+        let small = prop_oneof![
+            any::<u64>().prop_map(|nonce| Message::Ping(Ping { nonce })),
+            any::<u64>().prop_map(|nonce| Message::Pong(Pong { nonce })),
+            any::<i64>().prop_map(|min_fee| Message::FeeFilter(FeeFilter { min_fee })),
+            (any::<u32>(), hashes(4), hash()).prop_map(|(p, l, s)| Message::GetBlocks(GetBlocks {
+                protocol_version: p,
+                block_locator_hashes: l,
+                hash_stop: s
+            })),
+            (any::<u32>(), hashes(4), hash()).prop_map(|(p, l, s)| Message::GetHeaders(
+                GetHeaders {
+                    protocol_version: p,
+                    block_locator_hashes: l,
+                    hash_stop: s
+                }
+            )),
+            vec((any::<u32>(), hash()), 0..4).prop_map(|v| {
+                let inv_list = v
+                    .into_iter()
+                    .map(|(t, hash)| InvVect {
+                        inv_type: InvType(t),
+                        hash,
+                    })
+                    .collect::<Vec<_>>();
+                match inv_list.len() % 3 {
+                    0 => Message::Inv(Inv { inv_list }),
+                    1 => Message::GetData(GetData { inv_list }),
+                    _ => Message::NotFound(NotFound { inv_list }),
+                }
+            }),
+            (any::<u32>(), any::<u32>(), hashes(4), hashes(4)).prop_map(|(v, h, b, vh)| {
+                Message::MiningState(MiningState {
+                    version: v,
+                    height: h,
+                    block_hashes: b,
+                    vote_hashes: vh,
+                })
+            }),
+            (text(12), any::<u8>(), text(20), hash()).prop_map(|(cmd, code, reason, hash)| {
+                Message::Reject(Reject {
+                    cmd,
+                    code: RejectCode(code),
+                    reason,
+                    hash,
+                })
+            }),
+        ];
+        let chain = prop_oneof![
+            (
+                (any::<i32>(), any::<u64>(), 0..=MAX_INT64_TIME),
+                (net_address(false), net_address(false), any::<u64>()),
+                (text(40), any::<i32>(), any::<bool>())
+            )
+                .prop_map(|((p, s, t), (you, me, nonce), (ua, last, d))| {
+                    Message::Version(Version {
+                        protocol_version: p,
+                        services: ServiceFlags(s),
+                        timestamp: t,
+                        addr_you: you,
+                        addr_me: me,
+                        nonce,
+                        user_agent: Cow::Owned(ua.into_owned().into_bytes()),
+                        last_block: last,
+                        disable_relay_tx: d,
+                    })
+                }),
+            vec(net_address(true), 0..4).prop_map(|addr_list| Message::Addr(Addr { addr_list })),
+            vec(net_address_v2(), 1..4).prop_map(|addr_list| Message::AddrV2(AddrV2 { addr_list })),
+            arb_tx().prop_map(Message::Tx),
+            vec(arb_header(), 0..3).prop_map(|headers| Message::Headers(Headers { headers })),
+            (arb_header(), vec(arb_tx(), 0..3), vec(arb_tx(), 0..2))
+                .prop_map(|(h, t, s)| Message::Block(Block::new(h, &t, &s))),
+            (hashes(4), hashes(4), hashes(4)).prop_map(|(b, v, t)| Message::InitState(InitState {
+                block_hashes: b,
+                vote_hashes: v,
+                tspend_hashes: t
+            })),
+            vec(text(10), 0..4).prop_map(|types| Message::GetInitState(GetInitState { types })),
+        ];
+        let filters = prop_oneof![
+            (hash(), any::<u8>()).prop_map(|(b, f)| Message::GetCFilter(GetCFilter {
+                block_hash: b,
+                filter_type: FilterType(f)
+            })),
+            (hashes(4), hash(), any::<u8>()).prop_map(|(l, s, f)| Message::GetCFHeaders(
+                GetCFHeaders {
+                    block_locator_hashes: l,
+                    hash_stop: s,
+                    filter_type: FilterType(f)
+                }
+            )),
+            (hash(), any::<u8>(), bytes(40)).prop_map(|(b, f, data)| Message::CFilter(CFilter {
+                block_hash: b,
+                filter_type: FilterType(f),
+                data
+            })),
+            (hash(), any::<u8>(), hashes(4)).prop_map(|(s, f, h)| Message::CFHeaders(CFHeaders {
+                stop_hash: s,
+                filter_type: FilterType(f),
+                header_hashes: h
+            })),
+            bytes(4).prop_map(|f| Message::CFTypes(CFTypes {
+                supported_filters: f
+            })),
+            hash().prop_map(|b| Message::GetCFilterV2(GetCFilterV2 { block_hash: b })),
+            cfilter_v2().prop_map(Message::CFilterV2),
+            (hash(), hash()).prop_map(|(s, e)| Message::GetCFsV2(GetCFsV2 {
+                start_hash: s,
+                end_hash: e
+            })),
+            vec(cfilter_v2(), 0..3)
+                .prop_map(|cfilters| Message::CFiltersV2(CFiltersV2 { cfilters })),
+        ];
+        prop_oneof![empty, small, chain, filters, pair_req(), session_messages()]
+    }
+
+    #[test]
+    fn the_strategy_makes_every_command() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = arb_message();
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..5000 {
+            seen.insert(
+                strategy
+                    .new_tree(&mut runner)
+                    .unwrap()
+                    .current()
+                    .command()
+                    .as_str(),
+            );
+        }
+        assert_eq!(seen.len(), Command::ALL.len(), "{seen:?}");
+    }
+
+    proptest! {
+        /// Any message reads back from its JSON text as itself, and
+        /// encodes to the same bytes at every protocol version where its
+        /// command exists (or is refused the same way).
+        #[test]
+        fn every_message_round_trips_through_json(m in arb_message()) {
+            let text = serde_json::to_string(&m).unwrap();
+            let back: Message = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&back, &m);
+            for p in 0..=pver::CURRENT {
+                if !m.command().is_valid_at(p) {
+                    continue;
+                }
+                let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+                let a = m.encode(&mut ours, p).map(|()| ours);
+                let b = back.encode(&mut theirs, p).map(|()| theirs);
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
+}

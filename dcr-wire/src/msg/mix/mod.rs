@@ -313,7 +313,7 @@ macro_rules! mix_payload {
 pub(crate) use mix_payload;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::msg::{Command, Payload};
 
@@ -367,7 +367,7 @@ mod tests {
         assert_eq!(<MixDCNet as Payload>::max_payload_length(9), 0);
     }
 
-    mod props {
+    pub(crate) mod props {
         use std::borrow::Cow;
 
         use proptest::collection::vec;
@@ -398,7 +398,7 @@ mod tests {
             any::<[u8; 20]>()
         }
 
-        fn pair_req() -> impl Strategy<Value = Message<'static>> {
+        pub(crate) fn pair_req() -> impl Strategy<Value = Message<'static>> {
             let utxo = (
                 any::<[u8; 32]>(),
                 any::<u32>(),
@@ -468,7 +468,7 @@ mod tests {
                 )
         }
 
-        fn session_messages() -> impl Strategy<Value = Message<'static>> {
+        pub(crate) fn session_messages() -> impl Strategy<Value = Message<'static>> {
             prop_oneof![
                 (header(), any::<u64>(), any::<u32>(), any::<u8>(), hashes()).prop_map(
                     |(h, epoch, pos, b, seen_prs)| {
