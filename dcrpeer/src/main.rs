@@ -92,6 +92,10 @@ enum Cmd {
     /// and the hashes of transactions.
     Decode(DecodeArgs),
     /// Build a message (or a whole frame) from its JSON and print it as hex.
+    ///
+    /// Any command, in the layout decode prints (its "hashes" are ignored).
+    /// Every field is required; unknown fields and numbers out of range are
+    /// refused, naming the field.
     Encode(EncodeArgs),
     /// Decode throughput on your data (a capture, frames, blocks as hex or
     /// raw, a folder of them) or the built-in blocks: MB/s, messages/s, ns
