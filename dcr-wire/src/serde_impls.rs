@@ -543,13 +543,11 @@ pub(crate) use empty_message_serde;
 /// Puts the path of the field an error is about in front of it
 /// (`fields.Nonce: 18446744073709551616 is out of range ...`).
 pub(crate) fn with_path<E: de::Error>(e: serde_path_to_error::Error<E>) -> E {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    if path == "." {
-        inner
-    } else {
-        E::custom(format_args!("{path}: {inner}"))
+    if e.path().iter().next().is_none() {
+        return e.into_inner();
     }
+    let path = format!("{}", e.path());
+    E::custom(format_args!("{path}: {}", e.into_inner()))
 }
 
 #[cfg(test)]
