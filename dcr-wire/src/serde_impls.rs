@@ -66,6 +66,8 @@ pub(crate) trait Int: Copy + TryFrom<i128> + Into<i128> {
         d: D,
         v: V,
     ) -> Result<V::Value, D::Error>;
+    /// Writes the value as this exact type (binary formats need it).
+    fn put<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error>;
     /// The smallest value.
     fn min() -> i128;
     /// The largest value.
@@ -73,8 +75,11 @@ pub(crate) trait Int: Copy + TryFrom<i128> + Into<i128> {
 }
 
 macro_rules! int_types {
-    ($($t:ty => $method:ident),* $(,)?) => {$(
+    ($($t:ty => $method:ident, $ser:ident);* $(;)?) => {$(
         impl Int for $t {
+            fn put<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
+                s.$ser(self)
+            }
             fn request<'de, D: Deserializer<'de>, V: Visitor<'de>>(
                 d: D,
                 v: V,
@@ -92,9 +97,13 @@ macro_rules! int_types {
 }
 
 int_types! {
-    u8 => deserialize_u8, u16 => deserialize_u16, u32 => deserialize_u32,
-    u64 => deserialize_u64, i8 => deserialize_i8, i32 => deserialize_i32,
-    i64 => deserialize_i64,
+    u8 => deserialize_u8, serialize_u8;
+    u16 => deserialize_u16, serialize_u16;
+    u32 => deserialize_u32, serialize_u32;
+    u64 => deserialize_u64, serialize_u64;
+    i8 => deserialize_i8, serialize_i8;
+    i32 => deserialize_i32, serialize_i32;
+    i64 => deserialize_i64, serialize_i64;
 }
 
 /// Why a number does not fit its field: it and the field's range.
@@ -138,15 +147,17 @@ impl<T: Int> Visitor<'_> for IntVisitor<T> {
         }
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-        if !v.is_finite() || v != (v as i128) as f64 {
+        // Every float from 2^53 up is an integer; past i128 the cast below
+        // saturates, so those are out of range before it.
+        let huge = v.is_finite() && !(-1e38..=1e38).contains(&v);
+        if !huge && (!v.is_finite() || v != (v as i128) as f64) {
             return Err(E::invalid_type(de::Unexpected::Float(v), &self));
         }
-        // In i128's range (the cast round-trips), integral: exact.
-        match T::try_from(v as i128) {
-            Ok(t) => Ok(t),
+        match (!huge).then(|| T::try_from(v as i128).ok()).flatten() {
+            Some(t) => Ok(t),
             // `{:.0}` writes the float's exact value: 2^64 reads back as
             // 18446744073709551616, the number the user wrote.
-            Err(_) => Err(out_of_range::<T, E>(format_args!("{v:.0}"))),
+            None => Err(out_of_range::<T, E>(format_args!("{v:.0}"))),
         }
     }
 }
@@ -425,9 +436,9 @@ pub(crate) mod time {
                     let t = DateTime::from_timestamp(secs as i64, 0).unwrap_or_default();
                     s.collect_str(&t.format("%Y-%m-%dT%H:%M:%SZ"))
                 }
-                Ok(secs) => s.serialize_u64(secs),
-                // No time of the wire is negative.
-                Err(_) => s.serialize_i64(secs as i64),
+                // Past year 9999, or a compact format: the number, as the
+                // field's own type.
+                _ => self.0.put(s),
             }
         }
     }
@@ -602,6 +613,60 @@ mod tests {
         round_trip(&h, serde_json::Value::String(text));
         assert!(serde_json::from_str::<Hash>("\"00\"").is_err());
         assert!(serde_json::from_str::<Hash>("[1,2,3]").is_err());
+    }
+
+    /// Integers come as any number the format has; what does not fit is
+    /// out of range (a float too: JSON readers give one past 64 bits),
+    /// what is not an integer is the wrong type.
+    #[test]
+    fn integers_are_refused_by_range() {
+        let read = |v: serde_json::Value| {
+            serde_json::from_value::<Ping>(json!({ "Nonce": v })).map(|p| p.nonce)
+        };
+        assert_eq!(read(json!(u64::MAX)).unwrap(), u64::MAX);
+        assert_eq!(read(json!(7.0)).unwrap(), 7);
+        for (v, why) in [
+            (json!(-1), "-1 is out of range (0 to 18446744073709551615)"),
+            (
+                json!(18446744073709551616.0),
+                "18446744073709551616 is out of range (0 to 18446744073709551615)",
+            ),
+            (json!(1e300), "is out of range (0 to 18446744073709551615)"),
+            (json!(-1e300), "is out of range (0 to 18446744073709551615)"),
+            (
+                json!(1.5),
+                "invalid type: floating point `1.5`, expected an integer",
+            ),
+            (
+                json!("7"),
+                "invalid type: string \"7\", expected an integer",
+            ),
+        ] {
+            let e = read(v.clone()).unwrap_err().to_string();
+            assert!(e.contains(why), "{v}: {e}");
+        }
+    }
+
+    /// Formats that are not human-readable get every time as its number
+    /// (they cannot tell a string from a number on reading); hashes and
+    /// byte fields stay text in both.
+    #[test]
+    fn compact_formats_get_times_as_numbers() {
+        use super::time::Time;
+        use serde_test::{assert_tokens, Configure, Token};
+        assert_tokens(&Time(5u32).compact(), &[Token::U32(5)]);
+        assert_tokens(
+            &Time(5u32).readable(),
+            &[Token::Str("1970-01-01T00:00:05Z")],
+        );
+        assert_tokens(
+            &Time(253_402_300_800u64).readable(),
+            &[Token::U64(253_402_300_800)],
+        );
+        assert_tokens(
+            &Time(253_402_300_800u64).compact(),
+            &[Token::U64(253_402_300_800)],
+        );
     }
 
     #[test]
