@@ -18,8 +18,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use super::book::{net_address, unix_now, AddressSource};
-use super::config::{ManagerConfig, ManagerError, ManagerEvent};
-use super::handle::Shared;
+use super::config::{ManagerConfig, ManagerEvent};
+use super::error::ManagerError;
 use super::known::KnownAddresses;
 use super::policy::{
     self, admit_inbound, bans_on_disconnect, check_outbound_version, keep_inbound, keep_outbound,
@@ -27,6 +27,7 @@ use super::policy::{
     pick_outbound, seed_timestamp, wants_outbound, InboundCheck, OutboundFailures, PeerCounts,
     Persistent,
 };
+use super::shared::Shared;
 use crate::accept::{next_connection, Handshaken, Handshakes};
 use crate::addrmgr::{from_addr_v1, from_addr_v2, GroupKey, TypeFilter, DUMP_ADDRESS_INTERVAL};
 use crate::config::Config;

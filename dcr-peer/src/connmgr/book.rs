@@ -15,7 +15,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use dcr_wire::{NetAddressV2, ServiceFlags};
 use rand::seq::SliceRandom;
 
-use super::policy::Candidate;
 use crate::addrmgr::{from_ip_port, AddrManager, Params, TypeFilter, PEERS_FILENAME};
 use crate::sync::lock;
 
@@ -30,6 +29,15 @@ pub(crate) fn unix_now() -> u64 {
 /// time as given).
 pub fn net_address(addr: SocketAddr, services: ServiceFlags, timestamp: u64) -> NetAddressV2 {
     from_ip_port(addr.ip(), addr.port(), services, timestamp)
+}
+
+/// An address the book offers for an outbound slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// The address.
+    pub addr: SocketAddr,
+    /// When it was last attempted (Unix seconds), if ever.
+    pub last_attempt: Option<u64>,
 }
 
 /// The socket address of a book entry; `None` for an onion service.

@@ -10,10 +10,12 @@ use dcr_wire::{Message, NetAddressV2};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::{sleep_until, Instant};
 
+use super::book::Candidate;
 use super::book::{AddressSource, LocalSource};
-use super::config::{ManagerConfig, ManagerError, ManagerEvent};
+use super::config::{ManagerConfig, ManagerEvent};
+use super::error::ManagerError;
 use super::handle::ConnManager;
-use super::policy::{Candidate, NetworkRules};
+use super::policy::NetworkRules;
 use crate::addrmgr::{is_routable, TypeFilter};
 use crate::config::Config;
 use crate::hooks::Hooks;

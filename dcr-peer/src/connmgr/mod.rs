@@ -23,17 +23,20 @@ pub mod banscore;
 mod book;
 mod config;
 mod crawl;
+mod error;
 mod handle;
 pub mod known;
 pub mod policy;
+mod shared;
 
 pub use banscore::DynamicBanScore;
-pub use book::{net_address, socket_addr, AddressBook, AddressSource, LocalSource};
+pub use book::{net_address, socket_addr, AddressBook, AddressSource, Candidate, LocalSource};
 pub use config::{
-    BanInfo, ManagerConfig, ManagerError, ManagerEvent, PeerHook, DEFAULT_BAN_DURATION,
-    DEFAULT_BAN_THRESHOLD, DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_HOST, DEFAULT_MAX_RETRY_DURATION,
-    DEFAULT_RETRY_DURATION, DEFAULT_TARGET_OUTBOUND, MAX_PERSISTENT,
+    ManagerConfig, ManagerEvent, PeerHook, DEFAULT_BAN_DURATION, DEFAULT_BAN_THRESHOLD,
+    DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_HOST, DEFAULT_MAX_RETRY_DURATION, DEFAULT_RETRY_DURATION,
+    DEFAULT_TARGET_OUTBOUND, MAX_PERSISTENT,
 };
 pub use crawl::{crawl, CrawlRow};
+pub use error::{BanInfo, ManagerError};
 pub use handle::{ConnManager, ManagerEvents};
 pub use policy::{backoff_with_jitter, NetworkRules, Whitelist};

@@ -19,7 +19,8 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use super::banscore::DynamicBanScore;
-use super::config::{BanInfo, ManagerError};
+use super::book::Candidate;
+use super::error::{BanInfo, ManagerError};
 use crate::addrmgr::{self, GroupKey};
 use crate::admission;
 use crate::error::DisconnectReason;
@@ -379,15 +380,6 @@ pub fn outbound_group(addr: SocketAddr) -> GroupKey {
 pub fn outbound_group_full(addr: SocketAddr, groups: &HashMap<GroupKey, usize>) -> bool {
     addrmgr::is_routable(addr.ip())
         && groups.get(&outbound_group(addr)).copied().unwrap_or(0) >= MAX_PER_OUTBOUND_GROUP
-}
-
-/// An address the book offers for an outbound slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Candidate {
-    /// The address.
-    pub addr: SocketAddr,
-    /// When it was last attempted (Unix seconds), if ever.
-    pub last_attempt: Option<u64>,
 }
 
 /// Picks an address for an automatic outbound connection (dcrd's
