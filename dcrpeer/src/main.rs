@@ -28,8 +28,8 @@ use clap::{Args, Parser, Subcommand};
 use dcr_node::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_node::demo::run_demo;
 use dcr_node::serve::{
-    answer_as_client, node_config, serve_with, serving_config, serving_hooks, DisconnectOnly,
-    Served,
+    answer_as_client, node_config, serve_welcomed, serve_with, serving_config, serving_hooks,
+    welcome, DisconnectOnly, ManagerSanctions, Served,
 };
 use dcr_node::store::ChainStore;
 use dcr_node::sync::{fetch_blocks, sync_headers, Progress};
@@ -185,17 +185,50 @@ struct CrawlArgs {
 
 #[derive(Args, Debug)]
 struct NodeArgs {
-    /// A peer to keep connected (repeatable).
-    #[arg(long = "connect", value_name = "HOST[:PORT]", value_parser = args::target)]
+    /// Connect only to this peer, kept connected (repeatable; dcrd's
+    /// --connect): no other outbound peers are chosen.
+    #[arg(long = "connect", value_name = "HOST[:PORT]", value_parser = args::target, conflicts_with = "addpeer")]
     connect: Vec<Target>,
+    /// A peer to keep connected besides those chosen from the address
+    /// book (repeatable; dcrd's --addpeer).
+    #[arg(long = "addpeer", value_name = "HOST[:PORT]", value_parser = args::target)]
+    addpeer: Vec<Target>,
     /// Where to accept peers (repeatable).
     #[arg(long = "listen", value_name = "IP:PORT", value_parser = args::bind_addr)]
     listen: Vec<SocketAddr>,
     #[command(flatten)]
     net: NetArg,
-    /// Outbound peers to keep.
+    /// Outbound peers to choose from the address book (not on simnet or
+    /// regnet, nor with --connect).
     #[arg(long, value_name = "N", default_value_t = 8)]
     target: usize,
+    /// Peers at most, inbound and outbound (persistent ones aside).
+    #[arg(long, value_name = "N", default_value_t = dcr_peer::connmgr::DEFAULT_MAX_PEERS)]
+    maxpeers: usize,
+    /// Connections with one IP at most; 0: no limit (loopback and
+    /// whitelisted addresses are exempt).
+    #[arg(long, value_name = "N", default_value_t = dcr_peer::connmgr::DEFAULT_MAX_PER_HOST)]
+    maxsameip: usize,
+    /// An IP or CIDR prefix never banned and exempt from the connection
+    /// limits (repeatable).
+    #[arg(long, value_name = "IP|PREFIX", value_parser = args::whitelist_entry)]
+    whitelist: Vec<ipnet::IpNet>,
+    /// Neither score nor ban misbehaving peers.
+    #[arg(long)]
+    nobanning: bool,
+    /// A ban score above this bans.
+    #[arg(long, value_name = "N", default_value_t = dcr_peer::connmgr::DEFAULT_BAN_THRESHOLD)]
+    banthreshold: u32,
+    /// How long a ban lasts, in seconds (at least 1).
+    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    banduration: u64,
+    /// Keep the address book (peers.json) in this folder: loaded at
+    /// start, saved every 10 minutes and at shutdown.
+    #[arg(long, value_name = "DIR")]
+    datadir: Option<PathBuf>,
+    /// A folder of block files to serve (default: the demo chain).
+    #[arg(long, value_name = "DIR")]
+    chain: Option<PathBuf>,
 }
 
 /// Where the bytes to decode come from.
@@ -625,7 +658,12 @@ async fn listen(a: ListenArgs) -> anyhow::Result<()> {
         Some(peer_rx),
         DisconnectOnly::default(),
     ));
-    let mut peers = dcr_peer::net::serve(listener, cfg, hooks);
+    // dcrd's --maxpeers (125) bounds the peers held, handshakes included.
+    let limits = dcr_peer::admission::Limits {
+        max_peers: Some(dcr_peer::connmgr::DEFAULT_MAX_PEERS),
+        ..Default::default()
+    };
+    let mut peers = dcr_peer::net::serve_with(listener, cfg, hooks, limits);
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -714,32 +752,67 @@ async fn crawl(a: CrawlArgs) -> anyhow::Result<()> {
 }
 
 async fn node(a: NodeArgs) -> anyhow::Result<()> {
+    use dcr_peer::connmgr::{ConnManager, ManagerConfig, ManagerEvent as E, Whitelist};
     let net = a.net.net;
-    let mut cfg = dcr_peer::connmgr::ManagerConfig::new(node_config(net, "dcrpeer"));
+    let blocks = match &a.chain {
+        Some(dir) => load_chain_dir(dir)?,
+        None => load_demo_chain()?.1,
+    };
+    let chain = Arc::new(ChainStore::new(blocks)?);
+    let mut cfg = ManagerConfig::new(serving_config(net, "dcrpeer"));
+    cfg.hooks = serving_hooks(&chain);
     cfg.target_outbound = a.target;
-    for c in &a.connect {
+    cfg.max_peers = a.maxpeers;
+    cfg.max_per_host = a.maxsameip;
+    cfg.whitelist = Whitelist::new(a.whitelist);
+    cfg.no_banning = a.nobanning;
+    cfg.ban_threshold = a.banthreshold;
+    cfg.ban_duration = Duration::from_secs(a.banduration);
+    cfg.datadir = a.datadir;
+    if !a.connect.is_empty() {
+        cfg = cfg.connect_only();
+    }
+    for c in a.connect.iter().chain(&a.addpeer) {
         cfg.persistent.push(resolve(c, net).await?);
     }
     cfg.listen = a.listen;
-    // Pointed at a test network on this machine or LAN: learn its
-    // addresses too (they are refused by default).
-    cfg.accept_local_addresses = cfg
-        .persistent
-        .iter()
-        .any(|a| !dcr_peer::connmgr::is_routable(a.ip()));
-    // dcrd asks every peer for its initial state and drops it unanswered;
-    // nothing else received is used.
-    let (tx, events) = mpsc::channel::<PeerEvent>(1024);
+    // dcrd's server queues `sendheaders` to every peer before anything
+    // else; the serving rules answer the rest.
+    cfg.on_peer = Some(Arc::new(|p: &Peer| {
+        let _ = welcome(p);
+    }));
+    let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
     cfg.events = Some(tx);
-    let mut answered = answer_as_client(events, 16);
-    tokio::spawn(async move { while answered.recv().await.is_some() {} });
-    let m = dcr_peer::connmgr::ConnManager::start(cfg).await?;
+    let m = ConnManager::start(cfg).await?;
+    // The manager answers the address messages from its book; the serving
+    // rules take everything else, their verdicts applied to the manager's
+    // ban list.
+    let (serve_tx, serve_rx) = mpsc::channel::<PeerEvent>(1024);
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if matches!(
+                ev.message,
+                dcr_wire::Message::Addr(_)
+                    | dcr_wire::Message::AddrV2(_)
+                    | dcr_wire::Message::GetAddr(_)
+            ) {
+                continue;
+            }
+            if serve_tx.send(ev).await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio::spawn(serve_welcomed(
+        Arc::new(Served::new(chain)),
+        serve_rx,
+        ManagerSanctions::new(m.clone()),
+    ));
     for a in m.listen_addrs() {
         say!("listening on {a}");
     }
     let mut events = m.subscribe();
     loop {
-        use dcr_peer::connmgr::ManagerEvent as E;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             ev = events.recv() => match ev {

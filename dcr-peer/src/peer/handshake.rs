@@ -45,7 +45,12 @@ where
             &msg,
             unix_now(),
             |n| nonces.contains(n),
-            |v| listeners.on_version(peer, v),
+            |v| {
+                if let Some(rule) = &hooks.version_rule {
+                    rule(peer, v)?;
+                }
+                listeners.on_version(peer, v)
+            },
         )?;
         if let (Message::Version(_), Some(remote)) = (&msg, hs.remote()) {
             // Fixed from here on: the version the rest of the connection uses.
