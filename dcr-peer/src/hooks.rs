@@ -14,6 +14,7 @@ use std::sync::Arc;
 use dcr_wire::{Hash, NetAddressV2, ServiceFlags};
 use tokio::sync::mpsc;
 
+use crate::capture::CaptureSink;
 use crate::fsm::handshake::Refusal;
 use crate::listeners::{Listeners, NoListeners, PeerEvent};
 use crate::nonces::RecentNonces;
@@ -31,8 +32,8 @@ pub type HostToAddrFn =
     Arc<dyn Fn(IpAddr, u16, ServiceFlags) -> Result<NetAddressV2, Refusal> + Send + Sync>;
 
 /// A peer's wiring. `Hooks::default()` has no listeners, no event
-/// channel, the process-wide nonce set, height 0 and the remote's own
-/// address in our version; set fields afterwards or with the `with_*`
+/// channel, the process-wide nonce set, height 0, the remote's own
+/// address in our version and no capture; set fields afterwards or with the `with_*`
 /// setters. Clones share everything.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -54,6 +55,10 @@ pub struct Hooks {
     /// Maps an outbound peer's address to the one our version message
     /// gives it (inbound peers get their own address and services).
     pub host_to_addr: Option<HostToAddrFn>,
+    /// Where every frame the peer sends and receives is recorded, the
+    /// handshake's included, each connection under a number of its own
+    /// (`docs/CAPTURE.md`); none when unset.
+    pub capture: Option<Arc<CaptureSink>>,
 }
 
 impl Default for Hooks {
@@ -64,6 +69,7 @@ impl Default for Hooks {
             nonces: RecentNonces::global(),
             newest_block: None,
             host_to_addr: None,
+            capture: None,
         }
     }
 }
@@ -109,6 +115,12 @@ impl Hooks {
         self.host_to_addr = Some(Arc::new(f));
         self
     }
+
+    /// Records every frame of the peers wired to these hooks in `sink`.
+    pub fn with_capture(mut self, sink: Arc<CaptureSink>) -> Self {
+        self.capture = Some(sink);
+        self
+    }
 }
 
 impl fmt::Debug for Hooks {
@@ -117,6 +129,7 @@ impl fmt::Debug for Hooks {
             .field("events", &self.events.is_some())
             .field("newest_block", &self.newest_block.is_some())
             .field("host_to_addr", &self.host_to_addr.is_some())
+            .field("capture", &self.capture.is_some())
             .finish_non_exhaustive()
     }
 }
