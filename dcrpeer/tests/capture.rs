@@ -29,20 +29,6 @@ fn dcrpeer(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-/// Stops a child as Ctrl-C does and waits for it (10 s at most).
-fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "no exit after Ctrl-C");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// A record read back.
 #[derive(Debug, Clone)]
 struct Rec {
