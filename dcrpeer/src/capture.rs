@@ -145,7 +145,7 @@ pub struct CaptureFile {
 
 impl CaptureFile {
     /// Opens `path`, a new file or a capture to append to, with the default
-    /// flush policy: records reach the file within a second (or 64 KiB), so
+    /// flush policy: records reach the file within a second (or 1 MiB), so
     /// a crash loses at most that, and leaves at most one torn record,
     /// which the next run cuts off (with a warning) before it appends.
     pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {

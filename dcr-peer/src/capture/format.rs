@@ -621,10 +621,15 @@ pub enum FlushPolicy {
 }
 
 impl Default for FlushPolicy {
-    /// Buffered: 64 KiB or 1 s.
+    /// Buffered: 1 MiB or 1 s. A megabyte a write keeps the system calls
+    /// (and a [`CaptureSink`](super::CaptureSink)'s hand-overs to its
+    /// writer thread) rare for frames of any size while the buffer stays
+    /// in a core's cache: with 64 KiB, recording a 36 KB `inv` frame into
+    /// a sink took three times as long (`--bench capture`,
+    /// BENCHMARKS.md).
     fn default() -> Self {
         FlushPolicy::Buffered {
-            max_bytes: 64 * 1024,
+            max_bytes: 1 << 20,
             max_delay: Duration::from_secs(1),
         }
     }

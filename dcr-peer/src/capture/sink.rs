@@ -78,7 +78,7 @@ pub struct CaptureStats {
 /// [`Hooks::with_capture`](crate::Hooks::with_capture)).
 ///
 /// Records reach the file per the [`FlushPolicy`]: with the default,
-/// once 64 KiB are buffered or 1 s after the oldest buffered record was
+/// once 1 MiB is buffered or 1 s after the oldest buffered record was
 /// made, when a connection's [`CaptureConn`] is dropped, on
 /// [`CaptureSink::flush`], and on [`CaptureSink::close`] and drop. With
 /// [`FlushPolicy::EveryRecord`] the writer is woken for every record, and
