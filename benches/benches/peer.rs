@@ -8,7 +8,11 @@
 //! the idle-pair count, the default being 1000; `-- --split-nodes` to run
 //! each peer on its own thread and runtime instead of both in one;
 //! `-- --one-thread` to run both on one thread; `-- --no-floors` to skip the
-//! floors, for a profile of the figures alone).
+//! floors, for a profile of the figures alone; `-- --capture` to have both
+//! peers of every pair record every frame into one frame capture, a file
+//! in the temporary folder removed at the end, to measure what capturing
+//! costs; `-- --capture-null` to capture the same way into a writer that
+//! drops the bytes, which leaves the peers' own part of that cost).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -16,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use dcr_benches::floors::{self, Cores};
 use dcr_benches::{rss, synthetic_block};
+use dcr_peer::capture::{CaptureSink, FlushPolicy};
 use dcr_peer::wire::{
     frame_to_vec, pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping, Pong,
 };
@@ -30,9 +35,36 @@ fn config() -> Config {
 }
 
 /// A node's wiring: its own nonces, so the two peers of a pair do not
-/// take each other for themselves.
+/// take each other for themselves; the capture, with `--capture`.
 fn hooks() -> Hooks {
-    Hooks::new().with_nonces(RecentNonces::new())
+    let hooks = Hooks::new().with_nonces(RecentNonces::new());
+    match CAPTURE.get() {
+        Some((sink, _)) => hooks.with_capture(sink.clone()),
+        None => hooks,
+    }
+}
+
+/// Set with `--capture`: the sink every peer records into, and its file.
+static CAPTURE: OnceLock<(Arc<CaptureSink>, std::path::PathBuf)> = OnceLock::new();
+
+/// With `--capture`: what the capture holds so far (after a figure).
+fn capture_line() {
+    if let Some((sink, path)) = CAPTURE.get() {
+        // Everything recorded so far reaches the file (the writer's time is
+        // not the figure's: the figure is taken before).
+        let flushed = sink.flush();
+        let s = sink.stats();
+        println!(
+            "capture: {} records, {:.1} MB written to {} so far, {} dropped{}",
+            s.records,
+            s.bytes as f64 / 1e6,
+            path.display(),
+            s.dropped,
+            flushed
+                .err()
+                .map_or(String::new(), |e| format!(", failed: {e}"))
+        );
+    }
 }
 
 /// Where the accepting peer of each pair runs with `--split-nodes`: its own
@@ -192,6 +224,7 @@ async fn ping_pong(n: usize) {
         secs / n as f64 * 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
     );
+    capture_line();
     if !floors_wanted() {
         return;
     }
@@ -241,6 +274,7 @@ async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
         bytes / secs / 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
     );
+    capture_line();
     if !floors_wanted() {
         return;
     }
@@ -306,6 +340,19 @@ fn main() {
         FLOORS.store(false, Ordering::Relaxed);
     }
     let one_thread = args.iter().any(|a| a == "--one-thread");
+    if args.iter().any(|a| a == "--capture") {
+        let path =
+            std::env::temp_dir().join(format!("dcr-peer-bench-{}.dcrcap", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (sink, _) =
+            CaptureSink::open_file(&path, FlushPolicy::default()).expect("capture file");
+        println!("capture: every frame of both peers into {}", path.display());
+        let _ = CAPTURE.set((Arc::new(sink), path));
+    } else if args.iter().any(|a| a == "--capture-null") {
+        let sink = CaptureSink::new(std::io::sink(), FlushPolicy::default()).expect("capture");
+        println!("capture: every frame of both peers, into a writer that drops them");
+        let _ = CAPTURE.set((Arc::new(sink), "(nowhere)".into()));
+    }
     let (rt, layout) = if split {
         REMOTE.get_or_init(start_remote_node);
         (
@@ -361,4 +408,10 @@ fn main() {
         }
     };
     rt.block_on(async { tokio::spawn(work).await.expect("bench task") });
+    drop(rt);
+    if let Some((sink, path)) = CAPTURE.get() {
+        let closed = sink.close();
+        println!("capture: closed: {closed:?}");
+        let _ = std::fs::remove_file(path);
+    }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use dcr_wire::{Hash, NetAddressV2, ServiceFlags, Version};
 use tokio::sync::mpsc;
 
+use crate::capture::CaptureSink;
 use crate::fsm::handshake::Refusal;
 use crate::listeners::{Listeners, NoListeners, PeerEvent};
 use crate::nonces::RecentNonces;
@@ -38,8 +39,8 @@ pub type HostToAddrFn =
 pub type VersionRuleFn = Arc<dyn Fn(&Peer, &Version<'_>) -> Result<(), Refusal> + Send + Sync>;
 
 /// A peer's wiring. `Hooks::default()` has no listeners, no event
-/// channel, the process-wide nonce set, height 0 and the remote's own
-/// address in our version; set fields afterwards or with the `with_*`
+/// channel, the process-wide nonce set, height 0, the remote's own
+/// address in our version and no capture; set fields afterwards or with the `with_*`
 /// setters. Clones share everything.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -64,6 +65,10 @@ pub struct Hooks {
     /// The node's own rule for the remote's version, before the
     /// listeners see it.
     pub version_rule: Option<VersionRuleFn>,
+    /// Where every frame the peer sends and receives is recorded, the
+    /// handshake's included, each connection under a number of its own
+    /// (`docs/CAPTURE.md`); none when unset.
+    pub capture: Option<Arc<CaptureSink>>,
 }
 
 impl Default for Hooks {
@@ -75,6 +80,7 @@ impl Default for Hooks {
             newest_block: None,
             host_to_addr: None,
             version_rule: None,
+            capture: None,
         }
     }
 }
@@ -120,6 +126,12 @@ impl Hooks {
         self.host_to_addr = Some(Arc::new(f));
         self
     }
+
+    /// Records every frame of the peers wired to these hooks in `sink`.
+    pub fn with_capture(mut self, sink: Arc<CaptureSink>) -> Self {
+        self.capture = Some(sink);
+        self
+    }
 }
 
 impl Hooks {
@@ -140,6 +152,7 @@ impl fmt::Debug for Hooks {
             .field("newest_block", &self.newest_block.is_some())
             .field("host_to_addr", &self.host_to_addr.is_some())
             .field("version_rule", &self.version_rule.is_some())
+            .field("capture", &self.capture.is_some())
             .finish_non_exhaustive()
     }
 }

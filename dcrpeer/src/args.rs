@@ -199,6 +199,14 @@ pub fn source(text: &str) -> Result<Source, ArgError> {
     }
 }
 
+/// Parses the path of a file to write (not empty).
+pub fn out_path(text: &str) -> Result<PathBuf, ArgError> {
+    match text {
+        "" => Err(ArgError::EmptyPath),
+        p => Ok(PathBuf::from(p)),
+    }
+}
+
 /// Bytes given as hex digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HexBytes(pub Vec<u8>);

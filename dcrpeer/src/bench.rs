@@ -4,10 +4,14 @@
 //!
 //! Timing: per figure (a data set's messages of one command at one level),
 //! whole passes over the messages run for a warm-up of a quarter of the
-//! minimum time, then in samples of at least 1 ms each (`--sample-time`)
-//! until both the minimum time (1 s; 0.1 s with `--quick`; `--min-time`)
-//! has passed and five samples are taken. The figure is the median
-//! sample's time per pass. Short samples mostly fit between two of the
+//! figure's time, then in samples of at least 1 ms each (`--sample-time`)
+//! until both the figure's time has passed and five samples are taken.
+//! The figure's time is the run's budget (0.5 s; `--time`) over its
+//! figures, warm-ups included, so a run takes about as long however many
+//! commands its input holds (a capture holds a dozen or more, three
+//! figures each); `--min-time` gives each figure a time of its own
+//! instead (0.1 s with `--quick`). The figure is the median sample's time
+//! per pass. Short samples mostly fit between two of the
 //! scheduler's preemptions, so on a machine shared with other work the
 //! median is the CPU's own speed; samples as long as criterion's (its 20
 //! samples over 2 s average 100 ms) include the time other work takes the
@@ -64,7 +68,14 @@ pub struct BenchArgs {
     /// hash: transactions, both merkle roots, block hash).
     #[arg(long, value_name = "LEVELS", value_delimiter = ',', value_parser = level)]
     levels: Vec<Level>,
-    /// Seconds each figure runs for, at least (default 1).
+    /// Seconds the whole run's timing takes, about: each figure gets an
+    /// even share, a fifth of it to warm up (and five samples at least,
+    /// however long they take). The default, 0.5 s, keeps a run short
+    /// whatever the input; give more, or --min-time, for steadier figures.
+    #[arg(long, value_name = "SECS", value_parser = seconds, conflicts_with_all = ["min_time", "quick"])]
+    time: Option<Duration>,
+    /// Seconds each figure runs for, at least, after a quarter of that to
+    /// warm up (instead of a share of --time).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     min_time: Option<Duration>,
     /// A short run: 0.1 s a figure (unless --min-time says otherwise).
@@ -169,12 +180,24 @@ struct Reference {
     allocations_per_pass: f64,
 }
 
+/// The whole run's timing when neither `--time` nor `--min-time` says.
+const DEFAULT_BUDGET: Duration = Duration::from_millis(500);
+
+/// Each figure's time: its own (`--min-time`, `--quick`), or an even share
+/// of the run's budget, of which a fifth goes to the warm-up (which lasts
+/// a quarter of the figure's time).
+fn figure_time(a: &BenchArgs, figures: usize) -> Duration {
+    match (a.min_time, a.quick) {
+        (Some(t), _) => t,
+        (None, true) => Duration::from_millis(100),
+        (None, false) => {
+            let budget = a.time.unwrap_or(DEFAULT_BUDGET);
+            budget.mul_f64(0.8) / figures.max(1) as u32
+        }
+    }
+}
+
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
-    let min_time = a.min_time.unwrap_or(if a.quick {
-        Duration::from_millis(100)
-    } else {
-        Duration::from_secs(1)
-    });
     let levels = if a.levels.is_empty() {
         Level::ALL.to_vec()
     } else {
@@ -209,6 +232,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let min_time = figure_time(&a, plan.len());
     let bar = progress(plan.len() as u64);
     let mut figures = Vec::with_capacity(plan.len());
     for (s, command, idx, l) in &plan {
@@ -231,10 +255,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             say!("{}", figure_json(f, &sets));
         }
     } else {
+        let budget = (a.min_time.is_none() && !a.quick).then(|| a.time.unwrap_or(DEFAULT_BUDGET));
         print_text(
             &sets,
             &figures,
-            min_time,
+            (min_time, budget),
             a.sample_time,
             a.reference.as_deref(),
         );
@@ -358,10 +383,12 @@ fn figure_json(f: &Figure, sets: &[DataSet]) -> serde_json::Value {
     doc
 }
 
+/// Prints the figures as a table per data set. `(min, budget)`: each
+/// figure's time, and the run's budget it is a share of, if any.
 fn print_text(
     sets: &[DataSet],
     figures: &[Figure],
-    min: Duration,
+    (min, budget): (Duration, Option<Duration>),
     sample: Duration,
     reference: Option<&Path>,
 ) {
@@ -431,8 +458,15 @@ fn print_text(
             }
         }
     }
+    let share = budget.map_or(String::new(), |b| {
+        format!(
+            " (a share of {:.2} s over {}; --time or --min-time for more)",
+            b.as_secs_f64(),
+            crate::args::count(figures.len() as u64, "figure")
+        )
+    });
     say!(
-        "each figure: the median of {MIN_SAMPLES} or more samples over {:.2} s or more (a sample: whole passes, {} ms or more, by the {} clock), after a {:.2} s warm-up",
+        "each figure: the median of {MIN_SAMPLES} or more samples over {:.3} s or more (a sample: whole passes, {} ms or more, by the {} clock), after a {:.3} s warm-up{share}",
         min.as_secs_f64(),
         sample.as_secs_f64() * 1e3,
         figures.first().map_or("wall", |f| f.clock.as_str()),
@@ -521,4 +555,35 @@ fn attach_reference(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn time_of(args: &[&str], figures: usize) -> Duration {
+        let cli = Cli::try_parse_from([&["bench", "x"][..], args].concat()).unwrap();
+        figure_time(&cli.bench, figures)
+    }
+
+    #[test]
+    fn figures_share_the_run_s_budget_unless_given_a_time_of_their_own() {
+        let ms = Duration::from_millis;
+        // The default half second, four fifths of it timed, the rest for
+        // the warm-ups: 30 figures of 13.3 ms each, 3.3 ms warm-up each.
+        assert_eq!(time_of(&[], 30), ms(400) / 30);
+        assert_eq!(time_of(&[], 1), ms(400));
+        assert_eq!(time_of(&["--time", "10"], 8), ms(1000));
+        assert_eq!(time_of(&["--min-time", "2"], 30), ms(2000));
+        assert_eq!(time_of(&["--quick"], 30), ms(100));
+        assert_eq!(time_of(&["--quick", "--min-time", "3"], 30), ms(3000));
+    }
 }

@@ -1,10 +1,16 @@
-//! `dcrpeer decode --file CAPTURE`: every frame of a frame capture
-//! (`docs/CAPTURE.md`), a line of text each, or with `--json` a JSON object
-//! each (one per line).
+//! Frame captures (`docs/CAPTURE.md`) from the command line: `--capture
+//! FILE` of `connect`, `listen` and `node`, which records every frame of
+//! their peers, and `dcrpeer decode --file CAPTURE`, which prints every
+//! frame of one, a line of text each, or with `--json` a JSON object each
+//! (one per line).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::jsonio::{decode_json, Input};
 use dcr_node::bench::{frame_header, Versions};
-use dcr_peer::capture::{CaptureError, Records};
+use dcr_peer::capture::{CaptureError, CaptureSink, CaptureStats, FlushPolicy, Records};
+use dcr_peer::Hooks;
 use dcr_wire::{decode_frame, Command, MESSAGE_HEADER_SIZE};
 use serde_json::json;
 
@@ -128,4 +134,107 @@ fn command_field(frame: &[u8]) -> String {
     } else {
         name
     }
+}
+
+/// The capture of a `--capture FILE` option: peers wired with
+/// [`CaptureFile::wire`] record into it until [`CaptureFile::close`].
+pub struct CaptureFile {
+    path: PathBuf,
+    sink: Arc<CaptureSink>,
+}
+
+impl CaptureFile {
+    /// Opens `path`, a new file or a capture to append to, with the default
+    /// flush policy: records reach the file within a second (or 1 MiB), so
+    /// a crash loses at most that, and leaves at most one torn record,
+    /// which the next run cuts off (with a warning) before it appends.
+    pub fn open(path: &Path) -> anyhow::Result<CaptureFile> {
+        let (sink, torn) = CaptureSink::open_file(path, FlushPolicy::default())
+            .map_err(|e| anyhow::anyhow!("capture {}: {}", path.display(), error_chain(&e)))?;
+        if let Some(torn) = torn {
+            eprintln!(
+                "dcrpeer: warning: capture {}: {torn}; cut off, appending after it",
+                path.display()
+            );
+        }
+        Ok(CaptureFile {
+            path: path.to_path_buf(),
+            sink: Arc::new(sink),
+        })
+    }
+
+    /// `hooks` recording into this capture.
+    pub fn wire(&self, hooks: Hooks) -> Hooks {
+        hooks.with_capture(self.sink.clone())
+    }
+
+    /// Writes what is left and closes the file; warns when records were
+    /// dropped (the disk fell behind).
+    pub fn close(&self) -> anyhow::Result<CaptureStats> {
+        let stats = self
+            .sink
+            .close()
+            .map_err(|e| anyhow::anyhow!("capture {}: {}", self.path.display(), error_chain(&e)))?;
+        if stats.dropped > 0 {
+            eprintln!(
+                "dcrpeer: warning: capture {}: {} dropped (the disk fell behind)",
+                self.path.display(),
+                crate::args::count(stats.dropped, "frame")
+            );
+        }
+        Ok(stats)
+    }
+
+    /// The line that says what was captured.
+    pub fn summary(&self, stats: &CaptureStats) -> String {
+        format!(
+            "capture: {} of {} appended to {}",
+            crate::args::count(stats.records, "frame"),
+            crate::args::count(stats.connections, "connection"),
+            self.path.display()
+        )
+    }
+}
+
+/// Runs `command` with the capture of `path` when there is one (opened
+/// before, closed after, whatever the outcome); prints what was captured
+/// when `report` holds.
+pub fn around<T>(
+    path: Option<&Path>,
+    report: bool,
+    command: impl FnOnce(Option<&CaptureFile>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let Some(path) = path else {
+        return command(None);
+    };
+    let file = CaptureFile::open(path)?;
+    let outcome = command(Some(&file));
+    match (outcome, file.close()) {
+        (Ok(v), Ok(stats)) => {
+            if report {
+                say!("{}", file.summary(&stats));
+            }
+            Ok(v)
+        }
+        (Ok(_), Err(e)) => Err(e),
+        (Err(e), closed) => {
+            if let Err(c) = closed {
+                eprintln!("dcrpeer: warning: {c}");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// An error and its sources, one after the other ("capture i/o failed: No
+/// space left on device").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use args::{count, Source, Target};
+use capture::CaptureFile;
 use clap::{Args, Parser, Subcommand};
 use dcr_node::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_node::demo::run_demo;
@@ -151,6 +152,11 @@ struct ConnectArgs {
     /// Print what was learned as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Record every frame sent and received, the handshakes' included, in
+    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
+    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
+    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
+    capture: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -163,6 +169,11 @@ struct ListenArgs {
     /// A folder of block files to serve (default: the demo chain).
     #[arg(long, value_name = "DIR")]
     chain: Option<PathBuf>,
+    /// Record every frame sent and received, the handshakes' included, in
+    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
+    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
+    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
+    capture: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -229,6 +240,11 @@ struct NodeArgs {
     /// A folder of block files to serve (default: the demo chain).
     #[arg(long, value_name = "DIR")]
     chain: Option<PathBuf>,
+    /// Record every frame sent and received, the handshakes' included, in
+    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
+    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
+    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
+    capture: Option<PathBuf>,
 }
 
 /// Where the bytes to decode come from.
@@ -324,10 +340,22 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
     };
     match cmd {
         Cmd::Demo(a) => rt()?.block_on(demo(a)),
-        Cmd::Connect(a) => rt()?.block_on(connect(a)),
-        Cmd::Listen(a) => rt()?.block_on(listen(a)),
+        // The runtime, and with it every peer, is gone before the capture
+        // is closed.
+        Cmd::Connect(a) => {
+            let path = a.capture.clone();
+            let report = !a.json;
+            capture::around(path.as_deref(), report, |c| rt()?.block_on(connect(a, c)))
+        }
+        Cmd::Listen(a) => {
+            let path = a.capture.clone();
+            capture::around(path.as_deref(), true, |c| rt()?.block_on(listen(a, c)))
+        }
         Cmd::Crawl(a) => rt()?.block_on(crawl(a)),
-        Cmd::Node(a) => rt()?.block_on(node(a)),
+        Cmd::Node(a) => {
+            let path = a.capture.clone();
+            capture::around(path.as_deref(), true, |c| rt()?.block_on(node(a, c)))
+        }
         Cmd::Decode(a) => decode(a),
         Cmd::Encode(a) => encode(a),
         Cmd::Bench(a) => bench::run(a),
@@ -508,7 +536,15 @@ async fn dial(
         .map_err(|e| connect_error(target, net, &e))
 }
 
-async fn connect(a: ConnectArgs) -> anyhow::Result<()> {
+/// `hooks`, recording into `capture` when there is one.
+fn captured(hooks: Hooks, capture: Option<&CaptureFile>) -> Hooks {
+    match capture {
+        Some(c) => c.wire(hooks),
+        None => hooks,
+    }
+}
+
+async fn connect(a: ConnectArgs, capture: Option<&CaptureFile>) -> anyhow::Result<()> {
     let net = a.net.net;
     let target = a.target.with_port(net);
     let (tx, events) = mpsc::channel::<PeerEvent>(1024);
@@ -519,7 +555,8 @@ async fn connect(a: ConnectArgs) -> anyhow::Result<()> {
     });
     // dcrd asks for our initial state and drops us unanswered.
     let mut events = answer_as_client(events, 1024);
-    let peer = dial(&target, net, cfg, Hooks::new().with_events(tx)).await?;
+    let hooks = captured(Hooks::new().with_events(tx), capture);
+    let peer = dial(&target, net, cfg, hooks).await?;
     let r = peer
         .remote_version()
         .context("no version received")?
@@ -626,7 +663,7 @@ async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> any
     Ok(())
 }
 
-async fn listen(a: ListenArgs) -> anyhow::Result<()> {
+async fn listen(a: ListenArgs, capture: Option<&CaptureFile>) -> anyhow::Result<()> {
     let net = a.net.net;
     let bind = a.bind.unwrap_or_else(|| {
         SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, args::default_port(net)))
@@ -642,7 +679,7 @@ async fn listen(a: ListenArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1024);
     let cfg = serving_config(net, "dcrpeer");
-    let hooks = serving_hooks(&chain).with_events(tx);
+    let hooks = captured(serving_hooks(&chain).with_events(tx), capture);
     say!(
         "listening on {local} ({}), serving {}; Ctrl-C to stop",
         net.name(),
@@ -751,7 +788,7 @@ async fn crawl(a: CrawlArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn node(a: NodeArgs) -> anyhow::Result<()> {
+async fn node(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<()> {
     use dcr_peer::connmgr::{ConnManager, ManagerConfig, ManagerEvent as E, Whitelist};
     let net = a.net.net;
     let blocks = match &a.chain {
@@ -760,7 +797,7 @@ async fn node(a: NodeArgs) -> anyhow::Result<()> {
     };
     let chain = Arc::new(ChainStore::new(blocks)?);
     let mut cfg = ManagerConfig::new(serving_config(net, "dcrpeer"));
-    cfg.hooks = serving_hooks(&chain);
+    cfg.hooks = captured(serving_hooks(&chain), capture);
     cfg.target_outbound = a.target;
     cfg.max_peers = a.maxpeers;
     cfg.max_per_host = a.maxsameip;

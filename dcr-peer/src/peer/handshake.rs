@@ -95,6 +95,6 @@ where
     conn.write_all(&frame)
         .await
         .inspect_err(|e| conn::write_failed(peer, listeners, e))?;
-    conn::wrote(peer, listeners, msg.command(), &frame);
+    conn.wrote(peer, listeners, msg.command(), &frame);
     Ok(())
 }

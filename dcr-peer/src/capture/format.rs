@@ -1,33 +1,6 @@
-//! Frame captures: every frame a peer sent and received, with its
-//! direction, time and network, in a versioned file that survives a crash
-//! of the program writing it.
-//!
-//! The byte layout is in `docs/CAPTURE.md`. In short: a 12-byte header
-//! ([`MAGIC`], then the format [`VERSION`] and a reserved `u16`, both
-//! little-endian), then one record per frame: the frame's length, its
-//! direction, the connection it belongs to, the network's magic, the time
-//! in nanoseconds since the Unix epoch, the frame's bytes exactly as on the
-//! wire, and a CRC-32 of all of that. Every record carries its own length
-//! and checksum, so a record cut short by a crash (a *torn tail*) is told
-//! apart from corruption, and every record before it stays readable.
-//!
-//! The reference has no capture format; this one is the project's own.
-//!
-//! ```
-//! use std::time::{Duration, SystemTime};
-//! use dcr_peer::capture::{CaptureWriter, Direction, FlushPolicy, Records};
-//! use dcr_peer::wire::CurrencyNet;
-//!
-//! let mut w = CaptureWriter::new(Vec::new(), FlushPolicy::default())?;
-//! let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-//! w.record(Direction::Sent, 0, t, CurrencyNet::MainNet, b"frame bytes")?;
-//! let file = w.into_inner()?;
-//!
-//! let records: Vec<_> = Records::new(&file)?.collect::<Result<_, _>>()?;
-//! assert_eq!(records[0].frame, b"frame bytes");
-//! assert_eq!(records[0].time(), t);
-//! # Ok::<(), dcr_peer::capture::CaptureError>(())
-//! ```
+//! The capture file format: its header and records, the two readers,
+//! and [`CaptureWriter`], a writer owned by one caller. The layout is in
+//! `docs/CAPTURE.md`.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -165,6 +138,18 @@ pub enum CaptureError {
         /// The frame's length.
         len: usize,
     },
+    /// A [`CaptureSink`](super::CaptureSink)'s writer is behind by more than its backlog
+    /// bound: the record was dropped (and counted) rather than make the
+    /// peer wait for the disk.
+    #[error("the capture's writer is {bytes} bytes behind; the record was dropped")]
+    Backlog {
+        /// Bytes of records waiting for the writer.
+        bytes: usize,
+    },
+    /// The [`CaptureSink`](super::CaptureSink) was closed, or stopped after a failed write:
+    /// the record was dropped.
+    #[error("the capture is closed")]
+    Closed,
     /// Reading or writing the underlying file or stream failed.
     #[error("capture i/o failed")]
     Io(#[source] io::Error),
@@ -306,14 +291,12 @@ fn parse_head(h: &[u8; RECORD_HEAD_LEN], offset: u64) -> Result<Head, CaptureErr
         offset,
         kind: Corruption::Direction(h[4]),
     })?;
-    let mut time = [0u8; 8];
-    time.copy_from_slice(&h[13..21]);
     Ok(Head {
         len: len as usize,
         direction,
         conn: u32_at(5),
         magic: u32_at(9),
-        time_ns: u64::from_le_bytes(time),
+        time_ns: u64_le(&h[13..21]),
     })
 }
 
@@ -352,6 +335,46 @@ fn mismatch(
 
 fn u32_le(b: &[u8]) -> u32 {
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn u64_le(b: &[u8]) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(x)
+}
+
+/// Nanoseconds since the Unix epoch (0 before it, `u64::MAX` past 2554).
+fn unix_ns(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// A record's fixed fields and its checksum, for a frame given in `parts`
+/// (the record is the head, the parts one after the other, the checksum).
+/// A frame longer than [`MAX_FRAME_LEN`] is refused.
+pub(super) fn record_head(
+    direction: Direction,
+    conn: u32,
+    time: SystemTime,
+    net: CurrencyNet,
+    parts: &[&[u8]],
+) -> Result<([u8; RECORD_HEAD_LEN], [u8; 4]), CaptureError> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len > MAX_FRAME_LEN {
+        return Err(CaptureError::FrameTooLong { len });
+    }
+    let mut head = [0u8; RECORD_HEAD_LEN];
+    head[0..4].copy_from_slice(&(len as u32).to_le_bytes());
+    head[4] = direction.byte();
+    head[5..9].copy_from_slice(&conn.to_le_bytes());
+    head[9..13].copy_from_slice(&net.magic().to_le_bytes());
+    head[13..21].copy_from_slice(&unix_ns(time).to_le_bytes());
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head);
+    for p in parts {
+        crc.update(p);
+    }
+    Ok((head, crc.finalize().to_le_bytes()))
 }
 
 /// The records of a capture held in memory, in order; each frame borrows
@@ -598,10 +621,15 @@ pub enum FlushPolicy {
 }
 
 impl Default for FlushPolicy {
-    /// Buffered: 64 KiB or 1 s.
+    /// Buffered: 1 MiB or 1 s. A megabyte a write keeps the system calls
+    /// (and a [`CaptureSink`](super::CaptureSink)'s hand-overs to its
+    /// writer thread) rare for frames of any size while the buffer stays
+    /// in a core's cache: with 64 KiB, recording a 36 KB `inv` frame into
+    /// a sink took three times as long (`--bench capture`,
+    /// BENCHMARKS.md).
     fn default() -> Self {
         FlushPolicy::Buffered {
-            max_bytes: 64 * 1024,
+            max_bytes: 1 << 20,
             max_delay: Duration::from_secs(1),
         }
     }
@@ -669,25 +697,9 @@ impl<W: Write> CaptureWriter<W> {
         net: CurrencyNet,
         parts: &[&[u8]],
     ) -> Result<(), CaptureError> {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        if len > MAX_FRAME_LEN {
-            return Err(CaptureError::FrameTooLong { len });
-        }
-        let time_ns = time
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-        let mut head = [0u8; RECORD_HEAD_LEN];
-        head[0..4].copy_from_slice(&(len as u32).to_le_bytes());
-        head[4] = direction.byte();
-        head[5..9].copy_from_slice(&conn.to_le_bytes());
-        head[9..13].copy_from_slice(&net.magic().to_le_bytes());
-        head[13..21].copy_from_slice(&time_ns.to_le_bytes());
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&head);
-        for p in parts {
-            crc.update(p);
-        }
-        let crc = crc.finalize().to_le_bytes();
+        let (head, crc) = record_head(direction, conn, time, net, parts)?;
+        let len = parts.iter().map(|p| p.len()).sum::<usize>();
+        let time_ns = u64_le(&head[13..21]);
 
         let (max_bytes, max_delay) = match self.policy {
             // Buffered and written at once, in one `write_all`.
@@ -777,36 +789,72 @@ impl CaptureWriter<File> {
         path: &Path,
         policy: FlushPolicy,
     ) -> Result<(CaptureWriter<File>, Option<CaptureError>), CaptureError> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
-        if file.metadata()?.len() == 0 {
-            return Ok((CaptureWriter::new(file, policy)?, None));
-        }
-        let mut reader = StreamReader::new(io::BufReader::new(&mut file))?;
-        let mut torn = None;
-        loop {
-            match reader.next_record() {
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(e) if e.is_torn_tail() => {
-                    torn = Some(e);
-                    break;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        let end = reader.offset();
-        drop(reader);
-        if torn.is_some() {
-            file.set_len(end)?;
-        }
-        file.seek(SeekFrom::Start(end))?;
-        Ok((CaptureWriter::resume(file, policy), torn))
+        let opened = open_for_append(path)?;
+        let writer = if opened.is_new {
+            CaptureWriter::new(opened.file, policy)?
+        } else {
+            CaptureWriter::resume(opened.file, policy)
+        };
+        Ok((writer, opened.torn))
     }
+}
+
+/// A capture file opened for appending.
+pub(super) struct Opened {
+    /// Positioned at the end of its last whole record (or at 0 when new).
+    pub file: File,
+    /// True when the file was empty or absent: it has no header yet.
+    pub is_new: bool,
+    /// The torn tail that was cut off.
+    pub torn: Option<CaptureError>,
+    /// The highest connection number its records use.
+    pub last_conn: Option<u32>,
+}
+
+/// Opens or creates `path` and reads what it holds: a capture's records
+/// are checked to their end, a torn tail is cut off, anything else is
+/// refused and left untouched.
+pub(super) fn open_for_append(path: &Path) -> Result<Opened, CaptureError> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Ok(Opened {
+            file,
+            is_new: true,
+            torn: None,
+            last_conn: None,
+        });
+    }
+    let mut reader = StreamReader::new(io::BufReader::new(&mut file))?;
+    let mut torn = None;
+    let mut last_conn = None;
+    loop {
+        match reader.next_record() {
+            Ok(Some(r)) => last_conn = last_conn.max(Some(r.conn)),
+            Ok(None) => break,
+            Err(e) if e.is_torn_tail() => {
+                torn = Some(e);
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let end = reader.offset();
+    drop(reader);
+    if torn.is_some() {
+        file.set_len(end)?;
+    }
+    file.seek(SeekFrom::Start(end))?;
+    Ok(Opened {
+        file,
+        is_new: false,
+        torn,
+        last_conn,
+    })
 }
 
 impl<W: Write> Drop for CaptureWriter<W> {
