@@ -325,7 +325,8 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dcrpeer: {e}");
+            // The whole chain, each cause once: "a: b: c".
+            eprintln!("dcrpeer: {e:#}");
             ExitCode::FAILURE
         }
     }
