@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dcr_benches::{real_blocks, synthetic_block};
 use dcr_wire::{
     frame_to_vec, pver, read_message, write_message, Block, BlockHeader, CurrencyNet, Message,

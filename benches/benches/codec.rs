@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dcr_benches::{real_blocks, representative_messages, round_trips, synthetic_block};
 use dcr_blake256::{digest_many_on, many_kernels, Compression};
 use dcr_wire::merkle::{check_block_roots_with, merkle_root_in_place};

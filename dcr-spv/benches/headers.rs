@@ -19,7 +19,8 @@
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{black_box, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use criterion::{BenchmarkId, Criterion, Throughput};
 use dcr_spv::params::{self, Activation};
 use dcr_spv::synthetic::ChainBuilder;
 use dcr_spv::{HeaderChain, Params};
@@ -83,9 +84,11 @@ impl ValueFormatter for NanosFormatter {
 
     fn scale_throughputs(&self, typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
         let n = match t {
-            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => {
-                *n as f64
-            }
+            Throughput::Elements(n)
+            | Throughput::Bytes(n)
+            | Throughput::BytesDecimal(n)
+            | Throughput::Bits(n)
+            | Throughput::ElementsAndBytes { elements: n, .. } => *n as f64,
         };
         // values are ns per iteration: elements per second.
         values.iter_mut().for_each(|v| *v = n * 1e9 / *v / 1e6);
