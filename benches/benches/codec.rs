@@ -3,9 +3,9 @@
 //!
 //! `cargo bench -p dcr-benches --bench codec`
 
+use std::hint::black_box;
 use std::time::Duration;
 
-use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dcr_benches::{real_blocks, representative_messages, round_trips, synthetic_block};
 use dcr_blake256::{digest_many_on, many_kernels, Compression};

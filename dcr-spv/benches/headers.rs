@@ -16,10 +16,10 @@
 //! the time others run too, while the target is per core. Set
 //! `DCR_BENCH_WALL=1` for wall time.
 
+use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter};
-use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use dcr_spv::params::{self, Activation};
 use dcr_spv::synthetic::ChainBuilder;

@@ -277,11 +277,10 @@ impl AddressSource for LocalSource {
         } else {
             untried
         };
-        pool.choose(&mut rand::rng())
-            .map(|(a, e)| Candidate {
-                addr: **a,
-                last_attempt: e.last_attempt,
-            })
+        pool.choose(&mut rand::rng()).map(|(a, e)| Candidate {
+            addr: **a,
+            last_attempt: e.last_attempt,
+        })
     }
 
     fn attempt(&self, addr: SocketAddr) {
