@@ -22,7 +22,7 @@ use dcr_wire::{
 };
 
 #[global_allocator]
-static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
 const NET: CurrencyNet = CurrencyNet::SimNet;
 
@@ -62,12 +62,12 @@ fn allocations_per_record(frame: &[u8], n: u64) -> f64 {
         conn.record(Direction::Received, &[head, payload]);
     }
     sink.flush().expect("flush");
-    let before = dcr_tests::allocations();
+    let before = dcr_counting_alloc::allocations();
     for _ in 0..n {
         conn.record(Direction::Received, &[head, payload]);
     }
     sink.flush().expect("flush");
-    (dcr_tests::allocations() - before) as f64 / n as f64
+    (dcr_counting_alloc::allocations() - before) as f64 / n as f64
 }
 
 fn capture(c: &mut Criterion) {

@@ -22,7 +22,7 @@ use dcr_wire::{
     Payload, Split, Tx, MESSAGE_HEADER_SIZE,
 };
 
-use crate::chain::split_block_records;
+use crate::chain::{block_records, load_block_file, TruncatedRecord};
 
 /// How much of a node's work on a message is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -327,9 +327,7 @@ pub fn synthetic_block(sources: &[Vec<u8>], target: usize) -> Vec<u8> {
 /// The blocks of a corpus block file (`wire/blocks/NAME` under the corpus
 /// folder `dir`).
 fn corpus_blocks(dir: &Path, name: &str) -> Result<Vec<Vec<u8>>, String> {
-    let path = dir.join("wire/blocks").join(name);
-    let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    split_block_records(&data).map_err(|e| format!("{}: {e}", path.display()))
+    load_block_file(&dir.join("wire/blocks").join(name)).map_err(|e| e.to_string())
 }
 
 /// The built-in data sets, as the criterion benches have them: the
@@ -496,34 +494,19 @@ pub fn short_name(net: CurrencyNet) -> &'static str {
 
 /// `[u32 LE length][block]` records, each a block.
 fn read_block_records(set: &mut DataSet, data: &[u8]) -> Result<(), String> {
-    let mut rest = data;
-    let mut at = 0usize;
-    let mut n = 0;
-    while !rest.is_empty() {
-        let Some(len) = rest
-            .first_chunk::<4>()
-            .map(|l| u32::from_le_bytes(*l) as usize)
-        else {
-            return Err(format!(
-                "truncated: {} bytes at byte {at}, too few for a record length",
-                rest.len()
-            ));
-        };
-        let Some(block) = rest.get(4..4 + len) else {
-            return Err(if n == 0 {
-                format!("not block records: the first record's length ({len}) exceeds the file")
-            } else {
-                format!(
-                    "truncated: block record {n} at byte {at} claims {len} bytes, {} remain",
-                    rest.len() - 4
-                )
-            });
-        };
+    let mut at = 0;
+    for (n, record) in block_records(data).enumerate() {
+        let block = record.map_err(|e| match e {
+            TruncatedRecord::Block {
+                index: 0, claimed, ..
+            } => {
+                format!("not block records: the first record's length ({claimed}) exceeds the file")
+            }
+            e => e.to_string(),
+        })?;
         set.push(Command::Block, pver::CURRENT, block, None)
             .map_err(|e| format!("block record {n} at byte {at}: not a block: {e}"))?;
-        rest = &rest[4 + len..];
-        at += 4 + len;
-        n += 1;
+        at += 4 + block.len();
     }
     Ok(())
 }
@@ -763,14 +746,7 @@ mod tests {
     use super::*;
     use crate::chain::build_chain;
 
-    fn records(blocks: &[Vec<u8>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for b in blocks {
-            out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-            out.extend_from_slice(b);
-        }
-        out
-    }
+    use crate::chain::block_records_file as records;
 
     fn read(data: &[u8]) -> Result<(DataSet, &'static str), String> {
         let mut set = DataSet::new("t", "t");

@@ -18,10 +18,10 @@ use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
 
 #[global_allocator]
-static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
 fn live() -> isize {
-    dcr_tests::live()
+    dcr_counting_alloc::live()
 }
 
 const MIB: isize = 1 << 20;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use dcr_node::chain::build_chain;
+use dcr_node::chain::{block_records_file as records, build_chain};
 use dcr_peer::capture::{CaptureWriter, Direction, FlushPolicy};
 use dcr_wire::{frame_to_vec, pver, Block, CurrencyNet, Message, Ping};
 
@@ -41,15 +41,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p.display().to_string()
-}
-
-fn records(blocks: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for b in blocks {
-        out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-        out.extend_from_slice(b);
-    }
-    out
 }
 
 fn frame(msg: &Message<'_>, net: CurrencyNet) -> Vec<u8> {
