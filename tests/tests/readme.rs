@@ -1,0 +1,393 @@
+//! The READMEs' numbers and rules, checked against the code.
+//!
+//! Every claim of a README (the workspace's and each crate's) that names a
+//! limit, a default, a timeout, a count or a per-message rule is rendered
+//! here from the constant or the function that implements it, and must
+//! stand in the README word for word (white space folded, so line breaks
+//! do not matter). Change a constant and the README must follow; edit a
+//! number in a README and this fails until the code agrees. The dcrpeer
+//! tour and its command list are checked by running the tool
+//! (`dcrpeer/tests/readme.rs`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dcr_peer::addrmgr::{
+    DUMP_ADDRESS_INTERVAL, PEERS_FILENAME, RELAYED_FUTURE_CUTOFF, RELAYED_FUTURE_PENALTY,
+};
+use dcr_peer::connmgr::policy::{self, MAX_PERSISTENT, REQUIRED_SERVICES};
+use dcr_peer::connmgr::{ManagerConfig, EVENT_BACKLOG};
+use dcr_peer::fsm::handshake::MIN_ACCEPTED_PROTOCOL_VERSION;
+use dcr_peer::fsm::inventory::{MAX_INV_TRICKLE_SIZE, MAX_TRICKLE_QUEUE};
+use dcr_peer::fsm::session::WRITE_BYTES_PER_SEC;
+use dcr_peer::fsm::stall::{Request, MAX_PENDING_DATA, STALL_TICK};
+use dcr_peer::Config;
+use dcr_wire::msg::{MAX_ADDR_PER_MSG, MAX_BLOCK_LOCATORS_PER_MSG, MAX_CFILTERS_V2_PER_BATCH};
+use dcr_wire::{
+    pver, Command, CurrencyNet, Hash, OutPoint, ServiceFlags, Tx, TxIn, MESSAGE_HEADER_SIZE,
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The file at `rel` (from the workspace root), white space folded to
+/// single spaces.
+fn folded(rel: &str) -> String {
+    let path = root().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    fold(&text)
+}
+
+fn fold(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Asserts every claim stands in `rel`, reporting all that do not.
+fn check(rel: &str, claims: &[String]) {
+    let text = folded(rel);
+    let missing: Vec<&String> = claims.iter().filter(|c| !text.contains(&fold(c))).collect();
+    assert!(
+        missing.is_empty(),
+        "{rel} does not say what the code does; expected, word for word:\n{}",
+        missing
+            .iter()
+            .map(|c| format!("  {c}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// `30 s`.
+fn secs(d: Duration) -> String {
+    assert_eq!(d.subsec_nanos(), 0, "{d:?} is not whole seconds");
+    format!("{} s", d.as_secs())
+}
+
+/// `5000`, `10,000`, `75,000`: the READMEs' digit grouping (from five
+/// digits on).
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    if digits.len() < 5 {
+        return digits;
+    }
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The workspace's minimum Rust version (`rust-version` in Cargo.toml).
+fn msrv() -> String {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("rust-version in the workspace manifest")
+        .to_string()
+}
+
+/// The commands whose sending starts a stall deadline, in wire order:
+/// every command's sample message through `Request::of`.
+fn deadline_commands() -> Vec<String> {
+    let mut with: Vec<String> = dcr_tests::sample_messages()
+        .iter()
+        .filter(|m| Request::of(m).is_some())
+        .map(|m| m.command().to_string())
+        .collect();
+    with.sort_by_key(|c| Command::ALL.iter().position(|a| a.to_string() == *c));
+    with
+}
+
+#[test]
+fn the_stall_rule_lists_what_request_of_gives_deadlines() {
+    let with = deadline_commands();
+    // The reference gives deadlines to these two only (docs/PEER.md).
+    assert_eq!(with, ["getdata", "getinitstate"]);
+    check(
+        "README.md",
+        &[format!(
+            "requests that expect an answer ({}) must be answered within `stall_timeout`",
+            with.join(", ")
+        )],
+    );
+}
+
+#[test]
+fn the_peer_limits_table_is_the_configs_defaults() {
+    let c = Config::new(CurrencyNet::MainNet);
+    assert_eq!(c, Config::default());
+    let kib = WRITE_BYTES_PER_SEC / 1024;
+    let trickle_ms = c.trickle_interval.as_millis();
+    let rows = [
+        format!(
+            "| handshake deadline | {} | `Config::handshake_timeout` |",
+            secs(c.handshake_timeout)
+        ),
+        format!(
+            "| idle (nothing received) | {} | `Config::idle_timeout` |",
+            secs(c.idle_timeout)
+        ),
+        format!(
+            "| ping interval | {} | `Config::ping_interval` |",
+            secs(c.ping_interval)
+        ),
+        format!(
+            "| unanswered request | {} (checked every {} at most) | `Config::stall_timeout` |",
+            secs(c.stall_timeout),
+            secs(STALL_TICK)
+        ),
+        format!(
+            "| one write | {} + 1 s per {kib} KiB | `Config::write_timeout` |",
+            secs(c.write_timeout)
+        ),
+        format!(
+            "| outbound queue | {} messages | `Config::send_queue_size` |",
+            count(c.send_queue_size as u64)
+        ),
+        format!(
+            "| pings/pongs waiting | {} (more owed pongs: peer dropped) | `Config::priority_queue_size` |",
+            c.priority_queue_size
+        ),
+        format!(
+            "| known-inventory filter | {} entries, {} min each | `Config::max_known_inventory`, `known_inventory_ttl` |",
+            count(c.max_known_inventory as u64),
+            c.known_inventory_ttl.as_secs() / 60
+        ),
+        format!(
+            "| data requests outstanding | {} (more: peer dropped) | fixed |",
+            count(MAX_PENDING_DATA as u64)
+        ),
+        // The lower bound is a fifth of the interval (`Session::trickle_wait`).
+        format!(
+            "| trickle wait | random, {} to {trickle_ms} ms | `Config::trickle_interval` (the upper bound) |",
+            trickle_ms / 5
+        ),
+        format!(
+            "| event channel wait | {} | `Config::event_timeout` |",
+            secs(c.event_timeout)
+        ),
+    ];
+    check("README.md", &rows);
+}
+
+#[test]
+fn the_peer_rules_prose_states_the_code_s_numbers() {
+    let c = Config::new(CurrencyNet::MainNet);
+    let trickle_ms = c.trickle_interval.as_millis();
+    check(
+        "README.md",
+        &[
+            format!(
+                "peers below protocol version {MIN_ACCEPTED_PROTOCOL_VERSION} refused"
+            ),
+            format!(
+                "batched into `inv` of at most {} at a random {} to {trickle_ms} ms interval; at most {} waiting",
+                count(MAX_INV_TRICKLE_SIZE as u64),
+                trickle_ms / 5,
+                count(MAX_TRICKLE_QUEUE as u64)
+            ),
+            format!(
+                "(plus one second per {} KiB)",
+                WRITE_BYTES_PER_SEC / 1024
+            ),
+            format!(
+                "`addr` below, at most {} chosen at random",
+                count(MAX_ADDR_PER_MSG)
+            ),
+            format!("(`getheaders` with more than {MAX_BLOCK_LOCATORS_PER_MSG} locator hashes)"),
+            format!("{MESSAGE_HEADER_SIZE} header bytes are there"),
+            format!(
+                "carries every message type of the corpus between two real peers at versions {MIN_ACCEPTED_PROTOCOL_VERSION} to {}",
+                pver::CURRENT
+            ),
+        ],
+    );
+}
+
+#[test]
+fn the_connection_manager_table_is_its_defaults() {
+    let m = ManagerConfig::new(Config::new(CurrencyNet::MainNet));
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    assert_eq!(m.ban_duration.as_secs() % 3600, 0);
+    assert_eq!(m.required_services, REQUIRED_SERVICES);
+    assert_eq!(REQUIRED_SERVICES, ServiceFlags::NODE_NETWORK);
+    assert!(m.seeds.is_empty() && m.persistent.is_empty() && m.datadir.is_none());
+    let retry = secs(m.retry_duration);
+    check(
+        "README.md",
+        &[
+            format!("| `target_outbound` | {} |", m.target_outbound),
+            format!("| `max_peers` | {} |", m.max_peers),
+            format!(
+                "| `max_per_host`, `exempt_loopback` | {}, {} |",
+                m.max_per_host,
+                on_off(m.exempt_loopback)
+            ),
+            "| `required_services` | `SFNodeNetwork` |".to_string(),
+            format!(
+                "| `ban_threshold`, `ban_duration`, `no_banning` | {}, {} h, {} |",
+                m.ban_threshold,
+                m.ban_duration.as_secs() / 3600,
+                on_off(m.no_banning)
+            ),
+            format!(
+                "| `persistent` | none | at most {MAX_PERSISTENT}, always redialled: at once after a connection that lasted `retry_duration` ({retry}) from its attempt, else after `min({retry}·2^(n−1), retry_max)`"
+            ),
+            format!(
+                "saved every {} minutes and at shutdown",
+                DUMP_ADDRESS_INTERVAL.as_secs() / 60
+            ),
+            format!(
+                "({PEERS_FILENAME}, saved every {} minutes and at exit)",
+                DUMP_ADDRESS_INTERVAL.as_secs() / 60
+            ),
+            format!(
+                "A relayed address stamped more than {} minutes ahead is set {} days back",
+                RELAYED_FUTURE_CUTOFF.as_secs() / 60,
+                RELAYED_FUTURE_PENALTY.as_secs() / 86_400
+            ),
+        ],
+    );
+}
+
+#[test]
+fn seeded_addresses_are_stamped_within_the_readme_s_days() {
+    use rand::SeedableRng;
+    const DAY: u64 = 86_400;
+    let now = 1_800_000_000;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let ages: Vec<u64> = (0..2000)
+        .map(|_| now - policy::seed_timestamp(now, &mut rng))
+        .collect();
+    let (lo, hi) = (ages.iter().min().unwrap(), ages.iter().max().unwrap());
+    // Drawn uniformly over the span, 2000 draws come within a day of
+    // either end.
+    let (lo_days, hi_days) = (lo / DAY, hi.div_ceil(DAY));
+    assert!(*lo >= lo_days * DAY && *hi <= hi_days * DAY);
+    check(
+        "README.md",
+        &[format!("stamped {lo_days} to {hi_days} days ago")],
+    );
+}
+
+#[test]
+fn the_connection_manager_event_backlog() {
+    check(
+        "dcr-peer/README.md",
+        &[format!("a consumer more than {EVENT_BACKLOG} events")],
+    );
+}
+
+#[test]
+fn counts_versions_and_the_rust_version() {
+    let msrv = msrv();
+    check(
+        "README.md",
+        &[
+            format!("protocol versions 1 to {}", pver::CURRENT),
+            format!("for all {} commands", Command::ALL.len()),
+            format!("a stable Rust toolchain ({msrv} or newer"),
+            format!("CI builds {msrv} from the committed lock"),
+        ],
+    );
+    check(
+        "dcr-wire/README.md",
+        &[
+            format!("every message of protocol versions 1 to {}", pver::CURRENT),
+            format!("A frame is a {MESSAGE_HEADER_SIZE}-byte header"),
+        ],
+    );
+    check(
+        "CHANGELOG.md",
+        &[format!(
+            "protocol versions 1 to {} (all {} commands)",
+            pver::CURRENT,
+            Command::ALL.len()
+        )],
+    );
+    for rel in [
+        "dcr-wire/README.md",
+        "dcr-peer/README.md",
+        "dcr-blake256/README.md",
+    ] {
+        check(rel, &[format!("Builds with Rust {msrv} or newer.")]);
+    }
+}
+
+#[test]
+fn transaction_defaults() {
+    let tx = Tx::new();
+    let input = TxIn::new(OutPoint::new(Hash::ZERO, 0, 0), 0, vec![]);
+    check(
+        "README.md",
+        &[format!(
+            "(version {}, sequence `{:#x}`, block index `{:#x}`)",
+            tx.version, input.sequence, input.block_index
+        )],
+    );
+}
+
+#[test]
+fn filter_parameters() {
+    check(
+        "dcr-gcs/README.md",
+        &[format!("(B = {}, M = {})", dcr_gcs::B, dcr_gcs::M)],
+    );
+    check(
+        "dcr-spv/README.md",
+        &[format!(
+            "`getcfsv2` ranges of up to {MAX_CFILTERS_V2_PER_BATCH}"
+        )],
+    );
+}
+
+#[test]
+fn the_demo_chain_size() {
+    let Some(dir) = dcr_tests::corpus_dir() else {
+        return;
+    };
+    let blocks = dcr_tests::read_block_file(&dir.join("wire/blocks/chain-0-168.bin")).unwrap();
+    check(
+        "README.md",
+        &[
+            format!("the corpus's {}-block test chain", blocks.len()),
+            format!("chain: {} blocks from ../shared/testdata", blocks.len()),
+        ],
+    );
+}
+
+/// Every crate that may be published documents all its features on
+/// docs.rs, and the CHANGELOG has an entry for it.
+#[test]
+fn publishable_crates_have_docs_rs_metadata() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let members = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("members = ["))
+        .expect("workspace members");
+    let changelog = folded("CHANGELOG.md");
+    let mut publishable = 0;
+    for member in members.trim_end_matches(']').split(',') {
+        let member = member.trim().trim_matches('"');
+        let text = std::fs::read_to_string(root().join(member).join("Cargo.toml")).unwrap();
+        if text.contains("publish = false") {
+            continue;
+        }
+        publishable += 1;
+        assert!(
+            fold(&text).contains("[package.metadata.docs.rs] all-features = true"),
+            "{member}/Cargo.toml: no [package.metadata.docs.rs] all-features = true"
+        );
+        assert!(
+            changelog.contains(&format!("`{member}`")),
+            "CHANGELOG.md does not name {member}"
+        );
+    }
+    assert!(publishable >= 3, "{publishable} publishable crates");
+}
