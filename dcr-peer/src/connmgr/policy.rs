@@ -98,15 +98,10 @@ impl NetworkRules {
     }
 }
 
-/// The network's default port (dcrd's `DefaultPort`), which address
-/// picking prefers: P10.
+/// The network's default port (dcrd's `DefaultPort`, from dcr-wire's chain
+/// parameters), which address picking prefers: P10.
 pub fn default_port(net: CurrencyNet) -> u16 {
-    match net {
-        CurrencyNet::MainNet => 9108,
-        CurrencyNet::TestNet3 => 19108,
-        CurrencyNet::SimNet => 18555,
-        CurrencyNet::RegNet => 18655,
-    }
+    net.default_port()
 }
 
 /// The whitelist (dcrd's `--whitelist`, `IsWhitelisted`): CIDR prefixes,
