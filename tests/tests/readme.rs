@@ -362,6 +362,89 @@ fn the_demo_chain_size() {
     );
 }
 
+#[test]
+fn the_threat_model_s_bounds_are_the_code_s() {
+    use dcr_peer::addrmgr::{
+        DEFAULT_TRIED_BUCKET_SIZE, NEW_BUCKETS_PER_GROUP, NEW_BUCKET_COUNT, NEW_BUCKET_SIZE,
+        TRIED_BUCKET_COUNT,
+    };
+    use dcr_peer::admission::{
+        MAX_PENDING, MAX_PENDING_PER_ADDRESS, MAX_PENDING_PER_GROUP, PRESSURE,
+        PRESSURE_HANDSHAKE_TIMEOUT,
+    };
+    let c = Config::new(CurrencyNet::MainNet);
+    let mib = |n: u64| {
+        assert_eq!(n % (1 << 20), 0);
+        n >> 20
+    };
+    let share = match NEW_BUCKET_COUNT as u64 / NEW_BUCKETS_PER_GROUP {
+        16 => "a sixteenth",
+        8 => "an eighth",
+        n => panic!("SECURITY.md words a share of 1/{n} no way yet"),
+    };
+    check(
+        "SECURITY.md",
+        &[
+            format!("one frame header ({MESSAGE_HEADER_SIZE} bytes)"),
+            format!(
+                "plus one {} KiB step of read buffer",
+                dcr_peer::codec::READ_CHUNK / 1024
+            ),
+            format!("within the idle timeout ({})", secs(c.idle_timeout)),
+            format!(
+                "holds at most {MAX_PENDING} such connections at once, at most {MAX_PENDING_PER_ADDRESS} per source address and {MAX_PENDING_PER_GROUP} per /16"
+            ),
+            format!("when all {MAX_PENDING} are taken"),
+            format!(
+                "disconnected at the handshake deadline ({}), after {} once {PRESSURE} are pending",
+                secs(c.handshake_timeout),
+                secs(PRESSURE_HANDSHAKE_TIMEOUT)
+            ),
+            format!("the pressure mark of {PRESSURE}"),
+            format!(
+                "the known-inventory filter, {} entries by default",
+                count(c.max_known_inventory as u64)
+            ),
+            format!(
+                "bounded at {NEW_BUCKET_COUNT} new buckets of {NEW_BUCKET_SIZE} and {TRIED_BUCKET_COUNT} tried buckets of {DEFAULT_TRIED_BUCKET_SIZE}"
+            ),
+            format!("lets one source group reach {share} of the new buckets at most"),
+            format!(
+                "{} pongs owed (`Config::priority_queue_size`)",
+                c.priority_queue_size
+            ),
+            format!(
+                "{} MiB of queued output (`Config::max_queued_bytes`, the reference's bound) and at most {} frames",
+                mib(c.max_queued_bytes),
+                count(c.send_queue_size as u64)
+            ),
+            format!(
+                "past {} MiB the peer is dropped at once",
+                mib(c.max_queued_bytes)
+            ),
+            format!(
+                "`queue_message` reports `QueueFull` past {} frames; a write that does not finish in {} + 1 s per {} KiB drops the peer",
+                count(c.send_queue_size as u64),
+                secs(c.write_timeout),
+                WRITE_BYTES_PER_SEC / 1024
+            ),
+            format!(
+                "at most {} data requests",
+                count(MAX_PENDING_DATA as u64)
+            ),
+            format!(
+                "disconnected at the first {} tick past {}",
+                secs(STALL_TICK),
+                secs(c.stall_timeout)
+            ),
+            format!(
+                "checks the frame header ({} MiB, the command's own maximum)",
+                mib(u64::from(dcr_wire::MAX_MESSAGE_PAYLOAD))
+            ),
+        ],
+    );
+}
+
 /// Every crate that may be published documents all its features on
 /// docs.rs, and the CHANGELOG has an entry for it.
 #[test]
