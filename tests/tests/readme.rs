@@ -445,6 +445,66 @@ fn the_threat_model_s_bounds_are_the_code_s() {
     );
 }
 
+#[test]
+fn the_peer_rule_map_states_the_code_s_numbers() {
+    use dcr_wire::msg::MAX_INV_PER_MSG;
+    let c = Config::new(CurrencyNet::MainNet);
+    // docs/PEER.md groups every count from four digits on.
+    let grouped = |n: u64| {
+        if (1000..10_000).contains(&n) {
+            format!("{},{:03}", n / 1000, n % 1000)
+        } else {
+            count(n)
+        }
+    };
+    let idle = c.idle_timeout.as_secs();
+    let ping = c.ping_interval.as_secs();
+    let trickle_ms = c.trickle_interval.as_millis();
+    assert_eq!(MAX_PENDING_DATA as u64 * 2, MAX_INV_PER_MSG * 3);
+    check(
+        "docs/PEER.md",
+        &[
+            format!("read deadline of the idle timeout ({idle} s) per message"),
+            format!(
+                "ping every {ping} s (idle timeout − {} s)",
+                idle - ping
+            ),
+            format!(
+                "write deadline: {} plus 1 s per {} KiB of the message",
+                secs(c.write_timeout),
+                WRITE_BYTES_PER_SEC / 1024
+            ),
+            format!(
+                "| {} messages may wait | `Config::send_queue_size`",
+                grouped(c.send_queue_size as u64)
+            ),
+            format!(
+                "more than {} MiB queued ends the peer",
+                c.max_queued_bytes >> 20
+            ),
+            format!(
+                "trickle every {}–{trickle_ms} ms (random), at most {} vectors per `inv`",
+                trickle_ms / 5,
+                grouped(MAX_INV_TRICKLE_SIZE as u64)
+            ),
+            format!(
+                "{} to answer, checked every {}",
+                secs(c.stall_timeout),
+                secs(STALL_TICK)
+            ),
+            format!(
+                "more than 1.5 × {} vectors pending ends the peer",
+                grouped(MAX_INV_PER_MSG)
+            ),
+            format!("(more than {MAX_BLOCK_LOCATORS_PER_MSG} locator hashes)"),
+            format!(
+                "handshake within {}, version first, verack rules, self-connection nonces, minimum version {MIN_ACCEPTED_PROTOCOL_VERSION}",
+                secs(c.handshake_timeout)
+            ),
+        ],
+    );
+}
+
 /// Every crate that may be published documents all its features on
 /// docs.rs, and the CHANGELOG has an entry for it.
 #[test]
