@@ -505,6 +505,45 @@ fn the_peer_rule_map_states_the_code_s_numbers() {
     );
 }
 
+#[test]
+fn the_capture_format_s_sizes_are_the_code_s() {
+    use dcr_peer::capture::{
+        FlushPolicy, DEFAULT_BACKLOG, HEADER_LEN, MAGIC, MAX_FRAME_LEN, RECORD_HEAD_LEN,
+        RECORD_OVERHEAD, VERSION,
+    };
+    let FlushPolicy::Buffered {
+        max_bytes,
+        max_delay,
+    } = FlushPolicy::default()
+    else {
+        panic!("the default flush policy is not Buffered");
+    };
+    assert_eq!(max_bytes, 1 << 20);
+    let magic: Vec<String> = MAGIC.iter().map(|b| format!("{b:02x}")).collect();
+    check(
+        "docs/CAPTURE.md",
+        &[
+            format!("# Frame captures (format version {VERSION})"),
+            format!("### Header ({HEADER_LEN} bytes)"),
+            format!("| 0 | {} | magic | `{}`", MAGIC.len(), magic.join(" ")),
+            format!("| {} | 2 | version | `{VERSION}` (u16) |", MAGIC.len()),
+            format!("### Record ({RECORD_OVERHEAD} bytes + the frame)"),
+            format!(
+                "at most {} (a {MESSAGE_HEADER_SIZE}-byte frame header and dcrd's `MaxMessagePayload`, {} MiB)",
+                count(MAX_FRAME_LEN as u64),
+                dcr_wire::MAX_MESSAGE_PAYLOAD >> 20
+            ),
+            format!("| {RECORD_HEAD_LEN} | *N* | frame |"),
+            format!("| {RECORD_HEAD_LEN} + *N* | 4 | checksum |"),
+            format!("({} MiB, `with_backlog`)", DEFAULT_BACKLOG >> 20),
+            format!(
+                "(the default: 1 MiB, {})",
+                secs(max_delay)
+            ),
+        ],
+    );
+}
+
 /// Every crate that may be published documents all its features on
 /// docs.rs, and the CHANGELOG has an entry for it.
 #[test]
