@@ -277,10 +277,16 @@ fn seeded_addresses_are_stamped_within_the_readme_s_days() {
 }
 
 #[test]
-fn the_connection_manager_event_backlog() {
+fn the_peer_crate_readme_s_backlog_and_port() {
     check(
         "dcr-peer/README.md",
-        &[format!("a consumer more than {EVENT_BACKLOG} events")],
+        &[
+            format!("a consumer more than {EVENT_BACKLOG} events"),
+            format!(
+                "listen on port {} if you accept inbound peers",
+                CurrencyNet::MainNet.default_port()
+            ),
+        ],
     );
 }
 
@@ -540,6 +546,46 @@ fn the_capture_format_s_sizes_are_the_code_s() {
                 "(the default: 1 MiB, {})",
                 secs(max_delay)
             ),
+        ],
+    );
+}
+
+#[test]
+fn the_light_client_s_rule_map_states_its_parameters() {
+    use dcr_spv::params::{self, Activation};
+    let at = |a: Activation| match a {
+        Activation::At(h) => count(u64::from(h)),
+        other => panic!("{other:?} is not at a height"),
+    };
+    let (main, test, sim) = (params::mainnet(), params::testnet3(), params::simnet());
+    assert_eq!(test.dcp0001, Activation::Forced);
+    assert_eq!(sim.dcp0001, Activation::Forced);
+    assert_eq!(sim.dcp0005, Activation::Forced);
+    let checkpoints: Vec<String> = test
+        .checkpoints
+        .iter()
+        .map(|c| count(u64::from(c.height)))
+        .collect();
+    check(
+        "docs/LIGHT.md",
+        &[
+            format!(
+                "B = {}, M = {}, SipHash-2-4 keyed by the first {} bytes of the merkle root",
+                dcr_gcs::B,
+                count(dcr_gcs::M),
+                dcr_gcs::KEY_SIZE
+            ),
+            format!(
+                "DCP-0005 heights: mainnet {}, testnet3 {} (dcrwallet), simnet forced from 1",
+                at(main.dcp0005),
+                at(test.dcp0005)
+            ),
+            format!(
+                "DCP-0001 from mainnet {} (dcrwallet's hard-coded height), forced on testnet3 and simnet",
+                at(main.dcp0001)
+            ),
+            format!("checkpoints (testnet3 {})", checkpoints.join(", ")),
+            format!("start to end inclusive, at most {MAX_CFILTERS_V2_PER_BATCH};"),
         ],
     );
 }
