@@ -590,6 +590,91 @@ fn the_light_client_s_rule_map_states_its_parameters() {
     );
 }
 
+/// A rule row's verdict in docs/NODE.md's last column: its first word,
+/// except that `ok (...); deviation: ...` is a deviation.
+fn verdict(cell: &str) -> &'static str {
+    if cell.contains("; deviation") || cell.starts_with("deviation") {
+        "deviation"
+    } else if cell.starts_with("ok") {
+        "ok"
+    } else if cell.starts_with("n/a") {
+        "n/a"
+    } else {
+        panic!("docs/NODE.md: a rule row without a verdict: {cell}")
+    }
+}
+
+#[test]
+fn the_node_rule_map_s_summary_counts_its_rows() {
+    let path = root().join("docs/NODE.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The rule sections: from the summary to the eleven cases.
+    let mut sections: Vec<[usize; 3]> = Vec::new();
+    let mut in_rules = false;
+    for line in text.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            in_rules = !heading.starts_with("Summary")
+                && !heading.starts_with("The eleven cases")
+                && (in_rules || sections.is_empty() && heading.starts_with("Locators"));
+            if in_rules {
+                sections.push([0; 3]);
+            }
+            continue;
+        }
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        let is_rule = cells.len() > 2
+            && cells[0].len() >= 2
+            && cells[0].starts_with(|c: char| c.is_ascii_uppercase())
+            && cells[0][1..].chars().all(|c| c.is_ascii_digit());
+        if in_rules && is_rule {
+            let counts = sections.last_mut().unwrap();
+            match verdict(cells[cells.len() - 1]) {
+                "ok" => counts[0] += 1,
+                "deviation" => counts[1] += 1,
+                _ => counts[2] += 1,
+            }
+        }
+    }
+    let summary: Vec<Vec<String>> = text
+        .split("## Summary")
+        .nth(1)
+        .expect("a summary")
+        .lines()
+        .skip_while(|l| !l.starts_with("| group"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().replace("**", ""))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        summary.len(),
+        sections.len() + 1,
+        "a summary row per section, and all"
+    );
+    let mut all = [0; 3];
+    for (row, counts) in summary.iter().zip(&sections) {
+        let rendered =
+            [counts.iter().sum(), counts[0], counts[1], counts[2]].map(|n: usize| n.to_string());
+        assert_eq!(row[1..], rendered, "docs/NODE.md summary row {}", row[0]);
+        for i in 0..3 {
+            all[i] += counts[i];
+        }
+    }
+    let total = summary.last().unwrap();
+    assert_eq!(total[0], "all");
+    let rendered = [all.iter().sum(), all[0], all[1], all[2]].map(|n: usize| n.to_string());
+    assert_eq!(total[1..], rendered, "docs/NODE.md summary, all");
+}
+
 /// Every crate that may be published documents all its features on
 /// docs.rs, and the CHANGELOG has an entry for it.
 #[test]
