@@ -675,6 +675,66 @@ fn the_node_rule_map_s_summary_counts_its_rows() {
     assert_eq!(total[1..], rendered, "docs/NODE.md summary, all");
 }
 
+/// The value of `const NAME: usize = VALUE;` in the source file `rel`.
+fn source_const(rel: &str, name: &str) -> u64 {
+    let text = std::fs::read_to_string(root().join(rel)).unwrap();
+    let decl = format!("const {name}: usize = ");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(&decl))
+        .and_then(|v| v.strip_suffix(';'))
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or_else(|| panic!("{rel}: no `{decl}N;`"))
+}
+
+#[test]
+fn the_load_test_s_peer_counts() {
+    let rel = "dcr-peer/tests/hardening.rs";
+    let pairs = source_const(rel, "LOAD_PAIRS");
+    let full = source_const(rel, "FULL_LOAD_PAIRS");
+    check(
+        "README.md",
+        &[
+            format!("brings {} peers up and down", count(2 * pairs)),
+            // "1,000": the README groups this one.
+            format!("The full {}-peer version", {
+                let n = 2 * full;
+                if n >= 1000 {
+                    format!("{},{:03}", n / 1000, n % 1000)
+                } else {
+                    n.to_string()
+                }
+            }),
+        ],
+    );
+}
+
+/// The fuzz targets the README's table lists are the fuzz crate's.
+#[test]
+fn the_fuzz_table_lists_every_target() {
+    let manifest = std::fs::read_to_string(root().join("fuzz/Cargo.toml")).unwrap();
+    let mut bins: Vec<&str> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("name = \"")))
+        .map(|n| n.trim_end_matches('"'))
+        .collect();
+    let readme = std::fs::read_to_string(root().join("fuzz/README.md")).unwrap();
+    let mut listed: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| target |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| l.split('`').nth(1))
+        .collect();
+    bins.sort_unstable();
+    listed.sort_unstable();
+    assert!(!bins.is_empty());
+    assert_eq!(
+        listed, bins,
+        "fuzz/README.md's table against fuzz/Cargo.toml's targets"
+    );
+}
+
 /// Every crate that may be published documents all its features on
 /// docs.rs, and the CHANGELOG has an entry for it.
 #[test]
