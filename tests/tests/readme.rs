@@ -343,7 +343,12 @@ fn transaction_defaults() {
 fn filter_parameters() {
     check(
         "dcr-gcs/README.md",
-        &[format!("(B = {}, M = {})", dcr_gcs::B, dcr_gcs::M)],
+        &[format!(
+            "(B = {}, M = {}), keyed by the first {} bytes of the block's merkle root",
+            dcr_gcs::B,
+            dcr_gcs::M,
+            dcr_gcs::KEY_SIZE
+        )],
     );
     check(
         "dcr-spv/README.md",
