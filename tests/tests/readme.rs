@@ -1,13 +1,16 @@
-//! The READMEs' numbers and rules, checked against the code.
+//! The docs' numbers and rules, checked against the code.
 //!
-//! Every claim of a README (the workspace's and each crate's) that names a
-//! limit, a default, a timeout, a count or a per-message rule is rendered
-//! here from the constant or the function that implements it, and must
-//! stand in the README word for word (white space folded, so line breaks
-//! do not matter). Change a constant and the README must follow; edit a
-//! number in a README and this fails until the code agrees. The dcrpeer
-//! tour and its command list are checked by running the tool
-//! (`dcrpeer/tests/readme.rs`).
+//! Every claim of a README (the workspace's, each crate's, the fuzz
+//! targets'), of SECURITY.md and of docs/PEER.md, CAPTURE.md and LIGHT.md
+//! that names a limit, a default, a timeout, a count or a per-message rule
+//! is rendered here from the constant or the function that implements it,
+//! and must stand in the text word for word (white space folded, so line
+//! breaks do not matter); docs/NODE.md's summary is counted from its rows.
+//! Change a constant and the doc must follow; edit a number in a doc and
+//! this fails until the code agrees. The dcrpeer tour and its command list
+//! are checked by running the tool (`dcrpeer/tests/readme.rs`). Figures
+//! that were measured (BENCHMARKS.md, the fuzz runs, the attack runs) are
+//! records of a run, not claims about the code, and are not checked here.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
