@@ -50,14 +50,10 @@ pub enum ArgError {
     Whitelist(String),
 }
 
-/// The default peer port of each network (dcrd's).
+/// The default peer port of each network (dcrd's; dcr-wire's chain
+/// parameters).
 pub fn default_port(net: CurrencyNet) -> u16 {
-    match net {
-        CurrencyNet::MainNet => 9108,
-        CurrencyNet::TestNet3 => 19108,
-        CurrencyNet::SimNet => 18555,
-        CurrencyNet::RegNet => 18655,
-    }
+    net.default_port()
 }
 
 /// A node to dial: a host name, an IPv4 or an IPv6 address (bare or in

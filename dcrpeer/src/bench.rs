@@ -34,7 +34,7 @@ use serde_json::json;
 /// Counts every allocation of the process, for the allocations per
 /// message (the workspace's one counting allocator).
 #[global_allocator]
-static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
 macro_rules! say {
     ($($arg:tt)*) => {
@@ -303,9 +303,9 @@ fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, timing: Ti
         }
     };
     // Allocations of one pass (which also warms the caches).
-    let before = dcr_tests::allocations();
+    let before = dcr_counting_alloc::allocations();
     pass();
-    let allocations_per_pass = dcr_tests::allocations() - before;
+    let allocations_per_pass = dcr_counting_alloc::allocations() - before;
     // Warm-up, which also estimates a pass's time.
     let warm = Instant::now();
     let mut passes = 0u64;

@@ -24,7 +24,7 @@ pub enum JsonError {
     /// JSON that is not a message: the command it names (when it names
     /// one), and what is wrong, the field's path first
     /// (`fields.Nonce: ...`).
-    #[error("cannot encode {}: {source}", command.as_deref().unwrap_or("the message"))]
+    #[error("cannot encode {}", command.as_deref().unwrap_or("the message"))]
     Fields {
         /// The `command` of the document, if it is a string.
         command: Option<String>,
@@ -147,7 +147,7 @@ mod tests {
 
     fn refused(doc: Value) -> String {
         match encode_json(&doc, 12, None) {
-            Err(e @ JsonError::Fields { .. }) => e.to_string(),
+            Err(e @ JsonError::Fields { .. }) => format!("{:#}", anyhow::Error::from(e)),
             other => panic!("{doc} gave {other:?}"),
         }
     }

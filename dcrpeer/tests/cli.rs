@@ -49,14 +49,6 @@ fn stop(server: std::process::Child) {
     drop(Killed(server));
 }
 
-/// The value printed after `label` on its line.
-fn line<'a>(out: &'a str, label: &str) -> &'a str {
-    out.lines()
-        .find_map(|l| l.trim_start().strip_prefix(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in:\n{out}"))
-        .trim()
-}
-
 #[test]
 fn demo_runs_end_to_end() {
     let (ok, out, err) = dcrpeer(&["demo", "--built", "40"]);

@@ -1566,9 +1566,7 @@ fn dcrd_and_node_manage_connections_alike() {
         let genesis = dcrd.call("getblockhash", "[0]");
         let raw = dcrd.call("getblock", &format!("[{genesis}, false]"));
         let raw = hex::decode(raw.as_str().unwrap()).unwrap();
-        let mut rec = (raw.len() as u32).to_le_bytes().to_vec();
-        rec.extend_from_slice(&raw);
-        rec
+        dcr_node::chain::block_records_file(&[raw])
     })
     .unwrap();
     let (listen, listen_addr, _lines) = start_listen_with(&["--chain", chain.0.to_str().unwrap()]);

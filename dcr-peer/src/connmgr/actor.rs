@@ -163,7 +163,7 @@ impl Actor {
         // Seeding: not on simnet or regnet, nor with --connect (dcrd's
         // DisableSeeders).
         if cfg.rules.automatic_outbound && !cfg.seeds.is_empty() {
-            let mut rng = rand::thread_rng();
+            let mut rng = rand::rng();
             let unix = unix_now();
             for s in &cfg.seeds {
                 let na = net_address(
@@ -501,7 +501,7 @@ impl Actor {
             .filter(|(a, r)| r.is_due(now) && !self.taken(**a))
             .map(|(a, _)| *a)
             .collect();
-        let mut rng = rand::thread_rng();
+        let mut rng = rand::rng();
         let (retry, max) = (self.cfg.retry_duration, self.cfg.retry_max);
         for a in due {
             // A banned host would be dialled and closed at once by dcrd
@@ -637,7 +637,7 @@ impl Actor {
         }
         let (retry, max) = (self.cfg.retry_duration, self.cfg.retry_max);
         if let Some(r) = self.persistent.get_mut(&addr) {
-            let wait = r.ended(now, retry, max, &mut rand::thread_rng());
+            let wait = r.ended(now, retry, max, &mut rand::rng());
             debug!(%addr, ?wait, retries = r.retries, "persistent peer redial scheduled");
         }
     }
@@ -820,7 +820,7 @@ impl Actor {
             .filter(|na| !c.known.contains(na))
             .collect();
         if list.len() > MAX_ADDRESSES_PER_MESSAGE {
-            list.shuffle(&mut rand::thread_rng());
+            list.shuffle(&mut rand::rng());
             list.truncate(MAX_ADDRESSES_PER_MESSAGE);
         }
         match c.peer.push_addresses(&list) {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use dcr_wire::{pver, CurrencyNet, NetAddressV2Host, ServiceFlags};
 use ipnet::IpNet;
-use rand::Rng;
+use rand::{Rng, RngExt};
 use tokio::time::Instant;
 
 use super::banscore::DynamicBanScore;
@@ -98,15 +98,10 @@ impl NetworkRules {
     }
 }
 
-/// The network's default port (dcrd's `DefaultPort`), which address
-/// picking prefers: P10.
+/// The network's default port (dcrd's `DefaultPort`, from dcr-wire's chain
+/// parameters), which address picking prefers: P10.
 pub fn default_port(net: CurrencyNet) -> u16 {
-    match net {
-        CurrencyNet::MainNet => 9108,
-        CurrencyNet::TestNet3 => 19108,
-        CurrencyNet::SimNet => 18555,
-        CurrencyNet::RegNet => 18655,
-    }
+    net.default_port()
 }
 
 /// The whitelist (dcrd's `--whitelist`, `IsWhitelisted`): CIDR prefixes,
@@ -471,7 +466,7 @@ pub fn backoff_with_jitter(
     let jitter = if nanos == 0 {
         0
     } else {
-        rng.gen_range(0..nanos)
+        rng.random_range(0..nanos)
     };
     half + Duration::from_nanos(jitter)
 }
@@ -754,7 +749,7 @@ pub fn asks_for_addresses(rules: NetworkRules, outbound: bool, book_needs_more: 
 /// rank as from a more authoritative source than other peers): Z3.
 pub fn seed_timestamp(now_unix: u64, rng: &mut impl Rng) -> u64 {
     const DAY: u64 = 24 * 3600;
-    now_unix.saturating_sub(3 * DAY + rng.gen_range(0..4 * DAY))
+    now_unix.saturating_sub(3 * DAY + rng.random_range(0..4 * DAY))
 }
 
 #[cfg(test)]

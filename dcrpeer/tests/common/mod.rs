@@ -236,14 +236,18 @@ pub fn export_chain_with(node: &Dcrd, name: &str, side: &[String]) -> TempDir {
         })
         .collect();
     hashes.extend(side.iter().cloned());
-    let mut records = Vec::new();
-    for hash in hashes {
-        let raw = node.call("getblock", &format!(r#"["{hash}", false]"#));
-        let raw = hex::decode(raw.as_str().unwrap()).unwrap();
-        records.extend_from_slice(&(raw.len() as u32).to_le_bytes());
-        records.extend_from_slice(&raw);
-    }
-    std::fs::write(chain.0.join("chain.bin"), records).unwrap();
+    let blocks: Vec<Vec<u8>> = hashes
+        .iter()
+        .map(|hash| {
+            let raw = node.call("getblock", &format!(r#"["{hash}", false]"#));
+            hex::decode(raw.as_str().unwrap()).unwrap()
+        })
+        .collect();
+    std::fs::write(
+        chain.0.join("chain.bin"),
+        dcr_node::chain::block_records_file(&blocks),
+    )
+    .unwrap();
     chain
 }
 
@@ -272,4 +276,12 @@ pub fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The value printed after `label` on its line.
+pub fn line<'a>(out: &'a str, label: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{out}"))
+        .trim()
 }
