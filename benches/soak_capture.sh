@@ -31,5 +31,5 @@ ls -l "$out"
 for cap in connect listen; do
     echo "== dcrpeer bench $out/$cap.dcrcap"
     /usr/bin/time -f "wall %e s, user %U s, sys %S s, max RSS %M KiB" \
-        target/release/dcrpeer bench "$out/$cap.dcrcap"
+        target/release/dcrpeer bench "$out/$cap.dcrcap" --net simnet
 done

@@ -6,7 +6,10 @@
 //! function's chain, counted from those latencies, gives each
 //! compression's bound per 64-byte block.
 //!
-//! `cargo run --release -p dcr-blake256 --example cycles`
+//! `cargo run --release -p dcr-blake256 --example cycles [-- BYTES]`
+//!
+//! Each figure is the fastest of many short samples, so a busy machine
+//! stretches it less than an average would.
 //!
 //! BENCHMARKS.md ("Hashing on every machine") has its output on the
 //! project's machine.
@@ -132,21 +135,32 @@ mod x86 {
             sse + 14.0 * 2.0 * pshufd
         );
 
-        let data = vec![0x5au8; 16384];
+        // The message size: the first argument, 16 KiB unless given.
+        let size: usize = std::env::args()
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(16384);
+        let data = vec![0x5au8; size];
         let blocks = (data.len() / 64 + 1) as f64;
+        // Each sample about 300 µs of hashing; the fastest of 200 counts.
+        let inner = (160 * 1024 / size.max(1)).max(1);
         let chosen = Calibration::get().chosen().name();
         println!(
             "\n{:<11} {:>12} {:>14} {:>12} {:>9}",
-            "compression", "ns / 16 KiB", "cycles / block", "chain bound", "measured / bound"
+            "compression",
+            format!("ns / {size} B"),
+            "cycles / block",
+            "chain bound",
+            "measured / bound"
         );
         for c in Compression::available() {
             let mut best = f64::MAX;
             for _ in 0..200 {
                 let start = Instant::now();
-                for _ in 0..10 {
+                for _ in 0..inner {
                     black_box(c.digest(black_box(&data)));
                 }
-                best = best.min(start.elapsed().as_nanos() as f64 / 10.0);
+                best = best.min(start.elapsed().as_nanos() as f64 / inner as f64);
             }
             let cycles = best / blocks / cycle;
             let bound = bounds
