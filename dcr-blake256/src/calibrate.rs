@@ -10,7 +10,6 @@
 use crate::{Compression, BLOCK};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use std::vec::Vec;
 
 /// Bytes hashed per timed run: sixteen blocks, 2–5 µs on this machine's
 /// vector compressions, long enough for the clock (tens of nanoseconds) and
@@ -28,6 +27,11 @@ const SAMPLE_DIGEST: [u8; 32] = [
     0x4f, 0xd6, 0x1c, 0xe5, 0x0d, 0x7a, 0xba, 0x26, 0x26, 0xa9, 0x58, 0xd8, 0x9b, 0x6c, 0xe8, 0x8d,
     0x79, 0xb8, 0x09, 0xe8, 0xce, 0x18, 0xed, 0x5b, 0x40, 0x9c, 0xa9, 0xcb, 0x39, 0xeb, 0x11, 0xcb,
 ];
+
+/// At most this many candidates are measured (there are five on x86-64
+/// with AVX-512): the calibration runs inside the first hash, and hashing
+/// allocates nothing, so its records live in a fixed array.
+const MAX_CANDIDATES: usize = 8;
 
 /// The environment variable that names a compression to use instead of the
 /// measured one (`DCR_BLAKE256=avx512`), for benchmarks that compare them.
@@ -77,7 +81,8 @@ impl Timing {
 pub struct Calibration {
     chosen: Compression,
     forced: bool,
-    timings: Vec<Timing>,
+    timings: [Timing; MAX_CANDIDATES],
+    candidates: usize,
 }
 
 impl Calibration {
@@ -87,9 +92,15 @@ impl Calibration {
     pub fn get() -> &'static Calibration {
         static CALIBRATION: OnceLock<Calibration> = OnceLock::new();
         CALIBRATION.get_or_init(|| {
-            let candidates: Vec<Compression> = Compression::available().collect();
+            let mut candidates = [Compression::PORTABLE; MAX_CANDIDATES];
+            let mut n = 0;
+            for (slot, c) in candidates.iter_mut().zip(Compression::available()) {
+                *slot = c;
+                n += 1;
+            }
+            // Reading an unset variable allocates nothing.
             let forced = std::env::var(ENV).ok();
-            calibrate(&candidates, forced.as_deref())
+            calibrate(&candidates[..n], forced.as_deref())
         })
     }
 
@@ -106,7 +117,7 @@ impl Calibration {
 
     /// Every candidate, in [`Compression::available`]'s order.
     pub fn timings(&self) -> &[Timing] {
-        &self.timings
+        &self.timings[..self.candidates]
     }
 }
 
@@ -117,43 +128,47 @@ impl Calibration {
 /// portable compression is chosen.
 pub(crate) fn calibrate(candidates: &[Compression], forced: Option<&str>) -> Calibration {
     let data = sample();
-    let mut timings: Vec<Timing> = candidates
-        .iter()
-        .map(|&compression| Timing {
+    let unmeasured = Timing {
+        compression: Compression::PORTABLE,
+        correct: false,
+        best: None,
+    };
+    let mut all = [unmeasured; MAX_CANDIDATES];
+    let count = candidates.len().min(MAX_CANDIDATES);
+    for (t, &compression) in all.iter_mut().zip(candidates) {
+        *t = Timing {
             compression,
             correct: compression.digest(&data) == SAMPLE_DIGEST,
             best: None,
-        })
-        .collect();
-    if let Some(name) = forced {
-        if let Some(t) = timings
+        };
+    }
+    let timings = &mut all[..count];
+    let named = forced.and_then(|name| {
+        timings
             .iter()
             .find(|t| t.correct && t.compression.name() == name)
-        {
-            return Calibration {
-                chosen: t.compression,
-                forced: true,
-                timings,
-            };
+            .map(|t| t.compression)
+    });
+    if named.is_none() {
+        for _ in 0..RUNS {
+            for t in timings.iter_mut().filter(|t| t.correct) {
+                let start = Instant::now();
+                core::hint::black_box(t.compression.digest(core::hint::black_box(&data)));
+                let took = start.elapsed();
+                t.best = Some(t.best.map_or(took, |b| b.min(took)));
+            }
         }
     }
-    for _ in 0..RUNS {
-        for t in timings.iter_mut().filter(|t| t.correct) {
-            let start = Instant::now();
-            core::hint::black_box(t.compression.digest(core::hint::black_box(&data)));
-            let took = start.elapsed();
-            t.best = Some(t.best.map_or(took, |b| b.min(took)));
-        }
-    }
-    let chosen = timings
+    let fastest = timings
         .iter()
         .filter(|t| t.correct)
         .min_by_key(|t| t.best)
         .map_or(Compression::PORTABLE, |t| t.compression);
     Calibration {
-        chosen,
-        forced: false,
-        timings,
+        chosen: named.unwrap_or(fastest),
+        forced: named.is_some(),
+        timings: all,
+        candidates: count,
     }
 }
 
@@ -161,6 +176,7 @@ pub(crate) fn calibrate(candidates: &[Compression], forced: Option<&str>) -> Cal
 mod tests {
     use super::*;
     use std::vec;
+    use std::vec::Vec;
 
     fn reference(data: &[u8]) -> [u8; 32] {
         use blake_hash::Digest;
@@ -207,6 +223,7 @@ mod tests {
             cal.chosen().compress as usize
         );
         assert_eq!(cal.timings().len(), names.len());
+        assert!(names.len() <= MAX_CANDIDATES);
         if !cal.forced() {
             // Every candidate was correct and timed, and none beat the
             // choice.
