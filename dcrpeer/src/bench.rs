@@ -36,12 +36,6 @@ use serde_json::json;
 #[global_allocator]
 static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
 
-macro_rules! say {
-    ($($arg:tt)*) => {
-        crate::write_line(format_args!($($arg)*))
-    };
-}
-
 /// Samples per figure, at least.
 const MIN_SAMPLES: usize = 5;
 
