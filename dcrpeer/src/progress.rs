@@ -29,6 +29,9 @@ impl Bar {
     }
 
     fn on(bar: ProgressBar, headers: Option<u64>) -> Bar {
+        if let Some(total) = headers {
+            bar.set_length(total);
+        }
         let bar = Bar { bar, headers };
         bar.restyle(headers.is_some());
         bar
@@ -69,13 +72,16 @@ impl Bar {
                 self.bar.set_position(n);
             }
             Progress::Blocks { done, total } => {
-                if self.bar.message() != "blocks" {
-                    self.bar.set_message("blocks");
-                    self.restyle(true);
+                let first = self.bar.message() != "blocks";
+                if first {
                     self.bar.reset();
+                    self.restyle(true);
                 }
                 self.bar.set_length(total as u64);
                 self.bar.set_position(done as u64);
+                if first {
+                    self.bar.set_message("blocks");
+                }
             }
         }
     }
@@ -118,7 +124,7 @@ mod tests {
 
     #[test]
     fn rates_are_rounded() {
-        assert_eq!(rate(112_325.7927), "112326/s");
+        assert_eq!(rate(112_325.792_7), "112326/s");
         assert_eq!(rate(0.4), "0/s");
         assert_eq!(rate(f64::NAN), "-/s");
     }

@@ -49,13 +49,6 @@ fn stop(server: std::process::Child) {
     drop(Killed(server));
 }
 
-/// Every line of `out` as JSON (a line that is not fails the test).
-fn json_lines(out: &str) -> Vec<serde_json::Value> {
-    out.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?} in\n{out}")))
-        .collect()
-}
-
 /// The value printed after `label` on its line.
 fn line<'a>(out: &'a str, label: &str) -> &'a str {
     out.lines()
