@@ -201,8 +201,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         l
     };
     let sets = if a.builtin {
-        let dir = dcr_node::chain::find_corpus().ok_or_else(|| {
-            anyhow::anyhow!("--builtin needs the corpus (wire/blocks of ../shared/testdata); set DCR_TESTDATA to its folder")
+        let dir = crate::corpus::find()?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "--builtin needs the corpus (its wire/blocks folder); set DCR_TESTDATA to its folder"
+            )
         })?;
         bench::builtin(&dir).map_err(anyhow::Error::msg)?
     } else {

@@ -196,4 +196,70 @@ mod tests {
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
+
+    /// The README's "Every command" block, a stanza per command (its first
+    /// line `dcrpeer NAME`, then indented lines).
+    fn readme_stanzas() -> Vec<(String, String)> {
+        let readme = include_str!("../../README.md");
+        let block = readme
+            .split("### Every command")
+            .nth(1)
+            .and_then(|r| r.split("```sh\n").nth(1))
+            .and_then(|r| r.split("```").next())
+            .expect("README.md has an \"Every command\" block");
+        let mut stanzas: Vec<(String, String)> = Vec::new();
+        for line in block.lines() {
+            match line.strip_prefix("dcrpeer ") {
+                Some(rest) => {
+                    let name = rest.split_whitespace().next().unwrap_or_default();
+                    stanzas.push((name.to_string(), line.to_string()));
+                }
+                None => match stanzas.last_mut() {
+                    Some((_, text)) => text.push_str(line),
+                    None => panic!("a line before the first command: {line:?}"),
+                },
+            }
+        }
+        stanzas
+    }
+
+    /// The README lists every command with every option, and nothing the
+    /// command line does not take: the block cannot drift from `--help`.
+    #[test]
+    fn the_readme_lists_every_command_and_option() {
+        let stanzas = readme_stanzas();
+        let cli = Cli::command();
+        let mut named = Vec::new();
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            let (_, text) = stanzas
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("README.md lists no `dcrpeer {name}`"));
+            named.push(name.to_string());
+            let longs: Vec<&str> = sub
+                .get_arguments()
+                .filter(|a| !a.is_global_set())
+                .filter_map(|a| a.get_long())
+                .filter(|l| !matches!(*l, "help" | "version"))
+                .collect();
+            for long in &longs {
+                assert!(
+                    text.contains(&format!("--{long}")),
+                    "README.md: `dcrpeer {name}` lacks --{long}: {text}"
+                );
+            }
+            for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+                if let Some(long) = word.strip_prefix("--") {
+                    assert!(
+                        longs.contains(&long),
+                        "README.md: `dcrpeer {name}` has no --{long}"
+                    );
+                }
+            }
+        }
+        for (name, _) in &stanzas {
+            assert!(named.contains(name), "README.md lists `dcrpeer {name}`");
+        }
+    }
 }
