@@ -13,6 +13,7 @@ use common::*;
 /// installed beside it (`DIR/share/dcrpeer/testdata`), that one; with
 /// DCR_TESTDATA, the one it names, and an error when it names none.
 #[test]
+#[cfg(unix)]
 fn the_corpus_is_found_beside_the_binary_never_in_the_build_tree() {
     let Some(corpus) = dcr_tests::corpus_dir() else {
         return;

@@ -360,3 +360,56 @@ fn single_reports_are_one_json_line_too() {
     assert_eq!(code, Some(0));
     assert_eq!(json_lines(&out).len(), 1, "{out}");
 }
+
+/// On a terminal, the headers bar fills as headers come (it starts empty,
+/// against the number expected) and rates are whole numbers per second
+/// (`112326/s`, not `112,325.7927/s`).
+#[test]
+fn the_progress_bar_fills_and_rates_are_rounded() {
+    let Some(shown) = on_a_terminal("demo --built 400", &[("NO_COLOR", Some("1"))]) else {
+        return;
+    };
+    let draws: Vec<&str> = shown
+        .split(['\r', '\n'])
+        .filter(|d| d.contains("headers ["))
+        .collect();
+    assert!(!draws.is_empty(), "no headers bar drawn: {shown:?}");
+    // "headers [===>    ] POS/LEN RATE/s": (POS, LEN).
+    let counts = |d: &str| -> Option<(u64, u64)> {
+        let (_, after) = d.split_once(']')?;
+        let (pos, len) = after.split_whitespace().next()?.split_once('/')?;
+        Some((pos.parse().ok()?, len.parse().ok()?))
+    };
+    let drawn: Vec<(u64, u64)> = draws.iter().filter_map(|d| counts(d)).collect();
+    assert!(
+        !drawn.iter().any(|&(_, len)| len == 0),
+        "a full headers bar of nothing (0/0): {draws:#?}"
+    );
+    assert!(
+        drawn.iter().any(|&(pos, len)| pos < len),
+        "the headers bar is never short of full: {draws:#?}"
+    );
+    assert!(
+        !shown
+            .split(['\r', '\n'])
+            .any(|d| d.contains("headers [") && d.contains("/400 ")),
+        "the blocks (400) counted under the headers' name: {shown:?}"
+    );
+    let mut rates = 0;
+    for (at, _) in shown.match_indices("/s") {
+        let before = &shown[..at];
+        let token = before
+            .rsplit(|c: char| c.is_whitespace())
+            .next()
+            .unwrap_or_default();
+        if token.is_empty() || token.chars().any(|c| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        assert!(
+            token == "-" || token.chars().all(|c| c.is_ascii_digit()),
+            "a rate of {token:?}/s"
+        );
+        rates += 1;
+    }
+    assert!(rates > 0, "no rate shown: {shown:?}");
+}
