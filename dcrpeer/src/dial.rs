@@ -11,7 +11,11 @@
 //! silent connection tells them apart: a node that closes it at once
 //! refused the address, whatever the network; one that waits for a
 //! version (as a node of any network does) closed the first for its
-//! frames.
+//! frames. Which cannot say why a ban came: dcrd bans an address for a
+//! day as soon as it sends another network's frames (its server's
+//! `BanPeer` on a malformed message), so a dial with the wrong `--net` is
+//! refused as banned from the next connection on, the silent one
+//! included. The ban's sentence says so.
 
 use std::time::Duration;
 
@@ -58,9 +62,11 @@ pub async fn explain(e: &PeerError, net: CurrencyNet, probe: Option<&str>) -> St
     let net = net.name().to_ascii_lowercase();
     match probe {
         Some(addr) => match closes_silent_connections(addr).await {
-            Some(true) => "the node closed the connection before reading anything: it has \
-                 banned this address, or has no room for another peer"
-                .to_string(),
+            Some(true) => format!(
+                "the node closed the connection before reading anything: it has banned this \
+                 address, or has no room for another peer (dcrd bans an address for a day once \
+                 it sends frames of another network: was it a {net} node the first time?)"
+            ),
             _ => format!(
                 "the connection closed during the handshake: is it a {net} node? (check --net)"
             ),

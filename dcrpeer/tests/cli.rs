@@ -931,3 +931,34 @@ fn connect_through_a_socks5_proxy_with_a_password() {
     let (code, _, err) = dcrpeer_status(&["connect", &addr, "--tor-isolation"]);
     assert_eq!(code, Some(2), "{err}");
 }
+
+/// Against the reference node, fresh: `connect` shows its genesis block as
+/// the tip (height 0), not the zero hash. A dial with the wrong network
+/// gets the address banned for a day (dcrd's server bans a peer that sends
+/// another network's frames), and the next dial, with the right network,
+/// is told it is banned, not to check --net.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_fresh_tip_and_a_ban_after_the_wrong_network() {
+    let node = Dcrd::start(&dcrd_bin(), "fresh", &[]);
+    let genesis = dcr_wire::CurrencyNet::SimNet.params().genesis_hash;
+    let (ok, out, err) = dcrpeer(&["connect", &node.p2p, "--net", "simnet"]);
+    assert!(ok, "{err}");
+    let tip = line(&out, "tip:");
+    assert!(
+        tip.starts_with(&genesis.to_string()) && tip.contains("height 0"),
+        "{tip}"
+    );
+
+    let (code, _, err) = dcrpeer_status(&["connect", &node.p2p, "--net", "mainnet"]);
+    assert_eq!(code, Some(1), "{err}");
+    let log = node.log();
+    assert!(
+        log.contains("message from other network") && log.contains("banned"),
+        "dcrd did not ban the wrong network"
+    );
+    let (code, _, err) = dcrpeer_status(&["connect", &node.p2p, "--net", "simnet"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("banned this address"), "{err}");
+    assert!(!err.contains("check --net"), "{err}");
+}

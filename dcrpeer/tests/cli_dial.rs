@@ -102,7 +102,7 @@ fn crawl_says_why_the_seed_failed_as_connect_does() {
     let (code, _, err) = crawl(&banned, "simnet");
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("banned this address"), "{err}");
-    assert!(!err.contains("--net"), "{err}");
+    assert!(!err.contains("check --net"), "{err}");
 }
 
 /// `node` says why a dial failed as `connect` does.
