@@ -16,7 +16,7 @@ use crate::args::{self, count, BindAddr};
 use crate::capture::CaptureFile;
 use crate::connect::captured;
 use crate::interrupt::{pressed, Interrupted};
-use crate::output::event;
+use crate::output::{connected_json, event};
 use crate::NetArg;
 
 #[derive(Args, Debug)]
@@ -100,11 +100,10 @@ pub async fn run(a: ListenArgs, capture: Option<&CaptureFile>) -> anyhow::Result
                     let _ = peer_tx.try_send(p.clone());
                     let ua = p.remote_version().map(|r| r.user_agent.clone()).unwrap_or_default();
                     if json {
-                        event("connected", json!({
-                            "addr": p.addr().to_string(),
-                            "user_agent": ua,
-                            "protocol_version": p.protocol_version(),
-                        }));
+                        let height = p.remote_version().map_or(0, |r| r.starting_height);
+                        event("connected", connected_json(
+                            p.addr(), p.direction(), &ua, p.protocol_version(), height,
+                        ));
                     } else {
                         say!("peer {} connected: {ua} (protocol {})", p.addr(), p.protocol_version());
                     }

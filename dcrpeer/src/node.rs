@@ -22,7 +22,7 @@ use crate::capture::CaptureFile;
 use crate::connect::captured;
 use crate::crawl::resolve;
 use crate::interrupt::{pressed, Interrupted};
-use crate::output::event;
+use crate::output::{connected_json, event};
 use crate::NetArg;
 
 #[derive(Args, Debug)]
@@ -191,13 +191,9 @@ pub async fn run(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<(
             ev = events.recv() => match ev {
                 Ok(E::Connected(s)) => {
                     if json {
-                        event("connected", json!({
-                            "addr": s.addr.to_string(),
-                            "direction": format!("{:?}", s.direction),
-                            "user_agent": s.user_agent,
-                            "protocol_version": s.protocol_version,
-                            "starting_height": s.starting_height,
-                        }));
+                        event("connected", connected_json(
+                            s.addr, s.direction, &s.user_agent, s.protocol_version, s.starting_height,
+                        ));
                     } else {
                         say!(
                             "peer {} connected: {} ({:?}, protocol {}, height {})",

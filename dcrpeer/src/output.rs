@@ -36,6 +36,23 @@ pub fn event(kind: &str, fields: Value) {
     say!("{doc}");
 }
 
+/// The `connected` event of `listen` and `node`, one shape for both.
+pub fn connected_json(
+    addr: std::net::SocketAddr,
+    direction: dcr_peer::Direction,
+    user_agent: &str,
+    protocol_version: u32,
+    starting_height: i64,
+) -> Value {
+    json!({
+        "addr": addr.to_string(),
+        "direction": format!("{direction:?}"),
+        "user_agent": user_agent,
+        "protocol_version": protocol_version,
+        "starting_height": starting_height,
+    })
+}
+
 /// `v` as JSON (`null` for what cannot be: nothing printed here).
 pub fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)

@@ -152,6 +152,7 @@ fn listen_prints_a_json_line_per_event() {
     let gone = wait_for_line(&lines, |l| l.contains("\"disconnected\""));
     let all = json_lines(&lines.all().join("\n"));
     assert_eq!(all[0]["event"], "connected", "{all:?}");
+    assert_eq!(all[0]["direction"], "Inbound", "{all:?}");
     assert!(all[0]["user_agent"].as_str().unwrap().contains("dcrpeer"));
     let gone: serde_json::Value = serde_json::from_str(&gone).unwrap();
     assert_eq!(gone["addr"], all[0]["addr"]);
