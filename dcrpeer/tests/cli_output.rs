@@ -88,6 +88,21 @@ fn colours_only_where_they_are_read() {
         "NO_COLOR: {shown:?}"
     );
     let shown = on_a_terminal("--color never demo --built 3", &logs).unwrap();
+    // clap's help: coloured on a terminal, not with NO_COLOR or --color
+    // never, and with --color always whatever NO_COLOR says.
+    let help = |args: &str, no_color: Option<&str>| {
+        on_a_terminal(args, &[("NO_COLOR", no_color)]).unwrap()
+    };
+    assert!(coloured(&help("--help", None)), "help on a terminal");
+    assert!(!coloured(&help("--help", Some("1"))), "help with NO_COLOR");
+    assert!(
+        !coloured(&help("--color never --help", None)),
+        "--color never"
+    );
+    assert!(
+        coloured(&help("--color always --help", Some("1"))),
+        "--color always"
+    );
     assert!(
         shown.contains("INFO") && !coloured(&shown),
         "--color never: {shown:?}"
