@@ -401,11 +401,15 @@ mod tests {
     /// refused as "invalid socket address".
     #[tokio::test]
     async fn an_address_without_a_port_takes_the_networks() {
-        // Nobody listens on 127.0.0.2 (a loopback address no test binds).
+        // Nobody listens on 127.0.0.2 (a loopback address no test binds):
+        // the dial is refused there, on 18655. Should a node listen there
+        // on every address, reaching it shows the port as well, and any
+        // failure but the address's own is fine.
         let cfg = Config::new(dcr_wire::CurrencyNet::RegNet);
-        let err = connect("127.0.0.2", cfg, Hooks::default())
-            .await
-            .expect_err("nothing listens on 127.0.0.2:18655");
+        let err = match connect("127.0.0.2", cfg, Hooks::default()).await {
+            Ok(_reached_on_18655) => return,
+            Err(e) => e,
+        };
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
         let mut kind = None;
         while let Some(c) = cause {
@@ -414,7 +418,8 @@ mod tests {
             }
             cause = c.source();
         }
-        assert_eq!(kind, Some(std::io::ErrorKind::ConnectionRefused), "{err}");
+        assert_ne!(kind, Some(std::io::ErrorKind::InvalidInput), "{err}");
+        assert!(!err.to_string().contains("invalid socket address"), "{err}");
     }
 
     #[tokio::test]
