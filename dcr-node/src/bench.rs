@@ -116,7 +116,7 @@ impl DataSet {
         pver: u32,
         payload: &[u8],
         checksum: Option<[u8; 4]>,
-    ) -> Result<(), String> {
+    ) -> Result<(), InputError> {
         let msg = Msg {
             command,
             pver,
@@ -124,7 +124,7 @@ impl DataSet {
             len: payload.len(),
             checksum,
         };
-        work(Level::Full, &msg, payload).map_err(|e| e.to_string())?;
+        work(Level::Full, &msg, payload).map_err(InputError::Checks)?;
         self.data.extend_from_slice(payload);
         self.msgs.push(msg);
         Ok(())
@@ -326,16 +326,19 @@ pub fn synthetic_block(sources: &[Vec<u8>], target: usize) -> Vec<u8> {
 
 /// The blocks of a corpus block file (`wire/blocks/NAME` under the corpus
 /// folder `dir`).
-fn corpus_blocks(dir: &Path, name: &str) -> Result<Vec<Vec<u8>>, String> {
+fn corpus_blocks(dir: &Path, name: &str) -> Result<Vec<Vec<u8>>, InputError> {
     let path = dir.join("wire/blocks").join(name);
-    let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    split_block_records(&data).map_err(|e| format!("{}: {e}", path.display()))
+    let data = read_file(&path)?;
+    split_block_records(&data).map_err(|e| InputError::In {
+        path,
+        source: Box::new(InputError::Records(e)),
+    })
 }
 
 /// The built-in data sets, as the criterion benches have them: the
 /// 169-block chain, mainnet block 432100, and the synthetic 1.3 MB block
 /// built from both (mainnet's transactions first).
-pub fn builtin(dir: &Path) -> Result<Vec<DataSet>, String> {
+pub fn builtin(dir: &Path) -> Result<Vec<DataSet>, InputError> {
     let chain = corpus_blocks(dir, "chain-0-168.bin")?;
     let mainnet = corpus_blocks(dir, "mainnet-432100.bin")?;
     let sources: Vec<Vec<u8>> = mainnet.iter().chain(&chain).cloned().collect();
@@ -360,9 +363,9 @@ pub fn builtin(dir: &Path) -> Result<Vec<DataSet>, String> {
         ),
     ] {
         let mut set = DataSet::new(name, source);
-        for (i, b) in blocks.iter().enumerate() {
+        for (index, b) in blocks.iter().enumerate() {
             set.push(Command::Block, pver::CURRENT, b, None)
-                .map_err(|e| format!("{name}: block {i}: {e}"))?;
+                .map_err(|e| e.at(Place::Block { set: name, index }))?;
         }
         sets.push(set);
     }
@@ -370,6 +373,236 @@ pub fn builtin(dir: &Path) -> Result<Vec<DataSet>, String> {
 }
 
 // ---- reading a user's data -------------------------------------------------
+
+/// A count of bytes that reads as English: "1 byte", "2 bytes".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bytes(pub usize);
+
+impl std::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 byte"),
+            n => write!(f, "{n} bytes"),
+        }
+    }
+}
+
+/// Where in an input an error was met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Place {
+    /// A line of hex text (counted from 1).
+    Line(usize),
+    /// A frame of frames back to back (counted from 0) at a byte offset,
+    /// with its command once its header is read.
+    Frame {
+        /// Its number.
+        index: usize,
+        /// Its first byte's offset in the file.
+        offset: usize,
+        /// Its header's command.
+        command: Option<Command>,
+    },
+    /// A `[length][block]` record (counted from 0) at a byte offset.
+    BlockRecord {
+        /// Its number.
+        index: usize,
+        /// Its length field's offset in the file.
+        offset: usize,
+    },
+    /// A record of a frame capture (counted from 0).
+    CaptureRecord(usize),
+    /// A frame's command (hex lines, captures).
+    Command(Command),
+    /// A block of a built-in data set.
+    Block {
+        /// The data set's name.
+        set: &'static str,
+        /// The block's number in it.
+        index: usize,
+    },
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Line(n) => write!(f, "line {n}"),
+            Place::Frame {
+                index,
+                offset,
+                command: None,
+            } => write!(f, "frame {index} at byte {offset}"),
+            Place::Frame {
+                index,
+                offset,
+                command: Some(c),
+            } => write!(f, "frame {index} at byte {offset} ({c})"),
+            Place::BlockRecord { index, offset } => {
+                write!(f, "block record {index} at byte {offset}")
+            }
+            Place::CaptureRecord(n) => write!(f, "record {n}"),
+            Place::Command(c) => write!(f, "{c}"),
+            Place::Block { set, index } => write!(f, "{set}: block {index}"),
+        }
+    }
+}
+
+/// Why a benchmark input cannot be read ([`load`], [`builtin`],
+/// [`frame_header`]). The variants that say where ([`InputError::In`] a
+/// file, [`InputError::At`] a place in it) carry what went wrong there as
+/// their [`source`](std::error::Error::source): print the whole chain
+/// (anyhow's `{:#}`), e.g. `blocks.hex: line 3: bad hex: Invalid character
+/// 'z' at position 1`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The file or folder cannot be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// What was read.
+        path: PathBuf,
+        /// Why not.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Something is wrong in this file.
+    #[error("{}", path.display())]
+    In {
+        /// The file.
+        path: PathBuf,
+        /// What.
+        #[source]
+        source: Box<InputError>,
+    },
+    /// Something is wrong at this place.
+    #[error("{0}")]
+    At(Place, #[source] Box<InputError>),
+    /// The file is empty.
+    #[error("an empty file")]
+    EmptyFile,
+    /// A folder without a file to read.
+    #[error("no files to read in this folder")]
+    EmptyFolder,
+    /// Nothing in it is a message.
+    #[error("no messages to benchmark")]
+    NoMessages,
+    /// Framed input of another network than `--net`'s.
+    #[error(
+        "{what} of {}, not {} (give --net {})",
+        found.name(),
+        want.name(),
+        short_name(*found)
+    )]
+    WrongNetwork {
+        /// "frames", "a frame", "a capture".
+        what: &'static str,
+        /// The input's network.
+        found: CurrencyNet,
+        /// `--net`'s.
+        want: CurrencyNet,
+    },
+    /// A capture record of no known network.
+    #[error("an unknown network magic {0:#010x}")]
+    UnknownMagic(u32),
+    /// Too few bytes left for a block record's length.
+    #[error("truncated: {} left, too few for a record length", Bytes(*.0))]
+    RecordLength(usize),
+    /// A block record longer than the rest of the file.
+    #[error("truncated: the record claims {}, {} follow", Bytes(*claims), Bytes(*follow))]
+    RecordCut {
+        /// Its length field.
+        claims: usize,
+        /// What the file holds after it.
+        follow: usize,
+    },
+    /// The corpus's block records do not split.
+    #[error("not block records")]
+    Records(#[source] crate::chain::TruncatedRecord),
+    /// The first record's length exceeds the file: not block records.
+    #[error("not block records: the first record's length ({0}) exceeds the file")]
+    NotRecords(usize),
+    /// A frame cut short.
+    #[error("truncated: {} missing", Bytes(*.0))]
+    FrameCut(usize),
+    /// Bytes after a line's frame.
+    #[error("{} after the frame", Bytes(*.0))]
+    AfterFrame(usize),
+    /// A frame shorter than a frame header.
+    #[error("a frame of {}, shorter than its header", Bytes(*.0))]
+    ShortFrame(usize),
+    /// A frame whose header's length is not its payload's.
+    #[error("the header says {}, the payload has {}", Bytes(*header), Bytes(*payload))]
+    FrameLength {
+        /// The header's length field.
+        header: usize,
+        /// The payload's bytes.
+        payload: usize,
+    },
+    /// A frame's header or framing is bad.
+    #[error("a bad frame")]
+    Frame(#[source] dcr_wire::Error),
+    /// Not a block.
+    #[error("not a block")]
+    NotBlock(#[source] dcr_wire::Error),
+    /// The message does not pass [`Level::Full`]'s work.
+    #[error("fails its checks")]
+    Checks(#[source] WorkError),
+    /// None of the formats: what each said.
+    #[error(
+        "{}; not a frame capture, frames, hex lines or one raw block either \
+         (as a raw block: {raw})",
+        chain_text(&**records)
+    )]
+    Unrecognised {
+        /// Why not block records.
+        records: Box<InputError>,
+        /// Why not one raw block.
+        raw: dcr_wire::Error,
+    },
+    /// Text that is not UTF-8.
+    #[error("text that is not UTF-8")]
+    NotUtf8,
+    /// A line that is not hex.
+    #[error("bad hex")]
+    Hex(#[source] hex::FromHexError),
+    /// A line that starts as JSON and is not.
+    #[error("not JSON")]
+    Json(#[source] serde_json::Error),
+    /// A JSON-RPC reply with an error (its JSON).
+    #[error("a JSON-RPC error: {0}")]
+    Rpc(String),
+    /// A JSON-RPC reply without a result string.
+    #[error("JSON without a \"result\" string")]
+    NoResult,
+    /// Text without a line of hex.
+    #[error("no hex lines")]
+    NoHexLines,
+    /// The capture is corrupt.
+    #[error(transparent)]
+    Capture(#[from] capture::CaptureError),
+}
+
+impl InputError {
+    /// This error, met at `place`.
+    fn at(self, place: Place) -> InputError {
+        InputError::At(place, Box::new(self))
+    }
+
+    /// This error, met in `path`.
+    fn in_file(self, path: &Path) -> InputError {
+        InputError::In {
+            path: path.to_path_buf(),
+            source: Box::new(self),
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, InputError> {
+    std::fs::read(path).map_err(|source| InputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
 
 /// Reads `path`, a file or a folder of files, into one data set. Framed
 /// input (a capture, a stream of frames, frames in hex) must be of `net`.
@@ -381,16 +614,20 @@ pub fn builtin(dir: &Path) -> Result<Vec<DataSet>, String> {
 /// serialized block; `[u32 little-endian length][block]` records (the
 /// corpus's `.bin` files, `dcrpeer listen --chain`'s). A folder: every
 /// file in it (not hidden, not in subfolders), in name order.
-pub fn load(path: &Path, net: CurrencyNet) -> Result<DataSet, String> {
+pub fn load(path: &Path, net: CurrencyNet) -> Result<DataSet, InputError> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let unreadable = |source| InputError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
     let mut set = DataSet::new(name, path.display().to_string());
     if meta.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
+            .map_err(unreadable)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 p.is_file()
@@ -402,18 +639,14 @@ pub fn load(path: &Path, net: CurrencyNet) -> Result<DataSet, String> {
         files.sort();
         let mut kinds = Vec::new();
         for f in &files {
-            let data = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
-            let kind =
-                read_into(&mut set, &data, net).map_err(|e| format!("{}: {e}", f.display()))?;
+            let data = read_file(f)?;
+            let kind = read_into(&mut set, &data, net).map_err(|e| e.in_file(f))?;
             if !kinds.contains(&kind) {
                 kinds.push(kind);
             }
         }
         if set.msgs.is_empty() {
-            return Err(format!(
-                "{}: no files to read in this folder",
-                path.display()
-            ));
+            return Err(InputError::EmptyFolder.in_file(path));
         }
         set.source = format!(
             "{} ({} files: {})",
@@ -422,21 +655,20 @@ pub fn load(path: &Path, net: CurrencyNet) -> Result<DataSet, String> {
             kinds.join(", ")
         );
     } else {
-        let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let kind =
-            read_into(&mut set, &data, net).map_err(|e| format!("{}: {e}", path.display()))?;
+        let data = read_file(path)?;
+        let kind = read_into(&mut set, &data, net).map_err(|e| e.in_file(path))?;
         set.source = format!("{} ({kind})", path.display());
     }
     if set.msgs.is_empty() {
-        return Err(format!("{}: no messages to benchmark", path.display()));
+        return Err(InputError::NoMessages.in_file(path));
     }
     Ok(set)
 }
 
 /// Reads one file's bytes into `set`; says what the file held.
-fn read_into(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<&'static str, String> {
+fn read_into(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<&'static str, InputError> {
     if data.is_empty() {
-        return Err("empty file".into());
+        return Err(InputError::EmptyFile);
     }
     if capture::looks_like_capture(data) {
         read_capture(set, data, net)?;
@@ -447,7 +679,11 @@ fn read_into(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<&'stati
         .and_then(|m| CurrencyNet::from_magic(u32::from_le_bytes(*m)))
     {
         if found != net {
-            return Err(wrong_network(found, net, "frames"));
+            return Err(InputError::WrongNetwork {
+                what: "frames",
+                found,
+                want: net,
+            });
         }
         read_frames(set, data, net)?;
         return Ok("frames");
@@ -459,29 +695,18 @@ fn read_into(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<&'stati
         read_hex_lines(set, data, net)?;
         return Ok("hex lines");
     }
-    let raw_error = match Block::from_bytes(data, pver::CURRENT) {
+    let raw = match Block::from_bytes(data, pver::CURRENT) {
         Ok(_) => {
-            set.push(Command::Block, pver::CURRENT, data, None)
-                .map_err(|e| format!("a block that fails its checks: {e}"))?;
+            set.push(Command::Block, pver::CURRENT, data, None)?;
             return Ok("one raw block");
         }
         Err(e) => e,
     };
-    read_block_records(set, data).map_err(|records_error| {
-        format!(
-            "{records_error}; not a frame capture, frames, hex lines or one raw block either (as a raw block: {raw_error})"
-        )
+    read_block_records(set, data).map_err(|records| InputError::Unrecognised {
+        records: Box::new(records),
+        raw,
     })?;
     Ok("block records")
-}
-
-fn wrong_network(found: CurrencyNet, want: CurrencyNet, what: &str) -> String {
-    format!(
-        "{what} of {}, not {} (give --net {})",
-        found.name(),
-        want.name(),
-        short_name(found)
-    )
 }
 
 /// The `--net` spelling of a network.
@@ -495,131 +720,131 @@ pub fn short_name(net: CurrencyNet) -> &'static str {
 }
 
 /// `[u32 LE length][block]` records, each a block.
-fn read_block_records(set: &mut DataSet, data: &[u8]) -> Result<(), String> {
+fn read_block_records(set: &mut DataSet, data: &[u8]) -> Result<(), InputError> {
     let mut rest = data;
-    let mut at = 0usize;
-    let mut n = 0;
+    let mut offset = 0usize;
+    let mut index = 0;
     while !rest.is_empty() {
+        let place = Place::BlockRecord { index, offset };
         let Some(len) = rest
             .first_chunk::<4>()
             .map(|l| u32::from_le_bytes(*l) as usize)
         else {
-            return Err(format!(
-                "truncated: {} bytes at byte {at}, too few for a record length",
-                rest.len()
-            ));
+            return Err(InputError::RecordLength(rest.len()).at(place));
         };
         let Some(block) = rest.get(4..4 + len) else {
-            return Err(if n == 0 {
-                format!("not block records: the first record's length ({len}) exceeds the file")
+            return Err(if index == 0 {
+                InputError::NotRecords(len)
             } else {
-                format!(
-                    "truncated: block record {n} at byte {at} claims {len} bytes, {} remain",
-                    rest.len() - 4
-                )
+                InputError::RecordCut {
+                    claims: len,
+                    follow: rest.len() - 4,
+                }
+                .at(place)
             });
         };
         set.push(Command::Block, pver::CURRENT, block, None)
-            .map_err(|e| format!("block record {n} at byte {at}: not a block: {e}"))?;
+            .map_err(|e| e.at(place))?;
         rest = &rest[4 + len..];
-        at += 4 + len;
-        n += 1;
+        offset += 4 + len;
+        index += 1;
     }
     Ok(())
 }
 
 /// Frames back to back, every one of `net`.
-fn read_frames(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), String> {
-    let mut at = 0;
-    let mut n = 0;
-    while at < data.len() {
-        match split_frame(&data[at..], net, pver::CURRENT) {
+fn read_frames(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), InputError> {
+    let mut offset = 0;
+    let mut index = 0;
+    while offset < data.len() {
+        let mut place = Place::Frame {
+            index,
+            offset,
+            command: None,
+        };
+        match split_frame(&data[offset..], net, pver::CURRENT) {
             Ok(Split::Frame { frame, consumed }) => {
                 let h = frame.header;
+                if let Place::Frame { command, .. } = &mut place {
+                    *command = Some(h.command);
+                }
                 set.push(h.command, pver::CURRENT, frame.payload, Some(h.checksum))
-                    .map_err(|e| format!("frame {n} at byte {at} ({}): {e}", h.command))?;
-                at += consumed;
-                n += 1;
+                    .map_err(|e| e.at(place))?;
+                offset += consumed;
+                index += 1;
             }
-            Ok(Split::Incomplete { needed }) => {
-                return Err(format!(
-                    "truncated: frame {n} at byte {at} lacks {needed} bytes"
-                ))
-            }
-            Err(e) => return Err(format!("frame {n} at byte {at}: {e}")),
+            Ok(Split::Incomplete { needed }) => return Err(InputError::FrameCut(needed).at(place)),
+            Err(e) => return Err(InputError::Frame(e).at(place)),
         }
     }
     Ok(())
 }
 
 /// Text: one block or frame per line, as hex; blank lines skipped.
-fn read_hex_lines(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), String> {
-    let text = std::str::from_utf8(data).map_err(|_| "text that is not UTF-8".to_string())?;
+fn read_hex_lines(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), InputError> {
+    let text = std::str::from_utf8(data).map_err(|_| InputError::NotUtf8)?;
     let mut any = false;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        let n = i + 1;
-        let hex_text = hex_of_line(line).map_err(|e| format!("line {n}: {e}"))?;
-        let bytes = hex::decode(hex_text).map_err(|e| format!("line {n}: bad hex: {e}"))?;
-        if bytes
-            .first_chunk::<4>()
-            .is_some_and(|m| CurrencyNet::from_magic(u32::from_le_bytes(*m)).is_some())
-        {
-            let found = CurrencyNet::from_magic(u32::from_le_bytes([
-                bytes[0], bytes[1], bytes[2], bytes[3],
-            ]));
-            if let Some(found) = found.filter(|f| *f != net) {
-                return Err(format!(
-                    "line {n}: {}",
-                    wrong_network(found, net, "a frame")
-                ));
-            }
-            match split_frame(&bytes, net, pver::CURRENT) {
-                Ok(Split::Frame { frame, consumed }) if consumed == bytes.len() => {
-                    let h = frame.header;
-                    set.push(h.command, pver::CURRENT, frame.payload, Some(h.checksum))
-                        .map_err(|e| format!("line {n}: frame ({}): {e}", h.command))?;
-                }
-                Ok(Split::Frame { consumed, .. }) => {
-                    return Err(format!(
-                        "line {n}: {} bytes after the frame",
-                        bytes.len() - consumed
-                    ))
-                }
-                Ok(Split::Incomplete { needed }) => {
-                    return Err(format!("line {n}: truncated frame, {needed} bytes missing"))
-                }
-                Err(e) => return Err(format!("line {n}: {e}")),
-            }
-        } else {
-            set.push(Command::Block, pver::CURRENT, &bytes, None)
-                .map_err(|e| format!("line {n}: not a block: {e}"))?;
-        }
+        let place = Place::Line(i + 1);
+        read_hex_line(set, line, net).map_err(|e| e.at(place))?;
         any = true;
     }
     if !any {
-        return Err("no hex lines".into());
+        return Err(InputError::NoHexLines);
     }
     Ok(())
 }
 
+/// One line of hex text: a frame of `net` or a block.
+fn read_hex_line(set: &mut DataSet, line: &str, net: CurrencyNet) -> Result<(), InputError> {
+    let bytes = hex::decode(hex_of_line(line)?).map_err(InputError::Hex)?;
+    let magic = bytes
+        .first_chunk::<4>()
+        .and_then(|m| CurrencyNet::from_magic(u32::from_le_bytes(*m)));
+    let Some(found) = magic else {
+        return set
+            .push(Command::Block, pver::CURRENT, &bytes, None)
+            .map_err(|e| match e {
+                InputError::Checks(WorkError::Decode(e)) => InputError::NotBlock(e),
+                e => e,
+            });
+    };
+    if found != net {
+        return Err(InputError::WrongNetwork {
+            what: "a frame",
+            found,
+            want: net,
+        });
+    }
+    match split_frame(&bytes, net, pver::CURRENT) {
+        Ok(Split::Frame { frame, consumed }) if consumed == bytes.len() => {
+            let h = frame.header;
+            set.push(h.command, pver::CURRENT, frame.payload, Some(h.checksum))
+                .map_err(|e| e.at(Place::Command(h.command)))
+        }
+        Ok(Split::Frame { consumed, .. }) => Err(InputError::AfterFrame(bytes.len() - consumed)),
+        Ok(Split::Incomplete { needed }) => Err(InputError::FrameCut(needed)),
+        Err(e) => Err(InputError::Frame(e)),
+    }
+}
+
 /// The hex of one line: bare, in double quotes, or the `result` of a
 /// JSON-RPC reply (`{"result":"…","error":null,"id":1}`).
-fn hex_of_line(line: &str) -> Result<String, String> {
+fn hex_of_line(line: &str) -> Result<String, InputError> {
     if line.starts_with('{') {
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+        let v: serde_json::Value = serde_json::from_str(line).map_err(InputError::Json)?;
         if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
-            return Err(format!("a JSON-RPC error: {err}"));
+            return Err(InputError::Rpc(err.to_string()));
         }
         return v
             .get("result")
             .and_then(|r| r.as_str())
             .map(str::to_string)
-            .ok_or_else(|| "JSON without a \"result\" string".to_string());
+            .ok_or(InputError::NoResult);
     }
     Ok(line.trim_matches('"').to_string())
 }
@@ -655,20 +880,16 @@ impl Versions {
 }
 
 /// The command of a frame's header, checked for `net` at `pv`.
-pub fn frame_header(frame: &[u8], net: CurrencyNet, pv: u32) -> Result<FrameHeader, String> {
+pub fn frame_header(frame: &[u8], net: CurrencyNet, pv: u32) -> Result<FrameHeader, InputError> {
     let Some(raw) = frame.first_chunk::<MESSAGE_HEADER_SIZE>() else {
-        return Err(format!(
-            "a frame of {} bytes, shorter than its header",
-            frame.len()
-        ));
+        return Err(InputError::ShortFrame(frame.len()));
     };
-    let header = FrameHeader::parse(raw, net, pv).map_err(|e| e.to_string())?;
+    let header = FrameHeader::parse(raw, net, pv).map_err(InputError::Frame)?;
     if header.frame_len() != frame.len() {
-        return Err(format!(
-            "the header says {} payload bytes, the frame has {}",
-            header.length,
-            frame.len() - MESSAGE_HEADER_SIZE
-        ));
+        return Err(InputError::FrameLength {
+            header: header.length as usize,
+            payload: frame.len() - MESSAGE_HEADER_SIZE,
+        });
     }
     Ok(header)
 }
@@ -676,25 +897,31 @@ pub fn frame_header(frame: &[u8], net: CurrencyNet, pv: u32) -> Result<FrameHead
 /// A capture's frames. Frames that do not decode (a capture keeps what a
 /// misbehaving remote sent) are left out with a warning; a torn tail is a
 /// warning; corruption is an error.
-fn read_capture(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), String> {
-    let records = Records::new(data).map_err(|e| e.to_string())?;
+fn read_capture(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), InputError> {
+    let records = Records::new(data)?;
     let mut versions = Versions::default();
     let mut skipped = 0usize;
     let mut first_skip = None;
     for (n, r) in records.enumerate() {
+        let place = Place::CaptureRecord(n);
         let r = match r {
             Ok(r) => r,
             Err(e) if e.is_torn_tail() => {
                 set.warnings.push(e.to_string());
                 break;
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(InputError::Capture(e).at(place)),
         };
         if r.magic != net.magic() {
             return Err(match r.net() {
-                Some(found) => format!("record {n}: {}", wrong_network(found, net, "a capture")),
-                None => format!("record {n}: an unknown network magic {:#010x}", r.magic),
-            });
+                Some(found) => InputError::WrongNetwork {
+                    what: "a capture",
+                    found,
+                    want: net,
+                },
+                None => InputError::UnknownMagic(r.magic),
+            }
+            .at(place));
         }
         let pv = versions.pver(r.conn);
         let pushed = frame_header(r.frame, net, pv).and_then(|h| {
@@ -703,11 +930,11 @@ fn read_capture(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), 
                 versions.note(r.conn, r.direction, &msg);
             }
             set.push(h.command, pv, payload, Some(h.checksum))
-                .map_err(|e| format!("{}: {e}", h.command))
+                .map_err(|e| e.at(Place::Command(h.command)))
         });
         if let Err(e) = pushed {
             skipped += 1;
-            first_skip.get_or_insert(format!("record {n}: {e}"));
+            first_skip.get_or_insert_with(|| chain_text(&e.at(place)));
         }
     }
     if let Some(first) = first_skip {
@@ -720,6 +947,18 @@ fn read_capture(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), 
         ));
     }
     Ok(())
+}
+
+/// An error and its sources, joined by ": " (as anyhow's `{:#}`).
+fn chain_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        next = s.source();
+    }
+    text
 }
 
 // ---- the reference's input -------------------------------------------------
@@ -772,10 +1011,15 @@ mod tests {
         out
     }
 
-    fn read(data: &[u8]) -> Result<(DataSet, &'static str), String> {
+    fn read(data: &[u8]) -> Result<(DataSet, &'static str), InputError> {
         let mut set = DataSet::new("t", "t");
         let kind = read_into(&mut set, data, CurrencyNet::MainNet)?;
         Ok((set, kind))
+    }
+
+    /// The error's whole chain, as the CLI prints it.
+    fn read_err(data: &[u8]) -> String {
+        chain_text(&read(data).unwrap_err())
     }
 
     #[test]
@@ -845,22 +1089,25 @@ mod tests {
     fn bad_input_is_an_error_that_says_what_is_wrong() {
         let blocks = build_chain(3);
         let whole = records(&blocks);
-        let e = read(&whole[..whole.len() - 10]).unwrap_err();
-        assert!(e.contains("truncated: block record 2"), "{e}");
-        let e = read(&[0xff; 300]).unwrap_err();
+        let e = read_err(&whole[..whole.len() - 10]);
+        assert!(
+            e.starts_with("block record 2 at byte 562: truncated: the record claims"),
+            "{e}"
+        );
+        let e = read_err(&[0xff; 300]);
         assert!(e.contains("not a frame capture, frames, hex lines"), "{e}");
-        let e = read(b"").unwrap_err();
-        assert_eq!(e, "empty file");
-        let e = read(b"00zz\n").unwrap_err();
+        let e = read_err(b"");
+        assert_eq!(e, "an empty file");
+        let e = read_err(b"00zz\n");
         assert!(e.starts_with("line 1: bad hex"), "{e}");
-        let e = read(b"0011\n").unwrap_err();
+        let e = read_err(b"0011\n");
         assert!(e.starts_with("line 1: not a block"), "{e}");
-        let e = read(b"{\"result\":null,\"error\":{\"code\":-5}}\n").unwrap_err();
+        let e = read_err(b"{\"result\":null,\"error\":{\"code\":-5}}\n");
         assert!(e.contains("JSON-RPC error"), "{e}");
         // Another network's frames.
         let m = Message::Block(Block::from_bytes(&blocks[0], pver::CURRENT).unwrap());
         let f = dcr_wire::frame_to_vec(&m, CurrencyNet::TestNet3, pver::CURRENT).unwrap();
-        let e = read(&f).unwrap_err();
+        let e = read_err(&f);
         assert!(
             e.contains("of TestNet3, not MainNet (give --net testnet)"),
             "{e}"
@@ -875,14 +1122,17 @@ mod tests {
             &f,
         )
         .unwrap();
-        let e = read(&w.into_inner().unwrap()).unwrap_err();
+        let e = read_err(&w.into_inner().unwrap());
         assert!(e.contains("a capture of SimNet"), "{e}");
         // A frame cut short.
-        let e = read(&f[..f.len() - 1]).unwrap_err();
+        let e = read_err(&f[..f.len() - 1]);
         assert!(e.contains("of TestNet3"), "{e}");
         let mf = dcr_wire::frame_to_vec(&m, CurrencyNet::MainNet, pver::CURRENT).unwrap();
-        let e = read(&mf[..mf.len() - 1]).unwrap_err();
-        assert!(e.contains("truncated: frame 0"), "{e}");
+        let e = read_err(&mf[..mf.len() - 1]);
+        assert!(
+            e.starts_with("frame 0 at byte 0: truncated: 1 byte missing"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -206,13 +206,13 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 "--builtin needs the corpus (its wire/blocks folder); set DCR_TESTDATA to its folder"
             )
         })?;
-        bench::builtin(&dir).map_err(anyhow::Error::msg)?
+        bench::builtin(&dir)?
     } else {
         let path = a
             .input
             .as_deref()
             .ok_or_else(|| anyhow::anyhow!("give a PATH to read, or --builtin"))?;
-        vec![bench::load(path, a.net).map_err(anyhow::Error::msg)?]
+        vec![bench::load(path, a.net)?]
     };
     for set in &sets {
         for w in &set.warnings {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::jsonio::{decode_json, Input};
-use dcr_node::bench::{frame_header, Versions};
+use dcr_node::bench::{frame_header, InputError, Versions};
 use dcr_peer::capture::{CaptureError, CaptureSink, CaptureStats, FlushPolicy, Records};
 use dcr_peer::Hooks;
 use dcr_wire::{decode_frame, Command, MESSAGE_HEADER_SIZE};
@@ -38,7 +38,7 @@ pub fn print(bytes: &[u8], json: bool) -> anyhow::Result<()> {
         let net = r.net();
         let parsed = match net {
             Some(net) => frame_header(r.frame, net, pv).map(|h| (net, h)),
-            None => Err(format!("unknown network magic {:#010x}", r.magic)),
+            None => Err(InputError::UnknownMagic(r.magic)),
         };
         let decoded = match &parsed {
             Ok((net, h)) => {
@@ -49,7 +49,7 @@ pub fn print(bytes: &[u8], json: bool) -> anyhow::Result<()> {
                 }
                 decode_json(r.frame, Input::Frame(*net), pv).map_err(|e| e.to_string())
             }
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.to_string()),
         };
         let command = match &parsed {
             Ok((_, h)) => h.command.as_str().to_string(),

@@ -273,11 +273,11 @@ fn bad_input_is_a_clear_error_and_exit_1_never_a_panic() {
     let cases: Vec<(String, &str)> = vec![
         (
             write(&dir, "cut.bin", &whole[..whole.len() - 7]),
-            "truncated: block record 2",
+            "block record 2 at byte 562: truncated: the record claims 277 bytes, 270 bytes follow",
         ),
         (
             write(&dir, "cut-frames.bin", &frames[..frames.len() - 1]),
-            "truncated: frame 2",
+            "frame 2 at byte",
         ),
         (
             write(&dir, "cut.hex", &hex_text.as_bytes()[..hex_text.len() - 2]),
