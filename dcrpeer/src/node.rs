@@ -151,6 +151,9 @@ pub async fn run(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<(
     let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
     cfg.events = Some(tx);
     let m = ConnManager::start(cfg).await?;
+    // Subscribed before the listening addresses are printed: a peer that
+    // connects as soon as it reads them is printed too.
+    let mut manager_events = m.subscribe();
     // The manager answers the address messages from its book; the serving
     // rules take everything else, their verdicts applied to the manager's
     // ban list.
@@ -184,11 +187,10 @@ pub async fn run(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<(
             say!("listening on {addr}");
         }
     }
-    let mut events = m.subscribe();
     let outcome = loop {
         tokio::select! {
             () = pressed() => break Err(Interrupted.into()),
-            ev = events.recv() => match ev {
+            ev = manager_events.recv() => match ev {
                 Ok(E::Connected(s)) => {
                     if json {
                         event("connected", connected_json(

@@ -236,7 +236,9 @@ fn node_prints_peers_and_blocks_as_they_come() {
         let header_hash = announced.1.to_string();
         let by_inv = wait_for_line(&lines, |l| l.contains(&inv_hash));
         let by_headers = wait_for_line(&lines, |l| l.contains(&header_hash));
-        let connected = wait_for_line(&lines, |l| l.contains("connected"));
+        let connected = wait_for_line(&lines, |l| {
+            l.contains(" connected") || l.contains("\"connected\"")
+        });
         if json {
             let by_inv: serde_json::Value = serde_json::from_str(&by_inv).unwrap();
             assert_eq!(by_inv["event"], "block");

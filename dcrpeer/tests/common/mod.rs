@@ -332,9 +332,11 @@ pub fn json_lines(out: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Waits up to 10 s for a line of `lines` that `wanted` accepts.
+/// Waits up to 30 s for a line of `lines` that `wanted` accepts (a
+/// persistent peer's dial is retried after 5 s or more, on a machine that
+/// may be busy).
 pub fn wait_for_line(lines: &Lines, wanted: impl Fn(&str) -> bool) -> String {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let all = lines.all();
         if let Some(l) = all.iter().find(|l| wanted(l)) {
