@@ -1,6 +1,6 @@
-//! The demo chain: real blocks from the shared corpus when it is present,
-//! otherwise a small chain built in memory (valid hashes and links, not
-//! mined), so the demo runs on any machine.
+//! Chains to serve: block files read from a folder (the shared corpus's
+//! among them), or a small chain built in memory (valid hashes and links,
+//! not mined), so the demo runs on any machine.
 
 use std::borrow::Cow;
 use std::io;
@@ -8,21 +8,14 @@ use std::path::{Path, PathBuf};
 
 use dcr_wire::{pver, Block, BlockHeader, OutPoint, Payload, Tx, TxIn, TxOut, TxSerType};
 
-/// Where the demo chain came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChainSource {
-    /// The corpus folder the blocks were read from.
-    Corpus(PathBuf),
-    /// Built in memory.
-    Built,
-}
-
-/// The corpus folder: `$DCR_TESTDATA`, else `../shared/testdata` from the
-/// current directory or from the workspace this tool was built in.
-pub fn find_corpus() -> Option<PathBuf> {
+/// The corpus folder for this crate's unit tests: `$DCR_TESTDATA`, else
+/// `../shared/testdata` beside the workspace the tests run in. Tests only:
+/// a program finds the corpus from where it is installed (`dcrpeer`'s
+/// `corpus` module), never from the tree it was built in.
+#[cfg(test)]
+fn find_corpus() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("DCR_TESTDATA").map(PathBuf::from),
-        Some(PathBuf::from("../shared/testdata")),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata")),
     ];
     candidates
@@ -176,15 +169,6 @@ pub fn load_block_file(path: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
         path: path.into(),
         record,
     })
-}
-
-/// The demo chain's serialized blocks, from the corpus or built.
-pub fn load_demo_chain() -> Result<(ChainSource, Vec<Vec<u8>>), LoadError> {
-    if let Some(dir) = find_corpus() {
-        let blocks = load_block_file(&dir.join("wire/blocks/chain-0-168.bin"))?;
-        return Ok((ChainSource::Corpus(dir), blocks));
-    }
-    Ok((ChainSource::Built, build_chain(32)))
 }
 
 /// Reads every `*.bin` block file (`[u32 LE length][block]` records) of

@@ -31,10 +31,13 @@ pub const MAX_PENDING_INBOUND: usize = crate::admission::MAX_PENDING;
 /// pool applies under pressure.
 const EXPIRY_TICK: Duration = Duration::from_millis(500);
 
-/// Connects to `addr` (`host:port`), through [`Config::proxy`] when set,
-/// and runs the outbound handshake.
+/// Connects to `addr` (`host:port`, or a host or IP alone for the port of
+/// [`Config::net`], as [`dcr_wire::CurrencyNet::with_default_port`]
+/// completes it), through [`Config::proxy`] when set, and runs the
+/// outbound handshake.
 pub async fn connect(addr: &str, config: Config, hooks: Hooks) -> Result<Peer, PeerError> {
     config.validate()?;
+    let addr = &config.net.with_default_port(addr);
     let (stream, remote) = match &config.proxy {
         Some(proxy) => {
             let stream = tokio::time::timeout(DEFAULT_DIAL_TIMEOUT, dial_proxy(proxy))
@@ -392,6 +395,31 @@ mod tests {
         let users = users.lock().unwrap().clone();
         assert_eq!(users.len(), 3);
         assert!(users[0] != users[1] && users[1] != users[2] && users[0] != users[2]);
+    }
+
+    /// An address without a port is dialed on the network's port, not
+    /// refused as "invalid socket address".
+    #[tokio::test]
+    async fn an_address_without_a_port_takes_the_networks() {
+        // Nobody listens on 127.0.0.2 (a loopback address no test binds):
+        // the dial is refused there, on 18655. Should a node listen there
+        // on every address, reaching it shows the port as well, and any
+        // failure but the address's own is fine.
+        let cfg = Config::new(dcr_wire::CurrencyNet::RegNet);
+        let err = match connect("127.0.0.2", cfg, Hooks::default()).await {
+            Ok(_reached_on_18655) => return,
+            Err(e) => e,
+        };
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        let mut kind = None;
+        while let Some(c) = cause {
+            if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                kind = Some(io.kind());
+            }
+            cause = c.source();
+        }
+        assert_ne!(kind, Some(std::io::ErrorKind::InvalidInput), "{err}");
+        assert!(!err.to_string().contains("invalid socket address"), "{err}");
     }
 
     #[tokio::test]

@@ -36,12 +36,6 @@ use serde_json::json;
 #[global_allocator]
 static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
-macro_rules! say {
-    ($($arg:tt)*) => {
-        crate::write_line(format_args!($($arg)*))
-    };
-}
-
 /// Samples per figure, at least.
 const MIN_SAMPLES: usize = 5;
 
@@ -207,8 +201,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         l
     };
     let sets = if a.builtin {
-        let dir = dcr_node::chain::find_corpus().ok_or_else(|| {
-            anyhow::anyhow!("--builtin needs the corpus (wire/blocks of ../shared/testdata); set DCR_TESTDATA to its folder")
+        let dir = crate::corpus::find()?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "--builtin needs the corpus (its wire/blocks folder); set DCR_TESTDATA to its folder"
+            )
         })?;
         bench::builtin(&dir)?
     } else {
