@@ -1113,6 +1113,16 @@ fn review_cases(l: &mut Labels) -> Vec<Case> {
         9,
     ));
     out.push(Case::raw(
+        "mixpairreq at version 9 (before the mix version)",
+        raw_frame("mixpairreq", &[0; 8]),
+        9,
+    ));
+    out.push(Case::raw(
+        "getcfsv2 at version 9: h1 to h3",
+        raw_frame("getcfsv2", &[l.h(1).0, l.h(3).0].concat()),
+        9,
+    ));
+    out.push(Case::raw(
         "getdata at version 9: block h5",
         raw_frame("getdata", &inv_payload(&[iv(b, h5)])),
         9,
@@ -1934,6 +1944,61 @@ fn dcrd_and_listen_take_addresses_alike_on_testnet() {
         Case::raw(
             "addr at version 12 (replaced by addrv2)",
             raw_frame_on(NET_TESTNET, "addr", &addr_v1_payload(1)),
+            pver::CURRENT,
+        ),
+        Case::raw(
+            "addr (version 11): 1,001 entries",
+            raw_frame_on(NET_TESTNET, "addr", &{
+                let mut p = vec![0xfd];
+                p.extend_from_slice(&1001u16.to_le_bytes());
+                let one = &addr_v1_stamped(&[now])[1..];
+                for _ in 0..1001 {
+                    p.extend_from_slice(one);
+                }
+                p
+            }),
+            older,
+        ),
+        Case::raw(
+            "addrv2 at version 11",
+            raw_frame_on(NET_TESTNET, "addrv2", &addr_v2_typed(1, &[8, 8, 8, 8])),
+            older,
+        ),
+        Case::raw(
+            "addrv2: an IPv4-compatible ::8.8.8.8 typed IPv6",
+            raw_frame_on(
+                NET_TESTNET,
+                "addrv2",
+                &addr_v2_typed(2, &{
+                    let mut b = [0u8; 16];
+                    b[12..].copy_from_slice(&[8, 8, 8, 8]);
+                    b
+                }),
+            ),
+            pver::CURRENT,
+        ),
+        Case::raw(
+            "addrv2: a good entry, then an IPv4-mapped one typed IPv6",
+            raw_frame_on(NET_TESTNET, "addrv2", &{
+                let mut p = vec![2];
+                p.extend_from_slice(&addr_v2_typed(1, &[8, 8, 4, 4])[1..]);
+                p.extend_from_slice(&mapped_as_ipv6()[1..]);
+                p
+            }),
+            pver::CURRENT,
+        ),
+        Case::raw(
+            "addrv2: a Tor v3 entry (testnet)",
+            raw_frame_on(NET_TESTNET, "addrv2", &addr_v2_typed(3, &[7; 32])),
+            pver::CURRENT,
+        ),
+        Case::raw(
+            "getaddr (version 12), twice",
+            [
+                raw_frame_on(NET_TESTNET, "getaddr", &[]),
+                raw_frame_on(NET_TESTNET, "getaddr", &[]),
+            ]
+            .concat(),
             pver::CURRENT,
         ),
     ];
