@@ -2303,3 +2303,116 @@ fn dcrd_and_node_ban_malformed_handshakes_alike() {
             .join("\n")
     );
 }
+
+/// A whitelisted peer is scored but never banned: dcrd's `BanPeer` only
+/// logs for it and its handler returns, leaving it connected, except where
+/// the handler disconnects explicitly (a second `getinitstate`, v1 filter
+/// requests) or the read itself failed; `--maxpeers` holds loopback
+/// peers but not whitelisted ones. `dcrpeer node --listen` beside dcrd,
+/// each with `--whitelist 127.0.0.0/8`, then each with `--maxpeers 3`.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_and_node_spare_whitelisted_peers_alike() {
+    let started = Instant::now();
+    let bin = dcrd_bin();
+    let white = Dcrd::start(&bin, "white", &["--whitelist=127.0.0.0/8".to_string()]);
+    let (_node, node_addr, _lines) = start_node(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--whitelist".into(),
+        "127.0.0.0/8".into(),
+    ]);
+    let node_addr = node_addr.expect("node listens");
+    let dcrd_addr: SocketAddr = white.p2p.parse().unwrap();
+    let mut labels = Labels::new(Vec::new(), Vec::new());
+    let many: Vec<InvVect> = (1000..51_000)
+        .map(|n| iv(InvType::BLOCK, labels.unknown(n)))
+        .collect();
+    let cases = vec![
+        Case::raw("inv: empty", raw_frame("inv", &[0]), pver::CURRENT),
+        Case::raw("getdata: empty", raw_frame("getdata", &[0]), pver::CURRENT),
+        Case::steps(
+            "mempool: five times",
+            vec![vec![Message::MemPool(MemPool)]; 5],
+        ),
+        Case::new(
+            "notfound: 6 blocks (120, persistent)",
+            vec![Message::NotFound(NotFound {
+                inv_list: many[..6].to_vec(),
+            })],
+        ),
+        Case::steps(
+            "getdata: 50,000 unknown blocks, twice",
+            vec![vec![get_data(many.clone())], vec![get_data(many)]],
+        )
+        .quiet(Duration::from_secs(5)),
+        Case::steps(
+            "getinitstate: twice",
+            vec![
+                vec![Message::GetInitState(GetInitState::default())],
+                vec![Message::GetInitState(GetInitState::default())],
+            ],
+        ),
+        Case::new(
+            "getcftypes (version 1 filters)",
+            vec![Message::GetCFTypes(GetCFTypes)],
+        ),
+        Case::raw(
+            "a ping with 9 bytes (trailing bytes)",
+            raw_frame("ping", &[1; 9]),
+            pver::CURRENT,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let answer = |to: SocketAddr, from: Ipv4Addr| {
+            let a = run_case_on(NET, &labels, to, from, case);
+            std::thread::sleep(Duration::from_millis(300));
+            let again = match Client::open(NET, to, from, pver::CURRENT) {
+                Ok(_) => "then the same address is let in",
+                Err(_) => "then the same address is refused",
+            };
+            format!("{a}; {again}")
+        };
+        rows.push(Row {
+            case: format!("whitelisted: {}", case.name),
+            dcrd: answer(dcrd_addr, source(0, 240 + i)),
+            ours: answer(node_addr, source(1, 240 + i)),
+        });
+    }
+    drop(white);
+
+    let capped = Dcrd::start(&bin, "capped", &["--maxpeers=3".to_string()]);
+    let (_capped_node, capped_addr, _capped_lines) = start_node(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--maxpeers".into(),
+        "3".into(),
+    ]);
+    rows.push(Row {
+        case: "5 connections from 127.0.0.1 with maxpeers 3".into(),
+        dcrd: key(&same_host_burst(capped.p2p.parse().unwrap(), 5)).to_string(),
+        ours: capped_addr.map_or("node did not listen".into(), |a| {
+            key(&same_host_burst(a, 5)).to_string()
+        }),
+    });
+    let table = table_of(&rows, "dcrpeer node --listen");
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} of {} rows differ from dcrd:\n{}",
+        differ.len(),
+        rows.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
