@@ -65,7 +65,7 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
 /// Blocks of the main chain dcrd mines before the side branch splits off.
 const SHARED: u64 = 20;
 /// Blocks of the main chain after the split (the tip is `SHARED + MAIN`).
-const MAIN: u64 = 5;
+const MAIN: u64 = 90;
 /// Blocks of the side branch, which dcrd holds but does not follow.
 const SIDE: u64 = 2;
 /// The block holding the harness's first transaction (the second after
@@ -1053,6 +1053,22 @@ fn review_cases(l: &mut Labels) -> Vec<Case> {
         })]
     };
     out.push(Case::new("getcfsv2: h5 to h5", cfs(h5, h5)));
+    out.push(Case::new(
+        "getcfsv2: genesis to h99 (100 filters, the most)",
+        cfs(h0, l.h(99)),
+    ));
+    out.push(Case::new(
+        "getcfsv2: genesis to h100 (101 filters)",
+        cfs(h0, l.h(100)),
+    ));
+    out.push(Case::new(
+        "getcfsv2: h11 to the tip (100 filters)",
+        cfs(l.h(tip - 99), l.h(tip)),
+    ));
+    out.push(Case::new(
+        "getcfsv2: h10 to the tip (101 filters)",
+        cfs(l.h(tip - 100), l.h(tip)),
+    ));
     out.push(Case::new("getcfsv2: f21 to f22 (side only)", cfs(f21, f22)));
     out.push(Case::new("getcfsv2: tip to tip", cfs(l.h(tip), l.h(tip))));
     out.push(Case::new("getcfsv2: zero to zero", cfs(zero, zero)));
