@@ -744,6 +744,53 @@ fn v4_an_outbound_peer_without_node_network_is_refused_in_the_handshake() {
     })
 }
 
+/// V3 with `--maxpeers 2`: dcrd's target for its mix-capable outbound
+/// peers is `min(3, targetOutbound)` with `targetOutbound = min(8,
+/// maxpeers)`, so with two peers at most every outbound peer below
+/// protocol 10 is refused in its handshake (measured against dcrd by the
+/// harness's `dcrd_and_node_want_mix_capable_outbound_alike`); the manager
+/// used its target of 8 unbounded by `max_peers` and kept the peer.
+#[test]
+fn v3_the_mix_capable_target_is_bounded_by_max_peers() {
+    serial(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut old = config();
+        old.protocol_version = 9;
+        old.services = ServiceFlags::NODE_NETWORK;
+        let node = Node::serving(listener, addr, old);
+        let mut cfg = manager_config();
+        cfg.max_peers = 2;
+        cfg.persistent = vec![addr];
+        let m = ConnManager::start(cfg).await.unwrap();
+        let mut events = m.subscribe();
+        let error = tokio::time::timeout(LIMIT, async {
+            loop {
+                if let ManagerEvent::DialFailed { error, .. } = events.recv().await.unwrap() {
+                    break error;
+                }
+            }
+        })
+        .await
+        .expect("a refused handshake");
+        assert!(
+            matches!(
+                &*error,
+                PeerError::Handshake(dcr_peer::HandshakeError::Refused(
+                    dcr_peer::Refusal::ProtocolVersion {
+                        theirs: 9,
+                        required: 10
+                    }
+                ))
+            ),
+            "{error}"
+        );
+        assert!(peers_of(&m).await.is_empty());
+        m.shutdown(LIMIT).await.unwrap();
+        node.stop().await;
+    })
+}
+
 /// C5: loopback addresses are exempt from `--maxsameip` (5), as in dcrd:
 /// twelve connections from 127.0.0.1 all stay up (the old manager kept
 /// five).

@@ -1579,6 +1579,11 @@ struct RawNode {
 
 impl RawNode {
     fn start(services: ServiceFlags, hang_up: bool) -> RawNode {
+        RawNode::start_at(services, hang_up, pver::CURRENT)
+    }
+
+    /// [`RawNode::start`] speaking protocol version `pv`.
+    fn start_at(services: ServiceFlags, hang_up: bool, pv: u32) -> RawNode {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         let log: Arc<Mutex<Vec<Dialled>>> = Arc::default();
@@ -1597,7 +1602,7 @@ impl RawNode {
                     log.len() - 1
                 };
                 std::thread::spawn(move || {
-                    let Ok(mut c) = Client::over(stream, NET, pver::CURRENT) else {
+                    let Ok(mut c) = Client::over(stream, NET, pv) else {
                         return;
                     };
                     let handshaken = c.handshake(services, false).is_ok();
@@ -2413,6 +2418,55 @@ fn dcrd_and_node_spare_whitelisted_peers_alike() {
         }),
     });
     let table = table_of(&rows, "dcrpeer node --listen");
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} of {} rows differ from dcrd:\n{}",
+        differ.len(),
+        rows.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// dcrd keeps a few outbound peers able to mix (`OnVersion`): an outbound
+/// peer below protocol 10 is refused while fewer than `min(3, target)`
+/// outbound peers are at 10 or later and the new one would leave too few
+/// places, where the target is `min(8, --maxpeers)`. With `--maxpeers 2`
+/// that refuses every version 9 outbound peer; with the default it keeps
+/// the first. `dcrpeer node --connect` beside dcrd's `addnode`.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_and_node_want_mix_capable_outbound_alike() {
+    let started = Instant::now();
+    let bin = dcrd_bin();
+    let mut rows = Vec::new();
+    for maxpeers in [2usize, 125] {
+        let dcrd = Dcrd::start(&bin, "mixcap", &[format!("--maxpeers={maxpeers}")]);
+        let old = [0, 1].map(|_| RawNode::start_at(ServiceFlags::NODE_NETWORK, false, 9));
+        dcrd.call("addnode", &format!(r#"["{}", "add"]"#, old[0].addr));
+        let (_node, _, _lines) = start_node(&[
+            "--maxpeers".into(),
+            maxpeers.to_string(),
+            "--connect".into(),
+            old[1].addr.to_string(),
+        ]);
+        rows.push(Row {
+            case: format!("a version 9 persistent peer with maxpeers {maxpeers}"),
+            dcrd: kept(old[0].first().as_ref()),
+            ours: kept(old[1].first().as_ref()),
+        });
+    }
+    let table = table_of(&rows, "dcrpeer node --connect");
     let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
     eprintln!(
         "{table}\n{} rows, {} differ; {:.1} s",

@@ -864,7 +864,9 @@ fn version_rule(
     let shared = shared.clone();
     let exchange = cfg.rules.exchange_addresses;
     let required = cfg.required_services;
-    let target = cfg.target_outbound;
+    // dcrd's `targetOutbound`: the automatic outbound target, at most
+    // `--maxpeers` (`newServer`), which the mix-capable rule (V3) uses.
+    let target = policy::outbound_target(cfg.target_outbound, cfg.max_peers);
     let theirs = cfg.hooks.version_rule.clone();
     move |peer, v| {
         if !peer.is_inbound() {
