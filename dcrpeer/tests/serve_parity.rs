@@ -2349,7 +2349,7 @@ fn dcrd_and_node_spare_whitelisted_peers_alike() {
     let many: Vec<InvVect> = (1000..51_000)
         .map(|n| iv(InvType::BLOCK, labels.unknown(n)))
         .collect();
-    let cases = vec![
+    let cases = [
         Case::raw("inv: empty", raw_frame("inv", &[0]), pver::CURRENT),
         Case::raw("getdata: empty", raw_frame("getdata", &[0]), pver::CURRENT),
         Case::steps(
