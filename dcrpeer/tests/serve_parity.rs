@@ -1128,6 +1128,23 @@ fn review_cases(l: &mut Labels) -> Vec<Case> {
         raw_frame("getcfilterv2", &h5.0),
         9,
     ));
+    // A block with a zeroed header and no transactions: it decodes, and
+    // nobody asked for it.
+    let mut empty_block = vec![0u8; 180];
+    empty_block.extend_from_slice(&[0, 0]);
+    out.push(Case::raw(
+        "unsolicited block (a zeroed header, no transactions)",
+        raw_frame("block", &empty_block),
+        pver::CURRENT,
+    ));
+    let mut orphan = vec![1u8];
+    orphan.extend_from_slice(&[7u8; 180]);
+    orphan.push(0);
+    out.push(Case::raw(
+        "unsolicited headers (one that connects to nothing)",
+        raw_frame("headers", &orphan),
+        pver::CURRENT,
+    ));
     out.push(Case::raw(
         "mixpairreq at version 9 (before the mix version)",
         raw_frame("mixpairreq", &[0; 8]),

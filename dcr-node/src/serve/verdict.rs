@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use dcr_peer::connmgr::{ConnManager, DynamicBanScore};
 use dcr_peer::{DisconnectReason, Peer, ProtocolViolation};
-use dcr_wire::{Command, InvType};
+use dcr_wire::{Command, Hash, InvType};
 use tracing::warn;
 
 /// dcrd's default `--banthreshold`: a score **above** it bans.
@@ -111,6 +111,11 @@ pub enum Offence {
     /// `addrmgr.NewNetAddressFromParams` refuses it).
     #[error("sent invalid addrv2 message")]
     InvalidAddrV2,
+    /// A block nobody asked for: dcrd's sync manager disconnects the
+    /// sender of a block it did not request (`SyncManager.OnBlock`), and a
+    /// node that requests no blocks requested none.
+    #[error("sent unrequested block {0}")]
+    UnrequestedBlock(Hash),
     /// A message that does not decode (`OnRead` with a `wire.ErrorCode`).
     #[error("sent malformed wire message: {0}")]
     Malformed(String),
