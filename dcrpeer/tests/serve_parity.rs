@@ -1145,6 +1145,23 @@ fn review_cases(l: &mut Labels) -> Vec<Case> {
         raw_frame("headers", &orphan),
         pver::CURRENT,
     ));
+    let u11 = l.unknown(11);
+    out.push(Case::new(
+        "unsolicited inv of an unknown block",
+        vec![Message::Inv(Inv {
+            inv_list: vec![iv(b, u11)],
+        })],
+    ));
+    out.push(Case::new(
+        "unsolicited inv of an unknown transaction",
+        vec![Message::Inv(Inv {
+            inv_list: vec![iv(t, u11)],
+        })],
+    ));
+    out.push(Case::new(
+        "unsolicited tx (no inputs)",
+        vec![Message::Tx(dcr_wire::Tx::new())],
+    ));
     out.push(Case::raw(
         "mixpairreq at version 9 (before the mix version)",
         raw_frame("mixpairreq", &[0; 8]),
