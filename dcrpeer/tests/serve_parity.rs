@@ -2520,3 +2520,104 @@ fn dcrd_and_node_want_mix_capable_outbound_alike() {
             .join("\n")
     );
 }
+
+/// A local address that is not loopback (the machine's own interface
+/// address), from which connections to a local server count as another
+/// host's; `None` when the machine has none.
+fn non_loopback_v4() -> Option<Ipv4Addr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9")
+        .or_else(|_| s.connect("8.8.8.8:53"))
+        .ok()?;
+    match s.local_addr().ok()?.ip() {
+        IpAddr::V4(ip) if !ip.is_loopback() && !ip.is_unspecified() => Some(ip),
+        _ => None,
+    }
+}
+
+/// Opens `n` connections from `from` to `to`, each completing its
+/// handshake: three at once (dcrd's rate limiter allows a burst of 3 per
+/// host), then one every 5.5 s (it refills one every 5 s), all held to
+/// the end: how many are up then.
+fn one_host_over_time(to: SocketAddr, from: Ipv4Addr, n: usize) -> String {
+    let mut clients = Vec::new();
+    for i in 0..n {
+        if i >= 3 {
+            std::thread::sleep(Duration::from_millis(5500));
+        }
+        if let Ok(c) = Client::open(NET, to, from, pver::CURRENT) {
+            clients.push(c);
+        }
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let up = clients
+        .iter_mut()
+        .map(|c| {
+            let _ = c.ask(&[], QUIET);
+            !c.closed
+        })
+        .filter(|up| *up)
+        .count();
+    format!("{up} of {n} up")
+}
+
+/// `--maxsameip` (5) holds connections from one host that is not
+/// loopback, handshaken or not: dcrd refuses the sixth. The host is the
+/// machine's own interface address, which is not loopback. `dcrpeer
+/// listen` and `dcrpeer node --listen` beside dcrd.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_and_ours_hold_one_remote_host_to_maxsameip_alike() {
+    let started = Instant::now();
+    let Some(ext) = non_loopback_v4() else {
+        panic!("this test needs a non-loopback IPv4 address on the machine");
+    };
+    let bin = dcrd_bin();
+    let dcrd = Dcrd::start(&bin, "samehost", &[]);
+    let (listen, listen_addr, _lines) = start_listen_with(&[]);
+    let _listen = Killed(listen);
+    let (_node, node_addr, _node_lines) = start_node(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--target".into(),
+        "0".into(),
+    ]);
+    let dcrd_addr: SocketAddr = dcrd.p2p.parse().unwrap();
+    let listen_addr: SocketAddr = listen_addr.parse().unwrap();
+    let node_addr = node_addr.expect("node listens");
+    let n = 6;
+    let [d, l, o] = [dcrd_addr, listen_addr, node_addr]
+        .map(|to| std::thread::spawn(move || one_host_over_time(to, ext, n)));
+    let dcrd_row = d.join().unwrap();
+    let rows = vec![
+        Row {
+            case: format!("{n} connections from {ext} over 17 s (maxsameip 5; listen)"),
+            dcrd: dcrd_row.clone(),
+            ours: l.join().unwrap(),
+        },
+        Row {
+            case: format!("{n} connections from {ext} over 17 s (maxsameip 5; node --listen)"),
+            dcrd: dcrd_row,
+            ours: o.join().unwrap(),
+        },
+    ];
+    let table = table_of(&rows, "dcrpeer");
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} of {} rows differ from dcrd:\n{}",
+        differ.len(),
+        rows.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -278,8 +278,9 @@ pub fn pending_limits(
         pressure: capacity / 2,
         pressure_timeout: d.pressure_timeout,
         exempt_loopback,
-        // The manager counts its peers itself (C1).
+        // The manager counts its peers itself (C1) and per host (C4).
         max_peers: None,
+        max_per_host: None,
     }
 }
 
