@@ -1,6 +1,7 @@
 //! Dialing and accepting peers: TCP directly or through a SOCKS5 proxy,
 //! and an accept loop that keeps going whatever one connection does.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
@@ -137,7 +138,8 @@ async fn serve_loop(
     let tasks = TaskTracker::new();
     let mut handshakes = Handshakes::new(limits, config, hooks, stop.clone(), tasks, done_tx);
     let mut expiry = tokio::time::interval(EXPIRY_TICK);
-    // Peers handed over, kept only to count them against `max_peers`.
+    // Peers handed over, kept only to count them against `max_peers` and
+    // `max_per_host`.
     let mut held: Vec<Peer> = Vec::new();
     loop {
         tokio::select! {
@@ -146,6 +148,19 @@ async fn serve_loop(
             (stream, addr) = next_connection(&listener) => {
                 let now = Instant::now();
                 handshakes.expire(now);
+                let exempt = crate::admission::exempt(addr.ip(), false, &limits);
+                // dcrd's order: the per-host limit, then the total.
+                if let Some(max) = limits.max_per_host.filter(|&m| m > 0 && !exempt) {
+                    let ip = addr.ip().to_canonical();
+                    let same = |a: IpAddr| a.to_canonical() == ip;
+                    held.retain(Peer::is_connected);
+                    let n = handshakes.addrs().filter(|a| same(a.ip())).count()
+                        + held.iter().filter(|p| same(p.addr().ip())).count();
+                    if n >= max {
+                        debug!(%addr, max, "inbound connection refused: per-host limit");
+                        continue; // dropping the stream closes it
+                    }
+                }
                 if let Some(max) = limits.max_peers {
                     if handshakes.len() + held.len() >= max {
                         held.retain(Peer::is_connected);
@@ -155,7 +170,6 @@ async fn serve_loop(
                         continue; // dropping the stream closes it
                     }
                 }
-                let exempt = crate::admission::exempt(addr.ip(), false, &limits);
                 if let Err(refusal) = handshakes.admit(stream, addr, exempt, now) {
                     debug!(%addr, ?refusal, "inbound connection refused");
                 }
@@ -164,7 +178,8 @@ async fn serve_loop(
                 Ok(peer) => {
                     handshakes.settle(h.id);
                     let (tx, taken) = (tx.clone(), taken_tx.clone());
-                    let counted = limits.max_peers.is_some().then(|| peer.clone());
+                    let counted = (limits.max_peers.is_some() || limits.max_per_host.is_some())
+                        .then(|| peer.clone());
                     tokio::spawn(async move {
                         if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
                             peer.disconnect();

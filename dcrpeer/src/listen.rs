@@ -84,9 +84,11 @@ pub async fn run(a: ListenArgs, capture: Option<&CaptureFile>) -> anyhow::Result
         Some(peer_rx),
         DisconnectOnly::default(),
     ));
-    // dcrd's --maxpeers (125) bounds the peers held, handshakes included.
+    // dcrd's --maxpeers (125) bounds the peers held, handshakes included,
+    // and its --maxsameip (5) those of one host (loopback exempt).
     let limits = dcr_peer::admission::Limits {
         max_peers: Some(dcr_peer::connmgr::DEFAULT_MAX_PEERS),
+        max_per_host: Some(dcr_peer::connmgr::DEFAULT_MAX_PER_HOST),
         ..Default::default()
     };
     let mut peers = dcr_peer::net::serve_with(listener, cfg, hooks, limits);

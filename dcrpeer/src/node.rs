@@ -139,8 +139,16 @@ pub async fn run(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<(
     if !a.connect.is_empty() {
         cfg = cfg.connect_only();
     }
+    // dcrd's config normalizes --connect and --addpeer to host:port (the
+    // network's port when none is given) and drops repeats
+    // (`normalizeAddresses`) before its server adds them, so a peer given
+    // twice is one persistent peer, not a refusal, and the limit of 8
+    // counts distinct peers.
+    let mut given = std::collections::HashSet::new();
     for c in a.connect.iter().chain(&a.addpeer) {
-        cfg.persistent.push(resolve(c, net).await?);
+        if given.insert(c.with_port(net)) {
+            cfg.persistent.push(resolve(c, net).await?);
+        }
     }
     cfg.listen = a.listen.iter().map(|b| b.with_port(net)).collect();
     // dcrd's server queues `sendheaders` to every peer before anything

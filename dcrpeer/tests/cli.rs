@@ -206,6 +206,45 @@ fn spawn_first_line(
     (child, stdout, first)
 }
 
+/// P1 with dcrd's configuration: `--addpeer` and `--connect` are
+/// normalized to host:port and repeats dropped before the limit of 8 and
+/// the duplicate check (`normalizeAddresses`), so dcrd starts with a peer
+/// given twice (once with its default port spelled out) and with nine
+/// entries of which eight differ, and refuses nine distinct ones. `node`
+/// refused the first two.
+#[test]
+fn p1_repeated_persistent_peers_count_once() {
+    let started = |extra: &[&str]| {
+        let mut args = vec!["node", "--net", "simnet", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let (mut child, _out, first) = spawn_first_line(&args, false);
+        let running = first.starts_with("listening on") && child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        running
+    };
+    assert!(started(&[
+        "--addpeer",
+        "127.0.0.5:18555",
+        "--addpeer",
+        "127.0.0.5"
+    ]));
+    let nine: Vec<String> = (1..=9)
+        .map(|i| format!("127.0.0.{}:18555", i.min(8)))
+        .collect();
+    let mut args = Vec::new();
+    for a in &nine {
+        args.extend(["--addpeer", a.as_str()]);
+    }
+    assert!(started(&args));
+    let distinct: Vec<String> = (1..=9).map(|i| format!("127.0.0.{i}:18555")).collect();
+    let mut args = Vec::new();
+    for a in &distinct {
+        args.extend(["--addpeer", a.as_str()]);
+    }
+    assert!(!started(&args));
+}
+
 /// `dcrpeer demo | head -1`: the reader goes away after one line, and the
 /// program ends quietly instead of panicking on the closed pipe.
 #[test]
