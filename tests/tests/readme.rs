@@ -119,6 +119,17 @@ fn the_stall_rule_lists_what_request_of_gives_deadlines() {
             with.join(", ")
         )],
     );
+    // The rule map and the threat model word the same two.
+    check(
+        "docs/PEER.md",
+        &["| `getdata`: a deadline per vector; `getinitstate`: one for `initstate`; nothing else |"
+            .to_string()],
+    );
+    check(
+        "SECURITY.md",
+        &["one deadline per `getdata` vector and `getinitstate` (the reference's table; requests dcrd may leave unanswered get none)"
+            .to_string()],
+    );
 }
 
 #[test]
