@@ -754,6 +754,19 @@ fn the_fuzz_table_lists_every_target() {
     );
 }
 
+/// The committed vectors' README counts their records.
+#[test]
+fn the_vector_files_hold_what_their_readme_counts() {
+    let text = std::fs::read_to_string(root().join("tests/vectors/mix_signed.jsonl")).unwrap();
+    let records = text.lines().filter(|l| !l.trim().is_empty()).count();
+    // Eight mixing messages, three cases each.
+    assert_eq!(records, 8 * 3);
+    check(
+        "tests/vectors/README.md",
+        &[format!("## mix_signed.jsonl ({records} records)")],
+    );
+}
+
 /// Every crate that may be published documents all its features on
 /// docs.rs, and the CHANGELOG has an entry for it.
 #[test]
