@@ -491,23 +491,18 @@ async fn s23_s26_empty_inv_and_notfound_rules() {
     // An empty inv: banned.
     let mut raw = client(addr, NET).await;
     raw.get_mut()
-        .write_all(&raw_frame("inv", &[0]))
+        .write_all(&raw_frame(dcr_peer::wire::Command::Inv, &[0]))
         .await
         .unwrap();
     assert!(next(&mut raw).await.is_none());
 }
 
-/// A frame of `command` with `payload`, checksummed, for what the encoder
-/// refuses to build (empty lists).
-fn raw_frame(command: &str, payload: &[u8]) -> Vec<u8> {
+/// `payload` framed as `command` as it is, for what the encoder refuses
+/// to build (empty lists).
+fn raw_frame(command: dcr_peer::wire::Command, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::new();
-    f.extend_from_slice(&NET.magic().to_le_bytes());
-    let mut cmd = [0u8; 12];
-    cmd[..command.len()].copy_from_slice(command.as_bytes());
-    f.extend_from_slice(&cmd);
-    f.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    f.extend_from_slice(&dcr_peer::wire::checksum(payload));
-    f.extend_from_slice(payload);
+    dcr_peer::wire::write_frame(command, payload, NET, pver::CURRENT, &mut f)
+        .expect("within the message's limit");
     f
 }
 

@@ -119,6 +119,17 @@ fn the_stall_rule_lists_what_request_of_gives_deadlines() {
             with.join(", ")
         )],
     );
+    // The rule map and the threat model word the same two.
+    check(
+        "docs/PEER.md",
+        &["| `getdata`: a deadline per vector; `getinitstate`: one for `initstate`; nothing else |"
+            .to_string()],
+    );
+    check(
+        "SECURITY.md",
+        &["one deadline per `getdata` vector and `getinitstate` (the reference's table; requests dcrd may leave unanswered get none)"
+            .to_string()],
+    );
 }
 
 #[test]
@@ -740,6 +751,19 @@ fn the_fuzz_table_lists_every_target() {
     assert_eq!(
         listed, bins,
         "fuzz/README.md's table against fuzz/Cargo.toml's targets"
+    );
+}
+
+/// The committed vectors' README counts their records.
+#[test]
+fn the_vector_files_hold_what_their_readme_counts() {
+    let text = std::fs::read_to_string(root().join("tests/vectors/mix_signed.jsonl")).unwrap();
+    let records = text.lines().filter(|l| !l.trim().is_empty()).count();
+    // Eight mixing messages, three cases each.
+    assert_eq!(records, 8 * 3);
+    check(
+        "tests/vectors/README.md",
+        &[format!("## mix_signed.jsonl ({records} records)")],
     );
 }
 

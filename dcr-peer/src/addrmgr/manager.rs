@@ -288,6 +288,17 @@ impl AddrManager {
             .expect("bucket and index ids name live entries")
     }
 
+    /// The entry of `addr`, or `NotFound` for an address not in the book
+    /// (the lookup dcrd's `Attempt`, `Connected`, `Good` and
+    /// `SetServices` start with).
+    fn id_of(&self, addr: &NetAddressV2) -> Result<u32, AddrManagerError> {
+        let key = AddrKey::of(addr);
+        self.index
+            .get(&key)
+            .copied()
+            .ok_or(AddrManagerError::NotFound(key))
+    }
+
     pub(super) fn entry_mut(&mut self, id: u32) -> &mut KnownAddress {
         self.slots[id as usize]
             .as_mut()
@@ -478,11 +489,7 @@ impl AddrManager {
     /// Records a connection attempt to `addr` at `now` (dcrd's `Attempt`):
     /// one more attempt, and the last attempt time.
     pub fn attempt(&mut self, addr: &NetAddressV2, now: u64) -> Result<(), AddrManagerError> {
-        let key = AddrKey::of(addr);
-        let id = *self
-            .index
-            .get(&key)
-            .ok_or(AddrManagerError::NotFound(key))?;
+        let id = self.id_of(addr)?;
         let ka = self.entry_mut(id);
         ka.attempts = ka.attempts.saturating_add(1);
         ka.last_attempt = Some(now);
@@ -493,11 +500,7 @@ impl AddrManager {
     /// `Connected`): its last-seen time becomes `now`, but only when it is
     /// more than [`CONNECTED_UPDATE_INTERVAL`] old.
     pub fn connected(&mut self, addr: &NetAddressV2, now: u64) -> Result<(), AddrManagerError> {
-        let key = AddrKey::of(addr);
-        let id = *self
-            .index
-            .get(&key)
-            .ok_or(AddrManagerError::NotFound(key))?;
+        let id = self.id_of(addr)?;
         let ka = self.entry_mut(id);
         if wide(now) > wide(ka.na.timestamp) + i128::from(CONNECTED_UPDATE_INTERVAL.as_secs()) {
             ka.na.timestamp = now;
@@ -514,10 +517,7 @@ impl AddrManager {
     /// one is full, to the first new bucket the promoted address left.
     pub fn good(&mut self, addr: &NetAddressV2, now: u64) -> Result<(), AddrManagerError> {
         let key = AddrKey::of(addr);
-        let id = *self
-            .index
-            .get(&key)
-            .ok_or(AddrManagerError::NotFound(key))?;
+        let id = self.id_of(addr)?;
         let ka = self.entry_mut(id);
         ka.last_success = Some(now);
         ka.last_attempt = Some(now);
@@ -595,11 +595,7 @@ impl AddrManager {
         addr: &NetAddressV2,
         services: ServiceFlags,
     ) -> Result<(), AddrManagerError> {
-        let key = AddrKey::of(addr);
-        let id = *self
-            .index
-            .get(&key)
-            .ok_or(AddrManagerError::NotFound(key))?;
+        let id = self.id_of(addr)?;
         self.entry_mut(id).na.services = services;
         Ok(())
     }
