@@ -1086,7 +1086,7 @@ fn s28_b10_a_malformed_handshake_message_bans_inbound_and_outbound() {
                     return;
                 };
                 tokio::spawn(async move {
-                    let mut f = raw_frame(NET, "version", &[0; 40]);
+                    let mut f = raw_frame(NET, 12, Command::Version, &[0; 40]);
                     f[20] ^= 0xff;
                     let _ = s.write_all(&f).await;
                     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -1119,14 +1119,19 @@ fn s28_b10_a_malformed_handshake_message_bans_inbound_and_outbound() {
         // Inbound: a frame of another network's magic where the version
         // should be.
         let mut s = idle_from([127, 0, 0, 10], at).await;
-        s.write_all(&raw_frame(CurrencyNet::MainNet, "version", &[0; 40]))
-            .await
-            .unwrap();
+        s.write_all(&raw_frame(
+            CurrencyNet::MainNet,
+            12,
+            Command::Version,
+            &[0; 40],
+        ))
+        .await
+        .unwrap();
         ends(s).await;
         until_async(|| banned([127, 0, 0, 10])).await;
         // Inbound: a version cut short, checksum right: not banned.
         let mut s = idle_from([127, 0, 0, 11], at).await;
-        s.write_all(&raw_frame(NET, "version", &[0; 30]))
+        s.write_all(&raw_frame(NET, 12, Command::Version, &[0; 30]))
             .await
             .unwrap();
         ends(s).await;
