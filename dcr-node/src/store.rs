@@ -195,7 +195,7 @@ impl ChainStore {
             let filter = match cfilter::regular(&block, &outputs) {
                 Ok(f) => Some(f),
                 Err(e) => {
-                    tracing::warn!(block = %node.hash, error = %e, "no committed filter");
+                    tracing::warn!(block = %node.hash, error = %dcr_wire::Report(&e), "no committed filter");
                     None
                 }
             };

@@ -268,7 +268,7 @@ pub enum Error {
 
     /// A message's payload is larger than 32 MiB or than its own maximum at
     /// the protocol version.
-    #[error("payload of {} exceeds the maximum of {}", Bytes(*len), Bytes(*max))]
+    #[error("payload of {} exceeds the maximum of {}", ByteCount(*len), ByteCount(*max))]
     PayloadTooLarge {
         /// The payload length the header claims, in bytes.
         len: u64,
@@ -299,7 +299,7 @@ pub enum Error {
     },
 
     /// A command string is longer than the 12 bytes a frame can hold.
-    #[error("command {} long, at most 12 allowed", Bytes(*len as u64))]
+    #[error("command {} long, at most 12 allowed", ByteCount(*len as u64))]
     CommandTooLong {
         /// The command string's length in bytes.
         len: usize,
@@ -438,7 +438,10 @@ impl<'a> Report<'a> {
                     "{outer:?} shows a debug form ({debug:?}), not a sentence"
                 ));
             }
-            if let Some(inner) = messages[i + 1..].iter().find(|m| outer.contains(m.as_str())) {
+            if let Some(inner) = messages[i + 1..]
+                .iter()
+                .find(|m| outer.contains(m.as_str()))
+            {
                 return Some(alloc::format!("{outer:?} repeats its source {inner:?}"));
             }
         }
@@ -510,10 +513,11 @@ impl fmt::Display for Reading {
     }
 }
 
-/// A byte count with its plural: "1 byte", "2 bytes".
-pub(crate) struct Bytes(pub(crate) u64);
+/// A byte count with its plural, for messages: "1 byte", "2 bytes".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteCount(pub u64);
 
-impl fmt::Display for Bytes {
+impl fmt::Display for ByteCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             1 => f.write_str("1 byte"),

@@ -588,7 +588,7 @@ impl Actor {
                         }
                     }
                     Err(e) => {
-                        debug!(%addr, error = %e, "dial failed");
+                        debug!(%addr, error = %dcr_wire::Report(&e), "dial failed");
                         let error = Arc::new(e);
                         self.emit(ManagerEvent::DialFailed {
                             addr,
@@ -695,7 +695,7 @@ impl Actor {
                     peer.disconnect();
                 }
             },
-            Err(e) => debug!(%addr, error = %e, "inbound handshake failed"),
+            Err(e) => debug!(%addr, error = %dcr_wire::Report(&e), "inbound handshake failed"),
         }
     }
 
@@ -829,7 +829,9 @@ impl Actor {
                     c.known.add(na);
                 }
             }
-            Err(e) => debug!(peer = %c.addr, error = %e, "cannot answer getaddr"),
+            Err(e) => {
+                debug!(peer = %c.addr, error = %dcr_wire::Report(&e), "cannot answer getaddr")
+            }
         }
     }
 }
@@ -874,6 +876,6 @@ fn version_rule(
 /// Saves the book, logging a failure (dcrd logs and carries on).
 fn save_book(source: &dyn AddressSource) {
     if let Err(e) = source.save() {
-        warn!(error = %e, "cannot save the address book");
+        warn!(error = %dcr_wire::Report(&e), "cannot save the address book");
     }
 }

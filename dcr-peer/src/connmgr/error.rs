@@ -23,16 +23,16 @@ pub enum ManagerError {
     #[error("connection manager stopped")]
     /// The manager has stopped.
     Stopped,
-    #[error("cannot listen on {0}: {1}")]
+    #[error("cannot listen on {0}")]
     /// A listener could not bind.
-    Listen(SocketAddr, std::io::Error),
-    #[error("{0}")]
+    Listen(SocketAddr, #[source] std::io::Error),
+    #[error(transparent)]
     /// The peer failed.
     Peer(#[from] PeerError),
     #[error("{0} is banned")]
     /// The address is banned.
     Banned(IpAddr),
-    #[error("cannot connect to {addr}: {error}")]
+    #[error("cannot connect to {addr}")]
     /// A connection the caller asked for failed.
     Dial {
         /// The address dialed.
@@ -57,12 +57,12 @@ pub enum ManagerError {
     #[error("invalid whitelist entry {0:?}")]
     /// A whitelist entry that is neither a prefix nor an IP.
     BadWhitelist(String),
-    #[error("cannot open the address book in {0}: {1}")]
+    #[error("cannot open the address book in {}", .0.display())]
     /// The data directory cannot be made.
-    DataDir(PathBuf, std::io::Error),
+    DataDir(PathBuf, #[source] std::io::Error),
     /// A crawl's seed could not be reached (or refused the handshake), so
     /// there was nothing to crawl.
-    #[error("seed {seed} unreachable: {error}")]
+    #[error("seed {seed} unreachable")]
     SeedUnreachable {
         /// The seed dialed.
         seed: SocketAddr,
