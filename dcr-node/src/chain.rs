@@ -36,7 +36,7 @@ pub fn find_corpus() -> Option<PathBuf> {
 #[non_exhaustive]
 pub enum LoadError {
     /// A file or folder could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,

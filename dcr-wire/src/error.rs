@@ -526,6 +526,18 @@ impl fmt::Display for ByteCount {
     }
 }
 
+/// A count of anything with its noun's singular or plural, for messages:
+/// `Counted(1, "block", "blocks")` reads "1 block", 2 reads "2 blocks".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted(pub u64, pub &'static str, pub &'static str);
+
+impl fmt::Display for Counted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = if self.0 == 1 { self.1 } else { self.2 };
+        write!(f, "{} {noun}", self.0)
+    }
+}
+
 /// "1 trailing byte", "2 trailing bytes".
 struct Trailing(usize);
 

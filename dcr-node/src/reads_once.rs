@@ -1,0 +1,271 @@
+//! One value of every variant of every error type of the crate, nested
+//! ones through their sources, each chain checked against the workspace's
+//! convention (docs/ERRORS.md) with `dcr_wire::Report::fault`.
+
+use std::error::Error;
+use std::io;
+
+use dcr_peer::PeerError;
+use dcr_wire::{every_variant, Command, Hash, InvType, OutPoint, Report};
+
+use crate::bench::WorkError;
+use crate::cfilter::MissingPrevScript;
+use crate::chain::{LoadError, TruncatedRecord};
+use crate::demo::DemoError;
+use crate::serve::verdict::Offence;
+use crate::store::StoreError;
+use crate::sync::SyncError;
+
+fn wire() -> dcr_wire::Error {
+    dcr_wire::Error::eof(4).while_reading("a block header")
+}
+
+fn refused() -> PeerError {
+    PeerError::Io(io::Error::from_raw_os_error(111))
+}
+
+fn store_errors() -> Vec<StoreError> {
+    vec![
+        StoreError::Block {
+            index: 1,
+            error: wire(),
+        },
+        StoreError::Unlinked {
+            hash: Hash::ZERO,
+            height: 2,
+        },
+        StoreError::Height {
+            hash: Hash::ZERO,
+            height: 2,
+            parent_height: 0,
+        },
+        StoreError::Empty,
+    ]
+}
+
+fn sync_errors() -> Vec<SyncError> {
+    vec![
+        SyncError::Peer(refused()),
+        SyncError::Disconnected,
+        SyncError::NoAnswer,
+        SyncError::TooManyHeaders,
+        SyncError::HeaderUnlinked(2),
+        SyncError::HeightGap {
+            height: 3,
+            after: 1,
+        },
+        SyncError::NotFound(1),
+        SyncError::WrongBlock {
+            expected: Hash::ZERO,
+            got: Hash::ZERO,
+        },
+        SyncError::BlockUnlinked(Hash::ZERO),
+        SyncError::BadRoots(Hash::ZERO),
+    ]
+}
+
+fn cancelled() -> tokio::task::JoinError {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let task = rt.spawn(std::future::pending::<()>());
+    task.abort();
+    rt.block_on(task).unwrap_err()
+}
+
+fn demo_errors() -> Vec<DemoError> {
+    let mut all = vec![
+        DemoError::Bind(io::Error::from_raw_os_error(98)),
+        DemoError::Connect(refused()),
+        DemoError::Accept(refused()),
+        DemoError::Server(cancelled()),
+        DemoError::Incomplete { synced: 1, held: 2 },
+        DemoError::Ping(PeerError::QueueFull),
+    ];
+    all.extend(store_errors().into_iter().map(DemoError::Chain));
+    all.extend(sync_errors().into_iter().map(DemoError::Sync));
+    all
+}
+
+fn offences() -> Vec<Offence> {
+    vec![
+        Offence::EmptyGetData,
+        Offence::GetData { items: 1 },
+        Offence::TooManyGetData { max: 1000 },
+        Offence::TooManyDataItems {
+            new: 1,
+            pending: 2,
+            max: 3,
+        },
+        Offence::SecondStateRequest {
+            command: Command::GetInitState,
+        },
+        Offence::SecondInitialState {
+            command: Command::InitState,
+        },
+        Offence::Withdrawn {
+            command: Command::GetMiningState,
+            pver: 8,
+            withdrawn: 8,
+        },
+        Offence::UnsupportedFilterRequest {
+            command: Command::GetCFilter,
+        },
+        Offence::EmptyInv,
+        Offence::MemPool,
+        Offence::NotFoundType(InvType(9)),
+        Offence::BlocksNotFound(1),
+        Offence::TxsNotFound(1),
+        Offence::MixNotFound(1),
+        Offence::EmptyAddr,
+        Offence::InvalidAddrV2,
+        Offence::Malformed("input ended early".into()),
+    ]
+}
+
+/// Fails with every chain that breaks the convention.
+fn check<E: Error + 'static>(samples: &[E]) {
+    let faults: Vec<String> = samples.iter().filter_map(|e| Report(e).fault()).collect();
+    assert!(faults.is_empty(), "{faults:#?}");
+}
+
+#[test]
+fn every_error_of_the_crate_reads_once() {
+    let store = store_errors();
+    every_variant!(
+        store,
+        StoreError::Block { .. },
+        StoreError::Unlinked { .. },
+        StoreError::Height { .. },
+        StoreError::Empty,
+    );
+    check(&store);
+
+    let sync = sync_errors();
+    every_variant!(
+        sync,
+        SyncError::Peer(_),
+        SyncError::Disconnected,
+        SyncError::NoAnswer,
+        SyncError::TooManyHeaders,
+        SyncError::HeaderUnlinked(_),
+        SyncError::HeightGap { .. },
+        SyncError::NotFound(_),
+        SyncError::WrongBlock { .. },
+        SyncError::BlockUnlinked(_),
+        SyncError::BadRoots(_),
+    );
+    check(&sync);
+
+    let demo = demo_errors();
+    every_variant!(
+        demo,
+        DemoError::Chain(_),
+        DemoError::Bind(_),
+        DemoError::Connect(_),
+        DemoError::Accept(_),
+        DemoError::Server(_),
+        DemoError::Sync(_),
+        DemoError::Incomplete { .. },
+        DemoError::Ping(_),
+    );
+    check(&demo);
+
+    let load = [
+        LoadError::Io {
+            path: "/nowhere/chain-0-168.bin".into(),
+            source: io::Error::from_raw_os_error(2),
+        },
+        LoadError::Truncated("/nowhere/chain-0-168.bin".into()),
+        LoadError::Empty("/nowhere".into()),
+    ];
+    every_variant!(
+        load,
+        LoadError::Io { .. },
+        LoadError::Truncated(_),
+        LoadError::Empty(_),
+    );
+    check(&load);
+    check(&[TruncatedRecord]);
+
+    let offences = offences();
+    every_variant!(
+        offences,
+        Offence::EmptyGetData,
+        Offence::GetData { .. },
+        Offence::TooManyGetData { .. },
+        Offence::TooManyDataItems { .. },
+        Offence::SecondStateRequest { .. },
+        Offence::SecondInitialState { .. },
+        Offence::Withdrawn { .. },
+        Offence::UnsupportedFilterRequest { .. },
+        Offence::EmptyInv,
+        Offence::MemPool,
+        Offence::NotFoundType(_),
+        Offence::BlocksNotFound(_),
+        Offence::TxsNotFound(_),
+        Offence::MixNotFound(_),
+        Offence::EmptyAddr,
+        Offence::InvalidAddrV2,
+        Offence::Malformed(_),
+    );
+    check(&offences);
+
+    check(&[MissingPrevScript {
+        prev_out: OutPoint {
+            hash: Hash::ZERO,
+            index: 0,
+            tree: 0,
+        },
+        tx: Hash::ZERO,
+        input: 0,
+    }]);
+    let work = [
+        WorkError::Decode(wire()),
+        WorkError::Checksum {
+            expected: [0; 4],
+            actual: [1; 4],
+        },
+    ];
+    every_variant!(work, WorkError::Decode(_), WorkError::Checksum { .. });
+    check(&work);
+}
+
+/// The old messages printed their source as well: `cannot read
+/// {path}: {source}` and then, as the cause, the source again.
+#[test]
+fn a_file_that_cannot_be_read_reads_once() {
+    let e = LoadError::Io {
+        path: "/nowhere/x.bin".into(),
+        source: io::Error::from_raw_os_error(2),
+    };
+    assert_eq!(
+        Report(&e).to_string(),
+        "cannot read /nowhere/x.bin: No such file or directory (os error 2)"
+    );
+    let e = DemoError::Connect(refused());
+    assert_eq!(
+        Report(&e).messages(),
+        [
+            "the client could not connect",
+            "the connection failed",
+            "Connection refused (os error 111)"
+        ]
+    );
+}
+
+/// Counts read with their plural, as dcrd's `pickNoun` gives them.
+#[test]
+fn counts_read_with_their_plural() {
+    assert_eq!(Offence::BlocksNotFound(1).to_string(), "1 block not found");
+    assert_eq!(Offence::BlocksNotFound(2).to_string(), "2 blocks not found");
+    assert_eq!(
+        Offence::TxsNotFound(1).to_string(),
+        "1 transaction not found"
+    );
+    assert_eq!(
+        Offence::MixNotFound(3).to_string(),
+        "3 mix messages not found"
+    );
+    assert_eq!(SyncError::NotFound(1).to_string(), "peer lacks 1 block");
+}
