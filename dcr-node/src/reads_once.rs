@@ -8,7 +8,7 @@ use std::io;
 use dcr_peer::PeerError;
 use dcr_wire::{every_variant, Command, Hash, InvType, OutPoint, Report};
 
-use crate::bench::WorkError;
+use crate::bench::{InputError, Place, WorkError};
 use crate::cfilter::MissingPrevScript;
 use crate::chain::{LoadError, TruncatedRecord};
 use crate::demo::DemoError;
@@ -123,6 +123,88 @@ fn offences() -> Vec<Offence> {
     ]
 }
 
+fn places() -> Vec<Place> {
+    vec![
+        Place::Line(3),
+        Place::Frame {
+            index: 1,
+            offset: 24,
+            command: Some(Command::Ping),
+        },
+        Place::BlockRecord {
+            index: 1,
+            offset: 4,
+        },
+        Place::CaptureRecord(2),
+        Place::Command(Command::Block),
+        Place::Block {
+            set: "mainnet",
+            index: 1,
+        },
+    ]
+}
+
+fn input_errors() -> Vec<InputError> {
+    let leaves = || {
+        vec![
+            InputError::Read {
+                path: "/nowhere/x.hex".into(),
+                source: io::Error::from_raw_os_error(2),
+            },
+            InputError::EmptyFile,
+            InputError::EmptyFolder,
+            InputError::NoMessages,
+            InputError::WrongNetwork {
+                what: "a frame",
+                found: dcr_wire::CurrencyNet::TestNet3,
+                want: dcr_wire::CurrencyNet::MainNet,
+            },
+            InputError::UnknownMagic(1),
+            InputError::RecordLength(1),
+            InputError::RecordCut {
+                claims: 2,
+                follow: 1,
+            },
+            InputError::Records(TruncatedRecord),
+            InputError::NotRecords(9),
+            InputError::FrameCut(1),
+            InputError::AfterFrame(1),
+            InputError::ShortFrame(1),
+            InputError::FrameLength {
+                header: 1,
+                payload: 2,
+            },
+            InputError::Frame(wire()),
+            InputError::NotBlock(wire()),
+            InputError::Checks(WorkError::Decode(wire())),
+            InputError::Unrecognised {
+                records: Box::new(InputError::RecordLength(1)),
+                raw: wire(),
+            },
+            InputError::NotUtf8,
+            InputError::Hex(hex::FromHexError::OddLength),
+            InputError::Json(serde_json::from_str::<u8>("x").unwrap_err()),
+            InputError::Rpc("{\"code\":-5}".into()),
+            InputError::NoResult,
+            InputError::NoHexLines,
+            InputError::Capture(dcr_peer::capture::CaptureError::Closed),
+        ]
+    };
+    let mut all = leaves();
+    for place in places() {
+        all.extend(
+            leaves()
+                .into_iter()
+                .map(|e| InputError::At(place, Box::new(e))),
+        );
+    }
+    all.extend(leaves().into_iter().map(|e| InputError::In {
+        path: "/nowhere/x.hex".into(),
+        source: Box::new(InputError::At(Place::Line(2), Box::new(e))),
+    }));
+    all
+}
+
 /// Fails with every chain that breaks the convention.
 fn check<E: Error + 'static>(samples: &[E]) {
     let faults: Vec<String> = samples.iter().filter_map(|e| Report(e).fault()).collect();
@@ -229,6 +311,49 @@ fn every_error_of_the_crate_reads_once() {
     ];
     every_variant!(work, WorkError::Decode(_), WorkError::Checksum { .. });
     check(&work);
+
+    let places = places();
+    every_variant!(
+        places,
+        Place::Line(_),
+        Place::Frame { .. },
+        Place::BlockRecord { .. },
+        Place::CaptureRecord(_),
+        Place::Command(_),
+        Place::Block { .. },
+    );
+    let input = input_errors();
+    every_variant!(
+        input,
+        InputError::Read { .. },
+        InputError::In { .. },
+        InputError::At(..),
+        InputError::EmptyFile,
+        InputError::EmptyFolder,
+        InputError::NoMessages,
+        InputError::WrongNetwork { .. },
+        InputError::UnknownMagic(_),
+        InputError::RecordLength(_),
+        InputError::RecordCut { .. },
+        InputError::Records(_),
+        InputError::NotRecords(_),
+        InputError::FrameCut(_),
+        InputError::AfterFrame(_),
+        InputError::ShortFrame(_),
+        InputError::FrameLength { .. },
+        InputError::Frame(_),
+        InputError::NotBlock(_),
+        InputError::Checks(_),
+        InputError::Unrecognised { .. },
+        InputError::NotUtf8,
+        InputError::Hex(_),
+        InputError::Json(_),
+        InputError::Rpc(_),
+        InputError::NoResult,
+        InputError::NoHexLines,
+        InputError::Capture(_),
+    );
+    check(&input);
 }
 
 /// The old messages printed their source as well: `cannot read

@@ -519,7 +519,7 @@ fn connect_error(target: &str, net: CurrencyNet, e: &PeerError) -> anyhow::Error
             net.name().to_ascii_lowercase()
         );
     }
-    anyhow!("{target}: {e}")
+    anyhow!("{target}: {}", dcr_wire::Report(e))
 }
 
 /// Dials `target` (through the proxy of `cfg` when set) and runs the
@@ -857,7 +857,7 @@ async fn node(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<()> 
                 Ok(E::Connected(s)) => say!("connected {} {} ({:?})", s.addr, s.user_agent, s.direction),
                 Ok(E::Disconnected { addr, reason, .. }) => say!("disconnected {addr}: {reason}"),
                 Ok(E::Banned { ip, .. }) => say!("banned {ip}"),
-                Ok(E::DialFailed { addr, error }) => say!("dial {addr} failed: {error}"),
+                Ok(ev @ E::DialFailed { .. }) => say!("{ev}"),
                 Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => break,
