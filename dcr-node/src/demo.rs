@@ -38,7 +38,7 @@ pub enum DemoError {
     #[error(transparent)]
     Sync(#[from] SyncError),
     /// The sync ended without every block.
-    #[error("synced {synced} of {held} blocks")]
+    #[error("synced {synced} of {}", dcr_wire::Counted(*held as u64, "block", "blocks"))]
     Incomplete {
         /// Blocks synced.
         synced: usize,

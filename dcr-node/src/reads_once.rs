@@ -393,4 +393,8 @@ fn counts_read_with_their_plural() {
         "3 mix messages not found"
     );
     assert_eq!(SyncError::NotFound(1).to_string(), "peer lacks 1 block");
+    assert_eq!(
+        DemoError::Incomplete { synced: 0, held: 1 }.to_string(),
+        "synced 0 of 1 block"
+    );
 }

@@ -524,6 +524,18 @@ fn counts_read_with_their_plural() {
     assert!(LoadError::TooLarge(1)
         .to_string()
         .starts_with("a file of 1 byte "));
+    assert_eq!(
+        ManagerError::PeerLimit(1).to_string(),
+        "a maximum of 1 peer is allowed"
+    );
+    assert_eq!(
+        ManagerError::MaxPersistent(1).to_string(),
+        "a maximum of 1 persistent peer is allowed"
+    );
+    assert_eq!(
+        ProtocolViolation::PongFlood { owed: 1 }.to_string(),
+        "1 pong owed and not read (ping flood)"
+    );
 }
 
 /// The connection manager's events print as sentences: `DialFailed` used

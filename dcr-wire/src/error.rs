@@ -12,7 +12,9 @@
 //! repeat it in its own message (`#[source]` or `#[from]`, no `{0}`), or is
 //! that error (`#[error(transparent)]`); never both. So a report that prints
 //! the chain, as anyhow's `Caused by:` does, reads every sentence once. A
-//! count reads with its plural: "1 byte", "2 bytes".
+//! count reads with its plural: "1 byte", "2 bytes" ([`ByteCount`],
+//! [`Counted`]). The whole workspace follows the same convention
+//! (docs/ERRORS.md); [`Report`] prints a chain and checks it.
 
 #[allow(unused_imports)]
 use crate::prelude::*;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_wire::Counted;
+
 use crate::error::PeerError;
 
 /// A ban in force.
@@ -48,10 +50,10 @@ pub enum ManagerError {
     #[error("too many connections with {0}")]
     /// The per-host limit (`--maxsameip`) is reached.
     PerHostLimit(IpAddr),
-    #[error("a maximum of {0} peers is allowed")]
+    #[error("a maximum of {} is allowed", Counted(*.0 as u64, "peer", "peers"))]
     /// `max_peers` is reached.
     PeerLimit(usize),
-    #[error("a maximum of {0} persistent peers is allowed")]
+    #[error("a maximum of {} is allowed", Counted(*.0 as u64, "persistent peer", "persistent peers"))]
     /// As many persistent peers as allowed exist.
     MaxPersistent(usize),
     #[error("invalid whitelist entry {0:?}")]

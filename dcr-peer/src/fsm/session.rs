@@ -39,7 +39,7 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-use dcr_wire::{ByteCount, Command, CurrencyNet, Hash, Inv, InvVect, Message, Ping, Pong};
+use dcr_wire::{ByteCount, Command, Counted, CurrencyNet, Hash, Inv, InvVect, Message, Ping, Pong};
 
 use super::inventory::{KnownInventory, Trickle};
 use super::ping::PingState;
@@ -199,7 +199,11 @@ impl fmt::Display for ProtocolViolation {
                 error,
             } => write!(f, "bad frame: {error}"),
             ProtocolViolation::PongFlood { owed } => {
-                write!(f, "{owed} pongs owed and not read (ping flood)")
+                write!(
+                    f,
+                    "{} owed and not read (ping flood)",
+                    Counted(*owed as u64, "pong", "pongs")
+                )
             }
         }
     }
