@@ -4,41 +4,22 @@
 //!
 //! `cargo bench -p dcr-benches --bench allocs`
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use dcr_benches::{real_blocks, synthetic_block};
+use dcr_counting_alloc::{allocated_bytes, thread_allocations};
 use dcr_wire::{pver, Block, Payload, Tx};
 
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's layout is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
+/// What `f` returns, with the allocations (`alloc` and `realloc`) this
+/// thread made running it and the bytes they asked for.
 fn count<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
-    let (a, b) = (ALLOCS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
+    let (a, b) = (thread_allocations(), allocated_bytes());
     let out = f();
     (
         out,
-        ALLOCS.load(Ordering::SeqCst) - a,
-        BYTES.load(Ordering::SeqCst) - b,
+        (thread_allocations() - a) as usize,
+        (allocated_bytes() - b) as usize,
     )
 }
 

@@ -5,9 +5,10 @@
 //! `cargo bench -p dcr-benches --bench blocking`; the reference's side is
 //! `codecbench -test.bench 'Block/ReadMessageN/(mainnet|synth)'`.
 
+use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dcr_benches::{real_blocks, synthetic_block};
 use dcr_wire::{
     frame_to_vec, pver, read_message, write_message, Block, BlockHeader, CurrencyNet, Message,

@@ -16,26 +16,16 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dcr_benches::synthetic_block;
 use dcr_peer::capture::{CaptureSink, Direction, FlushPolicy};
-use dcr_wire::{
-    frame_to_vec, pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping,
-    MESSAGE_HEADER_SIZE,
-};
+use dcr_wire::{frame_to_vec, pver, Block, CurrencyNet, Message, Ping, MESSAGE_HEADER_SIZE};
 
 #[global_allocator]
-static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
 const NET: CurrencyNet = CurrencyNet::SimNet;
 
 /// The frames: (name, whole frame).
 fn frames() -> Vec<(&'static str, Vec<u8>)> {
-    let inv = Message::Inv(Inv {
-        inv_list: (0..1000u32)
-            .map(|n| InvVect {
-                inv_type: InvType::TX,
-                hash: Hash([n as u8; 32]),
-            })
-            .collect(),
-    });
+    let inv = dcr_benches::inv_of_1000();
     let raw = synthetic_block(1_000_000);
     let block = Message::Block(Block::from_bytes(&raw, pver::CURRENT).expect("decodes"));
     [
@@ -62,12 +52,12 @@ fn allocations_per_record(frame: &[u8], n: u64) -> f64 {
         conn.record(Direction::Received, &[head, payload]);
     }
     sink.flush().expect("flush");
-    let before = dcr_tests::allocations();
+    let before = dcr_counting_alloc::allocations();
     for _ in 0..n {
         conn.record(Direction::Received, &[head, payload]);
     }
     sink.flush().expect("flush");
-    (dcr_tests::allocations() - before) as f64 / n as f64
+    (dcr_counting_alloc::allocations() - before) as f64 / n as f64
 }
 
 fn capture(c: &mut Criterion) {

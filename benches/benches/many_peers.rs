@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 
 /// Counts live heap bytes, to see the heap come back after shutdown.
 #[global_allocator]
-static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
 fn config() -> Config {
     Config::new(CurrencyNet::SimNet)
@@ -74,7 +74,7 @@ async fn measure(n: usize) {
     let mut incoming = dcr_peer::net::serve(listener, config(), hooks());
     // Settle the runtime and allocator before the baselines.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (heap0, rss0, tasks0) = (dcr_tests::live(), rss(), metrics.num_alive_tasks());
+    let (heap0, rss0, tasks0) = (dcr_counting_alloc::live(), rss(), metrics.num_alive_tasks());
 
     let t = Instant::now();
     let mut child = Command::new(std::env::current_exe().expect("exe"))
@@ -99,7 +99,7 @@ async fn measure(n: usize) {
     .expect("join")
     .expect("ready line");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let heap = dcr_tests::live() - heap0;
+    let heap = dcr_counting_alloc::live() - heap0;
     let resident = rss().saturating_sub(rss0);
     let tasks = metrics.num_alive_tasks() - tasks0;
     println!(
@@ -152,7 +152,7 @@ async fn measure(n: usize) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!(
         "after: heap {:+.1} KiB from its baseline, tasks {:+}, resident {:+.1} MiB",
-        (dcr_tests::live() - heap0) as f64 / 1024.0,
+        (dcr_counting_alloc::live() - heap0) as f64 / 1024.0,
         metrics.num_alive_tasks() as i64 - tasks0 as i64,
         (rss() as f64 - rss0 as f64) / (1 << 20) as f64
     );

@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 use dcr_benches::floors::{self, Cores};
 use dcr_benches::{rss, synthetic_block};
 use dcr_peer::capture::{CaptureSink, FlushPolicy};
-use dcr_peer::wire::{
-    frame_to_vec, pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping, Pong,
-};
+use dcr_peer::wire::{frame_to_vec, pver, Block, CurrencyNet, Message, Ping, Pong};
 use dcr_peer::{Config, Hooks, Listeners, Peer, PeerEvent, RecentNonces};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -388,14 +386,7 @@ fn main() {
             ping_pong(20_000 / scale).await;
         }
         if run("inv") {
-            let inv = Message::Inv(Inv {
-                inv_list: (0..1000u32)
-                    .map(|n| InvVect {
-                        inv_type: InvType::TX,
-                        hash: Hash([n as u8; 32]),
-                    })
-                    .collect(),
-            });
+            let inv = dcr_benches::inv_of_1000();
             one_way("inv x1000", &inv, 20_000 / scale).await;
         }
         if run("block") {

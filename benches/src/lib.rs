@@ -77,6 +77,19 @@ pub fn real_blocks() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     (read("chain-0-168.bin"), read("mainnet-432100.bin"))
 }
 
+/// An `inv` of 1000 transaction vectors, as the peer and capture benches
+/// send it.
+pub fn inv_of_1000() -> Message<'static> {
+    Message::Inv(dcr_wire::Inv {
+        inv_list: (0..1000u32)
+            .map(|n| dcr_wire::InvVect {
+                inv_type: dcr_wire::InvType::TX,
+                hash: dcr_wire::Hash([n as u8; 32]),
+            })
+            .collect(),
+    })
+}
+
 /// A block of about `target` bytes made of the real blocks' transactions
 /// replicated (valid framing and structure; not a valid block by consensus):
 /// `dcrpeer bench --builtin`'s synthetic block, built by the same function

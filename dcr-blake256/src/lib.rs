@@ -22,7 +22,9 @@ extern crate std;
 // buffers only a trailing partial block, so hashing a transaction prefix
 // from its received bytes copies at most 63 bytes. The portable
 // compression, plain Rust for every target, is unrolled with the message
-// schedule resolved at compile time. Where the CPU has AVX-512F and VL,
+// schedule resolved at compile time; it is at least as fast as
+// `blake-hash` at every size measured (32 B to 16 KiB, CPU-timed:
+// `blake256-cpu` in the codec bench, figures in BENCHMARKS.md). Where the CPU has AVX-512F and VL,
 // the vectorised compression is also built with `vprord` for its
 // rotations, which shortens the G chain.
 //
@@ -93,6 +95,11 @@ const SIGMA: [[usize; 16]; 10] = [
 
 mod batch;
 pub use batch::Message;
+
+#[cfg(feature = "std")]
+mod calibrate;
+#[cfg(feature = "std")]
+pub use calibrate::{Calibration, Timing, ENV};
 
 /// BLAKE-256 of each of `msgs` into the same position of `out`, many
 /// messages at once on the widest multi-lane compression this CPU runs
@@ -320,10 +327,26 @@ fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
     out
 }
 
-/// The fastest compression this CPU runs; detected once per hasher (the
-/// standard library caches the CPU query, so this is a load and a branch).
+/// The compression hashing uses: with `std`, the one the start-up
+/// calibration measured fastest ([`Calibration`]; after the first call a
+/// load and a branch); without, [`by_features`].
 #[inline]
 fn compress_fn() -> CompressFn {
+    #[cfg(feature = "std")]
+    {
+        Calibration::get().chosen().compress
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        by_features()
+    }
+}
+
+/// The compression of the widest instruction set this CPU has, for builds
+/// without a clock to calibrate with (no `std`): the `vprord` build where
+/// there is AVX-512, the fastest on Intel (BENCHMARKS.md).
+#[cfg_attr(feature = "std", allow(dead_code))]
+fn by_features() -> CompressFn {
     #[cfg(target_arch = "x86_64")]
     {
         if detected!("ssse3") && detected!("sse4.1") {
@@ -341,7 +364,8 @@ fn compress_fn() -> CompressFn {
 
 /// One single-stream compression function: the portable one, or a
 /// vectorised one this CPU runs. Every one gives the same digests;
-/// [`Blake256::new`] and [`Blake256::digest`] use [`Compression::best`].
+/// [`Blake256::new`] and [`Blake256::digest`] use [`Compression::best`],
+/// which a start-up calibration picks by measuring them all.
 /// For benchmarks and differential tests, which compare them.
 #[derive(Clone, Copy)]
 pub struct Compression {
@@ -357,12 +381,14 @@ impl Compression {
         compress: compress_portable,
     };
 
-    /// Every compression this CPU runs, slowest first: `"portable"`, then
-    /// `"sse4.1"`, `"avx"`, `"avx512"` where the CPU has them. The last is
-    /// [`Compression::best`].
+    /// Every compression this CPU runs: `"portable"`, then `"sse4.1"`,
+    /// `"avx"`, `"avx512"` (rotations by `vprord`) and `"avx512tern"`
+    /// (rotations split into shifts and a three-way xor, for CPUs whose
+    /// `vprord` takes two cycles) where the CPU has them.
+    /// [`Compression::best`] is one of them, chosen by measurement.
     pub fn available() -> impl Iterator<Item = Compression> {
         #[allow(unused_mut)]
-        let mut vector: [Option<Compression>; 3] = [None; 3];
+        let mut vector: [Option<Compression>; 4] = [None; 4];
         #[cfg(target_arch = "x86_64")]
         if detected!("ssse3") && detected!("sse4.1") {
             let avx = detected!("avx");
@@ -380,18 +406,31 @@ impl Compression {
                     name: "avx512",
                     compress: sse41::compress_evex,
                 }),
+                avx512.then_some(Compression {
+                    name: "avx512tern",
+                    compress: sse41::compress_evex_tern,
+                }),
             ];
         }
         core::iter::once(Compression::PORTABLE).chain(vector.into_iter().flatten())
     }
 
-    /// The fastest compression this CPU runs: what hashing uses.
+    /// What hashing uses: with `std`, the fastest this CPU runs as the
+    /// start-up calibration measured it ([`Calibration`]); without, the
+    /// one of the widest instruction set.
     #[inline]
     pub fn best() -> Compression {
-        let compress = compress_fn();
-        Compression::available()
-            .find(|c| c.compress as usize == compress as usize)
-            .unwrap_or(Compression::PORTABLE)
+        #[cfg(feature = "std")]
+        {
+            Calibration::get().chosen()
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            let compress = compress_fn();
+            Compression::available()
+                .find(|c| c.compress as usize == compress as usize)
+                .unwrap_or(Compression::PORTABLE)
+        }
     }
 
     /// The compression named `name` (one of [`Compression::available`]'s),
@@ -803,6 +842,171 @@ mod sse41 {
         };
     }
 
+    /// Safe entry point of [`compress_avx512_tern`]: only installed after
+    /// the CPU was found to have AVX, AVX-512F and AVX-512VL (and the OS to
+    /// save the AVX-512 state).
+    pub(super) fn compress_evex_tern(h: &mut [u32; 8], blocks: &[u8], t: u64) {
+        debug_assert!(detected!("avx") && detected!("avx512f") && detected!("avx512vl"));
+        // SAFETY: as `compress_evex`; `compress_avx512_tern` reads only
+        // whole blocks inside `blocks`.
+        unsafe { compress_avx512_tern(h, blocks, t) }
+    }
+
+    /// For each round (mod 10), the message word of every lane of the four
+    /// step halves, in `PERMUTED`'s order: one `vpermd` index per round.
+    #[repr(align(64))]
+    struct Schedule([[u32; 16]; 10]);
+
+    static SCHEDULE: Schedule = Schedule(schedule());
+
+    const fn schedule() -> [[u32; 16]; 10] {
+        let mut t = [[0u32; 16]; 10];
+        let mut r = 0;
+        while r < 10 {
+            let mut half = 0;
+            while half < 4 {
+                let w = words(r, half >= 2, half % 2 == 1);
+                let mut i = 0;
+                while i < 4 {
+                    t[r][4 * half + i] = w[i] as u32;
+                    i += 1;
+                }
+                half += 1;
+            }
+            r += 1;
+        }
+        t
+    }
+
+    /// Four G functions side by side, as [`g4`], for CPUs whose rotations
+    /// take two cycles (AMD Zen 4: `vprord` and `vpshufb` have a latency of
+    /// two, a shift, an add, a xor and `vpternlogd` one; measured by
+    /// `examples/cycles.rs`). There `xor` then rotate costs three cycles
+    /// on the chain, eight per half-G. Rotation distributes over xor, so
+    /// `ror(d ^ a, n)` is computed as `ror(d, n) ^ (a >> n) ^ (a << 32 - n)`:
+    /// the old word's rotation is off the chain (it was ready long before),
+    /// and the new word's two shifts and the three-way xor (`vpternlogd`)
+    /// cost two cycles, so a half-G takes six, the bound of one-cycle
+    /// rotations. Every step is a one-cycle instruction: mixing in the
+    /// two-cycle `vprord`, even off the chain, made the whole run slower
+    /// there. In assembly because LLVM folds the split rotation back into
+    /// `xor` and `vprord`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl")]
+    unsafe fn g4_tern(v: &mut [__m128i; 4], x: __m128i, y: __m128i) {
+        let [a, b, c, d] = v;
+        // Per half: a += x + b; d = ror(d, 16) ^ (a >> 16) ^ (a << 16);
+        // c += d; b = ror(b, 12) ^ (c >> 12) ^ (c << 20); then with y and
+        // the rotations 8 and 7. `t` and `u` are scratch.
+        core::arch::asm!(
+            "vpaddd {a:x}, {a:x}, {x:x}",
+            "vpaddd {a:x}, {a:x}, {b:x}",
+            "vpsrld {t:x}, {d:x}, 16",
+            "vpslld {d:x}, {d:x}, 16",
+            "vpord {d:x}, {d:x}, {t:x}",
+            "vpsrld {t:x}, {a:x}, 16",
+            "vpslld {u:x}, {a:x}, 16",
+            "vpternlogd {d:x}, {t:x}, {u:x}, 0x96",
+            "vpaddd {c:x}, {c:x}, {d:x}",
+            "vpsrld {t:x}, {b:x}, 12",
+            "vpslld {b:x}, {b:x}, 20",
+            "vpord {b:x}, {b:x}, {t:x}",
+            "vpsrld {t:x}, {c:x}, 12",
+            "vpslld {u:x}, {c:x}, 20",
+            "vpternlogd {b:x}, {t:x}, {u:x}, 0x96",
+            "vpaddd {a:x}, {a:x}, {y:x}",
+            "vpaddd {a:x}, {a:x}, {b:x}",
+            "vpsrld {t:x}, {d:x}, 8",
+            "vpslld {d:x}, {d:x}, 24",
+            "vpord {d:x}, {d:x}, {t:x}",
+            "vpsrld {t:x}, {a:x}, 8",
+            "vpslld {u:x}, {a:x}, 24",
+            "vpternlogd {d:x}, {t:x}, {u:x}, 0x96",
+            "vpaddd {c:x}, {c:x}, {d:x}",
+            "vpsrld {t:x}, {b:x}, 7",
+            "vpslld {b:x}, {b:x}, 25",
+            "vpord {b:x}, {b:x}, {t:x}",
+            "vpsrld {t:x}, {c:x}, 7",
+            "vpslld {u:x}, {c:x}, 25",
+            "vpternlogd {b:x}, {t:x}, {u:x}, 0x96",
+            a = inout(zmm_reg) *a,
+            b = inout(zmm_reg) *b,
+            c = inout(zmm_reg) *c,
+            d = inout(zmm_reg) *d,
+            x = in(zmm_reg) x,
+            y = in(zmm_reg) y,
+            t = out(zmm_reg) _,
+            u = out(zmm_reg) _,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+
+    /// The compression on [`g4_tern`]. Each round's sixteen message words
+    /// are gathered by one `vpermd` from the whole block in a 512-bit
+    /// register and xored with their constants by one `vpxord`, then taken
+    /// out a quarter at a time: fewer instructions competing with the G
+    /// chain for the vector ports than four shuffles and three blends per
+    /// step half.
+    #[target_feature(enable = "avx,avx512f,avx512vl")]
+    unsafe fn compress_avx512_tern(h: &mut [u32; 8], blocks: &[u8], mut t: u64) {
+        let hp = h.as_mut_ptr().cast::<__m128i>();
+        let (mut h0, mut h1) = (_mm_loadu_si128(hp), _mm_loadu_si128(hp.add(1)));
+        let c_low = _mm_loadu_si128(C[0..4].as_ptr().cast());
+        let c_high = _mm_loadu_si128(C[4..8].as_ptr().cast());
+        let even = _mm512_set1_epi32(0x00ff_00ff);
+        for block in blocks.chunks_exact(BLOCK) {
+            t = t.wrapping_add(8 * BLOCK as u64);
+            let raw = _mm512_loadu_si512(block.as_ptr().cast());
+            // Big-endian words: bytes 0 and 2 from the left rotation, 1 and
+            // 3 from the right (AVX-512F alone, no `vpshufb`).
+            let m = _mm512_ternarylogic_epi32::<0xca>(
+                even,
+                _mm512_rol_epi32::<8>(raw),
+                _mm512_ror_epi32::<8>(raw),
+            );
+            let (lo, hi) = (t as u32 as i32, (t >> 32) as u32 as i32);
+            let mut v = [
+                h0,
+                h1,
+                c_low,
+                _mm_xor_si128(_mm_set_epi32(hi, hi, lo, lo), c_high),
+            ];
+            // The same layout as `rounds!`.
+            macro_rules! tern_rounds {
+                ($($r:literal)*) => {$(
+                    let x = _mm512_xor_si512(
+                        _mm512_permutexvar_epi32(
+                            _mm512_load_si512(SCHEDULE.0[$r % 10].as_ptr().cast()),
+                            m,
+                        ),
+                        _mm512_loadu_si512(PERMUTED.0[$r % 10].as_ptr().cast()),
+                    );
+                    g4_tern(
+                        &mut v,
+                        _mm512_castsi512_si128(x),
+                        _mm512_extracti32x4_epi32::<1>(x),
+                    );
+                    v[0] = _mm_shuffle_epi32::<0b10_01_00_11>(v[0]);
+                    v[2] = _mm_shuffle_epi32::<0b00_11_10_01>(v[2]);
+                    v[3] = _mm_shuffle_epi32::<0b01_00_11_10>(v[3]);
+                    g4_tern(
+                        &mut v,
+                        _mm512_extracti32x4_epi32::<2>(x),
+                        _mm512_extracti32x4_epi32::<3>(x),
+                    );
+                    v[0] = _mm_shuffle_epi32::<0b00_11_10_01>(v[0]);
+                    v[2] = _mm_shuffle_epi32::<0b10_01_00_11>(v[2]);
+                    v[3] = _mm_shuffle_epi32::<0b01_00_11_10>(v[3]);
+                )*};
+            }
+            tern_rounds!(0 1 2 3 4 5 6 7 8 9 10 11 12 13);
+            h0 = _mm_xor_si128(h0, _mm_xor_si128(v[0], v[2]));
+            h1 = _mm_xor_si128(h1, _mm_xor_si128(v[1], v[3]));
+        }
+        _mm_storeu_si128(hp, h0);
+        _mm_storeu_si128(hp.add(1), h1);
+    }
+
     compress_blocks!(compress_sse41, "ssse3,sse4.1", masks());
     compress_blocks!(compress_avx, "ssse3,sse4.1,avx", masks());
     compress_blocks!(compress_avx512, "ssse3,sse4.1,avx,avx512f,avx512vl", Vprord);
@@ -1109,9 +1313,12 @@ mod tests {
             }
         }
         std::println!("compressions checked: {names:?}");
-        // And what hashing uses is the fastest this CPU runs.
-        assert_eq!(Some(&Compression::best().name()), names.last());
-        let chosen = compress_fn() as usize;
+        #[cfg(target_arch = "x86_64")]
+        if detected!("avx512f") && detected!("avx512vl") && detected!("avx") {
+            assert!(names.contains(&"avx512tern"), "{names:?}");
+        }
+        // Without a clock the widest instruction set decides.
+        let flagged = by_features() as usize;
         #[cfg(target_arch = "x86_64")]
         if detected!("ssse3") && detected!("sse4.1") {
             let avx512 = detected!("avx512f") && detected!("avx512vl");
@@ -1120,10 +1327,10 @@ mod tests {
                 (true, false) => sse41::compress_vex,
                 _ => sse41::compress,
             };
-            assert_eq!(chosen, want as usize);
+            assert_eq!(flagged, want as usize);
             return;
         }
-        assert_eq!(chosen, compress_portable as CompressFn as usize);
+        assert_eq!(flagged, compress_portable as CompressFn as usize);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use dcr_wire::{
     Payload, Split, Tx, MESSAGE_HEADER_SIZE,
 };
 
-use crate::chain::split_block_records;
+use crate::chain::{block_records, load_block_file, TruncatedRecord};
 
 /// How much of a node's work on a message is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -327,12 +327,7 @@ pub fn synthetic_block(sources: &[Vec<u8>], target: usize) -> Vec<u8> {
 /// The blocks of a corpus block file (`wire/blocks/NAME` under the corpus
 /// folder `dir`).
 fn corpus_blocks(dir: &Path, name: &str) -> Result<Vec<Vec<u8>>, InputError> {
-    let path = dir.join("wire/blocks").join(name);
-    let data = read_file(&path)?;
-    split_block_records(&data).map_err(|e| InputError::In {
-        path,
-        source: Box::new(InputError::Records(e)),
-    })
+    Ok(load_block_file(&dir.join("wire/blocks").join(name))?)
 }
 
 /// The built-in data sets, as the criterion benches have them: the
@@ -496,20 +491,12 @@ pub enum InputError {
     /// A capture record of no known network.
     #[error("an unknown network magic {0:#010x}")]
     UnknownMagic(u32),
-    /// Too few bytes left for a block record's length.
-    #[error("truncated: {} left, too few for a record length", bytes(*.0))]
-    RecordLength(usize),
-    /// A block record longer than the rest of the file.
-    #[error("truncated: the record claims {}, {} follow", bytes(*claims), bytes(*follow))]
-    RecordCut {
-        /// Its length field.
-        claims: usize,
-        /// What the file holds after it.
-        follow: usize,
-    },
-    /// The corpus's block records do not split.
-    #[error("not block records")]
-    Records(#[source] crate::chain::TruncatedRecord),
+    /// A block record cut short.
+    #[error(transparent)]
+    Truncated(TruncatedRecord),
+    /// A corpus block file that cannot be read.
+    #[error(transparent)]
+    Corpus(#[from] crate::chain::LoadError),
     /// The first record's length exceeds the file: not block records.
     #[error("not block records: the first record's length ({0}) exceeds the file")]
     NotRecords(usize),
@@ -713,33 +700,17 @@ pub fn short_name(net: CurrencyNet) -> &'static str {
 
 /// `[u32 LE length][block]` records, each a block.
 fn read_block_records(set: &mut DataSet, data: &[u8]) -> Result<(), InputError> {
-    let mut rest = data;
-    let mut offset = 0usize;
-    let mut index = 0;
-    while !rest.is_empty() {
-        let place = Place::BlockRecord { index, offset };
-        let Some(len) = rest
-            .first_chunk::<4>()
-            .map(|l| u32::from_le_bytes(*l) as usize)
-        else {
-            return Err(InputError::RecordLength(rest.len()).at(place));
-        };
-        let Some(block) = rest.get(4..4 + len) else {
-            return Err(if index == 0 {
-                InputError::NotRecords(len)
-            } else {
-                InputError::RecordCut {
-                    claims: len,
-                    follow: rest.len() - 4,
-                }
-                .at(place)
-            });
-        };
+    let mut offset = 0;
+    for (index, record) in block_records(data).enumerate() {
+        let block = record.map_err(|e| match e {
+            TruncatedRecord::Block {
+                index: 0, claimed, ..
+            } => InputError::NotRecords(claimed),
+            e => InputError::Truncated(e),
+        })?;
         set.push(Command::Block, pver::CURRENT, block, None)
-            .map_err(|e| e.at(place))?;
-        rest = &rest[4 + len..];
-        offset += 4 + len;
-        index += 1;
+            .map_err(|e| e.at(Place::BlockRecord { index, offset }))?;
+        offset += 4 + block.len();
     }
     Ok(())
 }
@@ -987,14 +958,7 @@ mod tests {
     use super::*;
     use crate::chain::build_chain;
 
-    fn records(blocks: &[Vec<u8>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for b in blocks {
-            out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-            out.extend_from_slice(b);
-        }
-        out
-    }
+    use crate::chain::block_records_file as records;
 
     fn read(data: &[u8]) -> Result<(DataSet, &'static str), InputError> {
         let mut set = DataSet::new("t", "t");
@@ -1076,7 +1040,7 @@ mod tests {
         let whole = records(&blocks);
         let e = read_err(&whole[..whole.len() - 10]);
         assert!(
-            e.starts_with("block record 2 at byte 562: truncated: the record claims"),
+            e.starts_with("truncated: block record 2 at byte 562 claims 277 bytes"),
             "{e}"
         );
         let e = read_err(&[0xff; 300]);

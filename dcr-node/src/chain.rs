@@ -1,6 +1,6 @@
-//! The demo chain: real blocks from the shared corpus when it is present,
-//! otherwise a small chain built in memory (valid hashes and links, not
-//! mined), so the demo runs on any machine.
+//! Chains to serve: block files read from a folder (the shared corpus's
+//! among them), or a small chain built in memory (valid hashes and links,
+//! not mined), so the demo runs on any machine.
 
 use std::borrow::Cow;
 use std::io;
@@ -8,21 +8,14 @@ use std::path::{Path, PathBuf};
 
 use dcr_wire::{pver, Block, BlockHeader, OutPoint, Payload, Tx, TxIn, TxOut, TxSerType};
 
-/// Where the demo chain came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChainSource {
-    /// The corpus folder the blocks were read from.
-    Corpus(PathBuf),
-    /// Built in memory.
-    Built,
-}
-
-/// The corpus folder: `$DCR_TESTDATA`, else `../shared/testdata` from the
-/// current directory or from the workspace this tool was built in.
-pub fn find_corpus() -> Option<PathBuf> {
+/// The corpus folder for this crate's unit tests: `$DCR_TESTDATA`, else
+/// `../shared/testdata` beside the workspace the tests run in. Tests only:
+/// a program finds the corpus from where it is installed (`dcrpeer`'s
+/// `corpus` module), never from the tree it was built in.
+#[cfg(test)]
+fn find_corpus() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("DCR_TESTDATA").map(PathBuf::from),
-        Some(PathBuf::from("../shared/testdata")),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata")),
     ];
     candidates
@@ -43,18 +36,128 @@ pub enum LoadError {
         /// Why.
         source: io::Error,
     },
-    /// A record's length runs past the end of this file.
-    #[error("{}: {TruncatedRecord}", .0.display())]
-    Truncated(PathBuf),
+    /// A record of this file runs past its end.
+    #[error("{}: {record}", path.display())]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Where and how.
+        record: TruncatedRecord,
+    },
     /// The folder holds no block.
     #[error("no blocks in {}", .0.display())]
     Empty(PathBuf),
 }
 
-/// A block record whose length runs past the end of its file.
+/// A block record that runs past the end of its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("truncated block record")]
-pub struct TruncatedRecord;
+pub enum TruncatedRecord {
+    /// Fewer than the four bytes of a record's length are left.
+    #[error("truncated: {} at byte {offset}, too few for a record length", dcr_wire::ByteCount(*remaining as u64))]
+    Length {
+        /// Which record (from 0).
+        index: usize,
+        /// Where it starts in the file.
+        offset: usize,
+        /// The bytes left there.
+        remaining: usize,
+    },
+    /// A record's length claims more bytes than are left.
+    #[error(
+        "truncated: block record {index} at byte {offset} claims {}, {} left",
+        dcr_wire::ByteCount(*claimed as u64),
+        dcr_wire::ByteCount(*remaining as u64)
+    )]
+    Block {
+        /// Which record (from 0).
+        index: usize,
+        /// Where it starts in the file.
+        offset: usize,
+        /// Its length field.
+        claimed: usize,
+        /// The bytes left after the length field.
+        remaining: usize,
+    },
+}
+
+/// The block records of a block file, `[u32 little-endian length][serialized
+/// block]` repeated (the corpus's `wire/blocks/*.bin`, `dcrpeer listen
+/// --chain DIR`): each block borrowed from `data`, in order, then the
+/// first record that runs past the end, if one does. The one reader of the
+/// format in the workspace; [`block_records_file`] writes it.
+pub fn block_records(data: &[u8]) -> BlockRecords<'_> {
+    BlockRecords {
+        rest: data,
+        offset: 0,
+        index: 0,
+    }
+}
+
+/// The iterator of [`block_records`].
+#[derive(Debug, Clone)]
+pub struct BlockRecords<'a> {
+    rest: &'a [u8],
+    offset: usize,
+    index: usize,
+}
+
+impl<'a> Iterator for BlockRecords<'a> {
+    type Item = Result<&'a [u8], TruncatedRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (index, offset, remaining) = (self.index, self.offset, self.rest.len());
+        let record = match self.rest.split_first_chunk::<4>() {
+            None => Err(TruncatedRecord::Length {
+                index,
+                offset,
+                remaining,
+            }),
+            Some((len, body)) => {
+                let claimed = u32::from_le_bytes(*len) as usize;
+                match body.split_at_checked(claimed) {
+                    Some((block, rest)) => {
+                        self.rest = rest;
+                        self.offset += 4 + claimed;
+                        self.index += 1;
+                        return Some(Ok(block));
+                    }
+                    None => Err(TruncatedRecord::Block {
+                        index,
+                        offset,
+                        claimed,
+                        remaining: body.len(),
+                    }),
+                }
+            }
+        };
+        // Nothing more after a truncated record.
+        self.rest = &[];
+        Some(record)
+    }
+}
+
+/// Splits a block file into its blocks ([`block_records`], copied).
+pub fn split_block_records(data: &[u8]) -> Result<Vec<Vec<u8>>, TruncatedRecord> {
+    block_records(data).map(|r| r.map(<[u8]>::to_vec)).collect()
+}
+
+/// A block file holding `blocks`, as [`block_records`] reads it.
+///
+/// # Panics
+/// If a block is 4 GiB or more (no block comes near).
+pub fn block_records_file<B: AsRef<[u8]>>(blocks: &[B]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(blocks.iter().map(|b| 4 + b.as_ref().len()).sum());
+    for b in blocks {
+        let b = b.as_ref();
+        let len = u32::try_from(b.len()).expect("a block under 4 GiB");
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(b);
+    }
+    out
+}
 
 /// Reads the file at `path`.
 fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
@@ -64,35 +167,12 @@ fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
     })
 }
 
-/// Splits a corpus block file: `[u32 LE length][block]` records.
-pub fn split_block_records(data: &[u8]) -> Result<Vec<Vec<u8>>, TruncatedRecord> {
-    let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let len_bytes: [u8; 4] = rest
-            .get(..4)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(TruncatedRecord)?;
-        let len = u32::from_le_bytes(len_bytes) as usize;
-        let block = rest.get(4..4 + len).ok_or(TruncatedRecord)?;
-        out.push(block.to_vec());
-        rest = &rest[4 + len..];
-    }
-    Ok(out)
-}
-
-/// The records of the block file at `path`.
-fn load_file(path: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
-    split_block_records(&read(path)?).map_err(|TruncatedRecord| LoadError::Truncated(path.into()))
-}
-
-/// The demo chain's serialized blocks, from the corpus or built.
-pub fn load_demo_chain() -> Result<(ChainSource, Vec<Vec<u8>>), LoadError> {
-    if let Some(dir) = find_corpus() {
-        let blocks = load_file(&dir.join("wire/blocks/chain-0-168.bin"))?;
-        return Ok((ChainSource::Corpus(dir), blocks));
-    }
-    Ok((ChainSource::Built, build_chain(32)))
+/// The blocks of the block file at `path`.
+pub fn load_block_file(path: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
+    split_block_records(&read(path)?).map_err(|record| LoadError::Truncated {
+        path: path.into(),
+        record,
+    })
 }
 
 /// Reads every `*.bin` block file (`[u32 LE length][block]` records) of
@@ -101,7 +181,7 @@ pub fn load_demo_chain() -> Result<(ChainSource, Vec<Vec<u8>>), LoadError> {
 pub fn load_chain_dir(dir: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
     let corpus = dir.join("wire/blocks/chain-0-168.bin");
     if corpus.is_file() {
-        return load_file(&corpus);
+        return load_block_file(&corpus);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| LoadError::Io {
@@ -114,7 +194,7 @@ pub fn load_chain_dir(dir: &Path) -> Result<Vec<Vec<u8>>, LoadError> {
     files.sort();
     let mut blocks = Vec::new();
     for f in files {
-        blocks.extend(load_file(&f)?);
+        blocks.extend(load_block_file(&f)?);
     }
     if blocks.is_empty() {
         return Err(LoadError::Empty(dir.to_path_buf()));
@@ -224,10 +304,13 @@ mod tests {
         let file = dir.join("a.bin");
         std::fs::write(&file, [9, 0, 0, 0, 1]).unwrap();
         let err = load_chain_dir(&dir).unwrap_err();
-        assert!(matches!(&err, LoadError::Truncated(f) if *f == file));
+        assert!(matches!(&err, LoadError::Truncated { path, .. } if *path == file));
         assert_eq!(
             err.to_string(),
-            format!("{}: truncated block record", file.display())
+            format!(
+                "{}: truncated: block record 0 at byte 0 claims 9 bytes, 1 byte left",
+                file.display()
+            )
         );
         std::fs::write(&file, []).unwrap();
         assert!(matches!(load_chain_dir(&dir), Err(LoadError::Empty(_))));

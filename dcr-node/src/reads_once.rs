@@ -119,8 +119,44 @@ fn offences() -> Vec<Offence> {
         Offence::MixNotFound(1),
         Offence::EmptyAddr,
         Offence::InvalidAddrV2,
+        Offence::UnrequestedBlock(Hash::ZERO),
         Offence::Malformed("input ended early".into()),
     ]
+}
+
+fn truncated_records() -> Vec<TruncatedRecord> {
+    vec![
+        TruncatedRecord::Length {
+            index: 0,
+            offset: 0,
+            remaining: 1,
+        },
+        TruncatedRecord::Block {
+            index: 0,
+            offset: 0,
+            claimed: 1,
+            remaining: 0,
+        },
+    ]
+}
+
+fn load_errors() -> Vec<LoadError> {
+    let mut all = vec![
+        LoadError::Io {
+            path: "/nowhere/chain-0-168.bin".into(),
+            source: io::Error::from_raw_os_error(2),
+        },
+        LoadError::Empty("/nowhere".into()),
+    ];
+    all.extend(
+        truncated_records()
+            .into_iter()
+            .map(|record| LoadError::Truncated {
+                path: "/nowhere/chain-0-168.bin".into(),
+                record,
+            }),
+    );
+    all
 }
 
 fn places() -> Vec<Place> {
@@ -160,12 +196,6 @@ fn input_errors() -> Vec<InputError> {
                 want: dcr_wire::CurrencyNet::MainNet,
             },
             InputError::UnknownMagic(1),
-            InputError::RecordLength(1),
-            InputError::RecordCut {
-                claims: 2,
-                follow: 1,
-            },
-            InputError::Records(TruncatedRecord),
             InputError::NotRecords(9),
             InputError::FrameCut(1),
             InputError::AfterFrame(1),
@@ -178,7 +208,7 @@ fn input_errors() -> Vec<InputError> {
             InputError::NotBlock(wire()),
             InputError::Checks(WorkError::Decode(wire())),
             InputError::Unrecognised {
-                records: Box::new(InputError::RecordLength(1)),
+                records: Box::new(InputError::Truncated(truncated_records()[0])),
                 raw: wire(),
             },
             InputError::NotUtf8,
@@ -191,6 +221,8 @@ fn input_errors() -> Vec<InputError> {
         ]
     };
     let mut all = leaves();
+    all.extend(truncated_records().into_iter().map(InputError::Truncated));
+    all.extend(load_errors().into_iter().map(InputError::Corpus));
     for place in places() {
         all.extend(
             leaves()
@@ -253,22 +285,21 @@ fn every_error_of_the_crate_reads_once() {
     );
     check(&demo);
 
-    let load = [
-        LoadError::Io {
-            path: "/nowhere/chain-0-168.bin".into(),
-            source: io::Error::from_raw_os_error(2),
-        },
-        LoadError::Truncated("/nowhere/chain-0-168.bin".into()),
-        LoadError::Empty("/nowhere".into()),
-    ];
+    let records = truncated_records();
+    every_variant!(
+        records,
+        TruncatedRecord::Length { .. },
+        TruncatedRecord::Block { .. },
+    );
+    check(&records);
+    let load = load_errors();
     every_variant!(
         load,
         LoadError::Io { .. },
-        LoadError::Truncated(_),
+        LoadError::Truncated { .. },
         LoadError::Empty(_),
     );
     check(&load);
-    check(&[TruncatedRecord]);
 
     let offences = offences();
     every_variant!(
@@ -289,6 +320,7 @@ fn every_error_of_the_crate_reads_once() {
         Offence::MixNotFound(_),
         Offence::EmptyAddr,
         Offence::InvalidAddrV2,
+        Offence::UnrequestedBlock(_),
         Offence::Malformed(_),
     );
     check(&offences);
@@ -333,9 +365,8 @@ fn every_error_of_the_crate_reads_once() {
         InputError::NoMessages,
         InputError::WrongNetwork { .. },
         InputError::UnknownMagic(_),
-        InputError::RecordLength(_),
-        InputError::RecordCut { .. },
-        InputError::Records(_),
+        InputError::Truncated(_),
+        InputError::Corpus(_),
         InputError::NotRecords(_),
         InputError::FrameCut(_),
         InputError::AfterFrame(_),
@@ -393,6 +424,14 @@ fn counts_read_with_their_plural() {
         "3 mix messages not found"
     );
     assert_eq!(SyncError::NotFound(1).to_string(), "peer lacks 1 block");
+    assert_eq!(
+        truncated_records()[0].to_string(),
+        "truncated: 1 byte at byte 0, too few for a record length"
+    );
+    assert_eq!(
+        truncated_records()[1].to_string(),
+        "truncated: block record 0 at byte 0 claims 1 byte, 0 bytes left"
+    );
     assert_eq!(
         DemoError::Incomplete { synced: 0, held: 1 }.to_string(),
         "synced 0 of 1 block"

@@ -772,7 +772,10 @@ async fn b11_node_scores_every_offence_and_bans_above_100() {
     let id = only_peer(&m).await;
     for n in 1..=3u32 {
         assert_silent(&mut raw, &chain, Message::MemPool(MemPool)).await;
-        assert_eq!(m.score(id).await.unwrap(), 33 * n);
+        // 33 each; a second boundary crossed on a loaded machine decays
+        // the earlier ones by a point or two (whole-second decay).
+        let score = m.score(id).await.unwrap();
+        assert!((33 * n - 2..=33 * n).contains(&score), "{score}");
     }
     assert_disconnects(&mut raw, Message::MemPool(MemPool)).await;
     let bans = m.bans().await.unwrap();
@@ -796,7 +799,11 @@ async fn b6_a_whitelisted_peer_is_scored_never_banned() {
     for _ in 0..4 {
         assert_silent(&mut raw, &chain, Message::MemPool(MemPool)).await;
     }
-    assert_eq!(m.score(id).await.unwrap(), 132);
+    // 4 × 33 = 132 when all four land in one second; the transient part
+    // halves every minute, so a second or two on a loaded machine leaves
+    // a point or two less (dcrd's decay, in whole seconds).
+    let score = m.score(id).await.unwrap();
+    assert!((128..=132).contains(&score), "{score}");
     assert_silent(
         &mut raw,
         &chain,

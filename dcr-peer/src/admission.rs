@@ -104,6 +104,11 @@ pub struct Limits {
     /// beyond it is closed at once. `None`: no bound (the library's
     /// default: a caller such as the 10,000-peer benchmark decides).
     pub max_peers: Option<usize>,
+    /// Connections from one IP at most, in their handshake or handed
+    /// over and still connected (dcrd's `--maxsameip`, 5); loopback and
+    /// whitelisted addresses are exempt, as in dcrd (`needsHostPermit`).
+    /// `None`: no bound (the library's default).
+    pub max_per_host: Option<usize>,
 }
 
 impl Default for Limits {
@@ -116,6 +121,7 @@ impl Default for Limits {
             pressure_timeout: PRESSURE_HANDSHAKE_TIMEOUT,
             exempt_loopback: true,
             max_peers: None,
+            max_per_host: None,
         }
     }
 }
@@ -283,6 +289,7 @@ mod tests {
             pressure_timeout: Duration::from_secs(5),
             exempt_loopback: false,
             max_peers: None,
+            max_per_host: None,
         }
     }
 

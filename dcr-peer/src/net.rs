@@ -1,6 +1,7 @@
 //! Dialing and accepting peers: TCP directly or through a SOCKS5 proxy,
 //! and an accept loop that keeps going whatever one connection does.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
@@ -31,10 +32,13 @@ pub const MAX_PENDING_INBOUND: usize = crate::admission::MAX_PENDING;
 /// pool applies under pressure.
 const EXPIRY_TICK: Duration = Duration::from_millis(500);
 
-/// Connects to `addr` (`host:port`), through [`Config::proxy`] when set,
-/// and runs the outbound handshake.
+/// Connects to `addr` (`host:port`, or a host or IP alone for the port of
+/// [`Config::net`], as [`dcr_wire::CurrencyNet::with_default_port`]
+/// completes it), through [`Config::proxy`] when set, and runs the
+/// outbound handshake.
 pub async fn connect(addr: &str, config: Config, hooks: Hooks) -> Result<Peer, PeerError> {
     config.validate()?;
+    let addr = &config.net.with_default_port(addr);
     let (stream, remote) = match &config.proxy {
         Some(proxy) => {
             let stream = tokio::time::timeout(DEFAULT_DIAL_TIMEOUT, dial_proxy(proxy))
@@ -134,7 +138,8 @@ async fn serve_loop(
     let tasks = TaskTracker::new();
     let mut handshakes = Handshakes::new(limits, config, hooks, stop.clone(), tasks, done_tx);
     let mut expiry = tokio::time::interval(EXPIRY_TICK);
-    // Peers handed over, kept only to count them against `max_peers`.
+    // Peers handed over, kept only to count them against `max_peers` and
+    // `max_per_host`.
     let mut held: Vec<Peer> = Vec::new();
     loop {
         tokio::select! {
@@ -143,6 +148,19 @@ async fn serve_loop(
             (stream, addr) = next_connection(&listener) => {
                 let now = Instant::now();
                 handshakes.expire(now);
+                let exempt = crate::admission::exempt(addr.ip(), false, &limits);
+                // dcrd's order: the per-host limit, then the total.
+                if let Some(max) = limits.max_per_host.filter(|&m| m > 0 && !exempt) {
+                    let ip = addr.ip().to_canonical();
+                    let same = |a: IpAddr| a.to_canonical() == ip;
+                    held.retain(Peer::is_connected);
+                    let n = handshakes.addrs().filter(|a| same(a.ip())).count()
+                        + held.iter().filter(|p| same(p.addr().ip())).count();
+                    if n >= max {
+                        debug!(%addr, max, "inbound connection refused: per-host limit");
+                        continue; // dropping the stream closes it
+                    }
+                }
                 if let Some(max) = limits.max_peers {
                     if handshakes.len() + held.len() >= max {
                         held.retain(Peer::is_connected);
@@ -152,7 +170,6 @@ async fn serve_loop(
                         continue; // dropping the stream closes it
                     }
                 }
-                let exempt = crate::admission::exempt(addr.ip(), false, &limits);
                 if let Err(refusal) = handshakes.admit(stream, addr, exempt, now) {
                     debug!(%addr, ?refusal, "inbound connection refused");
                 }
@@ -161,7 +178,8 @@ async fn serve_loop(
                 Ok(peer) => {
                     handshakes.settle(h.id);
                     let (tx, taken) = (tx.clone(), taken_tx.clone());
-                    let counted = limits.max_peers.is_some().then(|| peer.clone());
+                    let counted = (limits.max_peers.is_some() || limits.max_per_host.is_some())
+                        .then(|| peer.clone());
                     tokio::spawn(async move {
                         if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
                             peer.disconnect();
@@ -392,6 +410,31 @@ mod tests {
         let users = users.lock().unwrap().clone();
         assert_eq!(users.len(), 3);
         assert!(users[0] != users[1] && users[1] != users[2] && users[0] != users[2]);
+    }
+
+    /// An address without a port is dialed on the network's port, not
+    /// refused as "invalid socket address".
+    #[tokio::test]
+    async fn an_address_without_a_port_takes_the_networks() {
+        // Nobody listens on 127.0.0.2 (a loopback address no test binds):
+        // the dial is refused there, on 18655. Should a node listen there
+        // on every address, reaching it shows the port as well, and any
+        // failure but the address's own is fine.
+        let cfg = Config::new(dcr_wire::CurrencyNet::RegNet);
+        let err = match connect("127.0.0.2", cfg, Hooks::default()).await {
+            Ok(_reached_on_18655) => return,
+            Err(e) => e,
+        };
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        let mut kind = None;
+        while let Some(c) = cause {
+            if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                kind = Some(io.kind());
+            }
+            cause = c.source();
+        }
+        assert_ne!(kind, Some(std::io::ErrorKind::InvalidInput), "{err}");
+        assert!(!err.to_string().contains("invalid socket address"), "{err}");
     }
 
     #[tokio::test]

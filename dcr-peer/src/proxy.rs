@@ -10,7 +10,7 @@ use std::fmt;
 use std::io;
 use std::str::FromStr;
 
-use rand::RngCore;
+use rand::Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -86,7 +86,7 @@ impl Proxy {
                 Some((username.clone(), password.clone()))
             }
             ProxyAuth::Isolated => {
-                let mut rng = rand::thread_rng();
+                let mut rng = rand::rng();
                 let mut random = || {
                     let mut b = [0u8; 16];
                     rng.fill_bytes(&mut b);

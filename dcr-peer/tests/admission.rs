@@ -210,3 +210,45 @@ async fn c1_a_peer_limit_closes_connections_beyond_it() {
     let again = dcr_peer::net::connect(&addr, cfg, hooks()).await;
     assert!(again.is_ok(), "{:?}", again.err());
 }
+
+/// C4 for `dcrpeer listen`: with a per-host limit, connections from one
+/// address beyond it are closed at once, handshaken or pending alike; one
+/// more is taken when one leaves; loopback (when it stands for a remote
+/// host here) is otherwise exempt, as in dcrd's `needsHostPermit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c4_a_per_host_limit_closes_connections_from_one_host_beyond_it() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let at = listener.local_addr().unwrap();
+    let limits = dcr_peer::admission::Limits {
+        max_per_host: Some(3),
+        exempt_loopback: false,
+        ..Default::default()
+    };
+    let mut served = dcr_peer::net::serve_with(listener, config(), hooks(), limits);
+    let mut cfg = config();
+    cfg.handshake_timeout = Duration::from_secs(2);
+    let from = |host: u8| {
+        let cfg = cfg.clone();
+        async move {
+            let s = tokio::net::TcpSocket::new_v4().unwrap();
+            s.bind(std::net::SocketAddr::from(([127, 0, 0, host], 0)))
+                .unwrap();
+            let stream = s.connect(at).await?;
+            dcr_peer::Peer::outbound(stream, at, cfg, hooks()).await
+        }
+    };
+    let mut ours = Vec::new();
+    for _ in 0..3 {
+        ours.push(from(21).await.unwrap());
+        ours.push(served.recv().await.unwrap());
+    }
+    // A fourth from the same host is refused, another host is taken.
+    assert!(from(21).await.is_err());
+    let _other = from(22).await.unwrap();
+    let _other_served = served.recv().await.unwrap();
+    // One leaves: a place frees for that host.
+    ours[0].disconnect();
+    ours[1].wait_for_disconnect().await;
+    let again = from(21).await;
+    assert!(again.is_ok(), "{:?}", again.err());
+}

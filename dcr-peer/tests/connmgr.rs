@@ -744,6 +744,53 @@ fn v4_an_outbound_peer_without_node_network_is_refused_in_the_handshake() {
     })
 }
 
+/// V3 with `--maxpeers 2`: dcrd's target for its mix-capable outbound
+/// peers is `min(3, targetOutbound)` with `targetOutbound = min(8,
+/// maxpeers)`, so with two peers at most every outbound peer below
+/// protocol 10 is refused in its handshake (measured against dcrd by the
+/// harness's `dcrd_and_node_want_mix_capable_outbound_alike`); the manager
+/// used its target of 8 unbounded by `max_peers` and kept the peer.
+#[test]
+fn v3_the_mix_capable_target_is_bounded_by_max_peers() {
+    serial(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut old = config();
+        old.protocol_version = 9;
+        old.services = ServiceFlags::NODE_NETWORK;
+        let node = Node::serving(listener, addr, old);
+        let mut cfg = manager_config();
+        cfg.max_peers = 2;
+        cfg.persistent = vec![addr];
+        let m = ConnManager::start(cfg).await.unwrap();
+        let mut events = m.subscribe();
+        let error = tokio::time::timeout(LIMIT, async {
+            loop {
+                if let ManagerEvent::DialFailed { error, .. } = events.recv().await.unwrap() {
+                    break error;
+                }
+            }
+        })
+        .await
+        .expect("a refused handshake");
+        assert!(
+            matches!(
+                &*error,
+                PeerError::Handshake(dcr_peer::HandshakeError::Refused(
+                    dcr_peer::Refusal::ProtocolVersion {
+                        theirs: 9,
+                        required: 10
+                    }
+                ))
+            ),
+            "{error}"
+        );
+        assert!(peers_of(&m).await.is_empty());
+        m.shutdown(LIMIT).await.unwrap();
+        node.stop().await;
+    })
+}
+
 /// C5: loopback addresses are exempt from `--maxsameip` (5), as in dcrd:
 /// twelve connections from 127.0.0.1 all stay up (the old manager kept
 /// five).
@@ -1020,6 +1067,84 @@ fn s28_b10_a_malformed_message_bans_at_once() {
         assert_eq!(*served.lock().unwrap(), served_before);
         until(|| *served.lock().unwrap() > served_before).await;
         assert!(banned_at.elapsed() >= Duration::from_secs(2));
+        m.shutdown(LIMIT).await.unwrap();
+    })
+}
+
+/// S28 in the handshake: dcrd's server sees the `version` and `verack`
+/// reads through the same `OnRead`, so a frame that fails with one of its
+/// wire error codes bans, inbound and outbound, before any peer exists; a
+/// payload cut short (Go's `io.ErrUnexpectedEOF`, no error code) is a
+/// disconnect only. Measured against dcrd by the harness
+/// (`dcrd_and_node_ban_malformed_handshakes_alike`).
+#[test]
+fn s28_b10_a_malformed_handshake_message_bans_inbound_and_outbound() {
+    serial(async {
+        // A node on 127.0.0.9 that answers a dial with a version whose
+        // checksum is wrong.
+        let listener = TcpListener::bind("127.0.0.9:0").await.unwrap();
+        let bad = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut f = raw_frame(NET, "version", &[0; 40]);
+                    f[20] ^= 0xff;
+                    let _ = s.write_all(&f).await;
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                });
+            }
+        });
+        let mut cfg = manager_config();
+        cfg.target_outbound = 0;
+        cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
+        let m = ConnManager::start(cfg).await.unwrap();
+        let at = m.listen_addrs()[0];
+        let banned = |ip: [u8; 4]| {
+            let m = &m;
+            async move {
+                m.bans()
+                    .await
+                    .unwrap()
+                    .iter()
+                    .any(|b| b.ip == IpAddr::from(ip))
+            }
+        };
+        let ends = |mut s: tokio::net::TcpStream| async move {
+            let mut buf = [0u8; 512];
+            tokio::time::timeout(LIMIT, async {
+                while !matches!(s.read(&mut buf).await, Ok(0) | Err(_)) {}
+            })
+            .await
+            .expect("the node hangs up");
+        };
+        // Inbound: a frame of another network's magic where the version
+        // should be.
+        let mut s = idle_from([127, 0, 0, 10], at).await;
+        s.write_all(&raw_frame(CurrencyNet::MainNet, "version", &[0; 40]))
+            .await
+            .unwrap();
+        ends(s).await;
+        until_async(|| banned([127, 0, 0, 10])).await;
+        // Inbound: a version cut short, checksum right: not banned.
+        let mut s = idle_from([127, 0, 0, 11], at).await;
+        s.write_all(&raw_frame(NET, "version", &[0; 30]))
+            .await
+            .unwrap();
+        ends(s).await;
+        // Outbound: the dialled node's version does not decode.
+        assert!(m.connect(bad).await.is_err());
+        until_async(|| banned([127, 0, 0, 9])).await;
+        let bans: HashSet<IpAddr> = m.bans().await.unwrap().iter().map(|b| b.ip).collect();
+        assert_eq!(
+            bans,
+            HashSet::from([[127, 0, 0, 10], [127, 0, 0, 9]].map(IpAddr::from))
+        );
+        // The truncated one may come back; the banned one may not.
+        let _back = raw_peer_on(NET, 11, at).await;
+        assert!(connect_from([127, 0, 0, 10], at).await.is_err());
         m.shutdown(LIMIT).await.unwrap();
     })
 }

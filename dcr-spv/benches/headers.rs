@@ -16,10 +16,11 @@
 //! the time others run too, while the target is per core. Set
 //! `DCR_BENCH_WALL=1` for wall time.
 
+use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{black_box, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use dcr_spv::params::{self, Activation};
 use dcr_spv::synthetic::ChainBuilder;
 use dcr_spv::{HeaderChain, Params};
@@ -83,9 +84,11 @@ impl ValueFormatter for NanosFormatter {
 
     fn scale_throughputs(&self, typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
         let n = match t {
-            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => {
-                *n as f64
-            }
+            Throughput::Elements(n)
+            | Throughput::Bytes(n)
+            | Throughput::BytesDecimal(n)
+            | Throughput::Bits(n)
+            | Throughput::ElementsAndBytes { elements: n, .. } => *n as f64,
         };
         // values are ns per iteration: elements per second.
         values.iter_mut().for_each(|v| *v = n * 1e9 / *v / 1e6);

@@ -42,22 +42,12 @@ pub enum ArgError {
     /// Not hex digits.
     #[error("bad hex: {0}")]
     Hex(hex::FromHexError),
-    /// Not IP:PORT.
-    #[error("{0:?} is not IP:PORT (e.g. 127.0.0.1:9108 or [::1]:9108)")]
+    /// Neither IP nor IP:PORT.
+    #[error("{0:?} is not IP or IP:PORT (e.g. 127.0.0.1, 127.0.0.1:9108 or [::1]:9108)")]
     BindAddr(String),
     /// Neither an IP nor a CIDR prefix.
     #[error("{0:?} is not an IP or a CIDR prefix (e.g. 192.168.1.0/24 or ::1)")]
     Whitelist(String),
-}
-
-/// The default peer port of each network (dcrd's).
-pub fn default_port(net: CurrencyNet) -> u16 {
-    match net {
-        CurrencyNet::MainNet => 9108,
-        CurrencyNet::TestNet3 => 19108,
-        CurrencyNet::SimNet => 18555,
-        CurrencyNet::RegNet => 18655,
-    }
 }
 
 /// A node to dial: a host name, an IPv4 or an IPv6 address (bare or in
@@ -71,7 +61,7 @@ pub struct Target {
 impl Target {
     /// `host:port`, the port being the network's default when none was given.
     pub fn with_port(&self, net: CurrencyNet) -> String {
-        let port = self.port.unwrap_or_else(|| default_port(net));
+        let port = self.port.unwrap_or_else(|| net.default_port());
         if self.host.contains(':') {
             format!("[{}]:{port}", self.host)
         } else {
@@ -218,9 +208,49 @@ pub fn hex_bytes(text: &str) -> Result<HexBytes, ArgError> {
         .map_err(ArgError::Hex)
 }
 
-/// Parses a listening address, IP:PORT.
-pub fn bind_addr(text: &str) -> Result<SocketAddr, ArgError> {
-    text.parse().map_err(|_| ArgError::BindAddr(text.into()))
+/// Where to listen: an IP, with a port or without (then the network's
+/// default, known only once the whole command line is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BindAddr {
+    ip: IpAddr,
+    port: Option<u16>,
+}
+
+impl BindAddr {
+    /// 127.0.0.1, on the network's port.
+    pub fn loopback() -> BindAddr {
+        BindAddr {
+            ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            port: None,
+        }
+    }
+
+    /// The address to bind, the port being the network's default
+    /// ([`CurrencyNet::default_port`]) when none was given.
+    pub fn with_port(self, net: CurrencyNet) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port.unwrap_or_else(|| net.default_port()))
+    }
+}
+
+/// Parses a listening address: `IP`, `IP:PORT`, `IPv6` or `[IPv6]:PORT`
+/// (port 0: any free port).
+pub fn bind_addr(text: &str) -> Result<BindAddr, ArgError> {
+    let bad = || ArgError::BindAddr(text.into());
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return Ok(BindAddr {
+            ip: a.ip(),
+            port: Some(a.port()),
+        });
+    }
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    let ip: IpAddr = bare.parse().map_err(|_| bad())?;
+    if bare.len() != text.len() && !ip.is_ipv6() {
+        return Err(bad());
+    }
+    Ok(BindAddr { ip, port: None })
 }
 
 /// Parses a whitelist entry as dcrd does: a CIDR prefix, or an IP (its
@@ -257,6 +287,19 @@ mod tests {
             target("x").unwrap().with_port(CurrencyNet::SimNet),
             "x:18555"
         );
+    }
+
+    #[test]
+    fn bind_addresses_take_the_network_port_when_they_name_none() {
+        let b = |s: &str| bind_addr(s).unwrap().with_port(CurrencyNet::SimNet);
+        assert_eq!(b("127.0.0.1"), "127.0.0.1:18555".parse().unwrap());
+        assert_eq!(b("127.0.0.1:0"), "127.0.0.1:0".parse().unwrap());
+        assert_eq!(b("::1"), "[::1]:18555".parse().unwrap());
+        assert_eq!(b("[::1]"), "[::1]:18555".parse().unwrap());
+        assert_eq!(b("[::1]:7"), "[::1]:7".parse().unwrap());
+        for bad in ["nowhere", "[127.0.0.1]", "1.2.3.4:x", ""] {
+            assert_eq!(bind_addr(bad), Err(ArgError::BindAddr(bad.into())));
+        }
     }
 
     #[test]

@@ -34,13 +34,7 @@ use serde_json::json;
 /// Counts every allocation of the process, for the allocations per
 /// message (the workspace's one counting allocator).
 #[global_allocator]
-static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;
-
-macro_rules! say {
-    ($($arg:tt)*) => {
-        crate::write_line(format_args!($($arg)*))
-    };
-}
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
 /// Samples per figure, at least.
 const MIN_SAMPLES: usize = 5;
@@ -207,8 +201,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         l
     };
     let sets = if a.builtin {
-        let dir = dcr_node::chain::find_corpus().ok_or_else(|| {
-            anyhow::anyhow!("--builtin needs the corpus (wire/blocks of ../shared/testdata); set DCR_TESTDATA to its folder")
+        let dir = crate::corpus::find()?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "--builtin needs the corpus (its wire/blocks folder); set DCR_TESTDATA to its folder"
+            )
         })?;
         bench::builtin(&dir)?
     } else {
@@ -303,9 +299,9 @@ fn measure(set: &DataSet, command: &str, idx: &[usize], level: Level, timing: Ti
         }
     };
     // Allocations of one pass (which also warms the caches).
-    let before = dcr_tests::allocations();
+    let before = dcr_counting_alloc::allocations();
     pass();
-    let allocations_per_pass = dcr_tests::allocations() - before;
+    let allocations_per_pass = dcr_counting_alloc::allocations() - before;
     // Warm-up, which also estimates a pass's time.
     let warm = Instant::now();
     let mut passes = 0u64;

@@ -14,12 +14,6 @@ use dcr_peer::Hooks;
 use dcr_wire::{decode_frame, Command, MESSAGE_HEADER_SIZE};
 use serde_json::json;
 
-macro_rules! say {
-    ($($arg:tt)*) => {
-        crate::write_line(format_args!($($arg)*))
-    };
-}
-
 /// Prints every frame of the capture in `bytes`. Frames are decoded at the
 /// protocol version their connection negotiated, read from the capture's
 /// own version messages (the lower of the two sides'), and at the newest
@@ -200,7 +194,7 @@ impl CaptureFile {
 
 /// Runs `command` with the capture of `path` when there is one (opened
 /// before, closed after, whatever the outcome); prints what was captured
-/// when `report` holds.
+/// when `report` holds and the command succeeded or was stopped by Ctrl-C.
 pub fn around<T>(
     path: Option<&Path>,
     report: bool,
@@ -219,6 +213,14 @@ pub fn around<T>(
             Ok(v)
         }
         (Ok(_), Err(e)) => Err(e),
+        // Ctrl-C ends a run as it was meant to end: the capture is
+        // reported as after any other.
+        (Err(e), Ok(stats)) if e.is::<crate::interrupt::Interrupted>() => {
+            if report {
+                say!("{}", file.summary(&stats));
+            }
+            Err(e)
+        }
         (Err(e), closed) => {
             if let Err(c) = closed {
                 eprintln!("dcrpeer: warning: {c}");

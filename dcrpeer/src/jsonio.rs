@@ -147,7 +147,7 @@ mod tests {
 
     fn refused(doc: Value) -> String {
         match encode_json(&doc, 12, None) {
-            Err(e @ JsonError::Fields { .. }) => dcr_wire::Report(&e).to_string(),
+            Err(e @ JsonError::Fields { .. }) => format!("{:#}", anyhow::Error::from(e)),
             other => panic!("{doc} gave {other:?}"),
         }
     }

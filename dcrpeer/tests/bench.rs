@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use dcr_node::chain::build_chain;
+use dcr_node::chain::{block_records_file as records, build_chain};
 use dcr_peer::capture::{CaptureWriter, Direction, FlushPolicy};
 use dcr_wire::{frame_to_vec, pver, Block, CurrencyNet, Message, Ping};
 
@@ -41,15 +41,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p.display().to_string()
-}
-
-fn records(blocks: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for b in blocks {
-        out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-        out.extend_from_slice(b);
-    }
-    out
 }
 
 fn frame(msg: &Message<'_>, net: CurrencyNet) -> Vec<u8> {
@@ -273,7 +264,7 @@ fn bad_input_is_a_clear_error_and_exit_1_never_a_panic() {
     let cases: Vec<(String, &str)> = vec![
         (
             write(&dir, "cut.bin", &whole[..whole.len() - 7]),
-            "block record 2 at byte 562: truncated: the record claims 277 bytes, 270 bytes follow",
+            "truncated: block record 2 at byte 562 claims 277 bytes, 270 bytes left",
         ),
         (
             write(&dir, "cut-frames.bin", &frames[..frames.len() - 1]),

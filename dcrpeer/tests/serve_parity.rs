@@ -65,7 +65,7 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
 /// Blocks of the main chain dcrd mines before the side branch splits off.
 const SHARED: u64 = 20;
 /// Blocks of the main chain after the split (the tip is `SHARED + MAIN`).
-const MAIN: u64 = 5;
+const MAIN: u64 = 90;
 /// Blocks of the side branch, which dcrd holds but does not follow.
 const SIDE: u64 = 2;
 /// The block holding the harness's first transaction (the second after
@@ -891,6 +891,292 @@ fn cases(l: &mut Labels) -> Vec<Case> {
         raw_frame("headers", &[0xfd, 0xd1, 0x07]),
         pver::CURRENT,
     ));
+    out.extend(review_cases(l));
+    out
+}
+
+/// A raw `getheaders`/`getblocks` payload with `locator` and `stop`
+/// (for counts the encoder refuses).
+fn locator_payload(locator: &[Hash], stop: Hash) -> Vec<u8> {
+    let mut p = pver::CURRENT.to_le_bytes().to_vec();
+    let n = locator.len();
+    if n < 0xfd {
+        p.push(n as u8);
+    } else {
+        p.push(0xfd);
+        p.extend_from_slice(&(n as u16).to_le_bytes());
+    }
+    for h in locator {
+        p.extend_from_slice(&h.0);
+    }
+    p.extend_from_slice(&stop.0);
+    p
+}
+
+/// A raw inventory-list payload (`getdata`, `inv`, `notfound`).
+fn inv_payload(items: &[InvVect]) -> Vec<u8> {
+    let n = items.len();
+    let mut p = Vec::with_capacity(5 + n * 36);
+    if n < 0xfd {
+        p.push(n as u8);
+    } else if n <= 0xffff {
+        p.push(0xfd);
+        p.extend_from_slice(&(n as u16).to_le_bytes());
+    } else {
+        p.push(0xfe);
+        p.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+    for i in items {
+        p.extend_from_slice(&i.inv_type.0.to_le_bytes());
+        p.extend_from_slice(&i.hash.0);
+    }
+    p
+}
+
+/// A raw `getinitstate` payload of these type names.
+fn init_state_payload(types: &[&str]) -> Vec<u8> {
+    let mut p = vec![types.len() as u8];
+    for t in types {
+        p.push(t.len() as u8);
+        p.extend_from_slice(t.as_bytes());
+    }
+    p
+}
+
+/// An `addrv2` payload of one entry of type `t` with `bytes`.
+fn addr_v2_typed(t: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut p = vec![1];
+    p.extend_from_slice(&now_secs().to_le_bytes());
+    p.extend_from_slice(&1u64.to_le_bytes());
+    p.push(t);
+    p.extend_from_slice(bytes);
+    p.extend_from_slice(&18555u16.to_le_bytes());
+    p
+}
+
+/// Cases a reviewer added from dcrd's and btcd's histories: locator
+/// duplicates and limits, inventory limits, `notfound` mixes, filter
+/// ranges, `getinitstate` limits and `addrv2` types.
+fn review_cases(l: &mut Labels) -> Vec<Case> {
+    let zero = Hash::ZERO;
+    let tip = l.tip();
+    let (h0, h5, h10) = (l.h(0), l.h(5), l.h(10));
+    let (f21, f22) = (l.f(SHARED as usize + 1), l.f(SHARED as usize + 2));
+    let (b, t) = (InvType::BLOCK, InvType::TX);
+    let unknowns: Vec<Hash> = (3000..3500).map(|n| l.unknown(n)).collect();
+    let mut out = Vec::new();
+    for (cmd, name) in [("getheaders", "getheaders"), ("getblocks", "getblocks")] {
+        let rows: Vec<(&str, Vec<Hash>, Hash)> = vec![
+            (
+                "locator [h10 h10 h5] (duplicates)",
+                vec![h10, h10, h5],
+                zero,
+            ),
+            (
+                "locator [u1 u2 u3] (only unknown)",
+                unknowns[..3].to_vec(),
+                zero,
+            ),
+            ("locator genesis, stop tip", vec![h0], l.h(tip)),
+            ("locator genesis, stop genesis", vec![h0], h0),
+            ("locator [f21 f22] (side only), stop h5", vec![f21, f22], h5),
+            ("locator [h5 tip] (tip second)", vec![h5, l.h(tip)], zero),
+            ("500 unknown locator hashes", unknowns.clone(), zero),
+        ];
+        for (what, locator, stop) in rows {
+            out.push(Case::raw(
+                format!("{name}: {what}"),
+                raw_frame(cmd, &locator_payload(&locator, stop)),
+                pver::CURRENT,
+            ));
+        }
+        let mut over = unknowns.clone();
+        over.push(h5);
+        out.push(Case::raw(
+            format!("{name}: 501 locator hashes"),
+            raw_frame(cmd, &locator_payload(&over, zero)),
+            pver::CURRENT,
+        ));
+    }
+    let over: Vec<InvVect> = (0..50_001).map(|_| iv(b, h5)).collect();
+    out.push(Case::raw(
+        "getdata: 50,001 items",
+        raw_frame("getdata", &inv_payload(&over)),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "inv: 50,001 items",
+        raw_frame("inv", &inv_payload(&over)),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "getdata: block h5 twice",
+        raw_frame("getdata", &inv_payload(&[iv(b, h5), iv(b, h5)])),
+        pver::CURRENT,
+    ));
+    let u9 = l.unknown(9);
+    out.push(Case::raw(
+        "notfound: a block, then type 7",
+        raw_frame("notfound", &inv_payload(&[iv(b, u9), iv(InvType(7), u9)])),
+        pver::CURRENT,
+    ));
+    out.push(Case::steps(
+        "notfound: 5 blocks, then 1 block (persistent 120)",
+        vec![
+            vec![Message::NotFound(NotFound {
+                inv_list: (2300..2305).map(|n| iv(b, l.unknown(n))).collect(),
+            })],
+            vec![Message::NotFound(NotFound {
+                inv_list: vec![iv(b, u9)],
+            })],
+        ],
+    ));
+    out.push(Case::new(
+        "notfound: 11 transactions (transient 110)",
+        vec![Message::NotFound(NotFound {
+            inv_list: (2400..2411).map(|n| iv(t, l.unknown(n))).collect(),
+        })],
+    ));
+    out.push(Case::steps(
+        "mempool, then notfound of 7 transactions (33 + 70)",
+        vec![
+            vec![Message::MemPool(MemPool)],
+            vec![Message::NotFound(NotFound {
+                inv_list: (2500..2507).map(|n| iv(t, l.unknown(n))).collect(),
+            })],
+        ],
+    ));
+    let cfs = |start, end| {
+        vec![Message::GetCFsV2(GetCFsV2 {
+            start_hash: start,
+            end_hash: end,
+        })]
+    };
+    out.push(Case::new("getcfsv2: h5 to h5", cfs(h5, h5)));
+    out.push(Case::new(
+        "getcfsv2: genesis to h99 (100 filters, the most)",
+        cfs(h0, l.h(99)),
+    ));
+    out.push(Case::new(
+        "getcfsv2: genesis to h100 (101 filters)",
+        cfs(h0, l.h(100)),
+    ));
+    out.push(Case::new(
+        "getcfsv2: h11 to the tip (100 filters)",
+        cfs(l.h(tip - 99), l.h(tip)),
+    ));
+    out.push(Case::new(
+        "getcfsv2: h10 to the tip (101 filters)",
+        cfs(l.h(tip - 100), l.h(tip)),
+    ));
+    out.push(Case::new("getcfsv2: f21 to f22 (side only)", cfs(f21, f22)));
+    out.push(Case::new("getcfsv2: tip to tip", cfs(l.h(tip), l.h(tip))));
+    out.push(Case::new("getcfsv2: zero to zero", cfs(zero, zero)));
+    out.push(Case::raw(
+        "getinitstate: an unknown type name",
+        raw_frame("getinitstate", &init_state_payload(&["frobnicate"])),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "getinitstate: 32 types",
+        raw_frame("getinitstate", &init_state_payload(&["headblocks"; 32])),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "getinitstate: 33 types",
+        raw_frame("getinitstate", &init_state_payload(&["headblocks"; 33])),
+        pver::CURRENT,
+    ));
+    let long = "x".repeat(33);
+    out.push(Case::raw(
+        "getinitstate: a 33-byte type name",
+        raw_frame("getinitstate", &init_state_payload(&[long.as_str()])),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "getinitstate: a non-ASCII type name",
+        raw_frame("getinitstate", &[1, 1, 0xff]),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "addrv2: type 0 (unknown)",
+        raw_frame("addrv2", &addr_v2_typed(0, &[8, 8, 8, 8])),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "addrv2: type 4 (unknown)",
+        raw_frame("addrv2", &addr_v2_typed(4, &[8, 8, 8, 8])),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "addrv2: a Tor v3 entry",
+        raw_frame("addrv2", &addr_v2_typed(3, &[7; 32])),
+        pver::CURRENT,
+    ));
+    out.push(Case::raw(
+        "getaddr at version 9",
+        raw_frame("getaddr", &[]),
+        9,
+    ));
+    out.push(Case::raw(
+        "getheaders at version 9: locator h10",
+        raw_frame("getheaders", &locator_payload(&[h10], zero)),
+        9,
+    ));
+    out.push(Case::raw(
+        "getcfilterv2 at version 9: h5",
+        raw_frame("getcfilterv2", &h5.0),
+        9,
+    ));
+    // A block with a zeroed header and no transactions: it decodes, and
+    // nobody asked for it.
+    let mut empty_block = vec![0u8; 180];
+    empty_block.extend_from_slice(&[0, 0]);
+    out.push(Case::raw(
+        "unsolicited block (a zeroed header, no transactions)",
+        raw_frame("block", &empty_block),
+        pver::CURRENT,
+    ));
+    let mut orphan = vec![1u8];
+    orphan.extend_from_slice(&[7u8; 180]);
+    orphan.push(0);
+    out.push(Case::raw(
+        "unsolicited headers (one that connects to nothing)",
+        raw_frame("headers", &orphan),
+        pver::CURRENT,
+    ));
+    let u11 = l.unknown(11);
+    out.push(Case::new(
+        "unsolicited inv of an unknown block",
+        vec![Message::Inv(Inv {
+            inv_list: vec![iv(b, u11)],
+        })],
+    ));
+    out.push(Case::new(
+        "unsolicited inv of an unknown transaction",
+        vec![Message::Inv(Inv {
+            inv_list: vec![iv(t, u11)],
+        })],
+    ));
+    out.push(Case::new(
+        "unsolicited tx (no inputs)",
+        vec![Message::Tx(dcr_wire::Tx::new())],
+    ));
+    out.push(Case::raw(
+        "mixpairreq at version 9 (before the mix version)",
+        raw_frame("mixpairreq", &[0; 8]),
+        9,
+    ));
+    out.push(Case::raw(
+        "getcfsv2 at version 9: h1 to h3",
+        raw_frame("getcfsv2", &[l.h(1).0, l.h(3).0].concat()),
+        9,
+    ));
+    out.push(Case::raw(
+        "getdata at version 9: block h5",
+        raw_frame("getdata", &inv_payload(&[iv(b, h5)])),
+        9,
+    ));
     out
 }
 
@@ -1218,8 +1504,12 @@ fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
 
 /// The table as Markdown.
 fn table(rows: &[Row]) -> String {
-    let mut s =
-        String::from("| case | dcrd | dcrpeer listen | same |\n| --- | --- | --- | --- |\n");
+    table_of(rows, "dcrpeer listen")
+}
+
+/// [`table`] with `ours` naming our side.
+fn table_of(rows: &[Row], ours: &str) -> String {
+    let mut s = format!("| case | dcrd | {ours} | same |\n| --- | --- | --- | --- |\n");
     for r in rows {
         let same = if r.dcrd == r.ours { "yes" } else { "**no**" };
         s.push_str(&format!(
@@ -1323,6 +1613,11 @@ struct RawNode {
 
 impl RawNode {
     fn start(services: ServiceFlags, hang_up: bool) -> RawNode {
+        RawNode::start_at(services, hang_up, pver::CURRENT)
+    }
+
+    /// [`RawNode::start`] speaking protocol version `pv`.
+    fn start_at(services: ServiceFlags, hang_up: bool, pv: u32) -> RawNode {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         let log: Arc<Mutex<Vec<Dialled>>> = Arc::default();
@@ -1341,7 +1636,7 @@ impl RawNode {
                     log.len() - 1
                 };
                 std::thread::spawn(move || {
-                    let Ok(mut c) = Client::over(stream, NET, pver::CURRENT) else {
+                    let Ok(mut c) = Client::over(stream, NET, pv) else {
                         return;
                     };
                     let handshaken = c.handshake(services, false).is_ok();
@@ -1566,9 +1861,7 @@ fn dcrd_and_node_manage_connections_alike() {
         let genesis = dcrd.call("getblockhash", "[0]");
         let raw = dcrd.call("getblock", &format!("[{genesis}, false]"));
         let raw = hex::decode(raw.as_str().unwrap()).unwrap();
-        let mut rec = (raw.len() as u32).to_le_bytes().to_vec();
-        rec.extend_from_slice(&raw);
-        rec
+        dcr_node::chain::block_records_file(&[raw])
     })
     .unwrap();
     let (listen, listen_addr, _lines) = start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
@@ -1706,6 +1999,61 @@ fn dcrd_and_listen_take_addresses_alike_on_testnet() {
             raw_frame_on(NET_TESTNET, "addr", &addr_v1_payload(1)),
             pver::CURRENT,
         ),
+        Case::raw(
+            "addr (version 11): 1,001 entries",
+            raw_frame_on(NET_TESTNET, "addr", &{
+                let mut p = vec![0xfd];
+                p.extend_from_slice(&1001u16.to_le_bytes());
+                let one = &addr_v1_stamped(&[now])[1..];
+                for _ in 0..1001 {
+                    p.extend_from_slice(one);
+                }
+                p
+            }),
+            older,
+        ),
+        Case::raw(
+            "addrv2 at version 11",
+            raw_frame_on(NET_TESTNET, "addrv2", &addr_v2_typed(1, &[8, 8, 8, 8])),
+            older,
+        ),
+        Case::raw(
+            "addrv2: an IPv4-compatible ::8.8.8.8 typed IPv6",
+            raw_frame_on(
+                NET_TESTNET,
+                "addrv2",
+                &addr_v2_typed(2, &{
+                    let mut b = [0u8; 16];
+                    b[12..].copy_from_slice(&[8, 8, 8, 8]);
+                    b
+                }),
+            ),
+            pver::CURRENT,
+        ),
+        Case::raw(
+            "addrv2: a good entry, then an IPv4-mapped one typed IPv6",
+            raw_frame_on(NET_TESTNET, "addrv2", &{
+                let mut p = vec![2];
+                p.extend_from_slice(&addr_v2_typed(1, &[8, 8, 4, 4])[1..]);
+                p.extend_from_slice(&mapped_as_ipv6()[1..]);
+                p
+            }),
+            pver::CURRENT,
+        ),
+        Case::raw(
+            "addrv2: a Tor v3 entry (testnet)",
+            raw_frame_on(NET_TESTNET, "addrv2", &addr_v2_typed(3, &[7; 32])),
+            pver::CURRENT,
+        ),
+        Case::raw(
+            "getaddr (version 12), twice",
+            [
+                raw_frame_on(NET_TESTNET, "getaddr", &[]),
+                raw_frame_on(NET_TESTNET, "getaddr", &[]),
+            ]
+            .concat(),
+            pver::CURRENT,
+        ),
     ];
     let labels = Labels::new(Vec::new(), Vec::new());
     let mut rows = Vec::new();
@@ -1756,6 +2104,512 @@ fn dcrd_and_listen_take_addresses_alike_on_testnet() {
     assert!(
         differ.is_empty(),
         "{} of {} answers differ from dcrd's:\n{}",
+        differ.len(),
+        rows.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// A `version` frame from `stream`'s local end at protocol `pver`.
+fn version_frame(stream: &TcpStream, pver: u32) -> Vec<u8> {
+    let (local, remote) = (stream.local_addr().unwrap(), stream.peer_addr().unwrap());
+    let mut v = Version::new(
+        NetAddress::new(local.ip(), 0, ServiceFlags::NONE),
+        NetAddress::new(remote.ip(), remote.port(), ServiceFlags::NONE),
+        fresh_nonce(),
+        0,
+    );
+    v.protocol_version = pver as i32;
+    v.add_user_agent("serve-parity", "0.1", &[]).unwrap();
+    frame_to_vec(&Message::Version(v), NET, pver::CURRENT).unwrap()
+}
+
+/// What a connection from `from` that writes what `first` makes of the
+/// fresh stream is left with (closed within 5 s or not), then whether a
+/// well-formed handshake from the same address completes: the second
+/// part shows whether the first was banned.
+fn then_again(to: SocketAddr, from: Ipv4Addr, first: &dyn Fn(&TcpStream) -> Vec<u8>) -> String {
+    let first_part = match connect_from(to, from) {
+        Err(e) => format!("connect failed: {e}"),
+        Ok(mut s) => {
+            let bytes = first(&s);
+            let _ = s.write_all(&bytes);
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut buf = [0u8; 4096];
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut closed = false;
+            while Instant::now() < deadline {
+                match std::io::Read::read(&mut s, &mut buf) {
+                    Ok(0) => {
+                        closed = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::TimedOut => break,
+                    Err(_) => {
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+            if closed {
+                "closed".to_string()
+            } else {
+                "left open".to_string()
+            }
+        }
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let second = match Client::open(NET, to, from, pver::CURRENT) {
+        Ok(_) => "then a handshake from the same address completes",
+        Err(_) => "then a handshake from the same address is refused (banned)",
+    };
+    format!("{first_part}; {second}")
+}
+
+/// As [`then_again`], but `first`'s bytes follow a completed handshake.
+fn after_handshake_then_again(
+    to: SocketAddr,
+    from: Ipv4Addr,
+    first: &dyn Fn(&TcpStream) -> Vec<u8>,
+) -> String {
+    let first_part = match Client::open(NET, to, from, pver::CURRENT) {
+        Err(e) => format!("no handshake: {e}"),
+        Ok(mut c) => {
+            let bytes = first(&c.stream);
+            let _ = c.stream.write_all(&bytes);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut closed = false;
+            while Instant::now() < deadline {
+                match c.recv(deadline.saturating_duration_since(Instant::now())) {
+                    Got::Msg(Message::Ping(Ping { nonce })) => {
+                        let _ = c.send(&Message::Pong(Pong { nonce }));
+                    }
+                    Got::Msg(Message::GetInitState(_)) => {
+                        let _ = c.send(&Message::InitState(Default::default()));
+                    }
+                    Got::Msg(_) => {}
+                    Got::Closed(_) => {
+                        closed = true;
+                        break;
+                    }
+                    Got::Timeout => break,
+                }
+            }
+            if closed {
+                "closed".to_string()
+            } else {
+                "left open".to_string()
+            }
+        }
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let second = match Client::open(NET, to, from, pver::CURRENT) {
+        Ok(_) => "then a handshake from the same address completes",
+        Err(_) => "then a handshake from the same address is refused (banned)",
+    };
+    format!("{first_part}; {second}")
+}
+
+/// dcrd bans a peer whose message does not decode (`OnRead`, a
+/// `wire.ErrorCode`) also during the handshake, as the server's listeners
+/// see the `version` and `verack` reads; a refused version (too old, not
+/// first) is a disconnect only. `dcrpeer node --listen` must do the same.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_and_node_ban_malformed_handshakes_alike() {
+    let started = Instant::now();
+    let bin = dcrd_bin();
+    let dcrd = Dcrd::start(&bin, "handshakes", &[]);
+    let (_node, node_addr, _lines) = start_node(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--target".into(),
+        "0".into(),
+    ]);
+    let node_addr = node_addr.expect("node listens");
+    let dcrd_addr: SocketAddr = dcrd.p2p.parse().unwrap();
+    type First = Box<dyn Fn(&TcpStream) -> Vec<u8>>;
+    let cases: Vec<(&str, First)> = vec![
+        (
+            "a version with a bad checksum",
+            Box::new(|s| {
+                let mut f = version_frame(s, pver::CURRENT);
+                f[20] ^= 0xff;
+                f
+            }),
+        ),
+        (
+            "a truncated version payload (checksum right)",
+            Box::new(|s| {
+                let f = version_frame(s, pver::CURRENT);
+                raw_frame("version", &f[24..24 + 30])
+            }),
+        ),
+        (
+            "a version, then a ping with a 3-byte payload",
+            Box::new(|s| {
+                let mut f = version_frame(s, pver::CURRENT);
+                f.extend(raw_frame("ping", &[1, 2, 3]));
+                f
+            }),
+        ),
+        (
+            "a version at protocol 8 (below 9)",
+            Box::new(|s| version_frame(s, 8)),
+        ),
+        (
+            "a ping before the version",
+            Box::new(|_| frame(Message::Ping(Ping { nonce: 1 }))),
+        ),
+        (
+            "an unknown command before the version",
+            Box::new(|_| raw_frame("frobnicate", &[1, 2, 3])),
+        ),
+        (
+            "a frame of another network's magic",
+            Box::new(|s| {
+                let mut f = version_frame(s, pver::CURRENT);
+                f[..4].copy_from_slice(&CurrencyNet::MainNet.magic().to_le_bytes());
+                f
+            }),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (i, (name, first)) in cases.iter().enumerate() {
+        rows.push(Row {
+            case: (*name).to_string(),
+            dcrd: then_again(dcrd_addr, source(0, 200 + i), first.as_ref()),
+            ours: then_again(node_addr, source(1, 200 + i), first.as_ref()),
+        });
+    }
+    let mut bad_checksum = frame(Message::Ping(Ping { nonce: 7 }));
+    bad_checksum[20] ^= 0xff;
+    let after: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "after the handshake: a ping with a 3-byte payload (input ends)",
+            raw_frame("ping", &[1, 2, 3]),
+        ),
+        (
+            "after the handshake: a ping with 9 bytes (trailing bytes)",
+            raw_frame("ping", &[1; 9]),
+        ),
+        (
+            "after the handshake: a ping with a bad checksum",
+            bad_checksum,
+        ),
+        (
+            "after the handshake: a getheaders whose count is a non-canonical var-int",
+            raw_frame("getheaders", &{
+                let mut p = pver::CURRENT.to_le_bytes().to_vec();
+                p.extend_from_slice(&[0xfd, 1, 0]);
+                p.extend_from_slice(&[0; 64]);
+                p
+            }),
+        ),
+        (
+            "after the handshake: a getdata cut inside its second item",
+            raw_frame("getdata", &{
+                let mut p = vec![2];
+                p.extend_from_slice(&[2, 0, 0, 0]);
+                p.extend_from_slice(&[9; 32]);
+                p.extend_from_slice(&[2, 0, 0, 0]);
+                p.extend_from_slice(&[9; 10]);
+                p
+            }),
+        ),
+        (
+            "after the handshake: an unknown command",
+            raw_frame("frobnicate", &[1, 2, 3]),
+        ),
+    ];
+    for (i, (name, bytes)) in after.iter().enumerate() {
+        let first = |_: &TcpStream| bytes.clone();
+        rows.push(Row {
+            case: (*name).to_string(),
+            dcrd: after_handshake_then_again(dcrd_addr, source(0, 220 + i), &first),
+            ours: after_handshake_then_again(node_addr, source(1, 220 + i), &first),
+        });
+    }
+    let table = table_of(&rows, "dcrpeer node --listen");
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} of {} rows differ from dcrd:\n{}",
+        differ.len(),
+        rows.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// A whitelisted peer is scored but never banned: dcrd's `BanPeer` only
+/// logs for it and its handler returns, leaving it connected, except where
+/// the handler disconnects explicitly (a second `getinitstate`, v1 filter
+/// requests) or the read itself failed; `--maxpeers` holds loopback
+/// peers but not whitelisted ones. `dcrpeer node --listen` beside dcrd,
+/// each with `--whitelist 127.0.0.0/8`, then each with `--maxpeers 3`.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_and_node_spare_whitelisted_peers_alike() {
+    let started = Instant::now();
+    let bin = dcrd_bin();
+    let white = Dcrd::start(&bin, "white", &["--whitelist=127.0.0.0/8".to_string()]);
+    let (_node, node_addr, _lines) = start_node(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--whitelist".into(),
+        "127.0.0.0/8".into(),
+    ]);
+    let node_addr = node_addr.expect("node listens");
+    let dcrd_addr: SocketAddr = white.p2p.parse().unwrap();
+    let mut labels = Labels::new(Vec::new(), Vec::new());
+    let many: Vec<InvVect> = (1000..51_000)
+        .map(|n| iv(InvType::BLOCK, labels.unknown(n)))
+        .collect();
+    let cases = [
+        Case::raw("inv: empty", raw_frame("inv", &[0]), pver::CURRENT),
+        Case::raw("getdata: empty", raw_frame("getdata", &[0]), pver::CURRENT),
+        Case::steps(
+            "mempool: five times",
+            vec![vec![Message::MemPool(MemPool)]; 5],
+        ),
+        Case::new(
+            "notfound: 6 blocks (120, persistent)",
+            vec![Message::NotFound(NotFound {
+                inv_list: many[..6].to_vec(),
+            })],
+        ),
+        Case::steps(
+            "getdata: 50,000 unknown blocks, twice",
+            vec![vec![get_data(many.clone())], vec![get_data(many)]],
+        )
+        .quiet(Duration::from_secs(5)),
+        Case::steps(
+            "getinitstate: twice",
+            vec![
+                vec![Message::GetInitState(GetInitState::default())],
+                vec![Message::GetInitState(GetInitState::default())],
+            ],
+        ),
+        Case::new(
+            "getcftypes (version 1 filters)",
+            vec![Message::GetCFTypes(GetCFTypes)],
+        ),
+        Case::raw(
+            "a ping with 9 bytes (trailing bytes)",
+            raw_frame("ping", &[1; 9]),
+            pver::CURRENT,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let answer = |to: SocketAddr, from: Ipv4Addr| {
+            let a = run_case_on(NET, &labels, to, from, case);
+            std::thread::sleep(Duration::from_millis(300));
+            let again = match Client::open(NET, to, from, pver::CURRENT) {
+                Ok(_) => "then the same address is let in",
+                Err(_) => "then the same address is refused",
+            };
+            format!("{a}; {again}")
+        };
+        rows.push(Row {
+            case: format!("whitelisted: {}", case.name),
+            dcrd: answer(dcrd_addr, source(0, 240 + i)),
+            ours: answer(node_addr, source(1, 240 + i)),
+        });
+    }
+    drop(white);
+
+    let capped = Dcrd::start(&bin, "capped", &["--maxpeers=3".to_string()]);
+    let (_capped_node, capped_addr, _capped_lines) = start_node(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--maxpeers".into(),
+        "3".into(),
+    ]);
+    rows.push(Row {
+        case: "5 connections from 127.0.0.1 with maxpeers 3".into(),
+        dcrd: key(&same_host_burst(capped.p2p.parse().unwrap(), 5)).to_string(),
+        ours: capped_addr.map_or("node did not listen".into(), |a| {
+            key(&same_host_burst(a, 5)).to_string()
+        }),
+    });
+    let table = table_of(&rows, "dcrpeer node --listen");
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} of {} rows differ from dcrd:\n{}",
+        differ.len(),
+        rows.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// dcrd keeps a few outbound peers able to mix (`OnVersion`): an outbound
+/// peer below protocol 10 is refused while fewer than `min(3, target)`
+/// outbound peers are at 10 or later and the new one would leave too few
+/// places, where the target is `min(8, --maxpeers)`. With `--maxpeers 2`
+/// that refuses every version 9 outbound peer; with the default it keeps
+/// the first. `dcrpeer node --connect` beside dcrd's `addnode`.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_and_node_want_mix_capable_outbound_alike() {
+    let started = Instant::now();
+    let bin = dcrd_bin();
+    let mut rows = Vec::new();
+    for maxpeers in [2usize, 125] {
+        let dcrd = Dcrd::start(&bin, "mixcap", &[format!("--maxpeers={maxpeers}")]);
+        let old = [0, 1].map(|_| RawNode::start_at(ServiceFlags::NODE_NETWORK, false, 9));
+        dcrd.call("addnode", &format!(r#"["{}", "add"]"#, old[0].addr));
+        let (_node, _, _lines) = start_node(&[
+            "--maxpeers".into(),
+            maxpeers.to_string(),
+            "--connect".into(),
+            old[1].addr.to_string(),
+        ]);
+        rows.push(Row {
+            case: format!("a version 9 persistent peer with maxpeers {maxpeers}"),
+            dcrd: kept(old[0].first().as_ref()),
+            ours: kept(old[1].first().as_ref()),
+        });
+    }
+    let table = table_of(&rows, "dcrpeer node --connect");
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} of {} rows differ from dcrd:\n{}",
+        differ.len(),
+        rows.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// A local address that is not loopback (the machine's own interface
+/// address), from which connections to a local server count as another
+/// host's; `None` when the machine has none.
+fn non_loopback_v4() -> Option<Ipv4Addr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9")
+        .or_else(|_| s.connect("8.8.8.8:53"))
+        .ok()?;
+    match s.local_addr().ok()?.ip() {
+        IpAddr::V4(ip) if !ip.is_loopback() && !ip.is_unspecified() => Some(ip),
+        _ => None,
+    }
+}
+
+/// Opens `n` connections from `from` to `to`, each completing its
+/// handshake: three at once (dcrd's rate limiter allows a burst of 3 per
+/// host), then one every 5.5 s (it refills one every 5 s), all held to
+/// the end: how many are up then.
+fn one_host_over_time(to: SocketAddr, from: Ipv4Addr, n: usize) -> String {
+    let mut clients = Vec::new();
+    for i in 0..n {
+        if i >= 3 {
+            std::thread::sleep(Duration::from_millis(5500));
+        }
+        if let Ok(c) = Client::open(NET, to, from, pver::CURRENT) {
+            clients.push(c);
+        }
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let up = clients
+        .iter_mut()
+        .map(|c| {
+            let _ = c.ask(&[], QUIET);
+            !c.closed
+        })
+        .filter(|up| *up)
+        .count();
+    format!("{up} of {n} up")
+}
+
+/// `--maxsameip` (5) holds connections from one host that is not
+/// loopback, handshaken or not: dcrd refuses the sixth. The host is the
+/// machine's own interface address, which is not loopback. `dcrpeer
+/// listen` and `dcrpeer node --listen` beside dcrd.
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_and_ours_hold_one_remote_host_to_maxsameip_alike() {
+    let started = Instant::now();
+    let Some(ext) = non_loopback_v4() else {
+        panic!("this test needs a non-loopback IPv4 address on the machine");
+    };
+    let bin = dcrd_bin();
+    let dcrd = Dcrd::start(&bin, "samehost", &[]);
+    let (listen, listen_addr, _lines) = start_listen_with(&[]);
+    let _listen = Killed(listen);
+    let (_node, node_addr, _node_lines) = start_node(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--target".into(),
+        "0".into(),
+    ]);
+    let dcrd_addr: SocketAddr = dcrd.p2p.parse().unwrap();
+    let listen_addr: SocketAddr = listen_addr.parse().unwrap();
+    let node_addr = node_addr.expect("node listens");
+    let n = 6;
+    let [d, l, o] = [dcrd_addr, listen_addr, node_addr]
+        .map(|to| std::thread::spawn(move || one_host_over_time(to, ext, n)));
+    let dcrd_row = d.join().unwrap();
+    let rows = vec![
+        Row {
+            case: format!("{n} connections from {ext} over 17 s (maxsameip 5; listen)"),
+            dcrd: dcrd_row.clone(),
+            ours: l.join().unwrap(),
+        },
+        Row {
+            case: format!("{n} connections from {ext} over 17 s (maxsameip 5; node --listen)"),
+            dcrd: dcrd_row,
+            ours: o.join().unwrap(),
+        },
+    ];
+    let table = table_of(&rows, "dcrpeer");
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} of {} rows differ from dcrd:\n{}",
         differ.len(),
         rows.len(),
         differ

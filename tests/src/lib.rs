@@ -37,25 +37,11 @@ pub fn corpus_dir() -> Option<PathBuf> {
     None
 }
 
-/// Reads the length-prefixed block records of a `wire/blocks/*.bin` file:
-/// `[u32 little-endian length][serialized block]`, repeated.
-pub fn read_block_file(path: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
-    let data = std::fs::read(path)?;
-    let mut blocks = Vec::new();
-    let mut rest = &data[..];
-    while !rest.is_empty() {
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated block record");
-        let len_bytes: [u8; 4] = rest
-            .get(..4)
-            .ok_or_else(bad)?
-            .try_into()
-            .map_err(|_| bad())?;
-        let len = u32::from_le_bytes(len_bytes) as usize;
-        let block = rest.get(4..4 + len).ok_or_else(bad)?;
-        blocks.push(block.to_vec());
-        rest = &rest[4 + len..];
-    }
-    Ok(blocks)
+/// The blocks of a `wire/blocks/*.bin` file (`[u32 little-endian
+/// length][serialized block]` records), read by `dcr-node`'s one reader of
+/// the format.
+pub fn read_block_file(path: &std::path::Path) -> Result<Vec<Vec<u8>>, dcr_node::chain::LoadError> {
+    dcr_node::chain::load_block_file(path)
 }
 
 /// A valid record of `wire/messages.jsonl`, its hex decoded.
@@ -234,56 +220,6 @@ pub fn json_diff(
 pub fn report(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// A global allocator that counts live heap bytes and allocator calls, for
-/// tests, benches and `dcrpeer bench`, which bound or compare memory.
-/// Install it in the binary that measures:
-/// `#[global_allocator] static GLOBAL: dcr_tests::Counting = dcr_tests::Counting;`
-/// then read [`live`] and [`allocations`].
-pub struct Counting;
-
-static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
-static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Allocations made so far in the whole process, as counted by
-/// [`Counting`]: every `alloc` and every `realloc` (which may move the
-/// block), not `dealloc` (0 where it is not the global allocator).
-pub fn allocations() -> u64 {
-    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Heap bytes live now, as counted by [`Counting`] (0 where it is not the
-/// global allocator).
-pub fn live() -> isize {
-    LIVE.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only
-// a counter is updated beside it.
-unsafe impl std::alloc::GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        LIVE.fetch_add(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: the caller's layout is passed on unchanged.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        LIVE.fetch_sub(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: `ptr` was allocated by this allocator with this layout.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        // SAFETY: as for `GlobalAlloc::realloc`, forwarded unchanged.
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
 }
 
 /// One message of every command (all 41), each with its fields filled

@@ -1,44 +1,20 @@
 //! Decoding a block copies no script bytes and allocates nothing: measured
 //! with a counting global allocator on the real blocks of the corpus.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+use dcr_counting_alloc::thread_allocations;
 use dcr_wire::{pver, Block};
 
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread. Per thread, because other threads
-    /// allocate at times of their own: libtest's main thread, waiting on
-    /// its channel for the test's result, once allocated inside a measured
-    /// window. (A `const` thread local without `Drop` never allocates
-    /// itself, so the allocator may touch it.)
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Fails only while the thread is being torn down; not counted then.
-        let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
-        // SAFETY: forwards the caller's layout unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: dcr_counting_alloc::Counting = dcr_counting_alloc::Counting;
 
 /// What `f` returns and how many allocations this thread made running it.
+/// Per thread, because other threads allocate at times of their own:
+/// libtest's main thread, waiting on its channel for the test's result,
+/// once allocated inside a measured window.
 fn allocations_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = thread_allocations();
     let out = f();
-    (out, ALLOCATIONS.with(Cell::get) - before)
+    (out, (thread_allocations() - before) as usize)
 }
 
 fn within(outer: &[u8], inner: &[u8]) -> bool {

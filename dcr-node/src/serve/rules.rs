@@ -24,7 +24,8 @@
 //! | `addr` | ignored on simnet and regnet; empty: ban (`OnAddr`) |
 //! | `addrv2` | ignored on simnet and regnet or once disconnecting; an entry typed IPv6 holding an IPv4-mapped address: ban (`OnAddrV2`) |
 //! | mix messages | ignored: not kept, not relayed, not scored (dcrd's `onMixMessage` hands them to its mix pool, which bans for malformed ones; this node has none, so it takes no part in mixing) |
-//! | `headers`, `block`, `tx`, non-empty `inv` | ignored (dcrd hands them to its sync manager; this node serves a fixed chain) |
+//! | `block` | disconnect: this node requests no blocks, and dcrd's sync manager disconnects a peer that sends one it did not request (`SyncManager.OnBlock`) |
+//! | `headers`, `tx`, non-empty `inv` | ignored (dcrd hands them to its sync manager; this node serves a fixed chain) |
 
 use dcr_wire::msg::MAX_CFILTERS_V2_PER_BATCH;
 use dcr_wire::msg::MAX_INV_PER_MSG;
@@ -221,6 +222,12 @@ pub fn on_message(
             Outcome::verdict(Verdict::Ban(Offence::EmptyInv))
         }
         Message::NotFound(NotFound { inv_list }) => not_found(view, inv_list),
+        // dcrd's sync manager disconnects a peer that sends a block it did
+        // not request (`SyncManager.OnBlock`), before looking at the block;
+        // this node requests none.
+        Message::Block(b) => Outcome::verdict(Verdict::Disconnect(Offence::UnrequestedBlock(
+            b.header.block_hash(),
+        ))),
         Message::Addr(Addr { addr_list }) => {
             if is_private_net(view.net) {
                 return Outcome::nothing();
@@ -953,6 +960,20 @@ mod tests {
         ] {
             assert_eq!(once(m), Outcome::nothing());
         }
+    }
+
+    #[test]
+    fn s31_an_unrequested_block_disconnects_without_a_ban() {
+        let main = build_chain(3);
+        let block = dcr_wire::Block::from_bytes(&main[2], pver::CURRENT).unwrap();
+        let hash = block.header.block_hash();
+        let got = once(Message::Block(block));
+        assert_eq!(
+            got,
+            Outcome::verdict(Verdict::Disconnect(Offence::UnrequestedBlock(hash)))
+        );
+        // A disconnect, not a ban: dcrd disconnects whitelisted peers too.
+        assert!(got.verdicts[0].disconnects_whitelisted());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use dcr_peer::connmgr::{ConnManager, DynamicBanScore};
 use dcr_peer::{DisconnectReason, Peer, ProtocolViolation};
-use dcr_wire::{Command, Counted, InvType};
+use dcr_wire::{Command, Counted, Hash, InvType};
 use tracing::warn;
 
 /// dcrd's default `--banthreshold`: a score **above** it bans.
@@ -111,6 +111,11 @@ pub enum Offence {
     /// `addrmgr.NewNetAddressFromParams` refuses it).
     #[error("sent invalid addrv2 message")]
     InvalidAddrV2,
+    /// A block nobody asked for: dcrd's sync manager disconnects the
+    /// sender of a block it did not request (`SyncManager.OnBlock`), and a
+    /// node that requests no blocks requested none.
+    #[error("sent unrequested block {0}")]
+    UnrequestedBlock(Hash),
     /// A message that does not decode (`OnRead` with a `wire.ErrorCode`).
     #[error("sent malformed wire message: {0}")]
     Malformed(String),
@@ -166,12 +171,16 @@ impl Verdict {
     }
 }
 
-/// dcrd bans a peer whose message does not decode (`OnRead`): the peer
-/// layer disconnects it, and this is the verdict for whoever keeps a ban
-/// list. `None` for every other way a connection ends.
+/// dcrd bans a peer whose message does not decode with a `wire.ErrorCode`
+/// (`OnRead`): the peer layer disconnects it, and this is the verdict for
+/// whoever keeps a ban list. `None` for every other way a connection
+/// ends, a payload cut short among them (Go's `io.ErrUnexpectedEOF`,
+/// which dcrd does not ban: [`dcr_peer::connmgr::policy::is_banned_wire_error`]).
 pub fn verdict_for_disconnect(reason: &DisconnectReason) -> Option<Verdict> {
     match reason {
-        DisconnectReason::Protocol(ProtocolViolation::Undecodable { command, error }) => {
+        DisconnectReason::Protocol(ProtocolViolation::Undecodable { command, error })
+            if dcr_peer::connmgr::policy::is_banned_wire_error(error) =>
+        {
             let what = match command {
                 Some(c) => format!("{c}: {error}"),
                 None => error.to_string(),
@@ -434,6 +443,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(verdict_for_disconnect(&DisconnectReason::Idle), None);
+        // A payload that ends inside a field: dcrd's reader fails with
+        // io.ErrUnexpectedEOF, no wire.ErrorCode, so `OnRead` bans nothing.
+        let truncated = DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+            command: Some(Command::Ping),
+            error: dcr_wire::Error::eof(5),
+        });
+        assert_eq!(verdict_for_disconnect(&truncated), None);
         assert_eq!(
             verdict_for_disconnect(&DisconnectReason::Protocol(
                 ProtocolViolation::DuplicateVersion

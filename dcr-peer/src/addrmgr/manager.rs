@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use dcr_wire::{NetAddressType, NetAddressV2, ServiceFlags};
-use rand::{Rng, RngCore};
+use rand::{Rng, RngExt};
 
 use super::address::*;
 use super::consts::*;
@@ -27,7 +27,7 @@ pub struct Params {
 
 impl Params {
     /// A random key and the default tried bucket size.
-    pub fn random<R: RngCore + ?Sized>(rng: &mut R) -> Params {
+    pub fn random<R: Rng + ?Sized>(rng: &mut R) -> Params {
         let mut key = [0u8; 32];
         rng.fill_bytes(&mut key);
         Params {
@@ -393,7 +393,7 @@ impl AddrManager {
                 // The more buckets it is in, the less likely another: 1 in
                 // 2 × refs.
                 let factor = 2 * u32::from(ka.refs);
-                if factor > 0 && rng.gen_range(0..factor) != 0 {
+                if factor > 0 && rng.random_range(0..factor) != 0 {
                     return;
                 }
                 id
@@ -459,7 +459,7 @@ impl AddrManager {
                 Some((_, t)) if ts > t => {}
                 Some((_, t)) if ts == t => {
                     ties += 1;
-                    if rng.gen_range(0..ties) == 0 {
+                    if rng.random_range(0..ties) == 0 {
                         oldest = Some((id, ts));
                     }
                 }
@@ -640,7 +640,7 @@ impl AddrManager {
         if tried.is_empty() && new.is_empty() {
             return None;
         }
-        let use_tried = !tried.is_empty() && (new.is_empty() || rng.gen_range(0..2) == 0);
+        let use_tried = !tried.is_empty() && (new.is_empty() || rng.random_range(0..2) == 0);
         let (candidates, buckets, stats) = if use_tried {
             (&tried, &self.tried_buckets, &self.tried_stats)
         } else {
@@ -651,19 +651,19 @@ impl AddrManager {
         let mut draws = 0;
         loop {
             draws += 1;
-            let b = candidates[rng.gen_range(0..candidates.len())];
+            let b = candidates[rng.random_range(0..candidates.len())];
             let total = stats[b].total(filter);
             if total == 0 {
                 return None;
             }
-            let nth = rng.gen_range(0..total);
+            let nth = rng.random_range(0..total);
             let id = buckets[b]
                 .iter()
                 .copied()
                 .filter(|&id| filter.matches(type_of(&self.entry(id).na)))
                 .nth(nth)?;
             let ka = self.entry(id);
-            let draw = f64::from(rng.gen_range(0..SELECTION_LARGE));
+            let draw = f64::from(rng.random_range(0..SELECTION_LARGE));
             if draw < factor * ka.chance(now) * large {
                 return Some((ka, draws));
             }

@@ -30,7 +30,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use dcr_wire::{ByteCount, NetAddressV2, ServiceFlags};
-use rand::RngCore;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::address::AddrKey;
@@ -395,7 +395,7 @@ impl AddrManager {
     /// (dcrd's `loadPeers`): when the file is missing; or, with a warning,
     /// when it cannot be read or is corrupt, truncated or inconsistent, in
     /// which case it is removed, as dcrd removes it. Never panics.
-    pub fn load<R: RngCore + ?Sized>(path: &Path, now: u64, rng: &mut R) -> AddrManager {
+    pub fn load<R: Rng + ?Sized>(path: &Path, now: u64, rng: &mut R) -> AddrManager {
         match AddrManager::try_load(path, now, DEFAULT_TRIED_BUCKET_SIZE) {
             Ok(Some(m)) => {
                 tracing::info!(addresses = m.len(), file = %path.display(), "loaded addresses");

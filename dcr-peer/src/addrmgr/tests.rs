@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use dcr_wire::{NetAddressV2, NetAddressV2Host, ServiceFlags};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use super::manager::BucketFns;
 use super::*;
@@ -382,7 +382,7 @@ fn good_moves_a_new_address_to_its_tried_bucket() {
     let mut r = rng(7);
     m.add_addresses(&[a], &src(1), NOW - 100, &mut r);
     while m.get(&a).unwrap().new_refs() < 3 {
-        m.add_addresses(&[a], &src(r.gen()), NOW - 100, &mut r);
+        m.add_addresses(&[a], &src(r.random()), NOW - 100, &mut r);
     }
     m.attempt(&a, NOW - 5).unwrap();
     m.attempt(&a, NOW - 4).unwrap();

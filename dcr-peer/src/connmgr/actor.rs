@@ -163,7 +163,7 @@ impl Actor {
         // Seeding: not on simnet or regnet, nor with --connect (dcrd's
         // DisableSeeders).
         if cfg.rules.automatic_outbound && !cfg.seeds.is_empty() {
-            let mut rng = rand::thread_rng();
+            let mut rng = rand::rng();
             let unix = unix_now();
             for s in &cfg.seeds {
                 let na = net_address(
@@ -501,7 +501,7 @@ impl Actor {
             .filter(|(a, r)| r.is_due(now) && !self.taken(**a))
             .map(|(a, _)| *a)
             .collect();
-        let mut rng = rand::thread_rng();
+        let mut rng = rand::rng();
         let (retry, max) = (self.cfg.retry_duration, self.cfg.retry_max);
         for a in due {
             // A banned host would be dialled and closed at once by dcrd
@@ -589,6 +589,7 @@ impl Actor {
                     }
                     Err(e) => {
                         debug!(%addr, error = %dcr_wire::Report(&e), "dial failed");
+                        self.handshake_failed(addr, &e);
                         let error = Arc::new(e);
                         self.emit(ManagerEvent::DialFailed {
                             addr,
@@ -637,7 +638,7 @@ impl Actor {
         }
         let (retry, max) = (self.cfg.retry_duration, self.cfg.retry_max);
         if let Some(r) = self.persistent.get_mut(&addr) {
-            let wait = r.ended(now, retry, max, &mut rand::thread_rng());
+            let wait = r.ended(now, retry, max, &mut rand::rng());
             debug!(%addr, ?wait, retries = r.retries, "persistent peer redial scheduled");
         }
     }
@@ -676,8 +677,21 @@ impl Actor {
         }
     }
 
+    /// A handshake, inbound or outbound, failed: dcrd's server sees its
+    /// `version` and `verack` reads through the same `OnRead` that bans a
+    /// peer whose message does not decode, so such a failure bans the
+    /// address (S28, B8); every other failure (a refused version, a
+    /// timeout, a message out of order) is a disconnect only (B10).
+    fn handshake_failed(&mut self, addr: SocketAddr, e: &PeerError) {
+        if bans_on_disconnect(&e.to_reason()) {
+            self.shared
+                .ban_addr(addr, "sent malformed wire message in the handshake");
+        }
+    }
+
     /// An inbound handshake ended: the peer is kept if the policy says so.
-    /// A failed handshake is not scored (dcrd disconnects only).
+    /// A failed handshake is a disconnect only, unless a message of it did
+    /// not decode ([`Actor::handshake_failed`]).
     fn handshaken(&mut self, h: Handshaken) {
         let Handshaken { id, addr, result } = h;
         let displaced = !self.inbound.finish(id);
@@ -695,7 +709,10 @@ impl Actor {
                     peer.disconnect();
                 }
             },
-            Err(e) => debug!(%addr, error = %dcr_wire::Report(&e), "inbound handshake failed"),
+            Err(e) => {
+                debug!(%addr, error = %dcr_wire::Report(&e), "inbound handshake failed");
+                self.handshake_failed(addr, &e);
+            }
         }
     }
 
@@ -820,7 +837,7 @@ impl Actor {
             .filter(|na| !c.known.contains(na))
             .collect();
         if list.len() > MAX_ADDRESSES_PER_MESSAGE {
-            list.shuffle(&mut rand::thread_rng());
+            list.shuffle(&mut rand::rng());
             list.truncate(MAX_ADDRESSES_PER_MESSAGE);
         }
         match c.peer.push_addresses(&list) {
@@ -849,7 +866,9 @@ fn version_rule(
     let shared = shared.clone();
     let exchange = cfg.rules.exchange_addresses;
     let required = cfg.required_services;
-    let target = cfg.target_outbound;
+    // dcrd's `targetOutbound`: the automatic outbound target, at most
+    // `--maxpeers` (`newServer`), which the mix-capable rule (V3) uses.
+    let target = policy::outbound_target(cfg.target_outbound, cfg.max_peers);
     let theirs = cfg.hooks.version_rule.clone();
     move |peer, v| {
         if !peer.is_inbound() {

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dcr_wire::{NetAddressV2, ServiceFlags};
-use rand::seq::SliceRandom;
+use rand::seq::IndexedRandom;
 
 use crate::addrmgr::{from_ip_port, AddrManager, Params, TypeFilter, PEERS_FILENAME};
 use crate::sync::lock;
@@ -104,7 +104,7 @@ impl AddressBook {
     /// An empty book with a fresh random key, kept in memory only.
     pub fn in_memory() -> AddressBook {
         AddressBook {
-            book: Mutex::new(AddrManager::new(Params::random(&mut rand::thread_rng()))),
+            book: Mutex::new(AddrManager::new(Params::random(&mut rand::rng()))),
             path: None,
         }
     }
@@ -116,7 +116,7 @@ impl AddressBook {
     /// shows when saving.
     pub fn open(dir: &Path) -> AddressBook {
         let path = dir.join(PEERS_FILENAME);
-        let book = AddrManager::load(&path, unix_now(), &mut rand::thread_rng());
+        let book = AddrManager::load(&path, unix_now(), &mut rand::rng());
         AddressBook {
             book: Mutex::new(book),
             path: Some(path),
@@ -147,7 +147,7 @@ impl AddressBook {
 impl AddressSource for AddressBook {
     fn get_address(&self) -> Option<Candidate> {
         let book = lock(&self.book);
-        let ka = book.get_address(TypeFilter::IP, unix_now(), &mut rand::thread_rng())?;
+        let ka = book.get_address(TypeFilter::IP, unix_now(), &mut rand::rng())?;
         Some(Candidate {
             addr: socket_addr(ka.net_address())?,
             last_attempt: ka.last_attempt(),
@@ -158,7 +158,7 @@ impl AddressSource for AddressBook {
         let now = unix_now();
         let na = net_address(addr, ServiceFlags::NONE, now);
         let mut book = lock(&self.book);
-        book.add_addresses(&[na], &na, now, &mut rand::thread_rng());
+        book.add_addresses(&[na], &na, now, &mut rand::rng());
         // Unroutable addresses are not in the book: nothing to mark.
         let _ = book.attempt(&na, now);
     }
@@ -174,15 +174,15 @@ impl AddressSource for AddressBook {
     }
 
     fn add_addresses(&self, addrs: &[NetAddressV2], source: &NetAddressV2) {
-        lock(&self.book).add_addresses(addrs, source, unix_now(), &mut rand::thread_rng());
+        lock(&self.book).add_addresses(addrs, source, unix_now(), &mut rand::rng());
     }
 
     fn add_relayed(&self, addrs: &[NetAddressV2], source: &NetAddressV2) {
-        lock(&self.book).add_relayed_addresses(addrs, source, unix_now(), &mut rand::thread_rng());
+        lock(&self.book).add_relayed_addresses(addrs, source, unix_now(), &mut rand::rng());
     }
 
     fn address_cache(&self, filter: TypeFilter) -> Vec<NetAddressV2> {
-        lock(&self.book).address_cache(filter, unix_now(), &mut rand::thread_rng())
+        lock(&self.book).address_cache(filter, unix_now(), &mut rand::rng())
     }
 
     fn need_more_addresses(&self) -> bool {
@@ -277,11 +277,10 @@ impl AddressSource for LocalSource {
         } else {
             untried
         };
-        pool.choose(&mut rand::thread_rng())
-            .map(|(a, e)| Candidate {
-                addr: **a,
-                last_attempt: e.last_attempt,
-            })
+        pool.choose(&mut rand::rng()).map(|(a, e)| Candidate {
+            addr: **a,
+            last_attempt: e.last_attempt,
+        })
     }
 
     fn attempt(&self, addr: SocketAddr) {

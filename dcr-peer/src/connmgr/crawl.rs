@@ -166,9 +166,9 @@ impl CrawlSource {
 
 impl AddressSource for CrawlSource {
     fn get_address(&self) -> Option<Candidate> {
-        use rand::seq::SliceRandom;
+        use rand::seq::IndexedRandom;
         let untried = self.book.untried();
-        let addr = *untried.choose(&mut rand::thread_rng())?;
+        let addr = *untried.choose(&mut rand::rng())?;
         Some(Candidate {
             addr,
             last_attempt: None,

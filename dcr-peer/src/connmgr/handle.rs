@@ -25,8 +25,9 @@ use crate::peer::Peer;
 use crate::stats::PeerStats;
 use crate::sync::lock;
 
-/// Events kept for each subscriber that has not yet taken them.
-const EVENT_BACKLOG: usize = 1024;
+/// Events kept for each subscriber that has not yet taken them: a
+/// consumer further behind loses the oldest (`ManagerEvents`).
+pub const EVENT_BACKLOG: usize = 1024;
 
 /// The manager's events as a stream, from [`ConnManager::events`].
 /// Events a slow consumer lost to the channel's bound are skipped and

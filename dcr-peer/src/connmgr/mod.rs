@@ -38,5 +38,5 @@ pub use config::{
 };
 pub use crawl::{crawl, CrawlRow};
 pub use error::{BanInfo, ManagerError};
-pub use handle::{ConnManager, ManagerEvents};
+pub use handle::{ConnManager, ManagerEvents, EVENT_BACKLOG};
 pub use policy::{backoff_with_jitter, NetworkRules, Whitelist};

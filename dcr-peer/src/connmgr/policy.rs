@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use dcr_wire::{pver, CurrencyNet, NetAddressV2Host, ServiceFlags};
 use ipnet::IpNet;
-use rand::Rng;
+use rand::{Rng, RngExt};
 use tokio::time::Instant;
 
 use super::banscore::DynamicBanScore;
@@ -98,15 +98,10 @@ impl NetworkRules {
     }
 }
 
-/// The network's default port (dcrd's `DefaultPort`), which address
-/// picking prefers: P10.
+/// The network's default port (dcrd's `DefaultPort`, from dcr-wire's chain
+/// parameters), which address picking prefers: P10.
 pub fn default_port(net: CurrencyNet) -> u16 {
-    match net {
-        CurrencyNet::MainNet => 9108,
-        CurrencyNet::TestNet3 => 19108,
-        CurrencyNet::SimNet => 18555,
-        CurrencyNet::RegNet => 18655,
-    }
+    net.default_port()
 }
 
 /// The whitelist (dcrd's `--whitelist`, `IsWhitelisted`): CIDR prefixes,
@@ -278,8 +273,9 @@ pub fn pending_limits(
         pressure: capacity / 2,
         pressure_timeout: d.pressure_timeout,
         exempt_loopback,
-        // The manager counts its peers itself (C1).
+        // The manager counts its peers itself (C1) and per host (C4).
         max_peers: None,
+        max_per_host: None,
     }
 }
 
@@ -471,7 +467,7 @@ pub fn backoff_with_jitter(
     let jitter = if nanos == 0 {
         0
     } else {
-        rng.gen_range(0..nanos)
+        rng.random_range(0..nanos)
     };
     half + Duration::from_nanos(jitter)
 }
@@ -568,10 +564,22 @@ pub fn check_outbound_version(
 /// no other way a connection ends is scored (stalls, idle timeouts,
 /// failed handshakes and dials are disconnects only): B10, S28.
 pub fn bans_on_disconnect(reason: &DisconnectReason) -> bool {
-    matches!(
-        reason,
-        DisconnectReason::Protocol(ProtocolViolation::Undecodable { .. })
-    )
+    match reason {
+        DisconnectReason::Protocol(ProtocolViolation::Undecodable { error, .. }) => {
+            is_banned_wire_error(error)
+        }
+        _ => false,
+    }
+}
+
+/// Whether dcrd's `OnRead` bans for this decode error: it bans when the
+/// error is a `wire.ErrorCode` (`errors.As(err, &errCode)`). A payload
+/// that ends inside a field fails in dcrd with Go's `io.EOF` or
+/// `io.ErrUnexpectedEOF` from the reader, which is no `ErrorCode`: that
+/// peer is disconnected, not banned (S28). Every other decode error of
+/// dcrd's `wire` is a `MessageError` with its code, and bans.
+pub fn is_banned_wire_error(error: &dcr_wire::Error) -> bool {
+    error.kind() != dcr_wire::ErrorKind::UnexpectedEof
 }
 
 /// What a score increase did.
@@ -754,7 +762,7 @@ pub fn asks_for_addresses(rules: NetworkRules, outbound: bool, book_needs_more: 
 /// rank as from a more authoritative source than other peers): Z3.
 pub fn seed_timestamp(now_unix: u64, rng: &mut impl Rng) -> u64 {
     const DAY: u64 = 24 * 3600;
-    now_unix.saturating_sub(3 * DAY + rng.gen_range(0..4 * DAY))
+    now_unix.saturating_sub(3 * DAY + rng.random_range(0..4 * DAY))
 }
 
 #[cfg(test)]
@@ -1175,6 +1183,21 @@ mod tests {
             error: dcr_wire::Error::invalid(dcr_wire::ErrorKind::TooFewAddrs, "x"),
         });
         assert!(bans_on_disconnect(&undecodable));
+        // A payload cut short fails in dcrd with Go's io.ErrUnexpectedEOF,
+        // which is no wire.ErrorCode: disconnected, not banned.
+        let truncated = DisconnectReason::Protocol(ProtocolViolation::Undecodable {
+            command: Some(dcr_wire::Command::Ping),
+            error: dcr_wire::Error::eof(5),
+        });
+        assert!(!bans_on_disconnect(&truncated));
+        for kind in dcr_wire::ErrorKind::ALL {
+            let e = dcr_wire::Error::invalid(kind, "x");
+            assert_eq!(
+                is_banned_wire_error(&e),
+                kind != dcr_wire::ErrorKind::UnexpectedEof,
+                "{kind}"
+            );
+        }
         for fine in [
             DisconnectReason::Requested,
             DisconnectReason::RemoteClosed,

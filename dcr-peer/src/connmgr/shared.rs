@@ -1,6 +1,7 @@
 //! What the handle and the actor share: the ban list, applied at once
 //! from any task, and the outbound peers' versions.
 
+use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Mutex;
 
@@ -83,17 +84,26 @@ impl Shared {
 
     /// dcrd's `BanPeer`; true when the peer was banned and disconnected.
     pub(super) fn ban_peer(&self, peer: &Peer, reason: &str) -> bool {
-        let ip = peer.addr().ip();
+        let banned = self.ban_addr(peer.addr(), reason);
+        if banned {
+            peer.disconnect();
+        }
+        banned
+    }
+
+    /// dcrd's `BanPeer` for a connection that has no peer (yet): one
+    /// whose handshake failed. True when `addr`'s IP was banned.
+    pub(super) fn ban_addr(&self, addr: SocketAddr, reason: &str) -> bool {
+        let ip = addr.ip();
         let banned = lock(&self.bans).ban(ip, Instant::now());
         match banned {
             Banned::Disabled => false,
             Banned::Whitelisted => {
-                debug!(peer = %peer.addr(), reason, "misbehaving whitelisted peer");
+                debug!(peer = %addr, reason, "misbehaving whitelisted peer");
                 false
             }
             Banned::Until(until) => {
-                warn!(peer = %peer.addr(), reason, "misbehaving peer: banned");
-                peer.disconnect();
+                warn!(peer = %addr, reason, "misbehaving peer: banned");
                 self.emit(ManagerEvent::Banned {
                     ip: ip.to_canonical(),
                     until,

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use dcr_wire::Message;
 use rand::rngs::StdRng;
-use rand::Rng;
+use rand::RngExt;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Sleep;
@@ -76,7 +76,7 @@ impl Host for SessionHost {
     }
 
     fn random(&mut self) -> u64 {
-        self.rng.gen()
+        self.rng.random()
     }
 }
 

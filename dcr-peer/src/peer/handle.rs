@@ -533,7 +533,7 @@ impl Peer {
         if addrs.is_empty() {
             return Ok(0);
         }
-        let mut rng = rand::thread_rng();
+        let mut rng = rand::rng();
         if self.protocol_version() >= pver::ADDR_V2 {
             let mut list = addrs.to_vec();
             if list.len() as u64 > MAX_ADDR_PER_V2_MSG {

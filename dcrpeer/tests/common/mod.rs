@@ -236,14 +236,18 @@ pub fn export_chain_with(node: &Dcrd, name: &str, side: &[String]) -> TempDir {
         })
         .collect();
     hashes.extend(side.iter().cloned());
-    let mut records = Vec::new();
-    for hash in hashes {
-        let raw = node.call("getblock", &format!(r#"["{hash}", false]"#));
-        let raw = hex::decode(raw.as_str().unwrap()).unwrap();
-        records.extend_from_slice(&(raw.len() as u32).to_le_bytes());
-        records.extend_from_slice(&raw);
-    }
-    std::fs::write(chain.0.join("chain.bin"), records).unwrap();
+    let blocks: Vec<Vec<u8>> = hashes
+        .iter()
+        .map(|hash| {
+            let raw = node.call("getblock", &format!(r#"["{hash}", false]"#));
+            hex::decode(raw.as_str().unwrap()).unwrap()
+        })
+        .collect();
+    std::fs::write(
+        chain.0.join("chain.bin"),
+        dcr_node::chain::block_records_file(&blocks),
+    )
+    .unwrap();
     chain
 }
 
@@ -272,4 +276,103 @@ pub fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The value printed after `label` on its line.
+pub fn line<'a>(out: &'a str, label: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{out}"))
+        .trim()
+}
+
+/// Runs `dcrpeer` with `args` and `env` set (a `None` value removes the
+/// variable), from `dir` when given: its exit status, stdout and stderr.
+pub fn dcrpeer_env(
+    args: &[&str],
+    env: &[(&str, Option<&str>)],
+    dir: Option<&std::path::Path>,
+) -> (Option<i32>, String, String) {
+    run_binary(env!("CARGO_BIN_EXE_dcrpeer").as_ref(), args, env, dir)
+}
+
+/// [`dcrpeer_env`] for a copy of the binary at `bin`.
+pub fn run_binary(
+    bin: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, Option<&str>)],
+    dir: Option<&std::path::Path>,
+) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(bin);
+    cmd.args(args).stdin(Stdio::null());
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = cmd.output().expect("run dcrpeer");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Starts `dcrpeer` with `args` (stderr dropped) and reads its first line.
+pub fn spawn_reading(args: &[&str]) -> (Killed, BufReader<std::process::ChildStdout>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    (Killed(child), stdout, first)
+}
+
+/// Every line of `out` as JSON (a line that is not fails the test).
+pub fn json_lines(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?} in\n{out}")))
+        .collect()
+}
+
+/// Waits up to 30 s for a line of `lines` that `wanted` accepts (a
+/// persistent peer's dial is retried after 5 s or more, on a machine that
+/// may be busy).
+pub fn wait_for_line(lines: &Lines, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let all = lines.all();
+        if let Some(l) = all.iter().find(|l| wanted(l)) {
+            return l.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no such line in {all:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The simnet genesis block alone as a chain folder for `--chain`: a
+/// node that has nothing else.
+pub fn genesis_chain(name: &str) -> TempDir {
+    let dir = TempDir::new(name);
+    let genesis = dcr_wire::CurrencyNet::SimNet.params().genesis_block();
+    let mut block = Vec::new();
+    dcr_wire::Message::Block(genesis)
+        .encode(&mut block, dcr_wire::pver::CURRENT)
+        .unwrap();
+    let mut records = (block.len() as u32).to_le_bytes().to_vec();
+    records.extend_from_slice(&block);
+    std::fs::write(dir.0.join("chain.bin"), records).unwrap();
+    dir
 }
