@@ -373,3 +373,12 @@ mod tests {
         }
     }
 }
+
+/// The crate's error reads as one sentence with no source (docs/ERRORS.md).
+#[cfg(test)]
+mod reads_once {
+    #[test]
+    fn the_decode_error_reads_once() {
+        assert_eq!(dcr_wire::Report(&super::FilterDecodeError).fault(), None);
+    }
+}

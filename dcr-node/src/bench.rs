@@ -370,16 +370,8 @@ pub fn builtin(dir: &Path) -> Result<Vec<DataSet>, InputError> {
 // ---- reading a user's data -------------------------------------------------
 
 /// A count of bytes that reads as English: "1 byte", "2 bytes".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bytes(pub usize);
-
-impl std::fmt::Display for Bytes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            1 => f.write_str("1 byte"),
-            n => write!(f, "{n} bytes"),
-        }
-    }
+fn bytes(n: usize) -> dcr_wire::ByteCount {
+    dcr_wire::ByteCount(n as u64)
 }
 
 /// Where in an input an error was met.
@@ -509,16 +501,16 @@ pub enum InputError {
     #[error("not block records: the first record's length ({0}) exceeds the file")]
     NotRecords(usize),
     /// A frame cut short.
-    #[error("truncated: {} missing", Bytes(*.0))]
+    #[error("truncated: {} missing", bytes(*.0))]
     FrameCut(usize),
     /// Bytes after a line's frame.
-    #[error("{} after the frame", Bytes(*.0))]
+    #[error("{} after the frame", bytes(*.0))]
     AfterFrame(usize),
     /// A frame shorter than a frame header.
-    #[error("a frame of {}, shorter than its header", Bytes(*.0))]
+    #[error("a frame of {}, shorter than its header", bytes(*.0))]
     ShortFrame(usize),
     /// A frame whose header's length is not its payload's.
-    #[error("the header says {}, the payload has {}", Bytes(*header), Bytes(*payload))]
+    #[error("the header says {}, the payload has {}", bytes(*header), bytes(*payload))]
     FrameLength {
         /// The header's length field.
         header: usize,
@@ -921,15 +913,8 @@ fn read_capture(set: &mut DataSet, data: &[u8], net: CurrencyNet) -> Result<(), 
 }
 
 /// An error and its sources, joined by ": " (as anyhow's `{:#}`).
-fn chain_text(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut next = e.source();
-    while let Some(s) = next {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        next = s.source();
-    }
-    text
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    dcr_wire::Report(e).to_string()
 }
 
 // ---- the reference's input -------------------------------------------------

@@ -29,7 +29,7 @@ fn find_corpus() -> Option<PathBuf> {
 #[non_exhaustive]
 pub enum LoadError {
     /// A file or folder could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -53,7 +53,7 @@ pub enum LoadError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TruncatedRecord {
     /// Fewer than the four bytes of a record's length are left.
-    #[error("truncated: {remaining} bytes at byte {offset}, too few for a record length")]
+    #[error("truncated: {} at byte {offset}, too few for a record length", dcr_wire::ByteCount(*remaining as u64))]
     Length {
         /// Which record (from 0).
         index: usize,
@@ -63,7 +63,11 @@ pub enum TruncatedRecord {
         remaining: usize,
     },
     /// A record's length claims more bytes than are left.
-    #[error("truncated: block record {index} at byte {offset} claims {claimed} bytes, {remaining} remain")]
+    #[error(
+        "truncated: block record {index} at byte {offset} claims {}, {} left",
+        dcr_wire::ByteCount(*claimed as u64),
+        dcr_wire::ByteCount(*remaining as u64)
+    )]
     Block {
         /// Which record (from 0).
         index: usize,
@@ -304,7 +308,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "{}: truncated: block record 0 at byte 0 claims 9 bytes, 1 remain",
+                "{}: truncated: block record 0 at byte 0 claims 9 bytes, 1 byte left",
                 file.display()
             )
         );

@@ -20,25 +20,25 @@ use crate::sync::{sync_chain, Progress, SyncError, SyncReport};
 #[non_exhaustive]
 pub enum DemoError {
     /// The blocks do not make a chain.
-    #[error("{0}")]
+    #[error(transparent)]
     Chain(#[from] StoreError),
     /// The loopback listener could not be opened.
-    #[error("bind: {0}")]
-    Bind(std::io::Error),
+    #[error("cannot open the loopback listener")]
+    Bind(#[source] std::io::Error),
     /// The client could not connect.
-    #[error("connect: {0}")]
-    Connect(PeerError),
+    #[error("the client could not connect")]
+    Connect(#[source] PeerError),
     /// The server did not accept the client.
-    #[error("accept: {0}")]
-    Accept(PeerError),
+    #[error("the server did not accept the client")]
+    Accept(#[source] PeerError),
     /// The server's task ended before it accepted.
-    #[error("the server's task failed: {0}")]
+    #[error("the server's task failed")]
     Server(#[from] tokio::task::JoinError),
     /// The sync failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Sync(#[from] SyncError),
     /// The sync ended without every block.
-    #[error("synced {synced} of {held} blocks")]
+    #[error("synced {synced} of {}", dcr_wire::Counted(*held as u64, "block", "blocks"))]
     Incomplete {
         /// Blocks synced.
         synced: usize,
@@ -46,8 +46,8 @@ pub enum DemoError {
         held: usize,
     },
     /// The closing ping could not be queued.
-    #[error("ping: {0}")]
-    Ping(PeerError),
+    #[error("the closing ping could not be queued")]
+    Ping(#[source] PeerError),
 }
 
 /// What the demo did.

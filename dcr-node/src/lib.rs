@@ -17,3 +17,6 @@ pub mod stake;
 pub mod store;
 pub mod sync;
 pub mod work;
+
+#[cfg(test)]
+mod reads_once;

@@ -40,11 +40,12 @@ pub const MAX_BLOCKS_PER_GETBLOCKS: usize = 500;
 #[non_exhaustive]
 pub enum StoreError {
     /// A block does not decode (its place among the blocks given).
-    #[error("block {index}: {error}")]
+    #[error("block {index} does not decode")]
     Block {
         /// Its place among the blocks given, from 0.
         index: usize,
         /// The wire error.
+        #[source]
         error: dcr_wire::Error,
     },
     /// A block whose previous block is not held (and which is not the
@@ -195,7 +196,7 @@ impl ChainStore {
             let filter = match cfilter::regular(&block, &outputs) {
                 Ok(f) => Some(f),
                 Err(e) => {
-                    tracing::warn!(block = %node.hash, error = %e, "no committed filter");
+                    tracing::warn!(block = %node.hash, error = %dcr_wire::Report(&e), "no committed filter");
                     None
                 }
             };

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use dcr_peer::{Peer, PeerError, PeerEvent};
 use dcr_wire::merkle::{check_block_roots, MerkleRule};
 use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
-use dcr_wire::{Hash, InvType, InvVect, Message, Payload};
+use dcr_wire::{Counted, Hash, InvType, InvVect, Message, Payload};
 use tokio::sync::mpsc;
 
 /// Blocks requested per `getdata`.
@@ -44,7 +44,7 @@ pub struct SyncReport {
 #[non_exhaustive]
 pub enum SyncError {
     /// The request could not be queued.
-    #[error("{0}")]
+    #[error(transparent)]
     Peer(#[from] PeerError),
     /// The peer disconnected before it answered.
     #[error("peer disconnected")]
@@ -68,7 +68,7 @@ pub enum SyncError {
         after: u32,
     },
     /// The peer answered `notfound` for blocks (how many).
-    #[error("peer lacks {0} blocks")]
+    #[error("peer lacks {}", Counted(*.0 as u64, "block", "blocks"))]
     NotFound(usize),
     /// A block other than the one asked for next.
     #[error("expected block {expected}, got {got}")]

@@ -54,10 +54,10 @@ impl RawFrame {
 /// refused by a `dcr-wire` check) or an I/O failure.
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
-    #[error("bad frame: {0}")]
+    #[error("bad frame")]
     /// A frame that does not decode (or a message that does not encode).
     Wire(#[from] WireError),
-    #[error("i/o: {0}")]
+    #[error("the connection failed")]
     /// The socket failed.
     Io(#[from] std::io::Error),
 }

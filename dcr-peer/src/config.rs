@@ -119,9 +119,9 @@ pub struct Config {
 /// A configuration that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("user agent: {0}")]
+    #[error("the user agent breaks the reference's rules")]
     /// The user agent breaks the reference's rules.
-    UserAgent(dcr_wire::Error),
+    UserAgent(#[source] dcr_wire::Error),
     #[error("protocol version {0} is outside 1..={max}", max = pver::CURRENT)]
     /// A protocol version this crate does not speak.
     ProtocolVersion(u32),

@@ -64,7 +64,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Idle => f.write_str("idle timeout"),
             DisconnectReason::WriteTimeout => f.write_str("write timed out"),
             DisconnectReason::SlowConsumer => f.write_str("event consumer too slow"),
-            DisconnectReason::Io(kind) => write!(f, "i/o: {kind}"),
+            DisconnectReason::Io(kind) => write!(f, "the connection failed ({kind})"),
             DisconnectReason::Local(failure) => write!(f, "local failure: {failure}"),
         }
     }
@@ -124,10 +124,10 @@ impl DisconnectReason {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PeerError {
-    #[error("configuration: {0}")]
+    #[error("the configuration cannot work")]
     /// The configuration cannot work.
     Config(#[from] ConfigError),
-    #[error("handshake: {0}")]
+    #[error("the handshake failed")]
     /// The version handshake failed.
     Handshake(#[from] HandshakeError),
     #[error("handshake did not complete within its deadline")]
@@ -136,16 +136,16 @@ pub enum PeerError {
     #[error("connect timed out")]
     /// The TCP connection was not established in time.
     ConnectTimeout,
-    #[error("i/o: {0}")]
+    #[error("the connection failed")]
     /// The socket failed.
     Io(#[from] io::Error),
-    #[error("{0}")]
-    /// A frame did not decode.
+    #[error(transparent)]
+    /// A frame did not decode, or the connection failed while reading.
     Codec(#[from] CodecError),
-    #[error("{0}")]
+    #[error(transparent)]
     /// The SOCKS5 proxy failed or refused (the error names the proxy).
     Proxy(#[from] crate::proxy::ProxyError),
-    #[error("cannot encode message: {0}")]
+    #[error("cannot encode a message")]
     /// A message could not be encoded.
     Encode(#[from] dcr_wire::Error),
     #[error("outbound queue is full")]

@@ -17,6 +17,8 @@ pub mod net;
 mod nonces;
 mod peer;
 pub mod proxy;
+#[cfg(test)]
+mod reads_once;
 pub mod stats;
 mod sync;
 

@@ -50,6 +50,13 @@ pub struct PeerEvent {
     pub message: Message<'static>,
 }
 
+/// `192.0.2.1:9108 sent headers`.
+impl std::fmt::Display for PeerEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} sent {}", self.peer.addr(), self.message.command())
+    }
+}
+
 /// The receiving end of a peer event channel as a [`Stream`]: every
 /// message the peers given the [`Sender`] receive, in the order each
 /// peer received them. The stream ends once every sender is gone (every

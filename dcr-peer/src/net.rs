@@ -188,7 +188,7 @@ async fn serve_loop(
                     });
                 }
                 Err(e) => {
-                    debug!(addr = %h.addr, error = %e, "inbound handshake failed");
+                    debug!(addr = %h.addr, error = %dcr_wire::Report(&e), "inbound handshake failed");
                     handshakes.finish(h.id);
                 }
             },
@@ -453,9 +453,10 @@ mod tests {
         .await
         .unwrap_err();
         assert!(err.to_string().contains(&dead), "{err}");
+        // PeerError::Proxy is the proxy's error (transparent): its source
+        // is the proxy's.
         let io = err
             .source()
-            .and_then(|p| p.source())
             .and_then(|s| s.downcast_ref::<std::io::Error>())
             .expect("the io::Error as the proxy error's source");
         assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);

@@ -173,7 +173,7 @@ impl FromStr for Proxy {
 #[non_exhaustive]
 pub enum ProxyError {
     /// The proxy could not be reached.
-    #[error("cannot reach the proxy {proxy}: {source}")]
+    #[error("cannot reach the proxy {proxy}")]
     Unreachable {
         /// The proxy.
         proxy: String,
@@ -182,7 +182,7 @@ pub enum ProxyError {
         source: io::Error,
     },
     /// Reading from or writing to the proxy failed mid-exchange.
-    #[error("proxy {proxy}: {source}")]
+    #[error("the exchange with the proxy {proxy} failed")]
     Io {
         /// The proxy.
         proxy: String,

@@ -112,7 +112,41 @@ async fn self_connection_is_refused() {
         ),
         "{inb:?}"
     );
-    assert!(out.is_err());
+    // The side whose nonce came back learns why its connection closed.
+    assert!(
+        matches!(
+            out,
+            Err(PeerError::Handshake(HandshakeError::SelfConnection))
+        ),
+        "{out:?}"
+    );
+}
+
+/// Two peers with the default wiring (the process-wide nonce set), one
+/// dialling the other, as a node dialling its own listener does: both
+/// say it is a self-connection, not "unexpected end of file".
+#[tokio::test]
+async fn two_default_peers_of_one_process_are_a_self_connection() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let inbound = tokio::spawn(async move {
+        dcr_peer::net::accept(&listener, config(), dcr_peer::Hooks::new()).await
+    });
+    let out = dcr_peer::net::connect(&addr.to_string(), config(), dcr_peer::Hooks::new()).await;
+    let inb = inbound.await.unwrap();
+    for (side, r) in [("outbound", &out), ("inbound", &inb)] {
+        let Err(e) = r else {
+            panic!("{side}: connected to itself")
+        };
+        assert!(
+            matches!(e, PeerError::Handshake(HandshakeError::SelfConnection)),
+            "{side}: {e:?}"
+        );
+        assert_eq!(
+            dcr_peer::wire::Report(e).to_string(),
+            "the handshake failed: connected to ourselves (our own nonce came back)"
+        );
+    }
 }
 
 #[tokio::test]

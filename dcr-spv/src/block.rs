@@ -18,8 +18,8 @@ use crate::watch::{MatchedTx, WatchList};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
     /// The bytes are no block (the wire's decode error).
-    #[error("block does not decode: {0}")]
-    Decode(dcr_wire::Error),
+    #[error("the block does not decode")]
+    Decode(#[source] dcr_wire::Error),
     /// A block other than the one asked for.
     #[error("block {got} is not the block {expected} asked for")]
     WrongBlock {

@@ -114,7 +114,7 @@ pub enum HeaderError {
     },
     /// Fewer votes than a majority of the tickets per block (dcrd
     /// `ErrNotEnoughVotes`).
-    #[error("block commits to {got} votes, at least {min} are required")]
+    #[error("block commits to {}, at least {min} are required", dcr_wire::Counted(u64::from(*got), "vote", "votes"))]
     NotEnoughVotes {
         /// The majority.
         min: u16,

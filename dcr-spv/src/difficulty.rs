@@ -16,7 +16,8 @@ use crate::params::{Activation, Params};
 use crate::pow::{calc_asert_diff, check_pow_hash, compact_to_target, target_to_compact};
 use crate::pow::{Compact, Target, U256, U512};
 
-/// Which difficulty algorithm an expected value came from.
+/// Which difficulty algorithm an expected value came from; it prints as
+/// its name (`EMA`, `ASERT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     /// The exponential moving average of the BLAKE-256 era.
@@ -25,11 +26,20 @@ pub enum Algorithm {
     Asert,
 }
 
+impl core::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Algorithm::Ema => "EMA",
+            Algorithm::Asert => "ASERT",
+        })
+    }
+}
+
 /// A header's bits differ from what the rules require (dcrd
 /// `ErrUnexpectedDifficulty`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "block difficulty of {got:#010x} is not the expected value of {expected:#010x} ({algorithm:?})"
+    "block difficulty of {got:#010x} is not the expected value of {expected:#010x} ({algorithm})"
 )]
 pub struct DifficultyError {
     /// The bits the rules require.

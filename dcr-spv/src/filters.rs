@@ -80,7 +80,7 @@ pub enum FilterError {
     #[error("no filter request {0} is outstanding")]
     Unrequested(u64),
     /// Fewer or more filters than blocks asked for.
-    #[error("{got} filters for a request of {expected}")]
+    #[error("{} for a request of {expected}", dcr_wire::Counted(*got as u64, "filter", "filters"))]
     Count {
         /// Blocks asked for.
         expected: u32,

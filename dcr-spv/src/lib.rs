@@ -18,6 +18,9 @@ pub mod store;
 pub mod synthetic;
 pub mod watch;
 
+#[cfg(test)]
+mod reads_once;
+
 pub use block::{check_block, BlockError, CheckedBlock};
 pub use chain::{Connected, HeaderChain, HeadersOutcome, Rejection};
 pub use check::HeaderError;

@@ -28,7 +28,7 @@ pub enum AddressError {
     #[error("address is not base58")]
     Base58,
     /// Not 26 bytes (a 2-byte prefix, a 20-byte hash, a 4-byte checksum).
-    #[error("address decodes to {0} bytes, expected 26")]
+    #[error("address decodes to {}, expected 26", dcr_wire::ByteCount(*.0 as u64))]
     Length(usize),
     /// The checksum (BLAKE-256 twice, first four bytes) does not match.
     #[error("address checksum mismatch")]

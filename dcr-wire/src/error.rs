@@ -12,7 +12,9 @@
 //! repeat it in its own message (`#[source]` or `#[from]`, no `{0}`), or is
 //! that error (`#[error(transparent)]`); never both. So a report that prints
 //! the chain, as anyhow's `Caused by:` does, reads every sentence once. A
-//! count reads with its plural: "1 byte", "2 bytes".
+//! count reads with its plural: "1 byte", "2 bytes" ([`ByteCount`],
+//! [`Counted`]). The whole workspace follows the same convention
+//! (docs/ERRORS.md); [`Report`] prints a chain and checks it.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -268,7 +270,7 @@ pub enum Error {
 
     /// A message's payload is larger than 32 MiB or than its own maximum at
     /// the protocol version.
-    #[error("payload of {} exceeds the maximum of {}", Bytes(*len), Bytes(*max))]
+    #[error("payload of {} exceeds the maximum of {}", ByteCount(*len), ByteCount(*max))]
     PayloadTooLarge {
         /// The payload length the header claims, in bytes.
         len: u64,
@@ -299,7 +301,7 @@ pub enum Error {
     },
 
     /// A command string is longer than the 12 bytes a frame can hold.
-    #[error("command {} long, at most 12 allowed", Bytes(*len as u64))]
+    #[error("command {} long, at most 12 allowed", ByteCount(*len as u64))]
     CommandTooLong {
         /// The command string's length in bytes.
         len: usize,
@@ -401,6 +403,106 @@ impl Error {
     }
 }
 
+/// An error and its sources on one line, outermost first: `a: b: c`.
+///
+/// The workspace's errors say each thing once (docs/ERRORS.md): a message
+/// never repeats its `source()`, so printing an error alone gives only its
+/// own sentence, and this prints the whole story. [`Report::fault`] checks
+/// the convention (the tests of every error type call it).
+#[derive(Clone, Copy)]
+pub struct Report<'a>(pub &'a (dyn core::error::Error + 'static));
+
+impl<'a> Report<'a> {
+    /// The message of the error and of each of its sources, outermost
+    /// first.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut at = Some(self.0);
+        while let Some(e) = at {
+            out.push(alloc::string::ToString::to_string(e));
+            at = e.source();
+        }
+        out
+    }
+
+    /// What breaks the convention in this chain, if anything: an empty
+    /// message, a message that repeats one of its sources' messages, or a
+    /// message showing a value's debug form (`Os { code: 111, .. }`)
+    /// instead of a sentence.
+    pub fn fault(&self) -> Option<String> {
+        let messages = self.messages();
+        for (i, outer) in messages.iter().enumerate() {
+            if outer.trim().is_empty() {
+                return Some(alloc::format!("level {i} of the chain has no message"));
+            }
+            if let Some(debug) = DEBUG_FORMS.iter().find(|d| outer.contains(*d)) {
+                return Some(alloc::format!(
+                    "{outer:?} shows a debug form ({debug:?}), not a sentence"
+                ));
+            }
+            if let Some(inner) = messages[i + 1..]
+                .iter()
+                .find(|m| outer.contains(m.as_str()))
+            {
+                return Some(alloc::format!("{outer:?} repeats its source {inner:?}"));
+            }
+        }
+        None
+    }
+}
+
+/// Text that only a `{:?}` of a standard type prints.
+const DEBUG_FORMS: [&str; 4] = ["Os {", "Kind(", "Custom {", "SimpleMessage"];
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)?;
+        let mut at = self.0.source();
+        while let Some(e) = at {
+            write!(f, ": {e}")?;
+            at = e.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Asserts that a test's samples of an error type hold one value of every
+/// variant, and that the list of variants is complete: the patterns are
+/// matched without a wildcard, so a new variant does not compile until it
+/// is named here (use it in the crate that defines the type, where
+/// `#[non_exhaustive]` does not apply).
+///
+/// ```
+/// #[derive(Debug)]
+/// enum Failure {
+///     Closed,
+///     Refused(u8),
+/// }
+/// let samples = [Failure::Closed, Failure::Refused(1)];
+/// dcr_wire::every_variant!(samples, Failure::Closed, Failure::Refused(_));
+/// ```
+#[macro_export]
+macro_rules! every_variant {
+    ($samples:expr, $($variant:pat),+ $(,)?) => {{
+        let names: &[&str] = &[$(stringify!($variant)),+];
+        let mut seen: ::std::collections::BTreeSet<&str> = ::std::collections::BTreeSet::new();
+        for sample in $samples.iter() {
+            seen.insert(match sample {
+                $($variant => stringify!($variant)),+
+            });
+        }
+        for name in names {
+            assert!(seen.contains(name), "no sample of {name}");
+        }
+    }};
+}
+
 /// "while reading X", or "early" where nothing says what.
 struct Reading(Option<&'static str>);
 
@@ -413,15 +515,28 @@ impl fmt::Display for Reading {
     }
 }
 
-/// A byte count with its plural: "1 byte", "2 bytes".
-pub(crate) struct Bytes(pub(crate) u64);
+/// A byte count with its plural, for messages: "1 byte", "2 bytes".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteCount(pub u64);
 
-impl fmt::Display for Bytes {
+impl fmt::Display for ByteCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             1 => f.write_str("1 byte"),
             n => write!(f, "{n} bytes"),
         }
+    }
+}
+
+/// A count of anything with its noun's singular or plural, for messages:
+/// `Counted(1, "block", "blocks")` reads "1 block", 2 reads "2 blocks".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted(pub u64, pub &'static str, pub &'static str);
+
+impl fmt::Display for Counted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = if self.0 == 1 { self.1 } else { self.2 };
+        write!(f, "{} {noun}", self.0)
     }
 }
 
@@ -471,17 +586,6 @@ mod tests {
             .to_string(),
             "unknown command \"foo\""
         );
-    }
-
-    /// Every sentence of `e`'s chain, outermost first.
-    fn chain(e: &(dyn core::error::Error + 'static)) -> Vec<String> {
-        let mut out = vec![e.to_string()];
-        let mut at = e.source();
-        while let Some(inner) = at {
-            out.push(inner.to_string());
-            at = inner.source();
-        }
-        out
     }
 
     /// One error of every variant and type the crate has.
@@ -557,18 +661,51 @@ mod tests {
 
     #[test]
     fn every_chain_reads_each_sentence_once() {
+        let errors: Vec<Error> = every_error()
+            .iter()
+            .filter_map(|e| e.downcast_ref::<Error>().cloned())
+            .collect();
+        crate::every_variant!(
+            errors,
+            Error::UnexpectedEof { .. },
+            Error::NonCanonicalVarInt { .. },
+            Error::LimitExceeded { .. },
+            Error::PayloadTooLarge { .. },
+            Error::WrongNetwork { .. },
+            Error::MalformedCommand { .. },
+            Error::UnknownCommand { .. },
+            Error::CommandTooLong { .. },
+            Error::PayloadChecksum { .. },
+            Error::TrailingBytes { .. },
+            Error::InvalidForVersion { .. },
+            Error::Invalid { .. },
+        );
+        #[cfg(feature = "std")]
+        {
+            let all = every_error();
+            let causes: Vec<&crate::StreamErrorCause> = all
+                .iter()
+                .filter_map(|e| e.downcast_ref::<crate::StreamError>())
+                .map(|e| &e.cause)
+                .collect();
+            crate::every_variant!(
+                causes,
+                crate::StreamErrorCause::Io(_),
+                crate::StreamErrorCause::Wire(_),
+            );
+        }
         for e in every_error() {
-            let sentences = chain(e.as_ref());
-            for (i, outer) in sentences.iter().enumerate() {
-                assert!(!outer.is_empty());
-                for inner in &sentences[i + 1..] {
-                    assert!(
-                        !outer.contains(inner.as_str()),
-                        "{outer:?} repeats its cause {inner:?}"
-                    );
-                }
+            if let Some(fault) = Report(e.as_ref()).fault() {
+                panic!("{fault}");
             }
         }
+    }
+
+    #[test]
+    fn a_report_gives_the_chain_once() {
+        let e = Error::eof(1);
+        assert_eq!(Report(&e).to_string(), "input ended early");
+        assert_eq!(Report(&e).fault(), None);
     }
 
     #[test]

@@ -274,7 +274,8 @@ pub(crate) mod hex {
             let n = v.len();
             v.try_into().map(HexArray).map_err(|_| {
                 de::Error::custom(format_args!(
-                    "{n} bytes where {N} are due ({} hex digits)",
+                    "{} where {N} are due ({} hex digits)",
+                    crate::ByteCount(n as u64),
                     2 * N
                 ))
             })
@@ -800,6 +801,11 @@ mod tests {
                 json!("0102"),
                 "EncodedAddr has 2 bytes; Type 2 takes 16",
             ),
+            (
+                "EncodedAddr",
+                json!("01"),
+                "EncodedAddr has 1 byte; Type 2 takes 16",
+            ),
         ] {
             let mut bad = json.clone();
             bad[field] = value;
@@ -842,6 +848,11 @@ mod tests {
         ));
         assert!(
             e.starts_with("fields.Signature: 63 bytes where 64 are due (128 hex digits)"),
+            "{e}"
+        );
+        let e = refused(r#"{"command":"mixkeyxchg","fields":{"Signature":"00"}}"#);
+        assert!(
+            e.starts_with("fields.Signature: 1 byte where 64 are due (128 hex digits)"),
             "{e}"
         );
     }

@@ -52,7 +52,7 @@ pub enum StreamErrorCause {
 ///
 /// Its message says how far it got; what failed is its `source()`.
 #[derive(Debug, thiserror::Error)]
-#[error("message stream stopped after {}", crate::error::Bytes(*bytes as u64))]
+#[error("message stream stopped after {}", crate::ByteCount(*bytes as u64))]
 pub struct StreamError {
     /// Bytes moved before the failure.
     pub bytes: usize,

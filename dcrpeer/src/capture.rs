@@ -47,9 +47,10 @@ pub fn print(bytes: &[u8], json: bool) -> anyhow::Result<()> {
                         versions.note(r.conn, r.direction, &msg);
                     }
                 }
-                decode_json(r.frame, Input::Frame(*net), pv).map_err(|e| e.to_string())
+                decode_json(r.frame, Input::Frame(*net), pv)
+                    .map_err(|e| dcr_wire::Report(&e).to_string())
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(dcr_wire::Report(e).to_string()),
         };
         let command = match &parsed {
             Ok((_, h)) => h.command.as_str().to_string(),
@@ -106,8 +107,9 @@ pub fn print(bytes: &[u8], json: bool) -> anyhow::Result<()> {
             Ok(())
         }
         Some(e) => Err(anyhow::anyhow!(
-            "after {}: {e}",
-            crate::args::count(frames, "frame")
+            "after {}: {}",
+            crate::args::count(frames, "frame"),
+            dcr_wire::Report(&e)
         )),
     }
 }
@@ -230,13 +232,6 @@ pub fn around<T>(
 
 /// An error and its sources, one after the other ("capture i/o failed: No
 /// space left on device").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    dcr_wire::Report(e).to_string()
 }

@@ -13,13 +13,13 @@ use serde_json::{json, Value};
 #[derive(Debug, thiserror::Error)]
 pub enum JsonError {
     /// A payload that does not decode as its command.
-    #[error("cannot decode {0}: {1}")]
-    Payload(Command, dcr_wire::Error),
+    #[error("cannot decode {0}")]
+    Payload(Command, #[source] dcr_wire::Error),
     /// A frame that does not decode.
-    #[error("cannot decode frame: {0}")]
-    Frame(dcr_wire::Error),
+    #[error("cannot decode frame")]
+    Frame(#[source] dcr_wire::Error),
     /// Bytes left after the frame (how many).
-    #[error("{0} bytes after the frame")]
+    #[error("{} after the frame", dcr_wire::ByteCount(*.0 as u64))]
     Trailing(usize),
     /// JSON that is not a message: the command it names (when it names
     /// one), and what is wrong, the field's path first
@@ -32,8 +32,8 @@ pub enum JsonError {
         source: serde_json::Error,
     },
     /// The message does not encode at the version asked for.
-    #[error("cannot encode: {0}")]
-    Encode(dcr_wire::Error),
+    #[error("cannot encode")]
+    Encode(#[source] dcr_wire::Error),
 }
 
 /// What the bytes to decode hold.
@@ -244,7 +244,7 @@ mod tests {
             let cmd = m.command.as_str();
             commands.insert(cmd);
             let result = (|| -> Result<(), String> {
-                let json = |e: JsonError| e.to_string();
+                let json = |e: JsonError| dcr_wire::Report(&e).to_string();
                 let doc = decode_json(&m.frame, Input::Frame(m.net), m.pver).map_err(json)?;
                 if let Some(d) = json_diff("fields", &doc["fields"], &m.fields) {
                     return Err(d);
@@ -269,5 +269,39 @@ mod tests {
         }
         assert_eq!(commands.len(), Command::ALL.len());
         tally.finish("cli json (messages.jsonl)");
+    }
+}
+
+/// Every error of the module reads each of its messages once
+/// (docs/ERRORS.md).
+#[cfg(test)]
+mod reads_once {
+    use super::*;
+
+    #[test]
+    fn every_json_error_reads_once() {
+        let wire = || dcr_wire::Error::eof(4).while_reading("a `ping` message");
+        let all = [
+            JsonError::Payload(Command::Ping, wire()),
+            JsonError::Frame(wire()),
+            JsonError::Trailing(1),
+            JsonError::Fields {
+                command: Some("ping".into()),
+                source: serde_json::from_str::<u8>("x").unwrap_err(),
+            },
+            JsonError::Encode(wire()),
+        ];
+        dcr_wire::every_variant!(
+            all,
+            JsonError::Payload(..),
+            JsonError::Frame(_),
+            JsonError::Trailing(_),
+            JsonError::Fields { .. },
+            JsonError::Encode(_),
+        );
+        for e in &all {
+            assert_eq!(dcr_wire::Report(e).fault(), None);
+        }
+        assert_eq!(JsonError::Trailing(1).to_string(), "1 byte after the frame");
     }
 }

@@ -264,7 +264,7 @@ fn bad_input_is_a_clear_error_and_exit_1_never_a_panic() {
     let cases: Vec<(String, &str)> = vec![
         (
             write(&dir, "cut.bin", &whole[..whole.len() - 7]),
-            "truncated: block record 2 at byte 562 claims 277 bytes, 270 remain",
+            "truncated: block record 2 at byte 562 claims 277 bytes, 270 bytes left",
         ),
         (
             write(&dir, "cut-frames.bin", &frames[..frames.len() - 1]),

@@ -204,7 +204,7 @@ async fn run(
         }
         for action in outcome.actions {
             if let Err(e) = conn.act(&node, action) {
-                debug!(peer = %peer.addr(), error = %e, "cannot answer");
+                debug!(peer = %peer.addr(), error = %dcr_wire::Report(&e), "cannot answer");
             }
         }
     }
@@ -249,7 +249,7 @@ impl Conn {
     fn new(peer: Peer, send_welcome: bool) -> Conn {
         if send_welcome {
             if let Err(e) = welcome(&peer) {
-                debug!(peer = %peer.addr(), error = %e, "cannot send sendheaders");
+                debug!(peer = %peer.addr(), error = %dcr_wire::Report(&e), "cannot send sendheaders");
             }
         }
         Conn {
@@ -329,7 +329,7 @@ impl DataServer {
                 _ = self.peer.wait_for_disconnect() => return,
             };
             if let Err(e) = self.serve(&items).await {
-                debug!(peer = %self.peer.addr(), error = %e, "cannot answer");
+                debug!(peer = %self.peer.addr(), error = %dcr_wire::Report(&e), "cannot answer");
             }
         }
     }
@@ -407,7 +407,7 @@ pub fn answer_as_client(
                 for a in outcome.actions {
                     if let Action::Send(m) = a {
                         if let Err(e) = peer.queue_message(&m) {
-                            debug!(peer = %peer.addr(), error = %e, "cannot answer");
+                            debug!(peer = %peer.addr(), error = %dcr_wire::Report(&e), "cannot answer");
                         }
                     }
                 }

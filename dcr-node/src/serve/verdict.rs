@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use dcr_peer::connmgr::{ConnManager, DynamicBanScore};
 use dcr_peer::{DisconnectReason, Peer, ProtocolViolation};
-use dcr_wire::{Command, Hash, InvType};
+use dcr_wire::{Command, Counted, Hash, InvType};
 use tracing::warn;
 
 /// dcrd's default `--banthreshold`: a score **above** it bans.
@@ -96,13 +96,13 @@ pub enum Offence {
     #[error("invalid inv type {} in notfound message", .0.0)]
     NotFoundType(InvType),
     /// Blocks the peer said it does not have.
-    #[error("{0} block(s) not found")]
+    #[error("{} not found", Counted(*.0 as u64, "block", "blocks"))]
     BlocksNotFound(usize),
     /// Transactions the peer said it does not have.
-    #[error("{0} transaction(s) not found")]
+    #[error("{} not found", Counted(*.0 as u64, "transaction", "transactions"))]
     TxsNotFound(usize),
     /// Mix messages the peer said it does not have.
-    #[error("{0} mix message(s) not found")]
+    #[error("{} not found", Counted(*.0 as u64, "mix message", "mix messages"))]
     MixNotFound(usize),
     /// An `addr` with no address (`OnAddr`).
     #[error("sent an empty address list")]

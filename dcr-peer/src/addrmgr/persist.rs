@@ -29,7 +29,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use dcr_wire::{NetAddressV2, ServiceFlags};
+use dcr_wire::{ByteCount, NetAddressV2, ServiceFlags};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -61,13 +61,13 @@ const GO_ZERO_TIME: i64 = -62_135_596_800;
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("error reading file: {0}")]
+    #[error("cannot read the file")]
     Io(#[from] io::Error),
     /// The file is larger than [`MAX_PEERS_FILE_SIZE`].
-    #[error("file of {0} bytes is larger than {MAX_PEERS_FILE_SIZE}")]
+    #[error("a file of {} is larger than {}", ByteCount(*.0), ByteCount(MAX_PEERS_FILE_SIZE))]
     TooLarge(u64),
     /// Not JSON of the expected shape (truncated, garbage, wrong types).
-    #[error("malformed file: {0}")]
+    #[error("malformed file")]
     Json(#[from] serde_json::Error),
     /// A version other than [`SERIALISATION_VERSION`].
     #[error("unknown version {0} in serialized addrmanager")]
@@ -403,9 +403,9 @@ impl AddrManager {
             }
             Ok(None) => AddrManager::new(Params::random(rng)),
             Err(e) => {
-                tracing::warn!(file = %path.display(), error = %e, "failed to parse peers file; starting with an empty address book");
+                tracing::warn!(file = %path.display(), error = %dcr_wire::Report(&e), "failed to parse peers file; starting with an empty address book");
                 if let Err(e) = fs::remove_file(path) {
-                    tracing::warn!(file = %path.display(), error = %e, "failed to remove corrupt peers file");
+                    tracing::warn!(file = %path.display(), error = %dcr_wire::Report(&e), "failed to remove corrupt peers file");
                 }
                 AddrManager::new(Params::random(rng))
             }

@@ -8,7 +8,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dcr_wire::{CurrencyNet, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE};
+use dcr_wire::{ByteCount, CurrencyNet, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE};
 
 /// The first eight bytes of every capture: a non-ASCII first byte (so the
 /// file is never taken for text), the name, and a line feed (so a transfer
@@ -104,7 +104,7 @@ pub enum CaptureError {
         found: u16,
     },
     /// The input ends inside the 12-byte header.
-    #[error("the capture ends inside its {HEADER_LEN}-byte header, after {have} bytes")]
+    #[error("the capture ends inside its {HEADER_LEN}-byte header, after {}", ByteCount(*have as u64))]
     ShortHeader {
         /// Bytes present.
         have: usize,
@@ -114,7 +114,8 @@ pub enum CaptureError {
     /// read; a writer resuming the file cuts it off
     /// ([`CaptureWriter::open_file`]).
     #[error(
-        "the capture ends in a torn record at byte {offset} ({bytes} bytes dropped); every record before it was read"
+        "the capture ends in a torn record at byte {offset} ({} dropped); every record before it was read",
+        ByteCount(*bytes)
     )]
     TornTail {
         /// Where the torn record starts.
@@ -133,7 +134,7 @@ pub enum CaptureError {
         kind: Corruption,
     },
     /// A frame longer than [`MAX_FRAME_LEN`] was given to the writer.
-    #[error("a frame of {len} bytes is longer than any the protocol allows ({MAX_FRAME_LEN})")]
+    #[error("a frame of {} is longer than any the protocol allows ({MAX_FRAME_LEN})", ByteCount(*len as u64))]
     FrameTooLong {
         /// The frame's length.
         len: usize,
@@ -141,7 +142,7 @@ pub enum CaptureError {
     /// A [`CaptureSink`](super::CaptureSink)'s writer is behind by more than its backlog
     /// bound: the record was dropped (and counted) rather than make the
     /// peer wait for the disk.
-    #[error("the capture's writer is {bytes} bytes behind; the record was dropped")]
+    #[error("the capture's writer is {} behind; the record was dropped", ByteCount(*bytes as u64))]
     Backlog {
         /// Bytes of records waiting for the writer.
         bytes: usize,
@@ -860,7 +861,7 @@ pub(super) fn open_for_append(path: &Path) -> Result<Opened, CaptureError> {
 impl<W: Write> Drop for CaptureWriter<W> {
     fn drop(&mut self) {
         if let Err(e) = self.write_buffer() {
-            tracing::warn!(error = %e, "capture: buffered records lost at drop");
+            tracing::warn!(error = %dcr_wire::Report(&e), "capture: buffered records lost at drop");
         }
     }
 }

@@ -375,7 +375,7 @@ impl CaptureSink {
 impl Drop for CaptureSink {
     fn drop(&mut self) {
         if let Err(e) = self.close() {
-            tracing::warn!(error = %e, "capture: closed with an error");
+            tracing::warn!(error = %dcr_wire::Report(&e), "capture: closed with an error");
         }
     }
 }
@@ -435,7 +435,7 @@ fn write_loop(shared: &Shared, mut out: Box<dyn Write + Send>) {
                 st.bytes_written += bytes;
             }
             Err(e) => {
-                tracing::error!(error = %e, "capture: writing the file failed; recording stops");
+                tracing::error!(error = %dcr_wire::Report(&e), "capture: writing the file failed; recording stops");
                 // What was being written, and what waits, is lost.
                 let lost = st.appended - st.written;
                 st.dropped += lost;
@@ -475,7 +475,7 @@ impl CaptureConn {
     pub fn record(&self, direction: Direction, parts: &[&[u8]]) {
         let now = SystemTime::now();
         if let Err(e) = self.sink.record(direction, self.conn, now, self.net, parts) {
-            tracing::trace!(conn = self.conn, error = %e, "frame not captured");
+            tracing::trace!(conn = self.conn, error = %dcr_wire::Report(&e), "frame not captured");
         }
     }
 }

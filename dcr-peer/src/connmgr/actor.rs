@@ -588,7 +588,7 @@ impl Actor {
                         }
                     }
                     Err(e) => {
-                        debug!(%addr, error = %e, "dial failed");
+                        debug!(%addr, error = %dcr_wire::Report(&e), "dial failed");
                         self.handshake_failed(addr, &e);
                         let error = Arc::new(e);
                         self.emit(ManagerEvent::DialFailed {
@@ -710,7 +710,7 @@ impl Actor {
                 }
             },
             Err(e) => {
-                debug!(%addr, error = %e, "inbound handshake failed");
+                debug!(%addr, error = %dcr_wire::Report(&e), "inbound handshake failed");
                 self.handshake_failed(addr, &e);
             }
         }
@@ -846,7 +846,9 @@ impl Actor {
                     c.known.add(na);
                 }
             }
-            Err(e) => debug!(peer = %c.addr, error = %e, "cannot answer getaddr"),
+            Err(e) => {
+                debug!(peer = %c.addr, error = %dcr_wire::Report(&e), "cannot answer getaddr")
+            }
         }
     }
 }
@@ -893,6 +895,6 @@ fn version_rule(
 /// Saves the book, logging a failure (dcrd logs and carries on).
 fn save_book(source: &dyn AddressSource) {
     if let Err(e) = source.save() {
-        warn!(error = %e, "cannot save the address book");
+        warn!(error = %dcr_wire::Report(&e), "cannot save the address book");
     }
 }

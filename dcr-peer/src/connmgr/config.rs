@@ -170,3 +170,37 @@ pub enum ManagerEvent {
         error: Arc<PeerError>,
     },
 }
+
+/// One sentence per event, the error's whole chain included (each of its
+/// messages once): `cannot connect to 192.0.2.1:9108: the connection
+/// failed: Connection refused (os error 111)`.
+impl std::fmt::Display for ManagerEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ManagerEvent::Connected(s) => {
+                let direction = match s.direction {
+                    crate::Direction::Inbound => "inbound",
+                    crate::Direction::Outbound => "outbound",
+                };
+                write!(f, "connected to {} ({direction}", s.addr)?;
+                if !s.user_agent.is_empty() {
+                    write!(f, ", {}", s.user_agent)?;
+                }
+                f.write_str(")")
+            }
+            ManagerEvent::Disconnected { addr, reason, .. } => {
+                write!(f, "{addr} disconnected: {reason}")
+            }
+            ManagerEvent::AddressLearned(addr) => write!(f, "learned the address {addr}"),
+            ManagerEvent::Banned { ip, until } => {
+                let left = until.saturating_duration_since(Instant::now());
+                write!(f, "banned {ip} for {} s", left.as_secs())
+            }
+            ManagerEvent::DialFailed { addr, error } => write!(
+                f,
+                "cannot connect to {addr}: {}",
+                dcr_wire::Report(error.as_ref())
+            ),
+        }
+    }
+}

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_wire::Counted;
+
 use crate::error::PeerError;
 
 /// A ban in force.
@@ -23,16 +25,16 @@ pub enum ManagerError {
     #[error("connection manager stopped")]
     /// The manager has stopped.
     Stopped,
-    #[error("cannot listen on {0}: {1}")]
+    #[error("cannot listen on {0}")]
     /// A listener could not bind.
-    Listen(SocketAddr, std::io::Error),
-    #[error("{0}")]
+    Listen(SocketAddr, #[source] std::io::Error),
+    #[error(transparent)]
     /// The peer failed.
     Peer(#[from] PeerError),
     #[error("{0} is banned")]
     /// The address is banned.
     Banned(IpAddr),
-    #[error("cannot connect to {addr}: {error}")]
+    #[error("cannot connect to {addr}")]
     /// A connection the caller asked for failed.
     Dial {
         /// The address dialed.
@@ -48,21 +50,21 @@ pub enum ManagerError {
     #[error("too many connections with {0}")]
     /// The per-host limit (`--maxsameip`) is reached.
     PerHostLimit(IpAddr),
-    #[error("a maximum of {0} peers is allowed")]
+    #[error("a maximum of {} is allowed", Counted(*.0 as u64, "peer", "peers"))]
     /// `max_peers` is reached.
     PeerLimit(usize),
-    #[error("a maximum of {0} persistent peers is allowed")]
+    #[error("a maximum of {} is allowed", Counted(*.0 as u64, "persistent peer", "persistent peers"))]
     /// As many persistent peers as allowed exist.
     MaxPersistent(usize),
     #[error("invalid whitelist entry {0:?}")]
     /// A whitelist entry that is neither a prefix nor an IP.
     BadWhitelist(String),
-    #[error("cannot open the address book in {0}: {1}")]
+    #[error("cannot open the address book in {}", .0.display())]
     /// The data directory cannot be made.
-    DataDir(PathBuf, std::io::Error),
+    DataDir(PathBuf, #[source] std::io::Error),
     /// A crawl's seed could not be reached (or refused the handshake), so
     /// there was nothing to crawl.
-    #[error("seed {seed} unreachable: {error}")]
+    #[error("seed {seed} unreachable")]
     SeedUnreachable {
         /// The seed dialed.
         seed: SocketAddr,

@@ -103,7 +103,7 @@ impl fmt::Display for HandshakeError {
                 f,
                 "protocol version {v} is older than the minimum {MIN_ACCEPTED_PROTOCOL_VERSION}"
             ),
-            HandshakeError::Refused(r) => write!(f, "refused by the version hook: {r}"),
+            HandshakeError::Refused(r) => write!(f, "refused by our rules: {r}"),
         }
     }
 }

@@ -39,7 +39,7 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-use dcr_wire::{Command, CurrencyNet, Hash, Inv, InvVect, Message, Ping, Pong};
+use dcr_wire::{ByteCount, Command, Counted, CurrencyNet, Hash, Inv, InvVect, Message, Ping, Pong};
 
 use super::inventory::{KnownInventory, Trickle};
 use super::ping::PingState;
@@ -174,7 +174,12 @@ impl fmt::Display for LocalFailure {
                 error,
             } => write!(f, "cannot encode our message: {error}"),
             LocalFailure::QueuedOutput { queued, max } => {
-                write!(f, "{queued} bytes of output queued, over the {max} allowed")
+                write!(
+                    f,
+                    "{} of output queued, over the {} allowed",
+                    ByteCount(*queued),
+                    ByteCount(*max)
+                )
             }
         }
     }
@@ -194,7 +199,11 @@ impl fmt::Display for ProtocolViolation {
                 error,
             } => write!(f, "bad frame: {error}"),
             ProtocolViolation::PongFlood { owed } => {
-                write!(f, "{owed} pongs owed and not read (ping flood)")
+                write!(
+                    f,
+                    "{} owed and not read (ping flood)",
+                    Counted(*owed as u64, "pong", "pongs")
+                )
             }
         }
     }

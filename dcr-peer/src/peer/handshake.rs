@@ -11,7 +11,7 @@ use super::handle::{Negotiated, Peer};
 use super::version::local_version;
 use crate::codec::{CodecError, RawFrame};
 use crate::error::PeerError;
-use crate::fsm::handshake::{Handshake, Step};
+use crate::fsm::handshake::{Handshake, HandshakeError, Step};
 use crate::hooks::Hooks;
 use crate::sync::unix_now;
 
@@ -28,6 +28,7 @@ where
 {
     let config = &peer.inner.config;
     let ours = local_version(config, hooks, peer.addr(), peer.direction())?;
+    let our_nonce = ours.nonce;
     let mut hs = Handshake::new(peer.direction(), ours);
     for m in hs.start() {
         write(peer, hooks, conn, &m, hs.negotiated_version()).await?;
@@ -36,22 +37,39 @@ where
     let nonces = &hooks.nonces;
     let mut delayed = Vec::new();
     loop {
-        let frame = conn.next_frame().await.inspect_err(|e| {
-            conn::read_failed(peer, listeners, e);
-        })?;
+        let frame = match conn.next_frame().await {
+            Ok(frame) => frame,
+            Err(e) => {
+                conn::read_failed(peer, listeners, &e);
+                // The remote closed because it is this process and saw our
+                // nonce come back (it says so in the shared nonce set).
+                if nonces.was_refused_as_self(our_nonce) {
+                    return Err(HandshakeError::SelfConnection.into());
+                }
+                return Err(e.into());
+            }
+        };
         let msg = conn::read(peer, listeners, &frame, hs.negotiated_version())
             .map_err(CodecError::Wire)?;
-        let step = hs.on_message(
-            &msg,
-            unix_now(),
-            |n| nonces.contains(n),
-            |v| {
-                if let Some(rule) = &hooks.version_rule {
-                    rule(peer, v)?;
+        let step = hs
+            .on_message(
+                &msg,
+                unix_now(),
+                |n| nonces.contains(n),
+                |v| {
+                    if let Some(rule) = &hooks.version_rule {
+                        rule(peer, v)?;
+                    }
+                    listeners.on_version(peer, v)
+                },
+            )
+            .inspect_err(|e| {
+                if let (HandshakeError::SelfConnection, Message::Version(v)) = (e, &msg) {
+                    // Before the connection closes: the side that sent the
+                    // nonce looks for it when it sees the close.
+                    nonces.came_back(v.nonce);
                 }
-                listeners.on_version(peer, v)
-            },
-        )?;
+            })?;
         if let (Message::Version(_), Some(remote)) = (&msg, hs.remote()) {
             // Fixed from here on: the version the rest of the connection uses.
             let _ = peer.inner.negotiated.set(Negotiated {

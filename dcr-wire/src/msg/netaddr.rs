@@ -480,8 +480,8 @@ impl TryFrom<NetAddressV2Fields> for NetAddressV2 {
             Ok(([], host)) => host,
             _ => {
                 return Err(format!(
-                    "EncodedAddr has {} bytes; Type {} takes {}",
-                    bytes.len(),
+                    "EncodedAddr has {}; Type {} takes {}",
+                    crate::ByteCount(bytes.len() as u64),
                     f.address_type,
                     ty.address_size()
                 ))
