@@ -16,6 +16,7 @@ pub mod net;
 mod nonces;
 mod peer;
 pub mod proxy;
+pub mod request;
 pub mod stats;
 mod sync;
 
@@ -30,4 +31,5 @@ pub use hooks::Hooks;
 pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};
 pub use nonces::RecentNonces;
 pub use peer::Peer;
+pub use request::{DataItem, Request, RequestError, Response, Unsupported};
 pub use stats::{PeerCounters, PeerStats};
