@@ -43,6 +43,7 @@ pub(super) enum Cmd {
     Connect(SocketAddr, oneshot::Sender<Result<Peer, ManagerError>>),
     Disconnect(u64),
     Peers(oneshot::Sender<Vec<PeerStats>>),
+    Handles(oneshot::Sender<Vec<Peer>>),
     Bans(oneshot::Sender<Vec<BanInfo>>),
     Score(IpAddr, oneshot::Sender<u32>),
     Misbehaving(IpAddr, u32, u32),
@@ -282,6 +283,9 @@ impl Actor {
             }
             Cmd::Peers(reply) => {
                 let _ = reply.send(self.peers.values().map(|c| c.peer.stats()).collect());
+            }
+            Cmd::Handles(reply) => {
+                let _ = reply.send(self.peers.values().map(|c| c.peer.clone()).collect());
             }
             Cmd::Bans(reply) => {
                 let _ = reply.send(self.bans.bans(Instant::now()));
