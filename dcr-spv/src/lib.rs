@@ -21,7 +21,7 @@ pub mod watch;
 /// re-exported so users of this crate need no second dependency.
 pub use dcr_gcs as gcs;
 
-pub use block::{check_block, BlockError, CheckedBlock};
+pub use block::{check_block, check_decoded_block, BlockError, CheckedBlock};
 pub use chain::{Connected, HeaderChain, HeadersOutcome, Rejection};
 pub use check::HeaderError;
 pub use facts::{Ancestors, BlockFacts};
