@@ -37,8 +37,8 @@ impl Default for PeerSetConfig {
             min_timeout: Duration::from_millis(500),
             timeout_factor: 4,
             max_attempts: 4,
-            pause: Duration::from_secs(10),
-            swap_out_after: 3,
+            pause: Duration::from_secs(2),
+            swap_out_after: 2,
         }
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! | failure | the peer |
 //! | --- | --- |
-//! | timeout (silence or slowness) | paused; after [`PeerSetConfig::swap_out_after`] in a row, swapped out: disconnected, not banned (the connection manager dials another) |
+//! | timeout (silence or slowness) | paused ([`PeerSetConfig::pause`], 2 s); after [`PeerSetConfig::swap_out_after`] (2) in a row, swapped out: disconnected, not banned (the connection manager dials another) |
 //! | `notfound` | nothing: it does not have it |
 //! | disconnected | out of the set |
 //! | a wrong answer (the caller's verdict, [`PeerSet::ban`]) | banned through the connection manager, disconnected |
@@ -280,6 +280,7 @@ impl PeerSet {
                     return Ok(Answer { peer, response });
                 }
                 Err(e) => {
+                    debug!(peer = %peer.addr(), kind, took = ?started.elapsed(), "attempt failed");
                     self.failed(&peer, &e);
                     let retry = e.is_retryable();
                     last = Some(e);
