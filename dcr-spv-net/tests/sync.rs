@@ -43,6 +43,7 @@ fn set_config() -> PeerSetConfig {
     let mut c = PeerSetConfig::default();
     c.min_timeout = Duration::from_millis(200);
     c.request_timeout = Duration::from_secs(5);
+    c.initial_timeout = Duration::from_secs(1);
     c
 }
 

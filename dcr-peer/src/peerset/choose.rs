@@ -17,6 +17,9 @@ pub struct PeerSetConfig {
     pub request_timeout: Duration,
     /// An attempt takes at least this long before it is given up.
     pub min_timeout: Duration,
+    /// How long an attempt may take while no answer of its kind has been
+    /// timed yet (a silent peer drawn first costs this much).
+    pub initial_timeout: Duration,
     /// An attempt is given up after this many times the typical time of
     /// answers of its kind (kept per kind, re-read while it waits).
     pub timeout_factor: u32,
@@ -26,7 +29,8 @@ pub struct PeerSetConfig {
     pub pause: Duration,
     /// Timeouts in a row after which a peer is swapped out: disconnected
     /// (never banned: silence is no proof of malice), and replaced by the
-    /// connection manager when there is one.
+    /// connection manager when there is one. A peer that never answered
+    /// anything is swapped out at its first timeout.
     pub swap_out_after: u32,
 }
 
@@ -35,6 +39,7 @@ impl Default for PeerSetConfig {
         PeerSetConfig {
             request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
             min_timeout: Duration::from_millis(500),
+            initial_timeout: Duration::from_secs(5),
             timeout_factor: 4,
             max_attempts: 4,
             pause: Duration::from_secs(2),
@@ -130,10 +135,10 @@ pub(crate) fn power_of_two(
 
 /// How long an attempt may take when answers of its kind typically take
 /// `typical`: that times the factor, at least the minimum, at most the
-/// request timeout; the request timeout while nothing is known.
+/// request timeout; the initial timeout while nothing is known.
 pub(crate) fn attempt_timeout(config: &PeerSetConfig, typical: Option<Duration>) -> Duration {
     match typical {
-        None => config.request_timeout,
+        None => config.initial_timeout.min(config.request_timeout),
         Some(t) => (t * config.timeout_factor)
             .max(config.min_timeout)
             .min(config.request_timeout),
@@ -163,7 +168,9 @@ pub(crate) fn on_failure(
     match error {
         RequestError::Timeout => {
             stats.timeouts_in_a_row += 1;
-            if stats.timeouts_in_a_row >= config.swap_out_after {
+            // A peer that never answered anything is silent, not slow.
+            let never_answered = stats.latency.get().is_none();
+            if never_answered || stats.timeouts_in_a_row >= config.swap_out_after {
                 return Consequence::SwapOut;
             }
             let until = now + config.pause;
@@ -237,7 +244,7 @@ mod tests {
     #[test]
     fn attempts_wait_a_multiple_of_the_typical_answer_within_bounds() {
         let cfg = PeerSetConfig::default();
-        assert_eq!(attempt_timeout(&cfg, None), cfg.request_timeout);
+        assert_eq!(attempt_timeout(&cfg, None), cfg.initial_timeout);
         assert_eq!(attempt_timeout(&cfg, Some(MS)), cfg.min_timeout);
         assert_eq!(attempt_timeout(&cfg, Some(1000 * MS)), 4000 * MS);
         assert_eq!(
@@ -250,8 +257,13 @@ mod tests {
     fn timeouts_pause_then_swap_out_and_an_answer_forgives() {
         let cfg = PeerSetConfig::default();
         let t0 = Instant::now();
-        let mut s = MemberStats::default();
         let timeout = RequestError::Timeout;
+        // Silent from the start: out at once.
+        let mut s = MemberStats::default();
+        assert_eq!(on_failure(&cfg, &mut s, &timeout, t0), Consequence::SwapOut);
+        // Slow after answering: paused, forgiven by an answer, then out.
+        let mut s = MemberStats::default();
+        on_answer(&mut s, 20 * MS);
         assert_eq!(
             on_failure(&cfg, &mut s, &timeout, t0),
             Consequence::Pause(t0 + cfg.pause)
@@ -259,7 +271,6 @@ mod tests {
         on_answer(&mut s, 20 * MS);
         assert_eq!(s.paused_until, None);
         assert_eq!(s.latency.get(), Some(20 * MS));
-        on_failure(&cfg, &mut s, &timeout, t0);
         on_failure(&cfg, &mut s, &timeout, t0);
         assert_eq!(on_failure(&cfg, &mut s, &timeout, t0), Consequence::SwapOut);
         let gone = RequestError::Disconnected(DisconnectReason::Idle);
