@@ -194,6 +194,7 @@ async fn a_silent_peer_is_swapped_out_and_its_requests_answered_elsewhere() {
     );
     assert_eq!(set.len(), 1);
     assert!(!set.is_banned(silent.addr.ip()));
+    assert_eq!(set.swapped_out(), [quiet.addr()]);
 }
 
 #[tokio::test]

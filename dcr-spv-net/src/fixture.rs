@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use dcr_peer::{Config, Hooks, Peer, PeerEvent, RecentNonces};
@@ -285,7 +285,19 @@ pub async fn serve(
     chain: Arc<FixtureChain>,
     behaviour: Behaviour,
 ) -> std::io::Result<Fixture> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    serve_at(IpAddr::from([127, 0, 0, 1]), net, chain, behaviour).await
+}
+
+/// [`serve`] on `ip` (any port). A connection manager bans by IP, as
+/// dcrd does: fixtures meant to be banned while others stay need
+/// addresses of their own (127.0.0.2, 127.0.0.3, ... are loopback too).
+pub async fn serve_at(
+    ip: IpAddr,
+    net: CurrencyNet,
+    chain: Arc<FixtureChain>,
+    behaviour: Behaviour,
+) -> std::io::Result<Fixture> {
+    let listener = TcpListener::bind(SocketAddr::new(ip, 0)).await?;
     let addr = listener.local_addr()?;
     let (tx, mut rx) = mpsc::channel::<PeerEvent>(1024);
     let mut config = Config::new(net);

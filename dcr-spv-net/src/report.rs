@@ -103,4 +103,6 @@ pub struct SyncReport {
     pub found: Vec<Found>,
     /// Peers banned, and why.
     pub banned: Vec<(SocketAddr, BanReason)>,
+    /// Peers swapped out for silence or slowness (not banned).
+    pub swapped_out: Vec<SocketAddr>,
 }

@@ -298,6 +298,7 @@ impl LightClient {
         let tip = self.chain.tip();
         self.report.tip_height = tip.height;
         self.report.tip_hash = tip.hash;
+        self.report.swapped_out = self.set.swapped_out();
         Ok(self.report)
     }
 

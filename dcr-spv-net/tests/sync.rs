@@ -147,6 +147,7 @@ async fn bad_peers_are_banned_a_silent_one_swapped_out_and_the_sync_completes() 
     }
     // The silent peer: out of the set and disconnected, not banned.
     assert!(!silent_peer.is_connected());
+    assert_eq!(r.swapped_out, [silent.addr]);
     assert!(!set.is_banned(silent.addr.ip()) || silent.addr.ip() == honest.addr.ip());
     assert!(set.peers().iter().all(|p| p.addr() == honest.addr));
 }

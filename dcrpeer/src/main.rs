@@ -12,6 +12,7 @@
 
 mod args;
 mod jsonio;
+mod spv;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -85,6 +86,10 @@ enum Cmd {
     /// Keep peers up with the connection manager and print what happens
     /// until Ctrl-C.
     Node(NodeArgs),
+    /// Sync as a light client: headers, every filter proven against its
+    /// header, the blocks of the watched scripts; print the tip, the
+    /// counts and each transaction found.
+    Spv(spv::SpvArgs),
     /// Print a message as JSON: the reference's fields, and beside them
     /// ("hashes") the block and proof-of-work hashes of headers and blocks
     /// and the hashes of transactions.
@@ -280,6 +285,7 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Listen(a) => rt()?.block_on(listen(a)),
         Cmd::Crawl(a) => rt()?.block_on(crawl(a)),
         Cmd::Node(a) => rt()?.block_on(node(a)),
+        Cmd::Spv(a) => rt()?.block_on(spv::run(a)),
         Cmd::Decode(a) => decode(a),
         Cmd::Encode(a) => encode(a),
     }

@@ -59,6 +59,8 @@ const BAN_POINTS: u32 = u32::MAX / 2;
 /// How often a waiting call looks again (pauses end, slots free up
 /// outside the set).
 const RECHECK: Duration = Duration::from_millis(50);
+/// Swapped-out peers remembered for [`PeerSet::swapped_out`].
+const SWAPPED_KEPT: usize = 256;
 
 /// An answer and the peer that gave it (to ban, if the caller finds it
 /// wrong).
@@ -99,6 +101,9 @@ struct State {
     typical: [Ewma; KINDS],
     /// Of peers added without a manager: banned here.
     banned: HashSet<IpAddr>,
+    /// Addresses of the peers swapped out, in order (at most
+    /// [`SWAPPED_KEPT`]).
+    swapped: Vec<std::net::SocketAddr>,
     rng: StdRng,
 }
 
@@ -138,6 +143,7 @@ impl PeerSet {
                     members: HashMap::new(),
                     typical: Default::default(),
                     banned: HashSet::new(),
+                    swapped: Vec::new(),
                     rng: StdRng::from_entropy(),
                 }),
                 changed: Notify::new(),
@@ -441,7 +447,12 @@ impl PeerSet {
     /// anything against it: the connection manager dials another.
     pub fn swap_out(&self, peer: &Peer) {
         info!(peer = %peer.addr(), "silent or slow peer swapped out");
-        self.remove(peer.id());
+        if self.remove(peer.id()).is_some() {
+            let mut s = lock(&self.inner.state);
+            if s.swapped.len() < SWAPPED_KEPT {
+                s.swapped.push(peer.addr());
+            }
+        }
         peer.disconnect();
     }
 
@@ -459,6 +470,11 @@ impl PeerSet {
             }
         }
         peer.disconnect();
+    }
+
+    /// The peers this set swapped out (silent or slow), oldest first.
+    pub fn swapped_out(&self) -> Vec<std::net::SocketAddr> {
+        lock(&self.inner.state).swapped.clone()
     }
 
     /// Whether this set banned `ip`.
