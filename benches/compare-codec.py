@@ -173,6 +173,11 @@ def build_go_side(args):
               + fallback, file=sys.stderr)
         return None
     print(f"reference side: {binary} (built from benches/go)", file=sys.stderr)
+    # dcrpeer bench --reference's program, from the same module.
+    decodebench = os.path.join(work, "decodebench")
+    if subprocess.run([go, "build", "-o", decodebench, "./decodebench"], cwd=module,
+                      env=env).returncode == 0:
+        print(f"dcrpeer bench --reference {decodebench}", file=sys.stderr)
     return binary
 
 

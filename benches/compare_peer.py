@@ -5,6 +5,13 @@ alternating them, and prints each figure of each round and the ratio of
 their medians (ours over the reference's; for latency and memory, the
 reference's over ours, so above 1 always means ahead).
 
+A second table sets each figure beside its floors, which our bench
+measures in the same run (`dcr_benches::floors`): the same traffic with no
+peer logic. Each fraction is the figure over its floor for rates, the
+floor over the figure for times, so 1 is the floor reached: ours per round
+(figure and floor of one run), the reference's from its median figure and
+our median floor.
+
     python3 benches/compare_peer.py [--rounds N] [--peerbench PATH] [-- BENCH ARGS]
 
 Arguments after `--` go to both benches (for example `--only ping`).
@@ -30,6 +37,18 @@ FIGURES = {
     "idle pair resident memory (KiB)": (r"([\d.]+) KiB resident per pair", r"VmRSS growth ([\d.]+) KiB per pair", False),
 }
 
+# floor -> (pattern in our output, the figure it bounds)
+FLOORS = {
+    "blocking std::net ping-pong, both ends on one core": (r"ping/pong floor: blocking std::net, one core: ([\d.]+) round trips/s", "ping/pong round trips/s"),
+    "blocking std::net ping-pong, one core each": (r"ping/pong floor: blocking std::net, two cores: ([\d.]+) round trips/s", "ping/pong round trips/s"),
+    "async echo, same runtime layout": (r"ping/pong floor: async echo, same layout: ([\d.]+) round trips/s", "ping/pong round trips/s"),
+    "inv hashing bound, one side per core (messages/s)": (r"inv x1000 floor: hashing bound ([\d.]+) messages/s", "inv x1000 messages/s"),
+    "inv hashing CPU, both sides (us per message)": (r"inv x1000 floor: .*?; ([\d.]+) us CPU per message", "inv x1000 CPU per message (us)"),
+    "block hashing bound, one side per core (messages/s)": (r"block ~1 MB floor: hashing bound ([\d.]+) messages/s", "block ~1 MB messages/s"),
+    "block hashing CPU, both sides (us per message)": (r"block ~1 MB floor: .*?; ([\d.]+) us CPU per message", "block ~1 MB CPU per message (us)"),
+    "bare TCP connect + accept, median (us)": (r"handshake floor: bare TCP connect median ([\d.]+) us", "handshake latency, median (us)"),
+}
+
 # Our bench's flags and the reference's spell the same things differently.
 GO_FLAGS = {"--only": "-only", "--pairs": "-pairs", "--quick": "-quick"}
 
@@ -47,7 +66,17 @@ def figures(text, side):
         m = re.search(pats[side], text)
         if m:
             got[name] = float(m.group(1))
+    if side == 0:
+        for name, (pat, _) in FLOORS.items():
+            m = re.search(pat, text)
+            if m:
+                got[name] = float(m.group(1))
     return got
+
+
+def fraction(figure, floor, higher):
+    """The figure as a fraction of its floor: 1 is the floor reached."""
+    return figure / floor if higher else floor / figure
 
 
 def main():
@@ -76,6 +105,21 @@ def main():
         ratio = mo / mt if higher else mt / mo
         fmt = lambda xs: ", ".join(f"{x:g}" for x in xs)
         print(f"| {name} | {fmt(t)} | {fmt(o)} | {ratio:.2f}x |")
+    print()
+    print("| figure | floor | floor, each round | dcr-rs / floor (rounds) | reference / floor |")
+    print("| --- | --- | --- | --- | --- |")
+    for floor, (_, figure) in FLOORS.items():
+        higher = FIGURES[figure][2]
+        rounds = [f for f in ours if floor in f and figure in f]
+        if not rounds:
+            continue
+        mine = [fraction(f[figure], f[floor], higher) for f in rounds]
+        median_floor = statistics.median(f[floor] for f in rounds)
+        t = [f[figure] for f in theirs if figure in f]
+        ref = f"{fraction(statistics.median(t), median_floor, higher):.2f}" if t else "—"
+        fmt = lambda xs: ", ".join(f"{x:g}" for x in xs)
+        print(f"| {figure} | {floor} | {fmt(f[floor] for f in rounds)} | "
+              f"**{statistics.median(mine):.2f}** ({fmt(round(x, 2) for x in mine)}) | {ref} |")
 
 
 if __name__ == "__main__":

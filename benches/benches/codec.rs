@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dcr_benches::{real_blocks, representative_messages, round_trips, synthetic_block};
+use dcr_blake256::{digest_many_on, many_kernels, Compression};
 use dcr_wire::merkle::{check_block_roots_with, merkle_root_in_place};
 use dcr_wire::{
-    blake256, blake256_compressions, blake256_many_kernels, blake256_many_on, blake256_on,
-    frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Hash, HashInput, Message,
-    Payload, RawTx, Split, Tx, TxSerType,
+    blake256, frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Hash, HashInput,
+    Message, Payload, RawTx, Split, Tx, TxSerType,
 };
 
 fn config() -> Criterion {
@@ -161,10 +161,10 @@ fn many(c: &mut Criterion) {
         let inputs: Vec<HashInput<'_>> = data.chunks_exact(size).map(HashInput::new).collect();
         let mut out = vec![Hash::ZERO; count];
         g.throughput(Throughput::Bytes(data.len() as u64));
-        for kernel in blake256_many_kernels() {
+        for kernel in many_kernels() {
             g.bench_function(
                 BenchmarkId::new(format!("blake256x{count}/{kernel}"), size),
-                |b| b.iter(|| blake256_many_on(kernel, black_box(&inputs), &mut out)),
+                |b| b.iter(|| digest_many_on(kernel, black_box(&inputs), &mut out)),
             );
         }
     }
@@ -227,11 +227,12 @@ fn parts(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("blake256", size), &data, |b, d| {
             b.iter(|| blake256(black_box(d)))
         });
-        for name in blake256_compressions() {
+        // Each compression on its own, one-shot as `blake256` hashes.
+        for c in Compression::available() {
             g.bench_with_input(
-                BenchmarkId::new(format!("blake256-single/{name}"), size),
+                BenchmarkId::new(format!("blake256-single/{}", c.name()), size),
                 &data,
-                |b, d| b.iter(|| blake256_on(name, black_box(d))),
+                |b, d| b.iter(|| c.digest(black_box(d))),
             );
         }
         g.bench_with_input(
@@ -243,9 +244,50 @@ fn parts(c: &mut Criterion) {
     g.finish();
 }
 
+/// `dcrpeer bench --builtin`'s figures, the same work on the same data
+/// (`dcr_node::bench`): each level over each built-in set, one
+/// pass over its messages per iteration.
+fn levels(c: &mut Criterion) {
+    levels_by(c, "levels");
+}
+
+/// [`levels`] timed by the process's CPU time (`dcrpeer bench --clock
+/// cpu`), which a machine busy with other work does not stretch.
+fn levels_cpu(c: &mut Criterion<dcr_benches::ProcessCpuTime>) {
+    levels_by(c, "levels-cpu");
+}
+
+fn levels_by<M: criterion::measurement::Measurement>(c: &mut Criterion<M>, name: &str) {
+    use dcr_node::bench::{builtin, work, Level};
+    let Some(dir) = dcr_benches::corpus() else {
+        eprintln!("benches: corpus not found, the levels benches skipped");
+        return;
+    };
+    let sets = builtin(&dir).expect("the corpus reads");
+    let mut g = c.benchmark_group(name);
+    for set in &sets {
+        g.throughput(Throughput::Bytes(set.bytes() as u64));
+        for level in Level::ALL {
+            g.bench_function(format!("{level}/{}", set.name), |b| {
+                b.iter(|| {
+                    for m in &set.msgs {
+                        let _ = black_box(work(level, m, set.payload(m)));
+                    }
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = messages, blocks, many, parts
+    targets = messages, blocks, many, parts, levels
 }
-criterion_main!(benches);
+criterion_group! {
+    name = cpu_benches;
+    config = config().with_measurement(dcr_benches::ProcessCpuTime);
+    targets = levels_cpu
+}
+criterion_main!(benches, cpu_benches);

@@ -1,19 +1,29 @@
 //! Peer throughput over loopback TCP inside one process: handshake
 //! latency, ping/pong round trips, one-way inv and block throughput, CPU
 //! time per message, and memory per idle connected pair. Fixed, bounded
-//! iterations; prints one line per figure.
+//! iterations; prints one line per figure, and after each figure its
+//! floors, the same traffic with no peer logic (`dcr_benches::floors`).
 //!
 //! `cargo bench -p dcr-benches --bench peer` (add `-- --pairs N` to change
 //! the idle-pair count, the default being 1000; `-- --split-nodes` to run
 //! each peer on its own thread and runtime instead of both in one;
-//! `-- --one-thread` to run both on one thread).
+//! `-- --one-thread` to run both on one thread; `-- --no-floors` to skip the
+//! floors, for a profile of the figures alone; `-- --capture` to have both
+//! peers of every pair record every frame into one frame capture, a file
+//! in the temporary folder removed at the end, to measure what capturing
+//! costs; `-- --capture-null` to capture the same way into a writer that
+//! drops the bytes, which leaves the peers' own part of that cost).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use dcr_benches::floors::{self, Cores};
 use dcr_benches::{rss, synthetic_block};
-use dcr_peer::wire::{pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping};
+use dcr_peer::capture::{CaptureSink, FlushPolicy};
+use dcr_peer::wire::{
+    frame_to_vec, pver, Block, CurrencyNet, Hash, Inv, InvType, InvVect, Message, Ping, Pong,
+};
 use dcr_peer::{Config, Hooks, Listeners, Peer, PeerEvent, RecentNonces};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -25,9 +35,36 @@ fn config() -> Config {
 }
 
 /// A node's wiring: its own nonces, so the two peers of a pair do not
-/// take each other for themselves.
+/// take each other for themselves; the capture, with `--capture`.
 fn hooks() -> Hooks {
-    Hooks::new().with_nonces(RecentNonces::new())
+    let hooks = Hooks::new().with_nonces(RecentNonces::new());
+    match CAPTURE.get() {
+        Some((sink, _)) => hooks.with_capture(sink.clone()),
+        None => hooks,
+    }
+}
+
+/// Set with `--capture`: the sink every peer records into, and its file.
+static CAPTURE: OnceLock<(Arc<CaptureSink>, std::path::PathBuf)> = OnceLock::new();
+
+/// With `--capture`: what the capture holds so far (after a figure).
+fn capture_line() {
+    if let Some((sink, path)) = CAPTURE.get() {
+        // Everything recorded so far reaches the file (the writer's time is
+        // not the figure's: the figure is taken before).
+        let flushed = sink.flush();
+        let s = sink.stats();
+        println!(
+            "capture: {} records, {:.1} MB written to {} so far, {} dropped{}",
+            s.records,
+            s.bytes as f64 / 1e6,
+            path.display(),
+            s.dropped,
+            flushed
+                .err()
+                .map_or(String::new(), |e| format!(", failed: {e}"))
+        );
+    }
 }
 
 /// Where the accepting peer of each pair runs with `--split-nodes`: its own
@@ -36,6 +73,13 @@ fn hooks() -> Hooks {
 /// Unset by default: both peers share one multi-thread runtime, as peers of
 /// one application do.
 static REMOTE: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+/// Unset with `--no-floors`: each figure is followed by its floors.
+static FLOORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+fn floors_wanted() -> bool {
+    FLOORS.load(Ordering::Relaxed)
+}
 
 /// Starts the remote node's thread and runtime; it runs until the process
 /// exits.
@@ -142,6 +186,17 @@ async fn handshakes(n: usize) {
         times[n / 2].as_secs_f64() * 1e6,
         times[n * 9 / 10].as_secs_f64() * 1e6
     );
+    if !floors_wanted() {
+        return;
+    }
+    let bare = floors::bare_connects(n, REMOTE.get())
+        .await
+        .expect("loopback connects");
+    println!(
+        "handshake floor: bare TCP connect median {:.1} us, p90 {:.1} us ({n} connects and accepts, same layout)",
+        bare[n / 2].as_secs_f64() * 1e6,
+        bare[n * 9 / 10].as_secs_f64() * 1e6
+    );
 }
 
 async fn ping_pong(n: usize) {
@@ -169,6 +224,35 @@ async fn ping_pong(n: usize) {
         secs / n as f64 * 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
     );
+    capture_line();
+    if !floors_wanted() {
+        return;
+    }
+    // The same frames with no peer logic.
+    let net = CurrencyNet::SimNet;
+    let ping = frame_to_vec(&Message::Ping(Ping { nonce: 1 }), net, pver::CURRENT).expect("frame");
+    let pong = frame_to_vec(&Message::Pong(Pong { nonce: 1 }), net, pver::CURRENT).expect("frame");
+    for (cores, name) in [(Cores::One, "one core"), (Cores::Two, "two cores")] {
+        let (ping, pong) = (ping.clone(), pong.clone());
+        let rate =
+            tokio::task::spawn_blocking(move || floors::blocking_ping_pong(&ping, &pong, n, cores))
+                .await
+                .expect("floor thread");
+        match rate {
+            Ok(r) => println!(
+                "ping/pong floor: blocking std::net, {name}: {r:.0} round trips/s ({:.1} us each, two threads pinned)",
+                1e6 / r
+            ),
+            Err(e) => println!("ping/pong floor: blocking std::net, {name}: not measured ({e})"),
+        }
+    }
+    let r = floors::async_echo(&ping, &pong, n, REMOTE.get())
+        .await
+        .expect("loopback echo");
+    println!(
+        "ping/pong floor: async echo, same layout: {r:.0} round trips/s ({:.1} us each, tokio, no peer logic)",
+        1e6 / r
+    );
 }
 
 async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
@@ -189,6 +273,23 @@ async fn one_way(name: &str, msg: &Message<'_>, n: usize) {
         n as f64 / secs,
         bytes / secs / 1e6,
         cpu.as_secs_f64() / n as f64 * 1e6
+    );
+    capture_line();
+    if !floors_wanted() {
+        return;
+    }
+    // The hashing bound: the payload's checksum, made by the sender and
+    // checked by the receiver.
+    let mut payload = Vec::with_capacity(msg.serialized_size(pver::CURRENT));
+    msg.encode(&mut payload, pver::CURRENT).expect("encodes");
+    let t = floors::hash_time(&payload, Duration::from_millis(300)).as_secs_f64();
+    println!(
+        "{name} floor: hashing bound {:.0} messages/s with each side on a core of its own, {:.0} on one; {:.1} us CPU per message (a {}-byte checksum made and checked, {:.2} ns per byte)",
+        1.0 / t,
+        0.5 / t,
+        2.0 * t * 1e6,
+        payload.len(),
+        t * 1e9 / payload.len() as f64
     );
 }
 
@@ -235,7 +336,23 @@ fn main() {
         .and_then(|i| args.get(i + 1).cloned());
     let run = move |part: &str| only.as_deref().is_none_or(|o| o == part);
     let split = args.iter().any(|a| a == "--split-nodes");
+    if args.iter().any(|a| a == "--no-floors") {
+        FLOORS.store(false, Ordering::Relaxed);
+    }
     let one_thread = args.iter().any(|a| a == "--one-thread");
+    if args.iter().any(|a| a == "--capture") {
+        let path =
+            std::env::temp_dir().join(format!("dcr-peer-bench-{}.dcrcap", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (sink, _) =
+            CaptureSink::open_file(&path, FlushPolicy::default()).expect("capture file");
+        println!("capture: every frame of both peers into {}", path.display());
+        let _ = CAPTURE.set((Arc::new(sink), path));
+    } else if args.iter().any(|a| a == "--capture-null") {
+        let sink = CaptureSink::new(std::io::sink(), FlushPolicy::default()).expect("capture");
+        println!("capture: every frame of both peers, into a writer that drops them");
+        let _ = CAPTURE.set((Arc::new(sink), "(nowhere)".into()));
+    }
     let (rt, layout) = if split {
         REMOTE.get_or_init(start_remote_node);
         (
@@ -291,4 +408,10 @@ fn main() {
         }
     };
     rt.block_on(async { tokio::spawn(work).await.expect("bench task") });
+    drop(rt);
+    if let Some((sink, path)) = CAPTURE.get() {
+        let closed = sink.close();
+        println!("capture: closed: {closed:?}");
+        let _ = std::fs::remove_file(path);
+    }
 }

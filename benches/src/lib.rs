@@ -5,6 +5,44 @@
 
 use std::path::PathBuf;
 
+pub mod floors;
+
+/// Criterion timing by the process's CPU time (every thread) instead of
+/// wall time: the work done, however busy the machine, as `dcrpeer bench
+/// --clock cpu` times it (`dcr_node::bench::process_cpu_time`).
+pub struct ProcessCpuTime;
+
+impl criterion::measurement::Measurement for ProcessCpuTime {
+    type Intermediate = std::time::Duration;
+    type Value = std::time::Duration;
+
+    fn start(&self) -> Self::Intermediate {
+        dcr_node::bench::process_cpu_time()
+    }
+
+    fn end(&self, start: Self::Intermediate) -> Self::Value {
+        dcr_node::bench::process_cpu_time().saturating_sub(start)
+    }
+
+    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
+        *a + *b
+    }
+
+    fn zero(&self) -> Self::Value {
+        std::time::Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Self::Value) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn criterion::measurement::ValueFormatter {
+        // Nanoseconds, as wall time's.
+        static WALL: criterion::measurement::WallTime = criterion::measurement::WallTime;
+        criterion::measurement::Measurement::formatter(&WALL)
+    }
+}
+
 use dcr_wire::{pver, Block, BlockHeader, Command, Message, Payload, Tx};
 
 /// Resident memory of the process, from /proc (bytes; 0 elsewhere).
@@ -40,7 +78,9 @@ pub fn real_blocks() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 }
 
 /// A block of about `target` bytes made of the real blocks' transactions
-/// replicated (valid framing and structure; not a valid block by consensus).
+/// replicated (valid framing and structure; not a valid block by consensus):
+/// `dcrpeer bench --builtin`'s synthetic block, built by the same function
+/// from the same blocks (mainnet's first).
 pub fn synthetic_block(target: usize) -> Vec<u8> {
     let (chain, mainnet) = real_blocks();
     let sources: Vec<Vec<u8>> = if chain.is_empty() {
@@ -48,34 +88,7 @@ pub fn synthetic_block(target: usize) -> Vec<u8> {
     } else {
         mainnet.into_iter().chain(chain).collect()
     };
-    let decoded: Vec<Block<'_>> = sources
-        .iter()
-        .filter_map(|b| Block::from_bytes(b, pver::CURRENT).ok())
-        .collect();
-    let pool: Vec<Tx<'_>> = decoded.iter().flat_map(|b| b.txs.iter()).collect();
-    let stake: Vec<Tx<'_>> = decoded.iter().flat_map(|b| b.stake_txs.iter()).collect();
-    let mut txs = Vec::new();
-    let mut stake_txs = Vec::new();
-    let mut size = 180;
-    let mut i = 0;
-    while size < target && !pool.is_empty() {
-        let t = pool[i % pool.len()].clone();
-        size += t.size_as(t.ser_type);
-        txs.push(t);
-        if let Some(s) = stake.get(i % stake.len().max(1)) {
-            if i % 4 == 0 {
-                size += s.size_as(s.ser_type);
-                stake_txs.push(s.clone());
-            }
-        }
-        i += 1;
-    }
-    let block = Block::new(BlockHeader::default(), &txs, &stake_txs);
-    let mut out = Vec::with_capacity(block.serialized_size(pver::CURRENT));
-    block
-        .encode(&mut out, pver::CURRENT)
-        .expect("built from decoded parts");
-    out
+    dcr_node::bench::synthetic_block(&sources, target)
 }
 
 fn dcr_benches_fallback_chain() -> Vec<Vec<u8>> {

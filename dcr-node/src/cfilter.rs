@@ -151,7 +151,7 @@ impl Items {
             if excluded(version, script) {
                 continue;
             }
-            if p.tree == dcr_wire::msg::tx::tree::STAKE && stake::is_stake_output(version, script) {
+            if p.tree == dcr_wire::msg::tree::STAKE && stake::is_stake_output(version, script) {
                 self.untagged(script);
             } else {
                 self.regular(script);

@@ -8,6 +8,7 @@
 //! ([`sync`]), and both in one process ([`demo`]). docs/NODE.md maps
 //! each rule of dcrd's server to its place here.
 
+pub mod bench;
 pub mod cfilter;
 pub mod chain;
 pub mod demo;

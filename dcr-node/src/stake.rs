@@ -8,7 +8,7 @@
 //! Only the shape of a transaction is checked, as those functions do:
 //! amounts, signatures and the chain's state are not looked at.
 
-use dcr_wire::msg::tx::tree;
+use dcr_wire::msg::tree;
 use dcr_wire::{Tx, TxOut};
 
 /// The script opcodes the shapes are made of (dcrd `txscript`).

@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use dcr_wire::msg::header::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
 use dcr_wire::{pver, Block, BlockHeader, Hash};
 
 use crate::cfilter::{self, CommittedFilter, PrevScripts};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use dcr_peer::{Peer, PeerError, PeerEvent};
 use dcr_wire::merkle::{check_block_roots, MerkleRule};
-use dcr_wire::msg::header::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
 use dcr_wire::{Hash, InvType, InvVect, Message, Payload};
 use tokio::sync::mpsc;
 

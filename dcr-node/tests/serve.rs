@@ -720,3 +720,105 @@ async fn s5_s9_skipped_items_stay_counted_as_in_dcrd() {
     };
     assert_disconnects(&mut raw, Message::GetData(one_odd)).await;
 }
+
+/// A serving node run by a connection manager, as `dcrpeer node` runs it:
+/// the manager's per-peer hook sends `sendheaders` (S1), the serving rules
+/// answer, their verdicts go to the manager's ban list.
+async fn managed_server(
+    whitelist: &[&str],
+) -> (SocketAddr, Arc<ChainStore>, dcr_peer::connmgr::ConnManager) {
+    use dcr_peer::connmgr::{ConnManager, ManagerConfig, Whitelist};
+    let chain = Arc::new(ChainStore::new(build_chain(30)).unwrap());
+    let (tx, rx) = mpsc::channel(64);
+    let mut cfg = ManagerConfig::new(serving_config(NET, "server"));
+    cfg.hooks = serving_hooks(&chain).with_nonces(RecentNonces::new());
+    cfg.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    cfg.whitelist = Whitelist::new(whitelist.iter().map(|w| Whitelist::parse_entry(w).unwrap()));
+    cfg.events = Some(tx);
+    cfg.on_peer = Some(Arc::new(|p: &dcr_peer::Peer| {
+        let _ = dcr_node::serve::welcome(p);
+    }));
+    let m = ConnManager::start(cfg).await.unwrap();
+    tokio::spawn(dcr_node::serve::serve_welcomed(
+        Arc::new(Served::new(chain.clone())),
+        rx,
+        dcr_node::serve::ManagerSanctions::new(m.clone()),
+    ));
+    (m.listen_addrs()[0], chain, m)
+}
+
+/// The one peer's id on the manager's side.
+async fn only_peer(m: &dcr_peer::connmgr::ConnManager) -> u64 {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(p) = m.peers().await.unwrap().first() {
+                return p.id;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// B2, B3, B8, B9, B11, S1 for `node`: every offence is scored on the
+/// connection's one score while the peer stays (33, 66, 99), the fourth
+/// quick `mempool` passes 100 and bans the address, which is then
+/// refused (the old `node` neither scored these nor banned).
+#[tokio::test]
+async fn b11_node_scores_every_offence_and_bans_above_100() {
+    let (addr, chain, m) = managed_server(&[]).await;
+    let mut raw = client(addr, NET).await;
+    let id = only_peer(&m).await;
+    for n in 1..=3u32 {
+        assert_silent(&mut raw, &chain, Message::MemPool(MemPool)).await;
+        assert_eq!(m.score(id).await.unwrap(), 33 * n);
+    }
+    assert_disconnects(&mut raw, Message::MemPool(MemPool)).await;
+    let bans = m.bans().await.unwrap();
+    assert_eq!(bans.len(), 1);
+    assert_eq!(bans[0].ip, addr.ip());
+    // Refused while banned.
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut raw = Framed::new(stream, FrameCodec::new(NET, pver::CURRENT));
+    assert!(next(&mut raw).await.is_none());
+    m.shutdown(WAIT).await.unwrap();
+}
+
+/// B6: a whitelisted peer is scored but never banned; a ban offence ends
+/// the request's handling and keeps the peer, unless the handler
+/// disconnects by itself (a second `getinitstate`).
+#[tokio::test]
+async fn b6_a_whitelisted_peer_is_scored_never_banned() {
+    let (addr, chain, m) = managed_server(&["127.0.0.0/8"]).await;
+    let mut raw = client(addr, NET).await;
+    let id = only_peer(&m).await;
+    for _ in 0..4 {
+        assert_silent(&mut raw, &chain, Message::MemPool(MemPool)).await;
+    }
+    assert_eq!(m.score(id).await.unwrap(), 132);
+    assert_silent(
+        &mut raw,
+        &chain,
+        Message::GetData(GetData {
+            inv_list: Vec::new(),
+        }),
+    )
+    .await;
+    assert!(m.bans().await.unwrap().is_empty());
+    assert!(matches!(
+        ask(
+            &mut raw,
+            Message::GetInitState(GetInitState { types: Vec::new() })
+        )
+        .await,
+        Message::InitState(_)
+    ));
+    assert_disconnects(
+        &mut raw,
+        Message::GetInitState(GetInitState { types: Vec::new() }),
+    )
+    .await;
+    assert!(m.bans().await.unwrap().is_empty());
+    m.shutdown(WAIT).await.unwrap();
+}

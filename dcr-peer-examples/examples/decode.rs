@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "{} ({} bytes): {}",
                 frame.command(),
                 frame.wire_len(),
-                msg.to_json()
+                serde_json::to_string(&msg)?
             );
         }
     }

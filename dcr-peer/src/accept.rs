@@ -178,6 +178,21 @@ impl Handshakes {
         true
     }
 
+    /// Connections in their handshake (or handed on and not yet
+    /// finished).
+    pub fn len(&self) -> usize {
+        self.running.len()
+    }
+
+    /// The addresses of the connections in their handshake outside the
+    /// pool (exempt from it).
+    pub fn exempt_addrs(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.running
+            .values()
+            .filter(|r| r.place.is_none())
+            .map(|r| r.addr)
+    }
+
     /// The addresses of the connections in their handshake.
     pub fn addrs(&self) -> impl Iterator<Item = SocketAddr> + '_ {
         self.running.values().map(|r| r.addr)

@@ -12,6 +12,23 @@
 //! from elsewhere is always let in. Under pressure (the pool half full)
 //! pending connections get a shorter handshake deadline.
 //!
+//! Loopback connections are exempt, as dcrd exempts them from its inbound
+//! rate limiter, its flood defence and `--maxsameip`
+//! (`internal/connmgr`'s `listenHandler` and `needsHostPermit`): they come
+//! from this machine, and a user who first tries many peers at once tries
+//! them from 127.0.0.1. [`exempt`] says which connections skip the pool;
+//! [`Limits::exempt_loopback`] turns the loopback exemption off where
+//! loopback addresses stand in for remote hosts (this crate's own flood
+//! tests).
+//!
+//! The pool's groups are not dcrd's address-manager groups
+//! ([`crate::addrmgr::GroupKey`], which the connection manager uses for
+//! one outbound connection per group), nor the keys of dcrd's inbound rate
+//! limiter (/32 IPv4 and /64 IPv6, /24 and /56 under flood): a displacement
+//! pool that holds connections of many groups wants groups coarse enough
+//! that one party rarely spans many, so it keeps the /16 and /32 of the
+//! address (docs/NODE.md, rows C7 and C8).
+//!
 //! The pool is I/O-free: the one accept path (`accept.rs`), which
 //! [`crate::net::serve`] and the connection manager share, feeds it and
 //! closes the connections it names.
@@ -78,6 +95,15 @@ pub struct Limits {
     /// The handshake deadline under pressure
     /// ([`PRESSURE_HANDSHAKE_TIMEOUT`]).
     pub pressure_timeout: Duration,
+    /// Loopback connections skip the pool (dcrd's rule; true by
+    /// default). Off only where loopback addresses stand in for remote
+    /// hosts, as in tests of the pool itself.
+    pub exempt_loopback: bool,
+    /// Peers held at most, in their handshake or handed over and still
+    /// connected (dcrd's `--maxpeers`, 125, counts both); a connection
+    /// beyond it is closed at once. `None`: no bound (the library's
+    /// default: a caller such as the 10,000-peer benchmark decides).
+    pub max_peers: Option<usize>,
 }
 
 impl Default for Limits {
@@ -88,8 +114,17 @@ impl Default for Limits {
             per_group: MAX_PENDING_PER_GROUP,
             pressure: PRESSURE,
             pressure_timeout: PRESSURE_HANDSHAKE_TIMEOUT,
+            exempt_loopback: true,
+            max_peers: None,
         }
     }
+}
+
+/// Whether a connection from `ip` skips the pool: a whitelisted address,
+/// or a loopback one while `limits` exempt loopback (dcrd exempts both
+/// from its inbound rate limiting and per-host limit).
+pub fn exempt(ip: IpAddr, whitelisted: bool, limits: &Limits) -> bool {
+    whitelisted || (limits.exempt_loopback && ip.to_canonical().is_loopback())
 }
 
 /// Why a newcomer was turned away: its address, its group or the whole
@@ -246,7 +281,27 @@ mod tests {
             per_group: 3,
             pressure: 4,
             pressure_timeout: Duration::from_secs(5),
+            exempt_loopback: false,
+            max_peers: None,
         }
+    }
+
+    #[test]
+    fn c5_loopback_and_whitelisted_addresses_skip_the_pool() {
+        let on = Limits::default();
+        assert!(exempt(ip("127.0.0.1"), false, &on));
+        assert!(exempt(ip("127.9.8.7"), false, &on));
+        assert!(exempt(ip("::1"), false, &on));
+        assert!(exempt(ip("::ffff:127.0.0.1"), false, &on));
+        assert!(!exempt(ip("10.0.0.1"), false, &on));
+        assert!(exempt(ip("10.0.0.1"), true, &on));
+        // Where loopback stands in for remote hosts, it takes places.
+        let off = Limits {
+            exempt_loopback: false,
+            ..on
+        };
+        assert!(!exempt(ip("127.0.0.1"), false, &off));
+        assert!(exempt(ip("127.0.0.1"), true, &off));
     }
 
     #[test]

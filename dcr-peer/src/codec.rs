@@ -14,8 +14,8 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use dcr_wire::{
-    encode_frame, frame::verify_checksum, Command, CurrencyNet, Error as WireError, FrameHeader,
-    Message, MESSAGE_HEADER_SIZE,
+    encode_frame, verify_checksum, Command, CurrencyNet, Error as WireError, FrameHeader, Message,
+    MESSAGE_HEADER_SIZE,
 };
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -69,6 +69,13 @@ pub struct FrameCodec {
     pver: u32,
     /// The header of the frame whose payload is still arriving.
     pending: Option<FrameHeader>,
+    /// The last frame header read, as its bytes arrived (also when it was
+    /// refused), for a capture of what the remote sent.
+    raw_header: [u8; MESSAGE_HEADER_SIZE],
+    /// Payload bytes of the frame last refused, still at the front of the
+    /// buffer: none for a refused header (its payload was never read),
+    /// all of them for a failed checksum.
+    refused: Option<usize>,
 }
 
 impl FrameCodec {
@@ -78,6 +85,8 @@ impl FrameCodec {
             net,
             pver,
             pending: None,
+            raw_header: [0; MESSAGE_HEADER_SIZE],
+            refused: None,
         }
     }
 
@@ -94,6 +103,30 @@ impl FrameCodec {
     /// The command of the frame whose payload is still arriving.
     pub fn pending_command(&self) -> Option<Command> {
         self.pending.map(|h| h.command)
+    }
+
+    /// The 24 header bytes of the frame `decode` returned last, exactly as
+    /// they arrived.
+    pub fn header_bytes(&self) -> &[u8; MESSAGE_HEADER_SIZE] {
+        &self.raw_header
+    }
+
+    /// What arrived of a frame that never became one, given the buffer
+    /// `decode` reads from: after `decode` refused a frame, its header and,
+    /// when its checksum failed, its payload (a refused header's payload
+    /// is never read); while a frame is arriving (the stream ended or
+    /// failed in the middle), its header and the payload so far, or the
+    /// part of a header there is. Two parts, to be taken one after the
+    /// other; both empty when nothing is unfinished.
+    pub fn unfinished<'a>(&'a self, src: &'a [u8]) -> [&'a [u8]; 2] {
+        match (self.refused, self.pending) {
+            (Some(n), _) => [&self.raw_header[..], &src[..n.min(src.len())]],
+            (None, Some(h)) => [
+                &self.raw_header[..],
+                &src[..(h.length as usize).min(src.len())],
+            ],
+            (None, None) => [&src[..src.len().min(MESSAGE_HEADER_SIZE)], &[]],
+        }
     }
 
     /// Switches to the negotiated protocol version (affects which messages
@@ -115,7 +148,10 @@ impl Decoder for FrameCodec {
                     src.reserve(MESSAGE_HEADER_SIZE - src.len());
                     return Ok(None);
                 };
-                let h = FrameHeader::parse(raw, self.net, self.pver)?;
+                self.raw_header = *raw;
+                let h = FrameHeader::parse(raw, self.net, self.pver).inspect_err(|_| {
+                    self.refused = Some(0);
+                })?;
                 src.advance(MESSAGE_HEADER_SIZE);
                 self.pending = Some(h);
                 h
@@ -131,8 +167,12 @@ impl Decoder for FrameCodec {
             return Ok(None);
         }
         self.pending = None;
+        // Checked before the payload leaves the buffer, so that a refused
+        // one is still there to be captured.
+        verify_checksum(&header, &src[..len]).inspect_err(|_| {
+            self.refused = Some(len);
+        })?;
         let payload = src.split_to(len).freeze();
-        verify_checksum(&header, &payload)?;
         Ok(Some(RawFrame { header, payload }))
     }
 }
@@ -229,6 +269,42 @@ mod tests {
         let err = codec.decode(&mut buf).unwrap_err();
         assert!(matches!(err, CodecError::Wire(e) if e.kind() == ErrorKind::PayloadTooLarge));
         assert!(buf.capacity() < 1024);
+    }
+
+    #[test]
+    fn what_arrived_of_an_unfinished_or_refused_frame_is_at_hand() {
+        let frame = frame_to_vec(&ping(5), NET, pver::CURRENT).unwrap();
+        let joined = |parts: [&[u8]; 2]| [parts[0], parts[1]].concat();
+        // Nothing yet; part of a header; a header and part of its payload.
+        let mut codec = FrameCodec::new(NET, pver::CURRENT);
+        assert_eq!(joined(codec.unfinished(&[])), b"");
+        let mut buf = BytesMut::from(&frame[..10]);
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        assert_eq!(joined(codec.unfinished(&buf)), frame[..10]);
+        let mut buf = BytesMut::from(&frame[..MESSAGE_HEADER_SIZE + 3]);
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        assert_eq!(
+            joined(codec.unfinished(&buf)),
+            frame[..MESSAGE_HEADER_SIZE + 3]
+        );
+        // A whole frame: its header bytes as they came.
+        buf.extend_from_slice(&frame[MESSAGE_HEADER_SIZE + 3..]);
+        assert!(codec.decode(&mut buf).unwrap().is_some());
+        assert_eq!(codec.header_bytes()[..], frame[..MESSAGE_HEADER_SIZE]);
+        // A failed checksum: the header and the whole payload, and not
+        // the frame after it.
+        let mut bad = frame.clone();
+        bad[MESSAGE_HEADER_SIZE + 7] ^= 0x80;
+        let mut buf = BytesMut::from(&[&bad[..], &frame].concat()[..]);
+        let mut codec = FrameCodec::new(NET, pver::CURRENT);
+        assert!(codec.decode(&mut buf).is_err());
+        assert_eq!(joined(codec.unfinished(&buf)), bad);
+        // A refused header: the 24 bytes alone.
+        let other = frame_to_vec(&ping(5), CurrencyNet::MainNet, pver::CURRENT).unwrap();
+        let mut buf = BytesMut::from(&other[..]);
+        let mut codec = FrameCodec::new(NET, pver::CURRENT);
+        assert!(codec.decode(&mut buf).is_err());
+        assert_eq!(joined(codec.unfinished(&buf)), other[..MESSAGE_HEADER_SIZE]);
     }
 
     #[test]

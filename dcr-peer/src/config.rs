@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use dcr_wire::msg::version::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
+use dcr_wire::msg::{format_user_agent, validate_user_agent, DEFAULT_USER_AGENT};
 use dcr_wire::{pver, CurrencyNet, ServiceFlags};
 
 use crate::proxy::Proxy;

@@ -11,12 +11,14 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use dcr_wire::{Hash, NetAddressV2, ServiceFlags};
+use dcr_wire::{Hash, NetAddressV2, ServiceFlags, Version};
 use tokio::sync::mpsc;
 
+use crate::capture::CaptureSink;
 use crate::fsm::handshake::Refusal;
 use crate::listeners::{Listeners, NoListeners, PeerEvent};
 use crate::nonces::RecentNonces;
+use crate::peer::Peer;
 
 /// Our best block, for the version message: hash and height.
 pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
@@ -30,9 +32,15 @@ pub type NewestBlockFn = Arc<dyn Fn() -> (Hash, i64) + Send + Sync>;
 pub type HostToAddrFn =
     Arc<dyn Fn(IpAddr, u16, ServiceFlags) -> Result<NetAddressV2, Refusal> + Send + Sync>;
 
+/// The node's own rule for a remote's version message, run during the
+/// handshake before the listeners' `on_version`: a refusal fails the
+/// handshake with it (dcrd's server `OnVersion`, which the connection
+/// manager sets to refuse outbound peers without the services it needs).
+pub type VersionRuleFn = Arc<dyn Fn(&Peer, &Version<'_>) -> Result<(), Refusal> + Send + Sync>;
+
 /// A peer's wiring. `Hooks::default()` has no listeners, no event
-/// channel, the process-wide nonce set, height 0 and the remote's own
-/// address in our version; set fields afterwards or with the `with_*`
+/// channel, the process-wide nonce set, height 0, the remote's own
+/// address in our version and no capture; set fields afterwards or with the `with_*`
 /// setters. Clones share everything.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -54,6 +62,13 @@ pub struct Hooks {
     /// Maps an outbound peer's address to the one our version message
     /// gives it (inbound peers get their own address and services).
     pub host_to_addr: Option<HostToAddrFn>,
+    /// The node's own rule for the remote's version, before the
+    /// listeners see it.
+    pub version_rule: Option<VersionRuleFn>,
+    /// Where every frame the peer sends and receives is recorded, the
+    /// handshake's included, each connection under a number of its own
+    /// (`docs/CAPTURE.md`); none when unset.
+    pub capture: Option<Arc<CaptureSink>>,
 }
 
 impl Default for Hooks {
@@ -64,6 +79,8 @@ impl Default for Hooks {
             nonces: RecentNonces::global(),
             newest_block: None,
             host_to_addr: None,
+            version_rule: None,
+            capture: None,
         }
     }
 }
@@ -109,6 +126,23 @@ impl Hooks {
         self.host_to_addr = Some(Arc::new(f));
         self
     }
+
+    /// Records every frame of the peers wired to these hooks in `sink`.
+    pub fn with_capture(mut self, sink: Arc<CaptureSink>) -> Self {
+        self.capture = Some(sink);
+        self
+    }
+}
+
+impl Hooks {
+    /// Sets the node's rule for the remote's version.
+    pub fn with_version_rule(
+        mut self,
+        f: impl Fn(&Peer, &Version<'_>) -> Result<(), Refusal> + Send + Sync + 'static,
+    ) -> Self {
+        self.version_rule = Some(Arc::new(f));
+        self
+    }
 }
 
 impl fmt::Debug for Hooks {
@@ -117,6 +151,8 @@ impl fmt::Debug for Hooks {
             .field("events", &self.events.is_some())
             .field("newest_block", &self.newest_block.is_some())
             .field("host_to_addr", &self.host_to_addr.is_some())
+            .field("version_rule", &self.version_rule.is_some())
+            .field("capture", &self.capture.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -5,6 +5,7 @@
 mod accept;
 pub mod addrmgr;
 pub mod admission;
+pub mod capture;
 pub mod codec;
 pub mod config;
 pub mod connmgr;

@@ -11,8 +11,7 @@
 //! as the reference does), so hand long work to another task, for example
 //! through [`crate::Hooks::events`] and [`PeerEvent`].
 
-use dcr_wire::msg::*;
-use dcr_wire::{Command, Message};
+use dcr_wire::{Command, Message, Version};
 
 use crate::codec::CodecError;
 use crate::fsm::handshake::Refusal;
@@ -102,8 +101,23 @@ impl futures_core::Stream for PeerEvents {
     }
 }
 
+/// The type a listener method is lent: the message's type from dcr-wire,
+/// with an anonymous lifetime where it borrows the frame.
+macro_rules! view {
+    ($name:ident) => { dcr_wire::$name };
+    ($name:ident <$lt:lifetime>) => { dcr_wire::$name<'_> };
+}
+
+/// Declares [`Listeners`] and its dispatch from dcr-wire's message list
+/// ([`dcr_wire::for_each_message!`]): one method per message, named as the
+/// list names its handler. `version` and `verack` come first in that list
+/// and have methods of their own (the handshake's).
 macro_rules! listeners {
-    ($($method:ident => $variant:ident($ty:ty);)*) => {
+    (
+        Version($($version:tt)*) = $version_cmd:literal, on_version;
+        VerAck($($verack:tt)*) = $verack_cmd:literal, on_verack;
+        $($variant:ident($name:ident $(<$lt:lifetime>)?) = $cmd:literal, $method:ident;)*
+    ) => {
         /// Callbacks for one or many peers. Every method has a default that
         /// does nothing; implement the ones you need.
         #[allow(unused_variables)]
@@ -130,8 +144,8 @@ macro_rules! listeners {
             /// reference's `OnWrite`.
             fn on_write(&self, peer: &Peer, bytes: usize, msg: Result<SentFrame<'_>, &std::io::Error>) {}
             $(
-                #[doc = concat!("A `", stringify!($variant), "` message arrived.")]
-                fn $method(&self, peer: &Peer, msg: &$ty) {}
+                #[doc = concat!("A `", $cmd, "` message arrived.")]
+                fn $method(&self, peer: &Peer, msg: &view!($name $(<$lt>)?)) {}
             )*
         }
 
@@ -149,47 +163,7 @@ macro_rules! listeners {
     };
 }
 
-listeners! {
-    on_get_addr => GetAddr(GetAddr);
-    on_addr => Addr(Addr);
-    on_addr_v2 => AddrV2(AddrV2);
-    on_get_blocks => GetBlocks(GetBlocks);
-    on_inv => Inv(Inv);
-    on_get_data => GetData(GetData);
-    on_not_found => NotFound(NotFound);
-    on_block => Block(Block<'_>);
-    on_tx => Tx(Tx<'_>);
-    on_get_headers => GetHeaders(GetHeaders);
-    on_headers => Headers(Headers);
-    on_ping => Ping(Ping);
-    on_pong => Pong(Pong);
-    on_mem_pool => MemPool(MemPool);
-    on_mining_state => MiningState(MiningState);
-    on_get_mining_state => GetMiningState(GetMiningState);
-    on_reject => Reject(Reject<'_>);
-    on_send_headers => SendHeaders(SendHeaders);
-    on_fee_filter => FeeFilter(FeeFilter);
-    on_get_cfilter => GetCFilter(GetCFilter);
-    on_get_cf_headers => GetCFHeaders(GetCFHeaders);
-    on_get_cf_types => GetCFTypes(GetCFTypes);
-    on_cfilter => CFilter(CFilter<'_>);
-    on_cf_headers => CFHeaders(CFHeaders);
-    on_cf_types => CFTypes(CFTypes<'_>);
-    on_get_cfilter_v2 => GetCFilterV2(GetCFilterV2);
-    on_cfilter_v2 => CFilterV2(CFilterV2<'_>);
-    on_get_cfs_v2 => GetCFsV2(GetCFsV2);
-    on_cfilters_v2 => CFiltersV2(CFiltersV2<'_>);
-    on_get_init_state => GetInitState(GetInitState<'_>);
-    on_init_state => InitState(InitState);
-    on_mix_pair_req => MixPairReq(MixPairReq<'_>);
-    on_mix_key_exchange => MixKeyExchange(MixKeyExchange<'_>);
-    on_mix_ciphertexts => MixCiphertexts(MixCiphertexts<'_>);
-    on_mix_slot_reserve => MixSlotReserve(MixSlotReserve<'_>);
-    on_mix_factored_poly => MixFactoredPoly(MixFactoredPoly<'_>);
-    on_mix_dc_net => MixDCNet(MixDCNet<'_>);
-    on_mix_confirm => MixConfirm(MixConfirm<'_>);
-    on_mix_secrets => MixSecrets(MixSecrets<'_>);
-}
+dcr_wire::for_each_message!(listeners);
 
 /// Listeners that do nothing.
 #[derive(Debug, Clone, Copy, Default)]

@@ -99,6 +99,9 @@ pub async fn accept(
 /// pool is full, so connections that never finish their handshake cannot
 /// keep a new peer out. Under pressure pending connections get a shorter
 /// deadline. A peer keeps its place until it is taken from the receiver.
+/// Loopback connections skip the pool, as dcrd exempts them from its
+/// inbound limits ([`crate::admission::exempt`]); no bound on the peers
+/// held ([`Limits::max_peers`]) unless [`serve_with`] is given one.
 pub fn serve(listener: TcpListener, config: Config, hooks: Hooks) -> mpsc::Receiver<Peer> {
     serve_with(listener, config, hooks, Limits::default())
 }
@@ -131,6 +134,8 @@ async fn serve_loop(
     let tasks = TaskTracker::new();
     let mut handshakes = Handshakes::new(limits, config, hooks, stop.clone(), tasks, done_tx);
     let mut expiry = tokio::time::interval(EXPIRY_TICK);
+    // Peers handed over, kept only to count them against `max_peers`.
+    let mut held: Vec<Peer> = Vec::new();
     loop {
         tokio::select! {
             _ = tx.closed() => break,
@@ -138,7 +143,17 @@ async fn serve_loop(
             (stream, addr) = next_connection(&listener) => {
                 let now = Instant::now();
                 handshakes.expire(now);
-                if let Err(refusal) = handshakes.admit(stream, addr, false, now) {
+                if let Some(max) = limits.max_peers {
+                    if handshakes.len() + held.len() >= max {
+                        held.retain(Peer::is_connected);
+                    }
+                    if handshakes.len() + held.len() >= max {
+                        debug!(%addr, max, "inbound connection refused: peer limit");
+                        continue; // dropping the stream closes it
+                    }
+                }
+                let exempt = crate::admission::exempt(addr.ip(), false, &limits);
+                if let Err(refusal) = handshakes.admit(stream, addr, exempt, now) {
                     debug!(%addr, ?refusal, "inbound connection refused");
                 }
             }
@@ -146,11 +161,12 @@ async fn serve_loop(
                 Ok(peer) => {
                     handshakes.settle(h.id);
                     let (tx, taken) = (tx.clone(), taken_tx.clone());
+                    let counted = limits.max_peers.is_some().then(|| peer.clone());
                     tokio::spawn(async move {
                         if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
                             peer.disconnect();
                         }
-                        let _ = taken.send(h.id).await;
+                        let _ = taken.send((h.id, counted)).await;
                     });
                 }
                 Err(e) => {
@@ -158,8 +174,9 @@ async fn serve_loop(
                     handshakes.finish(h.id);
                 }
             },
-            Some(id) = taken.recv() => {
+            Some((id, counted)) = taken.recv() => {
                 handshakes.finish(id);
+                held.extend(counted);
             }
         }
     }

@@ -373,6 +373,6 @@ mod tests {
     fn only_our_own_failures_are_not_worth_another_peer() {
         assert!(RequestError::Timeout.is_retryable());
         assert!(RequestError::Disconnected(DisconnectReason::Idle).is_retryable());
-        assert!(!RequestError::Encode(dcr_wire::Error::UnexpectedEof { needed: 1 }).is_retryable());
+        assert!(!RequestError::Encode(dcr_wire::Error::eof(1)).is_retryable());
     }
 }

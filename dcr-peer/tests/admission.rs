@@ -24,7 +24,16 @@ async fn server(
     let addr = listener.local_addr().unwrap();
     let mut cfg = config();
     cfg.handshake_timeout = handshake_timeout;
-    (addr, dcr_peer::net::serve(listener, cfg, hooks()))
+    // Loopback addresses stand in for remote hosts here: the exemption
+    // dcrd gives loopback is off.
+    let limits = dcr_peer::admission::Limits {
+        exempt_loopback: false,
+        ..Default::default()
+    };
+    (
+        addr,
+        dcr_peer::net::serve_with(listener, cfg, hooks(), limits),
+    )
 }
 
 /// The good client's handshake time.
@@ -131,4 +140,73 @@ async fn version_only_connections_do_not_keep_a_peer_out() {
     }
     assert_good_client_within(addr, Duration::from_secs(2), "").await;
     assert_all_closed_within(&mut socks, Duration::from_secs(12)).await;
+}
+
+/// C5: loopback connections skip the pending pool, as dcrd exempts them
+/// from its inbound limits: 300 handshakes at once from 127.0.0.1 all
+/// complete (the pool used to hold 8 per address and closed the rest,
+/// which broke the 10,000-peer benchmark).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c5_hundreds_of_handshakes_at_once_from_loopback_all_complete() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut served = dcr_peer::net::serve(listener, config(), hooks());
+    let keep = tokio::spawn(async move {
+        let mut n = 0;
+        while served.recv().await.is_some() {
+            n += 1;
+            if n == 300 {
+                break;
+            }
+        }
+        n
+    });
+    let mut dials = tokio::task::JoinSet::new();
+    for _ in 0..300 {
+        let addr = addr.clone();
+        dials.spawn(async move { dcr_peer::net::connect(&addr, config(), hooks()).await });
+    }
+    let mut peers = Vec::new();
+    while let Some(done) = dials.join_next().await {
+        peers.push(done.unwrap().expect("every handshake completes"));
+    }
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(20), keep)
+            .await
+            .unwrap()
+            .unwrap(),
+        300
+    );
+}
+
+/// C1 for `dcrpeer listen`: with a peer limit, a connection beyond it is
+/// closed at once; one more is taken when a peer leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c1_a_peer_limit_closes_connections_beyond_it() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let limits = dcr_peer::admission::Limits {
+        max_peers: Some(3),
+        ..Default::default()
+    };
+    let mut served = dcr_peer::net::serve_with(listener, config(), hooks(), limits);
+    let mut ours = Vec::new();
+    for _ in 0..3 {
+        ours.push(
+            dcr_peer::net::connect(&addr, config(), hooks())
+                .await
+                .unwrap(),
+        );
+        ours.push(served.recv().await.unwrap());
+    }
+    let mut cfg = config();
+    cfg.handshake_timeout = Duration::from_secs(2);
+    assert!(dcr_peer::net::connect(&addr, cfg.clone(), hooks())
+        .await
+        .is_err());
+    // One leaves: a place frees.
+    ours[0].disconnect();
+    ours[1].wait_for_disconnect().await;
+    let again = dcr_peer::net::connect(&addr, cfg, hooks()).await;
+    assert!(again.is_ok(), "{:?}", again.err());
 }

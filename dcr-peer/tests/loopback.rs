@@ -390,7 +390,7 @@ async fn a_mixing_message_answers_its_getdata() {
         seen_dc_nets: vec![Hash([4; 32])],
         ..Default::default()
     });
-    let hash = dcr_peer::wire::msg::mix::mix_hash(&answer).unwrap();
+    let hash = dcr_peer::wire::msg::mix_hash(&answer).unwrap();
     let (mut raw, peer) = requested(getdata(&[vector(InvType::MIX, hash)])).await;
     raw.send(&answer).await.unwrap();
     past_the_deadline().await;

@@ -288,7 +288,6 @@ async fn a_set_follows_its_manager_and_bans_through_it() {
     let mut cfg = manager_config();
     cfg.target_outbound = 0;
     cfg.persistent = vec![a.addr];
-    cfg.get_addr_on_connect = false;
     let m = ConnManager::start(cfg).await.unwrap();
     let set = PeerSet::follow(m.clone(), fast_config()).await.unwrap();
     assert!(set.wait_for(1, Duration::from_secs(10)).await);

@@ -20,7 +20,7 @@ use dcr_spv::gcs;
 use dcr_spv::pow::check_proof_of_work;
 use dcr_spv::synthetic::ChainBuilder;
 use dcr_spv::Params;
-use dcr_wire::msg::header::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
 use dcr_wire::{
     pver, Block, BlockHeader, CFilterV2, CFiltersV2, CurrencyNet, Hash, Headers, InitState,
     InvType, Message, NotFound, OutPoint, ServiceFlags, Tx, TxIn, TxOut,
@@ -138,7 +138,7 @@ impl FixtureChain {
                 block.header = header;
                 let mut bytes = Vec::new();
                 // Built from valid parts: encoding cannot fail.
-                let _ = dcr_wire::msg::Payload::encode(&block, &mut bytes, pver::CURRENT);
+                let _ = dcr_wire::Message::Block(block).encode(&mut bytes, pver::CURRENT);
                 blocks.insert(header.block_hash(), bytes);
             }
             filters.push(filter);

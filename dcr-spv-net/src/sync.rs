@@ -43,7 +43,7 @@ use dcr_spv::{
     check_decoded_block, FilterSync, HeaderChain, HeadersOutcome, Misbehaviour, Params, Store,
     Verdict, WatchList,
 };
-use dcr_wire::msg::header::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
 use dcr_wire::{pver, Block, BlockHeader, CFilterV2, Hash, ServiceFlags};
 use futures_util::future::{AbortHandle, Abortable};
 use futures_util::stream::FuturesUnordered;

@@ -219,7 +219,8 @@ async fn dcr_node_server(chain: &FixtureChain) -> std::net::SocketAddr {
     use dcr_node::serve::{serve_with, serving_config, serving_hooks, DisconnectOnly, Served};
     let genesis = dcr_peer::wire::Block::new(chain.params.genesis_header, &[], &[]);
     let mut raw = Vec::new();
-    dcr_peer::wire::msg::Payload::encode(&genesis, &mut raw, dcr_peer::wire::pver::CURRENT)
+    dcr_peer::wire::Message::Block(genesis)
+        .encode(&mut raw, dcr_peer::wire::pver::CURRENT)
         .unwrap();
     let mut blocks = vec![raw];
     for h in &chain.hashes[1..] {

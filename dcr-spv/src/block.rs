@@ -8,7 +8,8 @@
 //! (`merkle::check_block_roots`, dcrd `standalone` merkle rules).
 
 use dcr_wire::merkle::{check_block_roots_with, MerkleRule};
-use dcr_wire::{tx, Block, Hash};
+use dcr_wire::msg::tree;
+use dcr_wire::{Block, Hash};
 
 use crate::watch::{MatchedTx, WatchList};
 
@@ -87,13 +88,13 @@ pub fn check_decoded_block(
         .iter()
         .zip(hashes.stake.iter().map(|h| h.tx))
         .map(|(t, h)| (h, t));
-    let mut matches = watch.check_tree(stake, tx::tree::STAKE);
+    let mut matches = watch.check_tree(stake, tree::STAKE);
     let regular = block
         .txs
         .iter()
         .zip(hashes.regular.iter().map(|h| h.tx))
         .map(|(t, h)| (h, t));
-    matches.extend(watch.check_tree(regular, tx::tree::REGULAR));
+    matches.extend(watch.check_tree(regular, tree::REGULAR));
     Ok(CheckedBlock {
         hash,
         rule,

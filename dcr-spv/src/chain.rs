@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use dcr_wire::header::BLOCK_HEADER_SIZE;
+use dcr_wire::msg::BLOCK_HEADER_SIZE;
 use dcr_wire::{blake256_many, BlockHeader, Hash, HashInput};
 
 use crate::check::{check_positional, check_sanity, HeaderError};

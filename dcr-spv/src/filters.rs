@@ -23,7 +23,7 @@
 
 use std::collections::VecDeque;
 
-use dcr_wire::cfilter::MAX_CFILTERS_V2_PER_BATCH;
+use dcr_wire::msg::MAX_CFILTERS_V2_PER_BATCH;
 use dcr_wire::{BlockHeader, CFilterV2, Hash};
 
 use crate::commitment::{check_commitment, Commitment, PreCommitmentError, PreCommitmentSet};

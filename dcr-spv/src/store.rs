@@ -29,8 +29,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use dcr_wire::cfilter::MAX_CFILTER_DATA_SIZE;
-use dcr_wire::header::BLOCK_HEADER_SIZE;
+use dcr_wire::msg::BLOCK_HEADER_SIZE;
+use dcr_wire::msg::MAX_CFILTER_DATA_SIZE;
 use dcr_wire::{blake256, checksum, BlockHeader, Hash};
 
 /// Bytes of one header record.

@@ -5,8 +5,18 @@
 //! compare verdicts with the Go implementation kind for kind. Input that ends
 //! early is a single kind, [`ErrorKind::UnexpectedEof`], covering both of the
 //! reference's `io.EOF` and `io.ErrUnexpectedEOF`.
+//!
+//! How the crate's errors read (every error type here, [`Error`],
+//! [`StreamError`](crate::StreamError), the parse errors, follows it): an
+//! error that wraps another either gives it as its `source()` and does not
+//! repeat it in its own message (`#[source]` or `#[from]`, no `{0}`), or is
+//! that error (`#[error(transparent)]`); never both. So a report that prints
+//! the chain, as anyhow's `Caused by:` does, reads every sentence once. A
+//! count reads with its plural: "1 byte", "2 bytes".
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
 
 /// The kind of a wire error, one per reference error code plus
 /// [`ErrorKind::UnexpectedEof`].
@@ -219,11 +229,17 @@ impl fmt::Display for ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Input ended early; `needed` more bytes would have completed the field.
-    #[error("input ended early: {needed} more bytes needed")]
+    /// Input ended early, while reading `reading` where known. The message
+    /// says what was being read, not how many bytes the field in hand
+    /// lacked: that is `needed`, a lower bound.
+    #[error("input ended {}", Reading(*reading))]
     UnexpectedEof {
-        /// Bytes missing (at least; 1 when unknown).
+        /// Bytes missing from the field being read (at least; 1 when
+        /// unknown).
         needed: usize,
+        /// What was being read (`"a block header"`, `"a \`ping\` message"`),
+        /// where known.
+        reading: Option<&'static str>,
     },
 
     /// A var-int used a longer encoding than its value needs.
@@ -252,7 +268,7 @@ pub enum Error {
 
     /// A message's payload is larger than 32 MiB or than its own maximum at
     /// the protocol version.
-    #[error("payload of {len} bytes exceeds the maximum of {max} bytes")]
+    #[error("payload of {} exceeds the maximum of {}", Bytes(*len), Bytes(*max))]
     PayloadTooLarge {
         /// The payload length the header claims, in bytes.
         len: u64,
@@ -283,7 +299,7 @@ pub enum Error {
     },
 
     /// A command string is longer than the 12 bytes a frame can hold.
-    #[error("command {len} bytes long, at most 12 allowed")]
+    #[error("command {} long, at most 12 allowed", Bytes(*len as u64))]
     CommandTooLong {
         /// The command string's length in bytes.
         len: usize,
@@ -299,7 +315,7 @@ pub enum Error {
     },
 
     /// A payload decoded completely with bytes left over.
-    #[error("{count} trailing bytes after the payload")]
+    #[error("{} after the payload", Trailing(*count))]
     TrailingBytes {
         /// How many bytes were left over.
         count: usize,
@@ -343,6 +359,32 @@ impl Error {
         }
     }
 
+    /// Input that ended `needed` bytes short of the field in hand (what was
+    /// being read is added by the caller that knows, with
+    /// [`Error::while_reading`]).
+    pub fn eof(needed: usize) -> Error {
+        Error::UnexpectedEof {
+            needed,
+            reading: None,
+        }
+    }
+
+    /// Says what was being read when the input ended, unless an inner
+    /// parser already said it (the innermost structure wins). Other errors
+    /// are returned as they are.
+    pub fn while_reading(self, what: &'static str) -> Error {
+        match self {
+            Error::UnexpectedEof {
+                needed,
+                reading: None,
+            } => Error::UnexpectedEof {
+                needed,
+                reading: Some(what),
+            },
+            other => other,
+        }
+    }
+
     /// Shorthand for [`Error::LimitExceeded`].
     pub fn limit(kind: ErrorKind, what: &'static str, count: u64, max: u64) -> Error {
         Error::LimitExceeded {
@@ -359,32 +401,45 @@ impl Error {
     }
 }
 
+/// "while reading X", or "early" where nothing says what.
+struct Reading(Option<&'static str>);
+
+impl fmt::Display for Reading {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(what) => write!(f, "while reading {what}"),
+            None => f.write_str("early"),
+        }
+    }
+}
+
+/// A byte count with its plural: "1 byte", "2 bytes".
+pub(crate) struct Bytes(pub(crate) u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 byte"),
+            n => write!(f, "{n} bytes"),
+        }
+    }
+}
+
+/// "1 trailing byte", "2 trailing bytes".
+struct Trailing(usize);
+
+impl fmt::Display for Trailing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 trailing byte"),
+            n => write!(f, "{n} trailing bytes"),
+        }
+    }
+}
+
 fn trim_nul(raw: &[u8]) -> &[u8] {
     let end = raw.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
     &raw[..end]
-}
-
-/// Lets `nom`'s own combinators report through our error type. nom only
-/// produces these for conditions our primitives do not already cover; they
-/// all mean the input did not have what the parser expected.
-impl<'a> nom::error::ParseError<&'a [u8]> for Error {
-    fn from_error_kind(_input: &'a [u8], _kind: nom::error::ErrorKind) -> Self {
-        Error::UnexpectedEof { needed: 1 }
-    }
-
-    fn append(_input: &'a [u8], _kind: nom::error::ErrorKind, other: Self) -> Self {
-        other
-    }
-}
-
-impl From<nom::Err<Error>> for Error {
-    fn from(e: nom::Err<Error>) -> Self {
-        match e {
-            nom::Err::Incomplete(nom::Needed::Size(n)) => Error::UnexpectedEof { needed: n.get() },
-            nom::Err::Incomplete(nom::Needed::Unknown) => Error::UnexpectedEof { needed: 1 },
-            nom::Err::Error(e) | nom::Err::Failure(e) => e,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -416,5 +471,143 @@ mod tests {
             .to_string(),
             "unknown command \"foo\""
         );
+    }
+
+    /// Every sentence of `e`'s chain, outermost first.
+    fn chain(e: &(dyn core::error::Error + 'static)) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut at = e.source();
+        while let Some(inner) = at {
+            out.push(inner.to_string());
+            at = inner.source();
+        }
+        out
+    }
+
+    /// One error of every variant and type the crate has.
+    fn every_error() -> Vec<Box<dyn core::error::Error>> {
+        let mut all: Vec<Box<dyn core::error::Error>> = vec![
+            Box::new(Error::eof(4)),
+            Box::new(Error::eof(4).while_reading("a block header")),
+            Box::new(Error::NonCanonicalVarInt {
+                discriminant: 0xfd,
+                value: 1,
+            }),
+            Box::new(Error::limit(
+                ErrorKind::TooManyAddrs,
+                "addresses",
+                1001,
+                1000,
+            )),
+            Box::new(Error::PayloadTooLarge { len: 1, max: 0 }),
+            Box::new(Error::WrongNetwork { magic: 1 }),
+            Box::new(Error::MalformedCommand { raw: [0xff; 12] }),
+            Box::new(Error::UnknownCommand {
+                raw: *b"nope\0\0\0\0\0\0\0\0",
+            }),
+            Box::new(Error::CommandTooLong { len: 13 }),
+            Box::new(Error::PayloadChecksum {
+                expected: [1; 4],
+                actual: [2; 4],
+            }),
+            Box::new(Error::TrailingBytes { count: 1 }),
+            Box::new(Error::InvalidForVersion {
+                command: "addr",
+                pver: 12,
+            }),
+            Box::new(Error::invalid(ErrorKind::InvalidMsg, "no reason")),
+            Box::new("x".parse::<crate::Hash>().unwrap_err()),
+            Box::new("x".parse::<crate::CurrencyNet>().unwrap_err()),
+            Box::new("x".parse::<crate::Command>().unwrap_err()),
+        ];
+        #[cfg(feature = "std")]
+        {
+            use crate::{pver, read_message, write_message, CurrencyNet, Message, Ping};
+            // A stream that ends inside a frame, one with a bad frame, and
+            // a writer that fails.
+            let frame =
+                crate::frame_to_vec(&Message::Ping(Ping { nonce: 1 }), CurrencyNet::MainNet, 1)
+                    .unwrap();
+            let mut short = &frame[..30];
+            let e = read_message(&mut short, CurrencyNet::MainNet, pver::CURRENT).unwrap_err();
+            assert!(matches!(e.cause, crate::StreamErrorCause::Io(_)));
+            all.push(Box::new(e));
+            let mut wrong = &frame[..];
+            let e = read_message(&mut wrong, CurrencyNet::TestNet3, pver::CURRENT).unwrap_err();
+            assert!(matches!(e.cause, crate::StreamErrorCause::Wire(_)));
+            all.push(Box::new(e));
+            struct Refuses;
+            impl std::io::Write for Refuses {
+                fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionRefused,
+                        "refused",
+                    ))
+                }
+                fn flush(&mut self) -> std::io::Result<()> {
+                    Ok(())
+                }
+            }
+            let ping = Message::Ping(Ping { nonce: 1 });
+            let e = write_message(&mut Refuses, &ping, CurrencyNet::MainNet, 1).unwrap_err();
+            all.push(Box::new(e));
+        }
+        all
+    }
+
+    #[test]
+    fn every_chain_reads_each_sentence_once() {
+        for e in every_error() {
+            let sentences = chain(e.as_ref());
+            for (i, outer) in sentences.iter().enumerate() {
+                assert!(!outer.is_empty());
+                for inner in &sentences[i + 1..] {
+                    assert!(
+                        !outer.contains(inner.as_str()),
+                        "{outer:?} repeats its cause {inner:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counts_read_with_their_plural() {
+        assert_eq!(
+            Error::TrailingBytes { count: 1 }.to_string(),
+            "1 trailing byte after the payload"
+        );
+        assert_eq!(
+            Error::TrailingBytes { count: 2 }.to_string(),
+            "2 trailing bytes after the payload"
+        );
+        assert_eq!(
+            Error::PayloadTooLarge { len: 1, max: 0 }.to_string(),
+            "payload of 1 byte exceeds the maximum of 0 bytes"
+        );
+        assert_eq!(
+            Error::CommandTooLong { len: 13 }.to_string(),
+            "command 13 bytes long, at most 12 allowed"
+        );
+    }
+
+    #[test]
+    fn input_that_ends_says_what_was_being_read() {
+        use crate::{pver, Block, Command, Message};
+        let e = Block::from_bytes(&[], pver::CURRENT).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnexpectedEof);
+        assert_eq!(e.to_string(), "input ended while reading a block header");
+        let e = Message::decode(Command::Ping, &[1, 2], pver::CURRENT).unwrap_err();
+        assert_eq!(e.to_string(), "input ended while reading a `ping` message");
+        let e = crate::decode_frame(&[0xf9], crate::CurrencyNet::MainNet, 1).unwrap_err();
+        assert_eq!(e.to_string(), "input ended while reading a frame");
+        // A bare parser does not know; the innermost structure that does
+        // wins over the outer ones.
+        assert_eq!(Error::eof(3).to_string(), "input ended early");
+        let e = Error::eof(3).while_reading("a transaction");
+        assert_eq!(e.clone().while_reading("a `tx` message"), e);
+        // Other errors are left alone.
+        let t = Error::TrailingBytes { count: 1 };
+        assert_eq!(t.clone().while_reading("x"), t);
     }
 }

@@ -8,6 +8,8 @@
 //! maximum (all decided from the header alone, before any payload is
 //! buffered), then the checksum, the payload decode and trailing bytes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use crate::error::Error;
@@ -178,7 +180,7 @@ pub fn decode_frame(
     pver: u32,
 ) -> Result<(Message<'_>, usize), Error> {
     match split_frame(buf, net, pver)? {
-        Split::Incomplete { needed } => Err(Error::UnexpectedEof { needed }),
+        Split::Incomplete { needed } => Err(Error::eof(needed).while_reading("a frame")),
         Split::Frame { frame, consumed } => Ok((frame.message(pver)?, consumed)),
     }
 }
@@ -378,9 +380,8 @@ mod tests {
 
     #[test]
     fn failed_encodes_leave_the_buffer_as_it_was() {
-        use crate::msg::{Inv, InvVect, Tx, TxOut};
-        let before =
-            frame_to_vec(&Message::VerAck(crate::msg::VerAck), NET, pver::CURRENT).unwrap();
+        use crate::{Inv, InvVect, Tx, TxOut};
+        let before = frame_to_vec(&Message::VerAck(crate::VerAck), NET, pver::CURRENT).unwrap();
         // Refused by the message's own encoder: too many vectors.
         let inv = Message::Inv(Inv {
             inv_list: vec![InvVect::default(); 50_001],
@@ -414,8 +415,8 @@ mod tests {
 
     #[test]
     fn frames_append_behind_what_the_buffer_holds() {
-        let ping = Message::Ping(crate::msg::Ping { nonce: 7 });
-        let mut v = frame_to_vec(&Message::VerAck(crate::msg::VerAck), NET, pver::CURRENT).unwrap();
+        let ping = Message::Ping(crate::Ping { nonce: 7 });
+        let mut v = frame_to_vec(&Message::VerAck(crate::VerAck), NET, pver::CURRENT).unwrap();
         let first = v.len();
         encode_frame(&ping, NET, pver::CURRENT, &mut v).unwrap();
         let (got, used) = decode_frame(&v[first..], NET, pver::CURRENT).unwrap();
@@ -426,7 +427,7 @@ mod tests {
         use super::*;
         use crate::msg::header::tests::arb_header;
         use crate::msg::tx::tests::arb_tx;
-        use crate::msg::{Block, Headers, Ping, Pong};
+        use crate::{Block, Headers, Ping, Pong};
         use proptest::prelude::*;
 
         fn arb_message() -> impl Strategy<Value = Message<'static>> {

@@ -1,12 +1,17 @@
 //! 32-byte hashes and BLAKE-256, the hash Decred uses for block hashes,
-//! transaction hashes and the frame checksum.
+//! transaction hashes and the frame checksum (computed by the
+//! dcr-blake256 crate).
 
-use std::fmt;
-use std::str::FromStr;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
+use core::str::FromStr;
 
-use crate::blake::{self, Blake256};
+use dcr_blake256::Blake256;
 
-pub use crate::blake::Message as HashInput;
+/// One message of a batch for [`blake256_many`]: `head` then `body`,
+/// hashed as if contiguous (dcr-blake256's `Message`).
+pub use dcr_blake256::Message as HashInput;
 
 /// Size of a [`Hash`](struct@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
@@ -95,30 +100,27 @@ pub struct Hasher(Blake256);
 
 impl Hasher {
     /// A hasher with nothing written yet.
+    #[inline]
     pub fn new() -> Self {
         Hasher(Blake256::new())
     }
 
-    /// A hasher that never uses the CPU-specific compression (SSE4.1 on
-    /// x86-64), only the plain-Rust one: for comparing the two. The digest
-    /// is the same.
-    pub fn portable() -> Self {
-        Hasher(Blake256::portable())
-    }
-
     /// Appends `data` to what is hashed; returns `self` for chaining.
+    #[inline]
     pub fn update(&mut self, data: &[u8]) -> &mut Self {
         self.0.update(data);
         self
     }
 
     /// The BLAKE-256 digest of everything written.
+    #[inline]
     pub fn finish(self) -> Hash {
         Hash(self.0.finalize())
     }
 }
 
 /// BLAKE-256 of `data`.
+#[inline]
 pub fn blake256(data: &[u8]) -> Hash {
     Hash(Blake256::digest(data))
 }
@@ -131,40 +133,11 @@ pub fn blake256(data: &[u8]) -> Hash {
 /// stream, whose speed is bound by the latency of its G chain. Messages may
 /// differ in length.
 pub fn blake256_many(inputs: &[HashInput<'_>], out: &mut [Hash]) {
-    blake::digest_many(inputs, out);
-}
-
-/// The ways [`blake256_many`] can hash on this CPU, by name ("single", then
-/// "avx512rows4", "avx2x8", "avx512x8", "avx512x16" where the CPU has
-/// them): for benchmarks and the fuzz target. Hashing itself starts with
-/// the widest and moves to narrower ones as a batch's lanes run out.
-#[doc(hidden)]
-pub fn blake256_many_kernels() -> Vec<&'static str> {
-    blake::many_kernels()
-}
-
-/// [`blake256_many`] on one named kernel of [`blake256_many_kernels`];
-/// false (nothing hashed) when this CPU does not run it.
-#[doc(hidden)]
-pub fn blake256_many_on(kernel: &str, inputs: &[HashInput<'_>], out: &mut [Hash]) -> bool {
-    blake::digest_many_on(kernel, inputs, out)
-}
-
-/// The single-stream compressions this CPU runs, by name ("portable",
-/// "sse4.1", "avx", "avx512"), slowest first; hashing uses the last.
-#[doc(hidden)]
-pub fn blake256_compressions() -> Vec<&'static str> {
-    blake::compression_names()
-}
-
-/// [`blake256`] with one named compression of [`blake256_compressions`];
-/// `None` when this CPU does not run it.
-#[doc(hidden)]
-pub fn blake256_on(compression: &str, data: &[u8]) -> Option<Hash> {
-    blake::digest_on(compression, data).map(Hash)
+    dcr_blake256::digest_many(inputs, out);
 }
 
 /// The frame checksum: the first four bytes of BLAKE-256 of the payload.
+#[inline]
 pub fn checksum(payload: &[u8]) -> [u8; 4] {
     let h = blake256(payload);
     [h.0[0], h.0[1], h.0[2], h.0[3]]

@@ -9,9 +9,11 @@
 //! combined root of both trees (and the stake root field holds the
 //! commitment root, which covers the committed filter, not transactions).
 
-use crate::blake::digest_many_64;
 use crate::hash::{blake256, Hash};
-use crate::msg::{Block, BlockTxHashes, TxHashes, TxTree};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use crate::{Block, BlockTxHashes, TxHashes, TxTree};
+use dcr_blake256::digest_many_64;
 
 /// The merkle root of `leaves` (the vector is consumed as scratch space).
 pub fn merkle_root_in_place(leaves: Vec<Hash>) -> Hash {

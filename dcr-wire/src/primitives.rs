@@ -6,6 +6,8 @@
 //! how many more bytes the field needed, and every count or length read from
 //! the wire is checked against its limit *before* anything is allocated.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use crate::error::{Error, ErrorKind};
@@ -13,14 +15,10 @@ use crate::hash::{Hash, HASH_SIZE};
 use crate::protocol::MAX_MESSAGE_PAYLOAD;
 
 /// The result of every parser in this crate: the rest of the input and the
-/// value, or an [`Error`].
-pub type PResult<'a, T> = nom::IResult<&'a [u8], T, Error>;
-
-/// Wraps an [`Error`] for returning from a parser.
-#[inline]
-pub fn fail<T>(e: Error) -> Result<T, nom::Err<Error>> {
-    Err(nom::Err::Error(e))
-}
+/// value, or an [`Error`]. (The parsers are combinators in `nom`'s style,
+/// each taking the input and returning what follows the value, without
+/// depending on nom.)
+pub type PResult<'a, T> = Result<(&'a [u8], T), Error>;
 
 /// The largest number of bytes a var-int takes.
 pub const MAX_VAR_INT_SIZE: usize = 9;
@@ -29,9 +27,7 @@ pub const MAX_VAR_INT_SIZE: usize = 9;
 #[inline]
 pub fn take(input: &[u8], n: usize) -> PResult<'_, &[u8]> {
     if input.len() < n {
-        return fail(Error::UnexpectedEof {
-            needed: n - input.len(),
-        });
+        return Err(Error::eof(n - input.len()));
     }
     let (head, rest) = input.split_at(n);
     Ok((rest, head))
@@ -45,7 +41,7 @@ pub fn array_ref<const N: usize>(input: &[u8]) -> PResult<'_, &[u8; N]> {
         Ok(a) => Ok((rest, a)),
         // `take` returned exactly N bytes, so this arm is unreachable; it
         // still answers with an error rather than a panic.
-        Err(_) => fail(Error::UnexpectedEof { needed: N }),
+        Err(_) => Err(Error::eof(N)),
     }
 }
 
@@ -61,7 +57,7 @@ pub fn array<const N: usize>(input: &[u8]) -> PResult<'_, [u8; N]> {
 pub fn u8(input: &[u8]) -> PResult<'_, u8> {
     match input.split_first() {
         Some((b, rest)) => Ok((rest, *b)),
-        None => fail(Error::UnexpectedEof { needed: 1 }),
+        None => Err(Error::eof(1)),
     }
 }
 
@@ -131,7 +127,7 @@ pub const MAX_INT64_TIME: u64 = (i64::MAX as u64) - 62_135_596_800;
 pub fn time_u64(input: &[u8]) -> PResult<'_, u64> {
     let (rest, t) = u64_le(input)?;
     if t > MAX_INT64_TIME {
-        return fail(Error::invalid(
+        return Err(Error::invalid(
             ErrorKind::InvalidTimestamp,
             "timestamp exceeds maximum allowed value",
         ));
@@ -159,7 +155,7 @@ pub fn var_int(input: &[u8]) -> PResult<'_, u64> {
         _ => return Ok((rest, u64::from(d))),
     };
     if value < min {
-        return fail(Error::NonCanonicalVarInt {
+        return Err(Error::NonCanonicalVarInt {
             discriminant: d,
             value,
         });
@@ -184,14 +180,9 @@ pub fn count<'a>(
 
 /// The one limit check: `count > max` is an error of `kind`.
 #[inline]
-pub fn check_count(
-    count: u64,
-    max: u64,
-    kind: ErrorKind,
-    what: &'static str,
-) -> Result<(), nom::Err<Error>> {
+pub fn check_count(count: u64, max: u64, kind: ErrorKind, what: &'static str) -> Result<(), Error> {
     if count > max {
-        return fail(Error::limit(kind, what, count, max));
+        return Err(Error::limit(kind, what, count, max));
     }
     Ok(())
 }
@@ -260,15 +251,15 @@ pub fn ascii_var_string(input: &[u8], max: u64) -> PResult<'_, &str> {
     )?;
     let (rest, s) = take(rest, n as usize)?;
     if !is_strict_ascii(s) {
-        return fail(Error::invalid(
+        return Err(Error::invalid(
             ErrorKind::MalformedStrictString,
             "string is not strict ASCII",
         ));
     }
     // Printable ASCII is valid UTF-8.
-    match std::str::from_utf8(s) {
+    match core::str::from_utf8(s) {
         Ok(s) => Ok((rest, s)),
-        Err(_) => fail(Error::invalid(
+        Err(_) => Err(Error::invalid(
             ErrorKind::MalformedStrictString,
             "string is not strict ASCII",
         )),
@@ -353,7 +344,7 @@ mod tests {
     use super::*;
 
     fn vi(bytes: &[u8]) -> Result<(u64, usize), Error> {
-        let (rest, v) = var_int(bytes).map_err(Error::from)?;
+        let (rest, v) = var_int(bytes)?;
         Ok((v, bytes.len() - rest.len()))
     }
 
@@ -389,8 +380,8 @@ mod tests {
 
     #[test]
     fn var_int_short_input_says_how_much() {
-        assert_eq!(vi(&[]), Err(Error::UnexpectedEof { needed: 1 }));
-        assert_eq!(vi(&[0xfe, 1]), Err(Error::UnexpectedEof { needed: 3 }));
+        assert_eq!(vi(&[]), Err(Error::eof(1)));
+        assert_eq!(vi(&[0xfe, 1]), Err(Error::eof(3)));
     }
 
     #[test]
@@ -398,7 +389,7 @@ mod tests {
         // Claims 2^32 bytes with only two present: refused by the limit, not
         // by a read (and nothing is allocated).
         let input = [0xff, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2];
-        let e = Error::from(var_bytes(&input, 100, "x").unwrap_err());
+        let e = var_bytes(&input, 100, "x").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::VarBytesTooLong);
         let (rest, b) = var_bytes(&[2, 9, 8, 7], 2, "x").unwrap();
         assert_eq!((b, rest), (&[9u8, 8][..], &[7u8][..]));
@@ -408,11 +399,11 @@ mod tests {
     fn var_string_limits() {
         let mut big = vec![0xfe];
         big.extend_from_slice(&(MAX_MESSAGE_PAYLOAD + 1).to_le_bytes());
-        let e = Error::from(var_string(&big).unwrap_err());
+        let e = var_string(&big).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::VarStringTooLong);
-        let e = Error::from(ascii_var_string(&[3, b'a', b'b', b'c'], 2).unwrap_err());
+        let e = ascii_var_string(&[3, b'a', b'b', b'c'], 2).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::VarStringTooLong);
-        let e = Error::from(ascii_var_string(&[2, b'a', 0x7f], 2).unwrap_err());
+        let e = ascii_var_string(&[2, b'a', 0x7f], 2).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::MalformedStrictString);
         assert_eq!(ascii_var_string(&[2, b'o', b'k'], 2).unwrap().1, "ok");
     }
@@ -424,11 +415,9 @@ mod tests {
         assert_eq!(bounded_capacity(1000, 40, 32), 1);
         let mut input = vec![0xfd, 0xe8, 0x03];
         input.extend_from_slice(&[0u8; 32]);
-        let e =
-            Error::from(list(&input, 1000, ErrorKind::TooManyVectors, "v", 32, hash).unwrap_err());
-        assert_eq!(e, Error::UnexpectedEof { needed: 32 });
-        let e =
-            Error::from(list(&input, 999, ErrorKind::TooManyVectors, "v", 32, hash).unwrap_err());
+        let e = list(&input, 1000, ErrorKind::TooManyVectors, "v", 32, hash).unwrap_err();
+        assert_eq!(e, Error::eof(32));
+        let e = list(&input, 999, ErrorKind::TooManyVectors, "v", 32, hash).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyVectors);
     }
 
@@ -437,7 +426,7 @@ mod tests {
         let ok = MAX_INT64_TIME.to_le_bytes();
         assert_eq!(time_u64(&ok).unwrap().1, MAX_INT64_TIME);
         let bad = (MAX_INT64_TIME + 1).to_le_bytes();
-        let e = Error::from(time_u64(&bad).unwrap_err());
+        let e = time_u64(&bad).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidTimestamp);
     }
 }

@@ -1,6 +1,8 @@
 //! Protocol versions, networks, service flags and the global limits.
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
 
 /// Size of a frame header: magic, command, length, checksum.
 pub const MESSAGE_HEADER_SIZE: usize = 24;
@@ -109,7 +111,7 @@ impl CurrencyNet {
 pub struct ParseNetError(pub String);
 
 /// Parses what [`CurrencyNet::from_name`] accepts.
-impl std::str::FromStr for CurrencyNet {
+impl core::str::FromStr for CurrencyNet {
     type Err = ParseNetError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -125,8 +127,6 @@ impl fmt::Display for CurrencyNet {
 
 /// Service flags a node advertises (a 64-bit bit set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct ServiceFlags(pub u64);
 
 impl ServiceFlags {
@@ -151,13 +151,13 @@ impl ServiceFlags {
     }
 }
 
-impl std::ops::BitOrAssign for ServiceFlags {
+impl core::ops::BitOrAssign for ServiceFlags {
     fn bitor_assign(&mut self, rhs: ServiceFlags) {
         self.insert(rhs);
     }
 }
 
-impl std::ops::BitOr for ServiceFlags {
+impl core::ops::BitOr for ServiceFlags {
     type Output = ServiceFlags;
     fn bitor(self, rhs: ServiceFlags) -> ServiceFlags {
         ServiceFlags(self.0 | rhs.0)

@@ -8,6 +8,8 @@
 //! arrive, so a peer announcing a large payload and sending nothing costs
 //! nothing.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use std::io::{self, Read, Write};
 
 use crate::error::Error;
@@ -36,7 +38,7 @@ pub enum StreamErrorCause {
     /// The stream failed. A stream that ended early is
     /// [`io::ErrorKind::UnexpectedEof`] (with zero bytes read: it ended
     /// between messages).
-    #[error("i/o: {0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// The bytes were not a valid message (or the message could not be
     /// encoded); the error carries the reference's error code.
@@ -47,8 +49,10 @@ pub enum StreamErrorCause {
 /// A failed [`read_message`] or [`write_message`], with the bytes that had
 /// been read or written before it failed, as the reference's `...N`
 /// functions count them.
+///
+/// Its message says how far it got; what failed is its `source()`.
 #[derive(Debug, thiserror::Error)]
-#[error("{cause} (after {bytes} bytes)")]
+#[error("message stream stopped after {}", crate::error::Bytes(*bytes as u64))]
 pub struct StreamError {
     /// Bytes moved before the failure.
     pub bytes: usize,
@@ -151,8 +155,8 @@ fn fill<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> (usize, io::Result<()>) 
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::msg::{Ping, Pong};
     use crate::protocol::pver;
+    use crate::{Ping, Pong};
 
     const NET: CurrencyNet = CurrencyNet::MainNet;
 

@@ -45,6 +45,9 @@ pub enum ArgError {
     /// Not IP:PORT.
     #[error("{0:?} is not IP:PORT (e.g. 127.0.0.1:9108 or [::1]:9108)")]
     BindAddr(String),
+    /// Neither an IP nor a CIDR prefix.
+    #[error("{0:?} is not an IP or a CIDR prefix (e.g. 192.168.1.0/24 or ::1)")]
+    Whitelist(String),
 }
 
 /// The default peer port of each network (dcrd's).
@@ -196,6 +199,14 @@ pub fn source(text: &str) -> Result<Source, ArgError> {
     }
 }
 
+/// Parses the path of a file to write (not empty).
+pub fn out_path(text: &str) -> Result<PathBuf, ArgError> {
+    match text {
+        "" => Err(ArgError::EmptyPath),
+        p => Ok(PathBuf::from(p)),
+    }
+}
+
 /// Bytes given as hex digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HexBytes(pub Vec<u8>);
@@ -210,6 +221,12 @@ pub fn hex_bytes(text: &str) -> Result<HexBytes, ArgError> {
 /// Parses a listening address, IP:PORT.
 pub fn bind_addr(text: &str) -> Result<SocketAddr, ArgError> {
     text.parse().map_err(|_| ArgError::BindAddr(text.into()))
+}
+
+/// Parses a whitelist entry as dcrd does: a CIDR prefix, or an IP (its
+/// /32 or /128).
+pub fn whitelist_entry(text: &str) -> Result<ipnet::IpNet, ArgError> {
+    dcr_peer::connmgr::Whitelist::parse_entry(text).map_err(|_| ArgError::Whitelist(text.into()))
 }
 
 /// `n` and the noun, plural unless `n` is 1: "1 peer", "2 peers".

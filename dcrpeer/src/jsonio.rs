@@ -1,20 +1,16 @@
 //! JSON in and out for the command line: `decode` prints a message in the
-//! reference's field layout (hashes in display order), with the hashes of
-//! its headers and transactions beside it, and `encode` builds the common
-//! messages back from that same layout.
-
-use std::borrow::Cow;
-use std::net::IpAddr;
+//! reference's field layout (dcr-wire's `serde` form: Go field names,
+//! hashes in display order, RFC 3339 times), with the hashes of its headers
+//! and transactions beside it, and `encode` builds any message back from
+//! that same layout.
 
 use dcr_wire::{
-    decode_frame, frame_to_vec, BlockHeader, Command, CurrencyNet, GetBlocks, GetData, GetHeaders,
-    Hash, Inv, InvType, InvVect, Message, NetAddress, NotFound, Ping, Pong, ServiceFlags, TxTree,
-    Version,
+    decode_frame, frame_to_vec, BlockHeader, Command, CurrencyNet, Hash, Message, TxTree,
 };
 use serde_json::{json, Value};
 
 /// Why bytes or JSON could not be turned into the other.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum JsonError {
     /// A payload that does not decode as its command.
     #[error("cannot decode {0}: {1}")]
@@ -25,21 +21,16 @@ pub enum JsonError {
     /// Bytes left after the frame (how many).
     #[error("{0} bytes after the frame")]
     Trailing(usize),
-    /// A field the message needs is missing.
-    #[error("missing field {0}")]
-    Missing(&'static str),
-    /// A field of the wrong kind: its name and what it must be.
-    #[error("{0} must be {1}")]
-    Kind(&'static str, &'static str),
-    /// A number too large for its field.
-    #[error("{0} is out of range")]
-    Range(&'static str),
-    /// A hash that does not parse: the field and the value given.
-    #[error("{0}: bad hash {1}")]
-    Hash(&'static str, String),
-    /// A command [`encode_json`] does not build.
-    #[error("cannot encode {0} from JSON (supported: {list})", list = ENCODABLE.join(", "))]
-    Unsupported(String),
+    /// JSON that is not a message: the command it names (when it names
+    /// one), and what is wrong, the field's path first
+    /// (`fields.Nonce: ...`).
+    #[error("cannot encode {}: {source}", command.as_deref().unwrap_or("the message"))]
+    Fields {
+        /// The `command` of the document, if it is a string.
+        command: Option<String>,
+        /// The field and what is wrong with it.
+        source: serde_json::Error,
+    },
     /// The message does not encode at the version asked for.
     #[error("cannot encode: {0}")]
     Encode(dcr_wire::Error),
@@ -68,11 +59,18 @@ pub fn decode_json(bytes: &[u8], input: Input, pver: u32) -> Result<Value, JsonE
             msg
         }
     };
-    let mut doc = json!({ "command": msg.command().as_str(), "fields": msg.to_json() });
+    let mut doc = message_json(&msg);
     if let Some(hashes) = hashes_json(&msg) {
         doc["hashes"] = hashes;
     }
     Ok(doc)
+}
+
+/// The message as `{"command": ..., "fields": ...}`.
+pub fn message_json(msg: &Message<'_>) -> Value {
+    // Every message serializes (its fields are numbers, strings and lists);
+    // `Null` would show a fault here, not bad input.
+    serde_json::to_value(msg).unwrap_or(Value::Null)
 }
 
 /// The hashes a parser wants and the reference's fields do not carry, in
@@ -81,7 +79,7 @@ pub fn decode_json(bytes: &[u8], input: Input, pver: u32) -> Result<Value, JsonE
 /// headers and blocks `BlockHash`, `PowHashV1`, `PowHashV2`; for
 /// transactions `TxHash`, `TxHashWitness`, `TxHashFull`. `None` for the
 /// other messages. They sit beside `fields`, not in it, so `fields` stays
-/// exactly the reference's layout.
+/// exactly the reference's layout; `encode` ignores them.
 fn hashes_json(msg: &Message<'_>) -> Option<Value> {
     let header = |h: &BlockHeader| {
         json!({
@@ -116,147 +114,22 @@ fn hashes_json(msg: &Message<'_>) -> Option<Value> {
     }
 }
 
-fn get<'v>(v: &'v Value, key: &'static str) -> Result<&'v Value, JsonError> {
-    v.get(key).ok_or(JsonError::Missing(key))
-}
-
-fn uint(v: &Value, key: &'static str) -> Result<u64, JsonError> {
-    get(v, key)?
-        .as_u64()
-        .ok_or(JsonError::Kind(key, "a non-negative integer"))
-}
-
-fn int(v: &Value, key: &'static str) -> Result<i64, JsonError> {
-    get(v, key)?
-        .as_i64()
-        .ok_or(JsonError::Kind(key, "an integer"))
-}
-
-fn narrow<T: TryFrom<u64>>(v: &Value, key: &'static str) -> Result<T, JsonError> {
-    T::try_from(uint(v, key)?).map_err(|_| JsonError::Range(key))
-}
-
-fn hash(v: &Value, key: &'static str) -> Result<Hash, JsonError> {
-    let s = get(v, key)?
-        .as_str()
-        .ok_or(JsonError::Kind(key, "a hash string"))?;
-    s.parse()
-        .map_err(|_| JsonError::Hash(key, format!("{s:?}")))
-}
-
-fn hashes(v: &Value, key: &'static str) -> Result<Vec<Hash>, JsonError> {
-    let list = get(v, key)?
-        .as_array()
-        .ok_or(JsonError::Kind(key, "a list"))?;
-    list.iter()
-        .map(|h| {
-            h.as_str()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| JsonError::Hash(key, h.to_string()))
-        })
-        .collect()
-}
-
-fn inv_list(v: &Value) -> Result<Vec<InvVect>, JsonError> {
-    let list = get(v, "InvList")?
-        .as_array()
-        .ok_or(JsonError::Kind("InvList", "a list"))?;
-    list.iter()
-        .map(|e| {
-            Ok(InvVect {
-                inv_type: InvType(narrow(e, "Type")?),
-                hash: hash(e, "Hash")?,
-            })
-        })
-        .collect()
-}
-
-fn net_address(v: &Value) -> Result<NetAddress, JsonError> {
-    let ip: IpAddr = get(v, "IP")?
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or(JsonError::Kind("IP", "an IP address"))?;
-    Ok(NetAddress::new(
-        ip,
-        narrow(v, "Port")?,
-        ServiceFlags(uint(v, "Services")?),
-    ))
-}
-
-/// The commands [`encode_json`] builds.
-pub const ENCODABLE: [&str; 9] = [
-    "ping",
-    "pong",
-    "getheaders",
-    "getblocks",
-    "inv",
-    "getdata",
-    "notfound",
-    "version",
-    "verack",
-];
-
-/// Builds the message `command` from `fields` (the layout `decode` prints).
-pub fn message_from_json(command: &str, fields: &Value) -> Result<Message<'static>, JsonError> {
-    let f = fields;
-    Ok(match command {
-        "ping" => Message::Ping(Ping {
-            nonce: uint(f, "Nonce")?,
-        }),
-        "pong" => Message::Pong(Pong {
-            nonce: uint(f, "Nonce")?,
-        }),
-        "getheaders" => Message::GetHeaders(GetHeaders {
-            protocol_version: narrow(f, "ProtocolVersion")?,
-            block_locator_hashes: hashes(f, "BlockLocatorHashes")?,
-            hash_stop: hash(f, "HashStop")?,
-        }),
-        "getblocks" => Message::GetBlocks(GetBlocks {
-            protocol_version: narrow(f, "ProtocolVersion")?,
-            block_locator_hashes: hashes(f, "BlockLocatorHashes")?,
-            hash_stop: hash(f, "HashStop")?,
-        }),
-        "inv" => Message::Inv(Inv {
-            inv_list: inv_list(f)?,
-        }),
-        "getdata" => Message::GetData(GetData {
-            inv_list: inv_list(f)?,
-        }),
-        "notfound" => Message::NotFound(NotFound {
-            inv_list: inv_list(f)?,
-        }),
-        "verack" => Message::VerAck(dcr_wire::VerAck),
-        "version" => {
-            let ua = get(f, "UserAgent")?
-                .as_str()
-                .ok_or(JsonError::Kind("UserAgent", "a string"))?;
-            Message::Version(Version {
-                protocol_version: i32::try_from(int(f, "ProtocolVersion")?)
-                    .map_err(|_| JsonError::Range("ProtocolVersion"))?,
-                services: ServiceFlags(uint(f, "Services")?),
-                timestamp: uint(f, "Timestamp")?,
-                addr_you: net_address(get(f, "AddrYou")?)?,
-                addr_me: net_address(get(f, "AddrMe")?)?,
-                nonce: uint(f, "Nonce")?,
-                user_agent: Cow::Owned(ua.as_bytes().to_vec()),
-                last_block: i32::try_from(int(f, "LastBlock")?)
-                    .map_err(|_| JsonError::Range("LastBlock"))?,
-                disable_relay_tx: get(f, "DisableRelayTx")?
-                    .as_bool()
-                    .ok_or(JsonError::Kind("DisableRelayTx", "true or false"))?,
-            })
-        }
-        other => return Err(JsonError::Unsupported(other.into())),
-    })
+/// Builds a message from `{"command": ..., "fields": ...}` (what `decode`
+/// prints; its `hashes` are computed, so they are dropped, not checked).
+/// Every field is required and unknown ones are refused.
+pub fn message_from_json(doc: &Value) -> Result<Message<'static>, JsonError> {
+    let command = doc.get("command").and_then(Value::as_str).map(String::from);
+    let mut doc = doc.clone();
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("hashes");
+    }
+    serde_json::from_value(doc).map_err(|source| JsonError::Fields { command, source })
 }
 
 /// Encodes `{"command": ..., "fields": ...}` as a payload, or as a frame
 /// for `net` when given.
 pub fn encode_json(doc: &Value, pver: u32, net: Option<CurrencyNet>) -> Result<Vec<u8>, JsonError> {
-    let command = get(doc, "command")?
-        .as_str()
-        .ok_or(JsonError::Kind("command", "a string"))?;
-    let msg = message_from_json(command, get(doc, "fields")?)?;
+    let msg = message_from_json(doc)?;
     match net {
         Some(net) => frame_to_vec(&msg, net, pver).map_err(JsonError::Encode),
         None => {
@@ -270,6 +143,14 @@ pub fn encode_json(doc: &Value, pver: u32, net: Option<CurrencyNet>) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dcr_wire::{Inv, InvType, InvVect};
+
+    fn refused(doc: Value) -> String {
+        match encode_json(&doc, 12, None) {
+            Err(e @ JsonError::Fields { .. }) => e.to_string(),
+            other => panic!("{doc} gave {other:?}"),
+        }
+    }
 
     #[test]
     fn round_trip_through_json() {
@@ -293,32 +174,75 @@ mod tests {
             decode_json(&frame[..30], Input::Frame(CurrencyNet::TestNet3), 12),
             Err(JsonError::Frame(_))
         ));
-        let unsupported = encode_json(&json!({"command": "block", "fields": {}}), 12, None);
-        assert_eq!(unsupported, Err(JsonError::Unsupported("block".into())));
-        assert!(unsupported
-            .unwrap_err()
-            .to_string()
-            .starts_with("cannot encode block from JSON (supported: ping, pong,"));
-        assert_eq!(
-            encode_json(
-                &json!({"command": "ping", "fields": {"Nonce": -1}}),
-                12,
-                None
+    }
+
+    /// Unknown fields and numbers that do not fit are refused, naming the
+    /// field; so are missing fields and unknown commands.
+    #[test]
+    fn bad_fields_are_named() {
+        for (doc, error) in [
+            (
+                json!({"command": "ping", "fields": {"Nonce": 7, "Extra": 1}}),
+                "cannot encode ping: fields.Extra: unknown field `Extra`, expected `Nonce`",
             ),
-            Err(JsonError::Kind("Nonce", "a non-negative integer"))
+            (
+                // JSON readers give 2^64 as a float: still out of range,
+                // not "a float".
+                json!({"command": "ping", "fields": {"Nonce": 18446744073709551616.0}}),
+                "cannot encode ping: fields.Nonce: 18446744073709551616 is out of range \
+                 (0 to 18446744073709551615)",
+            ),
+            (
+                json!({"command": "ping", "fields": {"Nonce": -1}}),
+                "cannot encode ping: fields.Nonce: -1 is out of range (0 to 18446744073709551615)",
+            ),
+            (
+                json!({"command": "version", "fields": {"ProtocolVersion": 2147483648u64}}),
+                "cannot encode version: fields.ProtocolVersion: 2147483648 is out of range \
+                 (-2147483648 to 2147483647)",
+            ),
+            (
+                json!({"command": "feefilter", "fields": {"MinFee": 1.5}}),
+                "cannot encode feefilter: fields.MinFee: invalid type: floating point `1.5`, \
+                 expected an integer from -9223372036854775808 to 9223372036854775807",
+            ),
+            (
+                json!({"command": "block", "fields": {}}),
+                "cannot encode block: fields: missing field `Header`",
+            ),
+            (
+                json!({"command": "inv", "fields": {"InvList": [{"Type": 2, "Hash": "00"}]}}),
+                "cannot encode inv: fields.InvList[0].Hash: bad hash \"00\": a hash is 64 hex digits",
+            ),
+            (
+                json!({"fields": {}}),
+                "cannot encode the message: missing field `command`",
+            ),
+        ] {
+            assert_eq!(refused(doc), error);
+        }
+        let e = refused(json!({"command": "nope", "fields": {}}));
+        assert!(
+            e.starts_with("cannot encode nope: command: unknown variant `nope`"),
+            "{e}"
         );
+        let e = refused(json!({"command": "pong", "fields": {}, "extra": 1}));
+        assert!(e.contains("\"extra\""), "{e}");
     }
 
     /// `dcrpeer decode` prints every message of the reference corpus with
-    /// the reference's fields, and `dcrpeer encode` turns the JSON of the
-    /// messages it supports back into the same frame bytes.
+    /// the reference's fields (times as RFC 3339 where the corpus has Unix
+    /// seconds), and `dcrpeer encode` turns both that JSON and the
+    /// reference's own back into the same frame bytes, for every command.
     #[test]
     fn every_corpus_message_through_the_cli_json() {
         use dcr_tests::{corpus_dir, json_diff, valid_messages, Tally};
         let Some(dir) = corpus_dir() else { return };
         let mut tally = Tally::default();
+        let mut commands = std::collections::BTreeSet::new();
         for m in valid_messages(&dir) {
             let cmd = m.command.as_str();
+            commands.insert(cmd);
             let result = (|| -> Result<(), String> {
                 let json = |e: JsonError| e.to_string();
                 let doc = decode_json(&m.frame, Input::Frame(m.net), m.pver).map_err(json)?;
@@ -329,12 +253,12 @@ mod tests {
                 {
                     return Err("payload and frame decode differ".into());
                 }
-                if ENCODABLE.contains(&cmd) {
-                    // Encoding from the reference's own JSON gives its bytes.
-                    let theirs = json!({ "command": cmd, "fields": m.fields });
-                    if encode_json(&theirs, m.pver, Some(m.net)).map_err(json)? != m.frame {
-                        return Err("encoded frame differs".into());
-                    }
+                if encode_json(&doc, m.pver, Some(m.net)).map_err(json)? != m.frame {
+                    return Err("our JSON encodes to a different frame".into());
+                }
+                let theirs = json!({ "command": cmd, "fields": m.fields });
+                if encode_json(&theirs, m.pver, None).map_err(json)? != m.payload {
+                    return Err("the reference's JSON encodes to a different payload".into());
                 }
                 Ok(())
             })();
@@ -343,6 +267,7 @@ mod tests {
                 result.map_err(|e: String| format!("{cmd} pver {}: {e}", m.pver)),
             );
         }
+        assert_eq!(commands.len(), Command::ALL.len());
         tally.finish("cli json (messages.jsonl)");
     }
 }

@@ -11,6 +11,8 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 mod args;
+mod bench;
+mod capture;
 mod jsonio;
 mod spv;
 
@@ -23,12 +25,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use args::{count, Source, Target};
+use capture::CaptureFile;
 use clap::{Args, Parser, Subcommand};
 use dcr_node::chain::{load_chain_dir, load_demo_chain, ChainSource};
 use dcr_node::demo::run_demo;
 use dcr_node::serve::{
-    answer_as_client, node_config, serve_with, serving_config, serving_hooks, DisconnectOnly,
-    Served,
+    answer_as_client, node_config, serve_welcomed, serve_with, serving_config, serving_hooks,
+    welcome, DisconnectOnly, ManagerSanctions, Served,
 };
 use dcr_node::store::ChainStore;
 use dcr_node::sync::{fetch_blocks, sync_headers, Progress};
@@ -95,7 +98,15 @@ enum Cmd {
     /// and the hashes of transactions.
     Decode(DecodeArgs),
     /// Build a message (or a whole frame) from its JSON and print it as hex.
+    ///
+    /// Any command, in the layout decode prints (its "hashes" are ignored).
+    /// Every field is required; unknown fields and numbers out of range are
+    /// refused, naming the field.
     Encode(EncodeArgs),
+    /// Decode throughput on your data (a capture, frames, blocks as hex or
+    /// raw, a folder of them) or the built-in blocks: MB/s, messages/s, ns
+    /// and allocations per message, per command and level of work.
+    Bench(bench::BenchArgs),
 }
 
 /// The network option, one default for every command that talks to nodes.
@@ -146,6 +157,11 @@ struct ConnectArgs {
     /// Print what was learned as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Record every frame sent and received, the handshakes' included, in
+    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
+    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
+    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
+    capture: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +174,11 @@ struct ListenArgs {
     /// A folder of block files to serve (default: the demo chain).
     #[arg(long, value_name = "DIR")]
     chain: Option<PathBuf>,
+    /// Record every frame sent and received, the handshakes' included, in
+    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
+    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
+    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
+    capture: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -180,17 +201,55 @@ struct CrawlArgs {
 
 #[derive(Args, Debug)]
 struct NodeArgs {
-    /// A peer to keep connected (repeatable).
-    #[arg(long = "connect", value_name = "HOST[:PORT]", value_parser = args::target)]
+    /// Connect only to this peer, kept connected (repeatable; dcrd's
+    /// --connect): no other outbound peers are chosen.
+    #[arg(long = "connect", value_name = "HOST[:PORT]", value_parser = args::target, conflicts_with = "addpeer")]
     connect: Vec<Target>,
+    /// A peer to keep connected besides those chosen from the address
+    /// book (repeatable; dcrd's --addpeer).
+    #[arg(long = "addpeer", value_name = "HOST[:PORT]", value_parser = args::target)]
+    addpeer: Vec<Target>,
     /// Where to accept peers (repeatable).
     #[arg(long = "listen", value_name = "IP:PORT", value_parser = args::bind_addr)]
     listen: Vec<SocketAddr>,
     #[command(flatten)]
     net: NetArg,
-    /// Outbound peers to keep.
+    /// Outbound peers to choose from the address book (not on simnet or
+    /// regnet, nor with --connect).
     #[arg(long, value_name = "N", default_value_t = 8)]
     target: usize,
+    /// Peers at most, inbound and outbound (persistent ones aside).
+    #[arg(long, value_name = "N", default_value_t = dcr_peer::connmgr::DEFAULT_MAX_PEERS)]
+    maxpeers: usize,
+    /// Connections with one IP at most; 0: no limit (loopback and
+    /// whitelisted addresses are exempt).
+    #[arg(long, value_name = "N", default_value_t = dcr_peer::connmgr::DEFAULT_MAX_PER_HOST)]
+    maxsameip: usize,
+    /// An IP or CIDR prefix never banned and exempt from the connection
+    /// limits (repeatable).
+    #[arg(long, value_name = "IP|PREFIX", value_parser = args::whitelist_entry)]
+    whitelist: Vec<ipnet::IpNet>,
+    /// Neither score nor ban misbehaving peers.
+    #[arg(long)]
+    nobanning: bool,
+    /// A ban score above this bans.
+    #[arg(long, value_name = "N", default_value_t = dcr_peer::connmgr::DEFAULT_BAN_THRESHOLD)]
+    banthreshold: u32,
+    /// How long a ban lasts, in seconds (at least 1).
+    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    banduration: u64,
+    /// Keep the address book (peers.json) in this folder: loaded at
+    /// start, saved every 10 minutes and at shutdown.
+    #[arg(long, value_name = "DIR")]
+    datadir: Option<PathBuf>,
+    /// A folder of block files to serve (default: the demo chain).
+    #[arg(long, value_name = "DIR")]
+    chain: Option<PathBuf>,
+    /// Record every frame sent and received, the handshakes' included, in
+    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
+    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
+    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
+    capture: Option<PathBuf>,
 }
 
 /// Where the bytes to decode come from.
@@ -224,6 +283,11 @@ struct DecodeArgs {
     /// getheaders, ...
     #[arg(long, value_name = "NAME", requires = "payload")]
     command: Option<Command>,
+    /// Print JSON on one line. A frame capture (docs/CAPTURE.md) given to
+    /// --file is printed frame by frame: a line of text each, or with
+    /// --json a JSON object each.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Where the JSON to encode comes from.
@@ -266,7 +330,8 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dcrpeer: {e}");
+            // The whole chain, each cause once: "a: b: c".
+            eprintln!("dcrpeer: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -281,13 +346,26 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
     };
     match cmd {
         Cmd::Demo(a) => rt()?.block_on(demo(a)),
-        Cmd::Connect(a) => rt()?.block_on(connect(a)),
-        Cmd::Listen(a) => rt()?.block_on(listen(a)),
+        // The runtime, and with it every peer, is gone before the capture
+        // is closed.
+        Cmd::Connect(a) => {
+            let path = a.capture.clone();
+            let report = !a.json;
+            capture::around(path.as_deref(), report, |c| rt()?.block_on(connect(a, c)))
+        }
+        Cmd::Listen(a) => {
+            let path = a.capture.clone();
+            capture::around(path.as_deref(), true, |c| rt()?.block_on(listen(a, c)))
+        }
         Cmd::Crawl(a) => rt()?.block_on(crawl(a)),
-        Cmd::Node(a) => rt()?.block_on(node(a)),
+        Cmd::Node(a) => {
+            let path = a.capture.clone();
+            capture::around(path.as_deref(), true, |c| rt()?.block_on(node(a, c)))
+        }
         Cmd::Spv(a) => rt()?.block_on(spv::run(a)),
         Cmd::Decode(a) => decode(a),
         Cmd::Encode(a) => encode(a),
+        Cmd::Bench(a) => bench::run(a),
     }
 }
 
@@ -465,7 +543,15 @@ async fn dial(
         .map_err(|e| connect_error(target, net, &e))
 }
 
-async fn connect(a: ConnectArgs) -> anyhow::Result<()> {
+/// `hooks`, recording into `capture` when there is one.
+fn captured(hooks: Hooks, capture: Option<&CaptureFile>) -> Hooks {
+    match capture {
+        Some(c) => c.wire(hooks),
+        None => hooks,
+    }
+}
+
+async fn connect(a: ConnectArgs, capture: Option<&CaptureFile>) -> anyhow::Result<()> {
     let net = a.net.net;
     let target = a.target.with_port(net);
     let (tx, events) = mpsc::channel::<PeerEvent>(1024);
@@ -476,7 +562,8 @@ async fn connect(a: ConnectArgs) -> anyhow::Result<()> {
     });
     // dcrd asks for our initial state and drops us unanswered.
     let mut events = answer_as_client(events, 1024);
-    let peer = dial(&target, net, cfg, Hooks::new().with_events(tx)).await?;
+    let hooks = captured(Hooks::new().with_events(tx), capture);
+    let peer = dial(&target, net, cfg, hooks).await?;
     let r = peer
         .remote_version()
         .context("no version received")?
@@ -570,7 +657,7 @@ async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> any
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             ev = events.recv() => match ev {
-                Some(ev) => say!("{} {}", ev.message.command(), ev.message.to_json()),
+                Some(ev) => say!("{} {}", ev.message.command(), jsonio::message_json(&ev.message)["fields"]),
                 None => break,
             },
             reason = peer.wait_for_disconnect() => {
@@ -583,7 +670,7 @@ async fn listen_only(peer: &Peer, events: &mut mpsc::Receiver<PeerEvent>) -> any
     Ok(())
 }
 
-async fn listen(a: ListenArgs) -> anyhow::Result<()> {
+async fn listen(a: ListenArgs, capture: Option<&CaptureFile>) -> anyhow::Result<()> {
     let net = a.net.net;
     let bind = a.bind.unwrap_or_else(|| {
         SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, args::default_port(net)))
@@ -599,7 +686,7 @@ async fn listen(a: ListenArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1024);
     let cfg = serving_config(net, "dcrpeer");
-    let hooks = serving_hooks(&chain).with_events(tx);
+    let hooks = captured(serving_hooks(&chain).with_events(tx), capture);
     say!(
         "listening on {local} ({}), serving {}; Ctrl-C to stop",
         net.name(),
@@ -615,7 +702,12 @@ async fn listen(a: ListenArgs) -> anyhow::Result<()> {
         Some(peer_rx),
         DisconnectOnly::default(),
     ));
-    let mut peers = dcr_peer::net::serve(listener, cfg, hooks);
+    // dcrd's --maxpeers (125) bounds the peers held, handshakes included.
+    let limits = dcr_peer::admission::Limits {
+        max_peers: Some(dcr_peer::connmgr::DEFAULT_MAX_PEERS),
+        ..Default::default()
+    };
+    let mut peers = dcr_peer::net::serve_with(listener, cfg, hooks, limits);
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -703,33 +795,68 @@ async fn crawl(a: CrawlArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn node(a: NodeArgs) -> anyhow::Result<()> {
+async fn node(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<()> {
+    use dcr_peer::connmgr::{ConnManager, ManagerConfig, ManagerEvent as E, Whitelist};
     let net = a.net.net;
-    let mut cfg = dcr_peer::connmgr::ManagerConfig::new(node_config(net, "dcrpeer"));
+    let blocks = match &a.chain {
+        Some(dir) => load_chain_dir(dir)?,
+        None => load_demo_chain()?.1,
+    };
+    let chain = Arc::new(ChainStore::new(blocks)?);
+    let mut cfg = ManagerConfig::new(serving_config(net, "dcrpeer"));
+    cfg.hooks = captured(serving_hooks(&chain), capture);
     cfg.target_outbound = a.target;
-    for c in &a.connect {
+    cfg.max_peers = a.maxpeers;
+    cfg.max_per_host = a.maxsameip;
+    cfg.whitelist = Whitelist::new(a.whitelist);
+    cfg.no_banning = a.nobanning;
+    cfg.ban_threshold = a.banthreshold;
+    cfg.ban_duration = Duration::from_secs(a.banduration);
+    cfg.datadir = a.datadir;
+    if !a.connect.is_empty() {
+        cfg = cfg.connect_only();
+    }
+    for c in a.connect.iter().chain(&a.addpeer) {
         cfg.persistent.push(resolve(c, net).await?);
     }
     cfg.listen = a.listen;
-    // Pointed at a test network on this machine or LAN: learn its
-    // addresses too (they are refused by default).
-    cfg.accept_local_addresses = cfg
-        .persistent
-        .iter()
-        .any(|a| !dcr_peer::connmgr::is_routable(a.ip()));
-    // dcrd asks every peer for its initial state and drops it unanswered;
-    // nothing else received is used.
-    let (tx, events) = mpsc::channel::<PeerEvent>(1024);
+    // dcrd's server queues `sendheaders` to every peer before anything
+    // else; the serving rules answer the rest.
+    cfg.on_peer = Some(Arc::new(|p: &Peer| {
+        let _ = welcome(p);
+    }));
+    let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
     cfg.events = Some(tx);
-    let mut answered = answer_as_client(events, 16);
-    tokio::spawn(async move { while answered.recv().await.is_some() {} });
-    let m = dcr_peer::connmgr::ConnManager::start(cfg).await?;
+    let m = ConnManager::start(cfg).await?;
+    // The manager answers the address messages from its book; the serving
+    // rules take everything else, their verdicts applied to the manager's
+    // ban list.
+    let (serve_tx, serve_rx) = mpsc::channel::<PeerEvent>(1024);
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if matches!(
+                ev.message,
+                dcr_wire::Message::Addr(_)
+                    | dcr_wire::Message::AddrV2(_)
+                    | dcr_wire::Message::GetAddr(_)
+            ) {
+                continue;
+            }
+            if serve_tx.send(ev).await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio::spawn(serve_welcomed(
+        Arc::new(Served::new(chain)),
+        serve_rx,
+        ManagerSanctions::new(m.clone()),
+    ));
     for a in m.listen_addrs() {
         say!("listening on {a}");
     }
     let mut events = m.subscribe();
     loop {
-        use dcr_peer::connmgr::ManagerEvent as E;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             ev = events.recv() => match ev {
@@ -753,11 +880,18 @@ fn decode(a: DecodeArgs) -> anyhow::Result<()> {
         (None, Some(src)) => src.read()?,
         (None, None) => bail!("give the input with --hex or --file"),
     };
+    if a.command.is_none() && dcr_peer::capture::looks_like_capture(&bytes) {
+        return capture::print(&bytes, a.json);
+    }
     let input = match a.command {
         Some(c) => Input::Payload(c),
         None => Input::Frame(a.net.net),
     };
     let doc = decode_json(&bytes, input, a.pver)?;
+    if a.json {
+        say!("{doc}");
+        return Ok(());
+    }
     say!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
 }

@@ -29,10 +29,22 @@ macro_rules! say {
 
 #[derive(Args, Debug)]
 pub struct SpvArgs {
-    /// A node to sync from (repeatable); kept connected, redialed when
-    /// lost, unless banned.
-    #[arg(long = "connect", value_name = "HOST[:PORT]", value_parser = args::target, required = true)]
+    /// Sync from this node only, kept connected, redialed when lost,
+    /// unless banned (repeatable; dcrd's --connect). Without it, peers are
+    /// chosen from the address book in --datadir (peers.json, as `dcrpeer
+    /// node --datadir` keeps it) and the network's DNS seeds; dcrd chooses
+    /// none on simnet and regnet, where --connect is needed.
+    #[arg(long = "connect", value_name = "HOST[:PORT]", value_parser = args::target)]
     connect: Vec<Target>,
+    /// Outbound peers to choose from the address book (without
+    /// --connect).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 8,
+        conflicts_with = "connect"
+    )]
+    target: usize,
     #[command(flatten)]
     net: super::NetArg,
     /// An address (P2PKH or P2SH of the network) or an output script in
@@ -70,9 +82,12 @@ fn watch_list(values: &[String], params: &Params) -> anyhow::Result<WatchList> {
     Ok(watch)
 }
 
-fn bar() -> ProgressBar {
+/// The progress bar: drawn on stderr when both stdout and stderr are a
+/// terminal and the report is not JSON; hidden otherwise (a pipe or a
+/// file gets the report alone).
+fn bar(json: bool) -> ProgressBar {
     let bar = ProgressBar::new(0);
-    if !std::io::stdout().is_terminal() {
+    if json || !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(
@@ -83,19 +98,44 @@ fn bar() -> ProgressBar {
     bar
 }
 
+/// The addresses of the network's DNS seeds (dcrd's `DNSSeeds`), at the
+/// default port; a seed that does not answer in 10 s is skipped.
+async fn dns_seeds(net: dcr_wire::CurrencyNet) -> Vec<SocketAddr> {
+    let p = dcr_wire::params::Params::of(net);
+    let mut seeds = Vec::new();
+    for seed in p.dns_seeds {
+        let lookup = tokio::net::lookup_host((seed.host, p.default_port));
+        match tokio::time::timeout(Duration::from_secs(10), lookup).await {
+            Ok(Ok(addrs)) => seeds.extend(addrs),
+            Ok(Err(e)) => tracing::info!(seed = seed.host, error = %e, "DNS seed not resolved"),
+            Err(_) => tracing::info!(seed = seed.host, "DNS seed did not answer"),
+        }
+    }
+    seeds
+}
+
 pub async fn run(a: SpvArgs) -> anyhow::Result<()> {
     let net = a.net.net;
     let params = Params::for_net(net).ok_or_else(|| anyhow!("no chain parameters for {net:?}"))?;
     let watch = watch_list(&a.watch, params)?;
-    let mut persistent: Vec<SocketAddr> = Vec::new();
-    for t in &a.connect {
-        persistent.push(super::resolve(t, net).await?);
-    }
     let mut cfg = ManagerConfig::new(node_config(net, "dcrpeer"));
-    cfg.target_outbound = 0;
-    cfg.get_addr_on_connect = false;
-    cfg.accept_local_addresses = true;
-    cfg.persistent = persistent;
+    if a.connect.is_empty() {
+        if !cfg.rules.automatic_outbound {
+            bail!(
+                "{}: give the nodes to sync from with --connect (dcrd chooses no peers \
+                 from an address book on simnet and regnet)",
+                params.name
+            );
+        }
+        cfg.target_outbound = a.target;
+        cfg.datadir = Some(a.datadir.clone());
+        cfg.seeds = dns_seeds(net).await;
+    } else {
+        cfg = cfg.connect_only();
+        for t in &a.connect {
+            cfg.persistent.push(super::resolve(t, net).await?);
+        }
+    }
     // dcrd asks every peer for its initial state and drops it unanswered.
     let (tx, events) = mpsc::channel::<PeerEvent>(1024);
     cfg.events = Some(tx);
@@ -108,8 +148,8 @@ pub async fn run(a: SpvArgs) -> anyhow::Result<()> {
     let client = LightClient::open(config, set, watch)
         .with_context(|| format!("{}", a.datadir.display()))?;
     let started = Instant::now();
-    let bar = bar();
     let json = a.json;
+    let bar = bar(json);
     let report = client
         .run(|p| show(&bar, p, json))
         .await

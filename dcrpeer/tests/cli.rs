@@ -641,12 +641,30 @@ fn dcrd_holds_both_connections_while_mining() {
     let miner = Dcrd::start(&bin, "hold", &mining_args());
     miner.call("generate", &format!("[{HOLD_START_BLOCKS}]"));
     let chain = export_chain(&miner, "holdchain");
-    let (server, listen_addr, [listen_out, listen_log]) =
-        start_listen_with(&["--chain", chain.0.to_str().unwrap()]);
+    // Both of our processes capture every frame: into DCRD_CAPTURE_DIR
+    // when it is set (kept, to benchmark), else into a folder removed at
+    // the end.
+    let scratch = TempDir::new("holdcaptures");
+    let captures = std::env::var_os("DCRD_CAPTURE_DIR").map_or(scratch.0.clone(), Into::into);
+    std::fs::create_dir_all(&captures).unwrap();
+    let (listen_cap, client_cap) = (
+        captures.join("listen.dcrcap"),
+        captures.join("connect.dcrcap"),
+    );
+    for old in [&listen_cap, &client_cap] {
+        let _ = std::fs::remove_file(old);
+    }
+    let (server, listen_addr, [listen_out, listen_log]) = start_listen_with(&[
+        "--chain",
+        chain.0.to_str().unwrap(),
+        "--capture",
+        listen_cap.to_str().unwrap(),
+    ]);
     let mut server = Killed(server);
     miner.call("addnode", &format!(r#"["{listen_addr}", "add"]"#));
     let mut client = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
         .args(["connect", &miner.p2p, "--net", "simnet", "--listen-only"])
+        .args(["--capture", client_cap.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -735,13 +753,23 @@ fn dcrd_holds_both_connections_while_mining() {
         .filter(|l| l.contains("received") && l.contains("command=headers"))
         .count();
     assert!(to_listen >= mined.len(), "{served_log:#?}");
+    // Stopped as Ctrl-C stops them, both close their captures, which hold
+    // every block announced.
+    for child in [&mut server, &mut client] {
+        let status = interrupt(&mut child.0);
+        assert!(status.success(), "{status:?}");
+    }
+    let captured = [
+        hold_capture(&client_cap, dcr_wire::Command::Inv, &mined),
+        hold_capture(&listen_cap, dcr_wire::Command::Headers, &mined),
+    ];
 
     let warnings: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("[WRN]") || l.contains("[ERR]") || l.contains("[CRT]"))
         .collect();
     eprintln!(
-        "held {:.0} s: {} blocks mined (one every {} s), dcrd peers {} (our listen) and {} (our client) kept, {} of {} blocks announced to the client, {} headers announcements received by listen, {} warning lines in dcrd's log:",
+        "held {:.0} s: {} blocks mined (one every {} s), dcrd peers {} (our listen) and {} (our client) kept, {} of {} blocks announced to the client, {} headers announcements received by listen, captures: {} (client), {} (listen), {} warning lines in dcrd's log:",
         held.as_secs_f64(),
         mined.len(),
         every.as_secs(),
@@ -750,11 +778,59 @@ fn dcrd_holds_both_connections_while_mining() {
         to_client,
         mined.len(),
         to_listen,
+        captured[0],
+        captured[1],
         warnings.len()
     );
     for w in warnings {
         eprintln!("  {w}");
     }
+}
+
+/// Checks a capture of the hold: it ends cleanly, holds one connection
+/// whose first frames are the version exchange, and announces every block
+/// in `mined` (display-order hashes) with a received `announce` message
+/// (`inv` for the client, `headers` for listen). Says what it holds.
+fn hold_capture(path: &std::path::Path, announce: dcr_wire::Command, mined: &[String]) -> String {
+    use dcr_peer::capture::{Direction, Records};
+    use dcr_wire::{decode_frame, CurrencyNet, Message};
+    let bytes = std::fs::read(path).unwrap();
+    let mut announced = std::collections::HashSet::new();
+    let mut frames = 0;
+    let mut first = Vec::new();
+    for r in Records::new(&bytes).unwrap() {
+        let r = r.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(r.conn, 0, "one connection");
+        frames += 1;
+        let (msg, _) = decode_frame(r.frame, CurrencyNet::SimNet, 12).unwrap();
+        if first.len() < 2 {
+            first.push((r.direction, msg.command()));
+        }
+        if r.direction != Direction::Received || msg.command() != announce {
+            continue;
+        }
+        match msg {
+            Message::Inv(inv) => {
+                announced.extend(inv.inv_list.iter().map(|iv| iv.hash.to_string()))
+            }
+            Message::Headers(h) => {
+                announced.extend(h.headers.iter().map(|h| h.block_hash().to_string()))
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        first.iter().all(|(_, c)| *c == dcr_wire::Command::Version),
+        "{}: {first:?}",
+        path.display()
+    );
+    let missing: Vec<&String> = mined.iter().filter(|h| !announced.contains(*h)).collect();
+    assert!(
+        missing.is_empty(),
+        "{}: not announced {missing:?}",
+        path.display()
+    );
+    format!("{frames} frames, {} bytes", bytes.len())
 }
 
 /// A SOCKS5 server on loopback for the tests (threads, std only): RFC 1929

@@ -42,7 +42,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use dcr_wire::msg::initstate::init_state_type;
+use dcr_wire::msg::init_state_type;
 use dcr_wire::{
     checksum, frame_to_vec, pver, read_message, AddrV2, CurrencyNet, GetBlocks, GetCFTypes,
     GetCFilter, GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash,

@@ -1,6 +1,7 @@
-//! BLAKE-256, differentially: the one-shot hash, the streaming hasher fed in
-//! pieces (vectorised and portable compressions) and the `blake-hash` crate
-//! all agree. The first two bytes choose where the input is cut.
+//! BLAKE-256 (the dcr-blake256 crate, and dcr-wire's `blake256` on it),
+//! differentially: the one-shot hash, every compression this CPU runs
+//! (one-shot and the streaming hasher fed in pieces) and the `blake-hash`
+//! crate all agree. The first two bytes choose where the input is cut.
 //!
 //! Then the multi-lane hashing: the input is cut into a batch of messages
 //! (each cut also splits its message into head and body), hashed many at a
@@ -9,7 +10,8 @@
 #![no_main]
 
 use blake_hash::Digest;
-use dcr_wire::{blake256, blake256_many_kernels, blake256_many_on, Hash, HashInput, Hasher};
+use dcr_blake256::{digest_many_on, many_kernels, Blake256, Compression, Message};
+use dcr_wire::{blake256, Hash};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,14 +23,16 @@ fuzz_target!(|data: &[u8]| {
         .map(|&c| usize::from(c) * msg.len() / 255)
         .collect();
     points.sort_unstable();
-    for mut h in [Hasher::new(), Hasher::portable()] {
+    for c in Compression::available() {
+        assert_eq!(c.digest(msg), want, "{}", c.name());
+        let mut h = Blake256::with_compression(c);
         let mut at = 0;
         for &p in &points {
             h.update(&msg[at..p]);
             at = p;
         }
         h.update(&msg[at..]);
-        assert_eq!(h.finish().0, want);
+        assert_eq!(h.finalize(), want, "{}", c.name());
     }
     batch(data);
 });
@@ -41,20 +45,21 @@ fn batch(mut data: &[u8]) {
         let len = (usize::from(*a) | usize::from(*b & 3) << 8).min(rest.len());
         let (msg, tail) = rest.split_at(len);
         let cut = usize::from(*b >> 2) * len / 63;
-        inputs.push(HashInput::split(&msg[..cut], &msg[cut..]));
+        inputs.push(Message::split(&msg[..cut], &msg[cut..]));
         data = tail;
     }
     let want: Vec<Hash> = inputs
         .iter()
         .map(|m| {
-            let mut h = Hasher::portable();
-            h.update(m.head).update(m.body);
-            h.finish()
+            let mut h = Blake256::portable();
+            h.update(m.head);
+            h.update(m.body);
+            Hash(h.finalize())
         })
         .collect();
-    for kernel in blake256_many_kernels() {
+    for kernel in many_kernels() {
         let mut got = vec![Hash::ZERO; inputs.len()];
-        assert!(blake256_many_on(kernel, &inputs, &mut got));
+        assert!(digest_many_on(kernel, &inputs, &mut got));
         assert_eq!(got, want, "{kernel}");
     }
 }

@@ -12,7 +12,7 @@ fn a_payload<'a, T: dcr_wire::Payload<'a>>() {}
 /// Every Rust item of the table's "Here" column, in table order.
 #[test]
 fn every_listed_item_exists() {
-    let _ = dcr_wire::header::BLOCK_HEADER_SIZE;
+    let _ = dcr_wire::msg::BLOCK_HEADER_SIZE;
     named::<dcr_wire::BlockHeader>();
     let _ = dcr_wire::BlockHeader::block_hash;
     let _ = dcr_wire::BlockHeader::pow_hash_v1;
@@ -75,7 +75,7 @@ fn every_listed_item_exists() {
     named::<dcr_wire::Error>();
     let _ = <dcr_wire::Error as std::fmt::Display>::fmt;
     let _ = dcr_wire::Error::kind;
-    let _ = dcr_wire::inv::MAX_INV_PER_MSG;
+    let _ = dcr_wire::msg::MAX_INV_PER_MSG;
     named::<dcr_wire::InvType>();
     let _ = dcr_wire::InvType::ERROR;
     let _ = dcr_wire::InvType::TX;
@@ -132,10 +132,10 @@ fn every_listed_item_exists() {
     a_payload::<dcr_wire::Ping>();
     let _ = dcr_wire::write_message::<Vec<u8>>;
     let _ = dcr_wire::read_message::<&[u8]>;
-    let _ = dcr_wire::msg::mix::MIX_MSG_SIZE;
+    let _ = dcr_wire::msg::MIX_MSG_SIZE;
     named::<dcr_wire::MixVect>();
     let _ = <dcr_wire::MixVect as std::fmt::Display>::fmt;
-    let _ = dcr_wire::addr::MAX_ADDR_PER_MSG;
+    let _ = dcr_wire::msg::MAX_ADDR_PER_MSG;
     named::<dcr_wire::Addr>();
     let _ = |x: &dcr_wire::Addr| {
         let _ = &x.addr_list;
@@ -145,17 +145,17 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::Addr as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::Addr as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::Addr as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::addr::MAX_ADDR_PER_V2_MSG;
+    let _ = dcr_wire::msg::MAX_ADDR_PER_V2_MSG;
     named::<dcr_wire::AddrV2>();
     let _ = <dcr_wire::AddrV2 as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::AddrV2 as dcr_wire::Payload>::encode::<Vec<u8>>;
     let _ = <dcr_wire::AddrV2 as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::AddrV2 as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::AddrV2 as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::block::MAX_BLOCKS_PER_MSG;
-    let _ = dcr_wire::tx::MAX_BLOCK_PAYLOAD_V3;
-    let _ = dcr_wire::tx::MAX_BLOCK_PAYLOAD;
-    let _ = dcr_wire::block::max_tx_per_tree;
+    let _ = dcr_wire::msg::MAX_BLOCKS_PER_MSG;
+    let _ = dcr_wire::msg::MAX_BLOCK_PAYLOAD_V3;
+    let _ = dcr_wire::msg::MAX_BLOCK_PAYLOAD;
+    let _ = dcr_wire::msg::max_tx_per_tree;
     named::<dcr_wire::TxLoc>();
     named::<dcr_wire::Block>();
     let _ = dcr_wire::Block::new;
@@ -177,8 +177,8 @@ fn every_listed_item_exists() {
     let _ = dcr_wire::Block::pow_hash_v1;
     let _ = dcr_wire::Block::pow_hash_v2;
     let _ = dcr_wire::TxTree::tx_hashes;
-    let _ = dcr_wire::cfilter::MAX_CF_HEADER_PAYLOAD;
-    let _ = dcr_wire::cfilter::MAX_CF_HEADERS_PER_MSG;
+    let _ = dcr_wire::msg::MAX_CF_HEADER_PAYLOAD;
+    let _ = dcr_wire::msg::MAX_CF_HEADERS_PER_MSG;
     named::<dcr_wire::CFHeaders>();
     let _ = |x: &dcr_wire::CFHeaders| {
         let _ = &x.header_hashes;
@@ -188,28 +188,28 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::CFHeaders as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::CFHeaders as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::CFHeaders as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::cfilter::MAX_CFILTER_DATA_SIZE;
+    let _ = dcr_wire::msg::MAX_CFILTER_DATA_SIZE;
     named::<dcr_wire::CFilter>();
     let _ = <dcr_wire::CFilter as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::CFilter as dcr_wire::Payload>::encode::<Vec<u8>>;
     let _ = <dcr_wire::CFilter as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::CFilter as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::CFilter as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::cfilter::MAX_CFILTERS_V2_PER_BATCH;
+    let _ = dcr_wire::msg::MAX_CFILTERS_V2_PER_BATCH;
     named::<dcr_wire::CFiltersV2>();
     let _ = <dcr_wire::CFiltersV2 as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::CFiltersV2 as dcr_wire::Payload>::encode::<Vec<u8>>;
     let _ = <dcr_wire::CFiltersV2 as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::CFiltersV2 as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::CFiltersV2 as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::cfilter::MAX_HEADER_PROOF_HASHES;
+    let _ = dcr_wire::msg::MAX_HEADER_PROOF_HASHES;
     named::<dcr_wire::CFilterV2>();
     let _ = <dcr_wire::CFilterV2 as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::CFilterV2 as dcr_wire::Payload>::encode::<Vec<u8>>;
     let _ = <dcr_wire::CFilterV2 as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::CFilterV2 as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::CFilterV2 as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::cfilter::MAX_FILTER_TYPES_PER_MSG;
+    let _ = dcr_wire::msg::MAX_FILTER_TYPES_PER_MSG;
     named::<dcr_wire::FilterType>();
     let _ = dcr_wire::FilterType::REGULAR;
     let _ = dcr_wire::FilterType::EXTENDED;
@@ -231,7 +231,7 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::GetAddr as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::GetAddr as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::GetAddr as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::locator::MAX_BLOCK_LOCATORS_PER_MSG;
+    let _ = dcr_wire::msg::MAX_BLOCK_LOCATORS_PER_MSG;
     named::<dcr_wire::GetBlocks>();
     let _ = |x: &dcr_wire::GetBlocks| {
         let _ = &x.block_locator_hashes;
@@ -293,11 +293,11 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::GetHeaders as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::GetHeaders as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::GetHeaders as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::initstate::MAX_INIT_STATE_TYPE_LEN;
-    let _ = dcr_wire::initstate::MAX_INIT_STATE_TYPES;
-    let _ = dcr_wire::initstate::init_state_type::HEAD_BLOCKS;
-    let _ = dcr_wire::initstate::init_state_type::HEAD_BLOCK_VOTES;
-    let _ = dcr_wire::initstate::init_state_type::TSPENDS;
+    let _ = dcr_wire::msg::MAX_INIT_STATE_TYPE_LEN;
+    let _ = dcr_wire::msg::MAX_INIT_STATE_TYPES;
+    let _ = dcr_wire::msg::init_state_type::HEAD_BLOCKS;
+    let _ = dcr_wire::msg::init_state_type::HEAD_BLOCK_VOTES;
+    let _ = dcr_wire::msg::init_state_type::TSPENDS;
     named::<dcr_wire::GetInitState>();
     let _ = |x: &dcr_wire::GetInitState| {
         let _ = &x.types;
@@ -313,7 +313,7 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::GetMiningState as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::GetMiningState as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::GetMiningState as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::header::MAX_BLOCK_HEADERS_PER_MSG;
+    let _ = dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
     named::<dcr_wire::Headers>();
     let _ = |x: &dcr_wire::Headers| {
         let _ = &x.headers;
@@ -323,9 +323,9 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::Headers as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::Headers as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::Headers as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::initstate::MAX_IS_BLOCKS_AT_HEAD_PER_MSG;
-    let _ = dcr_wire::initstate::MAX_IS_VOTES_AT_HEAD_PER_MSG;
-    let _ = dcr_wire::initstate::MAX_IS_TSPENDS_AT_HEAD_PER_MSG;
+    let _ = dcr_wire::msg::MAX_IS_BLOCKS_AT_HEAD_PER_MSG;
+    let _ = dcr_wire::msg::MAX_IS_VOTES_AT_HEAD_PER_MSG;
+    let _ = dcr_wire::msg::MAX_IS_TSPENDS_AT_HEAD_PER_MSG;
     named::<dcr_wire::InitState>();
     let _ = |x: &dcr_wire::InitState| {
         let _ = &x.block_hashes;
@@ -356,8 +356,8 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::MemPool as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::MemPool as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::MemPool as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::mining::MAX_MS_BLOCKS_AT_HEAD_PER_MSG;
-    let _ = dcr_wire::mining::MAX_MS_VOTES_AT_HEAD_PER_MSG;
+    let _ = dcr_wire::msg::MAX_MS_BLOCKS_AT_HEAD_PER_MSG;
+    let _ = dcr_wire::msg::MAX_MS_VOTES_AT_HEAD_PER_MSG;
     named::<dcr_wire::MiningState>();
     let _ = |x: &dcr_wire::MiningState| {
         let _ = &x.block_hashes;
@@ -375,7 +375,7 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::encode::<Vec<u8>>;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::mix_hash;
-    let _ = dcr_wire::msg::mix::mix_hash;
+    let _ = dcr_wire::msg::mix_hash;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::signed_data;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::MixMessage>::signature_hash;
     let _ = <dcr_wire::MixCiphertexts as dcr_wire::Payload>::COMMAND;
@@ -428,7 +428,7 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::prev_msgs;
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::session_id;
     let _ = <dcr_wire::MixFactoredPoly as dcr_wire::MixMessage>::run;
-    let _ = dcr_wire::msg::mix::MAX_MIX_PEERS;
+    let _ = dcr_wire::msg::MAX_MIX_PEERS;
     named::<dcr_wire::MixKeyExchange>();
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::Payload>::encode::<Vec<u8>>;
@@ -443,11 +443,11 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::prev_msgs;
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::session_id;
     let _ = <dcr_wire::MixKeyExchange as dcr_wire::MixMessage>::run;
-    let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN;
-    let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_UTXOS;
-    let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN;
-    let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_UTXO_PUBKEY_LEN;
-    let _ = dcr_wire::msg::mix::MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN;
+    let _ = dcr_wire::msg::MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN;
+    let _ = dcr_wire::msg::MAX_MIX_PAIR_REQ_UTXOS;
+    let _ = dcr_wire::msg::MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN;
+    let _ = dcr_wire::msg::MAX_MIX_PAIR_REQ_UTXO_PUBKEY_LEN;
+    let _ = dcr_wire::msg::MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN;
     named::<dcr_wire::MixPairReqUtxo>();
     named::<dcr_wire::MixPairReq>();
     let _ = dcr_wire::MixPairReq::pairing;
@@ -483,8 +483,8 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::prev_msgs;
     let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::session_id;
     let _ = <dcr_wire::MixSecrets as dcr_wire::MixMessage>::run;
-    let _ = dcr_wire::msg::mix::MAX_MIX_MCOUNT;
-    let _ = dcr_wire::msg::mix::MAX_MIX_FIELD_VAL_LEN;
+    let _ = dcr_wire::msg::MAX_MIX_MCOUNT;
+    let _ = dcr_wire::msg::MAX_MIX_FIELD_VAL_LEN;
     named::<dcr_wire::MixSlotReserve>();
     let _ = <dcr_wire::MixSlotReserve as dcr_wire::Payload>::decode;
     let _ = <dcr_wire::MixSlotReserve as dcr_wire::Payload>::encode::<Vec<u8>>;
@@ -542,23 +542,23 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::SendHeaders as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::SendHeaders as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::SendHeaders as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::tx::TX_VERSION;
-    let _ = dcr_wire::tx::TX_VERSION_SEQ_LOCK;
-    let _ = dcr_wire::tx::TX_VERSION_TREASURY;
-    let _ = dcr_wire::tx::MAX_TX_IN_SEQUENCE_NUM;
-    let _ = dcr_wire::tx::MAX_PREV_OUT_INDEX;
-    let _ = dcr_wire::tx::NO_EXPIRY_VALUE;
-    let _ = dcr_wire::tx::NULL_VALUE_IN;
-    let _ = dcr_wire::tx::NULL_BLOCK_HEIGHT;
-    let _ = dcr_wire::tx::NULL_BLOCK_INDEX;
-    let _ = dcr_wire::tx::DEFAULT_PK_SCRIPT_VERSION;
-    let _ = dcr_wire::tx::tree::UNKNOWN;
-    let _ = dcr_wire::tx::tree::REGULAR;
-    let _ = dcr_wire::tx::tree::STAKE;
-    let _ = dcr_wire::tx::SEQUENCE_LOCK_TIME_DISABLED;
-    let _ = dcr_wire::tx::SEQUENCE_LOCK_TIME_IS_SECONDS;
-    let _ = dcr_wire::tx::SEQUENCE_LOCK_TIME_MASK;
-    let _ = dcr_wire::tx::SEQUENCE_LOCK_TIME_GRANULARITY;
+    let _ = dcr_wire::msg::TX_VERSION;
+    let _ = dcr_wire::msg::TX_VERSION_SEQ_LOCK;
+    let _ = dcr_wire::msg::TX_VERSION_TREASURY;
+    let _ = dcr_wire::msg::MAX_TX_IN_SEQUENCE_NUM;
+    let _ = dcr_wire::msg::MAX_PREV_OUT_INDEX;
+    let _ = dcr_wire::msg::NO_EXPIRY_VALUE;
+    let _ = dcr_wire::msg::NULL_VALUE_IN;
+    let _ = dcr_wire::msg::NULL_BLOCK_HEIGHT;
+    let _ = dcr_wire::msg::NULL_BLOCK_INDEX;
+    let _ = dcr_wire::msg::DEFAULT_PK_SCRIPT_VERSION;
+    let _ = dcr_wire::msg::tree::UNKNOWN;
+    let _ = dcr_wire::msg::tree::REGULAR;
+    let _ = dcr_wire::msg::tree::STAKE;
+    let _ = dcr_wire::msg::SEQUENCE_LOCK_TIME_DISABLED;
+    let _ = dcr_wire::msg::SEQUENCE_LOCK_TIME_IS_SECONDS;
+    let _ = dcr_wire::msg::SEQUENCE_LOCK_TIME_MASK;
+    let _ = dcr_wire::msg::SEQUENCE_LOCK_TIME_GRANULARITY;
     named::<dcr_wire::TxSerType>();
     let _ = dcr_wire::TxSerType::Full;
     let _ = dcr_wire::TxSerType::NoWitness;
@@ -608,8 +608,8 @@ fn every_listed_item_exists() {
     let _ = <dcr_wire::VerAck as dcr_wire::Payload>::COMMAND;
     let _ = <dcr_wire::VerAck as dcr_wire::Payload>::max_payload_length;
     let _ = <dcr_wire::VerAck as dcr_wire::Payload>::serialized_size;
-    let _ = dcr_wire::version::MAX_USER_AGENT_LEN;
-    let _ = dcr_wire::version::DEFAULT_USER_AGENT;
+    let _ = dcr_wire::msg::MAX_USER_AGENT_LEN;
+    let _ = dcr_wire::msg::DEFAULT_USER_AGENT;
     named::<dcr_wire::Version>();
     let _ = dcr_wire::Version::has_service;
     let _ = |x: &dcr_wire::Version| {

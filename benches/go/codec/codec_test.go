@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	"benchgo/blocks"
+	"benchgo/work"
 	"github.com/decred/dcrd/blockchain/standalone/v2"
 	"github.com/decred/dcrd/chaincfg/chainhash"
 	"github.com/decred/dcrd/crypto/blake256"
@@ -193,30 +194,6 @@ func BenchmarkBlock(b *testing.B) {
 	})
 }
 
-// checkRoots checks a block's header roots against its transactions the
-// way dcrd's checkMerkleRoots does (every transaction's full hash, the
-// regular and stake trees with standalone.CalcTxTreeMerkleRoot), under
-// either rule: separate trees (merkle root and stake root fields), or
-// header commitments (DCP0005: the merkle root field is the hash of both
-// roots). A genesis block commits to its coinbase's prefix hash. It is the
-// counterpart of dcr_wire::merkle::check_block_roots.
-func checkRoots(m *wire.MsgBlock) bool {
-	regular := standalone.CalcTxTreeMerkleRoot(m.Transactions)
-	stake := standalone.CalcTxTreeMerkleRoot(m.STransactions)
-	h := &m.Header
-	if h.MerkleRoot == regular && h.StakeRoot == stake {
-		return true
-	}
-	var both [2 * chainhash.HashSize]byte
-	copy(both[:chainhash.HashSize], regular[:])
-	copy(both[chainhash.HashSize:], stake[:])
-	if h.MerkleRoot == chainhash.HashH(both[:]) {
-		return true
-	}
-	return h.Height == 0 && len(m.Transactions) == 1 &&
-		m.Transactions[0].TxHash() == h.MerkleRoot
-}
-
 // BenchmarkRoots: what a node does with each block it receives (decode,
 // hash every transaction, check both roots), and a merkle root of 4,096
 // hashes: the counterparts of `block/decode+hash-all-txs+roots/*` and
@@ -243,7 +220,7 @@ func BenchmarkRoots(b *testing.B) {
 			}
 			// Real blocks must check; the synthetic block's header
 			// commits to other transactions, so it must not.
-			if checkRoots(m) != c.real {
+			if work.CheckRoots(m) != c.real {
 				b.Fatalf("%s: roots check %v", c.name, !c.real)
 			}
 		}
@@ -256,7 +233,7 @@ func BenchmarkRoots(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					_ = checkRoots(m)
+					_ = work.CheckRoots(m)
 				}
 			}
 		})
@@ -352,94 +329,6 @@ func BenchmarkMaxMessages(b *testing.B) {
 	}
 }
 
-func newMessage(cmd string) wire.Message {
-	switch cmd {
-	case wire.CmdVersion:
-		return &wire.MsgVersion{}
-	case wire.CmdVerAck:
-		return &wire.MsgVerAck{}
-	case wire.CmdGetAddr:
-		return &wire.MsgGetAddr{}
-	case wire.CmdAddr:
-		return &wire.MsgAddr{}
-	case wire.CmdAddrV2:
-		return &wire.MsgAddrV2{}
-	case wire.CmdGetBlocks:
-		return &wire.MsgGetBlocks{}
-	case wire.CmdBlock:
-		return &wire.MsgBlock{}
-	case wire.CmdInv:
-		return &wire.MsgInv{}
-	case wire.CmdGetData:
-		return &wire.MsgGetData{}
-	case wire.CmdNotFound:
-		return &wire.MsgNotFound{}
-	case wire.CmdTx:
-		return &wire.MsgTx{}
-	case wire.CmdPing:
-		return &wire.MsgPing{}
-	case wire.CmdPong:
-		return &wire.MsgPong{}
-	case wire.CmdGetHeaders:
-		return &wire.MsgGetHeaders{}
-	case wire.CmdHeaders:
-		return &wire.MsgHeaders{}
-	case wire.CmdMemPool:
-		return &wire.MsgMemPool{}
-	case wire.CmdMiningState:
-		return &wire.MsgMiningState{}
-	case wire.CmdGetMiningState:
-		return &wire.MsgGetMiningState{}
-	case wire.CmdSendHeaders:
-		return &wire.MsgSendHeaders{}
-	case wire.CmdFeeFilter:
-		return &wire.MsgFeeFilter{}
-	case wire.CmdGetCFilter:
-		return &wire.MsgGetCFilter{}
-	case wire.CmdGetCFHeaders:
-		return &wire.MsgGetCFHeaders{}
-	case wire.CmdGetCFTypes:
-		return &wire.MsgGetCFTypes{}
-	case wire.CmdCFilter:
-		return &wire.MsgCFilter{}
-	case wire.CmdCFHeaders:
-		return &wire.MsgCFHeaders{}
-	case wire.CmdCFTypes:
-		return &wire.MsgCFTypes{}
-	case wire.CmdGetCFilterV2:
-		return &wire.MsgGetCFilterV2{}
-	case wire.CmdCFilterV2:
-		return &wire.MsgCFilterV2{}
-	case wire.CmdGetInitState:
-		return &wire.MsgGetInitState{}
-	case wire.CmdInitState:
-		return &wire.MsgInitState{}
-	case wire.CmdMixPairReq:
-		return &wire.MsgMixPairReq{}
-	case wire.CmdMixKeyExchange:
-		return &wire.MsgMixKeyExchange{}
-	case wire.CmdMixCiphertexts:
-		return &wire.MsgMixCiphertexts{}
-	case wire.CmdMixSlotReserve:
-		return &wire.MsgMixSlotReserve{}
-	case wire.CmdMixFactoredPoly:
-		return &wire.MsgMixFactoredPoly{}
-	case wire.CmdMixDCNet:
-		return &wire.MsgMixDCNet{}
-	case wire.CmdMixConfirm:
-		return &wire.MsgMixConfirm{}
-	case wire.CmdMixSecrets:
-		return &wire.MsgMixSecrets{}
-	case wire.CmdGetCFiltersV2:
-		return &wire.MsgGetCFsV2{}
-	case wire.CmdCFiltersV2:
-		return &wire.MsgCFiltersV2{}
-	case wire.CmdReject:
-		return &wire.MsgReject{}
-	}
-	return nil
-}
-
 type record struct {
 	Command    string `json:"command"`
 	Pver       uint32 `json:"pver"`
@@ -503,7 +392,7 @@ func representative(b *testing.B) []rep {
 func BenchmarkMessage(b *testing.B) {
 	for _, m := range representative(b) {
 		m := m
-		proto := newMessage(m.cmd)
+		proto := work.NewMessage(m.cmd)
 		if proto == nil {
 			b.Logf("%s: no Go type", m.cmd)
 			continue
@@ -518,7 +407,7 @@ func BenchmarkMessage(b *testing.B) {
 			var buf bytes.Buffer
 			for i := 0; i < b.N; i++ {
 				buf = *bytes.NewBuffer(m.payload)
-				if err := newMessage(m.cmd).BtcDecode(&buf, m.pver); err != nil {
+				if err := work.NewMessage(m.cmd).BtcDecode(&buf, m.pver); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -40,8 +40,8 @@ pub use rules::{
     Action, Lookup, Outcome, PeerState, PeerView, MAX_CONCURRENT_GETDATA, MAX_PENDING_DATA_ITEMS,
 };
 pub use verdict::{
-    verdict_for_disconnect, ConnectionScore, DisconnectOnly, Fate, Offence, Sanctions, Verdict,
-    DEFAULT_BAN_THRESHOLD,
+    verdict_for_disconnect, ConnectionScore, DisconnectOnly, Fate, ManagerSanctions, Offence,
+    Sanctions, Verdict, DEFAULT_BAN_THRESHOLD,
 };
 
 use crate::store::ChainStore;
@@ -123,8 +123,30 @@ const SWEEP_EVERY: usize = 256;
 /// any other peer just before its first answer.
 pub async fn serve_with(
     node: Arc<Served>,
+    events: mpsc::Receiver<PeerEvent>,
+    peers: Option<mpsc::Receiver<Peer>>,
+    sanctions: impl Sanctions,
+) {
+    run(node, events, peers, true, sanctions).await
+}
+
+/// [`serve_with`] for peers their owner has already sent [`welcome`] as
+/// their handshake completed (the connection manager's per-peer hook,
+/// which runs before the manager sends the peer anything, as dcrd queues
+/// `sendheaders` before `AddPeer`): nothing is sent unasked.
+pub async fn serve_welcomed(
+    node: Arc<Served>,
+    events: mpsc::Receiver<PeerEvent>,
+    sanctions: impl Sanctions,
+) {
+    run(node, events, None, false, sanctions).await
+}
+
+async fn run(
+    node: Arc<Served>,
     mut events: mpsc::Receiver<PeerEvent>,
     mut peers: Option<mpsc::Receiver<Peer>>,
+    welcome: bool,
     mut sanctions: impl Sanctions,
 ) {
     let mut conns: HashMap<u64, Conn> = HashMap::new();
@@ -134,7 +156,7 @@ pub async fn serve_with(
             p = async { peers.as_mut()?.recv().await }, if peers.is_some() => {
                 match p {
                     Some(p) => {
-                        conns.entry(p.id()).or_insert_with(|| Conn::new(p.clone()));
+                        conns.entry(p.id()).or_insert_with(|| Conn::new(p.clone(), welcome));
                     }
                     None => peers = None,
                 }
@@ -158,23 +180,27 @@ pub async fn serve_with(
         }
         let conn = conns
             .entry(peer.id())
-            .or_insert_with(|| Conn::new(peer.clone()));
+            .or_insert_with(|| Conn::new(peer.clone(), welcome));
         let outcome = conn.on_message(&node.chain, &message);
         if outcome == Outcome::default() {
             info!(peer = %peer.addr(), command = %message.command(), "received");
             continue;
         }
-        let mut gone = false;
+        let mut fate = Fate::Kept;
         for v in &outcome.verdicts {
-            if sanctions.apply(&peer, v) == Fate::Gone {
-                gone = true;
+            fate = sanctions.apply(&peer, v);
+            if fate != Fate::Kept {
                 break;
             }
         }
-        if gone {
-            conns.remove(&peer.id());
-            sanctions.forget(peer.id());
-            continue;
+        match fate {
+            Fate::Kept => {}
+            Fate::Gone => {
+                conns.remove(&peer.id());
+                sanctions.forget(peer.id());
+                continue;
+            }
+            Fate::Stopped => continue,
         }
         for action in outcome.actions {
             if let Err(e) = conn.act(&node, action) {
@@ -218,10 +244,13 @@ struct Worker {
 }
 
 impl Conn {
-    /// A connection first seen: the peer is sent `sendheaders`.
-    fn new(peer: Peer) -> Conn {
-        if let Err(e) = welcome(&peer) {
-            debug!(peer = %peer.addr(), error = %e, "cannot send sendheaders");
+    /// A connection first seen: the peer is sent `sendheaders` unless
+    /// its owner sent it (`send_welcome` false).
+    fn new(peer: Peer, send_welcome: bool) -> Conn {
+        if send_welcome {
+            if let Err(e) = welcome(&peer) {
+                debug!(peer = %peer.addr(), error = %e, "cannot send sendheaders");
+            }
         }
         Conn {
             peer,

@@ -26,8 +26,8 @@
 //! | mix messages | ignored: not kept, not relayed, not scored (dcrd's `onMixMessage` hands them to its mix pool, which bans for malformed ones; this node has none, so it takes no part in mixing) |
 //! | `headers`, `block`, `tx`, non-empty `inv` | ignored (dcrd hands them to its sync manager; this node serves a fixed chain) |
 
-use dcr_wire::msg::cfilter::MAX_CFILTERS_V2_PER_BATCH;
-use dcr_wire::msg::inv::MAX_INV_PER_MSG;
+use dcr_wire::msg::MAX_CFILTERS_V2_PER_BATCH;
+use dcr_wire::msg::MAX_INV_PER_MSG;
 use dcr_wire::{
     pver, Addr, AddrV2, CFiltersV2, Command, CurrencyNet, GetData, Hash, Headers, InitState, Inv,
     InvType, InvVect, Message, NetAddressV2Host, NotFound,

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use dcr_peer::connmgr::DynamicBanScore;
+use dcr_peer::connmgr::{ConnManager, DynamicBanScore};
 use dcr_peer::{DisconnectReason, Peer, ProtocolViolation};
 use dcr_wire::{Command, InvType};
 use tracing::warn;
@@ -189,6 +189,10 @@ pub enum Fate {
     Kept,
     /// Disconnected (and banned, where there is a ban list): stop.
     Gone,
+    /// Still connected, but the request's handling ends, as dcrd's
+    /// handler returns after `BanPeer` even where it bans no one (a
+    /// whitelisted peer, or banning off).
+    Stopped,
 }
 
 /// One connection's score against a threshold, as dcrd's `addBanScore`
@@ -302,6 +306,59 @@ impl Sanctions for DisconnectOnly {
 
     fn forget(&mut self, peer_id: u64) {
         self.scores.remove(&peer_id);
+    }
+}
+
+/// The sanctions of a node with a connection manager (`dcrpeer node`):
+/// bans and scores go to the manager's ban list, one score per
+/// connection and bans by IP (dcrd's `addBanScore` and `BanPeer`), so
+/// every offence counts, whether or not it ends the connection.
+#[derive(Clone)]
+pub struct ManagerSanctions {
+    manager: ConnManager,
+}
+
+impl ManagerSanctions {
+    /// Sanctions applied through `manager`.
+    pub fn new(manager: ConnManager) -> ManagerSanctions {
+        ManagerSanctions { manager }
+    }
+}
+
+impl Sanctions for ManagerSanctions {
+    fn apply(&mut self, peer: &Peer, verdict: &Verdict) -> Fate {
+        match verdict {
+            Verdict::Ban(offence) => {
+                if self.manager.ban_peer(peer, &offence.to_string()) {
+                    Fate::Gone
+                } else if verdict.disconnects_whitelisted() {
+                    // The handler disconnects by itself besides `BanPeer`.
+                    peer.disconnect();
+                    Fate::Gone
+                } else {
+                    Fate::Stopped
+                }
+            }
+            Verdict::Disconnect(offence) => {
+                warn!(peer = %peer.addr(), reason = %offence, "disconnecting peer");
+                peer.disconnect();
+                Fate::Gone
+            }
+            Verdict::Score {
+                persistent,
+                transient,
+                reason,
+            } => {
+                if self
+                    .manager
+                    .add_ban_score(peer, *persistent, *transient, &reason.to_string())
+                {
+                    Fate::Gone
+                } else {
+                    Fate::Kept
+                }
+            }
+        }
     }
 }
 

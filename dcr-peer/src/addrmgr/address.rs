@@ -235,7 +235,7 @@ impl TypeFilter {
     /// server's `natfSupported`): IPv4 and IPv6 below `addrv2`'s version
     /// 12, every type from it on.
     pub fn for_protocol(pver: u32) -> TypeFilter {
-        if pver < dcr_wire::protocol::pver::ADDR_V2 {
+        if pver < dcr_wire::pver::ADDR_V2 {
             TypeFilter::IP
         } else {
             TypeFilter::ALL

@@ -837,7 +837,7 @@ impl AddrManager {
 
 /// Our own addresses (dcrd's `AddLocalAddress`, `HasLocalAddress`,
 /// `LocalAddresses`, `GetBestLocalAddress`); the rules are in
-/// [`super::local`]'s functions of the same names.
+/// the `local` module's functions of the same names.
 impl AddrManager {
     /// Adds one of our own addresses to advertise: refused unless
     /// routable. A new address gets `priority` as its score; re-adding one
@@ -863,7 +863,7 @@ impl AddrManager {
 
     /// The local address to advertise to a peer at `remote`: of those
     /// `filter` lets through, the one that reaches it best, a higher score
-    /// breaking ties; it must beat [`Reach::Default`] at score 0. Without
+    /// breaking ties; it must beat [`Reach::Default`](super::Reach::Default) at score 0. Without
     /// one, the unroutable `0.0.0.0:0` (IPv4 remote) or `[::]:0`, seen at
     /// `now`, which the server does not send.
     pub fn best_local_address(

@@ -23,7 +23,7 @@
 //! the caller owns it (dcrd's mutex becomes the owner's `&mut`).
 //!
 //! Every rule, its dcrd function and constant, the place it lives here and
-//! its test are listed in `docs/NODE-addrmgr.md`.
+//! its test are listed in docs/NODE.md (section "Address manager").
 
 mod address;
 mod consts;

@@ -8,10 +8,10 @@
 //! addresses and their IPv4-mapped IPv6 form, an IPv6 range only IPv6
 //! addresses that are not IPv4-mapped.
 //!
-//! The integrator's note: `crate::admission::AddressGroup` is a simpler
-//! grouping (/16 and /32, no tunnels) used by the admission pool; this
-//! [`GroupKey`] is dcrd's and is the one the address manager and dcrd's
-//! connection manager (one outbound per group) use.
+//! [`GroupKey`] is dcrd's, and the one the address manager and the
+//! connection manager (one outbound connection per group) use;
+//! `crate::admission::AddressGroup` is the pending pool's own coarser
+//! grouping (/16 and /32, no tunnels).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -1,7 +1,7 @@
 //! A crawler over the connection manager: every node reachable from a
 //! seed, found by following `addr` answers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,9 +10,13 @@ use dcr_wire::{Message, NetAddressV2};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::{sleep_until, Instant};
 
-use super::addrbook::{is_routable, AddressBook, AddressSource};
-use super::config::{ManagerConfig, ManagerError, ManagerEvent};
+use super::book::Candidate;
+use super::book::{AddressSource, LocalSource};
+use super::config::{ManagerConfig, ManagerEvent};
+use super::error::ManagerError;
 use super::handle::ConnManager;
+use super::policy::NetworkRules;
+use crate::addrmgr::{is_routable, TypeFilter};
 use crate::config::Config;
 use crate::hooks::Hooks;
 use crate::listeners::PeerEvent;
@@ -51,13 +55,19 @@ pub async fn crawl(
 ) -> Result<Vec<CrawlRow>, ManagerError> {
     let mut cfg = ManagerConfig::new(peer);
     cfg.hooks = hooks;
-    cfg.seeds = vec![seed];
-    // Crawling a test network on this machine or LAN: follow its addresses.
-    cfg.accept_local_addresses = !is_routable(seed.ip());
+    // A crawler is no dcrd server: it dials and asks for addresses on any
+    // network, and lists nodes whatever services they offer.
+    cfg.rules = NetworkRules {
+        exchange_addresses: true,
+        automatic_outbound: true,
+    };
+    cfg.required_services = dcr_wire::ServiceFlags::NONE;
     cfg.target_outbound = max;
-    cfg.retry_base = Duration::from_millis(200);
-    let source = Arc::new(CrawlSource::default());
-    cfg.source = source.clone();
+    cfg.max_peers = cfg.max_peers.max(max);
+    // Crawling a test network on this machine or LAN: follow its local
+    // addresses too.
+    let source = Arc::new(CrawlSource::new(seed, !is_routable(seed.ip())));
+    cfg.source = Some(source.clone());
     // Messages come here after the manager has learned from them, so a
     // node's `addr` answer means its addresses are in the book.
     let (answers_tx, mut answers) = mpsc::channel::<PeerEvent>(256);
@@ -130,50 +140,71 @@ pub async fn crawl(
 /// How often the crawl checks whether anything is left to try.
 const EXHAUSTION_CHECK: Duration = Duration::from_millis(100);
 
-/// The crawler's address source: every address is tried once.
-#[derive(Default)]
+/// The crawler's address source: every address is tried once; local
+/// addresses are followed only when crawling from a local seed.
 struct CrawlSource {
-    book: AddressBook,
-    tried: std::sync::Mutex<HashSet<SocketAddr>>,
+    book: LocalSource,
+    local: bool,
 }
 
 impl CrawlSource {
+    fn new(seed: SocketAddr, local: bool) -> CrawlSource {
+        CrawlSource {
+            book: LocalSource::new(&[seed]),
+            local,
+        }
+    }
+
     /// True when every address known has been tried and all `settled`
     /// of the attempts have ended.
     fn exhausted(&self, settled: usize) -> bool {
-        let tried = crate::sync::lock(&self.tried);
-        tried.len() <= settled && self.book.next_address(&|a| tried.contains(&a)).is_none()
+        let all = self.book.all().len();
+        let untried = self.book.untried().len();
+        untried == 0 && all <= settled
     }
 }
 
 impl AddressSource for CrawlSource {
-    fn next_address(&self, skip: &dyn Fn(SocketAddr) -> bool) -> Option<SocketAddr> {
-        let tried = crate::sync::lock(&self.tried).clone();
-        self.book.next_address(&|a| skip(a) || tried.contains(&a))
+    fn get_address(&self) -> Option<Candidate> {
+        use rand::seq::SliceRandom;
+        let untried = self.book.untried();
+        let addr = *untried.choose(&mut rand::thread_rng())?;
+        Some(Candidate {
+            addr,
+            last_attempt: None,
+        })
     }
 
-    fn attempted(&self, addr: SocketAddr) {
-        crate::sync::lock(&self.tried).insert(addr);
-        self.book.attempted(addr);
+    fn attempt(&self, addr: SocketAddr) {
+        self.book.attempt(addr);
     }
 
     fn good(&self, addr: SocketAddr) {
         self.book.good(addr);
     }
 
-    fn failed(&self, addr: SocketAddr) {
-        self.book.failed(addr);
+    fn set_services(&self, addr: SocketAddr, services: dcr_wire::ServiceFlags) {
+        self.book.set_services(addr, services);
     }
 
-    fn add(&self, addrs: &[NetAddressV2]) {
-        self.book.add(addrs);
+    fn add_addresses(&self, addrs: &[NetAddressV2], source: &NetAddressV2) {
+        self.add_relayed(addrs, source);
     }
 
-    fn add_from(&self, source: std::net::IpAddr, addrs: &[NetAddressV2]) {
-        self.book.add_from(source, addrs);
+    fn add_relayed(&self, addrs: &[NetAddressV2], source: &NetAddressV2) {
+        let kept: Vec<NetAddressV2> = addrs
+            .iter()
+            .filter(|a| self.local || a.ip_addr().is_some_and(is_routable))
+            .copied()
+            .collect();
+        self.book.add_relayed(&kept, source);
     }
 
-    fn known(&self, max: usize) -> Vec<NetAddressV2> {
-        self.book.known(max)
+    fn address_cache(&self, filter: TypeFilter) -> Vec<NetAddressV2> {
+        self.book.address_cache(filter)
+    }
+
+    fn need_more_addresses(&self) -> bool {
+        true
     }
 }

@@ -3,21 +3,27 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::actor::{Actor, Cmd};
-use super::addrbook::AddressSource;
-use super::config::{BanInfo, ManagerConfig, ManagerError, ManagerEvent};
+use super::book::{AddressBook, AddressSource};
+use super::config::{ManagerConfig, ManagerEvent};
+use super::error::{BanInfo, ManagerError};
+use super::policy::BanList;
+use super::shared::Shared;
 use crate::error::PeerError;
 use crate::peer::Peer;
 use crate::stats::PeerStats;
+use crate::sync::lock;
 
 /// Events kept for each subscriber that has not yet taken them.
 const EVENT_BACKLOG: usize = 1024;
@@ -73,10 +79,14 @@ pub struct ConnManager {
     /// manager stops even while handles remain.
     events: broadcast::WeakSender<ManagerEvent>,
     source: Arc<dyn AddressSource>,
+    shared: Arc<Shared>,
 }
 
 impl ConnManager {
-    /// Binds the listeners and starts the manager.
+    /// Binds the listeners, opens the address book and starts the manager.
+    /// Fails on a configuration dcrd refuses (more than 8 persistent
+    /// peers, one twice, more of one IP than the per-host limit), a
+    /// listener that cannot bind, or a data directory that cannot be made.
     pub async fn start(cfg: ManagerConfig) -> Result<ConnManager, ManagerError> {
         cfg.peer.validate().map_err(PeerError::from)?;
         let mut listeners = Vec::new();
@@ -91,15 +101,39 @@ impl ConnManager {
             .iter()
             .filter_map(|l| l.local_addr().ok())
             .collect();
+        let source: Arc<dyn AddressSource> = match (&cfg.source, &cfg.datadir) {
+            (Some(s), _) => s.clone(),
+            (None, Some(dir)) => {
+                std::fs::create_dir_all(dir).map_err(|e| ManagerError::DataDir(dir.clone(), e))?;
+                let dir = dir.clone();
+                let book = tokio::task::spawn_blocking(move || AddressBook::open(&dir))
+                    .await
+                    .map_err(|_| ManagerError::Stopped)?;
+                Arc::new(book)
+            }
+            (None, None) => Arc::new(AddressBook::in_memory()),
+        };
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (ev_tx, _) = broadcast::channel(EVENT_BACKLOG);
+        let shared = Arc::new(Shared {
+            bans: Mutex::new(BanList::new(
+                cfg.ban_threshold,
+                cfg.ban_duration,
+                cfg.no_banning,
+                cfg.whitelist.clone(),
+            )),
+            events: ev_tx.downgrade(),
+            outbound: AtomicUsize::new(0),
+            mix_capable: AtomicUsize::new(0),
+        });
         let handle = ConnManager {
             cmd: cmd_tx,
             listening: Arc::new(listening),
             events: ev_tx.downgrade(),
-            source: cfg.source.clone(),
+            source: source.clone(),
+            shared: shared.clone(),
         };
-        let actor = Actor::new(cfg, ev_tx, listeners);
+        let actor = Actor::new(cfg, ev_tx, listeners, source, shared)?;
         tokio::spawn(actor.run(cmd_rx));
         Ok(handle)
     }
@@ -146,16 +180,17 @@ impl ConnManager {
         rx.await.map_err(|_| ManagerError::Stopped)
     }
 
-    /// Keeps a connection to `addr`, reconnecting with backoff.
+    /// Keeps a connection to `addr`, redialling it as dcrd does (at once
+    /// when a connection lasted 5 s, else after a growing wait). Refused
+    /// beyond 8 persistent peers, for an address already persistent,
+    /// connected or being dialled, and past the per-host limit of
+    /// persistent peers (dcrd's `AddPersistent`).
     pub async fn add_persistent(&self, addr: SocketAddr) -> Result<(), ManagerError> {
-        self.cmd
-            .send(Cmd::AddPersistent(addr))
-            .await
-            .map_err(|_| ManagerError::Stopped)
+        self.call(|tx| Cmd::AddPersistent(addr, tx)).await?
     }
 
-    /// Stops keeping a connection to `addr`: an open one stays, but is not
-    /// reconnected once it drops.
+    /// Stops keeping a connection to `addr` and closes it, if open (dcrd's
+    /// `Remove`).
     pub async fn remove_persistent(&self, addr: SocketAddr) -> Result<(), ManagerError> {
         self.cmd
             .send(Cmd::RemovePersistent(addr))
@@ -163,12 +198,14 @@ impl ConnManager {
             .map_err(|_| ManagerError::Stopped)
     }
 
-    /// Connects to `addr` now (counted as outbound, not persistent).
+    /// Connects to `addr` now: a manual connection (dcrd's `Connect`),
+    /// counted toward `max_peers` and the per-host limit, not toward the
+    /// outbound target, not redialled.
     pub async fn connect(&self, addr: SocketAddr) -> Result<Peer, ManagerError> {
         self.call(|tx| Cmd::Connect(addr, tx)).await?
     }
 
-    /// Disconnects the peer with this id.
+    /// Disconnects the peer with this id (a persistent one is redialled).
     pub async fn disconnect(&self, id: u64) -> Result<(), ManagerError> {
         self.cmd
             .send(Cmd::Disconnect(id))
@@ -190,29 +227,45 @@ impl ConnManager {
 
     /// Bans in force.
     pub async fn bans(&self) -> Result<Vec<BanInfo>, ManagerError> {
-        self.call(Cmd::Bans).await
+        Ok(lock(&self.shared.bans).bans(Instant::now()))
     }
 
-    /// The misbehaviour score of an IP now.
-    pub async fn score(&self, ip: IpAddr) -> Result<u32, ManagerError> {
-        self.call(|tx| Cmd::Score(ip, tx)).await
+    /// The misbehaviour score of the connection with this peer id now.
+    pub async fn score(&self, id: u64) -> Result<u32, ManagerError> {
+        Ok(lock(&self.shared.bans).score(id, crate::sync::unix_now()))
     }
 
-    /// Reports misbehaviour the manager cannot see (a bad block, say).
-    pub async fn misbehaving(
+    /// Whether `ip` is whitelisted.
+    pub fn is_whitelisted(&self, ip: IpAddr) -> bool {
+        lock(&self.shared.bans).is_whitelisted(ip)
+    }
+
+    /// Adds to `peer`'s score (dcrd's `addBanScore`): points that never
+    /// decay and points that halve every minute. Above the threshold the
+    /// peer's IP is banned and the peer disconnected (true), unless it is
+    /// whitelisted (scored and logged only); with banning off nothing
+    /// happens. One score per connection: a peer that reconnects starts
+    /// at 0.
+    pub fn add_ban_score(
         &self,
-        ip: IpAddr,
+        peer: &Peer,
         persistent: u32,
         transient: u32,
-    ) -> Result<(), ManagerError> {
-        self.cmd
-            .send(Cmd::Misbehaving(ip, persistent, transient))
-            .await
-            .map_err(|_| ManagerError::Stopped)
+        reason: &str,
+    ) -> bool {
+        self.shared
+            .add_ban_score(peer, persistent, transient, reason)
     }
 
-    /// Disconnects every peer, stops accepting and dialing, and waits for
-    /// every task to end (or `deadline`).
+    /// Bans `peer`'s IP for the ban duration and disconnects it (dcrd's
+    /// `BanPeer`; true when it did). A whitelisted peer is logged only and
+    /// stays; with banning off nothing happens.
+    pub fn ban_peer(&self, peer: &Peer, reason: &str) -> bool {
+        self.shared.ban_peer(peer, reason)
+    }
+
+    /// Disconnects every peer, stops accepting and dialing, saves the
+    /// address book, and waits for every task to end (or `deadline`).
     pub async fn shutdown(&self, deadline: Duration) -> Result<(), ManagerError> {
         tokio::time::timeout(deadline, self.call(Cmd::Shutdown))
             .await

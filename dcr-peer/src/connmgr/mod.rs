@@ -1,37 +1,42 @@
 //! Connection management: keeps a set of peers up, as dcrd's connection
-//! manager and the peer handling of its server do.
+//! manager (`internal/connmgr`) and the peer handling of its server
+//! (`server.go`) do.
 //!
-//! [`ConnManager::start`] runs one actor task that owns all
-//! state; the returned [`ConnManager`] handle talks to it.
-//! It keeps [`ManagerConfig::target_outbound`] outbound peers connected,
-//! drawing addresses from an [`AddressSource`] (the built-in
-//! [`AddressBook`] is fed by seeds and by `addr`/`addrv2` messages, and
-//! answers `getaddr`), always reconnects persistent peers (exponential
-//! backoff with jitter, capped), accepts inbound peers within limits
-//! (total, per host; a whitelist bypasses them), never holds two
-//! connections to one address, scores misbehaviour with a decaying score
-//! and bans past a threshold. Every decision is made by the I/O-free
-//! [`policy`]; [`crawl`] walks a network with it.
+//! [`ConnManager::start`] runs one actor task that owns all connections;
+//! the returned [`ConnManager`] handle talks to it. It keeps
+//! [`ManagerConfig::target_outbound`] automatic outbound peers, drawn from
+//! dcrd's address manager ([`AddressBook`], saved in
+//! [`ManagerConfig::datadir`]; any [`AddressSource`] may replace it),
+//! one per address group; redials persistent peers as dcrd does (at once
+//! after a connection that lasted, else after a growing wait with
+//! jitter); accepts inbound peers within one `max_peers` count and a
+//! per-host limit (loopback and whitelisted addresses exempt), their
+//! handshakes bounded by the pending pool; refuses outbound peers without
+//! the services it needs; exchanges addresses off simnet and regnet;
+//! keeps one misbehaviour score per connection ([`DynamicBanScore`]) and
+//! bans by IP above the threshold. Every decision is made by the I/O-free
+//! [`policy`]; [`crawl`] walks a network with it. Each rule, its dcrd
+//! source and its test are listed in docs/NODE.md.
 
 mod actor;
-mod addrbook;
 pub mod banscore;
+mod book;
 mod config;
 mod crawl;
+mod error;
 mod handle;
+pub mod known;
 pub mod policy;
-mod score;
+mod shared;
 
-pub use addrbook::{
-    is_routable, seed_addresses, AddressBook, AddressSource, DEFAULT_ADDRESS_BOOK_CAPACITY,
-};
 pub use banscore::DynamicBanScore;
+pub use book::{net_address, socket_addr, AddressBook, AddressSource, Candidate, LocalSource};
 pub use config::{
-    BanInfo, ManagerConfig, ManagerError, ManagerEvent, DEFAULT_BAN_DURATION,
-    DEFAULT_BAN_THRESHOLD, DEFAULT_MAX_INBOUND, DEFAULT_MAX_PER_HOST, DEFAULT_RETRY_BASE,
-    DEFAULT_RETRY_MAX, DEFAULT_TARGET_OUTBOUND,
+    ManagerConfig, ManagerEvent, PeerHook, DEFAULT_BAN_DURATION, DEFAULT_BAN_THRESHOLD,
+    DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_HOST, DEFAULT_MAX_RETRY_DURATION, DEFAULT_RETRY_DURATION,
+    DEFAULT_TARGET_OUTBOUND, MAX_PERSISTENT,
 };
 pub use crawl::{crawl, CrawlRow};
+pub use error::{BanInfo, ManagerError};
 pub use handle::{ConnManager, ManagerEvents};
-pub use policy::backoff;
-pub use score::{BanScore, SCORE_HALF_LIFE};
+pub use policy::{backoff_with_jitter, NetworkRules, Whitelist};

@@ -54,8 +54,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use dcr_wire::msg::inv::MAX_INV_PER_MSG;
-use dcr_wire::msg::mix::mix_hash;
+use dcr_wire::msg::mix_hash;
+use dcr_wire::msg::MAX_INV_PER_MSG;
 use dcr_wire::{Command, Hash, InvType, InvVect, Message};
 
 /// How often deadlines are checked (the reference's `stallTickInterval`);
@@ -583,7 +583,7 @@ fn is_block_list(list: &[InvVect]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dcr_wire::msg::mix::MixConfirm;
+    use dcr_wire::MixConfirm;
     use dcr_wire::{
         GetBlocks, GetCFilterV2, GetCFsV2, GetData, GetHeaders, GetInitState, GetMiningState, Hash,
         InitState, MemPool, NotFound, Ping,

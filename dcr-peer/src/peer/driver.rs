@@ -498,7 +498,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     fn written(&mut self, out: Outgoing) {
         let frame = &out.frame;
         debug!(command = %frame.command, bytes = frame.bytes.len(), "sent");
-        conn::wrote(
+        self.conn.wrote(
             &self.peer,
             &*self.hooks.listeners,
             frame.command,

@@ -45,7 +45,12 @@ where
             &msg,
             unix_now(),
             |n| nonces.contains(n),
-            |v| listeners.on_version(peer, v),
+            |v| {
+                if let Some(rule) = &hooks.version_rule {
+                    rule(peer, v)?;
+                }
+                listeners.on_version(peer, v)
+            },
         )?;
         if let (Message::Version(_), Some(remote)) = (&msg, hs.remote()) {
             // Fixed from here on: the version the rest of the connection uses.
@@ -90,6 +95,6 @@ where
     conn.write_all(&frame)
         .await
         .inspect_err(|e| conn::write_failed(peer, listeners, e))?;
-    conn::wrote(peer, listeners, msg.command(), &frame);
+    conn.wrote(peer, listeners, msg.command(), &frame);
     Ok(())
 }

@@ -52,7 +52,7 @@ impl Peer {
         config.validate()?;
         let (peer, inbox) = Peer::new(addr, local, direction, config);
         let cfg = &peer.inner.config;
-        let mut conn = Conn::new(stream, cfg.net, cfg.protocol_version);
+        let mut conn = Conn::new(stream, cfg.net, cfg.protocol_version, &hooks);
         let span = tracing::debug_span!("handshake", addr = %addr);
         let outcome = tokio::time::timeout(
             cfg.handshake_timeout,

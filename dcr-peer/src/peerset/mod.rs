@@ -53,9 +53,6 @@ use dcr_wire::{Block, Hash, InvType, InvVect};
 
 pub use choose::PeerSetConfig;
 
-/// Points reported to the connection manager for a ban: past any
-/// threshold (the score saturates).
-const BAN_POINTS: u32 = u32::MAX / 2;
 /// How often a waiting call looks again (pauses end, slots free up
 /// outside the set).
 const RECHECK: Duration = Duration::from_millis(50);
@@ -465,8 +462,8 @@ impl PeerSet {
         self.remove(peer.id());
         lock(&self.inner.state).banned.insert(peer.addr().ip());
         if let Some(m) = &self.inner.manager {
-            if let Err(e) = m.misbehaving(peer.addr().ip(), BAN_POINTS, 0).await {
-                debug!(error = %e, "manager gone; the peer is banned in the set only");
+            if !m.ban_peer(peer, reason) {
+                debug!(peer = %peer.addr(), "not banned by the manager (whitelisted, or banning off); out of the set");
             }
         }
         peer.disconnect();

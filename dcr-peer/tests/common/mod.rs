@@ -127,6 +127,14 @@ pub fn manager_config() -> ManagerConfig {
     cfg
 }
 
+/// The configuration of a test node that serves blocks (`SFNodeNetwork`),
+/// as a connection manager requires of the peers it dials.
+pub fn full_node_config() -> Config {
+    let mut c = config();
+    c.services = ServiceFlags::NODE_NETWORK;
+    c
+}
+
 /// One node of a test: its configuration and its wiring.
 #[derive(Clone)]
 pub struct Node {
@@ -228,19 +236,36 @@ pub async fn raw_connect_from(from: [u8; 4], addr: SocketAddr) -> Raw {
 
 /// Runs the handshake by hand on `stream`.
 pub async fn raw_handshake(stream: TcpStream) -> Raw {
-    let mut raw = Framed::new(stream, FrameCodec::new(NET, 12));
-    raw.send(&Message::Version(raw_version(12, 7)))
-        .await
-        .unwrap();
-    assert!(matches!(
-        next_message(&mut raw).await,
-        Some(Message::Version(_))
-    ));
-    assert!(matches!(
-        next_message(&mut raw).await,
-        Some(Message::VerAck(_))
-    ));
+    raw_handshake_on(stream, NET, ServiceFlags::NONE).await
+}
+
+/// Runs the handshake by hand on `stream` on `net`, advertising
+/// `services`.
+pub async fn raw_handshake_on(stream: TcpStream, net: CurrencyNet, services: ServiceFlags) -> Raw {
+    let mut raw = Framed::new(stream, FrameCodec::new(net, 12));
+    let mut v = raw_version(12, 7);
+    v.services = services;
+    raw.send(&Message::Version(v)).await.unwrap();
+    let first = next_message(&mut raw).await;
+    assert!(matches!(first, Some(Message::Version(_))), "{first:?}");
+    let second = next_message(&mut raw).await;
+    assert!(matches!(second, Some(Message::VerAck(_))), "{second:?}");
     raw.send(&Message::VerAck(VerAck)).await.unwrap();
+    raw
+}
+
+/// Answers a dial by hand on the accepted `stream` on `net`, advertising
+/// `services`: reads the version, sends ours and a verack, reads theirs.
+pub async fn raw_accept_on(stream: TcpStream, net: CurrencyNet, services: ServiceFlags) -> Raw {
+    let mut raw = Framed::new(stream, FrameCodec::new(net, 12));
+    let first = next_message(&mut raw).await;
+    assert!(matches!(first, Some(Message::Version(_))), "{first:?}");
+    let mut v = raw_version(12, 7);
+    v.services = services;
+    raw.send(&Message::Version(v)).await.unwrap();
+    raw.send(&Message::VerAck(VerAck)).await.unwrap();
+    let second = next_message(&mut raw).await;
+    assert!(matches!(second, Some(Message::VerAck(_))), "{second:?}");
     raw
 }
 

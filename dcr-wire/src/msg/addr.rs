@@ -2,15 +2,17 @@
 //! 30-byte entries) exists below protocol version 12; `addrv2` (typed
 //! entries that can carry Tor v3 keys) replaces it from 12 on.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use super::netaddr::{
     NetAddress, NetAddressV2, MAX_NET_ADDRESS_PAYLOAD, MAX_NET_ADDRESS_V2_PAYLOAD,
     MIN_NET_ADDRESS_V2_PAYLOAD,
 };
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
-use crate::primitives::{check_count, fail, list, put_var_int, var_int_size, PResult};
+use crate::primitives::{check_count, list, put_var_int, var_int_size, PResult};
 use crate::protocol::pver;
 
 /// Most addresses one `addr` message may carry.
@@ -22,22 +24,13 @@ pub const MAX_ADDR_PER_V2_MSG: u64 = 1000;
 /// `addr`: peer addresses, each with a 32-bit last-seen time. Valid below
 /// protocol version 12 ([`pver::ADDR_V2`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Addr {
     /// The addresses, at most [`MAX_ADDR_PER_MSG`]. Each is written with
     /// its timestamp (`None` is written as 0).
+    #[cfg_attr(feature = "serde", serde(rename = "AddrList"))]
     pub addr_list: Vec<NetAddress>,
-}
-
-impl Addr {
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver >= pver::ADDR_V2 {
-            return Err(Error::InvalidForVersion {
-                command: Command::Addr.as_str(),
-                pver,
-            });
-        }
-        Ok(())
-    }
 }
 
 impl<'a> Payload<'a> for Addr {
@@ -45,7 +38,7 @@ impl<'a> Payload<'a> for Addr {
     type Owned = Addr;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        Addr::check_version(pver).or_else(fail)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, addr_list) = list(
             input,
             MAX_ADDR_PER_MSG,
@@ -58,7 +51,7 @@ impl<'a> Payload<'a> for Addr {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        Addr::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         let n = self.addr_list.len() as u64;
         check_count(n, MAX_ADDR_PER_MSG, ErrorKind::TooManyAddrs, "addresses")?;
         put_var_int(buf, n);
@@ -85,34 +78,21 @@ impl<'a> Payload<'a> for Addr {
     fn into_owned(self) -> Self::Owned {
         self
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let list: Vec<serde_json::Value> = self.addr_list.iter().map(NetAddress::to_json).collect();
-        serde_json::json!({ "AddrList": list })
-    }
 }
 
 /// `addrv2`: one to [`MAX_ADDR_PER_V2_MSG`] typed peer addresses. Valid
 /// from protocol version 12 ([`pver::ADDR_V2`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AddrV2 {
     /// The addresses; an empty list is refused (ErrTooFewAddrs) since the
     /// message exists only to carry addresses.
+    #[cfg_attr(feature = "serde", serde(rename = "AddrList"))]
     pub addr_list: Vec<NetAddressV2>,
 }
 
 impl AddrV2 {
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver < pver::ADDR_V2 {
-            return Err(Error::InvalidForVersion {
-                command: Command::AddrV2.as_str(),
-                pver,
-            });
-        }
-        Ok(())
-    }
-
     /// The count rules: at least one address, at most the maximum.
     fn check_count(n: u64) -> Result<(), Error> {
         if n == 0 {
@@ -128,7 +108,7 @@ impl<'a> Payload<'a> for AddrV2 {
     type Owned = AddrV2;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        AddrV2::check_version(pver).or_else(fail)?;
+        require_pver(Self::COMMAND, pver)?;
         // `list` checks the maximum before reading any entry; the minimum
         // is checked on the (then empty) result, before anything else.
         let (i, addr_list) = list(
@@ -139,12 +119,12 @@ impl<'a> Payload<'a> for AddrV2 {
             MIN_NET_ADDRESS_V2_PAYLOAD,
             NetAddressV2::decode,
         )?;
-        AddrV2::check_count(addr_list.len() as u64).or_else(fail)?;
+        AddrV2::check_count(addr_list.len() as u64)?;
         Ok((i, AddrV2 { addr_list }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        AddrV2::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         AddrV2::check_count(self.addr_list.len() as u64)?;
         for a in &self.addr_list {
             a.validate()?;
@@ -177,13 +157,6 @@ impl<'a> Payload<'a> for AddrV2 {
     fn into_owned(self) -> Self::Owned {
         self
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let list: Vec<serde_json::Value> =
-            self.addr_list.iter().map(NetAddressV2::to_json).collect();
-        serde_json::json!({ "AddrList": list })
-    }
 }
 
 #[cfg(test)]
@@ -195,7 +168,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode<'a, T: Payload<'a>>(b: &'a [u8], pver: u32) -> Result<T, Error> {
-        let (rest, m) = T::decode(b, pver).map_err(Error::from)?;
+        let (rest, m) = T::decode(b, pver)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

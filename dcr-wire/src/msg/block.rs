@@ -7,7 +7,9 @@
 //! [`TxTree::iter`] (structured, borrowing) or [`TxTree::raw_txs`]
 //! (allocation-free, with hashes computed from the bytes).
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -15,7 +17,7 @@ use super::header::{BlockHeader, BLOCK_HEADER_SIZE};
 use super::tx::{
     max_block_payload, prefix_hashes_many, tx_hashes_many, RawTx, Tx, TxHashes, MIN_TX_PAYLOAD,
 };
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::primitives::{count, put_var_int, var_int_size, PResult};
@@ -43,19 +45,27 @@ pub struct TxLoc {
 
 impl TxLoc {
     /// The byte range, for slicing the serialized block.
-    pub fn range(&self) -> std::ops::Range<usize> {
+    pub fn range(&self) -> core::ops::Range<usize> {
         self.start..self.start + self.len
     }
 }
 
 /// A block: its header and its regular and stake transaction trees.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Block<'a> {
     /// The block header.
+    #[cfg_attr(feature = "serde", serde(rename = "Header"))]
     pub header: BlockHeader,
     /// The regular transaction tree.
+    #[cfg_attr(feature = "serde", serde(rename = "Transactions", with = "tree_serde"))]
     pub txs: TxTree<'a>,
     /// The stake transaction tree (tickets, votes, revocations, ...).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "STransactions", with = "tree_serde")
+    )]
     pub stake_txs: TxTree<'a>,
 }
 
@@ -244,6 +254,28 @@ impl<'a> TxTree<'a> {
     }
 }
 
+/// A tree as the reference shows it: its transactions, each with its
+/// fields. Read back, the transactions are serialized (each in its own
+/// serialization type) into a new tree.
+#[cfg(feature = "serde")]
+mod tree_serde {
+    #[allow(unused_imports)]
+    use crate::prelude::*;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::TxTree;
+    use crate::Tx;
+
+    pub(super) fn serialize<S: Serializer>(t: &TxTree<'_>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(t.iter())
+    }
+
+    pub(super) fn deserialize<'de, 'a, D: Deserializer<'de>>(d: D) -> Result<TxTree<'a>, D::Error> {
+        Vec::<Tx<'static>>::deserialize(d).map(|txs| TxTree::from_txs(&txs))
+    }
+}
+
 /// Iterator over the transactions of a [`TxTree`].
 #[derive(Debug, Clone)]
 pub struct RawTxs<'t> {
@@ -285,6 +317,7 @@ impl<'a> Payload<'a> for Block<'a> {
     type Owned = Block<'static>;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         let (i, header) = BlockHeader::parse(input)?;
         let (i, txs) = TxTree::parse(i, pver, "transactions in a block")?;
         let (i, stake_txs) = TxTree::parse(i, pver, "stake transactions in a block")?;
@@ -298,7 +331,8 @@ impl<'a> Payload<'a> for Block<'a> {
         ))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         self.header.write(buf);
         self.txs.write(buf);
         self.stake_txs.write(buf);
@@ -319,16 +353,6 @@ impl<'a> Payload<'a> for Block<'a> {
             txs: self.txs.into_owned(),
             stake_txs: self.stake_txs.into_owned(),
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let tree = |t: &TxTree<'_>| t.iter().map(|tx| tx.to_json()).collect::<Vec<_>>();
-        serde_json::json!({
-            "Header": self.header.to_json(),
-            "Transactions": tree(&self.txs),
-            "STransactions": tree(&self.stake_txs),
-        })
     }
 }
 
@@ -407,7 +431,7 @@ mod tests {
         let mut b = BlockHeader::default().to_bytes().to_vec();
         b.push(0xfd);
         b.extend_from_slice(&((max_tx_per_tree(3) + 1) as u16).to_le_bytes());
-        let e = Error::from(Block::decode(&b, 3).unwrap_err());
+        let e = Block::decode(&b, 3).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyTxs);
     }
 

@@ -9,7 +9,9 @@
 //! batched `getcfsv2`, `cfiltersv2` from 11): a filter with the inclusion
 //! proof of its commitment in the block header.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -21,7 +23,6 @@ use crate::primitives::{
     check_count, hash, hashes_size, list, put_hashes, put_var_bytes, put_var_int, u32_le, u8,
     var_bytes, var_bytes_size, var_int_size, PResult,
 };
-use crate::protocol::pver;
 
 /// Largest filter, in bytes.
 pub const MAX_CFILTER_DATA_SIZE: u64 = 256 * 1024;
@@ -67,10 +68,6 @@ fn filter_type(i: &[u8]) -> PResult<'_, FilterType> {
     Ok((i, FilterType(t)))
 }
 
-fn gate(c: Command, pv: u32, since: u32) -> Result<(), nom::Err<Error>> {
-    require_pver(c, pv, since).map_err(nom::Err::Error)
-}
-
 fn filter_data(i: &[u8]) -> PResult<'_, Cow<'_, [u8]>> {
     let (i, d) = var_bytes(i, MAX_CFILTER_DATA_SIZE, "filter data")?;
     Ok((i, Cow::Borrowed(d)))
@@ -106,10 +103,14 @@ macro_rules! owned_payload {
 
 /// `getcfilter`: asks for a block's version 1 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFilter {
     /// The block whose filter is asked for.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
 }
 
@@ -118,7 +119,7 @@ impl<'a> Payload<'a> for GetCFilter {
     type Owned = GetCFilter;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         Ok((
@@ -131,7 +132,7 @@ impl<'a> Payload<'a> for GetCFilter {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         buf.put_slice(&self.block_hash.0);
         buf.put_u8(self.filter_type.0);
         Ok(())
@@ -146,21 +147,21 @@ impl<'a> Payload<'a> for GetCFilter {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "BlockHash": crate::json::hash(&self.block_hash), "FilterType": self.filter_type.0 })
-    }
 }
 
 /// `getcfheaders`: asks for version 1 filter headers after a locator.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFHeaders {
     /// Block locator: hashes from the tip back, sparser with depth.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockLocatorHashes"))]
     pub block_locator_hashes: Vec<Hash>,
     /// The last block wanted.
+    #[cfg_attr(feature = "serde", serde(rename = "HashStop"))]
     pub hash_stop: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
 }
 
@@ -169,7 +170,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
     type Owned = GetCFHeaders;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_locator_hashes) = hashes(
             input,
             MAX_BLOCK_LOCATORS_PER_MSG,
@@ -189,7 +190,7 @@ impl<'a> Payload<'a> for GetCFHeaders {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.block_locator_hashes.len() as u64,
             MAX_BLOCK_LOCATORS_PER_MSG,
@@ -214,25 +215,24 @@ impl<'a> Payload<'a> for GetCFHeaders {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "BlockLocatorHashes": crate::json::hashes(&self.block_locator_hashes),
-            "HashStop": crate::json::hash(&self.hash_stop),
-            "FilterType": self.filter_type.0,
-        })
-    }
 }
 
 /// `cfilter`: a block's version 1 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFilter<'a> {
     /// The block the filter belongs to.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Data", with = "crate::serde_impls::hex::bytes")
+    )]
     pub data: Cow<'a, [u8]>,
 }
 
@@ -241,7 +241,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
     type Owned = CFilter<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         let (i, data) = filter_data(i)?;
@@ -256,7 +256,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_data(&self.data)?;
         buf.put_slice(&self.block_hash.0);
         buf.put_u8(self.filter_type.0);
@@ -280,25 +280,21 @@ impl<'a> Payload<'a> for CFilter<'a> {
             data: Cow::Owned(self.data.into_owned()),
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "BlockHash": crate::json::hash(&self.block_hash),
-            "FilterType": self.filter_type.0,
-            "Data": crate::json::bytes(&self.data),
-        })
-    }
 }
 
 /// `cfheaders`: version 1 filter headers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFHeaders {
     /// The last block the headers cover.
+    #[cfg_attr(feature = "serde", serde(rename = "StopHash"))]
     pub stop_hash: Hash,
     /// Which filter (regular or extended).
+    #[cfg_attr(feature = "serde", serde(rename = "FilterType"))]
     pub filter_type: FilterType,
     /// The filter header hashes, in block order.
+    #[cfg_attr(feature = "serde", serde(rename = "HeaderHashes"))]
     pub header_hashes: Vec<Hash>,
 }
 
@@ -307,7 +303,7 @@ impl<'a> Payload<'a> for CFHeaders {
     type Owned = CFHeaders;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, stop_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         let (i, header_hashes) = hashes(
@@ -327,7 +323,7 @@ impl<'a> Payload<'a> for CFHeaders {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.header_hashes.len() as u64,
             MAX_CF_HEADERS_PER_MSG,
@@ -352,21 +348,18 @@ impl<'a> Payload<'a> for CFHeaders {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "StopHash": crate::json::hash(&self.stop_hash),
-            "FilterType": self.filter_type.0,
-            "HeaderHashes": crate::json::hashes(&self.header_hashes),
-        })
-    }
 }
 
 /// `cftypes`: the version 1 filter types a node serves (one byte each).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFTypes<'a> {
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SupportedFilters", with = "crate::serde_impls::hex::bytes")
+    )]
     pub supported_filters: Cow<'a, [u8]>,
 }
 
@@ -382,7 +375,7 @@ impl<'a> Payload<'a> for CFTypes<'a> {
     type Owned = CFTypes<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, n) = crate::primitives::count(
             input,
             MAX_FILTER_TYPES_PER_MSG,
@@ -399,7 +392,7 @@ impl<'a> Payload<'a> for CFTypes<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::NODE_CF)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.supported_filters.len() as u64,
             MAX_FILTER_TYPES_PER_MSG,
@@ -423,17 +416,15 @@ impl<'a> Payload<'a> for CFTypes<'a> {
             supported_filters: Cow::Owned(self.supported_filters.into_owned()),
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "SupportedFilters": crate::json::bytes(&self.supported_filters) })
-    }
 }
 
 /// `getcfilterv2`: asks for a block's version 2 filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFilterV2 {
     /// The block whose version 2 filter is asked for.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
 }
 
@@ -442,13 +433,13 @@ impl<'a> Payload<'a> for GetCFilterV2 {
     type Owned = GetCFilterV2;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, block_hash) = hash(input)?;
         Ok((i, GetCFilterV2 { block_hash }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         buf.put_slice(&self.block_hash.0);
         Ok(())
     }
@@ -462,24 +453,31 @@ impl<'a> Payload<'a> for GetCFilterV2 {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "BlockHash": crate::json::hash(&self.block_hash) })
-    }
 }
 
 /// `cfilterv2`: a block's version 2 filter with the proof that the header
 /// commits to it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFilterV2<'a> {
     /// The block the filter belongs to.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHash"))]
     pub block_hash: Hash,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Data", with = "crate::serde_impls::hex::bytes")
+    )]
     pub data: Cow<'a, [u8]>,
     /// Leaf index of the filter in the header commitment tree.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ProofIndex", deserialize_with = "crate::serde_impls::int")
+    )]
     pub proof_index: u32,
     /// The inclusion proof: sibling hashes from the leaf up.
+    #[cfg_attr(feature = "serde", serde(rename = "ProofHashes"))]
     pub proof_hashes: Vec<Hash>,
 }
 
@@ -543,12 +541,12 @@ impl<'a> Payload<'a> for CFilterV2<'a> {
     type Owned = CFilterV2<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         CFilterV2::parse(input)
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::CFILTER_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         self.check()?;
         self.write(buf);
         Ok(())
@@ -570,24 +568,18 @@ impl<'a> Payload<'a> for CFilterV2<'a> {
             proof_hashes: self.proof_hashes,
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "BlockHash": crate::json::hash(&self.block_hash),
-            "Data": crate::json::bytes(&self.data),
-            "ProofIndex": self.proof_index,
-            "ProofHashes": crate::json::hashes(&self.proof_hashes),
-        })
-    }
 }
 
 /// `getcfsv2`: asks for the version 2 filters of a range of blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetCFsV2 {
     /// The first block of the range.
+    #[cfg_attr(feature = "serde", serde(rename = "StartHash"))]
     pub start_hash: Hash,
     /// The last block of the range.
+    #[cfg_attr(feature = "serde", serde(rename = "EndHash"))]
     pub end_hash: Hash,
 }
 
@@ -596,7 +588,7 @@ impl<'a> Payload<'a> for GetCFsV2 {
     type Owned = GetCFsV2;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, start_hash) = hash(input)?;
         let (i, end_hash) = hash(i)?;
         Ok((
@@ -609,7 +601,7 @@ impl<'a> Payload<'a> for GetCFsV2 {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         buf.put_slice(&self.start_hash.0);
         buf.put_slice(&self.end_hash.0);
         Ok(())
@@ -624,17 +616,15 @@ impl<'a> Payload<'a> for GetCFsV2 {
     }
 
     owned_payload!();
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "StartHash": crate::json::hash(&self.start_hash), "EndHash": crate::json::hash(&self.end_hash) })
-    }
 }
 
 /// `cfiltersv2`: a batch of version 2 filters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CFiltersV2<'a> {
     /// The filters, in block order.
+    #[cfg_attr(feature = "serde", serde(rename = "CFilters"))]
     pub cfilters: Vec<CFilterV2<'a>>,
 }
 
@@ -643,7 +633,7 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
     type Owned = CFiltersV2<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        gate(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, cfilters) = list(
             input,
             MAX_CFILTERS_V2_PER_BATCH,
@@ -656,7 +646,7 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::BATCHED_CFILTERS_V2)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.cfilters.len() as u64,
             MAX_CFILTERS_V2_PER_BATCH,
@@ -687,11 +677,6 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
         CFiltersV2 {
             cfilters: self.cfilters.into_iter().map(Payload::into_owned).collect(),
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "CFilters": self.cfilters.iter().map(Payload::to_json).collect::<Vec<_>>() })
     }
 }
 
@@ -776,7 +761,7 @@ mod tests {
     }
 
     fn kind<T: std::fmt::Debug>(r: PResult<'_, T>) -> ErrorKind {
-        Error::from(r.unwrap_err()).kind()
+        r.unwrap_err().kind()
     }
 
     #[test]

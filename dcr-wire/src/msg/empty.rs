@@ -2,46 +2,36 @@
 //! `sendheaders`, `getminings` and `getcftypes`. Some exist only from a
 //! given protocol version.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::Error;
-use crate::primitives::{fail, PResult};
-use crate::protocol::pver;
+use crate::primitives::PResult;
 
-/// Declares an empty message valid from protocol version `$since` on.
+/// Declares an empty message (the protocol versions it exists at are in
+/// the `messages!` list).
 macro_rules! empty_message {
-    ($(#[$doc:meta])* $name:ident, since = $since:expr) => {
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
         pub struct $name;
 
-        impl $name {
-            /// The first protocol version at which the message exists.
-            pub const SINCE: u32 = $since;
-
-            fn check_version(pver: u32) -> Result<(), Error> {
-                if pver < Self::SINCE {
-                    return Err(Error::InvalidForVersion {
-                        command: Command::$name.as_str(),
-                        pver,
-                    });
-                }
-                Ok(())
-            }
-        }
+        #[cfg(feature = "serde")]
+        crate::serde_impls::empty_message_serde!($name);
 
         impl<'a> Payload<'a> for $name {
             const COMMAND: Command = Command::$name;
             type Owned = $name;
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-                $name::check_version(pver).or_else(fail)?;
+                require_pver(Self::COMMAND, pver)?;
                 Ok((input, $name))
             }
 
             fn encode<B: BufMut>(&self, _buf: &mut B, pver: u32) -> Result<(), Error> {
-                $name::check_version(pver)
+                require_pver(Self::COMMAND, pver)
             }
 
             fn serialized_size(&self, _pver: u32) -> usize {
@@ -55,11 +45,6 @@ macro_rules! empty_message {
             fn into_owned(self) -> Self::Owned {
                 self
             }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({})
-            }
         }
     };
 }
@@ -67,43 +52,44 @@ macro_rules! empty_message {
 empty_message! {
     /// `verack`: accepts the peer's `version`, completing one side of the
     /// handshake.
-    VerAck, since = pver::INITIAL
+    VerAck
 }
 
 empty_message! {
     /// `getaddr`: asks the peer for addresses of other peers.
-    GetAddr, since = pver::INITIAL
+    GetAddr
 }
 
 empty_message! {
     /// `mempool`: asks the peer to announce the transactions in its memory
     /// pool.
-    MemPool, since = pver::INITIAL
+    MemPool
 }
 
 empty_message! {
     /// `sendheaders`: asks the peer to announce new blocks with `headers`
     /// instead of `inv`. From protocol version 3.
-    SendHeaders, since = pver::SEND_HEADERS
+    SendHeaders
 }
 
 empty_message! {
     /// `getminings`: asks the peer for its mining state (the blocks at the
     /// tip and their votes), answered by `miningstate`.
-    GetMiningState, since = pver::INITIAL
+    GetMiningState
 }
 
 empty_message! {
     /// `getcftypes`: asks which committed filter types the peer serves.
     /// From protocol version 6 on: the reference's codec sets no upper
     /// version, even though version 2 filters (protocol 7) supersede it.
-    GetCFTypes, since = pver::NODE_CF
+    GetCFTypes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::protocol::pver;
 
     /// Valid from `since`, refused below it both ways, nothing on the wire.
     fn check<T: for<'a> Payload<'a> + Default>(since: u32) {
@@ -111,7 +97,7 @@ mod tests {
         for p in pver::INITIAL..=pver::CURRENT {
             let mut b = Vec::new();
             let enc = m.encode(&mut b, p);
-            let dec = T::decode(&[], p).map_err(Error::from);
+            let dec = T::decode(&[], p);
             assert!(b.is_empty());
             assert_eq!(m.serialized_size(p), 0);
             assert_eq!(T::max_payload_length(p), 0);

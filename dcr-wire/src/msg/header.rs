@@ -1,13 +1,15 @@
 //! The 180-byte block header and the `headers` message.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash};
 use crate::primitives::{
-    array, check_count, count, fail, hash, i32_le, i64_le, put_var_int, u16_le, u32_le, u8,
-    var_int, var_int_size, PResult,
+    array, check_count, count, hash, i32_le, i64_le, put_var_int, u16_le, u32_le, u8, var_int,
+    var_int_size, PResult,
 };
 
 /// Serialized size of a block header.
@@ -18,42 +20,107 @@ pub const MAX_BLOCK_HEADERS_PER_MSG: u64 = 2000;
 
 /// A Decred block header. Its BLAKE-256 is the block hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct BlockHeader {
     /// Block version.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: i32,
     /// Hash of the previous block.
+    #[cfg_attr(feature = "serde", serde(rename = "PrevBlock"))]
     pub prev_block: Hash,
     /// Merkle root of the regular transaction tree.
+    #[cfg_attr(feature = "serde", serde(rename = "MerkleRoot"))]
     pub merkle_root: Hash,
     /// Merkle root of the stake transaction tree.
+    #[cfg_attr(feature = "serde", serde(rename = "StakeRoot"))]
     pub stake_root: Hash,
     /// Votes on the previous block and on agendas.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "VoteBits", deserialize_with = "crate::serde_impls::int")
+    )]
     pub vote_bits: u16,
     /// State of the lottery (ticket selection) after this block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "FinalState", with = "crate::serde_impls::hex::array")
+    )]
     pub final_state: [u8; 6],
     /// Number of votes in the block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Voters", deserialize_with = "crate::serde_impls::int")
+    )]
     pub voters: u16,
     /// Number of new tickets in the block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "FreshStake", deserialize_with = "crate::serde_impls::int")
+    )]
     pub fresh_stake: u8,
     /// Number of revocations in the block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Revocations", deserialize_with = "crate::serde_impls::int")
+    )]
     pub revocations: u8,
     /// Number of live tickets.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "PoolSize", deserialize_with = "crate::serde_impls::int")
+    )]
     pub pool_size: u32,
     /// Proof-of-work difficulty target, compact form.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Bits", deserialize_with = "crate::serde_impls::int")
+    )]
     pub bits: u32,
     /// Stake difficulty (ticket price) in atoms.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SBits", deserialize_with = "crate::serde_impls::int")
+    )]
     pub sbits: i64,
     /// Block height.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Height", deserialize_with = "crate::serde_impls::int")
+    )]
     pub height: u32,
     /// Serialized block size in bytes.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Size", deserialize_with = "crate::serde_impls::int")
+    )]
     pub size: u32,
     /// Block time, Unix seconds (32 bits on the wire).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Timestamp", with = "crate::serde_impls::time")
+    )]
     pub timestamp: u32,
     /// Proof-of-work nonce.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Nonce", deserialize_with = "crate::serde_impls::int")
+    )]
     pub nonce: u32,
     /// Extra nonce space and miner data.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ExtraData", with = "crate::serde_impls::hex::array")
+    )]
     pub extra_data: [u8; 32],
     /// Stake version the miner's votes use.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "StakeVersion", deserialize_with = "crate::serde_impls::int")
+    )]
     pub stake_version: u32,
 }
 
@@ -61,6 +128,11 @@ impl BlockHeader {
     /// Parses the 180 header bytes. Headers carry no version-dependent
     /// fields.
     pub fn parse(input: &[u8]) -> PResult<'_, BlockHeader> {
+        Self::parse_fields(input).map_err(|e| e.while_reading("a block header"))
+    }
+
+    #[inline(always)]
+    fn parse_fields(input: &[u8]) -> PResult<'_, BlockHeader> {
         let (i, version) = i32_le(input)?;
         let (i, prev_block) = hash(i)?;
         let (i, merkle_root) = hash(i)?;
@@ -162,32 +234,6 @@ impl BlockHeader {
     pub fn pow_hash_v2(&self) -> Hash {
         Hash(*blake3::hash(&self.to_bytes()).as_bytes())
     }
-
-    /// The header in the reference's JSON layout.
-    #[cfg(feature = "json")]
-    pub fn to_json(&self) -> serde_json::Value {
-        use crate::json;
-        serde_json::json!({
-            "Version": self.version,
-            "PrevBlock": json::hash(&self.prev_block),
-            "MerkleRoot": json::hash(&self.merkle_root),
-            "StakeRoot": json::hash(&self.stake_root),
-            "VoteBits": self.vote_bits,
-            "FinalState": json::bytes(&self.final_state),
-            "Voters": self.voters,
-            "FreshStake": self.fresh_stake,
-            "Revocations": self.revocations,
-            "PoolSize": self.pool_size,
-            "Bits": self.bits,
-            "SBits": self.sbits,
-            "Height": self.height,
-            "Size": self.size,
-            "Timestamp": self.timestamp,
-            "Nonce": self.nonce,
-            "ExtraData": json::bytes(&self.extra_data),
-            "StakeVersion": self.stake_version,
-        })
-    }
 }
 
 impl Default for BlockHeader {
@@ -218,8 +264,11 @@ impl Default for BlockHeader {
 /// `headers`: block headers answering `getheaders`. On the wire each header
 /// is followed by a transaction count that must be zero.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Headers {
     /// The headers, in chain order.
+    #[cfg_attr(feature = "serde", serde(rename = "Headers"))]
     pub headers: Vec<BlockHeader>,
 }
 
@@ -227,7 +276,8 @@ impl<'a> Payload<'a> for Headers {
     const COMMAND: Command = Command::Headers;
     type Owned = Headers;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         let (mut i, n) = count(
             input,
             MAX_BLOCK_HEADERS_PER_MSG,
@@ -243,7 +293,7 @@ impl<'a> Payload<'a> for Headers {
             let (r, h) = BlockHeader::parse(i)?;
             let (r, txs) = var_int(r)?;
             if txs > 0 {
-                return fail(Error::invalid(
+                return Err(Error::invalid(
                     ErrorKind::HeaderContainsTxs,
                     "block headers may not contain transactions",
                 ));
@@ -254,14 +304,14 @@ impl<'a> Payload<'a> for Headers {
         Ok((i, Headers { headers }))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         check_count(
             self.headers.len() as u64,
             MAX_BLOCK_HEADERS_PER_MSG,
             ErrorKind::TooManyHeaders,
             "block headers",
-        )
-        .map_err(Error::from)?;
+        )?;
         put_var_int(buf, self.headers.len() as u64);
         for h in &self.headers {
             h.write(buf);
@@ -281,13 +331,6 @@ impl<'a> Payload<'a> for Headers {
 
     fn into_owned(self) -> Self::Owned {
         self
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Headers": self.headers.iter().map(BlockHeader::to_json).collect::<Vec<_>>(),
-        })
     }
 }
 
@@ -372,11 +415,11 @@ pub(crate) mod tests {
     #[test]
     fn header_is_180_bytes() {
         assert_eq!(BlockHeader::default().to_bytes().len(), BLOCK_HEADER_SIZE);
-        let e = Error::from(BlockHeader::parse(&[0u8; 179]).unwrap_err());
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        let e = BlockHeader::parse(&[0u8; 179]).unwrap_err();
+        assert_eq!(e, Error::eof(1).while_reading("a block header"));
         assert_eq!(
             BlockHeader::from_bytes(&[0u8; 179]),
-            Err(Error::UnexpectedEof { needed: 1 })
+            Err(Error::eof(1).while_reading("a block header"))
         );
         assert_eq!(
             BlockHeader::from_bytes(&[0u8; 181]).unwrap_err().kind(),
@@ -393,13 +436,13 @@ pub(crate) mod tests {
         let mut buf = vec![1u8];
         BlockHeader::default().write(&mut buf);
         buf.push(1);
-        let e = Error::from(Headers::decode(&buf, 12).unwrap_err());
+        let e = Headers::decode(&buf, 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::HeaderContainsTxs);
     }
 
     #[test]
     fn too_many_headers() {
-        let e = Error::from(Headers::decode(&[0xfd, 0xd1, 0x07], 12).unwrap_err());
+        let e = Headers::decode(&[0xfd, 0xd1, 0x07], 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyHeaders);
         let msg = Headers {
             headers: vec![BlockHeader::default(); 2001],

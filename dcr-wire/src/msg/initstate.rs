@@ -2,7 +2,9 @@
 //! asks for the state a node keeps at the chain tip (tip blocks, their
 //! votes, treasury spends) and gets their hashes.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -38,8 +40,11 @@ pub mod init_state_type {
 
 /// `getinitstate`: which kinds of tip state the sender wants.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct GetInitState<'a> {
     /// Type names, printable ASCII, at most 32 bytes each.
+    #[cfg_attr(feature = "serde", serde(rename = "Types"))]
     pub types: Vec<Cow<'a, str>>,
 }
 
@@ -48,7 +53,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     type Owned = GetInitState<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
+        require_pver(Self::COMMAND, pv)?;
         let (i, types) = list(
             input,
             MAX_INIT_STATE_TYPES,
@@ -64,7 +69,7 @@ impl<'a> Payload<'a> for GetInitState<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
+        require_pver(Self::COMMAND, pv)?;
         check_count(
             self.types.len() as u64,
             MAX_INIT_STATE_TYPES,
@@ -118,21 +123,21 @@ impl<'a> Payload<'a> for GetInitState<'a> {
                 .collect(),
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "Types": self.types.iter().map(|t| t.as_ref()).collect::<Vec<_>>() })
-    }
 }
 
 /// `initstate`: the tip state asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct InitState {
     /// Hashes of the tip blocks.
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHashes"))]
     pub block_hashes: Vec<Hash>,
     /// Votes on the tip blocks.
+    #[cfg_attr(feature = "serde", serde(rename = "VoteHashes"))]
     pub vote_hashes: Vec<Hash>,
     /// Treasury spends in the mempool.
+    #[cfg_attr(feature = "serde", serde(rename = "TSpendHashes"))]
     pub tspend_hashes: Vec<Hash>,
 }
 
@@ -166,7 +171,7 @@ impl<'a> Payload<'a> for InitState {
     type Owned = InitState;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE).map_err(nom::Err::Error)?;
+        require_pver(Self::COMMAND, pv)?;
         let mut out: [Vec<Hash>; 3] = Default::default();
         let mut i = input;
         for (slot, (max, kind, what)) in out.iter_mut().zip(LISTS) {
@@ -186,7 +191,7 @@ impl<'a> Payload<'a> for InitState {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
-        require_pver(Self::COMMAND, pv, pver::INIT_STATE)?;
+        require_pver(Self::COMMAND, pv)?;
         for (l, (max, kind, what)) in self.lists().into_iter().zip(LISTS) {
             check_count(l.len() as u64, max, kind, what)?;
         }
@@ -218,16 +223,6 @@ impl<'a> Payload<'a> for InitState {
 
     fn into_owned(self) -> InitState {
         self
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json::hashes;
-        serde_json::json!({
-            "BlockHashes": hashes(&self.block_hashes),
-            "VoteHashes": hashes(&self.vote_hashes),
-            "TSpendHashes": hashes(&self.tspend_hashes),
-        })
     }
 }
 
@@ -261,7 +256,7 @@ mod tests {
     }
 
     fn kind<T: std::fmt::Debug>(r: PResult<'_, T>) -> ErrorKind {
-        Error::from(r.unwrap_err()).kind()
+        r.unwrap_err().kind()
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! (announcements), `getdata` (requests) and `notfound` (answers to
 //! requests that cannot be served).
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
@@ -19,8 +21,6 @@ pub const INV_VECT_SIZE: usize = 4 + HASH_SIZE;
 /// What an inventory vector refers to. Values the protocol does not define
 /// are kept as they are (the reference accepts any 32-bit type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct InvType(pub u32);
 
 impl InvType {
@@ -52,10 +52,13 @@ impl fmt::Display for InvType {
 /// One inventory item: its kind and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct InvVect {
     /// What kind of item.
+    #[cfg_attr(feature = "serde", serde(rename = "Type"))]
     pub inv_type: InvType,
     /// The item's hash.
+    #[cfg_attr(feature = "serde", serde(rename = "Hash"))]
     pub hash: Hash,
 }
 
@@ -76,11 +79,6 @@ impl InvVect {
         buf.put_u32_le(self.inv_type.0);
         buf.put_slice(&self.hash.0);
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(self) -> serde_json::Value {
-        serde_json::json!({ "Type": self.inv_type.0, "Hash": crate::json::hash(&self.hash) })
-    }
 }
 
 /// Declares a message that is a list of inventory vectors.
@@ -88,8 +86,11 @@ macro_rules! inv_list_message {
     ($(#[$doc:meta])* $name:ident = $cmd:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         pub struct $name {
             /// The inventory vectors.
+            #[cfg_attr(feature = "serde", serde(rename = "InvList"))]
             pub inv_list: Vec<InvVect>,
         }
 
@@ -97,7 +98,8 @@ macro_rules! inv_list_message {
             const COMMAND: Command = Command::$cmd;
             type Owned = $name;
 
-            fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+            fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+                require_pver(Self::COMMAND, pver)?;
                 let (i, inv_list) = list(
                     input,
                     MAX_INV_PER_MSG,
@@ -109,7 +111,8 @@ macro_rules! inv_list_message {
                 Ok((i, $name { inv_list }))
             }
 
-            fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+            fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+                require_pver(Self::COMMAND, pver)?;
                 check_count(
                     self.inv_list.len() as u64,
                     MAX_INV_PER_MSG,
@@ -133,13 +136,6 @@ macro_rules! inv_list_message {
 
             fn into_owned(self) -> Self::Owned {
                 self
-            }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({
-                    "InvList": self.inv_list.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
-                })
             }
         }
     };
@@ -197,7 +193,7 @@ mod tests {
     fn too_many_vectors() {
         let mut b = vec![0xfd];
         b.extend_from_slice(&50_001u16.to_le_bytes());
-        let e = Error::from(Inv::decode(&b, 12).unwrap_err());
+        let e = Inv::decode(&b, 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyVectors);
         let m = GetData {
             inv_list: vec![InvVect::default(); 50_001],

@@ -1,9 +1,11 @@
 //! `getblocks` and `getheaders`: a block locator (hashes from our tip back
 //! towards genesis) and a stop hash.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
@@ -17,12 +19,17 @@ macro_rules! locator_message {
     ($(#[$doc:meta])* $name:ident = $cmd:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         pub struct $name {
             /// The sender's protocol version.
+            #[cfg_attr(feature = "serde", serde(rename = "ProtocolVersion", deserialize_with = "crate::serde_impls::int"))]
             pub protocol_version: u32,
             /// Known block hashes, newest first.
+            #[cfg_attr(feature = "serde", serde(rename = "BlockLocatorHashes"))]
             pub block_locator_hashes: Vec<Hash>,
             /// Where to stop (zero: as far as allowed).
+            #[cfg_attr(feature = "serde", serde(rename = "HashStop"))]
             pub hash_stop: Hash,
         }
 
@@ -30,7 +37,8 @@ macro_rules! locator_message {
             const COMMAND: Command = Command::$cmd;
             type Owned = $name;
 
-            fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+            fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+                require_pver(Self::COMMAND, pver)?;
                 let (i, protocol_version) = u32_le(input)?;
                 let (i, block_locator_hashes) = list(
                     i,
@@ -44,7 +52,8 @@ macro_rules! locator_message {
                 Ok((i, $name { protocol_version, block_locator_hashes, hash_stop }))
             }
 
-            fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+            fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+                require_pver(Self::COMMAND, pver)?;
                 check_count(
                     self.block_locator_hashes.len() as u64,
                     MAX_BLOCK_LOCATORS_PER_MSG,
@@ -72,15 +81,6 @@ macro_rules! locator_message {
 
             fn into_owned(self) -> Self::Owned {
                 self
-            }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({
-                    "ProtocolVersion": self.protocol_version,
-                    "BlockLocatorHashes": crate::json::hashes(&self.block_locator_hashes),
-                    "HashStop": crate::json::hash(&self.hash_stop),
-                })
             }
         }
     };
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn too_many_locators() {
         let b = [0, 0, 0, 0, 0xfd, 0xf5, 0x01];
-        let e = Error::from(GetBlocks::decode(&b, 12).unwrap_err());
+        let e = GetBlocks::decode(&b, 12).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyLocators);
         let m = GetHeaders {
             block_locator_hashes: vec![Hash::ZERO; 501],

@@ -1,9 +1,11 @@
 //! `miningstate`: the blocks at the tip of a peer's chain and the votes it
 //! holds for them, so a miner that just connected can start work at once.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
@@ -19,16 +21,28 @@ pub const MAX_MS_VOTES_AT_HEAD_PER_MSG: u64 = 40;
 
 /// `miningstate`, the answer to `getminings`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct MiningState {
     /// Version of this message's content.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: u32,
     /// Height of the blocks listed.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Height", deserialize_with = "crate::serde_impls::int")
+    )]
     pub height: u32,
     /// Blocks at the tip, at most [`MAX_MS_BLOCKS_AT_HEAD_PER_MSG`]
     /// (ErrTooManyBlocks).
+    #[cfg_attr(feature = "serde", serde(rename = "BlockHashes"))]
     pub block_hashes: Vec<Hash>,
     /// Votes on those blocks, at most [`MAX_MS_VOTES_AT_HEAD_PER_MSG`]
     /// (ErrTooManyVotes).
+    #[cfg_attr(feature = "serde", serde(rename = "VoteHashes"))]
     pub vote_hashes: Vec<Hash>,
 }
 
@@ -47,7 +61,7 @@ impl MiningState {
     }
 }
 
-fn check_blocks(n: usize) -> Result<(), nom::Err<Error>> {
+fn check_blocks(n: usize) -> Result<(), Error> {
     check_count(
         n as u64,
         MAX_MS_BLOCKS_AT_HEAD_PER_MSG,
@@ -56,7 +70,7 @@ fn check_blocks(n: usize) -> Result<(), nom::Err<Error>> {
     )
 }
 
-fn check_votes(n: usize) -> Result<(), nom::Err<Error>> {
+fn check_votes(n: usize) -> Result<(), Error> {
     check_count(
         n as u64,
         MAX_MS_VOTES_AT_HEAD_PER_MSG,
@@ -69,7 +83,8 @@ impl<'a> Payload<'a> for MiningState {
     const COMMAND: Command = Command::MiningState;
     type Owned = MiningState;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         let (i, version) = u32_le(input)?;
         let (i, height) = u32_le(i)?;
         let (i, block_hashes) = list(
@@ -97,7 +112,8 @@ impl<'a> Payload<'a> for MiningState {
         Ok((i, msg))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         check_blocks(self.block_hashes.len())?;
         check_votes(self.vote_hashes.len())?;
         buf.put_u32_le(self.version);
@@ -122,17 +138,6 @@ impl<'a> Payload<'a> for MiningState {
     fn into_owned(self) -> Self::Owned {
         self
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json;
-        serde_json::json!({
-            "Version": self.version,
-            "Height": self.height,
-            "BlockHashes": json::hashes(&self.block_hashes),
-            "VoteHashes": json::hashes(&self.vote_hashes),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -150,7 +155,7 @@ mod tests {
     }
 
     fn decode(b: &[u8]) -> Result<MiningState, Error> {
-        let (rest, m) = MiningState::decode(b, 1).map_err(Error::from)?;
+        let (rest, m) = MiningState::decode(b, 1)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

@@ -2,18 +2,21 @@
 //! `version` and `addr`, and the typed form of `addrv2` (IPv4, IPv6 or Tor
 //! v3 with a size fixed by the type).
 
-use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use bytes::BufMut;
 
 use crate::error::{Error, ErrorKind};
 use crate::primitives::{
-    array, fail, time_u64, u16_be, u16_le, u32_le, u64_le, u8, PResult, MAX_INT64_TIME,
+    array, time_u64, u16_be, u16_le, u32_le, u64_le, u8, PResult, MAX_INT64_TIME,
 };
 use crate::protocol::ServiceFlags;
 
 /// The current time in whole Unix seconds (0 for a clock before 1970).
+#[cfg(feature = "std")]
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -40,17 +43,28 @@ pub const MIN_NET_ADDRESS_V2_PAYLOAD: usize = 8 + 8 + 1 + 4 + 2;
 /// `None` as 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct NetAddress {
     /// When the address was last seen, Unix seconds in 32 bits (so it runs
     /// out in 2106). `None` where the message does not carry it.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Timestamp", with = "crate::serde_impls::time::option")
+    )]
     pub timestamp: Option<u32>,
     /// Services the peer at this address offers.
+    #[cfg_attr(feature = "serde", serde(rename = "Services"))]
     pub services: ServiceFlags,
     /// The IP address, 16 bytes on the wire; IPv4 travels IPv4-mapped
     /// (`::ffff:a.b.c.d`).
+    #[cfg_attr(feature = "serde", serde(rename = "IP", with = "ip_text"))]
     pub ip: Ipv6Addr,
     /// TCP port. Unlike every other integer of the protocol it is
     /// big-endian on the wire.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Port", deserialize_with = "crate::serde_impls::int")
+    )]
     pub port: u16,
 }
 
@@ -85,6 +99,7 @@ impl NetAddress {
     /// current time in whole seconds (the reference's
     /// `NewNetAddressIPPort`). A clock before 1970 gives 0; one past 2106,
     /// which 32 bits cannot hold, gives `u32::MAX`.
+    #[cfg(feature = "std")]
     pub fn now(ip: IpAddr, port: u16, services: ServiceFlags) -> NetAddress {
         let secs = u32::try_from(unix_now()).unwrap_or(u32::MAX);
         NetAddress::new(ip, port, services).with_timestamp(secs)
@@ -133,6 +148,11 @@ impl NetAddress {
     /// Parses an address; the 4-byte timestamp is read first when
     /// `with_timestamp` is set.
     pub fn decode(input: &[u8], with_timestamp: bool) -> PResult<'_, NetAddress> {
+        Self::decode_fields(input, with_timestamp).map_err(|e| e.while_reading("a network address"))
+    }
+
+    #[inline(always)]
+    fn decode_fields(input: &[u8], with_timestamp: bool) -> PResult<'_, NetAddress> {
         let (i, timestamp) = if with_timestamp {
             let (i, t) = u32_le(input)?;
             (i, Some(t))
@@ -159,18 +179,6 @@ impl NetAddress {
         buf.put_u64_le(self.services.0);
         buf.put_slice(&self.ip.octets());
         buf.put_u16(self.port);
-    }
-
-    /// The reference's JSON layout: `IP` as text, `Timestamp` `null` when
-    /// absent.
-    #[cfg(feature = "json")]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Timestamp": self.timestamp,
-            "Services": self.services.0,
-            "IP": self.ip_addr().to_string(),
-            "Port": self.port,
-        })
     }
 }
 
@@ -216,7 +224,6 @@ impl NetAddressType {
 /// The host part of an `addrv2` entry. Each variant holds exactly the bytes
 /// its type puts on the wire, so a wrongly sized address cannot be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum NetAddressV2Host {
     /// An IPv4 address (4 bytes).
     Ipv4(Ipv4Addr),
@@ -285,8 +292,16 @@ impl NetAddressV2Host {
 
 /// A peer address as `addrv2` carries it: a 64-bit last-seen time,
 /// services, a typed host and a port.
+///
+/// With the `serde` feature it travels in the reference's layout:
+/// `Timestamp`, `Services`, `Type` (1 IPv4, 2 IPv6, 3 Tor v3), the host's
+/// bytes as hex in `EncodedAddr`, and `Port`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(into = "NetAddressV2Fields", try_from = "NetAddressV2Fields")
+)]
 pub struct NetAddressV2 {
     /// When the address was last seen, Unix seconds. Values the reference
     /// cannot represent as a time (above [`MAX_INT64_TIME`]) are refused
@@ -314,6 +329,7 @@ impl NetAddressV2 {
 
     /// An entry for `ip:port` (IPv4 or IPv6 by the address) last seen now,
     /// in whole seconds (the reference's `NewNetAddressV2IPPort`).
+    #[cfg(feature = "std")]
     pub fn now(ip: IpAddr, port: u16, services: ServiceFlags) -> NetAddressV2 {
         NetAddressV2::new(ip, port, services, unix_now())
     }
@@ -344,11 +360,16 @@ impl NetAddressV2 {
     /// Parses an entry. An unknown type byte is ErrUnknownNetAddrType (the
     /// size of what follows is then unknown, so nothing more can be read).
     pub fn decode(input: &[u8]) -> PResult<'_, NetAddressV2> {
+        Self::decode_fields(input).map_err(|e| e.while_reading("a network address"))
+    }
+
+    #[inline(always)]
+    fn decode_fields(input: &[u8]) -> PResult<'_, NetAddressV2> {
         let (i, timestamp) = time_u64(input)?;
         let (i, services) = u64_le(i)?;
         let (i, ty) = u8(i)?;
         let Some(ty) = NetAddressType::from_u8(ty) else {
-            return fail(Error::invalid(
+            return Err(Error::invalid(
                 ErrorKind::UnknownNetAddrType,
                 "unknown network address type",
             ));
@@ -385,17 +406,92 @@ impl NetAddressV2 {
         self.host.encode(buf);
         buf.put_u16_le(self.port);
     }
+}
 
-    /// The reference's JSON layout (`Type` as its number, `EncodedAddr` as
-    /// hex).
-    #[cfg(feature = "json")]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Timestamp": self.timestamp,
-            "Services": self.services.0,
-            "Type": self.host.address_type() as u8,
-            "EncodedAddr": crate::json::bytes(&self.host.to_bytes()),
-            "Port": self.port,
+/// An IP as text (`IP` of [`NetAddress`]): IPv4-mapped addresses as
+/// dotted IPv4, as the reference prints them; IPv4 read back mapped.
+#[cfg(feature = "serde")]
+mod ip_text {
+    use core::net::{IpAddr, Ipv6Addr};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::NetAddress;
+
+    pub(super) fn serialize<S: Serializer>(ip: &Ipv6Addr, s: S) -> Result<S::Ok, S::Error> {
+        NetAddress::new(IpAddr::V6(*ip), 0, Default::default())
+            .ip_addr()
+            .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Ipv6Addr, D::Error> {
+        Ok(match IpAddr::deserialize(d)? {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            IpAddr::V6(v6) => v6,
+        })
+    }
+}
+
+/// [`NetAddressV2`] as the reference lays it out: the host as its type
+/// number and its bytes.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetAddressV2Fields {
+    #[serde(rename = "Timestamp", with = "crate::serde_impls::time")]
+    timestamp: u64,
+    #[serde(rename = "Services")]
+    services: ServiceFlags,
+    #[serde(rename = "Type", deserialize_with = "crate::serde_impls::int")]
+    address_type: u8,
+    #[serde(rename = "EncodedAddr", with = "crate::serde_impls::hex::bytes")]
+    encoded_addr: alloc::borrow::Cow<'static, [u8]>,
+    #[serde(rename = "Port", deserialize_with = "crate::serde_impls::int")]
+    port: u16,
+}
+
+#[cfg(feature = "serde")]
+impl From<NetAddressV2> for NetAddressV2Fields {
+    fn from(a: NetAddressV2) -> Self {
+        NetAddressV2Fields {
+            timestamp: a.timestamp,
+            services: a.services,
+            address_type: a.host.address_type() as u8,
+            encoded_addr: a.host.to_bytes().into(),
+            port: a.port,
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<NetAddressV2Fields> for NetAddressV2 {
+    type Error = String;
+
+    /// The type must be known and the address exactly its size.
+    fn try_from(f: NetAddressV2Fields) -> Result<Self, String> {
+        let ty = NetAddressType::from_u8(f.address_type).ok_or_else(|| {
+            format!(
+                "unknown address Type {} (1 IPv4, 2 IPv6, 3 Tor v3)",
+                f.address_type
+            )
+        })?;
+        let bytes = &f.encoded_addr[..];
+        let host = match NetAddressV2Host::decode(bytes, ty) {
+            Ok(([], host)) => host,
+            _ => {
+                return Err(format!(
+                    "EncodedAddr has {} bytes; Type {} takes {}",
+                    bytes.len(),
+                    f.address_type,
+                    ty.address_size()
+                ))
+            }
+        };
+        Ok(NetAddressV2 {
+            timestamp: f.timestamp,
+            services: f.services,
+            host,
+            port: f.port,
         })
     }
 }
@@ -480,8 +576,8 @@ mod tests {
         let (rest, a) = NetAddress::decode(&bytes, false).unwrap();
         assert_eq!(rest.len(), 4);
         assert_eq!(a.timestamp, None);
-        let e = Error::from(NetAddress::decode(&bytes[..29], true).unwrap_err());
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        let e = NetAddress::decode(&bytes[..29], true).unwrap_err();
+        assert_eq!(e, Error::eof(1).while_reading("a network address"));
     }
 
     #[test]
@@ -490,7 +586,7 @@ mod tests {
             let mut b = vec![0u8; 16];
             b.push(ty);
             b.extend_from_slice(&[0u8; 34]);
-            let e = Error::from(NetAddressV2::decode(&b).unwrap_err());
+            let e = NetAddressV2::decode(&b).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::UnknownNetAddrType);
         }
     }
@@ -506,7 +602,7 @@ mod tests {
         );
         let mut b = Vec::new();
         a.encode(&mut b);
-        let e = Error::from(NetAddressV2::decode(&b).unwrap_err());
+        let e = NetAddressV2::decode(&b).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidTimestamp);
     }
 

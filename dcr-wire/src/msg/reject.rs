@@ -1,16 +1,18 @@
 //! `reject`: why a peer refused a message. Removed at protocol version 9
 //! ([`pver::REMOVE_REJECT`]); older peers still send it.
 
-use std::borrow::Cow;
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use core::fmt;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    ascii_var_string, fail, hash, is_strict_ascii, put_var_bytes, u8, var_bytes_size, PResult,
+    ascii_var_string, hash, is_strict_ascii, put_var_bytes, u8, var_bytes_size, PResult,
 };
 use crate::protocol::{pver, MAX_MESSAGE_PAYLOAD};
 
@@ -64,17 +66,23 @@ impl fmt::Display for RejectCode {
 
 /// `reject`. Valid below protocol version 9.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Reject<'a> {
     /// The command of the refused message (`"tx"`, `"block"`, ...).
     /// Printable ASCII only.
+    #[cfg_attr(feature = "serde", serde(rename = "Cmd"))]
     pub cmd: Cow<'a, str>,
     /// Why it was refused.
+    #[cfg_attr(feature = "serde", serde(rename = "Code"))]
     pub code: RejectCode,
     /// Free-form explanation. Printable ASCII only; the protocol sets no
     /// length limit beyond the payload's.
+    #[cfg_attr(feature = "serde", serde(rename = "Reason"))]
     pub reason: Cow<'a, str>,
     /// The refused block or transaction. Only on the wire when `cmd` is
     /// `block` or `tx`; zero otherwise (and ignored when encoding).
+    #[cfg_attr(feature = "serde", serde(rename = "Hash"))]
     pub hash: Hash,
 }
 
@@ -82,16 +90,6 @@ impl<'a> Reject<'a> {
     /// Whether a reject for `cmd` carries the hash of the refused item.
     pub fn has_hash(cmd: &str) -> bool {
         cmd == Command::Block.as_str() || cmd == Command::Tx.as_str()
-    }
-
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver >= pver::REMOVE_REJECT {
-            return Err(Error::InvalidForVersion {
-                command: Command::Reject.as_str(),
-                pver,
-            });
-        }
-        Ok(())
     }
 
     /// The encoding checks after the version: command, then reason.
@@ -122,7 +120,7 @@ impl<'a> Payload<'a> for Reject<'a> {
     type Owned = Reject<'static>;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        Reject::check_version(pver).or_else(fail)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, cmd) = text(input)?;
         let (i, code) = u8(i)?;
         let (i, reason) = text(i)?;
@@ -141,7 +139,7 @@ impl<'a> Payload<'a> for Reject<'a> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        Reject::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         self.validate()?;
         put_var_bytes(buf, self.cmd.as_bytes());
         buf.put_u8(self.code.0);
@@ -176,16 +174,6 @@ impl<'a> Payload<'a> for Reject<'a> {
             hash: self.hash,
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Cmd": self.cmd,
-            "Code": self.code.0,
-            "Reason": self.reason,
-            "Hash": crate::json::hash(&self.hash),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -194,7 +182,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode(b: &[u8], pver: u32) -> Result<Reject<'_>, Error> {
-        let (rest, m) = Reject::decode(b, pver).map_err(Error::from)?;
+        let (rest, m) = Reject::decode(b, pver)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

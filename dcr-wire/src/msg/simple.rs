@@ -1,12 +1,13 @@
 //! Messages made of a single 8-byte integer: `ping`, `pong` and
 //! `feefilter`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::Error;
-use crate::primitives::{fail, i64_le, u64_le, PResult};
-use crate::protocol::pver;
+use crate::primitives::{i64_le, u64_le, PResult};
 
 /// Declares a message whose payload is one 64-bit nonce, valid at every
 /// protocol version.
@@ -14,8 +15,11 @@ macro_rules! nonce_message {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         pub struct $name {
             /// The nonce (little-endian on the wire).
+            #[cfg_attr(feature = "serde", serde(rename = "Nonce", deserialize_with = "crate::serde_impls::int"))]
             pub nonce: u64,
         }
 
@@ -23,12 +27,14 @@ macro_rules! nonce_message {
             const COMMAND: Command = Command::$name;
             type Owned = $name;
 
-            fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+            fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+                require_pver(Self::COMMAND, pver)?;
                 let (i, nonce) = u64_le(input)?;
                 Ok((i, $name { nonce }))
             }
 
-            fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+            fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+                require_pver(Self::COMMAND, pver)?;
                 buf.put_u64_le(self.nonce);
                 Ok(())
             }
@@ -43,11 +49,6 @@ macro_rules! nonce_message {
 
             fn into_owned(self) -> Self::Owned {
                 self
-            }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({ "Nonce": self.nonce })
             }
         }
     };
@@ -65,23 +66,17 @@ nonce_message! {
 }
 
 /// `feefilter`: asks the peer not to announce transactions paying less
-/// than `min_fee`. Valid from protocol version 5 ([`pver::FEE_FILTER`]).
+/// than `min_fee`. Valid from protocol version 5 ([`pver::FEE_FILTER`](crate::pver::FEE_FILTER)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct FeeFilter {
     /// Minimum fee rate in atoms per kilobyte.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "MinFee", deserialize_with = "crate::serde_impls::int")
+    )]
     pub min_fee: i64,
-}
-
-impl FeeFilter {
-    fn check_version(pver: u32) -> Result<(), Error> {
-        if pver < pver::FEE_FILTER {
-            return Err(Error::InvalidForVersion {
-                command: Command::FeeFilter.as_str(),
-                pver,
-            });
-        }
-        Ok(())
-    }
 }
 
 impl<'a> Payload<'a> for FeeFilter {
@@ -89,13 +84,13 @@ impl<'a> Payload<'a> for FeeFilter {
     type Owned = FeeFilter;
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
-        FeeFilter::check_version(pver).or_else(fail)?;
+        require_pver(Self::COMMAND, pver)?;
         let (i, min_fee) = i64_le(input)?;
         Ok((i, FeeFilter { min_fee }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
-        FeeFilter::check_version(pver)?;
+        require_pver(Self::COMMAND, pver)?;
         buf.put_i64_le(self.min_fee);
         Ok(())
     }
@@ -113,17 +108,13 @@ impl<'a> Payload<'a> for FeeFilter {
     fn into_owned(self) -> Self::Owned {
         self
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "MinFee": self.min_fee })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::protocol::pver;
     use proptest::prelude::*;
 
     fn round_trip<'a, T: Payload<'a>>(m: &T, b: &'a mut Vec<u8>, p: u32) -> T {
@@ -139,8 +130,8 @@ mod tests {
         let mut b = Vec::new();
         Ping { nonce: 0x0102 }.encode(&mut b, 1).unwrap();
         assert_eq!(b, [2, 1, 0, 0, 0, 0, 0, 0]);
-        let e = Error::from(Pong::decode(&b[..7], 1).unwrap_err());
-        assert_eq!(e, Error::UnexpectedEof { needed: 1 });
+        let e = Pong::decode(&b[..7], 1).unwrap_err();
+        assert_eq!(e, Error::eof(1));
         assert_eq!(Ping::max_payload_length(pver::INITIAL), 8);
     }
 
@@ -151,7 +142,7 @@ mod tests {
         for p in [pver::INITIAL, pver::FEE_FILTER - 1] {
             let e = m.encode(&mut Vec::new(), p).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
-            let e = Error::from(FeeFilter::decode(&bytes, p).unwrap_err());
+            let e = FeeFilter::decode(&bytes, p).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
             assert_eq!(FeeFilter::max_payload_length(p), 8);
         }

@@ -15,19 +15,21 @@
 //! the version word differs), [`RawTx`] hashes a received transaction
 //! straight from its bytes, without re-serializing it.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{Command, Payload};
-use crate::blake::digest_many;
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HashInput, Hasher};
 use crate::primitives::{
-    count, fail, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes,
-    var_bytes_size, var_int, var_int_size, PResult,
+    count, hash, i64_le, put_var_bytes, put_var_int, u16_le, u32_le, u8, var_bytes, var_bytes_size,
+    var_int, var_int_size, PResult,
 };
 use crate::protocol::{pver, MAX_MESSAGE_PAYLOAD};
+use dcr_blake256::digest_many;
 
 /// The largest block (and so transaction) payload up to protocol version 3.
 pub const MAX_BLOCK_PAYLOAD_V3: u32 = 1_000_000;
@@ -140,6 +142,27 @@ impl TxSerType {
     }
 }
 
+/// The serialization type as its number (`SerType`: 0 full, 1 no
+/// witness, 2 witness only).
+#[cfg(feature = "serde")]
+impl serde::Serialize for TxSerType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.to_u16())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for TxSerType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: u16 = crate::serde_impls::int(d)?;
+        TxSerType::from_u16(v).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "unknown serialization type {v} (0 full, 1 no witness, 2 witness only)"
+            ))
+        })
+    }
+}
+
 /// Transaction tree an outpoint refers to (the reference's `TxTree*`).
 pub mod tree {
     /// A tree not known yet, typically for a transaction not yet in a
@@ -153,12 +176,23 @@ pub mod tree {
 
 /// A reference to an output of an earlier transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct OutPoint {
     /// Hash of the transaction holding the output.
+    #[cfg_attr(feature = "serde", serde(rename = "Hash"))]
     pub hash: Hash,
     /// Index of the output in that transaction.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Index", deserialize_with = "crate::serde_impls::int")
+    )]
     pub index: u32,
     /// Tree of that transaction (see [`tree`]).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Tree", deserialize_with = "crate::serde_impls::int")
+    )]
     pub tree: i8,
 }
 
@@ -170,30 +204,67 @@ pub struct OutPoint {
 /// `Default` gives every field zero (sequence 0, block index 0): what the
 /// decoder starts from, not a standard input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TxIn<'a> {
     /// The output this input spends.
+    #[cfg_attr(feature = "serde", serde(rename = "PreviousOutPoint"))]
     pub previous_out_point: OutPoint,
     /// Sequence number (relative lock time when enabled).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Sequence", deserialize_with = "crate::serde_impls::int")
+    )]
     pub sequence: u32,
     /// Amount of the output being spent, in atoms (-1 when unknown).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ValueIn", deserialize_with = "crate::serde_impls::int")
+    )]
     pub value_in: i64,
     /// Height of the block holding the spent output.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "BlockHeight", deserialize_with = "crate::serde_impls::int")
+    )]
     pub block_height: u32,
     /// Index of the spent transaction in its block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "BlockIndex", deserialize_with = "crate::serde_impls::int")
+    )]
     pub block_index: u32,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SignatureScript", with = "crate::serde_impls::hex::bytes")
+    )]
     pub signature_script: Cow<'a, [u8]>,
 }
 
 /// A transaction output. [`TxOut::new`] sets the default script version;
 /// `Default` gives value 0, script version 0 and an empty script.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TxOut<'a> {
     /// Amount in atoms.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Value", deserialize_with = "crate::serde_impls::int")
+    )]
     pub value: i64,
     /// Script version.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: u16,
     /// Borrowed from the input when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "PkScript", with = "crate::serde_impls::hex::bytes")
+    )]
     pub pk_script: Cow<'a, [u8]>,
 }
 
@@ -204,19 +275,36 @@ pub struct TxOut<'a> {
 /// 0, which is not a standard transaction version; it is what the decoder
 /// starts from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Tx<'a> {
     /// Which parts this value was decoded from / will be encoded as.
+    #[cfg_attr(feature = "serde", serde(rename = "SerType"))]
     pub ser_type: TxSerType,
     /// Transaction version (lower 16 bits of the version word).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Version", deserialize_with = "crate::serde_impls::int")
+    )]
     pub version: u16,
     /// Inputs (prefix part).
+    #[cfg_attr(feature = "serde", serde(rename = "TxIn"))]
     pub inputs: Vec<TxIn<'a>>,
     /// Outputs.
+    #[cfg_attr(feature = "serde", serde(rename = "TxOut"))]
     pub outputs: Vec<TxOut<'a>>,
     /// Block height or time before which the transaction is not final.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "LockTime", deserialize_with = "crate::serde_impls::int")
+    )]
     pub lock_time: u32,
     /// Block height after which the transaction can no longer be mined
     /// (0: never expires).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Expiry", deserialize_with = "crate::serde_impls::int")
+    )]
     pub expiry: u32,
 }
 
@@ -267,6 +355,11 @@ impl OutPoint {
     /// reference's `ReadOutPoint`). Fewer than [`OutPoint::SIZE`] bytes is
     /// [`Error::UnexpectedEof`].
     pub fn parse(i: &[u8]) -> PResult<'_, OutPoint> {
+        Self::parse_fields(i).map_err(|e| e.while_reading("an outpoint"))
+    }
+
+    #[inline(always)]
+    fn parse_fields(i: &[u8]) -> PResult<'_, OutPoint> {
         let (i, hash) = hash(i)?;
         let (i, index) = u32_le(i)?;
         let (i, tree) = u8(i)?;
@@ -287,21 +380,12 @@ impl OutPoint {
         buf.put_u32_le(self.index);
         buf.put_u8(self.tree as u8);
     }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(self) -> serde_json::Value {
-        serde_json::json!({
-            "Hash": crate::json::hash(&self.hash),
-            "Index": self.index,
-            "Tree": self.tree,
-        })
-    }
 }
 
-impl std::fmt::Display for OutPoint {
+impl core::fmt::Display for OutPoint {
     /// `hash:index`, the hash in display order (the reference's
     /// `OutPoint.String`).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}:{}", self.hash, self.index)
     }
 }
@@ -389,15 +473,6 @@ impl<'a> TxOut<'a> {
             pk_script: Cow::Owned(self.pk_script.into_owned()),
         }
     }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "Value": self.value,
-            "Version": self.version,
-            "PkScript": crate::json::bytes(&self.pk_script),
-        })
-    }
 }
 
 /// Reads one transaction, reporting its parts to `v`, and returns its
@@ -408,7 +483,7 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
     let (mut i, word) = u32_le(input)?;
     let version = word as u16;
     let Some(ser_type) = TxSerType::from_u16((word >> 16) as u16) else {
-        return fail(Error::invalid(
+        return Err(Error::invalid(
             ErrorKind::UnknownTxType,
             "unsupported transaction serialization type",
         ));
@@ -453,7 +528,7 @@ fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> PResult<'a, Layout>
     if ser_type.has_witness() {
         let (r, n) = var_int(i)?;
         if ser_type == TxSerType::Full && n != prefix_inputs as u64 {
-            return fail(Error::limit(
+            return Err(Error::limit(
                 ErrorKind::MismatchedWitnessCount,
                 "witness inputs (must equal prefix inputs)",
                 n,
@@ -579,7 +654,7 @@ impl<'a> Tx<'a> {
     /// protocol-version-dependent fields).
     pub fn parse(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
         let mut b = Builder::default();
-        let (rest, layout) = walk(input, &mut b)?;
+        let (rest, layout) = walk(input, &mut b).map_err(|e| e.while_reading("a transaction"))?;
         b.tx.version = layout.version;
         Ok((rest, b.tx))
     }
@@ -728,7 +803,7 @@ pub fn tx_hashes_many(txs: &[RawTx<'_>]) -> Vec<TxHashes> {
     // pair is one contiguous 64-byte message.
     let (pairs, _) = parts.as_flattened().as_chunks::<64>();
     let mut full: Scratch<Hash> = smallvec::smallvec![Hash::ZERO; pairs.len()];
-    crate::blake::digest_many_64(pairs, &mut full);
+    dcr_blake256::digest_many_64(pairs, &mut full);
     parts
         .chunks_exact(2)
         .zip(full)
@@ -806,11 +881,13 @@ impl<'a> Payload<'a> for Tx<'a> {
     const COMMAND: Command = Command::Tx;
     type Owned = Tx<'static>;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         Tx::parse(input)
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         self.write_as(buf, self.ser_type);
         Ok(())
     }
@@ -844,27 +921,6 @@ impl<'a> Payload<'a> for Tx<'a> {
             expiry: self.expiry,
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json;
-        use serde_json::json;
-        json!({
-            "SerType": self.ser_type.to_u16(),
-            "Version": self.version,
-            "TxIn": self.inputs.iter().map(|i| json!({
-                "PreviousOutPoint": i.previous_out_point.to_json(),
-                "Sequence": i.sequence,
-                "ValueIn": i.value_in,
-                "BlockHeight": i.block_height,
-                "BlockIndex": i.block_index,
-                "SignatureScript": json::bytes(&i.signature_script),
-            })).collect::<Vec<_>>(),
-            "TxOut": self.outputs.iter().map(TxOut::to_json).collect::<Vec<_>>(),
-            "LockTime": self.lock_time,
-            "Expiry": self.expiry,
-        })
-    }
 }
 
 /// A validated serialized transaction, borrowed from a block or message:
@@ -879,7 +935,8 @@ impl<'a> RawTx<'a> {
     /// Finds and validates one transaction at the start of `input`, without
     /// allocating. Returns it and what follows.
     pub fn parse(input: &'a [u8]) -> PResult<'a, RawTx<'a>> {
-        let (rest, layout) = walk(input, &mut Scanner)?;
+        let (rest, layout) =
+            walk(input, &mut Scanner).map_err(|e| e.while_reading("a transaction"))?;
         Ok((
             rest,
             RawTx {
@@ -1094,7 +1151,7 @@ pub(crate) mod tests {
     }
 
     fn kind(bytes: &[u8]) -> ErrorKind {
-        Error::from(Tx::parse(bytes).unwrap_err()).kind()
+        Tx::parse(bytes).unwrap_err().kind()
     }
 
     #[test]
@@ -1173,8 +1230,8 @@ pub(crate) mod tests {
         assert_eq!(buf.len(), OutPoint::SIZE);
         assert_eq!(OutPoint::parse(&buf), Ok((&[][..], op)));
         assert_eq!(
-            Error::from(OutPoint::parse(&buf[..36]).unwrap_err()),
-            Error::UnexpectedEof { needed: 1 }
+            OutPoint::parse(&buf[..36]).unwrap_err(),
+            Error::eof(1).while_reading("an outpoint")
         );
     }
 

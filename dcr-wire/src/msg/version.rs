@@ -1,19 +1,22 @@
 //! `version`: the first message of a connection, in which each side states
 //! its protocol version, services, addresses, user agent and chain height.
 
-use std::borrow::Cow;
-use std::time::{SystemTime, UNIX_EPOCH};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
 use super::netaddr::{NetAddress, MAX_NET_ADDRESS_PAYLOAD};
-use super::{Command, Payload};
+use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::primitives::{
-    bool, fail, i32_le, is_strict_ascii, put_var_bytes, time_u64, u64_le, var_bytes_size,
-    var_string, PResult, MAX_INT64_TIME, MAX_VAR_INT_SIZE,
+    bool, i32_le, is_strict_ascii, put_var_bytes, time_u64, u64_le, var_bytes_size, var_string,
+    PResult, MAX_INT64_TIME, MAX_VAR_INT_SIZE,
 };
-use crate::protocol::{pver, ServiceFlags};
+#[cfg(feature = "std")]
+use crate::protocol::pver;
+use crate::protocol::ServiceFlags;
 
 /// Longest user agent a `version` message may carry.
 pub const MAX_USER_AGENT_LEN: usize = 256;
@@ -30,29 +33,58 @@ const VERSION_ADDR_SIZE: usize = NetAddress::serialized_size(false);
 /// is optional on decode, read only while bytes remain, and absent fields
 /// keep their zero values. Encoding always writes every field.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Version<'a> {
     /// The highest protocol version the sender speaks.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "ProtocolVersion",
+            deserialize_with = "crate::serde_impls::int"
+        )
+    )]
     pub protocol_version: i32,
     /// Services the sender offers.
+    #[cfg_attr(feature = "serde", serde(rename = "Services"))]
     pub services: ServiceFlags,
     /// When the message was made, Unix seconds (64 bits on the wire; values
     /// above [`MAX_INT64_TIME`] are refused with ErrInvalidTimestamp).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Timestamp", with = "crate::serde_impls::time")
+    )]
     pub timestamp: u64,
     /// The receiver's address as the sender sees it (no timestamp on the
     /// wire).
+    #[cfg_attr(feature = "serde", serde(rename = "AddrYou"))]
     pub addr_you: NetAddress,
     /// The sender's own address (no timestamp on the wire).
+    #[cfg_attr(feature = "serde", serde(rename = "AddrMe"))]
     pub addr_me: NetAddress,
     /// Random value that lets a node detect a connection to itself.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Nonce", deserialize_with = "crate::serde_impls::int")
+    )]
     pub nonce: u64,
     /// The sender's software, e.g. `/dcrwire:1.0.0/dcrd:2.0.0/`: printable
     /// ASCII, at most [`MAX_USER_AGENT_LEN`] bytes (borrowed from the
     /// input).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "UserAgent", with = "crate::serde_impls::text")
+    )]
     pub user_agent: Cow<'a, [u8]>,
     /// Height of the sender's best block.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "LastBlock", deserialize_with = "crate::serde_impls::int")
+    )]
     pub last_block: i32,
     /// Asks the receiver not to announce transactions. On the wire the
     /// byte says the opposite ("relay"), and a missing byte means relay.
+    #[cfg_attr(feature = "serde", serde(rename = "DisableRelayTx"))]
     pub disable_relay_tx: bool,
 }
 
@@ -60,9 +92,10 @@ impl Version<'static> {
     /// A version message as a node sends it: the current protocol version,
     /// no services, the current time, [`DEFAULT_USER_AGENT`], relaying on.
     /// Adjust the public fields or call [`Version::add_user_agent`] after.
+    #[cfg(feature = "std")]
     pub fn new(addr_me: NetAddress, addr_you: NetAddress, nonce: u64, last_block: i32) -> Self {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         Version {
             protocol_version: pver::CURRENT as i32,
@@ -87,7 +120,7 @@ impl Version<'static> {
 impl<'a> Version<'a> {
     /// The user agent as text (it is always ASCII once validated).
     pub fn user_agent_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.user_agent).ok()
+        core::str::from_utf8(&self.user_agent).ok()
     }
 
     /// True when every flag of `service` is advertised.
@@ -147,7 +180,7 @@ pub fn validate_user_agent(ua: &[u8]) -> Result<(), Error> {
 /// the user agent rules.
 fn user_agent(input: &[u8]) -> PResult<'_, &[u8]> {
     let (i, ua) = var_string(input)?;
-    validate_user_agent(ua).or_else(fail)?;
+    validate_user_agent(ua)?;
     Ok((i, ua))
 }
 
@@ -167,7 +200,8 @@ impl<'a> Payload<'a> for Version<'a> {
     const COMMAND: Command = Command::Version;
     type Owned = Version<'static>;
 
-    fn decode(input: &'a [u8], _pver: u32) -> PResult<'a, Self> {
+    fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pver)?;
         let (i, protocol_version) = i32_le(input)?;
         let (i, services) = u64_le(i)?;
         let (i, timestamp) = time_u64(i)?;
@@ -191,7 +225,8 @@ impl<'a> Payload<'a> for Version<'a> {
         Ok((i, msg))
     }
 
-    fn encode<B: BufMut>(&self, buf: &mut B, _pver: u32) -> Result<(), Error> {
+    fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
+        require_pver(Self::COMMAND, pver)?;
         validate_user_agent(&self.user_agent)?;
         if self.timestamp > MAX_INT64_TIME {
             return Err(Error::invalid(
@@ -227,21 +262,6 @@ impl<'a> Payload<'a> for Version<'a> {
             ..self
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "ProtocolVersion": self.protocol_version,
-            "Services": self.services.0,
-            "Timestamp": self.timestamp,
-            "AddrYou": self.addr_you.to_json(),
-            "AddrMe": self.addr_me.to_json(),
-            "Nonce": self.nonce,
-            "UserAgent": crate::json::string(&self.user_agent),
-            "LastBlock": self.last_block,
-            "DisableRelayTx": self.disable_relay_tx,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -251,7 +271,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode(b: &[u8]) -> Result<Version<'_>, Error> {
-        let (rest, m) = Version::decode(b, pver::CURRENT).map_err(Error::from)?;
+        let (rest, m) = Version::decode(b, pver::CURRENT)?;
         crate::primitives::expect_end(rest)?;
         Ok(m)
     }

@@ -256,3 +256,20 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// Stops a child as Ctrl-C does and waits for it to exit (10 s at most).
+pub fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit 10 s after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,7 +1,9 @@
 //! `mixcphrtxt`: post-quantum ciphertexts, one per peer, encapsulating the
 //! shared keys of the session.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -15,17 +17,30 @@ pub const CIPHERTEXT_SIZE: usize = 1047;
 
 /// `mixcphrtxt`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MixCiphertexts<'a> {
     /// Signature, identity, session and run.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: SessionHeader<'a>,
     /// One ciphertext of [`CIPHERTEXT_SIZE`] bytes per peer, borrowed when
     /// decoded (a slice rather than an array so that a borrowed list costs
     /// two words per entry, not the whole ciphertext).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Ciphertexts", with = "crate::serde_impls::hex::list")
+    )]
     pub ciphertexts: Vec<Cow<'a, [u8]>>,
     /// Hashes of the key exchanges, one per ciphertext (the same count is
     /// used for both lists on the wire).
+    #[cfg_attr(feature = "serde", serde(rename = "SeenKeyExchanges"))]
     pub seen_key_exchanges: Vec<Hash>,
 }
+
+#[cfg(feature = "serde")]
+super::session_message_serde!(MixCiphertexts {
+    ciphertexts: Vec<Cow<'static, [u8]>> = "Ciphertexts", with "crate::serde_impls::hex::list";
+    seen_key_exchanges: Vec<crate::Hash> = "SeenKeyExchanges";
+});
 
 impl<'a> MixCiphertexts<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
@@ -105,24 +120,6 @@ impl<'a> MixCiphertexts<'a> {
                 .collect(),
             seen_key_exchanges: self.seen_key_exchanges,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        self.header.json_into(&mut m);
-        m.insert(
-            "Ciphertexts".into(),
-            self.ciphertexts
-                .iter()
-                .map(|c| crate::json::bytes(&c[..]))
-                .collect(),
-        );
-        m.insert(
-            "SeenKeyExchanges".into(),
-            crate::json::hashes(&self.seen_key_exchanges),
-        );
-        m.into()
     }
 }
 

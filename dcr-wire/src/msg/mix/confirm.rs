@@ -1,6 +1,8 @@
 //! `mixconfirm`: a peer's signatures on the mixed transaction, carried as
 //! the whole transaction.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use super::{
@@ -9,19 +11,30 @@ use super::{
 };
 use crate::error::Error;
 use crate::hash::Hash;
-use crate::msg::{Payload, Tx};
+use crate::msg::Payload;
 use crate::primitives::PResult;
+use crate::Tx;
 
 /// `mixconfirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MixConfirm<'a> {
     /// Signature, identity, session and run.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: SessionHeader<'a>,
     /// The mixed transaction with this peer's signatures (scripts borrowed).
+    #[cfg_attr(feature = "serde", serde(rename = "Mix"))]
     pub mix: Tx<'a>,
     /// Hashes of the DC-net messages this follows.
+    #[cfg_attr(feature = "serde", serde(rename = "SeenDCNets"))]
     pub seen_dc_nets: Vec<Hash>,
 }
+
+#[cfg(feature = "serde")]
+super::session_message_serde!(MixConfirm {
+    mix: crate::Tx<'static> = "Mix";
+    seen_dc_nets: Vec<crate::Hash> = "SeenDCNets";
+});
 
 impl<'a> MixConfirm<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
@@ -58,15 +71,6 @@ impl<'a> MixConfirm<'a> {
             mix: Payload::into_owned(self.mix),
             seen_dc_nets: self.seen_dc_nets,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        self.header.json_into(&mut m);
-        m.insert("Mix".into(), Payload::to_json(&self.mix));
-        m.insert("SeenDCNets".into(), crate::json::hashes(&self.seen_dc_nets));
-        m.into()
     }
 }
 

@@ -1,6 +1,8 @@
 //! `mixdcnet`: a peer's DC-net broadcast, one vector of mixed messages per
 //! slot, each message 20 bytes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use bytes::BufMut;
 
 use super::{
@@ -13,14 +15,24 @@ use crate::primitives::PResult;
 
 /// `mixdcnet`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MixDCNet<'a> {
     /// Signature, identity, session and run.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: SessionHeader<'a>,
     /// The DC-net vectors, borrowed when decoded.
+    #[cfg_attr(feature = "serde", serde(rename = "DCNet"))]
     pub dc_net: MixVects<'a>,
     /// Hashes of the slot reservations this follows.
+    #[cfg_attr(feature = "serde", serde(rename = "SeenSlotReserves"))]
     pub seen_slot_reserves: Vec<Hash>,
 }
+
+#[cfg(feature = "serde")]
+super::session_message_serde!(MixDCNet {
+    dc_net: crate::MixVects<'static> = "DCNet";
+    seen_slot_reserves: Vec<crate::Hash> = "SeenSlotReserves";
+});
 
 impl<'a> MixDCNet<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
@@ -58,18 +70,6 @@ impl<'a> MixDCNet<'a> {
             dc_net: self.dc_net.into_owned(),
             seen_slot_reserves: self.seen_slot_reserves,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        self.header.json_into(&mut m);
-        m.insert("DCNet".into(), self.dc_net.to_json());
-        m.insert(
-            "SeenSlotReserves".into(),
-            crate::json::hashes(&self.seen_slot_reserves),
-        );
-        m.into()
     }
 }
 

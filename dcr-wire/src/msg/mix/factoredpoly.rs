@@ -1,7 +1,9 @@
 //! `mixfactpoly`: the roots of the slot-reservation polynomial a peer
 //! factored, which fix every peer's slot in the DC-net.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -17,14 +19,27 @@ use crate::primitives::{
 
 /// `mixfactpoly`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MixFactoredPoly<'a> {
     /// Signature, identity, session and run.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: SessionHeader<'a>,
     /// Field elements, at most 32 bytes each, borrowed when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Roots", with = "crate::serde_impls::hex::list")
+    )]
     pub roots: Vec<Cow<'a, [u8]>>,
     /// Hashes of the slot reservations this answers.
+    #[cfg_attr(feature = "serde", serde(rename = "SeenSlotReserves"))]
     pub seen_slot_reserves: Vec<Hash>,
 }
+
+#[cfg(feature = "serde")]
+super::session_message_serde!(MixFactoredPoly {
+    roots: Vec<Cow<'static, [u8]>> = "Roots", with "crate::serde_impls::hex::list";
+    seen_slot_reserves: Vec<crate::Hash> = "SeenSlotReserves";
+});
 
 impl<'a> MixFactoredPoly<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
@@ -91,21 +106,6 @@ impl<'a> MixFactoredPoly<'a> {
                 .collect(),
             seen_slot_reserves: self.seen_slot_reserves,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        self.header.json_into(&mut m);
-        m.insert(
-            "Roots".into(),
-            self.roots.iter().map(|r| crate::json::bytes(r)).collect(),
-        );
-        m.insert(
-            "SeenSlotReserves".into(),
-            crate::json::hashes(&self.seen_slot_reserves),
-        );
-        m.into()
     }
 }
 

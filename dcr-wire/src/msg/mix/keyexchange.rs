@@ -1,7 +1,9 @@
 //! `mixkeyxchg`: a peer's ephemeral keys for a session: a secp256k1 key
 //! for ECDH and a post-quantum (Streamlined NTRU Prime) public key.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -21,33 +23,72 @@ const FIXED_SIZE: usize = 64 + 33 + 32 + 8 + 4 + 4 + 33 + PQ_PUBLIC_KEY_SIZE + 3
 /// `mixkeyxchg`. Unlike the other session messages, the epoch sits between
 /// the session id and the run, so the fields are listed flat.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct MixKeyExchange<'a> {
     /// Signature by the identity over the message.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Signature", with = "crate::serde_impls::hex::fixed")
+    )]
     pub signature: Fixed<'a, 64>,
     /// The sender's session identity key.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Identity", with = "crate::serde_impls::hex::fixed")
+    )]
     pub identity: Fixed<'a, 33>,
     /// The session the message belongs to.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SessionID", with = "crate::serde_impls::hex::fixed")
+    )]
     pub session_id: Fixed<'a, 32>,
     /// The epoch the session started in.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Epoch", deserialize_with = "crate::serde_impls::int")
+    )]
     pub epoch: u64,
     /// The attempt within the session, from 0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Run", deserialize_with = "crate::serde_impls::int")
+    )]
     pub run: u32,
     /// The peer's position in the session's sorted pair requests.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Pos", deserialize_with = "crate::serde_impls::int")
+    )]
     pub pos: u32,
     /// secp256k1 public key for ECDH.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "ECDH", with = "crate::serde_impls::hex::fixed")
+    )]
     pub ecdh: Fixed<'a, 33>,
     /// Post-quantum public key of [`PQ_PUBLIC_KEY_SIZE`] bytes, borrowed
     /// when decoded (a slice, so the message stays small on the stack).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "PQPK", with = "crate::serde_impls::hex::bytes")
+    )]
     pub pqpk: Cow<'a, [u8]>,
     /// Commitment to the peer's secrets for this run.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Commitment", with = "crate::serde_impls::hex::fixed")
+    )]
     pub commitment: Fixed<'a, 32>,
     /// Hashes of the pair requests of the session.
+    #[cfg_attr(feature = "serde", serde(rename = "SeenPRs"))]
     pub seen_prs: Vec<Hash>,
 }
 
 impl Default for MixKeyExchange<'_> {
     fn default() -> Self {
-        use std::borrow::Cow::Owned;
+        use alloc::borrow::Cow::Owned;
         MixKeyExchange {
             signature: Owned([0; 64]),
             identity: Owned([0; 33]),
@@ -129,23 +170,6 @@ impl<'a> MixKeyExchange<'a> {
             commitment: own(self.commitment),
             seen_prs: self.seen_prs,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json::bytes;
-        serde_json::json!({
-            "Signature": bytes(&self.signature[..]),
-            "Identity": bytes(&self.identity[..]),
-            "SessionID": bytes(&self.session_id[..]),
-            "Epoch": self.epoch,
-            "Run": self.run,
-            "Pos": self.pos,
-            "ECDH": bytes(&self.ecdh[..]),
-            "PQPK": bytes(&self.pqpk[..]),
-            "Commitment": bytes(&self.commitment[..]),
-            "SeenPRs": crate::json::hashes(&self.seen_prs),
-        })
     }
 }
 

@@ -13,11 +13,13 @@
 //! message's signature covers, and the accessors the eight share, are the
 //! [`MixMessage`] trait.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::{require_pver, Command, Message};
+use super::Message;
 use crate::error::{Error, ErrorKind};
 use crate::hash::{blake256, Hash, HASH_SIZE};
 use crate::primitives::{array_ref, check_count, hash, list, u32_le, PResult};
@@ -74,14 +76,37 @@ pub(crate) fn own<const N: usize>(f: Fixed<'_, N>) -> Fixed<'static, N> {
 
 /// The fields that open every mixing message but the pair request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SessionHeader<'a> {
     /// Signature by the identity key over the rest of the message.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "Signature",
+            serialize_with = "crate::serde_impls::hex::fixed::serialize"
+        )
+    )]
     pub signature: Fixed<'a, 64>,
     /// The author's identity public key.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "Identity",
+            serialize_with = "crate::serde_impls::hex::fixed::serialize"
+        )
+    )]
     pub identity: Fixed<'a, 33>,
     /// The mixing session.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "SessionID",
+            serialize_with = "crate::serde_impls::hex::fixed::serialize"
+        )
+    )]
     pub session_id: Fixed<'a, 32>,
     /// The run of the session (reruns after blame).
+    #[cfg_attr(feature = "serde", serde(rename = "Run"))]
     pub run: u32,
 }
 
@@ -131,16 +156,52 @@ impl<'a> SessionHeader<'a> {
             run: self.run,
         }
     }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn json_into(&self, m: &mut serde_json::Map<String, serde_json::Value>) {
-        use crate::json::bytes;
-        m.insert("Signature".into(), bytes(&self.signature[..]));
-        m.insert("Identity".into(), bytes(&self.identity[..]));
-        m.insert("SessionID".into(), bytes(&self.session_id[..]));
-        m.insert("Run".into(), self.run.into());
-    }
 }
+
+/// `Deserialize` for a session message: the reference lays the session
+/// header's fields beside the message's own (`Signature`, `Identity`,
+/// `SessionID`, `Run`, then the rest), and serde's `flatten` cannot refuse
+/// unknown fields, so the fields are listed flat here. Each entry is
+/// `field: Type = "GoName"`, with `, with "module"` for a byte field.
+#[cfg(feature = "serde")]
+macro_rules! session_message_serde {
+    ($name:ident { $( $field:ident : $ty:ty = $go:literal $(, with $with:literal)? ; )* }) => {
+        const _: () = {
+            use crate::msg::mix::{Fixed, SessionHeader};
+
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Fields {
+                #[serde(rename = "Signature", with = "crate::serde_impls::hex::fixed")]
+                signature: Fixed<'static, 64>,
+                #[serde(rename = "Identity", with = "crate::serde_impls::hex::fixed")]
+                identity: Fixed<'static, 33>,
+                #[serde(rename = "SessionID", with = "crate::serde_impls::hex::fixed")]
+                session_id: Fixed<'static, 32>,
+                #[serde(rename = "Run", deserialize_with = "crate::serde_impls::int")]
+                run: u32,
+                $( #[serde(rename = $go $(, with = $with)?)] $field: $ty, )*
+            }
+
+            impl<'de> serde::Deserialize<'de> for $name<'_> {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let f = Fields::deserialize(d)?;
+                    Ok($name {
+                        header: SessionHeader {
+                            signature: f.signature,
+                            identity: f.identity,
+                            session_id: f.session_id,
+                            run: f.run,
+                        },
+                        $( $field: f.$field, )*
+                    })
+                }
+            }
+        };
+    };
+}
+#[cfg(feature = "serde")]
+pub(crate) use session_message_serde;
 
 /// Reads the hashes of earlier messages a message references (at most
 /// [`MAX_MIX_PEERS`], else ErrTooManyPrevMixMsgs).
@@ -171,11 +232,6 @@ pub(crate) use crate::primitives::{hashes_size, put_hashes};
 /// ErrInvalidMsg with a reason.
 pub(crate) fn invalid(reason: &'static str) -> Error {
     Error::invalid(ErrorKind::InvalidMsg, reason)
-}
-
-/// The version gate every mixing message shares.
-pub(crate) fn gate(c: Command, pv: u32) -> Result<(), Error> {
-    require_pver(c, pv, pver::MIX)
 }
 
 /// The largest payload of a mixing message: 0 below the mixing version.
@@ -225,7 +281,7 @@ macro_rules! mix_payload {
             type Owned = $name<'static>;
 
             fn decode(input: &'a [u8], pv: u32) -> crate::primitives::PResult<'a, Self> {
-                crate::msg::mix::gate(Self::COMMAND, pv).map_err(nom::Err::Error)?;
+                crate::msg::require_pver(Self::COMMAND, pv)?;
                 $name::parse(input)
             }
 
@@ -234,7 +290,7 @@ macro_rules! mix_payload {
                 buf: &mut B,
                 pv: u32,
             ) -> Result<(), crate::error::Error> {
-                crate::msg::mix::gate(Self::COMMAND, pv)?;
+                crate::msg::require_pver(Self::COMMAND, pv)?;
                 self.check()?;
                 self.write(buf);
                 Ok(())
@@ -251,24 +307,19 @@ macro_rules! mix_payload {
             fn into_owned(self) -> $name<'static> {
                 $name::into_owned(self)
             }
-
-            #[cfg(feature = "json")]
-            fn to_json(&self) -> serde_json::Value {
-                $name::to_json(self)
-            }
         }
     };
 }
 pub(crate) use mix_payload;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::msg::Payload;
+    use crate::msg::{Command, Payload};
 
     #[test]
     fn seen_limit() {
-        let e = Error::from(seen_hashes(&[0xfd, 0x01, 0x02]).unwrap_err());
+        let e = seen_hashes(&[0xfd, 0x01, 0x02]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyPrevMixMsgs);
         assert_eq!(
             check_seen(&vec![Hash::ZERO; 513]).unwrap_err().kind(),
@@ -282,7 +333,7 @@ mod tests {
         let mut buf = Vec::new();
         m.encode(&mut buf, pver::MIX).unwrap();
         assert_eq!(mix_hash(&m), Some(blake256(&buf)));
-        assert_eq!(mix_hash(&Message::VerAck(crate::msg::VerAck)), None);
+        assert_eq!(mix_hash(&Message::VerAck(crate::VerAck)), None);
         // Decodable but not encodable (as in the reference): still hashed.
         let empty = Message::MixDCNet(MixDCNet::default());
         assert!(empty.encode(&mut Vec::new(), pver::MIX).is_err());
@@ -311,12 +362,12 @@ mod tests {
 
     #[test]
     fn below_mix_version_refused() {
-        let e = Error::from(MixFactoredPoly::decode(&[0; 200], 9).unwrap_err());
+        let e = MixFactoredPoly::decode(&[0; 200], 9).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::MsgInvalidForPVer);
         assert_eq!(<MixDCNet as Payload>::max_payload_length(9), 0);
     }
 
-    mod props {
+    pub(crate) mod props {
         use std::borrow::Cow;
 
         use proptest::collection::vec;
@@ -324,7 +375,7 @@ mod tests {
 
         use super::super::*;
         use crate::msg::tx::tests::arb_tx;
-        use crate::msg::{OutPoint, TxOut};
+        use crate::{OutPoint, TxOut};
 
         fn field() -> impl Strategy<Value = Cow<'static, [u8]>> {
             vec(any::<u8>(), 0..=32).prop_map(Cow::Owned)
@@ -347,7 +398,7 @@ mod tests {
             any::<[u8; 20]>()
         }
 
-        fn pair_req() -> impl Strategy<Value = Message<'static>> {
+        pub(crate) fn pair_req() -> impl Strategy<Value = Message<'static>> {
             let utxo = (
                 any::<[u8; 32]>(),
                 any::<u32>(),
@@ -417,7 +468,7 @@ mod tests {
                 )
         }
 
-        fn session_messages() -> impl Strategy<Value = Message<'static>> {
+        pub(crate) fn session_messages() -> impl Strategy<Value = Message<'static>> {
             prop_oneof![
                 (header(), any::<u64>(), any::<u32>(), any::<u8>(), hashes()).prop_map(
                     |(h, epoch, pos, b, seen_prs)| {

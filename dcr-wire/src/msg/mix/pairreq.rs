@@ -3,17 +3,19 @@
 //! and an optional change output. Unlike the session messages it has no
 //! session id or run: sessions are formed from these.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
 use super::{fixed, invalid, mix_payload, own, Fixed};
 use crate::error::{Error, ErrorKind};
-use crate::msg::{OutPoint, TxOut};
 use crate::primitives::{
-    ascii_var_string, check_count, fail, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
+    ascii_var_string, check_count, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
     u16_le, u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
 };
+use crate::{OutPoint, TxOut};
 
 /// Longest script class name.
 pub const MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN: u64 = 32;
@@ -31,16 +33,35 @@ const MIN_UTXO_SIZE: usize = OutPoint::SIZE + 3 + 1;
 
 /// One UTXO funding a pair request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct MixPairReqUtxo<'a> {
     /// The output spent.
+    #[cfg_attr(feature = "serde", serde(rename = "OutPoint"))]
     pub out_point: OutPoint,
     /// Redeem script (P2SH only), borrowed when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Script", with = "crate::serde_impls::hex::bytes")
+    )]
     pub script: Cow<'a, [u8]>,
     /// Public key of the output, borrowed when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "PubKey", with = "crate::serde_impls::hex::bytes")
+    )]
     pub pub_key: Cow<'a, [u8]>,
     /// Signature proving ownership of the output.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Signature", with = "crate::serde_impls::hex::bytes")
+    )]
     pub signature: Cow<'a, [u8]>,
     /// The opcode of the signature-checking operation.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Opcode", deserialize_with = "crate::serde_impls::int")
+    )]
     pub opcode: u8,
 }
 
@@ -112,48 +133,81 @@ impl<'a> MixPairReqUtxo<'a> {
             opcode: self.opcode,
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json::bytes;
-        serde_json::json!({
-            "OutPoint": self.out_point.to_json(),
-            "Script": bytes(&self.script),
-            "PubKey": bytes(&self.pub_key),
-            "Signature": bytes(&self.signature),
-            "Opcode": self.opcode,
-        })
-    }
 }
 
 /// `mixpairreq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct MixPairReq<'a> {
     /// Signature by the identity over the message.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Signature", with = "crate::serde_impls::hex::fixed")
+    )]
     pub signature: Fixed<'a, 64>,
     /// The sender's session identity key.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Identity", with = "crate::serde_impls::hex::fixed")
+    )]
     pub identity: Fixed<'a, 33>,
     /// Block height after which the request expires.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Expiry", deserialize_with = "crate::serde_impls::int")
+    )]
     pub expiry: u32,
     /// Amount of each mixed output, in atoms (never negative).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "MixAmount", deserialize_with = "crate::serde_impls::int")
+    )]
     pub mix_amount: i64,
     /// Script class of the mixed outputs (printable ASCII, at most 32).
+    #[cfg_attr(feature = "serde", serde(rename = "ScriptClass"))]
     pub script_class: Cow<'a, str>,
     /// Version of the mixed transaction.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "TxVersion", deserialize_with = "crate::serde_impls::int")
+    )]
     pub tx_version: u16,
     /// Lock time of the mixed transaction.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "LockTime", deserialize_with = "crate::serde_impls::int")
+    )]
     pub lock_time: u32,
     /// Number of mixed outputs wanted.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "MessageCount", deserialize_with = "crate::serde_impls::int")
+    )]
     pub message_count: u32,
     /// Total value of the UTXOs, in atoms (never negative).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "InputValue", deserialize_with = "crate::serde_impls::int")
+    )]
     pub input_value: i64,
     /// The outputs funding the mix.
+    #[cfg_attr(feature = "serde", serde(rename = "UTXOs"))]
     pub utxos: Vec<MixPairReqUtxo<'a>>,
     /// Where change goes, if any.
+    #[cfg_attr(feature = "serde", serde(rename = "Change"))]
     pub change: Option<TxOut<'a>>,
     /// Request flags.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Flags", deserialize_with = "crate::serde_impls::int")
+    )]
     pub flags: u8,
     /// Flags that must match for requests to pair.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "PairingFlags", deserialize_with = "crate::serde_impls::int")
+    )]
     pub pairing_flags: u8,
 }
 
@@ -187,7 +241,7 @@ impl<'a> MixPairReq<'a> {
         let (i, expiry) = u32_le(i)?;
         let (i, mix_amount) = i64_le(i)?;
         if mix_amount < 0 {
-            return fail(invalid("negative mixed amount"));
+            return Err(invalid("negative mixed amount"));
         }
         let (i, script_class) = ascii_var_string(i, MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN)?;
         let (i, tx_version) = u16_le(i)?;
@@ -195,7 +249,7 @@ impl<'a> MixPairReq<'a> {
         let (i, message_count) = u32_le(i)?;
         let (i, input_value) = i64_le(i)?;
         if input_value < 0 {
-            return fail(invalid("negative input value"));
+            return Err(invalid("negative input value"));
         }
         let (i, utxos) = list(
             i,
@@ -212,7 +266,7 @@ impl<'a> MixPairReq<'a> {
                 let (i, out) = TxOut::parse(i)?;
                 (i, Some(out))
             }
-            _ => return fail(invalid("invalid change output encoding")),
+            _ => return Err(invalid("invalid change output encoding")),
         };
         let (i, flags) = u8(i)?;
         let (i, pairing_flags) = u8(i)?;
@@ -318,26 +372,6 @@ impl<'a> MixPairReq<'a> {
             pairing_flags: self.pairing_flags,
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json::bytes;
-        serde_json::json!({
-            "Signature": bytes(&self.signature[..]),
-            "Identity": bytes(&self.identity[..]),
-            "Expiry": self.expiry,
-            "MixAmount": self.mix_amount,
-            "ScriptClass": self.script_class,
-            "TxVersion": self.tx_version,
-            "LockTime": self.lock_time,
-            "MessageCount": self.message_count,
-            "InputValue": self.input_value,
-            "UTXOs": self.utxos.iter().map(MixPairReqUtxo::to_json).collect::<Vec<_>>(),
-            "Change": self.change.as_ref().map(TxOut::to_json),
-            "Flags": self.flags,
-            "PairingFlags": self.pairing_flags,
-        })
-    }
 }
 
 mix_payload!(MixPairReq, MixPairReq, 8_476_848);
@@ -422,7 +456,7 @@ mod tests {
         // The change flag sits before the change output, flags and pairing flags.
         let flag_at = buf.len() - 2 - m.change.as_ref().unwrap().serialized_size() - 1;
         buf[flag_at] = 2;
-        let e = Error::from(MixPairReq::decode(&buf, 10).unwrap_err());
+        let e = MixPairReq::decode(&buf, 10).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
         let mut neg = sample();
         neg.mix_amount = -1;

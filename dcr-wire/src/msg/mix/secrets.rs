@@ -1,7 +1,9 @@
 //! `mixsecrets`: a peer's revealed secrets (its PRNG seed and the messages
 //! it mixed), sent when a run fails so the others can assign blame.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -17,19 +19,39 @@ use crate::primitives::{
 
 /// `mixsecrets`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MixSecrets<'a> {
     /// Signature, identity, session and run.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: SessionHeader<'a>,
     /// The seed of the peer's pseudo-random generator for the run.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "Seed", with = "crate::serde_impls::hex::fixed")
+    )]
     pub seed: Fixed<'a, 32>,
     /// The field elements the peer reserved slots with (at most 1024, each
     /// at most 32 bytes).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "SlotReserveMsgs", with = "crate::serde_impls::hex::list")
+    )]
     pub slot_reserve_msgs: Vec<Cow<'a, [u8]>>,
     /// The messages the peer put in the DC-net.
+    #[cfg_attr(feature = "serde", serde(rename = "DCNetMsgs"))]
     pub dc_net_msgs: MixVect<'a>,
     /// Hashes of the secrets messages this follows.
+    #[cfg_attr(feature = "serde", serde(rename = "SeenSecrets"))]
     pub seen_secrets: Vec<Hash>,
 }
+
+#[cfg(feature = "serde")]
+super::session_message_serde!(MixSecrets {
+    seed: Fixed<'static, 32> = "Seed", with "crate::serde_impls::hex::fixed";
+    slot_reserve_msgs: Vec<Cow<'static, [u8]>> = "SlotReserveMsgs", with "crate::serde_impls::hex::list";
+    dc_net_msgs: crate::MixVect<'static> = "DCNetMsgs";
+    seen_secrets: Vec<crate::Hash> = "SeenSecrets";
+});
 
 impl<'a> MixSecrets<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
@@ -114,24 +136,6 @@ impl<'a> MixSecrets<'a> {
             dc_net_msgs: self.dc_net_msgs.into_owned(),
             seen_secrets: self.seen_secrets,
         }
-    }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        use crate::json::bytes;
-        let mut m = serde_json::Map::new();
-        self.header.json_into(&mut m);
-        m.insert("Seed".into(), bytes(&self.seed[..]));
-        m.insert(
-            "SlotReserveMsgs".into(),
-            self.slot_reserve_msgs.iter().map(|v| bytes(v)).collect(),
-        );
-        m.insert("DCNetMsgs".into(), self.dc_net_msgs.to_json());
-        m.insert(
-            "SeenSecrets".into(),
-            crate::json::hashes(&self.seen_secrets),
-        );
-        m.into()
     }
 }
 

@@ -8,7 +8,9 @@
 //! `WriteSignedData`); the signature is made over the BLAKE-256 of those
 //! bytes (its mixing package's `sign`).
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -28,7 +30,7 @@ mod sealed {
     /// its provided methods rely on the signature coming first.
     pub trait Sealed {
         /// The whole serialization, without the encode checks.
-        fn write_unchecked(&self, buf: &mut Vec<u8>);
+        fn write_unchecked(&self, buf: &mut alloc::vec::Vec<u8>);
     }
 }
 

@@ -2,7 +2,9 @@
 //! (one row per mixed message, one column per peer) whose sums let every
 //! peer find a unique slot without learning whose it is.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
@@ -13,21 +15,34 @@ use super::{
 use crate::error::Error;
 use crate::hash::Hash;
 use crate::primitives::{
-    bounded_capacity, fail, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int,
-    var_int_size, PResult,
+    bounded_capacity, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int, var_int_size,
+    PResult,
 };
 
 /// `mixslotres`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MixSlotReserve<'a> {
     /// Signature, identity, session and run.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: SessionHeader<'a>,
     /// `mcount` rows of `kpcount` field elements (at most 32 bytes each),
     /// borrowed when decoded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "DCMix", with = "crate::serde_impls::hex::matrix")
+    )]
     pub dc_mix: Vec<Vec<Cow<'a, [u8]>>>,
     /// Hashes of the ciphertext messages this follows.
+    #[cfg_attr(feature = "serde", serde(rename = "SeenCiphertexts"))]
     pub seen_ciphertexts: Vec<Hash>,
 }
+
+#[cfg(feature = "serde")]
+super::session_message_serde!(MixSlotReserve {
+    dc_mix: Vec<Vec<Cow<'static, [u8]>>> = "DCMix", with "crate::serde_impls::hex::matrix";
+    seen_ciphertexts: Vec<crate::Hash> = "SeenCiphertexts";
+});
 
 /// Checks the matrix dimensions as the reference does: at least one row,
 /// at most [`MAX_MIX_MCOUNT`]; at least one column, at most [`MAX_MIX_PEERS`].
@@ -62,13 +77,9 @@ impl<'a> MixSlotReserve<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, mcount) = var_int(i)?;
-        if let Err(e) = check_mcount(mcount) {
-            return fail(e);
-        }
+        check_mcount(mcount)?;
         let (mut i, kpcount) = var_int(i)?;
-        if let Err(e) = check_kpcount(kpcount) {
-            return fail(e);
-        }
+        check_kpcount(kpcount)?;
         let (mcount, kpcount) = (mcount as usize, kpcount as usize);
         // Every element takes at least its one-byte length.
         let mut dc_mix = Vec::with_capacity(bounded_capacity(mcount, i.len(), kpcount));
@@ -144,28 +155,6 @@ impl<'a> MixSlotReserve<'a> {
             seen_ciphertexts: self.seen_ciphertexts,
         }
     }
-
-    #[cfg(feature = "json")]
-    fn to_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        self.header.json_into(&mut m);
-        m.insert(
-            "DCMix".into(),
-            self.dc_mix
-                .iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|v| crate::json::bytes(v))
-                        .collect::<serde_json::Value>()
-                })
-                .collect(),
-        );
-        m.insert(
-            "SeenCiphertexts".into(),
-            crate::json::hashes(&self.seen_ciphertexts),
-        );
-        m.into()
-    }
 }
 
 mix_payload!(MixSlotReserve, MixSlotReserve, 17_318_030);
@@ -197,7 +186,7 @@ mod tests {
         // A zero column count on the wire.
         let mut bad = buf[..SESSION_HEADER_SIZE].to_vec();
         bad.extend_from_slice(&[1, 0, 0]);
-        let e = Error::from(MixSlotReserve::decode(&bad, 10).unwrap_err());
+        let e = MixSlotReserve::decode(&bad, 10).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
     }
 }

@@ -4,13 +4,15 @@
 //! Both are kept as one contiguous slice of the input, so decoding a
 //! multi-megabyte DC-net copies nothing.
 
-use std::borrow::Cow;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
 use super::{invalid, MAX_MIX_MCOUNT, MIX_MSG_SIZE};
 use crate::error::Error;
-use crate::primitives::{fail, put_var_int, take, var_int, var_int_size, PResult};
+use crate::primitives::{put_var_int, take, var_int, var_int_size, PResult};
 
 /// One 20-byte mixed message.
 pub type MixMsg = [u8; MIX_MSG_SIZE];
@@ -20,14 +22,14 @@ fn chunks(data: &[u8]) -> impl ExactSizeIterator<Item = &MixMsg> + '_ {
 }
 
 /// Reads the declared message size, which must be [`MIX_MSG_SIZE`].
-fn check_dims(dims: &[u64], msize: u64) -> Result<(), nom::Err<Error>> {
+fn check_dims(dims: &[u64], msize: u64) -> Result<(), Error> {
     if dims.iter().any(|&d| d > MAX_MIX_MCOUNT) {
-        return fail(invalid(
+        return Err(invalid(
             "DC-net vector dimensions exceed the maximum message count",
         ));
     }
     if msize != MIX_MSG_SIZE as u64 {
-        return fail(invalid("mixed message length must be 20"));
+        return Err(invalid("mixed message length must be 20"));
     }
     Ok(())
 }
@@ -109,17 +111,12 @@ impl<'a> MixVect<'a> {
             data: Cow::Owned(self.data.into_owned()),
         }
     }
-
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        self.iter().map(|m| crate::json::bytes(m)).collect()
-    }
 }
 
-impl std::fmt::Display for MixVect<'_> {
+impl core::fmt::Display for MixVect<'_> {
     /// `[0a1b... 2c3d...]`: the messages as hex, space-separated, in
     /// brackets, as the reference's `MixVect.String` prints them.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("[")?;
         for (i, msg) in self.iter().enumerate() {
             if i != 0 {
@@ -239,16 +236,55 @@ impl<'a> MixVects<'a> {
             data: Cow::Owned(self.data.into_owned()),
         }
     }
+}
 
-    #[cfg(feature = "json")]
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        (0..self.rows)
-            .filter_map(|r| self.row(r))
-            .map(|row| {
-                row.map(|m| crate::json::bytes(m))
-                    .collect::<serde_json::Value>()
-            })
-            .collect()
+/// A vector as the reference shows it: its messages, each as hex.
+#[cfg(feature = "serde")]
+impl serde::Serialize for MixVect<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::serde_impls::hex::Hex;
+        s.collect_seq(self.iter().map(|m| Hex(m)))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for MixVect<'_> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::serde_impls::hex::HexArray;
+        let msgs = Vec::<HexArray<MIX_MSG_SIZE>>::deserialize(d)?;
+        let msgs: Vec<MixMsg> = msgs.into_iter().map(|m| m.0).collect();
+        Ok(MixVect::new(&msgs))
+    }
+}
+
+/// A matrix as the reference shows it: its vectors, each a list of hex
+/// messages.
+#[cfg(feature = "serde")]
+impl serde::Serialize for MixVects<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::serde_impls::hex::Hex;
+        struct Row<'r>(&'r [u8]);
+        impl serde::Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(chunks(self.0).map(|m| Hex(m)))
+            }
+        }
+        let width = self.cols * MIX_MSG_SIZE;
+        s.collect_seq((0..self.rows).map(|r| Row(&self.data[r * width..(r + 1) * width])))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for MixVects<'_> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::serde_impls::hex::HexArray;
+        let rows = Vec::<Vec<HexArray<MIX_MSG_SIZE>>>::deserialize(d)?;
+        let rows: Vec<Vec<MixMsg>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|m| m.0).collect())
+            .collect();
+        MixVects::new(&rows)
+            .ok_or_else(|| serde::de::Error::custom("the vectors of a DC-net differ in length"))
     }
 }
 
@@ -279,9 +315,9 @@ mod tests {
         assert_eq!(back, v);
         assert_eq!(back.iter().nth(1), Some(&[2; 20]));
         // Wrong message size, too many messages.
-        let e = Error::from(MixVect::parse(&[1, 21]).unwrap_err());
+        let e = MixVect::parse(&[1, 21]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
-        let e = Error::from(MixVect::parse(&[0xfd, 0x01, 0x04, 20]).unwrap_err());
+        let e = MixVect::parse(&[0xfd, 0x01, 0x04, 20]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
     }
 
@@ -303,7 +339,7 @@ mod tests {
         // Rows with no messages are legal on the wire.
         let (_, empty_rows) = MixVects::parse(&[3, 0, 20]).unwrap();
         assert_eq!((empty_rows.rows(), empty_rows.cols()), (3, 0));
-        let e = Error::from(MixVects::parse(&[1, 0xfd, 0x01, 0x04, 20]).unwrap_err());
+        let e = MixVects::parse(&[1, 0xfd, 0x01, 0x04, 20]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
     }
 }

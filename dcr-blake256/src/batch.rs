@@ -195,7 +195,8 @@ impl<'a> Lane<'a> {
 
 /// The message words of the block that ends a 64-byte message: padding
 /// only (what [`pad`] writes for `n` = 0 after 64 bytes), compressed with the
-/// counter 0.
+/// counter 0. (Only the x86 kernels take it as constants.)
+#[cfg(any(target_arch = "x86_64", test))]
 pub(super) const PAD64: [u32; 16] = [0x8000_0000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 512];
 
 /// The chaining values of all lanes, word-major: `h[w][lane]` is word `w`
@@ -239,16 +240,14 @@ impl Kernel {
 }
 
 /// The widest multi-lane kernel this CPU runs, if any.
+#[inline]
 pub(super) fn kernel() -> Option<Kernel> {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx2")
-        {
+        if detected!("avx512f") && detected!("avx512vl") && detected!("avx2") {
             return Some(x86::AVX512);
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if detected!("avx2") {
             return Some(x86::AVX2);
         }
     }
@@ -257,27 +256,21 @@ pub(super) fn kernel() -> Option<Kernel> {
 
 /// Every kernel this CPU runs (for the tests and benchmarks), fewest lanes
 /// first; the last is [`kernel`]'s.
-pub(super) fn kernels() -> Vec<Kernel> {
-    #[allow(unused_mut)]
-    let mut all = Vec::new();
+pub(super) fn kernels() -> impl Iterator<Item = Kernel> {
     #[cfg(target_arch = "x86_64")]
-    {
-        let avx2 = std::arch::is_x86_feature_detected!("avx2");
-        let avx512 = avx2
-            && std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl");
-        if avx512 {
-            all.push(x86::ROWS4);
-        }
-        if avx2 {
-            all.push(x86::AVX2);
-        }
-        if avx512 {
-            all.push(x86::AVX512_NARROW);
-            all.push(x86::AVX512);
-        }
-    }
-    all
+    let all = {
+        let avx2 = detected!("avx2");
+        let avx512 = avx2 && detected!("avx512f") && detected!("avx512vl");
+        [
+            avx512.then_some(x86::ROWS4),
+            avx2.then_some(x86::AVX2),
+            avx512.then_some(x86::AVX512_NARROW),
+            avx512.then_some(x86::AVX512),
+        ]
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let all: [Option<Kernel>; 0] = [];
+    all.into_iter().flatten()
 }
 
 /// Hashes each message of `msgs` into the same position of `out` (which
@@ -434,7 +427,7 @@ fn run_uniform<O: From<[u8; 32]>>(
 /// The digests of the first `lanes` lanes into `outs`.
 fn extract<O: From<[u8; 32]>>(state: &LaneStates, outs: &mut [O], lanes: usize) {
     for (l, o) in outs.iter_mut().enumerate().take(lanes) {
-        let h: [u32; 8] = std::array::from_fn(|w| state.h[w][l]);
+        let h: [u32; 8] = core::array::from_fn(|w| state.h[w][l]);
         *o = O::from(digest_bytes(&h));
     }
 }
@@ -502,7 +495,7 @@ fn run<'a, O: From<[u8; 32]>>(
         if queue_empty && busy <= kernel.drain_at {
             for (l, slot) in lanes.iter_mut().enumerate() {
                 if let Some(lane) = slot {
-                    let h = std::array::from_fn(|w| state.h[w][l]);
+                    let h = core::array::from_fn(|w| state.h[w][l]);
                     if let Some(o) = out.get_mut(lane.index) {
                         *o = O::from(drain(single, lane, h));
                     }
@@ -519,14 +512,14 @@ fn run<'a, O: From<[u8; 32]>>(
             }
         }
         let blocks: [&[u8; BLOCK]; MAX_LANES] =
-            std::array::from_fn(|l| match (&lanes[l], sources[l]) {
+            core::array::from_fn(|l| match (&lanes[l], sources[l]) {
                 (Some(lane), Some(s)) => lane.block(s),
                 _ => IDLE,
             });
         (kernel.compress)(&mut state, &blocks, &counters);
         for (l, slot) in lanes.iter_mut().take(n).enumerate() {
             if let Some(lane) = slot.as_ref().filter(|lane| lane.done()) {
-                let h: [u32; 8] = std::array::from_fn(|w| state.h[w][l]);
+                let h: [u32; 8] = core::array::from_fn(|w| state.h[w][l]);
                 if let Some(o) = out.get_mut(lane.index) {
                     *o = O::from(digest_bytes(&h));
                 }
@@ -549,8 +542,8 @@ mod x86 {
     //! at compile time, as in the portable compression.
 
     use super::{Kernel, LaneStates, BLOCK, MAX_LANES, PAD64};
-    use crate::blake::{C, SIGMA};
-    use std::arch::x86_64::*;
+    use crate::{C, SIGMA};
+    use core::arch::x86_64::*;
 
     /// A kernel: its settings, its safe entry point and the compression
     /// compiled for its instruction sets (`$features` for the compiler,
@@ -559,7 +552,7 @@ mod x86 {
         ($(#[$doc:meta])* $kernel:ident: $name:literal, $lanes:literal lanes, drain at $drain:literal,
          narrow $narrow:expr, $features:literal, [$($detect:tt),+], $v:ty, $rotations:expr) => {
             $(#[$doc])*
-            pub(in crate::blake) const $kernel: Kernel = Kernel {
+            pub(crate) const $kernel: Kernel = Kernel {
                 name: $name,
                 lanes: $lanes,
                 drain_at: $drain,
@@ -581,7 +574,7 @@ mod x86 {
                         ) {
                             compress::<$v, _>(s, blocks, counters, $rotations)
                         }
-                        debug_assert!(true $(&& is_x86_feature_detected!($detect))+);
+                        debug_assert!(true $(&& detected!($detect))+);
                         // SAFETY: the features were checked at run time;
                         // every pointer read is one of the 64-byte blocks
                         // or a field of `s`.
@@ -596,7 +589,7 @@ mod x86 {
                         unsafe fn lanes(s: &mut LaneStates) {
                             compress_pad64::<$v, _>(s, $rotations)
                         }
-                        debug_assert!(true $(&& is_x86_feature_detected!($detect))+);
+                        debug_assert!(true $(&& detected!($detect))+);
                         // SAFETY: the features were checked at run time;
                         // only `s` is read.
                         unsafe { lanes(s) }
@@ -628,13 +621,13 @@ mod x86 {
     /// Four messages, one per 128-bit lane, on the single stream's chain
     /// of G steps (`crate::blake::sse41::rows`): a step costs about one
     /// single-stream block, so it pays from two messages on.
-    pub(in crate::blake) const ROWS4: Kernel = Kernel {
+    pub(crate) const ROWS4: Kernel = Kernel {
         name: "avx512rows4",
         lanes: 4,
         drain_at: 1,
         narrow: None,
-        compress: crate::blake::sse41::rows::entry,
-        pad64: crate::blake::sse41::rows::entry_pad64,
+        compress: crate::sse41::rows::entry,
+        pad64: crate::sse41::rows::entry_pad64,
     };
 
     kernel!(
@@ -966,7 +959,9 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blake::Blake256;
+    use crate::Blake256;
+    use std::vec;
+    use std::vec::Vec;
 
     fn single(m: &Message<'_>) -> [u8; 32] {
         let mut h = Blake256::portable();
@@ -979,7 +974,7 @@ mod tests {
     /// none.
     fn all_kernels() -> Vec<Option<Kernel>> {
         let mut all = vec![None];
-        all.extend(kernels().into_iter().map(Some));
+        all.extend(kernels().map(Some));
         all
     }
 
@@ -1004,23 +999,22 @@ mod tests {
 
     #[test]
     fn kernels_run_where_the_cpu_has_them() {
-        let names: Vec<&str> = kernels().iter().map(|k| k.name).collect();
-        println!("multi-lane kernels checked: {names:?}");
+        let names: Vec<&str> = kernels().map(|k| k.name).collect();
+        std::println!("multi-lane kernels checked: {names:?}");
         #[cfg(target_arch = "x86_64")]
         {
-            assert_eq!(
-                names.contains(&"avx2x8"),
-                std::arch::is_x86_feature_detected!("avx2")
-            );
-            let avx512 = std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512vl");
+            assert_eq!(names.contains(&"avx2x8"), detected!("avx2"));
+            let avx512 = detected!("avx2") && detected!("avx512f") && detected!("avx512vl");
             assert_eq!(names.contains(&"avx512x8"), avx512);
             assert_eq!(names.contains(&"avx512x16"), avx512);
             assert_eq!(names.contains(&"avx512rows4"), avx512);
         }
         // What hashing uses is the widest.
         assert_eq!(kernel().map(|k| k.name), kernels().last().map(|k| k.name));
+        assert_eq!(
+            crate::many_kernels().collect::<Vec<_>>(),
+            [&["single"][..], &names].concat()
+        );
     }
 
     #[test]
@@ -1122,7 +1116,7 @@ mod tests {
         let block: Vec<u8> = (0..BLOCK as u32).map(|i| (i * 7 + 3) as u8).collect();
         let block: &[u8; BLOCK] = block.first_chunk().expect("64 bytes");
         let counters: [u64; MAX_LANES] =
-            std::array::from_fn(|l| (1u64 << 32) + 512 * l as u64 + u64::from(l as u32 % 3));
+            core::array::from_fn(|l| (1u64 << 32) + 512 * l as u64 + u64::from(l as u32 % 3));
         for k in kernels() {
             let mut s = LaneStates {
                 h: [[0; MAX_LANES]; 8],
@@ -1133,9 +1127,9 @@ mod tests {
             let start = s.h;
             (k.compress)(&mut s, &[block; MAX_LANES], &counters);
             for (l, counter) in counters.iter().enumerate().take(k.lanes) {
-                let mut want: [u32; 8] = std::array::from_fn(|w| start[w][l]);
-                compress_counted(super::super::compress_portable, &mut want, block, *counter);
-                let got: [u32; 8] = std::array::from_fn(|w| s.h[w][l]);
+                let mut want: [u32; 8] = core::array::from_fn(|w| start[w][l]);
+                compress_counted(crate::compress_portable, &mut want, block, *counter);
+                let got: [u32; 8] = core::array::from_fn(|w| s.h[w][l]);
                 assert_eq!(got, want, "{} lane {l}", k.name);
             }
         }
@@ -1155,7 +1149,7 @@ mod tests {
                 h: [[0; MAX_LANES]; 8],
             };
             for (w, iv) in IV.iter().enumerate() {
-                s.h[w] = std::array::from_fn(|l| iv ^ (l as u32 * 0x0101_0101));
+                s.h[w] = core::array::from_fn(|l| iv ^ (l as u32 * 0x0101_0101));
             }
             let mut want = LaneStates { h: s.h };
             (k.compress)(&mut want, &[&tail[0]; MAX_LANES], &[0; MAX_LANES]);

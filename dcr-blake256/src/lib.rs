@@ -1,25 +1,49 @@
-//! BLAKE-256: the 14-round SHA-3 finalist Decred hashes everything with
-//! (block and transaction hashes, merkle nodes, the frame checksum).
-//!
-//! Written here rather than taken from `blake-hash` because hashing bounds
-//! the peer's block throughput, and that crate ran well below the
-//! reference's own implementation on the same machine (BENCHMARKS.md has
-//! both, measured in one sitting). The speed comes from the vectorised
-//! compression for x86-64 (SSSE3 and SSE4.1, in AVX encoding where the CPU
-//! has it), chosen at run time and laid out for the latency of the G chain
-//! (see `sse41`). The streaming hasher compresses whole blocks straight from
-//! its input and buffers only a trailing partial block, so hashing a
-//! transaction prefix from its received bytes copies at most 63 bytes. The
-//! portable compression, plain Rust for every target, is unrolled with the
-//! message schedule resolved at compile time; it runs at about
-//! `blake-hash`'s speed. Where the CPU has AVX-512F and VL, the vectorised
-//! compression is also built with `vprord` for its rotations, which
-//! shortens the G chain.
-//!
-//! One stream leaves most of a vector unit idle; [`digest_many`] hashes
-//! many independent messages at once, one per 32-bit lane (the `batch`
-//! submodule: AVX2, AVX-512), or, two to four of them, one per 128-bit
-//! lane in the single stream's layout (`sse41::rows`, AVX-512).
+#![doc = include_str!("../README.md")]
+#![no_std]
+// Unsafe code is refused everywhere except the two audited modules that
+// call CPU vector instructions (`sse41` here and `batch::x86`; SECURITY.md
+// in the repository has the audit notes).
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+// The standard library is only for run-time CPU feature detection (and the
+// tests); without it the vector compressions the target enables at compile
+// time are used.
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+// Why this crate: hashing bounds a Decred peer's block throughput, and the
+// `blake-hash` crate ran well below the reference's own implementation on
+// the same machine (BENCHMARKS.md in the repository has both, measured in
+// one sitting). The speed comes from the vectorised compression for x86-64
+// (SSSE3 and SSE4.1, in AVX encoding where the CPU has it), chosen at run
+// time and laid out for the latency of the G chain (see `sse41`). The
+// streaming hasher compresses whole blocks straight from its input and
+// buffers only a trailing partial block, so hashing a transaction prefix
+// from its received bytes copies at most 63 bytes. The portable
+// compression, plain Rust for every target, is unrolled with the message
+// schedule resolved at compile time. Where the CPU has AVX-512F and VL,
+// the vectorised compression is also built with `vprord` for its
+// rotations, which shortens the G chain.
+//
+// One stream leaves most of a vector unit idle; [`digest_many`] hashes many
+// independent messages at once, one per 32-bit lane (the `batch` module:
+// AVX2, AVX-512), or, two to four of them, one per 128-bit lane in the
+// single stream's layout (`sse41::rows`, AVX-512).
+
+/// Whether the CPU has the instruction set `$feature`: asked at run time
+/// with the `std` feature (the standard library caches the answer), else
+/// known at compile time from the target's enabled features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! detected {
+    ($feature:tt) => {{
+        #[cfg(feature = "std")]
+        let found = std::arch::is_x86_feature_detected!($feature);
+        #[cfg(not(feature = "std"))]
+        let found = cfg!(target_feature = $feature);
+        found
+    }};
+}
 
 /// The initial chaining value (the same words as SHA-256's).
 const IV: [u32; 8] = [
@@ -72,28 +96,32 @@ pub use batch::Message;
 
 /// BLAKE-256 of each of `msgs` into the same position of `out`, many
 /// messages at once on the widest multi-lane compression this CPU runs
-/// (see [`batch`]). Only the first `min(msgs.len(), out.len())` are
-/// hashed.
+/// (AVX-512F: sixteen lanes, AVX2: eight). Only the first
+/// `min(msgs.len(), out.len())` are hashed. The digests are those of
+/// [`Blake256::digest`] one by one; messages may differ in length.
+#[inline]
 pub fn digest_many<O: From<[u8; 32]>>(msgs: &[Message<'_>], out: &mut [O]) {
     batch::digest_many(batch::kernel(), msgs, out)
 }
 
 /// [`digest_many`] of 64-byte messages laid out back to back (merkle
-/// parents, full hashes).
-pub(crate) fn digest_many_64<O: From<[u8; 32]>>(msgs: &[[u8; BLOCK]], out: &mut [O]) {
+/// parents, a transaction's hash and witness hash): no message descriptors
+/// to build.
+#[inline]
+pub fn digest_many_64<O: From<[u8; 32]>>(msgs: &[[u8; BLOCK]], out: &mut [O]) {
     batch::digest_many_64(batch::kernel(), msgs, out)
 }
 
-/// The multi-lane compressions this CPU runs, by name, narrowest first
-/// ("single" is one message after the other): for benchmarks and the fuzz
-/// target, which compare them.
-pub fn many_kernels() -> Vec<&'static str> {
-    let mut all = vec!["single"];
-    all.extend(batch::kernels().iter().map(|k| k.name));
-    all
+/// The multi-lane compressions this CPU runs, by name, narrowest first:
+/// `"single"` (one message after the other, always there), then
+/// `"avx512rows4"`, `"avx2x8"`, `"avx512x8"`, `"avx512x16"` where the CPU
+/// has them. [`digest_many`] starts with the widest and moves to narrower
+/// ones as a batch's lanes run out. For benchmarks and differential tests.
+pub fn many_kernels() -> impl Iterator<Item = &'static str> {
+    core::iter::once("single").chain(batch::kernels().map(|k| k.name))
 }
 
-/// [`digest_many`] on the named kernel (one of [`many_kernels`]); false,
+/// [`digest_many`] on one kernel of [`many_kernels`], named; false,
 /// hashing nothing, when this CPU does not run it.
 pub fn digest_many_on<O: From<[u8; 32]>>(
     kernel: &str,
@@ -104,7 +132,7 @@ pub fn digest_many_on<O: From<[u8; 32]>>(
         batch::digest_many(None, msgs, out);
         return true;
     }
-    match batch::kernels().into_iter().find(|k| k.name == kernel) {
+    match batch::kernels().find(|k| k.name == kernel) {
         Some(k) => {
             batch::digest_many(Some(k), msgs, out);
             true
@@ -127,11 +155,23 @@ const LENGTH_AT: usize = BLOCK - 8;
 type CompressFn = fn(&mut [u32; 8], &[u8], u64);
 
 /// Compresses one block whose counter must be exactly `counter`.
+#[inline]
 fn compress_counted(compress: CompressFn, h: &mut [u32; 8], block: &[u8; BLOCK], counter: u64) {
     compress(h, block, counter.wrapping_sub(8 * BLOCK as u64));
 }
 
-/// A streaming BLAKE-256 state.
+/// A streaming BLAKE-256 state: feed it with [`Blake256::update`] in as
+/// many pieces as the data comes in, then take the digest with
+/// [`Blake256::finalize`]. For data in one piece, [`Blake256::digest`].
+///
+/// ```
+/// use dcr_blake256::Blake256;
+///
+/// let mut h = Blake256::new();
+/// h.update(b"dec");
+/// h.update(b"red");
+/// assert_eq!(h.finalize(), Blake256::digest(b"decred"));
+/// ```
 #[derive(Clone)]
 pub struct Blake256 {
     h: [u32; 8],
@@ -144,12 +184,16 @@ pub struct Blake256 {
 }
 
 impl Default for Blake256 {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl Blake256 {
+    /// A hasher with nothing written yet, on the fastest compression this
+    /// CPU runs.
+    #[inline]
     pub fn new() -> Self {
         Blake256 {
             h: IV,
@@ -163,15 +207,23 @@ impl Blake256 {
     /// The same hash, always computed by the plain-Rust compression (no
     /// CPU-specific instructions): for comparison benchmarks, and to check
     /// one implementation against the other on a given machine.
+    #[inline]
     pub fn portable() -> Self {
+        Blake256::with_compression(Compression::PORTABLE)
+    }
+
+    /// The same hash on the given compression.
+    #[inline]
+    pub fn with_compression(compression: Compression) -> Self {
         Blake256 {
-            compress: compress_portable,
+            compress: compression.compress,
             ..Self::new()
         }
     }
 
     /// Feeds `data`. Whole blocks are compressed from `data` in place; only a
     /// trailing partial block is copied aside.
+    #[inline]
     pub fn update(&mut self, mut data: &[u8]) {
         if self.buffered > 0 {
             let take = (BLOCK - self.buffered).min(data.len());
@@ -196,6 +248,7 @@ impl Blake256 {
     }
 
     /// Pads, compresses the last block(s) and returns the digest.
+    #[inline]
     pub fn finalize(self) -> [u8; 32] {
         finish(self.compress, self.h, self.t, &self.buf[..self.buffered])
     }
@@ -203,18 +256,31 @@ impl Blake256 {
     /// BLAKE-256 of `data` in one call: the streaming state is skipped, so
     /// short inputs (checksums of small messages, 32-byte merkle pairs)
     /// pay for nothing but their compressions.
+    ///
+    /// ```
+    /// // The BLAKE-256 test vector of the SHA-3 submission: one zero byte.
+    /// let digest = dcr_blake256::Blake256::digest(&[0]);
+    /// assert_eq!(digest[..4], [0x0c, 0xe8, 0xd4, 0xef]);
+    /// ```
+    #[inline]
     pub fn digest(data: &[u8]) -> [u8; 32] {
-        let compress = compress_fn();
-        let mut h = IV;
-        let whole = data.len() - data.len() % BLOCK;
-        compress(&mut h, &data[..whole], 0);
-        finish(compress, h, 8 * whole as u64, &data[whole..])
+        digest_with(compress_fn(), data)
     }
+}
+
+/// [`Blake256::digest`] on the compression `compress`.
+#[inline]
+fn digest_with(compress: CompressFn, data: &[u8]) -> [u8; 32] {
+    let mut h = IV;
+    let whole = data.len() - data.len() % BLOCK;
+    compress(&mut h, &data[..whole], 0);
+    finish(compress, h, 8 * whole as u64, &data[whole..])
 }
 
 /// Pads the `tail` (under a block) that follows `t` message bits already
 /// folded into `h` ([`pad`]), compresses the last block(s) and returns the
 /// digest.
+#[inline]
 fn finish(compress: CompressFn, mut h: [u32; 8], t: u64, tail: &[u8]) -> [u8; 32] {
     let n = tail.len();
     let mut blocks = [[0u8; BLOCK]; 2];
@@ -233,6 +299,7 @@ fn finish(compress: CompressFn, mut h: [u32; 8], t: u64, tail: &[u8]) -> [u8; 32
 /// how many blocks the padded tail takes and their counters: `total`, but
 /// 0 for a block that holds no message bits. The one padding rule of both
 /// the single stream and the batches.
+#[inline]
 fn pad(blocks: &mut [[u8; BLOCK]; 2], n: usize, total: u64) -> (usize, [u64; 2]) {
     blocks[0][n] = 0x80;
     let count = if n >= LENGTH_AT { 2 } else { 1 };
@@ -244,6 +311,7 @@ fn pad(blocks: &mut [[u8; BLOCK]; 2], n: usize, total: u64) -> (usize, [u64; 2])
 }
 
 /// The digest: the chaining value's words, big-endian.
+#[inline]
 fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (o, w) in out.chunks_exact_mut(4).zip(h) {
@@ -254,16 +322,13 @@ fn digest_bytes(h: &[u32; 8]) -> [u8; 32] {
 
 /// The fastest compression this CPU runs; detected once per hasher (the
 /// standard library caches the CPU query, so this is a load and a branch).
+#[inline]
 fn compress_fn() -> CompressFn {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("ssse3")
-            && std::arch::is_x86_feature_detected!("sse4.1")
-        {
-            if std::arch::is_x86_feature_detected!("avx") {
-                if std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                {
+        if detected!("ssse3") && detected!("sse4.1") {
+            if detected!("avx") {
+                if detected!("avx512f") && detected!("avx512vl") {
                     return sse41::compress_evex;
                 }
                 return sse41::compress_vex;
@@ -274,44 +339,84 @@ fn compress_fn() -> CompressFn {
     compress_portable
 }
 
-/// Every single-stream compression this CPU runs, by name, slowest first
-/// (the last is what [`compress_fn`] picks): for tests and benchmarks.
-fn compressions() -> Vec<(&'static str, CompressFn)> {
-    #[allow(unused_mut)]
-    let mut all: Vec<(&'static str, CompressFn)> = vec![("portable", compress_portable)];
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("ssse3") && std::arch::is_x86_feature_detected!("sse4.1")
-    {
-        all.push(("sse4.1", sse41::compress));
-        if std::arch::is_x86_feature_detected!("avx") {
-            all.push(("avx", sse41::compress_vex));
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-            {
-                all.push(("avx512", sse41::compress_evex));
-            }
-        }
-    }
-    all
+/// One single-stream compression function: the portable one, or a
+/// vectorised one this CPU runs. Every one gives the same digests;
+/// [`Blake256::new`] and [`Blake256::digest`] use [`Compression::best`].
+/// For benchmarks and differential tests, which compare them.
+#[derive(Clone, Copy)]
+pub struct Compression {
+    name: &'static str,
+    compress: CompressFn,
 }
 
-/// BLAKE-256 of `data` with the named single-stream compression (one of
-/// [`compression_names`]); `None` when this CPU does not run it.
-pub fn digest_on(compression: &str, data: &[u8]) -> Option<[u8; 32]> {
-    let (_, compress) = compressions()
-        .into_iter()
-        .find(|(n, _)| *n == compression)?;
-    let mut h = Blake256 {
-        compress,
-        ..Blake256::new()
+impl Compression {
+    /// The plain-Rust compression, for every target: no CPU-specific
+    /// instructions.
+    pub const PORTABLE: Compression = Compression {
+        name: "portable",
+        compress: compress_portable,
     };
-    h.update(data);
-    Some(h.finalize())
+
+    /// Every compression this CPU runs, slowest first: `"portable"`, then
+    /// `"sse4.1"`, `"avx"`, `"avx512"` where the CPU has them. The last is
+    /// [`Compression::best`].
+    pub fn available() -> impl Iterator<Item = Compression> {
+        #[allow(unused_mut)]
+        let mut vector: [Option<Compression>; 3] = [None; 3];
+        #[cfg(target_arch = "x86_64")]
+        if detected!("ssse3") && detected!("sse4.1") {
+            let avx = detected!("avx");
+            let avx512 = avx && detected!("avx512f") && detected!("avx512vl");
+            vector = [
+                Some(Compression {
+                    name: "sse4.1",
+                    compress: sse41::compress,
+                }),
+                avx.then_some(Compression {
+                    name: "avx",
+                    compress: sse41::compress_vex,
+                }),
+                avx512.then_some(Compression {
+                    name: "avx512",
+                    compress: sse41::compress_evex,
+                }),
+            ];
+        }
+        core::iter::once(Compression::PORTABLE).chain(vector.into_iter().flatten())
+    }
+
+    /// The fastest compression this CPU runs: what hashing uses.
+    #[inline]
+    pub fn best() -> Compression {
+        let compress = compress_fn();
+        Compression::available()
+            .find(|c| c.compress as usize == compress as usize)
+            .unwrap_or(Compression::PORTABLE)
+    }
+
+    /// The compression named `name` (one of [`Compression::available`]'s),
+    /// if this CPU runs it.
+    pub fn by_name(name: &str) -> Option<Compression> {
+        Compression::available().find(|c| c.name == name)
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+
+    /// BLAKE-256 of `data` in one call with this compression, as
+    /// [`Blake256::digest`].
+    #[inline]
+    pub fn digest(self, data: &[u8]) -> [u8; 32] {
+        digest_with(self.compress, data)
+    }
 }
 
-/// The names of [`compressions`].
-pub fn compression_names() -> Vec<&'static str> {
-    compressions().into_iter().map(|(n, _)| n).collect()
+impl core::fmt::Debug for Compression {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Compression").field(&self.name).finish()
+    }
 }
 
 /// The sixteen working words after the chaining value and the counter are
@@ -415,12 +520,12 @@ mod sse41 {
     //! table laid out in the same order.
 
     use super::{BLOCK, C, SIGMA};
-    use std::arch::x86_64::*;
+    use core::arch::x86_64::*;
 
     /// Safe entry point: only installed by `compress_fn` after the CPU was
     /// found to have SSSE3 and SSE4.1.
     pub(super) fn compress(h: &mut [u32; 8], blocks: &[u8], t: u64) {
-        debug_assert!(is_x86_feature_detected!("ssse3") && is_x86_feature_detected!("sse4.1"));
+        debug_assert!(detected!("ssse3") && detected!("sse4.1"));
         // SAFETY: `compress_fn` checked both target features at run time,
         // and `compress_sse41` reads only whole blocks inside `blocks`.
         unsafe { compress_sse41(h, blocks, t) }
@@ -430,11 +535,7 @@ mod sse41 {
     /// found to have SSSE3, SSE4.1, AVX, AVX-512F and AVX-512VL (and the OS
     /// to save the AVX-512 state).
     pub(super) fn compress_evex(h: &mut [u32; 8], blocks: &[u8], t: u64) {
-        debug_assert!(
-            is_x86_feature_detected!("avx")
-                && is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512vl")
-        );
+        debug_assert!(detected!("avx") && detected!("avx512f") && detected!("avx512vl"));
         // SAFETY: as below, with AVX-512F and AVX-512VL checked too.
         unsafe { compress_avx512(h, blocks, t) }
     }
@@ -442,7 +543,7 @@ mod sse41 {
     /// Safe entry point: only installed by `compress_fn` after the CPU was
     /// found to have SSSE3, SSE4.1 and AVX (and the OS to save its state).
     pub(super) fn compress_vex(h: &mut [u32; 8], blocks: &[u8], t: u64) {
-        debug_assert!(is_x86_feature_detected!("avx"));
+        debug_assert!(detected!("avx"));
         // SAFETY: as above, with AVX checked too.
         unsafe { compress_avx(h, blocks, t) }
     }
@@ -532,7 +633,7 @@ mod sse41 {
 
     #[inline(always)]
     unsafe fn masks() -> Masks {
-        std::hint::black_box(Masks {
+        core::hint::black_box(Masks {
             rot16: _mm_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2),
             rot8: _mm_set_epi8(12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1),
         })
@@ -669,7 +770,7 @@ mod sse41 {
             unsafe fn $name(h: &mut [u32; 8], blocks: &[u8], mut t: u64) {
                 let k = $rotations;
                 // Byte-swaps each 32-bit lane: message words are big-endian.
-                let bswap = std::hint::black_box(_mm_set_epi8(
+                let bswap = core::hint::black_box(_mm_set_epi8(
                     12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3,
                 ));
                 let hp = h.as_mut_ptr().cast::<__m128i>();
@@ -719,28 +820,28 @@ mod sse41 {
     /// second register set (two sets took twice as long), so five and more
     /// messages go to those.
     pub(super) mod rows {
-        use super::super::batch::{LaneStates, MAX_LANES, PAD64};
-        use super::super::{BLOCK, C};
         use super::{permuted, shuffle_imm, words};
-        use std::arch::x86_64::*;
+        use crate::batch::{LaneStates, MAX_LANES, PAD64};
+        use crate::{BLOCK, C};
+        use core::arch::x86_64::*;
 
         /// Safe entry point of [`compress`] (the first four lanes): only
         /// installed (in `batch::x86`) after the CPU was found to have
         /// AVX-512F.
-        pub(in crate::blake) fn entry(
+        pub(crate) fn entry(
             s: &mut LaneStates,
             blocks: &[&[u8; BLOCK]; MAX_LANES],
             counters: &[u64; MAX_LANES],
         ) {
-            debug_assert!(is_x86_feature_detected!("avx512f"));
+            debug_assert!(detected!("avx512f"));
             // SAFETY: AVX-512F was checked at run time; every pointer
             // read is one of the 64-byte blocks or a field of `s`.
             unsafe { compress(s, blocks, counters) }
         }
 
         /// Safe entry point of [`compress_pad64`], as [`entry`].
-        pub(in crate::blake) fn entry_pad64(s: &mut LaneStates) {
-            debug_assert!(is_x86_feature_detected!("avx512f"));
+        pub(crate) fn entry_pad64(s: &mut LaneStates) {
+            debug_assert!(detected!("avx512f"));
             // SAFETY: AVX-512F was checked at run time; only `s` is read.
             unsafe { compress_pad64(s) }
         }
@@ -948,6 +1049,7 @@ mod sse41 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec::Vec;
 
     /// Hashes `data` with the given compression, split at `cut`.
     fn hash_with(compress: CompressFn, data: &[u8], cut: usize) -> [u8; 32] {
@@ -976,7 +1078,7 @@ mod tests {
                 "one-shot, length {len}"
             );
         }
-        for (name, compress) in compressions() {
+        for Compression { name, compress } in Compression::available() {
             for len in 0..data.len() {
                 let want = reference(&data[..len]);
                 for cut in [0, len / 3, len / 2, len.saturating_sub(1), len] {
@@ -994,29 +1096,26 @@ mod tests {
     fn vector_compressions_run_where_the_cpu_has_them() {
         // The vector paths must not be skipped silently on a machine that
         // can run them (CI's included).
-        let names: Vec<&str> = compressions().iter().map(|c| c.0).collect();
+        let names: Vec<&str> = Compression::available().map(Compression::name).collect();
+        assert_eq!(names[0], "portable");
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("sse4.1") {
+        if detected!("ssse3") && detected!("sse4.1") {
             assert!(names.contains(&"sse4.1"), "{names:?}");
-            if std::arch::is_x86_feature_detected!("avx") {
+            if detected!("avx") {
                 assert!(names.contains(&"avx"), "{names:?}");
-                if std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                {
+                if detected!("avx512f") && detected!("avx512vl") {
                     assert!(names.contains(&"avx512"), "{names:?}");
                 }
             }
         }
-        println!("compressions checked: {names:?}");
+        std::println!("compressions checked: {names:?}");
         // And what hashing uses is the fastest this CPU runs.
+        assert_eq!(Some(&Compression::best().name()), names.last());
         let chosen = compress_fn() as usize;
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("ssse3")
-            && std::arch::is_x86_feature_detected!("sse4.1")
-        {
-            let avx512 = std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512vl");
-            let want: CompressFn = match (std::arch::is_x86_feature_detected!("avx"), avx512) {
+        if detected!("ssse3") && detected!("sse4.1") {
+            let avx512 = detected!("avx512f") && detected!("avx512vl");
+            let want: CompressFn = match (detected!("avx"), avx512) {
                 (true, true) => sse41::compress_evex,
                 (true, false) => sse41::compress_vex,
                 _ => sse41::compress,
@@ -1025,6 +1124,26 @@ mod tests {
             return;
         }
         assert_eq!(chosen, compress_portable as CompressFn as usize);
+    }
+
+    #[test]
+    fn compressions_by_name_and_one_shot() {
+        let data: Vec<u8> = (0..200u8).collect();
+        for c in Compression::available() {
+            assert_eq!(
+                Compression::by_name(c.name()).map(Compression::name),
+                Some(c.name())
+            );
+            assert_eq!(c.digest(&data), reference(&data), "{}", c.name());
+            let mut h = Blake256::with_compression(c);
+            h.update(&data);
+            assert_eq!(h.finalize(), reference(&data), "{}", c.name());
+        }
+        assert!(Compression::by_name("avx1024").is_none());
+        assert_eq!(
+            std::format!("{:?}", Compression::PORTABLE),
+            "Compression(\"portable\")"
+        );
     }
 
     #[test]
@@ -1041,7 +1160,7 @@ mod tests {
         ] {
             let mut want = IV;
             compress_portable(&mut want, &blocks, t);
-            for (name, compress) in compressions() {
+            for Compression { name, compress } in Compression::available() {
                 let mut got = IV;
                 compress(&mut got, &blocks, t);
                 assert_eq!(got, want, "{name} at counter {t:#x}");
@@ -1054,7 +1173,7 @@ mod tests {
         let data: Vec<u8> = (0..1000u32).map(|i| (i ^ (i >> 3)) as u8).collect();
         let mut h = Blake256::new();
         for b in &data {
-            h.update(std::slice::from_ref(b));
+            h.update(core::slice::from_ref(b));
         }
         assert_eq!(h.finalize(), reference(&data));
     }
@@ -1067,7 +1186,7 @@ mod tests {
         ) {
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
             cuts.sort_unstable();
-            for (name, compress) in compressions() {
+            for Compression { name, compress } in Compression::available() {
                 let mut h = Blake256::new();
                 h.compress = compress;
                 let mut at = 0;
