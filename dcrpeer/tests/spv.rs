@@ -33,12 +33,25 @@ use dcr_wire::{CurrencyNet, Hash, OutPoint, Tx, TxIn, TxOut};
 
 const NET: CurrencyNet = CurrencyNet::SimNet;
 
-/// Runs `dcrpeer spv --json` with `args`; its JSON report. A run that
-/// has not ended in two minutes is killed and fails the test (its log,
-/// at `SPV_LOG`'s level or warn, is in the failure).
-fn spv(args: &[String]) -> serde_json::Value {
+/// How a run of `dcrpeer spv` ended: its status (`None`: killed after
+/// two minutes), stdout and stderr (the log, at `SPV_LOG`'s level or
+/// warn).
+struct Run {
+    status: Option<std::process::ExitStatus>,
+    out: String,
+    err: String,
+}
+
+impl Run {
+    fn ok(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+}
+
+/// Runs `dcrpeer spv --net simnet` with `args`, its output piped.
+fn run_spv(args: &[String]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
-        .args(["spv", "--net", "simnet", "--json"])
+        .args(["spv", "--net", "simnet"])
         .args(args)
         .env(
             "RUST_LOG",
@@ -65,12 +78,27 @@ fn spv(args: &[String]) -> serde_json::Value {
     };
     // The reader threads see the pipes close.
     std::thread::sleep(Duration::from_millis(100));
-    let (out, err) = (stdout.all().join("\n"), stderr.all().join("\n"));
+    Run {
+        status,
+        out: stdout.all().join("\n"),
+        err: stderr.all().join("\n"),
+    }
+}
+
+/// Runs `dcrpeer spv --json` with `args`; its JSON report (the run must
+/// succeed).
+fn spv(args: &[String]) -> serde_json::Value {
+    let mut with_json = vec!["--json".to_string()];
+    with_json.extend_from_slice(args);
+    let r = run_spv(&with_json);
     assert!(
-        status.is_some_and(|s| s.success()),
-        "dcrpeer spv failed ({status:?}):\n{err}\n{out}"
+        r.ok(),
+        "dcrpeer spv failed ({:?}):\n{}\n{}",
+        r.status,
+        r.err,
+        r.out
     );
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+    serde_json::from_str(r.out.trim()).unwrap_or_else(|e| panic!("{e}: {}", r.out))
 }
 
 fn connect(addrs: &[String]) -> Vec<String> {
@@ -195,6 +223,120 @@ fn spv_syncs_from_fixtures_bans_liars_and_swaps_out_the_silent() {
     assert_eq!(again["resumed_headers"], 40);
     assert_eq!(again["headers"], 0);
     assert_eq!(again["found"].as_array().unwrap().len(), 3);
+}
+
+/// The chain of the plain-output test: 12 blocks, the watched script
+/// paid by the coinbases of 2 and 7.
+fn small_chain(watched: &[u8]) -> Arc<FixtureChain> {
+    let pay = |h: u32| {
+        if h == 2 || h == 7 {
+            watched.to_vec()
+        } else {
+            filler_script(h)
+        }
+    };
+    Arc::new(FixtureChain::build(params::simnet(), 12, pay))
+}
+
+#[test]
+fn spv_prints_the_tip_the_counts_and_each_match_without_a_bar_when_piped() {
+    let rt = runtime();
+    let watched = {
+        let mut s = vec![0x76, 0xa9, 0x14];
+        s.extend([0x24; 20]);
+        s.extend([0x88, 0xac]);
+        s
+    };
+    let chain = small_chain(&watched);
+    let honest = rt
+        .block_on(serve(NET, chain.clone(), Behaviour::Honest))
+        .unwrap();
+    let dir = TempDir::new("spv-plain");
+    let mut args = connect(&[honest.addr.to_string()]);
+    args.extend([
+        "--watch".to_string(),
+        hex::encode(&watched),
+        "--datadir".to_string(),
+        dir.0.display().to_string(),
+    ]);
+    let r = run_spv(&args);
+    assert!(r.ok(), "{:?}\n{}\n{}", r.status, r.err, r.out);
+    let lines: Vec<&str> = r.out.lines().collect();
+    let tip = format!("tip:             {} (height 12)", chain.hashes[12]);
+    assert_eq!(lines[0], tip, "{}", r.out);
+    assert!(
+        lines.contains(&"headers:         12 new, 0 from the store"),
+        "{}",
+        r.out
+    );
+    assert!(
+        lines.contains(&"filters:         13 stored, 12 proven against their headers"),
+        "{}",
+        r.out
+    );
+    assert!(
+        lines.contains(&"blocks:          2 fetched and proven"),
+        "{}",
+        r.out
+    );
+    assert!(lines.contains(&"found:           2"), "{}", r.out);
+    let found: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("  height "))
+        .collect();
+    assert_eq!(found.len(), 2, "{}", r.out);
+    for (line, h) in found.iter().zip([2usize, 7]) {
+        let start = format!("  height {h} block {} tx ", chain.hashes[h]);
+        assert!(line.starts_with(&start), "{line}");
+    }
+    // Piped: no progress bar, on either stream.
+    for text in [&r.out, &r.err] {
+        assert!(!text.contains('\r') && !text.contains("[="), "{text}");
+    }
+}
+
+#[test]
+fn spv_refuses_what_it_cannot_do_before_any_network_work() {
+    let dir = TempDir::new("spv-usage");
+    let datadir = dir.0.display().to_string();
+    // Simnet without --connect: dcrd picks no peers from a book there.
+    let r = run_spv(&["--datadir".to_string(), datadir.clone()]);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(1), "{}", r.err);
+    assert!(r.err.contains("--connect"), "{}", r.err);
+    // A --watch value that is neither an address of the network nor hex.
+    let r = run_spv(&[
+        "--connect".to_string(),
+        "127.0.0.1:1".to_string(),
+        "--watch".to_string(),
+        "not-an-address".to_string(),
+        "--datadir".to_string(),
+        datadir.clone(),
+    ]);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(1), "{}", r.err);
+    assert!(r.err.contains("--watch not-an-address"), "{}", r.err);
+    // A mainnet address on simnet is not taken as hex either.
+    let r = run_spv(&[
+        "--connect".to_string(),
+        "127.0.0.1:1".to_string(),
+        "--watch".to_string(),
+        "DsUZxxoHJSty8DCfwfartwTYbuhmVct7tJu".to_string(),
+        "--datadir".to_string(),
+        datadir.clone(),
+    ]);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(1), "{}", r.err);
+    // --datadir is required; --target and --connect exclude each other.
+    let r = run_spv(&["--connect".to_string(), "127.0.0.1:1".to_string()]);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(2), "{}", r.err);
+    let r = run_spv(&[
+        "--connect".to_string(),
+        "127.0.0.1:1".to_string(),
+        "--target".to_string(),
+        "3".to_string(),
+        "--datadir".to_string(),
+        datadir,
+    ]);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(2), "{}", r.err);
 }
 
 // ---- against dcrd ----------------------------------------------------------
