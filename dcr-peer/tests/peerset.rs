@@ -197,6 +197,48 @@ async fn a_silent_peer_is_swapped_out_and_its_requests_answered_elsewhere() {
     assert_eq!(set.swapped_out(), [quiet.addr()]);
 }
 
+/// A silent peer that takes a kind's first request (no answer time known
+/// yet, so the attempt may wait the whole initial timeout): at
+/// `hedge_after` the request goes to a second peer too, whose answer ends
+/// the call.
+#[tokio::test]
+async fn a_first_request_to_a_silent_peer_is_hedged_on_another() {
+    for hedge in [true, false] {
+        let silent = remote(Behaviour::Silent, pver::CURRENT, full()).await;
+        let good = remote(quick(), pver::CURRENT, full()).await;
+        let mut config = fast_config();
+        config.initial_timeout = Duration::from_secs(3);
+        config.hedge_after = if hedge {
+            Duration::from_millis(200)
+        } else {
+            Duration::MAX
+        };
+        let set = PeerSet::new(config);
+        // The silent peer alone: it takes the request.
+        set.add(dial(silent.addr, 8).await);
+        let started = tokio::time::Instant::now();
+        let call = tokio::spawn({
+            let set = set.clone();
+            async move { set.call(cfilter(7)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        set.add(dial(good.addr, 8).await);
+        let answer = call.await.unwrap().unwrap();
+        let took = started.elapsed();
+        assert_eq!(answer.peer.addr(), good.addr);
+        assert_eq!(silent.received.load(Ordering::SeqCst), 1);
+        if hedge {
+            assert!(
+                took >= Duration::from_millis(200) && took < Duration::from_secs(1),
+                "{took:?}"
+            );
+        } else {
+            // Without hedging the call waits out the silent attempt.
+            assert!(took >= Duration::from_secs(3), "{took:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn notfound_and_disconnects_send_the_request_to_another_peer() {
     let a = remote(quick(), pver::CURRENT, full()).await;

@@ -32,6 +32,13 @@ pub struct PeerSetConfig {
     /// connection manager when there is one. A peer that never answered
     /// anything is swapped out at its first timeout.
     pub swap_out_after: u32,
+    /// While no answer of a request's kind has been timed (the first
+    /// requests of a sync), an attempt unanswered after this long is
+    /// hedged: the same request goes to another member too, and the first
+    /// answer wins (the other attempt is called off). A silent peer drawn
+    /// first then costs this, not [`PeerSetConfig::initial_timeout`].
+    /// `Duration::MAX`: never.
+    pub hedge_after: Duration,
 }
 
 impl Default for PeerSetConfig {
@@ -44,6 +51,7 @@ impl Default for PeerSetConfig {
             max_attempts: 4,
             pause: Duration::from_secs(2),
             swap_out_after: 2,
+            hedge_after: Duration::from_millis(250),
         }
     }
 }

@@ -19,6 +19,12 @@
 //! | disconnected | out of the set |
 //! | a wrong answer (the caller's verdict, [`PeerSet::ban`]) | banned through the connection manager, disconnected |
 //!
+//! While no answer of a kind has been timed (the first requests of a
+//! sync), an attempt unanswered after [`PeerSetConfig::hedge_after`]
+//! (250 ms) is hedged: the request goes to a second member too, and the
+//! first answer wins, so a silent peer drawn first costs that, not the
+//! initial timeout.
+//!
 //! [`PeerSet::call_all`] spreads a large job (the filters of a long range,
 //! say) over the members, as many requests at once as asked.
 //! [`PeerSet::follow`] keeps the set in step with a
@@ -34,6 +40,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_core::Stream;
+use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -259,6 +266,8 @@ impl PeerSet {
 
     /// [`PeerSet::call_where`], with `check` turning an answer into a
     /// failure of its peer (a `notfound`, say) that sends the request on.
+    /// At most two attempts run at once: the second only as a hedge
+    /// ([`PeerSetConfig::hedge_after`]).
     async fn call_checked(
         &self,
         request: Request,
@@ -268,27 +277,59 @@ impl PeerSet {
         let config = &self.inner.config;
         let deadline = Instant::now() + config.request_timeout;
         let kind = kind_of(&request);
+        let max_attempts = config.max_attempts.max(1);
         let mut tried = HashSet::new();
         let mut last = None;
-        for _ in 0..config.max_attempts.max(1) {
-            let Some(peer) = self.choose(&request, &eligible, &tried, deadline).await else {
-                break;
-            };
-            tried.insert(peer.id());
-            let started = Instant::now();
-            let result = self.attempt(&peer, request.clone(), kind, started).await;
-            match result.and_then(|r| check(&r).map(|()| r)) {
-                Ok(response) => {
-                    self.answered(&peer, kind, started.elapsed());
-                    return Ok(Answer { peer, response });
+        let mut running = FuturesUnordered::new();
+        let mut last_start = Instant::now();
+        let mut hedged = false;
+        loop {
+            if running.is_empty() {
+                if tried.len() >= max_attempts {
+                    break;
                 }
-                Err(e) => {
-                    debug!(peer = %peer.addr(), kind, took = ?started.elapsed(), "attempt failed");
-                    self.failed(&peer, &e);
-                    let retry = e.is_retryable();
-                    last = Some(e);
-                    if !retry {
-                        break;
+                let Some(peer) = self.choose(&request, &eligible, &tried, deadline).await else {
+                    break;
+                };
+                tried.insert(peer.id());
+                last_start = Instant::now();
+                running.push(self.timed_attempt(peer, request.clone(), kind));
+            }
+            let hedge = !hedged
+                && running.len() == 1
+                && tried.len() < max_attempts
+                && lock(&self.inner.state).typical[kind].get().is_none();
+            let hedge_at = last_start
+                .checked_add(config.hedge_after)
+                .filter(|_| hedge)
+                .unwrap_or(deadline);
+            tokio::select! {
+                Some((peer, started, result)) = running.next() => {
+                    match result.and_then(|r| check(&r).map(|()| r)) {
+                        Ok(response) => {
+                            self.answered(&peer, kind, started.elapsed());
+                            return Ok(Answer { peer, response });
+                        }
+                        Err(e) => {
+                            debug!(peer = %peer.addr(), kind, took = ?started.elapsed(), "attempt failed");
+                            self.failed(&peer, &e);
+                            let retry = e.is_retryable();
+                            last = Some(e);
+                            if !retry {
+                                break;
+                            }
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(hedge_at), if hedge => {
+                    // Only a member ready now: a hedge does not wait.
+                    hedged = true;
+                    let now = Instant::now();
+                    if let Some(peer) = self.choose(&request, &eligible, &tried, now).await {
+                        debug!(peer = %peer.addr(), kind, "hedged: asked of a second peer too");
+                        tried.insert(peer.id());
+                        last_start = now;
+                        running.push(self.timed_attempt(peer, request.clone(), kind));
                     }
                 }
             }
@@ -300,6 +341,18 @@ impl PeerSet {
             }),
             None => Err(PeerSetError::NoPeers),
         }
+    }
+
+    /// [`PeerSet::attempt`] on `peer`, with the peer and when it started.
+    async fn timed_attempt(
+        &self,
+        peer: Peer,
+        request: Request,
+        kind: usize,
+    ) -> (Peer, Instant, Result<Response, RequestError>) {
+        let started = Instant::now();
+        let result = self.attempt(&peer, request, kind, started).await;
+        (peer, started, result)
     }
 
     /// Sends every request of `requests`, `concurrency` at a time, each
