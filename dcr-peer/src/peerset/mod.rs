@@ -28,7 +28,7 @@
 //! [`PeerSet::call_all`] spreads a large job (the filters of a long range,
 //! say) over the members, as many requests at once as asked.
 //! [`PeerSet::follow`] keeps the set in step with a
-//! [`ConnManager`](crate::connmgr::ConnManager): peers join as they
+//! [`ConnManager`]: peers join as they
 //! connect and leave as they go.
 
 mod choose;
