@@ -415,8 +415,14 @@ impl PeerSet {
                 if untried == 0 && !s.members.is_empty() && !tried.is_empty() {
                     return None;
                 }
+                // A member not yet timed counts as a typical one: the
+                // kind's typical answer, else the members' own answer
+                // times (so the first requests of a kind spread over the
+                // set instead of all going to the one member timed on
+                // another kind), else 100 ms.
                 let typical = s.typical[kind_of(request)]
                     .get()
+                    .or_else(|| mean(ready.iter().filter_map(|(_, c)| c.latency)))
                     .unwrap_or(Duration::from_millis(100));
                 let cands: Vec<Candidate> = ready.iter().map(|(_, c)| *c).collect();
                 let draws = (s.rng.gen(), s.rng.gen());
@@ -531,4 +537,10 @@ impl PeerSet {
     pub fn is_banned(&self, ip: IpAddr) -> bool {
         lock(&self.inner.state).banned.contains(&ip)
     }
+}
+
+/// The mean of `durations`, if there is any.
+fn mean(durations: impl Iterator<Item = Duration>) -> Option<Duration> {
+    let (sum, n) = durations.fold((Duration::ZERO, 0u32), |(s, n), d| (s + d, n + 1));
+    (n > 0).then(|| sum / n)
 }
