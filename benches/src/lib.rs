@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 pub mod floors;
+pub mod spv;
 
 /// Criterion timing by the process's CPU time (every thread) instead of
 /// wall time: the work done, however busy the machine, as `dcrpeer bench

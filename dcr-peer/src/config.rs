@@ -40,6 +40,12 @@ pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_KNOWN_INVENTORY: usize = 1000;
 /// How long a known-inventory entry lasts (the reference's).
 pub const DEFAULT_KNOWN_INVENTORY_TTL: Duration = Duration::from_secs(15 * 60);
+/// Time a typed request ([`crate::Peer::call`] and the methods built on
+/// it) waits for its answer unless the caller says otherwise: the
+/// reference's stall timeout. It ends the request, never the connection.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Typed requests one peer may have outstanding; more wait for a slot.
+pub const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 32;
 /// Output queued for one peer past which it is dropped (the reference's
 /// `maxQueuedOutputBytes`): comfortably over the largest message.
 pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 40 * 1024 * 1024;
@@ -114,6 +120,11 @@ pub struct Config {
     /// How long a full event channel ([`crate::Hooks::events`]) may hold
     /// up the reader.
     pub event_timeout: Duration,
+    /// Time a typed request waits for its answer by default (not zero).
+    pub request_timeout: Duration,
+    /// Typed requests outstanding at once; callers beyond wait for a slot
+    /// (not zero).
+    pub max_requests_in_flight: usize,
 }
 
 /// A configuration that cannot work.
@@ -163,6 +174,8 @@ impl Config {
             max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             event_timeout: DEFAULT_EVENT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_requests_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
         }
     }
 
@@ -201,6 +214,8 @@ impl Config {
             ("max_known_inventory", self.max_known_inventory == 0),
             ("ping_interval", self.ping_interval.is_zero()),
             ("trickle_interval", self.trickle_interval.is_zero()),
+            ("request_timeout", self.request_timeout.is_zero()),
+            ("max_requests_in_flight", self.max_requests_in_flight == 0),
         ] {
             if zero {
                 return Err(ConfigError::Zero(name));

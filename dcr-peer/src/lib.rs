@@ -16,9 +16,11 @@ pub mod listeners;
 pub mod net;
 mod nonces;
 mod peer;
+pub mod peerset;
 pub mod proxy;
 #[cfg(test)]
 mod reads_once;
+pub mod request;
 pub mod stats;
 mod sync;
 
@@ -33,4 +35,6 @@ pub use hooks::Hooks;
 pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};
 pub use nonces::RecentNonces;
 pub use peer::Peer;
+pub use peerset::{Answer, PeerSet, PeerSetConfig, PeerSetError};
+pub use request::{DataItem, Request, RequestError, Response, Unsupported};
 pub use stats::{PeerCounters, PeerStats};

@@ -615,3 +615,60 @@ fn every_manager_event_prints_as_a_sentence() {
         "connected to 192.0.2.1:9108 (outbound, /dcrd:2.0.0/)"
     );
 }
+
+#[test]
+fn every_request_and_peer_set_error_reads_once() {
+    use crate::peerset::PeerSetError;
+    use crate::request::{RequestError, Unsupported};
+    let unsupported = [
+        Unsupported::Version {
+            needs: 11,
+            negotiated: 10,
+        },
+        Unsupported::Services {
+            needs: ServiceFlags(1),
+            has: ServiceFlags(0),
+        },
+    ];
+    every_variant!(
+        unsupported,
+        Unsupported::Version { .. },
+        Unsupported::Services { .. },
+    );
+    let mut requests = vec![
+        RequestError::NotFound(InvVect {
+            inv_type: InvType::BLOCK,
+            hash: Hash::ZERO,
+        }),
+        RequestError::Timeout,
+        RequestError::Encode(wire()),
+    ];
+    requests.extend(
+        disconnect_reasons()
+            .into_iter()
+            .map(RequestError::Disconnected),
+    );
+    requests.extend(unsupported.iter().copied().map(RequestError::Unsupported));
+    every_variant!(
+        requests,
+        RequestError::NotFound(_),
+        RequestError::Timeout,
+        RequestError::Disconnected(_),
+        RequestError::Unsupported(_),
+        RequestError::Encode(_),
+    );
+    check(&requests);
+    let mut sets = vec![PeerSetError::NoPeers];
+    sets.extend(
+        requests
+            .iter()
+            .cloned()
+            .map(|last| PeerSetError::Failed { attempts: 1, last }),
+    );
+    every_variant!(sets, PeerSetError::NoPeers, PeerSetError::Failed { .. });
+    check(&sets);
+    assert_eq!(
+        Report(&sets[2]).to_string(),
+        "1 peer tried, the last failed: no answer before the request's deadline"
+    );
+}

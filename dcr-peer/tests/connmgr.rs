@@ -129,6 +129,11 @@ fn keeps_the_outbound_target_and_replaces_lost_peers() {
         let first = peers_of(&m).await;
         let addrs: HashSet<SocketAddr> = first.iter().map(|s| s.addr).collect();
         assert_eq!(addrs.len(), 8, "eight distinct addresses");
+        // The handles are those of the peers listed, and live.
+        let handles = m.connected().await.unwrap();
+        let ids: HashSet<u64> = handles.iter().map(Peer::id).collect();
+        assert_eq!(ids, first.iter().map(|s| s.id).collect());
+        assert!(handles.iter().all(Peer::is_connected));
         // Never more than one connection per node.
         assert!(nodes.iter().all(|n| n.count() <= 1));
         // A node drops its peer: the manager replaces it.

@@ -60,6 +60,16 @@ pub fn check_block(
     watch: &mut WatchList,
 ) -> Result<CheckedBlock, BlockError> {
     let block = Block::from_bytes(bytes, pver).map_err(BlockError::Decode)?;
+    check_decoded_block(&block, expected, watch)
+}
+
+/// [`check_block`] for a block already decoded (a typed request's
+/// answer).
+pub fn check_decoded_block(
+    block: &Block<'_>,
+    expected: &Hash,
+    watch: &mut WatchList,
+) -> Result<CheckedBlock, BlockError> {
     let hash = block.block_hash();
     if hash != *expected {
         return Err(BlockError::WrongBlock {
@@ -68,7 +78,7 @@ pub fn check_block(
         });
     }
     let hashes = block.tx_hashes();
-    let rule = match check_block_roots_with(&block, &hashes) {
+    let rule = match check_block_roots_with(block, &hashes) {
         Some(MerkleRule::Genesis) if block.header.height != 0 => None,
         r => r,
     }

@@ -9,7 +9,6 @@ pub mod commitment;
 pub mod difficulty;
 pub mod facts;
 pub mod filters;
-pub mod gcs;
 pub mod misbehaviour;
 pub mod params;
 pub mod pow;
@@ -21,7 +20,11 @@ pub mod watch;
 #[cfg(test)]
 mod reads_once;
 
-pub use block::{check_block, BlockError, CheckedBlock};
+/// Version 2 committed filters and the DCP-0005 proofs: the `dcr-gcs` crate,
+/// re-exported so users of this crate need no second dependency.
+pub use dcr_gcs as gcs;
+
+pub use block::{check_block, check_decoded_block, BlockError, CheckedBlock};
 pub use chain::{Connected, HeaderChain, HeadersOutcome, Rejection};
 pub use check::HeaderError;
 pub use facts::{Ancestors, BlockFacts};

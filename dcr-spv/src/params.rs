@@ -1,19 +1,23 @@
 //! Chain parameters of the four Decred networks: the subset of dcrd's
 //! `chaincfg` that checking headers and filters needs.
 //!
-//! **Temporary home.** The values are taken from dcrd's `chaincfg`
+//! What the networks share with every other user of chain parameters
+//! (the genesis block, proof-of-work limit, difficulty and stake
+//! parameters, `AssumeValid`, `MinKnownChainWork`, the forced agendas)
+//! comes from [`dcr_wire::params`], dcrd's `chaincfg` in one place; see
+//! [`Params::from_wire`]. What only a light client needs is kept here: the
+//! subsidy parameters of the stake difficulty's supply estimate, the
+//! address prefixes, checkpoints, the activation heights dcrwallet
+//! hard-codes ([`Activation`]), the pre-DCP-0005 filter set hashes and the
+//! testnet's maximum-difficulty rule. Those values are dcrd's `chaincfg`
 //! (`mainnetparams.go`, `testnetparams.go`, `simnetparams.go`,
-//! `regnetparams.go`, `subsidytables.go` for the block one ledger totals) at
-//! commit 036b7090, the commit of the conformance corpus, and from
-//! dcrwallet's hard-coded activation heights (`validate/validate.go`,
-//! `deployments/deployments.go`). dcr-wire is gaining the networks' chain
-//! parameters; once it has them, this module is to be replaced by a
-//! conversion from dcr-wire's, keeping only what is specific to a light
-//! client ([`Activation`], the pre-DCP-0005 filter set hashes).
+//! `regnetparams.go`, `subsidytables.go` for the block one ledger totals)
+//! and dcrwallet's (`validate/validate.go`, `deployments/deployments.go`),
+//! at commit 036b7090, the commit of the conformance corpus.
 //!
-//! The genesis headers are the reference's own bytes (dcrd's
-//! `getblockheader` for block 0 of each network; see
-//! `tests/data/gen_vectors.py`), and a unit test checks their hashes.
+//! The genesis headers dcr-wire builds are checked here against the
+//! reference's own bytes (dcrd's `getblockheader` for block 0 of each
+//! network; see `tests/data/gen_vectors.py`).
 
 use std::sync::LazyLock;
 
@@ -198,60 +202,75 @@ impl Params {
             .find(|p| p.net == net)
     }
 
-    fn base(
-        name: &'static str,
-        net: CurrencyNet,
-        genesis_hex: &str,
-        pow_limit_bits: u32,
-    ) -> Params {
-        let mut bytes = [0u8; 180];
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&genesis_hex[2 * i..2 * i + 2], 16).unwrap_or(0);
-        }
-        let genesis_header = BlockHeader::from_bytes(&bytes).unwrap_or_default();
+    /// The parameters of `wire`'s network: every value dcr-wire has,
+    /// converted (durations to seconds, big-endian numbers to targets and
+    /// work), the agendas its `chaincfg` forces as [`Activation::Forced`]
+    /// and the others as [`Activation::Voted`]; the light client's own
+    /// values at dcrd's simnet defaults, for each network to set.
+    pub fn from_wire(wire: &'static dcr_wire::params::Params) -> Params {
+        let genesis_header = wire.genesis_block().header;
+        let forced = |d: &dcr_wire::params::Deployment| {
+            if d.forced_yes {
+                Activation::Forced
+            } else {
+                Activation::Voted
+            }
+        };
+        let secs = |d: std::time::Duration| d.as_secs() as i64;
+        let work = wire.min_known_chain_work.map_or(0, |w| {
+            // Decred's chain work fits in 128 bits for ages to come; more
+            // saturates.
+            if w[..16].iter().any(|&b| b != 0) {
+                u128::MAX
+            } else {
+                u128::from_be_bytes(w[16..].try_into().unwrap_or_default())
+            }
+        });
         Params {
-            name,
-            net,
+            name: wire.name,
+            net: wire.net,
             genesis_hash: genesis_header.block_hash(),
             genesis_header,
-            pow_limit: Target::all_ones(255),
-            pow_limit_bits,
-            reduce_min_difficulty: false,
-            min_diff_reduction_time: 0,
-            target_time_per_block: 1,
-            work_diff_alpha: 1,
-            work_diff_window_size: 8,
-            work_diff_windows: 4,
-            target_timespan: 8,
-            retarget_adjustment_factor: 4,
-            work_diff_v2_blake3_start_bits: pow_limit_bits,
-            work_diff_v2_half_life_secs: 6,
+            pow_limit: Target::from_be_bytes(wire.pow_limit),
+            pow_limit_bits: wire.pow_limit_bits,
+            reduce_min_difficulty: wire.reduce_min_difficulty,
+            min_diff_reduction_time: secs(wire.min_diff_reduction_time),
+            target_time_per_block: secs(wire.target_time_per_block),
+            work_diff_alpha: wire.work_diff_alpha,
+            work_diff_window_size: wire.work_diff_window_size,
+            work_diff_windows: wire.work_diff_windows,
+            target_timespan: secs(wire.target_timespan),
+            retarget_adjustment_factor: wire.retarget_adjustment_factor,
+            work_diff_v2_blake3_start_bits: wire.work_diff_v2_blake3_start_bits,
+            work_diff_v2_half_life_secs: wire.work_diff_v2_half_life_secs,
             base_subsidy: 50_000_000_000,
             mul_subsidy: 100,
             div_subsidy: 101,
             subsidy_reduction_interval: 128,
             block_one_subsidy: 30_000_000_000_000,
-            rule_change_activation_interval: 320,
-            minimum_stake_diff: 20_000,
-            ticket_pool_size: 64,
-            tickets_per_block: 5,
-            ticket_maturity: 16,
-            coinbase_maturity: 16,
+            rule_change_activation_interval: i64::from(wire.rule_change_activation_interval),
+            minimum_stake_diff: wire.minimum_stake_diff,
+            ticket_pool_size: wire.ticket_pool_size,
+            tickets_per_block: wire.tickets_per_block,
+            ticket_maturity: wire.ticket_maturity,
+            coinbase_maturity: wire.coinbase_maturity,
             ticket_pool_size_weight: 4,
-            stake_diff_alpha: 1,
-            stake_diff_window_size: 8,
-            stake_diff_windows: 8,
-            max_fresh_stake_per_block: 20,
-            stake_enabled_height: 16 + 16,
-            stake_validation_height: 16 + 64 * 2,
+            stake_diff_alpha: wire.stake_diff_alpha,
+            stake_diff_window_size: wire.stake_diff_window_size,
+            stake_diff_windows: wire.stake_diff_windows,
+            max_fresh_stake_per_block: wire.max_fresh_stake_per_block,
+            stake_enabled_height: wire.stake_enabled_height,
+            stake_validation_height: wire.stake_validation_height,
             pubkey_hash_addr_id: [0, 0],
             script_hash_addr_id: [0, 0],
-            assume_valid: None,
-            min_known_chain_work: 0,
+            assume_valid: wire.assume_valid,
+            min_known_chain_work: work,
             checkpoints: &[],
+            // No deployment in dcr-wire: DCP-0001 predates the agendas
+            // dcrd still lists.
             dcp0001: Activation::Voted,
-            dcp0005: Activation::Voted,
-            dcp0011: Activation::Voted,
+            dcp0005: forced(&wire.header_commitments),
+            dcp0011: forced(&wire.blake3_pow),
             pre_dcp0005_cfilter_set_hash: None,
             testnet_max_diff_shift: None,
             testnet_max_diff_activation_height: 0,
@@ -263,33 +282,12 @@ fn hash(s: &str) -> Hash {
     s.parse().unwrap_or_default()
 }
 
-static MAINNET: LazyLock<Params> = LazyLock::new(|| {
-    Params {
-    pow_limit: Target::all_ones(224),
-    target_time_per_block: 300,
-    work_diff_window_size: 144,
-    work_diff_windows: 20,
-    target_timespan: 300 * 144,
-    work_diff_v2_blake3_start_bits: 0x1b00a5a6,
-    work_diff_v2_half_life_secs: 43200,
+static MAINNET: LazyLock<Params> = LazyLock::new(|| Params {
     base_subsidy: 3_119_582_664,
     subsidy_reduction_interval: 6144,
     block_one_subsidy: 168_000_000_000_000,
-    rule_change_activation_interval: 2016 * 4,
-    minimum_stake_diff: 200_000_000,
-    ticket_pool_size: 8192,
-    ticket_maturity: 256,
-    coinbase_maturity: 256,
-    stake_diff_window_size: 144,
-    stake_diff_windows: 20,
-    stake_enabled_height: 256 + 256,
-    stake_validation_height: 4096,
     pubkey_hash_addr_id: [0x07, 0x3f],
     script_hash_addr_id: [0x07, 0x1a],
-    assume_valid: Some(hash(
-        "458d6a8e11c916d4149ca8bc5c7aaaaf16cc61971b0c20764c07edf85df44eb6",
-    )),
-    min_known_chain_work: 0x0024_3868_232c_14b8_2246_43b6,
     // dcrwallet deployments.DCP0001.MainNetActivationHeight.
     dcp0001: Activation::At(149_248),
     // dcrwallet validate.DCP0005ActiveHeightMainNet.
@@ -297,13 +295,7 @@ static MAINNET: LazyLock<Params> = LazyLock::new(|| {
     pre_dcp0005_cfilter_set_hash: Some(hash(
         "f95e09f9ded38f8d6c32e5158a1f286633881393659218c63f5ab0fc86b36c83",
     )),
-    ..Params::base(
-        "mainnet",
-        CurrencyNet::MainNet,
-        "0100000000000000000000000000000000000000000000000000000000000000000000000dc101dfc3c6a2eb10ca0c5374e10d28feb53f7eabcc850511ceadb99174aa66000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff011b00c2eb0b000000000000000000000000a0d7b85600000000000000000000000000000000000000000000000000000000000000000000000000000000",
-        0x1d00ffff,
-    )
-}
+    ..Params::from_wire(&dcr_wire::params::MAINNET)
 });
 
 static TESTNET3_CHECKPOINTS: LazyLock<[Checkpoint; 1]> = LazyLock::new(|| {
@@ -313,32 +305,12 @@ static TESTNET3_CHECKPOINTS: LazyLock<[Checkpoint; 1]> = LazyLock::new(|| {
     }]
 });
 
-static TESTNET3: LazyLock<Params> = LazyLock::new(|| {
-    Params {
-    pow_limit: Target::all_ones(232),
-    reduce_min_difficulty: true,
-    min_diff_reduction_time: 600,
-    target_time_per_block: 120,
-    work_diff_window_size: 144,
-    work_diff_windows: 20,
-    target_timespan: 120 * 144,
-    work_diff_v2_blake3_start_bits: 0x1e00ffff,
-    work_diff_v2_half_life_secs: 720,
+static TESTNET3: LazyLock<Params> = LazyLock::new(|| Params {
     base_subsidy: 2_500_000_000,
     subsidy_reduction_interval: 2048,
     block_one_subsidy: 10_000_000_000_000,
-    rule_change_activation_interval: 5040,
-    minimum_stake_diff: 20_000_000,
-    ticket_pool_size: 1024,
-    stake_diff_window_size: 144,
-    stake_diff_windows: 20,
-    stake_validation_height: 768,
     pubkey_hash_addr_id: [0x0f, 0x21],
     script_hash_addr_id: [0x0e, 0xfc],
-    assume_valid: Some(hash(
-        "e5d29f04aa33d19dfe4935ca2e70d8f640a7263b653f57ce600b6829d6f2cf48",
-    )),
-    min_known_chain_work: 0xf377_240e_1461_95df,
     checkpoints: &*TESTNET3_CHECKPOINTS,
     // Forced in testnetparams.go; dcrwallet's TestNet3ActivationHeight 0.
     dcp0001: Activation::Forced,
@@ -349,43 +321,22 @@ static TESTNET3: LazyLock<Params> = LazyLock::new(|| {
     )),
     testnet_max_diff_shift: Some(6),
     testnet_max_diff_activation_height: 962_928,
-    ..Params::base(
-        "testnet3",
-        CurrencyNet::TestNet3,
-        "0600000000000000000000000000000000000000000000000000000000000000000000002c0ad603d44a16698ac951fa22aab5e7b30293fa1d0ac72560cdfcc9eabcdfe7000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff001e002d3101000000000000000000000000808f675b1aa4ae18000000000000000000000000000000000000000000000000000000000000000006000000",
-        0x1e00ffff,
-    )
-}
+    ..Params::from_wire(&dcr_wire::params::TESTNET3)
 });
 
-static SIMNET: LazyLock<Params> = LazyLock::new(|| {
-    Params {
+static SIMNET: LazyLock<Params> = LazyLock::new(|| Params {
     pubkey_hash_addr_id: [0x0e, 0x91],
     script_hash_addr_id: [0x0e, 0x6c],
-    // Every agenda is forced in simnetparams.go.
+    // Every agenda is forced in simnetparams.go (dcr-wire forces
+    // DCP-0005 and DCP-0011; DCP-0001 has no deployment there).
     dcp0001: Activation::Forced,
-    dcp0005: Activation::Forced,
-    dcp0011: Activation::Forced,
-    ..Params::base(
-        "simnet",
-        CurrencyNet::SimNet,
-        "010000000000000000000000000000000000000000000000000000000000000000000000925629c5582bbfc3609d71a2f4a887443c80d54a1fe31e95e95d42f3e288945c000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff7f20000000000000000000000000000000004506865300000000000000000000000000000000000000000000000000000000000000000000000000000000",
-        0x207fffff,
-    )
-}
+    ..Params::from_wire(&dcr_wire::params::SIMNET)
 });
 
-static REGNET: LazyLock<Params> = LazyLock::new(|| {
-    Params {
+static REGNET: LazyLock<Params> = LazyLock::new(|| Params {
     pubkey_hash_addr_id: [0x0e, 0x00],
     script_hash_addr_id: [0x0d, 0xdb],
-    ..Params::base(
-        "regnet",
-        CurrencyNet::RegNet,
-        "0100000000000000000000000000000000000000000000000000000000000000000000000dc101dfc3c6a2eb10ca0c5374e10d28feb53f7eabcc850511ceadb99174aa66000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff7f20000000000000000000000000000000008006b45b00000000000000000000000000000000000000000000000000000000000000000000000000000000",
-        0x207fffff,
-    )
-}
+    ..Params::from_wire(&dcr_wire::params::REGNET)
 });
 
 /// Decred's main network.
@@ -436,6 +387,50 @@ mod tests {
             assert_eq!(p.genesis_header.height, 0);
             assert_eq!(Params::for_net(p.net).map(|q| q.name), Some(p.name));
         }
+    }
+
+    /// dcrd's `getblockheader` of block 0 on each network, serialized:
+    /// dcr-wire's genesis blocks must give these bytes.
+    #[test]
+    fn genesis_headers_are_the_references_bytes() {
+        for (p, hex) in [
+            (mainnet(), "0100000000000000000000000000000000000000000000000000000000000000000000000dc101dfc3c6a2eb10ca0c5374e10d28feb53f7eabcc850511ceadb99174aa66000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff011b00c2eb0b000000000000000000000000a0d7b85600000000000000000000000000000000000000000000000000000000000000000000000000000000"),
+            (testnet3(), "0600000000000000000000000000000000000000000000000000000000000000000000002c0ad603d44a16698ac951fa22aab5e7b30293fa1d0ac72560cdfcc9eabcdfe7000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff001e002d3101000000000000000000000000808f675b1aa4ae18000000000000000000000000000000000000000000000000000000000000000006000000"),
+            (simnet(), "010000000000000000000000000000000000000000000000000000000000000000000000925629c5582bbfc3609d71a2f4a887443c80d54a1fe31e95e95d42f3e288945c000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff7f20000000000000000000000000000000004506865300000000000000000000000000000000000000000000000000000000000000000000000000000000"),
+            (regnet(), "0100000000000000000000000000000000000000000000000000000000000000000000000dc101dfc3c6a2eb10ca0c5374e10d28feb53f7eabcc850511ceadb99174aa66000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffff7f20000000000000000000000000000000008006b45b00000000000000000000000000000000000000000000000000000000000000000000000000000000"),
+        ] {
+            let bytes: Vec<u8> = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                .collect();
+            assert_eq!(p.genesis_header.to_bytes()[..], bytes[..], "{}", p.name);
+        }
+    }
+
+    /// What the light client takes from dcr-wire, and what it keeps.
+    #[test]
+    fn shared_values_come_from_dcr_wire() {
+        for p in [mainnet(), testnet3(), simnet(), regnet()] {
+            let w = dcr_wire::params::Params::of(p.net);
+            assert_eq!(p.name, w.name);
+            assert_eq!(p.genesis_hash, w.genesis_hash);
+            assert_eq!(p.pow_limit.to_be_bytes(), w.pow_limit);
+            assert_eq!(
+                p.target_time_per_block as u64,
+                w.target_time_per_block.as_secs()
+            );
+            assert_eq!(p.assume_valid, w.assume_valid);
+            assert_eq!(p.stake_validation_height, w.stake_validation_height);
+        }
+        assert_eq!(
+            mainnet().min_known_chain_work,
+            0x0024_3868_232c_14b8_2246_43b6
+        );
+        assert_eq!(regnet().min_known_chain_work, 0);
+        // Forced agendas of chaincfg; the rest voted, or at dcrwallet's
+        // heights.
+        assert_eq!(simnet().dcp0011, Activation::Forced);
+        assert_eq!(regnet().dcp0005, Activation::Voted);
+        assert_eq!(mainnet().dcp0005, Activation::At(431_488));
     }
 
     #[test]

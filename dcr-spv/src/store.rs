@@ -250,6 +250,85 @@ impl Store {
         Ok(())
     }
 
+    /// Appends the filters of consecutive stored blocks in one write, as
+    /// [`append_filter`](Self::append_filter) appends one: `(height,
+    /// block hash, filter bytes)` in height order.
+    pub fn append_filters<'a>(
+        &mut self,
+        filters: impl IntoIterator<Item = (u32, &'a Hash, &'a [u8])>,
+    ) -> io::Result<()> {
+        let mut buf = Vec::new();
+        let mut offsets = Vec::new();
+        let (mut start, mut len) = (self.filters_start, self.filters_len);
+        let mut due = (!self.filter_offsets.is_empty()).then(|| self.filters_end());
+        for (height, hash, data) in filters {
+            if due.is_some_and(|d| d != height) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("filter for height {height} appended where {due:?} is due"),
+                ));
+            }
+            if data.len() as u64 > MAX_CFILTER_DATA_SIZE {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "filter too large",
+                ));
+            }
+            if due.is_none() {
+                start = height;
+            }
+            due = Some(height + 1);
+            let body_len = FILTER_BODY_FIXED + data.len();
+            let at = buf.len();
+            buf.extend_from_slice(&(body_len as u32).to_le_bytes());
+            buf.extend_from_slice(&height.to_le_bytes());
+            buf.extend_from_slice(&hash.0);
+            buf.extend_from_slice(data);
+            let sum = checksum(&buf[at + 4..]);
+            buf.extend_from_slice(&sum);
+            offsets.push(len);
+            len += (buf.len() - at) as u64;
+        }
+        self.filters.write_all(&buf)?;
+        self.filters_start = start;
+        self.filter_offsets.extend(offsets);
+        self.filters_len = len;
+        Ok(())
+    }
+
+    /// The stored headers from `height` (at least 1) on, at most `count`
+    /// of them, with their hashes: what a filter fetcher needs of blocks
+    /// whose headers it no longer holds.
+    pub fn read_headers(
+        &mut self,
+        height: u32,
+        count: usize,
+    ) -> io::Result<Vec<(BlockHeader, Hash)>> {
+        let first = height.max(1);
+        let last = (u64::from(first) + count as u64).min(u64::from(self.headers_height()) + 1);
+        if u64::from(first) >= last {
+            return Ok(Vec::new());
+        }
+        let n = (last - u64::from(first)) as usize;
+        let mut bytes = vec![0u8; n * HEADER_RECORD_SIZE];
+        self.headers.seek(SeekFrom::Start(
+            u64::from(first - 1) * HEADER_RECORD_SIZE as u64,
+        ))?;
+        let read = read_full(&mut self.headers, &mut bytes);
+        self.headers.seek(SeekFrom::End(0))?;
+        if !read? {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let mut out = Vec::with_capacity(n);
+        for (i, r) in bytes.chunks_exact(HEADER_RECORD_SIZE).enumerate() {
+            let h = BlockHeader::from_bytes(&r[..BLOCK_HEADER_SIZE])
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let hash = self.hashes[first as usize - 1 + i];
+            out.push((h, hash));
+        }
+        Ok(out)
+    }
+
     /// The stored filter of block `height`.
     pub fn read_filter(&mut self, height: u32) -> io::Result<Option<Vec<u8>>> {
         let Some(i) = height.checked_sub(self.filters_start) else {

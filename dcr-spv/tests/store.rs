@@ -220,3 +220,34 @@ proptest! {
         prop_assert!(s.filters_end() as usize <= rec.headers.len() + 1);
     }
 }
+
+#[test]
+fn headers_read_back_by_height_and_filters_appended_in_one_write() {
+    let (p, headers) = chain(12);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, _) = Store::open(dir.path(), &p.genesis_hash).unwrap();
+    s.append_headers(&headers).unwrap();
+    assert_eq!(s.read_headers(3, 4).unwrap(), headers[2..6]);
+    // Past the end is cut; height 0 is genesis, which is not stored.
+    assert_eq!(s.read_headers(10, 100).unwrap(), headers[9..]);
+    assert_eq!(s.read_headers(0, 1).unwrap(), headers[..1]);
+    assert!(s.read_headers(13, 5).unwrap().is_empty());
+    // Appending goes on at the end after a read.
+    let batch: Vec<(u32, &Hash, Vec<u8>)> = headers[..5]
+        .iter()
+        .map(|(h, hash)| (h.height, hash, filter_of(h.height)))
+        .collect();
+    s.append_filters(batch.iter().map(|(h, hash, d)| (*h, *hash, d.as_slice())))
+        .unwrap();
+    // A gap is refused and nothing of that call is written.
+    let gap = [(9u32, &headers[8].1, &[1u8][..])];
+    assert!(s.append_filters(gap).is_err());
+    s.append_filter(6, &headers[5].1, &filter_of(6)).unwrap();
+    s.sync().unwrap();
+    let (mut s, rec) = Store::open(dir.path(), &p.genesis_hash).unwrap();
+    assert_eq!(rec.headers.len(), 12);
+    assert_eq!(s.filters_end(), 7);
+    for h in 1..=6 {
+        assert_eq!(s.read_filter(h).unwrap(), Some(filter_of(h)));
+    }
+}

@@ -37,6 +37,7 @@ mod manual;
 mod node;
 mod output;
 mod progress;
+mod spv;
 
 use std::process::ExitCode;
 
@@ -80,6 +81,10 @@ enum Cmd {
     /// (peers connecting and leaving, bans, failed dials, blocks
     /// announced) until Ctrl-C.
     Node(node::NodeArgs),
+    /// Sync as a light client: headers, every filter proven against its
+    /// header, the blocks of the watched scripts; print the tip, the
+    /// counts and each transaction found.
+    Spv(spv::SpvArgs),
     /// Print a message as JSON: the reference's fields, and beside them
     /// ("hashes") the block and proof-of-work hashes of headers and blocks
     /// and the hashes of transactions.
@@ -178,6 +183,7 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
             let report = !a.json;
             capture::around(path.as_deref(), report, |c| rt()?.block_on(node::run(a, c)))
         }
+        Cmd::Spv(a) => rt()?.block_on(interrupt::or_interrupted(spv::run(a))),
         Cmd::Decode(a) => codec::decode(a),
         Cmd::Encode(a) => codec::encode(a),
         Cmd::Bench(a) => bench::run(a),

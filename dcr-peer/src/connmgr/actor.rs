@@ -50,6 +50,7 @@ pub(super) enum Cmd {
     Connect(SocketAddr, oneshot::Sender<Result<Peer, ManagerError>>),
     Disconnect(u64),
     Peers(oneshot::Sender<Vec<PeerStats>>),
+    Handles(oneshot::Sender<Vec<Peer>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -446,6 +447,9 @@ impl Actor {
             }
             Cmd::Peers(reply) => {
                 let _ = reply.send(self.peers.values().map(|c| c.peer.stats()).collect());
+            }
+            Cmd::Handles(reply) => {
+                let _ = reply.send(self.peers.values().map(|c| c.peer.clone()).collect());
             }
             Cmd::Shutdown(_) => unreachable!("handled by the loop"),
         }

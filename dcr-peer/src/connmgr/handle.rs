@@ -219,6 +219,13 @@ impl ConnManager {
         self.call(Cmd::Peers).await
     }
 
+    /// Handles of every connected peer (for callers that talk to them:
+    /// a peer set, say). A peer connected later is announced by
+    /// [`ManagerEvent::Connected`]; take its handle from here then.
+    pub async fn connected(&self) -> Result<Vec<Peer>, ManagerError> {
+        self.call(Cmd::Handles).await
+    }
+
     /// Bans in force.
     pub async fn bans(&self) -> Result<Vec<BanInfo>, ManagerError> {
         Ok(lock(&self.shared.bans).bans(Instant::now()))

@@ -17,7 +17,8 @@
 //! | remember `sendheaders` | `OnSendHeaders` / `WantsHeaders` | [`Session::wants_headers`] |
 //! | inventory the remote announced is known | `OnInv` in the server, [`KnownInventory`] | [`Session::on_receive`] |
 //! | trickle batches at a random 100–500 ms, skip known | `queueHandler` | [`Session::poll`], [`Trickle`] |
-//! | request deadlines | `stallHandler` | [`StallTracker`] |
+//! | request deadlines | `stallHandler` | [`RequestTable`] |
+//! | typed requests matched to their answers, with the caller's deadline | (beyond the reference) | [`Session::request`], [`RequestTable`] |
 //! | repeated `getheaders`/`getblocks` suppressed | `PushGetHeadersMsg`, `PushGetBlocksMsg` | [`Session::locator_request`] (the caller encodes the request, so one that cannot be encoded is refused to whoever asked) |
 //! | idle timeout | `readMessage`'s read deadline | [`Session::poll`] |
 //! | write deadline: 20 s + 1 s per 256 KiB | `writeMessage` | [`Session::wrote`], [`Session::poll`] |
@@ -43,7 +44,7 @@ use dcr_wire::{ByteCount, Command, Counted, CurrencyNet, Hash, Inv, InvVect, Mes
 
 use super::inventory::{KnownInventory, Trickle};
 use super::ping::PingState;
-use super::stall::{Request, StallError, StallTracker};
+use super::stall::{Awaited, Request, RequestId, RequestTable, Resolution, StallError, TableError};
 
 /// Bytes of a message that earn one more second of write time (the
 /// reference's `writeStallBytesPerSec`: the largest message gets about two
@@ -60,6 +61,9 @@ pub struct Frame {
     pub bytes: Vec<u8>,
     /// The deadlines to start once it is written.
     pub request: Option<Request>,
+    /// The typed request it carries, if any (pings are timed from its
+    /// write).
+    pub answer_to: Option<RequestId>,
 }
 
 impl Frame {
@@ -69,6 +73,7 @@ impl Frame {
             command: msg.command(),
             bytes: dcr_wire::frame_to_vec(msg, net, pver)?,
             request: Request::of(msg),
+            answer_to: None,
         })
     }
 }
@@ -286,7 +291,7 @@ pub struct Session<H: Host> {
     limits: Limits,
     host: H,
     ping: PingState,
-    stall: StallTracker,
+    requests: RequestTable,
     trickle: Trickle,
     trickle_due: Option<Instant>,
     prev_locator: [Option<(Hash, Hash)>; 2],
@@ -314,7 +319,7 @@ impl<H: Host> Session<H> {
     pub fn new(limits: Limits, host: H, now: Instant) -> Self {
         Session {
             ping: PingState::new(limits.ping_interval, now),
-            stall: StallTracker::new(limits.stall_timeout, now),
+            requests: RequestTable::new(limits.stall_timeout, now),
             limits,
             host,
             trickle: Trickle::default(),
@@ -340,7 +345,7 @@ impl<H: Host> Session<H> {
         now: Instant,
     ) -> Result<Option<Update>, SessionError> {
         self.last_recv = now;
-        self.stall.on_receive(msg);
+        self.requests.on_receive(msg, now);
         let violation = match msg {
             Message::Version(_) => ProtocolViolation::DuplicateVersion,
             Message::VerAck(_) => ProtocolViolation::DuplicateVerAck,
@@ -376,7 +381,7 @@ impl<H: Host> Session<H> {
     /// Our handlers took `spent` on a received message: stall deadlines
     /// move back by as much.
     pub fn on_handler_time(&mut self, spent: Duration) {
-        self.stall.on_handler_time(spent);
+        self.requests.on_handler_time(spent);
     }
 
     /// A frame a caller queued (already counted in the host's bound).
@@ -387,6 +392,42 @@ impl<H: Host> Session<H> {
         } else {
             self.normal.push_back(out);
         }
+    }
+
+    /// A typed request `id` (its frame `out`, encoded by the caller and
+    /// counted in the host's bound), answered by `awaited`, ending at
+    /// `deadline` unless answered first. Queued like any frame (a ping
+    /// ahead of the rest); what becomes of it is taken with
+    /// [`Session::take_resolved`]. Refused, and nothing queued, when the
+    /// id is already outstanding.
+    pub fn request(
+        &mut self,
+        id: RequestId,
+        awaited: Awaited,
+        deadline: Instant,
+        mut out: Queued<H::Receipt>,
+    ) -> Result<(), TableError> {
+        self.requests.add(id, awaited, deadline)?;
+        out.frame.answer_to = Some(id);
+        self.queue(out);
+        Ok(())
+    }
+
+    /// The caller of typed request `id` gave up: it is forgotten (its
+    /// frame, if not yet written, still goes out).
+    pub fn cancel(&mut self, id: RequestId) {
+        self.requests.cancel(id);
+    }
+
+    /// What became of typed requests since the last call: answered by a
+    /// message received, or timed out at a poll.
+    pub fn take_resolved(&mut self) -> impl Iterator<Item = Resolution> + '_ {
+        self.requests.take_resolved()
+    }
+
+    /// Typed requests outstanding.
+    pub fn typed_requests(&self) -> usize {
+        self.requests.typed_len()
     }
 
     /// A ping with `nonce` the handle asked for (its pong is the one
@@ -448,7 +489,7 @@ impl<H: Host> Session<H> {
         if self.head.is_some_and(|h| now >= h.deadline) {
             return Err(SessionError::WriteTimeout);
         }
-        self.stall.poll(now)?;
+        self.requests.poll(now)?;
         if now >= self.ping.next_due() {
             let nonce = self.host.random();
             if let Some(nonce) = self.ping.poll(now, nonce) {
@@ -472,7 +513,7 @@ impl<H: Host> Session<H> {
         let mut t = (self.last_recv + self.limits.idle_timeout).min(self.ping.next_due());
         for d in [
             self.head.map(|h| h.deadline),
-            self.stall.next_check(),
+            self.requests.next_check(),
             self.trickle_due,
         ]
         .into_iter()
@@ -562,8 +603,11 @@ impl<H: Host> Session<H> {
             if out.frame.command == Command::Pong {
                 self.owed_pongs -= 1;
             }
+            if let Some(id) = out.frame.answer_to {
+                self.requests.written(id, now);
+            }
             if let Some(req) = &out.frame.request {
-                self.stall.on_send(req, now)?;
+                self.requests.on_send(req, now)?;
             }
             done.push(out);
         }
@@ -591,7 +635,7 @@ impl<H: Host> Session<H> {
 
     /// Requests waiting for an answer.
     pub fn pending_requests(&self) -> usize {
-        self.stall.pending()
+        self.requests.pending()
     }
 
     /// The remote sent `sendheaders`.
@@ -1016,6 +1060,56 @@ mod tests {
             f.s.poll(at(&f, 45_000)),
             Err(SessionError::Stalled(_))
         ));
+    }
+
+    #[test]
+    fn typed_requests_are_queued_timed_from_their_write_and_time_out() {
+        let mut f = session();
+        let ping = frame_of(&Message::Ping(Ping { nonce: 5 }));
+        f.s.host().reserve(ping.bytes.len()).unwrap();
+        let out = Queued {
+            frame: ping,
+            receipt: None,
+        };
+        f.s.request(RequestId(1), Awaited::Pong(5), at(&f, 60_000), out)
+            .unwrap();
+        let filter = frame_of(&Message::GetCFilterV2(dcr_wire::GetCFilterV2::default()));
+        f.s.host().reserve(filter.bytes.len()).unwrap();
+        let out = Queued {
+            frame: filter,
+            receipt: None,
+        };
+        f.s.request(
+            RequestId(2),
+            Awaited::CFilter(Hash::ZERO),
+            at(&f, 3_000),
+            out,
+        )
+        .unwrap();
+        assert_eq!(f.s.typed_requests(), 2);
+        // The earliest typed deadline wakes the session.
+        assert_eq!(f.s.next_wakeup(), at(&f, 3_000));
+        let t = at(&f, 100);
+        let sent = flush(&mut f.s, t);
+        assert_eq!(sent[0], Message::Ping(Ping { nonce: 5 }));
+        f.s.on_receive(&Message::Pong(Pong { nonce: 5 }), at(&f, 350))
+            .unwrap();
+        let answered: Vec<Resolution> = f.s.take_resolved().collect();
+        assert_eq!(
+            answered,
+            [Resolution::Answered {
+                id: RequestId(1),
+                index: 0,
+                done: true,
+                rtt: Some(Duration::from_millis(250)),
+            }]
+        );
+        // The silent request ends at its deadline; the session goes on.
+        assert_eq!(f.s.poll(at(&f, 3_000)), Ok(()));
+        let ended: Vec<Resolution> = f.s.take_resolved().collect();
+        assert_eq!(ended, [Resolution::TimedOut(RequestId(2))]);
+        assert_eq!(f.s.typed_requests(), 0);
+        assert_eq!(f.s.pending_requests(), 0);
     }
 
     #[test]

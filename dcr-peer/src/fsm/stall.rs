@@ -1,9 +1,11 @@
-//! Stall detection: the request → answer table, the deadlines it sets and
-//! the messages that clear them.
+//! The session's one request → answer table: which requests are
+//! outstanding, which received message answers which of them, the
+//! deadlines the stall rules set, and the deadlines callers of typed
+//! requests set.
 //!
-//! The table is the reference's stall handler (`maybeAddDeadline`,
-//! `maybeRemoveDeadline` and `checkDeadlines` in dcrd's `peer/peer.go`),
-//! read at the corpus commit:
+//! **Stall rules.** The deadlines are the reference's stall handler
+//! (`maybeAddDeadline`, `maybeRemoveDeadline` and `checkDeadlines` in
+//! dcrd's `peer/peer.go`), read at the corpus commit:
 //!
 //! | we send | deadline for | cleared by |
 //! | --- | --- | --- |
@@ -11,27 +13,50 @@
 //! | `getinitstate` | the `initstate` | `initstate` |
 //!
 //! Nothing else gets a deadline, because nothing else has a certain
-//! answer: dcrd's server stays silent for `getheaders` or `getblocks` it
-//! has no headers for, for `mempool` and `getminings` when empty, and for
-//! filter requests of blocks it lacks (the reference removed its
-//! `getheaders` deadline for exactly this reason). Pings are not tracked
-//! either: during a sync their pongs wait behind the backlog. A partial
-//! answer clears what it answers and leaves the rest pending; a vector of a
-//! type no message answers (`MSG_FILTERED_BLOCK`, unknown types) is
-//! cleared only by `notfound`, as in the reference.
+//! answer: dcrd's server stays silent for `getblocks` it has nothing to
+//! say to, for `mempool` and `getminings` when empty, and for filter
+//! requests of blocks it lacks (`OnGetCFilterV2`, `OnGetCFiltersV2`);
+//! the reference removed its `getheaders` deadline too. Pings are not
+//! tracked either: during a sync their pongs wait behind the backlog. A
+//! partial answer clears what it answers and leaves the rest pending; a
+//! vector of a type no message answers (`MSG_FILTERED_BLOCK`, unknown
+//! types) is cleared only by `notfound`, as in the reference.
 //!
 //! Deadlines are checked only on a tick ([`STALL_TICK`]) and are pushed
 //! back by the time our own message handlers took since the last tick (the
 //! caller reports it), so a slow callback of ours is never blamed on the
 //! peer; the offset starts over at every tick.
+//!
+//! **Typed requests.** A caller's request carries a [`RequestId`] and
+//! says what answers it ([`Awaited`]); the table returns the id with each
+//! answer ([`Resolution`]), so whoever holds the caller's channel can
+//! hand the message over. How a message is matched:
+//!
+//! | request | answered by |
+//! | --- | --- |
+//! | `getheaders` | the first `headers` that starts after one of its locator hashes (its first header's parent is in the locator; or it is block 1, where dcrd starts when it knows no locator hash; or it is the stop block asked for alone with an empty locator), or that is empty; outstanding ones are tried in the order sent |
+//! | `getblocks` | the next `inv` holding only blocks, in the order sent (an announcement of blocks arriving meanwhile is taken as the answer: both list blocks the peer has) |
+//! | `getdata` | each vector as the stall table clears it: `block`, `tx`, mixing message or `notfound` entry; the request is done when every vector is |
+//! | `getcfilterv2` | the `cfilterv2` for its block |
+//! | `getcfsv2` | the `cfiltersv2` whose first filter is for its start block |
+//! | `getinitstate` | the next `initstate` |
+//! | `ping` | the `pong` with its nonce; the round trip is timed from the moment the ping was written |
+//!
+//! Each typed request also has the caller's deadline: when it passes, the
+//! request ends ([`Resolution::TimedOut`]) and the connection carries on.
+//! For the requests dcrd may leave unanswered this is the only limit; a
+//! `getdata` or `getinitstate` keeps its stall deadline as well, because
+//! the reference owes it an answer. A request its caller gives up on
+//! ([`RequestTable::cancel`]) is forgotten; a stall deadline it started
+//! stays, for the same reason.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use dcr_wire::msg::mix_hash;
 use dcr_wire::msg::MAX_INV_PER_MSG;
-use dcr_wire::{Command, InvType, InvVect, Message};
+use dcr_wire::{Command, Hash, InvType, InvVect, Message};
 
 /// How often deadlines are checked (the reference's `stallTickInterval`);
 /// a shorter stall timeout checks at half of it.
@@ -73,7 +98,7 @@ impl fmt::Display for StallError {
 
 impl std::error::Error for StallError {}
 
-/// A sent message that starts deadlines: the table's left column.
+/// A sent message that starts deadlines: the stall table's left column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// `getdata`: one deadline per vector.
@@ -93,42 +118,151 @@ impl Request {
     }
 }
 
-/// Outstanding requests and their deadlines.
+/// Names a typed request: its caller chooses it, unique among the
+/// connection's outstanding requests, and the table gives it back with
+/// each answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// What answers a typed request (the typed table's right column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Awaited {
+    /// A `headers` answering `getheaders` with this locator and stop.
+    Headers {
+        /// The locator sent.
+        locator: Vec<Hash>,
+        /// The stop hash sent.
+        stop: Hash,
+    },
+    /// An `inv` of blocks answering `getblocks`.
+    Blocks,
+    /// One answer per vector of a `getdata`, in the order given.
+    Data(Vec<InvVect>),
+    /// The `cfilterv2` of this block.
+    CFilter(Hash),
+    /// The `cfiltersv2` starting at this block.
+    CFilters(Hash),
+    /// An `initstate`.
+    InitState,
+    /// The `pong` with this nonce.
+    Pong(u64),
+}
+
+/// What became of a typed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// The message just received answers part `index` of it (the vector
+    /// at that place of a `getdata`; 0 for the others); `done` when no
+    /// part is left, and the request is forgotten.
+    Answered {
+        /// The request.
+        id: RequestId,
+        /// The part answered.
+        index: usize,
+        /// Nothing of the request is left.
+        done: bool,
+        /// The round trip of a ping, from when it was written.
+        rtt: Option<Duration>,
+    },
+    /// The caller's deadline passed first; the request is forgotten.
+    TimedOut(RequestId),
+}
+
+/// Why a typed request was refused by the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableError {
+    /// A request of this id is already outstanding.
+    DuplicateId(RequestId),
+}
+
+/// The FIFO kinds: answers that name nothing of their request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fifo {
+    Headers = 0,
+    Blocks = 1,
+    InitState = 2,
+}
+
+/// One outstanding vector: the stall deadline once its `getdata` was
+/// written, and the typed requests waiting for it (id and place).
+#[derive(Debug, Clone, Default)]
+struct DataEntry {
+    deadline: Option<Instant>,
+    waiters: Vec<(RequestId, usize)>,
+}
+
+/// One outstanding typed request.
 #[derive(Debug, Clone)]
-pub struct StallTracker {
+struct Typed {
+    awaited: Awaited,
+    /// Parts not yet answered.
+    remaining: usize,
+    deadline: Instant,
+    /// When its frame was written (pings are timed from it).
+    written: Option<Instant>,
+}
+
+/// The request → answer table of one connection.
+#[derive(Debug, Clone)]
+pub struct RequestTable {
     timeout: Duration,
     tick: Duration,
     next_tick: Instant,
     /// Time our handlers took since the last tick.
     offset: Duration,
-    pending_data: HashMap<InvVect, Instant>,
+    pending_data: HashMap<InvVect, DataEntry>,
+    /// Vectors with a stall deadline.
+    data_deadlines: usize,
     pending_cmds: HashMap<Command, Instant>,
+    typed: HashMap<RequestId, Typed>,
+    /// Requests whose answers name nothing of them, in the order sent.
+    fifo: [VecDeque<RequestId>; 3],
+    /// `cfilterv2`, `cfiltersv2` and `pong` waiters by what the answer
+    /// names.
+    by_block: HashMap<(Command, Hash), Vec<RequestId>>,
+    pings: HashMap<u64, RequestId>,
+    deadlines: BTreeSet<(Instant, RequestId)>,
+    /// Resolutions not yet taken.
+    resolved: Vec<Resolution>,
 }
 
-impl StallTracker {
-    /// A tracker whose ticks start at `now`.
+impl RequestTable {
+    /// A table whose stall ticks start at `now`.
     pub fn new(timeout: Duration, now: Instant) -> Self {
         let tick = STALL_TICK.min(timeout / 2).max(Duration::from_millis(10));
-        StallTracker {
+        RequestTable {
             timeout,
             tick,
             next_tick: now + tick,
             offset: Duration::ZERO,
             pending_data: HashMap::new(),
+            data_deadlines: 0,
             pending_cmds: HashMap::new(),
+            typed: HashMap::new(),
+            fifo: Default::default(),
+            by_block: HashMap::new(),
+            pings: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            resolved: Vec::new(),
         }
     }
+
+    // ---- the stall rules ---------------------------------------------------
 
     /// We wrote `req` at `now`: start its deadlines.
     pub fn on_send(&mut self, req: &Request, now: Instant) -> Result<(), StallError> {
         let deadline = now + self.timeout;
         match req {
             Request::Data(list) => {
-                if self.pending_data.len() + list.len() > MAX_PENDING_DATA {
+                if self.data_deadlines + list.len() > MAX_PENDING_DATA {
                     return Err(StallError::TooManyPending);
                 }
                 for iv in list {
-                    self.pending_data.insert(*iv, deadline);
+                    let e = self.pending_data.entry(*iv).or_default();
+                    if e.deadline.is_none() {
+                        self.data_deadlines += 1;
+                    }
+                    e.deadline = Some(deadline);
                 }
             }
             Request::Command(answer) => {
@@ -138,37 +272,113 @@ impl StallTracker {
         Ok(())
     }
 
-    /// We received `msg`: clear what it answers (the table's right
-    /// column). Hashes are computed only while data requests are pending.
-    pub fn on_receive(&mut self, msg: &Message<'_>) {
+    /// We received `msg`: clear what it answers (the stall table's right
+    /// column) and resolve the typed requests it answers (taken with
+    /// [`take_resolved`](Self::take_resolved)). Hashes are computed only
+    /// while data requests are pending.
+    pub fn on_receive(&mut self, msg: &Message<'_>, now: Instant) {
         if !self.pending_data.is_empty() {
-            let answered = match msg {
-                Message::Block(b) => Some(InvVect {
-                    inv_type: InvType::BLOCK,
-                    hash: b.block_hash(),
-                }),
-                Message::Tx(t) => Some(InvVect {
-                    inv_type: InvType::TX,
-                    hash: t.tx_hash(),
-                }),
+            match msg {
+                Message::Block(b) => self.data_answered(InvType::BLOCK, b.block_hash()),
+                Message::Tx(t) => self.data_answered(InvType::TX, t.tx_hash()),
                 Message::NotFound(n) => {
                     for iv in &n.inv_list {
-                        self.pending_data.remove(iv);
+                        self.data_answered(iv.inv_type, iv.hash);
                     }
-                    None
                 }
                 // The eight mixing messages answer by their own hash.
-                other => mix_hash(other).map(|hash| InvVect {
-                    inv_type: InvType::MIX,
-                    hash,
-                }),
-            };
-            if let Some(iv) = answered {
-                self.pending_data.remove(&iv);
+                other => {
+                    if let Some(hash) = mix_hash(other) {
+                        self.data_answered(InvType::MIX, hash);
+                    }
+                }
             }
         }
-        if let Message::InitState(_) = msg {
-            self.pending_cmds.remove(&Command::InitState);
+        match msg {
+            Message::InitState(_) => {
+                self.pending_cmds.remove(&Command::InitState);
+                self.fifo_answered(Fifo::InitState, |_| true);
+            }
+            Message::Headers(h) => {
+                let first = h.headers.first();
+                self.fifo_answered(Fifo::Headers, |a| headers_answer(a, first));
+            }
+            Message::Inv(inv) if is_block_list(&inv.inv_list) => {
+                self.fifo_answered(Fifo::Blocks, |_| true);
+            }
+            Message::CFilterV2(f) => self.block_answered(Command::CFilterV2, f.block_hash),
+            Message::CFiltersV2(fs) => {
+                if let Some(first) = fs.cfilters.first() {
+                    self.block_answered(Command::CFiltersV2, first.block_hash);
+                }
+            }
+            Message::Pong(p) => {
+                if let Some(id) = self.pings.remove(&p.nonce) {
+                    let rtt = self
+                        .typed
+                        .get(&id)
+                        .and_then(|t| t.written)
+                        .map(|w| now.saturating_duration_since(w));
+                    self.part_answered(id, 0, rtt);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The vector `(inv_type, hash)` was answered: its stall deadline is
+    /// cleared and its typed waiters resolved.
+    fn data_answered(&mut self, inv_type: InvType, hash: Hash) {
+        let iv = InvVect { inv_type, hash };
+        let Some(e) = self.pending_data.remove(&iv) else {
+            return;
+        };
+        if e.deadline.is_some() {
+            self.data_deadlines -= 1;
+        }
+        for (id, index) in e.waiters {
+            self.part_answered(id, index, None);
+        }
+    }
+
+    /// The first request of kind `fifo`, in the order sent, whose awaited
+    /// answer `fits` is answered.
+    fn fifo_answered(&mut self, fifo: Fifo, fits: impl Fn(&Awaited) -> bool) {
+        let queue = &self.fifo[fifo as usize];
+        let found = queue
+            .iter()
+            .position(|id| self.typed.get(id).is_some_and(|t| fits(&t.awaited)));
+        if let Some(at) = found {
+            if let Some(id) = self.fifo[fifo as usize].remove(at) {
+                self.part_answered(id, 0, None);
+            }
+        }
+    }
+
+    fn block_answered(&mut self, command: Command, hash: Hash) {
+        if let Some(ids) = self.by_block.remove(&(command, hash)) {
+            for id in ids {
+                self.part_answered(id, 0, None);
+            }
+        }
+    }
+
+    /// Part `index` of request `id` is answered; the request is forgotten
+    /// once nothing is left of it.
+    fn part_answered(&mut self, id: RequestId, index: usize, rtt: Option<Duration>) {
+        let Some(t) = self.typed.get_mut(&id) else {
+            return;
+        };
+        t.remaining = t.remaining.saturating_sub(1);
+        let done = t.remaining == 0;
+        self.resolved.push(Resolution::Answered {
+            id,
+            index,
+            done,
+            rtt,
+        });
+        if done {
+            self.forget(id);
         }
     }
 
@@ -178,15 +388,29 @@ impl StallTracker {
         self.offset += spent;
     }
 
-    /// When the tracker next needs the clock: the next tick while anything
-    /// is pending, else never.
+    /// When the table next needs the clock: the next stall tick while a
+    /// stall deadline is pending, the earliest typed deadline, else never.
     pub fn next_check(&self) -> Option<Instant> {
-        (self.pending() > 0).then_some(self.next_tick)
+        let tick = (self.pending() > 0).then_some(self.next_tick);
+        let typed = self.deadlines.first().map(|(d, _)| *d);
+        match (tick, typed) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// At `now`: when a tick is due, checks every deadline (pushed back by
-    /// the handler time since the last tick) and starts the offset over.
+    /// At `now`: typed requests past their deadline end
+    /// ([`Resolution::TimedOut`]); when a stall tick is due, checks every
+    /// stall deadline (pushed back by the handler time since the last
+    /// tick) and starts the offset over.
     pub fn poll(&mut self, now: Instant) -> Result<(), StallError> {
+        while let Some(&(deadline, id)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            self.forget(id);
+            self.resolved.push(Resolution::TimedOut(id));
+        }
         if now < self.next_tick {
             return Ok(());
         }
@@ -199,16 +423,161 @@ impl StallTracker {
         if let Some((cmd, _)) = self.pending_cmds.iter().find(|(_, d)| late(d)) {
             return Err(StallError::Command(*cmd));
         }
-        if let Some((iv, _)) = self.pending_data.iter().find(|(_, d)| late(d)) {
+        let data = self.pending_data.iter();
+        if let Some((iv, _)) = data
+            .filter_map(|(iv, e)| Some((iv, e.deadline?)))
+            .find(|(_, d)| late(d))
+        {
             return Err(StallError::Data(*iv));
         }
         Ok(())
     }
 
-    /// Number of outstanding requests.
+    /// Number of outstanding requests with a stall deadline.
     pub fn pending(&self) -> usize {
-        self.pending_data.len() + self.pending_cmds.len()
+        self.data_deadlines + self.pending_cmds.len()
     }
+
+    // ---- typed requests ----------------------------------------------------
+
+    /// A typed request `id`, waiting for `awaited` until `deadline`.
+    /// Registered when queued, so no answer can come before it.
+    pub fn add(
+        &mut self,
+        id: RequestId,
+        awaited: Awaited,
+        deadline: Instant,
+    ) -> Result<(), TableError> {
+        if self.typed.contains_key(&id) {
+            return Err(TableError::DuplicateId(id));
+        }
+        let mut remaining = 1;
+        match &awaited {
+            Awaited::Headers { .. } => self.fifo[Fifo::Headers as usize].push_back(id),
+            Awaited::Blocks => self.fifo[Fifo::Blocks as usize].push_back(id),
+            Awaited::InitState => self.fifo[Fifo::InitState as usize].push_back(id),
+            Awaited::Data(list) => {
+                remaining = list.len();
+                for (index, iv) in list.iter().enumerate() {
+                    let e = self.pending_data.entry(*iv).or_default();
+                    e.waiters.push((id, index));
+                }
+            }
+            Awaited::CFilter(h) => {
+                let key = (Command::CFilterV2, *h);
+                self.by_block.entry(key).or_default().push(id);
+            }
+            Awaited::CFilters(h) => {
+                let key = (Command::CFiltersV2, *h);
+                self.by_block.entry(key).or_default().push(id);
+            }
+            Awaited::Pong(nonce) => {
+                self.pings.insert(*nonce, id);
+            }
+        }
+        self.typed.insert(
+            id,
+            Typed {
+                awaited,
+                remaining,
+                deadline,
+                written: None,
+            },
+        );
+        if remaining == 0 {
+            // Nothing asked, nothing to wait for.
+            self.part_answered(id, 0, None);
+        } else {
+            self.deadlines.insert((deadline, id));
+        }
+        Ok(())
+    }
+
+    /// The frame of typed request `id` was written at `now`.
+    pub fn written(&mut self, id: RequestId, now: Instant) {
+        if let Some(t) = self.typed.get_mut(&id) {
+            t.written.get_or_insert(now);
+        }
+    }
+
+    /// The caller gave up on `id`: it is forgotten (any stall deadline its
+    /// frame started stays).
+    pub fn cancel(&mut self, id: RequestId) {
+        self.forget(id);
+    }
+
+    /// Removes every trace of typed request `id`.
+    fn forget(&mut self, id: RequestId) {
+        let Some(t) = self.typed.remove(&id) else {
+            return;
+        };
+        self.deadlines.remove(&(t.deadline, id));
+        let fifo = |f: Fifo, q: &mut [VecDeque<RequestId>; 3]| q[f as usize].retain(|i| *i != id);
+        match t.awaited {
+            Awaited::Headers { .. } => fifo(Fifo::Headers, &mut self.fifo),
+            Awaited::Blocks => fifo(Fifo::Blocks, &mut self.fifo),
+            Awaited::InitState => fifo(Fifo::InitState, &mut self.fifo),
+            Awaited::Data(list) => {
+                for iv in list {
+                    let empty = match self.pending_data.get_mut(&iv) {
+                        Some(e) => {
+                            e.waiters.retain(|(i, _)| *i != id);
+                            e.waiters.is_empty() && e.deadline.is_none()
+                        }
+                        None => false,
+                    };
+                    if empty {
+                        self.pending_data.remove(&iv);
+                    }
+                }
+            }
+            Awaited::CFilter(h) => self.unwait_block((Command::CFilterV2, h), id),
+            Awaited::CFilters(h) => self.unwait_block((Command::CFiltersV2, h), id),
+            Awaited::Pong(nonce) => {
+                self.pings.remove(&nonce);
+            }
+        }
+    }
+
+    fn unwait_block(&mut self, key: (Command, Hash), id: RequestId) {
+        if let Some(ids) = self.by_block.get_mut(&key) {
+            ids.retain(|i| *i != id);
+            if ids.is_empty() {
+                self.by_block.remove(&key);
+            }
+        }
+    }
+
+    /// What became of typed requests since the last call, in order.
+    pub fn take_resolved(&mut self) -> std::vec::Drain<'_, Resolution> {
+        self.resolved.drain(..)
+    }
+
+    /// Typed requests outstanding.
+    pub fn typed_len(&self) -> usize {
+        self.typed.len()
+    }
+}
+
+/// Whether a `headers` message whose first header is `first` answers a
+/// `getheaders` awaiting `awaited` (see the module's table).
+fn headers_answer(awaited: &Awaited, first: Option<&dcr_wire::BlockHeader>) -> bool {
+    let Awaited::Headers { locator, stop } = awaited else {
+        return false;
+    };
+    let Some(first) = first else {
+        // Nothing after the locator: an answer to any.
+        return true;
+    };
+    if locator.is_empty() {
+        return first.block_hash() == *stop;
+    }
+    first.height == 1 || locator.contains(&first.prev_block)
+}
+
+/// An `inv` listing blocks only (a `getblocks` answer).
+fn is_block_list(list: &[InvVect]) -> bool {
+    !list.is_empty() && list.iter().all(|iv| iv.inv_type == InvType::BLOCK)
 }
 
 #[cfg(test)]
@@ -237,8 +606,8 @@ mod tests {
         })
     }
 
-    fn tracker_with(msg: &Message<'_>, t0: Instant) -> StallTracker {
-        let mut s = StallTracker::new(T, t0);
+    fn tracker_with(msg: &Message<'_>, t0: Instant) -> RequestTable {
+        let mut s = RequestTable::new(T, t0);
         s.on_send(&Request::of(msg).expect("a tracked request"), t0)
             .unwrap();
         s
@@ -291,7 +660,7 @@ mod tests {
     fn initstate_answers_getinitstate() {
         let t0 = Instant::now();
         let mut s = tracker_with(&Message::GetInitState(GetInitState::default()), t0);
-        s.on_receive(&Message::InitState(InitState::default()));
+        s.on_receive(&Message::InitState(InitState::default()), t0);
         assert_eq!(s.pending(), 0);
         assert_eq!(s.next_check(), None);
         assert_eq!(s.poll(t0 + Duration::from_secs(300)), Ok(()));
@@ -326,7 +695,7 @@ mod tests {
         };
         let t0 = Instant::now();
         let mut s = tracker_with(&getdata(&[want, other]), t0);
-        s.on_receive(&Message::Block(block));
+        s.on_receive(&Message::Block(block), t0);
         assert_eq!(s.pending(), 1);
         assert_eq!(s.poll(past_deadline(t0)), Err(StallError::Data(other)));
     }
@@ -340,7 +709,7 @@ mod tests {
         };
         let t0 = Instant::now();
         let mut s = tracker_with(&getdata(&[want]), t0);
-        s.on_receive(&Message::Tx(tx));
+        s.on_receive(&Message::Tx(tx), t0);
         assert_eq!(s.pending(), 0);
     }
 
@@ -357,7 +726,7 @@ mod tests {
         let unrelated = iv(InvType::MIX, 7);
         let t0 = Instant::now();
         let mut s = tracker_with(&getdata(&[want, unrelated]), t0);
-        s.on_receive(&msg);
+        s.on_receive(&msg, t0);
         assert_eq!(s.pending(), 1);
         assert_eq!(s.poll(past_deadline(t0)), Err(StallError::Data(unrelated)));
     }
@@ -371,9 +740,12 @@ mod tests {
         );
         let t0 = Instant::now();
         let mut s = tracker_with(&getdata(&[a, b, c]), t0);
-        s.on_receive(&Message::NotFound(NotFound {
-            inv_list: vec![b, c],
-        }));
+        s.on_receive(
+            &Message::NotFound(NotFound {
+                inv_list: vec![b, c],
+            }),
+            t0,
+        );
         assert_eq!(s.pending(), 1);
         assert_eq!(s.poll(past_deadline(t0)), Err(StallError::Data(a)));
     }
@@ -382,18 +754,21 @@ mod tests {
     fn other_messages_clear_nothing() {
         let t0 = Instant::now();
         let mut s = tracker_with(&getdata(&[iv(InvType::BLOCK, 1)]), t0);
-        s.on_receive(&Message::Headers(Default::default()));
-        s.on_receive(&Message::InitState(InitState::default()));
-        s.on_receive(&Message::GetInitState(GetInitState {
-            types: vec![Cow::Borrowed("x")],
-        }));
+        s.on_receive(&Message::Headers(Default::default()), t0);
+        s.on_receive(&Message::InitState(InitState::default()), t0);
+        s.on_receive(
+            &Message::GetInitState(GetInitState {
+                types: vec![Cow::Borrowed("x")],
+            }),
+            t0,
+        );
         assert_eq!(s.pending(), 1);
     }
 
     #[test]
     fn too_many_pending_requests() {
         let t0 = Instant::now();
-        let mut s = StallTracker::new(T, t0);
+        let mut s = RequestTable::new(T, t0);
         let inv_list: Vec<InvVect> = (0..MAX_PENDING_DATA as u32 + 1)
             .map(|n| {
                 let mut h = [0u8; 32];
@@ -408,5 +783,259 @@ mod tests {
             s.on_send(&Request::Data(inv_list), t0),
             Err(StallError::TooManyPending)
         );
+    }
+
+    // ---- typed requests ------------------------------------------------------
+
+    const LATER: Duration = Duration::from_secs(10);
+
+    fn answered(id: u64, index: usize, done: bool) -> Resolution {
+        Resolution::Answered {
+            id: RequestId(id),
+            index,
+            done,
+            rtt: None,
+        }
+    }
+
+    fn resolved(s: &mut RequestTable) -> Vec<Resolution> {
+        s.take_resolved().collect()
+    }
+
+    fn header(prev: Hash, height: u32) -> dcr_wire::BlockHeader {
+        dcr_wire::BlockHeader {
+            prev_block: prev,
+            height,
+            ..Default::default()
+        }
+    }
+
+    fn headers_msg(list: Vec<dcr_wire::BlockHeader>) -> Message<'static> {
+        Message::Headers(dcr_wire::Headers { headers: list })
+    }
+
+    #[test]
+    fn headers_answer_the_getheaders_whose_locator_they_continue() {
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        let (a, b) = (Hash([1; 32]), Hash([2; 32]));
+        let locator = |h: Hash| Awaited::Headers {
+            locator: vec![h, Hash([9; 32])],
+            stop: Hash::ZERO,
+        };
+        s.add(RequestId(1), locator(a), t0 + LATER).unwrap();
+        s.add(RequestId(2), locator(b), t0 + LATER).unwrap();
+        // An announcement that continues neither locator is no answer.
+        s.on_receive(&headers_msg(vec![header(Hash([7; 32]), 50)]), t0);
+        assert_eq!(resolved(&mut s), []);
+        // Answers go to the request they continue, whatever the order.
+        s.on_receive(&headers_msg(vec![header(b, 20)]), t0);
+        assert_eq!(resolved(&mut s), [answered(2, 0, true)]);
+        // Starting after the shared genesis hash, or at block 1 (dcrd
+        // starts there when it knows no locator hash), answers too.
+        s.on_receive(&headers_msg(vec![header(Hash([3; 32]), 1)]), t0);
+        assert_eq!(resolved(&mut s), [answered(1, 0, true)]);
+        assert_eq!(s.typed_len(), 0);
+        // An empty answer ("nothing after your locator") answers the
+        // oldest.
+        s.add(RequestId(3), locator(a), t0 + LATER).unwrap();
+        s.add(RequestId(4), locator(b), t0 + LATER).unwrap();
+        s.on_receive(&headers_msg(vec![]), t0);
+        assert_eq!(resolved(&mut s), [answered(3, 0, true)]);
+        // An empty locator asks for the stop block alone.
+        let lone = header(a, 5);
+        let stop = lone.block_hash();
+        let empty = Awaited::Headers {
+            locator: vec![],
+            stop,
+        };
+        s.cancel(RequestId(4));
+        s.add(RequestId(5), empty, t0 + LATER).unwrap();
+        s.on_receive(&headers_msg(vec![header(b, 5)]), t0);
+        assert_eq!(resolved(&mut s), []);
+        s.on_receive(&headers_msg(vec![lone]), t0);
+        assert_eq!(resolved(&mut s), [answered(5, 0, true)]);
+    }
+
+    #[test]
+    fn getdata_parts_resolve_one_by_one_and_notfound_is_an_answer() {
+        let block = dcr_wire::Block::default();
+        let tx = dcr_wire::Tx::default();
+        let want = [
+            InvVect {
+                inv_type: InvType::BLOCK,
+                hash: block.block_hash(),
+            },
+            iv(InvType::BLOCK, 9),
+            InvVect {
+                inv_type: InvType::TX,
+                hash: tx.tx_hash(),
+            },
+        ];
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        s.add(RequestId(7), Awaited::Data(want.to_vec()), t0 + LATER)
+            .unwrap();
+        // Registered at queue time; the stall deadlines start when written.
+        assert_eq!(s.pending(), 0);
+        s.on_send(&Request::Data(want.to_vec()), t0).unwrap();
+        assert_eq!(s.pending(), 3);
+        s.on_receive(&Message::Tx(tx), t0);
+        s.on_receive(&Message::Block(block), t0);
+        assert_eq!(
+            resolved(&mut s),
+            [answered(7, 2, false), answered(7, 0, false)]
+        );
+        s.on_receive(
+            &Message::NotFound(NotFound {
+                inv_list: vec![want[1]],
+            }),
+            t0,
+        );
+        assert_eq!(resolved(&mut s), [answered(7, 1, true)]);
+        assert_eq!((s.pending(), s.typed_len()), (0, 0));
+    }
+
+    #[test]
+    fn a_cancelled_getdata_keeps_its_stall_deadline() {
+        let want = [iv(InvType::BLOCK, 1)];
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        s.add(RequestId(1), Awaited::Data(want.to_vec()), t0 + LATER)
+            .unwrap();
+        s.on_send(&Request::Data(want.to_vec()), t0).unwrap();
+        s.cancel(RequestId(1));
+        assert_eq!(s.typed_len(), 0);
+        // The reference owes the answer still: the stall rule holds.
+        assert_eq!(s.poll(past_deadline(t0)), Err(StallError::Data(want[0])));
+        // A cancelled request that was never written leaves nothing.
+        let mut s = RequestTable::new(T, t0);
+        s.add(RequestId(1), Awaited::Data(want.to_vec()), t0 + LATER)
+            .unwrap();
+        s.cancel(RequestId(1));
+        assert!(s.pending_data.is_empty());
+        assert_eq!(s.next_check(), None);
+    }
+
+    #[test]
+    fn filters_answer_by_block_and_batches_by_their_start() {
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        let (a, b) = (Hash([1; 32]), Hash([2; 32]));
+        s.add(RequestId(1), Awaited::CFilter(a), t0 + LATER)
+            .unwrap();
+        s.add(RequestId(2), Awaited::CFilters(a), t0 + LATER)
+            .unwrap();
+        let filter = |h: Hash| dcr_wire::CFilterV2 {
+            block_hash: h,
+            ..Default::default()
+        };
+        s.on_receive(&Message::CFilterV2(filter(b)), t0);
+        let batch = |hs: &[Hash]| {
+            Message::CFiltersV2(dcr_wire::CFiltersV2 {
+                cfilters: hs.iter().map(|h| filter(*h)).collect(),
+            })
+        };
+        // A batch naming the block second is not the one that starts
+        // there; an empty batch answers nothing.
+        s.on_receive(&batch(&[b, a]), t0);
+        s.on_receive(&batch(&[]), t0);
+        assert_eq!(resolved(&mut s), []);
+        s.on_receive(&batch(&[a, b]), t0);
+        s.on_receive(&Message::CFilterV2(filter(a)), t0);
+        assert_eq!(
+            resolved(&mut s),
+            [answered(2, 0, true), answered(1, 0, true)]
+        );
+        assert!(s.by_block.is_empty());
+    }
+
+    #[test]
+    fn getblocks_is_answered_by_an_inv_of_blocks_only() {
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        s.add(RequestId(1), Awaited::Blocks, t0 + LATER).unwrap();
+        let inv = |list: Vec<InvVect>| Message::Inv(dcr_wire::Inv { inv_list: list });
+        s.on_receive(&inv(vec![iv(InvType::TX, 1)]), t0);
+        s.on_receive(&inv(vec![iv(InvType::BLOCK, 1), iv(InvType::TX, 2)]), t0);
+        s.on_receive(&inv(vec![]), t0);
+        assert_eq!(resolved(&mut s), []);
+        s.on_receive(&inv(vec![iv(InvType::BLOCK, 1), iv(InvType::BLOCK, 2)]), t0);
+        assert_eq!(resolved(&mut s), [answered(1, 0, true)]);
+    }
+
+    #[test]
+    fn initstate_answers_both_the_stall_rule_and_the_typed_request() {
+        let t0 = Instant::now();
+        let mut s = tracker_with(&Message::GetInitState(GetInitState::default()), t0);
+        s.add(RequestId(4), Awaited::InitState, t0 + LATER).unwrap();
+        s.on_receive(&Message::InitState(InitState::default()), t0);
+        assert_eq!(resolved(&mut s), [answered(4, 0, true)]);
+        assert_eq!(s.pending(), 0);
+    }
+
+    #[test]
+    fn a_pong_answers_its_ping_with_the_time_since_it_was_written() {
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        s.add(RequestId(1), Awaited::Pong(77), t0 + LATER).unwrap();
+        s.written(RequestId(1), t0 + Duration::from_millis(5));
+        s.on_receive(&Message::Ping(Ping { nonce: 77 }), t0);
+        s.on_receive(&Message::Pong(dcr_wire::Pong { nonce: 78 }), t0);
+        assert_eq!(resolved(&mut s), []);
+        let at = t0 + Duration::from_millis(45);
+        s.on_receive(&Message::Pong(dcr_wire::Pong { nonce: 77 }), at);
+        assert_eq!(
+            resolved(&mut s),
+            [Resolution::Answered {
+                id: RequestId(1),
+                index: 0,
+                done: true,
+                rtt: Some(Duration::from_millis(40)),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_typed_request_times_out_at_its_deadline_and_the_peer_stays() {
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        let soon = t0 + Duration::from_millis(250);
+        s.add(RequestId(1), Awaited::CFilter(Hash([1; 32])), soon)
+            .unwrap();
+        s.add(RequestId(2), Awaited::Blocks, t0 + LATER).unwrap();
+        // No stall deadline: the next check is the typed deadline.
+        assert_eq!(s.pending(), 0);
+        assert_eq!(s.next_check(), Some(soon));
+        assert_eq!(s.poll(soon - Duration::from_millis(1)), Ok(()));
+        assert_eq!(resolved(&mut s), []);
+        assert_eq!(s.poll(soon), Ok(()));
+        assert_eq!(resolved(&mut s), [Resolution::TimedOut(RequestId(1))]);
+        assert_eq!(s.next_check(), Some(t0 + LATER));
+        // A late answer is no answer.
+        s.on_receive(
+            &Message::CFilterV2(dcr_wire::CFilterV2 {
+                block_hash: Hash([1; 32]),
+                ..Default::default()
+            }),
+            soon,
+        );
+        assert_eq!(resolved(&mut s), []);
+        assert_eq!(s.typed_len(), 1);
+    }
+
+    #[test]
+    fn ids_are_unique_and_an_empty_getdata_is_done_at_once() {
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        s.add(RequestId(1), Awaited::Blocks, t0 + LATER).unwrap();
+        assert_eq!(
+            s.add(RequestId(1), Awaited::InitState, t0 + LATER),
+            Err(TableError::DuplicateId(RequestId(1)))
+        );
+        s.add(RequestId(2), Awaited::Data(vec![]), t0 + LATER)
+            .unwrap();
+        assert_eq!(resolved(&mut s), [answered(2, 0, true)]);
+        assert_eq!(s.typed_len(), 1);
     }
 }

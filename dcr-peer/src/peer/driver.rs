@@ -9,6 +9,7 @@
 //! another. Reading pauses only while a full event channel has not taken
 //! the last message (up to [`crate::Config::event_timeout`]).
 
+use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -26,13 +27,15 @@ use tokio_util::sync::{PollSender, WaitForCancellationFutureOwned};
 use tracing::{debug, warn};
 
 use super::conn::{self, Conn};
-use super::handle::{Cmd, Known, Peer};
+use super::handle::{Cmd, Inbox, Known, Peer, RequestCmd};
 use super::queue::{Outgoing, WrittenTx};
 use crate::codec::RawFrame;
 use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::session::{Frame, Host, LocalFailure, ProtocolViolation, Session, Update};
+use crate::fsm::stall::{RequestId, Resolution};
 use crate::hooks::Hooks;
 use crate::listeners::{dispatch, PeerEvent};
+use crate::request::{data_item, DataItem, Kind, RequestError, Response};
 use crate::sync::{lock, now};
 
 /// Frames handed to one vectored write at most.
@@ -87,7 +90,7 @@ pub(super) async fn run<S>(
     hooks: Hooks,
     conn: Conn<S>,
     session: Session<SessionHost>,
-    cmds: mpsc::Receiver<Cmd>,
+    inbox: Inbox,
     delayed: Vec<RawFrame>,
 ) where
     S: AsyncRead + AsyncWrite,
@@ -100,7 +103,9 @@ pub(super) async fn run<S>(
         peer,
         conn,
         session,
-        cmds,
+        cmds: inbox.cmds,
+        cancels: inbox.cancels,
+        replies: HashMap::new(),
         events_poll: events.clone().map(PollSender::new),
         events,
         held_event: None,
@@ -121,6 +126,10 @@ struct Driver<S> {
     conn: Conn<S>,
     session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
+    /// Typed requests whose callers gave up.
+    cancels: mpsc::UnboundedReceiver<RequestId>,
+    /// Where each outstanding typed request's answer goes.
+    replies: HashMap<RequestId, Reply>,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
     sleep: Pin<Box<Sleep>>,
     events: Option<mpsc::Sender<PeerEvent>>,
@@ -155,6 +164,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
     fn round(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
         let mut progress = self.take_commands(cx)?;
         self.session.poll(now())?;
+        self.resolve_timeouts();
         self.publish_ping();
         progress |= self.deliver_held_event(cx)?;
         if self.held_event.is_none() {
@@ -194,9 +204,115 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                     }
                 }
                 Cmd::Ping(nonce) => self.session.ping(nonce, now())?,
+                Cmd::Request(cmd) => self.request(*cmd),
             }
         }
+        // After the commands, so a request sent and dropped at once is
+        // known before its cancel.
+        while let Poll::Ready(Some(id)) = self.cancels.poll_recv(cx) {
+            self.session.cancel(id);
+            self.replies.remove(&id);
+        }
         Ok(progress)
+    }
+
+    // ---- typed requests -------------------------------------------------------
+
+    /// A typed request: into the session's table and queue; its reply
+    /// kept for the answer.
+    fn request(&mut self, cmd: RequestCmd) {
+        let RequestCmd {
+            id,
+            awaited,
+            deadline,
+            out,
+            kind,
+            reply,
+        } = cmd;
+        let len = out.frame.bytes.len();
+        if self.session.request(id, awaited, deadline, out).is_err() {
+            // Ids come from one counter: a duplicate is impossible, and
+            // would be refused rather than mixed up.
+            self.peer.inner.budget.release(len);
+            let _ = reply.send(Err(RequestError::Timeout));
+            return;
+        }
+        let items = match &kind {
+            Kind::Data(asked) => vec![None; asked.len()],
+            _ => Vec::new(),
+        };
+        self.replies.insert(id, Reply { kind, items, reply });
+    }
+
+    /// Typed requests whose deadline passed at the last poll.
+    fn resolve_timeouts(&mut self) {
+        for r in self.session.take_resolved() {
+            if let Resolution::TimedOut(id) = r {
+                if let Some(reply) = self.replies.remove(&id) {
+                    let _ = reply.reply.send(Err(RequestError::Timeout));
+                }
+            }
+        }
+    }
+
+    /// Hands `msg` to the typed requests it answers: the message moves to
+    /// its last user and is cloned for the others (`uses` counts them,
+    /// the event channel included).
+    fn answer(
+        &mut self,
+        answered: Vec<Resolution>,
+        msg: &mut Option<Message<'static>>,
+        uses: &mut usize,
+    ) {
+        for r in answered {
+            let Resolution::Answered {
+                id,
+                index,
+                done,
+                rtt,
+            } = r
+            else {
+                continue;
+            };
+            *uses -= 1;
+            let Some(reply) = self.replies.get_mut(&id) else {
+                continue;
+            };
+            let take = |msg: &mut Option<Message<'static>>, last: bool| {
+                if last {
+                    msg.take()
+                } else {
+                    msg.clone()
+                }
+            };
+            match &reply.kind {
+                Kind::Data(asked) => {
+                    let Some(&iv) = asked.get(index) else {
+                        continue;
+                    };
+                    let item = match msg.as_ref() {
+                        // A `notfound` answers many vectors: no copy of it.
+                        Some(Message::NotFound(_)) => Some(DataItem::NotFound(iv)),
+                        _ => take(msg, *uses == 0).map(|m| data_item(iv, m)),
+                    };
+                    if let Some(slot) = reply.items.get_mut(index) {
+                        *slot = item;
+                    }
+                    if done {
+                        if let Some(reply) = self.replies.remove(&id) {
+                            let items = reply.items.into_iter().flatten().collect();
+                            let _ = reply.reply.send(Ok(Response::Data(items)));
+                        }
+                    }
+                }
+                kind => {
+                    let response = take(msg, *uses == 0).and_then(|m| kind.response(m, rtt));
+                    if let (true, Some(reply)) = (done, self.replies.remove(&id)) {
+                        let _ = reply.reply.send(response.ok_or(RequestError::Timeout));
+                    }
+                }
+            }
+        }
     }
 
     fn publish_ping(&mut self) {
@@ -250,7 +366,9 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         let peer = &self.peer;
         let listeners = &*self.hooks.listeners;
         debug!(command = %frame.command(), bytes = frame.wire_len(), "received");
-        match self.session.on_receive(&msg, now())? {
+        let update = self.session.on_receive(&msg, now())?;
+        let answered: Vec<Resolution> = self.session.take_resolved().collect();
+        match update {
             Some(Update::Rtt(rtt)) => lock(&peer.inner.ping).ping_rtt = Some(rtt),
             Some(Update::WantsHeaders) => {
                 peer.inner
@@ -268,15 +386,22 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         }
         self.session.on_handler_time(spent);
         self.publish_pending();
-        if let Some(events) = &self.events {
+        if answered.is_empty() && self.events.is_none() {
+            return Ok(());
+        }
+        let mut uses = answered.len() + usize::from(self.events.is_some());
+        let mut owned = Some(msg.into_owned());
+        self.answer(answered, &mut owned, &mut uses);
+        if let (Some(events), Some(message)) = (&self.events, owned) {
             let event = PeerEvent {
-                peer: peer.clone(),
-                message: msg.into_owned(),
+                peer: self.peer.clone(),
+                message,
             };
             match events.try_send(event) {
                 Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
                 Err(mpsc::error::TrySendError::Full(event)) => {
-                    let deadline = tokio::time::Instant::now() + peer.inner.config.event_timeout;
+                    let deadline =
+                        tokio::time::Instant::now() + self.peer.inner.config.event_timeout;
                     self.held_event = Some((event, deadline));
                 }
             }
@@ -407,16 +532,35 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             }
         };
         self.session.drain().into_iter().for_each(fail);
+        let gone = || Err(RequestError::Disconnected(reason.clone()));
+        for (_, reply) in self.replies.drain() {
+            let _ = reply.reply.send(gone());
+        }
         self.cmds.close();
         while let Ok(cmd) = self.cmds.try_recv() {
-            if let Cmd::Frame(out) = cmd {
-                self.peer.inner.budget.release(out.frame.bytes.len());
-                fail(out);
+            match cmd {
+                Cmd::Frame(out) => {
+                    self.peer.inner.budget.release(out.frame.bytes.len());
+                    fail(out);
+                }
+                Cmd::Request(r) => {
+                    self.peer.inner.budget.release(r.out.frame.bytes.len());
+                    let _ = r.reply.send(gone());
+                }
+                _ => {}
             }
         }
         self.peer.inner.room.notify_waiters();
         let _ = tokio::time::timeout(Duration::from_secs(1), self.conn.io.shutdown()).await;
     }
+}
+
+/// Where a typed request's answer goes, and the parts of a `getdata`
+/// answered so far.
+struct Reply {
+    kind: Kind,
+    items: Vec<Option<DataItem>>,
+    reply: tokio::sync::oneshot::Sender<Result<Response, RequestError>>,
 }
 
 /// A frame whose message did not decode: the remote's violation.

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use dcr_wire::msg::{MAX_ADDR_PER_MSG, MAX_ADDR_PER_V2_MSG};
 use dcr_wire::{
@@ -14,7 +14,7 @@ use dcr_wire::{
     NetAddressV2, Reject,
 };
 use rand::seq::SliceRandom;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::debug;
@@ -25,6 +25,8 @@ use crate::error::{DisconnectReason, PeerError};
 use crate::fsm::handshake::{Direction, RemoteVersion};
 use crate::fsm::inventory::KnownInventory;
 use crate::fsm::session::{Frame, Locator, Queued};
+use crate::fsm::stall::{Awaited, RequestId};
+use crate::request::{Kind, RequestError, Response};
 use crate::stats::{PeerStats, PingStats, Traffic};
 use crate::sync::{lock, now};
 
@@ -47,6 +49,27 @@ pub(crate) enum Cmd {
     Locator(Box<(Locator, (Hash, Hash), Outgoing)>),
     /// A ping with this nonce, timed like the keep-alive's.
     Ping(u64),
+    /// A typed request: its frame (counted in the output budget), what
+    /// answers it, and where the answer goes. Boxed, as the locator is.
+    Request(Box<RequestCmd>),
+}
+
+/// A typed request on its way to the connection's task.
+pub(crate) struct RequestCmd {
+    pub id: RequestId,
+    pub awaited: Awaited,
+    /// The caller's deadline.
+    pub deadline: Instant,
+    pub out: Outgoing,
+    pub kind: Kind,
+    pub reply: oneshot::Sender<Result<Response, RequestError>>,
+}
+
+/// The receiving ends the connection's task takes: the handle's commands,
+/// and the ids of typed requests whose callers gave up.
+pub(crate) struct Inbox {
+    pub cmds: mpsc::Receiver<Cmd>,
+    pub cancels: mpsc::UnboundedReceiver<RequestId>,
 }
 
 /// What the handshake established.
@@ -82,6 +105,15 @@ pub(crate) struct Shared {
     pub cancel: CancellationToken,
     pub reason: OnceLock<DisconnectReason>,
     pub tasks: TaskTracker,
+    /// Slots for typed requests ([`Config::max_requests_in_flight`]):
+    /// each caller holds one until its answer, its error or its drop.
+    pub request_slots: Arc<Semaphore>,
+    /// The next typed request's id.
+    pub next_request: AtomicU64,
+    /// Where a dropped request's id goes, for the task to forget it.
+    /// Unbounded, yet bounded in practice: one id per request, and each
+    /// request took a slot of the command channel.
+    pub cancels: mpsc::UnboundedSender<RequestId>,
 }
 
 /// A connected Decred peer. Clones share the connection.
@@ -108,9 +140,10 @@ impl Peer {
         local_addr: Option<SocketAddr>,
         direction: Direction,
         config: Config,
-    ) -> (Peer, mpsc::Receiver<Cmd>) {
+    ) -> (Peer, Inbox) {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let (cmd_tx, cmd_rx) = mpsc::channel(config.send_queue_size);
+        let (cancel_tx, cancel_rx) = mpsc::unbounded_channel();
         let known = Known::new(config.max_known_inventory, config.known_inventory_ttl);
         let shared = Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -130,13 +163,20 @@ impl Peer {
             cancel: CancellationToken::new(),
             reason: OnceLock::new(),
             tasks: TaskTracker::new(),
+            request_slots: Arc::new(Semaphore::new(config.max_requests_in_flight)),
+            next_request: AtomicU64::new(1),
+            cancels: cancel_tx,
             config,
+        };
+        let inbox = Inbox {
+            cmds: cmd_rx,
+            cancels: cancel_rx,
         };
         (
             Peer {
                 inner: Arc::new(shared),
             },
-            cmd_rx,
+            inbox,
         )
     }
 
@@ -286,19 +326,19 @@ impl Peer {
         self.reason_or_requested()
     }
 
-    fn reason_or_requested(&self) -> DisconnectReason {
+    pub(crate) fn reason_or_requested(&self) -> DisconnectReason {
         self.disconnect_reason()
             .unwrap_or(DisconnectReason::Requested)
     }
 
-    fn disconnected_error(&self) -> PeerError {
+    pub(crate) fn disconnected_error(&self) -> PeerError {
         PeerError::Disconnected(self.reason_or_requested())
     }
 
     // ---- outbound queue -------------------------------------------------------
 
     /// Encodes `msg` at the negotiated version.
-    fn frame(&self, msg: &Message<'_>) -> Result<Outgoing, PeerError> {
+    pub(crate) fn frame(&self, msg: &Message<'_>) -> Result<Outgoing, PeerError> {
         Ok(Queued {
             frame: Frame::encode(msg, self.inner.config.net, self.protocol_version())?,
             receipt: None,
@@ -310,6 +350,15 @@ impl Peer {
     fn send_counted(&self, permit: mpsc::Permit<'_, Cmd>, out: Outgoing) -> Result<(), PeerError> {
         self.reserve(&out)?;
         permit.send(Cmd::Frame(out));
+        Ok(())
+    }
+
+    /// Hands typed request `cmd` to the task, waiting for room in the
+    /// queue (by count and by bytes) as [`Peer::send_message`] does.
+    pub(crate) async fn enqueue_request(&self, cmd: RequestCmd) -> Result<(), PeerError> {
+        let permit = self.wait_for_room(cmd.out.frame.bytes.len()).await?;
+        self.reserve(&cmd.out)?;
+        permit.send(Cmd::Request(Box::new(cmd)));
         Ok(())
     }
 
@@ -384,12 +433,18 @@ impl Peer {
     }
 
     async fn enqueue_wait(&self, out: Outgoing) -> Result<(), PeerError> {
+        let permit = self.wait_for_room(out.frame.bytes.len()).await?;
+        self.send_counted(permit, out)
+    }
+
+    /// A slot of the command channel, once a frame of `len` bytes fits in
+    /// the output budget.
+    async fn wait_for_room(&self, len: usize) -> Result<mpsc::Permit<'_, Cmd>, PeerError> {
         let cancel = &self.inner.cancel;
         let permit = tokio::select! {
             p = self.inner.cmd_tx.reserve() => p.map_err(|_| self.disconnected_error())?,
             _ = cancel.cancelled() => return Err(self.disconnected_error()),
         };
-        let len = out.frame.bytes.len();
         let budget = &self.inner.budget;
         while !budget.has_room(len) {
             let notified = self.inner.room.notified();
@@ -408,7 +463,7 @@ impl Peer {
                 return Err(self.disconnected_error());
             }
         }
-        self.send_counted(permit, out)
+        Ok(permit)
     }
 
     /// Hands a command that carries no frame to the task; a full queue

@@ -21,6 +21,7 @@ mod driver;
 mod handle;
 mod handshake;
 mod queue;
+mod request;
 mod start;
 mod version;
 

@@ -50,7 +50,7 @@ impl Peer {
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         config.validate()?;
-        let (peer, cmds) = Peer::new(addr, local, direction, config);
+        let (peer, inbox) = Peer::new(addr, local, direction, config);
         let cfg = &peer.inner.config;
         let mut conn = Conn::new(stream, cfg.net, cfg.protocol_version, &hooks);
         let span = tracing::debug_span!("handshake", addr = %addr);
@@ -84,7 +84,7 @@ impl Peer {
         let span = tracing::debug_span!("peer", id = peer.id(), addr = %addr);
         let tasks = &peer.inner.tasks;
         let listeners = hooks.listeners.clone();
-        let run = driver::run(peer.clone(), hooks, conn, session, cmds, delayed);
+        let run = driver::run(peer.clone(), hooks, conn, session, inbox, delayed);
         tasks.spawn(run.instrument(span));
         tasks.close();
         listeners.on_verack(&peer);

@@ -1,0 +1,547 @@
+//! A set of peers that answers typed requests: each request goes to a
+//! ready peer, and to another when that one fails.
+//!
+//! [`PeerSet::call`] picks, among the members that can answer (protocol
+//! version and services, [`Request::check_support`]), have a free request
+//! slot ([`crate::Config::max_requests_in_flight`]) and are not paused,
+//! the cheaper of two drawn at random, the cost being its typical answer
+//! time times its outstanding requests plus one (zebra's
+//! `peer_set/set.rs`: power of two choices over PeakEWMA load). An attempt
+//! that takes more than a few times what answers of its kind take is
+//! given up ([`PeerSetConfig`]); on a timeout, a `notfound` or a
+//! disconnect the request goes to another member, up to
+//! [`PeerSetConfig::max_attempts`]. What a failure costs the peer:
+//!
+//! | failure | the peer |
+//! | --- | --- |
+//! | timeout (silence or slowness) | paused ([`PeerSetConfig::pause`], 2 s); after [`PeerSetConfig::swap_out_after`] (2) in a row, swapped out: disconnected, not banned (the connection manager dials another) |
+//! | `notfound` | nothing: it does not have it |
+//! | disconnected | out of the set |
+//! | a wrong answer (the caller's verdict, [`PeerSet::ban`]) | banned through the connection manager, disconnected |
+//!
+//! While no answer of a kind has been timed (the first requests of a
+//! sync), an attempt unanswered after [`PeerSetConfig::hedge_after`]
+//! (250 ms) is hedged: the request goes to a second member too, and the
+//! first answer wins, so a silent peer drawn first costs that, not the
+//! initial timeout.
+//!
+//! [`PeerSet::call_all`] spreads a large job (the filters of a long range,
+//! say) over the members, as many requests at once as asked.
+//! [`PeerSet::follow`] keeps the set in step with a
+//! [`ConnManager`]: peers join as they
+//! connect and leave as they go.
+
+mod choose;
+mod follow;
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::connmgr::ConnManager;
+use crate::peer::Peer;
+use crate::request::{DataItem, Request, RequestError, Response};
+use crate::sync::lock;
+use choose::{
+    attempt_timeout, kind_of, on_answer, on_failure, power_of_two, Candidate, Consequence, Ewma,
+    MemberStats, KINDS,
+};
+use dcr_wire::{Block, Hash, InvType, InvVect};
+
+pub use choose::PeerSetConfig;
+
+/// How often a waiting call looks again (pauses end, slots free up
+/// outside the set).
+const RECHECK: Duration = Duration::from_millis(50);
+/// Swapped-out peers remembered for [`PeerSet::swapped_out`].
+const SWAPPED_KEPT: usize = 256;
+
+/// An answer and the peer that gave it (to ban, if the caller finds it
+/// wrong).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The peer that answered.
+    pub peer: Peer,
+    /// Its answer.
+    pub response: Response,
+}
+
+/// Why a call of the set has no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerSetError {
+    /// No member could take the request before the call's deadline (none
+    /// connected, none able to answer it, or all busy or paused).
+    #[error("no peer could take the request")]
+    NoPeers,
+    /// Every peer tried failed; the last one's error.
+    #[error("{} tried, the last failed", dcr_wire::Counted(*attempts as u64, "peer", "peers"))]
+    Failed {
+        /// Peers tried.
+        attempts: usize,
+        /// The last failure.
+        #[source]
+        last: RequestError,
+    },
+}
+
+struct Member {
+    peer: Peer,
+    stats: MemberStats,
+}
+
+struct State {
+    members: HashMap<u64, Member>,
+    /// Typical answer time of each kind of request.
+    typical: [Ewma; KINDS],
+    /// Of peers added without a manager: banned here.
+    banned: HashSet<IpAddr>,
+    /// Addresses of the peers swapped out, in order (at most
+    /// [`SWAPPED_KEPT`]).
+    swapped: Vec<std::net::SocketAddr>,
+    rng: StdRng,
+}
+
+struct Inner {
+    config: PeerSetConfig,
+    state: Mutex<State>,
+    /// Signalled when a member joins or a request ends.
+    changed: Notify,
+    manager: Option<ConnManager>,
+}
+
+/// A set of peers answering typed requests. Clones share the set.
+#[derive(Clone)]
+pub struct PeerSet {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PeerSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerSet")
+            .field("members", &self.len())
+            .finish()
+    }
+}
+
+impl PeerSet {
+    /// An empty set; peers join with [`PeerSet::add`].
+    pub fn new(config: PeerSetConfig) -> PeerSet {
+        PeerSet::build(config, None)
+    }
+
+    fn build(config: PeerSetConfig, manager: Option<ConnManager>) -> PeerSet {
+        PeerSet {
+            inner: Arc::new(Inner {
+                config,
+                state: Mutex::new(State {
+                    members: HashMap::new(),
+                    typical: Default::default(),
+                    banned: HashSet::new(),
+                    swapped: Vec::new(),
+                    rng: StdRng::seed_from_u64(rand::random()),
+                }),
+                changed: Notify::new(),
+                manager,
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PeerSetConfig {
+        &self.inner.config
+    }
+
+    /// Adds a connected peer (a disconnected one, one already in, or one
+    /// whose IP this set banned is ignored). Returns whether it joined.
+    pub fn add(&self, peer: Peer) -> bool {
+        if !peer.is_connected() {
+            return false;
+        }
+        let mut s = lock(&self.inner.state);
+        if s.banned.contains(&peer.addr().ip()) || s.members.contains_key(&peer.id()) {
+            return false;
+        }
+        debug!(peer = %peer.addr(), "joins the peer set");
+        s.members.insert(
+            peer.id(),
+            Member {
+                peer,
+                stats: MemberStats::default(),
+            },
+        );
+        drop(s);
+        self.inner.changed.notify_waiters();
+        true
+    }
+
+    /// Removes the peer with this id (it stays connected).
+    pub fn remove(&self, id: u64) -> Option<Peer> {
+        lock(&self.inner.state).members.remove(&id).map(|m| m.peer)
+    }
+
+    /// The members.
+    pub fn peers(&self) -> Vec<Peer> {
+        let s = lock(&self.inner.state);
+        s.members.values().map(|m| m.peer.clone()).collect()
+    }
+
+    /// How many members the set has.
+    pub fn len(&self) -> usize {
+        lock(&self.inner.state).members.len()
+    }
+
+    /// True when the set has no member.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until the set has at least `n` members, at most `limit`;
+    /// says whether it has.
+    pub async fn wait_for(&self, n: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let changed = self.inner.changed.notified();
+            if self.len() >= n {
+                return true;
+            }
+            let wake = (Instant::now() + RECHECK).min(deadline);
+            tokio::select! {
+                _ = changed => {}
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+            if Instant::now() >= deadline {
+                return self.len() >= n;
+            }
+        }
+    }
+
+    /// Sends `request` to a ready member and returns its answer, trying
+    /// others as the module documentation says.
+    pub async fn call(&self, request: Request) -> Result<Answer, PeerSetError> {
+        self.call_where(request, |_| true).await
+    }
+
+    /// [`PeerSet::call`] among the members `eligible` accepts (peers
+    /// known to be on a chain long enough, say).
+    pub async fn call_where(
+        &self,
+        request: Request,
+        eligible: impl Fn(&Peer) -> bool,
+    ) -> Result<Answer, PeerSetError> {
+        self.call_checked(request, eligible, |_| Ok(())).await
+    }
+
+    /// One block, from a member that has it: a `notfound` sends the
+    /// request to another, as a timeout does.
+    pub async fn get_block(&self, hash: Hash) -> Result<(Peer, Block<'static>), PeerSetError> {
+        let iv = InvVect {
+            inv_type: InvType::BLOCK,
+            hash,
+        };
+        let found = |r: &Response| match r {
+            Response::Data(items) if matches!(items.as_slice(), [DataItem::Block(_)]) => Ok(()),
+            _ => Err(RequestError::NotFound(iv)),
+        };
+        let answer = self
+            .call_checked(Request::Data(vec![iv]), |_| true, found)
+            .await?;
+        match answer.response {
+            Response::Data(mut items) => match items.pop() {
+                Some(DataItem::Block(b)) => Ok((answer.peer, b)),
+                _ => Err(PeerSetError::NoPeers),
+            },
+            _ => Err(PeerSetError::NoPeers),
+        }
+    }
+
+    /// [`PeerSet::call_where`], with `check` turning an answer into a
+    /// failure of its peer (a `notfound`, say) that sends the request on.
+    /// At most two attempts run at once: the second only as a hedge
+    /// ([`PeerSetConfig::hedge_after`]).
+    async fn call_checked(
+        &self,
+        request: Request,
+        eligible: impl Fn(&Peer) -> bool,
+        check: impl Fn(&Response) -> Result<(), RequestError>,
+    ) -> Result<Answer, PeerSetError> {
+        let config = &self.inner.config;
+        let deadline = Instant::now() + config.request_timeout;
+        let kind = kind_of(&request);
+        let max_attempts = config.max_attempts.max(1);
+        let mut tried = HashSet::new();
+        let mut last = None;
+        let mut running = FuturesUnordered::new();
+        let mut last_start = Instant::now();
+        let mut hedged = false;
+        loop {
+            if running.is_empty() {
+                if tried.len() >= max_attempts {
+                    break;
+                }
+                let Some(peer) = self.choose(&request, &eligible, &tried, deadline).await else {
+                    break;
+                };
+                tried.insert(peer.id());
+                last_start = Instant::now();
+                running.push(self.timed_attempt(peer, request.clone(), kind));
+            }
+            let hedge = !hedged
+                && running.len() == 1
+                && tried.len() < max_attempts
+                && lock(&self.inner.state).typical[kind].get().is_none();
+            let hedge_at = last_start
+                .checked_add(config.hedge_after)
+                .filter(|_| hedge)
+                .unwrap_or(deadline);
+            tokio::select! {
+                Some((peer, started, result)) = running.next() => {
+                    match result.and_then(|r| check(&r).map(|()| r)) {
+                        Ok(response) => {
+                            self.answered(&peer, kind, started.elapsed());
+                            return Ok(Answer { peer, response });
+                        }
+                        Err(e) => {
+                            debug!(peer = %peer.addr(), kind, took = ?started.elapsed(), "attempt failed");
+                            self.failed(&peer, &e);
+                            let retry = e.is_retryable();
+                            last = Some(e);
+                            if !retry {
+                                break;
+                            }
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(hedge_at), if hedge => {
+                    // Only a member ready now: a hedge does not wait.
+                    hedged = true;
+                    let now = Instant::now();
+                    if let Some(peer) = self.choose(&request, &eligible, &tried, now).await {
+                        debug!(peer = %peer.addr(), kind, "hedged: asked of a second peer too");
+                        tried.insert(peer.id());
+                        last_start = now;
+                        running.push(self.timed_attempt(peer, request.clone(), kind));
+                    }
+                }
+            }
+        }
+        match last {
+            Some(last) => Err(PeerSetError::Failed {
+                attempts: tried.len(),
+                last,
+            }),
+            None => Err(PeerSetError::NoPeers),
+        }
+    }
+
+    /// [`PeerSet::attempt`] on `peer`, with the peer and when it started.
+    async fn timed_attempt(
+        &self,
+        peer: Peer,
+        request: Request,
+        kind: usize,
+    ) -> (Peer, Instant, Result<Response, RequestError>) {
+        let started = Instant::now();
+        let result = self.attempt(&peer, request, kind, started).await;
+        (peer, started, result)
+    }
+
+    /// Sends every request of `requests`, `concurrency` at a time, each
+    /// as [`PeerSet::call`] does; yields each with its place in the
+    /// input, as they complete.
+    pub fn call_all<I>(
+        &self,
+        requests: I,
+        concurrency: usize,
+    ) -> impl Stream<Item = (usize, Result<Answer, PeerSetError>)> + Send + 'static
+    where
+        I: IntoIterator<Item = Request>,
+        I::IntoIter: Send + 'static,
+    {
+        let set = self.clone();
+        futures_util::stream::iter(requests.into_iter().enumerate())
+            .map(move |(i, r)| {
+                let set = set.clone();
+                async move { (i, set.call(r).await) }
+            })
+            .buffer_unordered(concurrency.max(1))
+    }
+
+    /// The peer for the next attempt: of the members that can answer, are
+    /// eligible, untried, not paused and have a free slot, the cheaper of
+    /// two at random. Waits for one until `deadline`; `None` when none
+    /// came, or every member that could answer was tried.
+    async fn choose(
+        &self,
+        request: &Request,
+        eligible: &impl Fn(&Peer) -> bool,
+        tried: &HashSet<u64>,
+        deadline: Instant,
+    ) -> Option<Peer> {
+        loop {
+            let changed = self.inner.changed.notified();
+            {
+                let now = Instant::now().into_std();
+                let mut s = lock(&self.inner.state);
+                s.members.retain(|_, m| m.peer.is_connected());
+                let mut untried = 0;
+                let mut ready: Vec<(Peer, Candidate)> = Vec::new();
+                for m in s.members.values() {
+                    let p = &m.peer;
+                    let services = p.remote_version().map(|r| r.services);
+                    let able = services
+                        .is_some_and(|sv| request.check_support(p.protocol_version(), sv).is_ok());
+                    if !able || !eligible(p) || tried.contains(&p.id()) {
+                        continue;
+                    }
+                    untried += 1;
+                    let paused = m.stats.paused_until.is_some_and(|t| t > now);
+                    let in_flight = p.requests_in_flight();
+                    if paused || in_flight >= p.config().max_requests_in_flight {
+                        continue;
+                    }
+                    let latency = m.stats.latency.get();
+                    ready.push((p.clone(), Candidate { in_flight, latency }));
+                }
+                if untried == 0 && !s.members.is_empty() && !tried.is_empty() {
+                    return None;
+                }
+                // A member not yet timed counts as a typical one: the
+                // kind's typical answer, else the members' own answer
+                // times (so the first requests of a kind spread over the
+                // set instead of all going to the one member timed on
+                // another kind), else 100 ms.
+                let typical = s.typical[kind_of(request)]
+                    .get()
+                    .or_else(|| mean(ready.iter().filter_map(|(_, c)| c.latency)))
+                    .unwrap_or(Duration::from_millis(100));
+                let cands: Vec<Candidate> = ready.iter().map(|(_, c)| *c).collect();
+                let draws = (s.rng.random(), s.rng.random());
+                if let Some(i) = power_of_two(&cands, typical, draws) {
+                    return Some(ready.swap_remove(i).0);
+                }
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            let wake = (Instant::now() + RECHECK).min(deadline);
+            tokio::select! {
+                _ = changed => {}
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// One attempt on `peer`, given up once it has taken longer than
+    /// [`PeerSetConfig::timeout_factor`] times what answers of its kind
+    /// take (re-read as answers come in).
+    async fn attempt(
+        &self,
+        peer: &Peer,
+        request: Request,
+        kind: usize,
+        started: Instant,
+    ) -> Result<Response, RequestError> {
+        let config = &self.inner.config;
+        let call = peer.call(request, config.request_timeout);
+        tokio::pin!(call);
+        loop {
+            let typical = lock(&self.inner.state).typical[kind].get();
+            let limit = started + attempt_timeout(config, typical);
+            if Instant::now() >= limit {
+                return Err(RequestError::Timeout);
+            }
+            let wake = (Instant::now() + RECHECK).min(limit);
+            tokio::select! {
+                r = &mut call => return r,
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    fn answered(&self, peer: &Peer, kind: usize, took: Duration) {
+        let mut s = lock(&self.inner.state);
+        s.typical[kind].add(took);
+        if let Some(m) = s.members.get_mut(&peer.id()) {
+            on_answer(&mut m.stats, took);
+        }
+        drop(s);
+        self.inner.changed.notify_waiters();
+    }
+
+    fn failed(&self, peer: &Peer, error: &RequestError) {
+        let now = Instant::now().into_std();
+        let consequence = {
+            let mut s = lock(&self.inner.state);
+            let config = &self.inner.config;
+            match s.members.get_mut(&peer.id()) {
+                Some(m) => on_failure(config, &mut m.stats, error, now),
+                None => Consequence::None,
+            }
+        };
+        debug!(peer = %peer.addr(), %error, ?consequence, "request failed");
+        match consequence {
+            Consequence::SwapOut => self.swap_out(peer),
+            Consequence::Remove => {
+                self.remove(peer.id());
+            }
+            Consequence::None | Consequence::Pause(_) => {}
+        }
+        self.inner.changed.notify_waiters();
+    }
+
+    /// Disconnects `peer` and drops it from the set, without holding
+    /// anything against it: the connection manager dials another.
+    pub fn swap_out(&self, peer: &Peer) {
+        info!(peer = %peer.addr(), "silent or slow peer swapped out");
+        if self.remove(peer.id()).is_some() {
+            let mut s = lock(&self.inner.state);
+            if s.swapped.len() < SWAPPED_KEPT {
+                s.swapped.push(peer.addr());
+            }
+        }
+        peer.disconnect();
+    }
+
+    /// Bans `peer` for `reason` (an answer that breaks a rule): through
+    /// the connection manager when the set follows one (its ban list,
+    /// persistent peers included), else in this set; it is disconnected
+    /// and dropped.
+    pub async fn ban(&self, peer: &Peer, reason: &str) {
+        warn!(peer = %peer.addr(), reason, "banning misbehaving peer");
+        self.remove(peer.id());
+        lock(&self.inner.state).banned.insert(peer.addr().ip());
+        if let Some(m) = &self.inner.manager {
+            if !m.ban_peer(peer, reason) {
+                debug!(peer = %peer.addr(), "not banned by the manager (whitelisted, or banning off); out of the set");
+            }
+        }
+        peer.disconnect();
+    }
+
+    /// The peers this set swapped out (silent or slow), oldest first.
+    pub fn swapped_out(&self) -> Vec<std::net::SocketAddr> {
+        lock(&self.inner.state).swapped.clone()
+    }
+
+    /// Whether this set banned `ip`.
+    pub fn is_banned(&self, ip: IpAddr) -> bool {
+        lock(&self.inner.state).banned.contains(&ip)
+    }
+}
+
+/// The mean of `durations`, if there is any.
+fn mean(durations: impl Iterator<Item = Duration>) -> Option<Duration> {
+    let (sum, n) = durations.fold((Duration::ZERO, 0u32), |(s, n), d| (s + d, n + 1));
+    (n > 0).then(|| sum / n)
+}

@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod fixture;
+mod report;
+mod sync;
+
+pub use report::{BanReason, Found, Progress, SyncReport};
+pub use sync::{LightClient, SyncConfig, SyncError};

@@ -1,0 +1,674 @@
+//! The sync driver: one task that feeds dcr-spv's state machines from a
+//! peer set and stores what they release.
+//!
+//! What it does with each answer, in the order of dcr-spv's "what the
+//! networking side must do":
+//!
+//! - `headers` go to [`HeaderChain::accept`]; a rejection is judged by
+//!   its verdict (a header breaking a rule bans its peer); connected
+//!   headers are appended to the [`Store`]; a reorganization truncates the
+//!   store and rolls [`FilterSync`] back to the fork (and what was found
+//!   above it no longer stands). Headers are asked for ahead of the
+//!   checks: a full answer sends the next request at once. The header
+//!   sync is done when every member of the set has answered from the tip
+//!   that it has nothing more (a peer on a chain with less work is heard
+//!   and ignored: its headers go to a side chain).
+//! - Filters are asked for in batches ([`FilterSync::next_batch`]) as
+//!   `getcfsv2` where a member speaks protocol 11, else one by one as
+//!   `getcfilterv2`, several at once, spread over the set; an answer is
+//!   checked by [`FilterSync::receive`] (a refused one bans its peer and
+//!   the batch is asked again elsewhere); released filters are stored,
+//!   matched against the watch list, and the blocks that match are
+//!   fetched and proven ([`check_decoded_block`], a bad one bans its
+//!   peer), in height order, as the watch list learns from each.
+//! - Silence and slowness are the peer set's: the request goes to
+//!   another peer and the silent one is swapped out, never banned.
+//! - The store is made durable ([`Store::sync`]) at least every second
+//!   and at the end; a crash loses at most that, and the store's
+//!   checksums cut any torn record. On a restart, stored headers are
+//!   replayed into the chain and filters resume after the last stored
+//!   one; stored filters are matched again against the watch list.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use dcr_peer::{Answer, Peer, PeerSet, PeerSetError, Request, Response};
+use dcr_spv::chain::Rejection;
+use dcr_spv::commitment::Commitment;
+use dcr_spv::filters::{FilterBatch, Released};
+use dcr_spv::{
+    check_decoded_block, FilterSync, HeaderChain, HeadersOutcome, Misbehaviour, Params, Store,
+    Verdict, WatchList,
+};
+use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::{pver, Block, BlockHeader, CFilterV2, Hash, ServiceFlags};
+use futures_util::future::{AbortHandle, Abortable};
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use tracing::{debug, info};
+
+use crate::report::{BanReason, Found, Progress, SyncReport};
+
+/// How a sync runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncConfig {
+    /// The network's parameters.
+    pub params: Params,
+    /// Where the store lives.
+    pub datadir: PathBuf,
+    /// Blocks per `getcfsv2` (at most 100, dcrd's
+    /// `MaxCFiltersV2PerBatch`).
+    pub filter_batch: u32,
+    /// Filter requests out at once.
+    pub filters_in_flight: usize,
+    /// Block requests out at once.
+    pub blocks_in_flight: usize,
+    /// Filter heights held in memory ahead of the last released one; the
+    /// rest of the headers wait on disk.
+    pub feed_window: usize,
+    /// How long to wait for the first peer.
+    pub peer_wait: Duration,
+    /// How often the store is made durable.
+    pub sync_every: Duration,
+}
+
+impl SyncConfig {
+    /// The defaults for `params`, storing in `datadir`.
+    pub fn new(params: Params, datadir: impl Into<PathBuf>) -> SyncConfig {
+        SyncConfig {
+            params,
+            datadir: datadir.into(),
+            filter_batch: 100,
+            filters_in_flight: 16,
+            blocks_in_flight: 8,
+            feed_window: 20_000,
+            peer_wait: Duration::from_secs(30),
+            sync_every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Why a sync stopped short.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The store failed.
+    #[error("the store failed")]
+    Store(#[from] std::io::Error),
+    /// No peer joined the set in time.
+    #[error("no peer to sync from")]
+    NoPeers,
+    /// Every peer has said it has nothing more, and the chain still has
+    /// less work than the network is known to have: not done, and not to
+    /// be trusted.
+    #[error("the best chain the peers offer has less work than the network is known to have")]
+    BelowMinimumWork,
+}
+
+/// What came back for a request of the sync.
+enum Done {
+    Headers(Result<Answer, PeerSetError>),
+    Filters(FilterBatch, Result<Answer, PeerSetError>),
+    Block(u32, Hash, Result<(Peer, Block<'static>), PeerSetError>),
+    /// A pause after no peer could take a request.
+    Waited,
+}
+
+type Pending = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Done> + Send>>>;
+
+/// A light client's sync from a peer set: [`LightClient::run`] syncs
+/// until every peer has nothing more and every filter is proven and
+/// matched.
+pub struct LightClient {
+    config: SyncConfig,
+    set: PeerSet,
+    watch: WatchList,
+    chain: HeaderChain,
+    filters: FilterSync,
+    store: Store,
+    report: SyncReport,
+    /// Peers that said they have nothing after the current tip.
+    asked_at_tip: HashSet<u64>,
+    headers_in_flight: bool,
+    /// Filter requests out, by id, and how to call each off (a request
+    /// for blocks a reorganization removed must not keep a peer busy, nor
+    /// count against it when it has no answer).
+    filter_requests: HashMap<u64, (FilterBatch, AbortHandle)>,
+    /// Matched blocks not yet proven, in height order.
+    matched: VecDeque<(u32, Hash)>,
+    /// Of those, the ones asked for, and the ones received.
+    block_requests: HashSet<u32>,
+    fetched: BTreeMap<u32, (Peer, Block<'static>)>,
+    last_sync: Instant,
+    /// How far each peer's chain is known to share ours (from its
+    /// headers answers); its version's height until it answered. Shared
+    /// with the filter requests waiting for a peer.
+    reach: Arc<Mutex<HashMap<u64, u32>>>,
+    /// Peers banned by this sync (their late answers are dropped).
+    banned: HashSet<u64>,
+    /// Progress not yet given to the caller.
+    progress: Vec<Progress>,
+}
+
+impl LightClient {
+    /// Opens the store in `config.datadir` and replays what it holds:
+    /// stored headers go through the chain's checks again (without the
+    /// clock rule), filters resume after the last stored one, and stored
+    /// filters are matched against `watch` again.
+    pub fn open(
+        config: SyncConfig,
+        set: PeerSet,
+        watch: WatchList,
+    ) -> Result<LightClient, SyncError> {
+        let params = config.params.clone();
+        let (mut store, recovered) = Store::open(&config.datadir, &params.genesis_hash)?;
+        let mut chain = HeaderChain::new(params.clone());
+        let mut kept = 0u32;
+        for batch in recovered.headers.chunks(MAX_BLOCK_HEADERS_PER_MSG as usize) {
+            let outcome = chain.accept(batch, None);
+            kept += outcome.connected.len() as u32;
+            if outcome.rejected.is_some() {
+                break;
+            }
+        }
+        if kept < store.headers_height() {
+            // Rules tightened, or a file edited: keep what still passes.
+            store.truncate(kept)?;
+        }
+        let resumed = store.filters_end().min(kept + 1);
+        let mut filters = FilterSync::new(params, resumed);
+        filters.set_max_ahead(2 * config.filters_in_flight * config.filter_batch as usize);
+        let mut client = LightClient {
+            report: SyncReport {
+                resumed_headers: kept,
+                ..SyncReport::default()
+            },
+            config,
+            set,
+            watch,
+            chain,
+            filters,
+            store,
+            asked_at_tip: HashSet::new(),
+            headers_in_flight: false,
+            filter_requests: HashMap::new(),
+            matched: VecDeque::new(),
+            block_requests: HashSet::new(),
+            fetched: BTreeMap::new(),
+            last_sync: Instant::now(),
+            reach: Arc::default(),
+            banned: HashSet::new(),
+            progress: Vec::new(),
+        };
+        client.rescan_stored(resumed)?;
+        Ok(client)
+    }
+
+    /// Matches the stored filters below `end` against the watch list.
+    fn rescan_stored(&mut self, end: u32) -> Result<(), SyncError> {
+        if self.watch.is_empty() {
+            return Ok(());
+        }
+        let mut height = 0;
+        while height < end {
+            let headers = if height == 0 {
+                let p = &self.config.params;
+                vec![(p.genesis_header, p.genesis_hash)]
+            } else {
+                self.store.read_headers(height, 2000)?
+            };
+            if headers.is_empty() {
+                break;
+            }
+            for (h, hash) in headers {
+                if h.height >= end {
+                    break;
+                }
+                if let Some(data) = self.store.read_filter(h.height)? {
+                    let key = dcr_spv::gcs::key(&h.merkle_root);
+                    let f = dcr_spv::gcs::Filter::from_bytes(&data);
+                    if f.is_ok_and(|f| self.watch.matches_filter(&f, &key)) {
+                        self.matched.push_back((h.height, hash));
+                    }
+                }
+                height = h.height + 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The header chain.
+    pub fn chain(&self) -> &HeaderChain {
+        &self.chain
+    }
+
+    /// Syncs until every peer has nothing more to offer and every filter
+    /// up to the tip is proven, stored and matched; `on_progress` hears of
+    /// each step.
+    pub async fn run(
+        mut self,
+        mut on_progress: impl FnMut(&Progress) + Send,
+    ) -> Result<SyncReport, SyncError> {
+        if !self.set.wait_for(1, self.config.peer_wait).await {
+            return Err(SyncError::NoPeers);
+        }
+        let mut pending = Pending::new();
+        loop {
+            self.feed()?;
+            self.dispatch(&mut pending);
+            for p in self.progress.drain(..) {
+                on_progress(&p);
+            }
+            if pending.is_empty() {
+                if self.is_done() {
+                    break;
+                }
+                // Nothing out and nothing to ask: wait for a peer.
+                pending.push(Box::pin(async {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Done::Waited
+                }));
+            }
+            let Some(done) = pending.next().await else {
+                continue;
+            };
+            match done {
+                Done::Headers(r) => self.on_headers(r, &mut pending).await?,
+                Done::Filters(batch, r) => self.on_filters(batch, r).await?,
+                Done::Block(height, hash, r) => self.on_block(height, hash, r).await,
+                Done::Waited => {}
+            }
+            self.process_blocks().await;
+            if self.last_sync.elapsed() >= self.config.sync_every {
+                self.store.sync()?;
+                self.last_sync = Instant::now();
+            }
+        }
+        self.store.sync()?;
+        for p in self.progress.drain(..) {
+            on_progress(&p);
+        }
+        if self.chain.below_min_known_work() {
+            return Err(SyncError::BelowMinimumWork);
+        }
+        let tip = self.chain.tip();
+        self.report.tip_height = tip.height;
+        self.report.tip_hash = tip.hash;
+        self.report.swapped_out = self.set.swapped_out();
+        Ok(self.report)
+    }
+
+    /// True once the headers are done and everything up to the tip is
+    /// proven, stored and matched.
+    fn is_done(&self) -> bool {
+        self.headers_done()
+            && !self.headers_in_flight
+            && self.filters.next_height() > self.chain.height()
+            && self.filter_requests.is_empty()
+            && self.matched.is_empty()
+    }
+
+    /// Every member has said it has nothing after the tip.
+    fn headers_done(&self) -> bool {
+        let peers = self.set.peers();
+        !peers.is_empty()
+            && peers
+                .iter()
+                .filter(|p| serves_chain(p))
+                .all(|p| self.asked_at_tip.contains(&p.id()))
+    }
+
+    // ---- asking ---------------------------------------------------------------
+
+    fn dispatch(&mut self, pending: &mut Pending) {
+        if !self.headers_in_flight && !self.headers_done() {
+            self.ask_headers(pending, self.chain.locator());
+        }
+        let batched = self
+            .set
+            .peers()
+            .iter()
+            .any(|p| serves_chain(p) && p.protocol_version() >= pver::BATCHED_CFILTERS_V2);
+        let max = if batched { self.config.filter_batch } else { 1 };
+        while self.filter_requests.len() < self.config.filters_in_flight {
+            let Some(batch) = self.filters.next_batch(max) else {
+                break;
+            };
+            let request = if batch.count > 1 {
+                Request::CFiltersV2 {
+                    start: batch.start,
+                    end: batch.end,
+                }
+            } else {
+                Request::CFilterV2(batch.start)
+            };
+            let (stop, registration) = AbortHandle::new_pair();
+            self.filter_requests.insert(batch.id, (batch, stop));
+            let set = self.set.clone();
+            // Asked of peers whose chain reaches the batch (dcrd says
+            // nothing for blocks it lacks).
+            let end = batch.start_height + batch.count - 1;
+            let reach = self.reach.clone();
+            let call = async move {
+                let able = |p: &Peer| LightClient::reaches(&reach, p, end);
+                Done::Filters(batch, set.call_where(request, able).await)
+            };
+            pending.push(Box::pin(async move {
+                Abortable::new(call, registration)
+                    .await
+                    .unwrap_or(Done::Waited)
+            }));
+        }
+        for &(height, hash) in self.matched.iter().take(self.config.blocks_in_flight) {
+            if self.block_requests.contains(&height) || self.fetched.contains_key(&height) {
+                continue;
+            }
+            self.block_requests.insert(height);
+            let set = self.set.clone();
+            pending.push(Box::pin(async move {
+                Done::Block(height, hash, set.get_block(hash).await)
+            }));
+        }
+    }
+
+    /// Whether `peer`'s chain reaches `height` on ours, by `reach`.
+    fn reaches(reach: &Mutex<HashMap<u64, u32>>, peer: &Peer, height: u32) -> bool {
+        match lock(reach).get(&peer.id()) {
+            Some(r) => *r >= height,
+            None => peer.last_block() >= i64::from(height),
+        }
+    }
+
+    /// Asks a member not yet heard from at this tip for the headers after
+    /// `locator`.
+    fn ask_headers(&mut self, pending: &mut Pending, locator: Vec<Hash>) {
+        self.headers_in_flight = true;
+        let set = self.set.clone();
+        let asked = self.asked_at_tip.clone();
+        let request = Request::Headers {
+            locator,
+            stop: Hash::ZERO,
+        };
+        pending.push(Box::pin(async move {
+            let r = set.call_where(request, |p| !asked.contains(&p.id())).await;
+            Done::Headers(r)
+        }));
+    }
+
+    /// Moves headers from the store into the filter fetcher, keeping at
+    /// most the feed window in memory.
+    fn feed(&mut self) -> Result<(), SyncError> {
+        while self.filters.pending() < self.config.feed_window
+            && self.filters.headers_end() <= self.chain.height()
+        {
+            let from = self.filters.headers_end();
+            if from == 0 {
+                let p = &self.config.params;
+                self.filters
+                    .add_headers([(&p.genesis_header, p.genesis_hash)]);
+                continue;
+            }
+            let room = self.config.feed_window - self.filters.pending();
+            let headers = self.store.read_headers(from, room.min(10_000))?;
+            if headers.is_empty() {
+                break;
+            }
+            self.filters
+                .add_headers(headers.iter().map(|(h, hash)| (h, *hash)));
+        }
+        Ok(())
+    }
+
+    // ---- answers ----------------------------------------------------------------
+
+    async fn on_headers(
+        &mut self,
+        r: Result<Answer, PeerSetError>,
+        pending: &mut Pending,
+    ) -> Result<(), SyncError> {
+        self.headers_in_flight = false;
+        let answer = match r {
+            Ok(a) => a,
+            Err(e) => {
+                debug!(error = %e, "no headers answer");
+                return Ok(());
+            }
+        };
+        let Response::Headers(headers) = answer.response else {
+            return Ok(());
+        };
+        if self.banned.contains(&answer.peer.id()) {
+            return Ok(());
+        }
+        let full = headers.len() >= MAX_BLOCK_HEADERS_PER_MSG as usize;
+        if full {
+            // Ask for the next ones while these are checked.
+            if let Some(last) = headers.last() {
+                let mut locator = vec![last.block_hash()];
+                locator.extend(self.chain.locator());
+                locator.truncate(500);
+                self.ask_headers(pending, locator);
+            }
+        }
+        let before = self.chain.tip().hash;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let outcome = self.chain.accept(&headers, Some(now));
+        self.apply(&headers, &outcome)?;
+        if outcome.rejected.is_none() {
+            // How far its chain shares ours: the filters it can serve.
+            let on_ours = headers
+                .iter()
+                .rev()
+                .find_map(|h| self.chain.main_height(&h.block_hash()));
+            let reach = match on_ours {
+                Some(h) => h,
+                // Nothing after our tip.
+                None if headers.is_empty() => self.chain.height(),
+                None => 0,
+            };
+            lock(&self.reach).insert(answer.peer.id(), reach);
+        }
+        if let Some((_, rejection)) = outcome.rejected {
+            self.judge_headers(&answer.peer, rejection).await;
+        }
+        if self.chain.tip().hash != before {
+            self.asked_at_tip.clear();
+            self.progress.push(Progress::Headers {
+                height: self.chain.height(),
+            });
+        }
+        if !full && outcome.rejected.is_none() {
+            // It has nothing after what it sent: heard at this tip.
+            self.asked_at_tip.insert(answer.peer.id());
+        }
+        Ok(())
+    }
+
+    /// Stores what `outcome` connected, after undoing a reorganization.
+    fn apply(&mut self, batch: &[BlockHeader], outcome: &HeadersOutcome) -> Result<(), SyncError> {
+        self.report.side_headers += outcome.side as u32;
+        if let Some(fork) = outcome.fork_height() {
+            self.reorganize(fork)?;
+        }
+        let connected: Vec<(BlockHeader, Hash)> =
+            outcome.headers(batch).map(|(h, hash)| (*h, hash)).collect();
+        if !connected.is_empty() {
+            self.store.append_headers(&connected)?;
+            self.report.headers += connected.len() as u32;
+        }
+        Ok(())
+    }
+
+    /// Blocks above `fork` left the main chain.
+    fn reorganize(&mut self, fork: u32) -> Result<(), SyncError> {
+        info!(fork, "reorganization");
+        self.store.truncate(fork)?;
+        self.filters.rollback(fork);
+        // Requests for blocks no longer on the chain: forgotten, and
+        // any part of them still wanted asked again.
+        let stale: Vec<u64> = self
+            .filter_requests
+            .iter()
+            .filter(|(_, (b, _))| b.start_height + b.count - 1 > fork)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            self.filters.cancel(id);
+            if let Some((_, stop)) = self.filter_requests.remove(&id) {
+                stop.abort();
+            }
+        }
+        self.matched.retain(|(h, _)| *h <= fork);
+        self.fetched.retain(|h, _| *h <= fork);
+        self.report.found.retain(|f| f.height <= fork);
+        self.progress.push(Progress::Reorganized { fork });
+        Ok(())
+    }
+
+    async fn judge_headers(&mut self, peer: &Peer, rejection: Rejection) {
+        match (rejection.verdict(), rejection) {
+            (Verdict::Ban, Rejection::Invalid(e)) => self.ban(peer, BanReason::Header(e)).await,
+            (_, r) => debug!(peer = %peer.addr(), reason = %r, "headers not taken"),
+        }
+    }
+
+    async fn on_filters(
+        &mut self,
+        batch: FilterBatch,
+        r: Result<Answer, PeerSetError>,
+    ) -> Result<(), SyncError> {
+        debug!(
+            id = batch.id,
+            start = batch.start_height,
+            count = batch.count,
+            ok = r.is_ok(),
+            "filters answered"
+        );
+        if self.filter_requests.remove(&batch.id).is_none() {
+            // Asked before a reorganization: nothing of it stands.
+            return Ok(());
+        }
+        let answer = match r {
+            Ok(a) => a,
+            Err(e) => {
+                debug!(error = %e, "filters not fetched; asked again");
+                self.filters.cancel(batch.id);
+                return Ok(());
+            }
+        };
+        if self.banned.contains(&answer.peer.id()) {
+            // Sent before its ban: nothing it says is taken.
+            self.filters.cancel(batch.id);
+            return Ok(());
+        }
+        let received: Vec<CFilterV2<'static>> = match answer.response {
+            Response::CFiltersV2(f) => f,
+            Response::CFilterV2(f) => vec![f],
+            _ => Vec::new(),
+        };
+        match self.filters.receive(batch.id, &received) {
+            Ok(released) => self.released(released)?,
+            Err(e) => self.ban(&answer.peer, BanReason::Filter(e)).await,
+        }
+        Ok(())
+    }
+
+    /// Stores released filters and matches them.
+    fn released(&mut self, released: Released) -> Result<(), SyncError> {
+        let Some(last) = released.filters.last().map(|f| f.height) else {
+            return Ok(());
+        };
+        self.store.append_filters(
+            released
+                .filters
+                .iter()
+                .map(|f| (f.height, &f.hash, f.data.as_slice())),
+        )?;
+        for f in &released.filters {
+            self.report.filters += 1;
+            if f.commitment == Commitment::Proven {
+                self.report.proven += 1;
+            }
+            if !self.watch.is_empty() && self.watch.matches_filter(&f.filter(), &f.key) {
+                self.matched.push_back((f.height, f.hash));
+            }
+        }
+        self.progress.push(Progress::Filters {
+            height: last,
+            tip: self.chain.height(),
+        });
+        Ok(())
+    }
+
+    async fn on_block(
+        &mut self,
+        height: u32,
+        hash: Hash,
+        r: Result<(Peer, Block<'static>), PeerSetError>,
+    ) {
+        self.block_requests.remove(&height);
+        let still = self.matched.iter().any(|m| *m == (height, hash));
+        match r {
+            Ok(got) if still => {
+                self.fetched.insert(height, got);
+            }
+            Ok(_) => {}
+            Err(e) => debug!(height, error = %e, "block not fetched; asked again"),
+        }
+    }
+
+    /// Proves the fetched blocks at the front of the matched queue, in
+    /// height order (the watch list learns the outputs of each).
+    async fn process_blocks(&mut self) {
+        while let Some(&(height, hash)) = self.matched.front() {
+            let Some((peer, block)) = self.fetched.remove(&height) else {
+                return;
+            };
+            match check_decoded_block(&block, &hash, &mut self.watch) {
+                Ok(checked) => {
+                    self.matched.pop_front();
+                    self.report.blocks += 1;
+                    for tx in checked.matches {
+                        let found = Found {
+                            height,
+                            block: hash,
+                            tx,
+                        };
+                        self.progress.push(Progress::Found(found.clone()));
+                        self.report.found.push(found);
+                    }
+                }
+                Err(e) => self.ban(&peer, BanReason::Block(e)).await,
+            }
+        }
+    }
+
+    async fn ban(&mut self, peer: &Peer, reason: BanReason) {
+        if !self.banned.insert(peer.id()) {
+            return;
+        }
+        self.set.ban(peer, &reason.to_string()).await;
+        self.asked_at_tip.remove(&peer.id());
+        self.progress.push(Progress::Banned {
+            addr: peer.addr(),
+            reason: reason.clone(),
+        });
+        self.report.banned.push((peer.addr(), reason));
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A peer that has a chain to serve (`SFNodeNetwork`).
+fn serves_chain(p: &Peer) -> bool {
+    p.remote_version()
+        .is_some_and(|r| r.services.0 & ServiceFlags::NODE_NETWORK.0 != 0)
+}

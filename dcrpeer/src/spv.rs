@@ -1,0 +1,245 @@
+//! `dcrpeer spv`: a light client's sync from the network, with every
+//! filter proven against its header, printing the tip, the counts and
+//! each transaction found for the watched scripts and addresses.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use clap::Args;
+use dcr_node::serve::{answer_as_client, node_config};
+use dcr_peer::connmgr::{ConnManager, ManagerConfig};
+use dcr_peer::{PeerEvent, PeerSet, PeerSetConfig};
+use dcr_spv::{Params, WatchList};
+use dcr_spv_net::{LightClient, Progress, SyncConfig, SyncReport};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::args::{self, Target};
+
+#[derive(Args, Debug)]
+pub struct SpvArgs {
+    /// Sync from this node only, kept connected, redialed when lost,
+    /// unless banned (repeatable; dcrd's --connect). Without it, peers are
+    /// chosen from the address book in --datadir (peers.json, as `dcrpeer
+    /// node --datadir` keeps it) and the network's DNS seeds; dcrd chooses
+    /// none on simnet and regnet, where --connect is needed.
+    #[arg(long = "connect", value_name = "HOST[:PORT]", value_parser = args::target)]
+    connect: Vec<Target>,
+    /// Outbound peers to choose from the address book (without
+    /// --connect).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 8,
+        conflicts_with = "connect"
+    )]
+    target: usize,
+    #[command(flatten)]
+    net: super::NetArg,
+    /// An address (P2PKH or P2SH of the network) or an output script in
+    /// hex to look for (repeatable).
+    #[arg(long = "watch", value_name = "SCRIPT|ADDRESS")]
+    watch: Vec<String>,
+    /// Where headers and filters are kept across runs (a new sync starts
+    /// where the last one stopped).
+    #[arg(long, value_name = "DIR")]
+    datadir: PathBuf,
+    /// Blocks per `getcfsv2` request (1 to 100).
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+    filter_batch: u32,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The watch list from `--watch` values: addresses of `params`' network,
+/// else output scripts in hex.
+fn watch_list(values: &[String], params: &Params) -> anyhow::Result<WatchList> {
+    let mut watch = WatchList::new();
+    for v in values {
+        if watch.add_address(v, params).is_ok() {
+            continue;
+        }
+        match hex::decode(v) {
+            Ok(script) if !script.is_empty() => watch.add_script(script),
+            _ => bail!(
+                "--watch {v}: neither a {} address nor a hex script",
+                params.name
+            ),
+        }
+    }
+    Ok(watch)
+}
+
+/// The progress bar: drawn on stderr when both stdout and stderr are a
+/// terminal and the report is not JSON; hidden otherwise (a pipe or a
+/// file gets the report alone).
+fn bar(json: bool) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    if json || !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// The addresses of the network's DNS seeds (dcrd's `DNSSeeds`), at the
+/// default port; a seed that does not answer in 10 s is skipped.
+async fn dns_seeds(net: dcr_wire::CurrencyNet) -> Vec<SocketAddr> {
+    let p = dcr_wire::params::Params::of(net);
+    let mut seeds = Vec::new();
+    for seed in p.dns_seeds {
+        let lookup = tokio::net::lookup_host((seed.host, p.default_port));
+        match tokio::time::timeout(Duration::from_secs(10), lookup).await {
+            Ok(Ok(addrs)) => seeds.extend(addrs),
+            Ok(Err(e)) => tracing::info!(seed = seed.host, error = %e, "DNS seed not resolved"),
+            Err(_) => tracing::info!(seed = seed.host, "DNS seed did not answer"),
+        }
+    }
+    seeds
+}
+
+pub async fn run(a: SpvArgs) -> anyhow::Result<()> {
+    let net = a.net.net;
+    let params = Params::for_net(net).ok_or_else(|| anyhow!("no chain parameters for {net:?}"))?;
+    let watch = watch_list(&a.watch, params)?;
+    let mut cfg = ManagerConfig::new(node_config(net, "dcrpeer"));
+    if a.connect.is_empty() {
+        if !cfg.rules.automatic_outbound {
+            bail!(
+                "{}: give the nodes to sync from with --connect (dcrd chooses no peers \
+                 from an address book on simnet and regnet)",
+                params.name
+            );
+        }
+        cfg.target_outbound = a.target;
+        cfg.datadir = Some(a.datadir.clone());
+        cfg.seeds = dns_seeds(net).await;
+    } else {
+        cfg = cfg.connect_only();
+        for t in &a.connect {
+            cfg.persistent.push(crate::crawl::resolve(t, net).await?);
+        }
+    }
+    // dcrd asks every peer for its initial state and drops it unanswered.
+    let (tx, events) = mpsc::channel::<PeerEvent>(1024);
+    cfg.events = Some(tx);
+    let mut answered = answer_as_client(events, 64);
+    tokio::spawn(async move { while answered.recv().await.is_some() {} });
+    let manager = ConnManager::start(cfg).await?;
+    let set = PeerSet::follow(manager.clone(), PeerSetConfig::default()).await?;
+    let mut config = SyncConfig::new(params.clone(), &a.datadir);
+    config.filter_batch = a.filter_batch;
+    let client = LightClient::open(config, set, watch)
+        .with_context(|| format!("{}", a.datadir.display()))?;
+    let started = Instant::now();
+    let json = a.json;
+    let bar = bar(json);
+    let report = client
+        .run(|p| show(&bar, p, json))
+        .await
+        .map_err(|e| anyhow!("sync: {e}"));
+    bar.finish_and_clear();
+    let _ = manager.shutdown(Duration::from_secs(10)).await;
+    let report = report?;
+    if json {
+        say!("{}", to_json(&report, started.elapsed()));
+    } else {
+        print(&report, started.elapsed());
+    }
+    Ok(())
+}
+
+/// Moves the bar; prints what was found and who was banned as it
+/// happens (not with `--json`, whose object has them).
+fn show(bar: &ProgressBar, p: &Progress, json: bool) {
+    match p {
+        Progress::Headers { height } => {
+            bar.set_message("headers");
+            bar.set_length(u64::from(*height));
+            bar.set_position(u64::from(*height));
+        }
+        Progress::Filters { height, tip } => {
+            bar.set_message("filters");
+            bar.set_length(u64::from(*tip));
+            bar.set_position(u64::from(*height));
+        }
+        Progress::Banned { addr, reason } if !json => {
+            bar.suspend(|| say!("banned {addr}: {reason}"));
+        }
+        Progress::Reorganized { fork } if !json => {
+            bar.suspend(|| say!("reorganized at height {fork}"));
+        }
+        _ => {}
+    }
+}
+
+fn print(r: &SyncReport, took: Duration) {
+    say!("tip:             {} (height {})", r.tip_hash, r.tip_height);
+    say!(
+        "headers:         {} new, {} from the store",
+        r.headers,
+        r.resumed_headers
+    );
+    say!(
+        "filters:         {} stored, {} proven against their headers",
+        r.filters,
+        r.proven
+    );
+    say!("side headers:    {} (less work, ignored)", r.side_headers);
+    say!("blocks:          {} fetched and proven", r.blocks);
+    say!("time:            {:.1} s", took.as_secs_f64());
+    for (addr, reason) in &r.banned {
+        say!("banned:          {addr}: {reason}");
+    }
+    for addr in &r.swapped_out {
+        say!("swapped out:     {addr} (silent or slow)");
+    }
+    say!("found:           {}", r.found.len());
+    for f in &r.found {
+        say!(
+            "  height {} block {} tx {} (tree {}, outputs {:?}, spends {})",
+            f.height,
+            f.block,
+            f.tx.hash,
+            f.tx.tree,
+            f.tx.outputs,
+            f.tx.spends.len()
+        );
+    }
+}
+
+fn to_json(r: &SyncReport, took: Duration) -> serde_json::Value {
+    json!({
+        "tip": { "height": r.tip_height, "hash": r.tip_hash.to_string() },
+        "headers": r.headers,
+        "resumed_headers": r.resumed_headers,
+        "filters": r.filters,
+        "proven": r.proven,
+        "side_headers": r.side_headers,
+        "blocks": r.blocks,
+        "seconds": took.as_secs_f64(),
+        "found": r.found.iter().map(|f| json!({
+            "height": f.height,
+            "block": f.block.to_string(),
+            "tx": f.tx.hash.to_string(),
+            "tree": f.tx.tree,
+            "index": f.tx.index,
+            "outputs": f.tx.outputs,
+            "spends": f.tx.spends.iter().map(|o| format!("{}:{}", o.hash, o.index)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "banned": r.banned.iter().map(|(a, reason)| json!({
+            "addr": a.to_string(),
+            "reason": reason.to_string(),
+        })).collect::<Vec<_>>(),
+        "swapped_out": r.swapped_out.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+    })
+}
