@@ -2,7 +2,6 @@
 //! ones through their sources, each chain checked against the workspace's
 //! convention (docs/ERRORS.md) with `dcr_wire::Report::fault`.
 
-use std::error::Error;
 use std::io;
 
 use dcr_peer::PeerError;
@@ -237,11 +236,7 @@ fn input_errors() -> Vec<InputError> {
     all
 }
 
-/// Fails with every chain that breaks the convention.
-fn check<E: Error + 'static>(samples: &[E]) {
-    let faults: Vec<String> = samples.iter().filter_map(|e| Report(e).fault()).collect();
-    assert!(faults.is_empty(), "{faults:#?}");
-}
+use dcr_wire::assert_read_once as check;
 
 #[test]
 fn every_error_of_the_crate_reads_once() {

@@ -5,7 +5,6 @@
 //! variants without a wildcard, so a new variant does not compile until it
 //! has a sample here.
 
-use std::error::Error;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -284,11 +283,7 @@ fn capture_errors() -> Vec<CaptureError> {
     all
 }
 
-/// Fails with every chain that breaks the convention.
-fn check<E: Error + 'static>(samples: &[E]) {
-    let faults: Vec<String> = samples.iter().filter_map(|e| Report(e).fault()).collect();
-    assert!(faults.is_empty(), "{faults:#?}");
-}
+use dcr_wire::assert_read_once as check;
 
 #[test]
 fn every_error_of_the_crate_reads_once() {

@@ -2,8 +2,6 @@
 //! ones through their sources, each chain checked against the workspace's
 //! convention (docs/ERRORS.md) with `dcr_wire::Report::fault`.
 
-use std::error::Error;
-
 use dcr_wire::{every_variant, Hash, Report};
 
 use crate::block::BlockError;
@@ -74,11 +72,7 @@ fn header_errors() -> Vec<HeaderError> {
     all
 }
 
-/// Fails with every chain that breaks the convention.
-fn check<E: Error + 'static>(samples: &[E]) {
-    let faults: Vec<String> = samples.iter().filter_map(|e| Report(e).fault()).collect();
-    assert!(faults.is_empty(), "{faults:#?}");
-}
+use dcr_wire::assert_read_once as check;
 
 #[test]
 fn every_error_of_the_crate_reads_once() {

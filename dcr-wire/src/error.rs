@@ -451,6 +451,17 @@ impl<'a> Report<'a> {
     }
 }
 
+/// Panics with every chain of `samples` that breaks the convention
+/// ([`Report::fault`]): the one check of the workspace's reads-once tests.
+///
+/// # Panics
+///
+/// When any sample's chain has a fault, listing them all.
+pub fn assert_read_once<E: core::error::Error + 'static>(samples: &[E]) {
+    let faults: Vec<String> = samples.iter().filter_map(|e| Report(e).fault()).collect();
+    assert!(faults.is_empty(), "{faults:#?}");
+}
+
 /// Text that only a `{:?}` of a standard type prints.
 const DEBUG_FORMS: [&str; 4] = ["Os {", "Kind(", "Custom {", "SimpleMessage"];
 

@@ -36,7 +36,7 @@ mod serde_impls;
 #[cfg(feature = "std")]
 mod stream;
 
-pub use error::{ByteCount, Counted, Error, ErrorKind, Report};
+pub use error::{assert_read_once, ByteCount, Counted, Error, ErrorKind, Report};
 pub use frame::{
     decode_frame, encode_frame, frame_to_vec, split_frame, verify_checksum, write_frame, Frame,
     FrameBuf, FrameHeader, Split,
