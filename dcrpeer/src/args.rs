@@ -189,6 +189,16 @@ pub fn source(text: &str) -> Result<Source, ArgError> {
     }
 }
 
+/// `--capture FILE`, the same for every command that runs peers.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CaptureArg {
+    /// Record every frame sent and received, the handshakes' included, in
+    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
+    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
+    #[arg(long = "capture", value_name = "FILE", value_parser = out_path)]
+    pub path: Option<PathBuf>,
+}
+
 /// Parses the path of a file to write (not empty).
 pub fn out_path(text: &str) -> Result<PathBuf, ArgError> {
     match text {

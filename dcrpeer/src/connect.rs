@@ -1,7 +1,6 @@
 //! `dcrpeer connect`: a handshake with a node, its headers, optionally its
 //! last blocks; or with `--listen-only`, every message it sends.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -51,11 +50,8 @@ pub struct ConnectArgs {
     /// JSON line per event).
     #[arg(long)]
     pub json: bool,
-    /// Record every frame sent and received, the handshakes' included, in
-    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
-    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
-    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
-    pub capture: Option<PathBuf>,
+    #[command(flatten)]
+    pub capture: args::CaptureArg,
 }
 
 /// `hooks`, recording into `capture` when there is one.

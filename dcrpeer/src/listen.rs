@@ -34,11 +34,8 @@ pub struct ListenArgs {
     /// instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Record every frame sent and received, the handshakes' included, in
-    /// this frame capture (docs/CAPTURE.md), appended to when it exists;
-    /// read it with `dcrpeer decode --file` or `dcrpeer bench`.
-    #[arg(long, value_name = "FILE", value_parser = args::out_path)]
-    pub capture: Option<PathBuf>,
+    #[command(flatten)]
+    pub capture: args::CaptureArg,
 }
 
 /// The chain in `dir`, or the demo chain.

@@ -164,14 +164,14 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
         // The runtime, and with it every peer, is gone before the capture
         // is closed.
         Cmd::Connect(a) => {
-            let path = a.capture.clone();
+            let path = a.capture.path.clone();
             let report = !a.json;
             capture::around(path.as_deref(), report, |c| {
                 rt()?.block_on(connect::run(a, c))
             })
         }
         Cmd::Listen(a) => {
-            let path = a.capture.clone();
+            let path = a.capture.path.clone();
             let report = !a.json;
             capture::around(path.as_deref(), report, |c| {
                 rt()?.block_on(listen::run(a, c))
@@ -179,7 +179,7 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
         }
         Cmd::Crawl(a) => rt()?.block_on(interrupt::or_interrupted(crawl::run(a))),
         Cmd::Node(a) => {
-            let path = a.capture.clone();
+            let path = a.capture.path.clone();
             let report = !a.json;
             capture::around(path.as_deref(), report, |c| rt()?.block_on(node::run(a, c)))
         }

@@ -1508,6 +1508,20 @@ fn table(rows: &[Row]) -> String {
 }
 
 /// [`table`] with `ours` naming our side.
+/// Fails, listing every row where ours answered otherwise than dcrd.
+fn assert_alike(differ: &[&Row], rows: usize) {
+    assert!(
+        differ.is_empty(),
+        "{} of {rows} rows differ from dcrd:\n{}",
+        differ.len(),
+        differ
+            .iter()
+            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 fn table_of(rows: &[Row], ours: &str) -> String {
     let mut s = format!("| case | dcrd | {ours} | same |\n| --- | --- | --- | --- |\n");
     for r in rows {
@@ -1566,17 +1580,7 @@ fn dcrd_and_listen_answer_requests_alike() {
         mined.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        differ.is_empty(),
-        "{} of {} answers differ from dcrd's:\n{}",
-        differ.len(),
-        rows.len(),
-        differ
-            .iter()
-            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_alike(&differ, rows.len());
 }
 
 /// How long a node of ours that is dialled keeps each connection and
@@ -1909,17 +1913,7 @@ fn dcrd_and_node_manage_connections_alike() {
         differ.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        differ.is_empty(),
-        "{} of {} rows differ from dcrd:\n{}",
-        differ.len(),
-        rows.len(),
-        differ
-            .iter()
-            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_alike(&differ, rows.len());
 }
 
 /// Where an address learned from an `addr` stamped `sent` ended up, as
@@ -2101,17 +2095,7 @@ fn dcrd_and_listen_take_addresses_alike_on_testnet() {
         ],
         "dcrd's cutoff for timestamps ahead is 10 minutes (docs/NODE.md)"
     );
-    assert!(
-        differ.is_empty(),
-        "{} of {} answers differ from dcrd's:\n{}",
-        differ.len(),
-        rows.len(),
-        differ
-            .iter()
-            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_alike(&differ, rows.len());
 }
 
 /// A `version` frame from `stream`'s local end at protocol `pver`.
@@ -2344,17 +2328,7 @@ fn dcrd_and_node_ban_malformed_handshakes_alike() {
         differ.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        differ.is_empty(),
-        "{} of {} rows differ from dcrd:\n{}",
-        differ.len(),
-        rows.len(),
-        differ
-            .iter()
-            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_alike(&differ, rows.len());
 }
 
 /// A whitelisted peer is scored but never banned: dcrd's `BanPeer` only
@@ -2457,17 +2431,7 @@ fn dcrd_and_node_spare_whitelisted_peers_alike() {
         differ.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        differ.is_empty(),
-        "{} of {} rows differ from dcrd:\n{}",
-        differ.len(),
-        rows.len(),
-        differ
-            .iter()
-            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_alike(&differ, rows.len());
 }
 
 /// dcrd keeps a few outbound peers able to mix (`OnVersion`): an outbound
@@ -2506,17 +2470,7 @@ fn dcrd_and_node_want_mix_capable_outbound_alike() {
         differ.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        differ.is_empty(),
-        "{} of {} rows differ from dcrd:\n{}",
-        differ.len(),
-        rows.len(),
-        differ
-            .iter()
-            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_alike(&differ, rows.len());
 }
 
 /// A local address that is not loopback (the machine's own interface
@@ -2607,15 +2561,5 @@ fn dcrd_and_ours_hold_one_remote_host_to_maxsameip_alike() {
         differ.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        differ.is_empty(),
-        "{} of {} rows differ from dcrd:\n{}",
-        differ.len(),
-        rows.len(),
-        differ
-            .iter()
-            .map(|r| format!("  {}: dcrd {} / ours {}", r.case, r.dcrd, r.ours))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_alike(&differ, rows.len());
 }
