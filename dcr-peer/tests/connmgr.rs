@@ -473,6 +473,20 @@ fn raw_frame(net: CurrencyNet, pver: u32, command: Command, payload: &[u8]) -> V
     f
 }
 
+/// The error of the manager's first failed dial.
+async fn first_dial_failure(m: &ConnManager) -> std::sync::Arc<PeerError> {
+    let mut events = m.subscribe();
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            if let ManagerEvent::DialFailed { error, .. } = events.recv().await.unwrap() {
+                break error;
+            }
+        }
+    })
+    .await
+    .expect("a refused handshake")
+}
+
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -719,16 +733,7 @@ fn v4_an_outbound_peer_without_node_network_is_refused_in_the_handshake() {
         let mut cfg = manager_config();
         cfg.persistent = vec![addr];
         let m = ConnManager::start(cfg).await.unwrap();
-        let mut events = m.subscribe();
-        let error = tokio::time::timeout(LIMIT, async {
-            loop {
-                if let ManagerEvent::DialFailed { error, .. } = events.recv().await.unwrap() {
-                    break error;
-                }
-            }
-        })
-        .await
-        .expect("a refused handshake");
+        let error = first_dial_failure(&m).await;
         assert!(
             matches!(
                 &*error,
@@ -764,16 +769,7 @@ fn v3_the_mix_capable_target_is_bounded_by_max_peers() {
         cfg.max_peers = 2;
         cfg.persistent = vec![addr];
         let m = ConnManager::start(cfg).await.unwrap();
-        let mut events = m.subscribe();
-        let error = tokio::time::timeout(LIMIT, async {
-            loop {
-                if let ManagerEvent::DialFailed { error, .. } = events.recv().await.unwrap() {
-                    break error;
-                }
-            }
-        })
-        .await
-        .expect("a refused handshake");
+        let error = first_dial_failure(&m).await;
         assert!(
             matches!(
                 &*error,

@@ -1508,6 +1508,18 @@ fn table(rows: &[Row]) -> String {
 }
 
 /// [`table`] with `ours` naming our side.
+/// Prints the table and the count, then fails if any row differs.
+fn print_and_assert_alike(table: &str, rows: &[Row], started: Instant) {
+    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
+    eprintln!(
+        "{table}\n{} rows, {} differ; {:.1} s",
+        rows.len(),
+        differ.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_alike(&differ, rows.len());
+}
+
 /// Fails, listing every row where ours answered otherwise than dcrd.
 fn assert_alike(differ: &[&Row], rows: usize) {
     assert!(
@@ -2321,14 +2333,7 @@ fn dcrd_and_node_ban_malformed_handshakes_alike() {
         });
     }
     let table = table_of(&rows, "dcrpeer node --listen");
-    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
-    eprintln!(
-        "{table}\n{} rows, {} differ; {:.1} s",
-        rows.len(),
-        differ.len(),
-        started.elapsed().as_secs_f64()
-    );
-    assert_alike(&differ, rows.len());
+    print_and_assert_alike(&table, &rows, started);
 }
 
 /// A whitelisted peer is scored but never banned: dcrd's `BanPeer` only
@@ -2424,14 +2429,7 @@ fn dcrd_and_node_spare_whitelisted_peers_alike() {
         }),
     });
     let table = table_of(&rows, "dcrpeer node --listen");
-    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
-    eprintln!(
-        "{table}\n{} rows, {} differ; {:.1} s",
-        rows.len(),
-        differ.len(),
-        started.elapsed().as_secs_f64()
-    );
-    assert_alike(&differ, rows.len());
+    print_and_assert_alike(&table, &rows, started);
 }
 
 /// dcrd keeps a few outbound peers able to mix (`OnVersion`): an outbound
@@ -2463,14 +2461,7 @@ fn dcrd_and_node_want_mix_capable_outbound_alike() {
         });
     }
     let table = table_of(&rows, "dcrpeer node --connect");
-    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
-    eprintln!(
-        "{table}\n{} rows, {} differ; {:.1} s",
-        rows.len(),
-        differ.len(),
-        started.elapsed().as_secs_f64()
-    );
-    assert_alike(&differ, rows.len());
+    print_and_assert_alike(&table, &rows, started);
 }
 
 /// A local address that is not loopback (the machine's own interface
@@ -2554,12 +2545,5 @@ fn dcrd_and_ours_hold_one_remote_host_to_maxsameip_alike() {
         },
     ];
     let table = table_of(&rows, "dcrpeer");
-    let differ: Vec<&Row> = rows.iter().filter(|r| r.dcrd != r.ours).collect();
-    eprintln!(
-        "{table}\n{} rows, {} differ; {:.1} s",
-        rows.len(),
-        differ.len(),
-        started.elapsed().as_secs_f64()
-    );
-    assert_alike(&differ, rows.len());
+    print_and_assert_alike(&table, &rows, started);
 }
