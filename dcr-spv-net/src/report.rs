@@ -60,6 +60,14 @@ pub enum Progress {
         /// The header chain's height.
         tip: u32,
     },
+    /// Everything up to this tip is checked, proven, stored and matched
+    /// (once per tip; when following, at each new tip).
+    Tip {
+        /// Its height.
+        height: u32,
+        /// Its hash.
+        hash: Hash,
+    },
     /// A transaction was found.
     Found(Found),
     /// A peer was banned.
