@@ -322,8 +322,11 @@ impl LightClient {
         mut on_progress: impl FnMut(&Progress) + Send,
     ) -> Result<(), SyncError> {
         let mut stop = std::pin::pin!(stop);
-        if !self.set.wait_for(1, self.config.peer_wait).await {
-            return Err(SyncError::NoPeers);
+        tokio::select! {
+            joined = self.set.wait_for(1, self.config.peer_wait) => if !joined {
+                return Err(SyncError::NoPeers);
+            },
+            () = &mut stop => return Ok(()),
         }
         let mut pending = Pending::new();
         loop {

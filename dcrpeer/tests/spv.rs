@@ -296,6 +296,107 @@ fn spv_prints_the_tip_the_counts_and_each_match_without_a_bar_when_piped() {
     }
 }
 
+/// Starts `dcrpeer spv --net simnet --follow --json` with `args`; the
+/// child and its stdout lines (the log at warn on stderr, gathered).
+fn start_following(args: &[String]) -> (Killed, Lines, Lines) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(["spv", "--net", "simnet", "--follow", "--json"])
+        .args(args)
+        .env(
+            "RUST_LOG",
+            std::env::var("SPV_LOG").unwrap_or_else(|_| "warn".to_string()),
+        )
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dcrpeer spv --follow");
+    let out = Lines::gather(child.stdout.take().unwrap());
+    let err = Lines::gather(child.stderr.take().unwrap());
+    (Killed(child), out, err)
+}
+
+/// Waits for the JSON event line of `kind` that `wanted` accepts.
+fn wait_for_event(
+    lines: &Lines,
+    kind: &str,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let line = wait_for_line(lines, |l| {
+        serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["event"] == kind && wanted(&v))
+    });
+    serde_json::from_str(&line).unwrap()
+}
+
+fn is_tip(height: u64) -> impl Fn(&serde_json::Value) -> bool {
+    move |v| v["height"] == height
+}
+
+#[test]
+fn spv_follow_prints_each_new_tip_and_match_and_exits_130_on_ctrl_c() {
+    let rt = runtime();
+    let watched = {
+        let mut s = vec![0x76, 0xa9, 0x14];
+        s.extend([0x35; 20]);
+        s.extend([0x88, 0xac]);
+        s
+    };
+    let chain = small_chain(&watched);
+    let fixture = rt
+        .block_on(serve(NET, chain.clone(), Behaviour::Honest))
+        .unwrap();
+    let dir = TempDir::new("spv-follow");
+    let mut args = connect(&[fixture.addr.to_string()]);
+    args.extend([
+        "--watch".to_string(),
+        hex::encode(&watched),
+        "--datadir".to_string(),
+        dir.0.display().to_string(),
+    ]);
+    let (mut child, out, err) = start_following(&args);
+    let tip = wait_for_event(&out, "tip", is_tip(12));
+    assert_eq!(tip["hash"], chain.hashes[12].to_string());
+    // The matches of the sync come as events too.
+    for h in [2u64, 7] {
+        wait_for_event(&out, "found", |v| v["height"] == h);
+    }
+    // Two new blocks, the second paying the watched script: announced
+    // one by headers, one by inv.
+    let w = watched.clone();
+    let longer = Arc::new(chain.fork(
+        12,
+        2,
+        move |h| {
+            if h == 14 {
+                w.clone()
+            } else {
+                filler_script(h)
+            }
+        },
+    ));
+    rt.block_on(async {
+        fixture.switch(longer.clone()).await;
+        fixture.announce_headers(vec![longer.headers[13]]).await;
+    });
+    let tip = wait_for_event(&out, "tip", is_tip(13));
+    assert_eq!(tip["hash"], longer.hashes[13].to_string());
+    rt.block_on(fixture.announce_inv(&[longer.hashes[14]]));
+    wait_for_event(&out, "tip", is_tip(14));
+    let found = wait_for_event(&out, "found", |v| v["height"] == 14);
+    assert_eq!(found["block"], longer.hashes[14].to_string());
+    // Ctrl-C: the report as the last event, status 130.
+    let status = interrupt(&mut child.0);
+    assert_eq!(status.code(), Some(130), "{:#?}", err.all());
+    std::thread::sleep(Duration::from_millis(100));
+    let lines = out.all();
+    let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(last["event"], "stopped", "{lines:#?}");
+    assert_eq!(last["tip"]["height"], 14);
+    assert_eq!(last["found"].as_array().unwrap().len(), 3);
+    // Every line is one JSON object.
+    json_lines(&lines.join("\n"));
+}
+
 #[test]
 fn spv_refuses_what_it_cannot_do_before_any_network_work() {
     let dir = TempDir::new("spv-usage");
