@@ -17,7 +17,11 @@
 //! `--acceptnonstd`); `dcrpeer spv` syncs from it and a second dcrd that
 //! synced from it, proves every filter and finds the known address's
 //! transactions, no more and no fewer. Then the same with fixture peers
-//! serving dcrd's own chain, faulty as above.
+//! serving dcrd's own chain, faulty as above. And `dcrpeer spv --follow`
+//! against a dcrd that mines on: the new tips and a new payment to the
+//! known address are reported as dcrd announces them, then a
+//! reorganization to a second dcrd's chain with more work, below the
+//! stored tip; Ctrl-C ends it with status 130.
 
 mod common;
 use common::*;
@@ -637,4 +641,72 @@ fn dcrd_spv_proves_every_filter_and_finds_the_known_address() {
         .collect();
     assert_eq!(found, ours);
     assert_faults_handled(&report, &bad);
+}
+
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_spv_follow_reports_new_blocks_the_known_address_and_a_reorganization() {
+    let bin = dcrd_bin();
+    let a = Dcrd::start(&bin, "spv-follow-a", &spendable_mining_args());
+    a.call("generate", "[20]");
+    let decoded = a.call(
+        "decodescript",
+        &format!(r#"["{}"]"#, hex::encode(known_script())),
+    );
+    let address = decoded["addresses"][0].as_str().unwrap().to_string();
+    let dir = TempDir::new("spv-follow-dcrd");
+    let mut args = connect(std::slice::from_ref(&a.p2p));
+    args.extend([
+        "--watch".to_string(),
+        address,
+        "--datadir".to_string(),
+        dir.0.display().to_string(),
+    ]);
+    let (mut child, out, err) = start_following(&args);
+    let tip = wait_for_event(&out, "tip", is_tip(20));
+    assert_eq!(tip["hash"], a.best().0);
+
+    // dcrd mines on: a transaction to the known address, then two
+    // blocks; dcrd announces each (by headers: we sent sendheaders).
+    let paid = pay_known(&a, 2, &[1_000_000]);
+    a.call("generate", "[2]");
+    let (hash, height) = a.best();
+    let tip = wait_for_event(&out, "tip", is_tip(height));
+    assert_eq!(tip["hash"], hash);
+    let found = wait_for_event(&out, "found", |v| v["tx"] == paid.to_string());
+    assert!(found["height"].as_u64().unwrap() > 20, "{found}");
+    // dcrd's peer log at debug: it heard our request for headers
+    // announcements.
+    assert!(
+        a.log().contains("Received sendheaders from"),
+        "dcrd heard our sendheaders"
+    );
+
+    // A second dcrd, mined on its own from genesis to more work, joins
+    // the first: dcrd reorganizes below our stored tip, and so do we.
+    let b = Dcrd::start(&bin, "spv-follow-b", &mining_args());
+    b.call("generate", "[30]");
+    a.call("addnode", &format!(r#"["{}", "add"]"#, b.p2p));
+    wait_for(|| a.best() == b.best(), "the first dcrd reorganizes");
+    // One more block on the new chain (in case dcrd announced nothing
+    // while it reorganized).
+    a.call("generate", "[1]");
+    let (hash, height) = a.best();
+    let tip = wait_for_event(&out, "tip", is_tip(height));
+    assert_eq!(tip["hash"], hash);
+    let reorg = wait_for_event(&out, "reorganized", |_| true);
+    assert_eq!(reorg["fork"], 0, "the chains share only genesis");
+
+    let status = interrupt(&mut child.0);
+    assert_eq!(status.code(), Some(130), "{:#?}", err.all());
+    std::thread::sleep(Duration::from_millis(100));
+    let lines = out.all();
+    let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    eprintln!("dcrpeer spv --follow against dcrd: {last}");
+    assert_eq!(last["event"], "stopped");
+    assert_eq!(last["tip"]["hash"], hash);
+    assert_eq!(last["proven"], last["filters"].as_u64().unwrap() - 1);
+    // The payment left the main chain with its branch.
+    assert_eq!(last["found"].as_array().unwrap().len(), 0, "{last}");
+    assert!(bans(&last).is_empty(), "{last}");
 }
