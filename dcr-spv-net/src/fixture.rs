@@ -292,7 +292,7 @@ enum Control {
     /// Serve this chain from now on.
     Switch(Arc<FixtureChain>),
     /// Send this to every connected peer.
-    Send(Message<'static>),
+    Send(Box<Message<'static>>),
 }
 
 impl Fixture {
@@ -306,7 +306,7 @@ impl Fixture {
     /// message (dcrd's announcement to a peer that sent `sendheaders`).
     pub async fn announce_headers(&self, headers: Vec<BlockHeader>) {
         let m = Message::Headers(Headers { headers });
-        let _ = self.control.send(Control::Send(m)).await;
+        let _ = self.control.send(Control::Send(Box::new(m))).await;
     }
 
     /// Announces `blocks` to every connected peer as an `inv` (dcrd's
@@ -320,7 +320,7 @@ impl Fixture {
             })
             .collect();
         let m = Message::Inv(Inv { inv_list });
-        let _ = self.control.send(Control::Send(m)).await;
+        let _ = self.control.send(Control::Send(Box::new(m))).await;
     }
 }
 
