@@ -311,3 +311,28 @@ async fn a_flood_of_announcements_costs_one_entry_and_the_tip_is_still_followed(
     assert_eq!(r.tip_hash, longer.hashes[62]);
     assert!(r.banned.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_peer_is_swapped_out_not_banned_and_the_tip_still_followed() {
+    let chain = FixtureChain::build(params::simnet(), 60, pay_at(PAID_AT));
+    let honest = fixture(1, &chain).await;
+    let silent = serve_at(
+        IpAddr::from([127, 0, 0, 2]),
+        NET,
+        Arc::new(chain.clone()),
+        Behaviour::Silent,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Follower::start(&[honest.addr, silent.addr], dir.path()).await;
+    f.tip(60).await;
+    let longer = Arc::new(chain.fork(60, 1, pay_at(&[61])));
+    honest.switch(longer.clone()).await;
+    honest.announce_inv(&[longer.hashes[61]]).await;
+    f.tip(61).await;
+    let (r, _) = f.stop().await;
+    assert_eq!(found_heights(&r), [5, 17, 40, 61]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert_eq!(r.swapped_out, [silent.addr]);
+}
