@@ -68,6 +68,12 @@ pub enum Progress {
         /// Its hash.
         hash: Hash,
     },
+    /// Headers were kept on a side chain with less work than the main
+    /// chain: checked, not followed, no fault of their sender.
+    SideHeaders {
+        /// How many of the batch.
+        count: u32,
+    },
     /// A transaction was found.
     Found(Found),
     /// A peer was banned.

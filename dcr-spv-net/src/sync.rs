@@ -655,6 +655,11 @@ impl LightClient {
     /// Stores what `outcome` connected, after undoing a reorganization.
     fn apply(&mut self, batch: &[BlockHeader], outcome: &HeadersOutcome) -> Result<(), SyncError> {
         self.report.side_headers += outcome.side as u32;
+        if outcome.side > 0 {
+            self.progress.push(Progress::SideHeaders {
+                count: outcome.side as u32,
+            });
+        }
         if let Some(fork) = outcome.fork_height() {
             self.reorganize(fork)?;
         }
