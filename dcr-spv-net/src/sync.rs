@@ -400,6 +400,17 @@ impl LightClient {
             height: tip.height,
             hash: tip.hash,
         });
+        self.forget_departed();
+    }
+
+    /// Forgets what is kept per peer for peers no longer in the set: a
+    /// follower runs for days while the connection manager replaces its
+    /// peers, and each would otherwise leave an entry behind.
+    fn forget_departed(&mut self) {
+        let members: HashSet<u64> = self.set.peers().iter().map(Peer::id).collect();
+        self.asked_at_tip.retain(|id| members.contains(id));
+        self.banned.retain(|id| members.contains(id));
+        lock(&self.reach).retain(|id, _| members.contains(id));
     }
 
     /// Acts on what `peer` announced, as [`dcr_spv::announce::judge`]
