@@ -5,7 +5,10 @@
 //! serving altered filters, one sending a header with bad proof of work,
 //! one that stays silent: the sync completes, every filter is proven, the
 //! watched script's payments are found, the first two are banned and the
-//! third swapped out.
+//! third swapped out. `--follow` against a fixture peer that announces
+//! new blocks by headers and by inv: each tip and match printed as it
+//! comes (JSON events, or plain lines), the report and status 130 on
+//! Ctrl-C.
 //!
 //! Opt-in, with a dcrd binary in `DCRD_BIN` (`.ci/run` runs it when the
 //! shared reference is beside the workspace):
@@ -301,10 +304,18 @@ fn spv_prints_the_tip_the_counts_and_each_match_without_a_bar_when_piped() {
 }
 
 /// Starts `dcrpeer spv --net simnet --follow --json` with `args`; the
-/// child and its stdout lines (the log at warn on stderr, gathered).
+/// child, its stdout lines and its stderr's (the log, at `SPV_LOG`'s
+/// level or warn).
 fn start_following(args: &[String]) -> (Killed, Lines, Lines) {
+    let mut with_json = vec!["--json".to_string()];
+    with_json.extend_from_slice(args);
+    start_following_plain(&with_json)
+}
+
+/// [`start_following`] without `--json`.
+fn start_following_plain(args: &[String]) -> (Killed, Lines, Lines) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
-        .args(["spv", "--net", "simnet", "--follow", "--json"])
+        .args(["spv", "--net", "simnet", "--follow"])
         .args(args)
         .env(
             "RUST_LOG",
@@ -399,6 +410,48 @@ fn spv_follow_prints_each_new_tip_and_match_and_exits_130_on_ctrl_c() {
     assert_eq!(last["found"].as_array().unwrap().len(), 3);
     // Every line is one JSON object.
     json_lines(&lines.join("\n"));
+}
+
+#[test]
+fn spv_follow_in_plain_text_prints_a_line_per_tip_and_match_then_the_report() {
+    let rt = runtime();
+    let watched = {
+        let mut s = vec![0x76, 0xa9, 0x14];
+        s.extend([0x36; 20]);
+        s.extend([0x88, 0xac]);
+        s
+    };
+    let chain = small_chain(&watched);
+    let fixture = rt
+        .block_on(serve(NET, chain.clone(), Behaviour::Honest))
+        .unwrap();
+    let dir = TempDir::new("spv-follow-plain");
+    let mut args = connect(&[fixture.addr.to_string()]);
+    args.extend([
+        "--watch".to_string(),
+        hex::encode(&watched),
+        "--datadir".to_string(),
+        dir.0.display().to_string(),
+    ]);
+    let (mut child, out, err) = start_following_plain(&args);
+    let tip = format!("tip {} (height 12)", chain.hashes[12]);
+    wait_for_line(&out, |l| l == tip);
+    let found = format!("found height 7 block {} tx ", chain.hashes[7]);
+    wait_for_line(&out, |l| l.starts_with(&found));
+    let longer = Arc::new(chain.fork(12, 1, filler_script));
+    rt.block_on(async {
+        fixture.switch(longer.clone()).await;
+        fixture.announce_headers(vec![longer.headers[13]]).await;
+    });
+    let tip = format!("tip {} (height 13)", longer.hashes[13]);
+    wait_for_line(&out, |l| l == tip);
+    let status = interrupt(&mut child.0);
+    assert_eq!(status.code(), Some(130), "{:#?}", err.all());
+    std::thread::sleep(Duration::from_millis(100));
+    let all = out.all().join("\n");
+    let report = format!("tip:             {} (height 13)", longer.hashes[13]);
+    assert!(all.contains(&report), "{all}");
+    assert!(all.contains("found:           2"), "{all}");
 }
 
 #[test]
