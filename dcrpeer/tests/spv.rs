@@ -738,9 +738,13 @@ fn dcrd_spv_follow_reports_new_blocks_the_known_address_and_a_reorganization() {
     // A second dcrd, mined on its own from genesis to more work, joins
     // the first: dcrd reorganizes below our stored tip, and so do we.
     let b = Dcrd::start(&bin, "spv-follow-b", &mining_args());
-    b.call("generate", "[30]");
+    b.call("generate", "[40]");
+    let b_tip = b.best();
     a.call("addnode", &format!(r#"["{}", "add"]"#, b.p2p));
-    wait_for(|| a.best() == b.best(), "the first dcrd reorganizes");
+    wait_for(
+        || a.best() == b_tip,
+        "the first dcrd reorganizes to the second's chain",
+    );
     // One more block on the new chain (in case dcrd announced nothing
     // while it reorganized).
     a.call("generate", "[1]");
