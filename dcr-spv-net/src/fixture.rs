@@ -22,8 +22,8 @@ use dcr_spv::synthetic::ChainBuilder;
 use dcr_spv::Params;
 use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
 use dcr_wire::{
-    pver, Block, BlockHeader, CFilterV2, CFiltersV2, CurrencyNet, Hash, Headers, InitState,
-    InvType, Message, NotFound, OutPoint, ServiceFlags, Tx, TxIn, TxOut,
+    pver, Block, BlockHeader, CFilterV2, CFiltersV2, CurrencyNet, Hash, Headers, InitState, Inv,
+    InvType, InvVect, Message, NotFound, OutPoint, ServiceFlags, Tx, TxIn, TxOut,
 };
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -199,6 +199,12 @@ impl FixtureChain {
         self.headers.len() as u32 - 1
     }
 
+    /// A header extending the tip whose proof of work fails (what
+    /// [`Behaviour::BadProofOfWork`] serves).
+    pub fn bad_tip(&self) -> BlockHeader {
+        self.bad_tip
+    }
+
     /// The headers after the first locator hash on this chain (after
     /// genesis when none is), up to `stop` or 2000 (dcrd's
     /// `LocateHeaders`).
@@ -277,6 +283,45 @@ pub struct Fixture {
     pub addr: SocketAddr,
     /// Its task.
     pub task: tokio::task::JoinHandle<()>,
+    control: mpsc::Sender<Control>,
+}
+
+/// What a test has a running fixture do.
+#[derive(Debug)]
+enum Control {
+    /// Serve this chain from now on.
+    Switch(Arc<FixtureChain>),
+    /// Send this to every connected peer.
+    Send(Box<Message<'static>>),
+}
+
+impl Fixture {
+    /// Serves `chain` from now on (a longer one, or a fork), announcing
+    /// nothing.
+    pub async fn switch(&self, chain: Arc<FixtureChain>) {
+        let _ = self.control.send(Control::Switch(chain)).await;
+    }
+
+    /// Announces `headers` to every connected peer as a `headers`
+    /// message (dcrd's announcement to a peer that sent `sendheaders`).
+    pub async fn announce_headers(&self, headers: Vec<BlockHeader>) {
+        let m = Message::Headers(Headers { headers });
+        let _ = self.control.send(Control::Send(Box::new(m))).await;
+    }
+
+    /// Announces `blocks` to every connected peer as an `inv` (dcrd's
+    /// announcement to the others).
+    pub async fn announce_inv(&self, blocks: &[Hash]) {
+        let inv_list = blocks
+            .iter()
+            .map(|&hash| InvVect {
+                inv_type: InvType::BLOCK,
+                hash,
+            })
+            .collect();
+        let m = Message::Inv(Inv { inv_list });
+        let _ = self.control.send(Control::Send(Box::new(m))).await;
+    }
 }
 
 /// Serves `chain` on 127.0.0.1 (any port) as `behaviour` says.
@@ -309,13 +354,27 @@ pub async fn serve_at(
         .with_nonces(RecentNonces::new())
         .with_newest_block(move || (Hash::ZERO, i64::from(tip)));
     let mut accepted = dcr_peer::net::serve(listener, config, hooks);
+    let (control, mut controls) = mpsc::channel::<Control>(16);
     let task = tokio::spawn(async move {
+        let mut chain = chain;
+        // Tests that keep only the address drop the controls.
+        let mut controlled = true;
         let mut peers: Vec<Peer> = Vec::new();
         loop {
             tokio::select! {
                 p = accepted.recv() => match p {
                     Some(p) => peers.push(p),
                     None => return,
+                },
+                c = controls.recv(), if controlled => match c {
+                    Some(Control::Switch(c)) => chain = c,
+                    Some(Control::Send(m)) => {
+                        peers.retain(Peer::is_connected);
+                        for p in &peers {
+                            let _ = p.queue_message_wait(&m).await;
+                        }
+                    }
+                    None => controlled = false,
                 },
                 ev = rx.recv() => match ev {
                     Some(ev) if behaviour != Behaviour::Silent => answer(&chain, behaviour, ev).await,
@@ -325,7 +384,11 @@ pub async fn serve_at(
             }
         }
     });
-    Ok(Fixture { addr, task })
+    Ok(Fixture {
+        addr,
+        task,
+        control,
+    })
 }
 
 /// Answers one message as dcrd would, with `behaviour`'s fault.

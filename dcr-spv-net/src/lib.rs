@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod fixture;
+mod inbox;
 mod report;
 mod sync;
 

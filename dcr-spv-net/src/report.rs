@@ -60,6 +60,20 @@ pub enum Progress {
         /// The header chain's height.
         tip: u32,
     },
+    /// Everything up to this tip is checked, proven, stored and matched
+    /// (once per tip; when following, at each new tip).
+    Tip {
+        /// Its height.
+        height: u32,
+        /// Its hash.
+        hash: Hash,
+    },
+    /// Headers were kept on a side chain with less work than the main
+    /// chain: checked, not followed, no fault of their sender.
+    SideHeaders {
+        /// How many of the batch.
+        count: u32,
+    },
     /// A transaction was found.
     Found(Found),
     /// A peer was banned.

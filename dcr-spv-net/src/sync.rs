@@ -152,6 +152,11 @@ pub struct LightClient {
     banned: HashSet<u64>,
     /// Progress not yet given to the caller.
     progress: Vec<Progress>,
+    /// Following the tip ([`LightClient::follow`]) and past the first
+    /// sync: announcements are checked as they come.
+    following: bool,
+    /// The last tip reported done ([`Progress::Tip`]).
+    reported_tip: Option<Hash>,
 }
 
 impl LightClient {
@@ -203,6 +208,8 @@ impl LightClient {
             reach: Arc::default(),
             banned: HashSet::new(),
             progress: Vec::new(),
+            following: false,
+            reported_tip: None,
         };
         client.rescan_stored(resumed)?;
         Ok(client)
@@ -251,36 +258,123 @@ impl LightClient {
     /// each step.
     pub async fn run(
         mut self,
-        mut on_progress: impl FnMut(&Progress) + Send,
+        on_progress: impl FnMut(&Progress) + Send,
     ) -> Result<SyncReport, SyncError> {
-        if !self.set.wait_for(1, self.config.peer_wait).await {
-            return Err(SyncError::NoPeers);
+        self.drive(None, std::future::pending(), on_progress)
+            .await?;
+        if self.chain.below_min_known_work() {
+            return Err(SyncError::BelowMinimumWork);
+        }
+        Ok(self.finish())
+    }
+
+    /// Syncs as [`LightClient::run`], then follows the tip until `stop`
+    /// completes: each block the peers announce (unasked `headers`, or an
+    /// `inv` naming blocks, as dcrd sends to peers that did or did not
+    /// send `sendheaders`) is checked by [`dcr_spv::announce::judge`] and
+    /// the chain's rules, the chain reorganizes to the most work (the
+    /// store and the filters roll back to the fork), the new blocks'
+    /// filters are fetched, proven, stored and matched, and matching
+    /// blocks fetched and proven. `on_progress` hears
+    /// [`Progress::Tip`] each time all of that is done at a new tip,
+    /// [`Progress::Reorganized`], [`Progress::Found`] and
+    /// [`Progress::Banned`] as they happen.
+    ///
+    /// `events` is the peers' message channel ([`dcr_peer::Hooks::events`],
+    /// or the connection manager's `events`): every message the peers
+    /// receive, answers included; this drains it at once and keeps at most
+    /// one pending announcement per peer, so a peer that floods
+    /// announcements costs bounded memory and at most one `getheaders` at
+    /// a time. Ask the peers for header announcements by sending them
+    /// `sendheaders` (dcrwallet does, after its first sync); without it
+    /// dcrd announces by `inv` and the headers are asked for.
+    ///
+    /// Cancel-safe: dropping the future loses at most the last
+    /// [`SyncConfig::sync_every`] of the store, whose checksums cut a
+    /// torn record; completing `stop` makes the store durable and returns
+    /// the report of everything done.
+    pub async fn follow(
+        mut self,
+        events: tokio::sync::mpsc::Receiver<dcr_peer::PeerEvent>,
+        stop: impl std::future::Future<Output = ()> + Send,
+        on_progress: impl FnMut(&Progress) + Send,
+    ) -> Result<SyncReport, SyncError> {
+        let (inbox, _reader) = crate::inbox::open(events);
+        self.drive(Some(inbox), stop, on_progress).await?;
+        Ok(self.finish())
+    }
+
+    /// The report at the end.
+    fn finish(mut self) -> SyncReport {
+        let tip = self.chain.tip();
+        self.report.tip_height = tip.height;
+        self.report.tip_hash = tip.hash;
+        self.report.swapped_out = self.set.swapped_out();
+        self.report
+    }
+
+    /// The loop of [`LightClient::run`] (no `inbox`: ends when done) and
+    /// [`LightClient::follow`] (ends when `stop` completes).
+    async fn drive(
+        &mut self,
+        inbox: Option<Arc<crate::inbox::Inbox>>,
+        stop: impl std::future::Future<Output = ()> + Send,
+        mut on_progress: impl FnMut(&Progress) + Send,
+    ) -> Result<(), SyncError> {
+        let mut stop = std::pin::pin!(stop);
+        tokio::select! {
+            joined = self.set.wait_for(1, self.config.peer_wait) => if !joined {
+                return Err(SyncError::NoPeers);
+            },
+            () = &mut stop => return Ok(()),
         }
         let mut pending = Pending::new();
         loop {
             self.feed()?;
             self.dispatch(&mut pending);
+            if self.is_done() {
+                self.report_tip();
+                if inbox.is_some() {
+                    self.following = true;
+                }
+            }
             for p in self.progress.drain(..) {
                 on_progress(&p);
             }
             if pending.is_empty() {
-                if self.is_done() {
+                if inbox.is_none() && self.is_done() {
                     break;
                 }
-                // Nothing out and nothing to ask: wait for a peer.
+                // Nothing out and nothing to ask: wait for a peer (or,
+                // following, for an announcement).
                 pending.push(Box::pin(async {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     Done::Waited
                 }));
             }
-            let Some(done) = pending.next().await else {
-                continue;
+            let announced = async {
+                match &inbox {
+                    Some(i) => i.added.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let done = tokio::select! {
+                d = pending.next() => d,
+                () = announced => {
+                    if let Some(i) = &inbox {
+                        for (peer, a) in i.take() {
+                            self.on_announcement(&peer, a).await?;
+                        }
+                    }
+                    None
+                }
+                () = &mut stop => break,
             };
             match done {
-                Done::Headers(r) => self.on_headers(r, &mut pending).await?,
-                Done::Filters(batch, r) => self.on_filters(batch, r).await?,
-                Done::Block(height, hash, r) => self.on_block(height, hash, r).await,
-                Done::Waited => {}
+                Some(Done::Headers(r)) => self.on_headers(r, &mut pending).await?,
+                Some(Done::Filters(batch, r)) => self.on_filters(batch, r).await?,
+                Some(Done::Block(height, hash, r)) => self.on_block(height, hash, r).await,
+                Some(Done::Waited) | None => {}
             }
             self.process_blocks().await;
             if self.last_sync.elapsed() >= self.config.sync_every {
@@ -292,14 +386,92 @@ impl LightClient {
         for p in self.progress.drain(..) {
             on_progress(&p);
         }
-        if self.chain.below_min_known_work() {
-            return Err(SyncError::BelowMinimumWork);
-        }
+        Ok(())
+    }
+
+    /// Reports the tip once everything up to it is done, each tip once.
+    fn report_tip(&mut self) {
         let tip = self.chain.tip();
-        self.report.tip_height = tip.height;
-        self.report.tip_hash = tip.hash;
-        self.report.swapped_out = self.set.swapped_out();
-        Ok(self.report)
+        if self.reported_tip == Some(tip.hash) || self.chain.below_min_known_work() {
+            return;
+        }
+        self.reported_tip = Some(tip.hash);
+        self.progress.push(Progress::Tip {
+            height: tip.height,
+            hash: tip.hash,
+        });
+        self.forget_departed();
+    }
+
+    /// Forgets what is kept per peer for peers no longer in the set: a
+    /// follower runs for days while the connection manager replaces its
+    /// peers, and each would otherwise leave an entry behind.
+    fn forget_departed(&mut self) {
+        let members: HashSet<u64> = self.set.peers().iter().map(Peer::id).collect();
+        self.asked_at_tip.retain(|id| members.contains(id));
+        self.banned.retain(|id| members.contains(id));
+        lock(&self.reach).retain(|id, _| members.contains(id));
+    }
+
+    /// Acts on what `peer` announced, as [`dcr_spv::announce::judge`]
+    /// says. Before the first sync is done, anything new only has the
+    /// peer asked again (its headers come in order from the sync's own
+    /// requests).
+    async fn on_announcement(
+        &mut self,
+        peer: &Peer,
+        announced: crate::inbox::Pending,
+    ) -> Result<(), SyncError> {
+        use crate::inbox::Pending as P;
+        use dcr_spv::announce::{judge, Action, Announced};
+        if self.banned.contains(&peer.id()) || !peer.is_connected() {
+            return Ok(());
+        }
+        let (action, headers) = match &announced {
+            P::Headers(h) => (judge(&self.chain, Announced::Headers(h)), h.as_slice()),
+            P::Blocks(b) => (judge(&self.chain, Announced::Blocks(b)), &[][..]),
+            P::Ask => (Action::AskHeaders, &[][..]),
+        };
+        match action {
+            Action::Ignore => {}
+            Action::TooOld { height } => {
+                info!(peer = %peer.addr(), height, tip = self.chain.height(),
+                    "announced a header far below the tip; disconnecting");
+                peer.disconnect();
+            }
+            Action::AskHeaders => {
+                self.asked_at_tip.remove(&peer.id());
+            }
+            Action::Accept { .. } if !self.following => {
+                self.asked_at_tip.remove(&peer.id());
+            }
+            Action::Accept { from } => {
+                let batch = &headers[from..];
+                let before = self.chain.tip().hash;
+                let outcome = self.chain.accept(batch, Some(unix_now()));
+                self.apply(batch, &outcome)?;
+                match outcome.rejected {
+                    None => {
+                        if let Some(h) = batch
+                            .last()
+                            .and_then(|h| self.chain.main_height(&h.block_hash()))
+                        {
+                            lock(&self.reach).insert(peer.id(), h);
+                        }
+                    }
+                    Some((_, Rejection::Orphan { .. })) => {
+                        self.asked_at_tip.remove(&peer.id());
+                    }
+                    Some((_, rejection)) => self.judge_headers(peer, rejection).await,
+                }
+                if self.chain.tip().hash != before {
+                    self.progress.push(Progress::Headers {
+                        height: self.chain.height(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// True once the headers are done and everything up to the tip is
@@ -455,10 +627,7 @@ impl LightClient {
             }
         }
         let before = self.chain.tip().hash;
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let outcome = self.chain.accept(&headers, Some(now));
+        let outcome = self.chain.accept(&headers, Some(unix_now()));
         self.apply(&headers, &outcome)?;
         if outcome.rejected.is_none() {
             // How far its chain shares ours: the filters it can serve.
@@ -478,7 +647,11 @@ impl LightClient {
             self.judge_headers(&answer.peer, rejection).await;
         }
         if self.chain.tip().hash != before {
-            self.asked_at_tip.clear();
+            if !self.following {
+                // A new tip: every peer may have more after it. (Once
+                // following, peers announce what they have.)
+                self.asked_at_tip.clear();
+            }
             self.progress.push(Progress::Headers {
                 height: self.chain.height(),
             });
@@ -493,6 +666,11 @@ impl LightClient {
     /// Stores what `outcome` connected, after undoing a reorganization.
     fn apply(&mut self, batch: &[BlockHeader], outcome: &HeadersOutcome) -> Result<(), SyncError> {
         self.report.side_headers += outcome.side as u32;
+        if outcome.side > 0 {
+            self.progress.push(Progress::SideHeaders {
+                count: outcome.side as u32,
+            });
+        }
         if let Some(fork) = outcome.fork_height() {
             self.reorganize(fork)?;
         }
@@ -663,7 +841,14 @@ impl LightClient {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// The local clock in Unix seconds, for the future-timestamp rule.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -183,6 +183,9 @@ fn run(cmd: Cmd) -> anyhow::Result<()> {
             let report = !a.json;
             capture::around(path.as_deref(), report, |c| rt()?.block_on(node::run(a, c)))
         }
+        // Following, it stops on Ctrl-C itself (the store closed, the
+        // report printed).
+        Cmd::Spv(a) if a.follows() => rt()?.block_on(spv::run(a)),
         Cmd::Spv(a) => rt()?.block_on(interrupt::or_interrupted(spv::run(a))),
         Cmd::Decode(a) => codec::decode(a),
         Cmd::Encode(a) => codec::encode(a),

@@ -5,20 +5,22 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
-use dcr_node::serve::{answer_as_client, node_config};
+use dcr_node::serve::{answer_as_client, node_config, welcome};
 use dcr_peer::connmgr::{ConnManager, ManagerConfig};
-use dcr_peer::{PeerEvent, PeerSet, PeerSetConfig};
+use dcr_peer::{Peer, PeerEvent, PeerSet, PeerSetConfig};
 use dcr_spv::{Params, WatchList};
-use dcr_spv_net::{LightClient, Progress, SyncConfig, SyncReport};
+use dcr_spv_net::{Found, LightClient, Progress, SyncConfig, SyncReport};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::args::{self, Target};
+use crate::interrupt::{pressed, Interrupted};
 
 #[derive(Args, Debug)]
 pub struct SpvArgs {
@@ -51,9 +53,24 @@ pub struct SpvArgs {
     /// Blocks per `getcfsv2` request (1 to 100).
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
     filter_batch: u32,
-    /// Print the report as one JSON object.
+    /// Print the report as one JSON object (with --follow: one JSON
+    /// object a line, an event each).
     #[arg(long)]
     json: bool,
+    /// After the sync, keep following the tip: each block the peers
+    /// announce is checked, its filter proven and matched; print each new
+    /// tip, reorganization and match as it comes, until Ctrl-C (status
+    /// 130, after the report).
+    #[arg(long)]
+    follow: bool,
+}
+
+impl SpvArgs {
+    /// Whether the run keeps going until Ctrl-C (it then handles the
+    /// signal itself, to close the store and print its report).
+    pub fn follows(&self) -> bool {
+        self.follow
+    }
 }
 
 /// The watch list from `--watch` values: addresses of `params`' network,
@@ -133,7 +150,17 @@ pub async fn run(a: SpvArgs) -> anyhow::Result<()> {
     let (tx, events) = mpsc::channel::<PeerEvent>(1024);
     cfg.events = Some(tx);
     let mut answered = answer_as_client(events, 64);
-    tokio::spawn(async move { while answered.recv().await.is_some() {} });
+    let announcements = if a.follow {
+        // Block announcements as headers, as dcrwallet asks of its peers
+        // (dcrd's server.go `OnSendHeaders`); inv otherwise.
+        cfg.on_peer = Some(Arc::new(|p: &Peer| {
+            let _ = welcome(p);
+        }));
+        Some(answered)
+    } else {
+        tokio::spawn(async move { while answered.recv().await.is_some() {} });
+        None
+    };
     let manager = ConnManager::start(cfg).await?;
     let set = PeerSet::follow(manager.clone(), PeerSetConfig::default()).await?;
     let mut config = SyncConfig::new(params.clone(), &a.datadir);
@@ -143,19 +170,87 @@ pub async fn run(a: SpvArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let json = a.json;
     let bar = bar(json);
-    let report = client
-        .run(|p| show(&bar, p, json))
-        .await
-        .map_err(|e| anyhow!("sync: {e}"));
+    let report = if let Some(announcements) = announcements {
+        client
+            .follow(announcements, pressed(), |p| {
+                show(&bar, p, json);
+                tell(&bar, p, json);
+            })
+            .await
+    } else {
+        client.run(|p| show(&bar, p, json)).await
+    }
+    .map_err(|e| anyhow!("sync: {e}"));
     bar.finish_and_clear();
     let _ = manager.shutdown(Duration::from_secs(10)).await;
     let report = report?;
-    if json {
+    if json && a.follow {
+        let mut doc = to_json(&report, started.elapsed());
+        if let Some(o) = doc.as_object_mut() {
+            o.insert("event".to_string(), json!("stopped"));
+        }
+        say!("{doc}");
+    } else if json {
         say!("{}", to_json(&report, started.elapsed()));
     } else {
         print(&report, started.elapsed());
     }
+    if a.follow {
+        // Only Ctrl-C ends a follow.
+        return Err(Interrupted.into());
+    }
     Ok(())
+}
+
+/// With --follow: prints each tip reached, reorganization and match as
+/// it happens (text, or one JSON event a line).
+fn tell(bar: &ProgressBar, p: &Progress, json: bool) {
+    let line = match p {
+        Progress::Tip { height, hash } if json => {
+            json!({ "event": "tip", "height": height, "hash": hash.to_string() }).to_string()
+        }
+        Progress::Tip { height, hash } => format!("tip {hash} (height {height})"),
+        Progress::Found(f) if json => {
+            let mut doc = found_json(f);
+            if let Some(o) = doc.as_object_mut() {
+                o.insert("event".to_string(), json!("found"));
+            }
+            doc.to_string()
+        }
+        Progress::Found(f) => format!(
+            "found height {} block {} tx {} (tree {}, outputs {:?}, spends {})",
+            f.height,
+            f.block,
+            f.tx.hash,
+            f.tx.tree,
+            f.tx.outputs,
+            f.tx.spends.len()
+        ),
+        Progress::Reorganized { fork } if json => {
+            json!({ "event": "reorganized", "fork": fork }).to_string()
+        }
+        Progress::Banned { addr, reason } if json => json!({
+            "event": "banned",
+            "addr": addr.to_string(),
+            "reason": reason.to_string(),
+        })
+        .to_string(),
+        // Said by `show` in text.
+        _ => return,
+    };
+    bar.suspend(|| say!("{line}"));
+}
+
+fn found_json(f: &Found) -> serde_json::Value {
+    json!({
+        "height": f.height,
+        "block": f.block.to_string(),
+        "tx": f.tx.hash.to_string(),
+        "tree": f.tx.tree,
+        "index": f.tx.index,
+        "outputs": f.tx.outputs,
+        "spends": f.tx.spends.iter().map(|o| format!("{}:{}", o.hash, o.index)).collect::<Vec<_>>(),
+    })
 }
 
 /// Moves the bar; prints what was found and who was banned as it
@@ -227,15 +322,7 @@ fn to_json(r: &SyncReport, took: Duration) -> serde_json::Value {
         "side_headers": r.side_headers,
         "blocks": r.blocks,
         "seconds": took.as_secs_f64(),
-        "found": r.found.iter().map(|f| json!({
-            "height": f.height,
-            "block": f.block.to_string(),
-            "tx": f.tx.hash.to_string(),
-            "tree": f.tx.tree,
-            "index": f.tx.index,
-            "outputs": f.tx.outputs,
-            "spends": f.tx.spends.iter().map(|o| format!("{}:{}", o.hash, o.index)).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
+        "found": r.found.iter().map(found_json).collect::<Vec<_>>(),
         "banned": r.banned.iter().map(|(a, reason)| json!({
             "addr": a.to_string(),
             "reason": reason.to_string(),

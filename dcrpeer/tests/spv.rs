@@ -5,7 +5,10 @@
 //! serving altered filters, one sending a header with bad proof of work,
 //! one that stays silent: the sync completes, every filter is proven, the
 //! watched script's payments are found, the first two are banned and the
-//! third swapped out.
+//! third swapped out. `--follow` against a fixture peer that announces
+//! new blocks by headers and by inv: each tip and match printed as it
+//! comes (JSON events, or plain lines), the report and status 130 on
+//! Ctrl-C.
 //!
 //! Opt-in, with a dcrd binary in `DCRD_BIN` (`.ci/run` runs it when the
 //! shared reference is beside the workspace):
@@ -17,7 +20,11 @@
 //! `--acceptnonstd`); `dcrpeer spv` syncs from it and a second dcrd that
 //! synced from it, proves every filter and finds the known address's
 //! transactions, no more and no fewer. Then the same with fixture peers
-//! serving dcrd's own chain, faulty as above.
+//! serving dcrd's own chain, faulty as above. And `dcrpeer spv --follow`
+//! against a dcrd that mines on: the new tips and a new payment to the
+//! known address are reported as dcrd announces them, then a
+//! reorganization to a second dcrd's chain with more work, below the
+//! stored tip; Ctrl-C ends it with status 130.
 
 mod common;
 use common::*;
@@ -296,6 +303,157 @@ fn spv_prints_the_tip_the_counts_and_each_match_without_a_bar_when_piped() {
     }
 }
 
+/// Starts `dcrpeer spv --net simnet --follow --json` with `args`; the
+/// child, its stdout lines and its stderr's (the log, at `SPV_LOG`'s
+/// level or warn).
+fn start_following(args: &[String]) -> (Killed, Lines, Lines) {
+    let mut with_json = vec!["--json".to_string()];
+    with_json.extend_from_slice(args);
+    start_following_plain(&with_json)
+}
+
+/// [`start_following`] without `--json`.
+fn start_following_plain(args: &[String]) -> (Killed, Lines, Lines) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(["spv", "--net", "simnet", "--follow"])
+        .args(args)
+        .env(
+            "RUST_LOG",
+            std::env::var("SPV_LOG").unwrap_or_else(|_| "warn".to_string()),
+        )
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dcrpeer spv --follow");
+    let out = Lines::gather(child.stdout.take().unwrap());
+    let err = Lines::gather(child.stderr.take().unwrap());
+    (Killed(child), out, err)
+}
+
+/// Waits for the JSON event line of `kind` that `wanted` accepts.
+fn wait_for_event(
+    lines: &Lines,
+    kind: &str,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let line = wait_for_line(lines, |l| {
+        serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["event"] == kind && wanted(&v))
+    });
+    serde_json::from_str(&line).unwrap()
+}
+
+fn is_tip(height: u64) -> impl Fn(&serde_json::Value) -> bool {
+    move |v| v["height"] == height
+}
+
+#[test]
+fn spv_follow_prints_each_new_tip_and_match_and_exits_130_on_ctrl_c() {
+    let rt = runtime();
+    let watched = {
+        let mut s = vec![0x76, 0xa9, 0x14];
+        s.extend([0x35; 20]);
+        s.extend([0x88, 0xac]);
+        s
+    };
+    let chain = small_chain(&watched);
+    let fixture = rt
+        .block_on(serve(NET, chain.clone(), Behaviour::Honest))
+        .unwrap();
+    let dir = TempDir::new("spv-follow");
+    let mut args = connect(&[fixture.addr.to_string()]);
+    args.extend([
+        "--watch".to_string(),
+        hex::encode(&watched),
+        "--datadir".to_string(),
+        dir.0.display().to_string(),
+    ]);
+    let (mut child, out, err) = start_following(&args);
+    let tip = wait_for_event(&out, "tip", is_tip(12));
+    assert_eq!(tip["hash"], chain.hashes[12].to_string());
+    // The matches of the sync come as events too.
+    for h in [2u64, 7] {
+        wait_for_event(&out, "found", |v| v["height"] == h);
+    }
+    // Two new blocks, the second paying the watched script: announced
+    // one by headers, one by inv.
+    let w = watched.clone();
+    let longer = Arc::new(chain.fork(
+        12,
+        2,
+        move |h| {
+            if h == 14 {
+                w.clone()
+            } else {
+                filler_script(h)
+            }
+        },
+    ));
+    rt.block_on(async {
+        fixture.switch(longer.clone()).await;
+        fixture.announce_headers(vec![longer.headers[13]]).await;
+    });
+    let tip = wait_for_event(&out, "tip", is_tip(13));
+    assert_eq!(tip["hash"], longer.hashes[13].to_string());
+    rt.block_on(fixture.announce_inv(&[longer.hashes[14]]));
+    wait_for_event(&out, "tip", is_tip(14));
+    let found = wait_for_event(&out, "found", |v| v["height"] == 14);
+    assert_eq!(found["block"], longer.hashes[14].to_string());
+    // Ctrl-C: the report as the last event, status 130.
+    let status = interrupt(&mut child.0);
+    assert_eq!(status.code(), Some(130), "{:#?}", err.all());
+    std::thread::sleep(Duration::from_millis(100));
+    let lines = out.all();
+    let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(last["event"], "stopped", "{lines:#?}");
+    assert_eq!(last["tip"]["height"], 14);
+    assert_eq!(last["found"].as_array().unwrap().len(), 3);
+    // Every line is one JSON object.
+    json_lines(&lines.join("\n"));
+}
+
+#[test]
+fn spv_follow_in_plain_text_prints_a_line_per_tip_and_match_then_the_report() {
+    let rt = runtime();
+    let watched = {
+        let mut s = vec![0x76, 0xa9, 0x14];
+        s.extend([0x36; 20]);
+        s.extend([0x88, 0xac]);
+        s
+    };
+    let chain = small_chain(&watched);
+    let fixture = rt
+        .block_on(serve(NET, chain.clone(), Behaviour::Honest))
+        .unwrap();
+    let dir = TempDir::new("spv-follow-plain");
+    let mut args = connect(&[fixture.addr.to_string()]);
+    args.extend([
+        "--watch".to_string(),
+        hex::encode(&watched),
+        "--datadir".to_string(),
+        dir.0.display().to_string(),
+    ]);
+    let (mut child, out, err) = start_following_plain(&args);
+    let tip = format!("tip {} (height 12)", chain.hashes[12]);
+    wait_for_line(&out, |l| l == tip);
+    let found = format!("found height 7 block {} tx ", chain.hashes[7]);
+    wait_for_line(&out, |l| l.starts_with(&found));
+    let longer = Arc::new(chain.fork(12, 1, filler_script));
+    rt.block_on(async {
+        fixture.switch(longer.clone()).await;
+        fixture.announce_headers(vec![longer.headers[13]]).await;
+    });
+    let tip = format!("tip {} (height 13)", longer.hashes[13]);
+    wait_for_line(&out, |l| l == tip);
+    let status = interrupt(&mut child.0);
+    assert_eq!(status.code(), Some(130), "{:#?}", err.all());
+    std::thread::sleep(Duration::from_millis(100));
+    let all = out.all().join("\n");
+    let report = format!("tip:             {} (height 13)", longer.hashes[13]);
+    assert!(all.contains(&report), "{all}");
+    assert!(all.contains("found:           2"), "{all}");
+}
+
 #[test]
 fn spv_refuses_what_it_cannot_do_before_any_network_work() {
     let dir = TempDir::new("spv-usage");
@@ -536,4 +694,76 @@ fn dcrd_spv_proves_every_filter_and_finds_the_known_address() {
         .collect();
     assert_eq!(found, ours);
     assert_faults_handled(&report, &bad);
+}
+
+#[test]
+#[ignore = "needs a dcrd binary in DCRD_BIN"]
+fn dcrd_spv_follow_reports_new_blocks_the_known_address_and_a_reorganization() {
+    let bin = dcrd_bin();
+    let a = Dcrd::start(&bin, "spv-follow-a", &spendable_mining_args());
+    a.call("generate", "[20]");
+    let decoded = a.call(
+        "decodescript",
+        &format!(r#"["{}"]"#, hex::encode(known_script())),
+    );
+    let address = decoded["addresses"][0].as_str().unwrap().to_string();
+    let dir = TempDir::new("spv-follow-dcrd");
+    let mut args = connect(std::slice::from_ref(&a.p2p));
+    args.extend([
+        "--watch".to_string(),
+        address,
+        "--datadir".to_string(),
+        dir.0.display().to_string(),
+    ]);
+    let (mut child, out, err) = start_following(&args);
+    let tip = wait_for_event(&out, "tip", is_tip(20));
+    assert_eq!(tip["hash"], a.best().0);
+
+    // dcrd mines on: a transaction to the known address, then two
+    // blocks; dcrd announces each (by headers: we sent sendheaders).
+    let paid = pay_known(&a, 2, &[1_000_000]);
+    a.call("generate", "[2]");
+    let (hash, height) = a.best();
+    let tip = wait_for_event(&out, "tip", is_tip(height));
+    assert_eq!(tip["hash"], hash);
+    let found = wait_for_event(&out, "found", |v| v["tx"] == paid.to_string());
+    assert!(found["height"].as_u64().unwrap() > 20, "{found}");
+    // dcrd's peer log at debug: it heard our request for headers
+    // announcements.
+    assert!(
+        a.log().contains("Received sendheaders from"),
+        "dcrd heard our sendheaders"
+    );
+
+    // A second dcrd, mined on its own from genesis to more work, joins
+    // the first: dcrd reorganizes below our stored tip, and so do we.
+    let b = Dcrd::start(&bin, "spv-follow-b", &mining_args());
+    b.call("generate", "[40]");
+    let b_tip = b.best();
+    a.call("addnode", &format!(r#"["{}", "add"]"#, b.p2p));
+    wait_for(
+        || a.best() == b_tip,
+        "the first dcrd reorganizes to the second's chain",
+    );
+    // One more block on the new chain (in case dcrd announced nothing
+    // while it reorganized).
+    a.call("generate", "[1]");
+    let (hash, height) = a.best();
+    let tip = wait_for_event(&out, "tip", is_tip(height));
+    assert_eq!(tip["hash"], hash);
+    let reorg = wait_for_event(&out, "reorganized", |_| true);
+    assert_eq!(reorg["fork"], 0, "the chains share only genesis");
+
+    let status = interrupt(&mut child.0);
+    assert_eq!(status.code(), Some(130), "{:#?}", err.all());
+    std::thread::sleep(Duration::from_millis(100));
+    let lines = out.all();
+    let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    eprintln!("dcrpeer spv --follow against dcrd: {last}");
+    assert_eq!(last["event"], "stopped");
+    assert_eq!(last["tip"]["hash"], hash);
+    assert_eq!(last["proven"], last["filters"].as_u64().unwrap() - 1);
+    // The payment left the main chain with its branch.
+    assert_eq!(last["found"].as_array().unwrap().len(), 0, "{last}");
+    assert!(bans(&last).is_empty(), "{last}");
 }
