@@ -12,6 +12,16 @@ floor over the figure for times, so 1 is the floor reached: ours per round
 (figure and floor of one run), the reference's from its median figure and
 our median floor.
 
+Ping/pong is measured in two layouts. The rows that name none are the
+default one: both peers in one multi-thread runtime of two workers, beside
+the reference as it runs (GOMAXPROCS unset) and beside the async echo on
+the same layout and the blocking floors. The rows marked "one thread" are
+the like-for-like pair for the one-core blocking floor: our bench with
+`--one-thread` (both peers on one thread, so on one core at a time), the
+reference with GOMAXPROCS=1, the async echo on the same one thread, and
+the blocking ping-pong with both ends pinned to one core. They run in the
+same rounds, unless `--only` names another part.
+
     python3 benches/compare_peer.py [--rounds N] [--peerbench PATH] [-- BENCH ARGS]
 
 Arguments after `--` go to both benches (for example `--only ping`).
@@ -49,12 +59,20 @@ FLOORS = {
     "bare TCP connect + accept, median (us)": (r"handshake floor: bare TCP connect median ([\d.]+) us", "handshake latency, median (us)"),
 }
 
+# The like-for-like ping/pong: figure and floors of the `--one-thread` run.
+ONE_THREAD = "ping/pong round trips/s, one thread (ours --one-thread, reference GOMAXPROCS=1)"
+ONE_THREAD_FLOORS = {
+    "blocking std::net ping-pong, both ends on one core (one-thread run)": r"ping/pong floor: blocking std::net, one core: ([\d.]+) round trips/s",
+    "async echo, one thread": r"ping/pong floor: async echo, same layout: ([\d.]+) round trips/s",
+}
+
 # Our bench's flags and the reference's spell the same things differently.
 GO_FLAGS = {"--only": "-only", "--pairs": "-pairs", "--quick": "-quick"}
 
 
-def run(cmd):
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+def run(cmd, env=None):
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                         env=None if env is None else {**os.environ, **env})
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}")
     return out.stdout
@@ -74,6 +92,35 @@ def figures(text, side):
     return got
 
 
+def one_thread_figures(ours_text, ref_text):
+    """The one-thread ping figure of both sides and our floors of that run."""
+    got = {}
+    m = re.search(FIGURES["ping/pong round trips/s"][0], ours_text)
+    if m:
+        got[(0, ONE_THREAD)] = float(m.group(1))
+    m = re.search(FIGURES["ping/pong round trips/s"][1], ref_text)
+    if m:
+        got[(1, ONE_THREAD)] = float(m.group(1))
+    for name, pat in ONE_THREAD_FLOORS.items():
+        m = re.search(pat, ours_text)
+        if m:
+            got[(0, name)] = float(m.group(1))
+    return got
+
+
+def without_only(args):
+    """`args` less any `--only NAME`."""
+    out, skip = [], False
+    for x in args:
+        if skip:
+            skip = False
+        elif x == "--only":
+            skip = True
+        else:
+            out.append(x)
+    return out
+
+
 def fraction(figure, floor, higher):
     """The figure as a fraction of its floor: 1 is the floor reached."""
     return figure / floor if higher else floor / figure
@@ -89,10 +136,19 @@ def main():
         sys.exit(f"no reference bench at {a.peerbench} (see ../shared/reference/README.md)")
     go_args = [GO_FLAGS.get(x, x) for x in a.rest]
     run(["cargo", "bench", "-p", "dcr-benches", "--bench", "peer", "--no-run"])
-    ours, theirs = [], []
+    only = a.rest[a.rest.index("--only") + 1] if "--only" in a.rest[:-1] else None
+    one_thread = only in (None, "ping")
+    bench = ["cargo", "bench", "-q", "-p", "dcr-benches", "--bench", "peer", "--"]
+    ours, theirs, alone = [], [], []
     for r in range(a.rounds):
-        ours.append(figures(run(["cargo", "bench", "-q", "-p", "dcr-benches", "--bench", "peer", "--"] + a.rest), 0))
+        ours.append(figures(run(bench + a.rest), 0))
         theirs.append(figures(run([a.peerbench] + go_args), 1))
+        if one_thread:
+            rest = without_only(a.rest)
+            alone.append(one_thread_figures(
+                run(bench + rest + ["--one-thread", "--only", "ping"]),
+                run([a.peerbench] + [GO_FLAGS.get(x, x) for x in rest] + ["-only", "ping"],
+                    env={"GOMAXPROCS": "1"})))
         print(f"round {r + 1} of {a.rounds} done", file=sys.stderr)
     print(f"| figure | reference ({a.rounds} rounds) | dcr-rs ({a.rounds} rounds) | ahead by |")
     print("| --- | --- | --- | --- |")
@@ -105,6 +161,12 @@ def main():
         ratio = mo / mt if higher else mt / mo
         fmt = lambda xs: ", ".join(f"{x:g}" for x in xs)
         print(f"| {name} | {fmt(t)} | {fmt(o)} | {ratio:.2f}x |")
+    o = [f[(0, ONE_THREAD)] for f in alone if (0, ONE_THREAD) in f]
+    t = [f[(1, ONE_THREAD)] for f in alone if (1, ONE_THREAD) in f]
+    if o and t:
+        fmt = lambda xs: ", ".join(f"{x:g}" for x in xs)
+        ratio = statistics.median(o) / statistics.median(t)
+        print(f"| {ONE_THREAD} | {fmt(t)} | {fmt(o)} | {ratio:.2f}x |")
     print()
     print("| figure | floor | floor, each round | dcr-rs / floor (rounds) | reference / floor |")
     print("| --- | --- | --- | --- | --- |")
@@ -120,6 +182,22 @@ def main():
         fmt = lambda xs: ", ".join(f"{x:g}" for x in xs)
         print(f"| {figure} | {floor} | {fmt(f[floor] for f in rounds)} | "
               f"**{statistics.median(mine):.2f}** ({fmt(round(x, 2) for x in mine)}) | {ref} |")
+    # The like-for-like ping/pong: figure and floor from the same one-thread run.
+    for floor in ONE_THREAD_FLOORS:
+        rounds = [f for f in alone if (0, floor) in f and (0, ONE_THREAD) in f]
+        if not rounds:
+            continue
+        mine = [f[(0, ONE_THREAD)] / f[(0, floor)] for f in rounds]
+        median_floor = statistics.median(f[(0, floor)] for f in rounds)
+        t = [f[(1, ONE_THREAD)] for f in alone if (1, ONE_THREAD) in f]
+        ref = f"{statistics.median(t) / median_floor:.2f}" if t else "—"
+        fmt = lambda xs: ", ".join(f"{x:g}" for x in xs)
+        print(f"| {ONE_THREAD} | {floor} | {fmt(f[(0, floor)] for f in rounds)} | "
+              f"**{statistics.median(mine):.2f}** ({fmt(round(x, 2) for x in mine)}) | {ref} |")
+    if alone:
+        print()
+        print("Ping/pong rows that name no layout: ours in the default layout (one "
+              "multi-thread runtime, two workers), the reference as it runs.")
 
 
 if __name__ == "__main__":

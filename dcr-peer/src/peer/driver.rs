@@ -15,7 +15,7 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use dcr_wire::Message;
 use rand::rngs::StdRng;
@@ -145,10 +145,12 @@ struct Driver<S> {
 
 impl<S: AsyncRead + AsyncWrite> Driver<S> {
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<DisconnectReason> {
+        // Once a poll: its waker stays registered, and a busy poll is
+        // bounded by the rounds.
+        if self.cancelled.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(DisconnectReason::Requested);
+        }
         for _ in 0..ROUNDS {
-            if self.cancelled.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(DisconnectReason::Requested);
-            }
             match self.round(cx) {
                 Ok(true) => continue,
                 Ok(false) => return Poll::Pending,
@@ -160,40 +162,56 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         Poll::Pending
     }
 
-    /// One pass over every source; true when any made progress.
+    /// One pass over every source; true when another pass is needed: a
+    /// source that made progress and may have more without registering
+    /// the task's waker (the timer fired, or reading paused on a held
+    /// event). Every other source ends its pass pending, so its waker is
+    /// registered: the commands, the cancels and the socket were read until
+    /// pending, and the writes went on until the session ran dry or the
+    /// socket pushed back.
+    ///
+    /// The clock is read once a pass (and once after each listener call, to
+    /// time it): every rule's time in the pass is that reading, which is
+    /// at most the pass's own work behind the true time.
     fn round(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
-        let mut progress = self.take_commands(cx)?;
-        self.session.poll(now())?;
+        let mut now = now();
+        self.take_commands(cx, now)?;
+        self.session.poll(now)?;
         self.resolve_timeouts();
         self.publish_ping();
-        progress |= self.deliver_held_event(cx)?;
+        let mut again = self.deliver_held_event(cx)?;
         if self.held_event.is_none() {
-            progress |= self.read(cx)?;
+            self.read(cx, &mut now)?;
         }
-        progress |= self.write(cx)?;
+        self.write(cx, now)?;
         let mut wake = self.session.next_wakeup().into();
         if let Some((_, deadline)) = &self.held_event {
             wake = std::cmp::min(wake, *deadline);
+            // Reading paused on the event: the channel's room must be
+            // polled (and its waker registered) before this poll ends.
+            again = true;
         }
         if self.sleep.deadline() != wake {
             self.sleep.as_mut().reset(wake);
         }
-        progress |= self.sleep.as_mut().poll(cx).is_ready();
-        Ok(progress)
+        again |= self.sleep.as_mut().poll(cx).is_ready();
+        Ok(again)
     }
 
     // ---- commands ---------------------------------------------------------------
 
     /// Takes what the handle asked for (bounded by the channel, and frames
     /// by the output budget).
-    fn take_commands(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
-        let mut progress = false;
+    fn take_commands(
+        &mut self,
+        cx: &mut Context<'_>,
+        now: Instant,
+    ) -> Result<(), DisconnectReason> {
         while let Poll::Ready(Some(cmd)) = self.cmds.poll_recv(cx) {
-            progress = true;
             match cmd {
                 Cmd::Frame(out) => self.session.queue(out),
                 Cmd::Inventory(iv) => {
-                    if !self.session.queue_inventory(iv, now()) {
+                    if !self.session.queue_inventory(iv, now) {
                         debug!("trickle queue full, announcement dropped");
                     }
                 }
@@ -203,7 +221,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                         debug!(?kind, "duplicate locator request suppressed");
                     }
                 }
-                Cmd::Ping(nonce) => self.session.ping(nonce, now())?,
+                Cmd::Ping(nonce) => self.session.ping(nonce, now)?,
                 Cmd::Request(cmd) => self.request(*cmd),
             }
         }
@@ -213,7 +231,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             self.session.cancel(id);
             self.replies.remove(&id);
         }
-        Ok(progress)
+        Ok(())
     }
 
     // ---- typed requests -------------------------------------------------------
@@ -327,8 +345,9 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
 
     // ---- reading ----------------------------------------------------------------
 
-    fn read(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
-        let mut progress = false;
+    /// Reads and handles frames until the socket is pending (or an event
+    /// is held); `now` moves on with each listener call.
+    fn read(&mut self, cx: &mut Context<'_>, now: &mut Instant) -> Result<(), DisconnectReason> {
         while self.held_event.is_none() {
             match self.conn.poll_frame(cx) {
                 Poll::Pending => break,
@@ -337,36 +356,44 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                     return Err(DisconnectReason::from_codec(e, self.conn.pending_command()));
                 }
                 Poll::Ready(Ok(frame)) => {
-                    progress = true;
                     let pver = self.peer.protocol_version();
                     let msg = conn::read(&self.peer, &*self.hooks.listeners, &frame, pver)
                         .map_err(|error| undecodable(&frame, error))?;
-                    self.receive(&frame, msg)?;
+                    *now = self.receive(&frame, msg, *now)?;
                 }
             }
         }
-        Ok(progress)
+        Ok(())
     }
 
     /// The frames that arrived before the handshake completed: read and
     /// shown to the listeners then, handled now.
     fn deliver_delayed(&mut self, delayed: Vec<RawFrame>) -> Result<(), DisconnectReason> {
         let pver = self.peer.protocol_version();
+        let mut now = now();
         for frame in &delayed {
             let msg = frame
                 .message(pver)
                 .map_err(|error| undecodable(frame, error))?;
-            self.receive(frame, msg)?;
+            now = self.receive(frame, msg, now)?;
         }
         Ok(())
     }
 
-    /// One received message: the session's rules, the listeners, the event.
-    fn receive(&mut self, frame: &RawFrame, msg: Message<'_>) -> Result<(), DisconnectReason> {
+    /// One received message at `now`: the session's rules, the listeners,
+    /// the event. Returns the time after the listeners, which timed them
+    /// (from `now`: the message's decoding counts with them, microseconds
+    /// beside the stall deadline they extend).
+    fn receive(
+        &mut self,
+        frame: &RawFrame,
+        msg: Message<'_>,
+        now: Instant,
+    ) -> Result<Instant, DisconnectReason> {
         let peer = &self.peer;
         let listeners = &*self.hooks.listeners;
         debug!(command = %frame.command(), bytes = frame.wire_len(), "received");
-        let update = self.session.on_receive(&msg, now())?;
+        let update = self.session.on_receive(&msg, now)?;
         let answered: Vec<Resolution> = self.session.take_resolved().collect();
         match update {
             Some(Update::Rtt(rtt)) => lock(&peer.inner.ping).ping_rtt = Some(rtt),
@@ -378,16 +405,16 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             }
             None => {}
         }
-        let started = std::time::Instant::now();
         dispatch(listeners, peer, &msg);
-        let spent = started.elapsed();
+        let after = crate::sync::now();
+        let spent = after.saturating_duration_since(now);
         if spent > SLOW_LISTENER {
             warn!(peer = %peer.addr(), command = %frame.command(), ?spent, "slow listener holds up the peer");
         }
         self.session.on_handler_time(spent);
         self.publish_pending();
         if answered.is_empty() && self.events.is_none() {
-            return Ok(());
+            return Ok(after);
         }
         let mut uses = answered.len() + usize::from(self.events.is_some());
         let mut owned = Some(msg.into_owned());
@@ -406,7 +433,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 }
             }
         }
-        Ok(())
+        Ok(after)
     }
 
     /// Offers the held event to the channel again; a consumer that leaves
@@ -440,8 +467,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
 
     /// Writes what the session holds, several frames per write, until the
     /// socket pushes back; flushes once it runs dry.
-    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool, DisconnectReason> {
-        let mut progress = false;
+    fn write(&mut self, cx: &mut Context<'_>, now: Instant) -> Result<(), DisconnectReason> {
         loop {
             if self.session.is_idle() {
                 if self.unflushed {
@@ -450,7 +476,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                         self.unflushed = false;
                     }
                 }
-                return Ok(progress);
+                return Ok(());
             }
             let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
             let mut count = 0;
@@ -465,8 +491,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 .poll_write_vectored(cx, &slices[..count])
             {
                 Poll::Pending => {
-                    self.session.blocked(now());
-                    return Ok(progress);
+                    self.session.blocked(now);
+                    return Ok(());
                 }
                 Poll::Ready(Ok(0)) => {
                     return Err(self.write_failed(io::ErrorKind::WriteZero.into()))
@@ -474,9 +500,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 Poll::Ready(Ok(n)) => n,
                 Poll::Ready(Err(e)) => return Err(self.write_failed(e)),
             };
-            progress = true;
             self.unflushed = true;
-            let done = self.session.wrote(written, now())?;
+            let done = self.session.wrote(written, now)?;
             self.publish_pending();
             for out in done {
                 self.written(out);

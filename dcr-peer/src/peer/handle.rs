@@ -481,7 +481,8 @@ impl Peer {
         lock(&self.inner.known).add(iv, now());
     }
 
-    /// True when the peer is known to have `iv`.
+    /// True when the peer is known to have `iv`; a hit makes it the
+    /// filter's most recent entry, as dcrd's `IsKnownInventory` does.
     pub fn is_known_inventory(&self, iv: &InvVect) -> bool {
         lock(&self.inner.known).contains(iv, now())
     }

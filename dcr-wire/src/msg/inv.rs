@@ -11,7 +11,9 @@ use bytes::BufMut;
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
-use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
+use crate::primitives::{
+    check_count, count, hash, list, put_var_int, u32_le, var_int_size, PResult,
+};
 
 /// Most inventory vectors one message may carry.
 pub const MAX_INV_PER_MSG: u64 = 50_000;
@@ -75,9 +77,27 @@ impl InvVect {
         ))
     }
 
+    /// One vector from exactly [`INV_VECT_SIZE`] bytes.
+    #[inline]
+    fn from_bytes(b: &[u8; INV_VECT_SIZE]) -> InvVect {
+        let (t, h) = b.split_at(4);
+        InvVect {
+            inv_type: InvType(u32::from_le_bytes(t.try_into().expect("4 bytes"))),
+            hash: Hash(h.try_into().expect("32 bytes")),
+        }
+    }
+
+    /// The vector's wire bytes: type, then hash.
+    #[inline]
+    fn to_bytes(self) -> [u8; INV_VECT_SIZE] {
+        let mut b = [0u8; INV_VECT_SIZE];
+        b[..4].copy_from_slice(&self.inv_type.0.to_le_bytes());
+        b[4..].copy_from_slice(&self.hash.0);
+        b
+    }
+
     fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
-        buf.put_u32_le(self.inv_type.0);
-        buf.put_slice(&self.hash.0);
+        buf.put_slice(&self.to_bytes());
     }
 }
 
@@ -100,6 +120,23 @@ macro_rules! inv_list_message {
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
                 require_pver(Self::COMMAND, pver)?;
+                // Every vector present: one pass over fixed-size chunks
+                // (a short list takes the item-by-item path, which says
+                // where it ends).
+                let (body, n) = count(
+                    input,
+                    MAX_INV_PER_MSG,
+                    ErrorKind::TooManyVectors,
+                    "inventory vectors",
+                )?;
+                if let Some(len) = n.checked_mul(INV_VECT_SIZE).filter(|&l| l <= body.len()) {
+                    let (vectors, rest) = body.split_at(len);
+                    let inv_list = vectors
+                        .chunks_exact(INV_VECT_SIZE)
+                        .map(|c| InvVect::from_bytes(c.try_into().expect("chunk size")))
+                        .collect();
+                    return Ok((rest, $name { inv_list }));
+                }
                 let (i, inv_list) = list(
                     input,
                     MAX_INV_PER_MSG,
@@ -186,6 +223,41 @@ mod tests {
             prop_assert_eq!(round_trip(&m, &mut Vec::new()), m);
             let m = NotFound { inv_list };
             prop_assert_eq!(round_trip(&m, &mut Vec::new()), m);
+        }
+    }
+
+    /// The item-by-item decode the fixed-size pass must agree with.
+    fn decode_item_by_item(input: &[u8]) -> PResult<'_, Vec<InvVect>> {
+        list(
+            input,
+            MAX_INV_PER_MSG,
+            ErrorKind::TooManyVectors,
+            "inventory vectors",
+            INV_VECT_SIZE,
+            InvVect::parse,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn the_fixed_size_pass_agrees_with_item_by_item(
+            inv_list in arb_inv(),
+            cut in 0usize..2_000,
+            extra in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut b = Vec::new();
+            Inv { inv_list }.encode(&mut b, 12).unwrap();
+            b.extend_from_slice(&extra);
+            // Whole, with trailing bytes, and truncated anywhere.
+            let b = &b[..b.len().saturating_sub(cut % (b.len() + 1))];
+            let fast = Inv::decode(b, 12).map(|(rest, m)| (rest, m.inv_list));
+            let slow = decode_item_by_item(b);
+            prop_assert_eq!(fast.is_ok(), slow.is_ok());
+            match (fast, slow) {
+                (Ok(f), Ok(s)) => prop_assert_eq!(f, s),
+                (Err(f), Err(s)) => prop_assert_eq!(format!("{f:?}"), format!("{s:?}")),
+                _ => unreachable!(),
+            }
         }
     }
 
