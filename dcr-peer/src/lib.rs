@@ -35,6 +35,6 @@ pub use hooks::Hooks;
 pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};
 pub use nonces::RecentNonces;
 pub use peer::Peer;
-pub use peerset::{Answer, PeerSet, PeerSetConfig, PeerSetError};
+pub use peerset::{Answer, HeadOfLine, PeerSet, PeerSetConfig, PeerSetError};
 pub use request::{DataItem, Request, RequestError, Response, Unsupported};
 pub use stats::{PeerCounters, PeerStats};

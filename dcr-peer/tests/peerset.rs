@@ -1,13 +1,15 @@
 //! The peer set over loopback: requests routed to peers that can answer,
 //! retried elsewhere on a timeout, a `notfound` or a disconnect, a silent
-//! peer swapped out (not banned), a job spread over every peer within
-//! their request slots, and a set following a connection manager.
+//! peer swapped out (not banned), a member that never answered held to
+//! one request and a short leash, a request holding up its caller hedged,
+//! a job spread over every peer within their request slots, and a set
+//! following a connection manager.
 
 mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,8 +19,8 @@ use dcr_peer::wire::{
     pver, CFilterV2, CFiltersV2, Hash, InvType, InvVect, Message, NotFound, ServiceFlags,
 };
 use dcr_peer::{
-    Config, DataItem, Peer, PeerEvent, PeerSet, PeerSetConfig, PeerSetError, Request, RequestError,
-    Response,
+    Config, DataItem, HeadOfLine, Peer, PeerEvent, PeerSet, PeerSetConfig, PeerSetError, Request,
+    RequestError, Response,
 };
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -31,6 +33,8 @@ enum Behaviour {
     Answers(Duration),
     /// Nothing at all (pings aside: the peer answers them itself).
     Silent,
+    /// The first this many requests at once, then nothing.
+    Stalls(usize),
 }
 
 /// A remote on loopback: its address, the requests it received, and the
@@ -73,9 +77,11 @@ async fn remote(behaviour: Behaviour, pv: u32, services: ServiceFlags) -> Remote
                 }),
                 _ => continue,
             };
-            r.fetch_add(1, Ordering::SeqCst);
-            let Behaviour::Answers(delay) = behaviour else {
-                continue;
+            let n = r.fetch_add(1, Ordering::SeqCst);
+            let delay = match behaviour {
+                Behaviour::Answers(delay) => delay,
+                Behaviour::Stalls(answered) if n < answered => Duration::ZERO,
+                Behaviour::Stalls(_) | Behaviour::Silent => continue,
             };
             let now = pending.fetch_add(1, Ordering::SeqCst) + 1;
             m.fetch_max(now, Ordering::SeqCst);
@@ -192,8 +198,14 @@ async fn a_silent_peer_is_swapped_out_and_its_requests_answered_elsewhere() {
         assert_eq!(a.as_ref().unwrap().peer.addr(), good.addr);
     }
     // The silent peer got some, timed out on them, and was swapped out:
-    // disconnected, not banned, and out of the set.
+    // disconnected, not banned, and out of the set. (If it drew the first
+    // call, hedged, that attempt runs on to its leash, which may end a
+    // little after this short job.)
     assert!(silent.received.load(Ordering::SeqCst) > 0);
+    let until = tokio::time::Instant::now() + Duration::from_secs(2);
+    while quiet.is_connected() && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(!quiet.is_connected());
     assert_eq!(
         quiet.disconnect_reason(),
@@ -244,6 +256,210 @@ async fn a_first_request_to_a_silent_peer_is_hedged_on_another() {
             assert!(took >= Duration::from_secs(3), "{took:?}");
         }
     }
+}
+
+/// A member that has not answered anything yet holds one request of the
+/// set (probation), and its attempt is given up at its short leash
+/// (`min_first_timeout`), not at the `min_timeout` of a member that has
+/// answered: a silent member costs one request one leash, once.
+#[tokio::test]
+async fn a_member_that_never_answered_holds_one_request_on_a_short_leash() {
+    let silent = remote(Behaviour::Silent, pver::CURRENT, full()).await;
+    let good = remote(quick(), pver::CURRENT, full()).await;
+    let mut config = fast_config();
+    config.min_timeout = Duration::from_secs(3);
+    config.min_first_timeout = Duration::from_millis(300);
+    let set = PeerSet::new(config);
+    let quiet = dial(silent.addr, 8).await;
+    set.add(quiet.clone());
+    set.add(dial(good.addr, 8).await);
+    // Answers timed on the good member alone.
+    let good_addr = good.addr;
+    set.call_where(cfilter(0), |p| p.addr() == good_addr)
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let answers: Vec<_> =
+        futures_util::StreamExt::collect::<Vec<_>>(set.call_all((1..=60).map(cfilter), 16)).await;
+    let took = started.elapsed();
+    for (_, a) in &answers {
+        assert_eq!(a.as_ref().unwrap().peer.addr(), good.addr);
+    }
+    assert_eq!(
+        silent.received.load(Ordering::SeqCst),
+        1,
+        "no second request before a first answer"
+    );
+    assert!(!quiet.is_connected());
+    assert_eq!(set.swapped_out(), [quiet.addr()]);
+    assert!(!set.is_banned(silent.addr.ip()));
+    // Its one request waited out the leash, not the 3 s.
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}
+
+/// When the head of the line is marked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mark {
+    AtStart,
+    After(Duration),
+    Never,
+}
+
+/// A call that holds up its caller (`HeadOfLine`), on a member that has
+/// answered before and now sits on it: hedged on another member once out
+/// `hedge_factor` times the typical answer (at least `hedge_min`), long
+/// before its attempt times out, and on a member that has answered, not
+/// on one that never did. Unmarked, it waits the attempt out.
+#[tokio::test]
+async fn a_call_holding_up_its_caller_is_hedged_well_before_its_timeout() {
+    for mark in [
+        Mark::AtStart,
+        Mark::After(Duration::from_millis(400)),
+        Mark::Never,
+    ] {
+        let staller = remote(Behaviour::Stalls(1), pver::CURRENT, full()).await;
+        let good = remote(quick(), pver::CURRENT, full()).await;
+        let silent = remote(Behaviour::Silent, pver::CURRENT, full()).await;
+        let mut config = fast_config();
+        config.min_timeout = Duration::from_secs(2);
+        config.hedge_min = Duration::from_millis(50);
+        let set = PeerSet::new(config);
+        for r in [&staller, &good, &silent] {
+            set.add(dial(r.addr, 8).await);
+        }
+        let (staller_addr, good_addr) = (staller.addr, good.addr);
+        set.call_where(cfilter(0), |p| p.addr() == staller_addr)
+            .await
+            .unwrap();
+        set.call_where(cfilter(1), |p| p.addr() == good_addr)
+            .await
+            .unwrap();
+        // The call starts on the staller; the others may take it later.
+        let open = Arc::new(AtomicBool::new(false));
+        let head = if mark == Mark::AtStart {
+            HeadOfLine::marked()
+        } else {
+            HeadOfLine::new()
+        };
+        tokio::spawn({
+            let (open, head) = (open.clone(), head.clone());
+            async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                open.store(true, Ordering::SeqCst);
+                if let Mark::After(d) = mark {
+                    tokio::time::sleep(d).await;
+                    head.mark();
+                }
+            }
+        });
+        let started = tokio::time::Instant::now();
+        let eligible = |p: &Peer| p.addr() == staller_addr || open.load(Ordering::SeqCst);
+        let answer = set.call_ordered(cfilter(2), eligible, &head).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(staller.received.load(Ordering::SeqCst), 2, "{mark:?}");
+        match mark {
+            Mark::AtStart => {
+                assert_eq!(answer.peer.addr(), good.addr);
+                assert!(
+                    took >= Duration::from_millis(50) && took < Duration::from_millis(400),
+                    "{took:?}"
+                );
+                assert_eq!(silent.received.load(Ordering::SeqCst), 0);
+            }
+            Mark::After(d) => {
+                assert_eq!(answer.peer.addr(), good.addr);
+                assert!(took >= d && took < d * 2, "{took:?}");
+                assert_eq!(silent.received.load(Ordering::SeqCst), 0);
+            }
+            Mark::Never => {
+                assert_ne!(answer.peer.addr(), staller.addr);
+                assert!(took >= Duration::from_secs(2), "{took:?}");
+            }
+        }
+        // Slow, not silent from the start: one timeout pauses it, at most.
+        assert!(!set.swapped_out().contains(&staller_addr), "{mark:?}");
+    }
+}
+
+/// A hedge that wins over the attempt of a member that never answered
+/// does not call that attempt off: it runs on to its leash, and the
+/// member is swapped out there. Called off, it would leave the silent
+/// member untested, free to take the next request, and the next, each
+/// held up until hedged, and never swapped out.
+#[tokio::test]
+async fn a_hedge_won_over_a_member_on_probation_lets_its_attempt_run_to_the_leash() {
+    let silent = remote(Behaviour::Silent, pver::CURRENT, full()).await;
+    let good = remote(quick(), pver::CURRENT, full()).await;
+    let mut config = fast_config();
+    config.min_first_timeout = Duration::from_millis(500);
+    config.hedge_min = Duration::from_millis(30);
+    let set = PeerSet::new(config);
+    let quiet = dial(silent.addr, 8).await;
+    set.add(quiet.clone());
+    set.add(dial(good.addr, 8).await);
+    let (silent_addr, good_addr) = (silent.addr, good.addr);
+    set.call_where(cfilter(0), |p| p.addr() == good_addr)
+        .await
+        .unwrap();
+    let open = Arc::new(AtomicBool::new(false));
+    tokio::spawn({
+        let open = open.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            open.store(true, Ordering::SeqCst);
+        }
+    });
+    let started = tokio::time::Instant::now();
+    let eligible = |p: &Peer| p.addr() == silent_addr || open.load(Ordering::SeqCst);
+    let answer = set
+        .call_ordered(cfilter(1), eligible, &HeadOfLine::marked())
+        .await
+        .unwrap();
+    assert_eq!(answer.peer.addr(), good.addr);
+    assert!(started.elapsed() < Duration::from_millis(400));
+    // The call is over; the silent member's attempt is not.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!quiet.is_connected());
+    assert_eq!(set.swapped_out(), [quiet.addr()]);
+    assert_eq!(silent.received.load(Ordering::SeqCst), 1);
+}
+
+/// A call waiting for a member busy elsewhere ends as soon as that member
+/// leaves the set, instead of waiting its whole deadline for another that
+/// could take it.
+#[tokio::test]
+async fn a_call_whose_only_candidate_leaves_ends_at_once() {
+    let silent = remote(Behaviour::Silent, pver::CURRENT, full()).await;
+    let good = remote(quick(), pver::CURRENT, full()).await;
+    let set = PeerSet::new(fast_config());
+    let quiet = dial(silent.addr, 1).await;
+    set.add(quiet.clone());
+    set.add(dial(good.addr, 8).await);
+    // Its one slot taken outside the set.
+    let busy = tokio::spawn({
+        let quiet = quiet.clone();
+        async move { quiet.call(cfilter(0), Duration::from_secs(10)).await }
+    });
+    let silent_addr = silent.addr;
+    let waiting = tokio::spawn({
+        let set = set.clone();
+        async move {
+            set.call_where(cfilter(1), |p| p.addr() == silent_addr)
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished());
+    set.swap_out(&quiet);
+    let ended = tokio::time::timeout(Duration::from_secs(1), waiting)
+        .await
+        .expect("ends once its only candidate left, not at its deadline (5 s)")
+        .unwrap();
+    assert_eq!(ended.unwrap_err(), PeerSetError::NoPeers);
+    assert!(busy.await.unwrap().is_err());
 }
 
 #[tokio::test]

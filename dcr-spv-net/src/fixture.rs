@@ -274,6 +274,10 @@ pub enum Behaviour {
     /// Completes the handshake and answers nothing (pings aside, which
     /// the connection answers itself).
     Silent,
+    /// Answers everything but filter requests, which it leaves
+    /// unanswered: a peer that passes the first checks and then sits on
+    /// its share of the job.
+    SilentOnFilters,
 }
 
 /// A fixture peer listening on loopback.
@@ -394,6 +398,7 @@ pub async fn serve_at(
 /// Answers one message as dcrd would, with `behaviour`'s fault.
 async fn answer(chain: &FixtureChain, behaviour: Behaviour, ev: PeerEvent) {
     let alter = behaviour == Behaviour::AlterFilters;
+    let filters = behaviour != Behaviour::SilentOnFilters;
     let reply = match &ev.message {
         Message::GetHeaders(g) => {
             let mut headers = chain.locate(&g.block_locator_hashes, &g.hash_stop).to_vec();
@@ -406,6 +411,7 @@ async fn answer(chain: &FixtureChain, behaviour: Behaviour, ev: PeerEvent) {
             }
             Some(Message::Headers(Headers { headers }))
         }
+        Message::GetCFilterV2(_) | Message::GetCFsV2(_) if !filters => None,
         Message::GetCFilterV2(g) => chain
             .index
             .get(&g.block_hash)

@@ -22,7 +22,12 @@
 //!   fetched and proven ([`check_decoded_block`], a bad one bans its
 //!   peer), in height order, as the watch list learns from each.
 //! - Silence and slowness are the peer set's: the request goes to
-//!   another peer and the silent one is swapped out, never banned.
+//!   another peer and the silent one is swapped out, never banned. The
+//!   requests that hold up in-order progress are marked as such
+//!   ([`HeadOfLine`]): the header request, and the filter batch of the
+//!   lowest heights outstanding (the filters after it wait to be
+//!   released); the set hedges those on another peer once they are out
+//!   well beyond the typical answer.
 //! - The store is made durable ([`Store::sync`]) at least every second
 //!   and at the end; a crash loses at most that, and the store's
 //!   checksums cut any torn record. On a restart, stored headers are
@@ -35,7 +40,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use dcr_peer::{Answer, Peer, PeerSet, PeerSetError, Request, Response};
+use dcr_peer::{Answer, HeadOfLine, Peer, PeerSet, PeerSetError, Request, Response};
 use dcr_spv::chain::Rejection;
 use dcr_spv::commitment::Commitment;
 use dcr_spv::filters::{FilterBatch, Released};
@@ -109,6 +114,10 @@ pub enum SyncError {
     BelowMinimumWork,
 }
 
+/// How often a header request waiting for a peer looks whether any
+/// member is left to ask.
+const NOBODY_LEFT_CHECK: Duration = Duration::from_millis(50);
+
 /// What came back for a request of the sync.
 enum Done {
     Headers(Result<Answer, PeerSetError>),
@@ -134,10 +143,11 @@ pub struct LightClient {
     /// Peers that said they have nothing after the current tip.
     asked_at_tip: HashSet<u64>,
     headers_in_flight: bool,
-    /// Filter requests out, by id, and how to call each off (a request
-    /// for blocks a reorganization removed must not keep a peer busy, nor
-    /// count against it when it has no answer).
-    filter_requests: HashMap<u64, (FilterBatch, AbortHandle)>,
+    /// Filter requests out, by id, how to call each off (a request for
+    /// blocks a reorganization removed must not keep a peer busy, nor
+    /// count against it when it has no answer), and its head-of-line
+    /// mark (set on the one of the lowest heights).
+    filter_requests: HashMap<u64, (FilterBatch, AbortHandle, HeadOfLine)>,
     /// Matched blocks not yet proven, in height order.
     matched: VecDeque<(u32, Hash)>,
     /// Of those, the ones asked for, and the ones received.
@@ -332,6 +342,7 @@ impl LightClient {
         loop {
             self.feed()?;
             self.dispatch(&mut pending);
+            self.mark_head_of_line();
             if self.is_done() {
                 self.report_tip();
                 if inbox.is_some() {
@@ -519,7 +530,9 @@ impl LightClient {
                 Request::CFilterV2(batch.start)
             };
             let (stop, registration) = AbortHandle::new_pair();
-            self.filter_requests.insert(batch.id, (batch, stop));
+            let head = HeadOfLine::new();
+            self.filter_requests
+                .insert(batch.id, (batch, stop, head.clone()));
             let set = self.set.clone();
             // Asked of peers whose chain reaches the batch (dcrd says
             // nothing for blocks it lacks).
@@ -527,7 +540,7 @@ impl LightClient {
             let reach = self.reach.clone();
             let call = async move {
                 let able = |p: &Peer| LightClient::reaches(&reach, p, end);
-                Done::Filters(batch, set.call_where(request, able).await)
+                Done::Filters(batch, set.call_ordered(request, able, &head).await)
             };
             pending.push(Box::pin(async move {
                 Abortable::new(call, registration)
@@ -547,6 +560,18 @@ impl LightClient {
         }
     }
 
+    /// Marks the filter request of the lowest heights out as the head of
+    /// the line: the filters after it are released only once it is in.
+    fn mark_head_of_line(&self) {
+        let head = self
+            .filter_requests
+            .values()
+            .min_by_key(|(b, _, _)| b.start_height);
+        if let Some((_, _, head)) = head {
+            head.mark();
+        }
+    }
+
     /// Whether `peer`'s chain reaches `height` on ours, by `reach`.
     fn reaches(reach: &Mutex<HashMap<u64, u32>>, peer: &Peer, height: u32) -> bool {
         match lock(reach).get(&peer.id()) {
@@ -556,18 +581,34 @@ impl LightClient {
     }
 
     /// Asks a member not yet heard from at this tip for the headers after
-    /// `locator`.
+    /// `locator`. The header sync waits on it alone: it is the head of
+    /// the line from the start. When every member not yet heard from
+    /// leaves the set while it waits (a silent one swapped out), it ends:
+    /// the sync then asks whoever joined since, or is done.
     fn ask_headers(&mut self, pending: &mut Pending, locator: Vec<Hash>) {
         self.headers_in_flight = true;
         let set = self.set.clone();
-        let asked = self.asked_at_tip.clone();
+        let asked = Arc::new(self.asked_at_tip.clone());
         let request = Request::Headers {
             locator,
             stop: Hash::ZERO,
         };
         pending.push(Box::pin(async move {
-            let r = set.call_where(request, |p| !asked.contains(&p.id())).await;
-            Done::Headers(r)
+            let head = HeadOfLine::marked();
+            let unasked = |p: &Peer| !asked.contains(&p.id());
+            let call = set.call_ordered(request, unasked, &head);
+            let nobody_left = async {
+                loop {
+                    tokio::time::sleep(NOBODY_LEFT_CHECK).await;
+                    if !set.peers().iter().any(|p| serves_chain(p) && unasked(p)) {
+                        return;
+                    }
+                }
+            };
+            tokio::select! {
+                r = call => Done::Headers(r),
+                () = nobody_left => Done::Headers(Err(PeerSetError::NoPeers)),
+            }
         }));
     }
 
@@ -693,12 +734,12 @@ impl LightClient {
         let stale: Vec<u64> = self
             .filter_requests
             .iter()
-            .filter(|(_, (b, _))| b.start_height + b.count - 1 > fork)
+            .filter(|(_, (b, _, _))| b.start_height + b.count - 1 > fork)
             .map(|(id, _)| *id)
             .collect();
         for id in stale {
             self.filters.cancel(id);
-            if let Some((_, stop)) = self.filter_requests.remove(&id) {
+            if let Some((_, stop, _)) = self.filter_requests.remove(&id) {
                 stop.abort();
             }
         }

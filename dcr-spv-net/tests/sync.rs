@@ -152,6 +152,42 @@ async fn bad_peers_are_banned_a_silent_one_swapped_out_and_the_sync_completes() 
     assert!(set.peers().iter().all(|p| p.addr() == honest.addr));
 }
 
+/// A member that answers headers and then sits on its filter requests:
+/// each of them, once the filters after it wait on it, is marked as the
+/// head of the line, and the set hedges it on the honest peer instead of
+/// waiting out the attempt (10 s here; hedging while no answer is timed
+/// is off, so only the head-of-line rule can help).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_requests_holding_up_the_release_are_hedged_not_waited_out() {
+    let chain = Arc::new(FixtureChain::build(params::simnet(), 60, pay));
+    let honest = serve(NET, chain.clone(), Behaviour::Honest).await.unwrap();
+    let sitter = serve(NET, chain.clone(), Behaviour::SilentOnFilters)
+        .await
+        .unwrap();
+    let mut c = set_config();
+    c.min_timeout = Duration::from_secs(10);
+    c.initial_timeout = Duration::from_secs(10);
+    c.request_timeout = Duration::from_secs(30);
+    c.hedge_after = Duration::MAX;
+    let set = PeerSet::new(c);
+    for a in [honest.addr, sitter.addr] {
+        let hooks = Hooks::new().with_nonces(RecentNonces::new());
+        let p = dcr_peer::net::connect(&a.to_string(), dcr_peer::Config::new(NET), hooks)
+            .await
+            .unwrap();
+        set.add(p);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let r = sync(set.clone(), dir.path()).await;
+    let took = started.elapsed();
+    assert_eq!(r.tip_height, 60);
+    assert_eq!((r.filters, r.proven), (61, 60));
+    assert_eq!(found_heights(&r), PAID_AT);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_resumes_and_a_longer_fork_reorganizes() {
     let first = FixtureChain::build(params::simnet(), 30, pay);

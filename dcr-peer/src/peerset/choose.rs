@@ -39,6 +39,26 @@ pub struct PeerSetConfig {
     /// first then costs this, not [`PeerSetConfig::initial_timeout`].
     /// `Duration::MAX`: never.
     pub hedge_after: Duration,
+    /// A call that holds up its caller's in-order progress
+    /// ([`super::HeadOfLine`]: the oldest outstanding filter batch, the
+    /// header request) is hedged once its attempt has been out this many
+    /// times the typical answer of its kind (at least
+    /// [`PeerSetConfig::hedge_min`]; while none of its kind is timed, of
+    /// any kind): well beyond what the other peers
+    /// take, it is cheaper to ask another than to keep everything behind
+    /// it waiting. On a member that has not answered anything yet, after
+    /// the typical answer itself (its short leash). 0: never.
+    pub hedge_factor: u32,
+    /// The least time a head-of-line attempt runs before it is hedged.
+    pub hedge_min: Duration,
+    /// The least time an attempt on a member that has not answered
+    /// anything yet runs before it is given up (its leash: the typical
+    /// answer times [`PeerSetConfig::timeout_factor`], at least this,
+    /// instead of [`PeerSetConfig::min_timeout`]). Such a member holds at
+    /// most one of the set's requests until it answers (probation), and
+    /// is swapped out at its first timeout: a silent peer costs one short
+    /// leash, once.
+    pub min_first_timeout: Duration,
 }
 
 impl Default for PeerSetConfig {
@@ -52,6 +72,9 @@ impl Default for PeerSetConfig {
             pause: Duration::from_secs(2),
             swap_out_after: 2,
             hedge_after: Duration::from_millis(250),
+            hedge_factor: 3,
+            hedge_min: Duration::from_millis(20),
+            min_first_timeout: Duration::from_millis(200),
         }
     }
 }
@@ -104,6 +127,49 @@ pub(crate) struct MemberStats {
     pub paused_until: Option<Instant>,
 }
 
+impl MemberStats {
+    /// Whether it has answered anything yet (else it is on probation).
+    pub fn has_answered(&self) -> bool {
+        self.latency.get().is_some()
+    }
+}
+
+/// Whether a member with `in_flight` requests out may take one more: up
+/// to its peer's bound once it has answered, one while it has not (on
+/// probation: a member that has not answered its first request is given
+/// no more of the job until it has).
+pub(crate) fn takes_more(answered: bool, in_flight: usize, max_in_flight: usize) -> bool {
+    in_flight < if answered { max_in_flight } else { 1 }
+}
+
+/// After how long the attempt of a call is hedged on another member, the
+/// sooner of two rules. While no answer of its kind has been `typical`ly
+/// timed, any call after `hedge_after`. A call holding up its caller's
+/// progress (`head_of_line`) after the typical answer of its kind (while
+/// there is none, of `any_kind`) times `hedge_factor`, at least
+/// `hedge_min`; on a member that has not `answered` anything yet (the
+/// short leash) after the typical answer itself, at least `hedge_min`.
+/// `None`: not hedged.
+pub(crate) fn hedge_delay(
+    config: &PeerSetConfig,
+    typical: Option<Duration>,
+    any_kind: Option<Duration>,
+    head_of_line: bool,
+    answered: bool,
+) -> Option<Duration> {
+    let unknown =
+        (typical.is_none() && config.hedge_after != Duration::MAX).then_some(config.hedge_after);
+    let factor = if answered { config.hedge_factor } else { 1 };
+    let head = typical
+        .or(any_kind)
+        .filter(|_| head_of_line && config.hedge_factor > 0)
+        .map(|t| (t * factor).max(config.hedge_min));
+    match (unknown, head) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// A member as the chooser sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Candidate {
@@ -142,13 +208,24 @@ pub(crate) fn power_of_two(
 }
 
 /// How long an attempt may take when answers of its kind typically take
-/// `typical`: that times the factor, at least the minimum, at most the
-/// request timeout; the initial timeout while nothing is known.
-pub(crate) fn attempt_timeout(config: &PeerSetConfig, typical: Option<Duration>) -> Duration {
+/// `typical`: that times the factor, at least the minimum
+/// ([`PeerSetConfig::min_first_timeout`] for a member that has not
+/// `answered` anything yet, its short leash), at most the request
+/// timeout; the initial timeout while nothing is known.
+pub(crate) fn attempt_timeout(
+    config: &PeerSetConfig,
+    typical: Option<Duration>,
+    answered: bool,
+) -> Duration {
+    let min = if answered {
+        config.min_timeout
+    } else {
+        config.min_first_timeout
+    };
     match typical {
         None => config.initial_timeout.min(config.request_timeout),
         Some(t) => (t * config.timeout_factor)
-            .max(config.min_timeout)
+            .max(min)
             .min(config.request_timeout),
     }
 }
@@ -177,7 +254,7 @@ pub(crate) fn on_failure(
         RequestError::Timeout => {
             stats.timeouts_in_a_row += 1;
             // A peer that never answered anything is silent, not slow.
-            let never_answered = stats.latency.get().is_none();
+            let never_answered = !stats.has_answered();
             if never_answered || stats.timeouts_in_a_row >= config.swap_out_after {
                 return Consequence::SwapOut;
             }
@@ -252,13 +329,75 @@ mod tests {
     #[test]
     fn attempts_wait_a_multiple_of_the_typical_answer_within_bounds() {
         let cfg = PeerSetConfig::default();
-        assert_eq!(attempt_timeout(&cfg, None), cfg.initial_timeout);
-        assert_eq!(attempt_timeout(&cfg, Some(MS)), cfg.min_timeout);
-        assert_eq!(attempt_timeout(&cfg, Some(1000 * MS)), 4000 * MS);
+        assert_eq!(attempt_timeout(&cfg, None, true), cfg.initial_timeout);
+        assert_eq!(attempt_timeout(&cfg, Some(MS), true), cfg.min_timeout);
+        assert_eq!(attempt_timeout(&cfg, Some(1000 * MS), true), 4000 * MS);
         assert_eq!(
-            attempt_timeout(&cfg, Some(Duration::from_secs(60))),
+            attempt_timeout(&cfg, Some(Duration::from_secs(60)), true),
             cfg.request_timeout
         );
+    }
+
+    #[test]
+    fn a_member_that_never_answered_gets_a_short_leash() {
+        let cfg = PeerSetConfig::default();
+        assert!(cfg.min_first_timeout < cfg.min_timeout);
+        // Fast answers elsewhere: the leash's floor, not the usual one.
+        assert_eq!(
+            attempt_timeout(&cfg, Some(MS), false),
+            cfg.min_first_timeout
+        );
+        // Slow answers elsewhere: the same multiple for every member.
+        assert_eq!(attempt_timeout(&cfg, Some(1000 * MS), false), 4000 * MS);
+        // Nothing known yet: nothing to judge it by.
+        assert_eq!(attempt_timeout(&cfg, None, false), cfg.initial_timeout);
+    }
+
+    #[test]
+    fn a_member_on_probation_holds_one_request() {
+        assert!(takes_more(false, 0, 32));
+        assert!(!takes_more(false, 1, 32));
+        assert!(takes_more(true, 1, 32));
+        assert!(takes_more(true, 31, 32));
+        assert!(!takes_more(true, 32, 32));
+        let mut s = MemberStats::default();
+        assert!(!s.has_answered());
+        on_answer(&mut s, 3 * MS);
+        assert!(s.has_answered());
+    }
+
+    #[test]
+    fn head_of_line_calls_are_hedged_well_beyond_the_typical_answer() {
+        let cfg = PeerSetConfig::default();
+        let hd = |typical, head, answered| hedge_delay(&cfg, typical, None, head, answered);
+        // Nothing timed yet: every call, after `hedge_after`.
+        assert_eq!(hd(None, false, true), Some(cfg.hedge_after));
+        assert_eq!(hd(None, true, false), Some(cfg.hedge_after));
+        // Timed: only the call holding up progress.
+        assert_eq!(hd(Some(10 * MS), false, true), None);
+        assert_eq!(hd(Some(10 * MS), false, false), None);
+        assert_eq!(hd(Some(10 * MS), true, true), Some(30 * MS));
+        assert_eq!(hd(Some(MS), true, true), Some(cfg.hedge_min));
+        // On a member with no answer to its name: the short leash.
+        assert_eq!(hd(Some(30 * MS), true, false), Some(30 * MS));
+        assert_eq!(hd(Some(MS), true, false), Some(cfg.hedge_min));
+        // Nothing of its kind timed, other kinds are: the head of the
+        // line goes by those (the sooner rule wins), other calls do not.
+        let other = Some(10 * MS);
+        assert_eq!(hedge_delay(&cfg, None, other, true, true), Some(30 * MS));
+        assert_eq!(
+            hedge_delay(&cfg, None, other, false, true),
+            Some(cfg.hedge_after)
+        );
+        assert_eq!(
+            hedge_delay(&cfg, Some(40 * MS), other, true, true),
+            Some(120 * MS)
+        );
+        let mut off = cfg.clone();
+        off.hedge_factor = 0;
+        off.hedge_after = Duration::MAX;
+        assert_eq!(hedge_delay(&off, Some(10 * MS), other, true, true), None);
+        assert_eq!(hedge_delay(&off, None, other, true, false), None);
     }
 
     #[test]

@@ -19,11 +19,28 @@
 //! | disconnected | out of the set |
 //! | a wrong answer (the caller's verdict, [`PeerSet::ban`]) | banned through the connection manager, disconnected |
 //!
-//! While no answer of a kind has been timed (the first requests of a
-//! sync), an attempt unanswered after [`PeerSetConfig::hedge_after`]
-//! (250 ms) is hedged: the request goes to a second member too, and the
-//! first answer wins, so a silent peer drawn first costs that, not the
-//! initial timeout.
+//! Hedging: an attempt is hedged (the request goes to a second member
+//! too, and the first answer wins) while no answer of its kind has been
+//! timed, after [`PeerSetConfig::hedge_after`] (250 ms: a silent peer
+//! drawn first costs that, not the initial timeout); and, once answers
+//! are timed, when its call holds up the caller's in-order progress
+//! ([`HeadOfLine`], [`PeerSet::call_ordered`]: the oldest outstanding
+//! filter batch of a sync, its header request) and it has been out
+//! [`PeerSetConfig::hedge_factor`] (3) times the typical answer of its
+//! kind (of any kind while none of its own is timed), at least
+//! [`PeerSetConfig::hedge_min`] (20 ms; on a member that has not answered
+//! anything yet, once the typical answer). The losing
+//! attempt is called off, unless its member has not answered anything
+//! yet: that one runs on to its leash, the evidence whether the member is
+//! silent.
+//!
+//! Probation: a member that has not answered anything yet holds at most
+//! one of the set's requests, and its attempt is given a short leash (the
+//! typical answer times the timeout factor, at least
+//! [`PeerSetConfig::min_first_timeout`], 200 ms, instead of 500 ms); at
+//! its first timeout it is swapped out. A silent member therefore holds
+//! one request for one leash, and that request is hedged as soon as it
+//! holds up the job; it never gets a second.
 //!
 //! [`PeerSet::call_all`] spreads a large job (the filters of a long range,
 //! say) over the members, as many requests at once as asked.
@@ -35,8 +52,12 @@ mod choose;
 mod follow;
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -53,8 +74,8 @@ use crate::peer::Peer;
 use crate::request::{DataItem, Request, RequestError, Response};
 use crate::sync::lock;
 use choose::{
-    attempt_timeout, kind_of, on_answer, on_failure, power_of_two, Candidate, Consequence, Ewma,
-    MemberStats, KINDS,
+    attempt_timeout, hedge_delay, kind_of, on_answer, on_failure, power_of_two, takes_more,
+    Candidate, Consequence, Ewma, MemberStats, KINDS,
 };
 use dcr_wire::{Block, Hash, InvType, InvVect};
 
@@ -93,6 +114,72 @@ pub enum PeerSetError {
         #[source]
         last: RequestError,
     },
+}
+
+/// Marks the call whose answer a caller's in-order progress waits for
+/// (the oldest outstanding filter batch of a sync, say: the filters after
+/// it are held until it is in). Such a call is hedged well before its
+/// attempt times out ([`PeerSetConfig::hedge_factor`]). A caller marks a
+/// call when it becomes the head of its line, which may be after the call
+/// started; clones share the mark.
+#[derive(Debug, Clone, Default)]
+pub struct HeadOfLine(Arc<HeadMark>);
+
+#[derive(Debug, Default)]
+struct HeadMark {
+    marked: AtomicBool,
+    /// Wakes the call when marked.
+    notify: Notify,
+}
+
+impl HeadOfLine {
+    /// Not marked (yet).
+    pub fn new() -> HeadOfLine {
+        HeadOfLine::default()
+    }
+
+    /// Marked from the start (a request nothing else runs beside, such as
+    /// a sync's `getheaders`).
+    pub fn marked() -> HeadOfLine {
+        let h = HeadOfLine::default();
+        h.mark();
+        h
+    }
+
+    /// Marks it: the caller's progress now waits on this call.
+    pub fn mark(&self) {
+        if !self.0.marked.swap(true, Ordering::SeqCst) {
+            self.0.notify.notify_waiters();
+        }
+    }
+
+    /// Whether it is marked.
+    pub fn is_marked(&self) -> bool {
+        self.0.marked.load(Ordering::SeqCst)
+    }
+}
+
+/// What an attempt yields: its peer, when it started, and its result.
+type AttemptOutput = (Peer, Instant, Result<Response, RequestError>);
+
+/// One attempt of a call, with its member and start: when another
+/// attempt's answer wins, whether to call it off or let it run on.
+struct Attempt {
+    peer: Peer,
+    started: Instant,
+    future: Pin<Box<dyn Future<Output = Result<Response, RequestError>> + Send>>,
+}
+
+impl Future for Attempt {
+    type Output = AttemptOutput;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<AttemptOutput> {
+        let this = &mut *self;
+        this.future
+            .as_mut()
+            .poll(cx)
+            .map(|r| (this.peer.clone(), this.started, r))
+    }
 }
 
 struct Member {
@@ -239,7 +326,21 @@ impl PeerSet {
         request: Request,
         eligible: impl Fn(&Peer) -> bool,
     ) -> Result<Answer, PeerSetError> {
-        self.call_checked(request, eligible, |_| Ok(())).await
+        self.call_checked(request, eligible, |_| Ok(()), None).await
+    }
+
+    /// [`PeerSet::call_where`] for a caller that takes answers in order:
+    /// once `head` is marked (now or while the call runs), an attempt out
+    /// [`PeerSetConfig::hedge_factor`] times the typical answer is hedged
+    /// on another ready member (one that has answered, if any is ready).
+    pub async fn call_ordered(
+        &self,
+        request: Request,
+        eligible: impl Fn(&Peer) -> bool,
+        head: &HeadOfLine,
+    ) -> Result<Answer, PeerSetError> {
+        self.call_checked(request, eligible, |_| Ok(()), Some(head))
+            .await
     }
 
     /// One block, from a member that has it: a `notfound` sends the
@@ -254,7 +355,7 @@ impl PeerSet {
             _ => Err(RequestError::NotFound(iv)),
         };
         let answer = self
-            .call_checked(Request::Data(vec![iv]), |_| true, found)
+            .call_checked(Request::Data(vec![iv]), |_| true, found, None)
             .await?;
         match answer.response {
             Response::Data(mut items) => match items.pop() {
@@ -266,14 +367,17 @@ impl PeerSet {
     }
 
     /// [`PeerSet::call_where`], with `check` turning an answer into a
-    /// failure of its peer (a `notfound`, say) that sends the request on.
-    /// At most two attempts run at once: the second only as a hedge
-    /// ([`PeerSetConfig::hedge_after`]).
+    /// failure of its peer (a `notfound`, say) that sends the request on,
+    /// and `head` marking a call that holds up its caller. At most two
+    /// attempts run at once: the second only as a hedge
+    /// ([`hedge_delay`]). When one answers, the other is called off,
+    /// unless its member is on probation (it runs on: [`PeerSet::probe`]).
     async fn call_checked(
         &self,
         request: Request,
         eligible: impl Fn(&Peer) -> bool,
         check: impl Fn(&Response) -> Result<(), RequestError>,
+        head: Option<&HeadOfLine>,
     ) -> Result<Answer, PeerSetError> {
         let config = &self.inner.config;
         let deadline = Instant::now() + config.request_timeout;
@@ -281,35 +385,50 @@ impl PeerSet {
         let max_attempts = config.max_attempts.max(1);
         let mut tried = HashSet::new();
         let mut last = None;
-        let mut running = FuturesUnordered::new();
-        let mut last_start = Instant::now();
-        let mut hedged = false;
-        loop {
+        let mut running: FuturesUnordered<Attempt> = FuturesUnordered::new();
+        // No hedge before this (a hedge found no ready member).
+        let mut next_hedge_try = Instant::now();
+        let answer = loop {
             if running.is_empty() {
                 if tried.len() >= max_attempts {
-                    break;
+                    break None;
                 }
-                let Some(peer) = self.choose(&request, &eligible, &tried, deadline).await else {
-                    break;
+                let Some(peer) = self
+                    .choose(&request, &eligible, &tried, deadline, false)
+                    .await
+                else {
+                    break None;
                 };
                 tried.insert(peer.id());
-                last_start = Instant::now();
-                running.push(self.timed_attempt(peer, request.clone(), kind));
+                running.push(self.start_attempt(peer, request.clone(), kind));
             }
-            let hedge = !hedged
-                && running.len() == 1
-                && tried.len() < max_attempts
-                && lock(&self.inner.state).typical[kind].get().is_none();
-            let hedge_at = last_start
-                .checked_add(config.hedge_after)
-                .filter(|_| hedge)
-                .unwrap_or(deadline);
+            // Registered before the mark is read: a mark after wakes it.
+            let marked = head.map(|h| h.0.notify.notified());
+            let hedge_at = match running.iter().next() {
+                Some(only) if running.len() == 1 && tried.len() < max_attempts => {
+                    let is_head = head.is_some_and(HeadOfLine::is_marked);
+                    let (typical, any_kind, answered) = {
+                        let s = lock(&self.inner.state);
+                        let m = s.members.get(&only.peer.id());
+                        let any_kind = mean(s.typical.iter().filter_map(Ewma::get));
+                        let answered = m.is_some_and(|m| m.stats.has_answered());
+                        (s.typical[kind].get(), any_kind, answered)
+                    };
+                    hedge_delay(config, typical, any_kind, is_head, answered)
+                        .and_then(|d| only.started.checked_add(d))
+                        .map(|t| t.max(next_hedge_try))
+                }
+                _ => None,
+            };
+            // Looked at again now and then: the typical answer moves.
+            let recheck = Instant::now() + RECHECK;
+            let wake = hedge_at.map_or(recheck, |t| t.min(recheck));
             tokio::select! {
                 Some((peer, started, result)) = running.next() => {
                     match result.and_then(|r| check(&r).map(|()| r)) {
                         Ok(response) => {
                             self.answered(&peer, kind, started.elapsed());
-                            return Ok(Answer { peer, response });
+                            break Some(Answer { peer, response });
                         }
                         Err(e) => {
                             debug!(peer = %peer.addr(), kind, took = ?started.elapsed(), "attempt failed");
@@ -317,43 +436,87 @@ impl PeerSet {
                             let retry = e.is_retryable();
                             last = Some(e);
                             if !retry {
-                                break;
+                                break None;
                             }
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(hedge_at), if hedge => {
-                    // Only a member ready now: a hedge does not wait.
-                    hedged = true;
+                _ = tokio::time::sleep_until(wake) => {
                     let now = Instant::now();
-                    if let Some(peer) = self.choose(&request, &eligible, &tried, now).await {
-                        debug!(peer = %peer.addr(), kind, "hedged: asked of a second peer too");
-                        tried.insert(peer.id());
-                        last_start = now;
-                        running.push(self.timed_attempt(peer, request.clone(), kind));
+                    if hedge_at.is_some_and(|t| t <= now) {
+                        // Only a member ready now: a hedge does not wait.
+                        match self.choose(&request, &eligible, &tried, now, true).await {
+                            Some(peer) => {
+                                debug!(peer = %peer.addr(), kind, "hedged: asked of a second peer too");
+                                tried.insert(peer.id());
+                                running.push(self.start_attempt(peer, request.clone(), kind));
+                            }
+                            None => next_hedge_try = now + RECHECK,
+                        }
                     }
                 }
+                _ = async {
+                    match marked {
+                        Some(m) => m.await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
             }
+        };
+        for attempt in running {
+            if self.on_probation(&attempt.peer) {
+                self.probe(attempt, kind);
+            }
+            // Else dropped: called off.
         }
-        match last {
-            Some(last) => Err(PeerSetError::Failed {
+        match (answer, last) {
+            (Some(answer), _) => Ok(answer),
+            (None, Some(last)) => Err(PeerSetError::Failed {
                 attempts: tried.len(),
                 last,
             }),
-            None => Err(PeerSetError::NoPeers),
+            (None, None) => Err(PeerSetError::NoPeers),
         }
     }
 
-    /// [`PeerSet::attempt`] on `peer`, with the peer and when it started.
-    async fn timed_attempt(
-        &self,
-        peer: Peer,
-        request: Request,
-        kind: usize,
-    ) -> (Peer, Instant, Result<Response, RequestError>) {
+    /// An attempt of `request` on `peer`, starting now ([`PeerSet::attempt`]).
+    fn start_attempt(&self, peer: Peer, request: Request, kind: usize) -> Attempt {
         let started = Instant::now();
-        let result = self.attempt(&peer, request, kind, started).await;
-        (peer, started, result)
+        let set = self.clone();
+        let p = peer.clone();
+        Attempt {
+            peer,
+            started,
+            future: Box::pin(async move { set.attempt(&p, request, kind, started).await }),
+        }
+    }
+
+    /// Whether `peer` is a member that has not answered anything yet.
+    fn on_probation(&self, peer: &Peer) -> bool {
+        lock(&self.inner.state)
+            .members
+            .get(&peer.id())
+            .is_some_and(|m| !m.stats.has_answered())
+    }
+
+    /// Lets the attempt of a member on probation run on after its call
+    /// got its answer elsewhere, to its leash: calling it off would leave
+    /// a silent member untested and free to take the next request. Its
+    /// answer or its timeout counts as any other's (a timeout swaps it
+    /// out); meanwhile it holds its one request slot, so it takes nothing
+    /// more of the job.
+    fn probe(&self, attempt: Attempt, kind: usize) {
+        let set = self.clone();
+        tokio::spawn(async move {
+            let (peer, started, result) = attempt.await;
+            match result {
+                Ok(_) => set.answered(&peer, kind, started.elapsed()),
+                Err(e) => {
+                    debug!(peer = %peer.addr(), kind, took = ?started.elapsed(), "probe failed");
+                    set.failed(&peer, &e);
+                }
+            }
+        });
     }
 
     /// Sends every request of `requests`, `concurrency` at a time, each
@@ -378,16 +541,21 @@ impl PeerSet {
     }
 
     /// The peer for the next attempt: of the members that can answer, are
-    /// eligible, untried, not paused and have a free slot, the cheaper of
-    /// two at random. Waits for one until `deadline`; `None` when none
-    /// came, or every member that could answer was tried.
+    /// eligible, untried, not paused and have a free slot (one, on
+    /// probation: [`takes_more`]), the cheaper of two at random; for a
+    /// `hedge`, of those that have answered before if any is ready. Waits
+    /// for one until `deadline`; `None` when none came, or every member
+    /// that could answer was tried or left the set.
     async fn choose(
         &self,
         request: &Request,
         eligible: &impl Fn(&Peer) -> bool,
         tried: &HashSet<u64>,
         deadline: Instant,
+        hedge: bool,
     ) -> Option<Peer> {
+        // Whether a member that could take it was seen while waiting.
+        let mut seen = false;
         loop {
             let changed = self.inner.changed.notified();
             {
@@ -395,7 +563,7 @@ impl PeerSet {
                 let mut s = lock(&self.inner.state);
                 s.members.retain(|_, m| m.peer.is_connected());
                 let mut untried = 0;
-                let mut ready: Vec<(Peer, Candidate)> = Vec::new();
+                let mut ready: Vec<(Peer, Candidate, bool)> = Vec::new();
                 for m in s.members.values() {
                     let p = &m.peer;
                     let services = p.remote_version().map(|r| r.services);
@@ -407,14 +575,22 @@ impl PeerSet {
                     untried += 1;
                     let paused = m.stats.paused_until.is_some_and(|t| t > now);
                     let in_flight = p.requests_in_flight();
-                    if paused || in_flight >= p.config().max_requests_in_flight {
+                    let answered = m.stats.has_answered();
+                    if paused || !takes_more(answered, in_flight, p.config().max_requests_in_flight)
+                    {
                         continue;
                     }
                     let latency = m.stats.latency.get();
-                    ready.push((p.clone(), Candidate { in_flight, latency }));
+                    ready.push((p.clone(), Candidate { in_flight, latency }, answered));
                 }
-                if untried == 0 && !s.members.is_empty() && !tried.is_empty() {
+                // Every member that could take it tried, or gone since
+                // (a set with none yet waits for one to join).
+                if untried == 0 && !s.members.is_empty() && (!tried.is_empty() || seen) {
                     return None;
+                }
+                seen |= untried > 0;
+                if hedge && ready.iter().any(|r| r.2) {
+                    ready.retain(|r| r.2);
                 }
                 // A member not yet timed counts as a typical one: the
                 // kind's typical answer, else the members' own answer
@@ -423,9 +599,9 @@ impl PeerSet {
                 // another kind), else 100 ms.
                 let typical = s.typical[kind_of(request)]
                     .get()
-                    .or_else(|| mean(ready.iter().filter_map(|(_, c)| c.latency)))
+                    .or_else(|| mean(ready.iter().filter_map(|(_, c, _)| c.latency)))
                     .unwrap_or(Duration::from_millis(100));
-                let cands: Vec<Candidate> = ready.iter().map(|(_, c)| *c).collect();
+                let cands: Vec<Candidate> = ready.iter().map(|(_, c, _)| *c).collect();
                 let draws = (s.rng.random(), s.rng.random());
                 if let Some(i) = power_of_two(&cands, typical, draws) {
                     return Some(ready.swap_remove(i).0);
@@ -444,7 +620,8 @@ impl PeerSet {
 
     /// One attempt on `peer`, given up once it has taken longer than
     /// [`PeerSetConfig::timeout_factor`] times what answers of its kind
-    /// take (re-read as answers come in).
+    /// take (re-read as answers come in), at least the minimum: the short
+    /// one while the peer has not answered anything yet.
     async fn attempt(
         &self,
         peer: &Peer,
@@ -456,8 +633,15 @@ impl PeerSet {
         let call = peer.call(request, config.request_timeout);
         tokio::pin!(call);
         loop {
-            let typical = lock(&self.inner.state).typical[kind].get();
-            let limit = started + attempt_timeout(config, typical);
+            let (typical, answered) = {
+                let s = lock(&self.inner.state);
+                let answered = s
+                    .members
+                    .get(&peer.id())
+                    .is_some_and(|m| m.stats.has_answered());
+                (s.typical[kind].get(), answered)
+            };
+            let limit = started + attempt_timeout(config, typical, answered);
             if Instant::now() >= limit {
                 return Err(RequestError::Timeout);
             }
