@@ -191,6 +191,39 @@ fn header_checks<M: Measurement>(c: &mut Criterion<M>) {
                 .sum::<u64>()
         })
     });
+    // The same hashes from the serialized headers, one by one (the
+    // `blake3` crate) and in multi-lane batches (what the chain uses).
+    g.bench_function("pow-hash-v2-one-by-one-serialized", |b| {
+        b.iter(|| {
+            bytes
+                .iter()
+                .map(|h| blake3::hash(h).as_bytes()[0] as u64)
+                .sum::<u64>()
+        })
+    });
+    g.bench_function("pow-hash-v2-batched", |b| {
+        let refs: Vec<&[u8; 180]> = bytes.iter().collect();
+        let mut out = vec![dcr_wire::Hash::ZERO; refs.len()];
+        b.iter(|| {
+            BlockHeader::pow_hashes_v2(&refs, &mut out);
+            out[0].0[0]
+        })
+    });
+    // Each multi-lane kernel this CPU runs, by name.
+    for kernel in dcr_blake256::blake3::kernels() {
+        g.bench_with_input(
+            BenchmarkId::new("pow-hash-v2-kernel", kernel),
+            &bytes,
+            |b, bytes| {
+                let mut out = vec![[0u8; 32]; bytes.len()];
+                b.iter(|| {
+                    let ran = dcr_blake256::blake3::hash_many_on(kernel, bytes, &mut out);
+                    assert_eq!(ran, Ok(true));
+                    out[0][0]
+                })
+            },
+        );
+    }
     g.finish();
 }
 
