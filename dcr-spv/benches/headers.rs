@@ -11,6 +11,10 @@
 //! - `asert`: simnet's, where DCP-0011 is forced: BLAKE3 proof of work and
 //!   an ASERT computation for every header.
 //!
+//! Then the parts on the same headers: decoding, the block hash and the
+//! BLAKE3 proof-of-work hash, one by one and in multi-lane batches (and on
+//! each BLAKE3 kernel this CPU runs, `pow-hash-v2-kernel/NAME`).
+//!
 //! Times are this thread's CPU time (Linux `/proc/thread-self/schedstat`),
 //! not wall time: on a machine shared with other work, wall time counts
 //! the time others run too, while the target is per core. Set
