@@ -93,6 +93,8 @@ impl core::fmt::Display for LongMessage {
     }
 }
 
+impl core::error::Error for LongMessage {}
+
 /// One compression of the first `lanes` lanes: lane `l` folds `blocks[l]`
 /// (`lens[l]` bytes of it are message, the rest zero) into its chaining
 /// value with counter 0 and the flags `flags[l]`.
@@ -549,6 +551,11 @@ mod tests {
                 })
             );
             assert_eq!(out, [[0; 32]; 3], "{name}");
+            let e = hash_many_on(name, &msgs, &mut out).unwrap_err();
+            assert_eq!(
+                std::format!("{e}"),
+                "message 1 has 1025 bytes, more than one BLAKE3 chunk (1024)"
+            );
         }
     }
 
