@@ -643,8 +643,10 @@ mod x86 {
         unsafe fn store(self, words: &mut [u32; MAX_LANES]);
         unsafe fn add(self, o: Self) -> Self;
         unsafe fn xor(self, o: Self) -> Self;
-        /// The sixteen message words of every lane's block, word-major.
-        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16];
+        /// The sixteen message words of every lane's block, word-major:
+        /// big-endian words (BLAKE-256) when `be`, else little-endian
+        /// (BLAKE3).
+        unsafe fn message(blocks: &[&[u8; BLOCK]; MAX_LANES], be: bool) -> [Self; 16];
     }
 
     /// Byte-swaps each 32-bit word (message words are big-endian).
@@ -686,17 +688,27 @@ mod x86 {
         ]
     }
 
-    /// The message words of lanes `first..first + 8`, word-major. (No
-    /// closures in this module: they would not inherit the callers'
-    /// target features, and the intrinsics in them would not be inlined.)
+    /// The message words of lanes `first..first + 8`, word-major,
+    /// byte-swapped when `be` (a constant at every call, so the choice
+    /// folds away). (No closures in this module: they would not inherit
+    /// the callers' target features, and the intrinsics in them would not
+    /// be inlined.)
     #[inline(always)]
-    unsafe fn message8(blocks: &[&[u8; BLOCK]; MAX_LANES], first: usize) -> [__m256i; 16] {
+    unsafe fn message8(
+        blocks: &[&[u8; BLOCK]; MAX_LANES],
+        first: usize,
+        be: bool,
+    ) -> [__m256i; 16] {
         let mut low = [_mm256_setzero_si256(); 8];
         let mut high = [_mm256_setzero_si256(); 8];
         for l in 0..8 {
             let p = blocks[first + l].as_ptr();
-            low[l] = bswap256(_mm256_loadu_si256(p.cast()));
-            high[l] = bswap256(_mm256_loadu_si256(p.add(32).cast()));
+            low[l] = _mm256_loadu_si256(p.cast());
+            high[l] = _mm256_loadu_si256(p.add(32).cast());
+            if be {
+                low[l] = bswap256(low[l]);
+                high[l] = bswap256(high[l]);
+            }
         }
         let low = transpose8(low);
         let high = transpose8(high);
@@ -710,7 +722,7 @@ mod x86 {
     /// message is loaded.
     macro_rules! lanes {
         ($v:ty, $set1:ident, $loadu:ident, $storeu:ident, $add:ident, $xor:ident,
-         |$blocks:ident| $message:block) => {
+         |$blocks:ident, $be:ident| $message:block) => {
             impl Lanes for $v {
                 #[inline(always)]
                 unsafe fn splat(x: u32) -> Self {
@@ -733,7 +745,7 @@ mod x86 {
                     $xor(self, o)
                 }
                 #[inline(always)]
-                unsafe fn message($blocks: &[&[u8; BLOCK]; MAX_LANES]) -> [Self; 16] {
+                unsafe fn message($blocks: &[&[u8; BLOCK]; MAX_LANES], $be: bool) -> [Self; 16] {
                     $message
                 }
             }
@@ -747,7 +759,7 @@ mod x86 {
         _mm256_storeu_si256,
         _mm256_add_epi32,
         _mm256_xor_si256,
-        |blocks| { message8(blocks, 0) }
+        |blocks, be| { message8(blocks, 0, be) }
     );
 
     lanes!(
@@ -757,10 +769,10 @@ mod x86 {
         _mm512_storeu_si512,
         _mm512_add_epi32,
         _mm512_xor_si512,
-        |blocks| {
+        |blocks, be| {
             // Lanes 0..7 in the low half of each vector, 8..15 in the high.
-            let low = message8(blocks, 0);
-            let high = message8(blocks, 8);
+            let low = message8(blocks, 0, be);
+            let high = message8(blocks, 8, be);
             let mut m = [_mm512_setzero_si512(); 16];
             for w in 0..16 {
                 m[w] = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(low[w]), high[w]);
@@ -891,7 +903,7 @@ mod x86 {
         counters: &[u64; MAX_LANES],
         r: R,
     ) {
-        let m = V::message(blocks);
+        let m = V::message(blocks, true);
         let mut lo = [0u32; MAX_LANES];
         let mut hi = [0u32; MAX_LANES];
         for l in 0..MAX_LANES {
@@ -954,7 +966,136 @@ mod x86 {
             h[w].xor(v[w]).xor(v[w + 8]).store(&mut s.h[w]);
         }
     }
+
+    /// The multi-lane BLAKE3 compressions (`crate::blake3`): the same
+    /// lanes, message transpose, G function and rotations as BLAKE-256's
+    /// above, with BLAKE3's little-endian words, its message schedule, seven
+    /// rounds, no constants xored into the message, and counter 0, each
+    /// lane's block length and flags in the last state words.
+    pub(crate) mod blake3 {
+        use super::{g, Lanes, Rotations, Shuffles, Vprord, MAX_LANES};
+        use crate::batch::LaneStates;
+        use crate::blake3::{Kernel, BLOCK_LEN, SCHEDULE};
+        use crate::IV;
+        use core::arch::x86_64::*;
+
+        /// A BLAKE3 kernel and its safe entry point, as `kernel!` above.
+        macro_rules! kernel3 {
+            ($(#[$doc:meta])* $kernel:ident: $name:literal, $lanes:literal lanes,
+             drain at $drain:literal, narrow $narrow:expr, $features:literal,
+             [$($detect:tt),+], $v:ty, $rotations:expr) => {
+                $(#[$doc])*
+                pub(crate) const $kernel: Kernel = Kernel {
+                    name: $name,
+                    lanes: $lanes,
+                    drain_at: $drain,
+                    narrow: $narrow,
+                    compress: {
+                        /// Safe entry point: only installed (by
+                        /// `crate::blake3`'s `kernel` and `all_kernels`)
+                        /// after the CPU was found to have every feature
+                        /// the compression is compiled for.
+                        fn entry(
+                            s: &mut LaneStates,
+                            blocks: &[&[u8; BLOCK_LEN]; MAX_LANES],
+                            lens: &[u32; MAX_LANES],
+                            flags: &[u32; MAX_LANES],
+                        ) {
+                            #[target_feature(enable = $features)]
+                            unsafe fn lanes(
+                                s: &mut LaneStates,
+                                blocks: &[&[u8; BLOCK_LEN]; MAX_LANES],
+                                lens: &[u32; MAX_LANES],
+                                flags: &[u32; MAX_LANES],
+                            ) {
+                                compress::<$v, _>(s, blocks, lens, flags, $rotations)
+                            }
+                            debug_assert!(true $(&& detected!($detect))+);
+                            // SAFETY: the features were checked at run time;
+                            // every pointer read is one of the 64-byte
+                            // blocks, or a field of `s`, `lens`, `flags`.
+                            unsafe { lanes(s, blocks, lens, flags) }
+                        }
+                        entry
+                    },
+                };
+            };
+        }
+
+        // A group of one or two messages is hashed by the portable
+        // compression; a step of eight lanes costs about two single
+        // compressions, as for BLAKE-256.
+        kernel3!(
+            AVX2: "avx2x8", 8 lanes, drain at 2, narrow None,
+            "avx2", ["avx2"], __m256i, Shuffles
+        );
+
+        kernel3!(
+            /// Eight lanes in 256-bit registers with AVX-512VL's rotations.
+            AVX512_NARROW: "avx512x8", 8 lanes, drain at 2, narrow None,
+            "avx2,avx512f,avx512vl", ["avx2", "avx512f", "avx512vl"], __m256i, Vprord
+        );
+
+        kernel3!(
+            AVX512: "avx512x16", 16 lanes, drain at 2, narrow Some(&AVX512_NARROW),
+            "avx2,avx512f,avx512vl", ["avx2", "avx512f", "avx512vl"], __m512i, Vprord
+        );
+
+        /// Round `N`, its message schedule resolved at compile time.
+        #[inline(always)]
+        unsafe fn round<V: Lanes, R: Rotations<V>, const N: usize>(
+            v: &mut [V; 16],
+            r: R,
+            m: &[V; 16],
+        ) {
+            let s = &SCHEDULE[N];
+            g(v, r, [0, 4, 8, 12], m[s[0]], m[s[1]]);
+            g(v, r, [1, 5, 9, 13], m[s[2]], m[s[3]]);
+            g(v, r, [2, 6, 10, 14], m[s[4]], m[s[5]]);
+            g(v, r, [3, 7, 11, 15], m[s[6]], m[s[7]]);
+            g(v, r, [0, 5, 10, 15], m[s[8]], m[s[9]]);
+            g(v, r, [1, 6, 11, 12], m[s[10]], m[s[11]]);
+            g(v, r, [2, 7, 8, 13], m[s[12]], m[s[13]]);
+            g(v, r, [3, 4, 9, 14], m[s[14]], m[s[15]]);
+        }
+
+        /// Folds every lane's block into its chaining value: counter 0,
+        /// the lane's block length and flags.
+        #[inline(always)]
+        unsafe fn compress<V: Lanes, R: Rotations<V>>(
+            s: &mut LaneStates,
+            blocks: &[&[u8; BLOCK_LEN]; MAX_LANES],
+            lens: &[u32; MAX_LANES],
+            flags: &[u32; MAX_LANES],
+            r: R,
+        ) {
+            let m = V::message(blocks, false);
+            let mut v = [V::splat(0); 16];
+            for (vw, words) in v.iter_mut().zip(&s.h) {
+                *vw = V::load(words);
+            }
+            for (vw, iv) in v[8..12].iter_mut().zip(IV) {
+                *vw = V::splat(iv);
+            }
+            // v[12], v[13]: the counter, always 0 for a single chunk.
+            v[14] = V::load(lens);
+            v[15] = V::load(flags);
+            round::<V, R, 0>(&mut v, r, &m);
+            round::<V, R, 1>(&mut v, r, &m);
+            round::<V, R, 2>(&mut v, r, &m);
+            round::<V, R, 3>(&mut v, r, &m);
+            round::<V, R, 4>(&mut v, r, &m);
+            round::<V, R, 5>(&mut v, r, &m);
+            round::<V, R, 6>(&mut v, r, &m);
+            for w in 0..8 {
+                v[w].xor(v[w + 8]).store(&mut s.h[w]);
+            }
+        }
+    }
 }
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::blake3 as blake3_x86;
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,15 @@
 //!   its bits checked under the EMA rules (a retarget every 8 blocks) and
 //!   its stake difficulty under DCP-0001's; BLAKE-256 proof of work;
 //! - `asert`: simnet's, where DCP-0011 is forced: BLAKE3 proof of work and
-//!   an ASERT computation for every header.
+//!   an ASERT computation for every header (about half the block hashes
+//!   meet the target too, so only the other half need their BLAKE3 hash);
+//! - `asert-blake3-only`: the same with every block hash missing its
+//!   target, as on mainnet since DCP-0011: every header's BLAKE3 hash is
+//!   checked.
+//!
+//! Then the parts on the same headers: decoding, the block hash and the
+//! BLAKE3 proof-of-work hash, one by one and in multi-lane batches (and on
+//! each BLAKE3 kernel this CPU runs, `pow-hash-v2-kernel/NAME`).
 //!
 //! Times are this thread's CPU time (Linux `/proc/thread-self/schedstat`),
 //! not wall time: on a machine shared with other work, wall time counts
@@ -28,9 +36,11 @@ use dcr_wire::{BlockHeader, Headers, Payload};
 
 const HEADERS: usize = 20_000;
 
-/// The chain as `headers` messages of 2,000, serialized.
-fn messages(p: &Params) -> Vec<Vec<u8>> {
+/// The chain as `headers` messages of 2,000, serialized; with
+/// `blake3_only`, every header's block hash misses its target.
+fn messages(p: &Params, blake3_only: bool) -> Vec<Vec<u8>> {
     let mut b = ChainBuilder::new(p);
+    b.blake3_only = blake3_only;
     let headers = b.extend(HEADERS);
     headers
         .chunks(2000)
@@ -133,11 +143,15 @@ impl Measurement for ThreadCpu {
 fn header_checks<M: Measurement>(c: &mut Criterion<M>) {
     let mut ema = params::regnet().clone();
     ema.dcp0001 = Activation::Forced;
-    let cases = [("ema", ema), ("asert", params::simnet().clone())];
+    let cases = [
+        ("ema", ema, false),
+        ("asert", params::simnet().clone(), false),
+        ("asert-blake3-only", params::simnet().clone(), true),
+    ];
     let mut g = c.benchmark_group("headers");
     g.throughput(Throughput::Elements(HEADERS as u64));
-    for (name, p) in &cases {
-        let msgs = messages(p);
+    for (name, p, blake3_only) in &cases {
+        let msgs = messages(p, *blake3_only);
         assert_eq!(sync(p, &msgs), HEADERS as u32);
         g.bench_with_input(BenchmarkId::new("decode+check", name), &msgs, |b, m| {
             b.iter(|| black_box(sync(p, m)))
@@ -145,7 +159,7 @@ fn header_checks<M: Measurement>(c: &mut Criterion<M>) {
     }
     // The parts: decoding alone, and hashing alone (one by one and in
     // batches), for the same 20,000 headers.
-    let msgs = messages(&cases[0].1);
+    let msgs = messages(&cases[0].1, false);
     g.bench_function("decode-only", |b| {
         b.iter(|| {
             msgs.iter()
@@ -191,6 +205,39 @@ fn header_checks<M: Measurement>(c: &mut Criterion<M>) {
                 .sum::<u64>()
         })
     });
+    // The same hashes from the serialized headers, one by one (the
+    // `blake3` crate) and in multi-lane batches (what the chain uses).
+    g.bench_function("pow-hash-v2-one-by-one-serialized", |b| {
+        b.iter(|| {
+            bytes
+                .iter()
+                .map(|h| blake3::hash(h).as_bytes()[0] as u64)
+                .sum::<u64>()
+        })
+    });
+    g.bench_function("pow-hash-v2-batched", |b| {
+        let refs: Vec<&[u8; 180]> = bytes.iter().collect();
+        let mut out = vec![dcr_wire::Hash::ZERO; refs.len()];
+        b.iter(|| {
+            BlockHeader::pow_hashes_v2(&refs, &mut out);
+            out[0].0[0]
+        })
+    });
+    // Each multi-lane kernel this CPU runs, by name.
+    for kernel in dcr_blake256::blake3::kernels() {
+        g.bench_with_input(
+            BenchmarkId::new("pow-hash-v2-kernel", kernel),
+            &bytes,
+            |b, bytes| {
+                let mut out = vec![[0u8; 32]; bytes.len()];
+                b.iter(|| {
+                    let ran = dcr_blake256::blake3::hash_many_on(kernel, bytes, &mut out);
+                    assert_eq!(ran, Ok(true));
+                    out[0][0]
+                })
+            },
+        );
+    }
     g.finish();
 }
 

@@ -18,7 +18,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use dcr_wire::msg::BLOCK_HEADER_SIZE;
 use dcr_wire::{blake256_many, BlockHeader, Hash, HashInput};
 
-use crate::check::{check_positional, check_sanity, HeaderError};
+use crate::check::{check_positional, check_sanity, may_read_pow_hash_v2, HeaderError};
 use crate::difficulty::AnchorCache;
 use crate::facts::{Ancestors, BlockFacts, HashedHeader};
 use crate::params::Params;
@@ -289,6 +289,7 @@ impl HeaderChain {
     pub fn accept(&mut self, headers: &[BlockHeader], now: Option<i64>) -> HeadersOutcome {
         let bytes = self.serialize(headers);
         let hashes = hash_batch(&bytes);
+        let pow_v2 = pow_hashes_v2(&self.params, headers, &hashes, &bytes);
         let mut out = HeadersOutcome {
             connected: Vec::with_capacity(headers.len()),
             ..HeadersOutcome::default()
@@ -297,8 +298,9 @@ impl HeaderChain {
         self.work.reserve(headers.len());
         self.index.reserve(headers.len());
         let records = bytes.chunks_exact(BLOCK_HEADER_SIZE);
-        for (i, ((header, hash), b)) in headers.iter().zip(hashes).zip(records).enumerate() {
-            let hashed = HashedHeader::with_bytes(header, hash, b);
+        let batch = headers.iter().zip(hashes).zip(records).zip(pow_v2);
+        for (i, (((header, hash), b), v2)) in batch.enumerate() {
+            let hashed = HashedHeader::with_bytes(header, hash, b).with_pow_hash_v2(v2);
             if let Err(r) = self.accept_one(i, &hashed, now, &mut out) {
                 out.rejected = Some((i, r));
                 break;
@@ -516,6 +518,39 @@ fn hash_batch(bytes: &[u8]) -> Vec<Hash> {
     let mut hashes = vec![Hash::ZERO; inputs.len()];
     blake256_many(&inputs, &mut hashes);
     hashes
+}
+
+/// The version 2 proof-of-work hashes (BLAKE3) of the headers whose checks
+/// may read them ([`may_read_pow_hash_v2`]), many at a time; `None` for
+/// the others. `bytes` holds the headers serialized back to back and
+/// `hashes` their block hashes.
+fn pow_hashes_v2(
+    params: &Params,
+    headers: &[BlockHeader],
+    hashes: &[Hash],
+    bytes: &[u8],
+) -> Vec<Option<Hash>> {
+    let records = bytes.chunks_exact(BLOCK_HEADER_SIZE);
+    let mut wanted = Vec::new();
+    let mut at = Vec::new();
+    for (i, ((header, hash), b)) in headers.iter().zip(hashes).zip(records).enumerate() {
+        if let Some(b) = b.first_chunk() {
+            if may_read_pow_hash_v2(params, header, hash) {
+                wanted.push(b);
+                at.push(i);
+            }
+        }
+    }
+    let mut out = vec![None; headers.len()];
+    if wanted.is_empty() {
+        return out;
+    }
+    let mut v2 = vec![Hash::ZERO; wanted.len()];
+    BlockHeader::pow_hashes_v2(&wanted, &mut v2);
+    for (i, h) in at.into_iter().zip(v2) {
+        out[i] = Some(h);
+    }
+    out
 }
 
 impl std::fmt::Debug for HeaderChain {

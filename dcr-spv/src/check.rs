@@ -10,9 +10,9 @@
 
 use dcr_wire::{BlockHeader, Hash};
 
-use crate::difficulty::{check_difficulty, AnchorCache, DifficultyError};
+use crate::difficulty::{check_difficulty, possibly_blake3, AnchorCache, DifficultyError};
 use crate::facts::{Ancestors, HashedHeader};
-use crate::params::Params;
+use crate::params::{Activation, Params};
 use crate::pow::{check_pow_range, PowError, Target};
 use crate::stakediff::{next_stake_diff_v1, next_stake_diff_v2};
 
@@ -190,6 +190,20 @@ pub fn check_sanity(
         }
     }
     check_stake_counts(params, header)
+}
+
+/// Whether the rules may read the header's version 2 proof-of-work hash
+/// (BLAKE3), from the header and its block hash alone: [`check_sanity`]
+/// when the block hash misses a target in range, [`check_difficulty`] when
+/// the header could be under DCP-0011 on a chain where it is voted. A batch
+/// of headers computes these hashes ahead, many at a time
+/// ([`HashedHeader::with_pow_hash_v2`]); the rules still ask
+/// [`HashedHeader::pow_hash_v2`], which hashes any header this missed, so
+/// the rules' outcome does not depend on it.
+pub fn may_read_pow_hash_v2(params: &Params, header: &BlockHeader, hash: &Hash) -> bool {
+    let v1_misses = check_pow_range(header.bits, params.pow_limit)
+        .is_ok_and(|target| Target::from_hash(hash) > target);
+    v1_misses || (params.dcp0011 != Activation::Forced && possibly_blake3(params, header))
 }
 
 fn check_stake_counts(params: &Params, header: &BlockHeader) -> Result<(), HeaderError> {

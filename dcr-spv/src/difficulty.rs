@@ -9,7 +9,7 @@
 //! (`checkDifficultyPositional`) and dcrwallet `wallet/difficulty.go`, which
 //! carries the same code over headers only.
 
-use dcr_wire::{CurrencyNet, Hash};
+use dcr_wire::{BlockHeader, CurrencyNet, Hash};
 
 use crate::facts::{Ancestors, BlockFacts, HashedHeader};
 use crate::params::{Activation, Params};
@@ -208,6 +208,30 @@ pub fn calc_want_height(stake_validation_height: i64, interval: i64, height: i64
     (adjusted - ((adjusted + 1) % interval)) + offset
 }
 
+/// The lowest block version and height a block under DCP-0011 can have
+/// where its activation is not forced: the agenda's version (10 on
+/// mainnet, 11 elsewhere) and the first height at which a vote can have
+/// activated it (two rule change intervals past stake validation).
+fn blake3_era_bounds(params: &Params) -> (u32, i64) {
+    let min_version = if params.net == CurrencyNet::MainNet {
+        10
+    } else {
+        11
+    };
+    let first_possible =
+        params.stake_validation_height + 2 * params.rule_change_activation_interval;
+    (min_version, first_possible)
+}
+
+/// Whether a header could be under DCP-0011 by its version and height
+/// alone, where the agenda is voted: [`check_difficulty`] then reads its
+/// BLAKE3 proof-of-work hash (`Activation::Forced` chains are told by the
+/// parameters and never ask).
+pub(crate) fn possibly_blake3(params: &Params, header: &BlockHeader) -> bool {
+    let (min_version, first_possible) = blake3_era_bounds(params);
+    header.version as u32 >= min_version && i64::from(header.height) >= first_possible
+}
+
 /// Checks a header's bits against the difficulty rules, seeing only headers
 /// (dcrd `checkDifficultyPositional`, dcrwallet `checkDifficultyPositional`).
 ///
@@ -247,15 +271,9 @@ pub fn check_difficulty(
     }
     let svh = params.stake_validation_height;
     let rcai = params.rule_change_activation_interval;
-    let first_possible = svh + 2 * rcai;
-    let min_version: u32 = if params.net == CurrencyNet::MainNet {
-        10
-    } else {
-        11
-    };
-    let possibly_blake3 =
-        header.version as u32 >= min_version && i64::from(header.height) >= first_possible;
-    if possibly_blake3 && check_pow_hash(&hashed.pow_hash_v2(), header.bits).is_ok() {
+    let (min_version, first_possible) = blake3_era_bounds(params);
+    if possibly_blake3(params, header) && check_pow_hash(&hashed.pow_hash_v2(), header.bits).is_ok()
+    {
         if let Some(c) = cache.candidate {
             if prev_branch.contains(&c)
                 && header.bits == next_blake3_bits_from_anchor(params, &prev, &c)

@@ -125,6 +125,21 @@ impl<'a> HashedHeader<'a> {
         }
     }
 
+    /// The same header with its version 2 proof-of-work hash already
+    /// computed (in a batch, say: [`BlockHeader::pow_hashes_v2`]), or
+    /// `None` to compute it when first asked. The caller vouches that
+    /// `pow_v2` is the hash of this header.
+    pub fn with_pow_hash_v2(self, pow_v2: Option<Hash>) -> HashedHeader<'a> {
+        let cell = std::cell::OnceCell::new();
+        if let Some(h) = pow_v2 {
+            let _ = cell.set(h);
+        }
+        HashedHeader {
+            pow_v2: cell,
+            ..self
+        }
+    }
+
     /// A header, hashing it.
     pub fn hash(header: &'a BlockHeader) -> HashedHeader<'a> {
         HashedHeader::new(header, header.block_hash())

@@ -24,6 +24,11 @@ pub struct ChainBuilder {
     facts: Vec<BlockFacts>,
     /// Seconds between blocks (the network's target by default).
     pub spacing: u32,
+    /// Where BLAKE3 is the proof of work, take only nonces whose block
+    /// hash (BLAKE-256) misses the target, so every header needs its
+    /// BLAKE3 hash checked, as on mainnet since DCP-0011 (simnet's limit
+    /// lets half of the BLAKE-256 hashes pass too). Off by default.
+    pub blake3_only: bool,
 }
 
 impl ChainBuilder {
@@ -34,6 +39,7 @@ impl ChainBuilder {
             facts: vec![BlockFacts::new(&g, params.genesis_hash)],
             headers: vec![g],
             spacing: params.target_time_per_block.max(1) as u32,
+            blake3_only: false,
             params: params.clone(),
         }
     }
@@ -94,7 +100,10 @@ impl ChainBuilder {
             } else {
                 h.block_hash()
             };
-            if check_proof_of_work(&pow, h.bits, p.pow_limit).is_ok() {
+            let v1_passes = || check_proof_of_work(&h.block_hash(), h.bits, p.pow_limit).is_ok();
+            if check_proof_of_work(&pow, h.bits, p.pow_limit).is_ok()
+                && !(blake3 && self.blake3_only && v1_passes())
+            {
                 break;
             }
         }

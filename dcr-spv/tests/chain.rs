@@ -186,3 +186,21 @@ fn synthetic_simnet_chains_pass_and_reorg() {
     assert_eq!(out.rejected, None);
     assert_eq!(chain.tip().hash, b.tip_hash());
 }
+
+#[test]
+fn blake3_only_chains_need_every_pow_hash_v2_and_pass() {
+    // Every block hash misses its target (as on mainnet since DCP-0011),
+    // so every header's BLAKE3 hash is computed in the batch and checked.
+    let p = params::simnet();
+    let mut b = ChainBuilder::new(p);
+    b.blake3_only = true;
+    b.extend(300);
+    for h in &b.headers()[1..] {
+        assert!(dcr_spv::pow::check_proof_of_work(&h.block_hash(), h.bits, p.pow_limit).is_err());
+        assert!(dcr_spv::check::may_read_pow_hash_v2(p, h, &h.block_hash()));
+    }
+    let mut chain = HeaderChain::new(p.clone());
+    let out = chain.accept(&b.headers()[1..], None);
+    assert_eq!(out.rejected, None);
+    assert_eq!(chain.tip().hash, b.tip_hash());
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use dcr_spv::check::{check_positional, check_sanity, HeaderError};
+use dcr_spv::check::{check_positional, check_sanity, may_read_pow_hash_v2, HeaderError};
 use dcr_spv::difficulty::{Algorithm, AnchorCache, DifficultyError};
 use dcr_spv::facts::{BlockFacts, HashedHeader, Slice};
 use dcr_spv::pow::PowError;
@@ -214,4 +214,90 @@ fn simnet_chain_passes_asert_blake3_and_dcp0001() {
             algorithm: Algorithm::Asert
         }))
     );
+}
+
+/// Checks every header of `headers` (each the child of the one before) with
+/// its version 2 proof-of-work hash given ahead: the true hash where
+/// `may_read_pow_hash_v2` says the rules may read it, a hash that meets no
+/// target elsewhere (or everywhere else, with `poison_predicted`, the
+/// other way round). The first refusal, if any.
+fn check_with_v2_ahead(
+    p: &Params,
+    headers: &[BlockHeader],
+    poison_predicted: bool,
+) -> Option<(u32, HeaderError)> {
+    let f = facts(headers);
+    let mut anchors = AnchorCache::default();
+    let poison = dcr_wire::Hash([0xff; 32]);
+    for (i, header) in headers.iter().enumerate().skip(1) {
+        let hash = header.block_hash();
+        let predicted = may_read_pow_hash_v2(p, header, &hash);
+        let v2 = if predicted != poison_predicted {
+            header.pow_hash_v2()
+        } else {
+            poison
+        };
+        let hashed = HashedHeader::new(header, hash).with_pow_hash_v2(Some(v2));
+        let branch = Slice::new(&f[..i]).expect("parent branch");
+        let checked = check_sanity(p, &hashed, None)
+            .and_then(|()| check_positional(p, &hashed, &branch, &mut anchors));
+        if let Err(e) = checked {
+            return Some((header.height, e));
+        }
+    }
+    None
+}
+
+#[test]
+fn the_rules_read_no_pow_hash_v2_the_batch_did_not_compute() {
+    // The header chain computes ahead, many at a time, the BLAKE3 hashes
+    // of the headers `may_read_pow_hash_v2` names and lets the rest be
+    // computed when asked. Here the rest are given a hash that fails every
+    // target: every header still passes, so the rules never read one.
+    let (_, blocks) = common::simnet_chain();
+    let simnet: Vec<BlockHeader> = blocks
+        .iter()
+        .map(|b| BlockHeader::from_bytes(&b.header).unwrap())
+        .collect();
+    let p = dcr_spv::params::simnet();
+    assert_eq!(check_with_v2_ahead(p, &simnet, false), None);
+    // And the ones it names are read: poisoned, the chain is refused.
+    assert!(matches!(
+        check_with_v2_ahead(p, &simnet, true),
+        Some((_, HeaderError::Pow(PowError::HighHash { .. })))
+    ));
+    if let Some(corpus) = common::corpus_headers() {
+        let p = common::corpus_params(&corpus[0]);
+        assert_eq!(check_with_v2_ahead(&p, &corpus, false), None);
+    }
+    // A chain where DCP-0011 is voted: headers that could be under it by
+    // version and height are named even when their block hash meets the
+    // target (the difficulty rule tries BLAKE3 first).
+    let mut voted = dcr_spv::params::simnet().clone();
+    voted.dcp0011 = dcr_spv::params::Activation::Voted;
+    let late = BlockHeader {
+        version: 11,
+        height: 1_000_000,
+        bits: voted.pow_limit_bits,
+        ..BlockHeader::default()
+    };
+    let early = BlockHeader {
+        version: 10,
+        ..late
+    };
+    for h in [late, early] {
+        let met = (0..)
+            .map(|nonce| BlockHeader { nonce, ..h })
+            .find(|h| {
+                dcr_spv::pow::check_proof_of_work(&h.block_hash(), h.bits, voted.pow_limit).is_ok()
+            })
+            .unwrap();
+        assert_eq!(
+            may_read_pow_hash_v2(&voted, &met, &met.block_hash()),
+            met.version == 11,
+            "version {}",
+            met.version
+        );
+        assert!(!may_read_pow_hash_v2(p, &met, &met.block_hash()));
+    }
 }

@@ -7,6 +7,11 @@
 //! (each cut also splits its message into head and body), hashed many at a
 //! time on every kernel this CPU runs, and each digest is checked against
 //! the one-shot hash.
+//!
+//! And the multi-lane BLAKE3 of one-chunk messages (`dcr_blake256::blake3`,
+//! the batched proof-of-work hash of DCP-0011): the same batch, whole
+//! messages, on every BLAKE3 kernel this CPU runs, against the `blake3`
+//! crate.
 #![no_main]
 
 use blake_hash::Digest;
@@ -61,5 +66,21 @@ fn batch(mut data: &[u8]) {
         let mut got = vec![Hash::ZERO; inputs.len()];
         assert!(digest_many_on(kernel, &inputs, &mut got));
         assert_eq!(got, want, "{kernel}");
+    }
+    blake3_batch(&inputs);
+}
+
+/// BLAKE3 of the batch's messages (head and body together: at most 1,023
+/// bytes, one chunk) on every kernel.
+fn blake3_batch(inputs: &[Message<'_>]) {
+    let whole: Vec<Vec<u8>> = inputs.iter().map(|m| [m.head, m.body].concat()).collect();
+    let want: Vec<[u8; 32]> = whole.iter().map(|m| *blake3::hash(m).as_bytes()).collect();
+    for kernel in dcr_blake256::blake3::kernels() {
+        let mut got = vec![[0u8; 32]; whole.len()];
+        assert_eq!(
+            dcr_blake256::blake3::hash_many_on(kernel, &whole, &mut got),
+            Ok(true)
+        );
+        assert_eq!(got, want, "blake3 {kernel}");
     }
 }

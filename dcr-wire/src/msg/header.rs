@@ -234,6 +234,19 @@ impl BlockHeader {
     pub fn pow_hash_v2(&self) -> Hash {
         Hash(*blake3::hash(&self.to_bytes()).as_bytes())
     }
+
+    /// [`pow_hash_v2`](Self::pow_hash_v2) of many serialized headers at
+    /// once: `out[i]` receives the hash of `serialized[i]` (only the first
+    /// `min(serialized.len(), out.len())` are hashed). A header is one
+    /// BLAKE3 chunk, so the headers are hashed side by side in the lanes
+    /// of a vector where the CPU has AVX2 (8) or AVX-512F (16)
+    /// (`dcr_blake256::blake3`), several times the throughput of hashing
+    /// them one by one, which the latency of each hash's G chain bounds.
+    pub fn pow_hashes_v2(serialized: &[&[u8; BLOCK_HEADER_SIZE]], out: &mut [Hash]) {
+        // 180 bytes are within one chunk: the batch cannot be refused.
+        let hashed = dcr_blake256::blake3::hash_many(serialized, out);
+        debug_assert!(hashed.is_ok());
+    }
 }
 
 impl Default for BlockHeader {
@@ -386,6 +399,19 @@ pub(crate) mod tests {
     }
 
     proptest! {
+        #[test]
+        fn pow_hashes_v2_in_a_batch_are_each_headers(
+            headers in proptest::collection::vec(arb_header(), 0..40),
+        ) {
+            let bytes: Vec<[u8; BLOCK_HEADER_SIZE]> =
+                headers.iter().map(BlockHeader::to_bytes).collect();
+            let refs: Vec<&[u8; BLOCK_HEADER_SIZE]> = bytes.iter().collect();
+            let mut got = vec![Hash::ZERO; refs.len()];
+            BlockHeader::pow_hashes_v2(&refs, &mut got);
+            let want: Vec<Hash> = headers.iter().map(BlockHeader::pow_hash_v2).collect();
+            prop_assert_eq!(got, want);
+        }
+
         #[test]
         fn headers_round_trip(headers in proptest::collection::vec(arb_header(), 0..20)) {
             let msg = Headers { headers };
