@@ -69,8 +69,14 @@ mod tests {
         std::fs::write(corpus.join(MARKER), b"").unwrap();
         let exe = root.join("prefix/bin/dcrpeer");
         assert_eq!(find_from(None, Some(exe)).unwrap(), Some(corpus.clone()));
-        // Elsewhere: none, whatever the build's source tree holds.
-        let elsewhere = root.join("other/bin/dcrpeer");
+        // Elsewhere: none, whatever the build's source tree holds. Deep
+        // enough that the search stays inside `root`, whatever the
+        // temporary folder itself holds (a `shared/testdata` there).
+        let elsewhere = root.join("a/b/c/d/other/bin/dcrpeer");
+        assert!(elsewhere
+            .ancestors()
+            .nth(LEVELS_UP + 1)
+            .is_some_and(|d| d.starts_with(&root)));
         assert_eq!(find_from(None, Some(elsewhere.clone())).unwrap(), None);
         assert_eq!(
             find_from(Some(corpus.clone()), Some(elsewhere)).unwrap(),
