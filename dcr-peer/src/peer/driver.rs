@@ -104,7 +104,6 @@ pub(super) async fn run<S>(
         conn,
         session,
         cmds: inbox.cmds,
-        cancels: inbox.cancels,
         replies: HashMap::new(),
         events_poll: events.clone().map(PollSender::new),
         events,
@@ -126,8 +125,6 @@ struct Driver<S> {
     conn: Conn<S>,
     session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
-    /// Typed requests whose callers gave up.
-    cancels: mpsc::UnboundedReceiver<RequestId>,
     /// Where each outstanding typed request's answer goes.
     replies: HashMap<RequestId, Reply>,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -208,8 +205,11 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             }
         }
         // After the commands, so a request sent and dropped at once is
-        // known before its cancel.
-        while let Poll::Ready(Some(id)) = self.cancels.poll_recv(cx) {
+        // known before its cancel. The waker first, so a cancel pushed
+        // after the list was read wakes the task again.
+        let shared = &self.peer.inner;
+        shared.cancels_waker.register(cx.waker());
+        for id in lock(&shared.cancels).drain(..) {
             self.session.cancel(id);
             self.replies.remove(&id);
         }
