@@ -15,6 +15,9 @@ use crate::primitives::{expect_end, PResult};
 /// [`Message::decode`] does, with the same errors.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// As large as a `Message`: boxing it would allocate, which is what a view
+// exists not to do.
+#[allow(clippy::large_enum_variant)]
 pub enum MessageView<'a> {
     /// `inv`'s vectors.
     Inv(InvList<'a>),
