@@ -19,7 +19,7 @@ use dcr_peer::capture::{self, Records};
 use dcr_wire::merkle::check_block_roots_with;
 use dcr_wire::{
     checksum, pver, split_frame, Block, BlockHeader, Command, CurrencyNet, FrameHeader, Message,
-    Payload, Split, Tx, MESSAGE_HEADER_SIZE,
+    MessageView, Payload, Split, Tx, MESSAGE_HEADER_SIZE,
 };
 
 use crate::chain::{block_records, load_block_file, TruncatedRecord};
@@ -27,8 +27,11 @@ use crate::chain::{block_records, load_block_file, TruncatedRecord};
 /// How much of a node's work on a message is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
-    /// Decoded into views that borrow from the payload (no copy of
-    /// scripts or other byte fields).
+    /// Decoded into views that borrow from the payload
+    /// ([`dcr_wire::MessageView`]): no copy of scripts or other byte
+    /// fields, and the lists of `inv`, `getdata`, `notfound` and
+    /// `headers` read in place, so a block, a transaction or one of those
+    /// lists allocates nothing.
     Views,
     /// Decoded, then every borrowed field copied, so the message outlives
     /// its bytes (`Message::into_owned`).
@@ -184,7 +187,8 @@ pub fn work(level: Level, msg: &Msg, payload: &[u8]) -> Result<Checked, WorkErro
     let decode = || Message::decode(msg.command, payload, msg.pver).map_err(WorkError::Decode);
     match level {
         Level::Views => {
-            black_box(decode()?);
+            let view = MessageView::decode(msg.command, payload, msg.pver);
+            black_box(view.map_err(WorkError::Decode)?);
             Ok(Checked::default())
         }
         Level::Owned => {

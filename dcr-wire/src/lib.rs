@@ -51,9 +51,9 @@ pub use msg::cfilter::{
     GetCFilterV2, GetCFsV2,
 };
 pub use msg::empty::{GetAddr, GetCFTypes, GetMiningState, MemPool, SendHeaders, VerAck};
-pub use msg::header::{BlockHeader, Headers};
+pub use msg::header::{BlockHeader, HeaderList, Headers};
 pub use msg::initstate::{GetInitState, InitState};
-pub use msg::inv::{GetData, Inv, InvType, InvVect, NotFound};
+pub use msg::inv::{GetData, Inv, InvList, InvType, InvVect, NotFound};
 pub use msg::locator::{GetBlocks, GetHeaders};
 pub use msg::mining::MiningState;
 pub use msg::mix::{
@@ -67,6 +67,7 @@ pub use msg::set::{Command, Message, ParseCommandError, Payload};
 pub use msg::simple::{FeeFilter, Ping, Pong};
 pub use msg::tx::{OutPoint, RawTx, Tx, TxHashes, TxIn, TxOut, TxSerType};
 pub use msg::version::Version;
+pub use msg::view::MessageView;
 pub use protocol::{
     pver, CurrencyNet, ParseNetError, ServiceFlags, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD,
     MESSAGE_HEADER_SIZE,

@@ -73,3 +73,83 @@ fn block_decode_allocates_nothing_and_borrows_scripts() {
     ));
     assert_eq!(total_allocs, 0, "block decoding allocated");
 }
+
+/// The payloads of the list messages a capture is full of: `inv`,
+/// `getdata` and `notfound` of 1000 vectors, `headers` of 2000.
+fn list_payloads() -> Vec<(dcr_wire::Command, Vec<u8>)> {
+    use dcr_wire::{BlockHeader, Hash, Headers, Inv, InvType, InvVect, Message};
+    let inv_list: Vec<InvVect> = (0..1000u32)
+        .map(|i| InvVect {
+            inv_type: InvType::TX,
+            hash: Hash([i as u8; 32]),
+        })
+        .collect();
+    let headers = Headers {
+        headers: (0..2000)
+            .map(|height| BlockHeader {
+                height,
+                ..Default::default()
+            })
+            .collect(),
+    };
+    let msgs = [
+        Message::Inv(Inv {
+            inv_list: inv_list.clone(),
+        }),
+        Message::GetData(dcr_wire::GetData {
+            inv_list: inv_list.clone(),
+        }),
+        Message::NotFound(dcr_wire::NotFound { inv_list }),
+        Message::Headers(headers),
+    ];
+    msgs.iter()
+        .map(|m| {
+            let mut payload = Vec::new();
+            m.encode(&mut payload, pver::CURRENT).expect("encodes");
+            (m.command(), payload)
+        })
+        .collect()
+}
+
+#[test]
+fn list_messages_decode_into_views_without_allocating() {
+    use dcr_node::bench::{work, DataSet, Level, Msg};
+    for (command, payload) in list_payloads() {
+        let (view, allocs) =
+            allocations_during(|| dcr_wire::MessageView::decode(command, &payload, pver::CURRENT));
+        let view = view.expect("decodes");
+        assert_eq!(allocs, 0, "{command:?} view allocated");
+        // Walking the list allocates nothing either.
+        let (_, walk_allocs) = allocations_during(|| match &view {
+            dcr_wire::MessageView::Inv(l)
+            | dcr_wire::MessageView::GetData(l)
+            | dcr_wire::MessageView::NotFound(l) => {
+                l.iter().map(|iv| iv.hash.0[0]).fold(0u8, |a, b| a ^ b)
+            }
+            dcr_wire::MessageView::Headers(h) => {
+                h.iter().map(|h| h.height as u8).fold(0u8, |a, b| a ^ b)
+            }
+            _ => 0,
+        });
+        assert_eq!(walk_allocs, 0, "{command:?} walk allocated");
+        // The views level of `dcrpeer bench` is this decode: 0 per message.
+        let set = DataSet {
+            data: payload.clone(),
+            ..Default::default()
+        };
+        let msg = Msg {
+            command,
+            pver: pver::CURRENT,
+            start: 0,
+            len: payload.len(),
+            checksum: None,
+        };
+        let (done, bench_allocs) =
+            allocations_during(|| work(Level::Views, &msg, set.payload(&msg)).is_ok());
+        assert!(done, "{command:?} bench work failed");
+        assert_eq!(bench_allocs, 0, "{command:?} at the views level allocated");
+        // The owned level still copies the list out: one vector.
+        let (_, owned) = allocations_during(|| work(Level::Owned, &msg, set.payload(&msg)).is_ok());
+        assert_eq!(owned, 1, "{command:?} owned decode");
+    }
+}

@@ -193,7 +193,7 @@ struct DataEntry {
 
 /// One outstanding typed request.
 #[derive(Debug, Clone)]
-struct Typed {
+struct TypedRequest {
     awaited: Awaited,
     /// Parts not yet answered.
     remaining: usize,
@@ -214,16 +214,27 @@ pub struct RequestTable {
     /// Vectors with a stall deadline.
     data_deadlines: usize,
     pending_cmds: HashMap<Command, Instant>,
-    typed: HashMap<RequestId, Typed>,
-    /// Requests whose answers name nothing of them, in the order sent.
-    fifo: [VecDeque<RequestId>; 3],
-    /// `cfilterv2`, `cfiltersv2` and `pong` waiters by what the answer
-    /// names.
-    by_block: HashMap<(Command, Hash), Vec<RequestId>>,
-    pings: HashMap<u64, RequestId>,
-    deadlines: BTreeSet<(Instant, RequestId)>,
+    /// The typed requests' side, made at the first typed request: most
+    /// peers never get one, and every peer carries this field (boxed,
+    /// it costs an idle peer one pointer instead of its maps).
+    typed: Option<Box<Typed>>,
     /// Resolutions not yet taken.
     resolved: Vec<Resolution>,
+}
+
+/// The typed requests of one connection: each request, and the indexes
+/// its answer is found by.
+#[derive(Debug, Clone, Default)]
+struct Typed {
+    by_id: HashMap<RequestId, TypedRequest>,
+    /// Requests whose answers name nothing of them, in the order sent.
+    fifo: [VecDeque<RequestId>; 3],
+    /// `cfilterv2` and `cfiltersv2` waiters by the block the answer
+    /// names.
+    by_block: HashMap<(Command, Hash), Vec<RequestId>>,
+    /// `pong` waiters by nonce.
+    pings: HashMap<u64, RequestId>,
+    deadlines: BTreeSet<(Instant, RequestId)>,
 }
 
 impl RequestTable {
@@ -238,11 +249,7 @@ impl RequestTable {
             pending_data: HashMap::new(),
             data_deadlines: 0,
             pending_cmds: HashMap::new(),
-            typed: HashMap::new(),
-            fifo: Default::default(),
-            by_block: HashMap::new(),
-            pings: HashMap::new(),
-            deadlines: BTreeSet::new(),
+            typed: None,
             resolved: Vec::new(),
         }
     }
@@ -313,9 +320,12 @@ impl RequestTable {
                 }
             }
             Message::Pong(p) => {
-                if let Some(id) = self.pings.remove(&p.nonce) {
-                    let rtt = self
-                        .typed
+                let Some(typed) = self.typed.as_deref_mut() else {
+                    return;
+                };
+                if let Some(id) = typed.pings.remove(&p.nonce) {
+                    let rtt = typed
+                        .by_id
                         .get(&id)
                         .and_then(|t| t.written)
                         .map(|w| now.saturating_duration_since(w));
@@ -344,19 +354,25 @@ impl RequestTable {
     /// The first request of kind `fifo`, in the order sent, whose awaited
     /// answer `fits` is answered.
     fn fifo_answered(&mut self, fifo: Fifo, fits: impl Fn(&Awaited) -> bool) {
-        let queue = &self.fifo[fifo as usize];
+        let Some(typed) = self.typed.as_deref_mut() else {
+            return;
+        };
+        let queue = &typed.fifo[fifo as usize];
         let found = queue
             .iter()
-            .position(|id| self.typed.get(id).is_some_and(|t| fits(&t.awaited)));
+            .position(|id| typed.by_id.get(id).is_some_and(|t| fits(&t.awaited)));
         if let Some(at) = found {
-            if let Some(id) = self.fifo[fifo as usize].remove(at) {
+            if let Some(id) = typed.fifo[fifo as usize].remove(at) {
                 self.part_answered(id, 0, None);
             }
         }
     }
 
     fn block_answered(&mut self, command: Command, hash: Hash) {
-        if let Some(ids) = self.by_block.remove(&(command, hash)) {
+        let Some(typed) = self.typed.as_deref_mut() else {
+            return;
+        };
+        if let Some(ids) = typed.by_block.remove(&(command, hash)) {
             for id in ids {
                 self.part_answered(id, 0, None);
             }
@@ -366,7 +382,7 @@ impl RequestTable {
     /// Part `index` of request `id` is answered; the request is forgotten
     /// once nothing is left of it.
     fn part_answered(&mut self, id: RequestId, index: usize, rtt: Option<Duration>) {
-        let Some(t) = self.typed.get_mut(&id) else {
+        let Some(t) = self.typed.as_deref_mut().and_then(|t| t.by_id.get_mut(&id)) else {
             return;
         };
         t.remaining = t.remaining.saturating_sub(1);
@@ -392,7 +408,8 @@ impl RequestTable {
     /// stall deadline is pending, the earliest typed deadline, else never.
     pub fn next_check(&self) -> Option<Instant> {
         let tick = (self.pending() > 0).then_some(self.next_tick);
-        let typed = self.deadlines.first().map(|(d, _)| *d);
+        let typed = self.typed.as_ref().and_then(|t| t.deadlines.first());
+        let typed = typed.map(|(d, _)| *d);
         match (tick, typed) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -404,7 +421,7 @@ impl RequestTable {
     /// stall deadline (pushed back by the handler time since the last
     /// tick) and starts the offset over.
     pub fn poll(&mut self, now: Instant) -> Result<(), StallError> {
-        while let Some(&(deadline, id)) = self.deadlines.first() {
+        while let Some(&(deadline, id)) = self.typed.as_ref().and_then(|t| t.deadlines.first()) {
             if deadline > now {
                 break;
             }
@@ -441,21 +458,23 @@ impl RequestTable {
     // ---- typed requests ----------------------------------------------------
 
     /// A typed request `id`, waiting for `awaited` until `deadline`.
-    /// Registered when queued, so no answer can come before it.
+    /// Registered when queued, so no answer can come before it. The
+    /// first one makes the table's typed side.
     pub fn add(
         &mut self,
         id: RequestId,
         awaited: Awaited,
         deadline: Instant,
     ) -> Result<(), TableError> {
-        if self.typed.contains_key(&id) {
+        let typed = self.typed.get_or_insert_with(Box::default);
+        if typed.by_id.contains_key(&id) {
             return Err(TableError::DuplicateId(id));
         }
         let mut remaining = 1;
         match &awaited {
-            Awaited::Headers { .. } => self.fifo[Fifo::Headers as usize].push_back(id),
-            Awaited::Blocks => self.fifo[Fifo::Blocks as usize].push_back(id),
-            Awaited::InitState => self.fifo[Fifo::InitState as usize].push_back(id),
+            Awaited::Headers { .. } => typed.fifo[Fifo::Headers as usize].push_back(id),
+            Awaited::Blocks => typed.fifo[Fifo::Blocks as usize].push_back(id),
+            Awaited::InitState => typed.fifo[Fifo::InitState as usize].push_back(id),
             Awaited::Data(list) => {
                 remaining = list.len();
                 for (index, iv) in list.iter().enumerate() {
@@ -465,19 +484,19 @@ impl RequestTable {
             }
             Awaited::CFilter(h) => {
                 let key = (Command::CFilterV2, *h);
-                self.by_block.entry(key).or_default().push(id);
+                typed.by_block.entry(key).or_default().push(id);
             }
             Awaited::CFilters(h) => {
                 let key = (Command::CFiltersV2, *h);
-                self.by_block.entry(key).or_default().push(id);
+                typed.by_block.entry(key).or_default().push(id);
             }
             Awaited::Pong(nonce) => {
-                self.pings.insert(*nonce, id);
+                typed.pings.insert(*nonce, id);
             }
         }
-        self.typed.insert(
+        typed.by_id.insert(
             id,
-            Typed {
+            TypedRequest {
                 awaited,
                 remaining,
                 deadline,
@@ -488,14 +507,14 @@ impl RequestTable {
             // Nothing asked, nothing to wait for.
             self.part_answered(id, 0, None);
         } else {
-            self.deadlines.insert((deadline, id));
+            typed.deadlines.insert((deadline, id));
         }
         Ok(())
     }
 
     /// The frame of typed request `id` was written at `now`.
     pub fn written(&mut self, id: RequestId, now: Instant) {
-        if let Some(t) = self.typed.get_mut(&id) {
+        if let Some(t) = self.typed.as_deref_mut().and_then(|t| t.by_id.get_mut(&id)) {
             t.written.get_or_insert(now);
         }
     }
@@ -508,15 +527,18 @@ impl RequestTable {
 
     /// Removes every trace of typed request `id`.
     fn forget(&mut self, id: RequestId) {
-        let Some(t) = self.typed.remove(&id) else {
+        let Some(typed) = self.typed.as_deref_mut() else {
             return;
         };
-        self.deadlines.remove(&(t.deadline, id));
+        let Some(t) = typed.by_id.remove(&id) else {
+            return;
+        };
+        typed.deadlines.remove(&(t.deadline, id));
         let fifo = |f: Fifo, q: &mut [VecDeque<RequestId>; 3]| q[f as usize].retain(|i| *i != id);
         match t.awaited {
-            Awaited::Headers { .. } => fifo(Fifo::Headers, &mut self.fifo),
-            Awaited::Blocks => fifo(Fifo::Blocks, &mut self.fifo),
-            Awaited::InitState => fifo(Fifo::InitState, &mut self.fifo),
+            Awaited::Headers { .. } => fifo(Fifo::Headers, &mut typed.fifo),
+            Awaited::Blocks => fifo(Fifo::Blocks, &mut typed.fifo),
+            Awaited::InitState => fifo(Fifo::InitState, &mut typed.fifo),
             Awaited::Data(list) => {
                 for iv in list {
                     let empty = match self.pending_data.get_mut(&iv) {
@@ -531,19 +553,10 @@ impl RequestTable {
                     }
                 }
             }
-            Awaited::CFilter(h) => self.unwait_block((Command::CFilterV2, h), id),
-            Awaited::CFilters(h) => self.unwait_block((Command::CFiltersV2, h), id),
+            Awaited::CFilter(h) => typed.unwait_block((Command::CFilterV2, h), id),
+            Awaited::CFilters(h) => typed.unwait_block((Command::CFiltersV2, h), id),
             Awaited::Pong(nonce) => {
-                self.pings.remove(&nonce);
-            }
-        }
-    }
-
-    fn unwait_block(&mut self, key: (Command, Hash), id: RequestId) {
-        if let Some(ids) = self.by_block.get_mut(&key) {
-            ids.retain(|i| *i != id);
-            if ids.is_empty() {
-                self.by_block.remove(&key);
+                typed.pings.remove(&nonce);
             }
         }
     }
@@ -555,7 +568,23 @@ impl RequestTable {
 
     /// Typed requests outstanding.
     pub fn typed_len(&self) -> usize {
-        self.typed.len()
+        self.typed.as_ref().map_or(0, |t| t.by_id.len())
+    }
+
+    /// Whether the typed side was made (a typed request came).
+    pub fn has_typed(&self) -> bool {
+        self.typed.is_some()
+    }
+}
+
+impl Typed {
+    fn unwait_block(&mut self, key: (Command, Hash), id: RequestId) {
+        if let Some(ids) = self.by_block.get_mut(&key) {
+            ids.retain(|i| *i != id);
+            if ids.is_empty() {
+                self.by_block.remove(&key);
+            }
+        }
     }
 }
 
@@ -947,7 +976,7 @@ mod tests {
             resolved(&mut s),
             [answered(2, 0, true), answered(1, 0, true)]
         );
-        assert!(s.by_block.is_empty());
+        assert!(s.typed.as_ref().is_some_and(|t| t.by_block.is_empty()));
     }
 
     #[test]
@@ -1037,5 +1066,38 @@ mod tests {
             .unwrap();
         assert_eq!(resolved(&mut s), [answered(2, 0, true)]);
         assert_eq!(s.typed_len(), 1);
+    }
+
+    #[test]
+    fn the_typed_side_is_made_at_the_first_typed_request_only() {
+        let t0 = Instant::now();
+        let mut s = RequestTable::new(T, t0);
+        // The stall rules alone, every answer a typed request could
+        // wait for, a poll and a cancel: nothing typed is made.
+        let list = [iv(InvType::BLOCK, 1)];
+        s.on_send(&Request::of(&getdata(&list)).unwrap(), t0)
+            .unwrap();
+        for msg in [
+            Message::Pong(dcr_wire::Pong { nonce: 7 }),
+            headers_msg(vec![]),
+            Message::InitState(InitState::default()),
+            Message::CFilterV2(dcr_wire::CFilterV2::default()),
+            Message::NotFound(NotFound {
+                inv_list: list.to_vec(),
+            }),
+        ] {
+            s.on_receive(&msg, t0);
+        }
+        assert_eq!(s.poll(t0 + LATER), Ok(()));
+        s.cancel(RequestId(1));
+        s.written(RequestId(1), t0);
+        assert!(!s.has_typed());
+        assert_eq!(s.typed_len(), 0);
+        assert_eq!(s.next_check(), None);
+        // The first typed request makes it, and it answers as before.
+        s.add(RequestId(2), Awaited::Pong(7), t0 + LATER).unwrap();
+        assert!(s.has_typed());
+        s.on_receive(&Message::Pong(dcr_wire::Pong { nonce: 7 }), t0);
+        assert_eq!(resolved(&mut s), [answered(2, 0, true)]);
     }
 }

@@ -83,16 +83,22 @@ impl Host for SessionHost {
     }
 }
 
-/// Runs the connection until it ends, then reports the end to whoever
-/// waits on queued frames and closes the socket.
-pub(super) async fn run<S>(
+/// The connection's task: runs the connection until it ends, then reports
+/// the end to whoever waits on queued frames and closes the socket.
+///
+/// The driver is built here, before the future, so the future holds it
+/// once: an `async fn` keeps its arguments beside the locals they move
+/// into, and every peer's task would carry its session and connection
+/// twice.
+pub(super) fn run<S>(
     peer: Peer,
     hooks: Hooks,
     conn: Conn<S>,
     session: Session<SessionHost>,
     inbox: Inbox,
     delayed: Vec<RawFrame>,
-) where
+) -> impl Future<Output = ()>
+where
     S: AsyncRead + AsyncWrite,
 {
     let events = hooks.events.clone();
@@ -104,7 +110,6 @@ pub(super) async fn run<S>(
         conn,
         session,
         cmds: inbox.cmds,
-        cancels: inbox.cancels,
         replies: HashMap::new(),
         events_poll: events.clone().map(PollSender::new),
         events,
@@ -112,12 +117,14 @@ pub(super) async fn run<S>(
         unflushed: false,
         published_ping: None,
     };
-    let reason = match d.deliver_delayed(delayed) {
-        Ok(()) => poll_fn(|cx| d.poll_run(cx)).await,
-        Err(reason) => reason,
-    };
-    d.peer.disconnect_with(reason);
-    d.close().await;
+    async move {
+        let reason = match d.deliver_delayed(delayed) {
+            Ok(()) => poll_fn(|cx| d.poll_run(cx)).await,
+            Err(reason) => reason,
+        };
+        d.peer.disconnect_with(reason);
+        d.close().await;
+    }
 }
 
 struct Driver<S> {
@@ -126,8 +133,6 @@ struct Driver<S> {
     conn: Conn<S>,
     session: Session<SessionHost>,
     cmds: mpsc::Receiver<Cmd>,
-    /// Typed requests whose callers gave up.
-    cancels: mpsc::UnboundedReceiver<RequestId>,
     /// Where each outstanding typed request's answer goes.
     replies: HashMap<RequestId, Reply>,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -226,8 +231,11 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             }
         }
         // After the commands, so a request sent and dropped at once is
-        // known before its cancel.
-        while let Poll::Ready(Some(id)) = self.cancels.poll_recv(cx) {
+        // known before its cancel. The waker first, so a cancel pushed
+        // after the list was read wakes the task again.
+        let shared = &self.peer.inner;
+        shared.cancels_waker.register(cx.waker());
+        for id in lock(&shared.cancels).drain(..) {
             self.session.cancel(id);
             self.replies.remove(&id);
         }
@@ -546,7 +554,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
 
     /// Tells everyone waiting on an unwritten frame why it never will be,
     /// and closes the socket (a remote that stopped reading gets a second).
-    async fn close(mut self) {
+    async fn close(&mut self) {
         let reason = self
             .peer
             .disconnect_reason()

@@ -13,6 +13,7 @@ use dcr_wire::{
     pver, Addr, AddrV2, GetBlocks, GetData, GetHeaders, Hash, Inv, InvVect, Message, NetAddress,
     NetAddressV2, Reject,
 };
+use futures_util::task::AtomicWaker;
 use rand::seq::SliceRandom;
 use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -65,11 +66,9 @@ pub(crate) struct RequestCmd {
     pub reply: oneshot::Sender<Result<Response, RequestError>>,
 }
 
-/// The receiving ends the connection's task takes: the handle's commands,
-/// and the ids of typed requests whose callers gave up.
+/// The receiving end the connection's task takes: the handle's commands.
 pub(crate) struct Inbox {
     pub cmds: mpsc::Receiver<Cmd>,
-    pub cancels: mpsc::UnboundedReceiver<RequestId>,
 }
 
 /// What the handshake established.
@@ -107,13 +106,20 @@ pub(crate) struct Shared {
     pub tasks: TaskTracker,
     /// Slots for typed requests ([`Config::max_requests_in_flight`]):
     /// each caller holds one until its answer, its error or its drop.
-    pub request_slots: Arc<Semaphore>,
+    /// Held here, not in an `Arc` of its own: the semaphore allocates
+    /// nothing (its waiters live in their futures), its `Arc` did.
+    pub request_slots: Semaphore,
     /// The next typed request's id.
     pub next_request: AtomicU64,
-    /// Where a dropped request's id goes, for the task to forget it.
-    /// Unbounded, yet bounded in practice: one id per request, and each
-    /// request took a slot of the command channel.
-    pub cancels: mpsc::UnboundedSender<RequestId>,
+    /// The ids of dropped requests, for the task to forget them, and the
+    /// task's waker to say so. A list that allocates at the first cancel,
+    /// not a channel (tokio's unbounded channel allocates its first block
+    /// for every peer, idle or not). Bounded: an id goes in before its
+    /// caller's slot is freed, and the task empties the list at every
+    /// turn, so it holds at most one id per slot and those the task has
+    /// not yet seen.
+    pub cancels: Mutex<Vec<RequestId>>,
+    pub cancels_waker: AtomicWaker,
 }
 
 /// A connected Decred peer. Clones share the connection.
@@ -143,7 +149,6 @@ impl Peer {
     ) -> (Peer, Inbox) {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let (cmd_tx, cmd_rx) = mpsc::channel(config.send_queue_size);
-        let (cancel_tx, cancel_rx) = mpsc::unbounded_channel();
         let known = Known::new(config.max_known_inventory, config.known_inventory_ttl);
         let shared = Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -163,15 +168,13 @@ impl Peer {
             cancel: CancellationToken::new(),
             reason: OnceLock::new(),
             tasks: TaskTracker::new(),
-            request_slots: Arc::new(Semaphore::new(config.max_requests_in_flight)),
+            request_slots: Semaphore::new(config.max_requests_in_flight),
             next_request: AtomicU64::new(1),
-            cancels: cancel_tx,
+            cancels: Mutex::new(Vec::new()),
+            cancels_waker: AtomicWaker::new(),
             config,
         };
-        let inbox = Inbox {
-            cmds: cmd_rx,
-            cancels: cancel_rx,
-        };
+        let inbox = Inbox { cmds: cmd_rx };
         (
             Peer {
                 inner: Arc::new(shared),

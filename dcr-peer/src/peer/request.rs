@@ -7,13 +7,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dcr_wire::{Block, BlockHeader, CFilterV2, Hash, InitState, InvType, InvVect, ServiceFlags};
-use tokio::sync::{oneshot, OwnedSemaphorePermit};
+use tokio::sync::{oneshot, SemaphorePermit};
 use tokio::time::Instant;
 
 use super::handle::{Peer, RequestCmd};
 use crate::error::PeerError;
 use crate::fsm::stall::RequestId;
 use crate::request::{DataItem, Request, RequestError, Response};
+use crate::sync::lock;
 
 /// Tells the connection's task that a request's caller gave up, unless
 /// disarmed: dropping a request's future frees its place in the table.
@@ -26,7 +27,8 @@ struct CancelOnDrop<'a> {
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
         if self.armed {
-            let _ = self.peer.inner.cancels.send(self.id);
+            lock(&self.peer.inner.cancels).push(self.id);
+            self.peer.inner.cancels_waker.wake();
         }
     }
 }
@@ -94,10 +96,10 @@ impl Peer {
     }
 
     /// A slot for one more typed request, waiting until `deadline`.
-    async fn request_slot(&self, deadline: Instant) -> Result<OwnedSemaphorePermit, RequestError> {
-        let slots = self.inner.request_slots.clone();
+    async fn request_slot(&self, deadline: Instant) -> Result<SemaphorePermit<'_>, RequestError> {
+        let slots = &self.inner.request_slots;
         tokio::select! {
-            p = tokio::time::timeout_at(deadline, slots.acquire_owned()) => match p {
+            p = tokio::time::timeout_at(deadline, slots.acquire()) => match p {
                 Ok(Ok(p)) => Ok(p),
                 Ok(Err(_)) => Err(RequestError::Disconnected(self.reason_or_requested())),
                 Err(_) => Err(RequestError::Timeout),

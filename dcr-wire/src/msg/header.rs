@@ -274,6 +274,91 @@ impl Default for BlockHeader {
     }
 }
 
+/// A header of a `headers` message and its transaction count, which
+/// must be zero: a single zero byte (a longer var-int of zero is not
+/// canonical).
+const HEADERS_ENTRY_SIZE: usize = BLOCK_HEADER_SIZE + 1;
+
+/// The block headers of a `headers` payload, read in place: a zero-copy
+/// view that allocates nothing; each header is parsed as it is taken.
+/// Checked as [`Headers`]' decoder checks it (it collects this view): a
+/// var-int count of at most [`MAX_BLOCK_HEADERS_PER_MSG`]
+/// (ErrTooManyHeaders) and that many headers, each followed by a
+/// transaction count of zero (ErrHeaderContainsTxs), as dcrd's
+/// `MsgHeaders.BtcDecode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeaderList<'a> {
+    /// The headers' bytes, each with its zero count byte.
+    bytes: &'a [u8],
+}
+
+impl<'a> HeaderList<'a> {
+    /// Reads a counted list of headers from the front of `input`.
+    pub fn parse(input: &'a [u8]) -> PResult<'a, HeaderList<'a>> {
+        let (rest, n) = count(
+            input,
+            MAX_BLOCK_HEADERS_PER_MSG,
+            ErrorKind::TooManyHeaders,
+            "block headers",
+        )?;
+        // At most 2000 headers: no overflow.
+        let size = n * HEADERS_ENTRY_SIZE;
+        let found = rest.split_at_checked(size).filter(|(bytes, _)| {
+            let (entries, _) = bytes.as_chunks::<HEADERS_ENTRY_SIZE>();
+            entries.iter().all(|e| e[BLOCK_HEADER_SIZE] == 0)
+        });
+        let Some((bytes, rest)) = found else {
+            // Short, or a count that is not a single zero: the error of
+            // the first header at fault, as reading header by header
+            // gives it.
+            let mut r = rest;
+            for _ in 0..n {
+                r = Self::entry(r)?;
+            }
+            return Err(Error::eof(size.saturating_sub(rest.len())));
+        };
+        Ok((rest, HeaderList { bytes }))
+    }
+
+    /// One header and its transaction count, checked; what follows.
+    fn entry(input: &[u8]) -> Result<&[u8], Error> {
+        let (r, _) = BlockHeader::parse(input)?;
+        let (r, txs) = var_int(r)?;
+        if txs > 0 {
+            return Err(Error::invalid(
+                ErrorKind::HeaderContainsTxs,
+                "block headers may not contain transactions",
+            ));
+        }
+        Ok(r)
+    }
+
+    /// Number of headers.
+    pub fn len(&self) -> usize {
+        self.bytes.len() / HEADERS_ENTRY_SIZE
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The headers, in chain order, each parsed as it is taken.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = BlockHeader> + 'a {
+        let (entries, _) = self.bytes.as_chunks::<HEADERS_ENTRY_SIZE>();
+        entries.iter().map(|e| {
+            // 180 bytes always parse: every field is fixed-size.
+            BlockHeader::parse(e).map(|(_, h)| h).unwrap_or_default()
+        })
+    }
+
+    /// The bytes the headers were read from (without the count), each
+    /// header followed by its zero byte.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
 /// `headers`: block headers answering `getheaders`. On the wire each header
 /// is followed by a transaction count that must be zero.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -291,29 +376,9 @@ impl<'a> Payload<'a> for Headers {
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pver)?;
-        let (mut i, n) = count(
-            input,
-            MAX_BLOCK_HEADERS_PER_MSG,
-            ErrorKind::TooManyHeaders,
-            "block headers",
-        )?;
-        let mut headers = Vec::with_capacity(crate::primitives::bounded_capacity(
-            n,
-            i.len(),
-            BLOCK_HEADER_SIZE + 1,
-        ));
-        for _ in 0..n {
-            let (r, h) = BlockHeader::parse(i)?;
-            let (r, txs) = var_int(r)?;
-            if txs > 0 {
-                return Err(Error::invalid(
-                    ErrorKind::HeaderContainsTxs,
-                    "block headers may not contain transactions",
-                ));
-            }
-            headers.push(h);
-            i = r;
-        }
+        let (i, list) = HeaderList::parse(input)?;
+        let mut headers = Vec::with_capacity(list.len());
+        headers.extend(list.iter());
         Ok((i, Headers { headers }))
     }
 

@@ -11,9 +11,7 @@ use bytes::BufMut;
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
-use crate::primitives::{
-    check_count, count, hash, list, put_var_int, u32_le, var_int_size, PResult,
-};
+use crate::primitives::{check_count, count, hash, put_var_int, u32_le, var_int_size, PResult};
 
 /// Most inventory vectors one message may carry.
 pub const MAX_INV_PER_MSG: u64 = 50_000;
@@ -77,16 +75,6 @@ impl InvVect {
         ))
     }
 
-    /// One vector from exactly [`INV_VECT_SIZE`] bytes.
-    #[inline]
-    fn from_bytes(b: &[u8; INV_VECT_SIZE]) -> InvVect {
-        let (t, h) = b.split_at(4);
-        InvVect {
-            inv_type: InvType(u32::from_le_bytes(t.try_into().expect("4 bytes"))),
-            hash: Hash(h.try_into().expect("32 bytes")),
-        }
-    }
-
     /// The vector's wire bytes: type, then hash.
     #[inline]
     fn to_bytes(self) -> [u8; INV_VECT_SIZE] {
@@ -98,6 +86,88 @@ impl InvVect {
 
     fn write<B: BufMut + ?Sized>(&self, buf: &mut B) {
         buf.put_slice(&self.to_bytes());
+    }
+
+    /// The vector of [`INV_VECT_SIZE`] bytes `b` holds.
+    #[inline]
+    fn from_bytes(b: &[u8; INV_VECT_SIZE]) -> InvVect {
+        let mut t = [0; 4];
+        let mut h = [0; HASH_SIZE];
+        t.copy_from_slice(&b[..4]);
+        h.copy_from_slice(&b[4..]);
+        InvVect {
+            inv_type: InvType(u32::from_le_bytes(t)),
+            hash: Hash(h),
+        }
+    }
+}
+
+/// The inventory vectors of an `inv`, `getdata` or `notfound` payload,
+/// read in place: a zero-copy view that allocates nothing. Checked as
+/// those messages' decoders check their lists (they collect this view):
+/// a var-int count of at most [`MAX_INV_PER_MSG`] (ErrTooManyVectors, as
+/// dcrd's `readInvList`) and that many vectors of [`INV_VECT_SIZE`]
+/// bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InvList<'a> {
+    /// The vectors' bytes, [`INV_VECT_SIZE`] each.
+    bytes: &'a [u8],
+}
+
+impl<'a> InvList<'a> {
+    /// Reads a counted list of vectors from the front of `input`.
+    pub fn parse(input: &'a [u8]) -> PResult<'a, InvList<'a>> {
+        let (rest, n) = count(
+            input,
+            MAX_INV_PER_MSG,
+            ErrorKind::TooManyVectors,
+            "inventory vectors",
+        )?;
+        // At most 50,000 vectors: no overflow.
+        let size = n * INV_VECT_SIZE;
+        let Some((bytes, rest)) = rest.split_at_checked(size) else {
+            // Short: the error of the first vector missing, as reading
+            // vector by vector gives it.
+            let mut r = rest;
+            for _ in 0..n {
+                r = InvVect::parse(r)?.0;
+            }
+            return Err(Error::eof(size - r.len()));
+        };
+        Ok((rest, InvList { bytes }))
+    }
+
+    /// Number of vectors.
+    pub fn len(&self) -> usize {
+        self.bytes.len() / INV_VECT_SIZE
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The vector at `index`.
+    pub fn get(&self, index: usize) -> Option<InvVect> {
+        let start = index.checked_mul(INV_VECT_SIZE)?;
+        let b = self.bytes.get(start..start.checked_add(INV_VECT_SIZE)?)?;
+        Some(InvVect::from_bytes(b.try_into().ok()?))
+    }
+
+    /// The vectors, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = InvVect> + 'a {
+        let (chunks, _) = self.bytes.as_chunks::<INV_VECT_SIZE>();
+        chunks.iter().map(InvVect::from_bytes)
+    }
+
+    /// The vectors, copied out.
+    pub fn to_vec(&self) -> Vec<InvVect> {
+        self.iter().collect()
+    }
+
+    /// The bytes the vectors were read from (without the count).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
     }
 }
 
@@ -120,32 +190,8 @@ macro_rules! inv_list_message {
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
                 require_pver(Self::COMMAND, pver)?;
-                // Every vector present: one pass over fixed-size chunks
-                // (a short list takes the item-by-item path, which says
-                // where it ends).
-                let (body, n) = count(
-                    input,
-                    MAX_INV_PER_MSG,
-                    ErrorKind::TooManyVectors,
-                    "inventory vectors",
-                )?;
-                if let Some(len) = n.checked_mul(INV_VECT_SIZE).filter(|&l| l <= body.len()) {
-                    let (vectors, rest) = body.split_at(len);
-                    let inv_list = vectors
-                        .chunks_exact(INV_VECT_SIZE)
-                        .map(|c| InvVect::from_bytes(c.try_into().expect("chunk size")))
-                        .collect();
-                    return Ok((rest, $name { inv_list }));
-                }
-                let (i, inv_list) = list(
-                    input,
-                    MAX_INV_PER_MSG,
-                    ErrorKind::TooManyVectors,
-                    "inventory vectors",
-                    INV_VECT_SIZE,
-                    InvVect::parse,
-                )?;
-                Ok((i, $name { inv_list }))
+                let (i, list) = InvList::parse(input)?;
+                Ok((i, $name { inv_list: list.to_vec() }))
             }
 
             fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
@@ -194,6 +240,7 @@ inv_list_message!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::list;
     use proptest::prelude::*;
 
     fn arb_inv() -> impl Strategy<Value = Vec<InvVect>> {

@@ -22,6 +22,7 @@ pub(crate) mod set;
 pub(crate) mod simple;
 pub(crate) mod tx;
 pub(crate) mod version;
+pub(crate) mod view;
 
 pub(crate) use set::{require_pver, Command, Message, Payload};
 

@@ -1,0 +1,237 @@
+//! Messages decoded into views that allocate nothing: [`MessageView`].
+
+use super::header::HeaderList;
+use super::inv::InvList;
+use super::{require_pver, Command, Message};
+use crate::error::Error;
+use crate::primitives::{expect_end, PResult};
+
+/// A payload decoded into views that borrow from it and allocate nothing
+/// where the message allows it: the zero-copy decode. A [`Message`] holds
+/// the lists of `inv`, `getdata`, `notfound` and `headers` in vectors, so
+/// here they are read in place ([`InvList`], [`HeaderList`]); every other
+/// message is its [`Message`], whose blocks and transactions already
+/// borrow from the payload. Accepts and refuses exactly the payloads
+/// [`Message::decode`] does, with the same errors.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+// As large as a `Message`: boxing it would allocate, which is what a view
+// exists not to do.
+#[allow(clippy::large_enum_variant)]
+pub enum MessageView<'a> {
+    /// `inv`'s vectors.
+    Inv(InvList<'a>),
+    /// `getdata`'s vectors.
+    GetData(InvList<'a>),
+    /// `notfound`'s vectors.
+    NotFound(InvList<'a>),
+    /// `headers`' headers.
+    Headers(HeaderList<'a>),
+    /// Any other message.
+    Other(Message<'a>),
+}
+
+impl<'a> MessageView<'a> {
+    /// Decodes a complete payload of `command` at `pver`; bytes left over
+    /// after the message are an error (ErrTrailingBytes).
+    pub fn decode(command: Command, payload: &'a [u8], pver: u32) -> Result<Self, Error> {
+        fn whole<'a, T>(
+            command: Command,
+            payload: &'a [u8],
+            pver: u32,
+            what: &'static str,
+            parse: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
+        ) -> Result<T, Error> {
+            let (rest, list) = require_pver(command, pver)
+                .and_then(|()| parse(payload))
+                .map_err(|e| e.while_reading(what))?;
+            expect_end(rest)?;
+            Ok(list)
+        }
+        Ok(match command {
+            Command::Inv => MessageView::Inv(whole(
+                command,
+                payload,
+                pver,
+                "a `inv` message",
+                InvList::parse,
+            )?),
+            Command::GetData => MessageView::GetData(whole(
+                command,
+                payload,
+                pver,
+                "a `getdata` message",
+                InvList::parse,
+            )?),
+            Command::NotFound => MessageView::NotFound(whole(
+                command,
+                payload,
+                pver,
+                "a `notfound` message",
+                InvList::parse,
+            )?),
+            Command::Headers => MessageView::Headers(whole(
+                command,
+                payload,
+                pver,
+                "a `headers` message",
+                HeaderList::parse,
+            )?),
+            _ => MessageView::Other(Message::decode(command, payload, pver)?),
+        })
+    }
+
+    /// The message's command.
+    pub fn command(&self) -> Command {
+        match self {
+            MessageView::Inv(_) => Command::Inv,
+            MessageView::GetData(_) => Command::GetData,
+            MessageView::NotFound(_) => Command::NotFound,
+            MessageView::Headers(_) => Command::Headers,
+            MessageView::Other(m) => m.command(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::header::BLOCK_HEADER_SIZE;
+    use crate::msg::inv::INV_VECT_SIZE;
+    use crate::pver;
+    use crate::{BlockHeader, Headers, Inv, InvType, InvVect};
+
+    fn payload(msg: &Message<'_>) -> Vec<u8> {
+        let mut buf = Vec::new();
+        msg.encode(&mut buf, pver::CURRENT).unwrap();
+        buf
+    }
+
+    fn inv(n: u8) -> Message<'static> {
+        Message::Inv(Inv {
+            inv_list: (0..n)
+                .map(|i| InvVect {
+                    inv_type: InvType(u32::from(i) * 0x0102_0304),
+                    hash: crate::Hash([i; 32]),
+                })
+                .collect(),
+        })
+    }
+
+    fn headers(n: u32) -> Message<'static> {
+        Message::Headers(Headers {
+            headers: (0..n)
+                .map(|i| BlockHeader {
+                    height: i,
+                    nonce: i.wrapping_mul(0x9e37_79b9),
+                    extra_data: [i as u8; 32],
+                    ..Default::default()
+                })
+                .collect(),
+        })
+    }
+
+    /// The view of `bytes` says what [`Message::decode`] says: the same
+    /// list, or the same error.
+    fn same(command: Command, bytes: &[u8], pver: u32) {
+        let msg = Message::decode(command, bytes, pver);
+        let view = MessageView::decode(command, bytes, pver);
+        let list = |m: &Message<'_>| match m {
+            Message::Inv(x) => Some(x.inv_list.clone()),
+            Message::GetData(x) => Some(x.inv_list.clone()),
+            Message::NotFound(x) => Some(x.inv_list.clone()),
+            _ => None,
+        };
+        match (msg, view) {
+            (
+                Ok(m),
+                Ok(MessageView::Inv(v) | MessageView::GetData(v) | MessageView::NotFound(v)),
+            ) => {
+                assert_eq!(m.command(), command);
+                let m = list(&m).expect("a list message");
+                assert_eq!(m, v.to_vec());
+                assert_eq!(v.len(), m.len());
+                for (i, iv) in m.iter().enumerate() {
+                    assert_eq!(v.get(i), Some(*iv));
+                }
+                assert_eq!(v.get(m.len()), None);
+            }
+            (Ok(Message::Headers(m)), Ok(MessageView::Headers(v))) => {
+                assert_eq!(m.headers, v.iter().collect::<Vec<_>>());
+                assert_eq!(v.len(), m.headers.len());
+            }
+            (Ok(m), Ok(MessageView::Other(v))) => assert_eq!(m, v),
+            (Err(m), Err(v)) => assert_eq!(m, v, "{command:?}"),
+            (m, v) => panic!("{command:?}: {m:?} but the view {v:?}"),
+        }
+    }
+
+    #[test]
+    fn list_views_accept_and_refuse_what_the_messages_do() {
+        for bytes in [payload(&inv(0)), payload(&inv(1)), payload(&inv(40))] {
+            for command in [Command::Inv, Command::GetData, Command::NotFound] {
+                same(command, &bytes, pver::CURRENT);
+                // Truncated anywhere, or with a byte left over.
+                for cut in 0..bytes.len() {
+                    same(command, &bytes[..cut], pver::CURRENT);
+                }
+                let mut long = bytes.clone();
+                long.push(7);
+                same(command, &long, pver::CURRENT);
+            }
+        }
+        // One vector over the limit: refused on the count alone.
+        let mut over = vec![0xfe];
+        over.extend_from_slice(&50_001u32.to_le_bytes());
+        over.resize(over.len() + 2 * INV_VECT_SIZE, 0);
+        same(Command::Inv, &over, pver::CURRENT);
+
+        for n in [0, 1, 3] {
+            let bytes = payload(&headers(n));
+            same(Command::Headers, &bytes, pver::CURRENT);
+            for cut in 0..bytes.len() {
+                same(Command::Headers, &bytes[..cut], pver::CURRENT);
+            }
+            let mut long = bytes.clone();
+            long.push(0);
+            same(Command::Headers, &long, pver::CURRENT);
+        }
+        // A header with a transaction count, canonical or not, at each
+        // place; and over the limit.
+        let good = payload(&headers(3));
+        for at in 0..3 {
+            let count = 1 + at * (BLOCK_HEADER_SIZE + 1) + BLOCK_HEADER_SIZE;
+            let mut txs = good.clone();
+            txs[count] = 1;
+            same(Command::Headers, &txs, pver::CURRENT);
+            let mut wide = good.clone();
+            wide.splice(count..=count, [0xfd, 0, 0]);
+            same(Command::Headers, &wide, pver::CURRENT);
+        }
+        let mut over = vec![0xfd];
+        over.extend_from_slice(&2001u16.to_le_bytes());
+        same(Command::Headers, &over, pver::CURRENT);
+        // Other messages are their messages.
+        same(Command::Ping, &[1, 2, 3, 4, 5, 6, 7, 8], pver::CURRENT);
+        same(Command::Ping, &[1, 2, 3], pver::CURRENT);
+    }
+
+    #[test]
+    fn a_list_view_borrows_its_payload() {
+        let bytes = payload(&inv(5));
+        let Ok(MessageView::Inv(v)) = MessageView::decode(Command::Inv, &bytes, pver::CURRENT)
+        else {
+            panic!("inv decodes");
+        };
+        assert_eq!(v.as_bytes().as_ptr(), bytes[1..].as_ptr());
+        assert_eq!(MessageView::Inv(v).command(), Command::Inv);
+        let bytes = payload(&headers(2));
+        let Ok(MessageView::Headers(h)) =
+            MessageView::decode(Command::Headers, &bytes, pver::CURRENT)
+        else {
+            panic!("headers decode");
+        };
+        assert_eq!(h.as_bytes().len(), 2 * (BLOCK_HEADER_SIZE + 1));
+        assert_eq!(h.as_bytes().as_ptr(), bytes[1..].as_ptr());
+    }
+}
