@@ -116,7 +116,16 @@ fn main() {
                 .map(|r| format!("{r:.2}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            if ratio <= 1.25 { "met" } else { "NOT met" }
+            if quick {
+                // A member on probation costs up to its short leash (200 ms)
+                // once, which a job this short cannot hide: the quick mode
+                // checks that the job completes, the target is the long jobs'.
+                "judged at 100,000 headers and more, not in the quick mode"
+            } else if ratio <= 1.25 {
+                "met"
+            } else {
+                "NOT met"
+            }
         );
     });
 }
