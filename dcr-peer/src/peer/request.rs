@@ -234,3 +234,53 @@ fn mismatched(r: Response) -> RequestError {
     debug_assert!(false, "a typed request answered with {r:?}");
     RequestError::Timeout
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::FrameCodec;
+    use crate::sync::lock;
+    use crate::{Config, Hooks};
+    use dcr_wire::{pver, CurrencyNet, Message, NetAddress, VerAck, Version};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_util::codec::Framed;
+
+    const NET: CurrencyNet = CurrencyNet::SimNet;
+
+    /// Our peer over an in-memory pipe, after the handshake with a remote
+    /// driven by hand (returned, so the pipe stays open).
+    async fn connected() -> (Peer, Framed<tokio::io::DuplexStream, FrameCodec>) {
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let addr = "127.0.0.1:18555".parse().unwrap();
+        let start = tokio::spawn(Peer::outbound(ours, addr, Config::new(NET), Hooks::new()));
+        let mut remote = Framed::new(theirs, FrameCodec::new(NET, pver::CURRENT));
+        let first = remote.next().await.unwrap().unwrap();
+        assert!(matches!(
+            first.message(pver::CURRENT).unwrap(),
+            Message::Version(_)
+        ));
+        let a = NetAddress::new("127.0.0.1".parse().unwrap(), 0, ServiceFlags::NONE);
+        let mut v = Version::new(a, a, 0xfeed, 0);
+        v.protocol_version = pver::CURRENT as i32;
+        remote.send(Message::Version(v)).await.unwrap();
+        remote.send(Message::VerAck(VerAck)).await.unwrap();
+        (start.await.unwrap().unwrap(), remote)
+    }
+
+    /// A call on a peer whose task has ended never reaches a table: it
+    /// must not leave its id in the cancel list, which no task drains
+    /// any more (each call once left 8 bytes there, without bound).
+    #[tokio::test]
+    async fn calls_on_a_disconnected_peer_leave_no_cancel_behind() {
+        let (peer, _remote) = connected().await;
+        peer.disconnect();
+        peer.wait_for_disconnect().await;
+        for _ in 0..1_000 {
+            assert!(matches!(
+                peer.ping().await,
+                Err(RequestError::Disconnected(_))
+            ));
+        }
+        assert_eq!(lock(&peer.inner.cancels).len(), 0);
+        assert_eq!(peer.requests_in_flight(), 0);
+    }
+}
