@@ -18,6 +18,9 @@ use crate::sync::lock;
 
 /// Tells the connection's task that a request's caller gave up, unless
 /// disarmed: dropping a request's future frees its place in the table.
+/// Disarmed too when the request never reached the task, and silent once
+/// the connection is closing: no task will drain the list then, so an id
+/// pushed would stay for the handle's life.
 struct CancelOnDrop<'a> {
     peer: &'a Peer,
     id: RequestId,
@@ -26,7 +29,7 @@ struct CancelOnDrop<'a> {
 
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
-        if self.armed {
+        if self.armed && !self.peer.inner.cancel.is_cancelled() {
             lock(&self.peer.inner.cancels).push(self.id);
             self.peer.inner.cancels_waker.wake();
         }
@@ -85,7 +88,13 @@ impl Peer {
             kind: request.kind(),
             reply,
         };
-        match tokio::time::timeout_at(deadline, self.enqueue_request(cmd)).await {
+        let queued = tokio::time::timeout_at(deadline, self.enqueue_request(cmd)).await;
+        if !matches!(queued, Ok(Ok(()))) {
+            // Not handed to the task (a timeout drops the send before it
+            // is made): no table holds the id.
+            cancel.armed = false;
+        }
+        match queued {
             Err(_) => return Err(RequestError::Timeout),
             Ok(Err(e)) => return Err(self.request_error(e)),
             Ok(Ok(())) => {}
@@ -234,6 +243,7 @@ fn mismatched(r: Response) -> RequestError {
     debug_assert!(false, "a typed request answered with {r:?}");
     RequestError::Timeout
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
