@@ -117,7 +117,8 @@ pub(crate) struct Shared {
     /// for every peer, idle or not). Bounded: an id goes in before its
     /// caller's slot is freed, and the task empties the list at every
     /// turn, so it holds at most one id per slot and those the task has
-    /// not yet seen.
+    /// not yet seen; none goes in for a request the task never got, nor
+    /// once the connection is closing (no task drains it then).
     pub cancels: Mutex<Vec<RequestId>>,
     pub cancels_waker: AtomicWaker,
 }

@@ -18,6 +18,9 @@ use crate::sync::lock;
 
 /// Tells the connection's task that a request's caller gave up, unless
 /// disarmed: dropping a request's future frees its place in the table.
+/// Disarmed too when the request never reached the task, and silent once
+/// the connection is closing: no task will drain the list then, so an id
+/// pushed would stay for the handle's life.
 struct CancelOnDrop<'a> {
     peer: &'a Peer,
     id: RequestId,
@@ -26,7 +29,7 @@ struct CancelOnDrop<'a> {
 
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
-        if self.armed {
+        if self.armed && !self.peer.inner.cancel.is_cancelled() {
             lock(&self.peer.inner.cancels).push(self.id);
             self.peer.inner.cancels_waker.wake();
         }
@@ -85,7 +88,13 @@ impl Peer {
             kind: request.kind(),
             reply,
         };
-        match tokio::time::timeout_at(deadline, self.enqueue_request(cmd)).await {
+        let queued = tokio::time::timeout_at(deadline, self.enqueue_request(cmd)).await;
+        if !matches!(queued, Ok(Ok(()))) {
+            // Not handed to the task (a timeout drops the send before it
+            // is made): no table holds the id.
+            cancel.armed = false;
+        }
+        match queued {
             Err(_) => return Err(RequestError::Timeout),
             Ok(Err(e)) => return Err(self.request_error(e)),
             Ok(Ok(())) => {}
@@ -233,4 +242,55 @@ impl Peer {
 fn mismatched(r: Response) -> RequestError {
     debug_assert!(false, "a typed request answered with {r:?}");
     RequestError::Timeout
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::FrameCodec;
+    use crate::sync::lock;
+    use crate::{Config, Hooks};
+    use dcr_wire::{pver, CurrencyNet, Message, NetAddress, VerAck, Version};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_util::codec::Framed;
+
+    const NET: CurrencyNet = CurrencyNet::SimNet;
+
+    /// Our peer over an in-memory pipe, after the handshake with a remote
+    /// driven by hand (returned, so the pipe stays open).
+    async fn connected() -> (Peer, Framed<tokio::io::DuplexStream, FrameCodec>) {
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let addr = "127.0.0.1:18555".parse().unwrap();
+        let start = tokio::spawn(Peer::outbound(ours, addr, Config::new(NET), Hooks::new()));
+        let mut remote = Framed::new(theirs, FrameCodec::new(NET, pver::CURRENT));
+        let first = remote.next().await.unwrap().unwrap();
+        assert!(matches!(
+            first.message(pver::CURRENT).unwrap(),
+            Message::Version(_)
+        ));
+        let a = NetAddress::new("127.0.0.1".parse().unwrap(), 0, ServiceFlags::NONE);
+        let mut v = Version::new(a, a, 0xfeed, 0);
+        v.protocol_version = pver::CURRENT as i32;
+        remote.send(Message::Version(v)).await.unwrap();
+        remote.send(Message::VerAck(VerAck)).await.unwrap();
+        (start.await.unwrap().unwrap(), remote)
+    }
+
+    /// A call on a peer whose task has ended never reaches a table: it
+    /// must not leave its id in the cancel list, which no task drains
+    /// any more (each call once left 8 bytes there, without bound).
+    #[tokio::test]
+    async fn calls_on_a_disconnected_peer_leave_no_cancel_behind() {
+        let (peer, _remote) = connected().await;
+        peer.disconnect();
+        peer.wait_for_disconnect().await;
+        for _ in 0..1_000 {
+            assert!(matches!(
+                peer.ping().await,
+                Err(RequestError::Disconnected(_))
+            ));
+        }
+        assert_eq!(lock(&peer.inner.cancels).len(), 0);
+        assert_eq!(peer.requests_in_flight(), 0);
+    }
 }

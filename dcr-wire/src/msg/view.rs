@@ -234,4 +234,49 @@ mod tests {
         assert_eq!(h.as_bytes().len(), 2 * (BLOCK_HEADER_SIZE + 1));
         assert_eq!(h.as_bytes().as_ptr(), bytes[1..].as_ptr());
     }
+
+    /// A list message's payload with a few bytes changed, cut or added.
+    fn mangled(base: Vec<u8>, edits: &[(usize, u8)], cut: usize, extra: &[u8]) -> Vec<u8> {
+        let mut b = base;
+        for &(at, v) in edits {
+            if !b.is_empty() {
+                let i = at % b.len();
+                b[i] = v;
+            }
+        }
+        b.truncate(b.len().saturating_sub(cut));
+        b.extend_from_slice(extra);
+        b
+    }
+
+    proptest::proptest! {
+        /// Any bytes, at any protocol version: the views accept and
+        /// refuse exactly what the messages do, with the same errors.
+        #[test]
+        fn views_and_messages_agree_on_any_payload(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+            pver in 0u32..=13,
+        ) {
+            for command in [Command::Inv, Command::GetData, Command::NotFound, Command::Headers] {
+                same(command, &bytes, pver);
+            }
+        }
+
+        /// Valid lists with bytes changed, cut or added (counts, varint
+        /// widths and transaction counts among them).
+        #[test]
+        fn views_and_messages_agree_on_mangled_lists(
+            n in 0u8..6,
+            edits in proptest::collection::vec((0usize..2_000, proptest::num::u8::ANY), 0..4),
+            cut in 0usize..8,
+            extra in proptest::collection::vec(proptest::num::u8::ANY, 0..4),
+        ) {
+            let bytes = mangled(payload(&inv(n)), &edits, cut, &extra);
+            for command in [Command::Inv, Command::GetData, Command::NotFound, Command::Headers] {
+                same(command, &bytes, pver::CURRENT);
+            }
+            let bytes = mangled(payload(&headers(u32::from(n % 4))), &edits, cut, &extra);
+            same(Command::Headers, &bytes, pver::CURRENT);
+        }
+    }
 }
