@@ -1,11 +1,12 @@
 //! `dcrpeer decode` and `dcrpeer encode`: wire bytes to JSON and back.
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use clap::Args;
 use dcr_wire::{pver, Command};
 
 use crate::args::{self, Source};
 use crate::jsonio::{decode_json, encode_json, Input};
+use crate::output::Usage;
 use crate::NetArg;
 
 /// Where the bytes to decode come from.
@@ -100,7 +101,7 @@ pub fn decode(a: DecodeArgs) -> anyhow::Result<()> {
                 None => raw,
             }
         }
-        (None, None) => bail!("give the input with --hex or --file"),
+        (None, None) => return Err(Usage("give the input with --hex or --file".into()).into()),
     };
     if a.command.is_none() && dcr_peer::capture::looks_like_capture(&bytes) {
         return crate::capture::print(&bytes, a.json);
@@ -124,7 +125,7 @@ pub fn encode(a: EncodeArgs) -> anyhow::Result<()> {
         (None, Some(src)) => {
             String::from_utf8(src.read()?).map_err(|_| anyhow!("the JSON is not UTF-8"))?
         }
-        (None, None) => bail!("give the message with --json or --file"),
+        (None, None) => return Err(Usage("give the message with --json or --file".into()).into()),
     };
     let doc: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| anyhow!("bad JSON: {e}"))?;

@@ -141,6 +141,10 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<interrupt::Interrupted>() => ExitCode::from(interrupt::EXIT_STATUS),
+        Err(e) if e.is::<output::Usage>() => {
+            eprintln!("dcrpeer: {}", output::error_text(&e));
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("dcrpeer: {}", output::error_text(&e));
             ExitCode::FAILURE

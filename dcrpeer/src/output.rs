@@ -58,6 +58,15 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// A command line refused after parsing: a value whose meaning depends on
+/// another argument (an address of `--net`'s network), or an input or a
+/// combination the command cannot do without. `main` exits with status 2
+/// for it, as for the usage errors the parser itself finds, and before
+/// any network work.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
 /// An error and its causes on one line, each cause once: a cause whose
 /// text its error already shows is not repeated ("i/o: Connection
 /// refused", not "i/o: Connection refused: Connection refused").

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, Context};
 use clap::Args;
 use dcr_node::serve::{answer_as_client, node_config, welcome};
 use dcr_peer::connmgr::{ConnManager, ManagerConfig};
@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::args::{self, Target};
 use crate::interrupt::{pressed, Interrupted};
+use crate::output::Usage;
 
 #[derive(Args, Debug)]
 pub struct SpvArgs {
@@ -83,10 +84,13 @@ fn watch_list(values: &[String], params: &Params) -> anyhow::Result<WatchList> {
         }
         match hex::decode(v) {
             Ok(script) if !script.is_empty() => watch.add_script(script),
-            _ => bail!(
-                "--watch {v}: neither a {} address nor a hex script",
-                params.name
-            ),
+            _ => {
+                return Err(Usage(format!(
+                    "--watch {v}: neither a {} address nor a hex script",
+                    params.name
+                ))
+                .into())
+            }
         }
     }
     Ok(watch)
@@ -131,11 +135,12 @@ pub async fn run(a: SpvArgs) -> anyhow::Result<()> {
     let mut cfg = ManagerConfig::new(node_config(net, "dcrpeer"));
     if a.connect.is_empty() {
         if !cfg.rules.automatic_outbound {
-            bail!(
+            return Err(Usage(format!(
                 "{}: give the nodes to sync from with --connect (dcrd chooses no peers \
                  from an address book on simnet and regnet)",
                 params.name
-            );
+            ))
+            .into());
         }
         cfg.target_outbound = a.target;
         cfg.datadir = Some(a.datadir.clone());

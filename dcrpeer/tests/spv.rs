@@ -467,7 +467,7 @@ fn spv_refuses_what_it_cannot_do_before_any_network_work() {
     let datadir = dir.0.display().to_string();
     // Simnet without --connect: dcrd picks no peers from a book there.
     let r = run_spv(&["--datadir".to_string(), datadir.clone()]);
-    assert_eq!(r.status.and_then(|s| s.code()), Some(1), "{}", r.err);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(2), "{}", r.err);
     assert!(r.err.contains("--connect"), "{}", r.err);
     // A --watch value that is neither an address of the network nor hex.
     let r = run_spv(&[
@@ -478,7 +478,7 @@ fn spv_refuses_what_it_cannot_do_before_any_network_work() {
         "--datadir".to_string(),
         datadir.clone(),
     ]);
-    assert_eq!(r.status.and_then(|s| s.code()), Some(1), "{}", r.err);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(2), "{}", r.err);
     assert!(r.err.contains("--watch not-an-address"), "{}", r.err);
     // A mainnet address on simnet is not taken as hex either.
     let r = run_spv(&[
@@ -489,7 +489,7 @@ fn spv_refuses_what_it_cannot_do_before_any_network_work() {
         "--datadir".to_string(),
         datadir.clone(),
     ]);
-    assert_eq!(r.status.and_then(|s| s.code()), Some(1), "{}", r.err);
+    assert_eq!(r.status.and_then(|s| s.code()), Some(2), "{}", r.err);
     // --datadir is required; --target and --connect exclude each other.
     let r = run_spv(&["--connect".to_string(), "127.0.0.1:1".to_string()]);
     assert_eq!(r.status.and_then(|s| s.code()), Some(2), "{}", r.err);
