@@ -256,6 +256,13 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             reply,
         } = cmd;
         let len = out.frame.bytes.len();
+        if reply.is_closed() {
+            // Its caller left before the task saw it (its cancel may have
+            // been drained already): nobody waits, so nothing is sent and
+            // no table holds it.
+            self.peer.inner.budget.release(len);
+            return;
+        }
         if self.session.request(id, awaited, deadline, out).is_err() {
             // Ids come from one counter: a duplicate is impossible, and
             // would be refused rather than mixed up.

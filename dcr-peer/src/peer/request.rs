@@ -25,10 +25,15 @@ struct CancelOnDrop<'a> {
     peer: &'a Peer,
     id: RequestId,
     armed: bool,
+    /// Where the answer comes; closed before the cancel is pushed, so a
+    /// task that reads the request only after draining that cancel finds
+    /// nobody waiting and leaves it out of its table (`Driver::request`).
+    answer: oneshot::Receiver<Result<Response, RequestError>>,
 }
 
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
+        self.answer.close();
         if self.armed && !self.peer.inner.cancel.is_cancelled() {
             lock(&self.peer.inner.cancels).push(self.id);
             self.peer.inner.cancels_waker.wake();
@@ -79,6 +84,7 @@ impl Peer {
             peer: self,
             id,
             armed: true,
+            answer,
         };
         let cmd = RequestCmd {
             id,
@@ -99,7 +105,7 @@ impl Peer {
             Ok(Err(e)) => return Err(self.request_error(e)),
             Ok(Ok(())) => {}
         }
-        let answer = answer.await;
+        let answer = (&mut cancel.answer).await;
         cancel.armed = false;
         answer.unwrap_or_else(|_| Err(RequestError::Disconnected(self.reason_or_requested())))
     }
@@ -289,6 +295,33 @@ mod tests {
                 peer.ping().await,
                 Err(RequestError::Disconnected(_))
             ));
+        }
+        assert_eq!(lock(&peer.inner.cancels).len(), 0);
+        assert_eq!(peer.requests_in_flight(), 0);
+    }
+
+    /// A request whose caller left before the connection's task read it
+    /// (here: polled once, so it is queued, and dropped, all before the
+    /// task runs on this one thread) is not sent and holds no place in
+    /// the table, whichever of the request and its cancel the task sees
+    /// first.
+    #[tokio::test]
+    async fn a_request_dropped_before_its_task_saw_it_is_never_sent() {
+        use futures_util::FutureExt;
+        let (peer, mut remote) = connected().await;
+        assert!(peer.ping().now_or_never().is_none());
+        // The task runs; whatever it sends within 200 ms, no ping.
+        let quiet = tokio::time::sleep(Duration::from_millis(200));
+        tokio::pin!(quiet);
+        loop {
+            tokio::select! {
+                () = &mut quiet => break,
+                f = remote.next() => {
+                    let f = f.unwrap().unwrap();
+                    let m = f.message(pver::CURRENT).unwrap();
+                    assert!(!matches!(m, Message::Ping(_)), "the dropped request was sent");
+                }
+            }
         }
         assert_eq!(lock(&peer.inner.cancels).len(), 0);
         assert_eq!(peer.requests_in_flight(), 0);
