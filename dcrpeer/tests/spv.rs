@@ -616,7 +616,12 @@ fn fixture_of(node: &Dcrd) -> FixtureChain {
 fn dcrd_spv_proves_every_filter_and_finds_the_known_address() {
     let bin = dcrd_bin();
     let a = Dcrd::start(&bin, "spv-a", &spendable_mining_args());
-    a.call("generate", "[20]");
+    // 100 blocks (106 with the payments, below simnet's stake validation
+    // height of 144): a bad answer is only caught when it is used, and a
+    // member that has answered nothing takes one request at a time, so
+    // the faulty run needs a job long enough for every liar to be asked
+    // (on 26 blocks the altered-filter peer was once never asked).
+    a.call("generate", "[100]");
     // Three transactions paying the known address (one of them twice),
     // each mined two blocks on (dcrd's template follows the tip).
     let mut ours = BTreeSet::new();
