@@ -392,6 +392,97 @@ async fn getblocks_answers_500_then_continues_when_the_last_is_fetched() {
     assert_silent(&mut raw, &chain, Message::GetBlocks(locator(chain.tip().0))).await;
 }
 
+/// The blocks a `getblocks` from the block at 597 offers (598 and 599, the tip, but
+/// what the peer is known to have).
+async fn offered_after_597(raw: &mut Raw, chain: &ChainStore) -> Vec<InvVect> {
+    let mut get = locator(hash_at(chain, 597));
+    get.hash_stop = Hash::ZERO;
+    raw.send(&Message::GetBlocks(get)).await.unwrap();
+    let probe = GetHeaders {
+        protocol_version: pver::CURRENT,
+        block_locator_hashes: vec![chain.tip().0],
+        hash_stop: Hash::ZERO,
+    };
+    raw.send(&Message::GetHeaders(probe)).await.unwrap();
+    match next(raw).await {
+        Some(Message::Inv(inv)) => {
+            assert!(matches!(next(raw).await, Some(Message::Headers(_))));
+            inv.inv_list
+        }
+        // Nothing left to offer: no inv, straight to the probe's answer.
+        Some(Message::Headers(_)) => Vec::new(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn s25_announced_blocks_txs_and_mixes_are_known_until_forgotten() {
+    let (addr, chain) = server(NET, vec![]).await;
+    let mut raw = client(addr, NET).await;
+    let (b598, b599) = (hash_at(&chain, 598), hash_at(&chain, 599));
+    let typed = |t: InvType, n: u32| {
+        let mut hash = [0xab; 32];
+        hash[..4].copy_from_slice(&n.to_le_bytes());
+        InvVect {
+            inv_type: t,
+            hash: Hash(hash),
+        }
+    };
+    assert_eq!(
+        offered_after_597(&mut raw, &chain).await,
+        [block(b598), block(b599)]
+    );
+    // 599 announced as a block, 598 only as a transaction: a different
+    // vector, so 598 is still offered.
+    let announced = Inv {
+        inv_list: vec![
+            InvVect {
+                inv_type: InvType::TX,
+                hash: b598,
+            },
+            block(b599),
+        ],
+    };
+    raw.send(&Message::Inv(announced)).await.unwrap();
+    assert_eq!(offered_after_597(&mut raw, &chain).await, [block(b598)]);
+    // Vectors of types the sync manager passes over are not marked: a
+    // thousand of them forget nothing.
+    let passed_over = Inv {
+        inv_list: (0..1000)
+            .map(|n| {
+                typed(
+                    if n % 2 == 0 {
+                        InvType::ERROR
+                    } else {
+                        InvType::FILTERED_BLOCK
+                    },
+                    n,
+                )
+            })
+            .collect(),
+    };
+    raw.send(&Message::Inv(passed_over)).await.unwrap();
+    assert_eq!(offered_after_597(&mut raw, &chain).await, [block(b598)]);
+    // A thousand marked ones fill the peer's filter (1000, dcrd's
+    // `maxKnownInventory`): the oldest entries, 599 among them, are
+    // forgotten.
+    let flood = Inv {
+        inv_list: (0..1000)
+            .map(|n| {
+                typed(
+                    [InvType::BLOCK, InvType::TX, InvType::MIX][n as usize % 3],
+                    n,
+                )
+            })
+            .collect(),
+    };
+    raw.send(&Message::Inv(flood)).await.unwrap();
+    assert_eq!(
+        offered_after_597(&mut raw, &chain).await,
+        [block(b598), block(b599)]
+    );
+}
+
 #[tokio::test]
 async fn getaddr_is_answered_once_to_inbound_peers_and_never_on_simnet() {
     let known = vec![NetAddressV2::new(

@@ -287,6 +287,12 @@ impl Conn {
                 Ok(())
             }
             Action::PushAddresses => self.peer.push_addresses(&node.addresses).map(|_| ()),
+            Action::MarkKnown(vectors) => {
+                for iv in vectors {
+                    self.peer.add_known_inventory(iv);
+                }
+                Ok(())
+            }
             Action::ServeData(items) => {
                 let n = items.len();
                 let worker = self.worker.get_or_insert_with(|| {

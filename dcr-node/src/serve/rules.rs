@@ -19,13 +19,13 @@
 //! | `getcfilter`, `getcfheaders`, `getcftypes` | from version 6: ban; below: disconnect (`enforceNodeCFFlag`) |
 //! | `getcfilterv2` | the block's filter and proof, if held; else nothing (`OnGetCFilterV2`) |
 //! | `getcfsv2` | the filters from start to end when start is an ancestor of end, at most 100, all held; else nothing (`OnGetCFiltersV2`) |
-//! | `inv` | empty: ban (`OnInv`) |
+//! | `inv` | empty: ban (`OnInv`); else its block, tx and mix vectors marked known to the peer ([`announced`], the sync manager's `OnInv`) |
 //! | `notfound` | ignored once disconnecting; an unknown type: disconnect; blocks 20·n persistent, txs and mix 10·n transient (`OnNotFound`) |
 //! | `addr` | ignored on simnet and regnet; empty: ban (`OnAddr`) |
 //! | `addrv2` | ignored on simnet and regnet or once disconnecting; an entry typed IPv6 holding an IPv4-mapped address: ban (`OnAddrV2`) |
 //! | mix messages | ignored: not kept, not relayed, not scored (dcrd's `onMixMessage` hands them to its mix pool, which bans for malformed ones; this node has none, so it takes no part in mixing) |
 //! | `block` | disconnect: this node requests no blocks, and dcrd's sync manager disconnects a peer that sends one it did not request (`SyncManager.OnBlock`) |
-//! | `headers`, `tx`, non-empty `inv` | ignored (dcrd hands them to its sync manager; this node serves a fixed chain) |
+//! | `headers`, `tx` | ignored (dcrd hands them to its sync manager; this node serves a fixed chain) |
 
 use dcr_wire::msg::MAX_CFILTERS_V2_PER_BATCH;
 use dcr_wire::msg::MAX_INV_PER_MSG;
@@ -95,6 +95,9 @@ pub enum Action {
     SetContinue(Hash),
     /// Send the peer our known addresses (at most one message's worth).
     PushAddresses,
+    /// Mark these vectors known to the peer, so they are never announced
+    /// back to it ([`announced`]).
+    MarkKnown(Vec<InvVect>),
 }
 
 /// The verdicts on a message, to apply in order, and the actions that
@@ -221,6 +224,7 @@ pub fn on_message(
         Message::Inv(Inv { inv_list }) if inv_list.is_empty() => {
             Outcome::verdict(Verdict::Ban(Offence::EmptyInv))
         }
+        Message::Inv(Inv { inv_list }) => announced(inv_list),
         Message::NotFound(NotFound { inv_list }) => not_found(view, inv_list),
         // dcrd's sync manager disconnects a peer that sends a block it did
         // not request (`SyncManager.OnBlock`), before looking at the block;
@@ -247,6 +251,28 @@ pub fn on_message(
             Outcome::nothing()
         }
         _ => Outcome::nothing(),
+    }
+}
+
+/// A non-empty `inv`, as dcrd's sync manager takes it (`netsync`
+/// `SyncManager.OnInv`): every block, transaction and mix vector is
+/// marked known to the peer, in order, so that it is never announced back;
+/// other types are passed over. dcrd's peer marks nothing itself, and
+/// neither does `dcr-peer`. What the sync manager then requests needs a
+/// validating chain or a mempool, which this node does not have.
+pub fn announced(inv_list: &[InvVect]) -> Outcome {
+    let known: Vec<InvVect> = inv_list
+        .iter()
+        .filter(|iv| matches!(iv.inv_type, InvType::BLOCK | InvType::TX | InvType::MIX))
+        .copied()
+        .collect();
+    Outcome {
+        verdicts: Vec::new(),
+        actions: if known.is_empty() {
+            Vec::new()
+        } else {
+            vec![Action::MarkKnown(known)]
+        },
     }
 }
 
@@ -885,12 +911,12 @@ mod tests {
             once(Message::Inv(Inv { inv_list: vec![] })),
             ban(Offence::EmptyInv)
         );
-        assert_eq!(
-            once(Message::Inv(Inv {
-                inv_list: vec![block(Hash([1; 32]))]
-            })),
-            Outcome::nothing()
-        );
+        // A non-empty one is no offence.
+        assert!(once(Message::Inv(Inv {
+            inv_list: vec![block(Hash([1; 32]))]
+        }))
+        .verdicts
+        .is_empty());
     }
 
     #[test]
@@ -954,12 +980,40 @@ mod tests {
             Message::MixPairReq(MixPairReq::default()),
             Message::Headers(Headers::default()),
             Message::Tx(Tx::new()),
-            Message::Inv(Inv {
-                inv_list: vec![block(Hash([1; 32]))],
-            }),
         ] {
             assert_eq!(once(m), Outcome::nothing());
         }
+    }
+
+    #[test]
+    fn s25_an_inv_marks_its_block_tx_and_mix_vectors_known_in_order() {
+        let v = |t: u32, n: u8| InvVect {
+            inv_type: InvType(t),
+            hash: Hash([n; 32]),
+        };
+        let inv = vec![
+            v(2, 1),
+            v(0, 2),
+            v(1, 3),
+            v(3, 4),
+            v(4, 5),
+            v(9, 6),
+            v(2, 7),
+        ];
+        assert_eq!(
+            once(Message::Inv(Inv { inv_list: inv })),
+            Outcome {
+                verdicts: Vec::new(),
+                actions: vec![Action::MarkKnown(vec![v(2, 1), v(1, 3), v(4, 5), v(2, 7)])],
+            }
+        );
+        // Nothing of a type the sync manager passes over: no action at all.
+        assert_eq!(
+            once(Message::Inv(Inv {
+                inv_list: vec![v(3, 1), v(0, 2)],
+            })),
+            Outcome::nothing()
+        );
     }
 
     #[test]

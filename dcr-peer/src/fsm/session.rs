@@ -15,7 +15,7 @@
 //! | pongs owed and not read are bounded | (beyond the reference) | [`Session::on_receive`], [`ProtocolViolation::PongFlood`] |
 //! | ping every interval, RTT of the last one | `outHandler`, `handlePongMsg` | [`PingState`] |
 //! | remember `sendheaders` | `OnSendHeaders` / `WantsHeaders` | [`Session::wants_headers`] |
-//! | inventory the remote announced is known | `OnInv` in the server, [`KnownInventory`] | [`Session::on_receive`] |
+//! | inventory the remote announced is not marked known here: the node's sync manager does it | `OnInv` is only a listener call | the owner, e.g. `dcr-node`'s serving rules |
 //! | trickle batches at a random 100–500 ms, skip known | `queueHandler` | [`Session::poll`], [`Trickle`] |
 //! | request deadlines | `stallHandler` | [`RequestTable`] |
 //! | typed requests matched to their answers, with the caller's deadline | (beyond the reference) | [`Session::request`], [`RequestTable`] |
@@ -364,14 +364,6 @@ impl<H: Host> Session<H> {
             Message::SendHeaders(_) => {
                 self.wants_headers = true;
                 return Ok(Some(Update::WantsHeaders));
-            }
-            Message::Inv(inv) => {
-                self.host.known(|known| {
-                    for iv in &inv.inv_list {
-                        known.add(*iv, now);
-                    }
-                });
-                return Ok(None);
             }
             _ => return Ok(None),
         };
@@ -955,7 +947,9 @@ mod tests {
     }
 
     #[test]
-    fn inventory_the_remote_announces_is_known_and_never_trickled() {
+    fn inventory_the_remote_announces_is_left_to_the_owner_to_mark() {
+        // dcrd's peer hands `inv` to `OnInv` and marks nothing: its sync
+        // manager marks block, tx and mix vectors (`netsync` `OnInv`).
         let mut f = session();
         f.s.on_receive(
             &Message::Inv(Inv {
@@ -964,7 +958,8 @@ mod tests {
             f.t0,
         )
         .unwrap();
-        assert!(f.knows(&iv(1), f.t0));
+        assert!(!f.knows(&iv(1), f.t0));
+        f.s.host().known(|k| k.add(iv(1), f.t0));
         assert!(!f.s.queue_inventory(iv(1), f.t0));
         assert!(f.s.queue_inventory(iv(2), f.t0));
         // Trickled after a random 100 to 500 ms.
