@@ -22,6 +22,7 @@ pub mod proxy;
 mod reads_once;
 pub mod request;
 pub mod stats;
+mod send_buffers;
 mod sync;
 
 pub use codec::{CodecError, FrameCodec, RawFrame};

@@ -71,7 +71,15 @@ impl Frame {
     pub fn encode(msg: &Message<'_>, net: CurrencyNet, pver: u32) -> Result<Self, dcr_wire::Error> {
         Ok(Frame {
             command: msg.command(),
-            bytes: dcr_wire::frame_to_vec(msg, net, pver)?,
+            bytes: {
+                // A large frame's buffer comes from the pool of written
+                // ones (`crate::send_buffers`), so its pages are not
+                // faulted in again for every block.
+                let size = dcr_wire::MESSAGE_HEADER_SIZE + msg.serialized_size(pver);
+                let mut bytes = crate::send_buffers::take(size);
+                dcr_wire::encode_frame(msg, net, pver, &mut bytes)?;
+                bytes
+            },
             request: Request::of(msg),
             answer_to: None,
         })

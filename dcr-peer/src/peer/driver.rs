@@ -547,6 +547,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         if let Some(done) = out.receipt {
             let _ = done.send(Ok(()));
         }
+        crate::send_buffers::give(out.frame.bytes);
     }
 
     fn publish_pending(&self) {
