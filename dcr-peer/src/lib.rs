@@ -21,8 +21,8 @@ pub mod proxy;
 #[cfg(test)]
 mod reads_once;
 pub mod request;
-pub mod stats;
 mod send_buffers;
+pub mod stats;
 mod sync;
 
 pub use codec::{CodecError, FrameCodec, RawFrame};

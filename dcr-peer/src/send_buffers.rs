@@ -1,5 +1,5 @@
-//! The buffers large outgoing frames are encoded into, kept for the next
-//! large frame.
+//! The buffers large frames are encoded into and read into, kept for the
+//! next large frame.
 //!
 //! A frame is encoded into a vector of its own, which waits in the queue
 //! and is dropped once written. For a block (up to 1.3 MB) that drop
@@ -9,6 +9,14 @@
 //! itself. So a written frame's vector of [`POOLED_MIN`] bytes or more
 //! goes back to a small process-wide pool, and the next large frame is
 //! encoded into it.
+//!
+//! The read side shares the pool: a connection whose read buffer grew for
+//! a large frame gives it back once the frame is handled and nothing more
+//! is waiting on the socket (so an idle peer does not keep the largest
+//! frame it ever received), and takes a kept one, when there is one, for
+//! the next large frame's payload. It takes only buffers that exist: a
+//! remote that announces a large frame makes nothing new be allocated;
+//! with the pool empty, the read buffer grows as the bytes arrive.
 //!
 //! The pool is bounded, and holds nothing until a large frame was sent:
 //! at most [`POOL_BUFFERS`] vectors of at most [`POOLED_MAX`] bytes each,
@@ -42,13 +50,17 @@ pub(crate) fn take(len: usize) -> Vec<u8> {
     if !(POOLED_MIN..=POOLED_MAX).contains(&len) {
         return Vec::with_capacity(len);
     }
-    {
-        let mut pool = lock(&POOL);
-        if let Some(i) = pool.iter().position(|b| b.capacity() >= len) {
-            return pool.swap_remove(i);
-        }
-    }
-    Vec::with_capacity(len.next_multiple_of(POOLED_MIN).min(POOLED_MAX))
+    take_kept(len)
+        .unwrap_or_else(|| Vec::with_capacity(len.next_multiple_of(POOLED_MIN).min(POOLED_MAX)))
+}
+
+/// A kept buffer with room for `len` bytes, if the pool has one: never a
+/// new allocation (the read side takes its room for a large frame here,
+/// so what a remote announces makes nothing new be allocated).
+pub(crate) fn take_kept(len: usize) -> Option<Vec<u8>> {
+    let mut pool = lock(&POOL);
+    let i = pool.iter().position(|b| b.capacity() >= len)?;
+    Some(pool.swap_remove(i))
 }
 
 /// Gives a written frame's buffer back: kept when it is large and the
@@ -107,6 +119,10 @@ mod tests {
         if b.as_ptr() == ptr {
             assert!(b.capacity() >= 1_000_086);
         }
+
+        // The read side's take never allocates: nothing kept is that
+        // large.
+        assert!(take_kept(POOLED_MAX + 1).is_none());
 
         // However many are given back, the pool keeps at most
         // POOL_BUFFERS of at most POOLED_MAX bytes.
