@@ -59,10 +59,11 @@ impl Host for SessionHost {
     type Hasher = foldhash::fast::RandomState;
 
     fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error> {
-        Frame::encode(
+        Frame::encode_with(
             msg,
             self.peer.inner.config.net,
             self.peer.protocol_version(),
+            crate::send_buffers::take,
         )
     }
 
