@@ -105,6 +105,11 @@ impl FrameCodec {
         self.pending.map(|h| h.command)
     }
 
+    /// The payload length of the frame whose payload is still arriving.
+    pub fn pending_length(&self) -> Option<usize> {
+        self.pending.map(|h| h.length as usize)
+    }
+
     /// The 24 header bytes of the frame `decode` returned last, exactly as
     /// they arrived.
     pub fn header_bytes(&self) -> &[u8; MESSAGE_HEADER_SIZE] {

@@ -21,6 +21,7 @@ pub mod proxy;
 #[cfg(test)]
 mod reads_once;
 pub mod request;
+mod send_buffers;
 pub mod stats;
 mod sync;
 

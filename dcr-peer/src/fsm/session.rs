@@ -67,11 +67,25 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// `msg` framed for `net` at `pver`.
+    /// `msg` framed for `net` at `pver`, in a vector of its own.
     pub fn encode(msg: &Message<'_>, net: CurrencyNet, pver: u32) -> Result<Self, dcr_wire::Error> {
+        Self::encode_with(msg, net, pver, Vec::with_capacity)
+    }
+
+    /// `msg` framed for `net` at `pver`, in the empty vector `buffer`
+    /// gives for the frame's size (the peer's kept buffers, so that a
+    /// large frame does not fault its pages in again each time).
+    pub fn encode_with(
+        msg: &Message<'_>,
+        net: CurrencyNet,
+        pver: u32,
+        buffer: impl FnOnce(usize) -> Vec<u8>,
+    ) -> Result<Self, dcr_wire::Error> {
+        let mut bytes = buffer(dcr_wire::MESSAGE_HEADER_SIZE + msg.serialized_size(pver));
+        dcr_wire::encode_frame(msg, net, pver, &mut bytes)?;
         Ok(Frame {
             command: msg.command(),
-            bytes: dcr_wire::frame_to_vec(msg, net, pver)?,
+            bytes,
             request: Request::of(msg),
             answer_to: None,
         })

@@ -18,7 +18,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use dcr_wire::{Command, CurrencyNet, Message};
@@ -28,9 +28,10 @@ use tokio_util::io::poll_read_buf;
 
 use super::handle::Peer;
 use crate::capture::{CaptureConn, Direction};
-use crate::codec::{CodecError, FrameCodec, RawFrame};
+use crate::codec::{CodecError, FrameCodec, RawFrame, READ_CHUNK};
 use crate::hooks::Hooks;
 use crate::listeners::{Listeners, SentFrame};
+use crate::send_buffers;
 
 /// A byte stream with its frame reader.
 pub(super) struct Conn<S> {
@@ -40,6 +41,10 @@ pub(super) struct Conn<S> {
     codec: FrameCodec,
     /// The connection's side of the hooks' capture, when there is one.
     capture: Option<CaptureConn>,
+    /// A frame of more than [`READ_CHUNK`] bytes was read into `rbuf`
+    /// since it was last given back: its room is given back to the pool
+    /// of large-frame buffers once nothing is waiting to be read.
+    grown: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite> Conn<S> {
@@ -51,6 +56,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
             rbuf: BytesMut::new(),
             codec: FrameCodec::new(net, pver),
             capture: hooks.capture.as_ref().map(|sink| sink.connection(net)),
+            grown: false,
         }
     }
 
@@ -67,6 +73,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
         loop {
             match self.codec.decode(&mut self.rbuf) {
                 Ok(Some(frame)) => {
+                    self.grown |= frame.payload.len() > READ_CHUNK;
                     if let Some(c) = &self.capture {
                         c.record(
                             Direction::Received,
@@ -75,14 +82,17 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                     }
                     return Poll::Ready(Ok(frame));
                 }
-                Ok(None) => {}
+                Ok(None) => self.room_for_large_frame(),
                 Err(e) => {
                     self.capture_unfinished();
                     return Poll::Ready(Err(e));
                 }
             }
             // The codec reserved exactly the room the frame in hand needs.
-            let read = ready!(poll_read_buf(self.io.as_mut(), cx, &mut self.rbuf));
+            let Poll::Ready(read) = poll_read_buf(self.io.as_mut(), cx, &mut self.rbuf) else {
+                self.give_back_room();
+                return Poll::Pending;
+            };
             if !matches!(read, Ok(n) if n > 0) {
                 self.capture_unfinished();
                 let e = read
@@ -90,6 +100,38 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                     .unwrap_or_else(|| io::ErrorKind::UnexpectedEof.into());
                 return Poll::Ready(Err(e.into()));
             }
+        }
+    }
+
+    /// The payload of a large frame is arriving and the read buffer has
+    /// not the room for it: a kept buffer that has, if the pool holds one
+    /// (what arrived so far is moved into it). Saves growing the buffer
+    /// step by step, each step a copy and fresh pages. Nothing new is
+    /// allocated here, whatever the remote announced.
+    fn room_for_large_frame(&mut self) {
+        let Some(len) = self.codec.pending_length() else {
+            return;
+        };
+        if len <= READ_CHUNK || self.rbuf.capacity() >= len {
+            return;
+        }
+        if let Some(mut kept) = send_buffers::take_kept(len) {
+            kept.extend_from_slice(&self.rbuf);
+            // No copy: a vector wholly owned becomes the buffer as it is.
+            self.rbuf = BytesMut::from(bytes::Bytes::from(kept));
+            self.grown = true;
+        }
+    }
+
+    /// Nothing is waiting on the socket: a read buffer that grew for a
+    /// large frame, now empty, goes back to the pool (or to the allocator
+    /// when the pool is full), so an idle peer does not keep the largest
+    /// frame it ever received. A frame still held elsewhere keeps its own
+    /// bytes; the buffer is then simply let go.
+    fn give_back_room(&mut self) {
+        if self.grown && self.rbuf.is_empty() && self.codec.pending_length().is_none() {
+            self.grown = false;
+            send_buffers::give(Vec::from(std::mem::take(&mut self.rbuf)));
         }
     }
 
@@ -170,4 +212,77 @@ pub(super) fn read_failed(peer: &Peer, listeners: &dyn Listeners, e: &CodecError
 /// Writing failed: the listeners hear of it.
 pub(super) fn write_failed(peer: &Peer, listeners: &dyn Listeners, e: &io::Error) {
     listeners.on_write(peer, 0, Err(e));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dcr_wire::{pver, write_frame};
+    use tokio::io::AsyncWriteExt;
+
+    const NET: CurrencyNet = CurrencyNet::SimNet;
+
+    /// Polls once: the next frame if it is whole, else `None`.
+    async fn poll_once<S: AsyncRead + AsyncWrite>(
+        conn: &mut Conn<S>,
+    ) -> Option<Result<RawFrame, CodecError>> {
+        match poll_fn(|cx| Poll::Ready(conn.poll_frame(cx))).await {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        }
+    }
+
+    /// A connection that read a large frame does not keep its room once
+    /// the frame is handled and nothing more waits on the socket: an idle
+    /// peer holds no more than before the frame came. (It held a megabyte
+    /// per block received: the read buffer kept the largest frame's room.)
+    #[tokio::test]
+    async fn the_room_of_a_large_frame_is_let_go_once_idle() {
+        let payload: Vec<u8> = (0..1_000_000u32).map(|n| n as u8).collect();
+        let mut frame = Vec::new();
+        write_frame(Command::Block, &payload, NET, pver::CURRENT, &mut frame).unwrap();
+        let (mut remote, local) = tokio::io::duplex(256 * 1024);
+        let mut conn = Conn::new(local, NET, pver::CURRENT, &Hooks::new());
+        let writer = tokio::spawn(async move {
+            remote.write_all(&frame).await.unwrap();
+            remote.write_all(&frame).await.unwrap();
+            remote
+        });
+        // The first frame is still held while the connection goes idle:
+        // its bytes stay its own, the connection lets its part go.
+        let first = conn.next_frame().await.unwrap();
+        let second = conn.next_frame().await.unwrap();
+        let mut remote = writer.await.unwrap();
+        drop(second);
+        assert!(poll_once(&mut conn).await.is_none(), "nothing more came");
+        assert!(
+            conn.rbuf.capacity() < READ_CHUNK,
+            "an idle connection keeps {} bytes of read buffer",
+            conn.rbuf.capacity()
+        );
+        assert_eq!(first.payload[..], payload[..]);
+        // And the next large frame still reads whole.
+        let mut frame = Vec::new();
+        write_frame(Command::Block, &payload, NET, pver::CURRENT, &mut frame).unwrap();
+        let writer = tokio::spawn(async move { remote.write_all(&frame).await.unwrap() });
+        let third = conn.next_frame().await.unwrap();
+        assert_eq!(third.payload[..], payload[..]);
+        writer.await.unwrap();
+    }
+
+    /// A small frame's buffer is kept: only a buffer grown for a large
+    /// frame is let go (the common case costs no pool lock, no
+    /// reallocation).
+    #[tokio::test]
+    async fn a_small_frame_s_buffer_is_kept() {
+        let mut frame = Vec::new();
+        write_frame(Command::Ping, &[7; 8], NET, pver::CURRENT, &mut frame).unwrap();
+        let (mut remote, local) = tokio::io::duplex(1024);
+        let mut conn = Conn::new(local, NET, pver::CURRENT, &Hooks::new());
+        remote.write_all(&frame).await.unwrap();
+        let _ = conn.next_frame().await.unwrap();
+        assert!(poll_once(&mut conn).await.is_none());
+        assert!(!conn.grown);
+        assert!(conn.rbuf.capacity() > 0);
+    }
 }

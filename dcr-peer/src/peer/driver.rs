@@ -59,10 +59,11 @@ impl Host for SessionHost {
     type Hasher = foldhash::fast::RandomState;
 
     fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error> {
-        Frame::encode(
+        Frame::encode_with(
             msg,
             self.peer.inner.config.net,
             self.peer.protocol_version(),
+            crate::send_buffers::take,
         )
     }
 
@@ -547,6 +548,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         if let Some(done) = out.receipt {
             let _ = done.send(Ok(()));
         }
+        crate::send_buffers::give(out.frame.bytes);
     }
 
     fn publish_pending(&self) {

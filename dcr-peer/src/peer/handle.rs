@@ -344,7 +344,13 @@ impl Peer {
     /// Encodes `msg` at the negotiated version.
     pub(crate) fn frame(&self, msg: &Message<'_>) -> Result<Outgoing, PeerError> {
         Ok(Queued {
-            frame: Frame::encode(msg, self.inner.config.net, self.protocol_version())?,
+            // A large frame goes into a kept buffer (`send_buffers`).
+            frame: Frame::encode_with(
+                msg,
+                self.inner.config.net,
+                self.protocol_version(),
+                crate::send_buffers::take,
+            )?,
             receipt: None,
         })
     }
