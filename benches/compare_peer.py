@@ -20,7 +20,11 @@ the like-for-like pair for the one-core blocking floor: our bench with
 `--one-thread` (both peers on one thread, so on one core at a time), the
 reference with GOMAXPROCS=1, the async echo on the same one thread, and
 the blocking ping-pong with both ends pinned to one core. They run in the
-same rounds, unless `--only` names another part.
+same rounds, unless `--only` names another part. inv and block are run on
+one thread too (ours `--one-thread`, the reference with GOMAXPROCS=1) and
+their CPU per message set beside the hashing bound in a table of their
+own: the bound has no wake-ups of another thread, and neither has that
+layout.
 
     python3 benches/compare_peer.py [--rounds N] [--peerbench PATH] [-- BENCH ARGS]
 
@@ -138,8 +142,12 @@ def main():
     run(["cargo", "bench", "-p", "dcr-benches", "--bench", "peer", "--no-run"])
     only = a.rest[a.rest.index("--only") + 1] if "--only" in a.rest[:-1] else None
     one_thread = only in (None, "ping")
+    # inv and block by CPU on one thread as well: no cross-thread wake-ups,
+    # as the hashing bound has none.
+    one_thread_parts = [p for p in ("inv", "block") if only in (None, p)]
     bench = ["cargo", "bench", "-q", "-p", "dcr-benches", "--bench", "peer", "--"]
     ours, theirs, alone = [], [], []
+    ours1, theirs1 = [], []
     for r in range(a.rounds):
         ours.append(figures(run(bench + a.rest), 0))
         theirs.append(figures(run([a.peerbench] + go_args), 1))
@@ -149,6 +157,15 @@ def main():
                 run(bench + rest + ["--one-thread", "--only", "ping"]),
                 run([a.peerbench] + [GO_FLAGS.get(x, x) for x in rest] + ["-only", "ping"],
                     env={"GOMAXPROCS": "1"})))
+        o1, t1 = {}, {}
+        for part in one_thread_parts:
+            rest = without_only(a.rest)
+            o1.update(figures(run(bench + rest + ["--one-thread", "--only", part]), 0))
+            t1.update(figures(run([a.peerbench] + [GO_FLAGS.get(x, x) for x in rest] + ["-only", part],
+                                  env={"GOMAXPROCS": "1"}), 1))
+        if one_thread_parts:
+            ours1.append(o1)
+            theirs1.append(t1)
         print(f"round {r + 1} of {a.rounds} done", file=sys.stderr)
     print(f"| figure | reference ({a.rounds} rounds) | dcr-rs ({a.rounds} rounds) | ahead by |")
     print("| --- | --- | --- | --- |")
@@ -198,6 +215,27 @@ def main():
         print()
         print("Ping/pong rows that name no layout: ours in the default layout (one "
               "multi-thread runtime, two workers), the reference as it runs.")
+    if ours1:
+        fmt = lambda xs: ", ".join(f"{x:g}" for x in xs)
+        print()
+        print("inv and block on one thread (ours `--one-thread`, the reference with GOMAXPROCS=1):")
+        print()
+        print("| figure, one thread | reference | dcr-rs | ahead by | floor, each round | dcr-rs / floor (rounds) | reference / floor |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for floor, (_, figure) in FLOORS.items():
+            if "CPU" not in figure:
+                continue
+            rounds = [f for f in ours1 if floor in f and figure in f]
+            t = [f[figure] for f in theirs1 if figure in f]
+            if not rounds or not t:
+                continue
+            o = [f[figure] for f in rounds]
+            mine = [fraction(f[figure], f[floor], False) for f in rounds]
+            median_floor = statistics.median(f[floor] for f in rounds)
+            ahead = statistics.median(t) / statistics.median(o)
+            print(f"| {figure} | {fmt(t)} | {fmt(o)} | {ahead:.2f}x | {fmt(f[floor] for f in rounds)} | "
+                  f"**{statistics.median(mine):.2f}** ({fmt(round(x, 2) for x in mine)}) | "
+                  f"{fraction(statistics.median(t), median_floor, False):.2f} |")
 
 
 if __name__ == "__main__":
