@@ -35,10 +35,8 @@ impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
         self.answer.close();
         if self.armed && !self.peer.inner.cancel.is_cancelled() {
-            let inner = &self.peer.inner;
-            lock(&inner.cancels).push(self.id);
-            inner.cancels_pending.store(true, Ordering::Release);
-            inner.cancels_waker.wake();
+            lock(&self.peer.inner.cancels).push(self.id);
+            self.peer.inner.cancels_waker.wake();
         }
     }
 }
