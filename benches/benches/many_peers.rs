@@ -116,15 +116,19 @@ async fn measure(n: usize) {
     );
 
     let t = Instant::now();
-    let nonces: Vec<u64> = peers.iter().map(|p| p.push_ping().expect("ping")).collect();
-    let answered = |p: &Peer, nonce: u64| {
+    for p in &peers {
+        p.push_ping().expect("ping");
+    }
+    // Each peer's first ping: written, and its pong in (the nonce is
+    // cleared when it is answered).
+    let answered = |p: &Peer| {
         let c = p.stats().counters;
-        c.last_ping_nonce == Some(nonce) && c.ping_rtt.is_some()
+        c.last_ping_time.is_some() && c.last_ping_nonce.is_none() && c.ping_rtt.is_some()
     };
-    let mut waiting: Vec<(Peer, u64)> = peers.iter().cloned().zip(nonces).collect();
+    let mut waiting: Vec<Peer> = peers.to_vec();
     while !waiting.is_empty() {
         tokio::time::sleep(Duration::from_millis(5)).await;
-        waiting.retain(|(p, nonce)| !answered(p, *nonce));
+        waiting.retain(|p| !answered(p));
         assert!(t.elapsed() < Duration::from_secs(60), "pings unanswered");
     }
     println!(

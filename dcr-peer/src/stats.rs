@@ -27,9 +27,12 @@ pub struct PeerCounters {
     pub last_send: Option<SystemTime>,
     /// When we last read a message.
     pub last_recv: Option<SystemTime>,
-    /// Nonce and time of the last ping we sent.
+    /// The nonce of the ping written last while it awaits its pong;
+    /// `None` before the first ping and once it is answered (dcrd's
+    /// `LastPingNonce`, 0 then). Every ping written counts, whatever sent
+    /// it.
     pub last_ping_nonce: Option<u64>,
-    /// When the last ping was sent.
+    /// When the last ping was written (kept once it is answered).
     pub last_ping_time: Option<SystemTime>,
     /// Round-trip time of the last answered ping.
     pub ping_rtt: Option<Duration>,

@@ -203,8 +203,36 @@ async fn pings_are_answered_and_rtt_recorded() {
         .await;
     until(|| out.stats().counters.ping_rtt.is_some()).await;
     let s = out.stats();
-    assert!(s.counters.last_ping_nonce.is_some() && s.counters.last_ping_time.is_some());
+    // The nonce is that of a later ping awaiting its pong, if any.
+    assert!(s.counters.last_ping_time.is_some());
     assert!(s.counters.ping_rtt.unwrap() < Duration::from_secs(1));
+}
+
+/// Every ping written goes into the stats, as dcrd's `outHandler` records
+/// every ping it sends: a typed `ping` and a ping queued as a message each
+/// set the last nonce and time, and their pong the RTT and clears the
+/// nonce (dcrd's `handlePongMsg`). Before, only the keep-alive's and
+/// `push_ping`'s did.
+#[tokio::test]
+async fn every_ping_sent_is_in_the_stats() {
+    let (out, _inb) = pair(node(), node()).await;
+    assert_eq!(out.stats().counters.ping_rtt, None);
+    let rtt = tokio::time::timeout(LIMIT, out.ping())
+        .await
+        .unwrap()
+        .unwrap();
+    // The stats are set before the answer is handed over.
+    let c = out.stats().counters;
+    assert_eq!(c.ping_rtt, Some(rtt));
+    assert!(c.last_ping_time.is_some());
+    assert_eq!(c.last_ping_nonce, None, "answered: nothing awaits a pong");
+
+    let (out, _inb) = pair(node(), node()).await;
+    out.queue_message(&Message::Ping(Ping { nonce: 77 }))
+        .unwrap();
+    until(|| out.stats().counters.ping_rtt.is_some()).await;
+    let c = out.stats().counters;
+    assert!(c.last_ping_time.is_some() && c.last_ping_nonce.is_none());
 }
 
 #[tokio::test]

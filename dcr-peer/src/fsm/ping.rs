@@ -31,18 +31,21 @@ impl PingState {
 
     /// At `now`, returns `Some(nonce)` when a ping is due; the caller sends a
     /// ping carrying that nonce. `nonce` is the caller's random draw, so the
-    /// machine stays deterministic.
+    /// machine stays deterministic. The ping is timed from its write
+    /// ([`PingState::sent`]), not from here.
     pub fn poll(&mut self, now: Instant, nonce: u64) -> Option<u64> {
         if now < self.next_ping {
             return None;
         }
         self.next_ping = now + self.interval;
-        self.outstanding = Some((nonce, now));
         Some(nonce)
     }
 
-    /// An extra ping was sent at `now` outside the schedule: its pong is the
-    /// one measured.
+    /// A ping of `nonce` was written at `now`, whatever queued it (this
+    /// schedule, the handle's `push_ping`, a queued message or a typed
+    /// request): its pong is the one measured, and an earlier ping's is
+    /// ignored. dcrd's `outHandler` records every ping it takes from its
+    /// send queue the same way (`lastPingNonce`, `lastPingTime`).
     pub fn sent(&mut self, nonce: u64, now: Instant) {
         self.outstanding = Some((nonce, now));
     }
@@ -83,6 +86,9 @@ mod tests {
         let mut p = PingState::new(Duration::from_secs(10), t0);
         assert_eq!(p.poll(t0 + Duration::from_secs(9), 1), None);
         assert_eq!(p.poll(t0 + Duration::from_secs(10), 7), Some(7));
+        // Due is not sent: nothing is timed until the write.
+        assert_eq!(p.outstanding(), None);
+        p.sent(7, t0 + Duration::from_secs(10));
         assert_eq!(p.poll(t0 + Duration::from_secs(11), 8), None);
         assert_eq!(p.on_pong(6, t0 + Duration::from_secs(11)), None);
         assert_eq!(

@@ -40,7 +40,10 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-use dcr_wire::{ByteCount, Command, Counted, CurrencyNet, Hash, Inv, InvVect, Message, Ping, Pong};
+use dcr_wire::{
+    ByteCount, Command, Counted, CurrencyNet, Hash, Inv, InvVect, Message, Ping, Pong,
+    MESSAGE_HEADER_SIZE,
+};
 
 use super::inventory::{KnownInventory, Trickle};
 use super::ping::PingState;
@@ -436,10 +439,9 @@ impl<H: Host> Session<H> {
         self.requests.typed_len()
     }
 
-    /// A ping with `nonce` the handle asked for (its pong is the one
-    /// timed).
-    pub fn ping(&mut self, nonce: u64, now: Instant) -> Result<(), SessionError> {
-        self.ping.sent(nonce, now);
+    /// A ping with `nonce` the handle asked for, ahead of other output
+    /// (timed from its write, as every ping is).
+    pub fn ping(&mut self, nonce: u64) -> Result<(), SessionError> {
         self.push_urgent(&Message::Ping(Ping { nonce }))
     }
 
@@ -606,8 +608,16 @@ impl<H: Host> Session<H> {
             self.head = None;
             let Some(out) = queue.pop_front() else { break };
             self.host.release(out.frame.bytes.len());
-            if out.frame.command == Command::Pong {
-                self.owed_pongs -= 1;
+            match out.frame.command {
+                Command::Pong => self.owed_pongs -= 1,
+                // Every ping written is the one its pong times, whoever
+                // queued it: the keep-alive, the handle, a typed request.
+                Command::Ping => {
+                    if let Some(nonce) = ping_nonce(&out.frame.bytes) {
+                        self.ping.sent(nonce, now);
+                    }
+                }
+                _ => {}
             }
             if let Some(id) = out.frame.answer_to {
                 self.requests.written(id, now);
@@ -685,6 +695,13 @@ impl<H: Host> Session<H> {
         self.urgent.push_back(out);
         Ok(())
     }
+}
+
+/// The nonce of a ping's frame (its header, then the 8-byte nonce); `None`
+/// for a frame of any other length.
+fn ping_nonce(frame: &[u8]) -> Option<u64> {
+    let payload: [u8; 8] = frame.get(MESSAGE_HEADER_SIZE..)?.try_into().ok()?;
+    Some(u64::from_le_bytes(payload))
 }
 
 #[cfg(test)]
@@ -911,6 +928,64 @@ mod tests {
         assert_eq!(
             f.s.on_receive(&Message::Pong(Pong { nonce: p.nonce }), at(&f, 107_250)),
             Ok(Some(Update::Rtt(Duration::from_millis(250))))
+        );
+    }
+
+    /// Every ping is timed from its write, whoever queued it: the
+    /// handle's ping, a ping frame queued like any message, a typed ping
+    /// (dcrd's `outHandler` sets `lastPingNonce` and `lastPingTime` for
+    /// every ping it takes from its send queue). Queued is not timed; the
+    /// ping written last is the one its pong times.
+    #[test]
+    fn every_ping_written_is_timed_whoever_queued_it() {
+        let mut f = session();
+        let pong = |n| Message::Pong(Pong { nonce: n });
+        // The handle's ping: not timed until written.
+        f.s.ping(11).unwrap();
+        assert_eq!(f.s.ping_state().outstanding(), None);
+        let t = at(&f, 100);
+        flush(&mut f.s, t);
+        assert_eq!(f.s.ping_state().outstanding(), Some((11, at(&f, 100))));
+        assert_eq!(
+            f.s.on_receive(&pong(11), at(&f, 130)),
+            Ok(Some(Update::Rtt(Duration::from_millis(30))))
+        );
+        // A ping queued as a message.
+        f.queue(frame_of(&Message::Ping(Ping { nonce: 22 })));
+        assert_eq!(f.s.ping_state().outstanding(), None);
+        let t = at(&f, 200);
+        flush(&mut f.s, t);
+        assert_eq!(
+            f.s.on_receive(&pong(22), at(&f, 240)),
+            Ok(Some(Update::Rtt(Duration::from_millis(40))))
+        );
+        // A typed ping: its request and the stats time the same write.
+        let ping = frame_of(&Message::Ping(Ping { nonce: 33 }));
+        f.s.host().reserve(ping.bytes.len()).unwrap();
+        let out = Queued {
+            frame: ping,
+            receipt: None,
+        };
+        f.s.request(RequestId(1), Awaited::Pong(33), at(&f, 60_000), out)
+            .unwrap();
+        let t = at(&f, 300);
+        flush(&mut f.s, t);
+        assert_eq!(
+            f.s.on_receive(&pong(33), at(&f, 350)),
+            Ok(Some(Update::Rtt(Duration::from_millis(50))))
+        );
+        // Two pings written: the second's pong times it, the first's is
+        // ignored.
+        f.s.ping(44).unwrap();
+        let t = at(&f, 400);
+        flush(&mut f.s, t);
+        f.s.ping(55).unwrap();
+        let t = at(&f, 410);
+        flush(&mut f.s, t);
+        assert_eq!(f.s.on_receive(&pong(44), at(&f, 420)), Ok(None));
+        assert_eq!(
+            f.s.on_receive(&pong(55), at(&f, 470)),
+            Ok(Some(Update::Rtt(Duration::from_millis(60))))
         );
     }
 

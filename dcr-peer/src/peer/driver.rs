@@ -184,7 +184,6 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         self.take_commands(cx, now)?;
         self.session.poll(now)?;
         self.resolve_timeouts();
-        self.publish_ping();
         let mut again = self.deliver_held_event(cx)?;
         if self.held_event.is_none() {
             self.read(cx, &mut now)?;
@@ -227,7 +226,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                         debug!(?kind, "duplicate locator request suppressed");
                     }
                 }
-                Cmd::Ping(nonce) => self.session.ping(nonce, now)?,
+                Cmd::Ping(nonce) => self.session.ping(nonce)?,
                 Cmd::Request(cmd) => self.request(*cmd),
             }
         }
@@ -349,6 +348,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         }
     }
 
+    /// The ping written last, if its nonce is not yet in the stats: its
+    /// nonce and the wall time (a ping is timed from its write).
     fn publish_ping(&mut self) {
         let outstanding = self.session.ping_state().outstanding().map(|(n, _)| n);
         if outstanding.is_some() && outstanding != self.published_ping {
@@ -412,7 +413,13 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         let update = self.session.on_receive(&msg, now)?;
         let answered: Vec<Resolution> = self.session.take_resolved().collect();
         match update {
-            Some(Update::Rtt(rtt)) => lock(&peer.inner.ping).ping_rtt = Some(rtt),
+            Some(Update::Rtt(rtt)) => {
+                // Answered: no ping waits any more (dcrd's `handlePongMsg`
+                // zeroes `lastPingNonce`).
+                let mut p = lock(&peer.inner.ping);
+                p.ping_rtt = Some(rtt);
+                p.last_ping_nonce = None;
+            }
             Some(Update::WantsHeaders) => {
                 peer.inner
                     .traffic
@@ -519,6 +526,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             self.unflushed = true;
             let done = self.session.wrote(written, now)?;
             self.publish_pending();
+            self.publish_ping();
             for out in done {
                 self.written(out);
             }
