@@ -158,14 +158,6 @@ impl Handshakes {
         }
     }
 
-    /// The handshake of `id` completed: it keeps its place, no longer to
-    /// be taken by a newcomer, until [`Handshakes::finish`].
-    pub fn settle(&mut self, id: u64) {
-        if let Some(place) = self.running.get(&id).and_then(|r| r.place) {
-            self.pool.settle(place);
-        }
-    }
-
     /// Frees the place of `id`, whose handshake ended; false when it had
     /// been ended already (displaced or expired while it finished).
     pub fn finish(&mut self, id: u64) -> bool {
@@ -178,8 +170,7 @@ impl Handshakes {
         true
     }
 
-    /// Connections in their handshake (or handed on and not yet
-    /// finished).
+    /// Connections in their handshake.
     pub fn len(&self) -> usize {
         self.running.len()
     }

@@ -102,7 +102,9 @@ pub async fn accept(
 /// of its own address or group, or of the most crowded group when the
 /// pool is full, so connections that never finish their handshake cannot
 /// keep a new peer out. Under pressure pending connections get a shorter
-/// deadline. A peer keeps its place until it is taken from the receiver.
+/// deadline. A handshaken peer counts against the limits from the end of
+/// its handshake for as long as it is connected, taken from the receiver
+/// or not.
 /// Loopback connections skip the pool, as dcrd exempts them from its
 /// inbound limits ([`crate::admission::exempt`]); no bound on the peers
 /// held ([`Limits::max_peers`]) unless [`serve_with`] is given one.
@@ -123,8 +125,9 @@ pub fn serve_with(
 }
 
 /// [`serve`]'s task: accepts, admits and handshakes through
-/// [`Handshakes`], and hands each peer on, its place kept until it is
-/// taken.
+/// [`Handshakes`], and hands each peer on. A peer counts against the
+/// limits from the end of its handshake for as long as it is connected,
+/// whether or not the receiver has taken it yet.
 async fn serve_loop(
     listener: TcpListener,
     config: Config,
@@ -133,7 +136,6 @@ async fn serve_loop(
     tx: mpsc::Sender<Peer>,
 ) {
     let (done_tx, mut done) = mpsc::channel(64);
-    let (taken_tx, mut taken) = mpsc::channel(64);
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
     let mut handshakes = Handshakes::new(limits, config, hooks, stop.clone(), tasks, done_tx);
@@ -176,15 +178,18 @@ async fn serve_loop(
             }
             Some(h) = done.recv() => match h.result {
                 Ok(peer) => {
-                    handshakes.settle(h.id);
-                    let (tx, taken) = (tx.clone(), taken_tx.clone());
-                    let counted = (limits.max_peers.is_some() || limits.max_per_host.is_some())
-                        .then(|| peer.clone());
+                    // Counted as a peer from the end of its handshake, while
+                    // it is connected: a peer handed over and gone frees its
+                    // place at once, however soon it went.
+                    handshakes.finish(h.id);
+                    if limits.max_peers.is_some() || limits.max_per_host.is_some() {
+                        held.push(peer.clone());
+                    }
+                    let tx = tx.clone();
                     tokio::spawn(async move {
                         if let Err(mpsc::error::SendError(peer)) = tx.send(peer).await {
                             peer.disconnect();
                         }
-                        let _ = taken.send((h.id, counted)).await;
                     });
                 }
                 Err(e) => {
@@ -192,10 +197,6 @@ async fn serve_loop(
                     handshakes.finish(h.id);
                 }
             },
-            Some((id, counted)) = taken.recv() => {
-                handshakes.finish(id);
-                held.extend(counted);
-            }
         }
     }
     // Nobody takes peers any more: the pending handshakes end too.

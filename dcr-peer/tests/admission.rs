@@ -211,6 +211,36 @@ async fn c1_a_peer_limit_closes_connections_beyond_it() {
     assert!(again.is_ok(), "{:?}", again.err());
 }
 
+/// C1's place is free as soon as the peer holding it has gone, however
+/// soon after its hand-over: with a limit of one, each of many peers is
+/// taken, dropped, and the next is admitted at once. The serving loop
+/// used to count a handed-over peer as a pending handshake until a second
+/// message said it was taken; a peer gone before that message was still
+/// counted, and the next connection was closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c1_a_place_frees_as_soon_as_its_peer_is_gone() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let limits = dcr_peer::admission::Limits {
+        max_peers: Some(1),
+        ..Default::default()
+    };
+    let mut served = dcr_peer::net::serve_with(listener, config(), hooks(), limits);
+    let mut cfg = config();
+    cfg.handshake_timeout = Duration::from_secs(5);
+    for round in 0..CYCLES {
+        let ours = dcr_peer::net::connect(&addr, cfg.clone(), hooks()).await;
+        let ours = ours.unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let theirs = served.recv().await.unwrap();
+        theirs.disconnect();
+        theirs.wait_for_disconnect().await;
+        ours.wait_for_disconnect().await;
+    }
+}
+
+/// Peers [`c1_a_place_frees_as_soon_as_its_peer_is_gone`] takes in turn.
+const CYCLES: usize = 300;
+
 /// C4 for `dcrpeer listen`: with a per-host limit, connections from one
 /// address beyond it are closed at once, handshaken or pending alike; one
 /// more is taken when one leaves; loopback (when it stands for a remote
