@@ -4,7 +4,8 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
 
 use dcr_wire::ServiceFlags;
 
@@ -90,7 +91,10 @@ pub(crate) struct Traffic {
     pub bytes_received: AtomicU64,
     pub messages_sent: AtomicU64,
     pub messages_received: AtomicU64,
-    /// Microseconds since the Unix epoch; 0 for never.
+    /// When a frame was last written and read: the task's clock reading
+    /// ([`crate::sync::now`]) as [`stamp`] keeps it; 0 for never. The
+    /// task has the reading at hand, so counting a frame reads no clock;
+    /// the wall time is made when the stats are read ([`wall_time`]).
     pub last_send: AtomicU64,
     pub last_recv: AtomicU64,
     pub last_block_height: AtomicI64,
@@ -107,23 +111,42 @@ pub(crate) struct PingStats {
     pub ping_rtt: Option<Duration>,
 }
 
-fn micros(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
+/// The instant the stamps count from: an hour before the first use (or
+/// the boot, if sooner), so that a reading the task took before that
+/// use still counts from it.
+fn stamp_base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(|| {
+        let now = crate::sync::now();
+        now.checked_sub(Duration::from_secs(3600)).unwrap_or(now)
+    })
 }
 
-fn from_micros(us: u64) -> Option<SystemTime> {
-    (us != 0).then(|| SystemTime::UNIX_EPOCH + Duration::from_micros(us))
+/// `at` as a stamp: microseconds after [`stamp_base`], plus one (0 is
+/// never).
+fn stamp(at: Instant) -> u64 {
+    at.saturating_duration_since(stamp_base()).as_micros() as u64 + 1
+}
+
+/// The wall time of stamp `s`: now on the wall clock, less how long ago
+/// `s` was on the task's clock.
+fn wall_time(s: u64) -> Option<SystemTime> {
+    if s == 0 {
+        return None;
+    }
+    let at = stamp_base() + Duration::from_micros(s - 1);
+    let ago = crate::sync::now().saturating_duration_since(at);
+    let wall = SystemTime::now();
+    Some(wall.checked_sub(ago).unwrap_or(wall))
 }
 
 impl Traffic {
-    /// A frame of `bytes` was read.
-    pub(crate) fn count_read(&self, bytes: usize) {
+    /// A frame of `bytes` was read at `at` (the task's clock).
+    pub(crate) fn count_read(&self, bytes: usize, at: Instant) {
         self.bytes_received
             .fetch_add(bytes as u64, Ordering::Relaxed);
         self.messages_received.fetch_add(1, Ordering::Relaxed);
-        self.last_recv
-            .store(micros(SystemTime::now()), Ordering::Relaxed);
+        self.last_recv.store(stamp(at), Ordering::Relaxed);
     }
 
     /// The counters as they are now, with the ping stats `ping`.
@@ -133,8 +156,8 @@ impl Traffic {
             bytes_received: self.bytes_received.load(Ordering::Relaxed),
             messages_sent: self.messages_sent.load(Ordering::Relaxed),
             messages_received: self.messages_received.load(Ordering::Relaxed),
-            last_send: from_micros(self.last_send.load(Ordering::Relaxed)),
-            last_recv: from_micros(self.last_recv.load(Ordering::Relaxed)),
+            last_send: wall_time(self.last_send.load(Ordering::Relaxed)),
+            last_recv: wall_time(self.last_recv.load(Ordering::Relaxed)),
             last_ping_nonce: ping.last_ping_nonce,
             last_ping_time: ping.last_ping_time,
             ping_rtt: ping.ping_rtt,
@@ -143,12 +166,11 @@ impl Traffic {
         }
     }
 
-    /// A frame of `bytes` was written.
-    pub(crate) fn count_write(&self, bytes: usize) {
+    /// A frame of `bytes` was written at `at` (the task's clock).
+    pub(crate) fn count_write(&self, bytes: usize, at: Instant) {
         self.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
         self.messages_sent.fetch_add(1, Ordering::Relaxed);
-        self.last_send
-            .store(micros(SystemTime::now()), Ordering::Relaxed);
+        self.last_send.store(stamp(at), Ordering::Relaxed);
     }
 }
 
@@ -177,6 +199,37 @@ mod direction_serde {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             DirectionDef::deserialize(d)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The times of the last frames are the wall times they were counted
+    /// at, though counting reads the task's clock alone.
+    #[test]
+    fn last_send_and_recv_are_wall_times() {
+        let t = Traffic::default();
+        let none = t.counters(&PingStats::default());
+        assert_eq!((none.last_send, none.last_recv), (None, None));
+        let now = crate::sync::now();
+        t.count_read(32, now);
+        t.count_write(32, now - Duration::from_secs(5));
+        let c = t.counters(&PingStats::default());
+        let wall = SystemTime::now();
+        let ago = |at: Option<SystemTime>| wall.duration_since(at.unwrap()).unwrap_or_default();
+        assert!(
+            ago(c.last_recv) < Duration::from_secs(1),
+            "{:?}",
+            ago(c.last_recv)
+        );
+        let sent = ago(c.last_send);
+        assert!(
+            sent >= Duration::from_millis(4_999) && sent < Duration::from_secs(6),
+            "{sent:?}"
+        );
+        assert_eq!((c.bytes_received, c.messages_sent), (32, 1));
     }
 }
 

@@ -586,10 +586,23 @@ impl<H: Host> Session<H> {
     /// started its deadlines.
     pub fn wrote(
         &mut self,
-        mut n: usize,
+        n: usize,
         now: Instant,
     ) -> Result<Vec<Queued<H::Receipt>>, SessionError> {
         let mut done = Vec::new();
+        self.wrote_into(n, now, &mut done)?;
+        Ok(done)
+    }
+
+    /// [`Session::wrote`], appending the frames completed to `done`: a
+    /// caller that keeps `done` between writes allocates nothing per
+    /// write. On an error, `done` holds the frames completed before it.
+    pub fn wrote_into(
+        &mut self,
+        mut n: usize,
+        now: Instant,
+        done: &mut Vec<Queued<H::Receipt>>,
+    ) -> Result<(), SessionError> {
         while let Some(head) = self.start_head(now) {
             let queue = if head.urgent {
                 &mut self.urgent
@@ -627,7 +640,7 @@ impl<H: Host> Session<H> {
             }
             done.push(out);
         }
-        Ok(done)
+        Ok(())
     }
 
     /// Everything still queued, for the driver to report the disconnect
@@ -672,6 +685,12 @@ impl<H: Host> Session<H> {
     /// The host the session borrows from.
     pub fn host(&self) -> &H {
         &self.host
+    }
+
+    /// The host, to change what it lends (the connection's task tells it
+    /// what it read).
+    pub fn host_mut(&mut self) -> &mut H {
+        &mut self.host
     }
 
     /// A frame of ours, counted in the host's bound.

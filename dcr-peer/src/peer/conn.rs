@@ -19,6 +19,7 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::BytesMut;
 use dcr_wire::{Command, CurrencyNet, Message};
@@ -32,6 +33,14 @@ use crate::codec::{CodecError, FrameCodec, RawFrame, READ_CHUNK};
 use crate::hooks::Hooks;
 use crate::listeners::{Listeners, SentFrame};
 use crate::send_buffers;
+
+/// The least room a read is offered. The codec asks for the part of a
+/// frame in hand (a header, then its payload); the buffer's allocation is
+/// reused from its start once what was read is taken, so without this
+/// floor the room left at its end can hold a header and part of a payload,
+/// and a 32-byte ping or pong takes two reads instead of one. Bounded and
+/// small: what a remote can make us hold beyond what it sent stays this.
+const MIN_READ_ROOM: usize = 256;
 
 /// A byte stream with its frame reader.
 pub(super) struct Conn<S> {
@@ -88,7 +97,12 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                     return Poll::Ready(Err(e));
                 }
             }
-            // The codec reserved exactly the room the frame in hand needs.
+            // The codec reserved the room the frame in hand needs; a read
+            // is offered at least `MIN_READ_ROOM`, so that a small frame
+            // at the end of the buffer's room does not take a second read.
+            if self.rbuf.capacity() - self.rbuf.len() < MIN_READ_ROOM {
+                self.rbuf.reserve(MIN_READ_ROOM);
+            }
             let Poll::Ready(read) = poll_read_buf(self.io.as_mut(), cx, &mut self.rbuf) else {
                 self.give_back_room();
                 return Poll::Pending;
@@ -159,19 +173,31 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 }
 
 impl<S> Conn<S> {
+    /// The 24 header bytes of the frame read last, as they arrived.
+    pub fn header_bytes(&self) -> &[u8; dcr_wire::MESSAGE_HEADER_SIZE] {
+        self.codec.header_bytes()
+    }
+
     /// The command of the frame whose payload is arriving, if its header
     /// was read.
     pub fn pending_command(&self) -> Option<Command> {
         self.codec.pending_command()
     }
 
-    /// A frame of `command` was written whole: it is counted, shown to the
-    /// listeners and captured.
-    pub fn wrote(&self, peer: &Peer, listeners: &dyn Listeners, command: Command, frame: &[u8]) {
+    /// A frame of `command` was written whole at `now`: it is counted,
+    /// shown to the listeners and captured.
+    pub fn wrote(
+        &self,
+        peer: &Peer,
+        listeners: &dyn Listeners,
+        command: Command,
+        frame: &[u8],
+        now: Instant,
+    ) {
         if let Some(c) = &self.capture {
             c.record(Direction::Sent, &[frame]);
         }
-        peer.inner.traffic.count_write(frame.len());
+        peer.inner.traffic.count_write(frame.len(), now);
         let sent = SentFrame {
             command,
             bytes: frame,
@@ -180,16 +206,17 @@ impl<S> Conn<S> {
     }
 }
 
-/// `frame` was read: it is counted, decoded at `pver`, and shown to the
-/// listeners, whether its message decodes or not. The message borrows the
-/// frame.
+/// `frame` was read at `now`: it is counted, decoded at `pver`, and shown
+/// to the listeners, whether its message decodes or not. The message
+/// borrows the frame.
 pub(super) fn read<'f>(
     peer: &Peer,
     listeners: &dyn Listeners,
     frame: &'f RawFrame,
     pver: u32,
+    now: Instant,
 ) -> Result<Message<'f>, dcr_wire::Error> {
-    peer.inner.traffic.count_read(frame.wire_len());
+    peer.inner.traffic.count_read(frame.wire_len(), now);
     match frame.message(pver) {
         Ok(msg) => {
             listeners.on_read(peer, frame.wire_len(), Ok(&msg));

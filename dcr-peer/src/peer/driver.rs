@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
-use dcr_wire::Message;
+use dcr_wire::{Command, Message, COMMAND_SIZE, MESSAGE_HEADER_SIZE};
 use rand::rngs::StdRng;
 use rand::RngExt;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -52,6 +52,32 @@ const SLOW_LISTENER: Duration = Duration::from_secs(1);
 pub(crate) struct SessionHost {
     pub peer: Peer,
     pub rng: StdRng,
+    /// The pong answering the ping read last, made from the ping's own
+    /// frame (see [`pong_of_ping`]): its encoding then hashes nothing.
+    pub pong: Option<(u64, [u8; PONG_FRAME])>,
+}
+
+/// Bytes of a ping's or a pong's frame: the header and the 8-byte nonce.
+const PONG_FRAME: usize = MESSAGE_HEADER_SIZE + 8;
+
+/// The frame of the pong answering the ping whose frame arrived as
+/// `header` (its 24 bytes as read) and `payload`, and the nonce: the
+/// ping's frame with its command made `pong`. A pong's payload is the
+/// ping's nonce, byte for byte, so its length and its checksum are the
+/// ping's, already checked on arrival; the answer costs no second hash.
+/// `None` for a payload that is not a bare nonce.
+fn pong_of_ping(
+    header: &[u8; MESSAGE_HEADER_SIZE],
+    payload: &[u8],
+) -> Option<(u64, [u8; PONG_FRAME])> {
+    let nonce: [u8; 8] = payload.try_into().ok()?;
+    let mut frame = [0u8; PONG_FRAME];
+    frame[..MESSAGE_HEADER_SIZE].copy_from_slice(header);
+    let name = Command::Pong.as_str().as_bytes();
+    frame[4..4 + COMMAND_SIZE].fill(0);
+    frame[4..4 + name.len()].copy_from_slice(name);
+    frame[MESSAGE_HEADER_SIZE..].copy_from_slice(&nonce);
+    Some((u64::from_le_bytes(nonce), frame))
 }
 
 impl Host for SessionHost {
@@ -59,6 +85,16 @@ impl Host for SessionHost {
     type Hasher = foldhash::fast::RandomState;
 
     fn encode(&self, msg: &Message<'_>) -> Result<Frame, dcr_wire::Error> {
+        if let (Message::Pong(p), Some((nonce, frame))) = (msg, &self.pong) {
+            if p.nonce == *nonce {
+                return Ok(Frame {
+                    command: Command::Pong,
+                    bytes: frame.to_vec(),
+                    request: None,
+                    answer_to: None,
+                });
+            }
+        }
         Frame::encode_with(
             msg,
             self.peer.inner.config.net,
@@ -117,6 +153,7 @@ where
         held_event: None,
         unflushed: false,
         published_ping: None,
+        done: Vec::new(),
     };
     async move {
         let reason = match d.deliver_delayed(delayed) {
@@ -147,6 +184,9 @@ struct Driver<S> {
     unflushed: bool,
     /// The ping nonce last published in the stats.
     published_ping: Option<u64>,
+    /// The frames a write completed, kept empty between writes so that
+    /// its allocation is reused.
+    done: Vec<Outgoing>,
 }
 
 impl<S: AsyncRead + AsyncWrite> Driver<S> {
@@ -373,8 +413,12 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                     return Err(DisconnectReason::from_codec(e, self.conn.pending_command()));
                 }
                 Poll::Ready(Ok(frame)) => {
+                    if frame.header.command == Command::Ping {
+                        let header = self.conn.header_bytes();
+                        self.session.host_mut().pong = pong_of_ping(header, &frame.payload);
+                    }
                     let pver = self.peer.protocol_version();
-                    let msg = conn::read(&self.peer, &*self.hooks.listeners, &frame, pver)
+                    let msg = conn::read(&self.peer, &*self.hooks.listeners, &frame, pver, *now)
                         .map_err(|error| undecodable(&frame, error))?;
                     *now = self.receive(&frame, msg, *now)?;
                 }
@@ -524,12 +568,22 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 Poll::Ready(Err(e)) => return Err(self.write_failed(e)),
             };
             self.unflushed = true;
-            let done = self.session.wrote(written, now)?;
+            // The list of frames completed is kept between writes: no
+            // allocation per write.
+            let mut done = std::mem::take(&mut self.done);
+            if let Err(e) = self.session.wrote_into(written, now, &mut done) {
+                // As before the list was kept: the frames completed before
+                // the error are dropped with it, their receipts unsent.
+                done.clear();
+                self.done = done;
+                return Err(e.into());
+            }
             self.publish_pending();
             self.publish_ping();
-            for out in done {
-                self.written(out);
+            for out in done.drain(..) {
+                self.written(out, now);
             }
+            self.done = done;
             let inner = &self.peer.inner;
             if inner.waiters.load(Ordering::SeqCst) > 0 {
                 inner.room.notify_waiters();
@@ -543,8 +597,8 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         DisconnectReason::Io(e.kind())
     }
 
-    /// A frame reached the socket.
-    fn written(&mut self, out: Outgoing) {
+    /// A frame reached the socket at `now`.
+    fn written(&mut self, out: Outgoing, now: Instant) {
         let frame = &out.frame;
         debug!(command = %frame.command, bytes = frame.bytes.len(), "sent");
         self.conn.wrote(
@@ -552,6 +606,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             &*self.hooks.listeners,
             frame.command,
             &frame.bytes,
+            now,
         );
         if let Some(done) = out.receipt {
             let _ = done.send(Ok(()));
@@ -619,4 +674,39 @@ fn undecodable(frame: &RawFrame, error: dcr_wire::Error) -> DisconnectReason {
         command: Some(frame.command()),
         error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dcr_wire::{frame_to_vec, pver, CurrencyNet, Ping, Pong};
+
+    /// The pong made from a ping's frame is, byte for byte, the pong the
+    /// encoder makes, on every network and for any nonce; a payload that
+    /// is not a bare nonce makes none.
+    #[test]
+    fn a_pong_made_from_its_ping_is_the_encoded_pong() {
+        let nets = [
+            CurrencyNet::MainNet,
+            CurrencyNet::TestNet3,
+            CurrencyNet::SimNet,
+        ];
+        for net in nets {
+            for nonce in [0, 1, 0x0102_0304_0506_0708, u64::MAX] {
+                let ping =
+                    frame_to_vec(&Message::Ping(Ping { nonce }), net, pver::CURRENT).unwrap();
+                let header: &[u8; MESSAGE_HEADER_SIZE] =
+                    ping[..MESSAGE_HEADER_SIZE].try_into().unwrap();
+                let (n, pong) = pong_of_ping(header, &ping[MESSAGE_HEADER_SIZE..]).unwrap();
+                let want =
+                    frame_to_vec(&Message::Pong(Pong { nonce }), net, pver::CURRENT).unwrap();
+                assert_eq!(n, nonce);
+                assert_eq!(pong.as_slice(), want.as_slice(), "{net:?} {nonce}");
+            }
+        }
+        let ping = frame_to_vec(&Message::Ping(Ping { nonce: 9 }), CurrencyNet::SimNet, 1).unwrap();
+        let header: &[u8; MESSAGE_HEADER_SIZE] = ping[..MESSAGE_HEADER_SIZE].try_into().unwrap();
+        assert!(pong_of_ping(header, &[0; 7]).is_none());
+        assert!(pong_of_ping(header, &[0; 9]).is_none());
+    }
 }

@@ -13,7 +13,7 @@ use crate::codec::{CodecError, RawFrame};
 use crate::error::PeerError;
 use crate::fsm::handshake::{Handshake, HandshakeError, Step};
 use crate::hooks::Hooks;
-use crate::sync::unix_now;
+use crate::sync::{now, unix_now};
 
 /// Runs the version handshake on `conn`. Returns the frames that arrived
 /// early (tolerated before the verack below version 12), to be handled
@@ -49,7 +49,7 @@ where
                 return Err(e.into());
             }
         };
-        let msg = conn::read(peer, listeners, &frame, hs.negotiated_version())
+        let msg = conn::read(peer, listeners, &frame, hs.negotiated_version(), now())
             .map_err(CodecError::Wire)?;
         let step = hs
             .on_message(
@@ -113,6 +113,6 @@ where
     conn.write_all(&frame)
         .await
         .inspect_err(|e| conn::write_failed(peer, listeners, e))?;
-    conn.wrote(peer, listeners, msg.command(), &frame);
+    conn.wrote(peer, listeners, msg.command(), &frame, now());
     Ok(())
 }

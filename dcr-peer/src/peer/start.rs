@@ -79,6 +79,7 @@ impl Peer {
         let host = SessionHost {
             peer: peer.clone(),
             rng: rand::rngs::StdRng::seed_from_u64(rand::random()),
+            pong: None,
         };
         let session = Session::new(limits, host, now());
         let span = tracing::debug_span!("peer", id = peer.id(), addr = %addr);
