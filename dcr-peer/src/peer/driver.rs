@@ -154,6 +154,8 @@ where
         unflushed: false,
         published_ping: None,
         done: Vec::new(),
+        waker: None,
+        sleep_armed: false,
     };
     async move {
         let reason = match d.deliver_delayed(delayed) {
@@ -187,14 +189,31 @@ struct Driver<S> {
     /// The frames a write completed, kept empty between writes so that
     /// its allocation is reused.
     done: Vec<Outgoing>,
+    /// The waker the cancel's future was last polled with.
+    waker: Option<std::task::Waker>,
+    /// The timer was polled with `waker` since its last reset and did not
+    /// fire: it will wake the task at its deadline.
+    sleep_armed: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite> Driver<S> {
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<DisconnectReason> {
         // Once a poll: its waker stays registered, and a busy poll is
-        // bounded by the rounds.
-        if self.cancelled.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(DisconnectReason::Requested);
+        // bounded by the rounds. Polled again only for another waker: the
+        // one it holds wakes this task at the cancel, and the flag says
+        // so (a poll takes two locks and registers the waker anew; the
+        // flag, one lock).
+        if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            if self.peer.inner.cancel.is_cancelled() {
+                return Poll::Ready(DisconnectReason::Requested);
+            }
+        } else {
+            if self.cancelled.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(DisconnectReason::Requested);
+            }
+            // The timer too holds an older waker, if any.
+            self.sleep_armed = false;
+            self.waker = Some(cx.waker().clone());
         }
         for _ in 0..ROUNDS {
             match self.round(cx) {
@@ -238,8 +257,15 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         }
         if self.sleep.deadline() != wake {
             self.sleep.as_mut().reset(wake);
+            self.sleep_armed = false;
         }
-        again |= self.sleep.as_mut().poll(cx).is_ready();
+        // A timer this task's waker waits on, unchanged since, cannot have
+        // fired before its deadline: it is polled again only from then.
+        if !self.sleep_armed || now >= wake.into_std() {
+            let fired = self.sleep.as_mut().poll(cx).is_ready();
+            self.sleep_armed = !fired;
+            again |= fired;
+        }
         Ok(again)
     }
 
