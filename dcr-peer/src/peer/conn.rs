@@ -217,17 +217,16 @@ pub(super) fn read<'f>(
     now: Instant,
 ) -> Result<Message<'f>, dcr_wire::Error> {
     peer.inner.traffic.count_read(frame.wire_len(), now);
-    match frame.message(pver) {
-        Ok(msg) => {
-            listeners.on_read(peer, frame.wire_len(), Ok(&msg));
-            Ok(msg)
-        }
+    // Returned as decoded: a message is some 300 bytes, each move a copy.
+    let decoded = frame.message(pver);
+    match &decoded {
+        Ok(msg) => listeners.on_read(peer, frame.wire_len(), Ok(msg)),
         Err(error) => {
             let failed = CodecError::Wire(error.clone());
             listeners.on_read(peer, frame.wire_len(), Err(&failed));
-            Err(error)
         }
     }
+    decoded
 }
 
 /// Reading failed before a whole frame arrived (the stream, or a frame

@@ -301,9 +301,15 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         // after the list was read wakes the task again.
         let shared = &self.peer.inner;
         shared.cancels_waker.register(cx.waker());
-        for id in lock(&shared.cancels).drain(..) {
-            self.session.cancel(id);
-            self.replies.remove(&id);
+        // The flag is set after each push: seen clear, any id pushed since
+        // sets it and wakes the task again.
+        if shared.cancels_pending.load(Ordering::Relaxed)
+            && shared.cancels_pending.swap(false, Ordering::Acquire)
+        {
+            for id in lock(&shared.cancels).drain(..) {
+                self.session.cancel(id);
+                self.replies.remove(&id);
+            }
         }
         Ok(())
     }
@@ -577,12 +583,14 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 *slot = IoSlice::new(frame);
                 count += 1;
             }
-            let written = match self
-                .conn
-                .io
-                .as_mut()
-                .poll_write_vectored(cx, &slices[..count])
-            {
+            // One frame (a ping, a pong, the usual case) goes by a plain
+            // write: the kernel's vectored path costs more for one slice.
+            let io = self.conn.io.as_mut();
+            let polled = match &slices[..count] {
+                [one] => io.poll_write(cx, one),
+                some => io.poll_write_vectored(cx, some),
+            };
+            let written = match polled {
                 Poll::Pending => {
                     self.session.blocked(now);
                     return Ok(());

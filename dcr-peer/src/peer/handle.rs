@@ -4,7 +4,7 @@
 //! shares with it the state in [`Shared`].
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
@@ -120,6 +120,9 @@ pub(crate) struct Shared {
     /// not yet seen; none goes in for a request the task never got, nor
     /// once the connection is closing (no task drains it then).
     pub cancels: Mutex<Vec<RequestId>>,
+    /// Set after each id pushed (then the task is woken): the task takes
+    /// the list's lock only when it is set.
+    pub cancels_pending: AtomicBool,
     pub cancels_waker: AtomicWaker,
 }
 
@@ -172,6 +175,7 @@ impl Peer {
             request_slots: Semaphore::new(config.max_requests_in_flight),
             next_request: AtomicU64::new(1),
             cancels: Mutex::new(Vec::new()),
+            cancels_pending: AtomicBool::new(false),
             cancels_waker: AtomicWaker::new(),
             config,
         };

@@ -35,8 +35,10 @@ impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
         self.answer.close();
         if self.armed && !self.peer.inner.cancel.is_cancelled() {
-            lock(&self.peer.inner.cancels).push(self.id);
-            self.peer.inner.cancels_waker.wake();
+            let inner = &self.peer.inner;
+            lock(&inner.cancels).push(self.id);
+            inner.cancels_pending.store(true, Ordering::Release);
+            inner.cancels_waker.wake();
         }
     }
 }
