@@ -577,18 +577,21 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 }
                 return Ok(());
             }
-            let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
-            let mut count = 0;
-            for (slot, frame) in slices.iter_mut().zip(self.session.unwritten(WRITE_BATCH)) {
-                *slot = IoSlice::new(frame);
-                count += 1;
-            }
             // One frame (a ping, a pong, the usual case) goes by a plain
-            // write: the kernel's vectored path costs more for one slice.
+            // write, with no list of slices to fill: the kernel's vectored
+            // path costs more for one slice.
             let io = self.conn.io.as_mut();
-            let polled = match &slices[..count] {
-                [one] => io.poll_write(cx, one),
-                some => io.poll_write_vectored(cx, some),
+            let polled = if self.session.queued_frames() == 1 {
+                let one = self.session.unwritten(1).next().unwrap_or_default();
+                io.poll_write(cx, one)
+            } else {
+                let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
+                let mut count = 0;
+                for (slot, frame) in slices.iter_mut().zip(self.session.unwritten(WRITE_BATCH)) {
+                    *slot = IoSlice::new(frame);
+                    count += 1;
+                }
+                io.poll_write_vectored(cx, &slices[..count])
             };
             let written = match polled {
                 Poll::Pending => {
