@@ -512,27 +512,43 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         }
         self.session.on_handler_time(spent);
         self.publish_pending();
-        if answered.is_empty() && self.events.is_none() {
+        if answered.is_empty() {
+            // No typed request takes it: the event channel alone, if any,
+            // gets the message, made owned straight into its event.
+            if self.events.is_some() {
+                let event = PeerEvent {
+                    peer: self.peer.clone(),
+                    message: msg.into_owned(),
+                };
+                self.send_event(event);
+            }
             return Ok(after);
         }
         let mut uses = answered.len() + usize::from(self.events.is_some());
         let mut owned = Some(msg.into_owned());
         self.answer(answered, &mut owned, &mut uses);
-        if let (Some(events), Some(message)) = (&self.events, owned) {
+        if let (true, Some(message)) = (self.events.is_some(), owned) {
             let event = PeerEvent {
                 peer: self.peer.clone(),
                 message,
             };
-            match events.try_send(event) {
-                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-                Err(mpsc::error::TrySendError::Full(event)) => {
-                    let deadline =
-                        tokio::time::Instant::now() + self.peer.inner.config.event_timeout;
-                    self.held_event = Some((event, deadline));
-                }
-            }
+            self.send_event(event);
         }
         Ok(after)
+    }
+
+    /// Hands `event` to the event channel; a full channel has it held
+    /// (and reading paused) until it takes it or the consumer's time is
+    /// up.
+    fn send_event(&mut self, event: PeerEvent) {
+        let Some(events) = &self.events else { return };
+        match events.try_send(event) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(event)) => {
+                let deadline = tokio::time::Instant::now() + self.peer.inner.config.event_timeout;
+                self.held_event = Some((event, deadline));
+            }
+        }
     }
 
     /// Offers the held event to the channel again; a consumer that leaves
