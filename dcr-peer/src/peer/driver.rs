@@ -260,10 +260,13 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             self.sleep_armed = false;
         }
         // A timer this task's waker waits on, unchanged since, cannot have
-        // fired before its deadline: it is polled again only from then.
+        // fired before its deadline: it is polled again only from then. A
+        // poll the task's budget refuses registers no waker (the runtime
+        // polls the task again), so only a poll with budget arms it.
         if !self.sleep_armed || now >= wake.into_std() {
+            let budget = tokio::task::coop::has_budget_remaining();
             let fired = self.sleep.as_mut().poll(cx).is_ready();
-            self.sleep_armed = !fired;
+            self.sleep_armed = budget && !fired;
             again |= fired;
         }
         Ok(again)
