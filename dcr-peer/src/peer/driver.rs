@@ -156,6 +156,7 @@ where
         done: Vec::new(),
         waker: None,
         sleep_armed: false,
+        cmds_armed: false,
     };
     async move {
         let reason = match d.deliver_delayed(delayed) {
@@ -194,6 +195,9 @@ struct Driver<S> {
     /// The timer was polled with `waker` since its last reset and did not
     /// fire: it will wake the task at its deadline.
     sleep_armed: bool,
+    /// The command channel's last poll was pending, made with budget and
+    /// `waker`: the channel holds the waker until a command comes.
+    cmds_armed: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite> Driver<S> {
@@ -211,8 +215,9 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             if self.cancelled.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(DisconnectReason::Requested);
             }
-            // The timer too holds an older waker, if any.
+            // The timer and the channel too hold an older waker, if any.
             self.sleep_armed = false;
+            self.cmds_armed = false;
             self.waker = Some(cx.waker().clone());
         }
         for _ in 0..ROUNDS {
@@ -281,7 +286,27 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
         cx: &mut Context<'_>,
         now: Instant,
     ) -> Result<(), DisconnectReason> {
-        while let Poll::Ready(Some(cmd)) = self.cmds.poll_recv(cx) {
+        // A channel that ended its last poll pending holds this task's
+        // waker until a command comes: while it is empty, polling it again
+        // would only register the same waker anew.
+        if self.cmds_armed && self.cmds.is_empty() {
+            self.cancels(cx);
+            return Ok(());
+        }
+        loop {
+            // A poll the task's budget refuses registers no waker (the
+            // runtime polls the task again): only a pending poll made with
+            // budget left arms the channel.
+            let budget = tokio::task::coop::has_budget_remaining();
+            let cmd = match self.cmds.poll_recv(cx) {
+                Poll::Ready(Some(cmd)) => cmd,
+                Poll::Ready(None) => break,
+                Poll::Pending => {
+                    self.cmds_armed = budget;
+                    break;
+                }
+            };
+            self.cmds_armed = false;
             match cmd {
                 Cmd::Frame(out) => self.session.queue(out),
                 Cmd::Inventory(iv) => {
@@ -299,9 +324,15 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 Cmd::Request(cmd) => self.request(*cmd),
             }
         }
-        // After the commands, so a request sent and dropped at once is
-        // known before its cancel. The waker first, so a cancel pushed
-        // after the list was read wakes the task again.
+        self.cancels(cx);
+        Ok(())
+    }
+
+    /// The typed requests whose callers gave up since the last pass. After
+    /// the commands, so a request sent and dropped at once is known before
+    /// its cancel. The waker first, so a cancel pushed after the list was
+    /// read wakes the task again.
+    fn cancels(&mut self, cx: &mut Context<'_>) {
         let shared = &self.peer.inner;
         shared.cancels_waker.register(cx.waker());
         // The flag is set after each push: seen clear, any id pushed since
@@ -314,7 +345,6 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 self.replies.remove(&id);
             }
         }
-        Ok(())
     }
 
     // ---- typed requests -------------------------------------------------------
