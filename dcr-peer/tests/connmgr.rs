@@ -241,6 +241,37 @@ fn silent_inbound_handshakes_are_limited_and_do_not_block_dialing() {
     })
 }
 
+/// A subscriber made once `start` has returned can miss the first
+/// connections; `start_subscribed`'s receiver has every event from the
+/// first. The crawler subscribed late, and a seed connected before it
+/// subscribed was never counted: the crawl ran to its quiet limit and
+/// left the seed out (`the_crawler_finds_every_node`, about one run in
+/// eight of the whole file under load).
+#[test]
+fn start_subscribed_misses_no_early_connection() {
+    serial(async {
+        let node = Node::start("127.0.0.1:0").await;
+        let (m, mut early) = ConnManager::start_subscribed(one_seed(&node))
+            .await
+            .unwrap();
+        until_peers(&m, 1).await;
+        let mut late = m.subscribe();
+        let first = tokio::time::timeout(LIMIT, early.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(&first, ManagerEvent::Connected(s) if s.addr == node.addr),
+            "{first}"
+        );
+        assert!(matches!(
+            late.try_recv(),
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty)
+        ));
+        m.shutdown(LIMIT).await.unwrap();
+    })
+}
+
 /// Our own failures are not the remote's: a peer we end because output
 /// we queued passed our own bound is not scored, while the remote's
 /// violations are (the test above).

@@ -155,10 +155,9 @@ pub async fn run(a: NodeArgs, capture: Option<&CaptureFile>) -> anyhow::Result<(
     }));
     let (tx, mut events) = mpsc::channel::<PeerEvent>(1024);
     cfg.events = Some(tx);
-    let m = ConnManager::start(cfg).await?;
-    // Subscribed before the listening addresses are printed: a peer that
-    // connects as soon as it reads them is printed too.
-    let mut manager_events = m.subscribe();
+    // Subscribed from the start: the first outbound peers and a peer that
+    // connects as soon as it reads the listening addresses are printed too.
+    let (m, mut manager_events) = ConnManager::start_subscribed(cfg).await?;
     // The manager answers the address messages from its book; the serving
     // rules take everything else, their verdicts applied to the manager's
     // ban list.

@@ -72,8 +72,11 @@ pub async fn crawl(
     // node's `addr` answer means its addresses are in the book.
     let (answers_tx, mut answers) = mpsc::channel::<PeerEvent>(256);
     cfg.events = Some(answers_tx);
-    let mgr = ConnManager::start(cfg).await?;
-    let mut events = mgr.subscribe();
+    // Subscribed from the start: the seed's connection can complete
+    // before a later subscriber would see it, and a dial never reported
+    // would keep the crawl from ending until `quiet` (and the seed out of
+    // the rows).
+    let (mgr, mut events) = ConnManager::start_subscribed(cfg).await?;
     let mut found: HashMap<SocketAddr, CrawlRow> = HashMap::new();
     let end = Instant::now() + duration;
     let mut last_new = Instant::now();

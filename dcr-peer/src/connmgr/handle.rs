@@ -89,6 +89,16 @@ impl ConnManager {
     /// peers, one twice, more of one IP than the per-host limit), a
     /// listener that cannot bind, or a data directory that cannot be made.
     pub async fn start(cfg: ManagerConfig) -> Result<ConnManager, ManagerError> {
+        Ok(ConnManager::start_subscribed(cfg).await?.0)
+    }
+
+    /// [`ConnManager::start`], with a receiver of its events from the
+    /// very first: a subscriber made once `start` has returned can miss
+    /// the first connections (the manager dials before the caller gets
+    /// its handle back). Errors as [`ConnManager::start`].
+    pub async fn start_subscribed(
+        cfg: ManagerConfig,
+    ) -> Result<(ConnManager, broadcast::Receiver<ManagerEvent>), ManagerError> {
         cfg.peer.validate().map_err(PeerError::from)?;
         let mut listeners = Vec::new();
         for addr in &cfg.listen {
@@ -115,7 +125,7 @@ impl ConnManager {
             (None, None) => Arc::new(AddressBook::in_memory()),
         };
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (ev_tx, _) = broadcast::channel(EVENT_BACKLOG);
+        let (ev_tx, ev_rx) = broadcast::channel(EVENT_BACKLOG);
         let shared = Arc::new(Shared {
             bans: Mutex::new(BanList::new(
                 cfg.ban_threshold,
@@ -136,7 +146,7 @@ impl ConnManager {
         };
         let actor = Actor::new(cfg, ev_tx, listeners, source, shared)?;
         tokio::spawn(actor.run(cmd_rx));
-        Ok(handle)
+        Ok((handle, ev_rx))
     }
 
     /// The addresses the listeners are bound to.
@@ -146,7 +156,9 @@ impl ConnManager {
 
     /// Events from now on, as the broadcast channel's receiver (which
     /// reports lagging as an error, and `Closed` once the manager has
-    /// stopped).
+    /// stopped). Connections made before the call are not in it: take
+    /// them from [`ConnManager::connected`], or start with
+    /// [`ConnManager::start_subscribed`].
     pub fn subscribe(&self) -> broadcast::Receiver<ManagerEvent> {
         match self.events.upgrade() {
             Some(tx) => tx.subscribe(),
