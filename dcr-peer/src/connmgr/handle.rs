@@ -29,7 +29,8 @@ use crate::sync::lock;
 /// consumer further behind loses the oldest (`ManagerEvents`).
 pub const EVENT_BACKLOG: usize = 1024;
 
-/// The manager's events as a stream, from [`ConnManager::events`].
+/// The manager's events as a stream, from [`ConnManager::events`] (or
+/// from [`ConnManager::start_subscribed`]'s receiver, by `From`).
 /// Events a slow consumer lost to the channel's bound are skipped and
 /// counted, not surfaced as items.
 #[derive(Debug)]
@@ -50,6 +51,14 @@ impl ManagerEvents {
     /// backlog (1024 events) behind.
     pub fn missed(&self) -> u64 {
         self.missed
+    }
+}
+
+/// The stream of a receiver, as from [`ConnManager::start_subscribed`]
+/// (events from the first).
+impl From<broadcast::Receiver<ManagerEvent>> for ManagerEvents {
+    fn from(rx: broadcast::Receiver<ManagerEvent>) -> Self {
+        ManagerEvents::new(rx)
     }
 }
 
