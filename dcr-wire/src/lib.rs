@@ -47,15 +47,16 @@ pub use hash::{
 pub use msg::addr::{Addr, AddrV2};
 pub use msg::block::{Block, BlockTxHashes, RawTxs, TxLoc, TxTree};
 pub use msg::cfilter::{
-    CFHeaders, CFTypes, CFilter, CFilterV2, CFiltersV2, FilterType, GetCFHeaders, GetCFilter,
-    GetCFilterV2, GetCFsV2,
+    CFHeaders, CFHeadersView, CFTypes, CFilter, CFilterV2, CFilterV2View, CFiltersV2, FilterType,
+    GetCFHeaders, GetCFHeadersView, GetCFilter, GetCFilterV2, GetCFsV2,
 };
 pub use msg::empty::{GetAddr, GetCFTypes, GetMiningState, MemPool, SendHeaders, VerAck};
 pub use msg::header::{BlockHeader, HeaderList, Headers};
-pub use msg::initstate::{GetInitState, InitState};
+pub use msg::initstate::{GetInitState, InitState, InitStateView};
 pub use msg::inv::{GetData, Inv, InvList, InvType, InvVect, NotFound};
-pub use msg::locator::{GetBlocks, GetHeaders};
-pub use msg::mining::MiningState;
+pub use msg::list::{ListIter, ListView};
+pub use msg::locator::{BlockLocatorView, GetBlocks, GetHeaders};
+pub use msg::mining::{MiningState, MiningStateView};
 pub use msg::mix::{
     Fixed, MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixMessage,
     MixMsg, MixPairReq, MixPairReqUtxo, MixSecrets, MixSlotReserve, MixVect, MixVects,
@@ -65,7 +66,7 @@ pub use msg::netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Hos
 pub use msg::reject::{Reject, RejectCode};
 pub use msg::set::{Command, Message, ParseCommandError, Payload};
 pub use msg::simple::{FeeFilter, Ping, Pong};
-pub use msg::tx::{OutPoint, RawTx, Tx, TxHashes, TxIn, TxOut, TxSerType};
+pub use msg::tx::{OutPoint, RawTx, Tx, TxHashes, TxIn, TxInputs, TxOut, TxOutputs, TxSerType};
 pub use msg::version::Version;
 pub use msg::view::MessageView;
 pub use protocol::{

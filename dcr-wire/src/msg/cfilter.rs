@@ -15,13 +15,14 @@ use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
+use super::list::ListView;
 use super::locator::MAX_BLOCK_LOCATORS_PER_MSG;
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    check_count, hash, hashes_size, list, put_hashes, put_var_bytes, put_var_int, u32_le, u8,
-    var_bytes, var_bytes_size, var_int_size, PResult,
+    check_count, hash, hashes_size, put_hashes, put_var_bytes, put_var_int, u32_le, u8, var_bytes,
+    var_bytes_size, var_int_size, PResult,
 };
 
 /// Largest filter, in bytes.
@@ -68,9 +69,9 @@ fn filter_type(i: &[u8]) -> PResult<'_, FilterType> {
     Ok((i, FilterType(t)))
 }
 
-fn filter_data(i: &[u8]) -> PResult<'_, Cow<'_, [u8]>> {
-    let (i, d) = var_bytes(i, MAX_CFILTER_DATA_SIZE, "filter data")?;
-    Ok((i, Cow::Borrowed(d)))
+/// A filter's data: var-bytes of at most [`MAX_CFILTER_DATA_SIZE`].
+fn filter_data(i: &[u8]) -> PResult<'_, &[u8]> {
+    var_bytes(i, MAX_CFILTER_DATA_SIZE, "filter data")
 }
 
 fn hashes<'a>(
@@ -78,8 +79,8 @@ fn hashes<'a>(
     max: u64,
     kind: ErrorKind,
     what: &'static str,
-) -> PResult<'a, Vec<Hash>> {
-    list(i, max, kind, what, HASH_SIZE, hash)
+) -> PResult<'a, ListView<'a, Hash>> {
+    ListView::parse(i, max, kind, what, hash)
 }
 
 fn check_data(data: &[u8]) -> Result<(), Error> {
@@ -165,12 +166,22 @@ pub struct GetCFHeaders {
     pub filter_type: FilterType,
 }
 
-impl<'a> Payload<'a> for GetCFHeaders {
-    const COMMAND: Command = Command::GetCFHeaders;
-    type Owned = GetCFHeaders;
+/// A `getcfheaders` payload with its locator read in place: the zero-copy
+/// form of [`GetCFHeaders`], which collects it. At most
+/// [`MAX_BLOCK_LOCATORS_PER_MSG`] hashes (ErrTooManyLocators).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GetCFHeadersView<'a> {
+    /// Block locator: hashes from the tip back, sparser with depth.
+    pub block_locator_hashes: ListView<'a, Hash>,
+    /// The last block wanted.
+    pub hash_stop: Hash,
+    /// Which filter (regular or extended).
+    pub filter_type: FilterType,
+}
 
-    fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv)?;
+impl<'a> GetCFHeadersView<'a> {
+    /// Reads the fields from the front of `input` (no version gate).
+    pub fn parse(input: &'a [u8]) -> PResult<'a, GetCFHeadersView<'a>> {
         let (i, block_locator_hashes) = hashes(
             input,
             MAX_BLOCK_LOCATORS_PER_MSG,
@@ -181,10 +192,28 @@ impl<'a> Payload<'a> for GetCFHeaders {
         let (i, filter_type) = filter_type(i)?;
         Ok((
             i,
-            GetCFHeaders {
+            GetCFHeadersView {
                 block_locator_hashes,
                 hash_stop,
                 filter_type,
+            },
+        ))
+    }
+}
+
+impl<'a> Payload<'a> for GetCFHeaders {
+    const COMMAND: Command = Command::GetCFHeaders;
+    type Owned = GetCFHeaders;
+
+    fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pv)?;
+        let (i, v) = GetCFHeadersView::parse(input)?;
+        Ok((
+            i,
+            GetCFHeaders {
+                block_locator_hashes: v.block_locator_hashes.to_vec(),
+                hash_stop: v.hash_stop,
+                filter_type: v.filter_type,
             },
         ))
     }
@@ -250,7 +279,7 @@ impl<'a> Payload<'a> for CFilter<'a> {
             CFilter {
                 block_hash,
                 filter_type,
-                data,
+                data: Cow::Borrowed(data),
             },
         ))
     }
@@ -298,12 +327,22 @@ pub struct CFHeaders {
     pub header_hashes: Vec<Hash>,
 }
 
-impl<'a> Payload<'a> for CFHeaders {
-    const COMMAND: Command = Command::CFHeaders;
-    type Owned = CFHeaders;
+/// A `cfheaders` payload with its hashes read in place: the zero-copy form
+/// of [`CFHeaders`], which collects it. At most [`MAX_CF_HEADERS_PER_MSG`]
+/// hashes (ErrTooManyFilterHeaders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CFHeadersView<'a> {
+    /// The last block the headers cover.
+    pub stop_hash: Hash,
+    /// Which filter (regular or extended).
+    pub filter_type: FilterType,
+    /// The filter header hashes, in block order.
+    pub header_hashes: ListView<'a, Hash>,
+}
 
-    fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
-        require_pver(Self::COMMAND, pv)?;
+impl<'a> CFHeadersView<'a> {
+    /// Reads the fields from the front of `input` (no version gate).
+    pub fn parse(input: &'a [u8]) -> PResult<'a, CFHeadersView<'a>> {
         let (i, stop_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
         let (i, header_hashes) = hashes(
@@ -314,10 +353,28 @@ impl<'a> Payload<'a> for CFHeaders {
         )?;
         Ok((
             i,
-            CFHeaders {
+            CFHeadersView {
                 stop_hash,
                 filter_type,
                 header_hashes,
+            },
+        ))
+    }
+}
+
+impl<'a> Payload<'a> for CFHeaders {
+    const COMMAND: Command = Command::CFHeaders;
+    type Owned = CFHeaders;
+
+    fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
+        require_pver(Self::COMMAND, pv)?;
+        let (i, v) = CFHeadersView::parse(input)?;
+        Ok((
+            i,
+            CFHeaders {
+                stop_hash: v.stop_hash,
+                filter_type: v.filter_type,
+                header_hashes: v.header_hashes.to_vec(),
             },
         ))
     }
@@ -481,9 +538,26 @@ pub struct CFilterV2<'a> {
     pub proof_hashes: Vec<Hash>,
 }
 
-impl<'a> CFilterV2<'a> {
-    /// Reads the fields (no version gate: `cfiltersv2` reuses this).
-    fn parse(input: &'a [u8]) -> PResult<'a, CFilterV2<'a>> {
+/// A `cfilterv2` payload read in place, its data and proof borrowed: the
+/// zero-copy form of [`CFilterV2`], which collects it, and the item of a
+/// `cfiltersv2` batch. Data of at most [`MAX_CFILTER_DATA_SIZE`] bytes
+/// (ErrVarBytesTooLong) and at most [`MAX_HEADER_PROOF_HASHES`] proof
+/// hashes (ErrTooManyProofs), as dcrd's `MsgCFilterV2.BtcDecode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CFilterV2View<'a> {
+    /// The block the filter belongs to.
+    pub block_hash: Hash,
+    /// The filter's bytes.
+    pub data: &'a [u8],
+    /// Leaf index of the filter in the header commitment tree.
+    pub proof_index: u32,
+    /// The inclusion proof: sibling hashes from the leaf up.
+    pub proof_hashes: ListView<'a, Hash>,
+}
+
+impl<'a> CFilterV2View<'a> {
+    /// Reads the fields from the front of `input` (no version gate).
+    pub fn parse(input: &'a [u8]) -> PResult<'a, CFilterV2View<'a>> {
         let (i, block_hash) = hash(input)?;
         let (i, data) = filter_data(i)?;
         let (i, proof_index) = u32_le(i)?;
@@ -495,13 +569,34 @@ impl<'a> CFilterV2<'a> {
         )?;
         Ok((
             i,
-            CFilterV2 {
+            CFilterV2View {
                 block_hash,
                 data,
                 proof_index,
                 proof_hashes,
             },
         ))
+    }
+}
+
+/// The filter with its proof collected (one allocation); the data stays
+/// borrowed.
+impl<'a> From<CFilterV2View<'a>> for CFilterV2<'a> {
+    fn from(v: CFilterV2View<'a>) -> CFilterV2<'a> {
+        CFilterV2 {
+            block_hash: v.block_hash,
+            data: Cow::Borrowed(v.data),
+            proof_index: v.proof_index,
+            proof_hashes: v.proof_hashes.to_vec(),
+        }
+    }
+}
+
+impl<'a> CFilterV2<'a> {
+    /// Reads the fields (no version gate: `cfiltersv2` reuses this).
+    fn parse(input: &'a [u8]) -> PResult<'a, CFilterV2<'a>> {
+        let (i, v) = CFilterV2View::parse(input)?;
+        Ok((i, v.into()))
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -628,21 +723,35 @@ pub struct CFiltersV2<'a> {
     pub cfilters: Vec<CFilterV2<'a>>,
 }
 
+impl<'a> CFiltersV2<'a> {
+    /// Reads a batch's filters in place, from the front of `input` (no
+    /// version gate): at most [`MAX_CFILTERS_V2_PER_BATCH`]
+    /// (ErrTooManyCFilters), each a [`CFilterV2View`]. The zero-copy form
+    /// of the message, which its decoder collects.
+    pub fn parse_view(input: &'a [u8]) -> PResult<'a, ListView<'a, CFilterV2View<'a>>> {
+        ListView::parse(
+            input,
+            MAX_CFILTERS_V2_PER_BATCH,
+            ErrorKind::TooManyCFilters,
+            "filters in a batch",
+            CFilterV2View::parse,
+        )
+    }
+}
+
 impl<'a> Payload<'a> for CFiltersV2<'a> {
     const COMMAND: Command = Command::CFiltersV2;
     type Owned = CFiltersV2<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let (i, cfilters) = list(
-            input,
-            MAX_CFILTERS_V2_PER_BATCH,
-            ErrorKind::TooManyCFilters,
-            "filters in a batch",
-            HASH_SIZE + 1 + 4 + 1,
-            CFilterV2::parse,
-        )?;
-        Ok((i, CFiltersV2 { cfilters }))
+        let (i, list) = CFiltersV2::parse_view(input)?;
+        Ok((
+            i,
+            CFiltersV2 {
+                cfilters: list.iter().map(CFilterV2::from).collect(),
+            },
+        ))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {

@@ -8,11 +8,12 @@ use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
+use super::list::ListView;
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    ascii_var_string, check_count, hash, is_strict_ascii, list, put_var_bytes, put_var_int,
+    ascii_var_string, check_count, hash, is_strict_ascii, put_var_bytes, put_var_int,
     var_bytes_size, var_int_size, PResult,
 };
 use crate::protocol::pver;
@@ -48,24 +49,35 @@ pub struct GetInitState<'a> {
     pub types: Vec<Cow<'a, str>>,
 }
 
+impl<'a> GetInitState<'a> {
+    /// Reads the type names in place, from the front of `input` (no version
+    /// gate): at most [`MAX_INIT_STATE_TYPES`] (ErrTooManyInitStateTypes),
+    /// each strict ASCII of at most [`MAX_INIT_STATE_TYPE_LEN`] bytes. The
+    /// zero-copy form of the message, which its decoder collects.
+    pub fn parse_view(input: &'a [u8]) -> PResult<'a, ListView<'a, &'a str>> {
+        ListView::parse(
+            input,
+            MAX_INIT_STATE_TYPES,
+            ErrorKind::TooManyInitStateTypes,
+            "init state types",
+            |i| ascii_var_string(i, MAX_INIT_STATE_TYPE_LEN),
+        )
+    }
+}
+
 impl<'a> Payload<'a> for GetInitState<'a> {
     const COMMAND: Command = Command::GetInitState;
     type Owned = GetInitState<'static>;
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let (i, types) = list(
-            input,
-            MAX_INIT_STATE_TYPES,
-            ErrorKind::TooManyInitStateTypes,
-            "init state types",
-            1,
-            |i| {
-                let (i, s) = ascii_var_string(i, MAX_INIT_STATE_TYPE_LEN)?;
-                Ok((i, Cow::Borrowed(s)))
+        let (i, types) = GetInitState::parse_view(input)?;
+        Ok((
+            i,
+            GetInitState {
+                types: types.iter().map(Cow::Borrowed).collect(),
             },
-        )?;
-        Ok((i, GetInitState { types }))
+        ))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
@@ -160,6 +172,41 @@ const LISTS: [(u64, ErrorKind, &str); 3] = [
     ),
 ];
 
+/// An `initstate` payload with its hash lists read in place: the zero-copy
+/// form of [`InitState`], which collects it. Each list within its limit
+/// (ErrTooManyBlocks, ErrTooManyVotes, ErrTooManyTSpends), as dcrd's
+/// `MsgInitState.BtcDecode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitStateView<'a> {
+    /// Hashes of the tip blocks.
+    pub block_hashes: ListView<'a, Hash>,
+    /// Votes on the tip blocks.
+    pub vote_hashes: ListView<'a, Hash>,
+    /// Treasury spends in the mempool.
+    pub tspend_hashes: ListView<'a, Hash>,
+}
+
+impl<'a> InitStateView<'a> {
+    /// Reads the fields from the front of `input` (no version gate).
+    pub fn parse(input: &'a [u8]) -> PResult<'a, InitStateView<'a>> {
+        let [blocks, votes, tspends] = LISTS;
+        let one = |i, (max, kind, what): (u64, ErrorKind, &'static str)| {
+            ListView::parse(i, max, kind, what, hash)
+        };
+        let (i, block_hashes) = one(input, blocks)?;
+        let (i, vote_hashes) = one(i, votes)?;
+        let (i, tspend_hashes) = one(i, tspends)?;
+        Ok((
+            i,
+            InitStateView {
+                block_hashes,
+                vote_hashes,
+                tspend_hashes,
+            },
+        ))
+    }
+}
+
 impl InitState {
     fn lists(&self) -> [&Vec<Hash>; 3] {
         [&self.block_hashes, &self.vote_hashes, &self.tspend_hashes]
@@ -172,20 +219,13 @@ impl<'a> Payload<'a> for InitState {
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let mut out: [Vec<Hash>; 3] = Default::default();
-        let mut i = input;
-        for (slot, (max, kind, what)) in out.iter_mut().zip(LISTS) {
-            let (r, hashes) = list(i, max, kind, what, HASH_SIZE, hash)?;
-            *slot = hashes;
-            i = r;
-        }
-        let [block_hashes, vote_hashes, tspend_hashes] = out;
+        let (i, v) = InitStateView::parse(input)?;
         Ok((
             i,
             InitState {
-                block_hashes,
-                vote_hashes,
-                tspend_hashes,
+                block_hashes: v.block_hashes.to_vec(),
+                vote_hashes: v.vote_hashes.to_vec(),
+                tspend_hashes: v.tspend_hashes.to_vec(),
             },
         ))
     }

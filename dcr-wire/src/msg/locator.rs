@@ -5,14 +5,53 @@
 use crate::prelude::*;
 use bytes::BufMut;
 
+use super::list::ListView;
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
-use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
+use crate::primitives::{check_count, hash, put_var_int, u32_le, var_int_size, PResult};
 use crate::protocol::pver;
 
 /// Most locator hashes one request may carry.
 pub const MAX_BLOCK_LOCATORS_PER_MSG: u64 = 500;
+
+/// The fields of a `getblocks` or `getheaders` payload, the locator read in
+/// place: the zero-copy form of [`GetBlocks`] and [`GetHeaders`], which
+/// collect it. A var-int count of at most [`MAX_BLOCK_LOCATORS_PER_MSG`]
+/// hashes (ErrTooManyLocators, as dcrd's `MsgGetBlocks.BtcDecode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockLocatorView<'a> {
+    /// The sender's protocol version.
+    pub protocol_version: u32,
+    /// Known block hashes, newest first.
+    pub block_locator_hashes: ListView<'a, Hash>,
+    /// Where to stop (zero: as far as allowed).
+    pub hash_stop: Hash,
+}
+
+impl<'a> BlockLocatorView<'a> {
+    /// Reads the fields from the front of `input` (no version gate: both
+    /// messages exist at every version).
+    pub fn parse(input: &'a [u8]) -> PResult<'a, BlockLocatorView<'a>> {
+        let (i, protocol_version) = u32_le(input)?;
+        let (i, block_locator_hashes) = ListView::parse(
+            i,
+            MAX_BLOCK_LOCATORS_PER_MSG,
+            ErrorKind::TooManyLocators,
+            "block locator hashes",
+            hash,
+        )?;
+        let (i, hash_stop) = hash(i)?;
+        Ok((
+            i,
+            BlockLocatorView {
+                protocol_version,
+                block_locator_hashes,
+                hash_stop,
+            },
+        ))
+    }
+}
 
 /// Declares a locator request message.
 macro_rules! locator_message {
@@ -39,17 +78,12 @@ macro_rules! locator_message {
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
                 require_pver(Self::COMMAND, pver)?;
-                let (i, protocol_version) = u32_le(input)?;
-                let (i, block_locator_hashes) = list(
-                    i,
-                    MAX_BLOCK_LOCATORS_PER_MSG,
-                    ErrorKind::TooManyLocators,
-                    "block locator hashes",
-                    HASH_SIZE,
-                    hash,
-                )?;
-                let (i, hash_stop) = hash(i)?;
-                Ok((i, $name { protocol_version, block_locator_hashes, hash_stop }))
+                let (i, v) = BlockLocatorView::parse(input)?;
+                Ok((i, $name {
+                    protocol_version: v.protocol_version,
+                    block_locator_hashes: v.block_locator_hashes.to_vec(),
+                    hash_stop: v.hash_stop,
+                }))
             }
 
             fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {

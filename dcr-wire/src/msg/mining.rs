@@ -5,11 +5,12 @@
 use crate::prelude::*;
 use bytes::BufMut;
 
+use super::list::ListView;
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    check_count, hash, hashes_size, list, put_hashes, u32_le, var_int_size, PResult,
+    check_count, hash, hashes_size, put_hashes, u32_le, var_int_size, PResult,
 };
 
 /// Most block hashes one `miningstate` may carry.
@@ -61,6 +62,53 @@ impl MiningState {
     }
 }
 
+/// A `miningstate` payload with its hash lists read in place: the
+/// zero-copy form of [`MiningState`], which collects it. At most
+/// [`MAX_MS_BLOCKS_AT_HEAD_PER_MSG`] blocks (ErrTooManyBlocks) and
+/// [`MAX_MS_VOTES_AT_HEAD_PER_MSG`] votes (ErrTooManyVotes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MiningStateView<'a> {
+    /// Version of this message's content.
+    pub version: u32,
+    /// Height of the blocks listed.
+    pub height: u32,
+    /// Blocks at the tip.
+    pub block_hashes: ListView<'a, Hash>,
+    /// Votes on those blocks.
+    pub vote_hashes: ListView<'a, Hash>,
+}
+
+impl<'a> MiningStateView<'a> {
+    /// Reads the fields from the front of `input` (no version gate).
+    pub fn parse(input: &'a [u8]) -> PResult<'a, MiningStateView<'a>> {
+        let (i, version) = u32_le(input)?;
+        let (i, height) = u32_le(i)?;
+        let (i, block_hashes) = ListView::parse(
+            i,
+            MAX_MS_BLOCKS_AT_HEAD_PER_MSG,
+            ErrorKind::TooManyBlocks,
+            "block hashes",
+            hash,
+        )?;
+        let (i, vote_hashes) = ListView::parse(
+            i,
+            MAX_MS_VOTES_AT_HEAD_PER_MSG,
+            ErrorKind::TooManyVotes,
+            "vote hashes",
+            hash,
+        )?;
+        Ok((
+            i,
+            MiningStateView {
+                version,
+                height,
+                block_hashes,
+                vote_hashes,
+            },
+        ))
+    }
+}
+
 fn check_blocks(n: usize) -> Result<(), Error> {
     check_count(
         n as u64,
@@ -85,29 +133,12 @@ impl<'a> Payload<'a> for MiningState {
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pver)?;
-        let (i, version) = u32_le(input)?;
-        let (i, height) = u32_le(i)?;
-        let (i, block_hashes) = list(
-            i,
-            MAX_MS_BLOCKS_AT_HEAD_PER_MSG,
-            ErrorKind::TooManyBlocks,
-            "block hashes",
-            HASH_SIZE,
-            hash,
-        )?;
-        let (i, vote_hashes) = list(
-            i,
-            MAX_MS_VOTES_AT_HEAD_PER_MSG,
-            ErrorKind::TooManyVotes,
-            "vote hashes",
-            HASH_SIZE,
-            hash,
-        )?;
+        let (i, v) = MiningStateView::parse(input)?;
         let msg = MiningState {
-            version,
-            height,
-            block_hashes,
-            vote_hashes,
+            version: v.version,
+            height: v.height,
+            block_hashes: v.block_hashes.to_vec(),
+            vote_hashes: v.vote_hashes.to_vec(),
         };
         Ok((i, msg))
     }

@@ -13,6 +13,7 @@ pub(crate) mod empty;
 pub(crate) mod header;
 pub(crate) mod initstate;
 pub(crate) mod inv;
+pub(crate) mod list;
 pub(crate) mod locator;
 pub(crate) mod mining;
 pub(crate) mod mix;

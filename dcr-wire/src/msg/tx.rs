@@ -1030,6 +1030,177 @@ impl<'a> RawTx<'a> {
     }
 }
 
+impl<'a> RawTx<'a> {
+    /// Transaction version (lower 16 bits of the version word).
+    pub fn version(&self) -> u16 {
+        self.layout.version
+    }
+
+    /// The prefix after the version word: the input count onward (empty in
+    /// a witness-only serialization).
+    fn prefix(&self) -> &'a [u8] {
+        if self.layout.ser_type.has_prefix() {
+            self.bytes.get(4..self.layout.witness_start).unwrap_or(&[])
+        } else {
+            &[]
+        }
+    }
+
+    /// The witness from its input count (empty in a prefix-only
+    /// serialization).
+    fn witness(&self) -> &'a [u8] {
+        match self.layout.ser_type {
+            TxSerType::NoWitness => &[],
+            TxSerType::OnlyWitness => self.bytes.get(4..).unwrap_or(&[]),
+            TxSerType::Full => self.bytes.get(self.layout.witness_start..).unwrap_or(&[]),
+        }
+    }
+
+    /// Lock time and expiry: the prefix's last 8 bytes (both 0 in a
+    /// witness-only serialization, as [`Tx::parse`] leaves them).
+    fn lock_time_expiry(&self) -> (u32, u32) {
+        let p = self.prefix();
+        let word = |back: usize| {
+            p.len()
+                .checked_sub(back)
+                .and_then(|i| p.get(i..i + 4))
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u32::from_le_bytes)
+        };
+        (word(8), word(4))
+    }
+
+    /// Block height or time before which the transaction is not final.
+    pub fn lock_time(&self) -> u32 {
+        self.lock_time_expiry().0
+    }
+
+    /// Block height after which the transaction can no longer be mined.
+    pub fn expiry(&self) -> u32 {
+        self.lock_time_expiry().1
+    }
+
+    /// The inputs, each read from the bytes as it is taken: the same
+    /// values as the `inputs` of [`RawTx::to_tx`], without allocating (the
+    /// fields a serialization lacks are zero, the script borrowed).
+    pub fn inputs(&self) -> TxInputs<'a> {
+        let counted = |part: &'a [u8]| var_int(part).ok();
+        let prefix = counted(self.prefix());
+        let witness = counted(self.witness());
+        let left = prefix.or(witness).map_or(0, |(_, n)| n as usize);
+        TxInputs {
+            prefix: prefix.map(|(r, _)| r),
+            witness: witness.map(|(r, _)| r),
+            left,
+        }
+    }
+
+    /// The outputs, each read from the bytes as it is taken, scripts
+    /// borrowed (none in a witness-only serialization).
+    pub fn outputs(&self) -> TxOutputs<'a> {
+        let after_inputs = var_int(self.prefix()).ok().and_then(|(r, n)| {
+            let skip = usize::try_from(n).ok()?.checked_mul(TX_IN_PREFIX_SIZE)?;
+            var_int(r.get(skip..)?).ok()
+        });
+        let (rest, left) = after_inputs.map_or((&[][..], 0), |(r, n)| (r, n as usize));
+        TxOutputs { rest, left }
+    }
+}
+
+/// The inputs of a [`RawTx`], read in place ([`RawTx::inputs`]).
+#[derive(Debug, Clone)]
+pub struct TxInputs<'a> {
+    /// The next prefix input, when the serialization has a prefix.
+    prefix: Option<&'a [u8]>,
+    /// The next witness entry, when it has a witness.
+    witness: Option<&'a [u8]>,
+    left: usize,
+}
+
+impl<'a> TxInputs<'a> {
+    fn read(&mut self) -> Result<TxIn<'a>, Error> {
+        let mut input = TxIn::default();
+        if let Some(p) = self.prefix {
+            let (r, op) = OutPoint::parse(p)?;
+            let (r, sequence) = u32_le(r)?;
+            (input.previous_out_point, input.sequence) = (op, sequence);
+            self.prefix = Some(r);
+        }
+        if let Some(w) = self.witness {
+            let (r, value_in) = i64_le(w)?;
+            let (r, block_height) = u32_le(r)?;
+            let (r, block_index) = u32_le(r)?;
+            let (r, script) = var_bytes(
+                r,
+                MAX_MESSAGE_PAYLOAD.into(),
+                "transaction input signature script",
+            )?;
+            input.value_in = value_in;
+            input.block_height = block_height;
+            input.block_index = block_index;
+            input.signature_script = Cow::Borrowed(script);
+            self.witness = Some(r);
+        }
+        Ok(input)
+    }
+}
+
+impl<'a> Iterator for TxInputs<'a> {
+    type Item = TxIn<'a>;
+
+    fn next(&mut self) -> Option<TxIn<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        // The bytes were validated by `RawTx::parse`: a failure here would
+        // be a bug, and ends the list rather than panicking.
+        let input = self.read().ok();
+        self.left = if input.is_some() { self.left - 1 } else { 0 };
+        input
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for TxInputs<'_> {}
+
+/// The outputs of a [`RawTx`], read in place ([`RawTx::outputs`]).
+#[derive(Debug, Clone)]
+pub struct TxOutputs<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Iterator for TxOutputs<'a> {
+    type Item = TxOut<'a>;
+
+    fn next(&mut self) -> Option<TxOut<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        // Validated by `RawTx::parse`, as for the inputs.
+        match TxOut::parse(self.rest) {
+            Ok((rest, out)) => {
+                self.rest = rest;
+                self.left -= 1;
+                Some(out)
+            }
+            Err(_) => {
+                self.left = 0;
+                None
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for TxOutputs<'_> {}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -1,18 +1,27 @@
 //! Messages decoded into views that allocate nothing: [`MessageView`].
 
+use super::addr::{Addr, AddrV2};
+use super::cfilter::{CFHeadersView, CFilterV2View, CFiltersV2, GetCFHeadersView};
 use super::header::HeaderList;
+use super::initstate::{GetInitState, InitStateView};
 use super::inv::InvList;
+use super::list::ListView;
+use super::locator::BlockLocatorView;
+use super::mining::MiningStateView;
+use super::netaddr::{NetAddress, NetAddressV2};
+use super::tx::RawTx;
 use super::{require_pver, Command, Message};
 use crate::error::Error;
 use crate::primitives::{expect_end, PResult};
 
-/// A payload decoded into views that borrow from it and allocate nothing
-/// where the message allows it: the zero-copy decode. A [`Message`] holds
-/// the lists of `inv`, `getdata`, `notfound` and `headers` in vectors, so
-/// here they are read in place ([`InvList`], [`HeaderList`]); every other
-/// message is its [`Message`], whose blocks and transactions already
-/// borrow from the payload. Accepts and refuses exactly the payloads
-/// [`Message::decode`] does, with the same errors.
+/// A payload decoded into views that borrow from it and allocate nothing:
+/// the zero-copy decode. Where a [`Message`] holds a list in a vector
+/// (`inv`, `headers`, a locator, a transaction's inputs, ...), the view
+/// reads it in place ([`InvList`], [`HeaderList`], [`ListView`],
+/// [`RawTx`]); every other message is its [`Message`], which already
+/// borrows its byte fields from the payload. Accepts and refuses exactly
+/// the payloads [`Message::decode`] does, with the same errors (each
+/// message's decoder collects its view).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 // As large as a `Message`: boxing it would allocate, which is what a view
@@ -27,6 +36,30 @@ pub enum MessageView<'a> {
     NotFound(InvList<'a>),
     /// `headers`' headers.
     Headers(HeaderList<'a>),
+    /// `tx`: the transaction, checked, read in place.
+    Tx(RawTx<'a>),
+    /// `getblocks`' locator and stop hash.
+    GetBlocks(BlockLocatorView<'a>),
+    /// `getheaders`' locator and stop hash.
+    GetHeaders(BlockLocatorView<'a>),
+    /// `addr`'s addresses.
+    Addr(ListView<'a, NetAddress>),
+    /// `addrv2`'s addresses.
+    AddrV2(ListView<'a, NetAddressV2>),
+    /// `getcfheaders`' locator, stop hash and filter type.
+    GetCFHeaders(GetCFHeadersView<'a>),
+    /// `cfheaders`' filter headers.
+    CFHeaders(CFHeadersView<'a>),
+    /// `cfilterv2`: a filter and its proof.
+    CFilterV2(CFilterV2View<'a>),
+    /// `cfiltersv2`'s filters.
+    CFiltersV2(ListView<'a, CFilterV2View<'a>>),
+    /// `getinitstate`'s type names.
+    GetInitState(ListView<'a, &'a str>),
+    /// `initstate`'s hash lists.
+    InitState(InitStateView<'a>),
+    /// `miningstate`'s hash lists.
+    MiningState(MiningStateView<'a>),
     /// Any other message.
     Other(Message<'a>),
 }
@@ -48,35 +81,38 @@ impl<'a> MessageView<'a> {
             expect_end(rest)?;
             Ok(list)
         }
+        // What each message's error says it was reading, as
+        // `Message::decode` words it.
+        macro_rules! view {
+            ($variant:ident, $cmd:literal, $parse:expr) => {
+                MessageView::$variant(whole(
+                    command,
+                    payload,
+                    pver,
+                    concat!("a `", $cmd, "` message"),
+                    $parse,
+                )?)
+            };
+        }
         Ok(match command {
-            Command::Inv => MessageView::Inv(whole(
-                command,
-                payload,
-                pver,
-                "a `inv` message",
-                InvList::parse,
-            )?),
-            Command::GetData => MessageView::GetData(whole(
-                command,
-                payload,
-                pver,
-                "a `getdata` message",
-                InvList::parse,
-            )?),
-            Command::NotFound => MessageView::NotFound(whole(
-                command,
-                payload,
-                pver,
-                "a `notfound` message",
-                InvList::parse,
-            )?),
-            Command::Headers => MessageView::Headers(whole(
-                command,
-                payload,
-                pver,
-                "a `headers` message",
-                HeaderList::parse,
-            )?),
+            Command::Inv => view!(Inv, "inv", InvList::parse),
+            Command::GetData => view!(GetData, "getdata", InvList::parse),
+            Command::NotFound => view!(NotFound, "notfound", InvList::parse),
+            Command::Headers => view!(Headers, "headers", HeaderList::parse),
+            Command::Tx => view!(Tx, "tx", RawTx::parse),
+            Command::GetBlocks => view!(GetBlocks, "getblocks", BlockLocatorView::parse),
+            Command::GetHeaders => view!(GetHeaders, "getheaders", BlockLocatorView::parse),
+            Command::Addr => view!(Addr, "addr", Addr::parse_view),
+            Command::AddrV2 => view!(AddrV2, "addrv2", AddrV2::parse_view),
+            Command::GetCFHeaders => view!(GetCFHeaders, "getcfheaders", GetCFHeadersView::parse),
+            Command::CFHeaders => view!(CFHeaders, "cfheaders", CFHeadersView::parse),
+            Command::CFilterV2 => view!(CFilterV2, "cfilterv2", CFilterV2View::parse),
+            Command::CFiltersV2 => view!(CFiltersV2, "cfiltersv2", CFiltersV2::parse_view),
+            Command::GetInitState => {
+                view!(GetInitState, "getinitstate", GetInitState::parse_view)
+            }
+            Command::InitState => view!(InitState, "initstate", InitStateView::parse),
+            Command::MiningState => view!(MiningState, "miningstate", MiningStateView::parse),
             _ => MessageView::Other(Message::decode(command, payload, pver)?),
         })
     }
@@ -88,7 +124,114 @@ impl<'a> MessageView<'a> {
             MessageView::GetData(_) => Command::GetData,
             MessageView::NotFound(_) => Command::NotFound,
             MessageView::Headers(_) => Command::Headers,
+            MessageView::Tx(_) => Command::Tx,
+            MessageView::GetBlocks(_) => Command::GetBlocks,
+            MessageView::GetHeaders(_) => Command::GetHeaders,
+            MessageView::Addr(_) => Command::Addr,
+            MessageView::AddrV2(_) => Command::AddrV2,
+            MessageView::GetCFHeaders(_) => Command::GetCFHeaders,
+            MessageView::CFHeaders(_) => Command::CFHeaders,
+            MessageView::CFilterV2(_) => Command::CFilterV2,
+            MessageView::CFiltersV2(_) => Command::CFiltersV2,
+            MessageView::GetInitState(_) => Command::GetInitState,
+            MessageView::InitState(_) => Command::InitState,
+            MessageView::MiningState(_) => Command::MiningState,
             MessageView::Other(m) => m.command(),
+        }
+    }
+
+    /// The [`Message`] the payload decodes to, its lists collected into
+    /// vectors (byte fields stay borrowed): what [`Message::decode`] gives
+    /// for the same payload.
+    pub fn to_message(&self) -> Message<'a> {
+        use crate::msg::cfilter::{CFHeaders, CFilterV2, GetCFHeaders};
+        use crate::msg::initstate::InitState;
+        use crate::msg::inv::{GetData, Inv, NotFound};
+        use crate::msg::locator::{GetBlocks, GetHeaders};
+        use crate::msg::mining::MiningState;
+        use crate::{Headers, Tx};
+        use alloc::borrow::Cow;
+        match *self {
+            MessageView::Inv(l) => Inv {
+                inv_list: l.to_vec(),
+            }
+            .into(),
+            MessageView::GetData(l) => GetData {
+                inv_list: l.to_vec(),
+            }
+            .into(),
+            MessageView::NotFound(l) => NotFound {
+                inv_list: l.to_vec(),
+            }
+            .into(),
+            MessageView::Headers(h) => Headers {
+                headers: h.iter().collect(),
+            }
+            .into(),
+            MessageView::Tx(t) => Tx {
+                ser_type: t.ser_type(),
+                version: t.version(),
+                inputs: t.inputs().collect(),
+                outputs: t.outputs().collect(),
+                lock_time: t.lock_time(),
+                expiry: t.expiry(),
+            }
+            .into(),
+            MessageView::GetBlocks(v) => GetBlocks {
+                protocol_version: v.protocol_version,
+                block_locator_hashes: v.block_locator_hashes.to_vec(),
+                hash_stop: v.hash_stop,
+            }
+            .into(),
+            MessageView::GetHeaders(v) => GetHeaders {
+                protocol_version: v.protocol_version,
+                block_locator_hashes: v.block_locator_hashes.to_vec(),
+                hash_stop: v.hash_stop,
+            }
+            .into(),
+            MessageView::Addr(l) => Addr {
+                addr_list: l.to_vec(),
+            }
+            .into(),
+            MessageView::AddrV2(l) => AddrV2 {
+                addr_list: l.to_vec(),
+            }
+            .into(),
+            MessageView::GetCFHeaders(v) => GetCFHeaders {
+                block_locator_hashes: v.block_locator_hashes.to_vec(),
+                hash_stop: v.hash_stop,
+                filter_type: v.filter_type,
+            }
+            .into(),
+            MessageView::CFHeaders(v) => CFHeaders {
+                stop_hash: v.stop_hash,
+                filter_type: v.filter_type,
+                header_hashes: v.header_hashes.to_vec(),
+            }
+            .into(),
+            MessageView::CFilterV2(v) => CFilterV2::from(v).into(),
+            MessageView::CFiltersV2(l) => CFiltersV2 {
+                cfilters: l.iter().map(CFilterV2::from).collect(),
+            }
+            .into(),
+            MessageView::GetInitState(l) => GetInitState {
+                types: l.iter().map(Cow::Borrowed).collect(),
+            }
+            .into(),
+            MessageView::InitState(v) => InitState {
+                block_hashes: v.block_hashes.to_vec(),
+                vote_hashes: v.vote_hashes.to_vec(),
+                tspend_hashes: v.tspend_hashes.to_vec(),
+            }
+            .into(),
+            MessageView::MiningState(v) => MiningState {
+                version: v.version,
+                height: v.height,
+                block_hashes: v.block_hashes.to_vec(),
+                vote_hashes: v.vote_hashes.to_vec(),
+            }
+            .into(),
+            MessageView::Other(ref m) => m.clone(),
         }
     }
 }
@@ -160,7 +303,7 @@ mod tests {
                 assert_eq!(m.headers, v.iter().collect::<Vec<_>>());
                 assert_eq!(v.len(), m.headers.len());
             }
-            (Ok(m), Ok(MessageView::Other(v))) => assert_eq!(m, v),
+            (Ok(m), Ok(v)) => assert_eq!(m, v.to_message(), "{command:?}"),
             (Err(m), Err(v)) => assert_eq!(m, v, "{command:?}"),
             (m, v) => panic!("{command:?}: {m:?} but the view {v:?}"),
         }
@@ -257,9 +400,24 @@ mod tests {
             bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
             pver in 0u32..=13,
         ) {
-            for command in [Command::Inv, Command::GetData, Command::NotFound, Command::Headers] {
+            for &command in Command::ALL {
                 same(command, &bytes, pver);
             }
+        }
+
+        /// Transactions of every serialization with bytes changed, cut or
+        /// added: the view's inputs, outputs, lock time and expiry are the
+        /// decoded transaction's, and it refuses what the decoder refuses.
+        #[test]
+        fn tx_views_and_messages_agree(
+            tx in crate::msg::tx::tests::arb_tx(),
+            edits in proptest::collection::vec((0usize..2_000, proptest::num::u8::ANY), 0..3),
+            cut in 0usize..4,
+            extra in proptest::collection::vec(proptest::num::u8::ANY, 0..2),
+        ) {
+            let bytes = payload(&Message::Tx(tx));
+            same(Command::Tx, &bytes, pver::CURRENT);
+            same(Command::Tx, &mangled(bytes, &edits, cut, &extra), pver::CURRENT);
         }
 
         /// Valid lists with bytes changed, cut or added (counts, varint
