@@ -58,9 +58,10 @@ pub use msg::list::{ListIter, ListView};
 pub use msg::locator::{BlockLocatorView, GetBlocks, GetHeaders};
 pub use msg::mining::{MiningState, MiningStateView};
 pub use msg::mix::{
-    Fixed, MixCiphertexts, MixConfirm, MixDCNet, MixFactoredPoly, MixKeyExchange, MixMessage,
-    MixMsg, MixPairReq, MixPairReqUtxo, MixSecrets, MixSlotReserve, MixVect, MixVects,
-    SessionHeader,
+    Fixed, MixCiphertexts, MixCiphertextsView, MixConfirm, MixConfirmView, MixDCNet, MixDCNetView,
+    MixFactoredPoly, MixFactoredPolyView, MixKeyExchange, MixKeyExchangeView, MixMessage, MixMsg,
+    MixPairReq, MixPairReqUtxo, MixPairReqView, MixSecrets, MixSecretsView, MixSlotReserve,
+    MixSlotReserveView, MixVect, MixVects, SessionHeader,
 };
 pub use msg::netaddr::{NetAddress, NetAddressType, NetAddressV2, NetAddressV2Host};
 pub use msg::reject::{Reject, RejectCode};

@@ -37,11 +37,22 @@ impl<'a, T> ListView<'a, T> {
         item: fn(&'a [u8]) -> PResult<'a, T>,
     ) -> PResult<'a, ListView<'a, T>> {
         let (start, len) = count(input, max, kind, what)?;
-        let mut rest = start;
+        ListView::parse_n(start, len, item)
+    }
+
+    /// Reads `len` items with `item` from the front of `input`, with no
+    /// count before them (a count the list shares with another, checked
+    /// by the caller).
+    pub(crate) fn parse_n(
+        input: &'a [u8],
+        len: usize,
+        item: fn(&'a [u8]) -> PResult<'a, T>,
+    ) -> PResult<'a, ListView<'a, T>> {
+        let mut rest = input;
         for _ in 0..len {
             rest = item(rest)?.0;
         }
-        let bytes = &start[..start.len() - rest.len()];
+        let bytes = &input[..input.len() - rest.len()];
         Ok((rest, ListView { bytes, len, item }))
     }
 

@@ -8,6 +8,10 @@ use super::inv::InvList;
 use super::list::ListView;
 use super::locator::BlockLocatorView;
 use super::mining::MiningStateView;
+use super::mix::{
+    MixCiphertextsView, MixConfirmView, MixDCNetView, MixFactoredPolyView, MixKeyExchangeView,
+    MixPairReqView, MixSecretsView, MixSlotReserveView,
+};
 use super::netaddr::{NetAddress, NetAddressV2};
 use super::tx::RawTx;
 use super::{require_pver, Command, Message};
@@ -16,12 +20,14 @@ use crate::primitives::{expect_end, PResult};
 
 /// A payload decoded into views that borrow from it and allocate nothing:
 /// the zero-copy decode. Where a [`Message`] holds a list in a vector
-/// (`inv`, `headers`, a locator, a transaction's inputs, ...), the view
-/// reads it in place ([`InvList`], [`HeaderList`], [`ListView`],
-/// [`RawTx`]); every other message is its [`Message`], which already
-/// borrows its byte fields from the payload. Accepts and refuses exactly
-/// the payloads [`Message::decode`] does, with the same errors (each
-/// message's decoder collects its view).
+/// (`inv`, `headers`, a locator, a transaction's inputs, a mixing
+/// message's referenced hashes, ...), the view reads it in place
+/// ([`InvList`], [`HeaderList`], [`ListView`], [`RawTx`]); a message
+/// without a list (`version`, `ping`, `block`, ...) is its [`Message`]
+/// ([`MessageView::Other`]), which already borrows its byte fields from
+/// the payload. Accepts and refuses exactly the payloads
+/// [`Message::decode`] does, with the same errors (each message's decoder
+/// collects its view); [`MessageView::to_message`] gives that message.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 // As large as a `Message`: boxing it would allocate, which is what a view
@@ -60,7 +66,23 @@ pub enum MessageView<'a> {
     InitState(InitStateView<'a>),
     /// `miningstate`'s hash lists.
     MiningState(MiningStateView<'a>),
-    /// Any other message.
+    /// `mixpairreq`.
+    MixPairReq(MixPairReqView<'a>),
+    /// `mixkeyxchg`.
+    MixKeyExchange(MixKeyExchangeView<'a>),
+    /// `mixcphrtxt`.
+    MixCiphertexts(MixCiphertextsView<'a>),
+    /// `mixslotres`.
+    MixSlotReserve(MixSlotReserveView<'a>),
+    /// `mixfactpoly`.
+    MixFactoredPoly(MixFactoredPolyView<'a>),
+    /// `mixdcnet`.
+    MixDCNet(MixDCNetView<'a>),
+    /// `mixconfirm`.
+    MixConfirm(MixConfirmView<'a>),
+    /// `mixsecrets`.
+    MixSecrets(MixSecretsView<'a>),
+    /// A message without a list to read in place.
     Other(Message<'a>),
 }
 
@@ -113,6 +135,22 @@ impl<'a> MessageView<'a> {
             }
             Command::InitState => view!(InitState, "initstate", InitStateView::parse),
             Command::MiningState => view!(MiningState, "miningstate", MiningStateView::parse),
+            Command::MixPairReq => view!(MixPairReq, "mixpairreq", MixPairReqView::parse),
+            Command::MixKeyExchange => {
+                view!(MixKeyExchange, "mixkeyxchg", MixKeyExchangeView::parse)
+            }
+            Command::MixCiphertexts => {
+                view!(MixCiphertexts, "mixcphrtxt", MixCiphertextsView::parse)
+            }
+            Command::MixSlotReserve => {
+                view!(MixSlotReserve, "mixslotres", MixSlotReserveView::parse)
+            }
+            Command::MixFactoredPoly => {
+                view!(MixFactoredPoly, "mixfactpoly", MixFactoredPolyView::parse)
+            }
+            Command::MixDCNet => view!(MixDCNet, "mixdcnet", MixDCNetView::parse),
+            Command::MixConfirm => view!(MixConfirm, "mixconfirm", MixConfirmView::parse),
+            Command::MixSecrets => view!(MixSecrets, "mixsecrets", MixSecretsView::parse),
             _ => MessageView::Other(Message::decode(command, payload, pver)?),
         })
     }
@@ -136,6 +174,14 @@ impl<'a> MessageView<'a> {
             MessageView::GetInitState(_) => Command::GetInitState,
             MessageView::InitState(_) => Command::InitState,
             MessageView::MiningState(_) => Command::MiningState,
+            MessageView::MixPairReq(_) => Command::MixPairReq,
+            MessageView::MixKeyExchange(_) => Command::MixKeyExchange,
+            MessageView::MixCiphertexts(_) => Command::MixCiphertexts,
+            MessageView::MixSlotReserve(_) => Command::MixSlotReserve,
+            MessageView::MixFactoredPoly(_) => Command::MixFactoredPoly,
+            MessageView::MixDCNet(_) => Command::MixDCNet,
+            MessageView::MixConfirm(_) => Command::MixConfirm,
+            MessageView::MixSecrets(_) => Command::MixSecrets,
             MessageView::Other(m) => m.command(),
         }
     }
@@ -231,6 +277,14 @@ impl<'a> MessageView<'a> {
                 vote_hashes: v.vote_hashes.to_vec(),
             }
             .into(),
+            MessageView::MixPairReq(ref v) => crate::MixPairReq::from(v.clone()).into(),
+            MessageView::MixKeyExchange(ref v) => crate::MixKeyExchange::from(v.clone()).into(),
+            MessageView::MixCiphertexts(ref v) => crate::MixCiphertexts::from(v.clone()).into(),
+            MessageView::MixSlotReserve(ref v) => crate::MixSlotReserve::from(v.clone()).into(),
+            MessageView::MixFactoredPoly(ref v) => crate::MixFactoredPoly::from(v.clone()).into(),
+            MessageView::MixDCNet(ref v) => crate::MixDCNet::from(v.clone()).into(),
+            MessageView::MixConfirm(ref v) => crate::MixConfirm::from(v.clone()).into(),
+            MessageView::MixSecrets(ref v) => crate::MixSecrets::from(v.clone()).into(),
             MessageView::Other(ref m) => m.clone(),
         }
     }

@@ -10,6 +10,7 @@ use bytes::BufMut;
 use super::{invalid, mix_payload, SessionHeader, MAX_MIX_PEERS, SESSION_HEADER_SIZE};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
+use crate::msg::list::ListView;
 use crate::primitives::{check_count, count, hash, put_var_int, take, var_int_size, PResult};
 
 /// Size of one ciphertext (Streamlined NTRU Prime 4591^761).
@@ -42,37 +43,57 @@ super::session_message_serde!(MixCiphertexts {
     seen_key_exchanges: Vec<crate::Hash> = "SeenKeyExchanges";
 });
 
-impl<'a> MixCiphertexts<'a> {
-    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+/// `mixcphrtxt` read in place: the zero-copy form of [`MixCiphertexts`],
+/// which collects it. At most [`MAX_MIX_PEERS`] ciphertexts
+/// (ErrTooManyPrevMixMsgs), then as many key exchange hashes (the two
+/// lists share one count on the wire).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixCiphertextsView<'a> {
+    /// Signature, identity, session and run.
+    pub header: SessionHeader<'a>,
+    /// One ciphertext of [`CIPHERTEXT_SIZE`] bytes per peer.
+    pub ciphertexts: ListView<'a, &'a [u8]>,
+    /// Hashes of the key exchanges, one per ciphertext.
+    pub seen_key_exchanges: ListView<'a, Hash>,
+}
+
+impl<'a> MixCiphertextsView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
-        let (mut i, n) = count(
+        let (i, n) = count(
             i,
             MAX_MIX_PEERS,
             ErrorKind::TooManyPrevMixMsgs,
             "ciphertexts",
         )?;
-        let cap = crate::primitives::bounded_capacity(n, i.len(), CIPHERTEXT_SIZE);
-        let mut ciphertexts = Vec::with_capacity(cap);
-        for _ in 0..n {
-            let (r, c) = take(i, CIPHERTEXT_SIZE)?;
-            ciphertexts.push(Cow::Borrowed(c));
-            i = r;
-        }
-        let mut seen_key_exchanges =
-            Vec::with_capacity(crate::primitives::bounded_capacity(n, i.len(), HASH_SIZE));
-        for _ in 0..n {
-            let (r, h) = hash(i)?;
-            seen_key_exchanges.push(h);
-            i = r;
-        }
+        let (i, ciphertexts) = ListView::parse_n(i, n, |i| take(i, CIPHERTEXT_SIZE))?;
+        let (i, seen_key_exchanges) = ListView::parse_n(i, n, hash)?;
         Ok((
             i,
-            MixCiphertexts {
+            MixCiphertextsView {
                 header,
                 ciphertexts,
                 seen_key_exchanges,
             },
         ))
+    }
+}
+
+impl<'a> From<MixCiphertextsView<'a>> for MixCiphertexts<'a> {
+    fn from(v: MixCiphertextsView<'a>) -> Self {
+        MixCiphertexts {
+            header: v.header,
+            ciphertexts: v.ciphertexts.iter().map(Cow::Borrowed).collect(),
+            seen_key_exchanges: v.seen_key_exchanges.to_vec(),
+        }
+    }
+}
+
+impl<'a> MixCiphertexts<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixCiphertextsView::parse(i)?;
+        Ok((i, v.into()))
     }
 
     fn check(&self) -> Result<(), Error> {

@@ -11,9 +11,10 @@ use super::{
 };
 use crate::error::Error;
 use crate::hash::Hash;
+use crate::msg::list::ListView;
 use crate::msg::Payload;
 use crate::primitives::PResult;
-use crate::Tx;
+use crate::{RawTx, Tx};
 
 /// `mixconfirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,19 +37,49 @@ super::session_message_serde!(MixConfirm {
     seen_dc_nets: Vec<crate::Hash> = "SeenDCNets";
 });
 
-impl<'a> MixConfirm<'a> {
-    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+/// `mixconfirm` read in place: the zero-copy form of [`MixConfirm`], which
+/// collects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixConfirmView<'a> {
+    /// Signature, identity, session and run.
+    pub header: SessionHeader<'a>,
+    /// The mixed transaction with this peer's signatures, checked.
+    pub mix: RawTx<'a>,
+    /// Hashes of the DC-net messages this follows.
+    pub seen_dc_nets: ListView<'a, Hash>,
+}
+
+impl<'a> MixConfirmView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
-        let (i, mix) = Tx::parse(i)?;
+        let (i, mix) = RawTx::parse(i)?;
         let (i, seen_dc_nets) = seen_hashes(i)?;
         Ok((
             i,
-            MixConfirm {
+            MixConfirmView {
                 header,
                 mix,
                 seen_dc_nets,
             },
         ))
+    }
+}
+
+impl<'a> From<MixConfirmView<'a>> for MixConfirm<'a> {
+    fn from(v: MixConfirmView<'a>) -> Self {
+        MixConfirm {
+            header: v.header,
+            mix: v.mix.to_tx(),
+            seen_dc_nets: v.seen_dc_nets.to_vec(),
+        }
+    }
+}
+
+impl<'a> MixConfirm<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixConfirmView::parse(i)?;
+        Ok((i, v.into()))
     }
 
     fn check(&self) -> Result<(), Error> {

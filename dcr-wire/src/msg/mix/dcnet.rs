@@ -11,6 +11,7 @@ use super::{
 };
 use crate::error::Error;
 use crate::hash::Hash;
+use crate::msg::list::ListView;
 use crate::primitives::PResult;
 
 /// `mixdcnet`.
@@ -34,19 +35,49 @@ super::session_message_serde!(MixDCNet {
     seen_slot_reserves: Vec<crate::Hash> = "SeenSlotReserves";
 });
 
-impl<'a> MixDCNet<'a> {
-    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+/// `mixdcnet` read in place: the zero-copy form of [`MixDCNet`], which
+/// collects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixDCNetView<'a> {
+    /// Signature, identity, session and run.
+    pub header: SessionHeader<'a>,
+    /// The DC-net vectors.
+    pub dc_net: MixVects<'a>,
+    /// Hashes of the slot reservations this follows.
+    pub seen_slot_reserves: ListView<'a, Hash>,
+}
+
+impl<'a> MixDCNetView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, dc_net) = MixVects::parse(i)?;
         let (i, seen_slot_reserves) = seen_hashes(i)?;
         Ok((
             i,
-            MixDCNet {
+            MixDCNetView {
                 header,
                 dc_net,
                 seen_slot_reserves,
             },
         ))
+    }
+}
+
+impl<'a> From<MixDCNetView<'a>> for MixDCNet<'a> {
+    fn from(v: MixDCNetView<'a>) -> Self {
+        MixDCNet {
+            header: v.header,
+            dc_net: v.dc_net,
+            seen_slot_reserves: v.seen_slot_reserves.to_vec(),
+        }
+    }
+}
+
+impl<'a> MixDCNet<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixDCNetView::parse(i)?;
+        Ok((i, v.into()))
     }
 
     fn check(&self) -> Result<(), Error> {

@@ -13,8 +13,9 @@ use super::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
+use crate::msg::list::ListView;
 use crate::primitives::{
-    list, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
+    put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 
 /// `mixfactpoly`.
@@ -41,29 +42,56 @@ super::session_message_serde!(MixFactoredPoly {
     seen_slot_reserves: Vec<crate::Hash> = "SeenSlotReserves";
 });
 
-impl<'a> MixFactoredPoly<'a> {
-    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+/// `mixfactpoly` read in place: the zero-copy form of [`MixFactoredPoly`],
+/// which collects it. At most [`MAX_MIX_MCOUNT`] roots (ErrInvalidMsg),
+/// each of at most [`MAX_MIX_FIELD_VAL_LEN`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixFactoredPolyView<'a> {
+    /// Signature, identity, session and run.
+    pub header: SessionHeader<'a>,
+    /// The field elements.
+    pub roots: ListView<'a, &'a [u8]>,
+    /// Hashes of the slot reservations this answers.
+    pub seen_slot_reserves: ListView<'a, Hash>,
+}
+
+impl<'a> MixFactoredPolyView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
-        let (i, roots) = list(
+        let (i, roots) = ListView::parse(
             i,
             MAX_MIX_MCOUNT,
             ErrorKind::InvalidMsg,
             "polynomial roots",
-            1,
-            |i| {
-                let (i, r) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "polynomial root")?;
-                Ok((i, Cow::Borrowed(r)))
-            },
+            |i| var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "polynomial root"),
         )?;
         let (i, seen_slot_reserves) = seen_hashes(i)?;
         Ok((
             i,
-            MixFactoredPoly {
+            MixFactoredPolyView {
                 header,
                 roots,
                 seen_slot_reserves,
             },
         ))
+    }
+}
+
+impl<'a> From<MixFactoredPolyView<'a>> for MixFactoredPoly<'a> {
+    fn from(v: MixFactoredPolyView<'a>) -> Self {
+        MixFactoredPoly {
+            header: v.header,
+            roots: v.roots.iter().map(Cow::Borrowed).collect(),
+            seen_slot_reserves: v.seen_slot_reserves.to_vec(),
+        }
+    }
+}
+
+impl<'a> MixFactoredPoly<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixFactoredPolyView::parse(i)?;
+        Ok((i, v.into()))
     }
 
     fn check(&self) -> Result<(), Error> {

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::Error;
 use crate::hash::Hash;
+use crate::msg::list::ListView;
 use crate::primitives::{take, u32_le, u64_le, PResult};
 
 /// Size of a Streamlined NTRU Prime 4591^761 public key.
@@ -104,8 +105,35 @@ impl Default for MixKeyExchange<'_> {
     }
 }
 
-impl<'a> MixKeyExchange<'a> {
-    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+/// `mixkeyxchg` read in place: the zero-copy form of [`MixKeyExchange`],
+/// which collects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixKeyExchangeView<'a> {
+    /// Signature by the identity over the message.
+    pub signature: Fixed<'a, 64>,
+    /// The sender's session identity key.
+    pub identity: Fixed<'a, 33>,
+    /// The session the message belongs to.
+    pub session_id: Fixed<'a, 32>,
+    /// The epoch the session started in.
+    pub epoch: u64,
+    /// The attempt within the session, from 0.
+    pub run: u32,
+    /// The peer's position in the session's sorted pair requests.
+    pub pos: u32,
+    /// secp256k1 public key for ECDH.
+    pub ecdh: Fixed<'a, 33>,
+    /// Post-quantum public key of [`PQ_PUBLIC_KEY_SIZE`] bytes.
+    pub pqpk: &'a [u8],
+    /// Commitment to the peer's secrets for this run.
+    pub commitment: Fixed<'a, 32>,
+    /// Hashes of the pair requests of the session.
+    pub seen_prs: ListView<'a, Hash>,
+}
+
+impl<'a> MixKeyExchangeView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, signature) = fixed::<64>(i)?;
         let (i, identity) = fixed::<33>(i)?;
         let (i, session_id) = fixed::<32>(i)?;
@@ -118,7 +146,7 @@ impl<'a> MixKeyExchange<'a> {
         let (i, seen_prs) = seen_hashes(i)?;
         Ok((
             i,
-            MixKeyExchange {
+            MixKeyExchangeView {
                 signature,
                 identity,
                 session_id,
@@ -126,11 +154,35 @@ impl<'a> MixKeyExchange<'a> {
                 run,
                 pos,
                 ecdh,
-                pqpk: Cow::Borrowed(pqpk),
+                pqpk,
                 commitment,
                 seen_prs,
             },
         ))
+    }
+}
+
+impl<'a> From<MixKeyExchangeView<'a>> for MixKeyExchange<'a> {
+    fn from(v: MixKeyExchangeView<'a>) -> Self {
+        MixKeyExchange {
+            signature: v.signature,
+            identity: v.identity,
+            session_id: v.session_id,
+            epoch: v.epoch,
+            run: v.run,
+            pos: v.pos,
+            ecdh: v.ecdh,
+            pqpk: Cow::Borrowed(v.pqpk),
+            commitment: v.commitment,
+            seen_prs: v.seen_prs.to_vec(),
+        }
+    }
+}
+
+impl<'a> MixKeyExchange<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixKeyExchangeView::parse(i)?;
+        Ok((i, v.into()))
     }
 
     fn check(&self) -> Result<(), Error> {

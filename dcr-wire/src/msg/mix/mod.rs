@@ -19,10 +19,11 @@ use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
+use super::list::ListView;
 use super::Message;
 use crate::error::{Error, ErrorKind};
-use crate::hash::{blake256, Hash, HASH_SIZE};
-use crate::primitives::{array_ref, check_count, hash, list, u32_le, PResult};
+use crate::hash::{blake256, Hash};
+use crate::primitives::{array_ref, check_count, hash, u32_le, PResult};
 use crate::protocol::pver;
 
 mod ciphertexts;
@@ -36,19 +37,19 @@ mod signed;
 mod slotreserve;
 mod vect;
 
-pub use ciphertexts::{MixCiphertexts, CIPHERTEXT_SIZE};
-pub use confirm::MixConfirm;
-pub use dcnet::MixDCNet;
-pub use factoredpoly::MixFactoredPoly;
-pub use keyexchange::{MixKeyExchange, PQ_PUBLIC_KEY_SIZE};
+pub use ciphertexts::{MixCiphertexts, MixCiphertextsView, CIPHERTEXT_SIZE};
+pub use confirm::{MixConfirm, MixConfirmView};
+pub use dcnet::{MixDCNet, MixDCNetView};
+pub use factoredpoly::{MixFactoredPoly, MixFactoredPolyView};
+pub use keyexchange::{MixKeyExchange, MixKeyExchangeView, PQ_PUBLIC_KEY_SIZE};
 pub use pairreq::{
-    MixPairReq, MixPairReqUtxo, MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN, MAX_MIX_PAIR_REQ_UTXOS,
-    MAX_MIX_PAIR_REQ_UTXO_PUBKEY_LEN, MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN,
+    MixPairReq, MixPairReqUtxo, MixPairReqView, MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN,
+    MAX_MIX_PAIR_REQ_UTXOS, MAX_MIX_PAIR_REQ_UTXO_PUBKEY_LEN, MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN,
     MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN,
 };
-pub use secrets::MixSecrets;
+pub use secrets::{MixSecrets, MixSecretsView};
 pub use signed::MixMessage;
-pub use slotreserve::MixSlotReserve;
+pub use slotreserve::{MixSlotReserve, MixSlotReserveView};
 pub use vect::{MixMsg, MixVect, MixVects};
 
 /// Most peers in one mix (and so most earlier messages one references).
@@ -205,13 +206,12 @@ pub(crate) use session_message_serde;
 
 /// Reads the hashes of earlier messages a message references (at most
 /// [`MAX_MIX_PEERS`], else ErrTooManyPrevMixMsgs).
-pub(crate) fn seen_hashes(i: &[u8]) -> PResult<'_, Vec<Hash>> {
-    list(
+pub(crate) fn seen_hashes(i: &[u8]) -> PResult<'_, ListView<'_, Hash>> {
+    ListView::parse(
         i,
         MAX_MIX_PEERS,
         ErrorKind::TooManyPrevMixMsgs,
         "referenced mixing messages",
-        HASH_SIZE,
         hash,
     )
 }

@@ -11,9 +11,10 @@ use bytes::BufMut;
 
 use super::{fixed, invalid, mix_payload, own, Fixed};
 use crate::error::{Error, ErrorKind};
+use crate::msg::list::ListView;
 use crate::primitives::{
-    ascii_var_string, check_count, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
-    u16_le, u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
+    ascii_var_string, check_count, i64_le, is_strict_ascii, put_var_bytes, put_var_int, u16_le,
+    u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 use crate::{OutPoint, TxOut};
 
@@ -27,9 +28,6 @@ pub const MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN: u64 = 16_384;
 pub const MAX_MIX_PAIR_REQ_UTXO_PUBKEY_LEN: u64 = 33;
 /// Longest UTXO signature.
 pub const MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN: u64 = 64;
-
-/// Smallest serialized UTXO: outpoint, three empty var-bytes, opcode.
-const MIN_UTXO_SIZE: usize = OutPoint::SIZE + 3 + 1;
 
 /// One UTXO funding a pair request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -234,8 +232,70 @@ impl Default for MixPairReq<'_> {
 /// Size of the fixed fields around the variable ones.
 const FIXED_SIZE: usize = 64 + 33 + 4 + 8 + 2 + 4 + 4 + 8 + 1 + 1 + 1;
 
+/// `mixpairreq` read in place: the zero-copy form of [`MixPairReq`], which
+/// collects it. At most [`MAX_MIX_PAIR_REQ_UTXOS`] UTXOs
+/// (ErrTooManyMixPairReqUTXOs); amounts never negative, a change flag of 0
+/// or 1 (ErrInvalidMsg).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixPairReqView<'a> {
+    /// Signature by the identity over the message.
+    pub signature: Fixed<'a, 64>,
+    /// The sender's session identity key.
+    pub identity: Fixed<'a, 33>,
+    /// Block height after which the request expires.
+    pub expiry: u32,
+    /// Amount of each mixed output, in atoms (never negative).
+    pub mix_amount: i64,
+    /// Script class of the mixed outputs (printable ASCII, at most 32).
+    pub script_class: &'a str,
+    /// Version of the mixed transaction.
+    pub tx_version: u16,
+    /// Lock time of the mixed transaction.
+    pub lock_time: u32,
+    /// Number of mixed outputs wanted.
+    pub message_count: u32,
+    /// Total value of the UTXOs, in atoms (never negative).
+    pub input_value: i64,
+    /// The outputs funding the mix.
+    pub utxos: ListView<'a, MixPairReqUtxo<'a>>,
+    /// Where change goes, if any.
+    pub change: Option<TxOut<'a>>,
+    /// Request flags.
+    pub flags: u8,
+    /// Flags that must match for requests to pair.
+    pub pairing_flags: u8,
+}
+
+impl<'a> From<MixPairReqView<'a>> for MixPairReq<'a> {
+    fn from(v: MixPairReqView<'a>) -> Self {
+        MixPairReq {
+            signature: v.signature,
+            identity: v.identity,
+            expiry: v.expiry,
+            mix_amount: v.mix_amount,
+            script_class: Cow::Borrowed(v.script_class),
+            tx_version: v.tx_version,
+            lock_time: v.lock_time,
+            message_count: v.message_count,
+            input_value: v.input_value,
+            utxos: v.utxos.to_vec(),
+            change: v.change,
+            flags: v.flags,
+            pairing_flags: v.pairing_flags,
+        }
+    }
+}
+
 impl<'a> MixPairReq<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixPairReqView::parse(i)?;
+        Ok((i, v.into()))
+    }
+}
+
+impl<'a> MixPairReqView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, signature) = fixed::<64>(i)?;
         let (i, identity) = fixed::<33>(i)?;
         let (i, expiry) = u32_le(i)?;
@@ -251,12 +311,11 @@ impl<'a> MixPairReq<'a> {
         if input_value < 0 {
             return Err(invalid("negative input value"));
         }
-        let (i, utxos) = list(
+        let (i, utxos) = ListView::parse(
             i,
             MAX_MIX_PAIR_REQ_UTXOS,
             ErrorKind::TooManyMixPairReqUTXOs,
             "pair request UTXOs",
-            MIN_UTXO_SIZE,
             MixPairReqUtxo::parse,
         )?;
         let (i, has_change) = u8(i)?;
@@ -272,12 +331,12 @@ impl<'a> MixPairReq<'a> {
         let (i, pairing_flags) = u8(i)?;
         Ok((
             i,
-            MixPairReq {
+            MixPairReqView {
                 signature,
                 identity,
                 expiry,
                 mix_amount,
-                script_class: Cow::Borrowed(script_class),
+                script_class,
                 tx_version,
                 lock_time,
                 message_count,
@@ -289,7 +348,9 @@ impl<'a> MixPairReq<'a> {
             },
         ))
     }
+}
 
+impl<'a> MixPairReq<'a> {
     /// The reference's encode checks, plus the ones that keep what we write
     /// decodable (negative amounts).
     fn check(&self) -> Result<(), Error> {

@@ -13,8 +13,9 @@ use super::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
+use crate::msg::list::ListView;
 use crate::primitives::{
-    check_count, list, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
+    check_count, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 
 /// `mixsecrets`.
@@ -53,26 +54,40 @@ super::session_message_serde!(MixSecrets {
     seen_secrets: Vec<crate::Hash> = "SeenSecrets";
 });
 
-impl<'a> MixSecrets<'a> {
-    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+/// `mixsecrets` read in place: the zero-copy form of [`MixSecrets`], which
+/// collects it. At most [`MAX_MIX_MCOUNT`] slot reservation messages
+/// (ErrInvalidMsg), each of at most [`MAX_MIX_FIELD_VAL_LEN`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixSecretsView<'a> {
+    /// Signature, identity, session and run.
+    pub header: SessionHeader<'a>,
+    /// The seed of the peer's pseudo-random generator for the run.
+    pub seed: Fixed<'a, 32>,
+    /// The field elements the peer reserved slots with.
+    pub slot_reserve_msgs: ListView<'a, &'a [u8]>,
+    /// The messages the peer put in the DC-net.
+    pub dc_net_msgs: MixVect<'a>,
+    /// Hashes of the secrets messages this follows.
+    pub seen_secrets: ListView<'a, Hash>,
+}
+
+impl<'a> MixSecretsView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, seed) = fixed::<32>(i)?;
-        let (i, slot_reserve_msgs) = list(
+        let (i, slot_reserve_msgs) = ListView::parse(
             i,
             MAX_MIX_MCOUNT,
             ErrorKind::InvalidMsg,
             "slot reservation messages",
-            1,
-            |i| {
-                let (i, v) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation mixed message")?;
-                Ok((i, Cow::Borrowed(v)))
-            },
+            |i| var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation mixed message"),
         )?;
         let (i, dc_net_msgs) = MixVect::parse(i)?;
         let (i, seen_secrets) = seen_hashes(i)?;
         Ok((
             i,
-            MixSecrets {
+            MixSecretsView {
                 header,
                 seed,
                 slot_reserve_msgs,
@@ -80,6 +95,25 @@ impl<'a> MixSecrets<'a> {
                 seen_secrets,
             },
         ))
+    }
+}
+
+impl<'a> From<MixSecretsView<'a>> for MixSecrets<'a> {
+    fn from(v: MixSecretsView<'a>) -> Self {
+        MixSecrets {
+            header: v.header,
+            seed: v.seed,
+            slot_reserve_msgs: v.slot_reserve_msgs.iter().map(Cow::Borrowed).collect(),
+            dc_net_msgs: v.dc_net_msgs,
+            seen_secrets: v.seen_secrets.to_vec(),
+        }
+    }
+}
+
+impl<'a> MixSecrets<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixSecretsView::parse(i)?;
+        Ok((i, v.into()))
     }
 
     /// Refuses what could not be decoded back (the reference writes such

@@ -14,9 +14,9 @@ use super::{
 };
 use crate::error::Error;
 use crate::hash::Hash;
+use crate::msg::list::ListView;
 use crate::primitives::{
-    bounded_capacity, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int, var_int_size,
-    PResult,
+    put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int, var_int_size, PResult,
 };
 
 /// `mixslotres`.
@@ -73,34 +73,79 @@ fn check_kpcount(kpcount: u64) -> Result<(), Error> {
     Ok(())
 }
 
-impl<'a> MixSlotReserve<'a> {
-    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+/// `mixslotres` read in place: the zero-copy form of [`MixSlotReserve`],
+/// which collects it. One to [`MAX_MIX_MCOUNT`] rows of one to
+/// [`MAX_MIX_PEERS`] elements (ErrInvalidMsg), each element of at most
+/// [`MAX_MIX_FIELD_VAL_LEN`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixSlotReserveView<'a> {
+    /// Signature, identity, session and run.
+    pub header: SessionHeader<'a>,
+    /// The matrix's elements row after row, [`MixSlotReserveView::kpcount`]
+    /// to a row; [`MixSlotReserveView::rows`] reads them by row.
+    pub dc_mix: ListView<'a, &'a [u8]>,
+    /// Elements per row: the number of peers (at least one).
+    pub kpcount: usize,
+    /// Hashes of the ciphertext messages this follows.
+    pub seen_ciphertexts: ListView<'a, Hash>,
+}
+
+impl<'a> MixSlotReserveView<'a> {
+    /// Reads the fields from the front of `i` (no version gate).
+    pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, mcount) = var_int(i)?;
         check_mcount(mcount)?;
-        let (mut i, kpcount) = var_int(i)?;
+        let (i, kpcount) = var_int(i)?;
         check_kpcount(kpcount)?;
+        // Both checked: at most 1024 × 512 elements.
         let (mcount, kpcount) = (mcount as usize, kpcount as usize);
-        // Every element takes at least its one-byte length.
-        let mut dc_mix = Vec::with_capacity(bounded_capacity(mcount, i.len(), kpcount));
-        for _ in 0..mcount {
-            let mut row = Vec::with_capacity(bounded_capacity(kpcount, i.len(), 1));
-            for _ in 0..kpcount {
-                let (r, v) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation field value")?;
-                row.push(Cow::Borrowed(v));
-                i = r;
-            }
-            dc_mix.push(row);
-        }
+        let (i, dc_mix) = ListView::parse_n(i, mcount * kpcount, |i| {
+            var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation field value")
+        })?;
         let (i, seen_ciphertexts) = seen_hashes(i)?;
         Ok((
             i,
-            MixSlotReserve {
+            MixSlotReserveView {
                 header,
                 dc_mix,
+                kpcount,
                 seen_ciphertexts,
             },
         ))
+    }
+
+    /// Rows: the number of mixed messages.
+    pub fn mcount(&self) -> usize {
+        self.dc_mix.len() / self.kpcount.max(1)
+    }
+
+    /// The rows, each [`MixSlotReserveView::kpcount`] elements read as
+    /// they are taken.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = impl Iterator<Item = &'a [u8]>> + 'a {
+        let (elements, kpcount) = (self.dc_mix, self.kpcount);
+        (0..self.mcount()).map(move |r| elements.iter().skip(r * kpcount).take(kpcount))
+    }
+}
+
+impl<'a> From<MixSlotReserveView<'a>> for MixSlotReserve<'a> {
+    fn from(v: MixSlotReserveView<'a>) -> Self {
+        let mut elements = v.dc_mix.iter().map(Cow::Borrowed);
+        let dc_mix = (0..v.mcount())
+            .map(|_| elements.by_ref().take(v.kpcount).collect())
+            .collect();
+        MixSlotReserve {
+            header: v.header,
+            dc_mix,
+            seen_ciphertexts: v.seen_ciphertexts.to_vec(),
+        }
+    }
+}
+
+impl<'a> MixSlotReserve<'a> {
+    fn parse(i: &'a [u8]) -> PResult<'a, Self> {
+        let (i, v) = MixSlotReserveView::parse(i)?;
+        Ok((i, v.into()))
     }
 
     fn check(&self) -> Result<(), Error> {
