@@ -15,7 +15,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 use dcr_wire::{
     encode_frame, verify_checksum, Command, CurrencyNet, Error as WireError, FrameHeader, Message,
-    MESSAGE_HEADER_SIZE,
+    MessageView, MESSAGE_HEADER_SIZE,
 };
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -42,6 +42,13 @@ impl RawFrame {
     /// Decodes the payload at `pver`; the message borrows from this frame.
     pub fn message(&self, pver: u32) -> Result<Message<'_>, WireError> {
         Message::decode(self.header.command, &self.payload, pver)
+    }
+
+    /// Decodes the payload at `pver` into its zero-copy view, which
+    /// allocates nothing and borrows from this frame; the same verdict as
+    /// [`RawFrame::message`].
+    pub fn view(&self, pver: u32) -> Result<MessageView<'_>, WireError> {
+        MessageView::decode(self.header.command, &self.payload, pver)
     }
 
     /// Size of the whole frame on the wire.
@@ -232,6 +239,9 @@ mod tests {
         for n in 0..50u64 {
             let f = frames.next().await.unwrap().unwrap();
             assert_eq!(f.message(pver::CURRENT).unwrap(), ping(n));
+            // The zero-copy view of the same frame reads back alike.
+            let view = f.view(pver::CURRENT).unwrap();
+            assert_eq!(view.to_message(), ping(n));
         }
         writer.await.unwrap();
         assert!(frames.next().await.is_none());

@@ -14,6 +14,7 @@ use bytes::BufMut;
 
 use crate::error::Error;
 use crate::hash::checksum;
+use crate::msg::view::MessageView;
 use crate::msg::{Command, Message};
 use crate::primitives::is_strict_ascii;
 use crate::protocol::{pver, CurrencyNet, COMMAND_SIZE, MAX_MESSAGE_PAYLOAD, MESSAGE_HEADER_SIZE};
@@ -113,6 +114,12 @@ impl<'a> Frame<'a> {
     /// Decodes the payload (trailing bytes are an error).
     pub fn message(&self, pver: u32) -> Result<Message<'a>, Error> {
         Message::decode(self.header.command, self.payload, pver)
+    }
+
+    /// Decodes the payload into its zero-copy view, which allocates
+    /// nothing ([`MessageView`]); the same verdict as [`Frame::message`].
+    pub fn view(&self, pver: u32) -> Result<MessageView<'a>, Error> {
+        MessageView::decode(self.header.command, self.payload, pver)
     }
 }
 
@@ -302,6 +309,32 @@ mod tests {
 
     fn kind(buf: &[u8]) -> ErrorKind {
         split_frame(buf, NET, pver::CURRENT).unwrap_err().kind()
+    }
+
+    #[test]
+    fn a_frame_reads_into_its_view_as_into_its_message() {
+        let mut tx = crate::Tx::new();
+        tx.outputs.push(crate::TxOut::new(7, vec![0x51]));
+        let msg = Message::Tx(tx);
+        let bytes = frame_to_vec(&msg, NET, pver::CURRENT).unwrap();
+        let whole = |bytes| match split_frame(bytes, NET, pver::CURRENT) {
+            Ok(Split::Frame { frame, .. }) => frame,
+            other => panic!("not a whole frame: {other:?}"),
+        };
+        let frame = whole(&bytes);
+        let view = frame.view(pver::CURRENT).unwrap();
+        assert!(matches!(view, MessageView::Tx(_)));
+        assert_eq!(view.to_message(), frame.message(pver::CURRENT).unwrap());
+        assert_eq!(view.to_message(), msg);
+        // A version the message does not exist at: both refuse alike.
+        let getaddr = frame_to_vec(&Message::GetAddr(crate::GetAddr), NET, 1).unwrap();
+        let frame = whole(&getaddr);
+        assert_eq!(
+            frame.view(0).map(|v| v.to_message()),
+            frame.message(0),
+            "getaddr at version 0"
+        );
+        assert!(frame.view(0).is_err());
     }
 
     #[test]
