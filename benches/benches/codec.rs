@@ -12,7 +12,7 @@ use dcr_blake256::{digest_many_on, many_kernels, Compression};
 use dcr_wire::merkle::{check_block_roots_with, merkle_root_in_place};
 use dcr_wire::{
     blake256, frame_to_vec, pver, split_frame, Block, BlockHeader, CurrencyNet, Hash, HashInput,
-    Message, Payload, RawTx, Split, Tx, TxSerType,
+    Message, MessageView, Payload, RawTx, Split, Tx, TxSerType,
 };
 
 fn config() -> Criterion {
@@ -33,6 +33,12 @@ fn messages(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(payload.len() as u64));
         g.bench_with_input(BenchmarkId::new("decode", command), &payload, |b, p| {
             b.iter(|| Message::decode(command, black_box(p), pv).map(|m| black_box(m.command())))
+        });
+        // The zero-copy decode of the same payload (lists read in place).
+        g.bench_with_input(BenchmarkId::new("view", command), &payload, |b, p| {
+            b.iter(|| {
+                MessageView::decode(command, black_box(p), pv).map(|v| black_box(v.command()))
+            })
         });
         let mut out = Vec::with_capacity(payload.len());
         g.bench_with_input(BenchmarkId::new("encode", command), &msg, |b, m| {

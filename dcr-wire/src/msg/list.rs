@@ -127,6 +127,23 @@ pub struct ListIter<'a, T> {
     item: fn(&'a [u8]) -> PResult<'a, T>,
 }
 
+impl<'a, T> ListIter<'a, T> {
+    /// The next `n` items (fewer if fewer are left) as a view of their
+    /// own, each read once; the iterator moves past them.
+    pub(crate) fn next_view(&mut self, n: usize) -> ListView<'a, T> {
+        let start = self.rest;
+        let mut len = 0;
+        while len < n && self.next().is_some() {
+            len += 1;
+        }
+        ListView {
+            bytes: &start[..start.len() - self.rest.len()],
+            len,
+            item: self.item,
+        }
+    }
+}
+
 impl<T> Iterator for ListIter<'_, T> {
     type Item = T;
 

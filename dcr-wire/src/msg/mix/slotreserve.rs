@@ -120,19 +120,21 @@ impl<'a> MixSlotReserveView<'a> {
         self.dc_mix.len() / self.kpcount.max(1)
     }
 
-    /// The rows, each [`MixSlotReserveView::kpcount`] elements read as
-    /// they are taken.
-    pub fn rows(&self) -> impl ExactSizeIterator<Item = impl Iterator<Item = &'a [u8]>> + 'a {
-        let (elements, kpcount) = (self.dc_mix, self.kpcount);
-        (0..self.mcount()).map(move |r| elements.iter().skip(r * kpcount).take(kpcount))
+    /// The rows in order, each a view of its
+    /// [`MixSlotReserveView::kpcount`] elements. Walking them all reads
+    /// each element once more (linear in the matrix, never quadratic).
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = ListView<'a, &'a [u8]>> + 'a {
+        let mut elements = self.dc_mix.iter();
+        let kpcount = self.kpcount;
+        (0..self.mcount()).map(move |_| elements.next_view(kpcount))
     }
 }
 
 impl<'a> From<MixSlotReserveView<'a>> for MixSlotReserve<'a> {
     fn from(v: MixSlotReserveView<'a>) -> Self {
-        let mut elements = v.dc_mix.iter().map(Cow::Borrowed);
-        let dc_mix = (0..v.mcount())
-            .map(|_| elements.by_ref().take(v.kpcount).collect())
+        let dc_mix = v
+            .rows()
+            .map(|row| row.iter().map(Cow::Borrowed).collect())
             .collect();
         MixSlotReserve {
             header: v.header,
@@ -233,5 +235,29 @@ mod tests {
         bad.extend_from_slice(&[1, 0, 0]);
         let e = MixSlotReserve::decode(&bad, 10).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidMsg);
+    }
+
+    #[test]
+    fn the_view_reads_the_matrix_row_by_row() {
+        let cell = |r: u8, c: u8| vec![r; usize::from(c) + 1];
+        let cells: Vec<Vec<Vec<u8>>> = (0..3)
+            .map(|r| (0..4).map(|c| cell(r, c)).collect())
+            .collect();
+        let m = MixSlotReserve {
+            dc_mix: cells
+                .iter()
+                .map(|row| row.iter().map(|v| Cow::Borrowed(&v[..])).collect())
+                .collect(),
+            ..MixSlotReserve::default()
+        };
+        let mut buf = Vec::new();
+        m.encode(&mut buf, 10).unwrap();
+        let (rest, v) = MixSlotReserveView::parse(&buf).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!((v.mcount(), v.kpcount, v.dc_mix.len()), (3, 4, 12));
+        let rows: Vec<Vec<&[u8]>> = v.rows().map(|row| row.iter().collect()).collect();
+        assert_eq!(rows, cells);
+        assert_eq!(v.rows().len(), 3);
+        assert_eq!(MixSlotReserve::from(v), m);
     }
 }
