@@ -9,10 +9,11 @@ use bytes::BufMut;
 use super::list::ListView;
 use super::netaddr::{
     NetAddress, NetAddressV2, MAX_NET_ADDRESS_PAYLOAD, MAX_NET_ADDRESS_V2_PAYLOAD,
+    MIN_NET_ADDRESS_V2_PAYLOAD,
 };
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
-use crate::primitives::{check_count, put_var_int, var_int_size, PResult};
+use crate::primitives::{check_count, list, put_var_int, var_int_size, PResult};
 use crate::protocol::pver;
 
 /// Most addresses one `addr` message may carry.
@@ -55,13 +56,15 @@ impl<'a> Payload<'a> for Addr {
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pver)?;
-        let (i, list) = Addr::parse_view(input)?;
-        Ok((
-            i,
-            Addr {
-                addr_list: list.to_vec(),
-            },
-        ))
+        let (i, addr_list) = list(
+            input,
+            MAX_ADDR_PER_MSG,
+            ErrorKind::TooManyAddrs,
+            "addresses",
+            MAX_NET_ADDRESS_PAYLOAD,
+            |i| NetAddress::decode(i, true),
+        )?;
+        Ok((i, Addr { addr_list }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {
@@ -120,8 +123,8 @@ impl AddrV2 {
 impl AddrV2 {
     /// Reads the addresses in place, from the front of `input` (no version
     /// gate): one to [`MAX_ADDR_PER_V2_MSG`] (ErrTooFewAddrs,
-    /// ErrTooManyAddrs). The zero-copy form of the message, which its
-    /// decoder collects.
+    /// ErrTooManyAddrs). The zero-copy form of the message, with its
+    /// decoder's checks and errors.
     pub fn parse_view(input: &[u8]) -> PResult<'_, ListView<'_, NetAddressV2>> {
         // The maximum is checked before reading any entry; the minimum on
         // the (then empty) list, before anything else.
@@ -143,13 +146,18 @@ impl<'a> Payload<'a> for AddrV2 {
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pver)?;
-        let (i, list) = AddrV2::parse_view(input)?;
-        Ok((
-            i,
-            AddrV2 {
-                addr_list: list.to_vec(),
-            },
-        ))
+        // `list` checks the maximum before reading any entry; the minimum
+        // is checked on the (then empty) result, before anything else.
+        let (i, addr_list) = list(
+            input,
+            MAX_ADDR_PER_V2_MSG,
+            ErrorKind::TooManyAddrs,
+            "addresses",
+            MIN_NET_ADDRESS_V2_PAYLOAD,
+            NetAddressV2::decode,
+        )?;
+        AddrV2::check_count(addr_list.len() as u64)?;
+        Ok((i, AddrV2 { addr_list }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {

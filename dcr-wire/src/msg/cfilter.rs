@@ -21,8 +21,8 @@ use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    check_count, hash, hashes_size, put_hashes, put_var_bytes, put_var_int, u32_le, u8, var_bytes,
-    var_bytes_size, var_int_size, PResult,
+    check_count, hash, hashes_size, list, put_hashes, put_var_bytes, put_var_int, u32_le, u8,
+    var_bytes, var_bytes_size, var_int_size, PResult,
 };
 
 /// Largest filter, in bytes.
@@ -75,6 +75,16 @@ fn filter_data(i: &[u8]) -> PResult<'_, &[u8]> {
 }
 
 fn hashes<'a>(
+    i: &'a [u8],
+    max: u64,
+    kind: ErrorKind,
+    what: &'static str,
+) -> PResult<'a, Vec<Hash>> {
+    list(i, max, kind, what, HASH_SIZE, hash)
+}
+
+/// The same list read in place, for the views.
+fn hashes_view<'a>(
     i: &'a [u8],
     max: u64,
     kind: ErrorKind,
@@ -167,7 +177,7 @@ pub struct GetCFHeaders {
 }
 
 /// A `getcfheaders` payload with its locator read in place: the zero-copy
-/// form of [`GetCFHeaders`], which collects it. At most
+/// form of [`GetCFHeaders`], with its checks and errors. At most
 /// [`MAX_BLOCK_LOCATORS_PER_MSG`] hashes (ErrTooManyLocators).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetCFHeadersView<'a> {
@@ -182,7 +192,7 @@ pub struct GetCFHeadersView<'a> {
 impl<'a> GetCFHeadersView<'a> {
     /// Reads the fields from the front of `input` (no version gate).
     pub fn parse(input: &'a [u8]) -> PResult<'a, GetCFHeadersView<'a>> {
-        let (i, block_locator_hashes) = hashes(
+        let (i, block_locator_hashes) = hashes_view(
             input,
             MAX_BLOCK_LOCATORS_PER_MSG,
             ErrorKind::TooManyLocators,
@@ -207,13 +217,20 @@ impl<'a> Payload<'a> for GetCFHeaders {
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let (i, v) = GetCFHeadersView::parse(input)?;
+        let (i, block_locator_hashes) = hashes(
+            input,
+            MAX_BLOCK_LOCATORS_PER_MSG,
+            ErrorKind::TooManyLocators,
+            "block locator hashes",
+        )?;
+        let (i, hash_stop) = hash(i)?;
+        let (i, filter_type) = filter_type(i)?;
         Ok((
             i,
             GetCFHeaders {
-                block_locator_hashes: v.block_locator_hashes.to_vec(),
-                hash_stop: v.hash_stop,
-                filter_type: v.filter_type,
+                block_locator_hashes,
+                hash_stop,
+                filter_type,
             },
         ))
     }
@@ -328,7 +345,7 @@ pub struct CFHeaders {
 }
 
 /// A `cfheaders` payload with its hashes read in place: the zero-copy form
-/// of [`CFHeaders`], which collects it. At most [`MAX_CF_HEADERS_PER_MSG`]
+/// of [`CFHeaders`], with its checks and errors. At most [`MAX_CF_HEADERS_PER_MSG`]
 /// hashes (ErrTooManyFilterHeaders).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CFHeadersView<'a> {
@@ -345,7 +362,7 @@ impl<'a> CFHeadersView<'a> {
     pub fn parse(input: &'a [u8]) -> PResult<'a, CFHeadersView<'a>> {
         let (i, stop_hash) = hash(input)?;
         let (i, filter_type) = filter_type(i)?;
-        let (i, header_hashes) = hashes(
+        let (i, header_hashes) = hashes_view(
             i,
             MAX_CF_HEADERS_PER_MSG,
             ErrorKind::TooManyFilterHeaders,
@@ -368,13 +385,20 @@ impl<'a> Payload<'a> for CFHeaders {
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let (i, v) = CFHeadersView::parse(input)?;
+        let (i, stop_hash) = hash(input)?;
+        let (i, filter_type) = filter_type(i)?;
+        let (i, header_hashes) = hashes(
+            i,
+            MAX_CF_HEADERS_PER_MSG,
+            ErrorKind::TooManyFilterHeaders,
+            "filter headers",
+        )?;
         Ok((
             i,
             CFHeaders {
-                stop_hash: v.stop_hash,
-                filter_type: v.filter_type,
-                header_hashes: v.header_hashes.to_vec(),
+                stop_hash,
+                filter_type,
+                header_hashes,
             },
         ))
     }
@@ -539,7 +563,7 @@ pub struct CFilterV2<'a> {
 }
 
 /// A `cfilterv2` payload read in place, its data and proof borrowed: the
-/// zero-copy form of [`CFilterV2`], which collects it, and the item of a
+/// zero-copy form of [`CFilterV2`], with its checks and errors, and the item of a
 /// `cfiltersv2` batch. Data of at most [`MAX_CFILTER_DATA_SIZE`] bytes
 /// (ErrVarBytesTooLong) and at most [`MAX_HEADER_PROOF_HASHES`] proof
 /// hashes (ErrTooManyProofs), as dcrd's `MsgCFilterV2.BtcDecode`.
@@ -561,7 +585,7 @@ impl<'a> CFilterV2View<'a> {
         let (i, block_hash) = hash(input)?;
         let (i, data) = filter_data(i)?;
         let (i, proof_index) = u32_le(i)?;
-        let (i, proof_hashes) = hashes(
+        let (i, proof_hashes) = hashes_view(
             i,
             MAX_HEADER_PROOF_HASHES,
             ErrorKind::TooManyProofs,
@@ -595,8 +619,24 @@ impl<'a> From<CFilterV2View<'a>> for CFilterV2<'a> {
 impl<'a> CFilterV2<'a> {
     /// Reads the fields (no version gate: `cfiltersv2` reuses this).
     fn parse(input: &'a [u8]) -> PResult<'a, CFilterV2<'a>> {
-        let (i, v) = CFilterV2View::parse(input)?;
-        Ok((i, v.into()))
+        let (i, block_hash) = hash(input)?;
+        let (i, data) = filter_data(i)?;
+        let (i, proof_index) = u32_le(i)?;
+        let (i, proof_hashes) = hashes(
+            i,
+            MAX_HEADER_PROOF_HASHES,
+            ErrorKind::TooManyProofs,
+            "proof hashes",
+        )?;
+        Ok((
+            i,
+            CFilterV2 {
+                block_hash,
+                data: Cow::Borrowed(data),
+                proof_index,
+                proof_hashes,
+            },
+        ))
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -727,7 +767,7 @@ impl<'a> CFiltersV2<'a> {
     /// Reads a batch's filters in place, from the front of `input` (no
     /// version gate): at most [`MAX_CFILTERS_V2_PER_BATCH`]
     /// (ErrTooManyCFilters), each a [`CFilterV2View`]. The zero-copy form
-    /// of the message, which its decoder collects.
+    /// of the message, with its decoder's checks and errors.
     pub fn parse_view(input: &'a [u8]) -> PResult<'a, ListView<'a, CFilterV2View<'a>>> {
         ListView::parse(
             input,
@@ -745,13 +785,15 @@ impl<'a> Payload<'a> for CFiltersV2<'a> {
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let (i, list) = CFiltersV2::parse_view(input)?;
-        Ok((
-            i,
-            CFiltersV2 {
-                cfilters: list.iter().map(CFilterV2::from).collect(),
-            },
-        ))
+        let (i, cfilters) = list(
+            input,
+            MAX_CFILTERS_V2_PER_BATCH,
+            ErrorKind::TooManyCFilters,
+            "filters in a batch",
+            HASH_SIZE + 1 + 4 + 1,
+            CFilterV2::parse,
+        )?;
+        Ok((i, CFiltersV2 { cfilters }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {

@@ -13,7 +13,7 @@ use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    ascii_var_string, check_count, hash, is_strict_ascii, put_var_bytes, put_var_int,
+    ascii_var_string, check_count, hash, is_strict_ascii, list, put_var_bytes, put_var_int,
     var_bytes_size, var_int_size, PResult,
 };
 use crate::protocol::pver;
@@ -53,7 +53,7 @@ impl<'a> GetInitState<'a> {
     /// Reads the type names in place, from the front of `input` (no version
     /// gate): at most [`MAX_INIT_STATE_TYPES`] (ErrTooManyInitStateTypes),
     /// each strict ASCII of at most [`MAX_INIT_STATE_TYPE_LEN`] bytes. The
-    /// zero-copy form of the message, which its decoder collects.
+    /// zero-copy form of the message, with its decoder's checks and errors.
     pub fn parse_view(input: &'a [u8]) -> PResult<'a, ListView<'a, &'a str>> {
         ListView::parse(
             input,
@@ -71,13 +71,18 @@ impl<'a> Payload<'a> for GetInitState<'a> {
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let (i, types) = GetInitState::parse_view(input)?;
-        Ok((
-            i,
-            GetInitState {
-                types: types.iter().map(Cow::Borrowed).collect(),
+        let (i, types) = list(
+            input,
+            MAX_INIT_STATE_TYPES,
+            ErrorKind::TooManyInitStateTypes,
+            "init state types",
+            1,
+            |i| {
+                let (i, s) = ascii_var_string(i, MAX_INIT_STATE_TYPE_LEN)?;
+                Ok((i, Cow::Borrowed(s)))
             },
-        ))
+        )?;
+        Ok((i, GetInitState { types }))
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B, pv: u32) -> Result<(), Error> {
@@ -173,7 +178,7 @@ const LISTS: [(u64, ErrorKind, &str); 3] = [
 ];
 
 /// An `initstate` payload with its hash lists read in place: the zero-copy
-/// form of [`InitState`], which collects it. Each list within its limit
+/// form of [`InitState`], with its checks and errors. Each list within its limit
 /// (ErrTooManyBlocks, ErrTooManyVotes, ErrTooManyTSpends), as dcrd's
 /// `MsgInitState.BtcDecode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,13 +224,20 @@ impl<'a> Payload<'a> for InitState {
 
     fn decode(input: &'a [u8], pv: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pv)?;
-        let (i, v) = InitStateView::parse(input)?;
+        let mut out: [Vec<Hash>; 3] = Default::default();
+        let mut i = input;
+        for (slot, (max, kind, what)) in out.iter_mut().zip(LISTS) {
+            let (r, hashes) = list(i, max, kind, what, HASH_SIZE, hash)?;
+            *slot = hashes;
+            i = r;
+        }
+        let [block_hashes, vote_hashes, tspend_hashes] = out;
         Ok((
             i,
             InitState {
-                block_hashes: v.block_hashes.to_vec(),
-                vote_hashes: v.vote_hashes.to_vec(),
-                tspend_hashes: v.tspend_hashes.to_vec(),
+                block_hashes,
+                vote_hashes,
+                tspend_hashes,
             },
         ))
     }

@@ -12,9 +12,11 @@ use crate::primitives::{count, PResult};
 /// held as the bytes they were read from: a view that allocates nothing.
 ///
 /// Decoding reads and checks every item once, with the same checks and
-/// errors as the owned message's decoder (which collects this view);
-/// [`ListView::iter`] then reads each item again as it is taken,
-/// borrowing byte fields from the input. Got from
+/// errors as the owned message's decoder; [`ListView::iter`] then reads
+/// each item again as it is taken, borrowing byte fields from the input.
+/// (The owned decoders read their lists straight into vectors: collecting
+/// a view instead reads every item twice, which measured up to 2.5 times
+/// slower.) Got from
 /// [`MessageView`](crate::MessageView) or a message's `parse_view`.
 pub struct ListView<'a, T> {
     /// The items' bytes (without the count).

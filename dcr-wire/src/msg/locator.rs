@@ -9,7 +9,7 @@ use super::list::ListView;
 use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
-use crate::primitives::{check_count, hash, put_var_int, u32_le, var_int_size, PResult};
+use crate::primitives::{check_count, hash, list, put_var_int, u32_le, var_int_size, PResult};
 use crate::protocol::pver;
 
 /// Most locator hashes one request may carry.
@@ -78,12 +78,17 @@ macro_rules! locator_message {
 
             fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
                 require_pver(Self::COMMAND, pver)?;
-                let (i, v) = BlockLocatorView::parse(input)?;
-                Ok((i, $name {
-                    protocol_version: v.protocol_version,
-                    block_locator_hashes: v.block_locator_hashes.to_vec(),
-                    hash_stop: v.hash_stop,
-                }))
+                let (i, protocol_version) = u32_le(input)?;
+                let (i, block_locator_hashes) = list(
+                    i,
+                    MAX_BLOCK_LOCATORS_PER_MSG,
+                    ErrorKind::TooManyLocators,
+                    "block locator hashes",
+                    HASH_SIZE,
+                    hash,
+                )?;
+                let (i, hash_stop) = hash(i)?;
+                Ok((i, $name { protocol_version, block_locator_hashes, hash_stop }))
             }
 
             fn encode<B: BufMut>(&self, buf: &mut B, pver: u32) -> Result<(), Error> {

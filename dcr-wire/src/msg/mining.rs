@@ -10,7 +10,7 @@ use super::{require_pver, Command, Payload};
 use crate::error::{Error, ErrorKind};
 use crate::hash::{Hash, HASH_SIZE};
 use crate::primitives::{
-    check_count, hash, hashes_size, put_hashes, u32_le, var_int_size, PResult,
+    check_count, hash, hashes_size, list, put_hashes, u32_le, var_int_size, PResult,
 };
 
 /// Most block hashes one `miningstate` may carry.
@@ -63,7 +63,7 @@ impl MiningState {
 }
 
 /// A `miningstate` payload with its hash lists read in place: the
-/// zero-copy form of [`MiningState`], which collects it. At most
+/// zero-copy form of [`MiningState`], with its checks and errors. At most
 /// [`MAX_MS_BLOCKS_AT_HEAD_PER_MSG`] blocks (ErrTooManyBlocks) and
 /// [`MAX_MS_VOTES_AT_HEAD_PER_MSG`] votes (ErrTooManyVotes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,12 +133,29 @@ impl<'a> Payload<'a> for MiningState {
 
     fn decode(input: &'a [u8], pver: u32) -> PResult<'a, Self> {
         require_pver(Self::COMMAND, pver)?;
-        let (i, v) = MiningStateView::parse(input)?;
+        let (i, version) = u32_le(input)?;
+        let (i, height) = u32_le(i)?;
+        let (i, block_hashes) = list(
+            i,
+            MAX_MS_BLOCKS_AT_HEAD_PER_MSG,
+            ErrorKind::TooManyBlocks,
+            "block hashes",
+            HASH_SIZE,
+            hash,
+        )?;
+        let (i, vote_hashes) = list(
+            i,
+            MAX_MS_VOTES_AT_HEAD_PER_MSG,
+            ErrorKind::TooManyVotes,
+            "vote hashes",
+            HASH_SIZE,
+            hash,
+        )?;
         let msg = MiningState {
-            version: v.version,
-            height: v.height,
-            block_hashes: v.block_hashes.to_vec(),
-            vote_hashes: v.vote_hashes.to_vec(),
+            version,
+            height,
+            block_hashes,
+            vote_hashes,
         };
         Ok((i, msg))
     }

@@ -44,7 +44,7 @@ super::session_message_serde!(MixCiphertexts {
 });
 
 /// `mixcphrtxt` read in place: the zero-copy form of [`MixCiphertexts`],
-/// which collects it. At most [`MAX_MIX_PEERS`] ciphertexts
+/// with its checks and errors. At most [`MAX_MIX_PEERS`] ciphertexts
 /// (ErrTooManyPrevMixMsgs), then as many key exchange hashes (the two
 /// lists share one count on the wire).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,8 +92,35 @@ impl<'a> From<MixCiphertextsView<'a>> for MixCiphertexts<'a> {
 
 impl<'a> MixCiphertexts<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixCiphertextsView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, header) = SessionHeader::parse(i)?;
+        let (mut i, n) = count(
+            i,
+            MAX_MIX_PEERS,
+            ErrorKind::TooManyPrevMixMsgs,
+            "ciphertexts",
+        )?;
+        let cap = crate::primitives::bounded_capacity(n, i.len(), CIPHERTEXT_SIZE);
+        let mut ciphertexts = Vec::with_capacity(cap);
+        for _ in 0..n {
+            let (r, c) = take(i, CIPHERTEXT_SIZE)?;
+            ciphertexts.push(Cow::Borrowed(c));
+            i = r;
+        }
+        let mut seen_key_exchanges =
+            Vec::with_capacity(crate::primitives::bounded_capacity(n, i.len(), HASH_SIZE));
+        for _ in 0..n {
+            let (r, h) = hash(i)?;
+            seen_key_exchanges.push(h);
+            i = r;
+        }
+        Ok((
+            i,
+            MixCiphertexts {
+                header,
+                ciphertexts,
+                seen_key_exchanges,
+            },
+        ))
     }
 
     fn check(&self) -> Result<(), Error> {

@@ -6,7 +6,7 @@ use crate::prelude::*;
 use bytes::BufMut;
 
 use super::{
-    check_seen, hashes_size, mix_payload, put_hashes, seen_hashes, SessionHeader,
+    check_seen, hashes_size, mix_payload, put_hashes, seen_hashes, seen_view, SessionHeader,
     SESSION_HEADER_SIZE,
 };
 use crate::error::Error;
@@ -37,8 +37,8 @@ super::session_message_serde!(MixConfirm {
     seen_dc_nets: Vec<crate::Hash> = "SeenDCNets";
 });
 
-/// `mixconfirm` read in place: the zero-copy form of [`MixConfirm`], which
-/// collects it.
+/// `mixconfirm` read in place: the zero-copy form of [`MixConfirm`], with its checks
+/// and errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixConfirmView<'a> {
     /// Signature, identity, session and run.
@@ -54,7 +54,7 @@ impl<'a> MixConfirmView<'a> {
     pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, mix) = RawTx::parse(i)?;
-        let (i, seen_dc_nets) = seen_hashes(i)?;
+        let (i, seen_dc_nets) = seen_view(i)?;
         Ok((
             i,
             MixConfirmView {
@@ -78,8 +78,17 @@ impl<'a> From<MixConfirmView<'a>> for MixConfirm<'a> {
 
 impl<'a> MixConfirm<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixConfirmView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, mix) = Tx::parse(i)?;
+        let (i, seen_dc_nets) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixConfirm {
+                header,
+                mix,
+                seen_dc_nets,
+            },
+        ))
     }
 
     fn check(&self) -> Result<(), Error> {

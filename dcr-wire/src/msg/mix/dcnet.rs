@@ -6,8 +6,8 @@ use crate::prelude::*;
 use bytes::BufMut;
 
 use super::{
-    check_seen, hashes_size, mix_payload, put_hashes, seen_hashes, MixVects, SessionHeader,
-    SESSION_HEADER_SIZE,
+    check_seen, hashes_size, mix_payload, put_hashes, seen_hashes, seen_view, MixVects,
+    SessionHeader, SESSION_HEADER_SIZE,
 };
 use crate::error::Error;
 use crate::hash::Hash;
@@ -35,8 +35,8 @@ super::session_message_serde!(MixDCNet {
     seen_slot_reserves: Vec<crate::Hash> = "SeenSlotReserves";
 });
 
-/// `mixdcnet` read in place: the zero-copy form of [`MixDCNet`], which
-/// collects it.
+/// `mixdcnet` read in place: the zero-copy form of [`MixDCNet`], with its checks
+/// and errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixDCNetView<'a> {
     /// Signature, identity, session and run.
@@ -52,7 +52,7 @@ impl<'a> MixDCNetView<'a> {
     pub fn parse(i: &'a [u8]) -> PResult<'a, Self> {
         let (i, header) = SessionHeader::parse(i)?;
         let (i, dc_net) = MixVects::parse(i)?;
-        let (i, seen_slot_reserves) = seen_hashes(i)?;
+        let (i, seen_slot_reserves) = seen_view(i)?;
         Ok((
             i,
             MixDCNetView {
@@ -76,8 +76,17 @@ impl<'a> From<MixDCNetView<'a>> for MixDCNet<'a> {
 
 impl<'a> MixDCNet<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixDCNetView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, dc_net) = MixVects::parse(i)?;
+        let (i, seen_slot_reserves) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixDCNet {
+                header,
+                dc_net,
+                seen_slot_reserves,
+            },
+        ))
     }
 
     fn check(&self) -> Result<(), Error> {

@@ -8,14 +8,14 @@ use alloc::borrow::Cow;
 use bytes::BufMut;
 
 use super::{
-    check_seen, hashes_size, invalid, mix_payload, put_hashes, seen_hashes, SessionHeader,
-    MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, SESSION_HEADER_SIZE,
+    check_seen, hashes_size, invalid, mix_payload, put_hashes, seen_hashes, seen_view,
+    SessionHeader, MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, SESSION_HEADER_SIZE,
 };
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::msg::list::ListView;
 use crate::primitives::{
-    put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
+    list, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 
 /// `mixfactpoly`.
@@ -43,7 +43,7 @@ super::session_message_serde!(MixFactoredPoly {
 });
 
 /// `mixfactpoly` read in place: the zero-copy form of [`MixFactoredPoly`],
-/// which collects it. At most [`MAX_MIX_MCOUNT`] roots (ErrInvalidMsg),
+/// with its checks and errors. At most [`MAX_MIX_MCOUNT`] roots (ErrInvalidMsg),
 /// each of at most [`MAX_MIX_FIELD_VAL_LEN`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixFactoredPolyView<'a> {
@@ -66,7 +66,7 @@ impl<'a> MixFactoredPolyView<'a> {
             "polynomial roots",
             |i| var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "polynomial root"),
         )?;
-        let (i, seen_slot_reserves) = seen_hashes(i)?;
+        let (i, seen_slot_reserves) = seen_view(i)?;
         Ok((
             i,
             MixFactoredPolyView {
@@ -90,8 +90,27 @@ impl<'a> From<MixFactoredPolyView<'a>> for MixFactoredPoly<'a> {
 
 impl<'a> MixFactoredPoly<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixFactoredPolyView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, roots) = list(
+            i,
+            MAX_MIX_MCOUNT,
+            ErrorKind::InvalidMsg,
+            "polynomial roots",
+            1,
+            |i| {
+                let (i, r) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "polynomial root")?;
+                Ok((i, Cow::Borrowed(r)))
+            },
+        )?;
+        let (i, seen_slot_reserves) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixFactoredPoly {
+                header,
+                roots,
+                seen_slot_reserves,
+            },
+        ))
     }
 
     fn check(&self) -> Result<(), Error> {

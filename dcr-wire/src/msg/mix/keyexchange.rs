@@ -8,7 +8,8 @@ use alloc::borrow::Cow;
 use bytes::BufMut;
 
 use super::{
-    check_seen, fixed, hashes_size, invalid, mix_payload, own, put_hashes, seen_hashes, Fixed,
+    check_seen, fixed, hashes_size, invalid, mix_payload, own, put_hashes, seen_hashes, seen_view,
+    Fixed,
 };
 use crate::error::Error;
 use crate::hash::Hash;
@@ -106,7 +107,7 @@ impl Default for MixKeyExchange<'_> {
 }
 
 /// `mixkeyxchg` read in place: the zero-copy form of [`MixKeyExchange`],
-/// which collects it.
+/// with its checks and errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixKeyExchangeView<'a> {
     /// Signature by the identity over the message.
@@ -143,7 +144,7 @@ impl<'a> MixKeyExchangeView<'a> {
         let (i, ecdh) = fixed::<33>(i)?;
         let (i, pqpk) = take(i, PQ_PUBLIC_KEY_SIZE)?;
         let (i, commitment) = fixed::<32>(i)?;
-        let (i, seen_prs) = seen_hashes(i)?;
+        let (i, seen_prs) = seen_view(i)?;
         Ok((
             i,
             MixKeyExchangeView {
@@ -181,8 +182,31 @@ impl<'a> From<MixKeyExchangeView<'a>> for MixKeyExchange<'a> {
 
 impl<'a> MixKeyExchange<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixKeyExchangeView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, signature) = fixed::<64>(i)?;
+        let (i, identity) = fixed::<33>(i)?;
+        let (i, session_id) = fixed::<32>(i)?;
+        let (i, epoch) = u64_le(i)?;
+        let (i, run) = u32_le(i)?;
+        let (i, pos) = u32_le(i)?;
+        let (i, ecdh) = fixed::<33>(i)?;
+        let (i, pqpk) = take(i, PQ_PUBLIC_KEY_SIZE)?;
+        let (i, commitment) = fixed::<32>(i)?;
+        let (i, seen_prs) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixKeyExchange {
+                signature,
+                identity,
+                session_id,
+                epoch,
+                run,
+                pos,
+                ecdh,
+                pqpk: Cow::Borrowed(pqpk),
+                commitment,
+                seen_prs,
+            },
+        ))
     }
 
     fn check(&self) -> Result<(), Error> {

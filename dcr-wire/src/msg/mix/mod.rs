@@ -22,8 +22,8 @@ use bytes::BufMut;
 use super::list::ListView;
 use super::Message;
 use crate::error::{Error, ErrorKind};
-use crate::hash::{blake256, Hash};
-use crate::primitives::{array_ref, check_count, hash, u32_le, PResult};
+use crate::hash::{blake256, Hash, HASH_SIZE};
+use crate::primitives::{array_ref, check_count, hash, list, u32_le, PResult};
 use crate::protocol::pver;
 
 mod ciphertexts;
@@ -206,7 +206,19 @@ pub(crate) use session_message_serde;
 
 /// Reads the hashes of earlier messages a message references (at most
 /// [`MAX_MIX_PEERS`], else ErrTooManyPrevMixMsgs).
-pub(crate) fn seen_hashes(i: &[u8]) -> PResult<'_, ListView<'_, Hash>> {
+pub(crate) fn seen_hashes(i: &[u8]) -> PResult<'_, Vec<Hash>> {
+    list(
+        i,
+        MAX_MIX_PEERS,
+        ErrorKind::TooManyPrevMixMsgs,
+        "referenced mixing messages",
+        HASH_SIZE,
+        hash,
+    )
+}
+
+/// The same list read in place, for the messages' views.
+pub(crate) fn seen_view(i: &[u8]) -> PResult<'_, ListView<'_, Hash>> {
     ListView::parse(
         i,
         MAX_MIX_PEERS,

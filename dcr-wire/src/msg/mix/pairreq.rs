@@ -13,8 +13,8 @@ use super::{fixed, invalid, mix_payload, own, Fixed};
 use crate::error::{Error, ErrorKind};
 use crate::msg::list::ListView;
 use crate::primitives::{
-    ascii_var_string, check_count, i64_le, is_strict_ascii, put_var_bytes, put_var_int, u16_le,
-    u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
+    ascii_var_string, check_count, i64_le, is_strict_ascii, list, put_var_bytes, put_var_int,
+    u16_le, u32_le, u8, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 use crate::{OutPoint, TxOut};
 
@@ -28,6 +28,9 @@ pub const MAX_MIX_PAIR_REQ_UTXO_SCRIPT_LEN: u64 = 16_384;
 pub const MAX_MIX_PAIR_REQ_UTXO_PUBKEY_LEN: u64 = 33;
 /// Longest UTXO signature.
 pub const MAX_MIX_PAIR_REQ_UTXO_SIGNATURE_LEN: u64 = 64;
+
+/// Smallest serialized UTXO: outpoint, three empty var-bytes, opcode.
+const MIN_UTXO_SIZE: usize = OutPoint::SIZE + 3 + 1;
 
 /// One UTXO funding a pair request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -232,8 +235,8 @@ impl Default for MixPairReq<'_> {
 /// Size of the fixed fields around the variable ones.
 const FIXED_SIZE: usize = 64 + 33 + 4 + 8 + 2 + 4 + 4 + 8 + 1 + 1 + 1;
 
-/// `mixpairreq` read in place: the zero-copy form of [`MixPairReq`], which
-/// collects it. At most [`MAX_MIX_PAIR_REQ_UTXOS`] UTXOs
+/// `mixpairreq` read in place: the zero-copy form of [`MixPairReq`], with its checks
+/// and errors. At most [`MAX_MIX_PAIR_REQ_UTXOS`] UTXOs
 /// (ErrTooManyMixPairReqUTXOs); amounts never negative, a change flag of 0
 /// or 1 (ErrInvalidMsg).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,8 +291,58 @@ impl<'a> From<MixPairReqView<'a>> for MixPairReq<'a> {
 
 impl<'a> MixPairReq<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixPairReqView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, signature) = fixed::<64>(i)?;
+        let (i, identity) = fixed::<33>(i)?;
+        let (i, expiry) = u32_le(i)?;
+        let (i, mix_amount) = i64_le(i)?;
+        if mix_amount < 0 {
+            return Err(invalid("negative mixed amount"));
+        }
+        let (i, script_class) = ascii_var_string(i, MAX_MIX_PAIR_REQ_SCRIPT_CLASS_LEN)?;
+        let (i, tx_version) = u16_le(i)?;
+        let (i, lock_time) = u32_le(i)?;
+        let (i, message_count) = u32_le(i)?;
+        let (i, input_value) = i64_le(i)?;
+        if input_value < 0 {
+            return Err(invalid("negative input value"));
+        }
+        let (i, utxos) = list(
+            i,
+            MAX_MIX_PAIR_REQ_UTXOS,
+            ErrorKind::TooManyMixPairReqUTXOs,
+            "pair request UTXOs",
+            MIN_UTXO_SIZE,
+            MixPairReqUtxo::parse,
+        )?;
+        let (i, has_change) = u8(i)?;
+        let (i, change) = match has_change {
+            0 => (i, None),
+            1 => {
+                let (i, out) = TxOut::parse(i)?;
+                (i, Some(out))
+            }
+            _ => return Err(invalid("invalid change output encoding")),
+        };
+        let (i, flags) = u8(i)?;
+        let (i, pairing_flags) = u8(i)?;
+        Ok((
+            i,
+            MixPairReq {
+                signature,
+                identity,
+                expiry,
+                mix_amount,
+                script_class: Cow::Borrowed(script_class),
+                tx_version,
+                lock_time,
+                message_count,
+                input_value,
+                utxos,
+                change,
+                flags,
+                pairing_flags,
+            },
+        ))
     }
 }
 

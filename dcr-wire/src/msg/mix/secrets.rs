@@ -8,14 +8,14 @@ use alloc::borrow::Cow;
 use bytes::BufMut;
 
 use super::{
-    check_seen, fixed, hashes_size, invalid, mix_payload, own, put_hashes, seen_hashes, Fixed,
-    MixVect, SessionHeader, MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, SESSION_HEADER_SIZE,
+    check_seen, fixed, hashes_size, invalid, mix_payload, own, put_hashes, seen_hashes, seen_view,
+    Fixed, MixVect, SessionHeader, MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, SESSION_HEADER_SIZE,
 };
 use crate::error::{Error, ErrorKind};
 use crate::hash::Hash;
 use crate::msg::list::ListView;
 use crate::primitives::{
-    check_count, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
+    check_count, list, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int_size, PResult,
 };
 
 /// `mixsecrets`.
@@ -54,8 +54,8 @@ super::session_message_serde!(MixSecrets {
     seen_secrets: Vec<crate::Hash> = "SeenSecrets";
 });
 
-/// `mixsecrets` read in place: the zero-copy form of [`MixSecrets`], which
-/// collects it. At most [`MAX_MIX_MCOUNT`] slot reservation messages
+/// `mixsecrets` read in place: the zero-copy form of [`MixSecrets`], with its checks
+/// and errors. At most [`MAX_MIX_MCOUNT`] slot reservation messages
 /// (ErrInvalidMsg), each of at most [`MAX_MIX_FIELD_VAL_LEN`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixSecretsView<'a> {
@@ -84,7 +84,7 @@ impl<'a> MixSecretsView<'a> {
             |i| var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation mixed message"),
         )?;
         let (i, dc_net_msgs) = MixVect::parse(i)?;
-        let (i, seen_secrets) = seen_hashes(i)?;
+        let (i, seen_secrets) = seen_view(i)?;
         Ok((
             i,
             MixSecretsView {
@@ -112,8 +112,31 @@ impl<'a> From<MixSecretsView<'a>> for MixSecrets<'a> {
 
 impl<'a> MixSecrets<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixSecretsView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, seed) = fixed::<32>(i)?;
+        let (i, slot_reserve_msgs) = list(
+            i,
+            MAX_MIX_MCOUNT,
+            ErrorKind::InvalidMsg,
+            "slot reservation messages",
+            1,
+            |i| {
+                let (i, v) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation mixed message")?;
+                Ok((i, Cow::Borrowed(v)))
+            },
+        )?;
+        let (i, dc_net_msgs) = MixVect::parse(i)?;
+        let (i, seen_secrets) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixSecrets {
+                header,
+                seed,
+                slot_reserve_msgs,
+                dc_net_msgs,
+                seen_secrets,
+            },
+        ))
     }
 
     /// Refuses what could not be decoded back (the reference writes such

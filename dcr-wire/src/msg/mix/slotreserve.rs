@@ -9,14 +9,15 @@ use alloc::borrow::Cow;
 use bytes::BufMut;
 
 use super::{
-    check_seen, hashes_size, invalid, mix_payload, put_hashes, seen_hashes, SessionHeader,
-    MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, MAX_MIX_PEERS, SESSION_HEADER_SIZE,
+    check_seen, hashes_size, invalid, mix_payload, put_hashes, seen_hashes, seen_view,
+    SessionHeader, MAX_MIX_FIELD_VAL_LEN, MAX_MIX_MCOUNT, MAX_MIX_PEERS, SESSION_HEADER_SIZE,
 };
 use crate::error::Error;
 use crate::hash::Hash;
 use crate::msg::list::ListView;
 use crate::primitives::{
-    put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int, var_int_size, PResult,
+    bounded_capacity, put_var_bytes, put_var_int, var_bytes, var_bytes_size, var_int, var_int_size,
+    PResult,
 };
 
 /// `mixslotres`.
@@ -74,7 +75,7 @@ fn check_kpcount(kpcount: u64) -> Result<(), Error> {
 }
 
 /// `mixslotres` read in place: the zero-copy form of [`MixSlotReserve`],
-/// which collects it. One to [`MAX_MIX_MCOUNT`] rows of one to
+/// with its checks and errors. One to [`MAX_MIX_MCOUNT`] rows of one to
 /// [`MAX_MIX_PEERS`] elements (ErrInvalidMsg), each element of at most
 /// [`MAX_MIX_FIELD_VAL_LEN`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +104,7 @@ impl<'a> MixSlotReserveView<'a> {
         let (i, dc_mix) = ListView::parse_n(i, mcount * kpcount, |i| {
             var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation field value")
         })?;
-        let (i, seen_ciphertexts) = seen_hashes(i)?;
+        let (i, seen_ciphertexts) = seen_view(i)?;
         Ok((
             i,
             MixSlotReserveView {
@@ -146,8 +147,32 @@ impl<'a> From<MixSlotReserveView<'a>> for MixSlotReserve<'a> {
 
 impl<'a> MixSlotReserve<'a> {
     fn parse(i: &'a [u8]) -> PResult<'a, Self> {
-        let (i, v) = MixSlotReserveView::parse(i)?;
-        Ok((i, v.into()))
+        let (i, header) = SessionHeader::parse(i)?;
+        let (i, mcount) = var_int(i)?;
+        check_mcount(mcount)?;
+        let (mut i, kpcount) = var_int(i)?;
+        check_kpcount(kpcount)?;
+        let (mcount, kpcount) = (mcount as usize, kpcount as usize);
+        // Every element takes at least its one-byte length.
+        let mut dc_mix = Vec::with_capacity(bounded_capacity(mcount, i.len(), kpcount));
+        for _ in 0..mcount {
+            let mut row = Vec::with_capacity(bounded_capacity(kpcount, i.len(), 1));
+            for _ in 0..kpcount {
+                let (r, v) = var_bytes(i, MAX_MIX_FIELD_VAL_LEN, "slot reservation field value")?;
+                row.push(Cow::Borrowed(v));
+                i = r;
+            }
+            dc_mix.push(row);
+        }
+        let (i, seen_ciphertexts) = seen_hashes(i)?;
+        Ok((
+            i,
+            MixSlotReserve {
+                header,
+                dc_mix,
+                seen_ciphertexts,
+            },
+        ))
     }
 
     fn check(&self) -> Result<(), Error> {
