@@ -1,6 +1,7 @@
 //! Allocations per decode, counted by a counting global allocator: the
 //! zero-copy path and the conversion to owned values, for each real block
-//! and the synthetic full-size block.
+//! and the synthetic full-size block; then each command's zero-copy view
+//! (`MessageView::decode`) over every valid message of the corpus.
 //!
 //! `cargo bench -p dcr-benches --bench allocs`
 
@@ -56,9 +57,33 @@ fn report(name: &str, blocks: &[Vec<u8>]) {
     );
 }
 
+/// Allocations of each command's view, per valid corpus message: mean and
+/// most, and how many messages (BENCHMARKS.md, "Every message read in
+/// place").
+fn views() {
+    let Some(dir) = dcr_tests::corpus_dir() else {
+        println!("views: corpus not found, skipped");
+        return;
+    };
+    let mut per = std::collections::BTreeMap::<String, (usize, usize, usize)>::new();
+    for r in dcr_tests::valid_messages(&dir) {
+        let (view, n, _) = count(|| dcr_wire::MessageView::decode(r.command, &r.payload, r.pver));
+        assert!(view.is_ok(), "{:?} pver {} decodes", r.command, r.pver);
+        let e = per.entry(r.command.to_string()).or_default();
+        (e.0, e.1, e.2) = (e.0 + 1, e.1 + n, e.2.max(n));
+    }
+    for (command, (messages, sum, most)) in per {
+        println!(
+            "view {command}: {:.2} allocations/message (most {most}) over {messages} messages",
+            sum as f64 / messages as f64
+        );
+    }
+}
+
 fn main() {
     let (chain, mainnet) = real_blocks();
     report("chain-0-168", &chain);
     report("mainnet-432100", &mainnet);
     report("synthetic-1.3MB", &[synthetic_block(1_300_000)]);
+    views();
 }
