@@ -48,6 +48,13 @@ pub struct PeerEvent {
     pub peer: Peer,
     /// The message, detached from the frame.
     pub message: Message<'static>,
+    /// Whether the message answered one of this peer's typed requests
+    /// ([`Peer::call`] and the methods beside it), whose caller has it
+    /// too. A consumer that acts on what peers send unasked (block
+    /// announcements, say) skips these, as dcrwallet routes a `headers`
+    /// that answers its `getheaders` to the request and not to its
+    /// announcement handler (`p2p/peering.go` `receivedHeaders`).
+    pub answered: bool,
 }
 
 /// `192.0.2.1:9108 sent headers`.

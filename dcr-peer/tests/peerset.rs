@@ -66,7 +66,7 @@ async fn remote(behaviour: Behaviour, pv: u32, services: ServiceFlags) -> Remote
     let (r, m) = (received.clone(), most_pending.clone());
     let pending = Arc::new(AtomicUsize::new(0));
     tokio::spawn(async move {
-        while let Some(PeerEvent { peer, message }) = rx.recv().await {
+        while let Some(PeerEvent { peer, message, .. }) = rx.recv().await {
             let answer = match &message {
                 Message::GetCFilterV2(g) => Message::CFilterV2(filter(g.block_hash)),
                 Message::GetCFsV2(g) => Message::CFiltersV2(CFiltersV2 {

@@ -263,8 +263,9 @@ async fn dropping_a_request_frees_its_slot_and_the_bound_holds_the_rest() {
     assert!(
         matches!(next(&mut remote).await, Message::GetCFilterV2(m) if m.block_hash == hashes[2])
     );
-    // The answer to the dropped request reaches the event channel alone;
-    // the others reach their callers (and the channel too).
+    // The answer to the dropped request reaches the event channel alone,
+    // as a message no request took; the others reach their callers (and
+    // the channel too, marked as answers).
     for h in &hashes {
         remote.send(&Message::CFilterV2(filter(*h))).await.unwrap();
     }
@@ -273,6 +274,7 @@ async fn dropping_a_request_frees_its_slot_and_the_bound_holds_the_rest() {
     for h in &hashes {
         let ev = events.recv().await.unwrap();
         assert!(matches!(ev.message, Message::CFilterV2(f) if f.block_hash == *h));
+        assert_eq!(ev.answered, *h != hashes[0], "{h:?}");
     }
     assert_eq!(peer.requests_in_flight(), 0);
 }

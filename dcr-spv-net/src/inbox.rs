@@ -3,13 +3,14 @@
 //!
 //! The peers' event channel carries every message they receive (the
 //! answers to our own requests too). A task of its own drains it at
-//! once, keeps the `headers` and block `inv` messages, and drops the
-//! rest, so the channel never fills and no peer is cut off as a slow
-//! consumer while the client is busy. What it keeps is merged per peer
-//! ([`Pending::merge`]): headers that continue the ones waiting are
-//! appended up to one message's worth, block hashes up to
-//! [`MAX_BLOCKS`]; anything else turns the entry into
-//! [`Pending::Ask`] (ask that peer for headers). A peer that floods
+//! once, keeps the `headers` and block `inv` messages that answer none
+//! of the client's requests (an answer, [`dcr_peer::PeerEvent::answered`],
+//! is its request's), and drops the rest, so the channel never fills
+//! and no peer is cut off as a slow consumer while the client is busy.
+//! What it keeps is merged per peer ([`Pending::merge`]): headers that
+//! continue the ones waiting are appended up to one message's worth,
+//! block hashes up to [`MAX_BLOCKS`]; anything else turns the entry
+//! into [`Pending::Ask`] (ask that peer for headers). A peer that floods
 //! announcements therefore costs one bounded entry, and at most one
 //! headers request at a time.
 
@@ -118,6 +119,11 @@ pub(crate) fn spawn_reader(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
+            // An answer to the client's own request is its caller's, not
+            // an announcement, however late this task reads it.
+            if ev.answered {
+                continue;
+            }
             let Some(pending) = Pending::of(&ev.message) else {
                 continue;
             };

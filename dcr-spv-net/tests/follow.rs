@@ -1,7 +1,8 @@
 //! Following the tip after the sync, over loopback against fixture
 //! peers that announce new blocks: by `headers` and by `inv`, a
 //! reorganization below the stored tip, a header that breaks a rule (its
-//! announcer banned with the reason), a branch with less work (ignored),
+//! announcer banned with the reason), a header far below the tip (its
+//! announcer disconnected, not banned), a branch with less work (ignored),
 //! and a flood of announcements (bounded, the honest peer still heard).
 
 use std::net::{IpAddr, SocketAddr};
@@ -66,20 +67,62 @@ fn set_config() -> PeerSetConfig {
     c
 }
 
+/// A peer set connected to `addrs`, and their messages.
+async fn connect(addrs: &[SocketAddr]) -> (PeerSet, mpsc::Receiver<PeerEvent>) {
+    let set = PeerSet::new(set_config());
+    let (events, rx) = mpsc::channel::<PeerEvent>(64);
+    for a in addrs {
+        let hooks = Hooks::new()
+            .with_nonces(RecentNonces::new())
+            .with_events(events.clone());
+        let p = dcr_peer::net::connect(&a.to_string(), dcr_peer::Config::new(NET), hooks)
+            .await
+            .unwrap();
+        set.add(p);
+    }
+    (set, rx)
+}
+
 impl Follower {
     async fn start(addrs: &[SocketAddr], dir: &std::path::Path) -> Follower {
-        let set = PeerSet::new(set_config());
-        let (events, rx) = mpsc::channel::<PeerEvent>(64);
-        for a in addrs {
-            let hooks = Hooks::new()
-                .with_nonces(RecentNonces::new())
-                .with_events(events.clone());
-            let p = dcr_peer::net::connect(&a.to_string(), dcr_peer::Config::new(NET), hooks)
-                .await
-                .unwrap();
-            set.add(p);
-        }
+        let (set, rx) = connect(addrs).await;
         Follower::over(set, rx, dir)
+    }
+
+    /// As [`Follower::start`], but every message the peers receive is
+    /// held back from the follower until the returned sender fires (a
+    /// follower that reads its events late, as on a busy machine).
+    async fn start_late(
+        addrs: &[SocketAddr],
+        dir: &std::path::Path,
+    ) -> (Follower, oneshot::Sender<()>) {
+        let (set, mut rx) = connect(addrs).await;
+        let (release, released) = oneshot::channel::<()>();
+        let (tx, late) = mpsc::channel::<PeerEvent>(64);
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            let mut released = std::pin::pin!(released);
+            loop {
+                tokio::select! {
+                    ev = rx.recv() => match ev {
+                        Some(ev) => held.push(ev),
+                        None => return,
+                    },
+                    _ = &mut released => break,
+                }
+            }
+            for ev in held {
+                if tx.send(ev).await.is_err() {
+                    return;
+                }
+            }
+            while let Some(ev) = rx.recv().await {
+                if tx.send(ev).await.is_err() {
+                    return;
+                }
+            }
+        });
+        (Follower::over(set, late, dir), release)
     }
 
     /// A follower over `set`, whose peers' messages come on `events`.
@@ -288,6 +331,92 @@ async fn an_announcer_of_a_bad_header_is_banned_and_less_work_is_ignored() {
     assert!(!seen
         .iter()
         .any(|p| matches!(p, Progress::Reorganized { .. })));
+}
+
+/// Waits (at most 30 s) until `addr`'s peer in `set` is disconnected or
+/// gone from it.
+async fn until_disconnected(set: &PeerSet, addr: SocketAddr) {
+    let wait = async {
+        while set
+            .peers()
+            .iter()
+            .any(|p| p.addr() == addr && p.is_connected())
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .expect("the peer is disconnected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announcer_of_a_header_far_below_the_tip_is_disconnected_not_banned() {
+    use dcr_spv::announce::MAX_ANNOUNCED_TIP_DELTA;
+    let tip = MAX_ANNOUNCED_TIP_DELTA + 40;
+    let chain = FixtureChain::build(params::simnet(), tip, pay_at(PAID_AT));
+    let honest = fixture(1, &chain).await;
+    let stale = fixture(2, &chain).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Follower::start(&[honest.addr, stale.addr], dir.path()).await;
+    f.tip(tip).await;
+    // A main-chain header one past dcrwallet's maxAnnHeaderTipDelta
+    // below the tip: known, but announcing it is a protocol error.
+    let old = (tip - MAX_ANNOUNCED_TIP_DELTA - 1) as usize;
+    stale.announce_headers(vec![chain.headers[old]]).await;
+    until_disconnected(&f.set, stale.addr).await;
+    // Not a ban: the address may connect again.
+    assert!(!f.set.is_banned(stale.addr.ip()));
+    // The honest peer's next block is still followed.
+    let longer = Arc::new(chain.fork(tip, 1, filler_script));
+    honest.switch(longer.clone()).await;
+    honest
+        .announce_headers(vec![longer.headers[tip as usize + 1]])
+        .await;
+    f.tip(tip + 1).await;
+    assert!(f
+        .set
+        .peers()
+        .iter()
+        .any(|p| p.addr() == honest.addr && p.is_connected()));
+    let (r, seen) = f.stop().await;
+    assert_eq!(r.tip_hash, longer.hashes[tip as usize + 1]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert!(r.swapped_out.is_empty(), "{:?}", r.swapped_out);
+    assert!(
+        !seen.iter().any(|p| matches!(p, Progress::Banned { .. })),
+        "{seen:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_to_the_sync_read_late_are_not_taken_for_announcements() {
+    use dcr_spv::announce::MAX_ANNOUNCED_TIP_DELTA;
+    // One answer of the sync's carries headers from height 1, far more
+    // than the announcement bound below the tip it leads to.
+    let tip = MAX_ANNOUNCED_TIP_DELTA + 40;
+    let chain = FixtureChain::build(params::simnet(), tip, pay_at(PAID_AT));
+    let honest = fixture(1, &chain).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut f, release) = Follower::start_late(&[honest.addr], dir.path()).await;
+    f.tip(tip).await;
+    // Only now does the follower read the messages of the sync: each
+    // answered one of its requests, none is an announcement.
+    let _ = release.send(());
+    let longer = Arc::new(chain.fork(tip, 1, filler_script));
+    honest.switch(longer.clone()).await;
+    honest
+        .announce_headers(vec![longer.headers[tip as usize + 1]])
+        .await;
+    f.tip(tip + 1).await;
+    assert!(f
+        .set
+        .peers()
+        .iter()
+        .any(|p| p.addr() == honest.addr && p.is_connected()));
+    let (r, _) = f.stop().await;
+    assert_eq!(r.tip_hash, longer.hashes[tip as usize + 1]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

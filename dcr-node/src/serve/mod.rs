@@ -163,7 +163,7 @@ async fn run(
                 continue;
             }
             ev = events.recv() => match ev {
-                Some(PeerEvent { peer, message }) => (peer, message),
+                Some(PeerEvent { peer, message, .. }) => (peer, message),
                 None => return,
             },
         };

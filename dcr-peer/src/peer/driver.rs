@@ -552,11 +552,15 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
                 let event = PeerEvent {
                     peer: self.peer.clone(),
                     message: msg.into_owned(),
+                    answered: false,
                 };
                 self.send_event(event);
             }
             return Ok(after);
         }
+        let is_answer = answered
+            .iter()
+            .any(|r| matches!(r, Resolution::Answered { .. }));
         let mut uses = answered.len() + usize::from(self.events.is_some());
         let mut owned = Some(msg.into_owned());
         self.answer(answered, &mut owned, &mut uses);
@@ -564,6 +568,7 @@ impl<S: AsyncRead + AsyncWrite> Driver<S> {
             let event = PeerEvent {
                 peer: self.peer.clone(),
                 message,
+                answered: is_answer,
             };
             self.send_event(event);
         }
