@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use dcr_peer::{Config, Hooks, Peer, PeerEvent, RecentNonces};
 use dcr_spv::gcs;
@@ -45,6 +46,13 @@ pub struct FixtureChain {
     index: HashMap<Hash, u32>,
     /// A header extending the tip whose proof of work fails.
     bad_tip: BlockHeader,
+    /// A valid header two past the tip: its parent is never served
+    /// (chains made by [`FixtureChain::build`] and forks only).
+    orphan: Option<BlockHeader>,
+    /// A valid header extending the tip, stamped three hours ahead of
+    /// the clock when the chain was made (chains made by
+    /// [`FixtureChain::build`] and forks only).
+    future_tip: Option<BlockHeader>,
     /// The builder of a chain made here, for forks.
     builder: Option<ChainBuilder>,
 }
@@ -146,6 +154,18 @@ impl FixtureChain {
         let bad_tip = bad_proof_of_work(&mut builder.clone(), params);
         let headers = builder.headers().to_vec();
         let mut chain = FixtureChain::assemble(params.clone(), headers, filters, blocks, bad_tip);
+        let mut ahead = builder.clone();
+        ahead.next(|_| {});
+        chain.orphan = Some(ahead.next(|_| {}));
+        let three_hours_ahead = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            + 3 * 3600;
+        chain.future_tip = Some(
+            builder
+                .clone()
+                .next(|h| h.timestamp = u32::try_from(three_hours_ahead).unwrap_or(u32::MAX)),
+        );
         chain.builder = Some(builder);
         chain
     }
@@ -190,6 +210,8 @@ impl FixtureChain {
             blocks,
             index,
             bad_tip,
+            orphan: None,
+            future_tip: None,
             builder: None,
         }
     }
@@ -271,6 +293,14 @@ pub enum Behaviour {
     /// Whenever its answer to `getheaders` reaches its tip (or is empty
     /// there), adds a header extending the tip whose proof of work fails.
     BadProofOfWork,
+    /// Whenever its answer to `getheaders` reaches its tip (or is empty
+    /// there), answers with one valid header whose parent it never serves
+    /// instead: an orphan, as no dcrd sends.
+    OrphanAtTip,
+    /// Whenever its answer to `getheaders` reaches its tip (or is empty
+    /// there), adds a valid header extending the tip stamped three hours
+    /// ahead of the clock (dcrd's limit is two): valid later, not now.
+    FutureTip,
     /// Completes the handshake and answers nothing (pings aside, which
     /// the connection answers itself).
     Silent,
@@ -406,8 +436,13 @@ async fn answer(chain: &FixtureChain, behaviour: Behaviour, ev: PeerEvent) {
                 Some(h) => h.height == chain.height(),
                 None => g.block_locator_hashes.first() == chain.hashes.last(),
             };
-            if behaviour == Behaviour::BadProofOfWork && to_tip && headers.len() < 2000 {
-                headers.push(chain.bad_tip);
+            if to_tip && headers.len() < 2000 {
+                match (behaviour, chain.orphan, chain.future_tip) {
+                    (Behaviour::BadProofOfWork, _, _) => headers.push(chain.bad_tip),
+                    (Behaviour::OrphanAtTip, Some(orphan), _) => headers = vec![orphan],
+                    (Behaviour::FutureTip, _, Some(future)) => headers.push(future),
+                    _ => {}
+                }
             }
             Some(Message::Headers(Headers { headers }))
         }

@@ -684,9 +684,17 @@ impl LightClient {
             };
             lock(&self.reach).insert(answer.peer.id(), reach);
         }
-        if let Some((_, rejection)) = outcome.rejected {
-            self.judge_headers(&answer.peer, rejection).await;
-        }
+        // Whether the answer's headers were all taken, or stopped at one
+        // that is no fault of the peer's (an orphan, a clock ahead of
+        // ours, side chains at their bound).
+        let no_fault = match outcome.rejected {
+            None => true,
+            Some((_, rejection)) => {
+                let ignored = rejection.verdict() == Verdict::Ignore;
+                self.judge_headers(&answer.peer, rejection).await;
+                ignored
+            }
+        };
         if self.chain.tip().hash != before {
             if !self.following {
                 // A new tip: every peer may have more after it. (Once
@@ -697,8 +705,10 @@ impl LightClient {
                 height: self.chain.height(),
             });
         }
-        if !full && outcome.rejected.is_none() {
-            // It has nothing after what it sent: heard at this tip.
+        if !full && no_fault {
+            // It has nothing after what it sent that we can take now:
+            // heard at this tip. (Asked again, it would say the same: a
+            // peer whose tip we cannot take yet must not hold the sync.)
             self.asked_at_tip.insert(answer.peer.id());
         }
         Ok(())

@@ -298,3 +298,37 @@ async fn syncs_from_our_own_serving_node() {
     assert_eq!(found_heights(&r), PAID_AT);
     assert!(r.banned.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tip_not_taken_yet_ends_its_peers_turn_and_the_sync_completes() {
+    // A peer whose tip is stamped three hours ahead of our clock (valid
+    // later, no fault) answers every request from our tip with that
+    // header, which the chain cannot take now. It has been heard at the
+    // tip: the sync must not ask it again and again for something it can
+    // take (before, the sync never ended).
+    let chain = Arc::new(FixtureChain::build(params::simnet(), 60, pay));
+    let honest = serve(NET, chain.clone(), Behaviour::Honest).await.unwrap();
+    let ahead = serve(NET, chain.clone(), Behaviour::FutureTip)
+        .await
+        .unwrap();
+    // And one whose answer from the tip is an orphan: not an answer to
+    // the locator sent (dcr-peer's request table, as dcrwallet's
+    // `receivedHeaders` checks the first header's parent against the
+    // locator), so the request times out and the peer is swapped out.
+    let orphan = serve(NET, chain.clone(), Behaviour::OrphanAtTip)
+        .await
+        .unwrap();
+    let set = set_of(&[honest.addr, ahead.addr, orphan.addr]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = sync(set.clone(), dir.path()).await;
+    assert_eq!((r.tip_height, r.tip_hash), (60, chain.hashes[60]));
+    assert_eq!((r.filters, r.proven), (61, 60));
+    assert_eq!(found_heights(&r), PAID_AT);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert_eq!(r.swapped_out, [orphan.addr]);
+    // A clock ahead of ours is no fault: that peer stays.
+    assert!(set
+        .peers()
+        .iter()
+        .any(|p| p.addr() == ahead.addr && p.is_connected()));
+}
