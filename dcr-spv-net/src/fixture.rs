@@ -301,6 +301,9 @@ pub enum Behaviour {
     /// there), adds a valid header extending the tip stamped three hours
     /// ahead of the clock (dcrd's limit is two): valid later, not now.
     FutureTip,
+    /// Answers `getheaders` with one header at a time (its first), below
+    /// the height it advertised: a peer that drips headers.
+    DripHeaders,
     /// Completes the handshake and answers nothing (pings aside, which
     /// the connection answers itself).
     Silent,
@@ -436,6 +439,9 @@ async fn answer(chain: &FixtureChain, behaviour: Behaviour, ev: PeerEvent) {
                 Some(h) => h.height == chain.height(),
                 None => g.block_locator_hashes.first() == chain.hashes.last(),
             };
+            if behaviour == Behaviour::DripHeaders {
+                headers.truncate(1);
+            }
             if to_tip && headers.len() < 2000 {
                 match (behaviour, chain.orphan, chain.future_tip) {
                     (Behaviour::BadProofOfWork, _, _) => headers.push(chain.bad_tip),

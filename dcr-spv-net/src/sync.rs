@@ -657,6 +657,18 @@ impl LightClient {
         if self.banned.contains(&answer.peer.id()) {
             return Ok(());
         }
+        let advertised = answer
+            .peer
+            .remote_version()
+            .map_or(0, |v| v.starting_height);
+        if dcr_spv::answer::too_few_headers(&headers, advertised) {
+            // A protocol fault, not a broken rule: disconnected, not banned
+            // (dcrwallet `receivedHeaders`); the set asks another.
+            info!(peer = %answer.peer.addr(), sent = headers.len(), advertised,
+                "too few headers: the answer stops below the peer's own height; disconnecting");
+            answer.peer.disconnect();
+            return Ok(());
+        }
         let full = headers.len() >= MAX_BLOCK_HEADERS_PER_MSG as usize;
         if full {
             // Ask for the next ones while these are checked.

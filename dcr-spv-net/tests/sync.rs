@@ -332,3 +332,33 @@ async fn a_tip_not_taken_yet_ends_its_peers_turn_and_the_sync_completes() {
         .iter()
         .any(|p| p.addr() == ahead.addr && p.is_connected()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_drips_headers_is_disconnected_not_banned() {
+    // It advertised its chain's height (60) and answers each
+    // `getheaders` with one header: dcrwallet's "peer sent too few
+    // headers". The honest peer is behind it (30), so the dripper is
+    // asked for more whichever is asked first.
+    let chain = Arc::new(FixtureChain::build(params::simnet(), 60, pay));
+    let behind = Arc::new(chain.fork(30, 0, pay));
+    let drip = serve(NET, chain.clone(), Behaviour::DripHeaders)
+        .await
+        .unwrap();
+    let honest = serve(NET, behind, Behaviour::Honest).await.unwrap();
+    let set = set_of(&[drip.addr, honest.addr]).await;
+    let dripper = set
+        .peers()
+        .into_iter()
+        .find(|p| p.addr() == drip.addr)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = sync(set.clone(), dir.path()).await;
+    assert_eq!((r.tip_height, r.tip_hash), (30, chain.hashes[30]));
+    assert_eq!(found_heights(&r), [5, 17]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert!(!set.is_banned(drip.addr.ip()));
+    assert!(
+        !dripper.is_connected(),
+        "asked, the dripper answers one header below its 60"
+    );
+}

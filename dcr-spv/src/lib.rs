@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod announce;
+pub mod answer;
 pub mod block;
 pub mod chain;
 pub mod check;

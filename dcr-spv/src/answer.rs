@@ -1,0 +1,63 @@
+//! What a `headers` answer to the client's `getheaders` must look like,
+//! beyond the header rules: dcrwallet's `receivedHeaders`
+//! (`p2p/peering.go`), rule by rule, and where each lives here.
+//!
+//! | dcrwallet's check | its verdict | here |
+//! | --- | --- | --- |
+//! | the first header's parent is one of the locator hashes sent | disconnect | dcr-peer's request table: a `headers` that does not start after the locator answers no request, which times out, and the peer set swaps the peer out |
+//! | the headers follow one another (parent and height) | disconnect | [`crate::HeaderChain::accept`]: `HeaderError::BadLink` / `BadHeight`, a ban |
+//! | fewer than a full message (2000) only when the last reaches the height the peer advertised in its `version` | disconnect ("peer sent too few headers") | [`too_few_headers`]; the caller disconnects, no ban |
+//!
+//! I/O-free: the caller acts on the answer.
+
+use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
+use dcr_wire::BlockHeader;
+
+/// Whether `headers`, a peer's answer to `getheaders`, stops short: fewer
+/// than a full message while its last header is below `advertised_height`
+/// (the `last_block` of the peer's `version`). Such a peer drips headers:
+/// every answer would cost the client a round trip for a few of them.
+/// An empty answer is not too few (the peer has nothing after the
+/// locator). dcrwallet `receivedHeaders`: "peer sent too few headers".
+pub fn too_few_headers(headers: &[BlockHeader], advertised_height: i64) -> bool {
+    match headers.last() {
+        Some(last) => {
+            headers.len() < MAX_BLOCK_HEADERS_PER_MSG as usize
+                && i64::from(last.height) < advertised_height
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(heights: std::ops::Range<u32>) -> Vec<BlockHeader> {
+        heights
+            .map(|height| BlockHeader {
+                height,
+                ..BlockHeader::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_short_answer_must_reach_the_advertised_height() {
+        // Reaches it, or goes past it (blocks found since the handshake).
+        assert!(!too_few_headers(&at(1..11), 10));
+        assert!(!too_few_headers(&at(1..31), 10));
+        // Stops below it.
+        assert!(too_few_headers(&at(1..10), 10));
+        assert!(too_few_headers(&at(1..2), 500));
+        // Nothing after the locator: not a drip.
+        assert!(!too_few_headers(&[], 500));
+        // A full message may stop anywhere: the next request follows.
+        let full = MAX_BLOCK_HEADERS_PER_MSG as u32;
+        assert!(!too_few_headers(&at(1..full + 1), i64::from(full) * 10));
+        assert!(too_few_headers(&at(1..full), i64::from(full) * 10));
+        // A peer that advertised nothing (0, or negative) never drips.
+        assert!(!too_few_headers(&at(1..2), 0));
+        assert!(!too_few_headers(&at(1..2), -1));
+    }
+}
