@@ -8,6 +8,10 @@
 //! | the headers follow one another (parent and height) | disconnect | [`crate::HeaderChain::accept`]: `HeaderError::BadLink` / `BadHeight`, a ban |
 //! | fewer than a full message (2000) only when the last reaches the height the peer advertised in its `version` | disconnect ("peer sent too few headers") | [`too_few_headers`]; the caller disconnects, no ban |
 //!
+//! dcrwallet's other "received unrequested …" disconnects are not
+//! followed, for a stated reason: docs/LIGHT.md, "What the networking
+//! side does not do".
+//!
 //! I/O-free: the caller acts on the answer.
 
 use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
