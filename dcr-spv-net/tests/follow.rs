@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_peer::wire::CurrencyNet;
+use dcr_peer::wire::{CurrencyNet, Hash};
 use dcr_peer::{Hooks, PeerEvent, PeerSet, PeerSetConfig, RecentNonces};
 use dcr_spv::{params, WatchList};
 use dcr_spv_net::fixture::{filler_script, serve_at, Behaviour, Fixture, FixtureChain};
@@ -333,6 +333,25 @@ async fn an_announcer_of_a_bad_header_is_banned_and_less_work_is_ignored() {
         .any(|p| matches!(p, Progress::Reorganized { .. })));
 }
 
+/// Has `honest` mine one block on `chain` and announce it by headers;
+/// waits until the follower reports it as its tip, with `honest` still
+/// connected. Returns the new tip's hash.
+async fn next_block_followed(f: &mut Follower, honest: &Fixture, chain: &FixtureChain) -> Hash {
+    let tip = chain.height();
+    let longer = Arc::new(chain.fork(tip, 1, filler_script));
+    honest.switch(longer.clone()).await;
+    honest
+        .announce_headers(vec![longer.headers[tip as usize + 1]])
+        .await;
+    f.tip(tip + 1).await;
+    assert!(f
+        .set
+        .peers()
+        .iter()
+        .any(|p| p.addr() == honest.addr && p.is_connected()));
+    longer.hashes[tip as usize + 1]
+}
+
 /// Waits (at most 30 s) until `addr`'s peer in `set` is disconnected or
 /// gone from it.
 async fn until_disconnected(set: &PeerSet, addr: SocketAddr) {
@@ -368,19 +387,9 @@ async fn an_announcer_of_a_header_far_below_the_tip_is_disconnected_not_banned()
     // Not a ban: the address may connect again.
     assert!(!f.set.is_banned(stale.addr.ip()));
     // The honest peer's next block is still followed.
-    let longer = Arc::new(chain.fork(tip, 1, filler_script));
-    honest.switch(longer.clone()).await;
-    honest
-        .announce_headers(vec![longer.headers[tip as usize + 1]])
-        .await;
-    f.tip(tip + 1).await;
-    assert!(f
-        .set
-        .peers()
-        .iter()
-        .any(|p| p.addr() == honest.addr && p.is_connected()));
+    let next = next_block_followed(&mut f, &honest, &chain).await;
     let (r, seen) = f.stop().await;
-    assert_eq!(r.tip_hash, longer.hashes[tip as usize + 1]);
+    assert_eq!(r.tip_hash, next);
     assert!(r.banned.is_empty(), "{:?}", r.banned);
     assert!(r.swapped_out.is_empty(), "{:?}", r.swapped_out);
     assert!(
@@ -403,19 +412,9 @@ async fn answers_to_the_sync_read_late_are_not_taken_for_announcements() {
     // Only now does the follower read the messages of the sync: each
     // answered one of its requests, none is an announcement.
     let _ = release.send(());
-    let longer = Arc::new(chain.fork(tip, 1, filler_script));
-    honest.switch(longer.clone()).await;
-    honest
-        .announce_headers(vec![longer.headers[tip as usize + 1]])
-        .await;
-    f.tip(tip + 1).await;
-    assert!(f
-        .set
-        .peers()
-        .iter()
-        .any(|p| p.addr() == honest.addr && p.is_connected()));
+    let next = next_block_followed(&mut f, &honest, &chain).await;
     let (r, _) = f.stop().await;
-    assert_eq!(r.tip_hash, longer.hashes[tip as usize + 1]);
+    assert_eq!(r.tip_hash, next);
     assert!(r.banned.is_empty(), "{:?}", r.banned);
 }
 
@@ -435,7 +434,7 @@ async fn a_flood_of_announcements_costs_one_entry_and_the_tip_is_still_followed(
             let mut h = [0u8; 32];
             h[..4].copy_from_slice(&i.to_le_bytes());
             h[31] = 0xee;
-            flooder.announce_inv(&[dcr_peer::wire::Hash(h)]).await;
+            flooder.announce_inv(&[Hash(h)]).await;
         }
     };
     let longer = Arc::new(chain.fork(60, 2, filler_script));
