@@ -516,6 +516,17 @@ async fn peers_chosen_by_a_connection_manager_are_followed_and_a_silent_one_swap
     honest.switch(longer.clone()).await;
     honest.announce_headers(vec![longer.headers[61]]).await;
     f.tip(61).await;
+    // The manager may dial the silent peer late (a busy machine): it is
+    // asked for headers whenever it joins, as dcrwallet asks each new
+    // peer (`peerStartup`), and swapped out at its leash.
+    let swapped = async {
+        while !f.set.swapped_out().contains(&silent.addr) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), swapped)
+        .await
+        .expect("the silent peer is swapped out");
     let (r, _) = f.stop().await;
     assert_eq!(found_heights(&r), [5, 17, 40, 61]);
     assert!(r.banned.is_empty(), "{:?}", r.banned);
