@@ -28,6 +28,10 @@
 //!   lowest heights outstanding (the filters after it wait to be
 //!   released); the set hedges those on another peer once they are out
 //!   well beyond the typical answer.
+//! - A peer more than six blocks below the tip, by the higher of the
+//!   height it advertised and that of the last header it sent, is
+//!   disconnected, not banned ([`dcr_spv::peering`], dcrwallet's
+//!   stragglers): it serves nothing at the tip and holds a place.
 //! - The store is made durable ([`Store::sync`]) at least every second
 //!   and at the end; a crash loses at most that, and the store's
 //!   checksums cut any torn record. On a restart, stored headers are
@@ -158,6 +162,9 @@ pub struct LightClient {
     /// headers answers); its version's height until it answered. Shared
     /// with the filter requests waiting for a peer.
     reach: Arc<Mutex<HashMap<u64, u32>>>,
+    /// The height of the highest header each peer has sent (answers and
+    /// announcements alike, before any check: dcrwallet's `LastHeight`).
+    heard: HashMap<u64, u32>,
     /// Peers banned by this sync (their late answers are dropped).
     banned: HashSet<u64>,
     /// Progress not yet given to the caller.
@@ -216,6 +223,7 @@ impl LightClient {
             fetched: BTreeMap::new(),
             last_sync: Instant::now(),
             reach: Arc::default(),
+            heard: HashMap::new(),
             banned: HashSet::new(),
             progress: Vec::new(),
             following: false,
@@ -340,6 +348,7 @@ impl LightClient {
         }
         let mut pending = Pending::new();
         loop {
+            self.disconnect_stragglers();
             self.feed()?;
             self.dispatch(&mut pending);
             self.mark_head_of_line();
@@ -421,6 +430,7 @@ impl LightClient {
         let members: HashSet<u64> = self.set.peers().iter().map(Peer::id).collect();
         self.asked_at_tip.retain(|id| members.contains(id));
         self.banned.retain(|id| members.contains(id));
+        self.heard.retain(|id, _| members.contains(id));
         lock(&self.reach).retain(|id, _| members.contains(id));
     }
 
@@ -437,6 +447,17 @@ impl LightClient {
         use dcr_spv::announce::{judge, Action, Announced};
         if self.banned.contains(&peer.id()) || !peer.is_connected() {
             return Ok(());
+        }
+        match &announced {
+            P::Headers(h) => self.heard_from(peer, h),
+            P::Blocks(b) => {
+                // Blocks we know: the announcer has them.
+                let known = b.iter().filter_map(|h| self.chain.main_height(h)).max();
+                if let Some(height) = known {
+                    self.heard_up_to(peer, height);
+                }
+            }
+            P::Ask => {}
         }
         let (action, headers) = match &announced {
             P::Headers(h) => (judge(&self.chain, Announced::Headers(h)), h.as_slice()),
@@ -669,6 +690,7 @@ impl LightClient {
             answer.peer.disconnect();
             return Ok(());
         }
+        self.heard_from(&answer.peer, &headers);
         let full = headers.len() >= MAX_BLOCK_HEADERS_PER_MSG as usize;
         if full {
             // Ask for the next ones while these are checked.
@@ -724,6 +746,41 @@ impl LightClient {
             self.asked_at_tip.insert(answer.peer.id());
         }
         Ok(())
+    }
+
+    /// Records that `peer` sent `headers` (dcrwallet `receivedHeaders`
+    /// tracks the height of the last).
+    fn heard_from(&mut self, peer: &Peer, headers: &[BlockHeader]) {
+        if let Some(last) = headers.last() {
+            self.heard_up_to(peer, last.height);
+        }
+    }
+
+    fn heard_up_to(&mut self, peer: &Peer, height: u32) {
+        let h = self.heard.entry(peer.id()).or_default();
+        *h = (*h).max(height);
+    }
+
+    /// Disconnects (no ban) every peer more than
+    /// [`dcr_spv::peering::STRAGGLER_LIMIT`] blocks below our tip by the
+    /// higher of its advertised height and its last header's: it can
+    /// serve nothing at the tip and holds a place another peer could
+    /// take. dcrwallet `disconnectStragglers` at each new tip, and
+    /// `RequirePeerHeight` for a peer that joins.
+    fn disconnect_stragglers(&mut self) {
+        let tip = self.chain.height();
+        for p in self.set.peers() {
+            let Some(advertised) = p.remote_version().map(|v| v.starting_height) else {
+                continue;
+            };
+            let heard = self.heard.get(&p.id()).map_or(0, |&h| i64::from(h));
+            let height = advertised.max(heard);
+            if dcr_spv::peering::is_straggler(height, tip) && p.is_connected() {
+                info!(peer = %p.addr(), height, tip,
+                    "a straggler: more than six blocks below our tip; disconnecting");
+                p.disconnect();
+            }
+        }
     }
 
     /// Stores what `outcome` connected, after undoing a reorganization.

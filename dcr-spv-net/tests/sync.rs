@@ -362,3 +362,48 @@ async fn a_peer_that_drips_headers_is_disconnected_not_banned() {
         "asked, the dripper answers one header below its 60"
     );
 }
+
+/// The peer of `set` at `addr`.
+fn member(set: &PeerSet, addr: std::net::SocketAddr) -> dcr_peer::Peer {
+    set.peers().into_iter().find(|p| p.addr() == addr).unwrap()
+}
+
+/// The first `n + 1` blocks of `chain`: a peer that has not heard of the
+/// rest.
+fn prefix(chain: &FixtureChain, n: usize) -> FixtureChain {
+    FixtureChain::from_parts(
+        chain.params.clone(),
+        chain.headers[..=n].to_vec(),
+        chain.filters[..=n].to_vec(),
+        chain.blocks.clone(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_more_than_six_blocks_behind_is_disconnected_not_banned() {
+    // dcrwallet's `disconnectStragglers`: six below the tip is kept,
+    // seven below is disconnected; neither is banned.
+    let main = FixtureChain::build(params::simnet(), 40, pay);
+    let a = serve(NET, Arc::new(main.clone()), Behaviour::Honest)
+        .await
+        .unwrap();
+    let six = serve(NET, Arc::new(prefix(&main, 34)), Behaviour::Honest)
+        .await
+        .unwrap();
+    let seven = serve(NET, Arc::new(prefix(&main, 33)), Behaviour::Honest)
+        .await
+        .unwrap();
+    let set = set_of(&[a.addr, six.addr, seven.addr]).await;
+    let (kept, straggler) = (member(&set, six.addr), member(&set, seven.addr));
+    let dir = tempfile::tempdir().unwrap();
+    let r = sync(set.clone(), dir.path()).await;
+    assert_eq!((r.tip_height, r.tip_hash), (40, main.hashes[40]));
+    assert_eq!(found_heights(&r), [5, 17, 40]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert!(!set.is_banned(seven.addr.ip()));
+    assert!(
+        !straggler.is_connected(),
+        "seven blocks behind: disconnected"
+    );
+    assert!(kept.is_connected(), "six blocks behind: kept");
+}
