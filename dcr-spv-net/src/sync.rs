@@ -147,6 +147,9 @@ pub struct LightClient {
     /// Peers that said they have nothing after the current tip.
     asked_at_tip: HashSet<u64>,
     headers_in_flight: bool,
+    /// The height of the first locator hash of the header request out
+    /// (or last sent).
+    headers_asked_from: u32,
     /// Filter requests out, by id, how to call each off (a request for
     /// blocks a reorganization removed must not keep a peer busy, nor
     /// count against it when it has no answer), and its head-of-line
@@ -217,6 +220,7 @@ impl LightClient {
             store,
             asked_at_tip: HashSet::new(),
             headers_in_flight: false,
+            headers_asked_from: 0,
             filter_requests: HashMap::new(),
             matched: VecDeque::new(),
             block_requests: HashSet::new(),
@@ -530,7 +534,7 @@ impl LightClient {
 
     fn dispatch(&mut self, pending: &mut Pending) {
         if !self.headers_in_flight && !self.headers_done() {
-            self.ask_headers(pending, self.chain.locator());
+            self.ask_headers(pending, self.chain.locator(), self.chain.height());
         }
         let batched = self
             .set
@@ -605,9 +609,11 @@ impl LightClient {
     /// `locator`. The header sync waits on it alone: it is the head of
     /// the line from the start. When every member not yet heard from
     /// leaves the set while it waits (a silent one swapped out), it ends:
-    /// the sync then asks whoever joined since, or is done.
-    fn ask_headers(&mut self, pending: &mut Pending, locator: Vec<Hash>) {
+    /// the sync then asks whoever joined since, or is done. `from` is the
+    /// height of the locator's first hash.
+    fn ask_headers(&mut self, pending: &mut Pending, locator: Vec<Hash>, from: u32) {
         self.headers_in_flight = true;
+        self.headers_asked_from = from;
         let set = self.set.clone();
         let asked = Arc::new(self.asked_at_tip.clone());
         let request = Request::Headers {
@@ -690,6 +696,17 @@ impl LightClient {
             answer.peer.disconnect();
             return Ok(());
         }
+        let heard = self.heard.get(&answer.peer.id()).copied().unwrap_or(0);
+        if dcr_spv::answer::withholds_headers(&headers, self.headers_asked_from, advertised, heard)
+        {
+            // Its chain is above our locator, yet it sends nothing: it
+            // overstated its height or cannot serve headers. Disconnected,
+            // not banned (dcrwallet `getHeaders`); the set asks another.
+            info!(peer = %answer.peer.addr(), advertised, asked_from = self.headers_asked_from,
+                "no headers through the advertised height; disconnecting");
+            answer.peer.disconnect();
+            return Ok(());
+        }
         self.heard_from(&answer.peer, &headers);
         let full = headers.len() >= MAX_BLOCK_HEADERS_PER_MSG as usize;
         if full {
@@ -698,7 +715,7 @@ impl LightClient {
                 let mut locator = vec![last.block_hash()];
                 locator.extend(self.chain.locator());
                 locator.truncate(500);
-                self.ask_headers(pending, locator);
+                self.ask_headers(pending, locator, last.height);
             }
         }
         let before = self.chain.tip().hash;
