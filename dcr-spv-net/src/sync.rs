@@ -44,6 +44,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use dcr_peer::connmgr::DynamicBanScore;
 use dcr_peer::{Answer, HeadOfLine, Peer, PeerSet, PeerSetError, Request, Response};
 use dcr_spv::chain::Rejection;
 use dcr_spv::commitment::Commitment;
@@ -168,6 +169,8 @@ pub struct LightClient {
     /// The height of the highest header each peer has sent (answers and
     /// announcements alike, before any check: dcrwallet's `LastHeight`).
     heard: HashMap<u64, u32>,
+    /// Each announcer's orphan score (dcrwallet `ReceivedOrphanHeader`).
+    orphan_scores: HashMap<u64, DynamicBanScore>,
     /// Peers banned by this sync (their late answers are dropped).
     banned: HashSet<u64>,
     /// Progress not yet given to the caller.
@@ -228,6 +231,7 @@ impl LightClient {
             last_sync: Instant::now(),
             reach: Arc::default(),
             heard: HashMap::new(),
+            orphan_scores: HashMap::new(),
             banned: HashSet::new(),
             progress: Vec::new(),
             following: false,
@@ -435,6 +439,7 @@ impl LightClient {
         self.asked_at_tip.retain(|id| members.contains(id));
         self.banned.retain(|id| members.contains(id));
         self.heard.retain(|id, _| members.contains(id));
+        self.orphan_scores.retain(|id, _| members.contains(id));
         lock(&self.reach).retain(|id, _| members.contains(id));
     }
 
@@ -475,6 +480,12 @@ impl LightClient {
                     "announced a header far below the tip; disconnecting");
                 peer.disconnect();
             }
+            Action::AskHeaders if matches!(announced, P::Headers(_)) => {
+                // Headers that do not connect: an orphan.
+                if !self.orphan_announced(peer) {
+                    self.asked_at_tip.remove(&peer.id());
+                }
+            }
             Action::AskHeaders => {
                 self.asked_at_tip.remove(&peer.id());
             }
@@ -496,7 +507,9 @@ impl LightClient {
                         }
                     }
                     Some((_, Rejection::Orphan { .. })) => {
-                        self.asked_at_tip.remove(&peer.id());
+                        if !self.orphan_announced(peer) {
+                            self.asked_at_tip.remove(&peer.id());
+                        }
                     }
                     Some((_, rejection)) => self.judge_headers(peer, rejection).await,
                 }
@@ -508,6 +521,37 @@ impl LightClient {
             }
         }
         Ok(())
+    }
+
+    /// Adds an orphan announcement to `peer`'s score; above the limit
+    /// disconnects it (no ban) and returns true. dcrwallet
+    /// `ReceivedOrphanHeader`, except that an orphan from a peer asked
+    /// for headers and not yet answered does not count. A flood of
+    /// announcements reaches here as one merged entry of the inbox,
+    /// whose cost is already bounded; this bounds the peer that sends
+    /// them one at a time, each costing a `getheaders`.
+    fn orphan_announced(&mut self, peer: &Peer) -> bool {
+        use dcr_spv::announce::{ORPHAN_SCORE, ORPHAN_SCORE_LIMIT};
+        if !self.asked_at_tip.contains(&peer.id()) {
+            // It owes an answer to our `getheaders` (asked since it last
+            // said it had nothing more): what it announces until then
+            // may connect through that answer. dcrd announces each block
+            // of a catch-up or a reorganization as it becomes its tip,
+            // faster than the answer comes back.
+            return false;
+        }
+        let score =
+            self.orphan_scores
+                .entry(peer.id())
+                .or_default()
+                .increase(0, ORPHAN_SCORE, unix_now());
+        if score <= ORPHAN_SCORE_LIMIT {
+            return false;
+        }
+        info!(peer = %peer.addr(), score,
+            "too many orphan headers announced; disconnecting");
+        peer.disconnect();
+        true
     }
 
     /// True once the headers are done and everything up to the tip is
