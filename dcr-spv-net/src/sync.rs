@@ -28,6 +28,10 @@
 //!   lowest heights outstanding (the filters after it wait to be
 //!   released); the set hedges those on another peer once they are out
 //!   well beyond the typical answer.
+//! - A peer more than six blocks below the tip, by the higher of the
+//!   height it advertised and that of the last header it sent, is
+//!   disconnected, not banned ([`dcr_spv::peering`], dcrwallet's
+//!   stragglers): it serves nothing at the tip and holds a place.
 //! - The store is made durable ([`Store::sync`]) at least every second
 //!   and at the end; a crash loses at most that, and the store's
 //!   checksums cut any torn record. On a restart, stored headers are
@@ -40,6 +44,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use dcr_peer::connmgr::DynamicBanScore;
 use dcr_peer::{Answer, HeadOfLine, Peer, PeerSet, PeerSetError, Request, Response};
 use dcr_spv::chain::Rejection;
 use dcr_spv::commitment::Commitment;
@@ -143,6 +148,9 @@ pub struct LightClient {
     /// Peers that said they have nothing after the current tip.
     asked_at_tip: HashSet<u64>,
     headers_in_flight: bool,
+    /// The height of the first locator hash of the header request out
+    /// (or last sent).
+    headers_asked_from: u32,
     /// Filter requests out, by id, how to call each off (a request for
     /// blocks a reorganization removed must not keep a peer busy, nor
     /// count against it when it has no answer), and its head-of-line
@@ -158,6 +166,11 @@ pub struct LightClient {
     /// headers answers); its version's height until it answered. Shared
     /// with the filter requests waiting for a peer.
     reach: Arc<Mutex<HashMap<u64, u32>>>,
+    /// The height of the highest header each peer has sent (answers and
+    /// announcements alike, before any check: dcrwallet's `LastHeight`).
+    heard: HashMap<u64, u32>,
+    /// Each announcer's orphan score (dcrwallet `ReceivedOrphanHeader`).
+    orphan_scores: HashMap<u64, DynamicBanScore>,
     /// Peers banned by this sync (their late answers are dropped).
     banned: HashSet<u64>,
     /// Progress not yet given to the caller.
@@ -210,12 +223,15 @@ impl LightClient {
             store,
             asked_at_tip: HashSet::new(),
             headers_in_flight: false,
+            headers_asked_from: 0,
             filter_requests: HashMap::new(),
             matched: VecDeque::new(),
             block_requests: HashSet::new(),
             fetched: BTreeMap::new(),
             last_sync: Instant::now(),
             reach: Arc::default(),
+            heard: HashMap::new(),
+            orphan_scores: HashMap::new(),
             banned: HashSet::new(),
             progress: Vec::new(),
             following: false,
@@ -340,6 +356,7 @@ impl LightClient {
         }
         let mut pending = Pending::new();
         loop {
+            self.disconnect_stragglers();
             self.feed()?;
             self.dispatch(&mut pending);
             self.mark_head_of_line();
@@ -421,6 +438,8 @@ impl LightClient {
         let members: HashSet<u64> = self.set.peers().iter().map(Peer::id).collect();
         self.asked_at_tip.retain(|id| members.contains(id));
         self.banned.retain(|id| members.contains(id));
+        self.heard.retain(|id, _| members.contains(id));
+        self.orphan_scores.retain(|id, _| members.contains(id));
         lock(&self.reach).retain(|id, _| members.contains(id));
     }
 
@@ -438,6 +457,17 @@ impl LightClient {
         if self.banned.contains(&peer.id()) || !peer.is_connected() {
             return Ok(());
         }
+        match &announced {
+            P::Headers(h) => self.heard_from(peer, h),
+            P::Blocks(b) => {
+                // Blocks we know: the announcer has them.
+                let known = b.iter().filter_map(|h| self.chain.main_height(h)).max();
+                if let Some(height) = known {
+                    self.heard_up_to(peer, height);
+                }
+            }
+            P::Ask => {}
+        }
         let (action, headers) = match &announced {
             P::Headers(h) => (judge(&self.chain, Announced::Headers(h)), h.as_slice()),
             P::Blocks(b) => (judge(&self.chain, Announced::Blocks(b)), &[][..]),
@@ -449,6 +479,12 @@ impl LightClient {
                 info!(peer = %peer.addr(), height, tip = self.chain.height(),
                     "announced a header far below the tip; disconnecting");
                 peer.disconnect();
+            }
+            Action::AskHeaders if matches!(announced, P::Headers(_)) => {
+                // Headers that do not connect: an orphan.
+                if !self.orphan_announced(peer) {
+                    self.asked_at_tip.remove(&peer.id());
+                }
             }
             Action::AskHeaders => {
                 self.asked_at_tip.remove(&peer.id());
@@ -471,7 +507,9 @@ impl LightClient {
                         }
                     }
                     Some((_, Rejection::Orphan { .. })) => {
-                        self.asked_at_tip.remove(&peer.id());
+                        if !self.orphan_announced(peer) {
+                            self.asked_at_tip.remove(&peer.id());
+                        }
                     }
                     Some((_, rejection)) => self.judge_headers(peer, rejection).await,
                 }
@@ -483,6 +521,37 @@ impl LightClient {
             }
         }
         Ok(())
+    }
+
+    /// Adds an orphan announcement to `peer`'s score; above the limit
+    /// disconnects it (no ban) and returns true. dcrwallet
+    /// `ReceivedOrphanHeader`, except that an orphan from a peer asked
+    /// for headers and not yet answered does not count. A flood of
+    /// announcements reaches here as one merged entry of the inbox,
+    /// whose cost is already bounded; this bounds the peer that sends
+    /// them one at a time, each costing a `getheaders`.
+    fn orphan_announced(&mut self, peer: &Peer) -> bool {
+        use dcr_spv::announce::{ORPHAN_SCORE, ORPHAN_SCORE_LIMIT};
+        if !self.asked_at_tip.contains(&peer.id()) {
+            // It owes an answer to our `getheaders` (asked since it last
+            // said it had nothing more): what it announces until then
+            // may connect through that answer. dcrd announces each block
+            // of a catch-up or a reorganization as it becomes its tip,
+            // faster than the answer comes back.
+            return false;
+        }
+        let score =
+            self.orphan_scores
+                .entry(peer.id())
+                .or_default()
+                .increase(0, ORPHAN_SCORE, unix_now());
+        if score <= ORPHAN_SCORE_LIMIT {
+            return false;
+        }
+        info!(peer = %peer.addr(), score,
+            "too many orphan headers announced; disconnecting");
+        peer.disconnect();
+        true
     }
 
     /// True once the headers are done and everything up to the tip is
@@ -509,7 +578,7 @@ impl LightClient {
 
     fn dispatch(&mut self, pending: &mut Pending) {
         if !self.headers_in_flight && !self.headers_done() {
-            self.ask_headers(pending, self.chain.locator());
+            self.ask_headers(pending, self.chain.locator(), self.chain.height());
         }
         let batched = self
             .set
@@ -584,9 +653,11 @@ impl LightClient {
     /// `locator`. The header sync waits on it alone: it is the head of
     /// the line from the start. When every member not yet heard from
     /// leaves the set while it waits (a silent one swapped out), it ends:
-    /// the sync then asks whoever joined since, or is done.
-    fn ask_headers(&mut self, pending: &mut Pending, locator: Vec<Hash>) {
+    /// the sync then asks whoever joined since, or is done. `from` is the
+    /// height of the locator's first hash.
+    fn ask_headers(&mut self, pending: &mut Pending, locator: Vec<Hash>, from: u32) {
         self.headers_in_flight = true;
+        self.headers_asked_from = from;
         let set = self.set.clone();
         let asked = Arc::new(self.asked_at_tip.clone());
         let request = Request::Headers {
@@ -669,6 +740,18 @@ impl LightClient {
             answer.peer.disconnect();
             return Ok(());
         }
+        let heard = self.heard.get(&answer.peer.id()).copied().unwrap_or(0);
+        if dcr_spv::answer::withholds_headers(&headers, self.headers_asked_from, advertised, heard)
+        {
+            // Its chain is above our locator, yet it sends nothing: it
+            // overstated its height or cannot serve headers. Disconnected,
+            // not banned (dcrwallet `getHeaders`); the set asks another.
+            info!(peer = %answer.peer.addr(), advertised, asked_from = self.headers_asked_from,
+                "no headers through the advertised height; disconnecting");
+            answer.peer.disconnect();
+            return Ok(());
+        }
+        self.heard_from(&answer.peer, &headers);
         let full = headers.len() >= MAX_BLOCK_HEADERS_PER_MSG as usize;
         if full {
             // Ask for the next ones while these are checked.
@@ -676,7 +759,7 @@ impl LightClient {
                 let mut locator = vec![last.block_hash()];
                 locator.extend(self.chain.locator());
                 locator.truncate(500);
-                self.ask_headers(pending, locator);
+                self.ask_headers(pending, locator, last.height);
             }
         }
         let before = self.chain.tip().hash;
@@ -724,6 +807,41 @@ impl LightClient {
             self.asked_at_tip.insert(answer.peer.id());
         }
         Ok(())
+    }
+
+    /// Records that `peer` sent `headers` (dcrwallet `receivedHeaders`
+    /// tracks the height of the last).
+    fn heard_from(&mut self, peer: &Peer, headers: &[BlockHeader]) {
+        if let Some(last) = headers.last() {
+            self.heard_up_to(peer, last.height);
+        }
+    }
+
+    fn heard_up_to(&mut self, peer: &Peer, height: u32) {
+        let h = self.heard.entry(peer.id()).or_default();
+        *h = (*h).max(height);
+    }
+
+    /// Disconnects (no ban) every peer more than
+    /// [`dcr_spv::peering::STRAGGLER_LIMIT`] blocks below our tip by the
+    /// higher of its advertised height and its last header's: it can
+    /// serve nothing at the tip and holds a place another peer could
+    /// take. dcrwallet `disconnectStragglers` at each new tip, and
+    /// `RequirePeerHeight` for a peer that joins.
+    fn disconnect_stragglers(&mut self) {
+        let tip = self.chain.height();
+        for p in self.set.peers() {
+            let Some(advertised) = p.remote_version().map(|v| v.starting_height) else {
+                continue;
+            };
+            let heard = self.heard.get(&p.id()).map_or(0, |&h| i64::from(h));
+            let height = advertised.max(heard);
+            if dcr_spv::peering::is_straggler(height, tip) && p.is_connected() {
+                info!(peer = %p.addr(), height, tip,
+                    "a straggler: more than six blocks below our tip; disconnecting");
+                p.disconnect();
+            }
+        }
     }
 
     /// Stores what `outcome` connected, after undoing a reorganization.

@@ -534,3 +534,88 @@ async fn peers_chosen_by_a_connection_manager_are_followed_and_a_silent_one_swap
     assert!(!r.swapped_out.contains(&honest.addr), "{:?}", r.swapped_out);
     manager.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_left_seven_blocks_behind_is_disconnected_and_an_echoing_one_kept() {
+    // dcrwallet's `disconnectStragglers` at each new tip: a peer's height
+    // is the higher of its advertised one and its last header's. `first`
+    // announces each new block, `echo` announces it again once it is
+    // known (as every dcrd does), `quiet` stays at 60 and says nothing.
+    let chain = FixtureChain::build(params::simnet(), 60, pay_at(PAID_AT));
+    let first = fixture(1, &chain).await;
+    let echo = fixture(2, &chain).await;
+    let quiet = fixture(3, &chain).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Follower::start(&[first.addr, echo.addr, quiet.addr], dir.path()).await;
+    f.tip(60).await;
+    let longer = Arc::new(chain.fork(60, 7, filler_script));
+    first.switch(longer.clone()).await;
+    echo.switch(longer.clone()).await;
+    for h in 61..=67u32 {
+        first
+            .announce_headers(vec![longer.headers[h as usize]])
+            .await;
+        f.tip(h).await;
+        echo.announce_headers(vec![longer.headers[h as usize]])
+            .await;
+        if h < 67 {
+            // Six below at most: everyone kept.
+            assert!(f.set.peers().iter().all(|p| p.is_connected()), "at {h}");
+        }
+    }
+    until_disconnected(&f.set, quiet.addr).await;
+    assert!(!f.set.is_banned(quiet.addr.ip()));
+    let kept = |addr| {
+        f.set
+            .peers()
+            .iter()
+            .any(|p| p.addr() == addr && p.is_connected())
+    };
+    assert!(kept(first.addr) && kept(echo.addr));
+    let (r, _) = f.stop().await;
+    assert_eq!(r.tip_hash, longer.hashes[67]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announcer_of_orphan_after_orphan_is_disconnected_not_banned() {
+    // dcrwallet's `ReceivedOrphanHeader`: each announced header whose
+    // parent is unknown adds 10 to a score halved every minute; above
+    // 100 the announcer is disconnected. Each orphan here is sent once
+    // the previous one has been answered (asked for headers, the peer
+    // answers from its chain, where our tip is its tip).
+    let chain = FixtureChain::build(params::simnet(), 60, pay_at(PAID_AT));
+    let honest = fixture(1, &chain).await;
+    let dripper = fixture(2, &chain).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Follower::start(&[honest.addr, dripper.addr], dir.path()).await;
+    f.tip(60).await;
+    // Headers of a branch we never see, every other one: none connects
+    // to what we know, nor to the one before.
+    let unseen = chain.fork(50, 40, filler_script);
+    let mut sent = 0;
+    for h in (52..=90).step_by(2) {
+        let still = f
+            .set
+            .peers()
+            .iter()
+            .any(|p| p.addr() == dripper.addr && p.is_connected());
+        if !still {
+            break;
+        }
+        dripper.announce_headers(vec![unseen.headers[h]]).await;
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    until_disconnected(&f.set, dripper.addr).await;
+    assert!(sent > 10, "ten orphans are tolerated: {sent}");
+    assert!(!f.set.is_banned(dripper.addr.ip()));
+    // The honest peer's next block is still followed.
+    let longer = Arc::new(chain.fork(60, 1, filler_script));
+    honest.switch(longer.clone()).await;
+    honest.announce_headers(vec![longer.headers[61]]).await;
+    f.tip(61).await;
+    let (r, _) = f.stop().await;
+    assert_eq!(r.tip_hash, longer.hashes[61]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+}

@@ -362,3 +362,77 @@ async fn a_peer_that_drips_headers_is_disconnected_not_banned() {
         "asked, the dripper answers one header below its 60"
     );
 }
+
+/// The peer of `set` at `addr`.
+fn member(set: &PeerSet, addr: std::net::SocketAddr) -> dcr_peer::Peer {
+    set.peers().into_iter().find(|p| p.addr() == addr).unwrap()
+}
+
+/// The first `n + 1` blocks of `chain`: a peer that has not heard of the
+/// rest.
+fn prefix(chain: &FixtureChain, n: usize) -> FixtureChain {
+    FixtureChain::from_parts(
+        chain.params.clone(),
+        chain.headers[..=n].to_vec(),
+        chain.filters[..=n].to_vec(),
+        chain.blocks.clone(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_more_than_six_blocks_behind_is_disconnected_not_banned() {
+    // dcrwallet's `disconnectStragglers`: six below the tip is kept,
+    // seven below is disconnected; neither is banned.
+    let main = FixtureChain::build(params::simnet(), 40, pay);
+    let a = serve(NET, Arc::new(main.clone()), Behaviour::Honest)
+        .await
+        .unwrap();
+    let six = serve(NET, Arc::new(prefix(&main, 34)), Behaviour::Honest)
+        .await
+        .unwrap();
+    let seven = serve(NET, Arc::new(prefix(&main, 33)), Behaviour::Honest)
+        .await
+        .unwrap();
+    let set = set_of(&[a.addr, six.addr, seven.addr]).await;
+    let (kept, straggler) = (member(&set, six.addr), member(&set, seven.addr));
+    let dir = tempfile::tempdir().unwrap();
+    let r = sync(set.clone(), dir.path()).await;
+    assert_eq!((r.tip_height, r.tip_hash), (40, main.hashes[40]));
+    assert_eq!(found_heights(&r), [5, 17, 40]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert!(!set.is_banned(seven.addr.ip()));
+    assert!(
+        !straggler.is_connected(),
+        "seven blocks behind: disconnected"
+    );
+    assert!(kept.is_connected(), "six blocks behind: kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_sends_nothing_below_its_advertised_height_is_disconnected() {
+    // It advertised 60 (its chain when it started listening) and then
+    // serves 30: asked from our stored tip at 30, it has nothing to
+    // send. dcrwallet's "peer did not provide headers through
+    // advertised height". The honest peer is at 30.
+    let main = FixtureChain::build(params::simnet(), 60, pay);
+    let at_30 = Arc::new(prefix(&main, 30));
+    let honest = serve(NET, at_30.clone(), Behaviour::Honest).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = sync(set_of(&[honest.addr]).await, dir.path()).await;
+    assert_eq!(r.tip_height, 30);
+    let liar = serve(NET, Arc::new(main.clone()), Behaviour::Honest)
+        .await
+        .unwrap();
+    liar.switch(at_30.clone()).await;
+    let set = set_of(&[liar.addr, honest.addr]).await;
+    let withholder = member(&set, liar.addr);
+    let r = sync(set.clone(), dir.path()).await;
+    assert_eq!((r.tip_height, r.tip_hash), (30, main.hashes[30]));
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert!(!set.is_banned(liar.addr.ip()));
+    assert!(
+        !withholder.is_connected(),
+        "asked from 30, it sent nothing below its 60"
+    );
+    assert!(member(&set, honest.addr).is_connected());
+}

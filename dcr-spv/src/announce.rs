@@ -10,7 +10,7 @@
 //! | --- | --- | --- |
 //! | headers whose first is more than [`MAX_ANNOUNCED_TIP_DELTA`] below the tip | disconnect the announcer (no ban) | `maxAnnHeaderTipDelta`, "peer announced old header" |
 //! | headers all known (main or side chain) | nothing | leading known headers skipped |
-//! | headers whose first extends an unknown block | ask the announcer for headers after our locator | `ReceivedOrphanHeader`, `HeadersAsync` |
+//! | headers whose first extends an unknown block | ask the announcer for headers after our locator; each adds [`ORPHAN_SCORE`] to a decaying score of the announcer, which is disconnected (not banned) above [`ORPHAN_SCORE_LIMIT`] | `ReceivedOrphanHeader`, `HeadersAsync` |
 //! | other headers | check them from the first unknown one, as any headers ([`HeaderChain::accept`]): a broken rule bans the announcer, less work goes to a side chain, more work reorganizes | `ValidateHeaderChainDifficulties`, `EvaluateBestChain` |
 //! | `inv` of blocks all known | nothing | |
 //! | `inv` naming an unknown block | ask the announcer for headers after our locator | `handleBlockInvs` fetches the blocks; we ask for their headers, which the chain checks before anything is fetched |
@@ -25,6 +25,19 @@ use crate::chain::HeaderChain;
 /// How far below the tip an announced header may start (dcrwallet's
 /// `maxAnnHeaderTipDelta`).
 pub const MAX_ANNOUNCED_TIP_DELTA: u32 = 256;
+
+/// What an announcement of headers that do not connect (an orphan) adds
+/// to its announcer's score: the transient part of dcrd's dynamic ban
+/// score, halved every minute (dcrwallet `ReceivedOrphanHeader`:
+/// `banThreshold / 10`).
+pub const ORPHAN_SCORE: u32 = 10;
+
+/// Above this score the announcer is disconnected, not banned
+/// (dcrwallet's `banThreshold`: "ban score reached due to orphan
+/// header"): more than ten orphans within about a minute. Each orphan
+/// costs the client a `getheaders`; an honest peer announces one rarely
+/// (its previous announcement lost, or a reorganization of its own).
+pub const ORPHAN_SCORE_LIMIT: u32 = 100;
 
 /// A block announcement as a peer sent it.
 #[derive(Debug, Clone, Copy)]

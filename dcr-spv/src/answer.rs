@@ -7,6 +7,7 @@
 //! | the first header's parent is one of the locator hashes sent | disconnect | dcr-peer's request table: a `headers` that does not start after the locator answers no request, which times out, and the peer set swaps the peer out |
 //! | the headers follow one another (parent and height) | disconnect | [`crate::HeaderChain::accept`]: `HeaderError::BadLink` / `BadHeight`, a ban |
 //! | fewer than a full message (2000) only when the last reaches the height the peer advertised in its `version` | disconnect ("peer sent too few headers") | [`too_few_headers`]; the caller disconnects, no ban |
+//! | (`spv/backend.go` `getHeaders`) no headers at all only when the locator reaches the advertised height, or the peer has sent headers up to it | disconnect ("peer did not provide headers through advertised height") | [`withholds_headers`]; the caller disconnects, no ban |
 //!
 //! dcrwallet's other "received unrequested …" disconnects are not
 //! followed, for a stated reason: docs/LIGHT.md, "What the networking
@@ -31,6 +32,27 @@ pub fn too_few_headers(headers: &[BlockHeader], advertised_height: i64) -> bool 
         }
         None => false,
     }
+}
+
+/// Whether an empty answer withholds headers: the peer advertised in
+/// its `version` a height above `asked_from` (the height of the first
+/// hash of the locator it was sent), and no header it sent so far
+/// reached that height (`heard`: the highest height it sent, 0 for
+/// none). A peer whose chain is above our locator always has headers to
+/// send after it; an empty answer means it overstated its height, or has
+/// too little work to serve headers (dcrd's `OnGetHeaders` below
+/// `MinKnownChainWork`): either way it serves the client nothing.
+/// dcrwallet `getHeaders` (`spv/backend.go`): "peer did not provide
+/// headers through advertised height".
+pub fn withholds_headers(
+    headers: &[BlockHeader],
+    asked_from: u32,
+    advertised_height: i64,
+    heard: u32,
+) -> bool {
+    headers.is_empty()
+        && i64::from(asked_from) < advertised_height
+        && i64::from(heard) < advertised_height
 }
 
 #[cfg(test)]
@@ -63,5 +85,23 @@ mod tests {
         // A peer that advertised nothing (0, or negative) never drips.
         assert!(!too_few_headers(&at(1..2), 0));
         assert!(!too_few_headers(&at(1..2), -1));
+    }
+
+    #[test]
+    fn an_empty_answer_must_come_from_the_advertised_height() {
+        // Asked from 30, it advertised 60 and sent nothing up to it.
+        assert!(withholds_headers(&[], 30, 60, 0));
+        assert!(withholds_headers(&[], 30, 60, 59));
+        // It sent headers up to its height before: nothing more is fair
+        // (dcrwallet: `LastHeight() < InitialHeight()`).
+        assert!(!withholds_headers(&[], 30, 60, 60));
+        // Our locator reaches its height: nothing to send.
+        assert!(!withholds_headers(&[], 60, 60, 0));
+        assert!(!withholds_headers(&[], 61, 60, 0));
+        // Headers sent: `too_few_headers` judges those.
+        assert!(!withholds_headers(&at(31..32), 30, 60, 0));
+        // No height advertised.
+        assert!(!withholds_headers(&[], 0, 0, 0));
+        assert!(!withholds_headers(&[], 0, -1, 0));
     }
 }

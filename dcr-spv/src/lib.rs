@@ -13,6 +13,7 @@ pub mod facts;
 pub mod filters;
 pub mod misbehaviour;
 pub mod params;
+pub mod peering;
 pub mod pow;
 pub mod stakediff;
 pub mod store;

@@ -796,3 +796,65 @@ fn publishable_crates_have_docs_rs_metadata() {
     }
     assert!(publishable >= 3, "{publishable} publishable crates");
 }
+
+#[test]
+fn the_light_client_s_peering_table_states_the_code_s_numbers() {
+    use dcr_peer::connmgr::banscore::HALF_LIFE_SECS;
+    use dcr_spv::announce::{ORPHAN_SCORE, ORPHAN_SCORE_LIMIT};
+    use dcr_spv::peering::STRAGGLER_LIMIT;
+    let c = Config::new(CurrencyNet::MainNet);
+    // "halved every minute", "speak 10", "fewer than 3": the table's words.
+    assert_eq!(HALF_LIFE_SECS, 60);
+    assert_eq!(pver::CURRENT, pver::ADDR_V2);
+    check(
+        "docs/LIGHT.md",
+        &[
+            format!("is more than {STRAGGLER_LIMIT} below is disconnected, not banned"),
+            format!(
+                "adds a decaying {ORPHAN_SCORE} to the ban score (halved every minute); \
+                 above {ORPHAN_SCORE_LIMIT}"
+            ),
+            format!(
+                "a ping every {} (`DEFAULT_PING_INTERVAL`), disconnected after {} without any \
+                 message (`DEFAULT_IDLE_TIMEOUT`)",
+                secs(c.ping_interval),
+                secs(c.idle_timeout)
+            ),
+            format!(
+                "dial {} (`DEFAULT_DIAL_TIMEOUT`), handshake {} (`DEFAULT_HANDSHAKE_TIMEOUT`)",
+                secs(dcr_peer::net::DEFAULT_DIAL_TIMEOUT),
+                secs(c.handshake_timeout)
+            ),
+            format!(
+                "`MIN_ACCEPTED_PROTOCOL_VERSION` ({MIN_ACCEPTED_PROTOCOL_VERSION}, dcrd's too)"
+            ),
+            format!("we speak protocol {} (`ADDR_V2`)", pver::CURRENT),
+            format!(
+                "fewer than {} (`minVersionTarget`) speak {}",
+                policy::WANT_MIX_CAPABLE_OUTBOUND,
+                pver::MIX
+            ),
+            format!(
+                "the same numbers with the target of {}",
+                policy::DEFAULT_TARGET_OUTBOUND
+            ),
+            format!(
+                "`dcrpeer spv --target` ({})",
+                policy::DEFAULT_TARGET_OUTBOUND
+            ),
+            format!(
+                "up to {} draws; the first {} skip addresses attempted in the last {} min, \
+                 the first {} those",
+                policy::PICK_DRAWS,
+                policy::SKIP_RECENT_DRAWS,
+                policy::RECENT_ATTEMPT.as_secs() / 60,
+                policy::SKIP_PORT_DRAWS
+            ),
+            format!(
+                "a persistent peer {} doubling to {} min with jitter",
+                secs(policy::DEFAULT_RETRY_DURATION),
+                policy::DEFAULT_MAX_RETRY_DURATION.as_secs() / 60
+            ),
+        ],
+    );
+}
