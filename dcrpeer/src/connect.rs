@@ -253,7 +253,13 @@ async fn listen_only(
                         say!("{} {}", ev.message.command(), doc["fields"]);
                     }
                 }
-                None => break Ok(()),
+                // The events end when the peer does: the remote went,
+                // not Ctrl-C, so it is a failure with its reason, whichever
+                // of the two the select saw first.
+                None => {
+                    let reason = peer.wait_for_disconnect().await;
+                    bail!("peer disconnected: {reason}");
+                }
             },
             reason = peer.wait_for_disconnect() => {
                 bail!("peer disconnected: {reason}");

@@ -133,3 +133,64 @@ fn ctrl_c_exits_130() {
     assert!(first.starts_with("connected to"), "{first}");
     assert_eq!(interrupt(&mut child.0).code(), Some(130));
 }
+
+/// `connect --listen-only` whose node goes away (here: killed) ends as a
+/// failure, status 1 with the reason on stderr, never as a clean exit 0
+/// with nothing said: only Ctrl-C ends it without an error. The peer's
+/// events closing and its disconnect come together, in either order, so
+/// the run is repeated.
+#[test]
+fn listen_only_says_why_the_node_went() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    for round in 0..4 {
+        let (server, addr, _) = start_listen_with(&[]);
+        let mut server = Killed(server);
+        let mut client = Killed(
+            Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+                .args(["connect", &addr, "--net", "simnet", "--listen-only"])
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut stdout = BufReader::new(client.0.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(first.starts_with("connected to"), "{first}");
+        let drained = Lines::gather(stdout);
+        server.0.kill().unwrap();
+        server.0.wait().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = client.0.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "round {round}: still running");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        client
+            .0
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "round {round}: {err} {:?}",
+            drained.all()
+        );
+        // Closed or reset, as the kill leaves the socket.
+        let last = err.trim_end().lines().last().unwrap_or_default();
+        assert!(
+            last == "dcrpeer: peer disconnected: remote closed the connection"
+                || last == "dcrpeer: peer disconnected: the connection failed (connection reset)",
+            "round {round}: {err}"
+        );
+    }
+}
