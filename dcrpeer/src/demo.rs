@@ -14,14 +14,26 @@ use crate::progress::Bar;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Build a chain of N blocks (at least 1) in memory instead of loading
-    /// the corpus's.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Build a chain of N blocks (2 to 1,000,000) in memory instead of
+    /// loading the corpus's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(MIN_BUILT..=MAX_BUILT))]
     built: Option<u32>,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
 }
+
+/// The fewest blocks `--built` takes: the genesis block and one header to
+/// sync. With the genesis block alone the client learns no header, so it
+/// cannot name the block to fetch (a chain built here has its own genesis
+/// block, not the network's).
+const MIN_BUILT: i64 = 2;
+
+/// The most blocks `--built` takes. The chain is held in memory, about
+/// 1 KB a block (a million: about 0.9 GB and 12 s on the build machine);
+/// more would only try the user's memory (`u32::MAX` blocks asked for
+/// 100 GB for the list of blocks alone, and the process aborted).
+const MAX_BUILT: i64 = 1_000_000;
 
 /// Where a chain came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

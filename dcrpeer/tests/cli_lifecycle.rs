@@ -55,7 +55,9 @@ fn the_corpus_is_found_beside_the_binary_never_in_the_build_tree() {
 }
 
 /// `demo --built N` says the chain was built as asked, corpus or not;
-/// `--built 0` is a usage error.
+/// a number outside 2 to 1,000,000 is a usage error: one block cannot be
+/// synced (no header names it), and a huge one aborted the process on its
+/// first allocation, or tried the machine's memory.
 #[test]
 fn demo_built_says_it_was_asked_for() {
     let with_corpus: Vec<(&str, Option<&str>)> = Vec::new();
@@ -63,9 +65,18 @@ fn demo_built_says_it_was_asked_for() {
     assert_eq!(code, Some(0), "{err}");
     let first = out.lines().next().unwrap();
     assert_eq!(first, "chain: 10 blocks built in memory (--built)");
-    let (code, out, err) = dcrpeer_env(&["demo", "--built", "0"], &[], None);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(out.is_empty() && err.contains("--built"), "{err}");
+    let (code, out, err) = dcrpeer_env(&["demo", "--built", "2"], &[], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("blocks:          2"), "{out}");
+    for bad in ["0", "1", "1000001", "4294967295"] {
+        let (code, out, err) = dcrpeer_env(&["demo", "--built", bad], &[], None);
+        assert_eq!(code, Some(2), "{bad}: {err}");
+        assert!(out.is_empty(), "{bad}: {out}");
+        assert!(
+            err.contains("--built") && err.contains("2..=1000000"),
+            "{bad}: {err}"
+        );
+    }
 }
 
 /// A loopback listener that accepts connections and never answers: a
