@@ -178,3 +178,60 @@ fn listen_bind_takes_the_networks_port() {
     let (code, _, err) = dcrpeer_env(&["node", "--listen", "::1:x"], &[], None);
     assert_eq!(code, Some(2), "{err}");
 }
+
+/// Durations as long as the command line takes (`u64::MAX` seconds) are
+/// "as good as for ever", not an overflow: `crawl --duration` panicked
+/// at its start (exit 101), and `node --banduration` at its first ban,
+/// which stopped the connection manager and the node with it.
+#[test]
+fn the_longest_durations_the_command_line_takes_run() {
+    let max = u64::MAX.to_string();
+    let banned = banning_node();
+    let (code, _, err) = dcrpeer_env(
+        &[
+            "crawl",
+            "--seed",
+            &banned,
+            "--net",
+            "simnet",
+            "--duration",
+            &max,
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("banned this address"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // Frames of another network ban their address at once.
+    let (mut node, stdout, first) = spawn_reading(&[
+        "node",
+        "--net",
+        "simnet",
+        "--listen",
+        "127.0.0.1:0",
+        "--banduration",
+        &max,
+    ]);
+    let lines = Lines::gather(stdout);
+    let addr = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .trim()
+        .to_string();
+    let (code, _, err) = dcrpeer_env(&["connect", &addr, "--net", "mainnet"], &[], None);
+    assert_eq!(code, Some(1), "{err}");
+    let ban = wait_for_line(&lines, |l| l.contains("banned"));
+    assert!(ban.contains("127.0.0.1"), "{ban}");
+    // Still running, and it still refuses the address.
+    let (code, _, err) = dcrpeer_env(&["connect", &addr, "--net", "simnet"], &[], None);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("banned this address"), "{err}");
+    assert_eq!(
+        interrupt(&mut node.0).code(),
+        Some(130),
+        "{:?}",
+        lines.all()
+    );
+}

@@ -78,7 +78,8 @@ pub async fn crawl(
     // the rows).
     let (mgr, mut events) = ConnManager::start_subscribed(cfg).await?;
     let mut found: HashMap<SocketAddr, CrawlRow> = HashMap::new();
-    let end = Instant::now() + duration;
+    // However long it was given: `--duration` takes any u64 seconds.
+    let end = super::policy::after(Instant::now(), duration);
     let mut last_new = Instant::now();
     // Dials that ended (connected or failed), against the attempts the
     // source counts: equal when none is in flight.

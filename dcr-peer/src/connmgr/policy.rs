@@ -420,6 +420,20 @@ pub struct OutboundFailures {
     resume: Option<Instant>,
 }
 
+/// As good as never: what [`after`] gives for a wait past what an
+/// `Instant` holds (tokio's own "far future" is the same 30 years).
+const FOREVER: Duration = Duration::from_secs(30 * 365 * 86_400);
+
+/// The instant `wait` after `now`, for waits a user sets (a ban's
+/// duration, a retry's): one too long for an `Instant` (`--banduration`
+/// of `u64::MAX` seconds) is [`FOREVER`], where `now + wait` panicked
+/// on the first ban and took the connection manager down with it.
+pub(crate) fn after(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(FOREVER))
+        .unwrap_or(now)
+}
+
 impl OutboundFailures {
     /// Whether an attempt may start at `now`.
     pub fn ready(&self, now: Instant) -> bool {
@@ -430,7 +444,7 @@ impl OutboundFailures {
     pub fn failed(&mut self, now: Instant, retry: Duration) {
         self.failed = self.failed.saturating_add(1);
         if self.failed >= MAX_FAILED_ATTEMPTS {
-            self.resume = Some(now + retry);
+            self.resume = Some(after(now, retry));
         }
     }
 
@@ -525,7 +539,7 @@ impl Persistent {
             self.retries = 0;
             Duration::ZERO
         };
-        self.due = Some(now + wait);
+        self.due = Some(after(now, wait));
         wait
     }
 }
@@ -657,7 +671,7 @@ impl BanList {
         } else if self.is_whitelisted(ip) {
             Banned::Whitelisted
         } else {
-            let until = now + self.duration;
+            let until = after(now, self.duration);
             self.bans.insert(ip.to_canonical(), until);
             Banned::Until(until)
         }
@@ -1251,6 +1265,27 @@ mod tests {
         // No points: nothing recorded.
         assert_eq!(b.add_score(3, ip, 0, 0, T, t0), Scored::Unchanged);
         assert!(b.is_empty());
+    }
+
+    /// A ban as long as a user may ask (`--banduration` of `u64::MAX`
+    /// seconds) bans, as good as for ever, instead of overflowing the
+    /// instant it ends at (a panic that stopped the manager).
+    #[test]
+    fn b4_a_ban_longer_than_an_instant_holds_is_for_ever() {
+        let t0 = Instant::now();
+        let ip: IpAddr = "8.8.8.8".parse().unwrap();
+        let white = Whitelist::new([]);
+        let mut b = BanList::new(DEFAULT_BAN_THRESHOLD, Duration::MAX, false, white);
+        let Banned::Until(until) = b.ban(ip, t0) else {
+            panic!("not banned");
+        };
+        assert_eq!(until, t0 + FOREVER);
+        assert!(b.is_banned(ip, t0 + 10 * DEFAULT_BAN_DURATION));
+        let mut failures = OutboundFailures::default();
+        for _ in 0..MAX_FAILED_ATTEMPTS {
+            failures.failed(t0, Duration::MAX);
+        }
+        assert!(!failures.ready(t0 + DEFAULT_BAN_DURATION));
     }
 
     #[test]
