@@ -127,8 +127,7 @@ pub fn encode(a: EncodeArgs) -> anyhow::Result<()> {
         }
         (None, None) => return Err(Usage("give the message with --json or --file".into()).into()),
     };
-    let doc: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| anyhow!("bad JSON: {e}"))?;
+    let doc = crate::jsonio::parse_json(&text).map_err(|e| anyhow!("bad JSON: {e}"))?;
     let net = (!a.payload).then_some(a.net.net);
     say!("{}", hex::encode(encode_json(&doc, a.pver, net)?));
     Ok(())

@@ -114,6 +114,74 @@ fn hashes_json(msg: &Message<'_>) -> Option<Value> {
     }
 }
 
+/// Parses JSON text as [`serde_json::from_str`] does, but refuses an
+/// object that names a key twice ("duplicate key `Nonce` at line 1 column
+/// 40"): read into a map, the last of the two won without a word, so
+/// `{"command": "ping", ..., "command": "pong"}` encoded a `pong`.
+pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::{DeserializeSeed, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Strict;
+
+    impl<'de> DeserializeSeed<'de> for Strict {
+        type Value = Value;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Strict {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(v) = seq.next_element_seed(Strict)? {
+                items.push(v);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if object.contains_key(&key) {
+                    return Err(A::Error::custom(format_args!("duplicate key `{key}`")));
+                }
+                let value = map.next_value_seed(Strict)?;
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
 /// Builds a message from `{"command": ..., "fields": ...}` (what `decode`
 /// prints; its `hashes` are computed, so they are dropped, not checked).
 /// Every field is required and unknown ones are refused.
@@ -174,6 +242,41 @@ mod tests {
             decode_json(&frame[..30], Input::Frame(CurrencyNet::TestNet3), 12),
             Err(JsonError::Frame(_))
         ));
+    }
+
+    /// A key given twice is refused wherever it is, not settled by the
+    /// last one; everything else reads as `serde_json` reads it.
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        for (text, key) in [
+            (
+                r#"{"command":"ping","fields":{"Nonce":7},"command":"pong"}"#,
+                "command",
+            ),
+            (
+                r#"{"command":"ping","fields":{"Nonce":7,"Nonce":8}}"#,
+                "Nonce",
+            ),
+            (r#"[{"a":1},{"b":{"c":1,"c":1}}]"#, "c"),
+        ] {
+            let e = parse_json(text).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("duplicate key `{key}` at line 1")),
+                "{e}"
+            );
+        }
+        for text in [
+            r#"{"command":"ping","fields":{"Nonce":18446744073709551615}}"#,
+            r#"{"a":[1,-2,2.5,1e400,null,true,"x\u00e9"],"b":{},"c":[]}"#,
+            r#"{"n":18446744073709551616}"#,
+            " 7 ",
+        ] {
+            let ours = parse_json(text).map_err(|e| e.to_string());
+            let theirs = serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
+            assert_eq!(ours, theirs, "{text}");
+        }
+        assert!(parse_json("{} x").is_err());
+        assert!(parse_json(&"[".repeat(200)).is_err());
     }
 
     /// Unknown fields and numbers that do not fit are refused, naming the

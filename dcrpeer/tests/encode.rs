@@ -106,3 +106,31 @@ fn bad_json_is_refused_naming_the_field() {
         assert!(err.contains(needle), "{json}: {err}");
     }
 }
+
+/// A key named twice is refused with one line, exit status 1: read into a
+/// map, the last one won without a word (`"command"` twice encoded the
+/// second command; a field twice, its second value).
+#[test]
+fn a_key_named_twice_is_refused() {
+    for (json, key) in [
+        (
+            r#"{"command":"ping","fields":{"Nonce":7},"command":"pong"}"#,
+            "command",
+        ),
+        (
+            r#"{"command":"ping","fields":{"Nonce":7,"Nonce":8}}"#,
+            "Nonce",
+        ),
+    ] {
+        let (code, out, err) = dcrpeer(&["encode", "--json", json]);
+        assert_eq!(code, Some(1), "{json}: {out}");
+        assert!(out.is_empty(), "{json}: {out}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "dcrpeer: bad JSON: duplicate key `{key}` at line 1"
+            )),
+            "{err}"
+        );
+    }
+}
