@@ -69,8 +69,9 @@ pub struct EncodeArgs {
     pver: u32,
     #[command(flatten)]
     net: NetArg,
-    /// Print the payload alone, not a whole frame.
-    #[arg(long)]
+    /// Print the payload alone, not a whole frame (which has no network:
+    /// not with --net).
+    #[arg(long, conflicts_with = "net")]
     payload: bool,
 }
 

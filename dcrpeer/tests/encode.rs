@@ -134,3 +134,22 @@ fn a_key_named_twice_is_refused() {
         );
     }
 }
+
+/// `--payload` and `--net` contradict each other (a payload has no
+/// magic), as README's `[--net NET | --payload]` says: a usage error, not
+/// a network silently left out.
+#[test]
+fn payload_with_a_network_is_a_usage_error() {
+    let json = r#"{"command":"ping","fields":{"Nonce":7}}"#;
+    let (code, out, err) = dcrpeer(&["encode", "--payload", "--net", "simnet", "--json", json]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("'--payload' cannot be used with '--net <NET>'"),
+        "{err}"
+    );
+    assert_eq!(
+        ok(&["encode", "--payload", "--json", json]).trim(),
+        "0700000000000000"
+    );
+}
