@@ -273,6 +273,7 @@ fn capture_errors() -> Vec<CaptureError> {
         CaptureError::FrameTooLong { len: usize::MAX },
         CaptureError::Backlog { bytes: 1 },
         CaptureError::Closed,
+        CaptureError::InUse,
         CaptureError::Io(io::Error::from_raw_os_error(28)),
     ];
     all.extend(
@@ -466,6 +467,7 @@ fn every_error_of_the_crate_reads_once() {
         CaptureError::FrameTooLong { .. },
         CaptureError::Backlog { .. },
         CaptureError::Closed,
+        CaptureError::InUse,
         CaptureError::Io(_),
     );
     check(&capture);

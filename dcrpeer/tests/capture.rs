@@ -291,3 +291,44 @@ fn a_capture_path_that_is_not_a_capture_is_refused_untouched() {
     let (code, _, err) = dcrpeer(&["listen", "--capture", ""]);
     assert_eq!(code, Some(2), "{err}");
 }
+
+/// One capture file, two commands capturing into it (a listen and a
+/// connect given the same --capture): the second is refused before any
+/// network work, and the first's frames are all there. Both appended from
+/// the same end, and the frames of one were written over by the other's
+/// without a word.
+#[test]
+fn a_capture_being_written_is_refused_to_a_second_command() {
+    let dir = TempDir::new("capture-in-use");
+    let path = dir.0.join("c.dcrcap");
+    let path_s = path.to_str().unwrap();
+    let (server, addr, [stdout, _]) = start_listen_with(&["--capture", path_s]);
+    let mut server = Killed(server);
+    let (code, out, err) = dcrpeer(&["connect", &addr, "--net", "simnet", "--capture", path_s]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "dcrpeer: capture {path_s}: the capture is being written by another program or \
+             sink; give another file"
+        )
+    );
+    // The listener's own connection, captured whole.
+    let other = dir.0.join("other.dcrcap");
+    let (code, _, err) = dcrpeer(&[
+        "connect",
+        &addr,
+        "--net",
+        "simnet",
+        "--capture",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    wait_for_line(&stdout, |l| l.contains("disconnected"));
+    assert_eq!(interrupt(&mut server.0).code(), Some(130));
+    let ours = records(&other);
+    let theirs = records(&path);
+    assert_eq!(theirs.len(), ours.len(), "every frame of the listener");
+    assert!(theirs.iter().all(|r| r.conn == 0));
+}

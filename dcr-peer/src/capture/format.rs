@@ -151,6 +151,12 @@ pub enum CaptureError {
     /// the record was dropped.
     #[error("the capture is closed")]
     Closed,
+    /// Another writer holds the file (a lock on it, for as long as it
+    /// records): two writers would write their records over each other's,
+    /// and one reading the other's record being written would cut it off
+    /// as a torn tail.
+    #[error("the capture is being written by another program or sink; give another file")]
+    InUse,
     /// Reading or writing the underlying file or stream failed.
     #[error("capture i/o failed")]
     Io(#[source] io::Error),
@@ -822,6 +828,15 @@ pub(super) fn open_for_append(path: &Path) -> Result<Opened, CaptureError> {
         .create(true)
         .truncate(false)
         .open(path)?;
+    // One writer at a time, from before the file is read (a record that
+    // another writer is appending would look torn) until the writer is
+    // dropped. Where the file system has no locks, as before.
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(CaptureError::InUse),
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {}
+        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+    }
     if file.metadata()?.len() == 0 {
         return Ok(Opened {
             file,

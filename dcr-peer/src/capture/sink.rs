@@ -713,6 +713,44 @@ mod tests {
         assert!(sink.close().is_err());
     }
 
+    /// A file one sink records into is refused to a second (and to a
+    /// `CaptureWriter`) until the first is closed: both appended from the
+    /// same end and wrote their records over each other's, and the second
+    /// would cut a record the first was writing off as a torn tail.
+    #[test]
+    fn a_file_has_one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.dcrcap");
+        let (first, _) = CaptureSink::open_file(&path, FlushPolicy::default()).unwrap();
+        let first = Arc::new(first);
+        first
+            .connection(CurrencyNet::SimNet)
+            .record(Direction::Received, &[b"first"]);
+        first.flush().unwrap();
+        let before = std::fs::read(&path).unwrap();
+        assert!(matches!(
+            CaptureSink::open_file(&path, FlushPolicy::default()),
+            Err(CaptureError::InUse)
+        ));
+        assert!(matches!(
+            crate::capture::CaptureWriter::open_file(&path, FlushPolicy::default()),
+            Err(CaptureError::InUse)
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), before, "left untouched");
+        first.close().unwrap();
+        drop(first);
+        let (second, torn) = CaptureSink::open_file(&path, FlushPolicy::default()).unwrap();
+        assert!(torn.is_none());
+        let second = Arc::new(second);
+        second
+            .connection(CurrencyNet::SimNet)
+            .record(Direction::Sent, &[b"second"]);
+        second.close().unwrap();
+        let got = frames(&std::fs::read(&path).unwrap());
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].2, b"second");
+    }
+
     #[test]
     fn a_reopened_file_numbers_connections_after_its_last() {
         let dir = tempfile::tempdir().unwrap();
