@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use clap::Args;
 use dcr_node::serve::{answer_as_client, node_config, welcome};
-use dcr_peer::connmgr::{ConnManager, ManagerConfig};
+use dcr_peer::connmgr::{ConnManager, ManagerConfig, ManagerEvent};
 use dcr_peer::{Peer, PeerEvent, PeerSet, PeerSetConfig};
 use dcr_spv::{Params, WatchList};
 use dcr_spv_net::{Found, LightClient, Progress, SyncConfig, SyncReport};
@@ -166,7 +166,27 @@ pub async fn run(a: SpvArgs) -> anyhow::Result<()> {
         tokio::spawn(async move { while answered.recv().await.is_some() {} });
         None
     };
-    let manager = ConnManager::start(cfg).await?;
+    let connect_only = !a.connect.is_empty();
+    let (manager, mut manager_events) = ConnManager::start_subscribed(cfg).await?;
+    if connect_only {
+        // The nodes given are dialed until they answer; a failed dial is
+        // said (as `node` says it), or the sync waits without a word for
+        // a node that is down or a port mistyped.
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match manager_events.recv().await {
+                    Ok(ManagerEvent::DialFailed { addr, error }) => {
+                        let probe = addr.to_string();
+                        let why = crate::dial::explain(&error, net, Some(&probe)).await;
+                        tracing::warn!("dial {addr} failed: {why}; trying again");
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+    }
     let set = PeerSet::follow(manager.clone(), PeerSetConfig::default()).await?;
     let mut config = SyncConfig::new(params.clone(), &a.datadir);
     config.filter_batch = a.filter_batch;

@@ -779,3 +779,32 @@ fn dcrd_spv_follow_reports_new_blocks_the_known_address_and_a_reorganization() {
     assert_eq!(last["found"].as_array().unwrap().len(), 0, "{last}");
     assert!(bans(&last).is_empty(), "{last}");
 }
+
+/// `--connect` to a node that cannot be reached (down, or a port
+/// mistyped): each failed dial is said on stderr, as `node` says it, while
+/// the node is dialed again; the run waited without a word. Ctrl-C ends
+/// it with status 130.
+#[test]
+fn spv_says_why_its_node_cannot_be_reached() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let dir = TempDir::new("spv-unreachable");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcrpeer"))
+        .args(["spv", "--net", "simnet", "--connect", &closed, "--datadir"])
+        .arg(&dir.0)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dcrpeer spv");
+    let out = Lines::gather(child.stdout.take().unwrap());
+    let err = Lines::gather(child.stderr.take().unwrap());
+    let mut child = Killed(child);
+    let said = wait_for_line(&err, |l| l.contains(&format!("dial {closed} failed")));
+    assert!(said.contains("Connection refused"), "{said}");
+    assert!(said.contains("trying again"), "{said}");
+    assert_eq!(interrupt(&mut child.0).code(), Some(130), "{:?}", out.all());
+}
