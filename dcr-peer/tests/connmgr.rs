@@ -455,6 +455,38 @@ fn a_crawl_from_a_dead_seed_fails_at_once() {
     })
 }
 
+/// A seed that accepts and says nothing fails the crawl at its handshake
+/// deadline, with that reason; the quiet period (nothing new for a while)
+/// ended the crawl first, as a success that found nothing.
+#[test]
+fn a_crawl_from_a_silent_seed_fails_at_its_handshake_deadline() {
+    serial(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let silent = listener.local_addr().unwrap();
+        let held = std::thread::spawn(move || {
+            let kept: Vec<_> = listener.incoming().take(1).collect();
+            std::thread::sleep(Duration::from_secs(5));
+            drop(kept);
+        });
+        let mut peer = config();
+        peer.handshake_timeout = Duration::from_secs(2);
+        let started = Instant::now();
+        let long = Duration::from_secs(120);
+        let quiet = Duration::from_millis(500);
+        let r = crawl(silent, peer, hooks(), 4, long, quiet, |_| {}).await;
+        match r {
+            Err(ManagerError::SeedUnreachable { seed, error }) => {
+                assert_eq!(seed, silent);
+                assert!(matches!(*error, PeerError::HandshakeTimeout), "{error:?}");
+            }
+            other => panic!("expected SeedUnreachable, got {other:?}"),
+        }
+        assert!(started.elapsed() >= Duration::from_secs(2));
+        assert!(started.elapsed() < LIMIT, "{:?}", started.elapsed());
+        held.join().unwrap();
+    })
+}
+
 /// The connection manager admits inbound connections as `net::serve`
 /// does: with a thousand silent connections from other address groups in
 /// their handshake, a good peer still gets in within 2 s (5 s when the

@@ -39,8 +39,8 @@ pub struct CrawlRow {
 /// addresses, connects to what it learns (up to `max` at once), and
 /// returns every node it completed a handshake with. It stops once every
 /// address learned has been tried and no connection is left, after
-/// `duration`, or once nothing new has turned up for `quiet`, whichever
-/// comes first.
+/// `duration`, or once nothing new has turned up for `quiet` since the
+/// seed answered, whichever comes first.
 ///
 /// Errors: [`ManagerError::SeedUnreachable`] when the seed cannot be
 /// reached and nothing was found.
@@ -85,9 +85,16 @@ pub async fn crawl(
     // source counts: equal when none is in flight.
     let mut settled = 0usize;
     let mut seed_error = None;
+    // Nothing can turn up before the seed has answered or failed: the
+    // quiet rule waits for it (a seed that accepts and says nothing
+    // fails at its handshake deadline, and the crawl with it).
+    let mut seed_settled = false;
     let mut check = tokio::time::interval(EXHAUSTION_CHECK);
     loop {
-        let wake = end.min(last_new + quiet);
+        let wake = match seed_settled {
+            true => end.min(last_new + quiet),
+            false => end,
+        };
         tokio::select! {
             _ = sleep_until(wake) => break,
             _ = check.tick() => {
@@ -104,6 +111,7 @@ pub async fn crawl(
             ev = events.recv() => match ev {
                 Ok(ManagerEvent::Connected(stats)) => {
                     settled += 1;
+                    seed_settled |= stats.addr == seed;
                     // Found: drop it again so the next address gets a slot.
                     let addr = stats.addr;
                     if let std::collections::hash_map::Entry::Vacant(v) = found.entry(addr) {
@@ -123,6 +131,7 @@ pub async fn crawl(
                 Ok(ManagerEvent::DialFailed { addr, error }) => {
                     settled += 1;
                     if addr == seed {
+                        seed_settled = true;
                         seed_error = Some(error);
                     }
                 }
