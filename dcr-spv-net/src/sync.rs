@@ -151,6 +151,8 @@ pub struct LightClient {
     /// The height of the first locator hash of the header request out
     /// (or last sent).
     headers_asked_from: u32,
+    /// The locator of the header request out (or last sent).
+    headers_locator: Vec<Hash>,
     /// Filter requests out, by id, how to call each off (a request for
     /// blocks a reorganization removed must not keep a peer busy, nor
     /// count against it when it has no answer), and its head-of-line
@@ -224,6 +226,7 @@ impl LightClient {
             asked_at_tip: HashSet::new(),
             headers_in_flight: false,
             headers_asked_from: 0,
+            headers_locator: Vec::new(),
             filter_requests: HashMap::new(),
             matched: VecDeque::new(),
             block_requests: HashSet::new(),
@@ -658,6 +661,7 @@ impl LightClient {
     fn ask_headers(&mut self, pending: &mut Pending, locator: Vec<Hash>, from: u32) {
         self.headers_in_flight = true;
         self.headers_asked_from = from;
+        self.headers_locator.clone_from(&locator);
         let set = self.set.clone();
         let asked = Arc::new(self.asked_at_tip.clone());
         let request = Request::Headers {
@@ -726,6 +730,15 @@ impl LightClient {
             return Ok(());
         };
         if self.banned.contains(&answer.peer.id()) {
+            return Ok(());
+        }
+        if !dcr_spv::answer::starts_after_locator(&headers, &self.headers_locator) {
+            // Not of our chain from any point we know (another genesis
+            // block, say): asked again, it would answer the same for ever.
+            // Disconnected, not banned (dcrwallet `receivedHeaders`).
+            info!(peer = %answer.peer.addr(),
+                "headers that do not connect to the locator sent; disconnecting");
+            answer.peer.disconnect();
             return Ok(());
         }
         let advertised = answer

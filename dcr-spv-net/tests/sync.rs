@@ -436,3 +436,30 @@ async fn a_peer_that_sends_nothing_below_its_advertised_height_is_disconnected()
     );
     assert!(member(&set, honest.addr).is_connected());
 }
+
+/// A peer of this network serving another chain (another genesis block)
+/// answers our locator from its own block 1, whose parent we never
+/// named: disconnected at its first answer, not asked again for ever
+/// (the sync never ended, hundreds of round trips a second: `dcrpeer spv
+/// --connect` to `dcrpeer listen --net simnet`, whose demo chain is not
+/// simnet's), and the sync completes from the honest peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_of_another_chain_is_disconnected_not_asked_for_ever() {
+    let main = Arc::new(FixtureChain::build(params::simnet(), 40, pay));
+    let other = Arc::new(FixtureChain::build(params::regnet(), 40, filler_script));
+    assert_ne!(other.hashes[0], main.hashes[0]);
+    let a = serve(NET, main.clone(), Behaviour::Honest).await.unwrap();
+    let b = serve(NET, other, Behaviour::Honest).await.unwrap();
+    let set = set_of(&[a.addr, b.addr]).await;
+    let stranger = set
+        .peers()
+        .into_iter()
+        .find(|p| p.addr() == b.addr)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = sync(set, dir.path()).await;
+    assert_eq!((r.tip_height, r.tip_hash), (40, main.hashes[40]));
+    assert_eq!(found_heights(&r), [5, 17, 40]);
+    assert!(r.banned.is_empty(), "{:?}", r.banned);
+    assert!(!stranger.is_connected());
+}

@@ -4,7 +4,7 @@
 //!
 //! | dcrwallet's check | its verdict | here |
 //! | --- | --- | --- |
-//! | the first header's parent is one of the locator hashes sent | disconnect | dcr-peer's request table: a `headers` that does not start after the locator answers no request, which times out, and the peer set swaps the peer out |
+//! | the first header's parent is one of the locator hashes sent | disconnect | [`starts_after_locator`]; the caller disconnects, no ban (dcr-peer's request table is laxer: it also takes an answer starting at a block 1, where dcrd starts when it knows no locator hash, which is how a peer of another chain answers) |
 //! | the headers follow one another (parent and height) | disconnect | [`crate::HeaderChain::accept`]: `HeaderError::BadLink` / `BadHeight`, a ban |
 //! | fewer than a full message (2000) only when the last reaches the height the peer advertised in its `version` | disconnect ("peer sent too few headers") | [`too_few_headers`]; the caller disconnects, no ban |
 //! | (`spv/backend.go` `getHeaders`) no headers at all only when the locator reaches the advertised height, or the peer has sent headers up to it | disconnect ("peer did not provide headers through advertised height") | [`withholds_headers`]; the caller disconnects, no ban |
@@ -16,7 +16,19 @@
 //! I/O-free: the caller acts on the answer.
 
 use dcr_wire::msg::MAX_BLOCK_HEADERS_PER_MSG;
-use dcr_wire::BlockHeader;
+use dcr_wire::{BlockHeader, Hash};
+
+/// Whether `headers`, a peer's answer to a `getheaders` with `locator`,
+/// starts after one of the locator's hashes (or is empty). A peer whose
+/// chain shares none of them, the genesis block included, serves another
+/// chain: dcrd answers it from its own block 1. dcrwallet
+/// `receivedHeaders`: "peer sent headers that do not connect to block
+/// locators".
+pub fn starts_after_locator(headers: &[BlockHeader], locator: &[Hash]) -> bool {
+    headers
+        .first()
+        .is_none_or(|first| locator.contains(&first.prev_block))
+}
 
 /// Whether `headers`, a peer's answer to `getheaders`, stops short: fewer
 /// than a full message while its last header is below `advertised_height`
@@ -66,6 +78,23 @@ mod tests {
                 ..BlockHeader::default()
             })
             .collect()
+    }
+
+    #[test]
+    fn an_answer_starts_after_a_locator_hash() {
+        let locator = [Hash([3; 32]), Hash([2; 32]), Hash([0; 32])];
+        let after = |prev: Hash| {
+            vec![BlockHeader {
+                prev_block: prev,
+                ..BlockHeader::default()
+            }]
+        };
+        assert!(starts_after_locator(&after(Hash([3; 32])), &locator));
+        // After an older one (the peer forked from us there).
+        assert!(starts_after_locator(&after(Hash([0; 32])), &locator));
+        // After a block we never named: another chain.
+        assert!(!starts_after_locator(&after(Hash([9; 32])), &locator));
+        assert!(starts_after_locator(&[], &locator));
     }
 
     #[test]
