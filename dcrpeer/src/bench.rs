@@ -485,18 +485,25 @@ fn attach_reference(
     min: Duration,
     clock: Clock,
 ) -> anyhow::Result<()> {
-    let input = std::env::temp_dir().join(format!("dcrpeer-bench-{}.bin", std::process::id()));
-    std::fs::write(&input, bench::write_reference_input(sets))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+    // Created with a fresh name and exclusively: a predictable path in a
+    // shared temporary folder could be a symlink planted by another user.
+    let mut input = tempfile::Builder::new()
+        .prefix("dcrpeer-bench-")
+        .suffix(".bin")
+        .tempfile()
+        .map_err(|e| anyhow::anyhow!("a temporary file for the reference: {e}"))?;
+    std::io::Write::write_all(&mut input, &bench::write_reference_input(sets))
+        .and_then(|()| std::io::Write::flush(&mut input))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", input.path().display()))?;
     let out = std::process::Command::new(path)
         .arg("-input")
-        .arg(&input)
+        .arg(input.path())
         .arg("-min-time")
         .arg(format!("{}ms", min.as_millis().max(1)))
         .arg("-clock")
         .arg(clock.as_str())
         .output();
-    let _ = std::fs::remove_file(&input);
+    drop(input);
     let out =
         out.map_err(|e| anyhow::anyhow!("cannot run the reference {}: {e}", path.display()))?;
     if !out.status.success() {
