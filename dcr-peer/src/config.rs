@@ -139,6 +139,10 @@ pub enum ConfigError {
     #[error("{0} must not be zero")]
     /// A limit or timeout that must not be zero (its name).
     Zero(&'static str),
+    #[error("{0} is longer than 30 years")]
+    /// A timeout longer than 30 years (its name): past what the clock's
+    /// arithmetic holds, and as good as never.
+    TooLong(&'static str),
 }
 
 impl Default for Config {
@@ -221,6 +225,21 @@ impl Config {
                 return Err(ConfigError::Zero(name));
             }
         }
+        for (name, wait) in [
+            ("handshake_timeout", self.handshake_timeout),
+            ("idle_timeout", self.idle_timeout),
+            ("ping_interval", self.ping_interval),
+            ("stall_timeout", self.stall_timeout),
+            ("trickle_interval", self.trickle_interval),
+            ("known_inventory_ttl", self.known_inventory_ttl),
+            ("write_timeout", self.write_timeout),
+            ("event_timeout", self.event_timeout),
+            ("request_timeout", self.request_timeout),
+        ] {
+            if wait > crate::sync::FOREVER {
+                return Err(ConfigError::TooLong(name));
+            }
+        }
         Ok(())
     }
 }
@@ -228,6 +247,18 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_past_what_the_clock_holds_is_refused_by_name() {
+        let mut c = Config::new(CurrencyNet::SimNet);
+        c.stall_timeout = crate::sync::FOREVER;
+        assert_eq!(c.validate(), Ok(()));
+        c.stall_timeout = Duration::MAX;
+        assert_eq!(c.validate(), Err(ConfigError::TooLong("stall_timeout")));
+        let mut c = Config::new(CurrencyNet::SimNet);
+        c.event_timeout = crate::sync::FOREVER + Duration::from_secs(1);
+        assert_eq!(c.validate(), Err(ConfigError::TooLong("event_timeout")));
+    }
 
     #[test]
     fn user_agent_is_formatted_and_checked() {

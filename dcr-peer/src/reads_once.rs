@@ -44,6 +44,7 @@ fn config_errors() -> Vec<ConfigError> {
         ConfigError::UserAgent(wire()),
         ConfigError::ProtocolVersion(99),
         ConfigError::Zero("idle_timeout"),
+        ConfigError::TooLong("idle_timeout"),
     ]
 }
 
@@ -298,6 +299,7 @@ fn every_error_of_the_crate_reads_once() {
         ConfigError::UserAgent(_),
         ConfigError::ProtocolVersion(_),
         ConfigError::Zero(_),
+        ConfigError::TooLong(_),
     );
     check(&config);
 

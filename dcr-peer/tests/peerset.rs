@@ -568,3 +568,9 @@ async fn a_set_follows_its_manager_and_bans_through_it() {
     assert!(banned.iter().any(|b| b.ip == culprit.addr().ip()));
     m.shutdown(Duration::from_secs(10)).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_wait_past_what_the_clock_holds_is_for_ever_not_a_panic() {
+    let set = PeerSet::new(PeerSetConfig::default());
+    assert!(set.wait_for(0, Duration::MAX).await);
+}

@@ -79,7 +79,7 @@ pub async fn crawl(
     let (mgr, mut events) = ConnManager::start_subscribed(cfg).await?;
     let mut found: HashMap<SocketAddr, CrawlRow> = HashMap::new();
     // However long it was given: `--duration` takes any u64 seconds.
-    let end = super::policy::after(Instant::now(), duration);
+    let end = crate::sync::after(Instant::now(), duration);
     let mut last_new = Instant::now();
     // Dials that ended (connected or failed), against the attempts the
     // source counts: equal when none is in flight.

@@ -26,6 +26,7 @@ use crate::admission;
 use crate::error::DisconnectReason;
 use crate::fsm::handshake::Refusal;
 use crate::fsm::session::ProtocolViolation;
+use crate::sync::after;
 
 /// Peers of every kind but persistent ones and whitelisted inbound ones
 /// (dcrd's `--maxpeers`, `MaxNormalConns`): C1.
@@ -420,20 +421,6 @@ pub struct OutboundFailures {
     resume: Option<Instant>,
 }
 
-/// As good as never: what [`after`] gives for a wait past what an
-/// `Instant` holds (tokio's own "far future" is the same 30 years).
-const FOREVER: Duration = Duration::from_secs(30 * 365 * 86_400);
-
-/// The instant `wait` after `now`, for waits a user sets (a ban's
-/// duration, a retry's): one too long for an `Instant` (`--banduration`
-/// of `u64::MAX` seconds) is [`FOREVER`], where `now + wait` panicked
-/// on the first ban and took the connection manager down with it.
-pub(crate) fn after(now: Instant, wait: Duration) -> Instant {
-    now.checked_add(wait)
-        .or_else(|| now.checked_add(FOREVER))
-        .unwrap_or(now)
-}
-
 impl OutboundFailures {
     /// Whether an attempt may start at `now`.
     pub fn ready(&self, now: Instant) -> bool {
@@ -786,6 +773,7 @@ mod tests {
 
     use super::*;
     use crate::fsm::stall::StallError;
+    use crate::sync::FOREVER;
     use crate::{HandshakeError, LocalFailure};
 
     const BASE: Duration = DEFAULT_RETRY_DURATION;

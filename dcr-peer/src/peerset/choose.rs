@@ -163,7 +163,7 @@ pub(crate) fn hedge_delay(
     let head = typical
         .or(any_kind)
         .filter(|_| head_of_line && config.hedge_factor > 0)
-        .map(|t| (t * factor).max(config.hedge_min));
+        .map(|t| t.saturating_mul(factor).max(config.hedge_min));
     match (unknown, head) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -224,7 +224,7 @@ pub(crate) fn attempt_timeout(
     };
     match typical {
         None => config.initial_timeout.min(config.request_timeout),
-        Some(t) => (t * config.timeout_factor)
+        Some(t) => (t.saturating_mul(config.timeout_factor))
             .max(min)
             .min(config.request_timeout),
     }
@@ -258,7 +258,7 @@ pub(crate) fn on_failure(
             if never_answered || stats.timeouts_in_a_row >= config.swap_out_after {
                 return Consequence::SwapOut;
             }
-            let until = now + config.pause;
+            let until = crate::sync::after(now, config.pause);
             stats.paused_until = Some(until);
             Consequence::Pause(until)
         }
@@ -286,6 +286,27 @@ mod tests {
             in_flight,
             latency: latency_ms.map(Duration::from_millis),
         }
+    }
+
+    #[test]
+    fn waits_set_past_what_the_clock_holds_are_for_ever_not_a_panic() {
+        let cfg = PeerSetConfig {
+            pause: Duration::MAX,
+            request_timeout: Duration::MAX,
+            timeout_factor: u32::MAX,
+            hedge_factor: u32::MAX,
+            ..PeerSetConfig::default()
+        };
+        let t0 = Instant::now();
+        let mut s = MemberStats::default();
+        on_answer(&mut s, 20 * MS);
+        let Consequence::Pause(until) = on_failure(&cfg, &mut s, &RequestError::Timeout, t0) else {
+            panic!("paused")
+        };
+        assert!(until > t0 + Duration::from_secs(365 * 86_400));
+        let long = Duration::from_secs(u64::MAX / 2);
+        assert_eq!(attempt_timeout(&cfg, Some(long), true), Duration::MAX);
+        assert!(hedge_delay(&cfg, Some(long), None, true, true).is_some());
     }
 
     #[test]

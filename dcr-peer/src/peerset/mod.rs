@@ -296,7 +296,7 @@ impl PeerSet {
     /// Waits until the set has at least `n` members, at most `limit`;
     /// says whether it has.
     pub async fn wait_for(&self, n: usize, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
+        let deadline = crate::sync::after(Instant::now(), limit);
         loop {
             let changed = self.inner.changed.notified();
             if self.len() >= n {
@@ -380,7 +380,7 @@ impl PeerSet {
         head: Option<&HeadOfLine>,
     ) -> Result<Answer, PeerSetError> {
         let config = &self.inner.config;
-        let deadline = Instant::now() + config.request_timeout;
+        let deadline = crate::sync::after(Instant::now(), config.request_timeout);
         let kind = kind_of(&request);
         let max_attempts = config.max_attempts.max(1);
         let mut tried = HashSet::new();
@@ -641,7 +641,7 @@ impl PeerSet {
                     .is_some_and(|m| m.stats.has_answered());
                 (s.typical[kind].get(), answered)
             };
-            let limit = started + attempt_timeout(config, typical, answered);
+            let limit = crate::sync::after(started, attempt_timeout(config, typical, answered));
             if Instant::now() >= limit {
                 return Err(RequestError::Timeout);
             }
