@@ -568,3 +568,28 @@ async fn a_set_follows_its_manager_and_bans_through_it() {
     assert!(banned.iter().any(|b| b.ip == culprit.addr().ip()));
     m.shutdown(Duration::from_secs(10)).await.unwrap();
 }
+
+/// A set without a manager keeps a banned IP out while its ban lasts
+/// ([`PeerSetConfig::ban_duration`], dcrd's `--banduration`), and lets it
+/// back once the ban ends: its ban list is dcrd's expiring one, not a set
+/// that grows by one IP per ban forever.
+#[tokio::test]
+async fn a_ban_of_the_set_keeps_the_ip_out_while_it_lasts_then_ends() {
+    let r = remote(quick(), pver::CURRENT, full()).await;
+    let mut config = fast_config();
+    config.ban_duration = Duration::from_millis(600);
+    let set = PeerSet::new(config);
+    let peer = dial(r.addr, 3).await;
+    assert!(set.add(peer.clone()));
+    set.ban(&peer, "test: a wrong answer").await;
+    assert!(set.is_empty());
+    assert!(set.is_banned(r.addr.ip()));
+    // While the ban lasts, another connection from the IP is refused.
+    let again = dial(r.addr, 3).await;
+    assert!(!set.add(again.clone()));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The ban ended: the IP is let back.
+    assert!(!set.is_banned(r.addr.ip()));
+    assert!(set.add(again));
+    assert_eq!(set.len(), 1);
+}

@@ -69,7 +69,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::connmgr::ConnManager;
+use crate::connmgr::policy::BanList;
+use crate::connmgr::{ConnManager, Whitelist};
 use crate::peer::Peer;
 use crate::request::{DataItem, Request, RequestError, Response};
 use crate::sync::lock;
@@ -191,8 +192,12 @@ struct State {
     members: HashMap<u64, Member>,
     /// Typical answer time of each kind of request.
     typical: [Ewma; KINDS],
-    /// Of peers added without a manager: banned here.
-    banned: HashSet<IpAddr>,
+    /// IPs this set banned, kept out of it for
+    /// [`PeerSetConfig::ban_duration`] (at most
+    /// [`crate::connmgr::policy::MAX_BANS`], the soonest to end dropped
+    /// first): dcrd's `peerState.banned` with its expiry. Without a
+    /// manager the only ban; with one, the manager bans too.
+    banned: BanList,
     /// Addresses of the peers swapped out, in order (at most
     /// [`SWAPPED_KEPT`]).
     swapped: Vec<std::net::SocketAddr>,
@@ -228,13 +233,14 @@ impl PeerSet {
     }
 
     fn build(config: PeerSetConfig, manager: Option<ConnManager>) -> PeerSet {
+        let ban_duration = config.ban_duration;
         PeerSet {
             inner: Arc::new(Inner {
                 config,
                 state: Mutex::new(State {
                     members: HashMap::new(),
                     typical: Default::default(),
-                    banned: HashSet::new(),
+                    banned: BanList::new(u32::MAX, ban_duration, false, Whitelist::default()),
                     swapped: Vec::new(),
                     rng: StdRng::seed_from_u64(rand::random()),
                 }),
@@ -256,7 +262,9 @@ impl PeerSet {
             return false;
         }
         let mut s = lock(&self.inner.state);
-        if s.banned.contains(&peer.addr().ip()) || s.members.contains_key(&peer.id()) {
+        if s.banned.is_banned(peer.addr().ip(), Instant::now())
+            || s.members.contains_key(&peer.id())
+        {
             return false;
         }
         debug!(peer = %peer.addr(), "joins the peer set");
@@ -704,7 +712,12 @@ impl PeerSet {
     pub async fn ban(&self, peer: &Peer, reason: &str) {
         warn!(peer = %peer.addr(), reason, "banning misbehaving peer");
         self.remove(peer.id());
-        lock(&self.inner.state).banned.insert(peer.addr().ip());
+        {
+            let mut s = lock(&self.inner.state);
+            let now = Instant::now();
+            s.banned.forget_expired(now);
+            s.banned.ban(peer.addr().ip(), now);
+        }
         if let Some(m) = &self.inner.manager {
             if !m.ban_peer(peer, reason) {
                 debug!(peer = %peer.addr(), "not banned by the manager (whitelisted, or banning off); out of the set");
@@ -718,9 +731,9 @@ impl PeerSet {
         lock(&self.inner.state).swapped.clone()
     }
 
-    /// Whether this set banned `ip`.
+    /// Whether this set's ban of `ip` is in force.
     pub fn is_banned(&self, ip: IpAddr) -> bool {
-        lock(&self.inner.state).banned.contains(&ip)
+        lock(&self.inner.state).banned.is_banned(ip, Instant::now())
     }
 }
 
