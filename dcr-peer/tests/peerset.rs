@@ -20,7 +20,7 @@ use dcr_peer::wire::{
 };
 use dcr_peer::{
     Config, DataItem, HeadOfLine, Peer, PeerEvent, PeerSet, PeerSetConfig, PeerSetError, Request,
-    RequestError, Response,
+    RequestError, Response, SWAPPED_KEPT,
 };
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -592,4 +592,41 @@ async fn a_ban_of_the_set_keeps_the_ip_out_while_it_lasts_then_ends() {
     assert!(!set.is_banned(r.addr.ip()));
     assert!(set.add(again));
     assert_eq!(set.len(), 1);
+}
+
+/// The swapped-out list keeps the newest [`SWAPPED_KEPT`] and counts the
+/// rest: a follower swaps peers out for days, and the list grew with each
+/// (it kept the oldest and lost the rest without a count before).
+#[tokio::test]
+async fn the_swapped_out_list_keeps_the_newest_and_counts_the_rest() {
+    let r = remote(quick(), pver::CURRENT, full()).await;
+    let set = PeerSet::new(fast_config());
+    let total = SWAPPED_KEPT + 8;
+    let mut order = Vec::new();
+    let mut dialled = Vec::new();
+    for i in 0..total {
+        // The remote's side of each connection: a distinct address (the
+        // dialler's port) for each.
+        dialled.push(dial(r.addr, 1).await);
+        let p = loop {
+            if let Some(p) = r.peers.lock().unwrap().get(i).cloned() {
+                break p;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        assert!(set.add(p.clone()));
+        set.swap_out(&p);
+        order.push(p.addr());
+        assert!(set.swapped_out().len() <= SWAPPED_KEPT);
+    }
+    assert_eq!(
+        order.iter().collect::<std::collections::HashSet<_>>().len(),
+        total
+    );
+    assert_eq!(set.swapped_out(), order[total - SWAPPED_KEPT..]);
+    assert_eq!(set.swapped_dropped(), 8);
+    // Swapped out, not banned: the IP may join again.
+    assert!(!set.is_banned(r.addr.ip()));
+    assert!(set.add(dial(r.addr, 1).await));
+    drop(dialled);
 }

@@ -51,7 +51,7 @@
 mod choose;
 mod follow;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -85,8 +85,11 @@ pub use choose::PeerSetConfig;
 /// How often a waiting call looks again (pauses end, slots free up
 /// outside the set).
 const RECHECK: Duration = Duration::from_millis(50);
-/// Swapped-out peers remembered for [`PeerSet::swapped_out`].
-const SWAPPED_KEPT: usize = 256;
+/// Swapped-out peers remembered for [`PeerSet::swapped_out`]: the newest
+/// (a follower swaps peers out for days; the report needs the recent
+/// ones, and [`PeerSet::swapped_dropped`] counts the rest). dcrd keeps no
+/// such list; 256 is twice dcrd's 125 peers.
+pub const SWAPPED_KEPT: usize = 256;
 
 /// An answer and the peer that gave it (to ban, if the caller finds it
 /// wrong).
@@ -198,9 +201,11 @@ struct State {
     /// first): dcrd's `peerState.banned` with its expiry. Without a
     /// manager the only ban; with one, the manager bans too.
     banned: BanList,
-    /// Addresses of the peers swapped out, in order (at most
+    /// Addresses of the peers swapped out, in order (the newest
     /// [`SWAPPED_KEPT`]).
-    swapped: Vec<std::net::SocketAddr>,
+    swapped: VecDeque<std::net::SocketAddr>,
+    /// Swapped-out peers no longer in `swapped`.
+    swapped_dropped: u64,
     rng: StdRng,
 }
 
@@ -241,7 +246,8 @@ impl PeerSet {
                     members: HashMap::new(),
                     typical: Default::default(),
                     banned: BanList::new(u32::MAX, ban_duration, false, Whitelist::default()),
-                    swapped: Vec::new(),
+                    swapped: VecDeque::new(),
+                    swapped_dropped: 0,
                     rng: StdRng::seed_from_u64(rand::random()),
                 }),
                 changed: Notify::new(),
@@ -698,9 +704,11 @@ impl PeerSet {
         info!(peer = %peer.addr(), "silent or slow peer swapped out");
         if self.remove(peer.id()).is_some() {
             let mut s = lock(&self.inner.state);
-            if s.swapped.len() < SWAPPED_KEPT {
-                s.swapped.push(peer.addr());
+            if s.swapped.len() >= SWAPPED_KEPT {
+                s.swapped.pop_front();
+                s.swapped_dropped += 1;
             }
+            s.swapped.push_back(peer.addr());
         }
         peer.disconnect();
     }
@@ -726,9 +734,16 @@ impl PeerSet {
         peer.disconnect();
     }
 
-    /// The peers this set swapped out (silent or slow), oldest first.
+    /// The peers this set swapped out (silent or slow), oldest first:
+    /// the newest [`SWAPPED_KEPT`].
     pub fn swapped_out(&self) -> Vec<std::net::SocketAddr> {
-        lock(&self.inner.state).swapped.clone()
+        lock(&self.inner.state).swapped.iter().copied().collect()
+    }
+
+    /// Peers swapped out beyond the newest [`SWAPPED_KEPT`], no longer
+    /// listed by [`PeerSet::swapped_out`].
+    pub fn swapped_dropped(&self) -> u64 {
+        lock(&self.inner.state).swapped_dropped
     }
 
     /// Whether this set's ban of `ip` is in force.
