@@ -158,8 +158,10 @@ pub struct LightClient {
     /// headers answers); its version's height until it answered. Shared
     /// with the filter requests waiting for a peer.
     reach: Arc<Mutex<HashMap<u64, u32>>>,
-    /// Peers banned by this sync (their late answers are dropped).
-    banned: HashSet<u64>,
+    /// Peers banned by this sync (their late answers are dropped): the
+    /// newest [`BANNED_IDS_KEPT`], and those departed are forgotten at
+    /// each tip.
+    banned: BannedIds,
     /// Progress not yet given to the caller.
     progress: Vec<Progress>,
     /// Following the tip ([`LightClient::follow`]) and past the first
@@ -216,7 +218,7 @@ impl LightClient {
             fetched: BTreeMap::new(),
             last_sync: Instant::now(),
             reach: Arc::default(),
-            banned: HashSet::new(),
+            banned: BannedIds::default(),
             progress: Vec::new(),
             following: false,
             reported_tip: None,
@@ -320,6 +322,7 @@ impl LightClient {
         self.report.tip_height = tip.height;
         self.report.tip_hash = tip.hash;
         self.report.swapped_out = self.set.swapped_out();
+        self.report.swapped_dropped = self.set.swapped_dropped();
         self.report
     }
 
@@ -420,7 +423,7 @@ impl LightClient {
     fn forget_departed(&mut self) {
         let members: HashSet<u64> = self.set.peers().iter().map(Peer::id).collect();
         self.asked_at_tip.retain(|id| members.contains(id));
-        self.banned.retain(|id| members.contains(id));
+        self.banned.0.retain(|id| members.contains(id));
         lock(&self.reach).retain(|id, _| members.contains(id));
     }
 
@@ -878,7 +881,38 @@ impl LightClient {
             addr: peer.addr(),
             reason: reason.clone(),
         });
-        self.report.banned.push((peer.addr(), reason));
+        self.report.record_ban(peer.addr(), reason);
+    }
+}
+
+/// Connection ids of the peers a sync banned, the newest
+/// [`BANNED_IDS_KEPT`]. The set drops a banned peer and refuses its IP
+/// while the ban lasts, so an id only matters for answers already on
+/// their way when it was banned: at most the requests in flight, far
+/// fewer than the bans kept. Before, a follower kept one id per ban
+/// between tips, and forever while no new tip came.
+#[derive(Debug, Default)]
+struct BannedIds(VecDeque<u64>);
+
+/// Ids of banned peers a sync remembers.
+const BANNED_IDS_KEPT: usize = 256;
+
+impl BannedIds {
+    /// Remembers `id`, forgetting the oldest beyond [`BANNED_IDS_KEPT`];
+    /// false when it was already there.
+    fn insert(&mut self, id: u64) -> bool {
+        if self.contains(&id) {
+            return false;
+        }
+        if self.0.len() >= BANNED_IDS_KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(id);
+        true
+    }
+
+    fn contains(&self, id: &u64) -> bool {
+        self.0.contains(id)
     }
 }
 
@@ -897,4 +931,22 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 fn serves_chain(p: &Peer) -> bool {
     p.remote_version()
         .is_some_and(|r| r.services.0 & ServiceFlags::NODE_NETWORK.0 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banned_ids_keep_the_newest_within_their_bound() {
+        let mut b = BannedIds::default();
+        let total = BANNED_IDS_KEPT as u64 + 1000;
+        for id in 0..total {
+            assert!(b.insert(id));
+            assert!(!b.insert(id));
+            assert!(b.0.len() <= BANNED_IDS_KEPT);
+        }
+        assert!((1000..total).all(|id| b.contains(&id)));
+        assert!((0..1000).all(|id| !b.contains(&id)));
+    }
 }
