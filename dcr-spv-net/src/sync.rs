@@ -394,6 +394,9 @@ impl LightClient {
             if self.last_sync.elapsed() >= self.config.sync_every {
                 self.store.sync()?;
                 self.last_sync = Instant::now();
+                // Not only at a new tip: on a stalled chain the set's
+                // peers keep changing while no tip comes.
+                self.forget_departed_peers();
             }
         }
         self.store.sync()?;
@@ -419,12 +422,24 @@ impl LightClient {
 
     /// Forgets what is kept per peer for peers no longer in the set: a
     /// follower runs for days while the connection manager replaces its
-    /// peers, and each would otherwise leave an entry behind.
+    /// peers, and each would otherwise leave an entry behind. The ids of
+    /// banned peers go too (their late answers are in by a new tip).
     fn forget_departed(&mut self) {
+        let members = self.forget_departed_peers();
+        self.banned.0.retain(|id| members.contains(id));
+    }
+
+    /// Forgets the reach and the "nothing after the tip" of peers no
+    /// longer in the set (each [`SyncConfig::sync_every`] and at each
+    /// tip): what is kept is at most the members and those gone within
+    /// the last second. Before, only a new tip pruned them, so on a
+    /// stalled chain every peer swapped in and out left its entries for
+    /// as long as the stall lasted. Returns the members.
+    fn forget_departed_peers(&mut self) -> HashSet<u64> {
         let members: HashSet<u64> = self.set.peers().iter().map(Peer::id).collect();
         self.asked_at_tip.retain(|id| members.contains(id));
-        self.banned.0.retain(|id| members.contains(id));
         lock(&self.reach).retain(|id, _| members.contains(id));
+        members
     }
 
     /// Acts on what `peer` announced, as [`dcr_spv::announce::judge`]
@@ -936,6 +951,26 @@ fn serves_chain(p: &Peer) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Peers that came and went while no tip came leave nothing behind
+    /// once the periodic prune runs; the ids of banned peers stay, for
+    /// their late answers.
+    #[test]
+    fn departed_peers_are_forgotten_without_a_new_tip() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = SyncConfig::new(dcr_spv::params::simnet().clone(), dir.path());
+        let set = PeerSet::new(dcr_peer::PeerSetConfig::default());
+        let mut client = LightClient::open(config, set, WatchList::new()).unwrap();
+        for id in 0..10_000u64 {
+            client.asked_at_tip.insert(id);
+            lock(&client.reach).insert(id, 7);
+        }
+        client.banned.insert(3);
+        client.forget_departed_peers();
+        assert!(client.asked_at_tip.is_empty());
+        assert!(lock(&client.reach).is_empty());
+        assert!(client.banned.contains(&3));
+    }
 
     #[test]
     fn banned_ids_keep_the_newest_within_their_bound() {
