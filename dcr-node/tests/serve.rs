@@ -926,3 +926,76 @@ async fn b6_a_whitelisted_peer_is_scored_never_banned() {
     assert!(m.bans().await.unwrap().is_empty());
     m.shutdown(WAIT).await.unwrap();
 }
+
+/// Records the connections the server forgets.
+struct Forgets(Arc<std::sync::Mutex<Vec<u64>>>);
+
+impl dcr_node::serve::Sanctions for Forgets {
+    fn apply(
+        &mut self,
+        _peer: &dcr_peer::Peer,
+        _v: &dcr_node::serve::Verdict,
+    ) -> dcr_node::serve::Fate {
+        dcr_node::serve::Fate::Kept
+    }
+    fn forget(&mut self, peer_id: u64) {
+        self.0.lock().unwrap().push(peer_id);
+    }
+}
+
+/// Peers handed over as their handshake completes that leave without
+/// sending anything are forgotten too: the server's per-connection state
+/// is swept as peers arrive, not only as messages do (it grew by one
+/// connection per such peer, never swept, before).
+#[tokio::test]
+async fn peers_that_leave_without_a_message_are_forgotten() {
+    let chain = Arc::new(ChainStore::new(build_chain(10)).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut accepted = dcr_peer::net::serve(
+        listener,
+        serving_config(CurrencyNet::SimNet, "remote"),
+        Hooks::new().with_nonces(RecentNonces::new()),
+    );
+    tokio::spawn(async move { while accepted.recv().await.is_some() {} });
+    let (_events_tx, events_rx) = mpsc::channel(16);
+    let (peer_tx, peer_rx) = mpsc::channel(16);
+    let forgotten = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let node = Served {
+        chain: chain.clone(),
+        addresses: Vec::new(),
+    };
+    tokio::spawn(serve_with(
+        Arc::new(node),
+        events_rx,
+        Some(peer_rx),
+        Forgets(forgotten.clone()),
+    ));
+    let dial = || async {
+        dcr_peer::net::connect(
+            &addr.to_string(),
+            serving_config(CurrencyNet::SimNet, "server"),
+            Hooks::new().with_nonces(RecentNonces::new()),
+        )
+        .await
+        .unwrap()
+    };
+    // One peer stays; 600 come and go without a message.
+    let stays = dial().await;
+    peer_tx.send(stays.clone()).await.unwrap();
+    let mut gone = Vec::new();
+    for _ in 0..600 {
+        let p = dial().await;
+        p.disconnect();
+        gone.push(p.id());
+        peer_tx.send(p).await.unwrap();
+    }
+    let until = Instant::now() + WAIT;
+    while forgotten.lock().unwrap().len() < 256 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let forgotten = forgotten.lock().unwrap().clone();
+    assert!(forgotten.len() >= 256, "{} forgotten", forgotten.len());
+    assert!(forgotten.iter().all(|id| gone.contains(id)));
+    assert!(!forgotten.contains(&stays.id()));
+}

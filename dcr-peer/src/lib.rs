@@ -36,6 +36,6 @@ pub use hooks::Hooks;
 pub use listeners::{Listeners, NoListeners, PeerEvent, PeerEvents, SentFrame};
 pub use nonces::RecentNonces;
 pub use peer::Peer;
-pub use peerset::{Answer, HeadOfLine, PeerSet, PeerSetConfig, PeerSetError};
+pub use peerset::{Answer, HeadOfLine, PeerSet, PeerSetConfig, PeerSetError, SWAPPED_KEPT};
 pub use request::{DataItem, Request, RequestError, Response, Unsupported};
 pub use stats::{PeerCounters, PeerStats};

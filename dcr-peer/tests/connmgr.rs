@@ -315,6 +315,43 @@ fn our_own_failures_are_not_scored_against_the_remote() {
     })
 }
 
+/// A score added after its peer left (a serving node's verdict on a
+/// message read before it went) still counts toward a ban, but leaves no
+/// score behind: the ban list kept one entry per such connection forever.
+#[test]
+fn a_score_added_after_the_peer_left_is_not_kept() {
+    serial(async {
+        let node = Node::start("127.0.0.1:0").await;
+        let mut cfg = one_seed(&node);
+        cfg.target_outbound = 0;
+        let m = ConnManager::start(cfg).await.unwrap();
+        let peer = m.connect(node.addr).await.unwrap();
+        assert!(!m.add_ban_score(&peer, 10, 0, "test: kept while connected"));
+        assert_eq!(m.score(peer.id()).await.unwrap(), 10);
+        peer.disconnect();
+        let until = tokio::time::Instant::now() + LIMIT;
+        while m.peers().await.unwrap().iter().any(|p| p.id == peer.id()) {
+            assert!(tokio::time::Instant::now() < until, "the peer goes");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(m.score(peer.id()).await.unwrap(), 0);
+        // Late: scored, not kept.
+        assert!(!m.add_ban_score(&peer, 50, 0, "test: late"));
+        assert_eq!(m.score(peer.id()).await.unwrap(), 0);
+        // A late score past the threshold still bans the IP.
+        assert!(m.add_ban_score(&peer, 101, 0, "test: late, past the threshold"));
+        assert!(m
+            .bans()
+            .await
+            .unwrap()
+            .iter()
+            .any(|b| b.ip == node.addr.ip()));
+        assert_eq!(m.score(peer.id()).await.unwrap(), 0);
+        m.shutdown(LIMIT).await.unwrap();
+        node.stop().await;
+    })
+}
+
 #[test]
 fn graceful_shutdown_with_fifty_peers() {
     serial(async {

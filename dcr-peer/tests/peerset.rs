@@ -20,7 +20,7 @@ use dcr_peer::wire::{
 };
 use dcr_peer::{
     Config, DataItem, HeadOfLine, Peer, PeerEvent, PeerSet, PeerSetConfig, PeerSetError, Request,
-    RequestError, Response,
+    RequestError, Response, SWAPPED_KEPT,
 };
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -573,4 +573,66 @@ async fn a_set_follows_its_manager_and_bans_through_it() {
 async fn a_wait_past_what_the_clock_holds_is_for_ever_not_a_panic() {
     let set = PeerSet::new(PeerSetConfig::default());
     assert!(set.wait_for(0, Duration::MAX).await);
+}
+
+/// A set without a manager keeps a banned IP out while its ban lasts
+/// ([`PeerSetConfig::ban_duration`], dcrd's `--banduration`), and lets it
+/// back once the ban ends: its ban list is dcrd's expiring one, not a set
+/// that grows by one IP per ban forever.
+#[tokio::test]
+async fn a_ban_of_the_set_keeps_the_ip_out_while_it_lasts_then_ends() {
+    let r = remote(quick(), pver::CURRENT, full()).await;
+    let mut config = fast_config();
+    config.ban_duration = Duration::from_millis(600);
+    let set = PeerSet::new(config);
+    let peer = dial(r.addr, 3).await;
+    assert!(set.add(peer.clone()));
+    set.ban(&peer, "test: a wrong answer").await;
+    assert!(set.is_empty());
+    assert!(set.is_banned(r.addr.ip()));
+    // While the ban lasts, another connection from the IP is refused.
+    let again = dial(r.addr, 3).await;
+    assert!(!set.add(again.clone()));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The ban ended: the IP is let back.
+    assert!(!set.is_banned(r.addr.ip()));
+    assert!(set.add(again));
+    assert_eq!(set.len(), 1);
+}
+
+/// The swapped-out list keeps the newest [`SWAPPED_KEPT`] and counts the
+/// rest: a follower swaps peers out for days, and the list grew with each
+/// (it kept the oldest and lost the rest without a count before).
+#[tokio::test]
+async fn the_swapped_out_list_keeps_the_newest_and_counts_the_rest() {
+    let r = remote(quick(), pver::CURRENT, full()).await;
+    let set = PeerSet::new(fast_config());
+    let total = SWAPPED_KEPT + 8;
+    let mut order = Vec::new();
+    let mut dialled = Vec::new();
+    for i in 0..total {
+        // The remote's side of each connection: a distinct address (the
+        // dialler's port) for each.
+        dialled.push(dial(r.addr, 1).await);
+        let p = loop {
+            if let Some(p) = r.peers.lock().unwrap().get(i).cloned() {
+                break p;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        assert!(set.add(p.clone()));
+        set.swap_out(&p);
+        order.push(p.addr());
+        assert!(set.swapped_out().len() <= SWAPPED_KEPT);
+    }
+    assert_eq!(
+        order.iter().collect::<std::collections::HashSet<_>>().len(),
+        total
+    );
+    assert_eq!(set.swapped_out(), order[total - SWAPPED_KEPT..]);
+    assert_eq!(set.swapped_dropped(), 8);
+    // Swapped out, not banned: the IP may join again.
+    assert!(!set.is_banned(r.addr.ip()));
+    assert!(set.add(dial(r.addr, 1).await));
+    drop(dialled);
 }

@@ -7,5 +7,5 @@ mod inbox;
 mod report;
 mod sync;
 
-pub use report::{BanReason, Found, Progress, SyncReport};
+pub use report::{BanReason, Found, Progress, SyncReport, BANNED_KEPT};
 pub use sync::{LightClient, SyncConfig, SyncError};

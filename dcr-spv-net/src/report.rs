@@ -4,6 +4,13 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+/// Banned peers a [`SyncReport`] lists: the newest (a follower runs for
+/// days and may ban a peer every few minutes; each ban is also given as
+/// [`Progress::Banned`] when it happens), those before them counted in
+/// [`SyncReport::banned_dropped`]. dcrwallet keeps no such list; 256 is
+/// as many as the swapped-out peers kept ([`dcr_peer::SWAPPED_KEPT`]).
+pub const BANNED_KEPT: usize = 256;
+
 use dcr_spv::watch::MatchedTx;
 use dcr_spv::{BlockError, FilterError, HeaderError};
 use dcr_wire::Hash;
@@ -115,8 +122,49 @@ pub struct SyncReport {
     pub blocks: u32,
     /// What was found, in chain order.
     pub found: Vec<Found>,
-    /// Peers banned, and why.
+    /// Peers banned, and why: the newest [`BANNED_KEPT`], oldest first.
     pub banned: Vec<(SocketAddr, BanReason)>,
-    /// Peers swapped out for silence or slowness (not banned).
+    /// Peers banned before those in `banned`, no longer listed.
+    pub banned_dropped: u64,
+    /// Peers swapped out for silence or slowness (not banned): the newest
+    /// [`dcr_peer::SWAPPED_KEPT`], oldest first.
     pub swapped_out: Vec<SocketAddr>,
+    /// Peers swapped out before those in `swapped_out`, no longer listed.
+    pub swapped_dropped: u64,
+}
+
+impl SyncReport {
+    /// Lists a ban, the oldest listed dropped (and counted) beyond
+    /// [`BANNED_KEPT`].
+    pub(crate) fn record_ban(&mut self, addr: SocketAddr, reason: BanReason) {
+        if self.banned.len() >= BANNED_KEPT {
+            let excess = self.banned.len() + 1 - BANNED_KEPT;
+            self.banned.drain(..excess);
+            self.banned_dropped += excess as u64;
+        }
+        self.banned.push((addr, reason));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ban_list_keeps_the_newest_and_counts_the_rest() {
+        let mut r = SyncReport::default();
+        let reason = BanReason::Block(dcr_spv::BlockError::MerkleRoots {
+            block: Hash::default(),
+        });
+        let addr = |i: u32| SocketAddr::from((std::net::Ipv4Addr::from(i), 9108));
+        let total = BANNED_KEPT as u32 + 1000;
+        for i in 0..total {
+            r.record_ban(addr(i), reason.clone());
+            assert!(r.banned.len() <= BANNED_KEPT);
+        }
+        assert_eq!(r.banned_dropped, 1000);
+        let listed: Vec<SocketAddr> = r.banned.iter().map(|(a, _)| *a).collect();
+        let newest: Vec<SocketAddr> = (1000..total).map(addr).collect();
+        assert_eq!(listed, newest);
+    }
 }

@@ -173,8 +173,10 @@ pub struct LightClient {
     heard: HashMap<u64, u32>,
     /// Each announcer's orphan score (dcrwallet `ReceivedOrphanHeader`).
     orphan_scores: HashMap<u64, DynamicBanScore>,
-    /// Peers banned by this sync (their late answers are dropped).
-    banned: HashSet<u64>,
+    /// Peers banned by this sync (their late answers are dropped): the
+    /// newest [`BANNED_IDS_KEPT`], and those departed are forgotten at
+    /// each tip.
+    banned: BannedIds,
     /// Progress not yet given to the caller.
     progress: Vec<Progress>,
     /// Following the tip ([`LightClient::follow`]) and past the first
@@ -235,7 +237,7 @@ impl LightClient {
             reach: Arc::default(),
             heard: HashMap::new(),
             orphan_scores: HashMap::new(),
-            banned: HashSet::new(),
+            banned: BannedIds::default(),
             progress: Vec::new(),
             following: false,
             reported_tip: None,
@@ -339,6 +341,7 @@ impl LightClient {
         self.report.tip_height = tip.height;
         self.report.tip_hash = tip.hash;
         self.report.swapped_out = self.set.swapped_out();
+        self.report.swapped_dropped = self.set.swapped_dropped();
         self.report
     }
 
@@ -411,6 +414,9 @@ impl LightClient {
             if self.last_sync.elapsed() >= self.config.sync_every {
                 self.store.sync()?;
                 self.last_sync = Instant::now();
+                // Not only at a new tip: on a stalled chain the set's
+                // peers keep changing while no tip comes.
+                self.forget_departed_peers();
             }
         }
         self.store.sync()?;
@@ -436,14 +442,26 @@ impl LightClient {
 
     /// Forgets what is kept per peer for peers no longer in the set: a
     /// follower runs for days while the connection manager replaces its
-    /// peers, and each would otherwise leave an entry behind.
+    /// peers, and each would otherwise leave an entry behind. The ids of
+    /// banned peers go too (their late answers are in by a new tip).
     fn forget_departed(&mut self) {
+        let members = self.forget_departed_peers();
+        self.banned.0.retain(|id| members.contains(id));
+    }
+
+    /// Forgets the reach, the heights heard, the orphan scores and the
+    /// "nothing after the tip" of peers no longer in the set (each [`SyncConfig::sync_every`] and at each
+    /// tip): what is kept is at most the members and those gone within
+    /// the last second. Before, only a new tip pruned them, so on a
+    /// stalled chain every peer swapped in and out left its entries for
+    /// as long as the stall lasted. Returns the members.
+    fn forget_departed_peers(&mut self) -> HashSet<u64> {
         let members: HashSet<u64> = self.set.peers().iter().map(Peer::id).collect();
         self.asked_at_tip.retain(|id| members.contains(id));
-        self.banned.retain(|id| members.contains(id));
         self.heard.retain(|id, _| members.contains(id));
         self.orphan_scores.retain(|id, _| members.contains(id));
         lock(&self.reach).retain(|id, _| members.contains(id));
+        members
     }
 
     /// Acts on what `peer` announced, as [`dcr_spv::announce::judge`]
@@ -1031,7 +1049,38 @@ impl LightClient {
             addr: peer.addr(),
             reason: reason.clone(),
         });
-        self.report.banned.push((peer.addr(), reason));
+        self.report.record_ban(peer.addr(), reason);
+    }
+}
+
+/// Connection ids of the peers a sync banned, the newest
+/// [`BANNED_IDS_KEPT`]. The set drops a banned peer and refuses its IP
+/// while the ban lasts, so an id only matters for answers already on
+/// their way when it was banned: at most the requests in flight, far
+/// fewer than the bans kept. Before, a follower kept one id per ban
+/// between tips, and forever while no new tip came.
+#[derive(Debug, Default)]
+struct BannedIds(VecDeque<u64>);
+
+/// Ids of banned peers a sync remembers.
+const BANNED_IDS_KEPT: usize = 256;
+
+impl BannedIds {
+    /// Remembers `id`, forgetting the oldest beyond [`BANNED_IDS_KEPT`];
+    /// false when it was already there.
+    fn insert(&mut self, id: u64) -> bool {
+        if self.contains(&id) {
+            return false;
+        }
+        if self.0.len() >= BANNED_IDS_KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(id);
+        true
+    }
+
+    fn contains(&self, id: &u64) -> bool {
+        self.0.contains(id)
     }
 }
 
@@ -1050,4 +1099,42 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 fn serves_chain(p: &Peer) -> bool {
     p.remote_version()
         .is_some_and(|r| r.services.0 & ServiceFlags::NODE_NETWORK.0 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Peers that came and went while no tip came leave nothing behind
+    /// once the periodic prune runs; the ids of banned peers stay, for
+    /// their late answers.
+    #[test]
+    fn departed_peers_are_forgotten_without_a_new_tip() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = SyncConfig::new(dcr_spv::params::simnet().clone(), dir.path());
+        let set = PeerSet::new(dcr_peer::PeerSetConfig::default());
+        let mut client = LightClient::open(config, set, WatchList::new()).unwrap();
+        for id in 0..10_000u64 {
+            client.asked_at_tip.insert(id);
+            lock(&client.reach).insert(id, 7);
+        }
+        client.banned.insert(3);
+        client.forget_departed_peers();
+        assert!(client.asked_at_tip.is_empty());
+        assert!(lock(&client.reach).is_empty());
+        assert!(client.banned.contains(&3));
+    }
+
+    #[test]
+    fn banned_ids_keep_the_newest_within_their_bound() {
+        let mut b = BannedIds::default();
+        let total = BANNED_IDS_KEPT as u64 + 1000;
+        for id in 0..total {
+            assert!(b.insert(id));
+            assert!(!b.insert(id));
+            assert!(b.0.len() <= BANNED_IDS_KEPT);
+        }
+        assert!((1000..total).all(|id| b.contains(&id)));
+        assert!((0..1000).all(|id| !b.contains(&id)));
+    }
 }

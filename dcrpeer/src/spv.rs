@@ -317,8 +317,14 @@ fn print(r: &SyncReport, took: Duration) {
     say!("side headers:    {} (less work, ignored)", r.side_headers);
     say!("blocks:          {} fetched and proven", r.blocks);
     say!("time:            {:.1} s", took.as_secs_f64());
+    if r.banned_dropped > 0 {
+        say!("banned:          {} more before these", r.banned_dropped);
+    }
     for (addr, reason) in &r.banned {
         say!("banned:          {addr}: {reason}");
+    }
+    if r.swapped_dropped > 0 {
+        say!("swapped out:     {} more before these", r.swapped_dropped);
     }
     for addr in &r.swapped_out {
         say!("swapped out:     {addr} (silent or slow)");
@@ -352,6 +358,8 @@ fn to_json(r: &SyncReport, took: Duration) -> serde_json::Value {
             "addr": a.to_string(),
             "reason": reason.to_string(),
         })).collect::<Vec<_>>(),
+        "banned_dropped": r.banned_dropped,
         "swapped_out": r.swapped_out.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        "swapped_dropped": r.swapped_dropped,
     })
 }

@@ -113,7 +113,8 @@ pub async fn serve(node: Arc<Served>, events: mpsc::Receiver<PeerEvent>) {
     serve_with(node, events, None, DisconnectOnly::default()).await
 }
 
-/// How many events go by between sweeps of departed peers' state.
+/// How many events and peers handed over go by between sweeps of
+/// departed peers' state.
 const SWEEP_EVERY: usize = 256;
 
 /// Answers what arrives on `events` by dcrd's rules until every sender is
@@ -157,6 +158,10 @@ async fn run(
                 match p {
                     Some(p) => {
                         conns.entry(p.id()).or_insert_with(|| Conn::new(p.clone(), welcome));
+                        // Peers handed over count toward the sweep as
+                        // events do: a stream of peers that handshake and
+                        // leave without a message is swept too.
+                        sweep_every(&mut since_sweep, &mut conns, &mut sanctions);
                     }
                     None => peers = None,
                 }
@@ -167,17 +172,7 @@ async fn run(
                 None => return,
             },
         };
-        since_sweep += 1;
-        if since_sweep >= SWEEP_EVERY {
-            since_sweep = 0;
-            conns.retain(|id, c| {
-                let keep = c.peer.is_connected();
-                if !keep {
-                    sanctions.forget(*id);
-                }
-                keep
-            });
-        }
+        sweep_every(&mut since_sweep, &mut conns, &mut sanctions);
         let conn = conns
             .entry(peer.id())
             .or_insert_with(|| Conn::new(peer.clone(), welcome));
@@ -208,6 +203,29 @@ async fn run(
             }
         }
     }
+}
+
+/// Counts one event or peer handed over; every [`SWEEP_EVERY`], forgets
+/// the connections that are gone (theirs and their sanctions' state):
+/// what is kept is at most the connected peers and those gone within the
+/// last [`SWEEP_EVERY`] arrivals.
+fn sweep_every(
+    since_sweep: &mut usize,
+    conns: &mut HashMap<u64, Conn>,
+    sanctions: &mut impl Sanctions,
+) {
+    *since_sweep += 1;
+    if *since_sweep < SWEEP_EVERY {
+        return;
+    }
+    *since_sweep = 0;
+    conns.retain(|id, c| {
+        let keep = c.peer.is_connected();
+        if !keep {
+            sanctions.forget(*id);
+        }
+        keep
+    });
 }
 
 /// One connection: the rules' state and the `getdata` queue.

@@ -16,6 +16,9 @@ use dcr_wire::{NetAddressV2, ServiceFlags};
 use rand::seq::IndexedRandom;
 
 use crate::addrmgr::{from_ip_port, AddrManager, Params, TypeFilter, PEERS_FILENAME};
+use crate::addrmgr::{
+    DEFAULT_TRIED_BUCKET_SIZE, NEW_BUCKET_COUNT, NEW_BUCKET_SIZE, TRIED_BUCKET_COUNT,
+};
 use crate::sync::lock;
 
 /// Now, in Unix seconds (the address manager's clock).
@@ -210,10 +213,23 @@ struct Local {
 /// (fewest attempts first), any address a peer relays kept, `getaddr`
 /// answered with every address that ever connected. Not dcrd's rules: for
 /// tests and for crawling a local test network.
+///
+/// It holds at most [`MAX_LOCAL_ADDRESSES`], as many as dcrd's book can
+/// (its new and tried tables full); relayed addresses beyond that are
+/// refused and counted ([`LocalSource::dropped`]), so a peer that relays
+/// 1000 fresh addresses a message cannot grow it without bound.
 #[derive(Debug, Default)]
 pub struct LocalSource {
     entries: Mutex<HashMap<SocketAddr, Local>>,
+    dropped: std::sync::atomic::AtomicU64,
 }
+
+/// The most addresses a [`LocalSource`] holds: dcrd's address manager's
+/// capacity, 1024 new buckets of 64 and 64 tried buckets of 256
+/// (`addrmgr` `newBucketCount`, `newBucketSize`, `triedBucketCount`,
+/// `triedBucketSize`): 81,920.
+pub const MAX_LOCAL_ADDRESSES: usize =
+    NEW_BUCKET_COUNT * NEW_BUCKET_SIZE + TRIED_BUCKET_COUNT * DEFAULT_TRIED_BUCKET_SIZE;
 
 impl LocalSource {
     /// A source holding `addrs`.
@@ -256,12 +272,22 @@ impl LocalSource {
             if sa.port() == 0 || sa.ip().is_unspecified() {
                 continue;
             }
+            if entries.len() >= MAX_LOCAL_ADDRESSES && !entries.contains_key(&sa) {
+                self.dropped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
             entries.entry(sa).or_insert(Local {
                 na: *na,
                 last_attempt: None,
                 succeeded: false,
             });
         }
+    }
+
+    /// Addresses refused because the source held [`MAX_LOCAL_ADDRESSES`].
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -326,6 +352,34 @@ mod tests {
 
     fn sa(s: &str) -> SocketAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_local_source_holds_at_most_dcrds_book_capacity() {
+        let seed = sa("10.0.0.1:9108");
+        let source = LocalSource::new(&[seed]);
+        source.attempt(seed);
+        let src = net_address(seed, ServiceFlags::NONE, 0);
+        let total = MAX_LOCAL_ADDRESSES + 2500;
+        let all: Vec<NetAddressV2> = (0..total as u32)
+            .map(|i| {
+                let ip = std::net::Ipv6Addr::from(0xfd00_u128 << 112 | u128::from(i));
+                net_address(SocketAddr::from((ip, 9108)), ServiceFlags::NONE, 0)
+            })
+            .collect();
+        // A relaying peer's messages, 1000 fresh addresses each.
+        for chunk in all.chunks(1000) {
+            source.add_relayed(chunk, &src);
+            assert!(source.all().len() <= MAX_LOCAL_ADDRESSES);
+        }
+        assert_eq!(source.all().len(), MAX_LOCAL_ADDRESSES);
+        assert_eq!(source.dropped(), 2501);
+        // What it held is kept, the seed's attempt with it; an address
+        // already held is still updated, not refused.
+        assert!(source.all().contains(&seed));
+        assert!(!source.untried().contains(&seed));
+        source.add_relayed(&all[..1], &src);
+        assert_eq!(source.dropped(), 2501);
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub mod policy;
 mod shared;
 
 pub use banscore::DynamicBanScore;
-pub use book::{net_address, socket_addr, AddressBook, AddressSource, Candidate, LocalSource};
+pub use book::{
+    net_address, socket_addr, AddressBook, AddressSource, Candidate, LocalSource,
+    MAX_LOCAL_ADDRESSES,
+};
 pub use config::{
     ManagerConfig, ManagerEvent, PeerHook, DEFAULT_BAN_DURATION, DEFAULT_BAN_THRESHOLD,
     DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_HOST, DEFAULT_MAX_RETRY_DURATION, DEFAULT_RETRY_DURATION,

@@ -606,8 +606,18 @@ pub enum Banned {
     Until(Instant),
 }
 
+/// Bans held at most by a [`BanList`]. dcrd's `peerState.banned` has no
+/// bound (an entry goes when its host next connects after the ban ends),
+/// so a stream of remotes from distinct addresses (an IPv6 prefix holds
+/// 2^64), each banned for one malformed message, would grow it by one
+/// entry per connection for a whole ban duration. 10,000 is far above the
+/// few hundred hosts of Decred's network and costs well under 1 MiB; when
+/// full, the ban that ends soonest is dropped first (B16).
+pub const MAX_BANS: usize = 10_000;
+
 /// Misbehaviour scores, one per connection (dcrd's `serverPeer.banScore`),
-/// and bans, one per IP (dcrd's `peerState.banned`): B1–B7, B15.
+/// and bans, one per IP (dcrd's `peerState.banned`, at most [`MAX_BANS`]):
+/// B1–B7, B15, B16.
 #[derive(Debug, Clone)]
 pub struct BanList {
     threshold: u32,
@@ -616,6 +626,8 @@ pub struct BanList {
     whitelist: Whitelist,
     scores: HashMap<u64, DynamicBanScore>,
     bans: HashMap<IpAddr, Instant>,
+    /// Bans dropped to keep within [`MAX_BANS`] before they ended.
+    dropped: u64,
 }
 
 impl BanList {
@@ -629,6 +641,7 @@ impl BanList {
             whitelist,
             scores: HashMap::new(),
             bans: HashMap::new(),
+            dropped: 0,
         }
     }
 
@@ -659,7 +672,11 @@ impl BanList {
             Banned::Whitelisted
         } else {
             let until = after(now, self.duration);
-            self.bans.insert(ip.to_canonical(), until);
+            let ip = ip.to_canonical();
+            if self.bans.len() >= MAX_BANS && !self.bans.contains_key(&ip) {
+                self.make_room(now);
+            }
+            self.bans.insert(ip, until);
             Banned::Until(until)
         }
     }
@@ -731,6 +748,29 @@ impl BanList {
     /// Drops expired bans (dcrd drops one when its host next connects).
     pub fn forget_expired(&mut self, now: Instant) {
         self.bans.retain(|_, until| *until > now);
+    }
+
+    /// Frees a place for a new ban: the expired ones go, else the one
+    /// that ends soonest (B16).
+    fn make_room(&mut self, now: Instant) {
+        self.forget_expired(now);
+        if self.bans.len() < MAX_BANS {
+            return;
+        }
+        let soonest = self
+            .bans
+            .iter()
+            .min_by_key(|(_, until)| **until)
+            .map(|(ip, _)| *ip);
+        if let Some(ip) = soonest {
+            self.bans.remove(&ip);
+            self.dropped += 1;
+        }
+    }
+
+    /// Bans dropped before they ended to keep within [`MAX_BANS`].
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// Bans and scores held, for the bound's tests.
@@ -1274,6 +1314,40 @@ mod tests {
             failures.failed(t0, Duration::MAX);
         }
         assert!(!failures.ready(t0 + DEFAULT_BAN_DURATION));
+    }
+
+    #[test]
+    fn b16_bans_are_bounded_and_the_soonest_to_end_goes_first() {
+        let t0 = Instant::now();
+        let mut b = list(false);
+        let ip = |i: u32| {
+            IpAddr::from(std::net::Ipv6Addr::from(
+                0x2001_0db8_u128 << 96 | u128::from(i),
+            ))
+        };
+        // A stream of remotes from one IPv6 prefix, each banned a second
+        // after the last: the list stays at its bound.
+        let n = MAX_BANS as u32 + 500;
+        for i in 0..n {
+            let at = t0 + Duration::from_secs(u64::from(i));
+            assert!(matches!(b.ban(ip(i), at), Banned::Until(_)));
+            assert!(b.len() <= MAX_BANS);
+        }
+        let now = t0 + Duration::from_secs(u64::from(n));
+        assert_eq!(b.len(), MAX_BANS);
+        assert_eq!(b.dropped(), 500);
+        // The newest bans hold; the oldest were let go first.
+        assert!((500..n).all(|i| b.is_banned(ip(i), now)));
+        assert!((0..500).all(|i| !b.is_banned(ip(i), now)));
+        // Banning one already banned takes no room.
+        assert!(matches!(b.ban(ip(n - 1), now), Banned::Until(_)));
+        assert_eq!(b.dropped(), 500);
+        // Expired bans make room before any ban in force is dropped.
+        let later = t0 + DEFAULT_BAN_DURATION + Duration::from_secs(600);
+        assert!(matches!(b.ban(ip(n), later), Banned::Until(_)));
+        assert_eq!(b.dropped(), 500);
+        assert!(b.is_banned(ip(n), later));
+        assert!(b.is_banned(ip(n - 1), later));
     }
 
     #[test]

@@ -55,6 +55,14 @@ impl Shared {
                 crate::sync::unix_now(),
                 Instant::now(),
             );
+            if !peer.is_connected() {
+                // A verdict on a message read before the peer left (a
+                // serving node's task lags its peers): it counts, and may
+                // ban the IP, but the connection's score goes with it, as
+                // the manager forgets it when the peer is gone. Kept, it
+                // would stay forever: one entry per such peer.
+                bans.forget(peer.id());
+            }
             (scored, bans.threshold(), bans.is_whitelisted(ip))
         };
         match scored {

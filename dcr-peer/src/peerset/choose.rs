@@ -59,6 +59,11 @@ pub struct PeerSetConfig {
     /// is swapped out at its first timeout: a silent peer costs one short
     /// leash, once.
     pub min_first_timeout: Duration,
+    /// How long an IP the set bans ([`super::PeerSet::ban`]) is kept out
+    /// of it: dcrd's `--banduration`, 24 h by default
+    /// ([`crate::connmgr::DEFAULT_BAN_DURATION`]). The set holds at most
+    /// [`crate::connmgr::policy::MAX_BANS`] bans, as the manager's list.
+    pub ban_duration: Duration,
 }
 
 impl Default for PeerSetConfig {
@@ -75,6 +80,7 @@ impl Default for PeerSetConfig {
             hedge_factor: 3,
             hedge_min: Duration::from_millis(20),
             min_first_timeout: Duration::from_millis(200),
+            ban_duration: crate::connmgr::DEFAULT_BAN_DURATION,
         }
     }
 }

@@ -51,7 +51,7 @@
 mod choose;
 mod follow;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -69,7 +69,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::connmgr::ConnManager;
+use crate::connmgr::policy::BanList;
+use crate::connmgr::{ConnManager, Whitelist};
 use crate::peer::Peer;
 use crate::request::{DataItem, Request, RequestError, Response};
 use crate::sync::lock;
@@ -84,8 +85,11 @@ pub use choose::PeerSetConfig;
 /// How often a waiting call looks again (pauses end, slots free up
 /// outside the set).
 const RECHECK: Duration = Duration::from_millis(50);
-/// Swapped-out peers remembered for [`PeerSet::swapped_out`].
-const SWAPPED_KEPT: usize = 256;
+/// Swapped-out peers remembered for [`PeerSet::swapped_out`]: the newest
+/// (a follower swaps peers out for days; the report needs the recent
+/// ones, and [`PeerSet::swapped_dropped`] counts the rest). dcrd keeps no
+/// such list; 256 is twice dcrd's 125 peers.
+pub const SWAPPED_KEPT: usize = 256;
 
 /// An answer and the peer that gave it (to ban, if the caller finds it
 /// wrong).
@@ -191,11 +195,17 @@ struct State {
     members: HashMap<u64, Member>,
     /// Typical answer time of each kind of request.
     typical: [Ewma; KINDS],
-    /// Of peers added without a manager: banned here.
-    banned: HashSet<IpAddr>,
-    /// Addresses of the peers swapped out, in order (at most
+    /// IPs this set banned, kept out of it for
+    /// [`PeerSetConfig::ban_duration`] (at most
+    /// [`crate::connmgr::policy::MAX_BANS`], the soonest to end dropped
+    /// first): dcrd's `peerState.banned` with its expiry. Without a
+    /// manager the only ban; with one, the manager bans too.
+    banned: BanList,
+    /// Addresses of the peers swapped out, in order (the newest
     /// [`SWAPPED_KEPT`]).
-    swapped: Vec<std::net::SocketAddr>,
+    swapped: VecDeque<std::net::SocketAddr>,
+    /// Swapped-out peers no longer in `swapped`.
+    swapped_dropped: u64,
     rng: StdRng,
 }
 
@@ -228,14 +238,16 @@ impl PeerSet {
     }
 
     fn build(config: PeerSetConfig, manager: Option<ConnManager>) -> PeerSet {
+        let ban_duration = config.ban_duration;
         PeerSet {
             inner: Arc::new(Inner {
                 config,
                 state: Mutex::new(State {
                     members: HashMap::new(),
                     typical: Default::default(),
-                    banned: HashSet::new(),
-                    swapped: Vec::new(),
+                    banned: BanList::new(u32::MAX, ban_duration, false, Whitelist::default()),
+                    swapped: VecDeque::new(),
+                    swapped_dropped: 0,
                     rng: StdRng::seed_from_u64(rand::random()),
                 }),
                 changed: Notify::new(),
@@ -256,7 +268,9 @@ impl PeerSet {
             return false;
         }
         let mut s = lock(&self.inner.state);
-        if s.banned.contains(&peer.addr().ip()) || s.members.contains_key(&peer.id()) {
+        if s.banned.is_banned(peer.addr().ip(), Instant::now())
+            || s.members.contains_key(&peer.id())
+        {
             return false;
         }
         debug!(peer = %peer.addr(), "joins the peer set");
@@ -690,9 +704,11 @@ impl PeerSet {
         info!(peer = %peer.addr(), "silent or slow peer swapped out");
         if self.remove(peer.id()).is_some() {
             let mut s = lock(&self.inner.state);
-            if s.swapped.len() < SWAPPED_KEPT {
-                s.swapped.push(peer.addr());
+            if s.swapped.len() >= SWAPPED_KEPT {
+                s.swapped.pop_front();
+                s.swapped_dropped += 1;
             }
+            s.swapped.push_back(peer.addr());
         }
         peer.disconnect();
     }
@@ -704,7 +720,12 @@ impl PeerSet {
     pub async fn ban(&self, peer: &Peer, reason: &str) {
         warn!(peer = %peer.addr(), reason, "banning misbehaving peer");
         self.remove(peer.id());
-        lock(&self.inner.state).banned.insert(peer.addr().ip());
+        {
+            let mut s = lock(&self.inner.state);
+            let now = Instant::now();
+            s.banned.forget_expired(now);
+            s.banned.ban(peer.addr().ip(), now);
+        }
         if let Some(m) = &self.inner.manager {
             if !m.ban_peer(peer, reason) {
                 debug!(peer = %peer.addr(), "not banned by the manager (whitelisted, or banning off); out of the set");
@@ -713,14 +734,21 @@ impl PeerSet {
         peer.disconnect();
     }
 
-    /// The peers this set swapped out (silent or slow), oldest first.
+    /// The peers this set swapped out (silent or slow), oldest first:
+    /// the newest [`SWAPPED_KEPT`].
     pub fn swapped_out(&self) -> Vec<std::net::SocketAddr> {
-        lock(&self.inner.state).swapped.clone()
+        lock(&self.inner.state).swapped.iter().copied().collect()
     }
 
-    /// Whether this set banned `ip`.
+    /// Peers swapped out beyond the newest [`SWAPPED_KEPT`], no longer
+    /// listed by [`PeerSet::swapped_out`].
+    pub fn swapped_dropped(&self) -> u64 {
+        lock(&self.inner.state).swapped_dropped
+    }
+
+    /// Whether this set's ban of `ip` is in force.
     pub fn is_banned(&self, ip: IpAddr) -> bool {
-        lock(&self.inner.state).banned.contains(&ip)
+        lock(&self.inner.state).banned.is_banned(ip, Instant::now())
     }
 }
 
