@@ -58,7 +58,7 @@ use dcr_wire::{pver, Block, BlockHeader, CFilterV2, Hash, ServiceFlags};
 use futures_util::future::{AbortHandle, Abortable};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::report::{BanReason, Found, Progress, SyncReport};
 
@@ -198,6 +198,13 @@ impl LightClient {
     ) -> Result<LightClient, SyncError> {
         let params = config.params.clone();
         let (mut store, recovered) = Store::open(&config.datadir, &params.genesis_hash)?;
+        if recovered.headers_cut > 0 || recovered.filters_cut > 0 {
+            // A torn write cuts part of one record; more is damage. Either
+            // way the rest is fetched again, and the user should know.
+            warn!(datadir = %config.datadir.display(), headers_bytes = recovered.headers_cut,
+                filters_bytes = recovered.filters_cut,
+                "the store ended in bytes that are no valid record (a torn write, or damage): cut, to be fetched again");
+        }
         let mut chain = HeaderChain::new(params.clone());
         let mut kept = 0u32;
         for batch in recovered.headers.chunks(MAX_BLOCK_HEADERS_PER_MSG as usize) {
@@ -209,6 +216,8 @@ impl LightClient {
         }
         if kept < store.headers_height() {
             // Rules tightened, or a file edited: keep what still passes.
+            warn!(datadir = %config.datadir.display(), kept, stored = store.headers_height(),
+                "stored headers no longer pass the checks: the store is cut to those that do");
             store.truncate(kept)?;
         }
         let resumed = store.filters_end().min(kept + 1);

@@ -239,6 +239,40 @@ fn spv_syncs_from_fixtures_bans_liars_and_swaps_out_the_silent() {
     assert_eq!(again["found"].as_array().unwrap().len(), 3);
 }
 
+/// A store whose header file ends in bytes that are no record (damage,
+/// or a torn write) is cut to its valid prefix with a warning, not
+/// silently, and the sync resumes from what was kept.
+#[test]
+fn spv_says_so_when_it_cuts_a_damaged_store() {
+    let rt = runtime();
+    let chain = small_chain(&[0x51]);
+    let honest = rt
+        .block_on(serve(NET, chain.clone(), Behaviour::Honest))
+        .unwrap();
+    let dir = TempDir::new("spv-damaged");
+    let mut args = connect(&[honest.addr.to_string()]);
+    args.extend(["--datadir".to_string(), dir.0.display().to_string()]);
+    let first = run_spv(&args);
+    assert!(first.ok(), "{:?}\n{}", first.status, first.err);
+    assert!(!first.err.contains("no valid record"), "{}", first.err);
+    let file = dir.0.join("headers.dat");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend([0xa5; 100]);
+    std::fs::write(&file, bytes).unwrap();
+    let again = run_spv(&args);
+    assert!(again.ok(), "{:?}\n{}", again.status, again.err);
+    assert!(
+        again.err.contains("no valid record") && again.err.contains("headers_bytes=100"),
+        "{}",
+        again.err
+    );
+    assert!(
+        again.out.contains("0 new, 12 from the store"),
+        "{}",
+        again.out
+    );
+}
+
 /// The chain of the plain-output test: 12 blocks, the watched script
 /// paid by the coinbases of 2 and 7.
 fn small_chain(watched: &[u8]) -> Arc<FixtureChain> {
