@@ -212,6 +212,10 @@ fn manager_errors() -> Vec<ManagerError> {
             error: e,
         });
     }
+    all.push(ManagerError::SeedSilent {
+        seed: addr(),
+        within: std::time::Duration::from_secs(5),
+    });
     all.extend(peer_errors().into_iter().map(ManagerError::Peer));
     all
 }
@@ -412,6 +416,7 @@ fn every_error_of_the_crate_reads_once() {
         ManagerError::BadWhitelist(_),
         ManagerError::DataDir(..),
         ManagerError::SeedUnreachable { .. },
+        ManagerError::SeedSilent { .. },
     );
     check(&manager);
 

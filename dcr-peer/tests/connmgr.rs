@@ -524,6 +524,33 @@ fn a_crawl_from_a_silent_seed_fails_at_its_handshake_deadline() {
     })
 }
 
+/// A crawl whose time ends while its seed's handshake is still open
+/// fails as such: it crawled nothing, which is no result (it printed
+/// "0 peers found" and succeeded).
+#[test]
+fn a_crawl_that_ends_before_its_seed_answers_fails() {
+    serial(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let silent = listener.local_addr().unwrap();
+        let held = std::thread::spawn(move || {
+            let kept: Vec<_> = listener.incoming().take(1).collect();
+            std::thread::sleep(Duration::from_secs(3));
+            drop(kept);
+        });
+        let mut peer = config();
+        peer.handshake_timeout = Duration::from_secs(30);
+        let short = Duration::from_secs(1);
+        let r = crawl(silent, peer, hooks(), 4, short, short, |_| {}).await;
+        match r {
+            Err(ManagerError::SeedSilent { seed, within }) => {
+                assert_eq!((seed, within), (silent, short));
+            }
+            other => panic!("expected SeedSilent, got {other:?}"),
+        }
+        held.join().unwrap();
+    })
+}
+
 /// The connection manager admits inbound connections as `net::serve`
 /// does: with a thousand silent connections from other address groups in
 /// their handshake, a good peer still gets in within 2 s (5 s when the

@@ -43,7 +43,8 @@ pub struct CrawlRow {
 /// seed answered, whichever comes first.
 ///
 /// Errors: [`ManagerError::SeedUnreachable`] when the seed cannot be
-/// reached and nothing was found.
+/// reached and nothing was found; [`ManagerError::SeedSilent`] when
+/// `duration` ends before the seed has answered or failed.
 pub async fn crawl(
     seed: SocketAddr,
     peer: Config,
@@ -144,6 +145,14 @@ pub async fn crawl(
     mgr.shutdown(Duration::from_secs(10)).await?;
     if let (true, Some(error)) = (found.is_empty(), seed_error) {
         return Err(ManagerError::SeedUnreachable { seed, error });
+    }
+    if found.is_empty() && !seed_settled {
+        // The time ran out with the seed's handshake still open: nothing
+        // was crawled, which is no result.
+        return Err(ManagerError::SeedSilent {
+            seed,
+            within: duration,
+        });
     }
     let mut rows: Vec<CrawlRow> = found.into_values().collect();
     rows.sort_by_key(|r| r.addr);

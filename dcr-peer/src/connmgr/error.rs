@@ -72,4 +72,18 @@ pub enum ManagerError {
         #[source]
         error: Arc<PeerError>,
     },
+    /// A crawl's time ran out before its seed completed a handshake or
+    /// failed, so nothing was crawled.
+    #[error("seed {seed} did not answer within the crawl's {}", humantime_secs(*.within))]
+    SeedSilent {
+        /// The seed dialed.
+        seed: SocketAddr,
+        /// The crawl's duration.
+        within: std::time::Duration,
+    },
+}
+
+/// `12 s`, `1.5 s`: a duration as the CLI's messages give it.
+fn humantime_secs(d: std::time::Duration) -> String {
+    format!("{} s", d.as_secs_f64())
 }
